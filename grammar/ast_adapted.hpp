@@ -1,0 +1,16 @@
+// Fusion adaptations of the syntax tree: the one place the parser learns
+// which fields a node's sub-parsers fill, in order. Must stay at global scope.
+#pragma once
+
+#include <boost/fusion/include/adapt_struct.hpp>
+
+#include "grammar/ast.hpp"
+
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::path, head, tail)
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::unary, op, rhs)
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::operation, op, rhs)
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::expression, first, rest)
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::quantifier, kind, var, list, condition)
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::for_each, var, list)
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::rule, id, title, meta, each, condition,
+                          actions, because)

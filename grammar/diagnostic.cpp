@@ -1,0 +1,131 @@
+#include "grammar/diagnostic.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace iptplan {
+
+const char* to_string(severity s) {
+  switch (s) {
+    case severity::error: return "error";
+    case severity::warning: return "warning";
+    case severity::note: return "note";
+  }
+  return "error";
+}
+
+diagnostic make_diagnostic(const source_file& src, std::uint32_t offset,
+                           severity level, std::string code,
+                           std::string message) {
+  diagnostic d;
+  d.level = level;
+  d.code = std::move(code);
+  d.file = src.name();
+  location loc = src.locate(offset);
+  d.line = loc.line;
+  d.column = loc.column;
+  d.message = std::move(message);
+  d.source_line = std::string(src.line_text(loc.line));
+  return d;
+}
+
+namespace {
+
+// Shows at most this many code points of a long source line.
+constexpr int kMaxShown = 120;
+
+// Advances over `count` code points of `s` from byte `i`.
+std::size_t skip_code_points(const std::string& s, std::size_t i, int count) {
+  while (i < s.size() && count > 0) {
+    ++i;
+    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+    --count;
+  }
+  return i;
+}
+
+}  // namespace
+
+std::string format(const diagnostic& d) {
+  std::string out;
+  if (!d.file.empty()) {
+    out += d.file;
+    if (d.line > 0) {
+      out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
+    }
+    out += ": ";
+  }
+  out += to_string(d.level);
+  out += ": ";
+  out += d.message;
+  if (!d.code.empty()) out += " [" + d.code + "]";
+  out += '\n';
+  if (d.line > 0) {
+    // Show a window of the line around the column, and a caret under it.
+    int first = std::max(1, d.column - kMaxShown / 2);
+    std::size_t from = skip_code_points(d.source_line, 0, first - 1);
+    std::size_t to = skip_code_points(d.source_line, from, kMaxShown);
+    std::string shown = d.source_line.substr(from, to - from);
+    std::string caret;
+    std::size_t col_bytes = skip_code_points(shown, 0, d.column - first);
+    for (std::size_t i = 0; i < col_bytes; ++i) {
+      char c = shown[i];
+      if (c == '\t') caret += '\t';
+      else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) caret += ' ';
+    }
+    out += "    " + shown + '\n';
+    out += "    " + caret + "^\n";
+  }
+  for (const auto& n : d.notes) out += "    note: " + n + '\n';
+  return out;
+}
+
+void sort_diagnostics(std::vector<diagnostic>& ds) {
+  std::stable_sort(ds.begin(), ds.end(), [](const diagnostic& a, const diagnostic& b) {
+    return std::tie(a.file, a.line, a.column, a.code, a.message) <
+           std::tie(b.file, b.line, b.column, b.code, b.message);
+  });
+  ds.erase(std::unique(ds.begin(), ds.end(),
+                       [](const diagnostic& a, const diagnostic& b) {
+                         return a.file == b.file && a.line == b.line &&
+                                a.column == b.column && a.code == b.code &&
+                                a.message == b.message;
+                       }),
+           ds.end());
+}
+
+bool has_errors(const std::vector<diagnostic>& ds) {
+  return std::any_of(ds.begin(), ds.end(), [](const diagnostic& d) {
+    return d.level == severity::error;
+  });
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string nearest_name(const std::string& wanted,
+                         const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, wanted.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(wanted, c);
+    if (d < best_d || (d == best_d && c < best)) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+}  // namespace iptplan

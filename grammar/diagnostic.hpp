@@ -1,0 +1,49 @@
+// Diagnostics are values: collected where a problem is found, sorted, and
+// rendered once. Every diagnostic has a stable code (`parse.expected`,
+// `check.unknown-path`, `findings.type`, ...) that tests and scripts rely on.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "grammar/source.hpp"
+
+namespace iptplan {
+
+enum class severity { error, warning, note };
+
+const char* to_string(severity s);
+
+struct diagnostic {
+  severity level = severity::error;
+  std::string code;     // stable, e.g. "parse.expected"
+  std::string file;     // display name; empty when not about a file
+  int line = 0;         // 1-based; 0 when unknown
+  int column = 0;       // 1-based, in code points
+  std::string message;  // one sentence, no trailing period
+  std::string source_line;         // the line quoted under the message
+  std::vector<std::string> notes;  // extra lines ("did you mean ...")
+};
+
+// A diagnostic pointing at a byte offset of a source file.
+diagnostic make_diagnostic(const source_file& src, std::uint32_t offset,
+                           severity level, std::string code,
+                           std::string message);
+
+// `file:line:col: error: message [code]`, the source line, a caret, notes.
+std::string format(const diagnostic& d);
+
+// Orders by file, line, column, then code: output never depends on the
+// order problems were found in.
+void sort_diagnostics(std::vector<diagnostic>& ds);
+
+bool has_errors(const std::vector<diagnostic>& ds);
+
+// Edit distance, for "did you mean" suggestions.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+// The closest candidate within a small distance, or "".
+std::string nearest_name(const std::string& wanted,
+                         const std::vector<std::string>& candidates);
+
+}  // namespace iptplan

@@ -1,0 +1,28 @@
+// Parsing a rule file: text in, syntax tree and diagnostics out. This is the
+// only place parser exceptions are caught; callers see values.
+#pragma once
+
+#include <vector>
+
+#include "grammar/ast.hpp"
+#include "grammar/diagnostic.hpp"
+#include "grammar/source.hpp"
+
+namespace iptplan {
+
+struct parse_options {
+  // Deepest nesting of parentheses, `not` and unary minus accepted.
+  int max_depth = 100;
+};
+
+struct parse_result {
+  ast::rule_file file;  // every rule that parsed
+  std::vector<diagnostic> diagnostics;
+};
+
+// Parses every rule of `src`. After a syntax error the parser resumes at the
+// next line that starts with `rule`, so one mistake does not hide others.
+parse_result parse_rule_file(const source_file& src,
+                             const parse_options& options = {});
+
+}  // namespace iptplan

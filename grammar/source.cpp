@@ -1,0 +1,74 @@
+#include "grammar/source.hpp"
+
+#include <algorithm>
+
+namespace iptplan {
+
+source_file::source_file(std::string name, std::string text)
+    : name_(std::move(name)), text_(std::move(text)) {
+  line_starts_.push_back(0);
+  for (std::uint32_t i = 0; i < text_.size(); ++i) {
+    if (text_[i] == '\n') line_starts_.push_back(i + 1);
+  }
+}
+
+location source_file::locate(std::uint32_t offset) const {
+  offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text_.size()));
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  int line = static_cast<int>(it - line_starts_.begin());
+  std::uint32_t start = line_starts_[line - 1];
+  int column = 1;
+  for (std::uint32_t i = start; i < offset; ++i) {
+    // Count code points: skip UTF-8 continuation bytes.
+    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;
+  }
+  return {line, column};
+}
+
+std::string_view source_file::line_text(int line) const {
+  if (line < 1 || line > static_cast<int>(line_starts_.size())) return {};
+  std::uint32_t start = line_starts_[line - 1];
+  std::uint32_t end = line < static_cast<int>(line_starts_.size())
+                          ? line_starts_[line] - 1
+                          : static_cast<std::uint32_t>(text_.size());
+  std::string_view v(text_.data() + start, end - start);
+  if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
+  return v;
+}
+
+std::string_view source_file::slice(std::uint32_t begin, std::uint32_t end) const {
+  if (begin > text_.size()) begin = static_cast<std::uint32_t>(text_.size());
+  if (end > text_.size()) end = static_cast<std::uint32_t>(text_.size());
+  if (end < begin) end = begin;
+  return std::string_view(text_.data() + begin, end - begin);
+}
+
+std::size_t find_invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    std::uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
+    else return i;
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return i;
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    // Reject overlong forms, surrogates and values past U+10FFFF.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+        (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return i;
+    }
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace iptplan

@@ -1,0 +1,41 @@
+// A source text with its display name and a line index, so byte offsets
+// stored on syntax nodes can be turned into line:column and source lines.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iptplan {
+
+// 1-based line and column; the column counts UTF-8 code points.
+struct location {
+  int line = 0;
+  int column = 0;
+};
+
+class source_file {
+ public:
+  source_file() = default;
+  source_file(std::string name, std::string text);
+
+  const std::string& name() const { return name_; }
+  const std::string& text() const { return text_; }
+
+  location locate(std::uint32_t offset) const;
+  // The text of a 1-based line, without its end-of-line characters.
+  std::string_view line_text(int line) const;
+  // The source text of [begin, end).
+  std::string_view slice(std::uint32_t begin, std::uint32_t end) const;
+
+ private:
+  std::string name_;
+  std::string text_;
+  std::vector<std::uint32_t> line_starts_;
+};
+
+// The offset of the first byte that is not valid UTF-8, or npos.
+std::size_t find_invalid_utf8(std::string_view text);
+
+}  // namespace iptplan
