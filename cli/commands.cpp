@@ -1,0 +1,338 @@
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+
+#include "engine/evaluator.hpp"
+#include "engine/findings.hpp"
+#include "engine/plan.hpp"
+#include "engine/render/render.hpp"
+#include "engine/ruleset.hpp"
+
+namespace iptplan::cli {
+
+namespace {
+
+constexpr int kOk = 0, kInputError = 1, kUsage = 2;
+
+void print(std::ostream& err, std::vector<diagnostic> ds) {
+  sort_diagnostics(ds);
+  for (const auto& d : ds) err << format(d);
+  int errors = 0, warnings = 0;
+  for (const auto& d : ds) (d.level == severity::error ? errors : warnings) += d.level != severity::note;
+  if (errors) err << errors << (errors == 1 ? " error" : " errors") << (warnings ? ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings") : "") << "\n";
+}
+
+std::optional<rule_set> load(const std::string& dir, std::ostream& err) {
+  std::vector<diagnostic> diags;
+  std::vector<rule_set_file> files;
+  std::string origin = dir.empty() ? "built-in" : dir;
+  if (dir.empty()) files = builtin_rule_files();
+  else files = read_rule_folder(dir, diags);
+  std::optional<rule_set> rs;
+  if (!has_errors(diags)) rs = load_rule_set(std::move(files), origin, diags);
+  if (!rs || has_errors(diags)) {
+    print(err, diags);
+    err << "the rule set " << (dir.empty() ? "built into iptplan" : "in " + dir)
+        << " has errors; fix them and run 'iptplan check" << (dir.empty() ? "" : " " + dir) << "'\n";
+    return std::nullopt;
+  }
+  print(err, diags);  // warnings
+  spdlog::info("rule set {} {} loaded: {} rules, {} derived facts", rs->info.name,
+               rs->info.version, rs->prog->rules.size(), rs->prog->facts.size());
+  return rs;
+}
+
+struct planned {
+  plan p;
+  client_data client;
+  evaluation ev;
+};
+
+std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool strict,
+                                std::ostream& err) {
+  std::vector<diagnostic> diags;
+  auto text = read_text_file(path, "findings.read", diags);
+  std::optional<client_data> client;
+  if (text) client = read_findings(*rs.prog, path, *text, {strict}, diags);
+  if (!client) {
+    print(err, diags);
+    return std::nullopt;
+  }
+  print(err, diags);  // warnings
+  auto start = std::chrono::steady_clock::now();
+  planned out{{}, std::move(*client), {}};
+  out.ev = evaluate(*rs.prog, out.client, true);
+  out.p = build_plan(rs, out.client, out.ev, sha256_hex(*text));
+  for (auto& d : diags) out.p.diagnostics.push_back(d);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - start).count();
+  // Never log finding values or client ids at info level or above.
+  spdlog::info("planned one findings file: {} items, {} undecided, {} us",
+               out.p.flags.size() + out.p.challenges.size() + out.p.solutions.size() + out.p.goals.size(),
+               out.p.undecided.size(), us);
+  return out;
+}
+
+// Writes `text` to `path` through a temporary file, so an interrupted or
+// failed run never leaves a partial file.
+bool write_atomically(const std::string& path, const std::string& text, std::ostream& err) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    err << path << ": error: this is a folder; -o needs a file name\n";
+    return false;
+  }
+  std::random_device rd;
+  std::string tmp = path + ".tmp-" + std::to_string(rd());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      err << path << ": error: cannot write here (does the folder exist?)\n";
+      return false;
+    }
+    out << text;
+    out.flush();
+    if (!out) {
+      fs::remove(tmp, ec);
+      err << path << ": error: writing failed\n";
+      return false;
+    }
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    err << path << ": error: cannot replace this file\n";
+    return false;
+  }
+  return true;
+}
+
+int cmd_plan(const std::vector<std::string>& files, const std::string& rules, const std::string& fmt,
+             const std::string& output, bool strict, std::ostream& out, std::ostream& err) {
+  auto rs = load(rules, err);
+  if (!rs) return kInputError;
+  std::vector<std::string> rendered;
+  bool failed = false;
+  for (const auto& f : files) {
+    auto pl = plan_for(*rs, f, strict, err);
+    if (!pl) {
+      failed = true;
+      continue;
+    }
+    rendered.push_back(fmt == "json" ? render_json(pl->p)
+                       : fmt == "markdown" ? render_markdown(pl->p)
+                                           : render_text(pl->p));
+  }
+  if (failed) {
+    if (!output.empty()) err << "nothing was written to " << output << "\n";
+    return kInputError;
+  }
+  std::string text;
+  if (fmt == "json" && rendered.size() > 1) {
+    text = "[\n";
+    for (std::size_t i = 0; i < rendered.size(); ++i) {
+      std::string r = rendered[i];
+      if (!r.empty() && r.back() == '\n') r.pop_back();
+      text += r + (i + 1 < rendered.size() ? ",\n" : "\n");
+    }
+    text += "]\n";
+  } else {
+    for (std::size_t i = 0; i < rendered.size(); ++i) {
+      if (i) text += fmt == "markdown" ? "\n\n" : "\n" + std::string(72, '=') + "\n\n";
+      text += rendered[i];
+    }
+  }
+  if (output.empty()) {
+    out << text;
+    return kOk;
+  }
+  return write_atomically(output, text, err) ? kOk : kInputError;
+}
+
+int cmd_check(const std::string& dir, std::ostream& out, std::ostream& err) {
+  auto rs = load(dir, err);
+  if (!rs) return kInputError;
+  const auto& p = *rs->prog;
+  out << (dir.empty() ? std::string("built-in rule set") : dir) << ": " << rs->info.name << " "
+      << rs->info.version << ", " << p.rules.size() << " rules in " << p.sources.size()
+      << " files, " << p.vocab->findings().size() << " findings, " << p.facts.size()
+      << " derived facts, " << p.strata.size() << " strata: no errors\n";
+  return kOk;
+}
+
+std::vector<std::string> all_item_ids(const program& p) {
+  std::vector<std::string> ids;
+  for (const auto& r : p.rules) {
+    for (const auto& a : r.actions) {
+      if (a.kind != ast::action_kind::conclude && a.kind != ast::action_kind::exclude) ids.push_back(a.id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+int cmd_why(const std::string& item, const std::string& findings, const std::string& rules,
+            bool strict, bool why_not, std::ostream& out, std::ostream& err) {
+  auto rs = load(rules, err);
+  if (!rs) return kInputError;
+  std::string base = item.substr(0, item.find('['));
+  std::string key;
+  if (auto open = item.find('['); open != std::string::npos && item.back() == ']') {
+    key = item.substr(open + 1, item.size() - open - 2);
+  }
+  auto proposers = rs->prog->rules_proposing(base);
+  if (proposers.empty()) {
+    std::string near = nearest_name(base, all_item_ids(*rs->prog));
+    err << "error: no rule proposes an item '" << base << "'"
+        << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
+    return kUsage;
+  }
+  auto pl = plan_for(*rs, findings, strict, err);
+  if (!pl) return kInputError;
+  const plan& p = pl->p;
+  if (const plan_item* it = p.find(item)) {
+    out << it->full_id() << " is in the plan as a " << to_string(it->kind) << ": " << it->text << "\n";
+    if (!it->for_.empty()) {
+      out << "  for:";
+      for (const auto& f : it->for_) out << " " << f;
+      out << "\n";
+    }
+    out << "It was proposed by " << it->because.size() << (it->because.size() == 1 ? " rule" : " rules") << ":\n";
+    std::string tree;
+    for (const auto& r : it->because) append_reason_tree(tree, r, 2);
+    out << tree;
+    return kOk;
+  }
+  if (!why_not) {
+    out << item << " is not in the plan for " << findings << ".\n"
+        << "Run 'iptplan why-not " << item << " " << findings << "' to see why.\n";
+    return kOk;
+  }
+  out << item << " is not in the plan for " << findings << ".\n";
+  for (const auto& e : p.excluded) {
+    if (e.item.full_id() == item || (key.empty() && e.item.id == base)) {
+      out << "\n" << e.item.full_id() << " was proposed, then excluded"
+          << (e.note.empty() ? "" : " (" + e.note + ")") << ":\n";
+      std::string tree;
+      for (const auto& r : e.excluded_by) {
+        tree += "  excluded by:\n";
+        append_reason_tree(tree, r, 4);
+      }
+      for (const auto& r : e.item.because) {
+        tree += "  proposed by:\n";
+        append_reason_tree(tree, r, 4);
+      }
+      out << tree;
+    }
+  }
+  out << "\nRules that could propose " << base << ":\n";
+  for (auto ri : proposers) {
+    const compiled_rule& r = rs->prog->rules[ri];
+    bool any = false;
+    for (const auto& o : pl->ev.outcomes) {
+      if (o.rule != ri) continue;
+      reason why = explain_outcome(*rs, pl->client, pl->ev, o);
+      if (!key.empty() && !why.element.empty() &&
+          why.element.substr(why.element.find('[')) != "[" + key + "]") {
+        continue;
+      }
+      any = true;
+      std::string tree;
+      append_reason_tree(tree, why, 2);
+      out << "\n" << tree;
+      if (o.result == truth::yes) {
+        out << "    => fired; its item was excluded (see above)\n";
+      } else if (o.result == truth::no) {
+        out << "    => did not fire: the conditions marked [no] were false\n";
+      } else {
+        out << "    => undecided: would be decided by";
+        for (const auto& m : o.missing) out << " " << m;
+        out << "\n";
+      }
+    }
+    if (!any) {
+      out << "\n  rule " << r.id << " (" << rs->prog->file_of(r) << ":" << r.line
+          << "): no entry of its list matches " << item << "\n";
+    }
+  }
+  return kOk;
+}
+
+}  // namespace
+
+int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"iptplan: drafts Interpersonal Psychotherapy treatment plans from a client's "
+               "Interpersonal Inventory, explaining every recommendation.\n"
+               "Every plan is a draft for review by the treating clinician."};
+  app.require_subcommand(1);
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "Diagnostic logging on stderr")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  std::vector<std::string> files;
+  std::string rules, fmt = "text", output, item, findings, check_dir;
+  bool strict = false;
+
+  auto* plan_cmd = app.add_subcommand("plan", "Draft a treatment plan for each findings file");
+  plan_cmd->add_option("FINDINGS", files, "Findings files (TOML)")->required();
+  plan_cmd->add_option("--rules", rules, "Rule set folder (default: the built-in rule set)");
+  plan_cmd->add_option("--format", fmt, "Output format")
+      ->check(CLI::IsMember({"text", "markdown", "json"}));
+  plan_cmd->add_option("-o,--output", output, "Write to this file (nothing is written on error)");
+  plan_cmd->add_flag("--strict", strict, "Treat unknown findings as errors");
+
+  auto* check_cmd = app.add_subcommand("check", "Check a rule set and report every problem");
+  check_cmd->add_option("DIR", check_dir, "Rule set folder (default: the built-in rule set)");
+
+  auto* why_cmd = app.add_subcommand("why", "Show why an item is in the plan, down to the findings");
+  auto* why_not_cmd = app.add_subcommand(
+      "why-not", "Show why an item is not in the plan: each rule that could propose it and what stopped it");
+  for (auto* c : {why_cmd, why_not_cmd}) {
+    c->add_option("ITEM", item, "Item id, e.g. weak_relationship or role_dispute[partner]")->required();
+    c->add_option("FINDINGS", findings, "Findings file (TOML)")->required();
+    c->add_option("--rules", rules, "Rule set folder (default: the built-in rule set)");
+    c->add_flag("--strict", strict, "Treat unknown findings as errors");
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return kOk;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return kOk;
+  } catch (const CLI::ParseError& e) {
+    // --help on a subcommand arrives here as CallForHelp too (handled above).
+    err << "iptplan: " << e.what() << "\nRun 'iptplan --help' for usage.\n";
+    return kUsage;
+  }
+
+  auto logger = spdlog::get("iptplan");
+  if (!logger) logger = spdlog::stderr_color_mt("iptplan");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  try {
+    if (*plan_cmd) return cmd_plan(files, rules, fmt, output, strict, out, err);
+    if (*check_cmd) return cmd_check(check_dir, out, err);
+    if (*why_cmd) return cmd_why(item, findings, rules, strict, false, out, err);
+    if (*why_not_cmd) return cmd_why(item, findings, rules, strict, true, out, err);
+  } catch (const std::exception& e) {
+    err << "iptplan: internal error: " << e.what() << "\n";
+    return kInputError;
+  }
+  return kUsage;
+}
+
+}  // namespace iptplan::cli

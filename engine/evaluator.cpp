@@ -1,0 +1,543 @@
+#include "engine/evaluator.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <functional>
+#include <sstream>
+
+namespace iptplan {
+
+const char* to_string(truth t) {
+  switch (t) {
+    case truth::no: return "false";
+    case truth::yes: return "true";
+    case truth::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string show_value(const program& p, const client_data& c, const value& v) {
+  switch (v.kind) {
+    case vkind::unknown: return "missing";
+    case vkind::none: return "none";
+    case vkind::boolean: return v.b ? "true" : "false";
+    case vkind::number: {
+      std::ostringstream os;
+      if (v.n == std::floor(v.n) && std::fabs(v.n) < 1e15) os << static_cast<long long>(v.n);
+      else os << v.n;
+      return os.str();
+    }
+    case vkind::symbol: return c.symbol_text(p, v.sym);
+    case vkind::list: {
+      std::string out = "[";
+      const auto& xs = c.lists[v.ref];
+      for (std::size_t i = 0; i < xs.size(); ++i) out += (i ? ", " : "") + show_value(p, c, xs[i]);
+      return out + "]";
+    }
+    case vkind::table: {
+      auto n = c.tables[v.ref].size();
+      return std::to_string(n) + (n == 1 ? " entry" : " entries");
+    }
+  }
+  return "?";
+}
+
+std::string element_label(const program& p, const client_data& c, std::int32_t list,
+                          std::int32_t e) {
+  const auto& decl = p.vocab->findings()[static_cast<std::size_t>(list)];
+  const value& v = c.slots[static_cast<std::size_t>(list)];
+  std::string key = std::to_string(e + 1);
+  if (v.kind == vkind::table) key = c.tables[v.ref][static_cast<std::size_t>(e)].key;
+  else if (v.kind == vkind::list) key = show_value(p, c, c.lists[v.ref][static_cast<std::size_t>(e)]);
+  return decl.path + "[" + key + "]";
+}
+
+namespace {
+
+using missing_set = std::vector<std::string>;
+
+void merge_into(missing_set& into, const missing_set& from) {
+  missing_set out;
+  std::set_union(into.begin(), into.end(), from.begin(), from.end(), std::back_inserter(out));
+  into.swap(out);
+}
+
+truth truth_of(const value& v) {
+  if (v.kind == vkind::boolean) return v.b ? truth::yes : truth::no;
+  return truth::unknown;
+}
+
+class evaluator {
+ public:
+  evaluator(const program& p, const client_data& c, bool explain)
+      : p_(p), c_(c), explain_(explain) {}
+
+  evaluation run();
+  std::string render(const evaluation& ev, const compiled_rule& r, std::int32_t element,
+                     const text_template& t);
+
+ private:
+  struct binding {
+    std::int32_t list = -1;  // finding index
+    std::uint32_t index = 0;
+  };
+
+  const program& p_;
+  const client_data& c_;
+  bool explain_;
+  std::vector<value> facts_;
+  std::vector<missing_set> fact_missing_;
+  std::array<binding, 9> env_{};
+  // Explain mode: the values seen by the condition being evaluated.
+  int atom_depth_ = 0;
+  condition_evidence* current_ = nullptr;
+
+  value eval(std::uint32_t idx, missing_set* m);
+  value read_path(const node& n, missing_set* m);
+  void note_seen(const node& n, const value& v);
+  std::string path_label(const node& n) const;
+  void run_rule(std::uint32_t ri, std::vector<outcome>& out);
+  void decide_fact(std::size_t f, const std::vector<outcome>& outs,
+                   const std::vector<std::pair<std::size_t, std::size_t>>& ranges,
+                   std::vector<diagnostic>* conflicts);
+  void bind(const compiled_rule& r, std::int32_t element) {
+    if (r.each_list >= 0) env_[0] = {r.each_list, static_cast<std::uint32_t>(element)};
+  }
+};
+
+std::string evaluator::path_label(const node& n) const {
+  switch (n.op) {
+    case opcode::finding: return p_.vocab->findings()[n.a].path;
+    case opcode::fact: return p_.facts[n.a].path;
+    case opcode::field: {
+      const auto& b = env_[n.var];
+      return element_label(p_, c_, b.list, static_cast<std::int32_t>(b.index)) + "." +
+             p_.vocab->findings()[static_cast<std::size_t>(b.list)].fields[n.a].path;
+    }
+    case opcode::element: {
+      const auto& b = env_[n.var];
+      return element_label(p_, c_, b.list, static_cast<std::int32_t>(b.index));
+    }
+    default: return std::string(p_.text_of(n));
+  }
+}
+
+void evaluator::note_seen(const node& n, const value& v) {
+  if (!current_) return;
+  std::string label = path_label(n);
+  std::string shown = show_value(p_, c_, v);
+  for (const auto& [l, s] : current_->values) {
+    if (l == label) return;
+  }
+  current_->values.push_back({std::move(label), std::move(shown)});
+  if (n.op == opcode::fact) current_->facts.push_back(static_cast<std::int32_t>(n.a));
+}
+
+value evaluator::read_path(const node& n, missing_set* m) {
+  value v;
+  switch (n.op) {
+    case opcode::finding: v = c_.slots[n.a]; break;
+    case opcode::fact: v = facts_[n.a]; break;
+    case opcode::field: {
+      const auto& b = env_[n.var];
+      const value& list = c_.slots[static_cast<std::size_t>(b.list)];
+      v = c_.tables[list.ref][b.index].fields[n.a];
+      break;
+    }
+    case opcode::element: {
+      const auto& b = env_[n.var];
+      const value& list = c_.slots[static_cast<std::size_t>(b.list)];
+      v = c_.lists[list.ref][b.index];
+      break;
+    }
+    default: break;
+  }
+  if (m) {
+    note_seen(n, v);
+    if (v.is_unknown()) {
+      if (n.op == opcode::fact && !fact_missing_[n.a].empty()) merge_into(*m, fact_missing_[n.a]);
+      else merge_into(*m, {path_label(n)});
+    }
+  }
+  return v;
+}
+
+value evaluator::eval(std::uint32_t idx, missing_set* m) {
+  const node& n = p_.nodes[idx];
+  switch (n.op) {
+    case opcode::literal: return n.lit;
+    case opcode::finding:
+    case opcode::fact:
+    case opcode::field:
+    case opcode::element: return read_path(n, m);
+    case opcode::op_not: {
+      value v = eval(n.a, m);
+      return v.kind == vkind::boolean ? value::boolean(!v.b) : value::unknown();
+    }
+    case opcode::op_and:
+    case opcode::op_or: {
+      // Kleene: a deciding operand wins whatever the other one is.
+      bool is_and = n.op == opcode::op_and;
+      missing_set ml, mr;
+      value l = eval(n.a, m ? &ml : nullptr);
+      truth tl = truth_of(l);
+      if (tl == (is_and ? truth::no : truth::yes)) return l;
+      value r = eval(n.b, m ? &mr : nullptr);
+      truth tr = truth_of(r);
+      if (tr == (is_and ? truth::no : truth::yes)) return r;
+      if (tl == truth::unknown || tr == truth::unknown) {
+        if (m) {
+          if (tl == truth::unknown) merge_into(*m, ml);
+          if (tr == truth::unknown) merge_into(*m, mr);
+        }
+        return value::unknown();
+      }
+      return value::boolean(!is_and ? false : true);
+    }
+    case opcode::eq: case opcode::ne: case opcode::lt:
+    case opcode::le: case opcode::gt: case opcode::ge: {
+      value l = eval(n.a, m), r = eval(n.b, m);
+      if (l.is_unknown() || r.is_unknown()) return value::unknown();
+      bool eq = same_value(l, r);
+      if (n.op == opcode::eq) return value::boolean(eq);
+      if (n.op == opcode::ne) return value::boolean(!eq);
+      if (l.kind != vkind::number || r.kind != vkind::number) return value::boolean(false);
+      switch (n.op) {
+        case opcode::lt: return value::boolean(l.n < r.n);
+        case opcode::le: return value::boolean(l.n <= r.n);
+        case opcode::gt: return value::boolean(l.n > r.n);
+        default: return value::boolean(l.n >= r.n);
+      }
+    }
+    case opcode::add: case opcode::sub: case opcode::mul: case opcode::div: {
+      value l = eval(n.a, m), r = eval(n.b, m);
+      if (l.kind != vkind::number || r.kind != vkind::number) return value::unknown();
+      switch (n.op) {
+        case opcode::add: return value::number(l.n + r.n);
+        case opcode::sub: return value::number(l.n - r.n);
+        case opcode::mul: return value::number(l.n * r.n);
+        default:
+          if (r.n == 0) {
+            if (m) merge_into(*m, {"division by zero in '" + std::string(p_.text_of(n)) + "'"});
+            return value::unknown();
+          }
+          return value::number(l.n / r.n);
+      }
+    }
+    case opcode::neg: {
+      value v = eval(n.a, m);
+      return v.kind == vkind::number ? value::number(-v.n) : value::unknown();
+    }
+    case opcode::in_set: {
+      value v = eval(n.a, m);
+      if (v.is_unknown()) return v;
+      for (std::uint32_t i = n.set_begin; i < n.set_end; ++i) {
+        if (same_value(v, p_.set_values[i])) return value::boolean(true);
+      }
+      return value::boolean(false);
+    }
+    case opcode::contains: {
+      value l = eval(n.a, m), r = eval(n.b, m);
+      if (l.kind != vkind::list || r.is_unknown()) return value::unknown();
+      for (const auto& x : c_.lists[l.ref]) {
+        if (same_value(x, r)) return value::boolean(true);
+      }
+      return value::boolean(false);
+    }
+    case opcode::is_known:
+    case opcode::is_missing: {
+      const node& target = p_.nodes[n.a];
+      value v;
+      switch (target.op) {
+        case opcode::finding: v = c_.slots[target.a]; break;
+        case opcode::fact: v = facts_[target.a]; break;
+        default: v = read_path(target, nullptr); break;
+      }
+      if (m) note_seen(target, v);
+      bool known = !v.is_unknown() && v.kind != vkind::none;
+      // A derived fact that is still undecided: whether it is known is unknown.
+      if (target.op == opcode::fact && v.is_unknown()) {
+        if (m) merge_into(*m, fact_missing_[target.a]);
+        return value::unknown();
+      }
+      return value::boolean(n.op == opcode::is_known ? known : !known);
+    }
+    case opcode::any:
+    case opcode::all:
+    case opcode::count: {
+      const value& list = c_.slots[n.a];
+      if (m && current_) {
+        node shown;
+        shown.op = opcode::finding;
+        shown.a = n.a;
+        note_seen(shown, list);
+      }
+      if (list.kind != vkind::table && list.kind != vkind::list) {
+        if (m) merge_into(*m, {p_.vocab->findings()[n.a].path});
+        return value::unknown();
+      }
+      std::size_t size = list.kind == vkind::table ? c_.tables[list.ref].size() : c_.lists[list.ref].size();
+      binding saved = env_[n.var];
+      bool unknown = false;
+      double count = 0;
+      missing_set inner;
+      value result = value::boolean(n.op == opcode::all);
+      for (std::size_t i = 0; i < size; ++i) {
+        env_[n.var] = {static_cast<std::int32_t>(n.a), static_cast<std::uint32_t>(i)};
+        missing_set mi;
+        truth t = truth_of(eval(n.b, m ? &mi : nullptr));
+        if (t == truth::unknown) {
+          unknown = true;
+          if (m) merge_into(inner, mi);
+        } else if (t == truth::yes) {
+          ++count;
+          if (n.op == opcode::any) { result = value::boolean(true); break; }
+        } else if (n.op == opcode::all) {
+          result = value::boolean(false);
+          break;
+        }
+      }
+      env_[n.var] = saved;
+      bool decided = n.op == opcode::any ? result.is_true() : n.op == opcode::all ? result.is_false() : false;
+      if (!decided && unknown) {
+        if (m) merge_into(*m, inner);
+        return value::unknown();
+      }
+      return n.op == opcode::count ? value::number(count) : result;
+    }
+  }
+  return value::unknown();
+}
+
+void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
+  const compiled_rule& r = p_.rules[ri];
+  auto one = [&](std::int32_t element) {
+    outcome o;
+    o.rule = ri;
+    o.element = element;
+    if (explain_) {
+      // Evaluate the condition's atoms one by one, collecting evidence.
+      missing_set m;
+      std::vector<condition_evidence> ev;
+      // Walk: the atoms are evaluated through eval(); capture them by
+      // re-entering eval with current_ set per atom.
+      std::function<value(std::uint32_t, missing_set*)> walk = [&](std::uint32_t idx,
+                                                                   missing_set* ms) -> value {
+        const node& n = p_.nodes[idx];
+        if (n.atom || (n.op != opcode::op_and && n.op != opcode::op_or && n.op != opcode::op_not)) {
+          condition_evidence e;
+          e.node = idx;
+          current_ = &e;
+          ++atom_depth_;
+          value v = eval(idx, ms);
+          --atom_depth_;
+          current_ = nullptr;
+          e.result = truth_of(v);
+          ev.push_back(std::move(e));
+          return v;
+        }
+        if (n.op == opcode::op_not) {
+          value v = walk(n.a, ms);
+          return v.kind == vkind::boolean ? value::boolean(!v.b) : value::unknown();
+        }
+        bool is_and = n.op == opcode::op_and;
+        missing_set ml, mr;
+        value l = walk(n.a, &ml);
+        truth tl = truth_of(l);
+        if (tl == (is_and ? truth::no : truth::yes)) return l;
+        value rr = walk(n.b, &mr);
+        truth tr = truth_of(rr);
+        if (tr == (is_and ? truth::no : truth::yes)) return rr;
+        if (tl == truth::unknown || tr == truth::unknown) {
+          if (tl == truth::unknown) merge_into(*ms, ml);
+          if (tr == truth::unknown) merge_into(*ms, mr);
+          return value::unknown();
+        }
+        return value::boolean(is_and);
+      };
+      o.result = truth_of(walk(r.condition, &m));
+      o.evidence = std::move(ev);
+      if (o.result == truth::unknown) o.missing = std::move(m);
+      out.push_back(std::move(o));
+    } else {
+      o.result = truth_of(eval(r.condition, nullptr));
+      if (o.result != truth::no) out.push_back(std::move(o));
+    }
+  };
+  if (r.each_list < 0) {
+    one(-1);
+    return;
+  }
+  const value& list = c_.slots[static_cast<std::size_t>(r.each_list)];
+  if (list.kind != vkind::table && list.kind != vkind::list) {
+    outcome o;
+    o.rule = ri;
+    o.result = truth::unknown;
+    if (explain_) o.missing = {p_.vocab->findings()[static_cast<std::size_t>(r.each_list)].path};
+    out.push_back(std::move(o));
+    return;
+  }
+  std::size_t size = list.kind == vkind::table ? c_.tables[list.ref].size() : c_.lists[list.ref].size();
+  for (std::size_t i = 0; i < size; ++i) {
+    env_[0] = {r.each_list, static_cast<std::uint32_t>(i)};
+    one(static_cast<std::int32_t>(i));
+  }
+}
+
+void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
+                            const std::vector<std::pair<std::size_t, std::size_t>>& ranges,
+                            std::vector<diagnostic>* conflicts) {
+  const fact_decl& fd = p_.facts[f];
+  bool fired = false, unknown = false, conflict = false;
+  value val;
+  std::uint32_t first_rule = 0;
+  missing_set missing;
+  for (std::uint32_t ri : fd.concluders) {
+    const compiled_rule& r = p_.rules[ri];
+    for (std::size_t k = ranges[ri].first; k < ranges[ri].second; ++k) {
+      const outcome& o = outs[k];
+      if (o.result == truth::unknown) {
+        unknown = true;
+        if (explain_) merge_into(missing, o.missing);
+        continue;
+      }
+      if (o.result != truth::yes) continue;
+      for (const auto& a : r.actions) {
+        if (a.kind != ast::action_kind::conclude || a.fact != static_cast<std::int32_t>(f)) continue;
+        value v = value::boolean(true);
+        if (a.value_node >= 0) {
+          bind(r, o.element);
+          v = eval(static_cast<std::uint32_t>(a.value_node), nullptr);
+        }
+        if (!fired) {
+          fired = true;
+          val = v;
+          first_rule = ri;
+        } else if (!same_value(val, v) && !conflict) {
+          conflict = true;
+          if (conflicts) {
+            diagnostic d;
+            d.level = severity::error;
+            d.code = "plan.conflict";
+            d.file = p_.file_of(r);
+            d.line = r.line;
+            d.message = "rules '" + p_.rules[first_rule].id + "' (" + p_.file_of(p_.rules[first_rule]) +
+                        ":" + std::to_string(p_.rules[first_rule].line) + ") and '" + r.id +
+                        "' conclude different values for '" + fd.path + "': " +
+                        show_value(p_, c_, val) + " and " + show_value(p_, c_, v) +
+                        "; the fact is left unknown";
+            conflicts->push_back(std::move(d));
+          }
+        }
+      }
+    }
+  }
+  if (conflict) {
+    facts_[f] = value::unknown();
+    fact_missing_[f] = {"a conflict between rules concluding " + fd.path};
+  } else if (fired) {
+    facts_[f] = val;
+    fact_missing_[f].clear();
+  } else if (unknown) {
+    facts_[f] = value::unknown();
+    fact_missing_[f] = missing.empty() ? missing_set{fd.path} : missing;
+  } else {
+    facts_[f] = fd.valued ? value{vkind::none} : value::boolean(false);
+    fact_missing_[f].clear();
+  }
+}
+
+evaluation evaluator::run() {
+  evaluation ev;
+  facts_.assign(p_.facts.size(), value::unknown());
+  fact_missing_.assign(p_.facts.size(), {});
+  std::vector<std::pair<std::size_t, std::size_t>> ranges(p_.rules.size(), {0, 0});
+  std::vector<outcome>& outs = ev.outcomes;
+  for (std::size_t s = 0; s < p_.strata.size(); ++s) {
+    const auto& rules = p_.strata[s];
+    std::vector<std::size_t> concluded;
+    for (auto ri : rules) {
+      for (const auto& a : p_.rules[ri].actions) {
+        if (a.kind == ast::action_kind::conclude && a.fact >= 0) concluded.push_back(static_cast<std::size_t>(a.fact));
+      }
+    }
+    std::sort(concluded.begin(), concluded.end());
+    concluded.erase(std::unique(concluded.begin(), concluded.end()), concluded.end());
+    std::size_t start = outs.size();
+    if (p_.recursive[s]) {
+      // Least fixpoint: start from false and re-run until nothing changes.
+      for (auto f : concluded) facts_[f] = value::boolean(false);
+      for (std::size_t round = 0; round < 1000; ++round) {
+        outs.resize(start);
+        for (auto ri : rules) {
+          ranges[ri].first = outs.size();
+          run_rule(ri, outs);
+          ranges[ri].second = outs.size();
+        }
+        std::vector<value> before;
+        for (auto f : concluded) before.push_back(facts_[f]);
+        for (auto f : concluded) decide_fact(f, outs, ranges, nullptr);
+        bool same = true;
+        for (std::size_t k = 0; k < concluded.size(); ++k) {
+          same = same && same_value(before[k], facts_[concluded[k]]) &&
+                 before[k].kind == facts_[concluded[k]].kind;
+        }
+        if (same) break;
+      }
+    } else {
+      for (auto ri : rules) {
+        ranges[ri].first = outs.size();
+        run_rule(ri, outs);
+        ranges[ri].second = outs.size();
+      }
+    }
+    for (auto f : concluded) {
+      // A fact is final once every rule concluding it has run.
+      bool done = true;
+      for (auto ri : p_.facts[f].concluders) {
+        bool ran = false;
+        for (std::size_t t = 0; t <= s && !ran; ++t) {
+          ran = std::binary_search(p_.strata[t].begin(), p_.strata[t].end(), ri);
+        }
+        done = done && ran;
+      }
+      decide_fact(f, outs, ranges, done ? &ev.conflicts : nullptr);
+    }
+  }
+  ev.facts = facts_;
+  if (explain_) ev.fact_missing = fact_missing_;
+  return ev;
+}
+
+std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std::int32_t element,
+                              const text_template& t) {
+  facts_ = ev.facts;
+  bind(r, element);
+  std::string out;
+  for (const auto& part : t.parts) {
+    if (part.node < 0) {
+      out += part.text;
+      continue;
+    }
+    value v = eval(static_cast<std::uint32_t>(part.node), nullptr);
+    out += v.is_unknown() ? "(not recorded)" : show_value(p_, c_, v);
+  }
+  return out;
+}
+
+}  // namespace
+
+evaluation evaluate(const program& p, const client_data& c, bool explain) {
+  evaluator e(p, c, explain);
+  return e.run();
+}
+
+std::string render_template(const program& p, const client_data& c, const evaluation& ev,
+                            const compiled_rule& r, std::int32_t element,
+                            const text_template& t) {
+  evaluator e(p, c, false);
+  return e.render(ev, r, element, t);
+}
+
+}  // namespace iptplan

@@ -1,0 +1,59 @@
+// The evaluator: stratified forward chaining over a client's findings and
+// the facts rules derive, with Kleene's three-valued logic for whatever is
+// missing. Rules run stratum by stratum; a recursive stratum is iterated to
+// its least fixpoint. The result never depends on the order of rules.
+//
+// In explain mode every rule's outcome is kept with its evidence (each
+// top-level condition, its result and the values it saw) and, when unknown,
+// the findings that would decide it. Without it only what the plan needs is
+// kept, and no text is built: that is the fast path.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/findings.hpp"
+#include "engine/program.hpp"
+
+namespace iptplan {
+
+enum class truth : std::uint8_t { no, yes, unknown };
+const char* to_string(truth t);
+
+struct condition_evidence {
+  std::uint32_t node = 0;  // the condition's node (its source text)
+  truth result = truth::unknown;
+  std::vector<std::pair<std::string, std::string>> values;  // path, value seen
+  std::vector<std::int32_t> facts;                          // derived facts read
+};
+
+struct outcome {
+  std::uint32_t rule = 0;
+  std::int32_t element = -1;  // index in the iterated list, or -1
+  truth result = truth::unknown;
+  std::vector<condition_evidence> evidence;    // explain mode
+  std::vector<std::string> missing;  // explain mode, when unknown
+};
+
+struct evaluation {
+  std::vector<outcome> outcomes;  // fired and undecided ones (all in explain mode)
+  std::vector<value> facts;       // by fact index
+  std::vector<std::vector<std::string>> fact_missing;  // explain mode
+  std::vector<diagnostic> conflicts;                   // plan.conflict
+};
+
+evaluation evaluate(const program& p, const client_data& c, bool explain);
+
+// Renders a value for people: 12, 2.5, weak, true, missing.
+std::string show_value(const program& p, const client_data& c, const value& v);
+
+// "relationships[mother]" for element `e` of the list finding `list`.
+std::string element_label(const program& p, const client_data& c, std::int32_t list,
+                          std::int32_t e);
+
+// Renders a text template for a rule outcome (with its element bound).
+std::string render_template(const program& p, const client_data& c, const evaluation& ev,
+                            const compiled_rule& r, std::int32_t element,
+                            const text_template& t);
+
+}  // namespace iptplan

@@ -1,0 +1,272 @@
+#include "engine/findings.hpp"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "engine/toml_util.hpp"
+
+namespace iptplan {
+
+const std::string& client_data::symbol_text(const program& p, std::int32_t sym) const {
+  if (sym >= extra_base) return extra_symbols[static_cast<std::size_t>(sym - extra_base)];
+  return p.symbols.text(sym);
+}
+
+namespace {
+
+// Keys that would hold identifying data; a findings file must never carry them.
+const std::set<std::string> kIdentifying = {
+    "name", "first_name", "last_name", "surname", "full_name", "given_name",
+    "dob", "birth_date", "date_of_birth", "birthdate", "birthday",
+    "address", "street", "postcode", "zip", "zipcode", "phone", "telephone",
+    "email", "ssn", "nhs_number", "medicare_number"};
+
+class reader {
+ public:
+  reader(const program& p, const source_file& src, const findings_options& o,
+         std::vector<diagnostic>& diags, client_data& c)
+      : p_(p), src_(src), opt_(o), diags_(diags), c_(c) {}
+
+  void problem(const toml::node* n, severity s, const std::string& code, const std::string& msg,
+               std::vector<std::string> notes = {}) {
+    auto d = toml_diagnostic(src_, n, s, code, msg);
+    d.notes = std::move(notes);
+    diags_.push_back(std::move(d));
+  }
+
+  std::int32_t intern(const std::string& s) {
+    std::int32_t id = p_.symbols.find(s);
+    if (id >= 0) return id;
+    for (std::size_t i = 0; i < c_.extra_symbols.size(); ++i) {
+      if (c_.extra_symbols[i] == s) return c_.extra_base + static_cast<std::int32_t>(i);
+    }
+    c_.extra_symbols.push_back(s);
+    return c_.extra_base + static_cast<std::int32_t>(c_.extra_symbols.size() - 1);
+  }
+
+  bool identifying(const std::string& key, const toml::node& v, const std::string& path) {
+    if (kIdentifying.count(key)) {
+      problem(&v, severity::error, "findings.identifying",
+              "'" + path + "' would hold identifying data; findings carry no names, birth dates "
+              "or addresses",
+              {"use a pseudonymous client id, an age band, and role words such as 'mother'"});
+      return true;
+    }
+    if (v.is_date() || v.is_date_time()) {
+      problem(&v, severity::error, "findings.identifying",
+              "'" + path + "' holds a date; dates can identify a client, record an age band or "
+              "a count of months instead");
+      return true;
+    }
+    return false;
+  }
+
+  // A scalar value against its declaration; `what` names it in messages.
+  std::optional<value> scalar(const finding_decl& d, const toml::node& v, const std::string& what) {
+    auto bad = [&](const std::string& extra = "") {
+      problem(&v, severity::error, "findings.type",
+              "'" + what + "' must be " + d.expectation() + extra);
+      return std::nullopt;
+    };
+    switch (d.type) {
+      case finding_type::integer: {
+        if (!v.is_integer()) return bad();
+        auto x = static_cast<double>(*v.value<std::int64_t>());
+        if ((d.min && x < *d.min) || (d.max && x > *d.max)) {
+          problem(&v, severity::error, "findings.range",
+                  "'" + what + "' is " + std::to_string(*v.value<std::int64_t>()) +
+                      ", outside its range: expected " + d.expectation());
+          return std::nullopt;
+        }
+        return value::number(x);
+      }
+      case finding_type::number: {
+        if (!v.is_number()) return bad();
+        double x = *v.value<double>();
+        if (!std::isfinite(x) || (d.min && x < *d.min) || (d.max && x > *d.max)) {
+          std::ostringstream os;
+          os << x;
+          problem(&v, severity::error, "findings.range",
+                  "'" + what + "' is " + os.str() + ", outside its range: expected " + d.expectation());
+          return std::nullopt;
+        }
+        return value::number(x);
+      }
+      case finding_type::boolean:
+        if (!v.is_boolean()) return bad();
+        return value::boolean(*v.value<bool>());
+      case finding_type::string:
+        if (!v.is_string()) return bad();
+        return value::symbol(intern(*v.value<std::string>()));
+      case finding_type::enumeration: {
+        if (!v.is_string()) return bad();
+        std::string s = *v.value<std::string>();
+        if (std::find(d.values.begin(), d.values.end(), s) == d.values.end()) {
+          std::string near = nearest_name(s, d.values);
+          problem(&v, severity::error, "findings.value",
+                  "'" + what + "' is \"" + s + "\", which is not allowed: expected " + d.expectation(),
+                  near.empty() ? std::vector<std::string>{}
+                               : std::vector<std::string>{"did you mean \"" + near + "\"?"});
+          return std::nullopt;
+        }
+        return value::symbol(intern(s));
+      }
+      default: return bad();
+    }
+  }
+
+  void list(const finding_decl& d, const toml::node& v, std::size_t slot) {
+    auto* arr = v.as_array();
+    if (!arr) {
+      problem(&v, severity::error, "findings.type", "'" + d.path + "' must be " + d.expectation());
+      return;
+    }
+    finding_decl elem = d;
+    elem.type = d.element;
+    std::vector<value> vals;
+    bool ok = true;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      auto x = scalar(elem, (*arr)[i], d.path + "[" + std::to_string(i + 1) + "]");
+      if (x) vals.push_back(*x); else ok = false;
+    }
+    if (!ok) return;
+    value lv;
+    lv.kind = vkind::list;
+    lv.ref = static_cast<std::uint32_t>(c_.lists.size());
+    c_.lists.push_back(std::move(vals));
+    c_.slots[slot] = lv;
+  }
+
+  void table_list(const finding_decl& d, const toml::node& v, std::size_t slot) {
+    auto* arr = v.as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      if (!(arr && arr->empty())) {
+        problem(&v, severity::error, "findings.type",
+                "'" + d.path + "' must be " + d.expectation());
+        return;
+      }
+    }
+    std::vector<client_data::element> elems;
+    std::set<std::string> keys;
+    bool ok = true;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const auto& t = *(*arr)[i].as_table();
+      client_data::element e;
+      e.fields.assign(d.fields.size(), value::unknown());
+      e.key = std::to_string(i + 1);
+      std::string label = d.path + "[" + std::to_string(i + 1) + "]";
+      for (auto&& [k, fv] : t) {
+        std::string key(k.str());
+        if (identifying(key, fv, label + "." + key)) { ok = false; continue; }
+        int fi = d.field_index(key);
+        if (fi < 0) {
+          unknown(fv, label + "." + key, key, [&] {
+            std::vector<std::string> names;
+            for (const auto& f : d.fields) names.push_back(f.path);
+            return names;
+          }());
+          continue;
+        }
+        auto x = scalar(d.fields[static_cast<std::size_t>(fi)], fv, label + "." + key);
+        if (!x) { ok = false; continue; }
+        e.fields[static_cast<std::size_t>(fi)] = *x;
+        if (key == d.key) e.key = *fv.value<std::string>();
+      }
+      if (!d.key.empty()) {
+        if (!t.contains(d.key)) {
+          problem(&t, severity::warning, "findings.key",
+                  label + " has no '" + d.key + "'; its items are keyed by position (" + e.key + ")");
+        } else if (!keys.insert(e.key).second) {
+          problem(t.get(d.key), severity::error, "findings.duplicate-key",
+                  "two entries of '" + d.path + "' have " + d.key + " \"" + e.key +
+                      "\"; give each a distinct role word, e.g. \"" + e.key + "_2\"");
+          ok = false;
+        }
+      }
+      elems.push_back(std::move(e));
+    }
+    if (!ok) return;
+    value tv;
+    tv.kind = vkind::table;
+    tv.ref = static_cast<std::uint32_t>(c_.tables.size());
+    c_.tables.push_back(std::move(elems));
+    c_.slots[slot] = tv;
+  }
+
+  void unknown(const toml::node& v, const std::string& path, const std::string&,
+               const std::vector<std::string>& candidates) {
+    std::string near = nearest_name(path, candidates);
+    if (near.empty()) {
+      // Suggest by last component too.
+      auto dot = path.rfind('.');
+      std::string last = dot == std::string::npos ? path : path.substr(dot + 1);
+      near = nearest_name(last, candidates);
+    }
+    problem(&v, opt_.strict ? severity::error : severity::warning, "findings.unknown",
+            "'" + path + "' is not in the vocabulary" + (opt_.strict ? "" : " and is ignored"),
+            near.empty() ? std::vector<std::string>{}
+                         : std::vector<std::string>{"did you mean '" + near + "'?"});
+  }
+
+  void walk(const std::string& prefix, const toml::table& t) {
+    for (auto&& [k, v] : t) {
+      std::string key(k.str());
+      std::string path = prefix.empty() ? key : prefix + "." + key;
+      if (identifying(key, v, path)) continue;
+      int fi = p_.vocab->index_of(path);
+      if (fi >= 0) {
+        const auto& d = p_.vocab->findings()[static_cast<std::size_t>(fi)];
+        auto slot = static_cast<std::size_t>(fi);
+        c_.lines[slot] = static_cast<int>(v.source().begin.line);
+        if (d.type == finding_type::list) list(d, v, slot);
+        else if (d.type == finding_type::table_list) table_list(d, v, slot);
+        else if (auto x = scalar(d, v, path)) c_.slots[slot] = *x;
+        continue;
+      }
+      if (auto* sub = v.as_table()) {
+        walk(path, *sub);
+        continue;
+      }
+      unknown(v, path, key, p_.vocab->paths());
+    }
+  }
+
+ private:
+  const program& p_;
+  const source_file& src_;
+  const findings_options& opt_;
+  std::vector<diagnostic>& diags_;
+  client_data& c_;
+};
+
+}  // namespace
+
+std::optional<client_data> read_findings(const program& p, const std::string& name,
+                                         const std::string& text,
+                                         const findings_options& options,
+                                         std::vector<diagnostic>& diags) {
+  std::size_t before = diags.size();
+  source_file src(name, text);
+  if (std::size_t bad = find_invalid_utf8(text); bad != std::string::npos) {
+    diags.push_back(make_diagnostic(src, static_cast<std::uint32_t>(bad), severity::error,
+                                    "findings.encoding",
+                                    "this file is not valid UTF-8 text; save it as UTF-8"));
+    return std::nullopt;
+  }
+  auto table = parse_toml(name, text, "findings.syntax", diags);
+  if (!table) return std::nullopt;
+  client_data c;
+  c.file = name;
+  c.slots.assign(p.vocab->findings().size(), value::unknown());
+  c.lines.assign(p.vocab->findings().size(), 0);
+  c.extra_base = static_cast<std::int32_t>(p.symbols.size());
+  reader r(p, src, options, diags, c);
+  r.walk("", *table);
+  for (std::size_t i = before; i < diags.size(); ++i) {
+    if (diags[i].level == severity::error) return std::nullopt;
+  }
+  return c;
+}
+
+}  // namespace iptplan

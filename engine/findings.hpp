@@ -1,0 +1,43 @@
+// A client's findings (the Interpersonal Inventory), read from TOML against
+// the vocabulary and resolved to slots once, so evaluation never looks a
+// finding up by name.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/program.hpp"
+#include "grammar/diagnostic.hpp"
+
+namespace iptplan {
+
+struct client_data {
+  struct element {
+    std::vector<value> fields;  // by field index of the table_list
+    std::string key;            // key field value, or the 1-based index
+  };
+
+  std::string file;                       // display name of the findings file
+  std::vector<value> slots;               // by finding index; unknown = missing
+  std::vector<int> lines;                 // by finding index: line in the file
+  std::vector<std::vector<value>> lists;  // values of `list` findings
+  std::vector<std::vector<element>> tables;
+  std::vector<std::string> extra_symbols;  // texts not known to the program
+  std::int32_t extra_base = 0;
+
+  const std::string& symbol_text(const program& p, std::int32_t sym) const;
+};
+
+struct findings_options {
+  bool strict = false;  // unknown keys are errors rather than warnings
+};
+
+// Reads a findings file. Returns nothing when there is an error; every
+// problem is appended to `diags`.
+std::optional<client_data> read_findings(const program& p, const std::string& name,
+                                         const std::string& text,
+                                         const findings_options& options,
+                                         std::vector<diagnostic>& diags);
+
+}  // namespace iptplan

@@ -1,0 +1,300 @@
+#include "engine/plan.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace iptplan {
+
+#ifndef IPTPLAN_VERSION
+#define IPTPLAN_VERSION "0.0.0"
+#endif
+
+const char* program_version() { return IPTPLAN_VERSION; }
+
+const plan_item* plan::find(const std::string& wanted) const {
+  const plan_item* by_id = nullptr;
+  int matches = 0;
+  for (const auto* group : {&flags, &challenges, &solutions, &goals}) {
+    for (const auto& it : *group) {
+      if (it.full_id() == wanted) return &it;
+      if (it.id == wanted) {
+        by_id = &it;
+        ++matches;
+      }
+    }
+  }
+  return matches == 1 ? by_id : nullptr;
+}
+
+namespace {
+
+int severity_rank(const std::string& s) {
+  return s == "critical" ? 3 : s == "warning" ? 2 : s == "info" ? 1 : 0;
+}
+
+item_kind kind_of(ast::action_kind k) {
+  switch (k) {
+    case ast::action_kind::flag: return item_kind::flag;
+    case ast::action_kind::solution: return item_kind::solution;
+    case ast::action_kind::goal: return item_kind::goal;
+    default: return item_kind::challenge;
+  }
+}
+
+class builder {
+ public:
+  builder(const rule_set& rs, const client_data& c, const evaluation& ev)
+      : rs_(rs), p_(*rs.prog), c_(c), ev_(ev) {
+    by_rule_.resize(p_.rules.size());
+    for (std::size_t i = 0; i < ev.outcomes.size(); ++i) by_rule_[ev.outcomes[i].rule].push_back(i);
+  }
+
+  rule_ref ref(const compiled_rule& r) const {
+    return {r.id, r.title, p_.file_of(r), r.source, r.line, r.priority, r.tags};
+  }
+
+  std::string key_of(const compiled_rule& r, std::int32_t element) const {
+    if (r.each_list < 0 || element < 0) return "";
+    std::string label = element_label(p_, c_, r.each_list, element);
+    auto open = label.find('[');
+    return label.substr(open + 1, label.size() - open - 2);
+  }
+
+  reason explain(const outcome& o, std::set<std::int32_t>& path) {
+    const compiled_rule& r = p_.rules[o.rule];
+    reason why;
+    why.rule = ref(r);
+    if (r.each_list >= 0 && o.element >= 0) why.element = element_label(p_, c_, r.each_list, o.element);
+    if (r.has_because) why.because = render_template(p_, c_, ev_, r, o.element, r.because);
+    std::set<std::int32_t> used;
+    for (const auto& e : o.evidence) {
+      evidence_view v;
+      v.condition = std::string(p_.text_of(p_.nodes[e.node]));
+      v.result = to_string(e.result);
+      v.values = e.values;
+      why.evidence.push_back(std::move(v));
+      if (e.result == truth::yes || o.result != truth::yes) used.insert(e.facts.begin(), e.facts.end());
+    }
+    for (auto f : used) why.derived.push_back(explain_fact(f, path));
+    return why;
+  }
+
+  fact_explanation explain_fact(std::int32_t f, std::set<std::int32_t>& path) {
+    fact_explanation fe;
+    fe.fact = p_.facts[static_cast<std::size_t>(f)].path;
+    fe.value = show_value(p_, c_, ev_.facts[static_cast<std::size_t>(f)]);
+    if (path.count(f)) {
+      fe.repeated = true;
+      return fe;
+    }
+    path.insert(f);
+    if (ev_.facts[static_cast<std::size_t>(f)].is_unknown() && !ev_.fact_missing.empty()) {
+      fe.missing = ev_.fact_missing[static_cast<std::size_t>(f)];
+    }
+    for (auto ri : p_.facts[static_cast<std::size_t>(f)].concluders) {
+      for (auto k : by_rule_[ri]) {
+        if (ev_.outcomes[k].result == truth::yes) fe.reasons.push_back(explain(ev_.outcomes[k], path));
+      }
+    }
+    path.erase(f);
+    return fe;
+  }
+
+  plan build(const std::string& findings_sha) {
+    plan pl;
+    auto& pv = pl.prov;
+    pv.rule_set_name = rs_.info.name;
+    pv.rule_set_version = rs_.info.version;
+    pv.rule_set_status = rs_.info.status;
+    pv.rule_set_review_date = rs_.info.review_date;
+    pv.rule_set_origin = rs_.origin;
+    pv.rule_set_sha256 = rs_.sha256;
+    pv.findings_file = c_.file;
+    pv.findings_sha256 = findings_sha;
+    pv.program_version = program_version();
+    if (int ci = p_.vocab->index_of("client.id"); ci >= 0 && !c_.slots[ci].is_unknown()) {
+      pv.client_id = show_value(p_, c_, c_.slots[static_cast<std::size_t>(ci)]);
+    }
+
+    // Proposals, merged by (kind, id, key).
+    std::map<std::tuple<int, std::string, std::string>, plan_item> items;
+    std::map<std::tuple<int, std::string, std::string>, std::pair<int, std::string>> text_from;
+    struct exclusion { std::string id, key; bool keyed; std::size_t outcome; };
+    std::vector<exclusion> exclusions;
+    for (std::size_t k = 0; k < ev_.outcomes.size(); ++k) {
+      const outcome& o = ev_.outcomes[k];
+      if (o.result != truth::yes) continue;
+      const compiled_rule& r = p_.rules[o.rule];
+      std::string key = key_of(r, o.element);
+      std::set<std::int32_t> path;
+      bool explained = false;
+      reason why;
+      for (const auto& a : r.actions) {
+        if (a.kind == ast::action_kind::conclude) continue;
+        if (a.kind == ast::action_kind::exclude) {
+          exclusions.push_back({a.id, key, r.each_list >= 0, k});
+          continue;
+        }
+        if (!explained) {
+          why = explain(o, path);
+          explained = true;
+        }
+        auto kind = kind_of(a.kind);
+        auto id = std::make_tuple(static_cast<int>(kind), a.id, key);
+        auto& it = items[id];
+        bool fresh = it.because.empty();
+        it.kind = kind;
+        it.id = a.id;
+        it.key = key;
+        it.priority = fresh ? r.priority : std::max(it.priority, r.priority);
+        if (severity_rank(a.severity) > severity_rank(it.severity)) it.severity = a.severity;
+        // The text of the highest-priority rule; ties go to the smaller id.
+        auto& tf = text_from[id];
+        if (fresh || r.priority > tf.first || (r.priority == tf.first && r.id < tf.second)) {
+          tf = {r.priority, r.id};
+          it.text = render_template(p_, c_, ev_, r, o.element, a.text);
+        }
+        if (!a.target.empty()) {
+          std::string target = a.target_keyed && !key.empty() ? a.target + "[" + key + "]" : a.target;
+          if (std::find(it.for_.begin(), it.for_.end(), target) == it.for_.end()) it.for_.push_back(target);
+        }
+        it.because.push_back(why);
+      }
+    }
+    for (auto& [id, it] : items) {
+      std::sort(it.for_.begin(), it.for_.end());
+      std::sort(it.because.begin(), it.because.end(), [](const reason& a, const reason& b) {
+        return std::tie(a.rule.id, a.element) < std::tie(b.rule.id, b.element);
+      });
+      it.because.erase(std::unique(it.because.begin(), it.because.end(),
+                                   [](const reason& a, const reason& b) {
+                                     return a.rule.id == b.rule.id && a.element == b.element;
+                                   }),
+                       it.because.end());
+    }
+
+    // Exclusions win over any proposal.
+    std::map<std::tuple<int, std::string, std::string>, excluded_item> removed;
+    for (const auto& ex : exclusions) {
+      for (auto& [id, it] : items) {
+        if (it.id != ex.id) continue;
+        if (ex.keyed && !(it.key == ex.key || it.key.empty())) continue;
+        auto& rm = removed[id];
+        rm.item = it;
+        std::set<std::int32_t> path;
+        rm.excluded_by.push_back(explain(ev_.outcomes[ex.outcome], path));
+      }
+    }
+    // A solution or goal whose every challenge was excluded goes too.
+    std::set<std::string> gone_challenges;
+    for (const auto& [id, rm] : removed) {
+      if (rm.item.kind == item_kind::challenge) gone_challenges.insert(rm.item.full_id());
+    }
+    for (auto& [id, it] : items) {
+      if (removed.count(id) || it.for_.empty()) continue;
+      bool all_gone = std::all_of(it.for_.begin(), it.for_.end(),
+                                  [&](const std::string& t) { return gone_challenges.count(t) > 0; });
+      if (all_gone) {
+        auto& rm = removed[id];
+        rm.item = it;
+        rm.note = "the challenge it addresses was excluded";
+      }
+    }
+    for (auto& [id, it] : items) {
+      if (removed.count(id)) continue;
+      switch (it.kind) {
+        case item_kind::flag: pl.flags.push_back(it); break;
+        case item_kind::challenge: pl.challenges.push_back(it); break;
+        case item_kind::solution: pl.solutions.push_back(it); break;
+        case item_kind::goal: pl.goals.push_back(it); break;
+      }
+    }
+    for (auto& [id, rm] : removed) {
+      std::sort(rm.excluded_by.begin(), rm.excluded_by.end(),
+                [](const reason& a, const reason& b) { return a.rule.id < b.rule.id; });
+      pl.excluded.push_back(std::move(rm));
+    }
+    auto by_priority = [](const plan_item& a, const plan_item& b) {
+      return std::make_tuple(-severity_rank(a.severity), -a.priority, a.id, a.key) <
+             std::make_tuple(-severity_rank(b.severity), -b.priority, b.id, b.key);
+    };
+    for (auto* group : {&pl.flags, &pl.challenges, &pl.solutions, &pl.goals}) {
+      std::sort(group->begin(), group->end(), by_priority);
+    }
+
+    // Derived conclusions that hold.
+    for (std::size_t f = 0; f < p_.facts.size(); ++f) {
+      const value& v = ev_.facts[f];
+      if (v.is_unknown() || v.kind == vkind::none || v.is_false()) continue;
+      std::set<std::int32_t> path;
+      pl.conclusions.push_back(explain_fact(static_cast<std::int32_t>(f), path));
+    }
+
+    // Undecided rules and what to assess.
+    std::map<std::string, assess_item> assess;
+    for (const auto& o : ev_.outcomes) {
+      if (o.result != truth::unknown) continue;
+      const compiled_rule& r = p_.rules[o.rule];
+      undecided_rule u;
+      u.rule = ref(r);
+      if (r.each_list >= 0 && o.element >= 0) u.element = element_label(p_, c_, r.each_list, o.element);
+      u.missing = o.missing;
+      for (const auto& m : o.missing) {
+        auto& a = assess[m];
+        a.finding = m;
+        if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
+      }
+      pl.undecided.push_back(std::move(u));
+    }
+    std::sort(pl.undecided.begin(), pl.undecided.end(), [](const undecided_rule& a, const undecided_rule& b) {
+      return std::tie(a.rule.id, a.element) < std::tie(b.rule.id, b.element);
+    });
+    for (auto& [name, a] : assess) {
+      // "relationships[mother].conflict" asks the field's question.
+      std::string base = name, field;
+      if (auto open = name.find('['); open != std::string::npos) {
+        base = name.substr(0, open);
+        auto dot = name.find("].");
+        if (dot != std::string::npos) field = name.substr(dot + 2);
+      }
+      if (const auto* d = p_.vocab->find(base)) {
+        a.component = d->component;
+        a.question = d->question;
+        if (!field.empty()) {
+          if (const auto* fd = d->field(field)) a.question = fd->question;
+        }
+      }
+      std::sort(a.rules.begin(), a.rules.end());
+      a.rules.erase(std::unique(a.rules.begin(), a.rules.end()), a.rules.end());
+      pl.to_assess.push_back(std::move(a));
+    }
+    pl.diagnostics = ev_.conflicts;
+    return pl;
+  }
+
+ private:
+  const rule_set& rs_;
+  const program& p_;
+  const client_data& c_;
+  const evaluation& ev_;
+  std::vector<std::vector<std::size_t>> by_rule_;
+};
+
+}  // namespace
+
+plan build_plan(const rule_set& rs, const client_data& c, const evaluation& ev,
+                const std::string& findings_sha256) {
+  builder b(rs, c, ev);
+  return b.build(findings_sha256);
+}
+
+reason explain_outcome(const rule_set& rs, const client_data& c, const evaluation& ev,
+                       const outcome& o) {
+  builder b(rs, c, ev);
+  std::set<std::int32_t> path;
+  return b.explain(o, path);
+}
+
+}  // namespace iptplan

@@ -1,0 +1,111 @@
+// A draft treatment plan and the explanation of every item in it.
+//
+// A plan holds flags (risk first), challenges, solutions and goals (each for
+// a challenge or for the plan as a whole), the derived conclusions, the items
+// an `exclude` removed, the rules left undecided with the findings that would
+// decide them, and provenance: which rule set (name, version, SHA-256 over its
+// files) and which findings file (SHA-256) produced it, with which program.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/evaluator.hpp"
+#include "engine/ruleset.hpp"
+
+namespace iptplan {
+
+struct rule_ref {
+  std::string id, title, file, source;
+  int line = 0;
+  int priority = 50;
+  std::vector<std::string> tags;
+};
+
+struct evidence_view {
+  std::string condition;  // source text of the condition
+  std::string result;     // true | false | unknown
+  std::vector<std::pair<std::string, std::string>> values;  // path, value seen
+};
+
+struct fact_explanation;
+
+// Why a rule proposed (or excluded) an item: the rule, the element it fired
+// for, its rendered `because`, the conditions that held with the values they
+// saw, and the explanations of the derived facts it read.
+struct reason {
+  rule_ref rule;
+  std::string element;  // "relationships[mother]", or empty
+  std::string because;
+  std::vector<evidence_view> evidence;
+  std::vector<fact_explanation> derived;
+};
+
+struct fact_explanation {
+  std::string fact;
+  std::string value;
+  std::vector<reason> reasons;        // the rules that concluded it
+  std::vector<std::string> missing;   // when unknown
+  bool repeated = false;              // already explained higher in the tree
+};
+
+struct plan_item {
+  item_kind kind = item_kind::challenge;
+  std::string id, key, text, severity;
+  int priority = 0;
+  std::vector<std::string> for_;  // challenges (full ids) a solution or goal is for
+  std::vector<reason> because;
+
+  std::string full_id() const { return key.empty() ? id : id + "[" + key + "]"; }
+};
+
+struct excluded_item {
+  plan_item item;
+  std::vector<reason> excluded_by;
+  std::string note;  // e.g. "its challenge weak_relationship was excluded"
+};
+
+struct undecided_rule {
+  rule_ref rule;
+  std::string element;
+  std::vector<std::string> missing;
+};
+
+struct assess_item {
+  std::string finding;  // e.g. "phq9.total" or "relationships[mother].conflict"
+  std::string question;
+  std::string component;
+  std::vector<std::string> rules;  // rules it would decide
+};
+
+struct provenance {
+  std::string rule_set_name, rule_set_version, rule_set_status, rule_set_review_date;
+  std::string rule_set_origin, rule_set_sha256;
+  std::string findings_file, findings_sha256;
+  std::string client_id;
+  std::string program_version;
+};
+
+struct plan {
+  provenance prov;
+  std::vector<plan_item> flags, challenges, solutions, goals;
+  std::vector<fact_explanation> conclusions;
+  std::vector<excluded_item> excluded;
+  std::vector<undecided_rule> undecided;
+  std::vector<assess_item> to_assess;
+  std::vector<diagnostic> diagnostics;
+
+  const plan_item* find(const std::string& full_or_id) const;
+};
+
+// Builds the plan from an explain-mode evaluation.
+plan build_plan(const rule_set& rs, const client_data& c, const evaluation& ev,
+                const std::string& findings_sha256);
+
+// Explanation of one rule outcome (used by why and why-not).
+reason explain_outcome(const rule_set& rs, const client_data& c, const evaluation& ev,
+                       const outcome& o);
+
+const char* program_version();
+
+}  // namespace iptplan

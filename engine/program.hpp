@@ -1,0 +1,112 @@
+// A compiled rule set: the checked rules lowered to flat expression nodes
+// whose findings, derived facts and element fields are slot indices, ordered
+// in strata. Built once per rule set; evaluated for many clients without
+// looking anything up by name.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/value.hpp"
+#include "engine/vocabulary.hpp"
+#include "grammar/ast.hpp"
+#include "grammar/source.hpp"
+
+namespace iptplan {
+
+enum class opcode : std::uint8_t {
+  literal,     // lit
+  finding,     // a = finding index in the vocabulary
+  fact,        // a = derived fact index
+  field,       // var, a = field index of the element bound to var
+  element,     // var: the value bound to var (a list of plain values)
+  op_not, op_and, op_or,
+  eq, ne, lt, le, gt, ge,
+  add, sub, mul, div, neg,
+  in_set,      // a = operand; [set_begin, set_end) in program::set_values
+  contains,    // a = list, b = value
+  is_known, is_missing,  // a = path node
+  any, all, count,       // a = finding index of the list, b = condition, var
+};
+
+struct node {
+  opcode op = opcode::literal;
+  std::uint8_t var = 0;
+  bool atom = false;  // a condition reported as evidence
+  std::uint32_t a = 0, b = 0;
+  std::uint32_t set_begin = 0, set_end = 0;
+  value lit;
+  std::uint32_t src_begin = 0, src_end = 0;  // source text of the node
+  std::uint16_t file = 0;                    // index in program::sources
+};
+
+// `"Alliance is rated {alliance.strength}"` as literal and value parts.
+struct text_template {
+  struct part {
+    std::string text;        // literal text, when node < 0
+    std::int32_t node = -1;  // a path node to render
+  };
+  std::vector<part> parts;
+};
+
+enum class item_kind : std::uint8_t { flag, challenge, solution, goal };
+const char* to_string(item_kind k);
+
+struct compiled_action {
+  ast::action_kind kind = ast::action_kind::challenge;
+  std::string severity;      // flags: info | warning | critical
+  std::string id;            // item id (or the excluded id)
+  std::string target;        // `for <target>`
+  bool target_keyed = false; // the target is raised per element too
+  text_template text;
+  std::int32_t fact = -1;        // conclude: derived fact index
+  std::int32_t value_node = -1;  // conclude ... = <value>
+};
+
+struct compiled_rule {
+  std::string id, title, source;
+  std::vector<std::string> tags;
+  int priority = 50;
+  std::uint16_t file = 0;
+  int line = 0;
+  std::int32_t each_list = -1;  // finding index iterated by `for each`
+  std::string each_var;
+  std::uint32_t condition = 0;  // root node
+  std::vector<compiled_action> actions;
+  bool has_because = false;
+  text_template because;
+  std::vector<std::int32_t> facts_read;
+};
+
+struct fact_decl {
+  std::string path;
+  bool valued = false;                  // `conclude x = v` rather than `conclude x`
+  std::vector<std::uint32_t> concluders;  // rule indices
+};
+
+struct program {
+  std::shared_ptr<const vocabulary> vocab;
+  std::vector<source_file> sources;  // the rule files, by index
+  std::vector<node> nodes;
+  std::vector<value> set_values;
+  std::vector<compiled_rule> rules;  // sorted by id: never by file order
+  std::vector<fact_decl> facts;      // sorted by path
+  // Rule indices per stratum, in evaluation order; a recursive stratum is
+  // iterated to a fixpoint.
+  std::vector<std::vector<std::uint32_t>> strata;
+  std::vector<bool> recursive;
+  symbol_table symbols;
+
+  std::string_view text_of(const node& n) const {
+    return sources[n.file].slice(n.src_begin, n.src_end);
+  }
+  const std::string& file_of(const compiled_rule& r) const { return sources[r.file].name(); }
+  int fact_index(const std::string& path) const;
+  // Indices of rules with an action proposing or excluding `id`.
+  std::vector<std::uint32_t> rules_proposing(const std::string& id) const;
+};
+
+}  // namespace iptplan

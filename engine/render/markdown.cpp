@@ -1,0 +1,109 @@
+// The markdown rendering: a draft a clinician pastes into notes.
+#include <map>
+
+#include "engine/render/render.hpp"
+
+namespace iptplan {
+
+namespace {
+
+std::string why_line(const plan_item& it) {
+  std::string out;
+  for (std::size_t i = 0; i < it.because.size(); ++i) {
+    const auto& r = it.because[i];
+    if (i) out += " ";
+    if (!r.because.empty()) out += r.because + " ";
+    out += "*(rule `" + r.rule.id + "`, " + r.rule.file + ":" + std::to_string(r.rule.line);
+    if (!r.rule.source.empty()) out += "; " + r.rule.source;
+    out += ")*";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_markdown(const plan& p) {
+  std::string out;
+  out += "# Draft treatment plan";
+  if (!p.prov.client_id.empty()) out += " - client " + p.prov.client_id;
+  out += "\n\n";
+  out += "> **Draft for clinical review.** This plan was drafted by rules from the client's "
+         "recorded findings. It is a suggestion, not a directive: the treating clinician "
+         "reviews, edits and owns every item.\n\n";
+  out += "- Rule set: " + p.prov.rule_set_name + " " + p.prov.rule_set_version +
+         (p.prov.rule_set_status.empty() ? "" : " (" + p.prov.rule_set_status + ")") + "\n";
+  out += "- Findings: `" + p.prov.findings_file + "`\n\n";
+
+  out += "## Flags\n\n";
+  if (p.flags.empty()) out += "None raised.\n";
+  for (const auto& f : p.flags) {
+    std::string sev = f.severity;
+    for (auto& c : sev) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out += "- **" + sev + ":** " + f.text + "  \n  Why: " + why_line(f) + "\n";
+  }
+
+  out += "\n## Challenges\n\n";
+  if (p.challenges.empty()) out += "None identified from the recorded findings.\n";
+  std::map<std::string, bool> shown;
+  int n = 0;
+  for (const auto& c : p.challenges) {
+    out += "### " + std::to_string(++n) + ". " + c.text + "\n\n";
+    out += "Why: " + why_line(c) + "\n\n";
+    for (const auto* group : {&p.solutions, &p.goals}) {
+      bool any = false;
+      for (const auto& s : *group) {
+        if (std::find(s.for_.begin(), s.for_.end(), c.full_id()) == s.for_.end()) continue;
+        if (!any) {
+          out += s.kind == item_kind::solution ? "Solutions:\n\n" : "Goals:\n\n";
+          any = true;
+        }
+        shown[s.full_id()] = true;
+        out += "- " + s.text + "  \n  Why: " + why_line(s) + "\n";
+      }
+      if (any) out += "\n";
+    }
+  }
+  bool header = false;
+  for (const auto* group : {&p.goals, &p.solutions}) {
+    for (const auto& g : *group) {
+      if (shown.count(g.full_id())) continue;
+      if (!header) {
+        out += "## Plan-wide goals and interventions\n\n";
+        header = true;
+      }
+      out += "- " + g.text + "  \n  Why: " + why_line(g) + "\n";
+    }
+  }
+  if (header) out += "\n";
+  if (!p.excluded.empty()) {
+    out += "## Excluded by rule\n\n";
+    for (const auto& e : p.excluded) {
+      out += "- ~~" + e.item.text + "~~ - ";
+      if (!e.note.empty()) out += e.note;
+      for (const auto& r : e.excluded_by) {
+        out += "excluded by rule `" + r.rule.id + "`" + (r.because.empty() ? "" : ": " + r.because);
+      }
+      out += "\n";
+    }
+    out += "\n";
+  }
+  if (!p.to_assess.empty()) {
+    out += "## To assess\n\nThese findings are not recorded; the rules that need them are "
+           "undecided until they are.\n\n";
+    for (const auto& a : p.to_assess) {
+      out += "- `" + a.finding + "`" + (a.question.empty() ? "" : ": " + a.question) + "\n";
+    }
+    out += "\n";
+  }
+  if (!p.diagnostics.empty()) {
+    out += "## Problems found while planning\n\n";
+    for (const auto& d : p.diagnostics) out += "- " + d.message + "\n";
+    out += "\n";
+  }
+  out += "---\n\nProvenance: rule set `" + p.prov.rule_set_name + "` " + p.prov.rule_set_version +
+         ", sha256 `" + p.prov.rule_set_sha256 + "`; findings sha256 `" + p.prov.findings_sha256 +
+         "`; iptplan " + p.prov.program_version + ".\n";
+  return out;
+}
+
+}  // namespace iptplan

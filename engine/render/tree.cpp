@@ -1,0 +1,55 @@
+// The indented derivation tree shared by the text renderer, `why` and
+// `why-not`.
+#include "engine/render/render.hpp"
+
+namespace iptplan {
+
+namespace {
+
+void append_fact(std::string& out, const fact_explanation& f, int indent);
+
+std::string pad(int n) { return std::string(static_cast<std::size_t>(n), ' '); }
+
+const char* mark(const std::string& result) {
+  return result == "true" ? "[yes]" : result == "false" ? "[no] " : "[?]  ";
+}
+
+void append_fact(std::string& out, const fact_explanation& f, int indent) {
+  out += pad(indent) + "derived fact " + f.fact + " = " + f.value;
+  if (f.repeated) {
+    out += " (explained above)\n";
+    return;
+  }
+  out += '\n';
+  if (!f.missing.empty()) {
+    out += pad(indent + 2) + "undecided; would be decided by:";
+    for (const auto& m : f.missing) out += " " + m;
+    out += '\n';
+  }
+  for (const auto& r : f.reasons) append_reason_tree(out, r, indent + 2);
+}
+
+}  // namespace
+
+void append_reason_tree(std::string& out, const reason& r, int indent) {
+  out += pad(indent) + "rule " + r.rule.id;
+  if (!r.rule.title.empty()) out += " \"" + r.rule.title + "\"";
+  out += " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
+  if (!r.element.empty()) out += " for " + r.element;
+  out += '\n';
+  if (!r.rule.source.empty()) out += pad(indent + 2) + "source: " + r.rule.source + '\n';
+  if (!r.because.empty()) out += pad(indent + 2) + "because: " + r.because + '\n';
+  for (const auto& e : r.evidence) {
+    out += pad(indent + 2) + mark(e.result) + " " + e.condition;
+    if (!e.values.empty()) {
+      out += "   with ";
+      for (std::size_t i = 0; i < e.values.size(); ++i) {
+        out += (i ? ", " : "") + e.values[i].first + " = " + e.values[i].second;
+      }
+    }
+    out += '\n';
+  }
+  for (const auto& f : r.derived) append_fact(out, f, indent + 2);
+}
+
+}  // namespace iptplan

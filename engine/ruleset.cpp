@@ -1,0 +1,178 @@
+#include "engine/ruleset.hpp"
+
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/compile.hpp"
+#include "engine/toml_util.hpp"
+#include "grammar/parse.hpp"
+
+namespace iptplan {
+
+namespace fs = std::filesystem;
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> read_text_file(const std::string& path, const std::string& code,
+                                          std::vector<diagnostic>& diags) {
+  auto fail = [&](const std::string& why) {
+    diagnostic d;
+    d.code = code;
+    d.file = path;
+    d.message = why;
+    diags.push_back(std::move(d));
+    return std::nullopt;
+  };
+  std::error_code ec;
+  auto st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) return fail("no such file");
+  if (fs::is_directory(st)) return fail("this is a folder, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot be read (check its permissions)");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<diagnostic>& diags) {
+  std::vector<rule_set_file> files;
+  std::error_code ec;
+  auto fail = [&](const std::string& why) {
+    diagnostic d;
+    d.code = "ruleset.folder";
+    d.file = dir;
+    d.message = why;
+    diags.push_back(std::move(d));
+    return std::vector<rule_set_file>{};
+  };
+  if (!fs::exists(dir, ec)) return fail("no such folder");
+  if (!fs::is_directory(dir, ec)) return fail("a rule set is a folder (with ruleset.toml, vocabulary.toml and *.rules files), not a file");
+  std::string prefix = dir;
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file()) continue;
+    std::string name = entry.path().filename().string();
+    if (name == "ruleset.toml" || name == "vocabulary.toml" ||
+        (name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0)) {
+      names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    std::string path = prefix + "/" + name;
+    if (auto text = read_text_file(path, "ruleset.read", diags)) {
+      files.push_back({path, name, std::move(*text)});
+    }
+  }
+  return files;
+}
+
+namespace {
+
+manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
+  manifest m;
+  auto t = parse_toml(f.name, f.text, "ruleset.syntax", diags);
+  if (!t) return m;
+  source_file src(f.name, f.text);
+  auto text_field = [&](const char* key, std::string& out, bool required) {
+    auto* n = t->get(key);
+    if (!n) {
+      if (required) {
+        diagnostic d;
+        d.code = "ruleset.manifest";
+        d.file = f.name;
+        d.message = std::string("ruleset.toml needs '") + key + "'";
+        diags.push_back(std::move(d));
+      }
+      return;
+    }
+    if (auto s = n->value<std::string>()) out = *s;
+    else if (n->is_date()) {
+      std::ostringstream os;
+      os << *n->as_date();
+      out = os.str();
+    } else {
+      diags.push_back(toml_diagnostic(src, n, severity::error, "ruleset.manifest",
+                                      std::string("'") + key + "' must be a quoted text"));
+    }
+  };
+  text_field("name", m.name, true);
+  text_field("version", m.version, true);
+  text_field("status", m.status, false);
+  text_field("review_date", m.review_date, false);
+  text_field("description", m.description, false);
+  if (auto* a = (*t)["authors"].as_array()) {
+    for (auto&& x : *a) {
+      if (auto s = x.value<std::string>()) m.authors.push_back(*s);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::string origin,
+                                      std::vector<diagnostic>& diags) {
+  std::size_t before = diags.size();
+  std::sort(files.begin(), files.end(),
+            [](const rule_set_file& a, const rule_set_file& b) { return a.base < b.base; });
+  rule_set rs;
+  rs.origin = std::move(origin);
+  std::string all;
+  const rule_set_file* manifest_file = nullptr;
+  const rule_set_file* vocab_file = nullptr;
+  for (const auto& f : files) {
+    all += f.base + '\0' + std::to_string(f.text.size()) + '\0' + f.text;
+    if (f.base == "ruleset.toml") manifest_file = &f;
+    if (f.base == "vocabulary.toml") vocab_file = &f;
+  }
+  rs.sha256 = sha256_hex(all);
+  auto missing = [&](const char* what) {
+    diagnostic d;
+    d.code = "ruleset.folder";
+    d.file = rs.origin;
+    d.message = std::string("the rule set has no ") + what;
+    diags.push_back(std::move(d));
+  };
+  if (!manifest_file) missing("ruleset.toml");
+  else rs.info = read_manifest(*manifest_file, diags);
+  if (!vocab_file) {
+    missing("vocabulary.toml");
+    return std::nullopt;
+  }
+  auto vocab = std::make_shared<vocabulary>(vocabulary::parse(vocab_file->name, vocab_file->text, diags));
+  std::vector<source_file> sources;
+  std::vector<parsed_file> parsed;
+  for (const auto& f : files) {
+    if (f.base.size() <= 6 || f.base.compare(f.base.size() - 6, 6, ".rules") != 0) continue;
+    sources.emplace_back(f.name, f.text);
+    auto r = parse_rule_file(sources.back());
+    diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
+    parsed.push_back({static_cast<std::uint16_t>(sources.size() - 1), std::move(r.file)});
+  }
+  if (parsed.empty()) missing("*.rules file");
+  spdlog::debug("rule set: {} rule files, sha256 {}", parsed.size(), rs.sha256);
+  rs.prog = compile(vocab, std::move(sources), parsed, diags);
+  std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
+  if (has_errors(mine) || !rs.prog) return std::nullopt;
+  return rs;
+}
+
+}  // namespace iptplan

@@ -1,0 +1,51 @@
+// A rule set is a folder: ruleset.toml (name, version, authors, approval
+// status, review date), vocabulary.toml, any number of *.rules files and
+// tests/*.toml. Loading one parses, checks and compiles it in full.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/program.hpp"
+#include "grammar/diagnostic.hpp"
+
+namespace iptplan {
+
+struct rule_set_file {
+  std::string name;  // display name, e.g. "rules/alliance.rules"
+  std::string base;  // name within the folder, e.g. "alliance.rules"
+  std::string text;
+};
+
+struct manifest {
+  std::string name, version, status, review_date, description;
+  std::vector<std::string> authors;
+};
+
+struct rule_set {
+  manifest info;
+  std::string origin;  // "built-in" or the folder given
+  std::string sha256;  // over every file, in name order
+  std::shared_ptr<const program> prog;
+};
+
+// Reads the rule files of a folder. Problems (not a folder, no vocabulary,
+// unreadable files) are appended to `diags`.
+std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<diagnostic>& diags);
+
+// The default rule set, carried inside the binary.
+std::vector<rule_set_file> builtin_rule_files();
+
+// Parses, checks and compiles. Returns nothing when there is an error.
+std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::string origin,
+                                      std::vector<diagnostic>& diags);
+
+// Reads a whole file; returns nothing (and a diagnostic) when it cannot.
+std::optional<std::string> read_text_file(const std::string& path, const std::string& code,
+                                          std::vector<diagnostic>& diags);
+
+std::string sha256_hex(const std::string& bytes);
+
+}  // namespace iptplan

@@ -1,0 +1,137 @@
+// Stratification: a rule that reads a derived fact runs after every rule
+// that concludes it. Rules that depend on each other only positively (a bare
+// fact read outside `not`) share a stratum iterated to a fixpoint; a cycle
+// through a strict read (`not`, `is known`/`is missing`, `count`, `all`, a
+// comparison of a valued fact) has no meaning and is an error.
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "engine/compile.hpp"
+
+namespace iptplan {
+
+void stratify(program& p,
+              const std::vector<std::vector<std::pair<std::uint32_t, bool>>>& reads,
+              std::vector<diagnostic>& diags) {
+  const auto n = static_cast<std::uint32_t>(p.rules.size());
+  // edges[c] = (reader, strict): reader must run after concluder c.
+  std::vector<std::vector<std::pair<std::uint32_t, bool>>> edges(n);
+  for (std::uint32_t r = 0; r < n && r < reads.size(); ++r) {
+    for (const auto& [fact, strict] : reads[r]) {
+      for (std::uint32_t c : p.facts[fact].concluders) edges[c].push_back({r, strict});
+    }
+  }
+  // Tarjan's strongly connected components (iterative enough for rule sets:
+  // recursion depth is bounded by the longest dependency chain).
+  std::vector<int> index(n, -1), low(n, 0), comp(n, -1);
+  std::vector<bool> on_stack(n, false);
+  std::vector<std::uint32_t> stack;
+  int counter = 0, comps = 0;
+  std::function<void(std::uint32_t)> visit = [&](std::uint32_t v) {
+    index[v] = low[v] = counter++;
+    stack.push_back(v);
+    on_stack[v] = true;
+    for (const auto& [w, strict] : edges[v]) {
+      (void)strict;
+      if (index[w] < 0) {
+        visit(w);
+        low[v] = std::min(low[v], low[w]);
+      } else if (on_stack[w]) {
+        low[v] = std::min(low[v], index[w]);
+      }
+    }
+    if (low[v] == index[v]) {
+      std::uint32_t w;
+      do {
+        w = stack.back();
+        stack.pop_back();
+        on_stack[w] = false;
+        comp[w] = comps;
+      } while (w != v);
+      ++comps;
+    }
+  };
+  for (std::uint32_t v = 0; v < n; ++v) {
+    if (index[v] < 0) visit(v);
+  }
+  std::vector<std::vector<std::uint32_t>> members(static_cast<std::size_t>(comps));
+  for (std::uint32_t v = 0; v < n; ++v) members[static_cast<std::size_t>(comp[v])].push_back(v);
+  std::vector<bool> recursive(static_cast<std::size_t>(comps), false);
+  std::vector<bool> broken(static_cast<std::size_t>(comps), false);
+  for (std::uint32_t v = 0; v < n; ++v) {
+    for (const auto& [w, strict] : edges[v]) {
+      if (comp[v] != comp[w]) continue;
+      recursive[static_cast<std::size_t>(comp[v])] = true;
+      if (strict) broken[static_cast<std::size_t>(comp[v])] = true;
+    }
+  }
+  for (int c = 0; c < comps; ++c) {
+    if (!broken[static_cast<std::size_t>(c)]) continue;
+    auto& ms = members[static_cast<std::size_t>(c)];
+    std::sort(ms.begin(), ms.end());
+    std::string names;
+    for (auto m : ms) names += (names.empty() ? "'" : ", '") + p.rules[m].id + "'";
+    const auto& first = p.rules[ms.front()];
+    diagnostic d;
+    d.level = severity::error;
+    d.code = "check.cycle";
+    d.file = p.file_of(first);
+    d.line = first.line;
+    d.column = 1;
+    d.source_line = std::string(p.sources[first.file].line_text(first.line));
+    d.message = "rules " + names +
+                " depend on each other through 'not', 'is known'/'is missing', 'count', 'all' "
+                "or a comparison of a derived fact, so no order can decide them";
+    for (auto m : ms) {
+      for (const auto& [w, strict] : edges[m]) {
+        if (comp[w] != c) continue;
+        for (auto f : p.rules[w].facts_read) {
+          const auto& cs = p.facts[static_cast<std::size_t>(f)].concluders;
+          if (std::find(cs.begin(), cs.end(), m) != cs.end()) {
+            d.notes.push_back("'" + p.rules[w].id + "' (" + p.file_of(p.rules[w]) + ":" +
+                              std::to_string(p.rules[w].line) + ") reads '" +
+                              p.facts[static_cast<std::size_t>(f)].path + "', which '" +
+                              p.rules[m].id + "' concludes" + (strict ? " (through a negation or test)" : ""));
+          }
+        }
+      }
+    }
+    std::sort(d.notes.begin(), d.notes.end());
+    d.notes.erase(std::unique(d.notes.begin(), d.notes.end()), d.notes.end());
+    diags.push_back(std::move(d));
+  }
+  // Order the components: Kahn's algorithm, smallest rule index first, so
+  // the order never depends on the order of files.
+  std::vector<int> indegree(static_cast<std::size_t>(comps), 0);
+  std::vector<std::set<int>> next(static_cast<std::size_t>(comps));
+  for (std::uint32_t v = 0; v < n; ++v) {
+    for (const auto& [w, strict] : edges[v]) {
+      (void)strict;
+      if (comp[v] != comp[w] && next[static_cast<std::size_t>(comp[v])].insert(comp[w]).second) {
+        ++indegree[static_cast<std::size_t>(comp[w])];
+      }
+    }
+  }
+  auto key = [&](int c) { return *std::min_element(members[static_cast<std::size_t>(c)].begin(),
+                                                   members[static_cast<std::size_t>(c)].end()); };
+  std::set<std::pair<std::uint32_t, int>> ready;
+  for (int c = 0; c < comps; ++c) {
+    if (indegree[static_cast<std::size_t>(c)] == 0) ready.insert({key(c), c});
+  }
+  p.strata.clear();
+  p.recursive.clear();
+  while (!ready.empty()) {
+    int c = ready.begin()->second;
+    ready.erase(ready.begin());
+    auto ms = members[static_cast<std::size_t>(c)];
+    std::sort(ms.begin(), ms.end());
+    p.strata.push_back(ms);
+    p.recursive.push_back(recursive[static_cast<std::size_t>(c)]);
+    for (int d : next[static_cast<std::size_t>(c)]) {
+      if (--indegree[static_cast<std::size_t>(d)] == 0) ready.insert({key(d), d});
+    }
+  }
+}
+
+}  // namespace iptplan

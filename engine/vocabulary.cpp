@@ -1,0 +1,217 @@
+#include "engine/vocabulary.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "engine/toml_util.hpp"
+
+namespace iptplan {
+
+const char* to_string(finding_type t) {
+  switch (t) {
+    case finding_type::integer: return "int";
+    case finding_type::number: return "number";
+    case finding_type::boolean: return "bool";
+    case finding_type::string: return "string";
+    case finding_type::enumeration: return "enum";
+    case finding_type::list: return "list";
+    case finding_type::table_list: return "table_list";
+  }
+  return "?";
+}
+
+const finding_decl* finding_decl::field(const std::string& name) const {
+  int i = field_index(name);
+  return i < 0 ? nullptr : &fields[static_cast<std::size_t>(i)];
+}
+
+int finding_decl::field_index(const std::string& name) const {
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].path == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+namespace {
+
+std::string number_text(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+std::string join(const std::vector<std::string>& xs) {
+  std::string out;
+  for (std::size_t i = 0; i < xs.size(); ++i) out += (i ? ", " : "") + xs[i];
+  return out;
+}
+
+std::string range_text(const finding_decl& d) {
+  if (d.min && d.max) return " from " + number_text(*d.min) + " to " + number_text(*d.max);
+  if (d.min) return " of at least " + number_text(*d.min);
+  if (d.max) return " of at most " + number_text(*d.max);
+  return "";
+}
+
+std::optional<finding_type> type_named(const std::string& s) {
+  if (s == "int") return finding_type::integer;
+  if (s == "number") return finding_type::number;
+  if (s == "bool") return finding_type::boolean;
+  if (s == "string") return finding_type::string;
+  if (s == "enum") return finding_type::enumeration;
+  if (s == "list") return finding_type::list;
+  if (s == "table_list") return finding_type::table_list;
+  return std::nullopt;
+}
+
+class reader {
+ public:
+  reader(const source_file& src, std::vector<diagnostic>& diags) : src_(src), diags_(diags) {}
+
+  void error(const toml::node* n, const std::string& msg) {
+    diags_.push_back(toml_diagnostic(src_, n, severity::error, "vocabulary.invalid", msg));
+  }
+
+  // Reads one declaration table; `nested` is true for table_list fields.
+  std::optional<finding_decl> declaration(const std::string& path, const toml::table& t,
+                                          bool nested) {
+    finding_decl d;
+    d.path = path;
+    d.file = src_.name();
+    d.line = static_cast<int>(t.source().begin.line);
+    auto type_name = t["type"].value<std::string>();
+    auto type = type_name ? type_named(*type_name) : std::nullopt;
+    if (!type) {
+      error(t.get("type"), "finding '" + path + "' has type '" + type_name.value_or("") +
+                               "'; expected int, number, bool, string, enum, list or table_list");
+      return std::nullopt;
+    }
+    d.type = *type;
+    if (nested && d.type == finding_type::table_list) {
+      error(t.get("type"), "field '" + path + "' cannot itself be a table_list");
+      return std::nullopt;
+    }
+    d.component = t["component"].value_or(std::string());
+    d.question = t["question"].value_or(std::string());
+    if (auto* n = t.get("min")) {
+      if (auto v = n->value<double>()) d.min = *v; else error(n, "'min' of '" + path + "' must be a number");
+    }
+    if (auto* n = t.get("max")) {
+      if (auto v = n->value<double>()) d.max = *v; else error(n, "'max' of '" + path + "' must be a number");
+    }
+    if (d.type == finding_type::list) {
+      auto of = t["of"].value<std::string>();
+      auto et = of ? type_named(*of) : std::nullopt;
+      if (!et || *et == finding_type::list || *et == finding_type::table_list ||
+          *et == finding_type::boolean) {
+        error(t.get("of") ? t.get("of") : &t,
+              "list '" + path + "' needs 'of' = \"string\", \"enum\", \"int\" or \"number\"");
+        return std::nullopt;
+      }
+      d.element = *et;
+    }
+    bool wants_values = d.type == finding_type::enumeration ||
+                        (d.type == finding_type::list && d.element == finding_type::enumeration);
+    if (auto* arr = t["values"].as_array()) {
+      for (auto&& v : *arr) {
+        if (auto s = v.value<std::string>()) d.values.push_back(*s);
+        else error(&v, "values of '" + path + "' must be quoted texts");
+      }
+    }
+    if (wants_values && d.values.empty()) {
+      error(&t, "enum '" + path + "' needs a non-empty 'values' list");
+      return std::nullopt;
+    }
+    if (d.type == finding_type::table_list) {
+      d.key = t["key"].value_or(std::string());
+      auto* fields = t["fields"].as_table();
+      if (!fields || fields->empty()) {
+        error(&t, "table_list '" + path + "' needs a [" + path + ".fields] table");
+        return std::nullopt;
+      }
+      for (auto&& [k, v] : *fields) {
+        auto* ft = v.as_table();
+        if (!ft) {
+          error(&v, "field '" + std::string(k.str()) + "' of '" + path + "' must be a table");
+          continue;
+        }
+        if (auto f = declaration(std::string(k.str()), *ft, true)) d.fields.push_back(std::move(*f));
+      }
+      if (!d.key.empty() && !d.field(d.key)) {
+        error(t.get("key"), "key '" + d.key + "' of '" + path + "' is not one of its fields");
+      }
+    }
+    return d;
+  }
+
+  void walk(const std::string& prefix, const toml::table& t, std::vector<finding_decl>& out) {
+    for (auto&& [k, v] : t) {
+      std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      auto* sub = v.as_table();
+      if (!sub) {
+        error(&v, "'" + path + "' must be a table declaring a finding (with a 'type') or a group of findings");
+        continue;
+      }
+      if ((*sub)["type"].is_string()) {
+        if (auto d = declaration(path, *sub, false)) out.push_back(std::move(*d));
+      } else {
+        walk(path, *sub, out);
+      }
+    }
+  }
+
+ private:
+  const source_file& src_;
+  std::vector<diagnostic>& diags_;
+};
+
+}  // namespace
+
+std::string finding_decl::expectation() const {
+  switch (type) {
+    case finding_type::integer: return "a whole number" + range_text(*this);
+    case finding_type::number: return "a number" + range_text(*this);
+    case finding_type::boolean: return "true or false";
+    case finding_type::string: return "a quoted text";
+    case finding_type::enumeration: return "one of " + join(values);
+    case finding_type::list:
+      if (element == finding_type::enumeration) return "a list of values from " + join(values);
+      return std::string("a list of ") + (element == finding_type::string ? "quoted texts" : "numbers");
+    case finding_type::table_list: return "a list of tables ([[" + path + "]])";
+  }
+  return "";
+}
+
+vocabulary vocabulary::parse(const std::string& name, const std::string& text,
+                             std::vector<diagnostic>& diags) {
+  vocabulary v;
+  auto table = parse_toml(name, text, "vocabulary.syntax", diags);
+  if (!table) return v;
+  source_file src(name, text);
+  reader r(src, diags);
+  r.walk("", *table, v.findings_);
+  std::sort(v.findings_.begin(), v.findings_.end(),
+            [](const finding_decl& a, const finding_decl& b) { return a.path < b.path; });
+  for (std::size_t i = 0; i < v.findings_.size(); ++i) {
+    v.index_[v.findings_[i].path] = static_cast<int>(i);
+  }
+  return v;
+}
+
+const finding_decl* vocabulary::find(const std::string& path) const {
+  int i = index_of(path);
+  return i < 0 ? nullptr : &findings_[static_cast<std::size_t>(i)];
+}
+
+int vocabulary::index_of(const std::string& path) const {
+  auto it = index_.find(path);
+  return it == index_.end() ? -1 : it->second;
+}
+
+std::vector<std::string> vocabulary::paths() const {
+  std::vector<std::string> out;
+  for (const auto& f : findings_) out.push_back(f.path);
+  return out;
+}
+
+}  // namespace iptplan

@@ -1,0 +1,63 @@
+// The vocabulary: every finding a rule may read and a findings file may hold,
+// with its type, range or values, IPI component and the question that asks
+// for it. Read from `vocabulary.toml`, where a finding is any table with a
+// string `type` key and other tables are namespaces:
+//
+//   [alliance.strength]
+//   type = "enum"
+//   values = ["weak", "moderate", "strong"]
+//   component = "alliance"
+//   question = "How strong is the working alliance?"
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "grammar/diagnostic.hpp"
+
+namespace iptplan {
+
+enum class finding_type { integer, number, boolean, string, enumeration, list, table_list };
+
+const char* to_string(finding_type t);
+
+struct finding_decl {
+  std::string path;  // dotted, e.g. "alliance.strength"; a field's own name
+  finding_type type = finding_type::string;
+  std::optional<double> min, max;
+  std::vector<std::string> values;  // enum values, or a list's enum values
+  finding_type element = finding_type::string;  // a list's element type
+  std::string key;                  // table_list: the field that keys items
+  std::vector<finding_decl> fields; // table_list: the fields of an element
+  std::string component;
+  std::string question;
+  std::string file;
+  int line = 0;
+
+  const finding_decl* field(const std::string& name) const;
+  int field_index(const std::string& name) const;
+  // "an integer from 0 to 27", "one of weak, moderate, strong", ...
+  std::string expectation() const;
+};
+
+class vocabulary {
+ public:
+  // Reads `text` (the contents of a vocabulary file named `name`).
+  // Problems are appended to `diags`.
+  static vocabulary parse(const std::string& name, const std::string& text,
+                          std::vector<diagnostic>& diags);
+
+  const finding_decl* find(const std::string& path) const;
+  const std::vector<finding_decl>& findings() const { return findings_; }
+  // Index of a finding in findings(), or -1.
+  int index_of(const std::string& path) const;
+  std::vector<std::string> paths() const;
+
+ private:
+  std::vector<finding_decl> findings_;  // sorted by path
+  std::map<std::string, int> index_;
+};
+
+}  // namespace iptplan
