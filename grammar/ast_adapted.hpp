@@ -6,6 +6,10 @@
 
 #include "grammar/ast.hpp"
 
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::number_literal, value)
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::string_literal, value)
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::bool_literal, value)
+BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::set_literal, items)
 BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::path, head, tail)
 BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::unary, op, rhs)
 BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::operation, op, rhs)

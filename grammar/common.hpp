@@ -119,18 +119,19 @@ struct path_class : annotate {};
 // number ::= digits ['.' digits]
 inline auto const number_literal =
     x3::rule<number_literal_class, ast::number_literal>{"a number"} =
-        unsigned_number[([](auto& ctx) { x3::_val(ctx).value = x3::_attr(ctx); })];
+        unsigned_number;
 
 // string ::= quoted
 inline auto const string_literal =
     x3::rule<string_literal_class, ast::string_literal>{"a quoted text"} =
-        quoted[([](auto& ctx) { x3::_val(ctx).value = std::move(x3::_attr(ctx)); })];
+        quoted;
 
 // boolean ::= 'true' | 'false'
 inline auto const bool_literal =
     x3::rule<bool_literal_class, ast::bool_literal>{"true or false"} =
-        keyword("true", "'true'")[([](auto& ctx) { x3::_val(ctx).value = true; })] |
-        keyword("false", "'false'")[([](auto& ctx) { x3::_val(ctx).value = false; })];
+        x3::rule<struct bool_value_class, bool>{"true or false"} =
+            (keyword("true", "'true'") >> x3::attr(true)) |
+            (keyword("false", "'false'") >> x3::attr(false));
 
 // path ::= identifier ('.' identifier)*
 inline auto const path =

@@ -118,9 +118,7 @@ auto const set_item = x3::rule<struct set_item_class,
 auto const close_brace =
     x3::rule<struct close_brace_class>{"',' or '}'"} = x3::lit('}');
 auto const set_literal_def =
-    (x3::lit('{') > (set_item % ',') > close_brace)[([](auto& ctx) {
-      x3::_val(ctx).items = std::move(x3::_attr(ctx));
-    })];
+    x3::lit('{') > (set_item % ',') > close_brace;
 
 // additive ::= multiplicative (('+' | '-') multiplicative)*
 auto const additive_def = multiplicative >> *(additive_op > multiplicative);

@@ -48,7 +48,8 @@ x3::rule<action_class, ast::action> const action =
 
 // meta ::= 'priority' number | 'tags' identifier (',' identifier)*
 //        | 'source' string
-auto const meta_item_def =
+x3::rule<struct meta_item_body_class, ast::meta_item> const meta_item_body = "metadata";
+auto const meta_item_body_def =
     (kw_priority > signed_number)[([](auto& ctx) {
       x3::_val(ctx).kind = ast::meta_kind::priority;
       x3::_val(ctx).number = x3::_attr(ctx);
@@ -139,7 +140,10 @@ auto const exclude_action =
       a.id = _attr(ctx);
     })];
 
-auto const action_def = challenge_action | solution_action | goal_action |
+x3::rule<struct action_body_class, ast::action> const action_body =
+    "an action (challenge, solution, goal, flag, conclude, exclude)";
+auto const action_body_def =
+        challenge_action | solution_action | goal_action |
                         flag_action | conclude_action | exclude_action;
 
 auto const rule_tail =
@@ -151,7 +155,11 @@ auto const rule_rule_def = kw_rule > identifier > -string_literal >
                            *meta_item > -for_each > kw_when > expression() >
                            kw_then > +action > rule_tail;
 
-BOOST_SPIRIT_DEFINE(rule_rule, meta_item, for_each, action)
+// The outer rules carry no semantic action, so their positions are recorded.
+auto const meta_item_def = meta_item_body;
+auto const action_def = action_body;
+
+BOOST_SPIRIT_DEFINE(rule_rule, meta_item, meta_item_body, for_each, action, action_body)
 
 rule_type const& rule() { return rule_rule; }
 

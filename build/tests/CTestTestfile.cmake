@@ -4,3 +4,5 @@
 # 
 # This file includes the relevant testing commands required for 
 # testing this directory and lists subdirectories to be tested as well.
+include("/work/main/build/tests/cli_test_include-b12d07c.cmake")
+include("/work/main/build/tests/golden_test_include-b12d07c.cmake")

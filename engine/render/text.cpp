@@ -25,9 +25,21 @@ std::string short_why(const plan_item& it) {
   return out + ")";
 }
 
-void item(std::string& out, const plan_item& it, const std::string& bullet, int indent) {
+// `parent`: the challenge a solution or goal is listed under; when the same
+// rules proposed both, the reason is not repeated.
+void item(std::string& out, const plan_item& it, const std::string& bullet, int indent,
+          const plan_item* parent = nullptr) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
   out += pad + bullet + it.text + "  [" + it.full_id() + "]\n";
+  bool same = parent != nullptr && !it.because.empty();
+  for (const auto& r : it.because) {
+    bool shared = false;
+    for (const auto& pr : parent ? parent->because : std::vector<reason>{}) {
+      shared = shared || (pr.rule.id == r.rule.id && pr.element == r.element);
+    }
+    same = same && shared;
+  }
+  if (same) return;
   out += pad + std::string(bullet.size(), ' ') + "why: " + short_why(it) + "\n";
 }
 
@@ -56,7 +68,7 @@ std::string render_text(const plan& p) {
         bool is_for = std::find(s.for_.begin(), s.for_.end(), c.full_id()) != s.for_.end();
         if (!is_for) continue;
         shown[s.full_id()] = true;
-        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6);
+        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &c);
       }
     }
   }

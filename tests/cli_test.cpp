@@ -1,0 +1,187 @@
+// The command line's contract: exit codes (0 success, 1 rule or findings
+// errors, 2 usage errors), help on every subcommand, error messages that name
+// the place, and -o never leaving a partial file.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct result {
+  int code = -1;
+  std::string out, err;
+};
+
+result run(std::vector<std::string> args) {
+  std::vector<const char*> argv{"iptplan"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  result r;
+  r.code = iptplan::cli::run_main(static_cast<int>(argv.size()), argv.data(), out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+// A scratch folder, removed at the end of the test.
+struct scratch {
+  fs::path dir;
+  scratch() {
+    dir = fs::temp_directory_path() / ("iptplan-cli-" + std::to_string(::getpid()) + "-" +
+                                       std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::create_directories(dir);
+  }
+  ~scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    fs::create_directories((dir / name).parent_path());
+    std::ofstream(dir / name, std::ios::binary) << text;
+    return (dir / name).string();
+  }
+  // A copy of the default rule set, to break on purpose.
+  std::string rules_copy() const {
+    fs::copy(std::string(IPTPLAN_SOURCE_DIR) + "/rules", dir / "rules",
+             fs::copy_options::recursive);
+    return (dir / "rules").string();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("help is available on every subcommand and exits 0") {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"plan", "--help"}, {"check", "--help"}, {"why", "--help"}, {"why-not", "--help"}}) {
+    INFO(args.front() << " " << args.back());
+    auto r = run(args);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("Usage") != std::string::npos);
+  }
+}
+
+TEST_CASE("usage errors exit 2") {
+  CHECK(run({}).code == 2);
+  CHECK(run({"frobnicate"}).code == 2);
+  CHECK(run({"plan"}).code == 2);
+  CHECK(run({"plan", "examples/jane.toml", "--format", "pdf"}).code == 2);
+  CHECK(run({"why", "weak_relationship"}).code == 2);
+  auto r = run({"why", "weak_relationshp", "examples/jane.toml"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("did you mean 'weak_relationship'?") != std::string::npos);
+}
+
+TEST_CASE("the built-in rule set checks clean from any folder") {
+  auto r = run({"check"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("no errors") != std::string::npos);
+  CHECK(run({"check", "rules"}).code == 0);
+}
+
+TEST_CASE("plan prints a draft for Jane") {
+  auto r = run({"plan", "examples/jane.toml"});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.rfind("DRAFT TREATMENT PLAN", 0) == 0);
+  CHECK(r.out.find("[weak_relationship]") != std::string::npos);
+  CHECK(r.out.find("[emotion_expression]") != std::string::npos);
+  CHECK(r.out.find("[assertive_communication]") != std::string::npos);
+  CHECK(r.out.find("[role_dispute[partner]]") != std::string::npos);
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("bad findings files exit 1 and name the place") {
+  scratch s;
+  SECTION("a file that does not exist") {
+    auto r = run({"plan", (s.dir / "nope.toml").string()});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("no such file") != std::string::npos);
+  }
+  SECTION("a folder") {
+    auto r = run({"plan", s.dir.string()});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("folder") != std::string::npos);
+  }
+  SECTION("malformed TOML") {
+    auto f = s.write("bad.toml", "[client\nid = 1\n");
+    auto r = run({"plan", f});
+    CHECK(r.code == 1);
+    CHECK(r.err.find(f + ":1:") != std::string::npos);
+  }
+  SECTION("a value out of range, with file, line and column") {
+    auto f = s.write("range.toml", "[phq9]\ntotal = 40\n");
+    auto r = run({"plan", f});
+    CHECK(r.code == 1);
+    CHECK(r.err.find(f + ":2:9: error: 'phq9.total' is 40, outside its range") != std::string::npos);
+  }
+  SECTION("binary garbage") {
+    auto f = s.write("garbage.toml", std::string("\x00\xff\xfe\x01garbage\x80", 12));
+    auto r = run({"plan", f});
+    CHECK(r.code == 1);
+    CHECK(r.err.find(f) != std::string::npos);
+  }
+  SECTION("an unknown key is a warning, and an error with --strict") {
+    auto f = s.write("unknown.toml", "[alliance]\nstrenght = \"weak\"\n");
+    auto r = run({"plan", f});
+    CHECK(r.code == 0);
+    CHECK(r.err.find("warning: 'alliance.strenght' is not in the vocabulary") != std::string::npos);
+    CHECK(r.err.find("did you mean 'alliance.strength'?") != std::string::npos);
+    CHECK(run({"plan", "--strict", f}).code == 1);
+  }
+}
+
+TEST_CASE("-o writes the plan, and writes nothing on error") {
+  scratch s;
+  auto out = (s.dir / "plan.md").string();
+  auto r = run({"plan", "examples/jane.toml", "--format", "markdown", "-o", out});
+  REQUIRE(r.code == 0);
+  CHECK(fs::file_size(out) > 0);
+  auto bad = s.write("bad.toml", "[phq9]\ntotal = \"high\"\n");
+  auto out2 = (s.dir / "plan2.md").string();
+  auto r2 = run({"plan", "examples/jane.toml", bad, "-o", out2});
+  CHECK(r2.code == 1);
+  CHECK_FALSE(fs::exists(out2));
+  for (const auto& e : fs::directory_iterator(s.dir)) {
+    CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+  }
+}
+
+TEST_CASE("a broken rule set exits 1 with compiler-style errors") {
+  scratch s;
+  auto dir = s.rules_copy();
+  SECTION("a syntax error") {
+    s.write("rules/extra.rules", "rule broken \"x\"\nwhen phq9.total >= 10\n  challenge c \"x\"\nend\n");
+    auto r = run({"check", dir});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("extra.rules:3:3: error: expected 'then' but found 'challenge'") != std::string::npos);
+    CHECK(r.err.find("  challenge c \"x\"\n      ^") != std::string::npos);
+    CHECK(run({"plan", "examples/jane.toml", "--rules", dir}).code == 1);
+  }
+  SECTION("an unknown finding, with a suggestion") {
+    s.write("rules/extra.rules", "rule broken\nwhen phq9.totl >= 10\nthen challenge c \"x\"\nend\n");
+    auto r = run({"check", dir});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("extra.rules:2:6: error: unknown finding 'phq9.totl'") != std::string::npos);
+    CHECK(r.err.find("did you mean 'phq9.total'?") != std::string::npos);
+  }
+  SECTION("a folder that does not exist, or a file") {
+    CHECK(run({"check", (s.dir / "nope").string()}).code == 1);
+    CHECK(run({"check", "examples/jane.toml"}).code == 1);
+  }
+}
+
+TEST_CASE("why and why-not answer from the files and values") {
+  auto r = run({"why", "role_dispute[partner]", "examples/jane.toml"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("role_dispute[partner] is in the plan as a challenge") != std::string::npos);
+  CHECK(r.out.find("relationships[partner].conflict = covert") != std::string::npos);
+  auto n = run({"why-not", "low_social_support", "examples/jane.toml"});
+  CHECK(n.code == 0);
+  CHECK(n.out.find("is not in the plan") != std::string::npos);
+  CHECK(n.out.find("[no]") != std::string::npos);
+}

@@ -1,0 +1,61 @@
+// Golden tests of the three renderers on the examples: the plan printed for
+// each example must match the file kept beside it, byte for byte. After an
+// intended change, regenerate with tests/update_golden.sh and review the diff.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string run(std::vector<std::string> args, int& code) {
+  std::vector<const char*> argv{"iptplan"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  code = iptplan::cli::run_main(static_cast<int>(argv.size()), argv.data(), out, err);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("rendered plans of the examples match their golden files") {
+  auto example = GENERATE(as<std::string>{}, "jane", "couple", "group", "empty");
+  struct format {
+    std::string name, golden;
+  };
+  auto fmt = GENERATE_COPY(values<format>({
+      {"markdown", "examples/" + example + ".md"},
+      {"text", "tests/golden/" + example + ".txt"},
+      {"json", "tests/golden/" + example + ".json"},
+  }));
+  INFO("example " << example << ", format " << fmt.name);
+  int code = -1;
+  std::string got = run({"plan", "examples/" + example + ".toml", "--format", fmt.name}, code);
+  REQUIRE(code == 0);
+  std::string want = slurp(fmt.golden);
+  REQUIRE_FALSE(want.empty());
+  CHECK(got == want);
+}
+
+TEST_CASE("why explains an item of Jane's plan down to her findings") {
+  int code = -1;
+  std::string got = run({"why", "weak_relationship", "examples/jane.toml"}, code);
+  CHECK(code == 0);
+  CHECK(got == slurp("tests/golden/jane.why-weak_relationship.txt"));
+}
+
+TEST_CASE("why-not answers for an item missing from Jane's plan") {
+  int code = -1;
+  std::string got = run({"why-not", "low_social_support", "examples/jane.toml"}, code);
+  CHECK(code == 0);
+  CHECK(got == slurp("tests/golden/jane.why-not-low_social_support.txt"));
+}

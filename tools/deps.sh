@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs what iptplan needs to build and test, from Debian 12's packages.
+# Does nothing when everything is already there. Run as root.
+set -eu
+packages="build-essential cmake ninja-build ccache pkg-config libboost-dev \
+libtomlplusplus-dev libspdlog-dev libfmt-dev catch2 libcli11-dev \
+nlohmann-json3-dev libssl-dev"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing
+fi
