@@ -58,7 +58,14 @@ std::string render_markdown(const plan& p) {
           any = true;
         }
         shown[s.full_id()] = true;
-        out += "- " + s.text + "  \n  Why: " + why_line(s) + "\n";
+        // Not repeated when the challenge's own rules proposed it.
+        bool same = !s.because.empty();
+        for (const auto& r : s.because) {
+          bool shared = false;
+          for (const auto& pr : c.because) shared = shared || (pr.rule.id == r.rule.id && pr.element == r.element);
+          same = same && shared;
+        }
+        out += "- " + s.text + (same ? "\n" : "  \n  Why: " + why_line(s) + "\n");
       }
       if (any) out += "\n";
     }
