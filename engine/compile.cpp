@@ -200,7 +200,11 @@ void compiler::check_comparable(ast::optoken op, const cx& l, const cx& r, std::
 }
 
 cx compiler::expression(const ast::expression& e, bool positive) {
-  cx acc = operand(e.first, positive);
+  // Only `and` and `or` keep a bare fact read positive; a comparison,
+  // arithmetic or a test needs the fact's final value.
+  bool logical = e.rest.empty() || e.rest.front().op == ast::optoken::op_or ||
+                 e.rest.front().op == ast::optoken::op_and;
+  cx acc = operand(e.first, positive && logical);
   for (const auto& op : e.rest) acc = binary(op.op, acc, op, positive);
   return acc;
 }
@@ -422,6 +426,7 @@ cx compiler::quantifier(const ast::quantifier& q, bool positive) {
   cx c = expression(q.condition, inner_positive);
   want_condition(c, "the condition of a quantifier");
   scope_.pop_back();
+  --vars_;
   n.b = c.node;
   return {emit(n), {q.kind == ast::quantifier_kind::count ? tk::number : tk::boolean}};
 }

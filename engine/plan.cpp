@@ -121,7 +121,8 @@ class builder {
     // Proposals, merged by (kind, id, key).
     std::map<std::tuple<int, std::string, std::string>, plan_item> items;
     std::map<std::tuple<int, std::string, std::string>, std::pair<int, std::string>> text_from;
-    struct exclusion { std::string id, key; bool keyed; std::size_t outcome; };
+    std::map<std::tuple<int, std::string, std::string>, std::int32_t> item_list;
+    struct exclusion { std::string id, key; std::int32_t list; std::size_t outcome; };
     std::vector<exclusion> exclusions;
     for (std::size_t k = 0; k < ev_.outcomes.size(); ++k) {
       const outcome& o = ev_.outcomes[k];
@@ -134,7 +135,7 @@ class builder {
       for (const auto& a : r.actions) {
         if (a.kind == ast::action_kind::conclude) continue;
         if (a.kind == ast::action_kind::exclude) {
-          exclusions.push_back({a.id, key, r.each_list >= 0, k});
+          exclusions.push_back({a.id, key, r.each_list, k});
           continue;
         }
         if (!explained) {
@@ -144,6 +145,7 @@ class builder {
         auto kind = kind_of(a.kind);
         auto id = std::make_tuple(static_cast<int>(kind), a.id, key);
         auto& it = items[id];
+        item_list[id] = r.each_list;
         bool fresh = it.because.empty();
         it.kind = kind;
         it.id = a.id;
@@ -180,7 +182,8 @@ class builder {
     for (const auto& ex : exclusions) {
       for (auto& [id, it] : items) {
         if (it.id != ex.id) continue;
-        if (ex.keyed && !(it.key == ex.key || it.key.empty())) continue;
+        // From a `for each` rule over the same list: only the same element's.
+        if (ex.list >= 0 && item_list[id] == ex.list && it.key != ex.key) continue;
         auto& rm = removed[id];
         rm.item = it;
         std::set<std::int32_t> path;

@@ -87,8 +87,8 @@ class reader {
       return std::nullopt;
     }
     d.type = *type;
-    if (nested && d.type == finding_type::table_list) {
-      error(t.get("type"), "field '" + path + "' cannot itself be a table_list");
+    if (nested && (d.type == finding_type::table_list || d.type == finding_type::list)) {
+      error(t.get("type"), "field '" + path + "' must hold a single value, not a list");
       return std::nullopt;
     }
     d.component = t["component"].value_or(std::string());
@@ -139,6 +139,10 @@ class reader {
       }
       if (!d.key.empty() && !d.field(d.key)) {
         error(t.get("key"), "key '" + d.key + "' of '" + path + "' is not one of its fields");
+      } else if (!d.key.empty() && d.field(d.key)->type != finding_type::string &&
+                 d.field(d.key)->type != finding_type::enumeration) {
+        error(t.get("key"), "key '" + d.key + "' of '" + path + "' must be a string or enum field");
+        return std::nullopt;
       }
     }
     return d;

@@ -37,8 +37,19 @@ std::string found_text(const std::string& text, std::size_t at) {
   return "'" + text.substr(at, end - at) + "'";
 }
 
-// Offset of the next line, after `from`, whose first word is `rule`.
-std::size_t next_rule_start(const std::string& text, std::size_t from) {
+// Offset of the next line whose first word is `rule`: the line holding
+// `from` itself when it starts after `floor` (a rule left without its `end`
+// is followed by one), else a later line.
+std::size_t next_rule_start(const std::string& text, std::size_t from, std::size_t floor) {
+  std::size_t line = text.rfind('\n', from == 0 ? 0 : from - 1);
+  line = line == std::string::npos ? 0 : line + 1;
+  std::size_t i = line;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  if (i > floor && i <= from && text.compare(i, 4, "rule") == 0 &&
+      (i + 4 == text.size() || !(std::isalnum(static_cast<unsigned char>(text[i + 4])) ||
+                                 text[i + 4] == '_'))) {
+    return i;
+  }
   std::size_t pos = text.find('\n', from);
   while (pos != std::string::npos) {
     std::size_t i = pos + 1;
@@ -90,7 +101,7 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
                                "parse.expected",
                                "expected 'rule' but found " + found_text(text, at));
       result.diagnostics.push_back(std::move(d));
-      resume = next_rule_start(text, at);
+      resume = next_rule_start(text, at, at);
     } catch (const x3::expectation_failure<iterator_type>& e) {
       // Point at the next token, not at the whitespace before it.
       iterator_type where = e.where();
@@ -106,7 +117,7 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
             src, static_cast<std::uint32_t>(at), severity::error, "parse.expected",
             "expected " + e.which() + " but found " + found_text(text, at)));
       }
-      resume = next_rule_start(text, at);
+      resume = next_rule_start(text, at, static_cast<std::size_t>(start - text.begin()));
     }
     it = text.begin() + static_cast<std::ptrdiff_t>(resume);
   }
