@@ -148,18 +148,24 @@ auto const action_body_def =
 
 auto const rule_tail =
     x3::rule<struct rule_tail_class, boost::optional<ast::string_literal>>{
+        "an action (challenge, solution, goal, flag, conclude, exclude), "
         "'because' or 'end'"} =
         (kw_because > string_literal > kw_end) | kw_end_after_actions;
 
+x3::rule<struct actions_class, std::vector<ast::action>> const actions =
+    "an action (challenge, solution, goal, flag, conclude, exclude)";
+auto const actions_def = +action;
+
 auto const rule_rule_def = kw_rule > identifier > -string_literal >
                            *meta_item > -for_each > kw_when > expression() >
-                           kw_then > +action > rule_tail;
+                           kw_then > actions > rule_tail;
 
 // The outer rules carry no semantic action, so their positions are recorded.
 auto const meta_item_def = meta_item_body;
 auto const action_def = action_body;
 
-BOOST_SPIRIT_DEFINE(rule_rule, meta_item, meta_item_body, for_each, action, action_body)
+BOOST_SPIRIT_DEFINE(rule_rule, meta_item, meta_item_body, for_each, action, action_body,
+                    actions)
 
 rule_type const& rule() { return rule_rule; }
 
