@@ -678,11 +678,21 @@ void compiler::declare_facts() {
         if (k < 0) continue;
         if (!p_.facts[k].valued) continue;
         tk kind = tk::any;
-        if (a.value && a.value->rest.empty()) {
-          if (boost::get<ast::string_literal>(&a.value->first)) kind = tk::text;
-          else if (boost::get<ast::number_literal>(&a.value->first)) kind = tk::number;
-          else if (boost::get<ast::bool_literal>(&a.value->first)) kind = tk::boolean;
-        } else if (!a.value) {
+        if (a.value) {
+          // The parser wraps a lone literal in one expression per level.
+          const ast::expression* e = &*a.value;
+          const ast::operand* lone = nullptr;
+          while (e && e->rest.empty()) {
+            lone = &e->first;
+            auto* inner = boost::get<ast::x3::forward_ast<ast::expression>>(&e->first);
+            e = inner ? &inner->get() : nullptr;
+          }
+          if (lone && !e) {
+            if (boost::get<ast::string_literal>(lone)) kind = tk::text;
+            else if (boost::get<ast::number_literal>(lone)) kind = tk::number;
+            else if (boost::get<ast::bool_literal>(lone)) kind = tk::boolean;
+          }
+        } else {
           kind = tk::boolean;
         }
         auto& ft = fact_types_[static_cast<std::size_t>(k)];

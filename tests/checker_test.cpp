@@ -482,6 +482,15 @@ TEST_CASE("check.conclude-type: one fact concluded with values of different kind
   CHECK(ds[0].message.find("'two'") != std::string::npos);
 }
 
+TEST_CASE("check.type: a derived fact concluded as a text cannot be compared with a number") {
+  auto l = load("rule set_risk\nwhen a\nthen\n  conclude risk = \"high\"\nend\n"
+                "rule read_risk\nwhen risk > 3\nthen\n  challenge c \"x\"\nend\n");
+  auto d = only_error(l, "check.type");
+  CHECK(d.line == 7);
+  CHECK(d.column == 6);
+  CHECK(d.message == "cannot compare 'risk' (a text) with '3' (a number)");
+}
+
 // 7. strata -----------------------------------------------------------------
 
 TEST_CASE("check.cycle: two rules each reading 'not' of the other's fact") {
@@ -530,21 +539,25 @@ TEST_CASE("check.cycle: a rule negating its own conclusion") {
 TEST_CASE("check.cycle: comparing a derived fact with false is a negation too") {
   // `q_fact == false` means `not q_fact`; a cycle through it has no order
   // either, whichever side of the comparison the fact is on.
-  auto l = load(R"(rule p_rule
-when q_fact == false
-then
-  conclude p_fact
-end
-
-rule q_rule
-when false == p_fact
-then
-  conclude q_fact
-end
-)");
-  auto d = only_error(l, "check.cycle");
-  CHECK(d.message.find("'p_rule'") != std::string::npos);
-  CHECK(d.message.find("'q_rule'") != std::string::npos);
+  SECTION("facts on the right") {
+    auto l = load("rule p_rule\nwhen false == q_fact\nthen\n  conclude p_fact\nend\n\n"
+                  "rule q_rule\nwhen false == p_fact\nthen\n  conclude q_fact\nend\n");
+    auto d = only_error(l, "check.cycle");
+    CHECK(d.message.find("'p_rule'") != std::string::npos);
+    CHECK(d.message.find("'q_rule'") != std::string::npos);
+  }
+  SECTION("facts on the left") {
+    auto l = load("rule p_rule\nwhen q_fact == false\nthen\n  conclude p_fact\nend\n\n"
+                  "rule q_rule\nwhen p_fact == false\nthen\n  conclude q_fact\nend\n");
+    auto d = only_error(l, "check.cycle");
+    CHECK(d.message.find("'p_rule'") != std::string::npos);
+    CHECK(d.message.find("'q_rule'") != std::string::npos);
+  }
+  SECTION("'!= true' on the left") {
+    auto l = load("rule selfish\nwhen me != true\nthen\n  conclude me\nend\n");
+    auto d = only_error(l, "check.cycle");
+    CHECK(d.message.find("'selfish'") != std::string::npos);
+  }
 }
 
 TEST_CASE("positive recursion (no 'not') is not an error") {

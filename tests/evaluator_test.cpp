@@ -1,0 +1,1122 @@
+// Tests of evaluation and plan building: Kleene logic over missing findings,
+// comparisons, for-each keys, merging, exclusion, conflicts, stratification,
+// order independence and quantifiers.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/evaluator.hpp"
+#include "engine/findings.hpp"
+#include "engine/plan.hpp"
+#include "engine/render/render.hpp"
+#include "engine/ruleset.hpp"
+#include "grammar/diagnostic.hpp"
+
+using namespace iptplan;
+
+namespace {
+
+const char* const VOCAB = R"(
+[a]
+type = "bool"
+question = "Is A the case?"
+component = "alpha"
+
+[b]
+type = "bool"
+question = "Is B the case?"
+component = "alpha"
+
+[c]
+type = "bool"
+question = "Is C the case?"
+component = "gamma"
+
+[score]
+type = "int"
+min = 0
+max = 27
+question = "What is the score?"
+component = "measures"
+
+[level]
+type = "enum"
+values = ["low", "medium", "high"]
+question = "Which level?"
+
+[note]
+type = "string"
+
+[client.id]
+type = "string"
+
+[client.presenting]
+type = "list"
+of = "enum"
+values = ["depression", "anxiety", "grief"]
+
+[relationships]
+type = "table_list"
+key = "label"
+question = "Who matters to the client?"
+component = "relationships"
+
+[relationships.fields.label]
+type = "string"
+
+[relationships.fields.conflict]
+type = "enum"
+values = ["none", "covert", "overt"]
+question = "How much conflict is there?"
+
+[relationships.fields.close]
+type = "bool"
+
+[people]
+type = "table_list"
+
+[people.fields.role]
+type = "string"
+
+[people.fields.close]
+type = "bool"
+)";
+
+std::string all_diags(const std::vector<diagnostic>& ds) {
+  std::string out;
+  for (const auto& d : ds) out += format(d);
+  return out;
+}
+
+struct result {
+  std::optional<rule_set> rs;
+  std::optional<client_data> client;
+  evaluation ev;
+  plan pl;
+  std::vector<diagnostic> diags;
+};
+
+// Builds an in-memory rule set from (base name, text) rule files, reads the
+// findings, evaluates in explain mode and builds the plan.
+result run_files(const std::vector<std::pair<std::string, std::string>>& rules,
+                 const std::string& findings) {
+  std::vector<rule_set_file> files{
+      {"t/ruleset.toml", "ruleset.toml", "name = \"t\"\nversion = \"1\"\n"},
+      {"t/vocabulary.toml", "vocabulary.toml", VOCAB}};
+  for (const auto& [base, text] : rules) files.push_back({"t/" + base, base, text});
+  result r;
+  r.rs = load_rule_set(std::move(files), "test", r.diags);
+  INFO(all_diags(r.diags));
+  REQUIRE(r.rs.has_value());
+  REQUIRE_FALSE(has_errors(r.diags));
+  r.client = read_findings(*r.rs->prog, "f.toml", findings, {}, r.diags);
+  INFO(all_diags(r.diags));
+  REQUIRE(r.client.has_value());
+  r.ev = evaluate(*r.rs->prog, *r.client, true);
+  r.pl = build_plan(*r.rs, *r.client, r.ev, "sha");
+  return r;
+}
+
+result run(const std::string& rules, const std::string& findings) {
+  return run_files({{"a.rules", rules}}, findings);
+}
+
+std::vector<std::string> full_ids(const std::vector<plan_item>& items) {
+  std::vector<std::string> out;
+  for (const auto& it : items) out.push_back(it.full_id());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const undecided_rule* undecided(const plan& p, const std::string& rule,
+                                const std::string& element = "") {
+  for (const auto& u : p.undecided) {
+    if (u.rule.id == rule && u.element == element) return &u;
+  }
+  return nullptr;
+}
+
+const excluded_item* excluded(const plan& p, const std::string& full_id) {
+  for (const auto& e : p.excluded) {
+    if (e.item.full_id() == full_id) return &e;
+  }
+  return nullptr;
+}
+
+// Three-valued inputs and their Kleene combinations.
+enum class tv { t, f, m };
+
+std::string bool_finding(const char* name, tv v) {
+  if (v == tv::m) return "";
+  return std::string(name) + " = " + (v == tv::t ? "true" : "false") + "\n";
+}
+tv k_and(tv x, tv y) {
+  if (x == tv::f || y == tv::f) return tv::f;
+  if (x == tv::t && y == tv::t) return tv::t;
+  return tv::m;
+}
+tv k_or(tv x, tv y) {
+  if (x == tv::t || y == tv::t) return tv::t;
+  if (x == tv::f && y == tv::f) return tv::f;
+  return tv::m;
+}
+tv k_not(tv x) { return x == tv::t ? tv::f : x == tv::f ? tv::t : tv::m; }
+const char* name_of(tv v) { return v == tv::t ? "true" : v == tv::f ? "false" : "missing"; }
+
+// Asserts the outcome of rule `rule` (which proposes challenge `item`).
+void expect_outcome(const plan& p, const std::string& rule, const std::string& item, tv want,
+                    const std::vector<std::string>& missing = {}) {
+  const undecided_rule* u = undecided(p, rule);
+  switch (want) {
+    case tv::t:
+      CHECK(p.find(item) != nullptr);
+      CHECK(u == nullptr);
+      break;
+    case tv::f:
+      CHECK(p.find(item) == nullptr);
+      CHECK(u == nullptr);
+      break;
+    case tv::m:
+      CHECK(p.find(item) == nullptr);
+      REQUIRE(u != nullptr);
+      CHECK(u->missing == missing);
+      break;
+  }
+}
+
+const std::vector<tv> kTruths{tv::t, tv::f, tv::m};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Kleene logic
+
+TEST_CASE("Kleene 'and': fired, not fired or undecided with exactly the findings that matter") {
+  auto va = GENERATE(tv::t, tv::f, tv::m);
+  auto vb = GENERATE(tv::t, tv::f, tv::m);
+  INFO("a = " << name_of(va) << ", b = " << name_of(vb));
+  auto r = run("rule r\nwhen a and b\nthen\n  challenge c \"x\"\nend\n",
+               bool_finding("a", va) + bool_finding("b", vb));
+  std::vector<std::string> missing;
+  if (va == tv::m) missing.push_back("a");
+  if (vb == tv::m) missing.push_back("b");
+  expect_outcome(r.pl, "r", "c", k_and(va, vb), missing);
+}
+
+TEST_CASE("Kleene 'or'") {
+  auto va = GENERATE(tv::t, tv::f, tv::m);
+  auto vb = GENERATE(tv::t, tv::f, tv::m);
+  INFO("a = " << name_of(va) << ", b = " << name_of(vb));
+  auto r = run("rule r\nwhen a or b\nthen\n  challenge c \"x\"\nend\n",
+               bool_finding("a", va) + bool_finding("b", vb));
+  std::vector<std::string> missing;
+  if (va == tv::m) missing.push_back("a");
+  if (vb == tv::m) missing.push_back("b");
+  expect_outcome(r.pl, "r", "c", k_or(va, vb), missing);
+}
+
+TEST_CASE("Kleene 'not'") {
+  auto va = GENERATE(tv::t, tv::f, tv::m);
+  INFO("a = " << name_of(va));
+  auto r = run("rule r\nwhen not a\nthen\n  challenge c \"x\"\nend\n", bool_finding("a", va));
+  expect_outcome(r.pl, "r", "c", k_not(va), {"a"});
+}
+
+TEST_CASE("Kleene logic, nested: (a or b) and not c, all 27 combinations") {
+  for (tv va : kTruths) {
+    for (tv vb : kTruths) {
+      for (tv vc : kTruths) {
+        INFO("a = " << name_of(va) << ", b = " << name_of(vb) << ", c = " << name_of(vc));
+        auto r = run("rule r\nwhen (a or b) and not c\nthen\n  challenge x \"x\"\nend\n",
+                     bool_finding("a", va) + bool_finding("b", vb) + bool_finding("c", vc));
+        tv left = k_or(va, vb);
+        tv right = k_not(vc);
+        tv want = k_and(left, right);
+        // The findings that matter: those of each undecided side.
+        std::vector<std::string> missing;
+        if (want == tv::m) {
+          if (left == tv::m) {
+            if (va == tv::m) missing.push_back("a");
+            if (vb == tv::m) missing.push_back("b");
+          }
+          if (right == tv::m) missing.push_back("c");
+        }
+        expect_outcome(r.pl, "r", "x", want, missing);
+      }
+    }
+  }
+}
+
+TEST_CASE("the missing list names only the findings that would decide the rule") {
+  SECTION("a and b, a false, b missing: decided false") {
+    auto r = run("rule r\nwhen a and b\nthen\n  challenge c \"x\"\nend\n", "a = false\n");
+    CHECK(r.pl.undecided.empty());
+    CHECK(r.pl.challenges.empty());
+  }
+  SECTION("a and b, a true, b missing: undecided on b") {
+    auto r = run("rule r\nwhen a and b\nthen\n  challenge c \"x\"\nend\n", "a = true\n");
+    REQUIRE(r.pl.undecided.size() == 1);
+    CHECK(r.pl.undecided[0].rule.id == "r");
+    CHECK(r.pl.undecided[0].missing == std::vector<std::string>{"b"});
+    REQUIRE(r.pl.to_assess.size() == 1);
+    CHECK(r.pl.to_assess[0].finding == "b");
+    CHECK(r.pl.to_assess[0].question == "Is B the case?");
+    CHECK(r.pl.to_assess[0].component == "alpha");
+    CHECK(r.pl.to_assess[0].rules == std::vector<std::string>{"r"});
+  }
+  SECTION("a or (b and c): a missing, b false") {
+    auto r = run("rule r\nwhen a or (b and c)\nthen\n  challenge x \"x\"\nend\n", "b = false\n");
+    REQUIRE(r.pl.undecided.size() == 1);
+    CHECK(r.pl.undecided[0].missing == std::vector<std::string>{"a"});
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Comparisons and tests of presence
+
+TEST_CASE("a comparison with a missing finding is unknown, never false") {
+  auto [cond, missing] = GENERATE(table<std::string, std::string>({
+      {"score > 3", "score"},
+      {"score <= 3", "score"},
+      {"score == 0", "score"},
+      {"score != 0", "score"},
+      {"score + 1 > 3", "score"},
+      {"-score < 0", "score"},
+      {"level == \"high\"", "level"},
+      {"level != \"high\"", "level"},
+      {"level in {\"low\", \"medium\"}", "level"},
+      {"note == \"x\"", "note"},
+      {"note != \"x\"", "note"},
+      {"client.presenting contains \"grief\"", "client.presenting"},
+  }));
+  INFO("condition: " << cond);
+  auto r = run("rule r\nwhen " + cond + "\nthen\n  challenge c \"x\"\nend\n", "a = true\n");
+  expect_outcome(r.pl, "r", "c", tv::m, {missing});
+}
+
+TEST_CASE("comparisons with present findings") {
+  auto [cond, fires] = GENERATE(table<std::string, bool>({
+      {"score > 3", true},
+      {"score > 12", false},
+      {"score == 12", true},
+      {"score * 2 - 4 == 20", true},
+      {"score / 4 == 3", true},
+      {"level == \"medium\"", true},
+      {"level in {\"low\", \"high\"}", false},
+      {"note == \"hello\"", true},
+      {"client.presenting contains \"grief\"", true},
+      {"client.presenting contains \"anxiety\"", false},
+  }));
+  INFO("condition: " << cond);
+  auto r = run("rule r\nwhen " + cond + "\nthen\n  challenge c \"x\"\nend\n",
+               "score = 12\nlevel = \"medium\"\nnote = \"hello\"\n"
+               "[client]\npresenting = [\"depression\", \"grief\"]\n");
+  expect_outcome(r.pl, "r", "c", fires ? tv::t : tv::f);
+}
+
+TEST_CASE("a comparison with a missing finding, or-ed with a true condition, fires") {
+  auto r = run("rule r\nwhen score > 3 or a\nthen\n  challenge c \"x\"\nend\n", "a = true\n");
+  expect_outcome(r.pl, "r", "c", tv::t);
+}
+
+TEST_CASE("'is known' and 'is missing' are never unknown") {
+  const std::string rules =
+      "rule present_rule\nwhen score is known\nthen\n  challenge k \"x\"\nend\n"
+      "rule absent\nwhen score is missing\nthen\n  challenge m \"x\"\nend\n"
+      "rule field_absent\nfor each r in relationships\nwhen r.close is missing\nthen\n"
+      "  challenge fm \"x\"\nend\n";
+  SECTION("missing") {
+    auto r = run(rules, "[[relationships]]\nlabel = \"mother\"\n\n[[relationships]]\nlabel = \"father\"\nclose = true\n");
+    CHECK(r.pl.undecided.empty());
+    CHECK(r.pl.find("k") == nullptr);
+    CHECK(r.pl.find("m") != nullptr);
+    CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"fm[mother]", "m"});
+  }
+  SECTION("present") {
+    auto r = run(rules, "score = 0\n");
+    CHECK(r.pl.undecided.size() == 1);  // only the for-each over a missing list
+    CHECK(undecided(r.pl, "field_absent") != nullptr);
+    CHECK(r.pl.find("k") != nullptr);
+    CHECK(r.pl.find("m") == nullptr);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// for each
+
+namespace {
+
+const char* const kFamily = R"(
+[[relationships]]
+label = "mother"
+conflict = "overt"
+close = true
+
+[[relationships]]
+label = "father"
+conflict = "none"
+
+[[relationships]]
+label = "partner"
+conflict = "overt"
+close = false
+
+[[relationships]]
+label = "sister"
+)";
+
+}  // namespace
+
+TEST_CASE("'for each' fires once per matching element, keyed by the key field") {
+  auto r = run(R"(rule dispute "Dispute"
+for each r in relationships
+when r.conflict == "overt"
+then
+  challenge dispute "Dispute with the {r.label}"
+  solution talk for dispute "Talk with the {r.label}"
+  goal settle for dispute "Settle with the {r.label}"
+because "{r.label} is in overt conflict"
+end
+)",
+               kFamily);
+  CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"dispute[mother]", "dispute[partner]"});
+  CHECK(full_ids(r.pl.solutions) == std::vector<std::string>{"talk[mother]", "talk[partner]"});
+  CHECK(full_ids(r.pl.goals) == std::vector<std::string>{"settle[mother]", "settle[partner]"});
+
+  const plan_item* mother = r.pl.find("dispute[mother]");
+  REQUIRE(mother != nullptr);
+  CHECK(mother->id == "dispute");
+  CHECK(mother->key == "mother");
+  CHECK(mother->text == "Dispute with the mother");
+  REQUIRE(mother->because.size() == 1);
+  CHECK(mother->because[0].rule.id == "dispute");
+  CHECK(mother->because[0].element == "relationships[mother]");
+  CHECK(mother->because[0].because == "mother is in overt conflict");
+
+  // `for` inside a for-each rule links to the same element's challenge.
+  const plan_item* talk = r.pl.find("talk[partner]");
+  REQUIRE(talk != nullptr);
+  CHECK(talk->text == "Talk with the partner");
+  CHECK(talk->for_ == std::vector<std::string>{"dispute[partner]"});
+  const plan_item* settle = r.pl.find("settle[mother]");
+  REQUIRE(settle != nullptr);
+  CHECK(settle->for_ == std::vector<std::string>{"dispute[mother]"});
+
+  // The sister's conflict is not recorded: undecided for her alone.
+  REQUIRE(r.pl.undecided.size() == 1);
+  CHECK(r.pl.undecided[0].rule.id == "dispute");
+  CHECK(r.pl.undecided[0].element == "relationships[sister]");
+  CHECK(r.pl.undecided[0].missing == std::vector<std::string>{"relationships[sister].conflict"});
+  bool asked = false;
+  for (const auto& a : r.pl.to_assess) {
+    if (a.finding == "relationships[sister].conflict") {
+      asked = true;
+      CHECK(a.question == "How much conflict is there?");
+    }
+  }
+  CHECK(asked);
+}
+
+TEST_CASE("'for each' keys items by 1-based position when no key field is declared") {
+  auto r = run(R"(rule near
+for each p in people
+when p.close
+then
+  challenge near "Close to the {p.role}"
+end
+)",
+               "[[people]]\nrole = \"aunt\"\nclose = true\n\n[[people]]\nrole = \"uncle\"\nclose = false\n\n"
+               "[[people]]\nrole = \"cousin\"\nclose = true\n");
+  CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"near[1]", "near[3]"});
+  const plan_item* third = r.pl.find("near[3]");
+  REQUIRE(third != nullptr);
+  CHECK(third->text == "Close to the cousin");
+  REQUIRE(third->because.size() == 1);
+  CHECK(third->because[0].element == "people[3]");
+}
+
+TEST_CASE("'for each' over a list of plain values") {
+  auto r = run(R"(rule each_concern
+for each p in client.presenting
+when p != "depression"
+then
+  challenge concern "Also {p}"
+end
+)",
+               "[client]\npresenting = [\"depression\", \"grief\", \"anxiety\"]\n");
+  CHECK(full_ids(r.pl.challenges) ==
+        std::vector<std::string>{"concern[anxiety]", "concern[grief]"});
+}
+
+TEST_CASE("'for' from a for-each rule to a challenge raised once for the whole plan") {
+  auto r = run(R"(rule general
+when a
+then
+  challenge general "General"
+end
+
+rule per_person
+for each r in relationships
+when r.conflict == "overt"
+then
+  solution per for general "For the {r.label}"
+end
+)",
+               std::string("a = true\n") + kFamily);
+  const plan_item* per = r.pl.find("per[mother]");
+  REQUIRE(per != nullptr);
+  CHECK(per->for_ == std::vector<std::string>{"general"});
+}
+
+TEST_CASE("'for each' over a missing list is undecided on the list") {
+  auto r = run("rule r\nfor each r in relationships\nwhen r.close\nthen\n  challenge c \"x\"\nend\n",
+               "a = true\n");
+  REQUIRE(r.pl.undecided.size() == 1);
+  CHECK(r.pl.undecided[0].missing == std::vector<std::string>{"relationships"});
+  CHECK(r.pl.challenges.empty());
+}
+
+// ---------------------------------------------------------------------------
+// Merging, exclusion, conflicts
+
+TEST_CASE("two rules proposing the same challenge give one item with both reasons") {
+  const std::string rules = R"(rule low_one "Low"
+  priority 40
+when a
+then
+  challenge shared "from the low rule"
+because "low because"
+end
+
+rule high_one "High"
+  priority 70
+when b
+then
+  challenge shared "from the high rule"
+because "high because"
+end
+)";
+  SECTION("both fire: priority is the maximum, the text is the higher rule's") {
+    auto r = run(rules, "a = true\nb = true\n");
+    REQUIRE(r.pl.challenges.size() == 1);
+    const auto& it = r.pl.challenges[0];
+    CHECK(it.id == "shared");
+    CHECK(it.priority == 70);
+    CHECK(it.text == "from the high rule");
+    REQUIRE(it.because.size() == 2);
+    std::set<std::string> ids{it.because[0].rule.id, it.because[1].rule.id};
+    CHECK(ids == std::set<std::string>{"low_one", "high_one"});
+    std::set<std::string> becauses{it.because[0].because, it.because[1].because};
+    CHECK(becauses == std::set<std::string>{"low because", "high because"});
+  }
+  SECTION("only the low rule fires") {
+    auto r = run(rules, "a = true\nb = false\n");
+    REQUIRE(r.pl.challenges.size() == 1);
+    CHECK(r.pl.challenges[0].priority == 40);
+    CHECK(r.pl.challenges[0].because.size() == 1);
+  }
+}
+
+TEST_CASE("the default priority is 50, and items are ordered by priority") {
+  auto r = run("rule d\nwhen a\nthen\n  challenge mid \"x\"\nend\n"
+               "rule h\n  priority 90\nwhen a\nthen\n  challenge top \"x\"\nend\n"
+               "rule l\n  priority 10\nwhen a\nthen\n  challenge bottom \"x\"\nend\n",
+               "a = true\n");
+  REQUIRE(r.pl.challenges.size() == 3);
+  CHECK(r.pl.challenges[0].id == "top");
+  CHECK(r.pl.challenges[1].id == "mid");
+  CHECK(r.pl.challenges[1].priority == 50);
+  CHECK(r.pl.challenges[2].id == "bottom");
+}
+
+TEST_CASE("'exclude' removes an item, says which rule did, and takes the challenge's solutions along") {
+  const std::string rules = R"(rule raise
+when a
+then
+  challenge ch "A challenge"
+  solution so for ch "A solution"
+  goal go for ch "A goal"
+  goal free "A goal for the plan"
+end
+
+rule remove "Remover"
+when b
+then
+  exclude ch
+end
+)";
+  SECTION("the excluding rule fires") {
+    auto r = run(rules, "a = true\nb = true\n");
+    CHECK(r.pl.find("ch") == nullptr);
+    CHECK(r.pl.find("so") == nullptr);
+    CHECK(r.pl.find("go") == nullptr);
+    CHECK(r.pl.find("free") != nullptr);
+    const excluded_item* ex = excluded(r.pl, "ch");
+    REQUIRE(ex != nullptr);
+    CHECK(ex->item.kind == item_kind::challenge);
+    REQUIRE(ex->excluded_by.size() == 1);
+    CHECK(ex->excluded_by[0].rule.id == "remove");
+    CHECK(ex->excluded_by[0].rule.title == "Remover");
+    CHECK(excluded(r.pl, "so") != nullptr);
+    CHECK(excluded(r.pl, "go") != nullptr);
+    CHECK(excluded(r.pl, "free") == nullptr);
+    CHECK(r.pl.excluded.size() == 3);
+  }
+  SECTION("the excluding rule does not fire") {
+    auto r = run(rules, "a = true\nb = false\n");
+    CHECK(r.pl.find("ch") != nullptr);
+    CHECK(r.pl.find("so") != nullptr);
+    CHECK(r.pl.excluded.empty());
+  }
+}
+
+TEST_CASE("'exclude' in a for-each rule removes only the same element's item") {
+  auto r = run(R"(rule dispute
+for each r in relationships
+when r.conflict == "overt"
+then
+  challenge dispute "Dispute with the {r.label}"
+  solution talk for dispute "Talk"
+end
+
+rule not_for_close
+for each r in relationships
+when r.close
+then
+  exclude dispute
+end
+)",
+               kFamily);
+  CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"dispute[partner]"});
+  CHECK(full_ids(r.pl.solutions) == std::vector<std::string>{"talk[partner]"});
+  const excluded_item* ex = excluded(r.pl, "dispute[mother]");
+  REQUIRE(ex != nullptr);
+  REQUIRE(ex->excluded_by.size() == 1);
+  CHECK(ex->excluded_by[0].rule.id == "not_for_close");
+  CHECK(ex->excluded_by[0].element == "relationships[mother]");
+  CHECK(excluded(r.pl, "talk[mother]") != nullptr);
+}
+
+TEST_CASE("two rules concluding different values for one fact is a plan.conflict") {
+  const std::string rules = R"(rule hi
+when a
+then
+  conclude risk = "high"
+end
+
+rule lo
+when b
+then
+  conclude risk = "low"
+end
+
+rule uses
+when risk == "high"
+then
+  challenge c "x"
+end
+)";
+  SECTION("both fire with different values") {
+    auto r = run(rules, "a = true\nb = true\n");
+    REQUIRE(r.pl.diagnostics.size() == 1);
+    const auto& d = r.pl.diagnostics[0];
+    CHECK(d.code == "plan.conflict");
+    CHECK(d.level == severity::error);
+    CHECK(d.message.find("'hi'") != std::string::npos);
+    CHECK(d.message.find("'lo'") != std::string::npos);
+    CHECK(d.message.find("'risk'") != std::string::npos);
+    // Never silently resolved: the fact is left unknown.
+    CHECK(r.pl.find("c") == nullptr);
+    CHECK(undecided(r.pl, "uses") != nullptr);
+  }
+  SECTION("only one fires: no conflict") {
+    auto r = run(rules, "a = true\nb = false\n");
+    CHECK(r.pl.diagnostics.empty());
+    CHECK(r.pl.find("c") != nullptr);
+  }
+}
+
+TEST_CASE("two rules concluding the same value for one fact do not conflict") {
+  auto r = run("rule one\nwhen a\nthen\n  conclude risk = \"high\"\nend\n"
+               "rule two\nwhen b\nthen\n  conclude risk = \"high\"\nend\n",
+               "a = true\nb = true\n");
+  CHECK(r.pl.diagnostics.empty());
+  REQUIRE(r.pl.conclusions.size() == 1);
+  CHECK(r.pl.conclusions[0].fact == "risk");
+  CHECK(r.pl.conclusions[0].value == "high");
+  CHECK(r.pl.conclusions[0].reasons.size() == 2);
+}
+
+// ---------------------------------------------------------------------------
+// Stratification
+
+TEST_CASE("a rule reading 'not d' sees d's final value, whatever the file and rule order") {
+  // The reader sorts first by id and by file; the concluder comes later.
+  const std::vector<std::pair<std::string, std::string>> files{
+      {"a.rules", "rule aaa\nwhen not d\nthen\n  challenge no_d \"No d\"\nend\n"},
+      {"z.rules", "rule zzz\nwhen a\nthen\n  conclude d\nend\n"}};
+  SECTION("d true") {
+    auto r = run_files(files, "a = true\n");
+    CHECK(r.pl.find("no_d") == nullptr);
+    CHECK(undecided(r.pl, "aaa") == nullptr);
+    REQUIRE(r.pl.conclusions.size() == 1);
+    CHECK(r.pl.conclusions[0].fact == "d");
+    CHECK(r.pl.conclusions[0].value == "true");
+  }
+  SECTION("d false: every rule that could conclude it was false") {
+    auto r = run_files(files, "a = false\n");
+    CHECK(r.pl.find("no_d") != nullptr);
+    CHECK(r.pl.conclusions.empty());
+  }
+  SECTION("d unknown: 'not d' does not fire on a guess") {
+    auto r = run_files(files, "");
+    CHECK(r.pl.find("no_d") == nullptr);
+    const undecided_rule* u = undecided(r.pl, "aaa");
+    REQUIRE(u != nullptr);
+    CHECK(u->missing == std::vector<std::string>{"a"});
+    CHECK(undecided(r.pl, "zzz") != nullptr);
+  }
+}
+
+TEST_CASE("stratification through a chain of derived facts") {
+  const std::vector<std::pair<std::string, std::string>> files{
+      {"a.rules", "rule aaa\nwhen e\nthen\n  challenge got_e \"e\"\nend\n"},
+      {"m.rules", "rule mmm\nwhen not d\nthen\n  conclude e\nend\n"},
+      {"z.rules", "rule zzz\nwhen a\nthen\n  conclude d\nend\n"}};
+  SECTION("a false: d false, e true") {
+    auto r = run_files(files, "a = false\n");
+    CHECK(r.pl.find("got_e") != nullptr);
+  }
+  SECTION("a true: d true, e false") {
+    auto r = run_files(files, "a = true\n");
+    CHECK(r.pl.find("got_e") == nullptr);
+    CHECK(r.pl.undecided.empty());
+  }
+  SECTION("a missing: everything downstream undecided, on a") {
+    auto r = run_files(files, "");
+    const undecided_rule* u = undecided(r.pl, "aaa");
+    REQUIRE(u != nullptr);
+    CHECK(u->missing == std::vector<std::string>{"a"});
+  }
+}
+
+TEST_CASE("positive recursion reaches its least fixpoint") {
+  const std::string rules = R"(rule p_rule
+when a or q_fact
+then
+  conclude p_fact
+end
+
+rule q_rule
+when p_fact and b
+then
+  conclude q_fact
+end
+
+rule show
+when q_fact
+then
+  challenge q "q"
+end
+)";
+  SECTION("a and b true") {
+    auto r = run(rules, "a = true\nb = true\n");
+    CHECK(r.pl.find("q") != nullptr);
+  }
+  SECTION("a false: nothing supports either fact") {
+    auto r = run(rules, "a = false\nb = true\n");
+    CHECK(r.pl.find("q") == nullptr);
+    CHECK(r.pl.undecided.empty());
+  }
+  SECTION("a missing, b true: both facts unknown") {
+    auto r = run(rules, "b = true\n");
+    CHECK(r.pl.find("q") == nullptr);
+    const undecided_rule* u = undecided(r.pl, "show");
+    REQUIRE(u != nullptr);
+    CHECK(u->missing == std::vector<std::string>{"a"});
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Order independence
+
+namespace {
+
+const char* const kOrderRules[] = {
+    R"(rule r_alpha "Alpha"
+  priority 60
+when a
+then
+  challenge shared "alpha text"
+  conclude f_a
+because "alpha because"
+end
+)",
+    R"(rule r_beta "Beta"
+  priority 80
+when f_a and b
+then
+  challenge shared "beta text"
+  solution sol for shared "solution text"
+end
+)",
+    R"(rule r_gamma "Gamma"
+for each r in relationships
+when r.conflict == "overt" and not f_c
+then
+  challenge dispute "Dispute with the {r.label}"
+  goal g1 for dispute "Goal for the {r.label}"
+because "{r.label}: {r.conflict}"
+end
+)",
+    R"(rule r_delta
+when score >= 10 or f_b
+then
+  conclude f_c
+end
+)",
+    R"(rule r_eps
+when f_c or c
+then
+  conclude f_b
+end
+)",
+    R"(rule r_zeta "Zeta"
+when level == "high"
+then
+  exclude sol
+  flag warning w1 "A warning about {level}"
+end
+)",
+    R"(rule r_eta
+when count(r in relationships: r.close) >= 1
+then
+  goal together "Together"
+  conclude f_count = count(r in relationships: r.close)
+end
+)",
+    R"(rule r_theta
+when score > 20 or note is known
+then
+  challenge never "never"
+end
+)",
+    R"(rule r_iota
+when any(p in client.presenting: p == "grief") and f_count >= 1
+then
+  flag critical w2 "Critical"
+  challenge shared "iota text"
+end
+)",
+};
+constexpr std::size_t kOrderCount = sizeof(kOrderRules) / sizeof(kOrderRules[0]);
+
+const char* const kOrderFindings = R"(a = true
+b = true
+score = 5
+level = "high"
+
+[client]
+id = "C-1"
+presenting = ["grief"]
+
+[[relationships]]
+label = "mother"
+conflict = "overt"
+close = true
+
+[[relationships]]
+label = "father"
+conflict = "covert"
+close = false
+)";
+
+// Removes what legitimately depends on where a rule is written: file names,
+// line numbers and the rule set's hash.
+void normalise(nlohmann::json& j) {
+  if (j.is_object()) {
+    for (const char* k : {"file", "line", "sha256"}) j.erase(k);
+    for (auto& [k, v] : j.items()) normalise(v);
+  } else if (j.is_array()) {
+    for (auto& v : j) normalise(v);
+  }
+}
+
+std::string plan_json(const std::vector<std::pair<std::string, std::string>>& files) {
+  auto r = run_files(files, kOrderFindings);
+  return render_json(r.pl);
+}
+
+std::string normalised(const std::string& json_text) {
+  auto j = nlohmann::json::parse(json_text);
+  normalise(j);
+  return j.dump(1);
+}
+
+}  // namespace
+
+TEST_CASE("the plan does not depend on the order of files or of rules") {
+  // Baseline: three files, rules in order.
+  std::vector<std::pair<std::string, std::string>> base{{"one.rules", ""}, {"two.rules", ""},
+                                                        {"three.rules", ""}};
+  for (std::size_t i = 0; i < kOrderCount; ++i) base[i % 3].second += std::string(kOrderRules[i]) + "\n";
+  const std::string want = plan_json(base);
+
+  // Sanity: the scenario exercises what it is meant to.
+  {
+    auto r = run_files(base, kOrderFindings);
+    const plan_item* shared = r.pl.find("shared");
+    REQUIRE(shared != nullptr);
+    CHECK(shared->because.size() == 3);
+    CHECK(shared->priority == 80);
+    CHECK(excluded(r.pl, "sol") != nullptr);
+    CHECK(undecided(r.pl, "r_gamma", "relationships[mother]") != nullptr);
+    CHECK(r.pl.flags.size() == 2);
+    CHECK(r.pl.find("together") != nullptr);
+  }
+
+  SECTION("the same files in another order: byte-identical JSON") {
+    auto files = GENERATE(
+        std::vector<std::size_t>{2, 1, 0}, std::vector<std::size_t>{1, 2, 0},
+        std::vector<std::size_t>{0, 2, 1});
+    std::vector<std::pair<std::string, std::string>> v;
+    for (auto i : files) v.push_back(base[i]);
+    CHECK(plan_json(v) == want);
+  }
+
+  SECTION("rules shuffled inside each file and files reordered: identical up to line numbers") {
+    auto seed = GENERATE(1u, 2u, 3u, 4u, 5u);
+    std::vector<std::vector<std::size_t>> per_file(3);
+    for (std::size_t i = 0; i < kOrderCount; ++i) per_file[i % 3].push_back(i);
+    // A fixed, seed-dependent permutation (std::shuffle's result is not
+    // specified by the standard, so permute by hand).
+    auto permute = [seed](std::vector<std::size_t>& xs) {
+      for (std::size_t k = xs.size(); k > 1; --k) {
+        std::size_t j = (seed * 7919u + k * 104729u) % k;
+        std::swap(xs[k - 1], xs[j]);
+      }
+    };
+    std::vector<std::pair<std::string, std::string>> v;
+    for (std::size_t f = 0; f < 3; ++f) {
+      permute(per_file[f]);
+      std::string text;
+      for (auto i : per_file[f]) text += std::string(kOrderRules[i]) + "\n";
+      v.push_back({base[f].first, text});
+    }
+    std::vector<std::size_t> order{0, 1, 2};
+    permute(order);
+    std::vector<std::pair<std::string, std::string>> shuffled;
+    for (auto i : order) shuffled.push_back(v[i]);
+    INFO("seed " << seed);
+    CHECK(normalised(plan_json(shuffled)) == normalised(want));
+  }
+
+  SECTION("every rule in its own file, in reverse order: identical up to file names and lines") {
+    std::vector<std::pair<std::string, std::string>> v;
+    for (std::size_t i = kOrderCount; i-- > 0;) {
+      v.push_back({"r" + std::to_string(i) + ".rules", kOrderRules[i]});
+    }
+    CHECK(normalised(plan_json(v)) == normalised(want));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Quantifiers
+
+namespace {
+
+const char* const kQuantRules = R"(rule q_any
+when any(r in relationships: r.conflict == "overt")
+then
+  challenge any_overt "x"
+end
+
+rule q_all
+when all(r in relationships: r.close)
+then
+  challenge all_close "x"
+end
+
+rule q_count2
+when count(r in relationships: r.close) >= 2
+then
+  challenge two_close "x"
+end
+
+rule q_count0
+when count(r in relationships: r.close) == 0
+then
+  challenge zero_close "x"
+end
+)";
+
+}  // namespace
+
+TEST_CASE("quantifiers over a present list") {
+  auto r = run(kQuantRules,
+               "[[relationships]]\nlabel = \"mother\"\nconflict = \"overt\"\nclose = true\n\n"
+               "[[relationships]]\nlabel = \"father\"\nconflict = \"none\"\nclose = false\n");
+  CHECK(r.pl.undecided.empty());
+  CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"any_overt"});
+}
+
+TEST_CASE("quantifiers over a list where every element holds") {
+  auto r = run(kQuantRules,
+               "[[relationships]]\nlabel = \"mother\"\nconflict = \"none\"\nclose = true\n\n"
+               "[[relationships]]\nlabel = \"father\"\nconflict = \"none\"\nclose = true\n");
+  CHECK(r.pl.undecided.empty());
+  CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"all_close", "two_close"});
+}
+
+TEST_CASE("quantifiers over an empty list: any false, all true, count 0") {
+  auto r = run(kQuantRules, "relationships = []\n");
+  CHECK(r.pl.undecided.empty());
+  CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"all_close", "zero_close"});
+}
+
+TEST_CASE("quantifiers over a missing list are unknown") {
+  auto r = run(kQuantRules, "a = true\n");
+  CHECK(r.pl.challenges.empty());
+  for (const char* rule : {"q_any", "q_all", "q_count2", "q_count0"}) {
+    INFO("rule " << rule);
+    const undecided_rule* u = undecided(r.pl, rule);
+    REQUIRE(u != nullptr);
+    CHECK(u->missing == std::vector<std::string>{"relationships"});
+  }
+}
+
+TEST_CASE("quantifiers over a list with an unrecorded field") {
+  SECTION("decided by the elements that are known") {
+    auto r = run(kQuantRules,
+                 "[[relationships]]\nlabel = \"mother\"\nconflict = \"overt\"\nclose = false\n\n"
+                 "[[relationships]]\nlabel = \"sister\"\n");
+    // any: the mother decides it; all: the mother's false decides it.
+    CHECK(r.pl.find("any_overt") != nullptr);
+    CHECK(r.pl.find("all_close") == nullptr);
+    CHECK(undecided(r.pl, "q_any") == nullptr);
+    CHECK(undecided(r.pl, "q_all") == nullptr);
+    // count: the sister could make it 0 or 1.
+    const undecided_rule* u = undecided(r.pl, "q_count0");
+    REQUIRE(u != nullptr);
+    CHECK(u->missing == std::vector<std::string>{"relationships[sister].close"});
+  }
+  SECTION("left open by the unknown element") {
+    auto r = run(kQuantRules,
+                 "[[relationships]]\nlabel = \"mother\"\nconflict = \"none\"\nclose = true\n\n"
+                 "[[relationships]]\nlabel = \"sister\"\n");
+    for (const char* rule : {"q_any", "q_all", "q_count2", "q_count0"}) {
+      INFO("rule " << rule);
+      const undecided_rule* u = undecided(r.pl, rule);
+      REQUIRE(u != nullptr);
+      CHECK_FALSE(u->missing.empty());
+    }
+    CHECK(r.pl.challenges.empty());
+  }
+}
+
+TEST_CASE("quantifiers over a list of plain values") {
+  auto r = run("rule g\nwhen any(p in client.presenting: p == \"grief\")\nthen\n  challenge grief \"x\"\nend\n"
+               "rule n\nwhen all(p in client.presenting: p != \"anxiety\")\nthen\n  challenge no_anx \"x\"\nend\n",
+               "[client]\npresenting = [\"depression\", \"grief\"]\n");
+  CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"grief", "no_anx"});
+}
+
+// ---------------------------------------------------------------------------
+// An empty findings file
+
+TEST_CASE("an empty findings file: no error, nothing fires, everything to assess") {
+  const std::string rules = R"(rule r_and
+when a and b
+then
+  challenge c1 "x"
+end
+
+rule r_cmp
+when score > 3 or level == "high"
+then
+  challenge c2 "x"
+end
+
+rule r_not
+when not c
+then
+  challenge c3 "x"
+end
+
+rule r_each
+for each r in relationships
+when r.close
+then
+  challenge c4 "x"
+end
+
+rule r_derived
+when a
+then
+  conclude d
+end
+
+rule r_reads
+when not d
+then
+  challenge c5 "x"
+end
+)";
+  auto r = run(rules, "");
+  CHECK_FALSE(has_errors(r.diags));
+  CHECK(r.diags.empty());
+  CHECK(r.pl.challenges.empty());
+  CHECK(r.pl.conclusions.empty());
+  CHECK(r.pl.diagnostics.empty());
+  std::set<std::string> undecided_ids;
+  for (const auto& u : r.pl.undecided) undecided_ids.insert(u.rule.id);
+  CHECK(undecided_ids ==
+        std::set<std::string>{"r_and", "r_cmp", "r_not", "r_each", "r_derived", "r_reads"});
+  std::set<std::string> findings;
+  for (const auto& a : r.pl.to_assess) findings.insert(a.finding);
+  CHECK(findings == std::set<std::string>{"a", "b", "c", "level", "relationships", "score"});
+  for (const auto& a : r.pl.to_assess) {
+    if (a.finding == "score") {
+      CHECK(a.question == "What is the score?");
+      CHECK(a.component == "measures");
+      CHECK(a.rules == std::vector<std::string>{"r_cmp"});
+    }
+    if (a.finding == "a") {
+      CHECK(a.rules == std::vector<std::string>{"r_and", "r_derived", "r_reads"});
+    }
+    if (a.finding == "relationships") {
+      CHECK(a.question == "Who matters to the client?");
+    }
+  }
+}
+
+TEST_CASE("explanations carry the evidence: conditions and the values seen") {
+  auto r = run("rule r \"Title\"\n  source \"the source\"\nwhen a and score >= 3\nthen\n"
+               "  challenge c \"Score {score}\"\nbecause \"a is {a}\"\nend\n",
+               "a = true\nscore = 7\n");
+  const plan_item* c = r.pl.find("c");
+  REQUIRE(c != nullptr);
+  CHECK(c->text == "Score 7");
+  REQUIRE(c->because.size() == 1);
+  const auto& why = c->because[0];
+  CHECK(why.rule.id == "r");
+  CHECK(why.rule.title == "Title");
+  CHECK(why.rule.source == "the source");
+  CHECK(why.rule.file == "t/a.rules");
+  CHECK(why.rule.line == 1);
+  CHECK(why.because == "a is true");
+  REQUIRE(why.evidence.size() == 2);
+  CHECK(why.evidence[0].condition == "a");
+  CHECK(why.evidence[0].result == "true");
+  CHECK(why.evidence[1].condition == "score >= 3");
+  CHECK(why.evidence[1].result == "true");
+  REQUIRE(why.evidence[1].values.size() == 1);
+  CHECK(why.evidence[1].values[0] == std::make_pair(std::string("score"), std::string("7")));
+}
