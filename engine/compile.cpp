@@ -109,6 +109,7 @@ class compiler {
   std::vector<std::vector<std::pair<std::uint32_t, bool>>> rule_reads_;
 
   static constexpr int kMaxVars = 8;
+  static constexpr std::size_t kMaxChain = 1000;
 
   void error(std::uint32_t offset, const std::string& code, const std::string& msg,
              std::vector<std::string> notes = {}, severity level = severity::error) {
@@ -202,9 +203,38 @@ void compiler::check_comparable(ast::optoken op, const cx& l, const cx& r, std::
 cx compiler::expression(const ast::expression& e, bool positive) {
   // Only `and` and `or` keep a bare fact read positive; a comparison,
   // arithmetic or a test needs the fact's final value.
-  bool logical = e.rest.empty() || e.rest.front().op == ast::optoken::op_or ||
-                 e.rest.front().op == ast::optoken::op_and;
-  cx acc = operand(e.first, positive && logical);
+  bool logical = !e.rest.empty() && (e.rest.front().op == ast::optoken::op_or ||
+                                     e.rest.front().op == ast::optoken::op_and);
+  if (logical) {
+    // One n-ary node per chain: a chain of any length is evaluated by a
+    // loop, not by recursion as deep as the chain is long.
+    bool is_or = e.rest.front().op == ast::optoken::op_or;
+    const char* what = is_or ? "'or'" : "'and'";
+    std::vector<std::uint32_t> kids;
+    cx first = operand(e.first, positive);
+    want_condition(first, what);
+    kids.push_back(first.node);
+    for (const auto& op : e.rest) {
+      cx r = operand(op.rhs, positive);
+      want_condition(r, what);
+      kids.push_back(r.node);
+    }
+    node n;
+    n.op = is_or ? opcode::op_or : opcode::op_and;
+    n.a = static_cast<std::uint32_t>(p_.children.size());
+    n.b = static_cast<std::uint32_t>(kids.size());
+    p_.children.insert(p_.children.end(), kids.begin(), kids.end());
+    n.src_begin = p_.nodes[kids.front()].src_begin;
+    n.src_end = e.rest.back().end;
+    return {emit(n), {tk::boolean}};
+  }
+  if (e.rest.size() > kMaxChain) {
+    error(e.begin, "check.nesting",
+          "this calculation chains more than " + std::to_string(kMaxChain) +
+              " operators; split it into simpler rules or derived facts");
+    return {emit({}), {tk::error}};
+  }
+  cx acc = operand(e.first, positive && e.rest.empty());
   for (const auto& op : e.rest) acc = binary(op.op, acc, op, positive);
   return acc;
 }
@@ -216,15 +246,6 @@ cx compiler::binary(ast::optoken op, cx lhs, const ast::operation& rhs_op, bool 
   n.a = lhs.node;
   using ast::optoken;
   switch (op) {
-    case optoken::op_or:
-    case optoken::op_and: {
-      cx r = operand(rhs_op.rhs, positive);
-      want_condition(lhs, op == optoken::op_or ? "'or'" : "'and'");
-      want_condition(r, op == optoken::op_or ? "'or'" : "'and'");
-      n.op = op == optoken::op_or ? opcode::op_or : opcode::op_and;
-      n.b = r.node;
-      return {emit(n), {tk::boolean}};
-    }
     case optoken::op_eq: case optoken::op_ne: case optoken::op_lt:
     case optoken::op_le: case optoken::op_gt: case optoken::op_ge: {
       cx r = operand(rhs_op.rhs, false);

@@ -177,23 +177,26 @@ value evaluator::eval(std::uint32_t idx, missing_set* m) {
     }
     case opcode::op_and:
     case opcode::op_or: {
-      // Kleene: a deciding operand wins whatever the other one is.
+      // Kleene: a deciding operand wins whatever the others are.
       bool is_and = n.op == opcode::op_and;
-      missing_set ml, mr;
-      value l = eval(n.a, m ? &ml : nullptr);
-      truth tl = truth_of(l);
-      if (tl == (is_and ? truth::no : truth::yes)) return l;
-      value r = eval(n.b, m ? &mr : nullptr);
-      truth tr = truth_of(r);
-      if (tr == (is_and ? truth::no : truth::yes)) return r;
-      if (tl == truth::unknown || tr == truth::unknown) {
-        if (m) {
-          if (tl == truth::unknown) merge_into(*m, ml);
-          if (tr == truth::unknown) merge_into(*m, mr);
+      truth deciding = is_and ? truth::no : truth::yes;
+      bool unknown = false;
+      missing_set acc;
+      for (std::uint32_t i = 0; i < n.b; ++i) {
+        missing_set mi;
+        value v = eval(p_.children[n.a + i], m ? &mi : nullptr);
+        truth t = truth_of(v);
+        if (t == deciding) return v;
+        if (t == truth::unknown) {
+          unknown = true;
+          if (m) merge_into(acc, mi);
         }
+      }
+      if (unknown) {
+        if (m) merge_into(*m, acc);
         return value::unknown();
       }
-      return value::boolean(!is_and ? false : true);
+      return value::boolean(is_and);
     }
     case opcode::eq: case opcode::ne: case opcode::lt:
     case opcode::le: case opcode::gt: case opcode::ge: {
@@ -342,16 +345,21 @@ void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
           return v.kind == vkind::boolean ? value::boolean(!v.b) : value::unknown();
         }
         bool is_and = n.op == opcode::op_and;
-        missing_set ml, mr;
-        value l = walk(n.a, &ml);
-        truth tl = truth_of(l);
-        if (tl == (is_and ? truth::no : truth::yes)) return l;
-        value rr = walk(n.b, &mr);
-        truth tr = truth_of(rr);
-        if (tr == (is_and ? truth::no : truth::yes)) return rr;
-        if (tl == truth::unknown || tr == truth::unknown) {
-          if (tl == truth::unknown) merge_into(*ms, ml);
-          if (tr == truth::unknown) merge_into(*ms, mr);
+        truth deciding = is_and ? truth::no : truth::yes;
+        bool unknown = false;
+        missing_set acc;
+        for (std::uint32_t i = 0; i < n.b; ++i) {
+          missing_set mi;
+          value v = walk(p_.children[n.a + i], &mi);
+          truth t = truth_of(v);
+          if (t == deciding) return v;
+          if (t == truth::unknown) {
+            unknown = true;
+            merge_into(acc, mi);
+          }
+        }
+        if (unknown) {
+          merge_into(*ms, acc);
           return value::unknown();
         }
         return value::boolean(is_and);

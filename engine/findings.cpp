@@ -45,8 +45,34 @@ class reader {
     return c_.extra_base + static_cast<std::int32_t>(c_.extra_symbols.size() - 1);
   }
 
+  // The first date anywhere inside a value, or null.
+  static const toml::node* find_date(const toml::node& v) {
+    if (v.is_date() || v.is_date_time()) return &v;
+    if (auto* a = v.as_array()) {
+      for (auto&& x : *a) {
+        if (auto* d = find_date(x)) return d;
+      }
+    }
+    if (auto* t = v.as_table()) {
+      for (auto&& [k, x] : *t) {
+        if (auto* d = find_date(x)) return d;
+      }
+    }
+    return nullptr;
+  }
+
+  static bool identifying_key(std::string key) {
+    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto ends_with = [&](const std::string& suffix) {
+      return key.size() > suffix.size() &&
+             key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    return kIdentifying.count(key) > 0 || ends_with("_name") || ends_with("_address") ||
+           ends_with("_dob") || ends_with("_phone") || ends_with("_email");
+  }
+
   bool identifying(const std::string& key, const toml::node& v, const std::string& path) {
-    if (kIdentifying.count(key)) {
+    if (identifying_key(key)) {
       problem(&v, severity::error, "findings.identifying",
               "'" + path + "' would hold identifying data; findings carry no names, birth dates "
               "or addresses",
@@ -196,6 +222,13 @@ class reader {
 
   void unknown(const toml::node& v, const std::string& path, const std::string&,
                const std::vector<std::string>& candidates) {
+    // Unknown keys are ignored, but a date inside one is still refused.
+    if (const toml::node* date = find_date(v)) {
+      problem(date, severity::error, "findings.identifying",
+              "'" + path + "' holds a date; dates can identify a client, record an age band or "
+              "a count of months instead");
+      return;
+    }
     std::string near = nearest_name(path, candidates);
     if (near.empty()) {
       // Suggest by last component too.

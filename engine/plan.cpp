@@ -245,6 +245,9 @@ class builder {
       if (r.each_list >= 0 && o.element >= 0) u.element = element_label(p_, c_, r.each_list, o.element);
       u.missing = o.missing;
       for (const auto& m : o.missing) {
+        // Only findings are asked of the client; a conflict between rules
+        // or a division by zero is a problem of the rules, shown elsewhere.
+        if (!p_.vocab->find(m.substr(0, m.find('[')))) continue;
         auto& a = assess[m];
         a.finding = m;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);

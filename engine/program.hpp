@@ -23,7 +23,8 @@ enum class opcode : std::uint8_t {
   fact,        // a = derived fact index
   field,       // var, a = field index of the element bound to var
   element,     // var: the value bound to var (a list of plain values)
-  op_not, op_and, op_or,
+  op_not,
+  op_and, op_or,  // a = first index in program::children, b = how many
   eq, ne, lt, le, gt, ge,
   add, sub, mul, div, neg,
   in_set,      // a = operand; [set_begin, set_end) in program::set_values
@@ -92,6 +93,7 @@ struct program {
   std::vector<source_file> sources;  // the rule files, by index
   std::vector<node> nodes;
   std::vector<value> set_values;
+  std::vector<std::uint32_t> children;  // operands of n-ary and/or
   std::vector<compiled_rule> rules;  // sorted by id: never by file order
   std::vector<fact_decl> facts;      // sorted by path
   // Rule indices per stratum, in evaluation order; a recursive stratum is

@@ -5,7 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <optional>
 #include <set>
 #include <string>
@@ -1119,4 +1123,84 @@ TEST_CASE("explanations carry the evidence: conditions and the values seen") {
   CHECK(why.evidence[1].result == "true");
   REQUIRE(why.evidence[1].values.size() == 1);
   CHECK(why.evidence[1].values[0] == std::make_pair(std::string("score"), std::string("7")));
+}
+
+TEST_CASE("one flag raised by several rules keeps the most severe level") {
+  auto r = run("rule mild\nwhen a\nthen\n  flag info risk \"Mild\"\nend\n"
+               "rule severe\nwhen b\nthen\n  flag critical risk \"Severe\"\nend\n"
+               "rule other\nwhen a\nthen\n  flag warning other \"Other\"\nend\n",
+               "a = true\nb = true\n");
+  REQUIRE(r.pl.flags.size() == 2);
+  // Critical first.
+  CHECK(r.pl.flags[0].id == "risk");
+  CHECK(r.pl.flags[0].severity == "critical");
+  CHECK(r.pl.flags[0].because.size() == 2);
+  CHECK(r.pl.flags[1].id == "other");
+  CHECK(r.pl.flags[1].severity == "warning");
+}
+
+TEST_CASE("to_assess lists findings only: a conflict is not something to ask the client about") {
+  auto r = run(R"(rule hi
+when a
+then
+  conclude risk = "high"
+end
+
+rule lo
+when b
+then
+  conclude risk = "low"
+end
+
+rule uses
+when risk == "high" and c
+then
+  challenge x "x"
+end
+)",
+               "a = true\nb = true\n");
+  REQUIRE(r.pl.diagnostics.size() == 1);
+  CHECK(r.pl.diagnostics[0].code == "plan.conflict");
+  std::set<std::string> findings;
+  for (const auto& a : r.pl.to_assess) findings.insert(a.finding);
+  // c is missing and would matter; the conflict is reported in diagnostics.
+  CHECK(findings == std::set<std::string>{"c"});
+}
+
+TEST_CASE("a long flat chain of 'and' (100,000 terms) never crashes the engine") {
+  // The parser bounds nesting, but a flat chain builds an equally deep tree.
+  // Either the rule set is refused with a diagnostic or it evaluates; run it
+  // in a child process so that a crash is reported rather than fatal.
+  std::string cond = "a";
+  for (int i = 0; i < 100000; ++i) cond += " and a";
+  const std::string rules = "rule long\nwhen " + cond + "\nthen\n  challenge c \"x\"\nend\n";
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Not Catch's crash handlers: the parent reports.
+    for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE}) std::signal(sig, SIG_DFL);
+    std::vector<diagnostic> diags;
+    auto rs = load_rule_set(
+        std::vector<rule_set_file>{{"t/ruleset.toml", "ruleset.toml", "name = \"t\"\nversion = \"1\"\n"},
+                                   {"t/vocabulary.toml", "vocabulary.toml", VOCAB},
+                                   {"t/a.rules", "a.rules", rules}},
+        "test", diags);
+    if (!rs) _exit(has_errors(diags) ? 0 : 3);
+    auto client = read_findings(*rs->prog, "f.toml", "a = true\n", {}, diags);
+    if (!client) _exit(4);
+    auto fast = evaluate(*rs->prog, *client, false);
+    auto ev = evaluate(*rs->prog, *client, true);
+    auto pl = build_plan(*rs, *client, ev, "sha");
+    auto json = render_json(pl);
+    _exit(pl.find("c") != nullptr && !json.empty() ? 0 : 5);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  INFO("child status " << status << (WIFSIGNALED(status) ? " (killed by a signal)" : ""));
+  const bool killed_by_signal = WIFSIGNALED(status);
+  const bool exited = WIFEXITED(status);
+  const int exit_code = exited ? WEXITSTATUS(status) : -1;
+  CHECK_FALSE(killed_by_signal);
+  CHECK(exited);
+  CHECK(exit_code == 0);
 }

@@ -1,0 +1,510 @@
+// Tests of reading a client's findings file against the vocabulary: types,
+// ranges, enum values, unknown and identifying keys, TOML and encoding
+// errors, lists of tables, and the empty file.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/evaluator.hpp"
+#include "engine/findings.hpp"
+#include "engine/ruleset.hpp"
+#include "grammar/diagnostic.hpp"
+
+using namespace iptplan;
+
+namespace {
+
+const char* const VOCAB = R"(
+[a]
+type = "bool"
+
+[score]
+type = "int"
+min = 0
+max = 27
+
+[ratio]
+type = "number"
+min = 0
+max = 1
+
+[level]
+type = "enum"
+values = ["low", "medium", "high"]
+
+[note]
+type = "string"
+
+[client.id]
+type = "string"
+
+[client.presenting]
+type = "list"
+of = "enum"
+values = ["depression", "anxiety", "grief"]
+
+[client.scores]
+type = "list"
+of = "int"
+min = 0
+max = 10
+
+[relationships]
+type = "table_list"
+key = "label"
+
+[relationships.fields.label]
+type = "string"
+
+[relationships.fields.conflict]
+type = "enum"
+values = ["none", "covert", "overt"]
+
+[relationships.fields.close]
+type = "bool"
+
+[people]
+type = "table_list"
+
+[people.fields.role]
+type = "string"
+)";
+
+const char* const RULES = "rule r\nwhen a\nthen\n  challenge c \"x\"\nend\n";
+
+std::string all_diags(const std::vector<diagnostic>& ds) {
+  std::string out;
+  for (const auto& d : ds) out += format(d);
+  return out;
+}
+
+// The in-memory rule set every test reads findings against.
+const rule_set& rules() {
+  static const std::optional<rule_set> rs = [] {
+    std::vector<diagnostic> diags;
+    auto r = load_rule_set(std::vector<rule_set_file>{{"t/ruleset.toml", "ruleset.toml",
+                                                       "name = \"t\"\nversion = \"1\"\n"},
+                                                      {"t/vocabulary.toml", "vocabulary.toml", VOCAB},
+                                                      {"t/a.rules", "a.rules", RULES}},
+                           "test", diags);
+    if (!diags.empty()) FAIL(all_diags(diags));
+    return r;
+  }();
+  REQUIRE(rs.has_value());
+  return *rs;
+}
+
+struct read_result {
+  std::optional<client_data> client;
+  std::vector<diagnostic> diags;
+};
+
+read_result read(const std::string& text, bool strict = false) {
+  read_result r;
+  findings_options opts;
+  opts.strict = strict;
+  r.client = read_findings(*rules().prog, "f.toml", text, opts, r.diags);
+  return r;
+}
+
+// Reading must fail with exactly one error diagnostic, of `code`.
+diagnostic only_error(const read_result& r, const std::string& code) {
+  INFO(all_diags(r.diags));
+  CHECK_FALSE(r.client.has_value());
+  REQUIRE(r.diags.size() == 1);
+  CHECK(r.diags[0].code == code);
+  CHECK(r.diags[0].level == severity::error);
+  CHECK(r.diags[0].file == "f.toml");
+  return r.diags[0];
+}
+
+const value& slot(const client_data& c, const std::string& path) {
+  int i = rules().prog->vocab->index_of(path);
+  REQUIRE(i >= 0);
+  return c.slots[static_cast<std::size_t>(i)];
+}
+
+}  // namespace
+
+TEST_CASE("a valid findings file is read into slots, with the line of each finding") {
+  auto r = read(R"(a = true
+score = 12
+ratio = 0.25
+level = "high"
+note = "free text"
+
+[client]
+id = "C-0001"
+presenting = ["depression", "grief"]
+scores = [1, 10]
+
+[[relationships]]
+label = "mother"
+conflict = "overt"
+close = true
+)");
+  INFO(all_diags(r.diags));
+  CHECK(r.diags.empty());
+  REQUIRE(r.client.has_value());
+  const auto& c = *r.client;
+  const auto& p = *rules().prog;
+  CHECK(c.file == "f.toml");
+  CHECK(slot(c, "a").is_true());
+  CHECK(slot(c, "score").kind == vkind::number);
+  CHECK(slot(c, "score").n == 12);
+  CHECK(slot(c, "ratio").n == 0.25);
+  CHECK(show_value(p, c, slot(c, "level")) == "high");
+  CHECK(show_value(p, c, slot(c, "note")) == "free text");
+  CHECK(show_value(p, c, slot(c, "client.id")) == "C-0001");
+  CHECK(show_value(p, c, slot(c, "client.presenting")) == "[depression, grief]");
+  CHECK(show_value(p, c, slot(c, "client.scores")) == "[1, 10]");
+  CHECK(show_value(p, c, slot(c, "relationships")) == "1 entry");
+  CHECK(c.lines[static_cast<std::size_t>(p.vocab->index_of("score"))] == 2);
+  CHECK(c.lines[static_cast<std::size_t>(p.vocab->index_of("client.presenting"))] == 9);
+  CHECK(element_label(p, c, p.vocab->index_of("relationships"), 0) == "relationships[mother]");
+}
+
+TEST_CASE("a whole number is accepted for a number finding") {
+  auto r = read("ratio = 1\n");
+  INFO(all_diags(r.diags));
+  CHECK(r.diags.empty());
+  REQUIRE(r.client.has_value());
+  CHECK(slot(*r.client, "ratio").n == 1);
+}
+
+TEST_CASE("an empty findings file is fine: every finding missing") {
+  auto text = GENERATE(as<std::string>{}, "", "\n\n", "# only a comment\n");
+  auto r = read(text);
+  INFO(all_diags(r.diags));
+  CHECK(r.diags.empty());
+  REQUIRE(r.client.has_value());
+  for (const auto& v : r.client->slots) CHECK(v.is_unknown());
+}
+
+// ---------------------------------------------------------------------------
+// Types and ranges
+
+TEST_CASE("findings.type: a value of the wrong type names the finding and what was expected") {
+  auto [text, line, column, message] = GENERATE(table<std::string, int, int, std::string>({
+      {"a = true\nscore = \"high\"\n", 2, 9, "'score' must be a whole number from 0 to 27"},
+      {"score = 2.5\n", 1, 9, "'score' must be a whole number from 0 to 27"},
+      {"ratio = \"0.5\"\n", 1, 9, "'ratio' must be a number from 0 to 1"},
+      {"a = \"yes\"\n", 1, 5, "'a' must be true or false"},
+      {"a = 1\n", 1, 5, "'a' must be true or false"},
+      {"note = 3\n", 1, 8, "'note' must be a quoted text"},
+      {"level = 2\n", 1, 9, "'level' must be one of low, medium, high"},
+      {"[client]\npresenting = \"grief\"\n", 2, 14,
+       "'client.presenting' must be a list of values from depression, anxiety, grief"},
+      {"[client]\nscores = [1, \"two\"]\n", 2, 14, "'client.scores[2]' must be a whole number from 0 to 10"},
+      {"relationships = 3\n", 1, 17, "'relationships' must be a list of tables ([[relationships]])"},
+      {"[[relationships]]\nlabel = \"mother\"\nclose = \"yes\"\n", 3, 9,
+       "'relationships[1].close' must be true or false"},
+  }));
+  INFO(text);
+  auto d = only_error(read(text), "findings.type");
+  CHECK(d.line == line);
+  CHECK(d.column == column);
+  CHECK(d.message == message);
+}
+
+TEST_CASE("findings.range: a value outside the vocabulary's range") {
+  auto [text, line, column, message] = GENERATE(table<std::string, int, int, std::string>({
+      {"score = 99\n", 1, 9, "'score' is 99, outside its range: expected a whole number from 0 to 27"},
+      {"a = true\n\nscore = -1\n", 3, 9,
+       "'score' is -1, outside its range: expected a whole number from 0 to 27"},
+      {"ratio = 1.5\n", 1, 9, "'ratio' is 1.5, outside its range: expected a number from 0 to 1"},
+      {"[client]\nscores = [3, 11]\n", 2, 14,
+       "'client.scores[2]' is 11, outside its range: expected a whole number from 0 to 10"},
+  }));
+  INFO(text);
+  auto d = only_error(read(text), "findings.range");
+  CHECK(d.line == line);
+  CHECK(d.column == column);
+  CHECK(d.message == message);
+}
+
+TEST_CASE("findings.range: nan and inf are never in range") {
+  auto text = GENERATE(as<std::string>{}, "ratio = nan\n", "ratio = inf\n", "ratio = -inf\n");
+  INFO(text);
+  auto d = only_error(read(text), "findings.range");
+  CHECK(d.line == 1);
+}
+
+TEST_CASE("findings.value: an enum value that is not allowed, with a 'did you mean' note") {
+  SECTION("a single enum") {
+    auto d = only_error(read("a = true\nlevel = \"hihg\"\n"), "findings.value");
+    CHECK(d.line == 2);
+    CHECK(d.column == 9);
+    CHECK(d.message ==
+          "'level' is \"hihg\", which is not allowed: expected one of low, medium, high");
+    REQUIRE(d.notes.size() == 1);
+    CHECK(d.notes[0] == "did you mean \"high\"?");
+  }
+  SECTION("an element of a list of enums") {
+    auto d = only_error(read("[client]\npresenting = [\"grief\", \"depresion\"]\n"), "findings.value");
+    CHECK(d.line == 2);
+    CHECK(d.column == 24);
+    CHECK(d.message.rfind("'client.presenting[2]' is \"depresion\", which is not allowed", 0) == 0);
+    CHECK(d.notes == std::vector<std::string>{"did you mean \"depression\"?"});
+  }
+  SECTION("a field of a list of tables") {
+    auto d = only_error(read("[[relationships]]\nlabel = \"mother\"\nconflict = \"overtt\"\n"),
+                        "findings.value");
+    CHECK(d.line == 3);
+    CHECK(d.column == 12);
+    CHECK(d.message ==
+          "'relationships[1].conflict' is \"overtt\", which is not allowed: expected one of none, "
+          "covert, overt");
+    CHECK(d.notes == std::vector<std::string>{"did you mean \"overt\"?"});
+  }
+  SECTION("nothing near: no suggestion") {
+    auto d = only_error(read("level = \"extraordinarily\"\n"), "findings.value");
+    CHECK(d.notes.empty());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Unknown keys
+
+TEST_CASE("findings.unknown: a warning with a suggestion, the file still reads") {
+  auto r = read("a = true\nscroe = 3\n");
+  INFO(all_diags(r.diags));
+  REQUIRE(r.client.has_value());
+  REQUIRE(r.diags.size() == 1);
+  const auto& d = r.diags[0];
+  CHECK(d.code == "findings.unknown");
+  CHECK(d.level == severity::warning);
+  CHECK(d.line == 2);
+  CHECK(d.column == 9);
+  CHECK(d.message == "'scroe' is not in the vocabulary and is ignored");
+  CHECK(d.notes == std::vector<std::string>{"did you mean 'score'?"});
+  CHECK(slot(*r.client, "score").is_unknown());
+  CHECK(slot(*r.client, "a").is_true());
+}
+
+TEST_CASE("findings.unknown: an error with strict") {
+  auto r = read("a = true\nscroe = 3\n", true);
+  auto d = only_error(r, "findings.unknown");
+  CHECK(d.line == 2);
+  CHECK(d.message == "'scroe' is not in the vocabulary");
+  CHECK(d.notes == std::vector<std::string>{"did you mean 'score'?"});
+}
+
+TEST_CASE("findings.unknown: nested keys and fields of a list of tables") {
+  auto r = read("[client]\nidd = \"C-1\"\n\n[[relationships]]\nlabel = \"mother\"\nconflct = \"overt\"\n");
+  INFO(all_diags(r.diags));
+  REQUIRE(r.client.has_value());
+  REQUIRE(r.diags.size() == 2);
+  sort_diagnostics(r.diags);
+  CHECK(r.diags[0].code == "findings.unknown");
+  CHECK(r.diags[0].line == 2);
+  CHECK(r.diags[0].message == "'client.idd' is not in the vocabulary and is ignored");
+  CHECK(r.diags[0].notes == std::vector<std::string>{"did you mean 'client.id'?"});
+  CHECK(r.diags[1].code == "findings.unknown");
+  CHECK(r.diags[1].line == 6);
+  CHECK(r.diags[1].message == "'relationships[1].conflct' is not in the vocabulary and is ignored");
+  CHECK(r.diags[1].notes == std::vector<std::string>{"did you mean 'conflict'?"});
+}
+
+TEST_CASE("findings.unknown: nothing near, no suggestion") {
+  auto r = read("completely_unrelated_key = 1\n");
+  REQUIRE(r.diags.size() == 1);
+  CHECK(r.diags[0].code == "findings.unknown");
+  CHECK(r.diags[0].notes.empty());
+}
+
+// ---------------------------------------------------------------------------
+// Identifying data
+
+TEST_CASE("findings.identifying: a name key is refused") {
+  auto [text, line, column] = GENERATE(table<std::string, int, int>({
+      {"name = \"Jane\"\n", 1, 8},
+      {"a = true\n[client]\nname = \"Jane Doe\"\n", 3, 8},
+      {"[client]\nsurname = \"Doe\"\n", 2, 11},
+      {"[client]\ndate_of_birth = \"1990-01-01\"\n", 2, 17},
+      {"[client]\naddress = \"1 High St\"\n", 2, 11},
+      {"[[relationships]]\nlabel = \"mother\"\nname = \"Mary\"\n", 3, 8},
+      {"[partner]\nfirst_name = \"Bob\"\n", 2, 14},
+  }));
+  INFO(text);
+  auto d = only_error(read(text), "findings.identifying");
+  CHECK(d.line == line);
+  CHECK(d.column == column);
+  CHECK(d.message.find("identifying data") != std::string::npos);
+}
+
+TEST_CASE("findings.identifying: even with strict off, a name is an error, not a warning") {
+  auto r = read("name = \"Jane\"\nscore = 3\n");
+  CHECK_FALSE(r.client.has_value());
+  REQUIRE_FALSE(r.diags.empty());
+  CHECK(r.diags[0].level == severity::error);
+}
+
+TEST_CASE("findings.identifying: a TOML date or date-time is refused") {
+  auto [text, line, column] = GENERATE(table<std::string, int, int>({
+      {"seen = 2024-01-02\n", 1, 8},
+      {"[client]\nborn = 1990-05-17\n", 2, 8},
+      {"a = true\nat = 2024-01-02T10:00:00Z\n", 2, 6},
+      {"at = 2024-01-02T10:00:00\n", 1, 6},
+      {"score = 2024-01-02\n", 1, 9},
+      {"[[relationships]]\nlabel = \"mother\"\nsince = 2001-02-03\n", 3, 9},
+  }));
+  INFO(text);
+  auto d = only_error(read(text), "findings.identifying");
+  CHECK(d.line == line);
+  CHECK(d.column == column);
+  CHECK(d.message.find("holds a date") != std::string::npos);
+}
+
+TEST_CASE("findings.identifying: identifying keys are recognised whatever their case") {
+  auto text = GENERATE(as<std::string>{}, "Name = \"Jane\"\n", "[client]\nNAME = \"Jane\"\n",
+                       "[client]\nDate_Of_Birth = \"1990-01-01\"\n");
+  INFO(text);
+  auto r = read(text);
+  INFO(all_diags(r.diags));
+  CHECK_FALSE(r.client.has_value());
+  REQUIRE(r.diags.size() == 1);
+  CHECK(r.diags[0].code == "findings.identifying");
+}
+
+TEST_CASE("findings.identifying: a date inside an array is still a date") {
+  auto [text, line] = GENERATE(table<std::string, int>({
+      {"visits = [2024-01-02, 2024-02-03]\n", 1},
+      {"[[events]]\nkind = \"move\"\nwhen = 2020-06-01\n", 3},
+  }));
+  INFO(text);
+  auto r = read(text);
+  INFO(all_diags(r.diags));
+  CHECK_FALSE(r.client.has_value());
+  bool found = false;
+  for (const auto& d : r.diags) {
+    if (d.code == "findings.identifying") {
+      found = true;
+      CHECK(d.level == severity::error);
+      CHECK(d.line == line);
+    }
+  }
+  CHECK(found);
+}
+
+// ---------------------------------------------------------------------------
+// Syntax and encoding
+
+TEST_CASE("findings.syntax: malformed TOML, with the line") {
+  auto [text, line] = GENERATE(table<std::string, int>({
+      {"a = true\n\nscore = = 3\n", 3},
+      {"a = true\nscore = 3\nscore = 4\n", 3},
+      {"[client\nid = \"x\"\n", 1},
+      {"note = \"unterminated\n", 1},
+      {"a = true\nthis is not toml\n", 2},
+  }));
+  INFO(text);
+  auto d = only_error(read(text), "findings.syntax");
+  CHECK(d.line == line);
+  CHECK(d.column >= 1);
+  CHECK(d.message.rfind("this is not valid TOML: ", 0) == 0);
+  CHECK_FALSE(d.source_line.empty());
+}
+
+TEST_CASE("findings.encoding: invalid UTF-8, at the first bad byte") {
+  auto d = only_error(read("a = true\nnote = \"caf\xE9\"\n"), "findings.encoding");
+  CHECK(d.line == 2);
+  CHECK(d.column == 12);
+  CHECK(d.message == "this file is not valid UTF-8 text; save it as UTF-8");
+}
+
+TEST_CASE("valid multi-byte UTF-8 text is fine") {
+  auto r = read("note = \"caf\xC3\xA9 \xE2\x80\x94 na\xC3\xAFve\"\n");
+  INFO(all_diags(r.diags));
+  CHECK(r.diags.empty());
+  REQUIRE(r.client.has_value());
+  CHECK(show_value(*rules().prog, *r.client, slot(*r.client, "note")) ==
+        "caf\xC3\xA9 \xE2\x80\x94 na\xC3\xAFve");
+}
+
+// ---------------------------------------------------------------------------
+// Lists of tables
+
+TEST_CASE("findings.duplicate-key: two entries with the same key") {
+  auto d = only_error(read(R"([[relationships]]
+label = "mother"
+conflict = "overt"
+
+[[relationships]]
+label = "father"
+
+[[relationships]]
+conflict = "none"
+label = "mother"
+)"),
+                      "findings.duplicate-key");
+  CHECK(d.line == 10);
+  CHECK(d.column == 9);
+  CHECK(d.message ==
+        "two entries of 'relationships' have label \"mother\"; give each a distinct role word, e.g. "
+        "\"mother_2\"");
+}
+
+TEST_CASE("an entry without its key field is keyed by position, with a warning") {
+  auto r = read("[[relationships]]\nlabel = \"mother\"\n\n[[relationships]]\nconflict = \"none\"\n");
+  INFO(all_diags(r.diags));
+  REQUIRE(r.client.has_value());
+  REQUIRE(r.diags.size() == 1);
+  CHECK(r.diags[0].code == "findings.key");
+  CHECK(r.diags[0].level == severity::warning);
+  CHECK(r.diags[0].line == 4);
+  const auto& p = *rules().prog;
+  int list = p.vocab->index_of("relationships");
+  CHECK(element_label(p, *r.client, list, 0) == "relationships[mother]");
+  CHECK(element_label(p, *r.client, list, 1) == "relationships[2]");
+}
+
+TEST_CASE("a list of tables without a declared key is keyed by position, duplicates allowed") {
+  auto r = read("[[people]]\nrole = \"aunt\"\n\n[[people]]\nrole = \"aunt\"\n");
+  INFO(all_diags(r.diags));
+  CHECK(r.diags.empty());
+  REQUIRE(r.client.has_value());
+  const auto& p = *rules().prog;
+  int list = p.vocab->index_of("people");
+  CHECK(element_label(p, *r.client, list, 0) == "people[1]");
+  CHECK(element_label(p, *r.client, list, 1) == "people[2]");
+}
+
+TEST_CASE("an empty list of tables is present, with no entries") {
+  auto r = read("relationships = []\n");
+  INFO(all_diags(r.diags));
+  CHECK(r.diags.empty());
+  REQUIRE(r.client.has_value());
+  const value& v = slot(*r.client, "relationships");
+  REQUIRE(v.kind == vkind::table);
+  CHECK(r.client->tables[v.ref].empty());
+}
+
+// ---------------------------------------------------------------------------
+// All at once
+
+TEST_CASE("every problem of a findings file is reported at once") {
+  auto r = read(R"(score = "high"
+ratio = 2
+level = "hihg"
+scroe = 1
+name = "Jane"
+
+[[relationships]]
+label = "mother"
+
+[[relationships]]
+label = "mother"
+)");
+  INFO(all_diags(r.diags));
+  CHECK_FALSE(r.client.has_value());
+  std::vector<std::string> codes;
+  for (const auto& d : r.diags) codes.push_back(d.code);
+  std::sort(codes.begin(), codes.end());
+  CHECK(codes == std::vector<std::string>{"findings.duplicate-key", "findings.identifying",
+                                          "findings.range", "findings.type", "findings.unknown",
+                                          "findings.value"});
+}
