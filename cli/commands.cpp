@@ -31,14 +31,14 @@ void print(std::ostream& err, std::vector<diagnostic> ds) {
   if (errors) err << errors << (errors == 1 ? " error" : " errors") << (warnings ? ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings") : "") << "\n";
 }
 
-std::optional<rule_set> load(const std::string& dir, std::ostream& err) {
+std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style = false) {
   std::vector<diagnostic> diags;
   std::vector<rule_set_file> files;
   std::string origin = dir.empty() ? "built-in" : dir;
   if (dir.empty()) files = builtin_rule_files();
   else files = read_rule_folder(dir, diags);
   std::optional<rule_set> rs;
-  if (!has_errors(diags)) rs = load_rule_set(std::move(files), origin, diags);
+  if (!has_errors(diags)) rs = load_rule_set(std::move(files), origin, diags, style);
   if (!rs || has_errors(diags)) {
     print(err, diags);
     err << "the rule set " << (dir.empty() ? "built into iptplan" : "in " + dir)
@@ -159,7 +159,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
 }
 
 int cmd_check(const std::string& dir, std::ostream& out, std::ostream& err) {
-  auto rs = load(dir, err);
+  auto rs = load(dir, err, true);
   if (!rs) return kInputError;
   const auto& p = *rs->prog;
   out << (dir.empty() ? std::string("built-in rule set") : dir) << ": " << rs->info.name << " "

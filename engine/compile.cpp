@@ -27,6 +27,13 @@ int program::fact_index(const std::string& path) const {
   return it != facts.end() && it->path == path ? static_cast<int>(it - facts.begin()) : -1;
 }
 
+int program::param_index(const std::string& name) const {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (params[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 std::vector<std::uint32_t> program::rules_proposing(const std::string& id) const {
   std::vector<std::uint32_t> out;
   for (std::uint32_t i = 0; i < rules.size(); ++i) {
@@ -90,8 +97,9 @@ struct cx {
 
 class compiler {
  public:
-  compiler(program& p, const std::vector<parsed_file>& files, std::vector<diagnostic>& diags)
-      : p_(p), files_(files), diags_(diags) {}
+  compiler(program& p, const std::vector<parsed_file>& files, std::vector<diagnostic>& diags,
+           bool style)
+      : p_(p), files_(files), diags_(diags), style_(style) {}
 
   void run();
 
@@ -99,6 +107,7 @@ class compiler {
   program& p_;
   const std::vector<parsed_file>& files_;
   std::vector<diagnostic>& diags_;
+  bool style_ = false;
 
   // State while compiling one rule.
   std::uint16_t file_ = 0;
@@ -384,6 +393,27 @@ cx compiler::path(const ast::path& ap, bool positive) {
     n.a = static_cast<std::uint32_t>(fi);
     return {emit(n), type_of_decl(it->list->fields[static_cast<std::size_t>(fi)])};
   }
+  if (ap.head == "param" && !p_.vocab->find(full)) {
+    int k = ap.tail.size() == 1 ? p_.param_index(ap.tail[0]) : -1;
+    if (k < 0) {
+      std::vector<std::string> names;
+      for (const auto& prm : p_.params) names.push_back("param." + prm.name);
+      std::string near = nearest_name(full, names);
+      std::vector<std::string> notes;
+      if (!near.empty()) notes.push_back("did you mean '" + near + "'?");
+      notes.push_back("parameters are set in the [parameters] table of ruleset.toml");
+      error(ap.begin, "check.unknown-path", "unknown parameter '" + full + "'", notes);
+      return {emit(n), {tk::error}};
+    }
+    auto& prm = p_.params[static_cast<std::size_t>(k)];
+    prm.used = true;
+    n.op = opcode::param;
+    n.a = static_cast<std::uint32_t>(k);
+    tk kind = prm.v.kind == vkind::number    ? tk::number
+              : prm.v.kind == vkind::boolean ? tk::boolean
+                                             : tk::text;
+    return {emit(n), {kind}};
+  }
   if (int fi = p_.vocab->index_of(full); fi >= 0) {
     n.op = opcode::finding;
     n.a = static_cast<std::uint32_t>(fi);
@@ -628,6 +658,20 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
       scope_.push_back({r.each->var, decl, vars_++});
     }
   }
+  // House style (for `iptplan check`): every rule says what it is, what it
+  // rests on and why.
+  if (style_ && !r.title) {
+    error(r.begin, "check.style", "rule '" + r.id + "' has no title",
+          {"add a short title in quotes after the id: rule " + r.id + " \"...\""}, severity::warning);
+  }
+  if (style_ && cr.source.empty()) {
+    error(r.begin, "check.style", "rule '" + r.id + "' has no source",
+          {"cite what it rests on, e.g. source \"domain M6\""}, severity::warning);
+  }
+  if (style_ && !r.because) {
+    error(r.begin, "check.style", "rule '" + r.id + "' has no 'because'",
+          {"explain the recommendation in words a clinician would accept"}, severity::warning);
+  }
   cx cond = expression(r.condition, true);
   want_condition(cond, "'when'");
   cr.condition = cond.node;
@@ -820,19 +864,38 @@ void compiler::run() {
   check_items();
   // 7. strata
   stratify(p_, rule_reads_, diags_);
+  // A parameter no rule reads is probably misspelt somewhere.
+  for (const auto& prm : p_.params) {
+    if (prm.used) continue;
+    diagnostic d;
+    d.level = severity::warning;
+    d.code = "check.unused-parameter";
+    d.file = prm.file;
+    d.line = prm.line;
+    d.column = 1;
+    d.message = "parameter '" + prm.name + "' is set but no rule reads param." + prm.name;
+    diags_.push_back(std::move(d));
+  }
 }
 
 }  // namespace
 
 std::shared_ptr<const program> compile(std::shared_ptr<const vocabulary> vocab,
+                                       std::vector<parameter> params,
                                        std::vector<source_file> sources,
                                        const std::vector<parsed_file>& files,
-                                       std::vector<diagnostic>& diags) {
+                                       std::vector<diagnostic>& diags, bool style) {
   auto p = std::make_shared<program>();
   p->vocab = std::move(vocab);
   p->sources = std::move(sources);
+  p->params = std::move(params);
+  std::sort(p->params.begin(), p->params.end(),
+            [](const parameter& a, const parameter& b) { return a.name < b.name; });
+  for (auto& prm : p->params) {
+    if (prm.v.kind == vkind::symbol) prm.v.sym = p->symbols.intern(prm.text);
+  }
   std::size_t before = diags.size();
-  compiler c(*p, files, diags);
+  compiler c(*p, files, diags, style);
   c.run();
   std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
   if (has_errors(mine)) return nullptr;

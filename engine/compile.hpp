@@ -27,11 +27,13 @@ struct parsed_file {
 };
 
 // Compiles the rules of `files`. Returns a program when there is no error;
-// every problem (errors and warnings) is appended to `diags`.
+// every problem (errors and warnings) is appended to `diags`. `style` adds
+// house-style warnings (check.style: a rule without title, source or because).
 std::shared_ptr<const program> compile(std::shared_ptr<const vocabulary> vocab,
+                                       std::vector<parameter> params,
                                        std::vector<source_file> sources,
                                        const std::vector<parsed_file>& files,
-                                       std::vector<diagnostic>& diags);
+                                       std::vector<diagnostic>& diags, bool style = false);
 
 // Orders the rules of `p` into strata; reports cycles that pass through a
 // negation, a count or a comparison of a derived fact. Used by compile().

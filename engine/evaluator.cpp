@@ -109,6 +109,7 @@ class evaluator {
 std::string evaluator::path_label(const node& n) const {
   switch (n.op) {
     case opcode::finding: return p_.vocab->findings()[n.a].path;
+    case opcode::param: return "param." + p_.params[n.a].name;
     case opcode::fact: return p_.facts[n.a].path;
     case opcode::field: {
       const auto& b = env_[n.var];
@@ -138,6 +139,7 @@ value evaluator::read_path(const node& n, missing_set* m) {
   value v;
   switch (n.op) {
     case opcode::finding: v = c_.slots[n.a]; break;
+    case opcode::param: v = p_.params[n.a].v; break;
     case opcode::fact: v = facts_[n.a]; break;
     case opcode::field: {
       const auto& b = env_[n.var];
@@ -168,6 +170,7 @@ value evaluator::eval(std::uint32_t idx, missing_set* m) {
   switch (n.op) {
     case opcode::literal: return n.lit;
     case opcode::finding:
+    case opcode::param:
     case opcode::fact:
     case opcode::field:
     case opcode::element: return read_path(n, m);

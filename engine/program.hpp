@@ -20,6 +20,7 @@ namespace iptplan {
 enum class opcode : std::uint8_t {
   literal,     // lit
   finding,     // a = finding index in the vocabulary
+  param,       // a = parameter index
   fact,        // a = derived fact index
   field,       // var, a = field index of the element bound to var
   element,     // var: the value bound to var (a list of plain values)
@@ -82,6 +83,17 @@ struct compiled_rule {
   std::vector<std::int32_t> facts_read;
 };
 
+// A named value a clinical lead sets once in ruleset.toml's [parameters]
+// table, read in rules as `param.<name>`: thresholds no publication fixes.
+struct parameter {
+  std::string name;  // without the `param.` prefix
+  value v;           // number, boolean or symbol
+  std::string text;  // the text of a text parameter (interned by compile)
+  std::string file;
+  int line = 0;
+  bool used = false;
+};
+
 struct fact_decl {
   std::string path;
   bool valued = false;                  // `conclude x = v` rather than `conclude x`
@@ -96,6 +108,7 @@ struct program {
   std::vector<std::uint32_t> children;  // operands of n-ary and/or
   std::vector<compiled_rule> rules;  // sorted by id: never by file order
   std::vector<fact_decl> facts;      // sorted by path
+  std::vector<parameter> params;     // sorted by name
   // Rule indices per stratum, in evaluation order; a recursive stratum is
   // iterated to a fixpoint.
   std::vector<std::vector<std::uint32_t>> strata;
@@ -107,6 +120,7 @@ struct program {
   }
   const std::string& file_of(const compiled_rule& r) const { return sources[r.file].name(); }
   int fact_index(const std::string& path) const;
+  int param_index(const std::string& name) const;
   // Indices of rules with an action proposing or excluding `id`.
   std::vector<std::uint32_t> rules_proposing(const std::string& id) const;
 };

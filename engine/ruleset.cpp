@@ -118,6 +118,29 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
   text_field("status", m.status, false);
   text_field("review_date", m.review_date, false);
   text_field("description", m.description, false);
+  if (auto* params = (*t)["parameters"].as_table()) {
+    for (auto&& [k, v] : *params) {
+      parameter prm;
+      prm.name = std::string(k.str());
+      prm.file = f.name;
+      prm.line = static_cast<int>(v.source().begin.line);
+      if (v.is_integer() || v.is_floating_point()) prm.v = value::number(*v.value<double>());
+      else if (v.is_boolean()) prm.v = value::boolean(*v.value<bool>());
+      else if (v.is_string()) {
+        prm.v.kind = vkind::symbol;
+        prm.text = *v.value<std::string>();
+      } else {
+        diags.push_back(toml_diagnostic(src, &v, severity::error, "ruleset.parameter",
+                                        "parameter '" + prm.name +
+                                            "' must be a number, true/false or a quoted text"));
+        continue;
+      }
+      m.parameters.push_back(std::move(prm));
+    }
+  } else if (t->contains("parameters")) {
+    diags.push_back(toml_diagnostic(src, t->get("parameters"), severity::error, "ruleset.parameter",
+                                    "'parameters' must be a table: [parameters]"));
+  }
   if (auto* a = (*t)["authors"].as_array()) {
     for (auto&& x : *a) {
       if (auto s = x.value<std::string>()) m.authors.push_back(*s);
@@ -129,7 +152,7 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
 }  // namespace
 
 std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::string origin,
-                                      std::vector<diagnostic>& diags) {
+                                      std::vector<diagnostic>& diags, bool style) {
   std::size_t before = diags.size();
   std::sort(files.begin(), files.end(),
             [](const rule_set_file& a, const rule_set_file& b) { return a.base < b.base; });
@@ -169,7 +192,7 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   }
   if (parsed.empty()) missing("*.rules file");
   spdlog::debug("rule set: {} rule files, sha256 {}", parsed.size(), rs.sha256);
-  rs.prog = compile(vocab, std::move(sources), parsed, diags);
+  rs.prog = compile(vocab, rs.info.parameters, std::move(sources), parsed, diags, style);
   std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
   if (has_errors(mine) || !rs.prog) return std::nullopt;
   return rs;

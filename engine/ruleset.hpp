@@ -22,6 +22,7 @@ struct rule_set_file {
 struct manifest {
   std::string name, version, status, review_date, description;
   std::vector<std::string> authors;
+  std::vector<parameter> parameters;  // the [parameters] table
 };
 
 struct rule_set {
@@ -39,8 +40,9 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
 std::vector<rule_set_file> builtin_rule_files();
 
 // Parses, checks and compiles. Returns nothing when there is an error.
+// `style` adds house-style warnings, as `iptplan check` reports them.
 std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::string origin,
-                                      std::vector<diagnostic>& diags);
+                                      std::vector<diagnostic>& diags, bool style = false);
 
 // Reads a whole file; returns nothing (and a diagnostic) when it cannot.
 std::optional<std::string> read_text_file(const std::string& path, const std::string& code,
