@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -19,10 +20,6 @@
 
 namespace iptplan::cli {
 
-namespace {
-
-constexpr int kOk = 0, kInputError = 1, kUsage = 2;
-
 void print(std::ostream& err, std::vector<diagnostic> ds) {
   sort_diagnostics(ds);
   for (const auto& d : ds) err << format(d);
@@ -31,7 +28,7 @@ void print(std::ostream& err, std::vector<diagnostic> ds) {
   if (errors) err << errors << (errors == 1 ? " error" : " errors") << (warnings ? ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings") : "") << "\n";
 }
 
-std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style = false) {
+std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style) {
   std::vector<diagnostic> diags;
   std::vector<rule_set_file> files;
   std::string origin = dir.empty() ? "built-in" : dir;
@@ -50,6 +47,8 @@ std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool sty
                rs->info.version, rs->prog->rules.size(), rs->prog->facts.size());
   return rs;
 }
+
+namespace {
 
 struct planned {
   plan p;
@@ -186,10 +185,6 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
   auto rs = load(rules, err);
   if (!rs) return kInputError;
   std::string base = item.substr(0, item.find('['));
-  std::string key;
-  if (auto open = item.find('['); open != std::string::npos && item.back() == ']') {
-    key = item.substr(open + 1, item.size() - open - 2);
-  }
   auto proposers = rs->prog->rules_proposing(base);
   if (proposers.empty()) {
     std::string near = nearest_name(base, all_item_ids(*rs->prog));
@@ -201,16 +196,7 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
   if (!pl) return kInputError;
   const plan& p = pl->p;
   if (const plan_item* it = p.find(item)) {
-    out << it->full_id() << " is in the plan as a " << to_string(it->kind) << ": " << it->text << "\n";
-    if (!it->for_.empty()) {
-      out << "  for:";
-      for (const auto& f : it->for_) out << " " << f;
-      out << "\n";
-    }
-    out << "It was proposed by " << it->because.size() << (it->because.size() == 1 ? " rule" : " rules") << ":\n";
-    std::string tree;
-    for (const auto& r : it->because) append_reason_tree(tree, r, 2);
-    out << tree;
+    out << render_why(*it);
     return kOk;
   }
   if (!why_not) {
@@ -218,53 +204,7 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
         << "Run 'iptplan why-not " << item << " " << findings << "' to see why.\n";
     return kOk;
   }
-  out << item << " is not in the plan for " << findings << ".\n";
-  for (const auto& e : p.excluded) {
-    if (e.item.full_id() == item || (key.empty() && e.item.id == base)) {
-      out << "\n" << e.item.full_id() << " was proposed, then excluded"
-          << (e.note.empty() ? "" : " (" + e.note + ")") << ":\n";
-      std::string tree;
-      for (const auto& r : e.excluded_by) {
-        tree += "  excluded by:\n";
-        append_reason_tree(tree, r, 4);
-      }
-      for (const auto& r : e.item.because) {
-        tree += "  proposed by:\n";
-        append_reason_tree(tree, r, 4);
-      }
-      out << tree;
-    }
-  }
-  out << "\nRules that could propose " << base << ":\n";
-  for (auto ri : proposers) {
-    const compiled_rule& r = rs->prog->rules[ri];
-    bool any = false;
-    for (const auto& o : pl->ev.outcomes) {
-      if (o.rule != ri) continue;
-      reason why = explain_outcome(*rs, pl->client, pl->ev, o);
-      if (!key.empty() && !why.element.empty() &&
-          why.element.substr(why.element.find('[')) != "[" + key + "]") {
-        continue;
-      }
-      any = true;
-      std::string tree;
-      append_reason_tree(tree, why, 2);
-      out << "\n" << tree;
-      if (o.result == truth::yes) {
-        out << "    => fired; its item was excluded (see above)\n";
-      } else if (o.result == truth::no) {
-        out << "    => did not fire: the conditions marked [no] were false\n";
-      } else {
-        out << "    => undecided: would be decided by";
-        for (const auto& m : o.missing) out << " " << m;
-        out << "\n";
-      }
-    }
-    if (!any) {
-      out << "\n  rule " << r.id << " (" << rs->prog->file_of(r) << ":" << r.line
-          << "): no entry of its list matches " << item << "\n";
-    }
-  }
+  out << render_why_not(*rs, pl->client, pl->ev, p, item);
   return kOk;
 }
 
@@ -293,6 +233,18 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
 
   auto* check_cmd = app.add_subcommand("check", "Check a rule set and report every problem");
   check_cmd->add_option("DIR", check_dir, "Rule set folder (default: the built-in rule set)");
+
+  std::string test_dir;
+  bool show_coverage = false;
+  double min_coverage = -1;
+  auto* test_cmd = app.add_subcommand("test", "Run the test cases of a rule set (tests/*.toml)");
+  test_cmd->add_option("DIR", test_dir, "Rule set folder (default: the built-in rule set)");
+  test_cmd->add_flag("--coverage", show_coverage,
+                     "Report for each rule whether some case made it fire and left it false, "
+                     "and the findings no rule reads");
+  test_cmd->add_option("--min-coverage", min_coverage,
+                       "Fail unless at least this percentage of rules fired in some case")
+      ->check(CLI::Range(0.0, 100.0));
 
   auto* why_cmd = app.add_subcommand("why", "Show why an item is in the plan, down to the findings");
   auto* why_not_cmd = app.add_subcommand(
@@ -326,6 +278,7 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   try {
     if (*plan_cmd) return cmd_plan(files, rules, fmt, output, strict, out, err);
     if (*check_cmd) return cmd_check(check_dir, out, err);
+    if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, out, err);
     if (*why_cmd) return cmd_why(item, findings, rules, strict, false, out, err);
     if (*why_not_cmd) return cmd_why(item, findings, rules, strict, true, out, err);
   } catch (const std::exception& e) {

@@ -391,6 +391,7 @@ cx compiler::path(const ast::path& ap, bool positive) {
     }
     n.op = opcode::field;
     n.a = static_cast<std::uint32_t>(fi);
+    n.b = static_cast<std::uint32_t>(p_.vocab->index_of(it->list->path));
     return {emit(n), type_of_decl(it->list->fields[static_cast<std::size_t>(fi)])};
   }
   if (ap.head == "param" && !p_.vocab->find(full)) {

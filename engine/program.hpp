@@ -22,7 +22,7 @@ enum class opcode : std::uint8_t {
   finding,     // a = finding index in the vocabulary
   param,       // a = parameter index
   fact,        // a = derived fact index
-  field,       // var, a = field index of the element bound to var
+  field,       // var, a = field index of the element bound to var, b = its list
   element,     // var: the value bound to var (a list of plain values)
   op_not,
   op_and, op_or,  // a = first index in program::children, b = how many

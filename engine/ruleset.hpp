@@ -38,6 +38,9 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
 
 // The default rule set, carried inside the binary.
 std::vector<rule_set_file> builtin_rule_files();
+// Its test cases (rules/tests/*.toml) and the examples they name
+// (examples/*.toml), by path from the top of the source tree.
+std::vector<rule_set_file> builtin_case_files();
 
 // Parses, checks and compiles. Returns nothing when there is an error.
 // `style` adds house-style warnings, as `iptplan check` reports them.

@@ -16,4 +16,13 @@ std::string render_json(const plan& p);
 // The derivation tree of one reason, indented, down to findings.
 void append_reason_tree(std::string& out, const reason& r, int indent);
 
+// `why`: how an item of the plan got there, down to the findings.
+std::string render_why(const plan_item& it);
+
+// `why-not`: for an item not in the plan, every rule that could propose it
+// and what stopped it (a false condition with the values seen, the missing
+// findings, or the exclusion that removed it).
+std::string render_why_not(const rule_set& rs, const client_data& c, const evaluation& ev,
+                           const plan& p, const std::string& item);
+
 }  // namespace iptplan

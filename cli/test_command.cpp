@@ -1,0 +1,149 @@
+// `iptplan test [DIR] [--coverage] [--min-coverage N]`: runs every test case
+// of a rule set and, on request, reports rule coverage.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "cli/common.hpp"
+#include "engine/testing.hpp"
+
+namespace iptplan::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct case_source {
+  std::string name, text;
+  findings_resolver resolve;
+};
+
+// "rules/tests" + "../../examples/a.toml" -> "examples/a.toml"
+std::string join_normal(const std::string& dir, const std::string& relative) {
+  return fs::path(dir + "/" + relative).lexically_normal().generic_string();
+}
+
+std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagnostic>& diags) {
+  std::vector<case_source> out;
+  fs::path tests = fs::path(dir) / "tests";
+  std::error_code ec;
+  if (!fs::is_directory(tests, ec)) return out;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(tests, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".toml") names.push_back(e.path().string());
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    auto text = read_text_file(name, "test.read", diags);
+    if (!text) continue;
+    std::string folder = fs::path(name).parent_path().string();
+    out.push_back({name, *text, [folder](const std::string& rel)
+                                    -> std::optional<std::pair<std::string, std::string>> {
+                     std::string path = join_normal(folder, rel);
+                     std::vector<diagnostic> ignored;
+                     auto t = read_text_file(path, "test.findings", ignored);
+                     if (!t) return std::nullopt;
+                     return std::make_pair(path, *t);
+                   }});
+  }
+  return out;
+}
+
+std::vector<case_source> builtin_cases() {
+  std::vector<case_source> out;
+  auto files = std::make_shared<std::vector<rule_set_file>>(builtin_case_files());
+  for (const auto& f : *files) {
+    if (f.name.rfind("rules/tests/", 0) != 0) continue;
+    out.push_back({f.name, f.text, [files](const std::string& rel)
+                                       -> std::optional<std::pair<std::string, std::string>> {
+                     std::string path = join_normal("rules/tests", rel);
+                     for (const auto& g : *files) {
+                       if (g.name == path) return std::make_pair(path, g.text);
+                     }
+                     return std::nullopt;
+                   }});
+  }
+  return out;
+}
+
+std::string percent(int part, int whole) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", whole ? 100.0 * part / whole : 100.0);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, std::ostream& out,
+             std::ostream& err) {
+  auto rs = load(dir, err);
+  if (!rs) return kInputError;
+  std::vector<diagnostic> diags;
+  auto sources = dir.empty() ? builtin_cases() : folder_cases(dir, diags);
+  if (sources.empty() && diags.empty()) {
+    err << "error: no test cases: put them in " << (dir.empty() ? "rules" : dir) << "/tests/*.toml\n";
+    return kInputError;
+  }
+  int passed = 0, failed = 0;
+  coverage cov(*rs->prog);
+  for (const auto& src : sources) {
+    std::vector<diagnostic> case_diags;
+    auto tc = read_test_case(src.name, src.text, src.resolve, case_diags);
+    if (!tc) {
+      print(err, case_diags);
+      out << "FAIL  " << src.name << ": the test case is invalid (see the errors above)\n";
+      ++failed;
+      continue;
+    }
+    auto result = run_test_case(*rs, *tc, case_diags);
+    std::vector<diagnostic> errors;
+    for (auto& d : case_diags) {
+      if (d.level == severity::error) errors.push_back(d);
+    }
+    print(err, errors);
+    if (result.ev) cov.add(*result.ev);
+    if (result.passed) {
+      ++passed;
+      out << "PASS  " << tc->name << "\n";
+    } else {
+      ++failed;
+      out << "FAIL  " << tc->name << "  (" << tc->file << ", findings " << tc->findings_name << ")\n"
+          << result.report;
+    }
+  }
+  out << passed << " passed, " << failed << " failed\n";
+
+  const auto& p = *rs->prog;
+  int fired = 0, left_false = 0;
+  for (const auto& c : cov.rules) {
+    fired += c.fired > 0;
+    left_false += c.false_ > 0;
+  }
+  int n = static_cast<int>(p.rules.size());
+  if (show_coverage) {
+    out << "\nRule coverage over " << (passed + failed) << " cases:\n";
+    out << "  fired    false    undecided  rule (file:line)\n";
+    for (std::size_t i = 0; i < p.rules.size(); ++i) {
+      const auto& c = cov.rules[i];
+      char line[64];
+      std::snprintf(line, sizeof line, "  %-8d %-8d %-10d ", c.fired, c.false_, c.undecided);
+      out << line << p.rules[i].id << " (" << p.file_of(p.rules[i]) << ":" << p.rules[i].line << ")"
+          << (c.fired == 0 ? "  <- never fired" : c.false_ == 0 ? "  <- never false" : "") << "\n";
+    }
+    auto unread = unread_findings(p);
+    out << "\nFindings no rule reads (" << unread.size() << "):";
+    if (unread.empty()) out << " none";
+    for (const auto& f : unread) out << "\n  " << f;
+    out << "\n\nCoverage: " << fired << " of " << n << " rules fired in some case ("
+        << percent(fired, n) << "); " << left_false << " of " << n << " were false in some case ("
+        << percent(left_false, n) << ").\n";
+  }
+  if (min_coverage >= 0 && (n ? 100.0 * fired / n : 100.0) < min_coverage) {
+    out << "Coverage " << percent(fired, n) << " of rules fired is below the required "
+        << min_coverage << "%\n";
+    return kInputError;
+  }
+  return failed ? kInputError : kOk;
+}
+
+}  // namespace iptplan::cli

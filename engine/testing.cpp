@@ -1,0 +1,300 @@
+#include "engine/testing.hpp"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "engine/render/render.hpp"
+#include "engine/toml_util.hpp"
+
+namespace iptplan {
+
+namespace {
+
+const std::vector<std::string> kKinds = {"flags",       "challenges", "solutions", "goals",
+                                         "conclusions", "undecided",  "excluded"};
+
+std::vector<std::string> string_list(const source_file& src, const toml::node& n,
+                                      const std::string& what, std::vector<diagnostic>& diags) {
+  std::vector<std::string> out;
+  auto* arr = n.as_array();
+  if (!arr) {
+    diags.push_back(toml_diagnostic(src, &n, severity::error, "test.invalid",
+                                    "'" + what + "' must be a list of ids in quotes"));
+    return out;
+  }
+  for (auto&& x : *arr) {
+    if (auto s = x.value<std::string>()) out.push_back(*s);
+    else diags.push_back(toml_diagnostic(src, &x, severity::error, "test.invalid",
+                                         "'" + what + "' must hold ids in quotes"));
+  }
+  return out;
+}
+
+bool matches(const plan_item& it, const std::string& want) {
+  return it.full_id() == want || (want.find('[') == std::string::npos && it.id == want);
+}
+
+const std::vector<plan_item>* group_of(const plan& p, const std::string& kind) {
+  if (kind == "flags") return &p.flags;
+  if (kind == "challenges") return &p.challenges;
+  if (kind == "solutions") return &p.solutions;
+  if (kind == "goals") return &p.goals;
+  return nullptr;
+}
+
+// Whether `want` holds in the plan for one list kind.
+bool holds(const plan& p, const std::string& kind, const std::string& want) {
+  if (const auto* g = group_of(p, kind)) {
+    return std::any_of(g->begin(), g->end(), [&](const plan_item& it) { return matches(it, want); });
+  }
+  if (kind == "excluded") {
+    return std::any_of(p.excluded.begin(), p.excluded.end(),
+                       [&](const excluded_item& e) { return matches(e.item, want); });
+  }
+  if (kind == "conclusions") {
+    // "fact" or "fact = value"
+    auto eq = want.find(" = ");
+    std::string fact = eq == std::string::npos ? want : want.substr(0, eq);
+    for (const auto& c : p.conclusions) {
+      if (c.fact == fact && (eq == std::string::npos || c.value == want.substr(eq + 3))) return true;
+    }
+    return false;
+  }
+  if (kind == "undecided") {
+    for (const auto& u : p.undecided) {
+      std::string key = u.element.empty() ? "" : u.element.substr(u.element.find('['));
+      if (u.rule.id == want || u.rule.id + key == want) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+std::string indent(const std::string& text, int n) {
+  std::string pad(static_cast<std::size_t>(n), ' '), out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out += pad + text.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string singular(const std::string& kind) {
+  if (kind == "undecided" || kind == "excluded") return kind;
+  return kind.substr(0, kind.size() - 1);
+}
+
+// What the plan holds for a list kind, for messages.
+std::string held(const plan& p, const std::string& kind) {
+  std::vector<std::string> ids;
+  if (const auto* g = group_of(p, kind)) {
+    for (const auto& it : *g) ids.push_back(it.full_id());
+  } else if (kind == "excluded") {
+    for (const auto& e : p.excluded) ids.push_back(e.item.full_id());
+  } else if (kind == "conclusions") {
+    for (const auto& c : p.conclusions) ids.push_back(c.fact + " = " + c.value);
+  } else if (kind == "undecided") {
+    for (const auto& u : p.undecided) {
+      ids.push_back(u.rule.id + (u.element.empty() ? "" : u.element.substr(u.element.find('['))));
+    }
+  }
+  if (ids.empty()) return "(none)";
+  std::string out;
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? ", " : "") + ids[i];
+  return out;
+}
+
+}  // namespace
+
+std::optional<test_case> read_test_case(const std::string& name, const std::string& text,
+                                        const findings_resolver& resolve,
+                                        std::vector<diagnostic>& diags) {
+  std::size_t before = diags.size();
+  auto t = parse_toml(name, text, "test.syntax", diags);
+  if (!t) return std::nullopt;
+  source_file src(name, text);
+  test_case tc;
+  tc.file = name;
+  auto slash = name.find_last_of('/');
+  tc.name = name.substr(slash == std::string::npos ? 0 : slash + 1);
+  if (tc.name.size() > 5 && tc.name.compare(tc.name.size() - 5, 5, ".toml") == 0) {
+    tc.name.resize(tc.name.size() - 5);
+  }
+  for (auto&& [k, v] : *t) {
+    std::string key(k.str());
+    if (key == "description") {
+      tc.description = v.value_or(std::string());
+    } else if (key == "findings") {
+      if (auto path = v.value<std::string>()) {
+        auto got = resolve(*path);
+        if (!got) {
+          diags.push_back(toml_diagnostic(src, &v, severity::error, "test.findings",
+                                          "cannot read the findings file '" + *path + "'"));
+          continue;
+        }
+        tc.findings_name = got->first;
+        tc.findings_text = got->second;
+      } else if (auto* inline_table = v.as_table()) {
+        // Written back out as TOML, then read as any findings file.
+        std::ostringstream os;
+        os << *inline_table;
+        tc.findings_name = name + " [findings]";
+        tc.findings_text = os.str();
+      } else {
+        diags.push_back(toml_diagnostic(src, &v, severity::error, "test.invalid",
+                                        "'findings' must be a path in quotes or a [findings] table"));
+      }
+    } else if (key == "expect" || key == "absent") {
+      auto* lists = v.as_table();
+      if (!lists) {
+        diags.push_back(toml_diagnostic(src, &v, severity::error, "test.invalid",
+                                        "'" + key + "' must be a table: [" + key + "]"));
+        continue;
+      }
+      for (auto&& [lk, lv] : *lists) {
+        std::string kind(lk.str());
+        if (std::find(kKinds.begin(), kKinds.end(), kind) == kKinds.end()) {
+          std::string near = nearest_name(kind, kKinds);
+          auto d = toml_diagnostic(src, &lv, severity::error, "test.invalid",
+                                   "'" + key + "." + kind + "' is not a list a test can check");
+          d.notes.push_back(near.empty() ? "use flags, challenges, solutions, goals, conclusions, undecided or excluded"
+                                         : "did you mean '" + near + "'?");
+          diags.push_back(std::move(d));
+          continue;
+        }
+        auto& into = key == "expect" ? tc.expect[kind] : tc.absent[kind];
+        auto xs = string_list(src, lv, key + "." + kind, diags);
+        into.insert(into.end(), xs.begin(), xs.end());
+      }
+    } else {
+      diags.push_back(toml_diagnostic(src, &v, severity::error, "test.invalid",
+                                      "unknown key '" + key +
+                                          "'; a test case has description, findings, [expect] and [absent]"));
+    }
+  }
+  if (tc.findings_name.empty() && !t->contains("findings")) {
+    diagnostic d;
+    d.code = "test.findings";
+    d.file = name;
+    d.message = "the test case names no findings (findings = \"path\" or a [findings] table)";
+    diags.push_back(std::move(d));
+  }
+  for (std::size_t i = before; i < diags.size(); ++i) {
+    if (diags[i].level == severity::error) return std::nullopt;
+  }
+  return tc;
+}
+
+case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<diagnostic>& diags) {
+  case_result r;
+  auto client = read_findings(*rs.prog, tc.findings_name, tc.findings_text, {}, diags);
+  if (!client) {
+    r.report = "  the findings could not be read (see the errors above)\n";
+    return r;
+  }
+  // Names a test lists must exist: a misspelt id would pass as absent.
+  for (const auto* lists : {&tc.expect, &tc.absent}) {
+    for (const auto& [kind, ids] : *lists) {
+      for (const auto& id : ids) {
+        std::string base = id.substr(0, id.find('['));
+        std::vector<std::string> known;
+        bool exists = false;
+        if (kind == "conclusions") {
+          base = id.substr(0, id.find(" = "));
+          exists = rs.prog->fact_index(base) >= 0;
+          for (const auto& f : rs.prog->facts) known.push_back(f.path);
+        } else if (kind == "undecided") {
+          for (const auto& rule : rs.prog->rules) known.push_back(rule.id);
+          exists = std::find(known.begin(), known.end(), base) != known.end();
+        } else {
+          exists = !rs.prog->rules_proposing(base).empty();
+          for (const auto& rule : rs.prog->rules) {
+            for (const auto& a : rule.actions) known.push_back(a.id);
+          }
+        }
+        if (exists) continue;
+        std::string near = nearest_name(base, known);
+        r.report += "  " + std::string(lists == &tc.expect ? "[expect]" : "[absent]") + " " + kind +
+                    " names '" + base + "', which no rule " +
+                    (kind == "conclusions" ? "concludes" : kind == "undecided" ? "has as its id" : "proposes") +
+                    (near.empty() ? "" : "; did you mean '" + near + "'?") + "\n";
+      }
+    }
+  }
+  r.ev = evaluate(*rs.prog, *client, true);
+  plan p = build_plan(rs, *client, *r.ev, sha256_hex(tc.findings_text));
+  for (const auto& kind : kKinds) {
+    auto it = tc.expect.find(kind);
+    if (it != tc.expect.end()) {
+      for (const auto& want : it->second) {
+        if (holds(p, kind, want)) continue;
+        r.report += "  expected " + singular(kind) + " " + want + "; the plan holds " + held(p, kind) + "\n";
+        if (group_of(p, kind) || kind == "excluded") {
+          if (!rs.prog->rules_proposing(want.substr(0, want.find('['))).empty()) {
+            r.report += indent(render_why_not(rs, *client, *r.ev, p, want), 6);
+          } else {
+            r.report += "      no rule of the rule set proposes '" + want + "'\n";
+          }
+        }
+      }
+    }
+    auto ab = tc.absent.find(kind);
+    if (ab != tc.absent.end()) {
+      for (const auto& unwanted : ab->second) {
+        if (!holds(p, kind, unwanted)) continue;
+        r.report += "  expected no " + singular(kind) + " " + unwanted + ", but the plan holds it\n";
+        if (const auto* g = group_of(p, kind)) {
+          for (const auto& item : *g) {
+            if (matches(item, unwanted)) r.report += indent(render_why(item), 6);
+          }
+        }
+      }
+    }
+  }
+  r.passed = r.report.empty();
+  return r;
+}
+
+void coverage::add(const evaluation& ev) {
+  for (const auto& o : ev.outcomes) {
+    auto& c = rules[o.rule];
+    if (o.result == truth::yes) ++c.fired;
+    else if (o.result == truth::no) ++c.false_;
+    else ++c.undecided;
+  }
+}
+
+std::vector<std::string> unread_findings(const program& p) {
+  std::set<std::uint32_t> read;
+  std::set<std::pair<std::uint32_t, std::uint32_t>> fields;  // (list, field index)
+  for (const auto& r : p.rules) {
+    if (r.each_list >= 0) read.insert(static_cast<std::uint32_t>(r.each_list));
+  }
+  for (const auto& n : p.nodes) {
+    switch (n.op) {
+      case opcode::finding:
+      case opcode::any:
+      case opcode::all:
+      case opcode::count: read.insert(n.a); break;
+      case opcode::field: fields.insert({n.b, n.a}); break;
+      default: break;
+    }
+  }
+  std::vector<std::string> out;
+  const auto& fs = p.vocab->findings();
+  for (std::uint32_t i = 0; i < fs.size(); ++i) {
+    if (!read.count(i)) out.push_back(fs[i].path);
+    for (std::uint32_t k = 0; k < fs[i].fields.size(); ++k) {
+      // The key field names items; it needs no rule to read it.
+      if (fs[i].fields[k].path == fs[i].key) continue;
+      if (!fields.count({i, k})) out.push_back(fs[i].path + "." + fs[i].fields[k].path);
+    }
+  }
+  return out;
+}
+
+}  // namespace iptplan
