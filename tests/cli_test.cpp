@@ -185,3 +185,72 @@ TEST_CASE("why and why-not answer from the files and values") {
   CHECK(n.out.find("is not in the plan") != std::string::npos);
   CHECK(n.out.find("[no]") != std::string::npos);
 }
+
+namespace {
+
+// A small rule set with test cases, for `iptplan test`.
+std::string small_rule_set(const scratch& s) {
+  s.write("rs/ruleset.toml", "name = \"small\"\nversion = \"1\"\n[parameters]\n# Local choice.\nhigh = 10\n");
+  s.write("rs/vocabulary.toml",
+          "[score]\ntype = \"int\"\nmin = 0\nmax = 27\nquestion = \"What is the score?\"\n"
+          "[mood]\ntype = \"enum\"\nvalues = [\"low\", \"ok\"]\n"
+          "[unused]\ntype = \"bool\"\n");
+  s.write("rs/a.rules",
+          "rule high_score \"High\"\n  source \"test\"\nwhen score >= param.high\nthen\n"
+          "  challenge high \"Score {score}\"\nbecause \"Score {score} of at least {param.high}.\"\nend\n"
+          "rule low_mood \"Low\"\n  source \"test\"\nwhen mood == \"low\"\nthen\n"
+          "  challenge low \"Low mood\"\nbecause \"Mood {mood}.\"\nend\n");
+  s.write("rs/tests/pass.toml",
+          "description = \"a high score\"\n[findings]\nscore = 12\n[expect]\nchallenges = [\"high\"]\n"
+          "[absent]\nchallenges = [\"low\"]\n");
+  return (s.dir / "rs").string();
+}
+
+}  // namespace
+
+TEST_CASE("iptplan test runs the cases and reports each difference with why or why-not") {
+  scratch s;
+  auto dir = small_rule_set(s);
+  SECTION("all pass") {
+    auto r = run({"test", dir});
+    CHECK(r.code == 0);
+    CHECK(r.out == "PASS  pass\n1 passed, 0 failed\n");
+  }
+  SECTION("a failing case shows what was expected, what the plan held, and why") {
+    s.write("rs/tests/fail.toml",
+            "findings = \"../case.toml\"\n[expect]\nchallenges = [\"low\"]\n[absent]\nchallenges = [\"high\"]\n");
+    s.write("rs/case.toml", "score = 20\nmood = \"ok\"\n");
+    auto r = run({"test", dir});
+    CHECK(r.code == 1);
+    CHECK(r.out.find("FAIL  fail") != std::string::npos);
+    CHECK(r.out.find("expected challenge low; the plan holds high") != std::string::npos);
+    CHECK(r.out.find("[no]  mood == \"low\"   with mood = ok") != std::string::npos);
+    CHECK(r.out.find("expected no challenge high, but the plan holds it") != std::string::npos);
+    CHECK(r.out.find("[yes] score >= param.high   with score = 20, param.high = 10") != std::string::npos);
+    CHECK(r.out.find("1 passed, 1 failed\n") != std::string::npos);
+  }
+  SECTION("a misspelt id fails rather than passing as absent") {
+    s.write("rs/tests/typo.toml", "[findings]\nscore = 1\n[absent]\nchallenges = [\"hihg\"]\n");
+    auto r = run({"test", dir});
+    CHECK(r.code == 1);
+    CHECK(r.out.find("names 'hihg', which no rule proposes; did you mean 'high'?") != std::string::npos);
+  }
+  SECTION("an invalid case file is an error naming the place") {
+    s.write("rs/tests/bad.toml", "[findings]\nscore = 1\n[expect]\nchalenges = [\"high\"]\n");
+    auto r = run({"test", dir});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("bad.toml:4:13: error: 'expect.chalenges' is not a list a test can check") != std::string::npos);
+    CHECK(r.err.find("did you mean 'challenges'?") != std::string::npos);
+  }
+  SECTION("coverage: rules fired and left false, findings no rule reads, and a minimum") {
+    auto r = run({"test", dir, "--coverage"});
+    CHECK(r.code == 0);
+    CHECK(r.out.find("Coverage: 1 of 2 rules fired in some case (50.0%)") != std::string::npos);
+    CHECK(r.out.find("low_mood (" ) != std::string::npos);
+    CHECK(r.out.find("<- never fired") != std::string::npos);
+    CHECK(r.out.find("Findings no rule reads (1):\n  unused\n") != std::string::npos);
+    auto strict = run({"test", dir, "--min-coverage", "100"});
+    CHECK(strict.code == 1);
+    CHECK(strict.out.find("below the required 100%") != std::string::npos);
+  }
+}
