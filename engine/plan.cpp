@@ -67,7 +67,10 @@ class builder {
     reason why;
     why.rule = ref(r);
     if (r.each_list >= 0 && o.element >= 0) why.element = element_label(p_, c_, r.each_list, o.element);
-    if (r.has_because) why.because = render_template(p_, c_, ev_, r, o.element, r.because);
+    // A rule's `because` justifies what it proposes: only shown when it fired.
+    if (r.has_because && o.result == truth::yes) {
+      why.because = render_template(p_, c_, ev_, r, o.element, r.because);
+    }
     std::set<std::int32_t> used;
     for (const auto& e : o.evidence) {
       evidence_view v;

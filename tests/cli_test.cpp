@@ -135,7 +135,7 @@ TEST_CASE("bad findings files exit 1 and name the place") {
   }
 }
 
-TEST_CASE("-o writes the plan, and writes nothing on error") {
+TEST_CASE("plan -o writes the plan, and writes nothing on error") {
   scratch s;
   auto out = (s.dir / "plan.md").string();
   auto r = run({"plan", "examples/jane.toml", "--format", "markdown", "-o", out});
