@@ -12,8 +12,10 @@
 #include "engine/compile.hpp"
 #include "engine/ruleset.hpp"
 #include "grammar/diagnostic.hpp"
+#include "support.hpp"
 
 using namespace iptplan;
+using namespace iptplan::test_support;
 
 namespace {
 
@@ -66,30 +68,12 @@ struct loaded {
 
 // Builds an in-memory rule set; `rules` are (base name, text) of *.rules files.
 loaded load_files(const std::vector<std::pair<std::string, std::string>>& rules) {
-  std::vector<rule_set_file> files{
-      {"t/ruleset.toml", "ruleset.toml", "name = \"t\"\nversion = \"1\"\n"},
-      {"t/vocabulary.toml", "vocabulary.toml", VOCAB}};
-  for (const auto& [base, text] : rules) files.push_back({"t/" + base, base, text});
   loaded l;
-  l.rs = load_rule_set(std::move(files), "test", l.diags);
+  l.rs = load_rule_set(in_memory_rule_set(VOCAB, rules), "test", l.diags);
   return l;
 }
 
 loaded load(const std::string& rules) { return load_files({{"a.rules", rules}}); }
-
-std::string all_diags(const std::vector<diagnostic>& ds) {
-  std::string out;
-  for (const auto& d : ds) out += format(d);
-  return out;
-}
-
-std::vector<diagnostic> with_code(const std::vector<diagnostic>& ds, const std::string& code) {
-  std::vector<diagnostic> out;
-  for (const auto& d : ds) {
-    if (d.code == code) out.push_back(d);
-  }
-  return out;
-}
 
 // The rule set must fail with exactly one diagnostic, of `code`.
 diagnostic only_error(const loaded& l, const std::string& code) {

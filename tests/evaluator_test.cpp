@@ -22,8 +22,10 @@
 #include "engine/render/render.hpp"
 #include "engine/ruleset.hpp"
 #include "grammar/diagnostic.hpp"
+#include "support.hpp"
 
 using namespace iptplan;
+using namespace iptplan::test_support;
 
 namespace {
 
@@ -93,12 +95,6 @@ type = "string"
 type = "bool"
 )";
 
-std::string all_diags(const std::vector<diagnostic>& ds) {
-  std::string out;
-  for (const auto& d : ds) out += format(d);
-  return out;
-}
-
 struct result {
   std::optional<rule_set> rs;
   std::optional<client_data> client;
@@ -111,12 +107,8 @@ struct result {
 // findings, evaluates in explain mode and builds the plan.
 result run_files(const std::vector<std::pair<std::string, std::string>>& rules,
                  const std::string& findings) {
-  std::vector<rule_set_file> files{
-      {"t/ruleset.toml", "ruleset.toml", "name = \"t\"\nversion = \"1\"\n"},
-      {"t/vocabulary.toml", "vocabulary.toml", VOCAB}};
-  for (const auto& [base, text] : rules) files.push_back({"t/" + base, base, text});
   result r;
-  r.rs = load_rule_set(std::move(files), "test", r.diags);
+  r.rs = load_rule_set(in_memory_rule_set(VOCAB, rules), "test", r.diags);
   INFO(all_diags(r.diags));
   REQUIRE(r.rs.has_value());
   REQUIRE_FALSE(has_errors(r.diags));
@@ -1180,11 +1172,7 @@ TEST_CASE("a long flat chain of 'and' (100,000 terms) never crashes the engine")
     // Not Catch's crash handlers: the parent reports.
     for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE}) std::signal(sig, SIG_DFL);
     std::vector<diagnostic> diags;
-    auto rs = load_rule_set(
-        std::vector<rule_set_file>{{"t/ruleset.toml", "ruleset.toml", "name = \"t\"\nversion = \"1\"\n"},
-                                   {"t/vocabulary.toml", "vocabulary.toml", VOCAB},
-                                   {"t/a.rules", "a.rules", rules}},
-        "test", diags);
+    auto rs = load_rule_set(in_memory_rule_set(VOCAB, {{"a.rules", rules}}), "test", diags);
     if (!rs) _exit(has_errors(diags) ? 0 : 3);
     auto client = read_findings(*rs->prog, "f.toml", "a = true\n", {}, diags);
     if (!client) _exit(4);

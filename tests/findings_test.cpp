@@ -12,8 +12,10 @@
 #include "engine/findings.hpp"
 #include "engine/ruleset.hpp"
 #include "grammar/diagnostic.hpp"
+#include "support.hpp"
 
 using namespace iptplan;
+using namespace iptplan::test_support;
 
 namespace {
 
@@ -75,21 +77,11 @@ type = "string"
 
 const char* const RULES = "rule r\nwhen a\nthen\n  challenge c \"x\"\nend\n";
 
-std::string all_diags(const std::vector<diagnostic>& ds) {
-  std::string out;
-  for (const auto& d : ds) out += format(d);
-  return out;
-}
-
 // The in-memory rule set every test reads findings against.
 const rule_set& rules() {
   static const std::optional<rule_set> rs = [] {
     std::vector<diagnostic> diags;
-    auto r = load_rule_set(std::vector<rule_set_file>{{"t/ruleset.toml", "ruleset.toml",
-                                                       "name = \"t\"\nversion = \"1\"\n"},
-                                                      {"t/vocabulary.toml", "vocabulary.toml", VOCAB},
-                                                      {"t/a.rules", "a.rules", RULES}},
-                           "test", diags);
+    auto r = load_rule_set(in_memory_rule_set(VOCAB, {{"a.rules", RULES}}), "test", diags);
     if (!diags.empty()) FAIL(all_diags(diags));
     return r;
   }();

@@ -14,8 +14,10 @@
 #include "grammar/diagnostic.hpp"
 #include "grammar/parse.hpp"
 #include "grammar/source.hpp"
+#include "support.hpp"
 
 using namespace iptplan;
+using namespace iptplan::test_support;
 
 namespace {
 
@@ -29,22 +31,12 @@ type = "bool"
 
 // Builds an in-memory rule set from one rule file.
 std::optional<rule_set> load(const std::string& rules, std::vector<diagnostic>& diags) {
-  return load_rule_set(std::vector<rule_set_file>{{"t/ruleset.toml", "ruleset.toml",
-                                                   "name = \"t\"\nversion = \"1\"\n"},
-                                                  {"t/vocabulary.toml", "vocabulary.toml", VOCAB},
-                                                  {"t/a.rules", "a.rules", rules}},
-                       "test", diags);
+  return load_rule_set(in_memory_rule_set(VOCAB, {{"a.rules", rules}}), "test", diags);
 }
 
 parse_result parse(const std::string& text, parse_options options = {}) {
   source_file src("t.rules", text);
   return parse_rule_file(src, options);
-}
-
-std::string all_diags(const std::vector<diagnostic>& ds) {
-  std::string out;
-  for (const auto& d : ds) out += format(d);
-  return out;
 }
 
 // The condition of a one-rule file `rule r when <cond> then challenge c "x" end`.
