@@ -3,6 +3,8 @@
 // intended change, regenerate with tests/update_golden.sh and review the diff.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -26,6 +28,23 @@ std::string run(std::vector<std::string> args, int& code) {
 }
 
 }  // namespace
+
+TEST_CASE("the markdown plan beside every example matches") {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator("examples")) {
+    if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  REQUIRE(names.size() >= 25);
+  for (const auto& name : names) {
+    INFO("example " << name);
+    int code = -1;
+    std::string got = run({"plan", "examples/" + name + ".toml", "--format", "markdown"}, code);
+    CHECK(code == 0);
+    CHECK(got == slurp("examples/" + name + ".md"));
+  }
+}
 
 TEST_CASE("rendered plans of the examples match their golden files") {
   auto example = GENERATE(as<std::string>{}, "jane", "couple", "group", "empty");

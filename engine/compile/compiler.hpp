@@ -1,0 +1,119 @@
+// The compiler's internals, shared by the files of engine/compile/: the
+// static types the checker infers, and the compiler class whose methods are
+// split by concern (expressions.cpp, templates.cpp, rules.cpp).
+#pragma once
+
+#include <boost/variant/apply_visitor.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/compile.hpp"
+#include "grammar/ast_printer.hpp"
+
+namespace iptplan::detail {
+
+enum class tk { error, any, boolean, number, text, enumeration, list, table };
+
+struct typ {
+  tk kind = tk::error;
+  const finding_decl* decl = nullptr;  // enum values, list or table declaration
+};
+
+inline typ type_of_decl(const finding_decl& d) {
+  switch (d.type) {
+    case finding_type::integer:
+    case finding_type::number: return {tk::number, &d};
+    case finding_type::boolean: return {tk::boolean, &d};
+    case finding_type::string: return {tk::text, &d};
+    case finding_type::enumeration: return {tk::enumeration, &d};
+    case finding_type::list: return {tk::list, &d};
+    case finding_type::table_list: return {tk::table, &d};
+  }
+  return {};
+}
+
+inline const char* describe(tk k) {
+  switch (k) {
+    case tk::error:
+    case tk::any: return "a value";
+    case tk::boolean: return "true or false";
+    case tk::number: return "a number";
+    case tk::text: return "a text";
+    case tk::enumeration: return "a choice from a fixed list";
+    case tk::list: return "a list of values";
+    case tk::table: return "a list of records";
+  }
+  return "a value";
+}
+
+struct binding {
+  std::string name;
+  const finding_decl* list = nullptr;  // the list or table_list iterated
+  std::uint8_t var = 0;
+};
+
+struct cx {
+  std::uint32_t node = 0;
+  typ t;
+};
+
+class compiler {
+ public:
+  compiler(program& p, const std::vector<parsed_file>& files, std::vector<diagnostic>& diags,
+           bool style)
+      : p_(p), files_(files), diags_(diags), style_(style) {}
+
+  void run();
+
+ private:
+  program& p_;
+  const std::vector<parsed_file>& files_;
+  std::vector<diagnostic>& diags_;
+  bool style_ = false;
+
+  // State while compiling one rule.
+  std::uint16_t file_ = 0;
+  std::vector<binding> scope_;
+  std::uint8_t vars_ = 0;
+  std::vector<std::pair<std::uint32_t, bool>> reads_;  // (fact, strict)
+  std::vector<typ> fact_types_;
+  std::vector<std::vector<std::pair<std::uint32_t, bool>>> rule_reads_;
+
+  static constexpr int kMaxVars = 8;
+  static constexpr std::size_t kMaxChain = 1000;
+
+  void error(std::uint32_t offset, const std::string& code, const std::string& msg,
+             std::vector<std::string> notes = {}, severity level = severity::error) {
+    auto d = make_diagnostic(p_.sources[file_], offset, level, code, msg);
+    d.notes = std::move(notes);
+    diags_.push_back(std::move(d));
+  }
+
+  std::uint32_t emit(node n) {
+    n.file = file_;
+    p_.nodes.push_back(n);
+    return static_cast<std::uint32_t>(p_.nodes.size() - 1);
+  }
+
+  std::string text(std::uint32_t n) const { return std::string(p_.text_of(p_.nodes[n])); }
+
+  // --- expressions -------------------------------------------------------
+  cx expression(const ast::expression& e, bool positive);
+  cx operand(const ast::operand& o, bool positive);
+  cx path(const ast::path& p, bool positive);
+  cx binary(ast::optoken op, cx lhs, const ast::operation& rhs, bool positive);
+  cx quantifier(const ast::quantifier& q, bool positive);
+  void want_condition(const cx& c, const char* where);
+  void check_comparable(ast::optoken op, const cx& l, const cx& r, std::uint32_t at);
+  void check_enum_literal(const typ& t, std::uint32_t lit_node);
+  text_template compile_template(const ast::string_literal& s);
+  void compile_rule(const ast::rule& r, std::uint16_t file);
+  void declare_facts();
+  void check_items();
+};
+
+}  // namespace iptplan::detail

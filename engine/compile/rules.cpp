@@ -1,0 +1,332 @@
+// Rules: ids, metadata, derived facts, actions, item references, and the
+// ordered list of checks that compile() runs.
+#include "engine/compile/compiler.hpp"
+
+namespace iptplan {
+
+const char* to_string(item_kind k) {
+  switch (k) {
+    case item_kind::flag: return "flag";
+    case item_kind::challenge: return "challenge";
+    case item_kind::solution: return "solution";
+    case item_kind::goal: return "goal";
+  }
+  return "?";
+}
+
+int program::fact_index(const std::string& path) const {
+  auto it = std::lower_bound(facts.begin(), facts.end(), path,
+                             [](const fact_decl& f, const std::string& s) { return f.path < s; });
+  return it != facts.end() && it->path == path ? static_cast<int>(it - facts.begin()) : -1;
+}
+
+int program::param_index(const std::string& name) const {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (params[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::vector<std::uint32_t> program::rules_proposing(const std::string& id) const {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t i = 0; i < rules.size(); ++i) {
+    for (const auto& a : rules[i].actions) {
+      if (a.id == id && a.kind != ast::action_kind::conclude) {
+        out.push_back(i);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+namespace detail {
+
+void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
+  file_ = file;
+  scope_.clear();
+  vars_ = 0;
+  reads_.clear();
+  compiled_rule cr;
+  cr.id = r.id;
+  cr.file = file;
+  cr.line = p_.sources[file].locate(r.begin).line;
+  if (r.title) cr.title = r.title->value;
+  for (const auto& m : r.meta) {
+    switch (m.kind) {
+      case ast::meta_kind::priority:
+        if (m.number < 0 || m.number > 100 || m.number != static_cast<int>(m.number)) {
+          error(m.begin, "check.priority",
+                "priority must be a whole number from 0 to 100 (higher comes first)");
+        }
+        cr.priority = static_cast<int>(std::clamp(m.number, 0.0, 100.0));
+        break;
+      case ast::meta_kind::tags: cr.tags.insert(cr.tags.end(), m.words.begin(), m.words.end()); break;
+      case ast::meta_kind::source: cr.source = m.text; break;
+    }
+  }
+  if (r.each) {
+    std::string list = ast::to_string(r.each->list);
+    const finding_decl* decl = p_.vocab->find(list);
+    if (!decl || (decl->type != finding_type::table_list && decl->type != finding_type::list)) {
+      std::vector<std::string> lists;
+      for (const auto& f : p_.vocab->findings()) {
+        if (f.type == finding_type::table_list || f.type == finding_type::list) lists.push_back(f.path);
+      }
+      std::string near = nearest_name(list, lists);
+      error(r.each->list.begin, "check.unknown-path",
+            decl ? "'" + list + "' is not a list, so 'for each' cannot iterate it"
+                 : "unknown list '" + list + "'",
+            near.empty() ? std::vector<std::string>{}
+                         : std::vector<std::string>{"did you mean '" + near + "'?"});
+    } else {
+      cr.each_list = p_.vocab->index_of(list);
+      cr.each_var = r.each->var;
+      scope_.push_back({r.each->var, decl, vars_++});
+    }
+  }
+  // House style (for `iptplan check`): every rule says what it is, what it
+  // rests on and why.
+  if (style_ && !r.title) {
+    error(r.begin, "check.style", "rule '" + r.id + "' has no title",
+          {"add a short title in quotes after the id: rule " + r.id + " \"...\""}, severity::warning);
+  }
+  if (style_ && cr.source.empty()) {
+    error(r.begin, "check.style", "rule '" + r.id + "' has no source",
+          {"cite what it rests on, e.g. source \"domain M6\""}, severity::warning);
+  }
+  if (style_ && !r.because) {
+    error(r.begin, "check.style", "rule '" + r.id + "' has no 'because'",
+          {"explain the recommendation in words a clinician would accept"}, severity::warning);
+  }
+  cx cond = expression(r.condition, true);
+  want_condition(cond, "'when'");
+  cr.condition = cond.node;
+  for (const auto& a : r.actions) {
+    compiled_action ca;
+    ca.kind = a.kind;
+    ca.id = a.id;
+    ca.severity = a.severity;
+    ca.target = a.target;
+    if (a.kind == ast::action_kind::conclude) {
+      ca.fact = p_.fact_index(ast::to_string(a.fact));
+      if (a.value) {
+        std::size_t before = reads_.size();
+        cx v = expression(*a.value, false);
+        ca.value_node = static_cast<std::int32_t>(v.node);
+        (void)before;
+      }
+    } else if (a.kind != ast::action_kind::exclude) {
+      ca.text = compile_template(a.text);
+    }
+    cr.actions.push_back(std::move(ca));
+  }
+  if (r.because) {
+    cr.has_because = true;
+    cr.because = compile_template(*r.because);
+  }
+  std::sort(reads_.begin(), reads_.end());
+  for (const auto& [f, strict] : reads_) {
+    if (cr.facts_read.empty() || cr.facts_read.back() != static_cast<std::int32_t>(f)) {
+      cr.facts_read.push_back(static_cast<std::int32_t>(f));
+    }
+  }
+  rule_reads_.push_back(reads_);
+  p_.rules.push_back(std::move(cr));
+}
+
+// Registers every concluded path as a derived fact, before any condition is
+// compiled, so that rules may read facts concluded in any file.
+void compiler::declare_facts() {
+  std::map<std::string, fact_decl> facts;
+  for (const auto& f : files_) {
+    file_ = f.index;
+    for (const auto& r : f.ast.rules) {
+      for (const auto& a : r.actions) {
+        if (a.kind != ast::action_kind::conclude) continue;
+        std::string path = ast::to_string(a.fact);
+        if (p_.vocab->find(path)) {
+          error(a.fact.begin, "check.conclude-finding",
+                "'" + path + "' is a finding of the vocabulary; a rule cannot conclude it",
+                {"derived facts need their own names, for example '" + path + "_derived'"});
+          continue;
+        }
+        auto& fd = facts[path];
+        fd.path = path;
+        if (a.value) fd.valued = true;
+      }
+    }
+  }
+  for (auto& [path, fd] : facts) p_.facts.push_back(fd);
+  // Types of valued facts: from the literal a rule assigns.
+  fact_types_.assign(p_.facts.size(), typ{tk::boolean});
+  std::vector<std::string> type_seen(p_.facts.size());
+  for (const auto& f : files_) {
+    file_ = f.index;
+    for (const auto& r : f.ast.rules) {
+      for (const auto& a : r.actions) {
+        if (a.kind != ast::action_kind::conclude) continue;
+        int k = p_.fact_index(ast::to_string(a.fact));
+        if (k < 0) continue;
+        if (!p_.facts[k].valued) continue;
+        tk kind = tk::any;
+        if (a.value) {
+          // The parser wraps a lone literal in one expression per level.
+          const ast::expression* e = &*a.value;
+          const ast::operand* lone = nullptr;
+          while (e && e->rest.empty()) {
+            lone = &e->first;
+            auto* inner = boost::get<ast::x3::forward_ast<ast::expression>>(&e->first);
+            e = inner ? &inner->get() : nullptr;
+          }
+          if (lone && !e) {
+            if (boost::get<ast::string_literal>(lone)) kind = tk::text;
+            else if (boost::get<ast::number_literal>(lone)) kind = tk::number;
+            else if (boost::get<ast::bool_literal>(lone)) kind = tk::boolean;
+          }
+        } else {
+          kind = tk::boolean;
+        }
+        auto& ft = fact_types_[static_cast<std::size_t>(k)];
+        if (ft.kind == tk::boolean && type_seen[k].empty()) {
+          ft.kind = kind;
+          type_seen[k] = r.id;
+        } else if (kind != tk::any && ft.kind != tk::any && kind != ft.kind) {
+          error(a.fact.begin, "check.conclude-type",
+                "rules '" + type_seen[k] + "' and '" + r.id + "' conclude '" + p_.facts[k].path +
+                    "' with values of different kinds");
+        }
+      }
+    }
+  }
+}
+
+void compiler::check_items() {
+  // Which ids each kind of item is proposed under.
+  std::set<std::string> challenges, any_item;
+  std::map<std::string, bool> challenge_keyed;  // raised by a `for each` rule
+  for (const auto& r : p_.rules) {
+    for (const auto& a : r.actions) {
+      if (a.kind == ast::action_kind::conclude || a.kind == ast::action_kind::exclude) continue;
+      any_item.insert(a.id);
+      if (a.kind == ast::action_kind::challenge) {
+        challenges.insert(a.id);
+        if (r.each_list >= 0) challenge_keyed[a.id] = true;
+      }
+    }
+  }
+  std::vector<std::string> challenge_names(challenges.begin(), challenges.end());
+  std::vector<std::string> item_names(any_item.begin(), any_item.end());
+  // Positions of actions, found again from the syntax tree.
+  std::map<std::pair<std::string, std::string>, std::pair<std::uint16_t, std::uint32_t>> where;
+  for (const auto& f : files_) {
+    for (const auto& r : f.ast.rules) {
+      for (const auto& a : r.actions) where[{r.id, a.id + "/" + a.target}] = {f.index, a.begin};
+    }
+  }
+  for (auto& r : p_.rules) {
+    for (auto& a : r.actions) {
+      auto pos = where[{r.id, a.id + "/" + a.target}];
+      file_ = pos.first;
+      bool needs_target = a.kind == ast::action_kind::solution ||
+                          (a.kind == ast::action_kind::goal && !a.target.empty());
+      if (needs_target && !challenges.count(a.target)) {
+        std::string near = nearest_name(a.target, challenge_names);
+        error(pos.second, "check.unknown-item",
+              "'" + a.id + "' is for challenge '" + a.target + "', which no rule raises",
+              near.empty() ? std::vector<std::string>{}
+                           : std::vector<std::string>{"did you mean '" + near + "'?"});
+      }
+      if (needs_target) a.target_keyed = r.each_list >= 0 && challenge_keyed[a.target];
+      if (a.kind == ast::action_kind::exclude && !any_item.count(a.id)) {
+        std::string near = nearest_name(a.id, item_names);
+        error(pos.second, "check.unknown-item",
+              "'exclude " + a.id + "' names an item that no rule proposes",
+              near.empty() ? std::vector<std::string>{}
+                           : std::vector<std::string>{"did you mean '" + near + "'?"});
+      }
+    }
+  }
+}
+
+void compiler::run() {
+  // 1. ids
+  std::map<std::string, std::pair<std::uint16_t, std::uint32_t>> seen;
+  for (const auto& f : files_) {
+    for (const auto& r : f.ast.rules) {
+      auto [it, fresh] = seen.emplace(r.id, std::make_pair(f.index, r.begin));
+      if (!fresh) {
+        file_ = f.index;
+        location first = p_.sources[it->second.first].locate(it->second.second);
+        error(r.begin, "check.duplicate-rule",
+              "rule id '" + r.id + "' is already used at " + p_.sources[it->second.first].name() +
+                  ":" + std::to_string(first.line),
+              {"rule ids must be unique across all files of the rule set"});
+      }
+    }
+  }
+  // 2. facts
+  declare_facts();
+  // 3-5. names, types, templates: rule by rule, in id order.
+  std::vector<std::pair<const ast::rule*, std::uint16_t>> order;
+  for (const auto& f : files_) {
+    for (const auto& r : f.ast.rules) order.push_back({&r, f.index});
+  }
+  std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    if (a.first->id != b.first->id) return a.first->id < b.first->id;
+    return p_.sources[a.second].name() < p_.sources[b.second].name();
+  });
+  for (const auto& [r, file] : order) compile_rule(*r, file);
+  for (std::uint32_t i = 0; i < p_.rules.size(); ++i) {
+    for (const auto& a : p_.rules[i].actions) {
+      if (a.kind == ast::action_kind::conclude && a.fact >= 0) {
+        p_.facts[static_cast<std::size_t>(a.fact)].concluders.push_back(i);
+      }
+    }
+  }
+  for (auto& f : p_.facts) {
+    f.concluders.erase(std::unique(f.concluders.begin(), f.concluders.end()), f.concluders.end());
+  }
+  // 6. items
+  check_items();
+  // 7. strata
+  stratify(p_, rule_reads_, diags_);
+  // A parameter no rule reads is probably misspelt somewhere.
+  for (const auto& prm : p_.params) {
+    if (prm.used) continue;
+    diagnostic d;
+    d.level = severity::warning;
+    d.code = "check.unused-parameter";
+    d.file = prm.file;
+    d.line = prm.line;
+    d.column = 1;
+    d.message = "parameter '" + prm.name + "' is set but no rule reads param." + prm.name;
+    diags_.push_back(std::move(d));
+  }
+}
+
+}  // namespace detail
+
+std::shared_ptr<const program> compile(std::shared_ptr<const vocabulary> vocab,
+                                       std::vector<parameter> params,
+                                       std::vector<source_file> sources,
+                                       const std::vector<parsed_file>& files,
+                                       std::vector<diagnostic>& diags, bool style) {
+  auto p = std::make_shared<program>();
+  p->vocab = std::move(vocab);
+  p->sources = std::move(sources);
+  p->params = std::move(params);
+  std::sort(p->params.begin(), p->params.end(),
+            [](const parameter& a, const parameter& b) { return a.name < b.name; });
+  for (auto& prm : p->params) {
+    if (prm.v.kind == vkind::symbol) prm.v.sym = p->symbols.intern(prm.text);
+  }
+  std::size_t before = diags.size();
+  detail::compiler c(*p, files, diags, style);
+  c.run();
+  std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
+  if (has_errors(mine)) return nullptr;
+  return p;
+}
+
+}  // namespace iptplan
