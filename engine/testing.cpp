@@ -11,8 +11,8 @@ namespace iptplan {
 
 namespace {
 
-const std::vector<std::string> kKinds = {"flags",       "challenges", "solutions", "goals",
-                                         "conclusions", "undecided",  "excluded"};
+const std::vector<std::string> kKinds = {"flags",     "challenges", "solutions", "goals",
+                                         "conclusions", "undecided", "excluded",  "to_assess"};
 
 std::vector<std::string> string_list(const source_file& src, const toml::node& n,
                                       const std::string& what, std::vector<diagnostic>& diags) {
@@ -61,6 +61,11 @@ bool holds(const plan& p, const std::string& kind, const std::string& want) {
     }
     return false;
   }
+  if (kind == "to_assess") {
+    // "phq9.total", or "relationships[mother].conflict"
+    return std::any_of(p.to_assess.begin(), p.to_assess.end(),
+                       [&](const assess_item& a) { return a.finding == want; });
+  }
   if (kind == "undecided") {
     for (const auto& u : p.undecided) {
       std::string key = u.element.empty() ? "" : u.element.substr(u.element.find('['));
@@ -97,6 +102,8 @@ std::string held(const plan& p, const std::string& kind) {
     for (const auto& e : p.excluded) ids.push_back(e.item.full_id());
   } else if (kind == "conclusions") {
     for (const auto& c : p.conclusions) ids.push_back(c.fact + " = " + c.value);
+  } else if (kind == "to_assess") {
+    for (const auto& a : p.to_assess) ids.push_back(a.finding);
   } else if (kind == "undecided") {
     for (const auto& u : p.undecided) {
       ids.push_back(u.rule.id + (u.element.empty() ? "" : u.element.substr(u.element.find('['))));
@@ -161,7 +168,7 @@ std::optional<test_case> read_test_case(const std::string& name, const std::stri
           std::string near = nearest_name(kind, kKinds);
           auto d = toml_diagnostic(src, &lv, severity::error, "test.invalid",
                                    "'" + key + "." + kind + "' is not a list a test can check");
-          d.notes.push_back(near.empty() ? "use flags, challenges, solutions, goals, conclusions, undecided or excluded"
+          d.notes.push_back(near.empty() ? "use flags, challenges, solutions, goals, conclusions, undecided, excluded or to_assess"
                                          : "did you mean '" + near + "'?");
           diags.push_back(std::move(d));
           continue;
@@ -207,6 +214,10 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
           base = id.substr(0, id.find(" = "));
           exists = rs.prog->fact_index(base) >= 0;
           for (const auto& f : rs.prog->facts) known.push_back(f.path);
+        } else if (kind == "to_assess") {
+          base = id.substr(0, id.find('['));
+          exists = rs.prog->vocab->find(base) != nullptr;
+          known = rs.prog->vocab->paths();
         } else if (kind == "undecided") {
           for (const auto& rule : rs.prog->rules) known.push_back(rule.id);
           exists = std::find(known.begin(), known.end(), base) != known.end();
@@ -219,8 +230,11 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
         if (exists) continue;
         std::string near = nearest_name(base, known);
         r.report += "  " + std::string(lists == &tc.expect ? "[expect]" : "[absent]") + " " + kind +
-                    " names '" + base + "', which no rule " +
-                    (kind == "conclusions" ? "concludes" : kind == "undecided" ? "has as its id" : "proposes") +
+                    " names '" + base + "', " +
+                    (kind == "conclusions" ? "which no rule concludes"
+                     : kind == "undecided" ? "which is not a rule id"
+                     : kind == "to_assess" ? "which the vocabulary does not declare"
+                                           : "which no rule proposes") +
                     (near.empty() ? "" : "; did you mean '" + near + "'?") + "\n";
       }
     }

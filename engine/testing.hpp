@@ -12,7 +12,7 @@
 //   flags = ["risk_high"]
 //
 // Lists: flags, challenges, solutions, goals, conclusions, undecided (rule
-// ids, or rule[key]), excluded. An id without a key matches every key.
+// ids, or rule[key]), excluded, to_assess (finding paths the plan asks for). An id without a key matches every key.
 #pragma once
 
 #include <functional>

@@ -205,6 +205,7 @@ std::string small_rule_set(const scratch& s) {
           "  challenge low \"Low mood\"\nbecause \"Mood {mood}.\"\nend\n");
   s.write("rs/tests/pass.toml",
           "description = \"a high score\"\n[findings]\nscore = 12\n[expect]\nchallenges = [\"high\"]\n"
+          "to_assess = [\"mood\"]\n"
           "[absent]\nchallenges = [\"low\"]\n");
   return (s.dir / "rs").string();
 }
