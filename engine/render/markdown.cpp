@@ -42,6 +42,18 @@ std::string render_markdown(const plan& p) {
     out += "- **" + sev + ":** " + f.text + "  \n  Why: " + why_line(f) + "\n";
   }
 
+  bool first_steps = false;
+  for (const auto* group : {&p.goals, &p.solutions}) {
+    for (const auto& g : *group) {
+      if (!is_first_step(g)) continue;
+      if (!first_steps) {
+        out += "\n## First steps\n\n";
+        first_steps = true;
+      }
+      out += "- " + g.text + "  \n  Why: " + why_line(g) + "\n";
+    }
+  }
+
   out += "\n## Challenges\n\n";
   if (p.challenges.empty()) out += "None identified from the recorded findings.\n";
   std::map<std::string, bool> shown;
@@ -73,7 +85,7 @@ std::string render_markdown(const plan& p) {
   bool header = false;
   for (const auto* group : {&p.goals, &p.solutions}) {
     for (const auto& g : *group) {
-      if (shown.count(g.full_id())) continue;
+      if (shown.count(g.full_id()) || is_first_step(g)) continue;
       if (!header) {
         out += "## Plan-wide goals and interventions\n\n";
         header = true;

@@ -9,6 +9,10 @@
 
 namespace iptplan {
 
+// A goal or solution for the plan as a whole, from a rule of the highest
+// priority (risk): shown right after the flags, before the challenges.
+inline bool is_first_step(const plan_item& it) { return it.for_.empty() && it.priority >= 100; }
+
 std::string render_text(const plan& p);
 std::string render_markdown(const plan& p);
 std::string render_json(const plan& p);

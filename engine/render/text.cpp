@@ -57,6 +57,18 @@ std::string render_text(const plan& p) {
   if (p.flags.empty()) out += "  (none)\n";
   for (const auto& f : p.flags) item(out, f, "[" + upper(f.severity) + "] ", 2);
 
+  bool first_steps = false;
+  for (const auto* group : {&p.goals, &p.solutions}) {
+    for (const auto& g : *group) {
+      if (!is_first_step(g)) continue;
+      if (!first_steps) {
+        out += "\nFIRST STEPS\n";
+        first_steps = true;
+      }
+      item(out, g, g.kind == item_kind::solution ? "solution: " : "goal: ", 2);
+    }
+  }
+
   out += "\nCHALLENGES\n";
   if (p.challenges.empty()) out += "  (none)\n";
   std::map<std::string, bool> shown;
@@ -75,7 +87,7 @@ std::string render_text(const plan& p) {
   bool header = false;
   for (const auto* group : {&p.solutions, &p.goals}) {
     for (const auto& g : *group) {
-      if (shown.count(g.full_id())) continue;
+      if (shown.count(g.full_id()) || is_first_step(g)) continue;
       if (!header) {
         out += "\nPLAN-WIDE GOALS AND SOLUTIONS\n";
         header = true;
