@@ -89,6 +89,7 @@ struct parameter {
   std::string name;  // without the `param.` prefix
   value v;           // number, boolean or symbol
   std::string text;  // the text of a text parameter (interned by compile)
+  std::string source_line;  // its line of ruleset.toml, for diagnostics
   std::string file;
   int line = 0;
   bool used = false;

@@ -124,6 +124,7 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
       prm.name = std::string(k.str());
       prm.file = f.name;
       prm.line = static_cast<int>(v.source().begin.line);
+      prm.source_line = std::string(src.line_text(prm.line));
       if (v.is_integer() || v.is_floating_point()) prm.v = value::number(*v.value<double>());
       else if (v.is_boolean()) prm.v = value::boolean(*v.value<bool>());
       else if (v.is_string()) {
@@ -192,6 +193,13 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   }
   if (parsed.empty()) missing("*.rules file");
   spdlog::debug("rule set: {} rule files, sha256 {}", parsed.size(), rs.sha256);
+  // With a broken ruleset.toml or vocabulary, every rule would report the
+  // parameters and findings it names as unknown: report the cause alone.
+  std::vector<diagnostic> so_far(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
+  bool foundations_broken = std::any_of(so_far.begin(), so_far.end(), [](const diagnostic& d) {
+    return d.level == severity::error && d.code.rfind("parse.", 0) != 0;
+  });
+  if (foundations_broken) return std::nullopt;
   rs.prog = compile(vocab, rs.info.parameters, std::move(sources), parsed, diags, style);
   std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
   if (has_errors(mine) || !rs.prog) return std::nullopt;

@@ -156,6 +156,10 @@ class reader {
         error(&v, "'" + path + "' must be a table declaring a finding (with a 'type') or a group of findings");
         continue;
       }
+      if (path == "param" || path.rfind("param.", 0) == 0) {
+        error(&v, "'" + path + "': names starting with 'param' are reserved for the parameters of ruleset.toml");
+        continue;
+      }
       if ((*sub)["type"].is_string()) {
         if (auto d = declaration(path, *sub, false)) out.push_back(std::move(*d));
       } else {

@@ -22,16 +22,22 @@ void compiler::want_condition(const cx& c, const char* where) {
 
 void compiler::check_enum_literal(const typ& t, std::uint32_t lit_node) {
   const node& n = p_.nodes[lit_node];
-  if (n.op != opcode::literal || n.lit.kind != vkind::symbol || !t.decl) return;
+  // A literal text, or a text parameter: both must be among the enum's values.
+  const value& v0 = n.op == opcode::param ? p_.params[n.a].v : n.lit;
+  if ((n.op != opcode::literal && n.op != opcode::param) || v0.kind != vkind::symbol || !t.decl) return;
   bool is_enum = t.kind == tk::enumeration ||
                  (t.kind == tk::list && t.decl->element == finding_type::enumeration);
   if (!is_enum) return;
-  const std::string& v = p_.symbols.text(n.lit.sym);
+  const std::string& v = p_.symbols.text(v0.sym);
   const auto& vals = t.decl->values;
   if (std::find(vals.begin(), vals.end(), v) != vals.end()) return;
   std::vector<std::string> notes;
   std::string near = nearest_name(v, vals);
   if (!near.empty()) notes.push_back("did you mean \"" + near + "\"?");
+  if (n.op == opcode::param) {
+    notes.push_back("the value comes from param." + p_.params[n.a].name + " in " + p_.params[n.a].file +
+                    ":" + std::to_string(p_.params[n.a].line));
+  }
   std::string all;
   for (std::size_t i = 0; i < vals.size(); ++i) all += (i ? ", " : "") + vals[i];
   error(n.src_begin, "check.enum-value",
@@ -112,6 +118,7 @@ cx compiler::binary(ast::optoken op, cx lhs, const ast::operation& rhs_op, bool 
     case optoken::op_eq: case optoken::op_ne: case optoken::op_lt:
     case optoken::op_le: case optoken::op_gt: case optoken::op_ge: {
       cx r = operand(rhs_op.rhs, false);
+      n.src_end = std::max(n.src_end, p_.nodes[r.node].src_end);
       check_comparable(op, lhs, r, n.src_begin);
       static const opcode map[] = {opcode::eq, opcode::ne, opcode::lt,
                                    opcode::le, opcode::gt, opcode::ge};
@@ -150,6 +157,7 @@ cx compiler::binary(ast::optoken op, cx lhs, const ast::operation& rhs_op, bool 
       n.op = opcode::contains;
       n.atom = true;
       n.b = r.node;
+      n.src_end = std::max(n.src_end, p_.nodes[r.node].src_end);
       if (lhs.t.kind != tk::list && lhs.t.kind != tk::any && lhs.t.kind != tk::error) {
         error(n.src_begin, "check.type",
               "'contains' needs a list on its left, but '" + text(lhs.node) + "' is " +
@@ -192,6 +200,7 @@ cx compiler::binary(ast::optoken op, cx lhs, const ast::operation& rhs_op, bool 
                 "arithmetic needs numbers, but '" + text(c->node) + "' is " + describe(c->t.kind));
         }
       }
+      n.src_end = std::max(n.src_end, p_.nodes[r.node].src_end);
       n.op = op == optoken::op_add   ? opcode::add
              : op == optoken::op_sub ? opcode::sub
              : op == optoken::op_mul ? opcode::mul
@@ -327,6 +336,10 @@ cx compiler::quantifier(const ast::quantifier& q, bool positive) {
   }
   n.a = static_cast<std::uint32_t>(p_.vocab->index_of(list));
   n.var = vars_++;
+  if (q.var == "param") {
+    error(q.begin, "check.unknown-path",
+          "'param' is reserved for parameters; choose another name for the entry");
+  }
   scope_.push_back({q.var, decl, n.var});
   bool inner_positive = positive && q.kind == ast::quantifier_kind::any;
   cx c = expression(q.condition, inner_positive);

@@ -82,6 +82,10 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     } else {
       cr.each_list = p_.vocab->index_of(list);
       cr.each_var = r.each->var;
+      if (r.each->var == "param") {
+        error(r.each->begin, "check.unknown-path",
+              "'param' is reserved for parameters; choose another name for the entry");
+      }
       scope_.push_back({r.each->var, decl, vars_++});
     }
   }
@@ -145,6 +149,12 @@ void compiler::declare_facts() {
       for (const auto& a : r.actions) {
         if (a.kind != ast::action_kind::conclude) continue;
         std::string path = ast::to_string(a.fact);
+        if (a.fact.head == "param") {
+          error(a.fact.begin, "check.conclude-finding",
+                "'" + path + "' names a parameter; parameters are set in ruleset.toml, not concluded",
+                {"give the derived fact a name that does not start with 'param.'"});
+          continue;
+        }
         if (p_.vocab->find(path)) {
           error(a.fact.begin, "check.conclude-finding",
                 "'" + path + "' is a finding of the vocabulary; a rule cannot conclude it",
@@ -301,6 +311,7 @@ void compiler::run() {
     d.line = prm.line;
     d.column = 1;
     d.message = "parameter '" + prm.name + "' is set but no rule reads param." + prm.name;
+    d.source_line = prm.source_line;
     diags_.push_back(std::move(d));
   }
 }

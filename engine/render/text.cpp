@@ -106,8 +106,9 @@ std::string render_text(const plan& p) {
   if (!p.excluded.empty()) {
     out += "\nEXCLUDED\n";
     for (const auto& e : p.excluded) {
-      out += "  " + e.item.full_id() + ": " + e.item.text + "\n    removed by ";
-      if (!e.note.empty()) out += e.note;
+      out += "  " + e.item.full_id() + ": " + e.item.text + "\n    removed ";
+      if (!e.note.empty()) out += "because " + e.note;
+      if (!e.excluded_by.empty()) out += "by ";
       for (std::size_t i = 0; i < e.excluded_by.size(); ++i) {
         const auto& r = e.excluded_by[i];
         out += (i ? "; " : "") + std::string("rule ") + r.rule.id + " (" + r.rule.file + ":" +
