@@ -81,7 +81,9 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
   std::vector<diagnostic> diags;
   auto sources = dir.empty() ? builtin_cases() : folder_cases(dir, diags);
   if (sources.empty() && diags.empty()) {
-    err << "error: no test cases: put them in " << (dir.empty() ? "rules" : dir) << "/tests/*.toml\n";
+    std::string folder = dir.empty() ? "rules" : dir;
+    while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+    err << "error: no test cases: put them in " << folder << "/tests/*.toml\n";
     return kInputError;
   }
   int passed = 0, failed = 0;
