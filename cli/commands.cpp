@@ -120,18 +120,28 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   auto rs = load(rules, err);
   if (!rs) return kInputError;
   std::vector<std::string> rendered;
-  bool failed = false;
+  bool failed = false, conflicted = false;
   for (const auto& f : files) {
     auto pl = plan_for(*rs, f, strict, err);
     if (!pl) {
       failed = true;
       continue;
     }
+    // Rules that contradict each other for this client (plan.conflict) are
+    // an error of the rule set: reported, and the run fails.
+    std::vector<diagnostic> plan_errors;
+    for (const auto& d : pl->p.diagnostics) {
+      if (d.level == severity::error) plan_errors.push_back(d);
+    }
+    if (!plan_errors.empty()) {
+      print(err, plan_errors);
+      conflicted = true;
+    }
     rendered.push_back(fmt == "json" ? render_json(pl->p)
                        : fmt == "markdown" ? render_markdown(pl->p)
                                            : render_text(pl->p));
   }
-  if (failed) {
+  if (failed || (conflicted && !output.empty())) {
     if (!output.empty()) err << "nothing was written to " << output << "\n";
     return kInputError;
   }
@@ -151,8 +161,9 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
     }
   }
   if (output.empty()) {
+    // The plan is still shown, with the conflict in it, so it can be read.
     out << text;
-    return kOk;
+    return conflicted ? kInputError : kOk;
   }
   return write_atomically(output, text, err) ? kOk : kInputError;
 }

@@ -258,3 +258,23 @@ TEST_CASE("iptplan test runs the cases and reports each difference with why or w
     CHECK(strict.out.find("below the required 100%") != std::string::npos);
   }
 }
+
+TEST_CASE("rules concluding different values for one fact fail the plan, naming both rules") {
+  scratch s;
+  s.write("rs/ruleset.toml", "name = \"c\"\nversion = \"1\"\n");
+  s.write("rs/vocabulary.toml", "[score]\ntype = \"int\"\nmin = 0\nmax = 27\n");
+  s.write("rs/a.rules",
+          "rule hi \"Hi\"\nwhen score >= 5\nthen\n  conclude level = \"high\"\n  challenge c \"{level}\"\nend\n"
+          "rule lo \"Lo\"\nwhen score < 20\nthen\n  conclude level = \"low\"\nend\n");
+  auto f = s.write("f.toml", "score = 10\n");
+  auto dir = (s.dir / "rs").string();
+  auto r = run({"plan", f, "--rules", dir});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("rules 'hi' (" + dir + "/a.rules:1) and 'lo' conclude different values for 'level'") !=
+        std::string::npos);
+  CHECK(r.err.find("[plan.conflict]") != std::string::npos);
+  CHECK(r.out.find("DRAFT TREATMENT PLAN") != std::string::npos);  // still readable
+  auto out = (s.dir / "plan.txt").string();
+  CHECK(run({"plan", f, "--rules", dir, "-o", out}).code == 1);
+  CHECK_FALSE(fs::exists(out));
+}
