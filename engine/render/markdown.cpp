@@ -56,7 +56,6 @@ std::string render_markdown(const plan& p) {
 
   out += "\n## Challenges\n\n";
   if (p.challenges.empty()) out += "None identified from the recorded findings.\n";
-  std::map<std::string, bool> shown;
   int n = 0;
   for (const auto& c : p.challenges) {
     out += "### " + std::to_string(++n) + ". " + c.text + "\n\n";
@@ -69,7 +68,6 @@ std::string render_markdown(const plan& p) {
           out += s.kind == item_kind::solution ? "Solutions:\n\n" : "Goals:\n\n";
           any = true;
         }
-        shown[s.full_id()] = true;
         // Not repeated when the challenge's own rules proposed it.
         bool same = !s.because.empty();
         for (const auto& r : s.because) {
@@ -82,18 +80,20 @@ std::string render_markdown(const plan& p) {
       if (any) out += "\n";
     }
   }
-  bool header = false;
-  for (const auto* group : {&p.goals, &p.solutions}) {
-    for (const auto& g : *group) {
-      if (shown.count(g.full_id()) || is_first_step(g)) continue;
-      if (!header) {
-        out += "## Plan-wide goals and interventions\n\n";
-        header = true;
+  auto groups = plan_wide_groups(p);
+  if (!groups.empty()) out += "## Plan-wide goals and interventions\n\n";
+  for (const auto& group : groups) {
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      out += "- " + group[i]->text;
+      if (i + 1 < group.size()) {
+        out += "\n";
+        continue;
       }
-      out += "- " + g.text + "  \n  Why: " + why_line(g) + "\n";
+      out += "  \n  Why" + std::string(group.size() > 1 ? " (for the " + std::to_string(group.size()) + " items above)" : "") +
+             ": " + why_line(*group[i]) + "\n";
     }
   }
-  if (header) out += "\n";
+  if (!groups.empty()) out += "\n";
   if (!p.excluded.empty()) {
     out += "## Excluded by rule\n\n";
     for (const auto& e : p.excluded) {

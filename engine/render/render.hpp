@@ -13,6 +13,12 @@ namespace iptplan {
 // priority (risk): shown right after the flags, before the challenges.
 inline bool is_first_step(const plan_item& it) { return it.for_.empty() && it.priority >= 100; }
 
+// Plan-wide goals and solutions (neither for a challenge nor first steps),
+// grouped by the reasons behind them, so that items proposed by the same
+// rules are listed together and their reason is written once. Groups come
+// in the order of their first item.
+std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p);
+
 std::string render_text(const plan& p);
 std::string render_markdown(const plan& p);
 std::string render_json(const plan& p);

@@ -71,7 +71,6 @@ std::string render_text(const plan& p) {
 
   out += "\nCHALLENGES\n";
   if (p.challenges.empty()) out += "  (none)\n";
-  std::map<std::string, bool> shown;
   int n = 0;
   for (const auto& c : p.challenges) {
     item(out, c, std::to_string(++n) + ". ", 2);
@@ -79,20 +78,18 @@ std::string render_text(const plan& p) {
       for (const auto& s : *group) {
         bool is_for = std::find(s.for_.begin(), s.for_.end(), c.full_id()) != s.for_.end();
         if (!is_for) continue;
-        shown[s.full_id()] = true;
         item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &c);
       }
     }
   }
-  bool header = false;
-  for (const auto* group : {&p.solutions, &p.goals}) {
-    for (const auto& g : *group) {
-      if (shown.count(g.full_id()) || is_first_step(g)) continue;
-      if (!header) {
-        out += "\nPLAN-WIDE GOALS AND SOLUTIONS\n";
-        header = true;
-      }
-      item(out, g, g.kind == item_kind::solution ? "solution: " : "goal: ", 2);
+  auto groups = plan_wide_groups(p);
+  if (!groups.empty()) out += "\nPLAN-WIDE GOALS AND SOLUTIONS\n";
+  for (const auto& group : groups) {
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      const plan_item& g = *group[i];
+      std::string bullet = g.kind == item_kind::solution ? "solution: " : "goal: ";
+      // The shared reason is written once, under the group's last item.
+      item(out, g, bullet, 2, i + 1 < group.size() ? group[i + 1] : nullptr);
     }
   }
   if (!p.conclusions.empty()) {

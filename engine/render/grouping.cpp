@@ -1,0 +1,35 @@
+// Grouping of plan-wide items by the reasons behind them.
+#include <map>
+#include <set>
+
+#include "engine/render/render.hpp"
+
+namespace iptplan {
+
+std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
+  // Items listed under a challenge of the plan are not plan-wide.
+  std::set<std::string> challenges, for_a_challenge;
+  for (const auto& c : p.challenges) challenges.insert(c.full_id());
+  for (const auto* group : {&p.solutions, &p.goals}) {
+    for (const auto& it : *group) {
+      for (const auto& target : it.for_) {
+        if (challenges.count(target)) for_a_challenge.insert(it.full_id());
+      }
+    }
+  }
+  std::vector<std::vector<const plan_item*>> groups;
+  std::map<std::string, std::size_t> by_reason;
+  for (const auto* group : {&p.goals, &p.solutions}) {
+    for (const auto& it : *group) {
+      if (for_a_challenge.count(it.full_id()) || is_first_step(it)) continue;
+      std::string key;
+      for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
+      auto [pos, fresh] = by_reason.emplace(key, groups.size());
+      if (fresh) groups.emplace_back();
+      groups[pos->second].push_back(&it);
+    }
+  }
+  return groups;
+}
+
+}  // namespace iptplan
