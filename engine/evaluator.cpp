@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <functional>
 #include <sstream>
 
 namespace iptplan {
@@ -90,10 +89,13 @@ class evaluator {
   std::vector<missing_set> fact_missing_;
   std::array<binding, 9> env_{};
   // Explain mode: the values seen by the condition being evaluated.
-  int atom_depth_ = 0;
-  condition_evidence* current_ = nullptr;
+  condition_evidence* current_ = nullptr;        // the condition being recorded
+  std::vector<condition_evidence>* evidence_out_ = nullptr;  // the rule's evidence
 
+  // Evaluates node `idx`. With `m` (explain mode), unknown results add the
+  // findings that would decide them to *m.
   value eval(std::uint32_t idx, missing_set* m);
+  value eval_node(const node& n, missing_set* m);
   value read_path(const node& n, missing_set* m);
   void note_seen(const node& n, const value& v);
   std::string path_label(const node& n) const;
@@ -167,6 +169,23 @@ value evaluator::read_path(const node& n, missing_set* m) {
 
 value evaluator::eval(std::uint32_t idx, missing_set* m) {
   const node& n = p_.nodes[idx];
+  // Explain mode: a condition directly under the rule's and/or/not (an atom,
+  // or a bare fact) is one piece of evidence, with the values it sees.
+  if (m && evidence_out_ && current_ == nullptr &&
+      (n.atom || (n.op != opcode::op_and && n.op != opcode::op_or && n.op != opcode::op_not))) {
+    condition_evidence e;
+    e.node = idx;
+    current_ = &e;
+    value v = eval_node(n, m);
+    current_ = nullptr;
+    e.result = truth_of(v);
+    evidence_out_->push_back(std::move(e));
+    return v;
+  }
+  return eval_node(n, m);
+}
+
+value evaluator::eval_node(const node& n, missing_set* m) {
   switch (n.op) {
     case opcode::literal: return n.lit;
     case opcode::finding:
@@ -323,51 +342,12 @@ void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
     o.rule = ri;
     o.element = element;
     if (explain_) {
-      // Evaluate the condition's atoms one by one, collecting evidence.
+      // Each top-level condition records its evidence as it is evaluated.
       missing_set m;
       std::vector<condition_evidence> ev;
-      // Walk: the atoms are evaluated through eval(); capture them by
-      // re-entering eval with current_ set per atom.
-      std::function<value(std::uint32_t, missing_set*)> walk = [&](std::uint32_t idx,
-                                                                   missing_set* ms) -> value {
-        const node& n = p_.nodes[idx];
-        if (n.atom || (n.op != opcode::op_and && n.op != opcode::op_or && n.op != opcode::op_not)) {
-          condition_evidence e;
-          e.node = idx;
-          current_ = &e;
-          ++atom_depth_;
-          value v = eval(idx, ms);
-          --atom_depth_;
-          current_ = nullptr;
-          e.result = truth_of(v);
-          ev.push_back(std::move(e));
-          return v;
-        }
-        if (n.op == opcode::op_not) {
-          value v = walk(n.a, ms);
-          return v.kind == vkind::boolean ? value::boolean(!v.b) : value::unknown();
-        }
-        bool is_and = n.op == opcode::op_and;
-        truth deciding = is_and ? truth::no : truth::yes;
-        bool unknown = false;
-        missing_set acc;
-        for (std::uint32_t i = 0; i < n.b; ++i) {
-          missing_set mi;
-          value v = walk(p_.children[n.a + i], &mi);
-          truth t = truth_of(v);
-          if (t == deciding) return v;
-          if (t == truth::unknown) {
-            unknown = true;
-            merge_into(acc, mi);
-          }
-        }
-        if (unknown) {
-          merge_into(*ms, acc);
-          return value::unknown();
-        }
-        return value::boolean(is_and);
-      };
-      o.result = truth_of(walk(r.condition, &m));
+      evidence_out_ = &ev;
+      o.result = truth_of(eval(r.condition, &m));
+      evidence_out_ = nullptr;
       o.evidence = std::move(ev);
       if (o.result == truth::unknown) o.missing = std::move(m);
       out.push_back(std::move(o));

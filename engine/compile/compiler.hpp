@@ -105,8 +105,11 @@ class compiler {
   cx expression(const ast::expression& e, bool positive);
   cx operand(const ast::operand& o, bool positive);
   cx path(const ast::path& p, bool positive);
-  cx binary(ast::optoken op, cx lhs, const ast::operation& rhs, bool positive);
+  cx binary(ast::optoken op, cx lhs, const ast::operation& rhs);
   cx quantifier(const ast::quantifier& q, bool positive);
+  // The list or table_list `list` names, or null after reporting why it
+  // cannot be iterated by `who` ("'for each'", "a quantifier").
+  const finding_decl* iterable(const ast::path& list, const char* who);
   void want_condition(const cx& c, const char* where);
   void check_comparable(ast::optoken op, const cx& l, const cx& r, std::uint32_t at);
   void check_enum_literal(const typ& t, std::uint32_t lit_node);

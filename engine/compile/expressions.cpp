@@ -104,11 +104,11 @@ cx compiler::expression(const ast::expression& e, bool positive) {
     return {emit({}), {tk::error}};
   }
   cx acc = operand(e.first, positive && e.rest.empty());
-  for (const auto& op : e.rest) acc = binary(op.op, acc, op, positive);
+  for (const auto& op : e.rest) acc = binary(op.op, acc, op);
   return acc;
 }
 
-cx compiler::binary(ast::optoken op, cx lhs, const ast::operation& rhs_op, bool positive) {
+cx compiler::binary(ast::optoken op, cx lhs, const ast::operation& rhs_op) {
   node n;
   n.src_begin = p_.nodes[lhs.node].src_begin;
   n.src_end = rhs_op.end;
@@ -307,6 +307,23 @@ cx compiler::path(const ast::path& ap, bool positive) {
   return {emit(n), {tk::error}};
 }
 
+const finding_decl* compiler::iterable(const ast::path& list_path, const char* who) {
+  std::string list = ast::to_string(list_path);
+  const finding_decl* decl = p_.vocab->find(list);
+  if (decl && (decl->type == finding_type::table_list || decl->type == finding_type::list)) return decl;
+  std::vector<std::string> lists;
+  for (const auto& f : p_.vocab->findings()) {
+    if (f.type == finding_type::table_list || f.type == finding_type::list) lists.push_back(f.path);
+  }
+  std::string near = nearest_name(list, lists);
+  error(list_path.begin, "check.unknown-path",
+        decl ? "'" + list + "' is not a list, so " + who + " cannot iterate it"
+             : "unknown list '" + list + "'",
+        near.empty() ? std::vector<std::string>{}
+                     : std::vector<std::string>{"did you mean '" + near + "'?"});
+  return nullptr;
+}
+
 cx compiler::quantifier(const ast::quantifier& q, bool positive) {
   node n;
   n.src_begin = q.begin;
@@ -315,21 +332,9 @@ cx compiler::quantifier(const ast::quantifier& q, bool positive) {
   n.op = q.kind == ast::quantifier_kind::any   ? opcode::any
          : q.kind == ast::quantifier_kind::all ? opcode::all
                                                : opcode::count;
-  std::string list = ast::to_string(q.list);
-  const finding_decl* decl = p_.vocab->find(list);
-  if (!decl || (decl->type != finding_type::table_list && decl->type != finding_type::list)) {
-    std::vector<std::string> lists;
-    for (const auto& f : p_.vocab->findings()) {
-      if (f.type == finding_type::table_list || f.type == finding_type::list) lists.push_back(f.path);
-    }
-    std::string near = nearest_name(list, lists);
-    error(q.list.begin, "check.unknown-path",
-          decl ? "'" + list + "' is not a list, so it cannot be iterated"
-               : "unknown list '" + list + "'",
-          near.empty() ? std::vector<std::string>{}
-                       : std::vector<std::string>{"did you mean '" + near + "'?"});
-    return {emit(n), {tk::error}};
-  }
+  const finding_decl* decl = iterable(q.list, "a quantifier");
+  if (!decl) return {emit(n), {tk::error}};
+  std::string list = decl->path;
   if (vars_ >= kMaxVars) {
     error(q.begin, "check.nesting", "quantifiers are nested too deeply (at most 8)");
     return {emit(n), {tk::error}};

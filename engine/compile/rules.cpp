@@ -66,21 +66,8 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     }
   }
   if (r.each) {
-    std::string list = ast::to_string(r.each->list);
-    const finding_decl* decl = p_.vocab->find(list);
-    if (!decl || (decl->type != finding_type::table_list && decl->type != finding_type::list)) {
-      std::vector<std::string> lists;
-      for (const auto& f : p_.vocab->findings()) {
-        if (f.type == finding_type::table_list || f.type == finding_type::list) lists.push_back(f.path);
-      }
-      std::string near = nearest_name(list, lists);
-      error(r.each->list.begin, "check.unknown-path",
-            decl ? "'" + list + "' is not a list, so 'for each' cannot iterate it"
-                 : "unknown list '" + list + "'",
-            near.empty() ? std::vector<std::string>{}
-                         : std::vector<std::string>{"did you mean '" + near + "'?"});
-    } else {
-      cr.each_list = p_.vocab->index_of(list);
+    if (const finding_decl* decl = iterable(r.each->list, "'for each'")) {
+      cr.each_list = p_.vocab->index_of(decl->path);
       cr.each_var = r.each->var;
       if (r.each->var == "param") {
         error(r.each->begin, "check.unknown-path",
