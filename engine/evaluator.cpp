@@ -428,39 +428,33 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
   }
   if (conflict) {
     facts_[f] = value::unknown();
-    fact_missing_[f] = {"a conflict between rules concluding " + fd.path};
+    if (explain_) fact_missing_[f] = {"a conflict between rules concluding " + fd.path};
   } else if (fired) {
     facts_[f] = val;
-    fact_missing_[f].clear();
+    if (explain_) fact_missing_[f].clear();
   } else if (unknown) {
     facts_[f] = value::unknown();
-    fact_missing_[f] = missing.empty() ? missing_set{fd.path} : missing;
+    if (explain_) fact_missing_[f] = missing.empty() ? missing_set{fd.path} : missing;
   } else {
     facts_[f] = fd.valued ? value{vkind::none} : value::boolean(false);
-    fact_missing_[f].clear();
+    if (explain_) fact_missing_[f].clear();
   }
 }
 
 evaluation evaluator::run() {
   evaluation ev;
   facts_.assign(p_.facts.size(), value::unknown());
-  fact_missing_.assign(p_.facts.size(), {});
+  if (explain_) fact_missing_.assign(p_.facts.size(), {});
   std::vector<std::pair<std::size_t, std::size_t>> ranges(p_.rules.size(), {0, 0});
   std::vector<outcome>& outs = ev.outcomes;
+  outs.reserve(p_.rules.size());
   for (std::size_t s = 0; s < p_.strata.size(); ++s) {
     const auto& rules = p_.strata[s];
-    std::vector<std::size_t> concluded;
-    for (auto ri : rules) {
-      for (const auto& a : p_.rules[ri].actions) {
-        if (a.kind == ast::action_kind::conclude && a.fact >= 0) concluded.push_back(static_cast<std::size_t>(a.fact));
-      }
-    }
-    std::sort(concluded.begin(), concluded.end());
-    concluded.erase(std::unique(concluded.begin(), concluded.end()), concluded.end());
+    const auto& concluded = p_.stratum_facts[s];
     std::size_t start = outs.size();
     if (p_.recursive[s]) {
       // Least fixpoint: start from false and re-run until nothing changes.
-      for (auto f : concluded) facts_[f] = value::boolean(false);
+      for (auto [f, final] : concluded) facts_[f] = value::boolean(false);
       for (std::size_t round = 0; round < 1000; ++round) {
         outs.resize(start);
         for (auto ri : rules) {
@@ -469,12 +463,12 @@ evaluation evaluator::run() {
           ranges[ri].second = outs.size();
         }
         std::vector<value> before;
-        for (auto f : concluded) before.push_back(facts_[f]);
-        for (auto f : concluded) decide_fact(f, outs, ranges, nullptr);
+        for (auto [f, final] : concluded) before.push_back(facts_[f]);
+        for (auto [f, final] : concluded) decide_fact(f, outs, ranges, nullptr);
         bool same = true;
         for (std::size_t k = 0; k < concluded.size(); ++k) {
-          same = same && same_value(before[k], facts_[concluded[k]]) &&
-                 before[k].kind == facts_[concluded[k]].kind;
+          const value& now = facts_[concluded[k].first];
+          same = same && same_value(before[k], now) && before[k].kind == now.kind;
         }
         if (same) break;
       }
@@ -485,18 +479,9 @@ evaluation evaluator::run() {
         ranges[ri].second = outs.size();
       }
     }
-    for (auto f : concluded) {
-      // A fact is final once every rule concluding it has run.
-      bool done = true;
-      for (auto ri : p_.facts[f].concluders) {
-        bool ran = false;
-        for (std::size_t t = 0; t <= s && !ran; ++t) {
-          ran = std::binary_search(p_.strata[t].begin(), p_.strata[t].end(), ri);
-        }
-        done = done && ran;
-      }
-      decide_fact(f, outs, ranges, done ? &ev.conflicts : nullptr);
-    }
+    // A fact is final (and its conflicts reported) once every rule
+    // concluding it has run.
+    for (auto [f, final] : concluded) decide_fact(f, outs, ranges, final ? &ev.conflicts : nullptr);
   }
   ev.facts = facts_;
   if (explain_) ev.fact_missing = fact_missing_;

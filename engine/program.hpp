@@ -114,6 +114,9 @@ struct program {
   // iterated to a fixpoint.
   std::vector<std::vector<std::uint32_t>> strata;
   std::vector<bool> recursive;
+  // Per stratum: the facts its rules conclude, each with whether this is the
+  // last stratum that concludes it (so its value is final after it).
+  std::vector<std::vector<std::pair<std::uint32_t, bool>>> stratum_facts;
   symbol_table symbols;
 
   std::string_view text_of(const node& n) const {

@@ -132,6 +132,17 @@ void stratify(program& p,
       if (--indegree[static_cast<std::size_t>(d)] == 0) ready.insert({key(d), d});
     }
   }
+  // Which facts each stratum concludes, and where each becomes final.
+  std::vector<std::size_t> stratum_of(n, 0);
+  for (std::size_t s = 0; s < p.strata.size(); ++s) {
+    for (auto ri : p.strata[s]) stratum_of[ri] = s;
+  }
+  p.stratum_facts.assign(p.strata.size(), {});
+  for (std::uint32_t f = 0; f < p.facts.size(); ++f) {
+    std::set<std::size_t> in;
+    for (auto ri : p.facts[f].concluders) in.insert(stratum_of[ri]);
+    for (auto s : in) p.stratum_facts[s].push_back({f, s == *in.rbegin()});
+  }
 }
 
 }  // namespace iptplan
