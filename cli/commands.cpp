@@ -225,7 +225,9 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   CLI::App app{"iptplan: drafts Interpersonal Psychotherapy treatment plans from a client's "
                "Interpersonal Inventory, explaining every recommendation.\n"
                "Every plan is a draft for review by the treating clinician."};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print the program's version");
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "Diagnostic logging on stderr")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -281,6 +283,15 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
     return kUsage;
   }
 
+  if (show_version) {
+    out << "iptplan " << program_version() << "\n";
+    return kOk;
+  }
+  if (app.get_subcommands().empty()) {
+    err << "iptplan: a subcommand is required (plan, check, test, why, why-not)\n"
+        << "Run 'iptplan --help' for usage.\n";
+    return kUsage;
+  }
   auto logger = spdlog::get("iptplan");
   if (!logger) logger = spdlog::stderr_color_mt("iptplan");
   spdlog::set_default_logger(logger);

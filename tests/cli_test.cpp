@@ -66,8 +66,15 @@ TEST_CASE("help is available on every subcommand and exits 0") {
   }
 }
 
+TEST_CASE("the version flag prints the program's version") {
+  auto r = run({"--version"});
+  CHECK(r.code == 0);
+  CHECK(r.out.rfind("iptplan ", 0) == 0);
+}
+
 TEST_CASE("usage errors exit 2") {
   CHECK(run({}).code == 2);
+  CHECK(run({}).err.find("a subcommand is required") != std::string::npos);
   CHECK(run({"frobnicate"}).code == 2);
   CHECK(run({"plan"}).code == 2);
   CHECK(run({"plan", "examples/jane.toml", "--format", "pdf"}).code == 2);
