@@ -20,15 +20,22 @@
 
 namespace iptplan::cli {
 
-void print(std::ostream& err, std::vector<diagnostic> ds) {
+int print(std::ostream& err, std::vector<diagnostic> ds) {
   sort_diagnostics(ds);
   for (const auto& d : ds) err << format(d);
   int errors = 0, warnings = 0;
-  for (const auto& d : ds) (d.level == severity::error ? errors : warnings) += d.level != severity::note;
-  if (errors) err << errors << (errors == 1 ? " error" : " errors") << (warnings ? ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings") : "") << "\n";
+  for (const auto& d : ds) {
+    if (d.level == severity::error) ++errors;
+    if (d.level == severity::warning) ++warnings;
+  }
+  auto count = [](int n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  if (errors) err << count(errors, "error") << (warnings ? ", " + count(warnings, "warning") : "") << "\n";
+  return warnings;
 }
 
-std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style) {
+std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style, int* warnings) {
   std::vector<diagnostic> diags;
   std::vector<rule_set_file> files;
   std::string origin = dir.empty() ? "built-in" : dir;
@@ -42,7 +49,8 @@ std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool sty
         << " has errors; fix them and run 'iptplan check" << (dir.empty() ? "" : " " + dir) << "'\n";
     return std::nullopt;
   }
-  print(err, diags);  // warnings
+  int n = print(err, diags);  // warnings only, by now
+  if (warnings) *warnings = n;
   spdlog::info("rule set {} {} loaded: {} rules, {} derived facts", rs->info.name,
                rs->info.version, rs->prog->rules.size(), rs->prog->facts.size());
   return rs;
@@ -169,13 +177,16 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
 }
 
 int cmd_check(const std::string& dir, std::ostream& out, std::ostream& err) {
-  auto rs = load(dir, err, true);
+  int warnings = 0;
+  auto rs = load(dir, err, true, &warnings);
   if (!rs) return kInputError;
   const auto& p = *rs->prog;
   out << (dir.empty() ? std::string("built-in rule set") : dir) << ": " << rs->info.name << " "
       << rs->info.version << ", " << p.rules.size() << " rules in " << p.sources.size()
       << " files, " << p.vocab->findings().size() << " findings, " << p.facts.size()
-      << " derived facts, " << p.strata.size() << " strata: no errors\n";
+      << " derived facts, " << p.strata.size() << " strata: no errors"
+      << (warnings ? ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings") : "")
+      << "\n";
   return kOk;
 }
 

@@ -12,12 +12,15 @@ namespace iptplan::cli {
 
 constexpr int kOk = 0, kInputError = 1, kUsage = 2;
 
-// Sorted, formatted diagnostics, then a count of errors.
-void print(std::ostream& err, std::vector<diagnostic> ds);
+// Sorted, formatted diagnostics, then a count of errors; returns the number
+// of warnings.
+int print(std::ostream& err, std::vector<diagnostic> ds);
 
 // Loads the rule set of `dir`, or the built-in one when `dir` is empty;
 // prints every problem. `style` adds house-style warnings.
-std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style = false);
+// `warnings`, when given, receives the number of warnings reported.
+std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style = false,
+                             int* warnings = nullptr);
 
 int cmd_test(const std::string& dir, bool coverage, double min_coverage, std::ostream& out,
              std::ostream& err);
