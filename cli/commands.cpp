@@ -217,8 +217,17 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
   auto pl = plan_for(*rs, findings, strict, err);
   if (!pl) return kInputError;
   const plan& p = pl->p;
-  if (const plan_item* it = p.find(item)) {
-    out << render_why(*it);
+  // `role_dispute` matches role_dispute[partner] and role_dispute[mother].
+  std::vector<const plan_item*> found;
+  for (const auto* group : {&p.flags, &p.challenges, &p.solutions, &p.goals}) {
+    for (const auto& it : *group) {
+      if (it.full_id() == item || (item.find('[') == std::string::npos && it.id == item)) {
+        found.push_back(&it);
+      }
+    }
+  }
+  if (!found.empty()) {
+    for (std::size_t i = 0; i < found.size(); ++i) out << (i ? "\n" : "") << render_why(*found[i]);
     return kOk;
   }
   if (!why_not) {

@@ -381,6 +381,7 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
                             std::vector<diagnostic>* conflicts) {
   const fact_decl& fd = p_.facts[f];
   bool fired = false, unknown = false, conflict = false;
+  missing_set value_missing;
   value val;
   std::uint32_t first_rule = 0;
   missing_set missing;
@@ -399,7 +400,11 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
         value v = value::boolean(true);
         if (a.value_node >= 0) {
           bind(r, o.element);
-          v = eval(static_cast<std::uint32_t>(a.value_node), nullptr);
+          // A value that cannot be computed leaves the fact unknown; keep
+          // the findings that would compute it.
+          missing_set mv;
+          v = eval(static_cast<std::uint32_t>(a.value_node), explain_ ? &mv : nullptr);
+          if (explain_ && v.is_unknown()) merge_into(value_missing, mv);
         }
         if (!fired) {
           fired = true;
@@ -431,7 +436,7 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
     if (explain_) fact_missing_[f] = {"a conflict between rules concluding " + fd.path};
   } else if (fired) {
     facts_[f] = val;
-    if (explain_) fact_missing_[f].clear();
+    if (explain_) fact_missing_[f] = val.is_unknown() ? value_missing : missing_set{};
   } else if (unknown) {
     facts_[f] = value::unknown();
     if (explain_) fact_missing_[f] = missing.empty() ? missing_set{fd.path} : missing;
@@ -499,7 +504,13 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
       continue;
     }
     value v = eval(static_cast<std::uint32_t>(part.node), nullptr);
-    out += v.is_unknown() ? "(not recorded)" : show_value(p_, c_, v);
+    const node& n = p_.nodes[static_cast<std::uint32_t>(part.node)];
+    bool conflicted = v.is_unknown() && n.op == opcode::fact && !ev.fact_missing.empty() &&
+                      !ev.fact_missing[n.a].empty() &&
+                      ev.fact_missing[n.a].front().rfind("a conflict", 0) == 0;
+    out += conflicted ? "(undecided: the rules conflict)"
+           : v.is_unknown() ? "(not recorded)"
+                            : show_value(p_, c_, v);
   }
   return out;
 }

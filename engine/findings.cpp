@@ -1,5 +1,6 @@
 #include "engine/findings.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -33,6 +34,14 @@ class reader {
     auto d = toml_diagnostic(src_, n, s, code, msg);
     d.notes = std::move(notes);
     diags_.push_back(std::move(d));
+  }
+
+  // As problem(), for a value that may itself be identifying: the line is
+  // not quoted, so the text is not repeated on the terminal or in logs.
+  void private_problem(const toml::node* n, const std::string& code, const std::string& msg,
+                       std::vector<std::string> notes = {}) {
+    problem(n, severity::error, code, msg, std::move(notes));
+    diags_.back().source_line.clear();
   }
 
   std::int32_t intern(const std::string& s) {
@@ -73,14 +82,14 @@ class reader {
 
   bool identifying(const std::string& key, const toml::node& v, const std::string& path) {
     if (identifying_key(key)) {
-      problem(&v, severity::error, "findings.identifying",
+      private_problem(&v, "findings.identifying",
               "'" + path + "' would hold identifying data; findings carry no names, birth dates "
               "or addresses",
               {"use a pseudonymous client id, an age band, and role words such as 'mother'"});
       return true;
     }
     if (v.is_date() || v.is_date_time()) {
-      problem(&v, severity::error, "findings.identifying",
+      private_problem(&v, "findings.identifying",
               "'" + path + "' holds a date; dates can identify a client, record an age band or "
               "a count of months instead");
       return true;
@@ -122,9 +131,27 @@ class reader {
       case finding_type::boolean:
         if (!v.is_boolean()) return bad();
         return value::boolean(*v.value<bool>());
-      case finding_type::string:
+      case finding_type::string: {
         if (!v.is_string()) return bad();
-        return value::symbol(intern(*v.value<std::string>()));
+        std::string s = *v.value<std::string>();
+        // The value itself is never repeated in these messages: it may be
+        // exactly the identifying text that must not be stored or logged.
+        if (std::any_of(s.begin(), s.end(), [](char c) {
+              return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+            })) {
+          private_problem(&v, "findings.value",
+                  "'" + what + "' contains a line break or another control character");
+          return std::nullopt;
+        }
+        if (d.pattern_re && !std::regex_match(s, *d.pattern_re)) {
+          private_problem(&v, "findings.value",
+                  "'" + what + "' does not have the form the vocabulary asks for (pattern " + d.pattern +
+                      ")",
+                  {d.question.empty() ? "see the vocabulary" : d.question});
+          return std::nullopt;
+        }
+        return value::symbol(intern(s));
+      }
       case finding_type::enumeration: {
         if (!v.is_string()) return bad();
         std::string s = *v.value<std::string>();
@@ -224,7 +251,7 @@ class reader {
                const std::vector<std::string>& candidates) {
     // Unknown keys are ignored, but a date inside one is still refused.
     if (const toml::node* date = find_date(v)) {
-      problem(date, severity::error, "findings.identifying",
+      private_problem(date, "findings.identifying",
               "'" + path + "' holds a date; dates can identify a client, record an age band or "
               "a count of months instead");
       return;

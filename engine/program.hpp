@@ -125,7 +125,7 @@ struct program {
   const std::string& file_of(const compiled_rule& r) const { return sources[r.file].name(); }
   int fact_index(const std::string& path) const;
   int param_index(const std::string& name) const;
-  // Indices of rules with an action proposing or excluding `id`.
+  // Indices of rules with an action proposing `id` (not merely excluding it).
   std::vector<std::uint32_t> rules_proposing(const std::string& id) const;
 };
 

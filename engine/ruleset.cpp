@@ -113,10 +113,27 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
                                       std::string("'") + key + "' must be a quoted text"));
     }
   };
+  static const std::vector<std::string> known = {"name",        "version",     "authors", "status",
+                                                 "review_date", "description", "parameters"};
+  for (auto&& [k, v] : *t) {
+    std::string key(k.str());
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string near = nearest_name(key, known);
+    auto d = toml_diagnostic(src, &v, severity::error, "ruleset.manifest",
+                             "'" + key + "' is not a key of ruleset.toml");
+    d.notes.push_back(near.empty() ? "the keys are name, version, authors, status, review_date, "
+                                     "description and the [parameters] table"
+                                   : "did you mean '" + near + "'?");
+    diags.push_back(std::move(d));
+  }
   text_field("name", m.name, true);
   text_field("version", m.version, true);
   text_field("status", m.status, false);
   text_field("review_date", m.review_date, false);
+  if (!m.status.empty() && m.status != "draft" && m.status != "approved" && m.status != "retired") {
+    diags.push_back(toml_diagnostic(src, t->get("status"), severity::error, "ruleset.manifest",
+                                    "status must be \"draft\", \"approved\" or \"retired\""));
+  }
   text_field("description", m.description, false);
   if (auto* params = (*t)["parameters"].as_table()) {
     for (auto&& [k, v] : *params) {

@@ -87,9 +87,52 @@ class reader {
       return std::nullopt;
     }
     d.type = *type;
+    // Every key must mean something: a misspelt `maxx` would silently drop
+    // a range check.
+    static const std::vector<std::string> known = {"type", "values", "min", "max", "of", "key",
+                                                   "fields", "pattern", "component", "question"};
+    for (auto&& [k, v] : t) {
+      std::string key(k.str());
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      std::string near = nearest_name(key, known);
+      auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
+                                  "'" + key + "' is not a key of a finding declaration ('" + path + "')");
+      diag.notes.push_back(near.empty() ? "the keys are type, values, min, max, of, key, fields, pattern, "
+                                          "component and question"
+                                        : "did you mean '" + near + "'?");
+      diags_.push_back(std::move(diag));
+    }
+    // A name the rules could not write (a reserved word) cannot be read.
+    static const std::vector<std::string> reserved = {
+        "rule", "when", "then", "because", "end", "and", "or", "not", "true", "false", "is", "known",
+        "missing", "contains", "in", "any", "all", "count", "for", "each", "priority", "tags",
+        "source", "challenge", "solution", "goal", "flag", "conclude", "exclude"};
+    std::size_t start = 0;
+    while (start <= path.size()) {
+      std::size_t dot = path.find('.', start);
+      std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      if (std::find(reserved.begin(), reserved.end(), part) != reserved.end()) {
+        error(&t, "'" + path + "' uses the reserved word '" + part + "', which rules cannot name; rename it");
+      }
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
     if (nested && (d.type == finding_type::table_list || d.type == finding_type::list)) {
       error(t.get("type"), "field '" + path + "' must hold a single value, not a list");
       return std::nullopt;
+    }
+    if (auto* n = t.get("pattern")) {
+      auto text = n->value<std::string>();
+      if (!text || d.type != finding_type::string) {
+        error(n, "'pattern' of '" + path + "' must be a quoted regular expression, on a string finding");
+      } else {
+        try {
+          d.pattern = *text;
+          d.pattern_re.emplace(*text, std::regex::ECMAScript);
+        } catch (const std::regex_error&) {
+          error(n, "'pattern' of '" + path + "' is not a valid regular expression");
+        }
+      }
     }
     d.component = t["component"].value_or(std::string());
     d.question = t["question"].value_or(std::string());
@@ -98,6 +141,14 @@ class reader {
     }
     if (auto* n = t.get("max")) {
       if (auto v = n->value<double>()) d.max = *v; else error(n, "'max' of '" + path + "' must be a number");
+    }
+    if (d.min && d.max && *d.min > *d.max) {
+      error(t.get("min"), "'min' of '" + path + "' is greater than its 'max'");
+    }
+    if ((d.min || d.max) && d.type != finding_type::integer && d.type != finding_type::number &&
+        !(d.type == finding_type::list)) {
+      error(t.get("min") ? t.get("min") : t.get("max"),
+            "'" + path + "' is not a number, so it cannot have 'min' or 'max'");
     }
     if (d.type == finding_type::list) {
       auto of = t["of"].value<std::string>();
@@ -117,6 +168,15 @@ class reader {
         if (auto s = v.value<std::string>()) d.values.push_back(*s);
         else error(&v, "values of '" + path + "' must be quoted texts");
       }
+    }
+    {
+      std::vector<std::string> sorted = d.values;
+      std::sort(sorted.begin(), sorted.end());
+      auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+      if (dup != sorted.end()) error(t.get("values"), "'" + path + "' lists the value \"" + *dup + "\" twice");
+    }
+    if (!wants_values && t.contains("values")) {
+      error(t.get("values"), "'" + path + "' is not an enum, so it takes no 'values'");
     }
     if (wants_values && d.values.empty()) {
       error(&t, "enum '" + path + "' needs a non-empty 'values' list");

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct finding_decl {
   finding_type type = finding_type::string;
   std::optional<double> min, max;
   std::vector<std::string> values;  // enum values, or a list's enum values
+  std::string pattern;              // string findings: the form a value must have
+  std::optional<std::regex> pattern_re;
   finding_type element = finding_type::string;  // a list's element type
   std::string key;                  // table_list: the field that keys items
   std::vector<finding_decl> fields; // table_list: the fields of an element

@@ -99,6 +99,11 @@ struct plain_number_policies : x3::ureal_policies<double> {
 };
 inline x3::real_parser<double, plain_number_policies> const unsigned_number{};
 
+// escape ::= '"' | '\\' | 'n'   (after a backslash)
+inline auto const escape =
+    x3::rule<struct escape_class, char>{"an escape: \\\" for a quote, \\\\ for a backslash or \\n for a new line"} =
+        x3::char_('"') | x3::char_('\\') | (x3::lit('n') >> x3::attr('\n'));
+
 inline auto const close_quote =
     x3::rule<struct close_quote_class>{
         "a closing '\"' before the end of the line"} = x3::lit('"');
@@ -106,8 +111,7 @@ inline auto const close_quote =
 // quoted ::= '"' (escape | any character but '"', '\' or newline)* '"'
 inline auto const quoted =
     x3::rule<struct quoted_class, std::string>{"a quoted text"} =
-        x3::lexeme['"' >> *(('\\' > (x3::char_('"') | x3::char_('\\') |
-                                      (x3::lit('n') >> x3::attr('\n')))) |
+        x3::lexeme['"' >> *(('\\' > escape) |
                             ~x3::char_("\"\\\n")) >
                    close_quote];
 

@@ -60,7 +60,7 @@ std::string format(const diagnostic& d) {
   out += d.message;
   if (!d.code.empty()) out += " [" + d.code + "]";
   out += '\n';
-  if (d.line > 0) {
+  if (d.line > 0 && !d.source_line.empty()) {
     // Show a window of the line around the column, and a caret under it.
     int first = std::max(1, d.column - kMaxShown / 2);
     std::size_t from = skip_code_points(d.source_line, 0, first - 1);
@@ -77,6 +77,17 @@ std::string format(const diagnostic& d) {
     out += "    " + caret + "^\n";
   }
   for (const auto& n : d.notes) out += "    note: " + n + '\n';
+  return out;
+}
+
+std::string format_short(const diagnostic& d) {
+  diagnostic brief = d;
+  brief.line = 0;  // no source line under it
+  brief.notes.clear();
+  std::string out = format(brief);
+  if (d.line > 0 && !d.file.empty()) {
+    out.insert(d.file.size(), ":" + std::to_string(d.line) + ":" + std::to_string(d.column));
+  }
   return out;
 }
 

@@ -34,6 +34,10 @@ diagnostic make_diagnostic(const source_file& src, std::uint32_t offset,
 // `file:line:col: error: message [code]`, the source line, a caret, notes.
 std::string format(const diagnostic& d);
 
+// `file:line:col: error: message [code]` alone: no source line, no notes.
+// Plans use it, so that no line of a findings file is copied into them.
+std::string format_short(const diagnostic& d);
+
 // Orders by file, line, column, then code: output never depends on the
 // order problems were found in.
 void sort_diagnostics(std::vector<diagnostic>& ds);

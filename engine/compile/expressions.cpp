@@ -390,9 +390,9 @@ cx compiler::operand(const ast::operand& o, bool positive) {
         node n;
         n.op = opcode::op_not;
         n.a = inner.node;
-        // `not <condition>` is reported as one piece of evidence.
-        auto inner_op = c.p_.nodes[inner.node].op;
-        n.atom = inner_op != opcode::op_and && inner_op != opcode::op_or;
+        // `not <condition>` is one piece of evidence, whatever it negates:
+        // listing the parts of a negated `and` would read as the opposite.
+        n.atom = true;
         n.src_begin = x.begin, n.src_end = x.end;
         return {c.emit(n), {tk::boolean}};
       }

@@ -31,7 +31,7 @@ std::vector<std::uint32_t> program::rules_proposing(const std::string& id) const
   std::vector<std::uint32_t> out;
   for (std::uint32_t i = 0; i < rules.size(); ++i) {
     for (const auto& a : rules[i].actions) {
-      if (a.id == id && a.kind != ast::action_kind::conclude) {
+      if (a.id == id && a.kind != ast::action_kind::conclude && a.kind != ast::action_kind::exclude) {
         out.push_back(i);
         break;
       }

@@ -121,7 +121,8 @@ std::string render_text(const plan& p) {
       out += "  - " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
     }
   }
-  for (const auto& d : p.diagnostics) out += "\n" + format(d);
+  if (!p.diagnostics.empty()) out += "\n";
+  for (const auto& d : p.diagnostics) out += format_short(d);
   out += "\nProvenance: rule set sha256 " + p.prov.rule_set_sha256 + ", findings sha256 " +
          p.prov.findings_sha256 + ", iptplan " + p.prov.program_version + "\n";
   return out;

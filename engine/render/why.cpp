@@ -1,5 +1,7 @@
 // The answers of `why` (how an item got into the plan) and `why-not` (what
 // kept it out), shared by the command line and the test runner.
+#include <algorithm>
+
 #include "engine/render/render.hpp"
 
 namespace iptplan {
@@ -53,7 +55,13 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
       out += "\n";
       append_reason_tree(out, why, 2);
       if (o.result == truth::yes) {
-        out += "    => fired; its item was excluded (see above)\n";
+        std::string key = why.element.empty() ? "" : why.element.substr(why.element.find('['));
+        std::string proposed = base + key;
+        bool excluded = std::any_of(p.excluded.begin(), p.excluded.end(), [&](const excluded_item& e) {
+          return e.item.full_id() == proposed;
+        });
+        out += excluded ? "    => fired; its item " + proposed + " was excluded (see above)\n"
+                        : "    => fired; its item " + proposed + " is in the plan (see 'why " + proposed + "')\n";
       } else if (o.result == truth::no) {
         out += "    => did not fire: the conditions marked [no] were false\n";
       } else {
