@@ -125,6 +125,17 @@ bool write_atomically(const std::string& path, const std::string& text, std::ost
 
 int cmd_plan(const std::vector<std::string>& files, const std::string& rules, const std::string& fmt,
              const std::string& output, bool strict, std::ostream& out, std::ostream& err) {
+  // Writing the plan over a findings file would destroy the inventory.
+  if (!output.empty()) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (const auto& f : files) {
+      if (fs::exists(output, ec) && fs::equivalent(output, f, ec)) {
+        err << "iptplan: -o " << output << " is one of the findings files; choose another name\n";
+        return kUsage;
+      }
+    }
+  }
   auto rs = load(rules, err);
   if (!rs) return kInputError;
   std::vector<std::string> rendered;

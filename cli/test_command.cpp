@@ -1,5 +1,6 @@
 // `iptplan test [DIR] [--coverage] [--min-coverage N]`: runs every test case
 // of a rule set and, on request, reports rule coverage.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -80,13 +81,17 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
   if (!rs) return kInputError;
   std::vector<diagnostic> diags;
   auto sources = dir.empty() ? builtin_cases() : folder_cases(dir, diags);
+  print(err, diags);  // case files that could not be read
+  int unreadable = static_cast<int>(std::count_if(diags.begin(), diags.end(), [](const diagnostic& d) {
+    return d.level == severity::error;
+  }));
   if (sources.empty() && diags.empty()) {
     std::string folder = dir.empty() ? "rules" : dir;
     while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
     err << "error: no test cases: put them in " << folder << "/tests/*.toml\n";
     return kInputError;
   }
-  int passed = 0, failed = 0;
+  int passed = 0, failed = unreadable;
   coverage cov(*rs->prog);
   for (const auto& src : sources) {
     std::vector<diagnostic> case_diags;

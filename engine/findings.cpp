@@ -288,6 +288,19 @@ class reader {
         walk(path, *sub);
         continue;
       }
+      // `phq9 = 14` where the vocabulary has phq9.total, phq9.item9, ...
+      std::vector<std::string> inside;
+      for (const auto& f : p_.vocab->findings()) {
+        if (f.path.rfind(path + ".", 0) == 0) inside.push_back(f.path.substr(path.size() + 1));
+      }
+      if (!inside.empty()) {
+        std::string some;
+        for (std::size_t i = 0; i < inside.size() && i < 4; ++i) some += (i ? ", " : "") + inside[i];
+        problem(&v, severity::error, "findings.type",
+                "'" + path + "' is a group of findings, not a value: write [" + path + "] and under it " +
+                    some + (inside.size() > 4 ? ", ..." : ""));
+        continue;
+      }
       unknown(v, path, key, p_.vocab->paths());
     }
   }

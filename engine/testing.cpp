@@ -56,8 +56,11 @@ bool holds(const plan& p, const std::string& kind, const std::string& want) {
     // "fact" or "fact = value"
     auto eq = want.find(" = ");
     std::string fact = eq == std::string::npos ? want : want.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : want.substr(eq + 3);
+    // `risk.level = "low"` and `risk.level = low` mean the same.
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
     for (const auto& c : p.conclusions) {
-      if (c.fact == fact && (eq == std::string::npos || c.value == want.substr(eq + 3))) return true;
+      if (c.fact == fact && (eq == std::string::npos || c.value == value)) return true;
     }
     return false;
   }
@@ -199,7 +202,9 @@ std::optional<test_case> read_test_case(const std::string& name, const std::stri
 
 case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<diagnostic>& diags) {
   case_result r;
-  auto client = read_findings(*rs.prog, tc.findings_name, tc.findings_text, {}, diags);
+  // Strict: a misspelt finding in a case would otherwise be ignored and make
+  // an [absent] check pass for the wrong reason.
+  auto client = read_findings(*rs.prog, tc.findings_name, tc.findings_text, {true}, diags);
   if (!client) {
     r.report = "  the findings could not be read (see the errors above)\n";
     return r;
@@ -223,9 +228,24 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
           for (const auto& rule : rs.prog->rules) known.push_back(rule.id);
           exists = std::find(known.begin(), known.end(), base) != known.end();
         } else {
-          exists = !rs.prog->rules_proposing(base).empty();
+          // The id must be proposed as this kind of item (any kind for
+          // `excluded`): a goal listed under solutions is a mistake.
+          auto kind_of = [](ast::action_kind k) -> std::string {
+            switch (k) {
+              case ast::action_kind::flag: return "flags";
+              case ast::action_kind::challenge: return "challenges";
+              case ast::action_kind::solution: return "solutions";
+              case ast::action_kind::goal: return "goals";
+              default: return "";
+            }
+          };
           for (const auto& rule : rs.prog->rules) {
-            for (const auto& a : rule.actions) known.push_back(a.id);
+            for (const auto& a : rule.actions) {
+              std::string k = kind_of(a.kind);
+              if (k.empty() || (kind != "excluded" && k != kind)) continue;
+              known.push_back(a.id);
+              exists = exists || a.id == base;
+            }
           }
         }
         if (exists) continue;
@@ -235,7 +255,8 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
                     (kind == "conclusions" ? "which no rule concludes"
                      : kind == "undecided" ? "which is not a rule id"
                      : kind == "to_assess" ? "which the vocabulary does not declare"
-                                           : "which no rule proposes") +
+                     : rs.prog->rules_proposing(base).empty() ? "which no rule proposes"
+                                           : "which the rules propose, but not among the " + kind) +
                     (near.empty() ? "" : "; did you mean '" + near + "'?") + "\n";
       }
     }

@@ -222,6 +222,7 @@ cx compiler::path(const ast::path& ap, bool positive) {
   for (auto it = scope_.rbegin(); it != scope_.rend(); ++it) {
     if (it->name != ap.head) continue;
     n.var = it->var;
+    if (!it->list) return {emit(n), {tk::error}};  // its list was already reported
     if (it->list->type == finding_type::list) {
       if (!ap.tail.empty()) {
         error(ap.begin, "check.unknown-path",
@@ -292,6 +293,7 @@ cx compiler::path(const ast::path& ap, bool positive) {
   std::vector<std::string> names = p_.vocab->paths();
   for (const auto& f : p_.facts) names.push_back(f.path);
   for (const auto& b : scope_) {
+    if (!b.list) continue;
     if (b.list->type == finding_type::table_list) {
       for (const auto& f : b.list->fields) names.push_back(b.name + "." + f.path);
     } else {

@@ -74,6 +74,9 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
               "'param' is reserved for parameters; choose another name for the entry");
       }
       scope_.push_back({r.each->var, decl, vars_++});
+    } else {
+      // Bound all the same, to nothing: its fields are not reported again.
+      scope_.push_back({r.each->var, nullptr, vars_++});
     }
   }
   // House style (for `iptplan check`): every rule says what it is, what it
@@ -102,10 +105,8 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     if (a.kind == ast::action_kind::conclude) {
       ca.fact = p_.fact_index(ast::to_string(a.fact));
       if (a.value) {
-        std::size_t before = reads_.size();
         cx v = expression(*a.value, false);
         ca.value_node = static_cast<std::int32_t>(v.node);
-        (void)before;
       }
     } else if (a.kind != ast::action_kind::exclude) {
       ca.text = compile_template(a.text);

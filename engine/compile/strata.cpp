@@ -4,7 +4,6 @@
 // through a strict read (`not`, `is known`/`is missing`, `count`, `all`, a
 // comparison of a valued fact) has no meaning and is an error.
 #include <algorithm>
-#include <functional>
 #include <set>
 
 #include "engine/compile.hpp"
@@ -22,38 +21,53 @@ void stratify(program& p,
       for (std::uint32_t c : p.facts[fact].concluders) edges[c].push_back({r, strict});
     }
   }
-  // Tarjan's strongly connected components (iterative enough for rule sets:
-  // recursion depth is bounded by the longest dependency chain).
+  // Tarjan's strongly connected components, with an explicit stack: a long
+  // chain of rules reading each other's facts must not exhaust the C++ stack.
   std::vector<int> index(n, -1), low(n, 0), comp(n, -1);
   std::vector<bool> on_stack(n, false);
   std::vector<std::uint32_t> stack;
   int counter = 0, comps = 0;
-  std::function<void(std::uint32_t)> visit = [&](std::uint32_t v) {
-    index[v] = low[v] = counter++;
-    stack.push_back(v);
-    on_stack[v] = true;
-    for (const auto& [w, strict] : edges[v]) {
-      (void)strict;
-      if (index[w] < 0) {
-        visit(w);
-        low[v] = std::min(low[v], low[w]);
-      } else if (on_stack[w]) {
-        low[v] = std::min(low[v], index[w]);
-      }
-    }
-    if (low[v] == index[v]) {
-      std::uint32_t w;
-      do {
-        w = stack.back();
-        stack.pop_back();
-        on_stack[w] = false;
-        comp[w] = comps;
-      } while (w != v);
-      ++comps;
-    }
+  struct frame {
+    std::uint32_t v;
+    std::size_t next_edge;
   };
-  for (std::uint32_t v = 0; v < n; ++v) {
-    if (index[v] < 0) visit(v);
+  std::vector<frame> calls;
+  for (std::uint32_t root = 0; root < n; ++root) {
+    if (index[root] >= 0) continue;
+    calls.push_back({root, 0});
+    index[root] = low[root] = counter++;
+    stack.push_back(root);
+    on_stack[root] = true;
+    while (!calls.empty()) {
+      frame& f = calls.back();
+      std::uint32_t v = f.v;
+      if (f.next_edge < edges[v].size()) {
+        std::uint32_t w = edges[v][f.next_edge++].first;
+        if (index[w] < 0) {
+          index[w] = low[w] = counter++;
+          stack.push_back(w);
+          on_stack[w] = true;
+          calls.push_back({w, 0});
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      // All edges of v seen: close its component if it is a root, then
+      // return to the caller.
+      if (low[v] == index[v]) {
+        std::uint32_t w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          on_stack[w] = false;
+          comp[w] = comps;
+        } while (w != v);
+        ++comps;
+      }
+      calls.pop_back();
+      if (!calls.empty()) low[calls.back().v] = std::min(low[calls.back().v], low[v]);
+    }
   }
   std::vector<std::vector<std::uint32_t>> members(static_cast<std::size_t>(comps));
   for (std::uint32_t v = 0; v < n; ++v) members[static_cast<std::size_t>(comp[v])].push_back(v);
