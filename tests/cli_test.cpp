@@ -285,3 +285,48 @@ TEST_CASE("rules concluding different values for one fact fail the plan, naming 
   CHECK(run({"plan", f, "--rules", dir, "-o", out}).code == 1);
   CHECK_FALSE(fs::exists(out));
 }
+
+TEST_CASE("plan refuses to write over one of its findings files") {
+  scratch s;
+  auto f = s.write("j.toml", "[phq9]\ntotal = 12\n");
+  auto r = run({"plan", f, "-o", f});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("is one of the findings files") != std::string::npos);
+  std::ifstream in(f);
+  std::string first;
+  std::getline(in, first);
+  CHECK(first == "[phq9]");
+}
+
+TEST_CASE("an unknown escape in a text names the escapes there are") {
+  scratch s;
+  auto dir = s.rules_copy();
+  s.write("rules/extra.rules", "rule esc \"x \\t y\"\nwhen phq9.total >= 10\nthen\n  challenge c \"x\"\nend\n");
+  auto r = run({"check", dir});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("extra.rules:1:14: error: expected an escape: \\\" for a quote, \\\\ for a backslash or \\n for a new line but found 't'") !=
+        std::string::npos);
+}
+
+TEST_CASE("why lists every item an id names, one per key") {
+  scratch s;
+  std::ifstream in("examples/jane.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string jane = text.str();
+  // The mother becomes a second, overt dispute.
+  auto at = jane.find("label = \"mother\"");
+  REQUIRE(at != std::string::npos);
+  auto conflict = jane.find("conflict = \"none\"", at);
+  jane.replace(conflict, 17, "conflict = \"overt\"");
+  auto recip = jane.find("expectations_reciprocal = true", at);
+  jane.replace(recip, 30, "expectations_reciprocal = false");
+  auto f = s.write("two.toml", jane);
+  auto r = run({"why", "role_dispute", f});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("role_dispute[mother] is in the plan as a challenge") != std::string::npos);
+  CHECK(r.out.find("role_dispute[partner] is in the plan as a challenge") != std::string::npos);
+  auto n = run({"why-not", "role_dispute[friend]", f});
+  CHECK(n.out.find("=> did not fire") != std::string::npos);
+  CHECK(n.out.find("was excluded") == std::string::npos);
+}

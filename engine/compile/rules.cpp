@@ -52,7 +52,18 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
   cr.file = file;
   cr.line = p_.sources[file].locate(r.begin).line;
   if (r.title) cr.title = r.title->value;
+  bool seen_priority = false, seen_source = false;
   for (const auto& m : r.meta) {
+    bool& seen = m.kind == ast::meta_kind::priority ? seen_priority : seen_source;
+    if (m.kind != ast::meta_kind::tags) {
+      if (seen) {
+        error(m.begin, "check.duplicate-metadata",
+              std::string("rule '") + r.id + "' gives its " +
+                  (m.kind == ast::meta_kind::priority ? "priority" : "source") +
+                  " twice; keep one");
+      }
+      seen = true;
+    }
     switch (m.kind) {
       case ast::meta_kind::priority:
         if (m.number < 0 || m.number > 100 || m.number != static_cast<int>(m.number)) {
@@ -215,11 +226,34 @@ void compiler::check_items() {
   }
   std::vector<std::string> challenge_names(challenges.begin(), challenges.end());
   std::vector<std::string> item_names(any_item.begin(), any_item.end());
-  // Positions of actions, found again from the syntax tree.
+  // Positions of actions, found again from the syntax tree; and an id names
+  // one kind of item, proposed at most once per rule.
   std::map<std::pair<std::string, std::string>, std::pair<std::uint16_t, std::uint32_t>> where;
+  std::map<std::string, std::pair<ast::action_kind, std::string>> kind_of_id;  // id -> (kind, rule)
   for (const auto& f : files_) {
+    file_ = f.index;
     for (const auto& r : f.ast.rules) {
-      for (const auto& a : r.actions) where[{r.id, a.id + "/" + a.target}] = {f.index, a.begin};
+      std::set<std::string> in_rule;
+      for (const auto& a : r.actions) {
+        where[{r.id, a.id + "/" + a.target}] = {f.index, a.begin};
+        if (a.kind == ast::action_kind::conclude || a.kind == ast::action_kind::exclude) continue;
+        if (!in_rule.insert(a.id).second) {
+          error(a.begin, "check.duplicate-item",
+                "rule '" + r.id + "' proposes '" + a.id + "' twice; only one text can be kept");
+        }
+        auto [it, fresh] = kind_of_id.emplace(a.id, std::make_pair(a.kind, r.id));
+        if (!fresh && it->second.first != a.kind) {
+          auto name = [](ast::action_kind k) {
+            return k == ast::action_kind::flag        ? "flag"
+                   : k == ast::action_kind::challenge ? "challenge"
+                   : k == ast::action_kind::solution  ? "solution"
+                                                      : "goal";
+          };
+          error(a.begin, "check.item-kind",
+                "'" + a.id + "' is a " + name(a.kind) + " here but a " + name(it->second.first) +
+                    " in rule '" + it->second.second + "'; an id names one kind of item");
+        }
+      }
     }
   }
   for (auto& r : p_.rules) {

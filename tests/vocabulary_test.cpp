@@ -1,0 +1,181 @@
+// Tests of the rule set's own files: vocabulary.toml declarations and
+// ruleset.toml (metadata and parameters). Every mistake is an error with its
+// place; nothing is silently ignored.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/findings.hpp"
+#include "engine/ruleset.hpp"
+#include "support.hpp"
+
+using namespace iptplan;
+using namespace iptplan::test_support;
+
+namespace {
+
+const char* const kRule = "rule r \"R\"\nwhen a\nthen\n  challenge c \"x\"\nend\n";
+
+struct loaded {
+  std::optional<rule_set> rs;
+  std::vector<diagnostic> diags;
+};
+
+loaded load(const std::string& vocab, const std::string& manifest = "name = \"t\"\nversion = \"1\"\n",
+            const std::string& rules = kRule) {
+  auto files = in_memory_rule_set(vocab, {{"a.rules", rules}});
+  files[0].text = manifest;
+  loaded l;
+  l.rs = load_rule_set(files, "test", l.diags);
+  return l;
+}
+
+const diagnostic* first(const loaded& l, const std::string& code) {
+  for (const auto& d : l.diags) {
+    if (d.code == code) return &d;
+  }
+  return nullptr;
+}
+
+const std::string kA = "[a]\ntype = \"bool\"\n";
+
+}  // namespace
+
+TEST_CASE("vocabulary: a misspelt key of a declaration is an error, with a suggestion") {
+  auto l = load(kA + "[score]\ntype = \"int\"\nmin = 0\nmaxx = 27\n");
+  INFO(all_diags(l.diags));
+  CHECK_FALSE(l.rs);
+  const auto* d = first(l, "vocabulary.invalid");
+  REQUIRE(d);
+  CHECK(d->line == 6);
+  CHECK(d->message == "'maxx' is not a key of a finding declaration ('score')");
+  REQUIRE(d->notes.size() == 1);
+  CHECK(d->notes[0] == "did you mean 'max'?");
+}
+
+TEST_CASE("vocabulary: min above max, values on a number, a value listed twice, a reserved word") {
+  SECTION("min above max") {
+    auto l = load(kA + "[score]\ntype = \"int\"\nmin = 9\nmax = 1\n");
+    REQUIRE(first(l, "vocabulary.invalid"));
+    CHECK(first(l, "vocabulary.invalid")->message == "'min' of 'score' is greater than its 'max'");
+  }
+  SECTION("values on an int") {
+    auto l = load(kA + "[score]\ntype = \"int\"\nvalues = [\"x\"]\n");
+    REQUIRE(first(l, "vocabulary.invalid"));
+    CHECK(first(l, "vocabulary.invalid")->message == "'score' is not an enum, so it takes no 'values'");
+  }
+  SECTION("a value listed twice") {
+    auto l = load(kA + "[level]\ntype = \"enum\"\nvalues = [\"low\", \"high\", \"low\"]\n");
+    REQUIRE(first(l, "vocabulary.invalid"));
+    CHECK(first(l, "vocabulary.invalid")->message == "'level' lists the value \"low\" twice");
+  }
+  SECTION("a reserved word no rule could name") {
+    auto l = load(kA + "[alliance.goal]\ntype = \"int\"\n");
+    REQUIRE(first(l, "vocabulary.invalid"));
+    CHECK(first(l, "vocabulary.invalid")->message ==
+          "'alliance.goal' uses the reserved word 'goal', which rules cannot name; rename it");
+  }
+  SECTION("a broken pattern") {
+    auto l = load(kA + "[id]\ntype = \"string\"\npattern = \"[A-\"\n");
+    REQUIRE(first(l, "vocabulary.invalid"));
+    CHECK(first(l, "vocabulary.invalid")->message == "'pattern' of 'id' is not a valid regular expression");
+  }
+}
+
+TEST_CASE("vocabulary: a string finding's pattern is enforced, without quoting the value") {
+  auto l = load(kA + "[client.id]\ntype = \"string\"\npattern = \"C-[0-9]+\"\nquestion = \"A pseudonymous id.\"\n");
+  REQUIRE(l.rs);
+  std::vector<diagnostic> diags;
+  CHECK(read_findings(*l.rs->prog, "f.toml", "[client]\nid = \"C-12\"\n", {}, diags));
+  CHECK(diags.empty());
+  CHECK_FALSE(read_findings(*l.rs->prog, "f.toml", "[client]\nid = \"Mary Smith\"\n", {}, diags));
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].code == "findings.value");
+  CHECK(diags[0].line == 2);
+  CHECK(diags[0].message == "'client.id' does not have the form the vocabulary asks for (pattern C-[0-9]+)");
+  CHECK(format(diags[0]).find("Mary") == std::string::npos);
+}
+
+TEST_CASE("findings: control characters are refused; a group given a value is a type error") {
+  auto l = load(kA + "[note]\ntype = \"string\"\n[phq9.total]\ntype = \"int\"\n");
+  REQUIRE(l.rs);
+  std::vector<diagnostic> diags;
+  CHECK_FALSE(read_findings(*l.rs->prog, "f.toml", "note = \"a\\nb\"\n", {}, diags));
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].message == "'note' contains a line break or another control character");
+  diags.clear();
+  CHECK_FALSE(read_findings(*l.rs->prog, "f.toml", "phq9 = 14\n", {}, diags));
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].code == "findings.type");
+  CHECK(diags[0].message == "'phq9' is a group of findings, not a value: write [phq9] and under it total");
+}
+
+TEST_CASE("ruleset.toml: unknown keys and an unknown status are errors") {
+  auto l = load(kA, "name = \"t\"\nversion = \"1\"\nreveiw_date = 2027-01-01\nstatus = \"drafft\"\n");
+  INFO(all_diags(l.diags));
+  CHECK_FALSE(l.rs);
+  REQUIRE(with_code(l.diags, "ruleset.manifest").size() == 2);
+  auto ds = with_code(l.diags, "ruleset.manifest");
+  std::sort(ds.begin(), ds.end(), [](const diagnostic& x, const diagnostic& y) { return x.line < y.line; });
+  CHECK(ds[0].message == "'reveiw_date' is not a key of ruleset.toml");
+  CHECK(ds[0].notes.at(0) == "did you mean 'review_date'?");
+  CHECK(ds[1].message == "status must be \"draft\", \"approved\" or \"retired\"");
+}
+
+TEST_CASE("parameters: read as param.x, checked, and never concluded") {
+  const std::string manifest = "name = \"t\"\nversion = \"1\"\n[parameters]\nhigh = 10\nmode = \"individul\"\nspare = 1\n";
+  const std::string vocab = kA + "[score]\ntype = \"int\"\n[setting]\ntype = \"enum\"\nvalues = [\"individual\", \"group\"]\n";
+  SECTION("a text parameter compared with an enum must be one of its values") {
+    auto l = load(vocab, manifest, "rule r \"R\"\nwhen score >= param.high and setting == param.mode\nthen\n  challenge c \"x\"\nend\n");
+    const auto* d = first(l, "check.enum-value");
+    REQUIRE(d);
+    CHECK(d->column == 41);
+    CHECK(d->notes.at(0) == "did you mean \"individual\"?");
+    CHECK(d->notes.at(1) == "the value comes from param.mode in t/ruleset.toml:5");
+    const auto* unused = first(l, "check.unused-parameter");
+    REQUIRE(unused);
+    CHECK(unused->line == 6);
+    CHECK(unused->source_line == "spare = 1");
+  }
+  SECTION("an unknown parameter, with a suggestion") {
+    auto l = load(vocab, manifest, "rule r \"R\"\nwhen score >= param.hihg\nthen\n  challenge c \"x\"\nend\n");
+    const auto* d = first(l, "check.unknown-path");
+    REQUIRE(d);
+    CHECK(d->message == "unknown parameter 'param.hihg'");
+    CHECK(d->notes.at(0) == "did you mean 'param.high'?");
+  }
+  SECTION("a rule cannot conclude a parameter") {
+    auto l = load(vocab, manifest, "rule r \"R\"\nwhen a\nthen\n  conclude param.high = 3\nend\n");
+    REQUIRE(first(l, "check.conclude-finding"));
+  }
+  SECTION("a broken ruleset.toml is reported alone, not as every parameter unknown") {
+    auto l = load(vocab, "name = \"t\"\nversion = \"1\"\n[parameters\nhigh = 10\n",
+                  "rule r \"R\"\nwhen score >= param.high\nthen\n  challenge c \"x\"\nend\n");
+    CHECK(l.diags.size() == 1);
+    CHECK(first(l, "ruleset.syntax"));
+  }
+}
+
+TEST_CASE("items: one id names one kind of item, proposed once per rule; metadata given once") {
+  SECTION("an id used for two kinds") {
+    auto l = load(kA, "name = \"t\"\nversion = \"1\"\n",
+                  "rule r \"R\"\nwhen a\nthen\n  challenge c \"x\"\n  goal c \"y\"\nend\n");
+    const auto* d = first(l, "check.item-kind");
+    REQUIRE(d);
+    CHECK(d->line == 5);
+    CHECK(d->message == "'c' is a goal here but a challenge in rule 'r'; an id names one kind of item");
+  }
+  SECTION("the same item twice in a rule") {
+    auto l = load(kA, "name = \"t\"\nversion = \"1\"\n",
+                  "rule r \"R\"\nwhen a\nthen\n  challenge c \"x\"\n  challenge c \"y\"\nend\n");
+    REQUIRE(first(l, "check.duplicate-item"));
+  }
+  SECTION("priority given twice") {
+    auto l = load(kA, "name = \"t\"\nversion = \"1\"\n",
+                  "rule r \"R\"\n  priority 90\n  priority 10\nwhen a\nthen\n  challenge c \"x\"\nend\n");
+    const auto* d = first(l, "check.duplicate-metadata");
+    REQUIRE(d);
+    CHECK(d->line == 3);
+  }
+}
