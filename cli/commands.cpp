@@ -267,6 +267,8 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   std::string rules, fmt = "text", output, item, findings, check_dir;
   bool strict = false;
 
+  // Options of the program (--log-level) may also follow the subcommand.
+  app.fallthrough();
   auto* plan_cmd = app.add_subcommand("plan", "Draft a treatment plan for each findings file");
   plan_cmd->add_option("FINDINGS", files, "Findings files (TOML)")->required();
   plan_cmd->add_option("--rules", rules, "Rule set folder (default: the built-in rule set)");
