@@ -243,7 +243,8 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
   }
   if (!why_not) {
     out << item << " is not in the plan for " << findings << ".\n"
-        << "Run 'iptplan why-not " << item << " " << findings << "' to see why.\n";
+        << "Run 'iptplan why-not " << item << " " << findings
+        << (rules.empty() ? "" : " --rules " + rules) << "' to see why.\n";
     return kOk;
   }
   out << render_why_not(*rs, pl->client, pl->ev, p, item);
