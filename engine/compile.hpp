@@ -18,12 +18,14 @@
 #include "engine/program.hpp"
 #include "grammar/ast.hpp"
 #include "grammar/diagnostic.hpp"
+#include "grammar/parse.hpp"
 
 namespace iptplan {
 
 struct parsed_file {
   std::uint16_t index = 0;  // into the sources vector given to compile()
   ast::rule_file ast;
+  unparsed_names unparsed;  // names defined by rules that did not parse
 };
 
 // Compiles the rules of `files`. Returns a program when there is no error;

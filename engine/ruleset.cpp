@@ -206,7 +206,7 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
     sources.emplace_back(f.name, f.text);
     auto r = parse_rule_file(sources.back());
     diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
-    parsed.push_back({static_cast<std::uint16_t>(sources.size() - 1), std::move(r.file)});
+    parsed.push_back({static_cast<std::uint16_t>(sources.size() - 1), std::move(r.file), std::move(r.unparsed)});
   }
   if (parsed.empty()) missing("*.rules file");
   spdlog::debug("rule set: {} rule files, sha256 {}", parsed.size(), rs.sha256);

@@ -1,5 +1,7 @@
 #include "grammar/parse.hpp"
 
+#include <regex>
+
 #include "grammar/config.hpp"
 #include "grammar/rule_grammar.hpp"
 
@@ -64,6 +66,18 @@ std::size_t next_rule_start(const std::string& text, std::size_t from, std::size
   return text.size();
 }
 
+// Collects the names a rule that failed to parse would have defined.
+void scan_unparsed(const std::string& text, std::size_t from, std::size_t to, unparsed_names& out) {
+  static const std::regex conclude(R"(\bconclude\s+([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))");
+  static const std::regex item(R"(\b(challenge|solution|goal)\s+([A-Za-z_]\w*))");
+  static const std::regex flag(R"(\bflag\s+\w+\s+([A-Za-z_]\w*))");
+  auto begin = text.begin() + static_cast<std::ptrdiff_t>(from);
+  auto end = text.begin() + static_cast<std::ptrdiff_t>(std::min(to, text.size()));
+  for (std::sregex_iterator it(begin, end, conclude), stop; it != stop; ++it) out.facts.push_back((*it)[1]);
+  for (std::sregex_iterator it(begin, end, item), stop; it != stop; ++it) out.items.push_back({(*it)[1], (*it)[2]});
+  for (std::sregex_iterator it(begin, end, flag), stop; it != stop; ++it) out.items.push_back({"flag", (*it)[1]});
+}
+
 }  // namespace
 
 parse_result parse_rule_file(const source_file& src, const parse_options& options) {
@@ -118,6 +132,7 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
             "expected " + e.which() + " but found " + found_text(text, at)));
       }
       resume = next_rule_start(text, at, static_cast<std::size_t>(start - text.begin()));
+      scan_unparsed(text, static_cast<std::size_t>(start - text.begin()), resume, result.unparsed);
     }
     it = text.begin() + static_cast<std::ptrdiff_t>(resume);
   }

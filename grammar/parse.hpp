@@ -15,9 +15,18 @@ struct parse_options {
   int max_depth = 100;
 };
 
+// Names found by a rough scan of rules that did not parse: the facts they
+// conclude and the items they raise, so that one syntax error does not also
+// make every rule that reads those facts or names those items an error.
+struct unparsed_names {
+  std::vector<std::string> facts;
+  std::vector<std::pair<std::string, std::string>> items;  // (kind word, id)
+};
+
 struct parse_result {
   ast::rule_file file;  // every rule that parsed
   std::vector<diagnostic> diagnostics;
+  unparsed_names unparsed;
 };
 
 // Parses every rule of `src`. After a syntax error the parser resumes at the

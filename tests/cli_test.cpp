@@ -330,3 +330,31 @@ TEST_CASE("why lists every item an id names, one per key") {
   CHECK(n.out.find("=> did not fire") != std::string::npos);
   CHECK(n.out.find("was excluded") == std::string::npos);
 }
+
+TEST_CASE("one mistake gives one error: no cascade into the rules that depend on it") {
+  scratch s;
+  auto dir = s.rules_copy();
+  SECTION("a syntax error in a rule that concludes facts others read") {
+    std::ifstream in(dir + "/safety.rules");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string rules = text.str();
+    auto at = rules.find("rule risk_cssrs_high");
+    auto then = rules.find("\nthen\n", at);
+    rules.replace(then, 6, "\nthan\n");
+    s.write("rules/safety.rules", rules);
+    auto r = run({"check", dir});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("error: expected 'then' but found 'than'") != std::string::npos);
+    CHECK(r.err.find("1 error\n") != std::string::npos);
+  }
+  SECTION("a for each over a misspelt list") {
+    s.write("rules/extra.rules",
+            "rule extra \"x\"\n  source \"t\"\nfor each r in relationship\nwhen r.conflict == \"overt\" and r.confidant\n"
+            "then\n  challenge c \"{r.label}\"\nbecause \"b\"\nend\n");
+    auto r = run({"check", dir});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("unknown list 'relationship'") != std::string::npos);
+    CHECK(r.err.find("1 error\n") != std::string::npos);
+  }
+}

@@ -166,6 +166,16 @@ void compiler::declare_facts() {
       }
     }
   }
+  // Facts that only rules which failed to parse conclude: known by name, of
+  // any type, so that readers are not reported as well.
+  std::set<std::string> unparsed_only;
+  for (const auto& f : files_) {
+    for (const auto& path : f.unparsed.facts) {
+      if (facts.count(path) || p_.vocab->find(path) || path.rfind("param.", 0) == 0) continue;
+      facts[path].path = path;
+      unparsed_only.insert(path);
+    }
+  }
   for (auto& [path, fd] : facts) p_.facts.push_back(fd);
   // Types of valued facts: from the literal a rule assigns.
   fact_types_.assign(p_.facts.size(), typ{tk::boolean});
@@ -208,6 +218,9 @@ void compiler::declare_facts() {
       }
     }
   }
+  for (const auto& path : unparsed_only) {
+    fact_types_[static_cast<std::size_t>(p_.fact_index(path))] = typ{tk::any};
+  }
 }
 
 void compiler::check_items() {
@@ -222,6 +235,12 @@ void compiler::check_items() {
         challenges.insert(a.id);
         if (r.each_list >= 0) challenge_keyed[a.id] = true;
       }
+    }
+  }
+  for (const auto& f : files_) {
+    for (const auto& [kind, id] : f.unparsed.items) {
+      any_item.insert(id);
+      if (kind == "challenge") challenges.insert(id);
     }
   }
   std::vector<std::string> challenge_names(challenges.begin(), challenges.end());
