@@ -228,15 +228,8 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
   auto pl = plan_for(*rs, findings, strict, err);
   if (!pl) return kInputError;
   const plan& p = pl->p;
-  // `role_dispute` matches role_dispute[partner] and role_dispute[mother].
-  std::vector<const plan_item*> found;
-  for (const auto* group : {&p.flags, &p.challenges, &p.solutions, &p.goals}) {
-    for (const auto& it : *group) {
-      if (it.full_id() == item || (item.find('[') == std::string::npos && it.id == item)) {
-        found.push_back(&it);
-      }
-    }
-  }
+  // `role_dispute` names role_dispute[partner] and role_dispute[mother].
+  auto found = p.find_all(item);
   if (!found.empty()) {
     for (std::size_t i = 0; i < found.size(); ++i) out << (i ? "\n" : "") << render_why(*found[i]);
     return kOk;

@@ -42,14 +42,17 @@ std::string show_value(const program& p, const client_data& c, const value& v) {
   return "?";
 }
 
+std::string element_key(const program& p, const client_data& c, std::int32_t list, std::int32_t e) {
+  const value& v = c.slots[static_cast<std::size_t>(list)];
+  if (v.kind == vkind::table) return c.tables[v.ref][static_cast<std::size_t>(e)].key;
+  if (v.kind == vkind::list) return show_value(p, c, c.lists[v.ref][static_cast<std::size_t>(e)]);
+  return std::to_string(e + 1);
+}
+
 std::string element_label(const program& p, const client_data& c, std::int32_t list,
                           std::int32_t e) {
-  const auto& decl = p.vocab->findings()[static_cast<std::size_t>(list)];
-  const value& v = c.slots[static_cast<std::size_t>(list)];
-  std::string key = std::to_string(e + 1);
-  if (v.kind == vkind::table) key = c.tables[v.ref][static_cast<std::size_t>(e)].key;
-  else if (v.kind == vkind::list) key = show_value(p, c, c.lists[v.ref][static_cast<std::size_t>(e)]);
-  return decl.path + "[" + key + "]";
+  return p.vocab->findings()[static_cast<std::size_t>(list)].path + "[" +
+         element_key(p, c, list, e) + "]";
 }
 
 namespace {

@@ -47,6 +47,10 @@ evaluation evaluate(const program& p, const client_data& c, bool explain);
 // Renders a value for people: 12, 2.5, weak, true, missing.
 std::string show_value(const program& p, const client_data& c, const value& v);
 
+// The key of element `e` of the list finding `list`: its key field
+// ("mother"), its value for a list of plain values, or its 1-based position.
+std::string element_key(const program& p, const client_data& c, std::int32_t list, std::int32_t e);
+
 // "relationships[mother]" for element `e` of the list finding `list`.
 std::string element_label(const program& p, const client_data& c, std::int32_t list,
                           std::int32_t e);

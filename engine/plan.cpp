@@ -13,34 +13,25 @@ namespace iptplan {
 
 const char* program_version() { return IPTPLAN_VERSION; }
 
-const plan_item* plan::find(const std::string& wanted) const {
-  const plan_item* by_id = nullptr;
-  int matches = 0;
+std::vector<const plan_item*> plan::find_all(const std::string& wanted) const {
+  std::vector<const plan_item*> found;
   for (const auto* group : {&flags, &challenges, &solutions, &goals}) {
     for (const auto& it : *group) {
-      if (it.full_id() == wanted) return &it;
-      if (it.id == wanted) {
-        by_id = &it;
-        ++matches;
-      }
+      if (it.named_by(wanted)) found.push_back(&it);
     }
   }
-  return matches == 1 ? by_id : nullptr;
+  return found;
+}
+
+const plan_item* plan::find(const std::string& wanted) const {
+  auto found = find_all(wanted);
+  return found.size() == 1 ? found.front() : nullptr;
 }
 
 namespace {
 
 int severity_rank(const std::string& s) {
   return s == "critical" ? 3 : s == "warning" ? 2 : s == "info" ? 1 : 0;
-}
-
-item_kind kind_of(ast::action_kind k) {
-  switch (k) {
-    case ast::action_kind::flag: return item_kind::flag;
-    case ast::action_kind::solution: return item_kind::solution;
-    case ast::action_kind::goal: return item_kind::goal;
-    default: return item_kind::challenge;
-  }
 }
 
 class builder {
@@ -56,10 +47,7 @@ class builder {
   }
 
   std::string key_of(const compiled_rule& r, std::int32_t element) const {
-    if (r.each_list < 0 || element < 0) return "";
-    std::string label = element_label(p_, c_, r.each_list, element);
-    auto open = label.find('[');
-    return label.substr(open + 1, label.size() - open - 2);
+    return r.each_list < 0 || element < 0 ? "" : element_key(p_, c_, r.each_list, element);
   }
 
   reason explain(const outcome& o, std::set<std::int32_t>& path) {
@@ -67,6 +55,7 @@ class builder {
     reason why;
     why.rule = ref(r);
     if (r.each_list >= 0 && o.element >= 0) why.element = element_label(p_, c_, r.each_list, o.element);
+    why.key = key_of(r, o.element);
     // A rule's `because` justifies what it proposes: only shown when it fired.
     if (r.has_because && o.result == truth::yes) {
       why.because = render_template(p_, c_, ev_, r, o.element, r.because);
@@ -145,7 +134,7 @@ class builder {
           why = explain(o, path);
           explained = true;
         }
-        auto kind = kind_of(a.kind);
+        auto kind = *item_kind_of(a.kind);
         auto id = std::make_tuple(static_cast<int>(kind), a.id, key);
         auto& it = items[id];
         item_list[id] = r.each_list;
@@ -246,6 +235,7 @@ class builder {
       undecided_rule u;
       u.rule = ref(r);
       if (r.each_list >= 0 && o.element >= 0) u.element = element_label(p_, c_, r.each_list, o.element);
+      u.key = key_of(r, o.element);
       u.missing = o.missing;
       for (const auto& m : o.missing) {
         // Only findings are asked of the client; a conflict between rules

@@ -36,6 +36,7 @@ struct fact_explanation;
 struct reason {
   rule_ref rule;
   std::string element;  // "relationships[mother]", or empty
+  std::string key;      // "mother": the key its items get, or empty
   std::string because;
   std::vector<evidence_view> evidence;
   std::vector<fact_explanation> derived;
@@ -57,6 +58,11 @@ struct plan_item {
   std::vector<reason> because;
 
   std::string full_id() const { return key.empty() ? id : id + "[" + key + "]"; }
+  // Whether `wanted` names this item: its full id (`role_dispute[mother]`),
+  // or, without a key, its id (`role_dispute` names every key).
+  bool named_by(const std::string& wanted) const {
+    return full_id() == wanted || (wanted.find('[') == std::string::npos && id == wanted);
+  }
 };
 
 struct excluded_item {
@@ -67,7 +73,8 @@ struct excluded_item {
 
 struct undecided_rule {
   rule_ref rule;
-  std::string element;
+  std::string element;  // "relationships[mother]", or empty
+  std::string key;      // "mother", or empty
   std::vector<std::string> missing;
 };
 
@@ -95,7 +102,10 @@ struct plan {
   std::vector<assess_item> to_assess;
   std::vector<diagnostic> diagnostics;
 
-  const plan_item* find(const std::string& full_or_id) const;
+  // Every flag, challenge, solution or goal that `wanted` names.
+  std::vector<const plan_item*> find_all(const std::string& wanted) const;
+  // The one item `wanted` names, or null when none or several do.
+  const plan_item* find(const std::string& wanted) const;
 };
 
 // Builds the plan from an explain-mode evaluation.

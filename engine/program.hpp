@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,6 +57,8 @@ struct text_template {
 
 enum class item_kind : std::uint8_t { flag, challenge, solution, goal };
 const char* to_string(item_kind k);
+// The kind of item an action proposes; none for conclude and exclude.
+std::optional<item_kind> item_kind_of(ast::action_kind k);
 
 struct compiled_action {
   ast::action_kind kind = ast::action_kind::challenge;

@@ -31,10 +31,6 @@ std::vector<std::string> string_list(const source_file& src, const toml::node& n
   return out;
 }
 
-bool matches(const plan_item& it, const std::string& want) {
-  return it.full_id() == want || (want.find('[') == std::string::npos && it.id == want);
-}
-
 const std::vector<plan_item>* group_of(const plan& p, const std::string& kind) {
   if (kind == "flags") return &p.flags;
   if (kind == "challenges") return &p.challenges;
@@ -46,11 +42,11 @@ const std::vector<plan_item>* group_of(const plan& p, const std::string& kind) {
 // Whether `want` holds in the plan for one list kind.
 bool holds(const plan& p, const std::string& kind, const std::string& want) {
   if (const auto* g = group_of(p, kind)) {
-    return std::any_of(g->begin(), g->end(), [&](const plan_item& it) { return matches(it, want); });
+    return std::any_of(g->begin(), g->end(), [&](const plan_item& it) { return it.named_by(want); });
   }
   if (kind == "excluded") {
     return std::any_of(p.excluded.begin(), p.excluded.end(),
-                       [&](const excluded_item& e) { return matches(e.item, want); });
+                       [&](const excluded_item& e) { return e.item.named_by(want); });
   }
   if (kind == "conclusions") {
     // "fact" or "fact = value"
@@ -71,8 +67,7 @@ bool holds(const plan& p, const std::string& kind, const std::string& want) {
   }
   if (kind == "undecided") {
     for (const auto& u : p.undecided) {
-      std::string key = u.element.empty() ? "" : u.element.substr(u.element.find('['));
-      if (u.rule.id == want || u.rule.id + key == want) return true;
+      if (u.rule.id == want || u.rule.id + "[" + u.key + "]" == want) return true;
     }
     return false;
   }
@@ -110,7 +105,7 @@ std::string held(const plan& p, const std::string& kind) {
     for (const auto& a : p.to_assess) ids.push_back(a.finding);
   } else if (kind == "undecided") {
     for (const auto& u : p.undecided) {
-      ids.push_back(u.rule.id + (u.element.empty() ? "" : u.element.substr(u.element.find('['))));
+      ids.push_back(u.rule.id + (u.key.empty() ? "" : "[" + u.key + "]"));
     }
   }
   if (ids.empty()) return "(none)";
@@ -230,19 +225,10 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
         } else {
           // The id must be proposed as this kind of item (any kind for
           // `excluded`): a goal listed under solutions is a mistake.
-          auto kind_of = [](ast::action_kind k) -> std::string {
-            switch (k) {
-              case ast::action_kind::flag: return "flags";
-              case ast::action_kind::challenge: return "challenges";
-              case ast::action_kind::solution: return "solutions";
-              case ast::action_kind::goal: return "goals";
-              default: return "";
-            }
-          };
           for (const auto& rule : rs.prog->rules) {
             for (const auto& a : rule.actions) {
-              std::string k = kind_of(a.kind);
-              if (k.empty() || (kind != "excluded" && k != kind)) continue;
+              auto k = item_kind_of(a.kind);
+              if (!k || (kind != "excluded" && std::string(to_string(*k)) + "s" != kind)) continue;
               known.push_back(a.id);
               exists = exists || a.id == base;
             }
@@ -285,7 +271,7 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
         r.report += "  expected no " + singular(kind) + " " + unwanted + ", but the plan holds it\n";
         if (const auto* g = group_of(p, kind)) {
           for (const auto& item : *g) {
-            if (matches(item, unwanted)) r.report += indent(render_why(item), 6);
+            if (item.named_by(unwanted)) r.report += indent(render_why(item), 6);
           }
         }
       }

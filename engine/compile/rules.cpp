@@ -14,6 +14,16 @@ const char* to_string(item_kind k) {
   return "?";
 }
 
+std::optional<item_kind> item_kind_of(ast::action_kind k) {
+  switch (k) {
+    case ast::action_kind::flag: return item_kind::flag;
+    case ast::action_kind::challenge: return item_kind::challenge;
+    case ast::action_kind::solution: return item_kind::solution;
+    case ast::action_kind::goal: return item_kind::goal;
+    default: return std::nullopt;
+  }
+}
+
 int program::fact_index(const std::string& path) const {
   auto it = std::lower_bound(facts.begin(), facts.end(), path,
                              [](const fact_decl& f, const std::string& s) { return f.path < s; });
@@ -262,14 +272,9 @@ void compiler::check_items() {
         }
         auto [it, fresh] = kind_of_id.emplace(a.id, std::make_pair(a.kind, r.id));
         if (!fresh && it->second.first != a.kind) {
-          auto name = [](ast::action_kind k) {
-            return k == ast::action_kind::flag        ? "flag"
-                   : k == ast::action_kind::challenge ? "challenge"
-                   : k == ast::action_kind::solution  ? "solution"
-                                                      : "goal";
-          };
+          auto name = [](ast::action_kind k) { return to_string(*item_kind_of(k)); };
           error(a.begin, "check.item-kind",
-                "'" + a.id + "' is a " + name(a.kind) + " here but a " + name(it->second.first) +
+                "'" + a.id + "' is a " + std::string(name(a.kind)) + " here but a " + name(it->second.first) +
                     " in rule '" + it->second.second + "'; an id names one kind of item");
         }
       }

@@ -47,16 +47,12 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
     for (const auto& o : ev.outcomes) {
       if (o.rule != ri) continue;
       reason why = explain_outcome(rs, c, ev, o);
-      if (!key.empty() && !why.element.empty() &&
-          why.element.substr(why.element.find('[')) != "[" + key + "]") {
-        continue;
-      }
+      if (!key.empty() && !why.key.empty() && why.key != key) continue;
       any = true;
       out += "\n";
       append_reason_tree(out, why, 2);
       if (o.result == truth::yes) {
-        std::string key = why.element.empty() ? "" : why.element.substr(why.element.find('['));
-        std::string proposed = base + key;
+        std::string proposed = why.key.empty() ? base : base + "[" + why.key + "]";
         bool excluded = std::any_of(p.excluded.begin(), p.excluded.end(), [&](const excluded_item& e) {
           return e.item.full_id() == proposed;
         });
