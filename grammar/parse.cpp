@@ -76,6 +76,8 @@ void scan_unparsed(const std::string& text, std::size_t from, std::size_t to, un
   for (std::sregex_iterator it(begin, end, conclude), stop; it != stop; ++it) out.facts.push_back((*it)[1]);
   for (std::sregex_iterator it(begin, end, item), stop; it != stop; ++it) out.items.push_back({(*it)[1], (*it)[2]});
   for (std::sregex_iterator it(begin, end, flag), stop; it != stop; ++it) out.items.push_back({"flag", (*it)[1]});
+  static const std::regex param(R"(\bparam\.([A-Za-z_]\w*))");
+  for (std::sregex_iterator it(begin, end, param), stop; it != stop; ++it) out.params.push_back((*it)[1]);
 }
 
 }  // namespace
@@ -127,9 +129,23 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
             "the condition is nested more than " + std::to_string(options.max_depth) +
                 " levels deep; split it into simpler rules"));
       } else {
-        result.diagnostics.push_back(make_diagnostic(
-            src, static_cast<std::uint32_t>(at), severity::error, "parse.expected",
-            "expected " + e.which() + " but found " + found_text(text, at)));
+        auto d = make_diagnostic(src, static_cast<std::uint32_t>(at), severity::error,
+                                 "parse.expected",
+                                 "expected " + e.which() + " but found " + found_text(text, at));
+        // A misspelt keyword: `chalenge` for `challenge`, `than` for `then`.
+        std::string found = found_text(text, at);
+        if (found.size() > 2 && found.front() == '\'') {
+          std::string word = found.substr(1, found.size() - 2);
+          static const std::vector<std::string> keywords = {
+              "rule", "when", "then", "because", "end", "priority", "tags", "source", "for",
+              "each", "challenge", "solution", "goal", "flag", "conclude", "exclude", "and", "or",
+              "not", "contains", "known", "missing"};
+          std::string near = nearest_name(word, keywords);
+          if (!near.empty() && near != word && e.which().find(near) != std::string::npos) {
+            d.notes.push_back("did you mean '" + near + "'?");
+          }
+        }
+        result.diagnostics.push_back(std::move(d));
       }
       resume = next_rule_start(text, at, static_cast<std::size_t>(start - text.begin()));
       scan_unparsed(text, static_cast<std::size_t>(start - text.begin()), resume, result.unparsed);

@@ -21,6 +21,7 @@ struct parse_options {
 struct unparsed_names {
   std::vector<std::string> facts;
   std::vector<std::pair<std::string, std::string>> items;  // (kind word, id)
+  std::vector<std::string> params;  // names read as param.<name>
 };
 
 struct parse_result {

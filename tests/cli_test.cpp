@@ -358,3 +358,22 @@ TEST_CASE("one mistake gives one error: no cascade into the rules that depend on
     CHECK(r.err.find("1 error\n") != std::string::npos);
   }
 }
+
+TEST_CASE("a misspelt keyword gets a suggestion, and its rule's parameters are not called unused") {
+  scratch s;
+  auto dir = s.rules_copy();
+  std::ifstream in(dir + "/alliance.rules");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string rules = text.str();
+  auto at = rules.find("  challenge weak_relationship");
+  REQUIRE(at != std::string::npos);
+  rules.replace(at, 11, "  chalenge");
+  s.write("rules/alliance.rules", rules);
+  auto r = run({"check", dir});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("but found 'chalenge' [parse.expected]") != std::string::npos);
+  CHECK(r.err.find("note: did you mean 'challenge'?") != std::string::npos);
+  CHECK(r.err.find("check.unused-parameter") == std::string::npos);
+  CHECK(r.err.find("1 error\n") != std::string::npos);
+}

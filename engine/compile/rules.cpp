@@ -347,9 +347,12 @@ void compiler::run() {
   check_items();
   // 7. strata
   stratify(p_, rule_reads_, diags_);
-  // A parameter no rule reads is probably misspelt somewhere.
+  // A parameter no rule reads is probably misspelt somewhere (unless a rule
+  // that failed to parse reads it).
+  std::set<std::string> read_by_unparsed;
+  for (const auto& f : files_) read_by_unparsed.insert(f.unparsed.params.begin(), f.unparsed.params.end());
   for (const auto& prm : p_.params) {
-    if (prm.used) continue;
+    if (prm.used || read_by_unparsed.count(prm.name)) continue;
     diagnostic d;
     d.level = severity::warning;
     d.code = "check.unused-parameter";
