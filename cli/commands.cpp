@@ -64,12 +64,12 @@ struct planned {
   evaluation ev;
 };
 
-std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool strict,
+std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool allow_unknown,
                                 std::ostream& err) {
   std::vector<diagnostic> diags;
   auto text = read_text_file(path, "findings.read", diags);
   std::optional<client_data> client;
-  if (text) client = read_findings(*rs.prog, path, *text, {strict}, diags);
+  if (text) client = read_findings(*rs.prog, path, *text, {allow_unknown}, diags);
   if (!client) {
     print(err, diags);
     return std::nullopt;
@@ -124,7 +124,7 @@ bool write_atomically(const std::string& path, const std::string& text, std::ost
 }
 
 int cmd_plan(const std::vector<std::string>& files, const std::string& rules, const std::string& fmt,
-             const std::string& output, bool strict, std::ostream& out, std::ostream& err) {
+             const std::string& output, bool allow_unknown, std::ostream& out, std::ostream& err) {
   // Writing the plan over a findings file would destroy the inventory.
   if (!output.empty()) {
     namespace fs = std::filesystem;
@@ -141,7 +141,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   std::vector<std::string> rendered;
   bool failed = false, conflicted = false;
   for (const auto& f : files) {
-    auto pl = plan_for(*rs, f, strict, err);
+    auto pl = plan_for(*rs, f, allow_unknown, err);
     if (!pl) {
       failed = true;
       continue;
@@ -214,7 +214,7 @@ std::vector<std::string> all_item_ids(const program& p) {
 }
 
 int cmd_why(const std::string& item, const std::string& findings, const std::string& rules,
-            bool strict, bool why_not, std::ostream& out, std::ostream& err) {
+            bool allow_unknown, bool why_not, std::ostream& out, std::ostream& err) {
   auto rs = load(rules, err);
   if (!rs) return kInputError;
   std::string base = item.substr(0, item.find('['));
@@ -225,7 +225,7 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
         << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
     return kUsage;
   }
-  auto pl = plan_for(*rs, findings, strict, err);
+  auto pl = plan_for(*rs, findings, allow_unknown, err);
   if (!pl) return kInputError;
   const plan& p = pl->p;
   // `role_dispute` names role_dispute[partner] and role_dispute[mother].
@@ -259,7 +259,7 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
 
   std::vector<std::string> files;
   std::string rules, fmt = "text", output, item, findings, check_dir;
-  bool strict = false;
+  bool allow_unknown = false, strict = false;
 
   // Options of the program (--log-level) may also follow the subcommand.
   app.fallthrough();
@@ -269,7 +269,11 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   plan_cmd->add_option("--format", fmt, "Output format")
       ->check(CLI::IsMember({"text", "markdown", "json"}));
   plan_cmd->add_option("-o,--output", output, "Write to this file (nothing is written on error)");
-  plan_cmd->add_flag("--strict", strict, "Treat unknown findings as errors");
+  plan_cmd->add_flag("--allow-unknown", allow_unknown,
+                     "Read findings the vocabulary does not know as warnings, not errors");
+  // Unknown findings are errors by default now; --strict is kept so that
+  // scripts written for earlier versions still run.
+  plan_cmd->add_flag("--strict", strict, "Unknown findings are errors (the default)")->group("");
 
   auto* check_cmd = app.add_subcommand("check", "Check a rule set and report every problem");
   check_cmd->add_option("DIR", check_dir, "Rule set folder (default: the built-in rule set)");
@@ -293,7 +297,9 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
     c->add_option("ITEM", item, "Item id, e.g. weak_relationship or role_dispute[partner]")->required();
     c->add_option("FINDINGS", findings, "Findings file (TOML)")->required();
     c->add_option("--rules", rules, "Rule set folder (default: the built-in rule set)");
-    c->add_flag("--strict", strict, "Treat unknown findings as errors");
+    c->add_flag("--allow-unknown", allow_unknown,
+                "Read findings the vocabulary does not know as warnings, not errors");
+    c->add_flag("--strict", strict, "Unknown findings are errors (the default)")->group("");
   }
 
   try {
@@ -325,11 +331,11 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   try {
-    if (*plan_cmd) return cmd_plan(files, rules, fmt, output, strict, out, err);
+    if (*plan_cmd) return cmd_plan(files, rules, fmt, output, allow_unknown && !strict, out, err);
     if (*check_cmd) return cmd_check(check_dir, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, out, err);
-    if (*why_cmd) return cmd_why(item, findings, rules, strict, false, out, err);
-    if (*why_not_cmd) return cmd_why(item, findings, rules, strict, true, out, err);
+    if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown && !strict, false, out, err);
+    if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown && !strict, true, out, err);
   } catch (const std::exception& e) {
     err << "iptplan: internal error: " << e.what() << "\n";
     return kInputError;

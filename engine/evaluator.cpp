@@ -89,6 +89,8 @@ class evaluator {
   const client_data& c_;
   bool explain_;
   std::vector<value> facts_;
+  std::vector<value> facts_prov_;  // provisional values of unknown facts
+  bool prov_world_ = false;        // evaluating a `provisional when` support
   std::vector<missing_set> fact_missing_;
   std::array<binding, 9> env_{};
   // Explain mode: the values seen by the condition being evaluated.
@@ -145,7 +147,10 @@ value evaluator::read_path(const node& n, missing_set* m) {
   switch (n.op) {
     case opcode::finding: v = c_.slots[n.a]; break;
     case opcode::param: v = p_.params[n.a].v; break;
-    case opcode::fact: v = facts_[n.a]; break;
+    case opcode::fact:
+      v = facts_[n.a];
+      if (prov_world_ && v.is_unknown()) v = facts_prov_[n.a];
+      break;
     case opcode::field: {
       const auto& b = env_[n.var];
       const value& list = c_.slots[static_cast<std::size_t>(b.list)];
@@ -279,7 +284,10 @@ value evaluator::eval_node(const node& n, missing_set* m) {
       value v;
       switch (target.op) {
         case opcode::finding: v = c_.slots[target.a]; break;
-        case opcode::fact: v = facts_[target.a]; break;
+        case opcode::fact:
+          v = facts_[target.a];
+          if (prov_world_ && v.is_unknown()) v = facts_prov_[target.a];
+          break;
         default: v = read_path(target, nullptr); break;
       }
       if (m) note_seen(target, v);
@@ -290,6 +298,12 @@ value evaluator::eval_node(const node& n, missing_set* m) {
         return value::unknown();
       }
       return value::boolean(n.op == opcode::is_known ? known : !known);
+    }
+    case opcode::is_provisional: {
+      const node& target = p_.nodes[n.a];
+      bool prov = facts_[target.a].is_unknown() && !facts_prov_[target.a].is_unknown();
+      if (m) note_seen(target, prov ? facts_prov_[target.a] : facts_[target.a]);
+      return value::boolean(prov);
     }
     case opcode::any:
     case opcode::all:
@@ -340,6 +354,15 @@ value evaluator::eval_node(const node& n, missing_set* m) {
 
 void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
   const compiled_rule& r = p_.rules[ri];
+  // An unknown condition is provisional when the support holds, read with
+  // the provisional values of the facts it names.
+  auto supported = [&]() {
+    if (r.support < 0) return false;
+    prov_world_ = true;
+    bool yes = truth_of(eval(static_cast<std::uint32_t>(r.support), nullptr)) == truth::yes;
+    prov_world_ = false;
+    return yes;
+  };
   auto one = [&](std::int32_t element) {
     outcome o;
     o.rule = ri;
@@ -352,10 +375,14 @@ void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
       o.result = truth_of(eval(r.condition, &m));
       evidence_out_ = nullptr;
       o.evidence = std::move(ev);
-      if (o.result == truth::unknown) o.missing = std::move(m);
+      if (o.result == truth::unknown) {
+        o.missing = std::move(m);
+        o.provisional = supported();
+      }
       out.push_back(std::move(o));
     } else {
       o.result = truth_of(eval(r.condition, nullptr));
+      if (o.result == truth::unknown) o.provisional = supported();
       if (o.result != truth::no) out.push_back(std::move(o));
     }
   };
@@ -384,6 +411,8 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
                             std::vector<diagnostic>* conflicts) {
   const fact_decl& fd = p_.facts[f];
   bool fired = false, unknown = false, conflict = false;
+  bool prov_seen = false, prov_agree = true;
+  value prov_val;
   missing_set value_missing;
   value val;
   std::uint32_t first_rule = 0;
@@ -395,6 +424,23 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
       if (o.result == truth::unknown) {
         unknown = true;
         if (explain_) merge_into(missing, o.missing);
+        if (!o.provisional) continue;
+        // A provisional conclusion: its value, for supports and the plan.
+        for (const auto& a : r.actions) {
+          if (a.kind != ast::action_kind::conclude || a.fact != static_cast<std::int32_t>(f)) continue;
+          value v = value::boolean(true);
+          if (a.value_node >= 0) {
+            bind(r, o.element);
+            v = eval(static_cast<std::uint32_t>(a.value_node), nullptr);
+          }
+          if (v.is_unknown()) continue;
+          if (!prov_seen) {
+            prov_seen = true;
+            prov_val = v;
+          } else if (!same_value(prov_val, v)) {
+            prov_agree = false;
+          }
+        }
         continue;
       }
       if (o.result != truth::yes) continue;
@@ -434,6 +480,8 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
       }
     }
   }
+  // Provisional values that disagree cancel out: no value is proposed.
+  facts_prov_[f] = !fired && !conflict && prov_seen && prov_agree ? prov_val : value::unknown();
   if (conflict) {
     facts_[f] = value::unknown();
     if (explain_) fact_missing_[f] = {"a conflict between rules concluding " + fd.path};
@@ -452,6 +500,7 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
 evaluation evaluator::run() {
   evaluation ev;
   facts_.assign(p_.facts.size(), value::unknown());
+  facts_prov_.assign(p_.facts.size(), value::unknown());
   if (explain_) fact_missing_.assign(p_.facts.size(), {});
   std::vector<std::pair<std::size_t, std::size_t>> ranges(p_.rules.size(), {0, 0});
   std::vector<outcome>& outs = ev.outcomes;
@@ -492,6 +541,7 @@ evaluation evaluator::run() {
     for (auto [f, final] : concluded) decide_fact(f, outs, ranges, final ? &ev.conflicts : nullptr);
   }
   ev.facts = facts_;
+  ev.provisional = facts_prov_;
   if (explain_) ev.fact_missing = fact_missing_;
   return ev;
 }
@@ -499,6 +549,8 @@ evaluation evaluator::run() {
 std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std::int32_t element,
                               const text_template& t) {
   facts_ = ev.facts;
+  facts_prov_ = ev.provisional;
+  if (facts_prov_.size() != facts_.size()) facts_prov_.assign(facts_.size(), value::unknown());
   bind(r, element);
   std::string out;
   for (const auto& part : t.parts) {
@@ -511,8 +563,10 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
     bool conflicted = v.is_unknown() && n.op == opcode::fact && !ev.fact_missing.empty() &&
                       !ev.fact_missing[n.a].empty() &&
                       ev.fact_missing[n.a].front().rfind("a conflict", 0) == 0;
+    bool prov = v.is_unknown() && n.op == opcode::fact && !facts_prov_[n.a].is_unknown();
     out += conflicted ? "(undecided: the rules conflict)"
-           : v.is_unknown() ? "(not recorded)"
+           : prov      ? show_value(p_, c_, facts_prov_[n.a]) + " (provisional)"
+           : v.is_unknown() ? "not yet known"
                             : show_value(p_, c_, v);
   }
   return out;

@@ -31,6 +31,9 @@ struct outcome {
   std::uint32_t rule = 0;
   std::int32_t element = -1;  // index in the iterated list, or -1
   truth result = truth::unknown;
+  // Unknown, but the rule's `provisional when` support holds: its items are
+  // proposed provisionally and its conclusions are provisional values.
+  bool provisional = false;
   std::vector<condition_evidence> evidence;    // explain mode
   std::vector<std::string> missing;  // explain mode, when unknown
 };
@@ -38,6 +41,10 @@ struct outcome {
 struct evaluation {
   std::vector<outcome> outcomes;  // fired and undecided ones (all in explain mode)
   std::vector<value> facts;       // by fact index
+  // By fact index: the value concluded provisionally while the fact itself
+  // is unknown (unknown when there is none). Never read by conditions;
+  // only by `provisional when` supports and `is provisional`.
+  std::vector<value> provisional;
   std::vector<std::vector<std::string>> fact_missing;  // explain mode
   std::vector<diagnostic> conflicts;                   // plan.conflict
 };

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/evaluator.hpp"
 #include "engine/toml_util.hpp"
 
 namespace iptplan {
@@ -263,10 +264,13 @@ class reader {
       std::string last = dot == std::string::npos ? path : path.substr(dot + 1);
       near = nearest_name(last, candidates);
     }
-    problem(&v, opt_.strict ? severity::error : severity::warning, "findings.unknown",
-            "'" + path + "' is not in the vocabulary" + (opt_.strict ? "" : " and is ignored"),
-            near.empty() ? std::vector<std::string>{}
+    // The line is not quoted: an unknown key's value may be anything,
+    // a name included.
+    problem(&v, opt_.allow_unknown ? severity::warning : severity::error, "findings.unknown",
+            "'" + path + "' is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""),
+            near.empty() ? std::vector<std::string>{"--allow-unknown reads the file without it"}
                          : std::vector<std::string>{"did you mean '" + near + "'?"});
+    diags_.back().source_line.clear();
   }
 
   void walk(const std::string& prefix, const toml::table& t) {
@@ -313,6 +317,63 @@ class reader {
   client_data& c_;
 };
 
+// Findings that contradict each other: an answer recorded although the
+// skip logic never asks it (Q3 with Q2 = no), or a part scored above its
+// whole (PHQ-9 item 9 above the total). Values are yes/no, enum choices and
+// scores, never free text, so they may be named.
+void check_consistency(const program& p, const client_data& c, const std::string& name,
+                       std::vector<diagnostic>& diags) {
+  const auto& all = p.vocab->findings();
+  auto text_of = [&](const value& v) { return show_value(p, c, v); };
+  auto at = [&](std::size_t i, std::string code, std::string msg) {
+    diagnostic d;
+    d.level = severity::error;
+    d.code = std::move(code);
+    d.file = name;
+    d.line = c.lines[i];
+    d.column = 1;
+    d.message = std::move(msg);
+    return d;
+  };
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const finding_decl& d = all[i];
+    if (c.slots[i].is_unknown()) continue;
+    if (!d.asked_if.empty()) {
+      int g = p.vocab->index_of(d.asked_if);
+      if (g >= 0 && !c.slots[static_cast<std::size_t>(g)].is_unknown()) {
+        std::string gate = text_of(c.slots[static_cast<std::size_t>(g)]);
+        if (std::find(d.asked_if_values.begin(), d.asked_if_values.end(), gate) == d.asked_if_values.end()) {
+          std::string when;
+          for (std::size_t k = 0; k < d.asked_if_values.size(); ++k) {
+            when += (k ? (k + 1 == d.asked_if_values.size() ? " or " : ", ") : "") + d.asked_if_values[k];
+          }
+          auto diag = at(i, "findings.skip-logic",
+                         "'" + d.path + "' is recorded, but it is asked only when '" + d.asked_if +
+                             "' is " + when + ", and '" + d.asked_if + "' is " + gate +
+                             " (line " + std::to_string(c.lines[static_cast<std::size_t>(g)]) + ")");
+          diag.notes.push_back("one of the two answers is wrong: correct it, or leave '" + d.path +
+                               "' out if it was not asked");
+          diags.push_back(std::move(diag));
+        }
+      }
+    }
+    if (!d.at_most.empty()) {
+      int w = p.vocab->index_of(d.at_most);
+      if (w >= 0 && c.slots[i].kind == vkind::number &&
+          c.slots[static_cast<std::size_t>(w)].kind == vkind::number &&
+          c.slots[i].n > c.slots[static_cast<std::size_t>(w)].n) {
+        auto diag = at(i, "findings.contradiction",
+                       "'" + d.path + "' is " + text_of(c.slots[i]) + ", more than '" + d.at_most +
+                           "' (" + text_of(c.slots[static_cast<std::size_t>(w)]) + ", line " +
+                           std::to_string(c.lines[static_cast<std::size_t>(w)]) +
+                           "), which includes it");
+        diag.notes.push_back("check both scores against the questionnaire");
+        diags.push_back(std::move(diag));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<client_data> read_findings(const program& p, const std::string& name,
@@ -336,6 +397,7 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
   c.extra_base = static_cast<std::int32_t>(p.symbols.size());
   reader r(p, src, options, diags, c);
   r.walk("", *table);
+  check_consistency(p, c, name, diags);
   for (std::size_t i = before; i < diags.size(); ++i) {
     if (diags[i].level == severity::error) return std::nullopt;
   }

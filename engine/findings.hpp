@@ -30,7 +30,9 @@ struct client_data {
 };
 
 struct findings_options {
-  bool strict = false;  // unknown keys are errors rather than warnings
+  // A key the vocabulary does not know is an error (a misspelt heading such
+  // as [phq-9] would otherwise drop a safety finding); with this, a warning.
+  bool allow_unknown = false;
 };
 
 // Reads a findings file. Returns nothing when there is an error; every

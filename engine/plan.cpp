@@ -15,7 +15,7 @@ const char* program_version() { return IPTPLAN_VERSION; }
 
 std::vector<const plan_item*> plan::find_all(const std::string& wanted) const {
   std::vector<const plan_item*> found;
-  for (const auto* group : {&flags, &challenges, &solutions, &goals}) {
+  for (const auto* group : {&flags, &challenges, &solutions, &goals, &provisional}) {
     for (const auto& it : *group) {
       if (it.named_by(wanted)) found.push_back(&it);
     }
@@ -56,8 +56,14 @@ class builder {
     why.rule = ref(r);
     if (r.each_list >= 0 && o.element >= 0) why.element = element_label(p_, c_, r.each_list, o.element);
     why.key = key_of(r, o.element);
-    // A rule's `because` justifies what it proposes: only shown when it fired.
-    if (r.has_because && o.result == truth::yes) {
+    if (o.result == truth::unknown && o.provisional) {
+      why.provisional = true;
+      why.support = std::string(p_.text_of(p_.nodes[static_cast<std::uint32_t>(r.support)]));
+      why.to_confirm = askable(o.missing);
+    }
+    // A rule's `because` justifies what it proposes: only shown when it
+    // fired, provisionally or not.
+    if (r.has_because && (o.result == truth::yes || why.provisional)) {
       why.because = render_template(p_, c_, ev_, r, o.element, r.because);
     }
     std::set<std::int32_t> used;
@@ -73,10 +79,42 @@ class builder {
     return why;
   }
 
+  // The findings among `missing` that can be asked of the client (not a
+  // conflict between rules, nor a division by zero).
+  std::vector<std::string> askable(const std::vector<std::string>& missing) const {
+    std::vector<std::string> out;
+    for (const auto& m : missing) {
+      if (p_.vocab->find(m.substr(0, m.find('[')))) out.push_back(m);
+    }
+    return out;
+  }
+
+  // Whether the skip logic asks finding `m` now: a question behind a gate
+  // (`asked_if` in the vocabulary) waits until the gate is answered with a
+  // value that opens it.
+  bool asked_now(const std::string& m) const {
+    const finding_decl* d = p_.vocab->find(m.substr(0, m.find('[')));
+    if (!d || d->asked_if.empty()) return true;
+    int g = p_.vocab->index_of(d->asked_if);
+    if (g < 0) return true;
+    const value& gate = c_.slots[static_cast<std::size_t>(g)];
+    if (gate.is_unknown()) return false;
+    std::string shown = show_value(p_, c_, gate);
+    return std::find(d->asked_if_values.begin(), d->asked_if_values.end(), shown) !=
+           d->asked_if_values.end();
+  }
+
+  bool fact_provisional(std::size_t f) const {
+    return ev_.facts[f].is_unknown() && f < ev_.provisional.size() && !ev_.provisional[f].is_unknown();
+  }
+
   fact_explanation explain_fact(std::int32_t f, std::set<std::int32_t>& path) {
     fact_explanation fe;
     fe.fact = p_.facts[static_cast<std::size_t>(f)].path;
-    fe.value = show_value(p_, c_, ev_.facts[static_cast<std::size_t>(f)]);
+    bool prov = fact_provisional(static_cast<std::size_t>(f));
+    fe.provisional = prov;
+    fe.value = show_value(p_, c_, prov ? ev_.provisional[static_cast<std::size_t>(f)]
+                                       : ev_.facts[static_cast<std::size_t>(f)]);
     if (path.count(f)) {
       fe.repeated = true;
       return fe;
@@ -87,7 +125,10 @@ class builder {
     }
     for (auto ri : p_.facts[static_cast<std::size_t>(f)].concluders) {
       for (auto k : by_rule_[ri]) {
-        if (ev_.outcomes[k].result == truth::yes) fe.reasons.push_back(explain(ev_.outcomes[k], path));
+        const outcome& o = ev_.outcomes[k];
+        if (prov ? (o.result == truth::unknown && o.provisional) : o.result == truth::yes) {
+          fe.reasons.push_back(explain(o, path));
+        }
       }
     }
     path.erase(f);
@@ -112,13 +153,15 @@ class builder {
 
     // Proposals, merged by (kind, id, key).
     std::map<std::tuple<int, std::string, std::string>, plan_item> items;
-    std::map<std::tuple<int, std::string, std::string>, std::pair<int, std::string>> text_from;
+    std::map<std::tuple<int, std::string, std::string>, bool> confirmed;
+    std::map<std::tuple<int, std::string, std::string>, std::tuple<bool, int, std::string>> text_from;
     std::map<std::tuple<int, std::string, std::string>, std::int32_t> item_list;
     struct exclusion { std::string id, key; std::int32_t list; std::size_t outcome; };
     std::vector<exclusion> exclusions;
     for (std::size_t k = 0; k < ev_.outcomes.size(); ++k) {
       const outcome& o = ev_.outcomes[k];
-      if (o.result != truth::yes) continue;
+      bool prov = o.result == truth::unknown && o.provisional;
+      if (o.result != truth::yes && !prov) continue;
       const compiled_rule& r = p_.rules[o.rule];
       std::string key = key_of(r, o.element);
       std::set<std::int32_t> path;
@@ -127,7 +170,8 @@ class builder {
       for (const auto& a : r.actions) {
         if (a.kind == ast::action_kind::conclude) continue;
         if (a.kind == ast::action_kind::exclude) {
-          exclusions.push_back({a.id, key, r.each_list, k});
+          // Only a confirmed rule removes an item: never on partial evidence.
+          if (!prov) exclusions.push_back({a.id, key, r.each_list, k});
           continue;
         }
         if (!explained) {
@@ -139,15 +183,21 @@ class builder {
         auto& it = items[id];
         item_list[id] = r.each_list;
         bool fresh = it.because.empty();
+        confirmed[id] = confirmed[id] || !prov;
         it.kind = kind;
         it.id = a.id;
         it.key = key;
         it.priority = fresh ? r.priority : std::max(it.priority, r.priority);
         if (severity_rank(a.severity) > severity_rank(it.severity)) it.severity = a.severity;
-        // The text of the highest-priority rule; ties go to the smaller id.
+        // The text of a confirmed rule before a provisional one, then of the
+        // highest-priority rule; ties go to the smaller id.
         auto& tf = text_from[id];
-        if (fresh || r.priority > tf.first || (r.priority == tf.first && r.id < tf.second)) {
-          tf = {r.priority, r.id};
+        auto rank = std::make_tuple(!prov, r.priority, r.id);
+        if (fresh || std::tie(std::get<0>(rank), std::get<1>(rank)) >
+                         std::tie(std::get<0>(tf), std::get<1>(tf)) ||
+            (std::get<0>(rank) == std::get<0>(tf) && std::get<1>(rank) == std::get<1>(tf) &&
+             r.id < std::get<2>(tf))) {
+          tf = rank;
           it.text = render_template(p_, c_, ev_, r, o.element, a.text);
         }
         if (!a.target.empty()) {
@@ -158,6 +208,14 @@ class builder {
       }
     }
     for (auto& [id, it] : items) {
+      // A confirmed item rests on its confirmed reasons alone; a provisional
+      // one lists what would confirm it.
+      it.provisional = !confirmed[id];
+      if (!it.provisional) {
+        it.because.erase(std::remove_if(it.because.begin(), it.because.end(),
+                                        [](const reason& w) { return w.provisional; }),
+                         it.because.end());
+      }
       std::sort(it.for_.begin(), it.for_.end());
       std::sort(it.because.begin(), it.because.end(), [](const reason& a, const reason& b) {
         return std::tie(a.rule.id, a.element) < std::tie(b.rule.id, b.element);
@@ -197,8 +255,44 @@ class builder {
         rm.note = "the challenge it addresses was excluded";
       }
     }
+    // A solution or goal for challenges that are only provisional is itself
+    // provisional: work for a problem not yet confirmed.
+    std::map<std::string, const plan_item*> challenge_of;
+    for (const auto& [id, it] : items) {
+      if (!removed.count(id) && it.kind == item_kind::challenge) challenge_of[it.full_id()] = &it;
+    }
+    for (auto& [id, it] : items) {
+      if (removed.count(id) || it.for_.empty() || it.provisional) continue;
+      bool any_confirmed = false, any_provisional = false;
+      std::set<std::string> confirm;
+      for (const auto& t : it.for_) {
+        auto c = challenge_of.find(t);
+        if (c == challenge_of.end()) continue;
+        if (c->second->provisional) {
+          any_provisional = true;
+          confirm.insert(c->second->to_confirm.begin(), c->second->to_confirm.end());
+        } else {
+          any_confirmed = true;
+        }
+      }
+      if (any_provisional && !any_confirmed) {
+        it.provisional = true;
+        it.to_confirm.assign(confirm.begin(), confirm.end());
+      }
+    }
+    for (auto& [id, it] : items) {
+      if (it.provisional && it.to_confirm.empty()) {
+        std::set<std::string> confirm;
+        for (const auto& w : it.because) confirm.insert(w.to_confirm.begin(), w.to_confirm.end());
+        it.to_confirm.assign(confirm.begin(), confirm.end());
+      }
+    }
     for (auto& [id, it] : items) {
       if (removed.count(id)) continue;
+      if (it.provisional) {
+        pl.provisional.push_back(it);
+        continue;
+      }
       switch (it.kind) {
         case item_kind::flag: pl.flags.push_back(it); break;
         case item_kind::challenge: pl.challenges.push_back(it); break;
@@ -218,10 +312,14 @@ class builder {
     for (auto* group : {&pl.flags, &pl.challenges, &pl.solutions, &pl.goals}) {
       std::sort(group->begin(), group->end(), by_priority);
     }
+    std::sort(pl.provisional.begin(), pl.provisional.end(), [&](const plan_item& a, const plan_item& b) {
+      if (a.kind != b.kind) return a.kind < b.kind;
+      return by_priority(a, b);
+    });
 
     // Derived conclusions that hold.
     for (std::size_t f = 0; f < p_.facts.size(); ++f) {
-      const value& v = ev_.facts[f];
+      const value& v = fact_provisional(f) ? ev_.provisional[f] : ev_.facts[f];
       if (v.is_unknown() || v.kind == vkind::none || v.is_false()) continue;
       std::set<std::int32_t> path;
       pl.conclusions.push_back(explain_fact(static_cast<std::int32_t>(f), path));
@@ -237,13 +335,35 @@ class builder {
       if (r.each_list >= 0 && o.element >= 0) u.element = element_label(p_, c_, r.each_list, o.element);
       u.key = key_of(r, o.element);
       u.missing = o.missing;
-      for (const auto& m : o.missing) {
-        // Only findings are asked of the client; a conflict between rules
-        // or a division by zero is a problem of the rules, shown elsewhere.
-        if (!p_.vocab->find(m.substr(0, m.find('[')))) continue;
+      // Ask next: each finding the outcome waits on scores the items its
+      // rule would decide, weighted by priority; safety rules (priority 100
+      // or tag 'safety') outrank everything else. Only findings are asked
+      // (a conflict between rules or a division by zero is shown
+      // elsewhere), and only those the skip logic would ask now.
+      bool safety = r.priority >= 100 ||
+                    std::find(r.tags.begin(), r.tags.end(), "safety") != r.tags.end();
+      std::vector<std::string> decides;
+      std::string key = key_of(r, o.element);
+      for (const auto& a : r.actions) {
+        if (a.kind == ast::action_kind::exclude) continue;
+        if (a.kind == ast::action_kind::conclude) {
+          decides.push_back(p_.facts[static_cast<std::size_t>(a.fact)].path);
+        } else {
+          decides.push_back(key.empty() ? a.id : a.id + "[" + key + "]");
+        }
+      }
+      double weight = (safety ? 1000.0 : 0.0) + r.priority;
+      std::size_t n_items = 0;
+      for (const auto& a : r.actions) n_items += item_kind_of(a.kind) ? 1 : 0;
+      weight *= static_cast<double>(std::max<std::size_t>(1, n_items));
+      for (const auto& m : askable(o.missing)) {
+        if (!asked_now(m)) continue;
         auto& a = assess[m];
         a.finding = m;
+        a.score += weight;
+        a.safety = a.safety || safety;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
+        a.items.insert(a.items.end(), decides.begin(), decides.end());
       }
       pl.undecided.push_back(std::move(u));
     }
@@ -267,8 +387,12 @@ class builder {
       }
       std::sort(a.rules.begin(), a.rules.end());
       a.rules.erase(std::unique(a.rules.begin(), a.rules.end()), a.rules.end());
+      std::sort(a.items.begin(), a.items.end());
+      a.items.erase(std::unique(a.items.begin(), a.items.end()), a.items.end());
       pl.to_assess.push_back(std::move(a));
     }
+    std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(),
+                     [](const assess_item& a, const assess_item& b) { return a.score > b.score; });
     pl.diagnostics = ev_.conflicts;
     return pl;
   }

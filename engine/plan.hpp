@@ -37,6 +37,12 @@ struct reason {
   rule_ref rule;
   std::string element;  // "relationships[mother]", or empty
   std::string key;      // "mother": the key its items get, or empty
+  // A provisional proposal: the condition is unknown, the rule's
+  // `provisional when` support (its text here) holds, and these findings
+  // would confirm or rule it out.
+  bool provisional = false;
+  std::string support;
+  std::vector<std::string> to_confirm;
   std::string because;
   std::vector<evidence_view> evidence;
   std::vector<fact_explanation> derived;
@@ -45,6 +51,7 @@ struct reason {
 struct fact_explanation {
   std::string fact;
   std::string value;
+  bool provisional = false;  // value concluded provisionally; the fact is unknown
   std::vector<reason> reasons;        // the rules that concluded it
   std::vector<std::string> missing;   // when unknown
   bool repeated = false;              // already explained higher in the tree
@@ -56,6 +63,10 @@ struct plan_item {
   int priority = 0;
   std::vector<std::string> for_;  // challenges (full ids) a solution or goal is for
   std::vector<reason> because;
+  // Proposed only provisionally (see reason::provisional): shown apart, to
+  // confirm, never as part of the confirmed plan.
+  bool provisional = false;
+  std::vector<std::string> to_confirm;  // findings that would confirm or rule it out
 
   std::string full_id() const { return key.empty() ? id : id + "[" + key + "]"; }
   // Whether `wanted` names this item: its full id (`role_dispute[mother]`),
@@ -78,11 +89,16 @@ struct undecided_rule {
   std::vector<std::string> missing;
 };
 
+// A missing finding worth asking next, ranked by how much of the plan its
+// answer could decide.
 struct assess_item {
   std::string finding;  // e.g. "phq9.total" or "relationships[mother].conflict"
   std::string question;
   std::string component;
   std::vector<std::string> rules;  // rules it would decide
+  std::vector<std::string> items;  // plan items (and facts) those rules propose
+  double score = 0;
+  bool safety = false;             // it would decide a safety rule
 };
 
 struct provenance {
@@ -95,11 +111,12 @@ struct provenance {
 
 struct plan {
   provenance prov;
-  std::vector<plan_item> flags, challenges, solutions, goals;
+  std::vector<plan_item> flags, challenges, solutions, goals;  // confirmed
+  std::vector<plan_item> provisional;  // to confirm: flags first, then by priority
   std::vector<fact_explanation> conclusions;
   std::vector<excluded_item> excluded;
   std::vector<undecided_rule> undecided;
-  std::vector<assess_item> to_assess;
+  std::vector<assess_item> to_assess;  // ask next: highest score first
   std::vector<diagnostic> diagnostics;
 
   // Every flag, challenge, solution or goal that `wanted` names.

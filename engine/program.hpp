@@ -32,6 +32,7 @@ enum class opcode : std::uint8_t {
   in_set,      // a = operand; [set_begin, set_end) in program::set_values
   contains,    // a = list, b = value
   is_known, is_missing,  // a = path node
+  is_provisional,        // a = fact node: unknown, but concluded provisionally
   any, all, count,       // a = finding index of the list, b = condition, var
 };
 
@@ -80,6 +81,7 @@ struct compiled_rule {
   std::int32_t each_list = -1;  // finding index iterated by `for each`
   std::string each_var;
   std::uint32_t condition = 0;  // root node
+  std::int32_t support = -1;    // `provisional when`: its root node, or -1
   std::vector<compiled_action> actions;
   bool has_because = false;
   text_template because;

@@ -12,7 +12,18 @@ namespace iptplan {
 namespace {
 
 const std::vector<std::string> kKinds = {"flags",     "challenges", "solutions", "goals",
-                                         "conclusions", "undecided", "excluded",  "to_assess"};
+                                         "conclusions", "undecided", "excluded",  "to_assess",
+                                         "provisional"};
+
+// "fact" or "fact = value" against one conclusion; `risk.level = "low"`
+// and `risk.level = low` mean the same.
+bool conclusion_matches(const fact_explanation& c, const std::string& want) {
+  auto eq = want.find(" = ");
+  std::string fact = eq == std::string::npos ? want : want.substr(0, eq);
+  std::string value = eq == std::string::npos ? "" : want.substr(eq + 3);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  return c.fact == fact && (eq == std::string::npos || c.value == value);
+}
 
 std::vector<std::string> string_list(const source_file& src, const toml::node& n,
                                       const std::string& what, std::vector<diagnostic>& diags) {
@@ -48,17 +59,15 @@ bool holds(const plan& p, const std::string& kind, const std::string& want) {
     return std::any_of(p.excluded.begin(), p.excluded.end(),
                        [&](const excluded_item& e) { return e.item.named_by(want); });
   }
-  if (kind == "conclusions") {
-    // "fact" or "fact = value"
-    auto eq = want.find(" = ");
-    std::string fact = eq == std::string::npos ? want : want.substr(0, eq);
-    std::string value = eq == std::string::npos ? "" : want.substr(eq + 3);
-    // `risk.level = "low"` and `risk.level = low` mean the same.
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  if (kind == "conclusions" || kind == "provisional") {
+    // Confirmed conclusions under `conclusions`; provisional ones, and
+    // provisional items of any kind, under `provisional`.
+    bool prov = kind == "provisional";
     for (const auto& c : p.conclusions) {
-      if (c.fact == fact && (eq == std::string::npos || c.value == value)) return true;
+      if (c.provisional == prov && conclusion_matches(c, want)) return true;
     }
-    return false;
+    return prov && std::any_of(p.provisional.begin(), p.provisional.end(),
+                               [&](const plan_item& it) { return it.named_by(want); });
   }
   if (kind == "to_assess") {
     // "phq9.total", or "relationships[mother].conflict"
@@ -99,8 +108,14 @@ std::string held(const plan& p, const std::string& kind) {
     for (const auto& it : *g) ids.push_back(it.full_id());
   } else if (kind == "excluded") {
     for (const auto& e : p.excluded) ids.push_back(e.item.full_id());
-  } else if (kind == "conclusions") {
-    for (const auto& c : p.conclusions) ids.push_back(c.fact + " = " + c.value);
+  } else if (kind == "conclusions" || kind == "provisional") {
+    bool prov = kind == "provisional";
+    for (const auto& c : p.conclusions) {
+      if (c.provisional == prov) ids.push_back(c.fact + " = " + c.value);
+    }
+    if (prov) {
+      for (const auto& it : p.provisional) ids.push_back(it.full_id());
+    }
   } else if (kind == "to_assess") {
     for (const auto& a : p.to_assess) ids.push_back(a.finding);
   } else if (kind == "undecided") {
@@ -167,7 +182,7 @@ std::optional<test_case> read_test_case(const std::string& name, const std::stri
           std::string near = nearest_name(kind, kKinds);
           auto d = toml_diagnostic(src, &lv, severity::error, "test.invalid",
                                    "'" + key + "." + kind + "' is not a list a test can check");
-          d.notes.push_back(near.empty() ? "use flags, challenges, solutions, goals, conclusions, undecided, excluded or to_assess"
+          d.notes.push_back(near.empty() ? "use flags, challenges, solutions, goals, conclusions, undecided, excluded, to_assess or provisional"
                                          : "did you mean '" + near + "'?");
           diags.push_back(std::move(d));
           continue;
@@ -199,7 +214,7 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
   case_result r;
   // Strict: a misspelt finding in a case would otherwise be ignored and make
   // an [absent] check pass for the wrong reason.
-  auto client = read_findings(*rs.prog, tc.findings_name, tc.findings_text, {true}, diags);
+  auto client = read_findings(*rs.prog, tc.findings_name, tc.findings_text, {false}, diags);
   if (!client) {
     r.report = "  the findings could not be read (see the errors above)\n";
     return r;
@@ -215,6 +230,17 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
           base = id.substr(0, id.find(" = "));
           exists = rs.prog->fact_index(base) >= 0;
           for (const auto& f : rs.prog->facts) known.push_back(f.path);
+        } else if (kind == "provisional") {
+          // A fact ("fact = value") or an item of any kind.
+          std::string fact = id.substr(0, id.find(" = "));
+          exists = rs.prog->fact_index(fact) >= 0 || !rs.prog->rules_proposing(base).empty();
+          if (!exists) base = id.find(" = ") != std::string::npos ? fact : base;
+          for (const auto& f : rs.prog->facts) known.push_back(f.path);
+          for (const auto& rule : rs.prog->rules) {
+            for (const auto& a : rule.actions) {
+              if (item_kind_of(a.kind)) known.push_back(a.id);
+            }
+          }
         } else if (kind == "to_assess") {
           base = id.substr(0, id.find('['));
           exists = rs.prog->vocab->find(base) != nullptr;
@@ -239,6 +265,7 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
         r.report += "  " + std::string(lists == &tc.expect ? "[expect]" : "[absent]") + " " + kind +
                     " names '" + base + "', " +
                     (kind == "conclusions" ? "which no rule concludes"
+                     : kind == "provisional" ? "which no rule concludes or proposes"
                      : kind == "undecided" ? "which is not a rule id"
                      : kind == "to_assess" ? "which the vocabulary does not declare"
                      : rs.prog->rules_proposing(base).empty() ? "which no rule proposes"
@@ -255,7 +282,7 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
       for (const auto& want : it->second) {
         if (holds(p, kind, want)) continue;
         r.report += "  expected " + singular(kind) + " " + want + "; the plan holds " + held(p, kind) + "\n";
-        if (group_of(p, kind) || kind == "excluded") {
+        if (group_of(p, kind) || kind == "excluded" || (kind == "provisional" && want.find(" = ") == std::string::npos)) {
           if (!rs.prog->rules_proposing(want.substr(0, want.find('['))).empty()) {
             r.report += indent(render_why_not(rs, *client, *r.ev, p, want), 6);
           } else {

@@ -90,7 +90,8 @@ class reader {
     // Every key must mean something: a misspelt `maxx` would silently drop
     // a range check.
     static const std::vector<std::string> known = {"type", "values", "min", "max", "of", "key",
-                                                   "fields", "pattern", "component", "question"};
+                                                   "fields", "pattern", "component", "question",
+                                                   "asked_if", "asked_if_values", "at_most"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -98,7 +99,7 @@ class reader {
       auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
       diag.notes.push_back(near.empty() ? "the keys are type, values, min, max, of, key, fields, pattern, "
-                                          "component and question"
+                                          "component, question, asked_if, asked_if_values and at_most"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -136,6 +137,31 @@ class reader {
     }
     d.component = t["component"].value_or(std::string());
     d.question = t["question"].value_or(std::string());
+    for (const char* key : {"asked_if", "at_most"}) {
+      if (auto* n = t.get(key)) {
+        auto s = n->value<std::string>();
+        if (!s || nested) {
+          error(n, std::string("'") + key + "' of '" + path + "' must name another finding, in quotes" +
+                       (nested ? ", on a finding (not a field)" : ""));
+        } else {
+          (std::string(key) == "asked_if" ? d.asked_if : d.at_most) = *s;
+          gates_.push_back({path, key, n});
+        }
+      }
+    }
+    if (auto* n = t.get("asked_if_values")) {
+      auto* arr = n->as_array();
+      if (!arr || arr->empty()) error(n, "'asked_if_values' of '" + path + "' must be a non-empty list");
+      if (arr) {
+        for (auto&& v : *arr) {
+          if (auto b = v.value<bool>(); b && v.is_boolean()) d.asked_if_values.push_back(*b ? "true" : "false");
+          else if (auto s = v.value<std::string>()) d.asked_if_values.push_back(*s);
+          else error(&v, "'asked_if_values' of '" + path + "' holds true, false or quoted values");
+        }
+      }
+      if (d.asked_if.empty()) error(n, "'asked_if_values' of '" + path + "' needs 'asked_if'");
+    }
+    if (!d.asked_if.empty() && d.asked_if_values.empty()) d.asked_if_values = {"true"};
     if (auto* n = t.get("min")) {
       if (auto v = n->value<double>()) d.min = *v; else error(n, "'min' of '" + path + "' must be a number");
     }
@@ -228,9 +254,56 @@ class reader {
     }
   }
 
+  // Checks asked_if and at_most once every finding is declared.
+  void check_links(const std::vector<finding_decl>& all, const std::map<std::string, int>& index) {
+    for (const auto& g : gates_) {
+      const finding_decl& d = all[static_cast<std::size_t>(index.at(g.path))];
+      bool asked = g.key == "asked_if";
+      const std::string& target = asked ? d.asked_if : d.at_most;
+      auto it = index.find(target);
+      if (it == index.end()) {
+        std::vector<std::string> names;
+        for (const auto& f : all) names.push_back(f.path);
+        std::string near = nearest_name(target, names);
+        auto diag = toml_diagnostic(src_, g.node, severity::error, "vocabulary.invalid",
+                                    "'" + g.key + "' of '" + g.path + "' names '" + target +
+                                        "', which is not a finding of the vocabulary");
+        if (!near.empty()) diag.notes.push_back("did you mean '" + near + "'?");
+        diags_.push_back(std::move(diag));
+        continue;
+      }
+      const finding_decl& t = all[static_cast<std::size_t>(it->second)];
+      if (target == g.path) {
+        error(g.node, "'" + g.path + "' cannot name itself in '" + g.key + "'");
+      } else if (asked && t.type != finding_type::boolean && t.type != finding_type::enumeration) {
+        error(g.node, "'asked_if' of '" + g.path + "' must name a yes/no or enum finding; '" + target +
+                          "' is " + t.expectation());
+      } else if (asked) {
+        for (const auto& v : d.asked_if_values) {
+          bool ok = t.type == finding_type::boolean
+                        ? (v == "true" || v == "false")
+                        : std::find(t.values.begin(), t.values.end(), v) != t.values.end();
+          if (!ok) {
+            error(g.node, "'asked_if_values' of '" + g.path + "' holds '" + v + "', but '" + target +
+                              "' is " + t.expectation());
+          }
+        }
+      } else if ((d.type != finding_type::integer && d.type != finding_type::number) ||
+                 (t.type != finding_type::integer && t.type != finding_type::number)) {
+        error(g.node, "'at_most' links two numbers; '" + g.path + "' or '" + target + "' is not one");
+      }
+    }
+  }
+
  private:
+  struct link {
+    std::string path;
+    std::string key;
+    const toml::node* node;
+  };
   const source_file& src_;
   std::vector<diagnostic>& diags_;
+  std::vector<link> gates_;
 };
 
 }  // namespace
@@ -263,6 +336,7 @@ vocabulary vocabulary::parse(const std::string& name, const std::string& text,
   for (std::size_t i = 0; i < v.findings_.size(); ++i) {
     v.index_[v.findings_[i].path] = static_cast<int>(i);
   }
+  r.check_links(v.findings_, v.index_);
   return v;
 }
 

@@ -36,6 +36,15 @@ struct finding_decl {
   std::vector<finding_decl> fields; // table_list: the fields of an element
   std::string component;
   std::string question;
+  // Skip logic: asked only when the finding `asked_if` holds one of
+  // `asked_if_values` ("true" for a yes/no gate, or enum values). Recorded
+  // against its gate, it is an error; missing, it is not asked for before
+  // the gate is answered.
+  std::string asked_if;
+  std::vector<std::string> asked_if_values;
+  // A score that is part of another (`phq9.item9` of `phq9.total`): it can
+  // be no higher than that finding.
+  std::string at_most;
   std::string file;
   int line = 0;
 

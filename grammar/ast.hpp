@@ -31,7 +31,7 @@ struct tagged {
 enum class optoken : std::uint8_t {
   op_or, op_and, op_not,
   op_eq, op_ne, op_lt, op_le, op_gt, op_ge,
-  op_in, op_contains, op_is_known, op_is_missing,
+  op_in, op_contains, op_is_known, op_is_missing, op_is_provisional,
   op_add, op_sub, op_mul, op_div, op_neg,
 };
 
@@ -136,13 +136,22 @@ struct for_each : tagged {
   ast::path list;
 };
 
-// rule <id> ["title"] meta* [for each] when <cond> then <action>+ [because "t"] end
+// `provisional when r.conflict in {"covert", "overt"}`: when the rule's
+// condition is unknown but this support condition holds, its items are
+// proposed provisionally (to confirm).
+struct provisional_clause : tagged {
+  expression support;
+};
+
+// rule <id> ["title"] meta* [for each] when <cond> [provisional when <cond>]
+//   then <action>+ [because "t"] end
 struct rule : tagged {
   std::string id;
   boost::optional<string_literal> title;
   std::vector<meta_item> meta;
   boost::optional<for_each> each;
   expression condition;
+  boost::optional<provisional_clause> provisional;
   std::vector<action> actions;
   boost::optional<string_literal> because;
 };

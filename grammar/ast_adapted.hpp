@@ -17,4 +17,4 @@ BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::expression, first, rest)
 BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::quantifier, kind, var, list, condition)
 BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::for_each, var, list)
 BOOST_FUSION_ADAPT_STRUCT(iptplan::ast::rule, id, title, meta, each, condition,
-                          actions, because)
+                          provisional, actions, because)

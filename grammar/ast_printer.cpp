@@ -21,6 +21,7 @@ const char* to_string(optoken op) {
     case optoken::op_contains: return "contains";
     case optoken::op_is_known: return "is-known";
     case optoken::op_is_missing: return "is-missing";
+    case optoken::op_is_provisional: return "is-provisional";
     case optoken::op_add: return "+";
     case optoken::op_sub: return "-";
     case optoken::op_mul: return "*";
@@ -79,7 +80,8 @@ std::string to_string(const operand& o) { return boost::apply_visitor(printer{},
 std::string to_string(const expression& e) {
   std::string acc = to_string(e.first);
   for (const auto& op : e.rest) {
-    if (op.op == optoken::op_is_known || op.op == optoken::op_is_missing) {
+    if (op.op == optoken::op_is_known || op.op == optoken::op_is_missing ||
+        op.op == optoken::op_is_provisional) {
       acc = std::string("(") + to_string(op.op) + " " + acc + ")";
     } else {
       acc = std::string("(") + to_string(op.op) + " " + acc + " " + to_string(op.rhs) + ")";
@@ -104,6 +106,7 @@ std::string to_string(const rule& r) {
   }
   if (r.each) out += " each " + r.each->var + " in " + to_string(r.each->list);
   out += "\n  when " + to_string(r.condition);
+  if (r.provisional) out += "\n  provisional when " + to_string(r.provisional->support);
   for (const auto& a : r.actions) {
     out += "\n  ";
     switch (a.kind) {

@@ -73,7 +73,7 @@ struct reserved_words : x3::symbols<int> {
   reserved_words() {
     for (char const* w :
          {"rule", "when", "then", "because", "end", "and", "or", "not",
-          "true", "false", "is", "known", "missing", "contains", "in", "any",
+          "true", "false", "is", "known", "missing", "provisional", "contains", "in", "any",
           "all", "count", "for", "each", "priority", "tags", "source",
           "challenge", "solution", "goal", "flag", "conclude", "exclude"}) {
       add(w, 0);

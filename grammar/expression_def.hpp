@@ -81,6 +81,7 @@ auto const kw_contains = keyword("contains", "'contains'");
 auto const kw_is = keyword("is", "'is'");
 auto const kw_known = keyword("known", "'known'");
 auto const kw_missing = keyword("missing", "'missing'");
+auto const kw_provisional_test = keyword("provisional", "'provisional'");
 auto const close_paren = x3::rule<struct close_paren_class>{"')'"} = x3::lit(')');
 
 // condition ::= and_expr ('or' and_expr)*
@@ -99,14 +100,15 @@ auto const unary_not_def =
     (kw_not >> x3::attr(ast::optoken::op_not)) > depth[not_expr];
 
 // comparison ::= additive [ relop additive | 'in' set | 'contains' additive
-//                         | 'is' ('known' | 'missing') ]
+//                         | 'is' ('known' | 'missing' | 'provisional') ]
 auto const comparison_def = additive >> x3::repeat(0, 1)[comparison_tail];
 auto const comparison_tail_def =
     (relational_op > additive) |
     ((kw_in >> x3::attr(ast::optoken::op_in)) > set_literal) |
     ((kw_contains >> x3::attr(ast::optoken::op_contains)) > additive) |
     (kw_is > ((kw_known >> x3::attr(ast::optoken::op_is_known)) |
-              (kw_missing >> x3::attr(ast::optoken::op_is_missing))) >>
+              (kw_missing >> x3::attr(ast::optoken::op_is_missing)) |
+              (kw_provisional_test >> x3::attr(ast::optoken::op_is_provisional))) >>
      x3::attr(ast::nil{}));
 
 // set ::= '{' literal (',' literal)* '}'

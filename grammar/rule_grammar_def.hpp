@@ -17,6 +17,8 @@ auto const kw_when = keyword(
     "when",
     "'when' (or metadata: priority, tags, source; or 'for each')");
 auto const kw_then = keyword("then", "'then'");
+auto const kw_provisional = keyword("provisional", "'provisional'");
+auto const kw_when_support = keyword("when", "'when'");
 auto const kw_because = keyword("because", "'because'");
 auto const kw_end = keyword("end", "'end'");
 auto const kw_end_after_actions = keyword(
@@ -43,6 +45,9 @@ auto const signed_number = x3::rule<struct signed_number_class, double>{
 rule_type const rule_rule = "'rule'";
 x3::rule<meta_item_class, ast::meta_item> const meta_item = "metadata";
 x3::rule<for_each_class, ast::for_each> const for_each = "'for each'";
+struct provisional_class : annotate {};
+x3::rule<provisional_class, ast::provisional_clause> const provisional_clause =
+    "'provisional when'";
 x3::rule<action_class, ast::action> const action =
     "an action (challenge, solution, goal, flag, conclude, exclude)";
 
@@ -156,16 +161,22 @@ x3::rule<struct actions_class, std::vector<ast::action>> const actions =
     "an action (challenge, solution, goal, flag, conclude, exclude)";
 auto const actions_def = +action;
 
+// provisional ::= 'provisional' 'when' condition
+auto const provisional_clause_def =
+    (kw_provisional > kw_when_support > expression())[([](auto& ctx) {
+      _val(ctx).support = std::move(_attr(ctx));
+    })];
+
 auto const rule_rule_def = kw_rule > identifier > -string_literal >
                            *meta_item > -for_each > kw_when > expression() >
-                           kw_then > actions > rule_tail;
+                           -provisional_clause > kw_then > actions > rule_tail;
 
 // The outer rules carry no semantic action, so their positions are recorded.
 auto const meta_item_def = meta_item_body;
 auto const action_def = action_body;
 
-BOOST_SPIRIT_DEFINE(rule_rule, meta_item, meta_item_body, for_each, action, action_body,
-                    actions)
+BOOST_SPIRIT_DEFINE(rule_rule, meta_item, meta_item_body, for_each, provisional_clause,
+                    action, action_body, actions)
 
 rule_type const& rule() { return rule_rule; }
 

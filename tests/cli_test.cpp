@@ -135,13 +135,45 @@ TEST_CASE("bad findings files exit 1 and name the place") {
     CHECK(r.code == 1);
     CHECK(r.err.find(f) != std::string::npos);
   }
-  SECTION("an unknown key is a warning, and an error with --strict") {
-    auto f = s.write("unknown.toml", "[alliance]\nstrenght = \"weak\"\n");
+  SECTION("an unknown key is an error, and a warning with --allow-unknown") {
+    auto f = s.write("unknown.toml", "[alliance]\nstrenght = \"Mary Smith\"\n");
     auto r = run({"plan", f});
-    CHECK(r.code == 0);
-    CHECK(r.err.find("warning: 'alliance.strenght' is not in the vocabulary") != std::string::npos);
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(f + ":2:12: error: 'alliance.strenght' is not in the vocabulary") != std::string::npos);
     CHECK(r.err.find("did you mean 'alliance.strength'?") != std::string::npos);
+    CHECK(r.err.find("Mary") == std::string::npos);
+    auto w = run({"plan", "--allow-unknown", f});
+    CHECK(w.code == 0);
+    CHECK(w.err.find("warning: 'alliance.strenght' is not in the vocabulary and is ignored") != std::string::npos);
+    CHECK(w.err.find("Mary") == std::string::npos);
     CHECK(run({"plan", "--strict", f}).code == 1);
+    CHECK(run({"why", "low_suicide_risk", f}).code == 1);
+    CHECK(run({"why-not", "low_suicide_risk", "--allow-unknown", f}).code == 0);
+  }
+  SECTION("a misspelt section heading hides no safety finding: [phq-9] is an error") {
+    auto f = s.write("heading.toml", "[phq-9]\nitem9 = 2\n");
+    auto r = run({"plan", f});
+    CHECK(r.code == 1);
+    CHECK(r.err.find(f + ":2:9: error: 'phq-9.item9' is not in the vocabulary [findings.unknown]") !=
+          std::string::npos);
+    CHECK(r.err.find("did you mean 'phq9.item9'?") != std::string::npos);
+  }
+  SECTION("answers that contradict each other, with their places") {
+    auto f = s.write("skip.toml", "[risk.cssrs]\nq1 = true\nq2 = false\nq3 = true\n");
+    auto r = run({"plan", f});
+    CHECK(r.code == 1);
+    CHECK(r.err.find(f + ":4:1: error: 'risk.cssrs.q3' is recorded, but it is asked only when "
+                         "'risk.cssrs.q2' is true, and 'risk.cssrs.q2' is false (line 3) [findings.skip-logic]") !=
+          std::string::npos);
+    auto g = s.write("item9.toml", "[phq9]\ntotal = 2\nitem9 = 3\n");
+    auto q = run({"plan", g});
+    CHECK(q.code == 1);
+    CHECK(q.err.find(g + ":3:1: error: 'phq9.item9' is 3, more than 'phq9.total' (2, line 2), which "
+                         "includes it [findings.contradiction]") != std::string::npos);
+    // At the boundary: item 9 equal to the total is consistent.
+    auto h = s.write("item9_equal.toml", "[phq9]\ntotal = 3\nitem9 = 3\n");
+    CHECK(run({"plan", h}).code == 0);
   }
 }
 

@@ -97,7 +97,7 @@ struct read_result {
 read_result read(const std::string& text, bool strict = false) {
   read_result r;
   findings_options opts;
-  opts.strict = strict;
+  opts.allow_unknown = !strict;
   r.client = read_findings(*rules().prog, "f.toml", text, opts, r.diags);
   return r;
 }
@@ -261,7 +261,7 @@ TEST_CASE("findings.value: an enum value that is not allowed, with a 'did you me
 // ---------------------------------------------------------------------------
 // Unknown keys
 
-TEST_CASE("findings.unknown: a warning with a suggestion, the file still reads") {
+TEST_CASE("findings.unknown: with allow_unknown, a warning with a suggestion, the file still reads") {
   auto r = read("a = true\nscroe = 3\n");
   INFO(all_diags(r.diags));
   REQUIRE(r.client.has_value());
@@ -277,12 +277,20 @@ TEST_CASE("findings.unknown: a warning with a suggestion, the file still reads")
   CHECK(slot(*r.client, "a").is_true());
 }
 
-TEST_CASE("findings.unknown: an error with strict") {
-  auto r = read("a = true\nscroe = 3\n", true);
+TEST_CASE("findings.unknown: an error by default, its line not quoted") {
+  auto r = read("a = true\nscroe = \"Mary Smith\"\n", true);
   auto d = only_error(r, "findings.unknown");
   CHECK(d.line == 2);
+  CHECK(d.column == 9);
   CHECK(d.message == "'scroe' is not in the vocabulary");
   CHECK(d.notes == std::vector<std::string>{"did you mean 'score'?"});
+  CHECK(d.source_line.empty());
+  CHECK(format(d).find("Mary") == std::string::npos);
+}
+
+TEST_CASE("findings.unknown: the default options make it an error") {
+  findings_options defaults;
+  CHECK_FALSE(defaults.allow_unknown);
 }
 
 TEST_CASE("findings.unknown: nested keys and fields of a list of tables") {
@@ -305,7 +313,7 @@ TEST_CASE("findings.unknown: nothing near, no suggestion") {
   auto r = read("completely_unrelated_key = 1\n");
   REQUIRE(r.diags.size() == 1);
   CHECK(r.diags[0].code == "findings.unknown");
-  CHECK(r.diags[0].notes.empty());
+  CHECK(r.diags[0].notes == std::vector<std::string>{"--allow-unknown reads the file without it"});
 }
 
 // ---------------------------------------------------------------------------

@@ -192,6 +192,21 @@ cx compiler::binary(ast::optoken op, cx lhs, const ast::operation& rhs_op) {
       n.atom = true;
       return {emit(n), {tk::boolean}};
     }
+    case optoken::op_is_provisional: {
+      // Only a derived fact can be proposed provisionally: a finding is on
+      // file or not.
+      auto op0 = p_.nodes[lhs.node].op;
+      if (op0 != opcode::fact && lhs.t.kind != tk::error) {
+        error(n.src_begin, "check.type",
+              "'is provisional' applies to a derived fact (one a rule concludes), not to '" +
+                  text(lhs.node) + "'",
+              {"a finding is either recorded or missing: use 'is known' or 'is missing'"});
+      }
+      if (op0 == opcode::fact && !reads_.empty()) reads_.back().second = true;
+      n.op = opcode::is_provisional;
+      n.atom = true;
+      return {emit(n), {tk::boolean}};
+    }
     case optoken::op_add: case optoken::op_sub: case optoken::op_mul: case optoken::op_div: {
       cx r = operand(rhs_op.rhs, false);
       for (const cx* c : {&lhs, &r}) {

@@ -117,6 +117,15 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
   cx cond = expression(r.condition, true);
   want_condition(cond, "'when'");
   cr.condition = cond.node;
+  if (r.provisional) {
+    // The support reads derived facts with their provisional values, so
+    // every fact it reads must be final before the rule runs.
+    std::size_t before = reads_.size();
+    cx sup = expression(r.provisional->support, false);
+    want_condition(sup, "'provisional when'");
+    for (std::size_t k = before; k < reads_.size(); ++k) reads_[k].second = true;
+    cr.support = static_cast<std::int32_t>(sup.node);
+  }
   for (const auto& a : r.actions) {
     compiled_action ca;
     ca.kind = a.kind;

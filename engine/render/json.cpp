@@ -32,6 +32,11 @@ json to_json(const reason& r) {
             {"evidence", ev},
             {"derived", derived}};
   j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
+  j["status"] = r.provisional ? "provisional" : "confirmed";
+  if (r.provisional) {
+    j["support"] = r.support;
+    j["to_confirm"] = r.to_confirm;
+  }
   return j;
 }
 
@@ -40,6 +45,7 @@ json to_json(const fact_explanation& f) {
   for (const auto& r : f.reasons) reasons.push_back(to_json(r));
   return {{"fact", f.fact},
           {"value", f.value},
+          {"status", f.provisional ? "provisional" : "confirmed"},
           {"concluded_by", reasons},
           {"missing", f.missing},
           {"explained_above", f.repeated}};
@@ -55,6 +61,8 @@ json to_json(const plan_item& it) {
             {"text", it.text},
             {"priority", it.priority},
             {"because", because}};
+  j["status"] = it.provisional ? "provisional" : "confirmed";
+  if (it.provisional) j["to_confirm"] = it.to_confirm;
   if (it.kind == item_kind::flag) j["severity"] = it.severity;
   if (it.kind == item_kind::solution || it.kind == item_kind::goal) j["for"] = it.for_;
   return j;
@@ -86,6 +94,7 @@ std::string render_json(const plan& p) {
   j["challenges"] = items(p.challenges);
   j["solutions"] = items(p.solutions);
   j["goals"] = items(p.goals);
+  j["provisional"] = items(p.provisional);
   json conclusions = json::array();
   for (const auto& c : p.conclusions) {
     json x = to_json(c);
@@ -124,9 +133,13 @@ std::string render_json(const plan& p) {
     assess.push_back({{"finding", a.finding},
                       {"question", a.question},
                       {"component", a.component},
+                      {"score", a.score},
+                      {"safety", a.safety},
+                      {"decides", a.items},
                       {"rules", a.rules}});
   }
   j["to_assess"] = assess;
+  j["ask_next"] = assess;
   json diags = json::array();
   for (const auto& d : p.diagnostics) {
     diags.push_back({{"severity", to_string(d.level)},

@@ -80,6 +80,17 @@ std::string render_markdown(const plan& p) {
       if (any) out += "\n";
     }
   }
+  if (!p.provisional.empty()) {
+    out += "## To confirm\n\nProposed on partial evidence: not part of the plan until the findings "
+           "named below are recorded and the plan is run again.\n\n";
+    for (const auto& it : p.provisional) {
+      out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
+             "*: " + it.text + "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: ";
+      for (std::size_t i = 0; i < it.to_confirm.size(); ++i) out += (i ? ", " : "") + ("`" + it.to_confirm[i] + "`");
+      out += "\n";
+    }
+    out += "\n";
+  }
   auto groups = plan_wide_groups(p);
   if (!groups.empty()) out += "## Plan-wide goals and interventions\n\n";
   for (const auto& group : groups) {
@@ -107,10 +118,16 @@ std::string render_markdown(const plan& p) {
     out += "\n";
   }
   if (!p.to_assess.empty()) {
-    out += "## To assess\n\nThese findings are not recorded; the rules that need them are "
-           "undecided until they are.\n\n";
-    for (const auto& a : p.to_assess) {
-      out += "- `" + a.finding + "`" + (a.question.empty() ? "" : ": " + a.question) + "\n";
+    std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
+    out += "## Ask next\n\nThe " + std::to_string(shown) + " of " + std::to_string(p.to_assess.size()) +
+           " missing findings whose answers would decide most of the plan, safety first.\n\n";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const auto& a = p.to_assess[i];
+      out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + a.question) +
+             "  \n   Decides: ";
+      for (std::size_t k = 0; k < a.items.size() && k < 6; ++k) out += (k ? ", " : "") + ("`" + a.items[k] + "`");
+      if (a.items.size() > 6) out += " and " + std::to_string(a.items.size() - 6) + " more";
+      out += "\n";
     }
     out += "\n";
   }

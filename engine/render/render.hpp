@@ -19,6 +19,10 @@ inline bool is_first_step(const plan_item& it) { return it.for_.empty() && it.pr
 // in the order of their first item.
 std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p);
 
+// How many of the ranked "ask next" findings text and markdown show (JSON
+// carries them all).
+inline constexpr std::size_t kAskNextShown = 10;
+
 std::string render_text(const plan& p);
 std::string render_markdown(const plan& p);
 std::string render_json(const plan& p);

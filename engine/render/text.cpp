@@ -12,15 +12,26 @@ std::string upper(std::string s) {
   return s;
 }
 
+// "a, b and c"; past `limit` words, "and N more".
+std::string join_words(const std::vector<std::string>& ws, std::size_t limit = 0) {
+  std::string out;
+  std::size_t n = limit && ws.size() > limit ? limit : ws.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    out += (i == 0 ? "" : (i + 1 == n && n == ws.size()) ? " and " : ", ") + ws[i];
+  }
+  if (n < ws.size()) out += " and " + std::to_string(ws.size() - n) + " more";
+  return out.empty() ? "(nothing the client can be asked)" : out;
+}
+
 // One line naming why: the first reason's `because`, then the rules.
 std::string short_why(const plan_item& it) {
-  std::string out;
+  std::string out = it.provisional ? "provisional: " : "";
   if (!it.because.empty() && !it.because.front().because.empty()) out = it.because.front().because + " ";
   out += "(";
   for (std::size_t i = 0; i < it.because.size(); ++i) {
     const auto& r = it.because[i];
     out += (i ? "; " : "") + std::string("rule ") + r.rule.id + ", " + r.rule.file + ":" +
-           std::to_string(r.rule.line);
+           std::to_string(r.rule.line) + (r.provisional ? ", supported by " + r.support : "");
   }
   return out + ")";
 }
@@ -82,6 +93,15 @@ std::string render_text(const plan& p) {
       }
     }
   }
+  if (!p.provisional.empty()) {
+    out += "\nTO CONFIRM (proposed on partial evidence: not part of the plan until confirmed)\n";
+    for (const auto& it : p.provisional) {
+      std::string bullet = std::string(to_string(it.kind)) + ": ";
+      if (it.kind == item_kind::flag) bullet = "[" + upper(it.severity) + "] ";
+      item(out, it, bullet, 2);
+      out += "    to confirm, ask: " + join_words(it.to_confirm) + "\n";
+    }
+  }
   auto groups = plan_wide_groups(p);
   if (!groups.empty()) out += "\nPLAN-WIDE GOALS AND SOLUTIONS\n";
   for (const auto& group : groups) {
@@ -95,7 +115,7 @@ std::string render_text(const plan& p) {
   if (!p.conclusions.empty()) {
     out += "\nDERIVED CONCLUSIONS\n";
     for (const auto& c : p.conclusions) {
-      out += "  " + c.fact + " = " + c.value + "  (";
+      out += "  " + c.fact + " = " + c.value + (c.provisional ? " (provisional)" : "") + "  (";
       for (std::size_t i = 0; i < c.reasons.size(); ++i) out += (i ? ", " : "") + std::string("rule ") + c.reasons[i].rule.id;
       out += ")\n";
     }
@@ -115,10 +135,13 @@ std::string render_text(const plan& p) {
     }
   }
   if (!p.to_assess.empty()) {
-    out += "\nTO ASSESS (missing findings that leave " + std::to_string(p.undecided.size()) +
-           " rule outcome(s) undecided)\n";
-    for (const auto& a : p.to_assess) {
-      out += "  - " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
+    std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
+    out += "\nASK NEXT (the " + std::to_string(shown) + " of " + std::to_string(p.to_assess.size()) +
+           " missing findings that would decide most of the plan, safety first)\n";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const auto& a = p.to_assess[i];
+      out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
+      out += "     decides: " + join_words(a.items, 6) + "\n";
     }
   }
   if (!p.diagnostics.empty()) out += "\n";

@@ -15,7 +15,7 @@ const char* mark(const std::string& result) {
 }
 
 void append_fact(std::string& out, const fact_explanation& f, int indent) {
-  out += pad(indent) + "derived fact " + f.fact + " = " + f.value;
+  out += pad(indent) + "derived fact " + f.fact + " = " + f.value + (f.provisional ? " (provisional)" : "");
   if (f.repeated) {
     out += " (explained above)\n";
     return;
@@ -38,6 +38,12 @@ void append_reason_tree(std::string& out, const reason& r, int indent) {
   if (!r.element.empty()) out += " for " + r.element;
   out += '\n';
   if (!r.rule.source.empty()) out += pad(indent + 2) + "source: " + r.rule.source + '\n';
+  if (r.provisional) {
+    out += pad(indent + 2) + "provisional: the condition is unknown, and its support holds: " + r.support + '\n';
+    out += pad(indent + 2) + "to confirm:";
+    for (const auto& m : r.to_confirm) out += " " + m;
+    out += '\n';
+  }
   if (!r.because.empty()) out += pad(indent + 2) + "because: " + r.because + '\n';
   for (const auto& e : r.evidence) {
     out += pad(indent + 2) + mark(e.result) + " " + e.condition;

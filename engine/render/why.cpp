@@ -7,7 +7,15 @@
 namespace iptplan {
 
 std::string render_why(const plan_item& it) {
-  std::string out = it.full_id() + " is in the plan as a " + to_string(it.kind) + ": " + it.text + "\n";
+  std::string out = it.full_id() + " is in the plan as a " + to_string(it.kind) +
+                    (it.provisional ? ", provisionally (to confirm)" : "") + ": " + it.text + "\n";
+  if (it.provisional) {
+    out += "  It is not confirmed: the condition of every rule proposing it is still unknown, and\n"
+           "  each rule's 'provisional when' support holds. These findings would confirm it or rule\n"
+           "  it out:";
+    for (const auto& f : it.to_confirm) out += " " + f;
+    out += "\n";
+  }
   if (!it.for_.empty()) {
     out += "  for:";
     for (const auto& f : it.for_) out += " " + f;
@@ -60,6 +68,12 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
                         : "    => fired; its item " + proposed + " is in the plan (see 'why " + proposed + "')\n";
       } else if (o.result == truth::no) {
         out += "    => did not fire: the conditions marked [no] were false\n";
+      } else if (o.provisional) {
+        std::string proposed = why.key.empty() ? base : base + "[" + why.key + "]";
+        out += "    => proposed provisionally (its support '" + why.support + "' holds): " + proposed +
+               " is in the plan's to-confirm section; would be decided by";
+        for (const auto& m : o.missing) out += " " + m;
+        out += "\n";
       } else {
         out += "    => undecided: would be decided by";
         for (const auto& m : o.missing) out += " " + m;
