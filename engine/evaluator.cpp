@@ -292,8 +292,11 @@ value evaluator::eval_node(const node& n, missing_set* m) {
       }
       if (m) note_seen(target, v);
       bool known = !v.is_unknown() && v.kind != vkind::none;
-      // A derived fact that is still undecided: whether it is known is unknown.
-      if (target.op == opcode::fact && v.is_unknown()) {
+      // A derived fact that is still undecided: whether it is known is
+      // unknown. In a `provisional when` support every fact it reads is
+      // final, and one with neither a value nor a provisional value is
+      // simply not known.
+      if (target.op == opcode::fact && v.is_unknown() && !prov_world_) {
         if (m) merge_into(*m, fact_missing_[target.a]);
         return value::unknown();
       }

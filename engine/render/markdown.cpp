@@ -85,7 +85,8 @@ std::string render_markdown(const plan& p) {
            "named below are recorded and the plan is run again.\n\n";
     for (const auto& it : p.provisional) {
       out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
-             "*: " + it.text + "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: ";
+             "*: " + it.text + (it.for_.empty() ? "" : " (for " + it.for_.front() + ")") +
+             "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: ";
       for (std::size_t i = 0; i < it.to_confirm.size(); ++i) out += (i ? ", " : "") + ("`" + it.to_confirm[i] + "`");
       out += "\n";
     }

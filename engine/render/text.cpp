@@ -95,11 +95,31 @@ std::string render_text(const plan& p) {
   }
   if (!p.provisional.empty()) {
     out += "\nTO CONFIRM (proposed on partial evidence: not part of the plan until confirmed)\n";
+    // Provisional challenges with the provisional work listed under them;
+    // what would confirm an item is said once where it is the same.
+    auto under = [&](const plan_item& it) -> const plan_item* {
+      for (const auto& c : p.provisional) {
+        if (c.kind == item_kind::challenge &&
+            std::find(it.for_.begin(), it.for_.end(), c.full_id()) != it.for_.end()) {
+          return &c;
+        }
+      }
+      return nullptr;
+    };
     for (const auto& it : p.provisional) {
+      if (it.kind == item_kind::solution || it.kind == item_kind::goal) {
+        if (under(it)) continue;
+      }
       std::string bullet = std::string(to_string(it.kind)) + ": ";
       if (it.kind == item_kind::flag) bullet = "[" + upper(it.severity) + "] ";
       item(out, it, bullet, 2);
       out += "    to confirm, ask: " + join_words(it.to_confirm) + "\n";
+      if (it.kind != item_kind::challenge) continue;
+      for (const auto& s : p.provisional) {
+        if ((s.kind != item_kind::solution && s.kind != item_kind::goal) || under(s) != &it) continue;
+        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &it);
+        if (s.to_confirm != it.to_confirm) out += "          also to confirm: " + join_words(s.to_confirm) + "\n";
+      }
     }
   }
   auto groups = plan_wide_groups(p);
