@@ -98,6 +98,7 @@ std::string indent(const std::string& text, int n) {
 std::string singular(const std::string& kind) {
   if (kind == "undecided" || kind == "excluded") return kind;
   if (kind == "to_assess") return "finding to assess";
+  if (kind == "provisional") return "provisional item or conclusion";
   return kind.substr(0, kind.size() - 1);
 }
 
