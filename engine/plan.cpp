@@ -255,6 +255,13 @@ class builder {
         rm.note = "the challenge it addresses was excluded";
       }
     }
+    for (auto& [id, it] : items) {
+      if (it.provisional && it.to_confirm.empty()) {
+        std::set<std::string> confirm;
+        for (const auto& w : it.because) confirm.insert(w.to_confirm.begin(), w.to_confirm.end());
+        it.to_confirm.assign(confirm.begin(), confirm.end());
+      }
+    }
     // A solution or goal for challenges that are only provisional is itself
     // provisional: work for a problem not yet confirmed.
     std::map<std::string, const plan_item*> challenge_of;
@@ -277,13 +284,6 @@ class builder {
       }
       if (any_provisional && !any_confirmed) {
         it.provisional = true;
-        it.to_confirm.assign(confirm.begin(), confirm.end());
-      }
-    }
-    for (auto& [id, it] : items) {
-      if (it.provisional && it.to_confirm.empty()) {
-        std::set<std::string> confirm;
-        for (const auto& w : it.because) confirm.insert(w.to_confirm.begin(), w.to_confirm.end());
         it.to_confirm.assign(confirm.begin(), confirm.end());
       }
     }

@@ -884,3 +884,31 @@ end
   REQUIRE(rs);
   CHECK(rs->prog->rules.size() == 2);
 }
+
+TEST_CASE("'provisional when' parses after the condition, and 'is provisional' as a test") {
+  auto r = parse(
+      "rule r\nwhen a and b\nprovisional when a or x.y is provisional\nthen\n  challenge c \"x\"\nend\n");
+  INFO(all_diags(r.diagnostics));
+  REQUIRE(r.diagnostics.empty());
+  REQUIRE(r.file.rules.size() == 1);
+  REQUIRE(r.file.rules[0].provisional.has_value());
+  CHECK(ast::to_string(r.file.rules[0]) ==
+        "rule r\n  when (and a b)\n  provisional when (or a (is-provisional x.y))\n  challenge c \"x\"");
+  auto plain = parse("rule r\nwhen a\nthen\n  challenge c \"x\"\nend\n");
+  REQUIRE(plain.file.rules.size() == 1);
+  CHECK_FALSE(plain.file.rules[0].provisional.has_value());
+}
+
+TEST_CASE("'provisional' is a reserved word, and needs 'when' and a condition") {
+  auto word = parse("rule provisional\nwhen a\nthen\n  challenge c \"x\"\nend\n");
+  REQUIRE_FALSE(word.diagnostics.empty());
+  CHECK(word.diagnostics[0].code == "parse.expected");
+  auto no_when = parse("rule r\nwhen a\nprovisional a\nthen\n  challenge c \"x\"\nend\n");
+  REQUIRE_FALSE(no_when.diagnostics.empty());
+  CHECK(no_when.diagnostics[0].message == "expected 'when' but found 'a'");
+  CHECK(no_when.diagnostics[0].line == 3);
+  CHECK(no_when.diagnostics[0].column == 13);
+  auto no_cond = parse("rule r\nwhen a\nprovisional when\nthen\n  challenge c \"x\"\nend\n");
+  REQUIRE_FALSE(no_cond.diagnostics.empty());
+  CHECK(no_cond.diagnostics[0].line == 4);
+}

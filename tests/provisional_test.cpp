@@ -1,0 +1,644 @@
+// Tests of provisional proposals ('provisional when', 'is provisional'),
+// their place in the plan, in JSON, in why / why-not and in test cases, and
+// of the ranked "ask next" with the vocabulary's skip logic.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/evaluator.hpp"
+#include "engine/findings.hpp"
+#include "engine/plan.hpp"
+#include "engine/render/render.hpp"
+#include "engine/ruleset.hpp"
+#include "engine/testing.hpp"
+#include "grammar/diagnostic.hpp"
+#include "support.hpp"
+
+using namespace iptplan;
+using namespace iptplan::test_support;
+
+namespace {
+
+const char* const VOCAB = R"(
+[a]
+type = "bool"
+question = "Is A the case?"
+
+[b]
+type = "bool"
+question = "Is B the case?"
+
+[c]
+type = "bool"
+question = "Is C the case?"
+
+[gate]
+type = "bool"
+question = "The gate question"
+
+[behind]
+type = "bool"
+asked_if = "gate"
+question = "Asked only after a yes to the gate"
+
+[kind]
+type = "enum"
+values = ["x", "y", "z"]
+
+[only_y]
+type = "bool"
+asked_if = "kind"
+asked_if_values = ["y"]
+
+[total]
+type = "int"
+min = 0
+max = 27
+
+[part]
+type = "int"
+min = 0
+max = 3
+at_most = "total"
+
+[people]
+type = "table_list"
+key = "label"
+
+[people.fields.label]
+type = "string"
+
+[people.fields.conflict]
+type = "bool"
+
+[people.fields.mismatch]
+type = "bool"
+)";
+
+struct result {
+  std::optional<rule_set> rs;
+  std::optional<client_data> client;
+  evaluation ev;
+  plan pl;
+  std::vector<diagnostic> diags;
+};
+
+result run(const std::string& rules, const std::string& findings) {
+  result r;
+  r.rs = load_rule_set(in_memory_rule_set(VOCAB, {{"a.rules", rules}}), "test", r.diags);
+  INFO(all_diags(r.diags));
+  REQUIRE(r.rs.has_value());
+  REQUIRE_FALSE(has_errors(r.diags));
+  r.client = read_findings(*r.rs->prog, "f.toml", findings, {}, r.diags);
+  INFO(all_diags(r.diags));
+  REQUIRE(r.client.has_value());
+  r.ev = evaluate(*r.rs->prog, *r.client, true);
+  r.pl = build_plan(*r.rs, *r.client, r.ev, "sha");
+  return r;
+}
+
+std::vector<std::string> ids(const std::vector<plan_item>& items) {
+  std::vector<std::string> out;
+  for (const auto& it : items) out.push_back(it.full_id());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const fact_explanation* conclusion(const plan& p, const std::string& fact) {
+  for (const auto& c : p.conclusions) {
+    if (c.fact == fact) return &c;
+  }
+  return nullptr;
+}
+
+const char* const DISPUTE = R"(
+rule dispute "Dispute"
+for each p in people
+when
+  p.conflict == true and p.mismatch == true
+provisional when
+  p.conflict == true or p.mismatch == true
+then
+  conclude area.dispute
+  challenge dispute "Dispute with {p.label}"
+  solution talk for dispute "Talk with {p.label}"
+because "Conflict {p.conflict}, mismatch {p.mismatch}"
+end
+
+rule reader "Reads the dispute"
+when
+  area.dispute
+then
+  flag warning dispute_read "A rule read the dispute as true"
+end
+
+rule prov_reader "Tests provisionality"
+when
+  area.dispute is provisional
+then
+  flag info dispute_provisional "The dispute is only provisional"
+end
+)";
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The outcome of a rule with a support, over every input
+
+TEST_CASE("provisional: confirmed, provisional, absent or undecided, over all nine inputs") {
+  struct row {
+    const char* conflict;  // "" = missing
+    const char* mismatch;
+    const char* want;      // confirmed | provisional | none | undecided
+  };
+  auto r = GENERATE(values<row>({
+      {"true", "true", "confirmed"},
+      {"true", "false", "none"},
+      {"true", "", "provisional"},
+      {"false", "true", "none"},
+      {"false", "false", "none"},
+      {"false", "", "none"},
+      {"", "true", "provisional"},
+      {"", "false", "none"},
+      {"", "", "undecided"},
+  }));
+  std::string f = "[[people]]\nlabel = \"mother\"\n";
+  if (*r.conflict) f += std::string("conflict = ") + r.conflict + "\n";
+  if (*r.mismatch) f += std::string("mismatch = ") + r.mismatch + "\n";
+  INFO(f);
+  auto x = run(DISPUTE, f);
+  std::string want = r.want;
+  bool in_plan = !x.pl.challenges.empty();
+  bool in_prov = std::any_of(x.pl.provisional.begin(), x.pl.provisional.end(),
+                             [](const plan_item& it) { return it.full_id() == "dispute[mother]"; });
+  CHECK(in_plan == (want == "confirmed"));
+  CHECK(in_prov == (want == "provisional"));
+  const auto* c = conclusion(x.pl, "area.dispute");
+  CHECK((c != nullptr) == (want == "confirmed" || want == "provisional"));
+  if (c) CHECK(c->provisional == (want == "provisional"));
+  // A provisional fact is unknown to every condition: never read as true.
+  CHECK((x.pl.find("dispute_read") != nullptr) == (want == "confirmed"));
+  CHECK((x.pl.find("dispute_provisional") != nullptr) == (want == "provisional"));
+  bool undecided = std::any_of(x.pl.undecided.begin(), x.pl.undecided.end(),
+                               [](const undecided_rule& u) { return u.rule.id == "dispute"; });
+  CHECK(undecided == (want == "provisional" || want == "undecided"));
+}
+
+TEST_CASE("provisional: the fast path agrees with explain mode") {
+  auto x = run(DISPUTE, "[[people]]\nlabel = \"mother\"\nconflict = true\n");
+  auto fast = evaluate(*x.rs->prog, *x.client, false);
+  int f = x.rs->prog->fact_index("area.dispute");
+  REQUIRE(f >= 0);
+  CHECK(fast.facts[static_cast<std::size_t>(f)].is_unknown());
+  CHECK(fast.provisional[static_cast<std::size_t>(f)].is_true());
+  CHECK(x.ev.provisional[static_cast<std::size_t>(f)].is_true());
+  bool prov_outcome = std::any_of(fast.outcomes.begin(), fast.outcomes.end(),
+                                  [](const outcome& o) { return o.provisional; });
+  CHECK(prov_outcome);
+}
+
+TEST_CASE("provisional: an item lists the findings that would confirm it or rule it out") {
+  auto x = run(DISPUTE, "[[people]]\nlabel = \"mother\"\nconflict = true\n");
+  REQUIRE(x.pl.provisional.size() == 2);
+  const plan_item* ch = x.pl.find("dispute[mother]");
+  REQUIRE(ch != nullptr);
+  CHECK(ch->provisional);
+  CHECK(ch->to_confirm == std::vector<std::string>{"people[mother].mismatch"});
+  REQUIRE(ch->because.size() == 1);
+  CHECK(ch->because[0].provisional);
+  CHECK(ch->because[0].support == "p.conflict == true or p.mismatch == true");
+  CHECK(ch->because[0].because == "Conflict true, mismatch not yet known");
+  // Its solution is provisional with it.
+  const plan_item* s = x.pl.find("talk[mother]");
+  REQUIRE(s != nullptr);
+  CHECK(s->provisional);
+  CHECK(s->for_ == std::vector<std::string>{"dispute[mother]"});
+}
+
+TEST_CASE("provisional: the item is confirmed, or gone, once the finding arrives") {
+  auto yes = run(DISPUTE, "[[people]]\nlabel = \"mother\"\nconflict = true\nmismatch = true\n");
+  CHECK(ids(yes.pl.challenges) == std::vector<std::string>{"dispute[mother]"});
+  CHECK(yes.pl.provisional.empty());
+  CHECK_FALSE(yes.pl.find("dispute[mother]")->provisional);
+  auto no = run(DISPUTE, "[[people]]\nlabel = \"mother\"\nconflict = true\nmismatch = false\n");
+  CHECK(no.pl.challenges.empty());
+  CHECK(no.pl.provisional.empty());
+  CHECK(conclusion(no.pl, "area.dispute") == nullptr);
+}
+
+TEST_CASE("provisional: a confirmed proposal wins, and keeps only its confirmed reasons") {
+  auto x = run(std::string(DISPUTE) + R"(
+rule also "Also proposes the dispute for everyone in conflict"
+for each p in people
+when
+  p.conflict == true and b == true
+then
+  challenge dispute "Dispute, also"
+end
+)",
+               "b = true\n[[people]]\nlabel = \"mother\"\nconflict = true\n");
+  const plan_item* ch = x.pl.find("dispute[mother]");
+  REQUIRE(ch != nullptr);
+  CHECK_FALSE(ch->provisional);
+  REQUIRE(ch->because.size() == 1);
+  CHECK(ch->because[0].rule.id == "also");
+  CHECK(ch->text == "Dispute, also");
+  // Its solution came only from the provisional rule, for a challenge that
+  // is now confirmed: the solution stays, confirmed.
+  const plan_item* s = x.pl.find("talk[mother]");
+  REQUIRE(s != nullptr);
+  CHECK(s->provisional);  // proposed only provisionally itself
+}
+
+TEST_CASE("provisional: a confirmed solution for a provisional challenge is provisional") {
+  auto x = run(std::string(DISPUTE) + R"(
+rule work "Work for any dispute"
+for each p in people
+when
+  b == true
+then
+  solution listen for dispute "Listen to {p.label}"
+end
+)",
+               "b = true\n[[people]]\nlabel = \"mother\"\nconflict = true\n");
+  const plan_item* s = x.pl.find("listen[mother]");
+  REQUIRE(s != nullptr);
+  CHECK(s->provisional);
+  CHECK(s->to_confirm == std::vector<std::string>{"people[mother].mismatch"});
+}
+
+TEST_CASE("provisional: an exclusion on partial evidence removes nothing") {
+  auto x = run(R"(
+rule keep "Always"
+when
+  true
+then
+  flag warning kept "Kept"
+end
+
+rule maybe_exclude "Would exclude"
+when
+  a == true and b == true
+provisional when
+  a == true
+then
+  exclude kept
+end
+)",
+               "a = true\n");
+  CHECK(x.pl.find("kept") != nullptr);
+  CHECK(x.pl.excluded.empty());
+}
+
+TEST_CASE("provisional: values that disagree cancel; values that agree stand") {
+  std::string rules = R"(
+rule low "Low"
+when
+  a == true and b == true
+provisional when
+  a == true
+then
+  conclude tier = "low"
+end
+
+rule high "High"
+when
+  a == true and c == true
+provisional when
+  a == true
+then
+  conclude tier = "{VALUE}"
+end
+)";
+  auto with = [&](const std::string& v) {
+    std::string r = rules;
+    r.replace(r.find("{VALUE}"), 7, v);
+    return r;
+  };
+  auto differ = run(with("high"), "a = true\n");
+  CHECK(conclusion(differ.pl, "tier") == nullptr);
+  auto agree = run(with("low"), "a = true\n");
+  const auto* c = conclusion(agree.pl, "tier");
+  REQUIRE(c != nullptr);
+  CHECK(c->provisional);
+  CHECK(c->value == "low");
+  CHECK(c->reasons.size() == 2);
+  // A confirmed value wins over a provisional one.
+  auto confirmed = run(with("high"), "a = true\nc = true\n");
+  c = conclusion(confirmed.pl, "tier");
+  REQUIRE(c != nullptr);
+  CHECK_FALSE(c->provisional);
+  CHECK(c->value == "high");
+}
+
+TEST_CASE("provisional: a support reads provisional values; a condition never does") {
+  auto x = run(std::string(DISPUTE) + R"(
+rule focus "Focus on the dispute"
+when
+  area.dispute and c == true
+provisional when
+  area.dispute
+then
+  conclude focus = "dispute"
+end
+
+rule blocked "Gives way to an established dispute only"
+when
+  b == true and not (area.dispute is known and area.dispute)
+provisional when
+  b == true and not (area.dispute is known and area.dispute)
+then
+  flag info no_dispute "No dispute, even provisionally"
+end
+)",
+               "b = true\n[[people]]\nlabel = \"mother\"\nconflict = true\n");
+  const auto* f = conclusion(x.pl, "focus");
+  REQUIRE(f != nullptr);
+  CHECK(f->provisional);
+  CHECK(f->value == "dispute");
+  // In the support, the provisional dispute reads true: no_dispute is not
+  // even provisional.
+  CHECK(x.pl.find("no_dispute") == nullptr);
+  // Without any evidence for the dispute, 'is known' in a support is false,
+  // not unknown: no_dispute is proposed provisionally.
+  auto y = run(std::string(DISPUTE) + R"(
+rule blocked "Gives way to an established dispute only"
+when
+  b == true and not (area.dispute is known and area.dispute)
+provisional when
+  b == true and not (area.dispute is known and area.dispute)
+then
+  flag info no_dispute "No dispute, even provisionally"
+end
+)",
+               "b = true\n[[people]]\nlabel = \"mother\"\n");
+  const plan_item* nd = y.pl.find("no_dispute");
+  REQUIRE(nd != nullptr);
+  CHECK(nd->provisional);
+}
+
+TEST_CASE("provisional: 'is provisional' applies to derived facts only") {
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(in_memory_rule_set(VOCAB, {{"a.rules", R"(
+rule r "R"
+when
+  a is provisional
+then
+  flag info f "F"
+end
+)"}}),
+                          "test", diags);
+  auto errs = with_code(diags, "check.type");
+  REQUIRE(errs.size() == 1);
+  CHECK(errs[0].message == "'is provisional' applies to a derived fact (one a rule concludes), not to 'a'");
+  CHECK(errs[0].line == 4);
+  CHECK(errs[0].column == 3);
+}
+
+TEST_CASE("provisional: a support must be a condition, and 'provisional' needs 'when'") {
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(in_memory_rule_set(VOCAB, {{"a.rules", R"(
+rule r "R"
+when
+  a == true
+provisional when
+  total + 1
+then
+  flag info f "F"
+end
+
+rule s "S"
+when
+  a == true
+provisional
+  b == true
+then
+  flag info g "G"
+end
+)"}}),
+                          "test", diags);
+  INFO(all_diags(diags));
+  auto parse = with_code(diags, "parse.expected");
+  REQUIRE(parse.size() == 1);
+  CHECK(parse[0].line == 15);
+  CHECK(parse[0].message.find("expected 'when'") == 0);
+  CHECK_FALSE(with_code(diags, "check.type").empty());
+}
+
+TEST_CASE("provisional: text, markdown and JSON show provisional items apart, with status") {
+  auto x = run(DISPUTE, "[[people]]\nlabel = \"mother\"\nconflict = true\n");
+  std::string text = render_text(x.pl);
+  auto confirm = text.find("TO CONFIRM");
+  REQUIRE(confirm != std::string::npos);
+  CHECK(text.find("Dispute with mother", confirm) != std::string::npos);
+  CHECK(text.find("to confirm, ask: people[mother].mismatch") != std::string::npos);
+  CHECK(text.find("CHALLENGES\n  (none)") != std::string::npos);
+  CHECK(text.find("area.dispute = true (provisional)") != std::string::npos);
+  std::string md = render_markdown(x.pl);
+  CHECK(md.find("## To confirm") != std::string::npos);
+  CHECK(md.find("`people[mother].mismatch`") != std::string::npos);
+  auto j = nlohmann::json::parse(render_json(x.pl));
+  CHECK(j["challenges"].empty());
+  REQUIRE(j["provisional"].size() == 2);
+  CHECK(j["provisional"][0]["status"] == "provisional");
+  CHECK(j["provisional"][0]["to_confirm"] == nlohmann::json::array({"people[mother].mismatch"}));
+  CHECK(j["provisional"][0]["because"][0]["status"] == "provisional");
+  CHECK(j["provisional"][0]["because"][0]["support"] == "p.conflict == true or p.mismatch == true");
+  bool fact_ok = false;
+  for (const auto& c : j["conclusions"]) {
+    if (c["fact"] == "area.dispute") fact_ok = c["status"] == "provisional";
+  }
+  CHECK(fact_ok);
+  auto y = run(DISPUTE, "[[people]]\nlabel = \"mother\"\nconflict = true\nmismatch = true\n");
+  auto k = nlohmann::json::parse(render_json(y.pl));
+  CHECK(k["challenges"][0]["status"] == "confirmed");
+  CHECK_FALSE(k["challenges"][0].contains("to_confirm"));
+  CHECK(k["provisional"].empty());
+}
+
+TEST_CASE("provisional: why and why-not explain a provisional item") {
+  auto x = run(DISPUTE, "[[people]]\nlabel = \"mother\"\nconflict = true\n");
+  const plan_item* ch = x.pl.find("dispute[mother]");
+  REQUIRE(ch != nullptr);
+  std::string why = render_why(*ch);
+  CHECK(why.find("provisionally (to confirm)") != std::string::npos);
+  CHECK(why.find("people[mother].mismatch") != std::string::npos);
+  CHECK(why.find("its support holds: p.conflict == true or p.mismatch == true") != std::string::npos);
+  std::string why_not = render_why_not(*x.rs, *x.client, x.ev, x.pl, "dispute[mother]");
+  CHECK(why_not.find("proposed provisionally") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Ask next
+
+TEST_CASE("ask next: ranked by the items an answer decides, safety first") {
+  auto x = run(R"(
+rule small "One item"
+when
+  a == true
+then
+  flag info one "One"
+end
+
+rule big "Three items"
+when
+  b == true
+then
+  flag info two "Two"
+  flag info three "Three"
+  flag info four "Four"
+end
+
+rule safe "Safety"
+  priority 100
+  tags safety
+when
+  c == true
+then
+  flag warning safe "Safe"
+end
+)",
+               "");
+  REQUIRE(x.pl.to_assess.size() == 3);
+  CHECK(x.pl.to_assess[0].finding == "c");
+  CHECK(x.pl.to_assess[0].safety);
+  CHECK(x.pl.to_assess[0].score == 1100);
+  CHECK(x.pl.to_assess[1].finding == "b");
+  CHECK(x.pl.to_assess[1].score == 150);
+  CHECK(x.pl.to_assess[1].items == std::vector<std::string>{"four", "three", "two"});
+  CHECK(x.pl.to_assess[2].finding == "a");
+  CHECK(x.pl.to_assess[2].score == 50);
+}
+
+TEST_CASE("ask next: the skip logic holds a question back until its gate opens it") {
+  std::string rules = R"(
+rule r "Behind the gates"
+when
+  behind == true or only_y == true
+then
+  flag info f "F"
+end
+)";
+  auto none = run(rules, "");
+  auto has = [](const plan& p, const std::string& f) {
+    return std::any_of(p.to_assess.begin(), p.to_assess.end(),
+                       [&](const assess_item& a) { return a.finding == f; });
+  };
+  CHECK_FALSE(has(none.pl, "behind"));
+  CHECK_FALSE(has(none.pl, "only_y"));
+  auto open = run(rules, "gate = true\nkind = \"y\"\n");
+  CHECK(has(open.pl, "behind"));
+  CHECK(has(open.pl, "only_y"));
+  auto closed = run(rules, "gate = false\nkind = \"x\"\n");
+  CHECK_FALSE(has(closed.pl, "behind"));
+  CHECK_FALSE(has(closed.pl, "only_y"));
+}
+
+TEST_CASE("ask next: text shows the top ten with what each decides; JSON has them all") {
+  std::string rules;
+  for (int i = 0; i < 12; ++i) {
+    rules += "rule r" + std::to_string(i) + " \"R\"\nfor each p in people\nwhen\n  p.conflict == true\nthen\n"
+             "  flag info f" + std::to_string(i) + " \"F\"\nend\n";
+  }
+  std::string f;
+  for (int i = 0; i < 12; ++i) f += "[[people]]\nlabel = \"p" + std::to_string(i) + "\"\n";
+  auto x = run(rules, f);
+  REQUIRE(x.pl.to_assess.size() == 12);
+  std::string text = render_text(x.pl);
+  CHECK(text.find("ASK NEXT (the 10 of 12 missing findings") != std::string::npos);
+  CHECK(text.find("  10. ") != std::string::npos);
+  CHECK(text.find("  11. ") == std::string::npos);
+  auto j = nlohmann::json::parse(render_json(x.pl));
+  CHECK(j["ask_next"].size() == 12);
+  CHECK(j["ask_next"][0].contains("score"));
+  CHECK(j["ask_next"][0]["decides"].size() == 12);
+}
+
+// ---------------------------------------------------------------------------
+// Findings that contradict each other
+
+TEST_CASE("contradictions: a gated answer against its gate, a part above its whole") {
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(
+      in_memory_rule_set(VOCAB, {{"a.rules", "rule r \"R\"\nwhen\n  a == true\nthen\n  flag info f \"F\"\nend\n"}}),
+      "test", diags);
+  INFO(all_diags(diags));
+  REQUIRE(rs.has_value());
+  struct row {
+    std::string text;
+    std::string code;  // empty: no error
+    int line;
+  };
+  auto r = GENERATE(values<row>({
+      {"gate = false\nbehind = true\n", "findings.skip-logic", 2},
+      {"gate = false\nbehind = false\n", "findings.skip-logic", 2},
+      {"gate = true\nbehind = true\n", "", 0},
+      {"behind = true\n", "", 0},
+      {"kind = \"x\"\nonly_y = true\n", "findings.skip-logic", 2},
+      {"kind = \"y\"\nonly_y = true\n", "", 0},
+      {"total = 2\npart = 3\n", "findings.contradiction", 2},
+      {"total = 3\npart = 3\n", "", 0},
+      {"part = 3\n", "", 0},
+  }));
+  INFO(r.text);
+  std::vector<diagnostic> d;
+  auto c = read_findings(*rs->prog, "f.toml", r.text, {}, d);
+  if (r.code.empty()) {
+    CHECK(c.has_value());
+    CHECK(d.empty());
+  } else {
+    CHECK_FALSE(c.has_value());
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].code == r.code);
+    CHECK(d[0].line == r.line);
+    CHECK(d[0].file == "f.toml");
+  }
+}
+
+TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
+  auto bad = GENERATE(values<std::pair<std::string, std::string>>({
+      {"[q]\ntype = \"bool\"\nasked_if = \"nowhere\"\n", "which is not a finding of the vocabulary"},
+      {"[n]\ntype = \"int\"\n[q]\ntype = \"bool\"\nasked_if = \"n\"\n", "must name a yes/no or enum finding"},
+      {"[g]\ntype = \"bool\"\n[q]\ntype = \"bool\"\nasked_if = \"g\"\nasked_if_values = [\"maybe\"]\n",
+       "holds 'maybe'"},
+      {"[g]\ntype = \"bool\"\n[q]\ntype = \"bool\"\nasked_if_values = [true]\n", "needs 'asked_if'"},
+      {"[g]\ntype = \"bool\"\n[q]\ntype = \"int\"\nat_most = \"g\"\n", "'at_most' links two numbers"},
+      {"[q]\ntype = \"bool\"\nasked_if = \"q\"\n", "cannot name itself"},
+  }));
+  INFO(bad.first);
+  std::vector<diagnostic> diags;
+  vocabulary::parse("v.toml", bad.first, diags);
+  auto errs = with_code(diags, "vocabulary.invalid");
+  REQUIRE(errs.size() == 1);
+  CHECK(errs[0].message.find(bad.second) != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Test cases
+
+TEST_CASE("test cases: 'provisional' matches provisional items and conclusions only") {
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(in_memory_rule_set(VOCAB, {{"a.rules", DISPUTE}}), "test", diags);
+  REQUIRE(rs.has_value());
+  auto make = [&](const std::string& body) {
+    std::vector<diagnostic> d;
+    auto tc = read_test_case("c.toml",
+                             body + "\n[findings]\n[[findings.people]]\nlabel = \"mother\"\nconflict = true\n",
+                             [](const std::string&) { return std::nullopt; }, d);
+    REQUIRE(tc.has_value());
+    return run_test_case(*rs, *tc, d);
+  };
+  CHECK(make("[expect]\nprovisional = [\"dispute[mother]\", \"area.dispute\", \"talk\"]").passed);
+  CHECK_FALSE(make("[expect]\nchallenges = [\"dispute[mother]\"]").passed);
+  CHECK_FALSE(make("[expect]\nconclusions = [\"area.dispute\"]").passed);
+  CHECK(make("[absent]\nchallenges = [\"dispute\"]\nconclusions = [\"area.dispute\"]").passed);
+  auto misspelt = make("[expect]\nprovisional = [\"dispte\"]");
+  CHECK_FALSE(misspelt.passed);
+  CHECK(misspelt.report.find("did you mean 'dispute'?") != std::string::npos);
+}
