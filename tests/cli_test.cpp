@@ -3,7 +3,11 @@
 // the place, and -o never leaving a partial file.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <set>
+#include <string>
 #include <fstream>
 #include <sstream>
 
@@ -175,6 +179,29 @@ TEST_CASE("bad findings files exit 1 and name the place") {
     auto h = s.write("item9_equal.toml", "[phq9]\ntotal = 3\nitem9 = 3\n");
     CHECK(run({"plan", h}).code == 0);
   }
+}
+
+TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q3-Q5") {
+  auto r = run({"plan", "examples/empty.toml", "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["ask_next"].size() >= 3);
+  std::set<std::string> first3;
+  for (int i = 0; i < 3; ++i) first3.insert(j["ask_next"][i]["finding"].get<std::string>());
+  CHECK(first3 == std::set<std::string>{"risk.cssrs.q1", "risk.cssrs.q2", "risk.cssrs.q6"});
+  for (const auto& a : j["ask_next"]) {
+    auto f = a["finding"].get<std::string>();
+    CHECK(f != "risk.cssrs.q3");
+    CHECK(f != "risk.cssrs.q4");
+    CHECK(f != "risk.cssrs.q5");
+    CHECK(f != "risk.cssrs.q6_past3m");
+  }
+  // Scores never rise down the list.
+  for (std::size_t i = 1; i < j["ask_next"].size(); ++i) {
+    CHECK(j["ask_next"][i - 1]["score"].get<double>() >= j["ask_next"][i]["score"].get<double>());
+  }
+  auto text = run({"plan", "examples/empty.toml"});
+  CHECK(text.out.find("ASK NEXT (the 10 of ") != std::string::npos);
 }
 
 TEST_CASE("plan -o writes the plan, and writes nothing on error") {

@@ -1,10 +1,47 @@
 // Grouping of plan-wide items by the reasons behind them.
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "engine/render/render.hpp"
 
 namespace iptplan {
+
+bool is_schedule(const plan_item& it) {
+  if (it.because.empty()) return false;
+  return std::all_of(it.because.begin(), it.because.end(), [](const reason& r) {
+    return std::find(r.rule.tags.begin(), r.rule.tags.end(), "schedule") != r.rule.tags.end();
+  });
+}
+
+namespace {
+
+// Goals and solutions listed under a challenge of the plan.
+std::set<std::string> under_challenges(const plan& p) {
+  std::set<std::string> challenges, out;
+  for (const auto& c : p.challenges) challenges.insert(c.full_id());
+  for (const auto* group : {&p.solutions, &p.goals}) {
+    for (const auto& it : *group) {
+      for (const auto& target : it.for_) {
+        if (challenges.count(target)) out.insert(it.full_id());
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<const plan_item*> schedule_items(const plan& p) {
+  auto under = under_challenges(p);
+  std::vector<const plan_item*> out;
+  for (const auto* group : {&p.goals, &p.solutions}) {
+    for (const auto& it : *group) {
+      if (!under.count(it.full_id()) && !is_first_step(it) && is_schedule(it)) out.push_back(&it);
+    }
+  }
+  return out;
+}
 
 std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
   // Items listed under a challenge of the plan are not plan-wide.
@@ -21,7 +58,7 @@ std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
   std::map<std::string, std::size_t> by_reason;
   for (const auto* group : {&p.goals, &p.solutions}) {
     for (const auto& it : *group) {
-      if (for_a_challenge.count(it.full_id()) || is_first_step(it)) continue;
+      if (for_a_challenge.count(it.full_id()) || is_first_step(it) || is_schedule(it)) continue;
       std::string key;
       for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
       auto [pos, fresh] = by_reason.emplace(key, groups.size());

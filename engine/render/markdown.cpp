@@ -1,5 +1,6 @@
 // The markdown rendering: a draft a clinician pastes into notes.
 #include <map>
+#include <set>
 
 #include "engine/render/render.hpp"
 
@@ -60,6 +61,13 @@ std::string render_markdown(const plan& p) {
   for (const auto& c : p.challenges) {
     out += "### " + std::to_string(++n) + ". " + c.text + "\n\n";
     out += "Why: " + why_line(c) + "\n\n";
+    // A reason already given under this challenge is not repeated.
+    auto key_of = [](const plan_item& it) {
+      std::string key;
+      for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
+      return key;
+    };
+    std::set<std::string> explained{key_of(c)};
     for (const auto* group : {&p.solutions, &p.goals}) {
       bool any = false;
       for (const auto& s : *group) {
@@ -75,6 +83,7 @@ std::string render_markdown(const plan& p) {
           for (const auto& pr : c.because) shared = shared || (pr.rule.id == r.rule.id && pr.element == r.element);
           same = same && shared;
         }
+        same = same || !explained.insert(key_of(s)).second;
         out += "- " + s.text + (same ? "\n" : "  \n  Why: " + why_line(s) + "\n");
       }
       if (any) out += "\n";
@@ -106,6 +115,21 @@ std::string render_markdown(const plan& p) {
     }
   }
   if (!groups.empty()) out += "\n";
+  auto schedule = schedule_items(p);
+  if (!schedule.empty()) {
+    out += "## Schedule\n\nThe contract, reviews, re-measurement and ending.\n\n";
+    std::vector<std::string> rules;
+    for (const auto* it : schedule) {
+      out += "- " + it->text + "\n";
+      for (const auto& r : it->because) {
+        std::string ref = "`" + r.rule.id + "` (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
+        if (std::find(rules.begin(), rules.end(), ref) == rules.end()) rules.push_back(ref);
+      }
+    }
+    out += "\n*From the rules ";
+    for (std::size_t i = 0; i < rules.size(); ++i) out += (i ? ", " : "") + rules[i];
+    out += ".*\n\n";
+  }
   if (!p.excluded.empty()) {
     out += "## Excluded by rule\n\n";
     for (const auto& e : p.excluded) {

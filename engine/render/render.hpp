@@ -13,7 +13,17 @@ namespace iptplan {
 // priority (risk): shown right after the flags, before the challenges.
 inline bool is_first_step(const plan_item& it) { return it.for_.empty() && it.priority >= 100; }
 
-// Plan-wide goals and solutions (neither for a challenge nor first steps),
+// A plan-wide item of the schedule: every rule behind it is tagged
+// `schedule` (the contract, reviews, re-measurement, the ending). Text and
+// markdown list these in one compact section, one line each.
+bool is_schedule(const plan_item& it);
+
+// The schedule items of the plan (plan-wide goals and solutions, not first
+// steps), in plan order.
+std::vector<const plan_item*> schedule_items(const plan& p);
+
+// Plan-wide goals and solutions (neither for a challenge, first steps nor
+// schedule),
 // grouped by the reasons behind them, so that items proposed by the same
 // rules are listed together and their reason is written once. Groups come
 // in the order of their first item.

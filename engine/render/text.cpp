@@ -1,5 +1,6 @@
 // The terminal rendering: readable, items by priority, a short "why" each.
 #include <map>
+#include <set>
 
 #include "engine/render/render.hpp"
 
@@ -38,10 +39,20 @@ std::string short_why(const plan_item& it) {
 
 // `parent`: the challenge a solution or goal is listed under; when the same
 // rules proposed both, the reason is not repeated.
+// The rules (and elements) behind an item, as one key.
+std::string reason_key(const plan_item& it) {
+  std::string key;
+  for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
+  return key;
+}
+
 void item(std::string& out, const plan_item& it, const std::string& bullet, int indent,
-          const plan_item* parent = nullptr) {
+          const plan_item* parent = nullptr, std::set<std::string>* explained = nullptr) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
   out += pad + bullet + it.text + "  [" + it.full_id() + "]\n";
+  // Under one challenge, a reason already given for an earlier item is not
+  // repeated.
+  if (explained && !explained->insert(reason_key(it)).second) return;
   bool same = parent != nullptr && !it.because.empty();
   for (const auto& r : it.because) {
     bool shared = false;
@@ -85,11 +96,12 @@ std::string render_text(const plan& p) {
   int n = 0;
   for (const auto& c : p.challenges) {
     item(out, c, std::to_string(++n) + ". ", 2);
+    std::set<std::string> explained{reason_key(c)};
     for (const auto* group : {&p.solutions, &p.goals}) {
       for (const auto& s : *group) {
         bool is_for = std::find(s.for_.begin(), s.for_.end(), c.full_id()) != s.for_.end();
         if (!is_for) continue;
-        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &c);
+        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &c, &explained);
       }
     }
   }
@@ -131,6 +143,21 @@ std::string render_text(const plan& p) {
       // The shared reason is written once, under the group's last item.
       item(out, g, bullet, 2, i + 1 < group.size() ? group[i + 1] : nullptr);
     }
+  }
+  auto schedule = schedule_items(p);
+  if (!schedule.empty()) {
+    out += "\nSCHEDULE (contract, reviews, re-measurement, ending)\n";
+    std::vector<std::string> rules;
+    for (const auto* it : schedule) {
+      out += "  - " + it->text + "  [" + it->full_id() + "]\n";
+      for (const auto& r : it->because) {
+        std::string ref = r.rule.id + " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
+        if (std::find(rules.begin(), rules.end(), ref) == rules.end()) rules.push_back(ref);
+      }
+    }
+    out += "  why: the rules ";
+    for (std::size_t i = 0; i < rules.size(); ++i) out += (i ? ", " : "") + rules[i];
+    out += "; 'iptplan why ID' explains each\n";
   }
   if (!p.conclusions.empty()) {
     out += "\nDERIVED CONCLUSIONS\n";
