@@ -181,6 +181,40 @@ TEST_CASE("bad findings files exit 1 and name the place") {
   }
 }
 
+namespace {
+// Every "ref" anywhere in `j`, collected into `out`.
+void collect_refs(const nlohmann::json& j, std::vector<std::string>& out) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() == "ref" && it.value().is_string()) out.push_back(it.value().get<std::string>());
+      collect_refs(it.value(), out);
+    }
+  } else if (j.is_array()) {
+    for (const auto& x : j) collect_refs(x, out);
+  }
+}
+}  // namespace
+
+TEST_CASE("JSON plans share explanation trees: every reference resolves, each tree is written once") {
+  for (const char* ex : {"examples/group.toml", "examples/jane.toml", "examples/first_interview_partial_dispute.toml"}) {
+    INFO(ex);
+    auto r = run({"plan", ex, "--format", "json"});
+    REQUIRE(r.code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    std::vector<std::string> refs;
+    collect_refs(j, refs);
+    CHECK_FALSE(refs.empty());
+    for (const auto& key : refs) {
+      INFO(key);
+      REQUIRE(j["explanations"].contains(key));
+      CHECK(j["explanations"][key].contains("evidence"));
+    }
+    // No tree is written without being referred to.
+    std::set<std::string> used(refs.begin(), refs.end());
+    CHECK(used.size() == j["explanations"].size());
+  }
+}
+
 TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q3-Q5") {
   auto r = run({"plan", "examples/empty.toml", "--format", "json"});
   REQUIRE(r.code == 0);

@@ -449,7 +449,13 @@ TEST_CASE("provisional: text, markdown and JSON show provisional items apart, wi
   CHECK(j["provisional"][0]["status"] == "provisional");
   CHECK(j["provisional"][0]["to_confirm"] == nlohmann::json::array({"people[mother].mismatch"}));
   CHECK(j["provisional"][0]["because"][0]["status"] == "provisional");
-  CHECK(j["provisional"][0]["because"][0]["support"] == "p.conflict == true or p.mismatch == true");
+  auto key = j["provisional"][0]["because"][0]["ref"].get<std::string>();
+  CHECK(key == "dispute@people[mother]");
+  CHECK(j["explanations"][key]["support"] == "p.conflict == true or p.mismatch == true");
+  CHECK(j["explanations"][key]["to_confirm"] == nlohmann::json::array({"people[mother].mismatch"}));
+  // The challenge and its solution rest on one outcome: one tree, two refs.
+  CHECK(j["provisional"][1]["because"][0]["ref"] == key);
+  CHECK(j["explanations"].size() == 2);  // and the rule reading "is provisional"
   bool fact_ok = false;
   for (const auto& c : j["conclusions"]) {
     if (c["fact"] == "area.dispute") fact_ok = c["status"] == "provisional";

@@ -1,5 +1,6 @@
-// The JSON rendering: everything, including full explanation trees. Its
-// shape is a contract with scripts (docs/json.md); add fields, never rename.
+// The JSON rendering: everything, including every explanation tree, each
+// written once under "explanations" and referred to by key. Its shape is a
+// contract with scripts (docs/json.md).
 #include <nlohmann/json.hpp>
 
 #include "engine/render/render.hpp"
@@ -10,57 +11,85 @@ namespace {
 
 using nlohmann::json;
 
-json to_json(const fact_explanation& f);
-
 json to_json(const rule_ref& r) {
   return {{"id", r.id},         {"title", r.title},   {"file", r.file},
           {"line", r.line},     {"source", r.source}, {"priority", r.priority},
           {"tags", r.tags}};
 }
 
-json to_json(const reason& r) {
-  json ev = json::array();
-  for (const auto& e : r.evidence) {
-    json vals = json::array();
-    for (const auto& [path, v] : e.values) vals.push_back({{"path", path}, {"value", v}});
-    ev.push_back({{"condition", e.condition}, {"result", e.result}, {"values", vals}});
-  }
-  json derived = json::array();
-  for (const auto& f : r.derived) derived.push_back(to_json(f));
-  json j = {{"rule", to_json(r.rule)},
-            {"because", r.because},
-            {"evidence", ev},
-            {"derived", derived}};
-  j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
-  j["status"] = r.provisional ? "provisional" : "confirmed";
-  if (r.provisional) {
-    j["support"] = r.support;
-    j["to_confirm"] = r.to_confirm;
-  }
-  return j;
-}
+// Explanation trees are shared: each rule outcome (a rule, for one element)
+// is written once under "explanations", and every place that rests on it
+// (an item's "because", a fact's "concluded_by", an exclusion) names it by
+// its key. A plan whose rules each propose several items, or read the same
+// derived facts, then carries each tree once.
+class writer {
+ public:
+  json explanations = json::object();
 
-json to_json(const fact_explanation& f) {
-  json reasons = json::array();
-  for (const auto& r : f.reasons) reasons.push_back(to_json(r));
-  return {{"fact", f.fact},
-          {"value", f.value},
-          {"status", f.provisional ? "provisional" : "confirmed"},
-          {"concluded_by", reasons},
-          {"missing", f.missing},
-          {"explained_above", f.repeated}};
-}
+  static std::string key_of(const reason& r) {
+    return r.element.empty() ? r.rule.id : r.rule.id + "@" + r.element;
+  }
 
-json to_json(const plan_item& it) {
-  json because = json::array();
-  for (const auto& r : it.because) because.push_back(to_json(r));
+  // A reference to `r`, registering its tree on first use.
+  json ref(const reason& r) {
+    std::string key = key_of(r);
+    if (!explanations.contains(key)) {
+      explanations[key] = json(nullptr);  // reserved first: trees may recurse
+      json tree = full(r);
+      explanations[key] = std::move(tree);
+    }
+    json j = {{"ref", key}, {"rule", r.rule.id}, {"status", r.provisional ? "provisional" : "confirmed"}};
+    j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
+    return j;
+  }
+
+  json refs(const std::vector<reason>& rs) {
+    json a = json::array();
+    for (const auto& r : rs) a.push_back(ref(r));
+    return a;
+  }
+
+  json fact(const fact_explanation& f) {
+    return {{"fact", f.fact},
+            {"value", f.value},
+            {"status", f.provisional ? "provisional" : "confirmed"},
+            {"concluded_by", refs(f.reasons)},
+            {"missing", f.missing},
+            {"explained_above", f.repeated}};
+  }
+
+ private:
+  json full(const reason& r) {
+    json ev = json::array();
+    for (const auto& e : r.evidence) {
+      json vals = json::array();
+      for (const auto& [path, v] : e.values) vals.push_back({{"path", path}, {"value", v}});
+      ev.push_back({{"condition", e.condition}, {"result", e.result}, {"values", vals}});
+    }
+    json derived = json::array();
+    for (const auto& f : r.derived) derived.push_back(fact(f));
+    json j = {{"rule", to_json(r.rule)},
+              {"because", r.because},
+              {"evidence", ev},
+              {"derived", derived}};
+    j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
+    j["status"] = r.provisional ? "provisional" : "confirmed";
+    if (r.provisional) {
+      j["support"] = r.support;
+      j["to_confirm"] = r.to_confirm;
+    }
+    return j;
+  }
+};
+
+json to_json(writer& w, const plan_item& it) {
   json j = {{"id", it.full_id()},
             {"base_id", it.id},
             {"key", it.key.empty() ? json(nullptr) : json(it.key)},
             {"kind", to_string(it.kind)},
             {"text", it.text},
             {"priority", it.priority},
-            {"because", because}};
+            {"because", w.refs(it.because)}};
   j["status"] = it.provisional ? "provisional" : "confirmed";
   if (it.provisional) j["to_confirm"] = it.to_confirm;
   if (it.kind == item_kind::flag) j["severity"] = it.severity;
@@ -68,9 +97,9 @@ json to_json(const plan_item& it) {
   return j;
 }
 
-json items(const std::vector<plan_item>& xs) {
+json items(writer& w, const std::vector<plan_item>& xs) {
   json a = json::array();
-  for (const auto& x : xs) a.push_back(to_json(x));
+  for (const auto& x : xs) a.push_back(to_json(w, x));
   return a;
 }
 
@@ -90,14 +119,15 @@ std::string render_json(const plan& p) {
                      {"findings", {{"file", p.prov.findings_file}, {"sha256", p.prov.findings_sha256}}},
                      {"client_id", p.prov.client_id},
                      {"program", {{"name", "iptplan"}, {"version", p.prov.program_version}}}};
-  j["flags"] = items(p.flags);
-  j["challenges"] = items(p.challenges);
-  j["solutions"] = items(p.solutions);
-  j["goals"] = items(p.goals);
-  j["provisional"] = items(p.provisional);
+  writer w;
+  j["flags"] = items(w, p.flags);
+  j["challenges"] = items(w, p.challenges);
+  j["solutions"] = items(w, p.solutions);
+  j["goals"] = items(w, p.goals);
+  j["provisional"] = items(w, p.provisional);
   json conclusions = json::array();
   for (const auto& c : p.conclusions) {
-    json x = to_json(c);
+    json x = w.fact(c);
     x["id"] = c.fact;
     x["text"] = c.fact + " = " + c.value;
     int prio = 0;
@@ -109,10 +139,8 @@ std::string render_json(const plan& p) {
   j["conclusions"] = conclusions;
   json excluded = json::array();
   for (const auto& e : p.excluded) {
-    json x = to_json(e.item);
-    json by = json::array();
-    for (const auto& r : e.excluded_by) by.push_back(to_json(r));
-    x["excluded_by"] = by;
+    json x = to_json(w, e.item);
+    x["excluded_by"] = w.refs(e.excluded_by);
     x["note"] = e.note;
     excluded.push_back(std::move(x));
   }
@@ -150,6 +178,7 @@ std::string render_json(const plan& p) {
                      {"message", d.message}});
   }
   j["diagnostics"] = diags;
+  j["explanations"] = std::move(w.explanations);
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
