@@ -92,12 +92,43 @@ std::string render_markdown(const plan& p) {
   if (!p.provisional.empty()) {
     out += "## To confirm\n\nProposed on partial evidence: not part of the plan until the findings "
            "named below are recorded and the plan is run again.\n\n";
+    auto asks = [](const plan_item& it) {
+      std::string s;
+      for (std::size_t i = 0; i < it.to_confirm.size(); ++i) s += (i ? ", " : "") + ("`" + it.to_confirm[i] + "`");
+      return s;
+    };
+    auto key_of = [](const plan_item& it) {
+      std::string key;
+      for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
+      return key;
+    };
+    // The provisional challenge that a provisional solution or goal is for.
+    auto under = [&](const plan_item& it) -> const plan_item* {
+      for (const auto& c : p.provisional) {
+        if (c.kind == item_kind::challenge &&
+            std::find(it.for_.begin(), it.for_.end(), c.full_id()) != it.for_.end()) {
+          return &c;
+        }
+      }
+      return nullptr;
+    };
     for (const auto& it : p.provisional) {
+      if ((it.kind == item_kind::solution || it.kind == item_kind::goal) && under(it)) continue;
       out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
-             "*: " + it.text + (it.for_.empty() ? "" : " (for " + it.for_.front() + ")") +
-             "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: ";
-      for (std::size_t i = 0; i < it.to_confirm.size(); ++i) out += (i ? ", " : "") + ("`" + it.to_confirm[i] + "`");
-      out += "\n";
+             "*: " + it.text + "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
+      if (it.kind != item_kind::challenge) continue;
+      std::set<std::string> explained{key_of(it)};
+      for (const auto& s : p.provisional) {
+        if ((s.kind != item_kind::solution && s.kind != item_kind::goal) || under(s) != &it) continue;
+        out += "  - *" + std::string(to_string(s.kind)) + "*: " + s.text;
+        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why_line(s);
+        plan_item extra;
+        for (const auto& f : s.to_confirm) {
+          if (std::find(it.to_confirm.begin(), it.to_confirm.end(), f) == it.to_confirm.end()) extra.to_confirm.push_back(f);
+        }
+        if (!extra.to_confirm.empty()) out += "  \n    Also to confirm: " + asks(extra);
+        out += "\n";
+      }
     }
     out += "\n";
   }

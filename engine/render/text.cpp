@@ -130,7 +130,11 @@ std::string render_text(const plan& p) {
       for (const auto& s : p.provisional) {
         if ((s.kind != item_kind::solution && s.kind != item_kind::goal) || under(s) != &it) continue;
         item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &it);
-        if (s.to_confirm != it.to_confirm) out += "          also to confirm: " + join_words(s.to_confirm) + "\n";
+        std::vector<std::string> extra;
+        for (const auto& f : s.to_confirm) {
+          if (std::find(it.to_confirm.begin(), it.to_confirm.end(), f) == it.to_confirm.end()) extra.push_back(f);
+        }
+        if (!extra.empty()) out += "          also to confirm: " + join_words(extra) + "\n";
       }
     }
   }
