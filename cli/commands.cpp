@@ -271,8 +271,8 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   plan_cmd->add_option("-o,--output", output, "Write to this file (nothing is written on error)");
   plan_cmd->add_flag("--allow-unknown", allow_unknown,
                      "Read findings the vocabulary does not know as warnings, not errors");
-  // Unknown findings are errors by default now; --strict is kept so that
-  // scripts written for earlier versions still run.
+  // Unknown findings are errors by default now; --strict is kept, doing
+  // nothing, so that scripts written for earlier versions still run.
   plan_cmd->add_flag("--strict", strict, "Unknown findings are errors (the default)")->group("");
 
   auto* check_cmd = app.add_subcommand("check", "Check a rule set and report every problem");
@@ -331,11 +331,11 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   try {
-    if (*plan_cmd) return cmd_plan(files, rules, fmt, output, allow_unknown && !strict, out, err);
+    if (*plan_cmd) return cmd_plan(files, rules, fmt, output, allow_unknown, out, err);
     if (*check_cmd) return cmd_check(check_dir, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, out, err);
-    if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown && !strict, false, out, err);
-    if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown && !strict, true, out, err);
+    if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, out, err);
+    if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown, true, out, err);
   } catch (const std::exception& e) {
     err << "iptplan: internal error: " << e.what() << "\n";
     return kInputError;

@@ -268,8 +268,9 @@ class reader {
     // a name included.
     problem(&v, opt_.allow_unknown ? severity::warning : severity::error, "findings.unknown",
             "'" + path + "' is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""),
-            near.empty() ? std::vector<std::string>{"--allow-unknown reads the file without it"}
-                         : std::vector<std::string>{"did you mean '" + near + "'?"});
+            !near.empty()          ? std::vector<std::string>{"did you mean '" + near + "'?"}
+            : opt_.allow_unknown ? std::vector<std::string>{}
+                                 : std::vector<std::string>{"--allow-unknown reads the file without it"});
     diags_.back().source_line.clear();
   }
 

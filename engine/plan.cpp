@@ -58,7 +58,7 @@ class builder {
     why.key = key_of(r, o.element);
     if (o.result == truth::unknown && o.provisional) {
       why.provisional = true;
-      why.support = std::string(p_.text_of(p_.nodes[static_cast<std::uint32_t>(r.support)]));
+      why.support = r.support_text;
       why.to_confirm = askable(o.missing);
     }
     // A rule's `because` justifies what it proposes: only shown when it
@@ -391,8 +391,10 @@ class builder {
       a.items.erase(std::unique(a.items.begin(), a.items.end()), a.items.end());
       pl.to_assess.push_back(std::move(a));
     }
-    std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(),
-                     [](const assess_item& a, const assess_item& b) { return a.score > b.score; });
+    // Safety first, whatever the scores; then by score.
+    std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [](const assess_item& a, const assess_item& b) {
+      return std::make_pair(a.safety, a.score) > std::make_pair(b.safety, b.score);
+    });
     pl.diagnostics = ev_.conflicts;
     return pl;
   }

@@ -82,6 +82,7 @@ struct compiled_rule {
   std::string each_var;
   std::uint32_t condition = 0;  // root node
   std::int32_t support = -1;    // `provisional when`: its root node, or -1
+  std::string support_text;     // its source text
   std::vector<compiled_action> actions;
   bool has_because = false;
   text_template because;

@@ -283,7 +283,10 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
       for (const auto& want : it->second) {
         if (holds(p, kind, want)) continue;
         r.report += "  expected " + singular(kind) + " " + want + "; the plan holds " + held(p, kind) + "\n";
-        if (group_of(p, kind) || kind == "excluded" || (kind == "provisional" && want.find(" = ") == std::string::npos)) {
+        bool item_like = group_of(p, kind) || kind == "excluded" ||
+                         (kind == "provisional" && want.find(" = ") == std::string::npos &&
+                          rs.prog->fact_index(want) < 0);
+        if (item_like) {
           if (!rs.prog->rules_proposing(want.substr(0, want.find('['))).empty()) {
             r.report += indent(render_why_not(rs, *client, *r.ev, p, want), 6);
           } else {

@@ -106,7 +106,7 @@ class reader {
     // A name the rules could not write (a reserved word) cannot be read.
     static const std::vector<std::string> reserved = {
         "rule", "when", "then", "because", "end", "and", "or", "not", "true", "false", "is", "known",
-        "missing", "contains", "in", "any", "all", "count", "for", "each", "priority", "tags",
+        "missing", "provisional", "contains", "in", "any", "all", "count", "for", "each", "priority", "tags",
         "source", "challenge", "solution", "goal", "flag", "conclude", "exclude"};
     std::size_t start = 0;
     while (start <= path.size()) {

@@ -138,7 +138,7 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
           std::string word = found.substr(1, found.size() - 2);
           static const std::vector<std::string> keywords = {
               "rule", "when", "then", "because", "end", "priority", "tags", "source", "for",
-              "each", "challenge", "solution", "goal", "flag", "conclude", "exclude", "and", "or",
+              "each", "challenge", "solution", "goal", "flag", "conclude", "exclude", "provisional", "and", "or",
               "not", "contains", "known", "missing"};
           std::string near = nearest_name(word, keywords);
           if (!near.empty() && near != word && e.which().find(near) != std::string::npos) {

@@ -152,6 +152,9 @@ TEST_CASE("bad findings files exit 1 and name the place") {
     CHECK(w.err.find("warning: 'alliance.strenght' is not in the vocabulary and is ignored") != std::string::npos);
     CHECK(w.err.find("Mary") == std::string::npos);
     CHECK(run({"plan", "--strict", f}).code == 1);
+    // --strict is kept for old scripts and changes nothing.
+    CHECK(run({"plan", "--allow-unknown", "--strict", f}).code == 0);
+    CHECK(w.err.find("--allow-unknown reads the file") == std::string::npos);
     CHECK(run({"why", "low_suicide_risk", f}).code == 1);
     CHECK(run({"why-not", "low_suicide_risk", "--allow-unknown", f}).code == 0);
   }
@@ -230,9 +233,13 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
     CHECK(f != "risk.cssrs.q5");
     CHECK(f != "risk.cssrs.q6_past3m");
   }
-  // Scores never rise down the list.
+  // Safety findings first, whatever the scores; within each group, scores
+  // never rise down the list.
   for (std::size_t i = 1; i < j["ask_next"].size(); ++i) {
-    CHECK(j["ask_next"][i - 1]["score"].get<double>() >= j["ask_next"][i]["score"].get<double>());
+    const auto& a = j["ask_next"][i - 1];
+    const auto& b = j["ask_next"][i];
+    CHECK(a["safety"].get<bool>() >= b["safety"].get<bool>());
+    if (a["safety"] == b["safety"]) CHECK(a["score"].get<double>() >= b["score"].get<double>());
   }
   auto text = run({"plan", "examples/empty.toml"});
   CHECK(text.out.find("ASK NEXT (the 10 of ") != std::string::npos);

@@ -313,7 +313,10 @@ TEST_CASE("findings.unknown: nothing near, no suggestion") {
   auto r = read("completely_unrelated_key = 1\n");
   REQUIRE(r.diags.size() == 1);
   CHECK(r.diags[0].code == "findings.unknown");
-  CHECK(r.diags[0].notes == std::vector<std::string>{"--allow-unknown reads the file without it"});
+  CHECK(r.diags[0].notes.empty());
+  auto strict = read("completely_unrelated_key = 1\n", true);
+  REQUIRE(strict.diags.size() == 1);
+  CHECK(strict.diags[0].notes == std::vector<std::string>{"--allow-unknown reads the file without it"});
 }
 
 // ---------------------------------------------------------------------------

@@ -381,6 +381,10 @@ end
   const plan_item* nd = y.pl.find("no_dispute");
   REQUIRE(nd != nullptr);
   CHECK(nd->provisional);
+  // The support is quoted whole, whatever its outermost operator.
+  REQUIRE(nd->because.size() == 1);
+  CHECK(nd->because[0].support == "b == true and not (area.dispute is known and area.dispute)");
+  CHECK(render_text(y.pl).find("why: provisional: ") != std::string::npos);
 }
 
 TEST_CASE("provisional: 'is provisional' applies to derived facts only") {
@@ -605,6 +609,14 @@ TEST_CASE("contradictions: a gated answer against its gate, a part above its who
     CHECK(d[0].line == r.line);
     CHECK(d[0].file == "f.toml");
   }
+}
+
+TEST_CASE("vocabulary: 'provisional' is reserved, since no rule could read the finding") {
+  std::vector<diagnostic> diags;
+  vocabulary::parse("v.toml", "[client.provisional]\ntype = \"bool\"\n", diags);
+  auto errs = with_code(diags, "vocabulary.invalid");
+  REQUIRE(errs.size() == 1);
+  CHECK(errs[0].message.find("reserved word 'provisional'") != std::string::npos);
 }
 
 TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {

@@ -125,6 +125,9 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     want_condition(sup, "'provisional when'");
     for (std::size_t k = before; k < reads_.size(); ++k) reads_[k].second = true;
     cr.support = static_cast<std::int32_t>(sup.node);
+    const auto& e = r.provisional->support;
+    cr.support_text = std::string(p_.sources[file].slice(e.begin, e.end));
+    if (e.end <= e.begin) cr.support_text = text(sup.node);
   }
   for (const auto& a : r.actions) {
     compiled_action ca;

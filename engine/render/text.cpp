@@ -27,7 +27,7 @@ std::string join_words(const std::vector<std::string>& ws, std::size_t limit = 0
 // One line naming why: the first reason's `because`, then the rules.
 std::string short_why(const plan_item& it) {
   std::string out = it.provisional ? "provisional: " : "";
-  if (!it.because.empty() && !it.because.front().because.empty()) out = it.because.front().because + " ";
+  if (!it.because.empty() && !it.because.front().because.empty()) out += it.because.front().because + " ";
   out += "(";
   for (std::size_t i = 0; i < it.because.size(); ++i) {
     const auto& r = it.because[i];
