@@ -59,7 +59,7 @@ class builder {
     if (o.result == truth::unknown && o.provisional) {
       why.provisional = true;
       why.support = r.support_text;
-      why.to_confirm = askable(o.missing);
+      why.to_confirm = askable_now(o.missing);
     }
     // A rule's `because` justifies what it proposes: only shown when it
     // fired, provisionally or not.
@@ -104,6 +104,23 @@ class builder {
            d->asked_if_values.end();
   }
 
+  // The findings among `missing` to ask now: a question behind a gate that
+  // is not yet answered is replaced by its gate; one whose gate is closed
+  // is dropped. Sorted, without repeats.
+  std::vector<std::string> askable_now(const std::vector<std::string>& missing) const {
+    std::set<std::string> out;
+    for (const auto& m : askable(missing)) {
+      if (asked_now(m)) {
+        out.insert(m);
+        continue;
+      }
+      const finding_decl* d = p_.vocab->find(m.substr(0, m.find('[')));
+      int g = d ? p_.vocab->index_of(d->asked_if) : -1;
+      if (g >= 0 && c_.slots[static_cast<std::size_t>(g)].is_unknown()) out.insert(d->asked_if);
+    }
+    return {out.begin(), out.end()};
+  }
+
   bool fact_provisional(std::size_t f) const {
     return ev_.facts[f].is_unknown() && f < ev_.provisional.size() && !ev_.provisional[f].is_unknown();
   }
@@ -113,6 +130,7 @@ class builder {
     fe.fact = p_.facts[static_cast<std::size_t>(f)].path;
     bool prov = fact_provisional(static_cast<std::size_t>(f));
     fe.provisional = prov;
+    fe.undecided = !prov && ev_.facts[static_cast<std::size_t>(f)].is_unknown();
     fe.value = show_value(p_, c_, prov ? ev_.provisional[static_cast<std::size_t>(f)]
                                        : ev_.facts[static_cast<std::size_t>(f)]);
     if (path.count(f)) {

@@ -52,6 +52,7 @@ struct fact_explanation {
   std::string fact;
   std::string value;
   bool provisional = false;  // value concluded provisionally; the fact is unknown
+  bool undecided = false;    // neither a value nor a provisional value
   std::vector<reason> reasons;        // the rules that concluded it
   std::vector<std::string> missing;   // when unknown
   bool repeated = false;              // already explained higher in the tree

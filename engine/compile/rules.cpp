@@ -126,8 +126,15 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     for (std::size_t k = before; k < reads_.size(); ++k) reads_[k].second = true;
     cr.support = static_cast<std::int32_t>(sup.node);
     const auto& e = r.provisional->support;
-    cr.support_text = std::string(p_.sources[file].slice(e.begin, e.end));
-    if (e.end <= e.begin) cr.support_text = text(sup.node);
+    std::string raw = e.end > e.begin ? std::string(p_.sources[file].slice(e.begin, e.end)) : text(sup.node);
+    // One line, for plans and explanations: runs of spaces, tabs and line
+    // breaks become one space.
+    for (char ch : raw) {
+      bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+      if (!space) cr.support_text += ch;
+      else if (!cr.support_text.empty() && cr.support_text.back() != ' ') cr.support_text += ' ';
+    }
+    while (!cr.support_text.empty() && cr.support_text.back() == ' ') cr.support_text.pop_back();
   }
   for (const auto& a : r.actions) {
     compiled_action ca;

@@ -52,7 +52,7 @@ class writer {
   json fact(const fact_explanation& f) {
     return {{"fact", f.fact},
             {"value", f.value},
-            {"status", f.provisional ? "provisional" : "confirmed"},
+            {"status", f.provisional ? "provisional" : f.undecided ? "undecided" : "confirmed"},
             {"concluded_by", refs(f.reasons)},
             {"missing", f.missing},
             {"explained_above", f.repeated}};
@@ -129,7 +129,7 @@ std::string render_json(const plan& p) {
   for (const auto& c : p.conclusions) {
     json x = w.fact(c);
     x["id"] = c.fact;
-    x["text"] = c.fact + " = " + c.value;
+    x["text"] = c.fact + " = " + c.value + (c.provisional ? " (provisional)" : "");
     int prio = 0;
     for (const auto& r : c.reasons) prio = std::max(prio, r.rule.priority);
     x["priority"] = prio;
