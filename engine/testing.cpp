@@ -283,6 +283,11 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
       for (const auto& want : it->second) {
         if (holds(p, kind, want)) continue;
         r.report += "  expected " + singular(kind) + " " + want + "; the plan holds " + held(p, kind) + "\n";
+        // Present, but only provisionally: say so rather than leave the
+        // reader to search.
+        if (kind != "provisional" && holds(p, "provisional", want)) {
+          r.report += "      it is in the plan only provisionally (list it under 'provisional' to expect that)\n";
+        }
         bool item_like = group_of(p, kind) || kind == "excluded" ||
                          (kind == "provisional" && want.find(" = ") == std::string::npos &&
                           rs.prog->fact_index(want) < 0);

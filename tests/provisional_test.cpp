@@ -403,6 +403,8 @@ end
   CHECK(errs[0].message == "'is provisional' applies to a derived fact (one a rule concludes), not to 'a'");
   CHECK(errs[0].line == 4);
   CHECK(errs[0].column == 3);
+  CHECK(errs[0].notes == std::vector<std::string>{
+                             "a finding is either recorded or missing: use 'is known' or 'is missing'"});
 }
 
 TEST_CASE("provisional: a support must be a condition, and 'provisional' needs 'when'") {
@@ -653,7 +655,9 @@ TEST_CASE("test cases: 'provisional' matches provisional items and conclusions o
     return run_test_case(*rs, *tc, d);
   };
   CHECK(make("[expect]\nprovisional = [\"dispute[mother]\", \"area.dispute\", \"talk\"]").passed);
-  CHECK_FALSE(make("[expect]\nchallenges = [\"dispute[mother]\"]").passed);
+  auto only_provisional = make("[expect]\nchallenges = [\"dispute[mother]\"]");
+  CHECK_FALSE(only_provisional.passed);
+  CHECK(only_provisional.report.find("it is in the plan only provisionally") != std::string::npos);
   CHECK_FALSE(make("[expect]\nconclusions = [\"area.dispute\"]").passed);
   CHECK(make("[absent]\nchallenges = [\"dispute\"]\nconclusions = [\"area.dispute\"]").passed);
   auto misspelt = make("[expect]\nprovisional = [\"dispte\"]");

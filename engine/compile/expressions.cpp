@@ -200,7 +200,9 @@ cx compiler::binary(ast::optoken op, cx lhs, const ast::operation& rhs_op) {
         error(n.src_begin, "check.type",
               "'is provisional' applies to a derived fact (one a rule concludes), not to '" +
                   text(lhs.node) + "'",
-              {"a finding is either recorded or missing: use 'is known' or 'is missing'"});
+              {op0 == opcode::param
+                   ? "a parameter is set in ruleset.toml: it is never provisional"
+                   : "a finding is either recorded or missing: use 'is known' or 'is missing'"});
       }
       if (op0 == opcode::fact && !reads_.empty()) reads_.back().second = true;
       n.op = opcode::is_provisional;
