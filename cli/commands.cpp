@@ -103,7 +103,12 @@ bool write_atomically(const std::string& path, const std::string& text, std::ost
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) {
-      err << path << ": error: cannot write here (does the folder exist?)\n";
+      auto parent = fs::absolute(path, ec).parent_path();
+      if (!fs::is_directory(parent, ec)) {
+        err << path << ": error: cannot write here: the folder " << parent.string() << " does not exist\n";
+      } else {
+        err << path << ": error: cannot write here: permission denied (or the disk is read-only)\n";
+      }
       return false;
     }
     out << text;
@@ -125,7 +130,8 @@ bool write_atomically(const std::string& path, const std::string& text, std::ost
 
 int cmd_plan(const std::vector<std::string>& files, const std::string& rules, const std::string& fmt,
              const std::string& output, bool allow_unknown, std::ostream& out, std::ostream& err) {
-  // Writing the plan over a findings file would destroy the inventory.
+  // Writing the plan over a findings file would destroy the inventory, and
+  // over a file of the rule set would change the rules themselves.
   if (!output.empty()) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -134,6 +140,24 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
         err << "iptplan: -o " << output << " is one of the findings files; choose another name\n";
         return kUsage;
       }
+    }
+    if (!rules.empty()) {
+      auto dir = fs::weakly_canonical(rules, ec);
+      auto target = fs::weakly_canonical(fs::absolute(output, ec).parent_path(), ec);
+      bool inside = !dir.empty();
+      for (auto d = dir.begin(), t = target.begin(); inside && d != dir.end(); ++d, ++t) {
+        inside = t != target.end() && *d == *t;
+      }
+      if (inside) {
+        err << "iptplan: -o " << output << " is inside the rule set folder " << rules
+            << "; write the plan elsewhere\n";
+        return kUsage;
+      }
+    }
+    auto st = fs::status(output, ec);
+    if (!ec && fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
+      err << "iptplan: -o " << output << " is not a regular file (a device, pipe or socket); give a file name\n";
+      return kUsage;
     }
   }
   auto rs = load(rules, err);

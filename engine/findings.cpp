@@ -17,6 +17,11 @@ const std::string& client_data::symbol_text(const program& p, std::int32_t sym) 
 
 namespace {
 
+// Limits on a findings file: deeper keys and longer texts than any finding
+// of a vocabulary needs, small enough that no check grows the stack.
+constexpr std::size_t kMaxTextFinding = 200;
+constexpr int kMaxKeyDepth = 16;
+
 // Keys that would hold identifying data; a findings file must never carry them.
 const std::set<std::string> kIdentifying = {
     "name", "first_name", "last_name", "surname", "full_name", "given_name",
@@ -142,6 +147,15 @@ class reader {
             })) {
           private_problem(&v, "findings.value",
                   "'" + what + "' contains a line break or another control character");
+          return std::nullopt;
+        }
+        // A text finding is short by design (a role word, an id): a long one
+        // is refused before any pattern is tried, since std::regex uses
+        // stack in proportion to the text's length.
+        if (s.size() > kMaxTextFinding) {
+          private_problem(&v, "findings.value",
+                          "'" + what + "' is " + std::to_string(s.size()) + " bytes long; a text finding holds at most " +
+                              std::to_string(kMaxTextFinding));
           return std::nullopt;
         }
         if (d.pattern_re && !std::regex_match(s, *d.pattern_re)) {
@@ -274,7 +288,16 @@ class reader {
     diags_.back().source_line.clear();
   }
 
-  void walk(const std::string& prefix, const toml::table& t) {
+  void walk(const std::string& prefix, const toml::table& t, int depth = 0) {
+    // Findings are a few levels deep; a dotted key of thousands of parts
+    // would otherwise recurse as deep as it is long.
+    if (depth > kMaxKeyDepth) {
+      private_problem(&t, "findings.nesting",
+                      "'" + prefix.substr(0, 60) + (prefix.size() > 60 ? "..." : "") +
+                          "' is nested more than " + std::to_string(kMaxKeyDepth) +
+                          " levels deep; no finding is");
+      return;
+    }
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       std::string path = prefix.empty() ? key : prefix + "." + key;
@@ -290,7 +313,7 @@ class reader {
         continue;
       }
       if (auto* sub = v.as_table()) {
-        walk(path, *sub);
+        walk(path, *sub, depth + 1);
         continue;
       }
       // `phq9 = 14` where the vocabulary has phq9.total, phq9.item9, ...

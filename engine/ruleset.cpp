@@ -40,14 +40,30 @@ std::optional<std::string> read_text_file(const std::string& path, const std::st
     return std::nullopt;
   };
   std::error_code ec;
+  auto link = fs::symlink_status(path, ec);
   auto st = fs::status(path, ec);
+  if (fs::is_symlink(link) && !fs::exists(st)) return fail("this is a link to a file that does not exist");
   if (ec || !fs::exists(st)) return fail("no such file");
   if (fs::is_directory(st)) return fail("this is a folder, not a file");
+  // Only a regular file is read: a FIFO would block for ever and a device
+  // such as /dev/zero never ends.
+  if (!fs::is_regular_file(st)) return fail("this is not a regular file (a device, pipe or socket); give a file");
+  auto size = fs::file_size(path, ec);
+  if (!ec && size > kMaxInputBytes) {
+    return fail("this file is " + std::to_string(size / (1024 * 1024)) + " MiB; iptplan reads files of at most " +
+                std::to_string(kMaxInputBytes / (1024 * 1024)) + " MiB");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail("cannot be read (check its permissions)");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // Read at most one byte past the limit, in case the file grew.
+  std::string text(static_cast<std::size_t>(kMaxInputBytes) + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxInputBytes) {
+    return fail("this file is larger than " + std::to_string(kMaxInputBytes / (1024 * 1024)) +
+                " MiB, the most iptplan reads");
+  }
+  return text;
 }
 
 std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<diagnostic>& diags) {
@@ -67,10 +83,12 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
   while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file()) continue;
     std::string name = entry.path().filename().string();
     if (name == "ruleset.toml" || name == "vocabulary.toml" ||
         (name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0)) {
+      // Every file that looks like part of the rule set is read, or its
+      // problem reported: a rule file that is a dangling link, a pipe or a
+      // folder must not drop out silently (a safety rule could go with it).
       names.push_back(name);
     }
   }

@@ -3,6 +3,7 @@
 // tests/*.toml. Loading one parses, checks and compiles it in full.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,7 +48,13 @@ std::vector<rule_set_file> builtin_case_files();
 std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::string origin,
                                       std::vector<diagnostic>& diags, bool style = false);
 
-// Reads a whole file; returns nothing (and a diagnostic) when it cannot.
+// The largest file iptplan reads (findings, rule files, vocabulary, test
+// cases): far above any real one, small enough to parse in well under a
+// second.
+inline constexpr std::uintmax_t kMaxInputBytes = 16u * 1024 * 1024;
+
+// Reads a whole regular file of at most kMaxInputBytes; returns nothing (and
+// a diagnostic) when it cannot.
 std::optional<std::string> read_text_file(const std::string& path, const std::string& code,
                                           std::vector<diagnostic>& diags);
 

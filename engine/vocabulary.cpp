@@ -126,6 +126,8 @@ class reader {
       auto text = n->value<std::string>();
       if (!text || d.type != finding_type::string) {
         error(n, "'pattern' of '" + path + "' must be a quoted regular expression, on a string finding");
+      } else if (text->size() > 200) {
+        error(n, "'pattern' of '" + path + "' is longer than 200 characters; keep it short and simple");
       } else {
         try {
           d.pattern = *text;
@@ -234,7 +236,15 @@ class reader {
     return d;
   }
 
-  void walk(const std::string& prefix, const toml::table& t, std::vector<finding_decl>& out) {
+  void walk(const std::string& prefix, const toml::table& t, std::vector<finding_decl>& out,
+            int depth = 0) {
+    // A namespace is a few levels deep; a dotted key of thousands of parts
+    // would otherwise recurse as deep as it is long.
+    if (depth > 16) {
+      error(&t, "'" + prefix.substr(0, 60) + (prefix.size() > 60 ? "..." : "") +
+                    "' is nested more than 16 levels deep; no finding needs that");
+      return;
+    }
     for (auto&& [k, v] : t) {
       std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       auto* sub = v.as_table();
@@ -249,7 +259,7 @@ class reader {
       if ((*sub)["type"].is_string()) {
         if (auto d = declaration(path, *sub, false)) out.push_back(std::move(*d));
       } else {
-        walk(path, *sub, out);
+        walk(path, *sub, out, depth + 1);
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "grammar/parse.hpp"
 
-#include <regex>
+#include <cctype>
+#include <vector>
 
 #include "grammar/config.hpp"
 #include "grammar/rule_grammar.hpp"
@@ -66,18 +67,60 @@ std::size_t next_rule_start(const std::string& text, std::size_t from, std::size
   return text.size();
 }
 
-// Collects the names a rule that failed to parse would have defined.
+// Collects the names a rule that failed to parse would have defined. A
+// plain left-to-right scan of words (no regular expression, whose stack use
+// would grow with the length of a word or of a run of spaces): after
+// `conclude` a dotted path, after `challenge`, `solution` or `goal` an id,
+// after `flag <severity>` an id, and every `param.<name>`. Comments are
+// skipped; a quoted text is skipped whole.
 void scan_unparsed(const std::string& text, std::size_t from, std::size_t to, unparsed_names& out) {
-  static const std::regex conclude(R"(\bconclude\s+([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))");
-  static const std::regex item(R"(\b(challenge|solution|goal)\s+([A-Za-z_]\w*))");
-  static const std::regex flag(R"(\bflag\s+\w+\s+([A-Za-z_]\w*))");
-  auto begin = text.begin() + static_cast<std::ptrdiff_t>(from);
-  auto end = text.begin() + static_cast<std::ptrdiff_t>(std::min(to, text.size()));
-  for (std::sregex_iterator it(begin, end, conclude), stop; it != stop; ++it) out.facts.push_back((*it)[1]);
-  for (std::sregex_iterator it(begin, end, item), stop; it != stop; ++it) out.items.push_back({(*it)[1], (*it)[2]});
-  for (std::sregex_iterator it(begin, end, flag), stop; it != stop; ++it) out.items.push_back({"flag", (*it)[1]});
-  static const std::regex param(R"(\bparam\.([A-Za-z_]\w*))");
-  for (std::sregex_iterator it(begin, end, param), stop; it != stop; ++it) out.params.push_back((*it)[1]);
+  to = std::min(to, text.size());
+  auto word_start = [](unsigned char c) { return std::isalpha(c) || c == '_'; };
+  auto word_char = [](unsigned char c) { return std::isalnum(c) || c == '_'; };
+  // The words of [from, to): identifiers and dotted paths, in order; any
+  // other character separates them.
+  std::vector<std::string> words;
+  std::size_t i = from;
+  while (i < to) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '#') {
+      while (i < to && text[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '"') {
+      ++i;
+      while (i < to && text[i] != '"' && text[i] != '\n') i += (text[i] == '\\' && i + 1 < to) ? 2 : 1;
+      ++i;
+      words.emplace_back();  // a text stands between words
+      continue;
+    }
+    if (!word_start(c) || (i > from && word_char(static_cast<unsigned char>(text[i - 1])))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < to && (word_char(static_cast<unsigned char>(text[j])) ||
+                      (text[j] == '.' && j + 1 < to && word_start(static_cast<unsigned char>(text[j + 1]))))) {
+      ++j;
+    }
+    words.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  auto plain = [](const std::string& w) { return !w.empty() && w.find('.') == std::string::npos; };
+  for (std::size_t k = 0; k < words.size(); ++k) {
+    const std::string& w = words[k];
+    if (w.rfind("param.", 0) == 0) {
+      std::string name = w.substr(6, w.find('.', 6) == std::string::npos ? std::string::npos : w.find('.', 6) - 6);
+      if (!name.empty()) out.params.push_back(name);
+    }
+    if (k + 1 >= words.size()) continue;
+    const std::string& next = words[k + 1];
+    if (w == "conclude" && !next.empty()) out.facts.push_back(next);
+    if ((w == "challenge" || w == "solution" || w == "goal") && plain(next)) out.items.push_back({w, next});
+    if (w == "flag" && plain(next) && k + 2 < words.size() && plain(words[k + 2])) {
+      out.items.push_back({"flag", words[k + 2]});
+    }
+  }
 }
 
 }  // namespace

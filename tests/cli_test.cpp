@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <filesystem>
 #include <set>
 #include <string>
@@ -476,4 +479,116 @@ TEST_CASE("a misspelt keyword gets a suggestion, and its rule's parameters are n
   CHECK(r.err.find("note: did you mean 'challenge'?") != std::string::npos);
   CHECK(r.err.find("check.unused-parameter") == std::string::npos);
   CHECK(r.err.find("1 error\n") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Hostile files: each of these crashed, hung or lost a file before.
+
+TEST_CASE("hostile: only regular files are read; a pipe or device is an error, never a hang") {
+  scratch s;
+  auto fifo = (s.dir / "client.toml").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto r = run({"plan", fifo});
+  CHECK(r.code == 1);
+  CHECK(r.err.find(fifo + ": error: this is not a regular file") != std::string::npos);
+  auto z = run({"plan", "/dev/zero"});
+  CHECK(z.code == 1);
+  CHECK(z.err.find("/dev/zero: error: this is not a regular file") != std::string::npos);
+  auto link = (s.dir / "gone.toml").string();
+  fs::create_symlink(s.dir / "nowhere.toml", link);
+  auto l = run({"plan", link});
+  CHECK(l.code == 1);
+  CHECK(l.err.find("a link to a file that does not exist") != std::string::npos);
+}
+
+TEST_CASE("hostile: a file over the size limit is refused with its size") {
+  scratch s;
+  auto big = s.write("big.toml", std::string(17u * 1024 * 1024, '#'));
+  auto r = run({"plan", big});
+  CHECK(r.code == 1);
+  CHECK(r.err.find(big + ": error: this file is 17 MiB; iptplan reads files of at most 16 MiB") !=
+        std::string::npos);
+}
+
+TEST_CASE("hostile: a rule file that is a dangling link, a pipe or a folder is an error, not skipped") {
+  scratch s;
+  auto rules = s.rules_copy();
+  SECTION("dangling link") {
+    fs::create_symlink(fs::path(rules) / "missing-target", fs::path(rules) / "extra.rules");
+    auto r = run({"check", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("extra.rules: error: this is a link to a file that does not exist") != std::string::npos);
+  }
+  SECTION("pipe") {
+    REQUIRE(::mkfifo((fs::path(rules) / "extra.rules").c_str(), 0600) == 0);
+    auto r = run({"plan", "--rules", rules, "examples/jane.toml"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("extra.rules: error: this is not a regular file") != std::string::npos);
+  }
+  SECTION("folder") {
+    fs::create_directories(fs::path(rules) / "extra.rules");
+    auto r = run({"check", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("extra.rules: error: this is a folder, not a file") != std::string::npos);
+  }
+}
+
+TEST_CASE("hostile: -o never writes into the rule set, over a device or a pipe") {
+  scratch s;
+  auto rules = s.rules_copy();
+  auto target = (fs::path(rules) / "safety.rules").string();
+  std::string before;
+  {
+    std::ifstream in(target);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    before = ss.str();
+  }
+  auto r = run({"plan", "--rules", rules, "examples/jane.toml", "-o", target});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("is inside the rule set folder") != std::string::npos);
+  std::ifstream in(target);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  CHECK(ss.str() == before);
+  auto fresh = (fs::path(rules) / "new.md").string();
+  CHECK(run({"plan", "--rules", rules, "examples/jane.toml", "-o", fresh}).code == 2);
+  CHECK_FALSE(fs::exists(fresh));
+  auto dev = run({"plan", "examples/jane.toml", "-o", "/dev/null"});
+  CHECK(dev.code == 2);
+  CHECK(dev.err.find("is not a regular file") != std::string::npos);
+  auto fifo = (s.dir / "out.fifo").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK(run({"plan", "examples/jane.toml", "-o", fifo}).code == 2);
+  // Next to the rule set, not inside it, is fine.
+  auto beside = (s.dir / "plan.md").string();
+  CHECK(run({"plan", "--rules", rules, "examples/jane.toml", "-o", beside}).code == 0);
+  CHECK(fs::exists(beside));
+}
+
+TEST_CASE("hostile: deep keys, long texts and long names give errors, never a stack overflow") {
+  scratch s;
+  std::string deep;
+  for (int i = 0; i < 10000; ++i) deep += (i ? "." : "") + std::string("k") + std::to_string(i);
+  auto r = run({"plan", s.write("deep.toml", deep + " = 1\n")});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("is nested more than 16 levels deep") != std::string::npos);
+  auto label = run({"plan", s.write("label.toml", "[[relationships]]\nlabel = \"" + std::string(30000, 'a') +
+                                                       "\"\nrole = \"partner\"\n")});
+  CHECK(label.code == 1);
+  CHECK(label.err.find("is 30000 bytes long; a text finding holds at most 200") != std::string::npos);
+  CHECK(label.err.find("aaaaaaaaaa") == std::string::npos);
+  auto rules = s.rules_copy();
+  std::ofstream(fs::path(rules) / "broken.rules")
+      << "rule " << std::string(30000, 'x') << " when then end\nrule b when" << std::string(100000, ' ')
+      << "zz\n";
+  auto c = run({"check", rules});
+  CHECK(c.code == 1);
+  CHECK(c.err.find("error: expected a condition but found 'then'") != std::string::npos);
+  std::string vdeep = "[";
+  for (int i = 0; i < 30000; ++i) vdeep += (i ? "." : "") + std::string("n") + std::to_string(i);
+  std::ofstream(fs::path(rules) / "vocabulary.toml", std::ios::app) << "\n" << vdeep << "]\ntype = \"bool\"\n";
+  auto v = run({"check", rules});
+  CHECK(v.code == 1);
+  CHECK(v.err.find("is nested more than 16 levels deep; no finding needs that") != std::string::npos);
 }
