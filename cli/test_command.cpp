@@ -115,7 +115,7 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
     } else {
       ++failed;
       out << "FAIL  " << tc->name << "  (" << tc->file << ", findings " << tc->findings_name << ")\n"
-          << result.report;
+          << printable(result.report, true);
     }
   }
   out << passed << " passed, " << failed << " failed\n";

@@ -108,6 +108,9 @@ class reader {
     auto bad = [&](const std::string& extra = "") {
       problem(&v, severity::error, "findings.type",
               "'" + what + "' must be " + d.expectation() + extra);
+      // A text where something else belongs may be a name: its line is not
+      // quoted.
+      if (v.is_string()) diags_.back().source_line.clear();
       return std::nullopt;
     };
     switch (d.type) {
@@ -171,11 +174,13 @@ class reader {
         if (!v.is_string()) return bad();
         std::string s = *v.value<std::string>();
         if (std::find(d.values.begin(), d.values.end(), s) == d.values.end()) {
+          // The value is never quoted back, nor its line: a choice typed
+          // wrongly may be a name. The suggestion is one of the choices.
           std::string near = nearest_name(s, d.values);
-          problem(&v, severity::error, "findings.value",
-                  "'" + what + "' is \"" + s + "\", which is not allowed: expected " + d.expectation(),
-                  near.empty() ? std::vector<std::string>{}
-                               : std::vector<std::string>{"did you mean \"" + near + "\"?"});
+          private_problem(&v, "findings.value",
+                          "'" + what + "' is not one of its choices: expected " + d.expectation(),
+                          near.empty() ? std::vector<std::string>{}
+                                       : std::vector<std::string>{"did you mean \"" + near + "\"?"});
           return std::nullopt;
         }
         return value::symbol(intern(s));

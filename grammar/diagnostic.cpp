@@ -44,12 +44,52 @@ std::size_t skip_code_points(const std::string& s, std::size_t i, int count) {
   return i;
 }
 
+// The length of the control sequence starting at `s[i]` that printable()
+// escapes: 1 for a C0 control or DEL, 2 for a C1 control in UTF-8 (C2 80 to
+// C2 9F, which some terminals obey as escape sequences), else 0.
+std::size_t control_at(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x20 || c == 0x7F) return 1;
+  if (c == 0xC2 && i + 1 < s.size()) {
+    auto n = static_cast<unsigned char>(s[i + 1]);
+    if (n >= 0x80 && n <= 0x9F) return 2;
+  }
+  return 0;
+}
+
+void append_escaped(std::string& out, std::string_view s, std::size_t i, std::size_t n) {
+  static const char* hex = "0123456789abcdef";
+  for (std::size_t k = 0; k < n; ++k) {
+    auto c = static_cast<unsigned char>(s[i + k]);
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+}
+
 }  // namespace
+
+std::string printable(std::string_view s, bool keep_lines) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = control_at(s, i);
+    if (n == 0 || (keep_lines && (s[i] == '\n' || s[i] == '\t'))) {
+      out += s[i++];
+      continue;
+    }
+    append_escaped(out, s, i, n);
+    i += n;
+  }
+  return out;
+}
 
 std::string format(const diagnostic& d) {
   std::string out;
+  // Every text here may come from an input file: control characters are
+  // shown escaped, never sent to the terminal.
   if (!d.file.empty()) {
-    out += d.file;
+    out += printable(d.file);
     if (d.line > 0) {
       out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
     }
@@ -57,7 +97,7 @@ std::string format(const diagnostic& d) {
   }
   out += to_string(d.level);
   out += ": ";
-  out += d.message;
+  out += printable(d.message);
   if (!d.code.empty()) out += " [" + d.code + "]";
   out += '\n';
   if (d.line > 0 && !d.source_line.empty()) {
@@ -66,17 +106,28 @@ std::string format(const diagnostic& d) {
     std::size_t from = skip_code_points(d.source_line, 0, first - 1);
     std::size_t to = skip_code_points(d.source_line, from, kMaxShown);
     std::string shown = d.source_line.substr(from, to - from);
-    std::string caret;
+    std::string caret, escaped;
     std::size_t col_bytes = skip_code_points(shown, 0, d.column - first);
-    for (std::size_t i = 0; i < col_bytes; ++i) {
+    for (std::size_t i = 0; i < shown.size();) {
+      std::size_t n = shown[i] == '\t' ? 0 : control_at(shown, i);
+      if (n > 0) {
+        append_escaped(escaped, shown, i, n);
+        if (i < col_bytes) caret += std::string(4 * n, ' ');
+        i += n;
+        continue;
+      }
       char c = shown[i];
-      if (c == '\t') caret += '\t';
-      else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) caret += ' ';
+      escaped += c;
+      if (i < col_bytes) {
+        if (c == '\t') caret += '\t';
+        else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) caret += ' ';
+      }
+      ++i;
     }
-    out += "    " + shown + '\n';
+    out += "    " + escaped + '\n';
     out += "    " + caret + "^\n";
   }
-  for (const auto& n : d.notes) out += "    note: " + n + '\n';
+  for (const auto& n : d.notes) out += "    note: " + printable(n) + '\n';
   return out;
 }
 
@@ -86,7 +137,7 @@ std::string format_short(const diagnostic& d) {
   brief.notes.clear();
   std::string out = format(brief);
   if (d.line > 0 && !d.file.empty()) {
-    out.insert(d.file.size(), ":" + std::to_string(d.line) + ":" + std::to_string(d.column));
+    out.insert(printable(d.file).size(), ":" + std::to_string(d.line) + ":" + std::to_string(d.column));
   }
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "grammar/source.hpp"
@@ -31,7 +32,14 @@ diagnostic make_diagnostic(const source_file& src, std::uint32_t offset,
                            severity level, std::string code,
                            std::string message);
 
+// `s` with every control character (C0, DEL, and C1 in UTF-8) shown as
+// `\x1b`, so that no text from an input file can move the cursor, ring the
+// bell or forge a line of output. With `keep_lines`, line breaks and tabs
+// are kept (for a whole plan).
+std::string printable(std::string_view s, bool keep_lines = false);
+
 // `file:line:col: error: message [code]`, the source line, a caret, notes.
+// Texts are passed through printable().
 std::string format(const diagnostic& d);
 
 // `file:line:col: error: message [code]` alone: no source line, no notes.

@@ -592,3 +592,30 @@ TEST_CASE("hostile: deep keys, long texts and long names give errors, never a st
   CHECK(v.code == 1);
   CHECK(v.err.find("is nested more than 16 levels deep; no finding needs that") != std::string::npos);
 }
+
+TEST_CASE("hostile: control characters from a file never reach the terminal, and names are not echoed") {
+  scratch s;
+  auto f = s.write("esc.toml",
+                   "[risk.cssrs]\n\"q\\u001b[31mX\" = true\n[client]\nage_band = \"Mary\\u0007\\u001b]0;x\\u0007 Smith\"\n"
+                   "[[relationships]]\nlabel = \"mother\"\nrole = \"Johnny\"\n");
+  auto r = run({"plan", f});
+  CHECK(r.code == 1);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find('\x07') == std::string::npos);
+  CHECK(r.err.find("'risk.cssrs.q\\x1b[31mX' is not in the vocabulary") != std::string::npos);
+  CHECK(r.err.find("'client.age_band' is not one of its choices") != std::string::npos);
+  CHECK(r.err.find("Mary") == std::string::npos);
+  CHECK(r.err.find("Smith") == std::string::npos);
+  CHECK(r.err.find("Johnny") == std::string::npos);
+  // A raw escape byte inside a rule's text reaches the plan escaped.
+  auto rules = s.rules_copy();
+  std::ofstream(fs::path(rules) / "extra.rules")
+      << "rule bell \"Bell\"\n  source \"domain S1\"\nwhen\n  true\nthen\n  flag info bell \"ring\x07 \x1b[2J done\"\n"
+         "because \"test\"\nend\n";
+  auto p = run({"plan", "--rules", rules, "examples/jane.toml"});
+  CHECK(p.code == 0);
+  CHECK(p.out.find('\x1b') == std::string::npos);
+  CHECK(p.out.find("ring\\x07 \\x1b[2J done") != std::string::npos);
+  auto md = run({"plan", "--rules", rules, "examples/jane.toml", "--format", "markdown"});
+  CHECK(md.out.find('\x07') == std::string::npos);
+}

@@ -231,7 +231,7 @@ TEST_CASE("findings.value: an enum value that is not allowed, with a 'did you me
     CHECK(d.line == 2);
     CHECK(d.column == 9);
     CHECK(d.message ==
-          "'level' is \"hihg\", which is not allowed: expected one of low, medium, high");
+          "'level' is not one of its choices: expected one of low, medium, high");
     REQUIRE(d.notes.size() == 1);
     CHECK(d.notes[0] == "did you mean \"high\"?");
   }
@@ -239,7 +239,7 @@ TEST_CASE("findings.value: an enum value that is not allowed, with a 'did you me
     auto d = only_error(read("[client]\npresenting = [\"grief\", \"depresion\"]\n"), "findings.value");
     CHECK(d.line == 2);
     CHECK(d.column == 24);
-    CHECK(d.message.rfind("'client.presenting[2]' is \"depresion\", which is not allowed", 0) == 0);
+    CHECK(d.message.rfind("'client.presenting[2]' is not one of its choices", 0) == 0);
     CHECK(d.notes == std::vector<std::string>{"did you mean \"depression\"?"});
   }
   SECTION("a field of a list of tables") {
@@ -248,7 +248,7 @@ TEST_CASE("findings.value: an enum value that is not allowed, with a 'did you me
     CHECK(d.line == 3);
     CHECK(d.column == 12);
     CHECK(d.message ==
-          "'relationships[1].conflict' is \"overtt\", which is not allowed: expected one of none, "
+          "'relationships[1].conflict' is not one of its choices: expected one of none, "
           "covert, overt");
     CHECK(d.notes == std::vector<std::string>{"did you mean \"overt\"?"});
   }

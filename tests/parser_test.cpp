@@ -912,3 +912,23 @@ TEST_CASE("'provisional' is a reserved word, and needs 'when' and a condition") 
   REQUIRE_FALSE(no_cond.diagnostics.empty());
   CHECK(no_cond.diagnostics[0].line == 4);
 }
+
+TEST_CASE("format: control characters are escaped, and the caret still points at the column") {
+  diagnostic d;
+  d.file = "f\x1b.rules";
+  d.line = 1;
+  d.column = 4;
+  d.message = "bad \x1b[31m thing\nforged: error";
+  d.source_line = "a\x07" "b c";
+  d.notes = {"note \x9b"};
+  std::string out = format(d);
+  CHECK(out.find('\x1b') == std::string::npos);
+  CHECK(out.find('\x07') == std::string::npos);
+  CHECK(out.find("f\\x1b.rules:1:4: error: bad \\x1b[31m thing\\x0aforged: error") == 0);
+  // "a\x07b c": column 4 is 'c' (a, BEL, b, space... counted in code points).
+  CHECK(out.find("    a\\x07b c\n          ^\n") != std::string::npos);
+  CHECK(printable("keep\nlines\tand tabs", true) == "keep\nlines\tand tabs");
+  CHECK(printable("one line\n") == "one line\\x0a");
+  CHECK(printable("c1 \xc2\x9b here") == "c1 \\xc2\\x9b here");
+  CHECK(printable("caf\xc3\xa9") == "caf\xc3\xa9");
+}

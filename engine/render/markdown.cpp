@@ -195,7 +195,9 @@ std::string render_markdown(const plan& p) {
   out += "---\n\nProvenance: rule set `" + p.prov.rule_set_name + "` " + p.prov.rule_set_version +
          ", sha256 `" + p.prov.rule_set_sha256 + "`; findings sha256 `" + p.prov.findings_sha256 +
          "`; iptplan " + p.prov.program_version + ".\n";
-  return out;
+  // Texts from rule and findings files: no control character reaches a
+  // terminal or a file.
+  return printable(out, true);
 }
 
 }  // namespace iptplan

@@ -199,7 +199,9 @@ std::string render_text(const plan& p) {
   for (const auto& d : p.diagnostics) out += format_short(d);
   out += "\nProvenance: rule set sha256 " + p.prov.rule_set_sha256 + ", findings sha256 " +
          p.prov.findings_sha256 + ", iptplan " + p.prov.program_version + "\n";
-  return out;
+  // Texts from rule and findings files: no control character reaches a
+  // terminal or a file.
+  return printable(out, true);
 }
 
 }  // namespace iptplan

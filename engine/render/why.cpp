@@ -24,7 +24,7 @@ std::string render_why(const plan_item& it) {
   out += "It was proposed by " + std::to_string(it.because.size()) +
          (it.because.size() == 1 ? " rule" : " rules") + ":\n";
   for (const auto& r : it.because) append_reason_tree(out, r, 2);
-  return out;
+  return printable(out, true);
 }
 
 std::string render_why_not(const rule_set& rs, const client_data& c, const evaluation& ev,
@@ -85,7 +85,7 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
              "): no entry of its list matches " + item + "\n";
     }
   }
-  return out;
+  return printable(out, true);
 }
 
 }  // namespace iptplan
