@@ -20,9 +20,21 @@
 
 namespace iptplan::cli {
 
+// How many diagnostics are printed in full before "... and N more".
+constexpr std::size_t kMaxShownDiagnostics = 50;
+
 int print(std::ostream& err, std::vector<diagnostic> ds) {
   sort_diagnostics(ds);
-  for (const auto& d : ds) err << format(d);
+  // A file with thousands of mistakes gets the first ones in full and a
+  // count of the rest, not pages of the same message.
+  std::size_t shown = std::min(ds.size(), kMaxShownDiagnostics);
+  for (std::size_t i = 0; i < shown; ++i) err << format(ds[i]);
+  if (ds.size() > shown) {
+    std::string more = std::to_string(ds.size() - shown);
+    // 9990 -> 9,990
+    for (int k = static_cast<int>(more.size()) - 3; k > 0; k -= 3) more.insert(static_cast<std::size_t>(k), ",");
+    err << "... and " << more << " more\n";
+  }
   int errors = 0, warnings = 0;
   for (const auto& d : ds) {
     if (d.level == severity::error) ++errors;

@@ -59,6 +59,13 @@ namespace {
 
 using missing_set = std::vector<std::string>;
 
+// Sorts and removes repeats: collecting many sets by appending and
+// normalising once costs n log n, where merging one at a time costs n^2.
+void normalize(missing_set& s) {
+  std::sort(s.begin(), s.end());
+  s.erase(std::unique(s.begin(), s.end()), s.end());
+}
+
 void merge_into(missing_set& into, const missing_set& from) {
   missing_set out;
   std::set_union(into.begin(), into.end(), from.begin(), from.end(), std::back_inserter(out));
@@ -133,6 +140,9 @@ std::string evaluator::path_label(const node& n) const {
 
 void evaluator::note_seen(const node& n, const value& v) {
   if (!current_) return;
+  // A condition over a long list shows the first values it saw, not all.
+  constexpr std::size_t kMaxValuesShown = 40;
+  if (current_->values.size() >= kMaxValuesShown && n.op != opcode::fact) return;
   std::string label = path_label(n);
   std::string shown = show_value(p_, c_, v);
   for (const auto& [l, s] : current_->values) {
@@ -219,11 +229,14 @@ value evaluator::eval_node(const node& n, missing_set* m) {
         if (t == deciding) return v;
         if (t == truth::unknown) {
           unknown = true;
-          if (m) merge_into(acc, mi);
+          if (m) acc.insert(acc.end(), mi.begin(), mi.end());
         }
       }
       if (unknown) {
-        if (m) merge_into(*m, acc);
+        if (m) {
+          normalize(acc);
+          merge_into(*m, acc);
+        }
         return value::unknown();
       }
       return value::boolean(is_and);
@@ -334,7 +347,7 @@ value evaluator::eval_node(const node& n, missing_set* m) {
         truth t = truth_of(eval(n.b, m ? &mi : nullptr));
         if (t == truth::unknown) {
           unknown = true;
-          if (m) merge_into(inner, mi);
+          if (m) inner.insert(inner.end(), mi.begin(), mi.end());
         } else if (t == truth::yes) {
           ++count;
           if (n.op == opcode::any) { result = value::boolean(true); break; }
@@ -346,7 +359,10 @@ value evaluator::eval_node(const node& n, missing_set* m) {
       env_[n.var] = saved;
       bool decided = n.op == opcode::any ? result.is_true() : n.op == opcode::all ? result.is_false() : false;
       if (!decided && unknown) {
-        if (m) merge_into(*m, inner);
+        if (m) {
+          normalize(inner);
+          merge_into(*m, inner);
+        }
         return value::unknown();
       }
       return n.op == opcode::count ? value::number(count) : result;

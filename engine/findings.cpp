@@ -20,6 +20,10 @@ namespace {
 // Limits on a findings file: deeper keys and longer texts than any finding
 // of a vocabulary needs, small enough that no check grows the stack.
 constexpr std::size_t kMaxTextFinding = 200;
+constexpr std::size_t kMaxSuggested = 200;
+// Entries of one list (people, life events, scores): far more than any
+// interpersonal inventory holds.
+constexpr std::size_t kMaxElements = 100;
 constexpr int kMaxKeyDepth = 16;
 
 // Keys that would hold identifying data; a findings file must never carry them.
@@ -195,6 +199,7 @@ class reader {
       problem(&v, severity::error, "findings.type", "'" + d.path + "' must be " + d.expectation());
       return;
     }
+    if (too_many(d, *arr)) return;
     finding_decl elem = d;
     elem.type = d.element;
     std::vector<value> vals;
@@ -211,6 +216,18 @@ class reader {
     c_.slots[slot] = lv;
   }
 
+  // A list longer than any inventory holds is refused: planning reads each
+  // entry against every other in places, so its cost would grow with the
+  // square of the length.
+  bool too_many(const finding_decl& d, const toml::array& arr) {
+    if (arr.size() <= kMaxElements) return false;
+    problem(&arr, severity::error, "findings.size",
+            "'" + d.path + "' has " + std::to_string(arr.size()) + " entries; iptplan reads at most " +
+                std::to_string(kMaxElements));
+    diags_.back().source_line.clear();
+    return true;
+  }
+
   void table_list(const finding_decl& d, const toml::node& v, std::size_t slot) {
     auto* arr = v.as_array();
     if (!arr || !arr->is_array_of_tables()) {
@@ -220,6 +237,7 @@ class reader {
         return;
       }
     }
+    if (too_many(d, *arr)) return;
     std::vector<client_data::element> elems;
     std::set<std::string> keys;
     bool ok = true;
@@ -276,8 +294,10 @@ class reader {
               "a count of months instead");
       return;
     }
-    std::string near = nearest_name(path, candidates);
-    if (near.empty()) {
+    // Past the first few hundred unknown keys, no suggestions: a file of
+    // 100,000 of them is reported in a moment, not a minute.
+    std::string near = ++unknown_seen_ > kMaxSuggested ? std::string() : nearest_name(path, candidates);
+    if (near.empty() && unknown_seen_ <= kMaxSuggested) {
       // Suggest by last component too.
       auto dot = path.rfind('.');
       std::string last = dot == std::string::npos ? path : path.substr(dot + 1);
@@ -339,6 +359,7 @@ class reader {
   }
 
  private:
+  std::size_t unknown_seen_ = 0;
   const program& p_;
   const source_file& src_;
   const findings_options& opt_;

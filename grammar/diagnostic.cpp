@@ -179,8 +179,14 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 std::string nearest_name(const std::string& wanted,
                          const std::vector<std::string>& candidates) {
   std::string best;
+  // Names longer than any real one get no suggestion: the distance costs
+  // the product of the two lengths.
+  if (wanted.size() > 100) return best;
   std::size_t best_d = std::max<std::size_t>(2, wanted.size() / 3) + 1;
   for (const auto& c : candidates) {
+    // Lengths further apart than the best distance so far cannot beat it.
+    std::size_t gap = c.size() > wanted.size() ? c.size() - wanted.size() : wanted.size() - c.size();
+    if (gap > best_d || c.size() > 100) continue;
     std::size_t d = edit_distance(wanted, c);
     if (d < best_d || (d == best_d && c < best)) {
       best_d = d;

@@ -619,3 +619,32 @@ TEST_CASE("hostile: control characters from a file never reach the terminal, and
   auto md = run({"plan", "--rules", rules, "examples/jane.toml", "--format", "markdown"});
   CHECK(md.out.find('\x07') == std::string::npos);
 }
+
+TEST_CASE("hostile: thousands of mistakes give the first fifty and a count; long lists are refused") {
+  scratch s;
+  std::string many;
+  for (int i = 0; i < 100000; ++i) many += "unknown_key_" + std::to_string(i) + " = 1\n";
+  auto r = run({"plan", s.write("many.toml", many)});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("... and 99,950 more\n100000 errors\n") != std::string::npos);
+  std::size_t shown = 0;
+  for (std::size_t at = r.err.find("[findings.unknown]"); at != std::string::npos;
+       at = r.err.find("[findings.unknown]", at + 1)) {
+    ++shown;
+  }
+  CHECK(shown == 50);
+  auto people = [&](int n) {
+    std::string t;
+    for (int i = 0; i < n; ++i) t += "[[relationships]]\nlabel = \"p_" + std::to_string(i) + "\"\nrole = \"friend\"\n";
+    return t;
+  };
+  auto at_limit = run({"plan", s.write("hundred.toml", people(100))});
+  CHECK(at_limit.code == 0);
+  auto over = run({"plan", s.write("hundred_one.toml", people(101))});
+  CHECK(over.code == 1);
+  CHECK(over.err.find("'relationships' has 101 entries; iptplan reads at most 100 [findings.size]") !=
+        std::string::npos);
+  auto huge = run({"plan", s.write("ten_thousand.toml", people(10000))});
+  CHECK(huge.code == 1);
+  CHECK(huge.err.find("has 10000 entries") != std::string::npos);
+}
