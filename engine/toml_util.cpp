@@ -2,9 +2,80 @@
 
 namespace iptplan {
 
+namespace {
+
+// The offset of the first byte >= 0x80 that stands outside a quoted text
+// and outside a comment, or npos. TOML allows such characters nowhere else,
+// and toml++ 3.3 as Debian ships it reaches undefined behaviour on one where
+// a key is expected (marzer/tomlplusplus#190, fixed after 3.3), so they are
+// refused before it sees them. A linear scan: no recursion, no regex.
+std::size_t bare_non_ascii(const std::string& t) {
+  enum class st { plain, comment, basic, literal, ml_basic, ml_literal } s = st::plain;
+  auto starts = [&](std::size_t i, const char* w) {
+    return t.compare(i, std::char_traits<char>::length(w), w) == 0;
+  };
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    switch (s) {
+      case st::plain:
+        if (static_cast<unsigned char>(c) >= 0x80) return i;
+        if (c == '#') {
+          s = st::comment;
+        } else if (starts(i, "\"\"\"")) {
+          s = st::ml_basic;
+          i += 2;
+        } else if (starts(i, "'''")) {
+          s = st::ml_literal;
+          i += 2;
+        } else if (c == '"') {
+          s = st::basic;
+        } else if (c == '\'') {
+          s = st::literal;
+        }
+        break;
+      case st::comment:
+        if (c == '\n') s = st::plain;
+        break;
+      case st::basic:
+        if (c == '\\') ++i;
+        else if (c == '"' || c == '\n') s = st::plain;
+        break;
+      case st::literal:
+        if (c == '\'' || c == '\n') s = st::plain;
+        break;
+      case st::ml_basic:
+        if (c == '\\') {
+          ++i;
+        } else if (starts(i, "\"\"\"")) {
+          s = st::plain;
+          i += 2;
+        }
+        break;
+      case st::ml_literal:
+        if (starts(i, "'''")) {
+          s = st::plain;
+          i += 2;
+        }
+        break;
+    }
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
 std::optional<toml::table> parse_toml(const std::string& name, const std::string& text,
                                       const std::string& code,
                                       std::vector<diagnostic>& diags) {
+  if (std::size_t bad = bare_non_ascii(text); bad != std::string::npos) {
+    source_file src(name, text);
+    diags.push_back(make_diagnostic(src, static_cast<std::uint32_t>(bad), severity::error, code,
+                                    "this is not valid TOML: a character outside the ASCII range stands "
+                                    "outside a quoted text; names of keys are plain ASCII, so put the text "
+                                    "in quotes or remove it"));
+    diags.back().source_line.clear();  // it may be part of a name
+    return std::nullopt;
+  }
   try {
     return toml::parse(text, std::string(name));
   } catch (const toml::parse_error& e) {

@@ -511,3 +511,28 @@ label = "mother"
                                           "findings.range", "findings.type", "findings.unknown",
                                           "findings.value"});
 }
+
+TEST_CASE("a bare non-ASCII character is refused before toml++ sees it; in texts and comments it is fine") {
+  auto [text, line, column] = GENERATE(table<std::string, int, int>({
+      {"\xc3\xa9 = 1\n", 1, 1},
+      {"a = true\n[x]\n\xc3\xa9t\xc3\xa9 = 1\n", 3, 1},
+      {"[\xc3\xa9]\n", 1, 2},
+      {"s = \"\"\"\n\xc3\xa9\n\"\"\"\n\xc3\xa9 = 1\n", 4, 1},
+  }));
+  INFO(text);
+  auto d = only_error(read(text), "findings.syntax");
+  CHECK(d.line == line);
+  CHECK(d.column == column);
+  CHECK(d.message.find("outside the ASCII range") != std::string::npos);
+  CHECK(d.source_line.empty());
+}
+
+TEST_CASE("non-ASCII characters inside quoted texts and comments are read as TOML allows") {
+  for (const char* text : {"# caf\xc3\xa9\na = true\n", "a = true # \xc3\xa9\n", "note = \"caf\xc3\xa9\"\n",
+                           "note = 'caf\xc3\xa9'\n", "note = \"\"\"\ncaf\xc3\xa9 \\\" \"\n\"\"\"\n",
+                           "note = '''\ncaf\xc3\xa9 ' ''\n'''\n", "\"caf\xc3\xa9\" = 1\n"}) {
+    INFO(text);
+    auto r = read(text);
+    for (const auto& d : r.diags) CHECK(d.code != "findings.syntax");
+  }
+}
