@@ -4,8 +4,13 @@
 // AddressSanitizer and UndefinedBehaviorSanitizer by CI.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
+
+#include "fuzz/drivers.hpp"
 
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
@@ -82,4 +87,26 @@ TEST_CASE("damaged findings files give diagnostics or a plan, never a crash") {
     REQUIRE_FALSE(render_markdown(pl).empty());
   }
   CHECK(planned > 0);
+}
+
+// Every input a fuzzer ever found a problem with, and the hostile files of
+// the "hardened inputs" work, kept in tests/fuzz-regressions/<target>/ and
+// replayed through the same drivers the fuzz targets use.
+TEST_CASE("fuzz regressions replay without a crash") {
+  namespace fs = std::filesystem;
+  fs::path root = fs::path(IPTPLAN_SOURCE_DIR) / "tests" / "fuzz-regressions";
+  std::size_t replayed = 0;
+  for (const char* target : {"rules", "findings", "config"}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root / target, ec)) {
+      if (!e.is_regular_file() || e.path().filename().string().rfind("README", 0) == 0) continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      INFO(e.path().string());
+      CHECK(fuzz::run(target, ss.str()));
+      ++replayed;
+    }
+  }
+  CHECK(replayed > 0);
 }

@@ -1,10 +1,14 @@
 #!/bin/sh
 # Installs what iptplan needs to build and test, from Debian 12's packages.
-# Does nothing when everything is already there. Run as root.
+# Does nothing when everything is already there. Run as root. With --fuzz,
+# also clang and its fuzzer runtime (for tools/fuzz.sh, as CI runs it).
 set -eu
 packages="build-essential cmake ninja-build ccache pkg-config libboost-dev \
 libtomlplusplus-dev libspdlog-dev libfmt-dev catch2 libcli11-dev \
 nlohmann-json3-dev libssl-dev"
+if [ "${1:-}" = "--fuzz" ]; then
+  packages="$packages clang-14 libclang-rt-14-dev"
+fi
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,0 +1,110 @@
+#include "fuzz/drivers.hpp"
+
+#include <optional>
+#include <vector>
+
+#include "engine/evaluator.hpp"
+#include "engine/findings.hpp"
+#include "engine/plan.hpp"
+#include "engine/render/render.hpp"
+#include "engine/ruleset.hpp"
+#include "engine/testing.hpp"
+#include "grammar/diagnostic.hpp"
+#include "grammar/parse.hpp"
+
+namespace iptplan::fuzz {
+
+namespace {
+
+// The formatter is attack surface too: every diagnostic is rendered.
+void format_all(const std::vector<diagnostic>& ds) {
+  std::string sink;
+  for (const auto& d : ds) {
+    sink += format(d);
+    sink += format_short(d);
+  }
+}
+
+const rule_set_file* builtin(const std::string& base) {
+  static const std::vector<rule_set_file> files = builtin_rule_files();
+  for (const auto& f : files) {
+    if (f.base == base) return &f;
+  }
+  return nullptr;
+}
+
+// The default rule set, compiled once.
+const rule_set& default_rules() {
+  static const rule_set rs = [] {
+    std::vector<diagnostic> diags;
+    auto loaded = load_rule_set(builtin_rule_files(), "built-in", diags);
+    return std::move(*loaded);
+  }();
+  return rs;
+}
+
+}  // namespace
+
+void run_rules(const std::string& bytes) {
+  source_file src("fuzz.rules", bytes);
+  auto parsed = parse_rule_file(src, {});
+  format_all(parsed.diagnostics);
+  // Checked against the default vocabulary and parameters.
+  std::vector<rule_set_file> files{*builtin("ruleset.toml"), *builtin("vocabulary.toml"),
+                                   {"fuzz.rules", "fuzz.rules", bytes}};
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(std::move(files), "fuzz", diags, true);
+  format_all(diags);
+}
+
+void run_findings(const std::string& bytes) {
+  const rule_set& rs = default_rules();
+  std::vector<diagnostic> diags;
+  for (bool allow : {false, true}) {
+    diags.clear();
+    auto client = read_findings(*rs.prog, "fuzz.toml", bytes, {allow}, diags);
+    format_all(diags);
+    if (!client) continue;
+    auto ev = evaluate(*rs.prog, *client, true);
+    auto fast = evaluate(*rs.prog, *client, false);
+    plan p = build_plan(rs, *client, ev, sha256_hex(bytes));
+    std::string sink = render_text(p) + render_markdown(p) + render_json(p);
+    for (const auto* group : {&p.flags, &p.challenges, &p.solutions, &p.goals, &p.provisional}) {
+      if (!group->empty()) sink += render_why(group->front());
+    }
+    sink += render_why_not(rs, *client, ev, p, "safety_plan");
+    sink += render_why_not(rs, *client, ev, p, "role_dispute[partner]");
+  }
+}
+
+void run_config(const std::string& bytes) {
+  std::vector<diagnostic> diags;
+  vocabulary::parse("vocabulary.toml", bytes, diags);
+  format_all(diags);
+  diags.clear();
+  // As a ruleset.toml beside the default vocabulary and one rule file.
+  std::vector<rule_set_file> files{{"ruleset.toml", "ruleset.toml", bytes},
+                                   *builtin("vocabulary.toml"),
+                                   *builtin("safety.rules")};
+  auto rs = load_rule_set(std::move(files), "fuzz", diags);
+  format_all(diags);
+  diags.clear();
+  // As a test case, run against the default rules.
+  auto tc = read_test_case("case.toml", bytes, [](const std::string&) { return std::nullopt; }, diags);
+  format_all(diags);
+  if (tc) {
+    std::vector<diagnostic> run_diags;
+    auto result = run_test_case(default_rules(), *tc, run_diags);
+    format_all(run_diags);
+  }
+}
+
+bool run(const std::string& target, const std::string& bytes) {
+  if (target == "rules") run_rules(bytes);
+  else if (target == "findings") run_findings(bytes);
+  else if (target == "config") run_config(bytes);
+  else return false;
+  return true;
+}
+
+}  // namespace iptplan::fuzz
