@@ -305,8 +305,16 @@ class reader {
     }
     // The line is not quoted: an unknown key's value may be anything,
     // a name included.
+    // A key is quoted only when it looks like a finding's name (lower-case
+    // words, digits, dots, underscores, at most 60 characters): a key such
+    // as "Mary Smith" may itself be identifying.
+    bool quotable = path.size() <= 60 && std::all_of(path.begin(), path.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+             ch == '[' || ch == ']' || ch == '-';
+    });
+    std::string named = quotable ? "'" + path + "'" : "a key (not quoted: it does not look like a finding's name)";
     problem(&v, opt_.allow_unknown ? severity::warning : severity::error, "findings.unknown",
-            "'" + path + "' is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""),
+            named + " is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""),
             !near.empty()          ? std::vector<std::string>{"did you mean '" + near + "'?"}
             : opt_.allow_unknown ? std::vector<std::string>{}
                                  : std::vector<std::string>{"--allow-unknown reads the file without it"});
