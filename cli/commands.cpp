@@ -1,4 +1,9 @@
 #include "cli/commands.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
 #include "cli/common.hpp"
 
 #include <CLI/CLI.hpp>
@@ -101,8 +106,32 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
   return out;
 }
 
+// The temporary file being written, removed by the signal handler when the
+// run is interrupted (Ctrl-C, kill), so no *.tmp-NNNN is left behind. Only
+// async-signal-safe calls in the handler: unlink, signal, raise.
+char g_tmp_path[4096] = {0};
+
+extern "C" void remove_tmp_and_reraise(int sig) {
+  if (g_tmp_path[0] != 0) ::unlink(g_tmp_path);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+struct tmp_guard {
+  explicit tmp_guard(const std::string& tmp) {
+    if (tmp.size() < sizeof g_tmp_path) {
+      std::memcpy(g_tmp_path, tmp.c_str(), tmp.size() + 1);
+      for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(sig, remove_tmp_and_reraise);
+    }
+  }
+  ~tmp_guard() {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(sig, SIG_DFL);
+    g_tmp_path[0] = 0;
+  }
+};
+
 // Writes `text` to `path` through a temporary file, so an interrupted or
-// failed run never leaves a partial file.
+// failed run never leaves a partial file, nor the temporary one.
 bool write_atomically(const std::string& path, const std::string& text, std::ostream& err) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -112,6 +141,7 @@ bool write_atomically(const std::string& path, const std::string& text, std::ost
   }
   std::random_device rd;
   std::string tmp = path + ".tmp-" + std::to_string(rd());
+  tmp_guard guard(tmp);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) {
