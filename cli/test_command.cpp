@@ -19,12 +19,26 @@ struct case_source {
   findings_resolver resolve;
 };
 
-// "rules/tests" + "../../examples/a.toml" -> "examples/a.toml"
+// "rules/tests" + "clients/a.toml" -> "rules/tests/clients/a.toml"
 std::string join_normal(const std::string& dir, const std::string& relative) {
   return fs::path(dir + "/" + relative).lexically_normal().generic_string();
 }
 
-std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagnostic>& diags) {
+// Whether `path`, with every link resolved, lies inside `root`: a test case
+// may name only findings of its own rule set, never ../../../etc/passwd.
+bool inside(const fs::path& root, const fs::path& path) {
+  std::error_code ec;
+  auto r = fs::weakly_canonical(root, ec);
+  auto p = fs::weakly_canonical(path, ec);
+  auto ri = r.begin(), pi = p.begin();
+  for (; ri != r.end(); ++ri, ++pi) {
+    if (pi == p.end() || *ri != *pi) return false;
+  }
+  return true;
+}
+
+std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagnostic>& diags,
+                                      std::map<std::string, std::string>& refused) {
   std::vector<case_source> out;
   fs::path tests = fs::path(dir) / "tests";
   std::error_code ec;
@@ -38,9 +52,13 @@ std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagno
     auto text = read_text_file(name, "test.read", diags);
     if (!text) continue;
     std::string folder = fs::path(name).parent_path().string();
-    out.push_back({name, *text, [folder](const std::string& rel)
+    out.push_back({name, *text, [folder, dir, name, &refused](const std::string& rel)
                                     -> std::optional<std::pair<std::string, std::string>> {
                      std::string path = join_normal(folder, rel);
+                     if (!inside(dir, path)) {
+                       refused[name] = rel;
+                       return std::nullopt;
+                     }
                      std::vector<diagnostic> ignored;
                      auto t = read_text_file(path, "test.findings", ignored);
                      if (!t) return std::nullopt;
@@ -54,7 +72,8 @@ std::vector<case_source> builtin_cases() {
   std::vector<case_source> out;
   auto files = std::make_shared<std::vector<rule_set_file>>(builtin_case_files());
   for (const auto& f : *files) {
-    if (f.name.rfind("rules/tests/", 0) != 0) continue;
+    // The cases themselves: rules/tests/*.toml, not the clients they name.
+    if (f.name.rfind("rules/tests/", 0) != 0 || f.name.find('/', 12) != std::string::npos) continue;
     out.push_back({f.name, f.text, [files](const std::string& rel)
                                        -> std::optional<std::pair<std::string, std::string>> {
                      std::string path = join_normal("rules/tests", rel);
@@ -80,7 +99,8 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
   auto rs = load(dir, err);
   if (!rs) return kInputError;
   std::vector<diagnostic> diags;
-  auto sources = dir.empty() ? builtin_cases() : folder_cases(dir, diags);
+  std::map<std::string, std::string> refused;  // case file -> findings path outside the folder
+  auto sources = dir.empty() ? builtin_cases() : folder_cases(dir, diags, refused);
   print(err, diags);  // case files that could not be read
   int unreadable = static_cast<int>(std::count_if(diags.begin(), diags.end(), [](const diagnostic& d) {
     return d.level == severity::error;
@@ -97,6 +117,15 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
     std::vector<diagnostic> case_diags;
     auto tc = read_test_case(src.name, src.text, src.resolve, case_diags);
     if (!tc) {
+      if (auto r = refused.find(src.name); r != refused.end()) {
+        diagnostic d;
+        d.code = "test.findings";
+        d.file = src.name;
+        d.message = "the findings file '" + r->second +
+                    "' is outside the rule set folder; a test case names findings inside it (for "
+                    "example clients/<name>.toml)";
+        case_diags.push_back(std::move(d));
+      }
       print(err, case_diags);
       out << "FAIL  " << src.name << ": the test case is invalid (see the errors above)\n";
       ++failed;

@@ -3,7 +3,7 @@
 // A test case names a client's findings and the plan items it expects:
 //
 //   description = "Jane, from the seed article"
-//   findings = "../../examples/jane.toml"   # relative to this file, or an
+//   findings = "clients/jane.toml"          # relative to this file, inside the rule set, or an
 //                                          # inline [findings] table
 //   [expect]                               # each must be in the plan
 //   challenges = ["weak_relationship", "role_dispute[partner]"]

@@ -650,3 +650,27 @@ TEST_CASE("hostile: thousands of mistakes give the first fifty and a count; long
   CHECK(huge.code == 1);
   CHECK(huge.err.find("has 10000 entries") != std::string::npos);
 }
+
+TEST_CASE("hostile: a test case names findings inside its rule set only; a copy of rules/ passes on its own") {
+  scratch s;
+  auto rules = s.rules_copy();
+  // The copy carries the clients its cases name: every case passes there.
+  auto ok = run({"test", rules});
+  CHECK(ok.code == 0);
+  CHECK(ok.out.find(" 0 failed") != std::string::npos);
+  std::ofstream(fs::path(rules) / "tests" / "escape.toml")
+      << "description = \"x\"\nfindings = \"../../../../../../../../etc/passwd\"\n";
+  auto r = run({"test", rules});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("escape.toml: error: the findings file '../../../../../../../../etc/passwd' is outside "
+                   "the rule set folder") != std::string::npos);
+  CHECK(r.err.find("root:") == std::string::npos);
+  // A link inside the folder that leads out of it is refused too.
+  fs::create_symlink("/etc/passwd", fs::path(rules) / "tests" / "clients" / "link.toml");
+  std::ofstream(fs::path(rules) / "tests" / "escape.toml", std::ios::trunc)
+      << "description = \"x\"\nfindings = \"clients/link.toml\"\n";
+  auto l = run({"test", rules});
+  CHECK(l.code == 1);
+  CHECK(l.err.find("is outside the rule set folder") != std::string::npos);
+  CHECK(l.err.find("root:") == std::string::npos);
+}
