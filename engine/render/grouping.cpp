@@ -43,25 +43,31 @@ std::vector<const plan_item*> schedule_items(const plan& p) {
   return out;
 }
 
-std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
-  // Items listed under a challenge of the plan are not plan-wide.
-  std::set<std::string> challenges, for_a_challenge;
-  for (const auto& c : p.challenges) challenges.insert(c.full_id());
-  for (const auto* group : {&p.solutions, &p.goals}) {
-    for (const auto& it : *group) {
-      for (const auto& target : it.for_) {
-        if (challenges.count(target)) for_a_challenge.insert(it.full_id());
-      }
+std::string reason_key(const plan_item& it) {
+  std::string key;
+  for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
+  return key;
+}
+
+const plan_item* provisional_challenge_of(const plan& p, const plan_item& it) {
+  if (it.kind != item_kind::solution && it.kind != item_kind::goal) return nullptr;
+  for (const auto& c : p.provisional) {
+    if (c.kind == item_kind::challenge && std::find(it.for_.begin(), it.for_.end(), c.full_id()) != it.for_.end()) {
+      return &c;
     }
   }
+  return nullptr;
+}
+
+std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
+  // Items listed under a challenge of the plan are not plan-wide.
+  auto for_a_challenge = under_challenges(p);
   std::vector<std::vector<const plan_item*>> groups;
   std::map<std::string, std::size_t> by_reason;
   for (const auto* group : {&p.goals, &p.solutions}) {
     for (const auto& it : *group) {
       if (for_a_challenge.count(it.full_id()) || is_first_step(it) || is_schedule(it)) continue;
-      std::string key;
-      for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
-      auto [pos, fresh] = by_reason.emplace(key, groups.size());
+      auto [pos, fresh] = by_reason.emplace(reason_key(it), groups.size());
       if (fresh) groups.emplace_back();
       groups[pos->second].push_back(&it);
     }

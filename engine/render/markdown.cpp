@@ -62,11 +62,7 @@ std::string render_markdown(const plan& p) {
     out += "### " + std::to_string(++n) + ". " + c.text + "\n\n";
     out += "Why: " + why_line(c) + "\n\n";
     // A reason already given under this challenge is not repeated.
-    auto key_of = [](const plan_item& it) {
-      std::string key;
-      for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
-      return key;
-    };
+    auto key_of = reason_key;
     std::set<std::string> explained{key_of(c)};
     for (const auto* group : {&p.solutions, &p.goals}) {
       bool any = false;
@@ -97,23 +93,10 @@ std::string render_markdown(const plan& p) {
       for (std::size_t i = 0; i < it.to_confirm.size(); ++i) s += (i ? ", " : "") + ("`" + it.to_confirm[i] + "`");
       return s;
     };
-    auto key_of = [](const plan_item& it) {
-      std::string key;
-      for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
-      return key;
-    };
-    // The provisional challenge that a provisional solution or goal is for.
-    auto under = [&](const plan_item& it) -> const plan_item* {
-      for (const auto& c : p.provisional) {
-        if (c.kind == item_kind::challenge &&
-            std::find(it.for_.begin(), it.for_.end(), c.full_id()) != it.for_.end()) {
-          return &c;
-        }
-      }
-      return nullptr;
-    };
+    auto key_of = reason_key;
+    auto under = [&](const plan_item& it) { return provisional_challenge_of(p, it); };
     for (const auto& it : p.provisional) {
-      if ((it.kind == item_kind::solution || it.kind == item_kind::goal) && under(it)) continue;
+      if (under(it)) continue;
       out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
              "*: " + it.text + "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
       if (it.kind != item_kind::challenge) continue;

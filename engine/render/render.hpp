@@ -33,6 +33,14 @@ std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p);
 // carries them all).
 inline constexpr std::size_t kAskNextShown = 10;
 
+// The rules (and elements) behind an item, as one key: items with the same
+// key share their reason, which renderers write once.
+std::string reason_key(const plan_item& it);
+
+// The provisional challenge a provisional solution or goal is listed under
+// in the "to confirm" section, or null.
+const plan_item* provisional_challenge_of(const plan& p, const plan_item& it);
+
 std::string render_text(const plan& p);
 std::string render_markdown(const plan& p);
 std::string render_json(const plan& p);

@@ -39,13 +39,6 @@ std::string short_why(const plan_item& it) {
 
 // `parent`: the challenge a solution or goal is listed under; when the same
 // rules proposed both, the reason is not repeated.
-// The rules (and elements) behind an item, as one key.
-std::string reason_key(const plan_item& it) {
-  std::string key;
-  for (const auto& r : it.because) key += r.rule.id + "[" + r.element + "];";
-  return key;
-}
-
 void item(std::string& out, const plan_item& it, const std::string& bullet, int indent,
           const plan_item* parent = nullptr, std::set<std::string>* explained = nullptr) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
@@ -109,19 +102,9 @@ std::string render_text(const plan& p) {
     out += "\nTO CONFIRM (proposed on partial evidence: not part of the plan until confirmed)\n";
     // Provisional challenges with the provisional work listed under them;
     // what would confirm an item is said once where it is the same.
-    auto under = [&](const plan_item& it) -> const plan_item* {
-      for (const auto& c : p.provisional) {
-        if (c.kind == item_kind::challenge &&
-            std::find(it.for_.begin(), it.for_.end(), c.full_id()) != it.for_.end()) {
-          return &c;
-        }
-      }
-      return nullptr;
-    };
+    auto under = [&](const plan_item& it) { return provisional_challenge_of(p, it); };
     for (const auto& it : p.provisional) {
-      if (it.kind == item_kind::solution || it.kind == item_kind::goal) {
-        if (under(it)) continue;
-      }
+      if (under(it)) continue;
       std::string bullet = std::string(to_string(it.kind)) + ": ";
       if (it.kind == item_kind::flag) bullet = "[" + upper(it.severity) + "] ";
       item(out, it, bullet, 2);
