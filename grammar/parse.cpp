@@ -184,7 +184,10 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
               "each", "challenge", "solution", "goal", "flag", "conclude", "exclude", "provisional", "and", "or",
               "not", "contains", "known", "missing"};
           std::string near = nearest_name(word, keywords);
-          if (!near.empty() && near != word && e.which().find(near) != std::string::npos) {
+          // 'provisional when' may stand where 'then' is expected.
+          bool fits = e.which().find(near) != std::string::npos ||
+                      (near == "provisional" && e.which() == "'then'");
+          if (!near.empty() && near != word && fits) {
             d.notes.push_back("did you mean '" + near + "'?");
           }
         }

@@ -908,6 +908,10 @@ TEST_CASE("'provisional' is a reserved word, and needs 'when' and a condition") 
   CHECK(no_when.diagnostics[0].message == "expected 'when' but found 'a'");
   CHECK(no_when.diagnostics[0].line == 3);
   CHECK(no_when.diagnostics[0].column == 13);
+  auto misspelt = parse("rule r\nwhen a\nprovisonal when b\nthen\n  challenge c \"x\"\nend\n");
+  REQUIRE_FALSE(misspelt.diagnostics.empty());
+  CHECK(misspelt.diagnostics[0].message == "expected 'then' but found 'provisonal'");
+  CHECK(misspelt.diagnostics[0].notes == std::vector<std::string>{"did you mean 'provisional'?"});
   auto no_cond = parse("rule r\nwhen a\nprovisional when\nthen\n  challenge c \"x\"\nend\n");
   REQUIRE_FALSE(no_cond.diagnostics.empty());
   CHECK(no_cond.diagnostics[0].line == 4);
