@@ -674,3 +674,17 @@ TEST_CASE("hostile: a test case names findings inside its rule set only; a copy 
   CHECK(l.err.find("is outside the rule set folder") != std::string::npos);
   CHECK(l.err.find("root:") == std::string::npos);
 }
+
+TEST_CASE("hostile: markdown in a rule's text is shown as written, not as formatting") {
+  scratch s;
+  auto rules = s.rules_copy();
+  std::ofstream(fs::path(rules) / "extra.rules")
+      << "rule md \"Markdown\"\n  source \"domain S1\"\nwhen\n  true\nthen\n"
+         "  flag info md_text \"*bold* [link](http://x) <b>tag</b> # not a heading | cell\"\n"
+         "because \"test\"\nend\n";
+  auto r = run({"plan", "--rules", rules, "examples/jane.toml", "--format", "markdown"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("\\*bold\\* \\[link\\](http://x) \\<b\\>tag\\</b\\> \\# not a heading \\| cell") !=
+        std::string::npos);
+  CHECK(r.out.find("*bold*") == std::string::npos);
+}

@@ -1,6 +1,7 @@
 // The markdown rendering: a draft a clinician pastes into notes.
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "engine/render/render.hpp"
 
@@ -8,14 +9,28 @@ namespace iptplan {
 
 namespace {
 
+// A text from a rule or findings file, shown as written: the characters
+// markdown would read as formatting (emphasis, links, headings, tables,
+// HTML) are escaped, so a text can neither change the plan's layout nor
+// hide part of it.
+std::string md(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (std::string_view("\\`*_[]<>#|~").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 std::string why_line(const plan_item& it) {
   std::string out;
   for (std::size_t i = 0; i < it.because.size(); ++i) {
     const auto& r = it.because[i];
     if (i) out += " ";
-    if (!r.because.empty()) out += r.because + " ";
+    if (!r.because.empty()) out += md(r.because) + " ";
     out += "*(rule `" + r.rule.id + "`, " + r.rule.file + ":" + std::to_string(r.rule.line);
-    if (!r.rule.source.empty()) out += "; " + r.rule.source;
+    if (!r.rule.source.empty()) out += "; " + md(r.rule.source);
     out += ")*";
   }
   return out;
@@ -31,7 +46,7 @@ std::string render_markdown(const plan& p) {
   out += "> **Draft for clinical review.** This plan was drafted by rules from the client's "
          "recorded findings. It is a suggestion, not a directive: the treating clinician "
          "reviews, edits and owns every item.\n\n";
-  out += "- Rule set: " + p.prov.rule_set_name + " " + p.prov.rule_set_version +
+  out += "- Rule set: " + md(p.prov.rule_set_name) + " " + md(p.prov.rule_set_version) +
          (p.prov.rule_set_status.empty() ? "" : " (" + p.prov.rule_set_status + ")") + "\n";
   out += "- Findings: `" + p.prov.findings_file + "`\n\n";
 
@@ -40,7 +55,7 @@ std::string render_markdown(const plan& p) {
   for (const auto& f : p.flags) {
     std::string sev = f.severity;
     for (auto& c : sev) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    out += "- **" + sev + ":** " + f.text + "  \n  Why: " + why_line(f) + "\n";
+    out += "- **" + sev + ":** " + md(f.text) + "  \n  Why: " + why_line(f) + "\n";
   }
 
   bool first_steps = false;
@@ -51,7 +66,7 @@ std::string render_markdown(const plan& p) {
         out += "\n## First steps\n\n";
         first_steps = true;
       }
-      out += "- " + g.text + "  \n  Why: " + why_line(g) + "\n";
+      out += "- " + md(g.text) + "  \n  Why: " + why_line(g) + "\n";
     }
   }
 
@@ -59,7 +74,7 @@ std::string render_markdown(const plan& p) {
   if (p.challenges.empty()) out += "None identified from the recorded findings.\n";
   int n = 0;
   for (const auto& c : p.challenges) {
-    out += "### " + std::to_string(++n) + ". " + c.text + "\n\n";
+    out += "### " + std::to_string(++n) + ". " + md(c.text) + "\n\n";
     out += "Why: " + why_line(c) + "\n\n";
     // A reason already given under this challenge is not repeated.
     auto key_of = reason_key;
@@ -80,7 +95,7 @@ std::string render_markdown(const plan& p) {
           same = same && shared;
         }
         same = same || !explained.insert(key_of(s)).second;
-        out += "- " + s.text + (same ? "\n" : "  \n  Why: " + why_line(s) + "\n");
+        out += "- " + md(s.text) + (same ? "\n" : "  \n  Why: " + why_line(s) + "\n");
       }
       if (any) out += "\n";
     }
@@ -98,12 +113,12 @@ std::string render_markdown(const plan& p) {
     for (const auto& it : p.provisional) {
       if (under(it)) continue;
       out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
-             "*: " + it.text + "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
+             "*: " + md(it.text) + "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
       if (it.kind != item_kind::challenge) continue;
       std::set<std::string> explained{key_of(it)};
       for (const auto& s : p.provisional) {
         if ((s.kind != item_kind::solution && s.kind != item_kind::goal) || under(s) != &it) continue;
-        out += "  - *" + std::string(to_string(s.kind)) + "*: " + s.text;
+        out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(s.text);
         if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why_line(s);
         plan_item extra;
         for (const auto& f : s.to_confirm) {
@@ -119,7 +134,7 @@ std::string render_markdown(const plan& p) {
   if (!groups.empty()) out += "## Plan-wide goals and interventions\n\n";
   for (const auto& group : groups) {
     for (std::size_t i = 0; i < group.size(); ++i) {
-      out += "- " + group[i]->text;
+      out += "- " + md(group[i]->text);
       if (i + 1 < group.size()) {
         out += "\n";
         continue;
@@ -134,7 +149,7 @@ std::string render_markdown(const plan& p) {
     out += "## Schedule\n\nThe contract, reviews, re-measurement and ending.\n\n";
     std::vector<std::string> rules;
     for (const auto* it : schedule) {
-      out += "- " + it->text + "\n";
+      out += "- " + md(it->text) + "\n";
       for (const auto& r : it->because) {
         std::string ref = "`" + r.rule.id + "` (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
         if (std::find(rules.begin(), rules.end(), ref) == rules.end()) rules.push_back(ref);
@@ -147,10 +162,10 @@ std::string render_markdown(const plan& p) {
   if (!p.excluded.empty()) {
     out += "## Excluded by rule\n\n";
     for (const auto& e : p.excluded) {
-      out += "- ~~" + e.item.text + "~~ - ";
+      out += "- ~~" + md(e.item.text) + "~~ - ";
       if (!e.note.empty()) out += e.note;
       for (const auto& r : e.excluded_by) {
-        out += "excluded by rule `" + r.rule.id + "`" + (r.because.empty() ? "" : ": " + r.because);
+        out += "excluded by rule `" + r.rule.id + "`" + (r.because.empty() ? "" : ": " + md(r.because));
       }
       out += "\n";
     }
@@ -162,7 +177,7 @@ std::string render_markdown(const plan& p) {
            " missing findings whose answers would decide most of the plan, safety first.\n\n";
     for (std::size_t i = 0; i < shown; ++i) {
       const auto& a = p.to_assess[i];
-      out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + a.question) +
+      out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + md(a.question)) +
              "  \n   Decides: ";
       for (std::size_t k = 0; k < a.items.size() && k < 6; ++k) out += (k ? ", " : "") + ("`" + a.items[k] + "`");
       if (a.items.size() > 6) out += " and " + std::to_string(a.items.size() - 6) + " more";
@@ -172,7 +187,7 @@ std::string render_markdown(const plan& p) {
   }
   if (!p.diagnostics.empty()) {
     out += "## Problems found while planning\n\n";
-    for (const auto& d : p.diagnostics) out += "- " + d.message + "\n";
+    for (const auto& d : p.diagnostics) out += "- " + md(d.message) + "\n";
     out += "\n";
   }
   out += "---\n\nProvenance: rule set `" + p.prov.rule_set_name + "` " + p.prov.rule_set_version +
