@@ -73,6 +73,19 @@ std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool sty
   return rs;
 }
 
+bool path_inside(const std::string& root, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto r = fs::weakly_canonical(root, ec);
+  auto p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (r.empty()) return false;
+  auto pi = p.begin();
+  for (auto ri = r.begin(); ri != r.end(); ++ri, ++pi) {
+    if (pi == p.end() || *ri != *pi) return false;
+  }
+  return true;
+}
+
 namespace {
 
 struct planned {
@@ -170,35 +183,33 @@ bool write_atomically(const std::string& path, const std::string& text, std::ost
   return true;
 }
 
+// Why `-o output` may not be written, or "" when it may: over a findings
+// file it would destroy the inventory, inside the rule set it would change
+// the rules, and a device or pipe is not a file.
+std::string refused_output(const std::string& output, const std::vector<std::string>& files,
+                           const std::string& rules) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& f : files) {
+    if (fs::exists(output, ec) && fs::equivalent(output, f, ec)) {
+      return "is one of the findings files; choose another name";
+    }
+  }
+  if (!rules.empty() && path_inside(rules, output)) {
+    return "is inside the rule set folder " + rules + "; write the plan elsewhere";
+  }
+  auto st = fs::status(output, ec);
+  if (!ec && fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
+    return "is not a regular file (a device, pipe or socket); give a file name";
+  }
+  return "";
+}
+
 int cmd_plan(const std::vector<std::string>& files, const std::string& rules, const std::string& fmt,
              const std::string& output, bool allow_unknown, std::ostream& out, std::ostream& err) {
-  // Writing the plan over a findings file would destroy the inventory, and
-  // over a file of the rule set would change the rules themselves.
   if (!output.empty()) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    for (const auto& f : files) {
-      if (fs::exists(output, ec) && fs::equivalent(output, f, ec)) {
-        err << "iptplan: -o " << output << " is one of the findings files; choose another name\n";
-        return kUsage;
-      }
-    }
-    if (!rules.empty()) {
-      auto dir = fs::weakly_canonical(rules, ec);
-      auto target = fs::weakly_canonical(fs::absolute(output, ec).parent_path(), ec);
-      bool inside = !dir.empty();
-      for (auto d = dir.begin(), t = target.begin(); inside && d != dir.end(); ++d, ++t) {
-        inside = t != target.end() && *d == *t;
-      }
-      if (inside) {
-        err << "iptplan: -o " << output << " is inside the rule set folder " << rules
-            << "; write the plan elsewhere\n";
-        return kUsage;
-      }
-    }
-    auto st = fs::status(output, ec);
-    if (!ec && fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
-      err << "iptplan: -o " << output << " is not a regular file (a device, pipe or socket); give a file name\n";
+    if (auto why = refused_output(output, files, rules); !why.empty()) {
+      err << "iptplan: -o " << output << " " << why << "\n";
       return kUsage;
     }
   }

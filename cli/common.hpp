@@ -12,6 +12,10 @@ namespace iptplan::cli {
 
 constexpr int kOk = 0, kInputError = 1, kUsage = 2;
 
+// Whether `path`, with `..` and every link resolved, lies inside the folder
+// `root` (or is the folder itself).
+bool path_inside(const std::string& root, const std::string& path);
+
 // Sorted, formatted diagnostics, then a count of errors; returns the number
 // of warnings.
 int print(std::ostream& err, std::vector<diagnostic> ds);

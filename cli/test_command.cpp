@@ -24,18 +24,6 @@ std::string join_normal(const std::string& dir, const std::string& relative) {
   return fs::path(dir + "/" + relative).lexically_normal().generic_string();
 }
 
-// Whether `path`, with every link resolved, lies inside `root`: a test case
-// may name only findings of its own rule set, never ../../../etc/passwd.
-bool inside(const fs::path& root, const fs::path& path) {
-  std::error_code ec;
-  auto r = fs::weakly_canonical(root, ec);
-  auto p = fs::weakly_canonical(path, ec);
-  auto ri = r.begin(), pi = p.begin();
-  for (; ri != r.end(); ++ri, ++pi) {
-    if (pi == p.end() || *ri != *pi) return false;
-  }
-  return true;
-}
 
 std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagnostic>& diags,
                                       std::map<std::string, std::string>& refused) {
@@ -55,7 +43,9 @@ std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagno
     out.push_back({name, *text, [folder, dir, name, &refused](const std::string& rel)
                                     -> std::optional<std::pair<std::string, std::string>> {
                      std::string path = join_normal(folder, rel);
-                     if (!inside(dir, path)) {
+                     // A test case names only findings of its own rule
+                     // set, never ../../../etc/passwd.
+                     if (!path_inside(dir, path)) {
                        refused[name] = rel;
                        return std::nullopt;
                      }

@@ -98,6 +98,11 @@ class evaluator {
   std::vector<value> facts_;
   std::vector<value> facts_prov_;  // provisional values of unknown facts
   bool prov_world_ = false;        // evaluating a `provisional when` support
+  // A derived fact's value; in a support, its provisional value when it has
+  // no other.
+  const value& fact_value(std::uint32_t f) const {
+    return prov_world_ && facts_[f].is_unknown() ? facts_prov_[f] : facts_[f];
+  }
   std::vector<missing_set> fact_missing_;
   std::array<binding, 9> env_{};
   // Explain mode: the values seen by the condition being evaluated.
@@ -157,10 +162,7 @@ value evaluator::read_path(const node& n, missing_set* m) {
   switch (n.op) {
     case opcode::finding: v = c_.slots[n.a]; break;
     case opcode::param: v = p_.params[n.a].v; break;
-    case opcode::fact:
-      v = facts_[n.a];
-      if (prov_world_ && v.is_unknown()) v = facts_prov_[n.a];
-      break;
+    case opcode::fact: v = fact_value(n.a); break;
     case opcode::field: {
       const auto& b = env_[n.var];
       const value& list = c_.slots[static_cast<std::size_t>(b.list)];
@@ -297,10 +299,7 @@ value evaluator::eval_node(const node& n, missing_set* m) {
       value v;
       switch (target.op) {
         case opcode::finding: v = c_.slots[target.a]; break;
-        case opcode::fact:
-          v = facts_[target.a];
-          if (prov_world_ && v.is_unknown()) v = facts_prov_[target.a];
-          break;
+        case opcode::fact: v = fact_value(target.a); break;
         default: v = read_path(target, nullptr); break;
       }
       if (m) note_seen(target, v);

@@ -171,8 +171,15 @@ class builder {
 
     // Proposals, merged by (kind, id, key).
     std::map<std::tuple<int, std::string, std::string>, plan_item> items;
-    std::map<std::tuple<int, std::string, std::string>, bool> confirmed;
-    std::map<std::tuple<int, std::string, std::string>, std::tuple<bool, int, std::string>> text_from;
+    // Which rule's text an item shows: a confirmed rule before a provisional
+    // one, then the highest priority; ties go to the smaller id.
+    using text_rank = std::tuple<bool, int, std::string>;  // confirmed, priority, rule id
+    auto better = [](const text_rank& a, const text_rank& b) {
+      if (std::get<0>(a) != std::get<0>(b)) return std::get<0>(a);
+      if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) > std::get<1>(b);
+      return std::get<2>(a) < std::get<2>(b);
+    };
+    std::map<std::tuple<int, std::string, std::string>, text_rank> text_from;
     std::map<std::tuple<int, std::string, std::string>, std::int32_t> item_list;
     struct exclusion { std::string id, key; std::int32_t list; std::size_t outcome; };
     std::vector<exclusion> exclusions;
@@ -201,20 +208,16 @@ class builder {
         auto& it = items[id];
         item_list[id] = r.each_list;
         bool fresh = it.because.empty();
-        confirmed[id] = confirmed[id] || !prov;
+        // Provisional until some rule proposes it outright.
+        it.provisional = (fresh || it.provisional) && prov;
         it.kind = kind;
         it.id = a.id;
         it.key = key;
         it.priority = fresh ? r.priority : std::max(it.priority, r.priority);
         if (severity_rank(a.severity) > severity_rank(it.severity)) it.severity = a.severity;
-        // The text of a confirmed rule before a provisional one, then of the
-        // highest-priority rule; ties go to the smaller id.
         auto& tf = text_from[id];
-        auto rank = std::make_tuple(!prov, r.priority, r.id);
-        if (fresh || std::tie(std::get<0>(rank), std::get<1>(rank)) >
-                         std::tie(std::get<0>(tf), std::get<1>(tf)) ||
-            (std::get<0>(rank) == std::get<0>(tf) && std::get<1>(rank) == std::get<1>(tf) &&
-             r.id < std::get<2>(tf))) {
+        text_rank rank{!prov, r.priority, r.id};
+        if (fresh || better(rank, tf)) {
           tf = rank;
           it.text = render_template(p_, c_, ev_, r, o.element, a.text);
         }
@@ -228,7 +231,6 @@ class builder {
     for (auto& [id, it] : items) {
       // A confirmed item rests on its confirmed reasons alone; a provisional
       // one lists what would confirm it.
-      it.provisional = !confirmed[id];
       if (!it.provisional) {
         it.because.erase(std::remove_if(it.because.begin(), it.because.end(),
                                         [](const reason& w) { return w.provisional; }),
