@@ -44,9 +44,22 @@ std::size_t skip_code_points(const std::string& s, std::size_t i, int count) {
   return i;
 }
 
-// The length of the control sequence starting at `s[i]` that printable()
-// escapes: 1 for a C0 control or DEL, 2 for a C1 control in UTF-8 (C2 80 to
-// C2 9F, which some terminals obey as escape sequences), else 0.
+// The length of the sequence starting at `s[i]` that printable() escapes:
+// 1 for a C0 control, DEL or a byte that does not start valid UTF-8 (binary
+// garbage), 2 for a C1 control in UTF-8 (C2 80 to C2 9F, which some
+// terminals obey as escape sequences), else 0.
+// The byte length of the valid UTF-8 character at `s[i]`, or 0.
+std::size_t utf8_len(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  std::size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  }
+  return len;
+}
+
 std::size_t control_at(std::string_view s, std::size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
   if (c < 0x20 || c == 0x7F) return 1;
@@ -54,7 +67,7 @@ std::size_t control_at(std::string_view s, std::size_t i) {
     auto n = static_cast<unsigned char>(s[i + 1]);
     if (n >= 0x80 && n <= 0x9F) return 2;
   }
-  return 0;
+  return utf8_len(s, i) == 0 ? 1 : 0;
 }
 
 void append_escaped(std::string& out, std::string_view s, std::size_t i, std::size_t n) {
@@ -75,7 +88,9 @@ std::string printable(std::string_view s, bool keep_lines) {
   for (std::size_t i = 0; i < s.size();) {
     std::size_t n = control_at(s, i);
     if (n == 0 || (keep_lines && (s[i] == '\n' || s[i] == '\t'))) {
-      out += s[i++];
+      std::size_t len = n == 0 ? utf8_len(s, i) : 1;  // a whole character
+      out.append(s.substr(i, len));
+      i += len;
       continue;
     }
     append_escaped(out, s, i, n);
@@ -116,13 +131,10 @@ std::string format(const diagnostic& d) {
         i += n;
         continue;
       }
-      char c = shown[i];
-      escaped += c;
-      if (i < col_bytes) {
-        if (c == '\t') caret += '\t';
-        else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) caret += ' ';
-      }
-      ++i;
+      std::size_t len = shown[i] == '\t' ? 1 : utf8_len(shown, i);  // one whole character
+      escaped.append(shown, i, len);
+      if (i < col_bytes) caret += shown[i] == '\t' ? '\t' : ' ';
+      i += len;
     }
     out += "    " + escaped + '\n';
     out += "    " + caret + "^\n";

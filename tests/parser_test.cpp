@@ -935,4 +935,6 @@ TEST_CASE("format: control characters are escaped, and the caret still points at
   CHECK(printable("one line\n") == "one line\\x0a");
   CHECK(printable("c1 \xc2\x9b here") == "c1 \\xc2\\x9b here");
   CHECK(printable("caf\xc3\xa9") == "caf\xc3\xa9");
+  // Bytes that are not UTF-8 (binary garbage) are escaped too.
+  CHECK(printable("a\xff" "b\xc3") == "a\\xff" "b\\xc3");
 }
