@@ -42,4 +42,8 @@ std::shared_ptr<const program> compile(std::shared_ptr<const vocabulary> vocab,
 void stratify(program& p, const std::vector<std::vector<std::pair<std::uint32_t, bool>>>& reads,
               std::vector<diagnostic>& diags);
 
+// Marks the quantifiers that read no element bound outside them
+// (program::cache_slot). Used by compile().
+void mark_closed_quantifiers(program& p);
+
 }  // namespace iptplan

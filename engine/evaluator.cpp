@@ -57,19 +57,48 @@ std::string element_label(const program& p, const client_data& c, std::int32_t l
 
 namespace {
 
-using missing_set = std::vector<std::string>;
+// The findings that would decide an unknown result, sorted, at most
+// kMaxMissing of them (the first in order) and whether there are more. The
+// first k of a union are among the first k of its parts, so merging capped
+// sets stays exact while every set stays small: an outcome over a long list
+// costs the same as one over a short list.
+struct missing_set {
+  std::vector<std::string> v;
+  bool more = false;
+};
 
-// Sorts and removes repeats: collecting many sets by appending and
-// normalising once costs n log n, where merging one at a time costs n^2.
+// Sorts, removes repeats and keeps the first kMaxMissing.
 void normalize(missing_set& s) {
-  std::sort(s.begin(), s.end());
-  s.erase(std::unique(s.begin(), s.end()), s.end());
+  std::sort(s.v.begin(), s.v.end());
+  s.v.erase(std::unique(s.v.begin(), s.v.end()), s.v.end());
+  if (s.v.size() > kMaxMissing) {
+    s.v.resize(kMaxMissing);
+    s.more = true;
+  }
 }
 
 void merge_into(missing_set& into, const missing_set& from) {
-  missing_set out;
-  std::set_union(into.begin(), into.end(), from.begin(), from.end(), std::back_inserter(out));
-  into.swap(out);
+  std::vector<std::string> out;
+  std::set_union(into.v.begin(), into.v.end(), from.v.begin(), from.v.end(), std::back_inserter(out));
+  into.v.swap(out);
+  into.more = into.more || from.more;
+  if (into.v.size() > kMaxMissing) {
+    into.v.resize(kMaxMissing);
+    into.more = true;
+  }
+}
+
+void merge_into(missing_set& into, std::string one) {
+  missing_set s;
+  s.v.push_back(std::move(one));
+  merge_into(into, s);
+}
+
+// Appends without sorting; normalised when it grows past a few sets' worth.
+void append(missing_set& into, const missing_set& from) {
+  into.v.insert(into.v.end(), from.v.begin(), from.v.end());
+  into.more = into.more || from.more;
+  if (into.v.size() > 4 * kMaxMissing) normalize(into);
 }
 
 truth truth_of(const value& v) {
@@ -105,6 +134,19 @@ class evaluator {
   }
   std::vector<missing_set> fact_missing_;
   std::array<binding, 9> env_{};
+  // Closed quantifiers' values (program::cache_slot), one set for
+  // conditions and one for supports, valid while `epoch` is the current
+  // one: a new epoch starts with each rule and whenever facts may change.
+  struct cached {
+    std::uint64_t epoch = 0;
+    bool with_missing = false;  // computed in explain mode, with its evidence
+    value v;
+    missing_set m;
+    condition_evidence seen;  // the values it saw
+  };
+  std::array<std::vector<cached>, 2> cache_;
+  std::uint64_t epoch_ = 0;
+  void new_epoch() { ++epoch_; }
   // Explain mode: the values seen by the condition being evaluated.
   condition_evidence* current_ = nullptr;        // the condition being recorded
   std::vector<condition_evidence>* evidence_out_ = nullptr;  // the rule's evidence
@@ -114,6 +156,8 @@ class evaluator {
   value eval(std::uint32_t idx, missing_set* m);
   value eval_node(const node& n, missing_set* m);
   value read_path(const node& n, missing_set* m);
+  value quantify(const node& n, missing_set* m);
+  value closed_quantifier(const node& n, std::int32_t slot, missing_set* m);
   void note_seen(const node& n, const value& v);
   std::string path_label(const node& n) const;
   void run_rule(std::uint32_t ri, std::vector<outcome>& out);
@@ -180,8 +224,8 @@ value evaluator::read_path(const node& n, missing_set* m) {
   if (m) {
     note_seen(n, v);
     if (v.is_unknown()) {
-      if (n.op == opcode::fact && !fact_missing_[n.a].empty()) merge_into(*m, fact_missing_[n.a]);
-      else merge_into(*m, {path_label(n)});
+      if (n.op == opcode::fact && !fact_missing_[n.a].v.empty()) merge_into(*m, fact_missing_[n.a]);
+      else merge_into(*m, path_label(n));
     }
   }
   return v;
@@ -231,7 +275,7 @@ value evaluator::eval_node(const node& n, missing_set* m) {
         if (t == deciding) return v;
         if (t == truth::unknown) {
           unknown = true;
-          if (m) acc.insert(acc.end(), mi.begin(), mi.end());
+          if (m) append(acc, mi);
         }
       }
       if (unknown) {
@@ -267,7 +311,7 @@ value evaluator::eval_node(const node& n, missing_set* m) {
         case opcode::mul: return value::number(l.n * r.n);
         default:
           if (r.n == 0) {
-            if (m) merge_into(*m, {"division by zero in '" + std::string(p_.text_of(n)) + "'"});
+            if (m) merge_into(*m, "division by zero in '" + std::string(p_.text_of(n)) + "'");
             return value::unknown();
           }
           return value::number(l.n / r.n);
@@ -323,55 +367,104 @@ value evaluator::eval_node(const node& n, missing_set* m) {
     case opcode::any:
     case opcode::all:
     case opcode::count: {
-      const value& list = c_.slots[n.a];
-      if (m && current_) {
-        node shown;
-        shown.op = opcode::finding;
-        shown.a = n.a;
-        note_seen(shown, list);
-      }
-      if (list.kind != vkind::table && list.kind != vkind::list) {
-        if (m) merge_into(*m, {p_.vocab->findings()[n.a].path});
-        return value::unknown();
-      }
-      std::size_t size = list.kind == vkind::table ? c_.tables[list.ref].size() : c_.lists[list.ref].size();
-      binding saved = env_[n.var];
-      bool unknown = false;
-      double count = 0;
-      missing_set inner;
-      value result = value::boolean(n.op == opcode::all);
-      for (std::size_t i = 0; i < size; ++i) {
-        env_[n.var] = {static_cast<std::int32_t>(n.a), static_cast<std::uint32_t>(i)};
-        missing_set mi;
-        truth t = truth_of(eval(n.b, m ? &mi : nullptr));
-        if (t == truth::unknown) {
-          unknown = true;
-          if (m) inner.insert(inner.end(), mi.begin(), mi.end());
-        } else if (t == truth::yes) {
-          ++count;
-          if (n.op == opcode::any) { result = value::boolean(true); break; }
-        } else if (n.op == opcode::all) {
-          result = value::boolean(false);
-          break;
-        }
-      }
-      env_[n.var] = saved;
-      bool decided = n.op == opcode::any ? result.is_true() : n.op == opcode::all ? result.is_false() : false;
-      if (!decided && unknown) {
-        if (m) {
-          normalize(inner);
-          merge_into(*m, inner);
-        }
-        return value::unknown();
-      }
-      return n.op == opcode::count ? value::number(count) : result;
+      std::int32_t slot = p_.cache_slot[static_cast<std::size_t>(&n - p_.nodes.data())];
+      return slot < 0 ? quantify(n, m) : closed_quantifier(n, slot, m);
     }
   }
   return value::unknown();
 }
 
+value evaluator::closed_quantifier(const node& n, std::int32_t slot, missing_set* m) {
+  auto& cache = cache_[prov_world_ ? 1 : 0];
+  if (cache.empty()) cache.resize(p_.cache_slots);
+  cached& e = cache[static_cast<std::size_t>(slot)];
+  if (e.epoch != epoch_ || (m && !e.with_missing)) {
+    e.epoch = epoch_;
+    e.with_missing = m != nullptr;
+    e.m = {};
+    e.seen = {};
+    if (m) {
+      // Record what it sees apart, to replay into each condition using it.
+      condition_evidence* outer = current_;
+      current_ = &e.seen;
+      e.v = quantify(n, &e.m);
+      current_ = outer;
+    } else {
+      e.v = quantify(n, nullptr);
+    }
+  }
+  if (m) {
+    if (current_) {
+      // As note_seen would have recorded them.
+      constexpr std::size_t kMaxValuesShown = 40;
+      for (const auto& [label, shown] : e.seen.values) {
+        bool is_fact = false;
+        for (auto f : e.seen.facts) is_fact = is_fact || p_.facts[static_cast<std::size_t>(f)].path == label;
+        if (current_->values.size() >= kMaxValuesShown && !is_fact) continue;
+        bool seen = false;
+        for (const auto& [l, s] : current_->values) seen = seen || l == label;
+        if (seen) continue;
+        current_->values.push_back({label, shown});
+      }
+      for (auto f : e.seen.facts) {
+        if (std::find(current_->facts.begin(), current_->facts.end(), f) == current_->facts.end()) {
+          current_->facts.push_back(f);
+        }
+      }
+    }
+    merge_into(*m, e.m);
+  }
+  return e.v;
+}
+
+value evaluator::quantify(const node& n, missing_set* m) {
+  const value& list = c_.slots[n.a];
+  if (m && current_) {
+    node shown;
+    shown.op = opcode::finding;
+    shown.a = n.a;
+    note_seen(shown, list);
+  }
+  if (list.kind != vkind::table && list.kind != vkind::list) {
+    if (m) merge_into(*m, p_.vocab->findings()[n.a].path);
+    return value::unknown();
+  }
+  std::size_t size = list.kind == vkind::table ? c_.tables[list.ref].size() : c_.lists[list.ref].size();
+  binding saved = env_[n.var];
+  bool unknown = false;
+  double count = 0;
+  missing_set inner;
+  value result = value::boolean(n.op == opcode::all);
+  for (std::size_t i = 0; i < size; ++i) {
+    env_[n.var] = {static_cast<std::int32_t>(n.a), static_cast<std::uint32_t>(i)};
+    missing_set mi;
+    truth t = truth_of(eval(n.b, m ? &mi : nullptr));
+    if (t == truth::unknown) {
+      unknown = true;
+      if (m) append(inner, mi);
+    } else if (t == truth::yes) {
+      ++count;
+      if (n.op == opcode::any) { result = value::boolean(true); break; }
+    } else if (n.op == opcode::all) {
+      result = value::boolean(false);
+      break;
+    }
+  }
+  env_[n.var] = saved;
+  bool decided = n.op == opcode::any ? result.is_true() : n.op == opcode::all ? result.is_false() : false;
+  if (!decided && unknown) {
+    if (m) {
+      normalize(inner);
+      merge_into(*m, inner);
+    }
+    return value::unknown();
+  }
+  return n.op == opcode::count ? value::number(count) : result;
+}
+
 void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
   const compiled_rule& r = p_.rules[ri];
+  new_epoch();
   // An unknown condition is provisional when the support holds, read with
   // the provisional values of the facts it names.
   auto supported = [&]() {
@@ -394,7 +487,8 @@ void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
       evidence_out_ = nullptr;
       o.evidence = std::move(ev);
       if (o.result == truth::unknown) {
-        o.missing = std::move(m);
+        o.missing = std::move(m.v);
+        o.more_missing = m.more;
         o.provisional = supported();
       }
       out.push_back(std::move(o));
@@ -428,6 +522,7 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
                             const std::vector<std::pair<std::size_t, std::size_t>>& ranges,
                             std::vector<diagnostic>* conflicts) {
   const fact_decl& fd = p_.facts[f];
+  new_epoch();
   bool fired = false, unknown = false, conflict = false;
   bool prov_seen = false, prov_agree = true;
   value prov_val;
@@ -441,7 +536,7 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
       const outcome& o = outs[k];
       if (o.result == truth::unknown) {
         unknown = true;
-        if (explain_) merge_into(missing, o.missing);
+        if (explain_) merge_into(missing, missing_set{o.missing, o.more_missing});
         if (!o.provisional) continue;
         // A provisional conclusion: its value, for supports and the plan.
         for (const auto& a : r.actions) {
@@ -502,16 +597,16 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
   facts_prov_[f] = !fired && !conflict && prov_seen && prov_agree ? prov_val : value::unknown();
   if (conflict) {
     facts_[f] = value::unknown();
-    if (explain_) fact_missing_[f] = {"a conflict between rules concluding " + fd.path};
+    if (explain_) fact_missing_[f] = {{"a conflict between rules concluding " + fd.path}, false};
   } else if (fired) {
     facts_[f] = val;
     if (explain_) fact_missing_[f] = val.is_unknown() ? value_missing : missing_set{};
   } else if (unknown) {
     facts_[f] = value::unknown();
-    if (explain_) fact_missing_[f] = missing.empty() ? missing_set{fd.path} : missing;
+    if (explain_) fact_missing_[f] = missing.v.empty() ? missing_set{{fd.path}, false} : missing;
   } else {
     facts_[f] = fd.valued ? value{vkind::none} : value::boolean(false);
-    if (explain_) fact_missing_[f].clear();
+    if (explain_) fact_missing_[f] = {};
   }
 }
 
@@ -560,7 +655,14 @@ evaluation evaluator::run() {
   }
   ev.facts = facts_;
   ev.provisional = facts_prov_;
-  if (explain_) ev.fact_missing = fact_missing_;
+  if (explain_) {
+    ev.fact_missing.reserve(fact_missing_.size());
+    ev.more_fact_missing.reserve(fact_missing_.size());
+    for (auto& fm : fact_missing_) {
+      ev.fact_missing.push_back(std::move(fm.v));
+      ev.more_fact_missing.push_back(fm.more);
+    }
+  }
   return ev;
 }
 
@@ -569,6 +671,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
   facts_ = ev.facts;
   facts_prov_ = ev.provisional;
   if (facts_prov_.size() != facts_.size()) facts_prov_.assign(facts_.size(), value::unknown());
+  new_epoch();
   bind(r, element);
   std::string out;
   for (const auto& part : t.parts) {

@@ -20,6 +20,9 @@ namespace iptplan {
 enum class truth : std::uint8_t { no, yes, unknown };
 const char* to_string(truth t);
 
+// The most findings an undecided result lists as what would decide it.
+constexpr std::size_t kMaxMissing = 40;
+
 struct condition_evidence {
   std::uint32_t node = 0;  // the condition's node (its source text)
   truth result = truth::unknown;
@@ -35,7 +38,10 @@ struct outcome {
   // proposed provisionally and its conclusions are provisional values.
   bool provisional = false;
   std::vector<condition_evidence> evidence;    // explain mode
-  std::vector<std::string> missing;  // explain mode, when unknown
+  // Explain mode, when unknown: the findings that would decide it, sorted,
+  // at most kMaxMissing (the first ones), and whether there are more.
+  std::vector<std::string> missing;
+  bool more_missing = false;
 };
 
 struct evaluation {
@@ -45,7 +51,8 @@ struct evaluation {
   // is unknown (unknown when there is none). Never read by conditions;
   // only by `provisional when` supports and `is provisional`.
   std::vector<value> provisional;
-  std::vector<std::vector<std::string>> fact_missing;  // explain mode
+  std::vector<std::vector<std::string>> fact_missing;  // explain mode, as above
+  std::vector<bool> more_fact_missing;
   std::vector<diagnostic> conflicts;                   // plan.conflict
 };
 

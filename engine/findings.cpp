@@ -23,7 +23,7 @@ constexpr std::size_t kMaxTextFinding = 200;
 constexpr std::size_t kMaxSuggested = 200;
 // Entries of one list (people, life events, scores): far more than any
 // interpersonal inventory holds.
-constexpr std::size_t kMaxElements = 100;
+constexpr std::size_t kMaxElements = 1000;
 constexpr int kMaxKeyDepth = 16;
 
 // Keys that would hold identifying data; a findings file must never carry them.
@@ -216,9 +216,8 @@ class reader {
     c_.slots[slot] = lv;
   }
 
-  // A list longer than any inventory holds is refused: planning reads each
-  // entry against every other in places, so its cost would grow with the
-  // square of the length.
+  // A list longer than any inventory holds is refused: it is a mistake or
+  // an attack, and each entry costs its share of explanation.
   bool too_many(const finding_decl& d, const toml::array& arr) {
     if (arr.size() <= kMaxElements) return false;
     problem(&arr, severity::error, "findings.size",

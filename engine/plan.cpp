@@ -140,6 +140,7 @@ class builder {
     path.insert(f);
     if (ev_.facts[static_cast<std::size_t>(f)].is_unknown() && !ev_.fact_missing.empty()) {
       fe.missing = ev_.fact_missing[static_cast<std::size_t>(f)];
+      fe.more_missing = ev_.more_fact_missing[static_cast<std::size_t>(f)];
     }
     for (auto ri : p_.facts[static_cast<std::size_t>(f)].concluders) {
       for (auto k : by_rule_[ri]) {
@@ -355,6 +356,7 @@ class builder {
       if (r.each_list >= 0 && o.element >= 0) u.element = element_label(p_, c_, r.each_list, o.element);
       u.key = key_of(r, o.element);
       u.missing = o.missing;
+      u.more_missing = o.more_missing;
       // Ask next: each finding the outcome waits on scores the items its
       // rule would decide, weighted by priority; safety rules (priority 100
       // or tag 'safety') outrank everything else. Only findings are asked

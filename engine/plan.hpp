@@ -54,7 +54,8 @@ struct fact_explanation {
   bool provisional = false;  // value concluded provisionally; the fact is unknown
   bool undecided = false;    // neither a value nor a provisional value
   std::vector<reason> reasons;        // the rules that concluded it
-  std::vector<std::string> missing;   // when unknown
+  std::vector<std::string> missing;   // when unknown (at most kMaxMissing)
+  bool more_missing = false;          // ... and others beyond those
   bool repeated = false;              // already explained higher in the tree
 };
 
@@ -87,7 +88,8 @@ struct undecided_rule {
   rule_ref rule;
   std::string element;  // "relationships[mother]", or empty
   std::string key;      // "mother", or empty
-  std::vector<std::string> missing;
+  std::vector<std::string> missing;  // at most kMaxMissing, sorted
+  bool more_missing = false;         // ... and others beyond those
 };
 
 // A missing finding worth asking next, ranked by how much of the plan its

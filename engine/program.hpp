@@ -113,6 +113,13 @@ struct program {
   std::vector<node> nodes;
   std::vector<value> set_values;
   std::vector<std::uint32_t> children;  // operands of n-ary and/or
+  // By node: for a quantifier that reads no element bound outside it (its
+  // value is the same for every element a rule or an outer quantifier
+  // iterates), the index of its cached value in one rule's evaluation;
+  // -1 for every other node. A rule over a list whose condition counts
+  // over a list thus costs n, not n squared.
+  std::vector<std::int32_t> cache_slot;
+  std::uint32_t cache_slots = 0;
   std::vector<compiled_rule> rules;  // sorted by id: never by file order
   std::vector<fact_decl> facts;      // sorted by path
   std::vector<parameter> params;     // sorted by name

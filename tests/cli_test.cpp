@@ -484,7 +484,7 @@ TEST_CASE("a misspelt keyword gets a suggestion, and its rule's parameters are n
 // ---------------------------------------------------------------------------
 // Hostile files: each of these crashed, hung or lost a file before.
 
-TEST_CASE("hostile: only regular files are read; a pipe or device is an error, never a hang") {
+TEST_CASE("hostile: only regular files are read, a pipe or device is an error, never a hang") {
   scratch s;
   auto fifo = (s.dir / "client.toml").string();
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
@@ -622,7 +622,7 @@ TEST_CASE("hostile: control characters from a file never reach the terminal, and
   CHECK(md.out.find('\x07') == std::string::npos);
 }
 
-TEST_CASE("hostile: thousands of mistakes give the first fifty and a count; long lists are refused") {
+TEST_CASE("hostile: thousands of mistakes give the first fifty and a count, long lists are refused") {
   scratch s;
   std::string many;
   for (int i = 0; i < 100000; ++i) many += "unknown_key_" + std::to_string(i) + " = 1\n";
@@ -640,18 +640,18 @@ TEST_CASE("hostile: thousands of mistakes give the first fifty and a count; long
     for (int i = 0; i < n; ++i) t += "[[relationships]]\nlabel = \"p_" + std::to_string(i) + "\"\nrole = \"friend\"\n";
     return t;
   };
-  auto at_limit = run({"plan", s.write("hundred.toml", people(100))});
+  auto at_limit = run({"plan", s.write("thousand.toml", people(1000))});
   CHECK(at_limit.code == 0);
-  auto over = run({"plan", s.write("hundred_one.toml", people(101))});
+  auto over = run({"plan", s.write("thousand_one.toml", people(1001))});
   CHECK(over.code == 1);
-  CHECK(over.err.find("'relationships' has 101 entries; iptplan reads at most 100 [findings.size]") !=
+  CHECK(over.err.find("'relationships' has 1001 entries; iptplan reads at most 1000 [findings.size]") !=
         std::string::npos);
   auto huge = run({"plan", s.write("ten_thousand.toml", people(10000))});
   CHECK(huge.code == 1);
   CHECK(huge.err.find("has 10000 entries") != std::string::npos);
 }
 
-TEST_CASE("hostile: a test case names findings inside its rule set only; a copy of rules/ passes on its own") {
+TEST_CASE("hostile: a test case names findings inside its rule set only, a copy of rules/ passes on its own") {
   scratch s;
   auto rules = s.rules_copy();
   // The copy carries the clients its cases name: every case passes there.

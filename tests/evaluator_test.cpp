@@ -1192,3 +1192,91 @@ TEST_CASE("a long flat chain of 'and' (100,000 terms) never crashes the engine")
   CHECK(exited);
   CHECK(exit_code == 0);
 }
+
+// ---------------------------------------------------------------------------
+// Cost: a quantifier inside a rule over a list, and long missing lists
+
+namespace {
+const char* kLonely = R"(rule lonely
+for each p in relationships
+when not p.close and count(r in relationships: r.conflict == "overt") == 0
+then
+  challenge lonely "x"
+end
+
+rule rival
+for each p in relationships
+when any(r in relationships: r.label != p.label and r.conflict == "overt")
+then
+  challenge rival "x"
+end
+)";
+}  // namespace
+
+TEST_CASE("a quantifier reading no element of its rule's list: the same answer and evidence for each element") {
+  SECTION("decided") {
+    auto r = run(kLonely,
+                 "[[relationships]]\nlabel = \"mother\"\nconflict = \"none\"\nclose = false\n\n"
+                 "[[relationships]]\nlabel = \"father\"\nconflict = \"none\"\nclose = false\n\n"
+                 "[[relationships]]\nlabel = \"sister\"\nconflict = \"none\"\nclose = true\n");
+    CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"lonely[father]", "lonely[mother]"});
+    const plan_item* m = r.pl.find("lonely[mother]");
+    const plan_item* f = r.pl.find("lonely[father]");
+    REQUIRE(m != nullptr);
+    REQUIRE(f != nullptr);
+    REQUIRE(m->because.at(0).evidence.size() == 2);
+    REQUIRE(f->because.at(0).evidence.size() == 2);
+    const auto& mv = m->because[0].evidence[1].values;
+    CHECK(mv == f->because[0].evidence[1].values);
+    CHECK(std::find(mv.begin(), mv.end(),
+                    std::make_pair(std::string("relationships[sister].conflict"), std::string("none"))) !=
+          mv.end());
+  }
+  SECTION("undecided: each element waits on the same findings") {
+    auto r = run(kLonely,
+                 "[[relationships]]\nlabel = \"mother\"\nclose = false\n\n"
+                 "[[relationships]]\nlabel = \"father\"\nconflict = \"none\"\nclose = false\n\n"
+                 "[[relationships]]\nlabel = \"sister\"\nclose = true\n");
+    std::vector<std::string> want{"relationships[mother].conflict", "relationships[sister].conflict"};
+    for (const char* who : {"relationships[mother]", "relationships[father]"}) {
+      INFO(who);
+      const undecided_rule* u = undecided(r.pl, "lonely", who);
+      REQUIRE(u != nullptr);
+      CHECK(u->missing == want);
+      CHECK_FALSE(u->more_missing);
+    }
+    CHECK(undecided(r.pl, "lonely", "relationships[sister]") == nullptr);
+  }
+}
+
+TEST_CASE("a quantifier reading its rule's element is evaluated for each element") {
+  auto r = run(kLonely,
+               "[[relationships]]\nlabel = \"mother\"\nconflict = \"overt\"\nclose = true\n\n"
+               "[[relationships]]\nlabel = \"father\"\nconflict = \"none\"\nclose = true\n");
+  // Only the father has someone else in overt conflict.
+  CHECK(full_ids(r.pl.challenges) == std::vector<std::string>{"rival[father]"});
+}
+
+TEST_CASE("an undecided rule lists the first 40 findings that would decide it, and says there are more") {
+  auto any_overt = [](int people) {
+    std::string f;
+    for (int i = 0; i < people; ++i) f += "[[relationships]]\nlabel = \"p" + std::to_string(100 + i) + "\"\n";
+    return run("rule any_overt\nwhen any(r in relationships: r.conflict == \"overt\")\nthen\n"
+               "  challenge c \"x\"\nend\n",
+               f);
+  };
+  auto over = any_overt(60);
+  const undecided_rule* u = undecided(over.pl, "any_overt");
+  REQUIRE(u != nullptr);
+  REQUIRE(u->missing.size() == kMaxMissing);
+  CHECK(u->more_missing);
+  CHECK(u->missing.front() == "relationships[p100].conflict");
+  CHECK(u->missing.back() == "relationships[p139].conflict");
+  CHECK(std::is_sorted(u->missing.begin(), u->missing.end()));
+
+  auto at = any_overt(40);
+  const undecided_rule* v = undecided(at.pl, "any_overt");
+  REQUIRE(v != nullptr);
+  CHECK(v->missing.size() == 40);
+  CHECK_FALSE(v->more_missing);
+}

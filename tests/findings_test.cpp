@@ -512,7 +512,7 @@ label = "mother"
                                           "findings.value"});
 }
 
-TEST_CASE("a bare non-ASCII character is refused before toml++ sees it; in texts and comments it is fine") {
+TEST_CASE("a bare non-ASCII character is refused before toml++ sees it, in texts and comments it is fine") {
   auto [text, line, column] = GENERATE(table<std::string, int, int>({
       {"\xc3\xa9 = 1\n", 1, 1},
       {"a = true\n[x]\n\xc3\xa9t\xc3\xa9 = 1\n", 3, 1},

@@ -296,7 +296,7 @@ end
   CHECK(x.pl.excluded.empty());
 }
 
-TEST_CASE("provisional: values that disagree cancel; values that agree stand") {
+TEST_CASE("provisional: values that disagree cancel, values that agree stand") {
   std::string rules = R"(
 rule low "Low"
 when
@@ -337,7 +337,7 @@ end
   CHECK(c->value == "high");
 }
 
-TEST_CASE("provisional: a support reads provisional values; a condition never does") {
+TEST_CASE("provisional: a support reads provisional values, a condition never does") {
   auto x = run(std::string(DISPUTE) + R"(
 rule focus "Focus on the dispute"
 when
@@ -552,7 +552,7 @@ end
   CHECK_FALSE(has(closed.pl, "only_y"));
 }
 
-TEST_CASE("ask next: text shows the top ten with what each decides; JSON has them all") {
+TEST_CASE("ask next: text shows the top ten with what each decides, JSON has them all") {
   std::string rules;
   for (int i = 0; i < 12; ++i) {
     rules += "rule r" + std::to_string(i) + " \"R\"\nfor each p in people\nwhen\n  p.conflict == true\nthen\n"

@@ -97,7 +97,7 @@ TEST_CASE("vocabulary: a string finding's pattern is enforced, without quoting t
   CHECK(format(diags[0]).find("Mary") == std::string::npos);
 }
 
-TEST_CASE("findings: control characters are refused; a group given a value is a type error") {
+TEST_CASE("findings: control characters are refused, a group given a value is a type error") {
   auto l = load(kA + "[note]\ntype = \"string\"\n[phq9.total]\ntype = \"int\"\n");
   REQUIRE(l.rs);
   std::vector<diagnostic> diags;
@@ -157,7 +157,7 @@ TEST_CASE("parameters: read as param.x, checked, and never concluded") {
   }
 }
 
-TEST_CASE("items: one id names one kind of item, proposed once per rule; metadata given once") {
+TEST_CASE("items: one id names one kind of item, proposed once per rule, metadata given once") {
   SECTION("an id used for two kinds") {
     auto l = load(kA, "name = \"t\"\nversion = \"1\"\n",
                   "rule r \"R\"\nwhen a\nthen\n  challenge c \"x\"\n  goal c \"y\"\nend\n");

@@ -403,6 +403,7 @@ std::shared_ptr<const program> compile(std::shared_ptr<const vocabulary> vocab,
   std::size_t before = diags.size();
   detail::compiler c(*p, files, diags, style);
   c.run();
+  mark_closed_quantifiers(*p);
   std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
   if (has_errors(mine)) return nullptr;
   return p;

@@ -55,6 +55,7 @@ class writer {
             {"status", f.provisional ? "provisional" : f.undecided ? "undecided" : "confirmed"},
             {"concluded_by", refs(f.reasons)},
             {"missing", f.missing},
+            {"more_missing", f.more_missing},
             {"explained_above", f.repeated}};
   }
 
@@ -153,6 +154,7 @@ std::string render_json(const plan& p) {
                          {"rule", to_json(u.rule)},
                          {"element", u.element.empty() ? json(nullptr) : json(u.element)},
                          {"missing", u.missing},
+                         {"more_missing", u.more_missing},
                          {"because", json::array()}});
   }
   j["undecided"] = undecided;

@@ -24,6 +24,7 @@ void append_fact(std::string& out, const fact_explanation& f, int indent) {
   if (!f.missing.empty()) {
     out += pad(indent + 2) + "undecided; would be decided by:";
     for (const auto& m : f.missing) out += " " + m;
+    if (f.more_missing) out += " and others";
     out += '\n';
   }
   for (const auto& r : f.reasons) append_reason_tree(out, r, indent + 2);

@@ -73,10 +73,12 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
         out += "    => proposed provisionally (its support '" + why.support + "' holds): " + proposed +
                " is in the plan's to-confirm section; would be decided by";
         for (const auto& m : o.missing) out += " " + m;
+        if (o.more_missing) out += " and others";
         out += "\n";
       } else {
         out += "    => undecided: would be decided by";
         for (const auto& m : o.missing) out += " " + m;
+        if (o.more_missing) out += " and others";
         out += "\n";
       }
     }
