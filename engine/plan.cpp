@@ -43,7 +43,7 @@ class builder {
   }
 
   rule_ref ref(const compiled_rule& r) const {
-    return {r.id, r.title, p_.file_of(r), r.source, r.line, r.priority, r.tags};
+    return {r.id, r.title, p_.base_of(r), r.source, r.sha256, r.line, r.priority, r.tags};
   }
 
   std::string key_of(const compiled_rule& r, std::int32_t element) const {
@@ -161,9 +161,7 @@ class builder {
     pv.rule_set_version = rs_.info.version;
     pv.rule_set_status = rs_.info.status;
     pv.rule_set_review_date = rs_.info.review_date;
-    pv.rule_set_origin = rs_.origin;
     pv.rule_set_sha256 = rs_.sha256;
-    pv.findings_file = c_.file;
     pv.findings_sha256 = findings_sha;
     pv.program_version = program_version();
     if (int ci = p_.vocab->index_of("client.id"); ci >= 0 && !c_.slots[ci].is_unknown()) {

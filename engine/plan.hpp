@@ -16,7 +16,9 @@
 namespace iptplan {
 
 struct rule_ref {
-  std::string id, title, file, source;
+  // `file` is the rule file's name inside its rule set (safety.rules);
+  // `sha256` the hash of the rule's text.
+  std::string id, title, file, source, sha256;
   int line = 0;
   int priority = 50;
   std::vector<std::string> tags;
@@ -106,8 +108,10 @@ struct assess_item {
 
 struct provenance {
   std::string rule_set_name, rule_set_version, rule_set_status, rule_set_review_date;
-  std::string rule_set_origin, rule_set_sha256;
-  std::string findings_file, findings_sha256;
+  // No file names: a plan reads the same whatever folder it was made in,
+  // and a findings file is often named after the client.
+  std::string rule_set_sha256;
+  std::string findings_sha256;
   std::string client_id;
   std::string program_version;
 };

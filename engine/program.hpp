@@ -78,6 +78,7 @@ struct compiled_rule {
   int priority = 50;
   std::uint16_t file = 0;
   int line = 0;
+  std::uint32_t src_begin = 0, src_end = 0;  // the rule's text in its file
   std::int32_t each_list = -1;  // finding index iterated by `for each`
   std::string each_var;
   std::uint32_t condition = 0;  // root node
@@ -87,6 +88,9 @@ struct compiled_rule {
   bool has_because = false;
   text_template because;
   std::vector<std::int32_t> facts_read;
+  // sha256 of the rule's text, from `rule` to `end`: which rule, exactly,
+  // proposed an item, whatever else in its file changed.
+  std::string sha256;
 };
 
 // A named value a clinical lead sets once in ruleset.toml's [parameters]
@@ -110,6 +114,9 @@ struct fact_decl {
 struct program {
   std::shared_ptr<const vocabulary> vocab;
   std::vector<source_file> sources;  // the rule files, by index
+  // By index: each rule file's name inside its rule set ("safety.rules"),
+  // as plans name it whatever folder the rule set was read from.
+  std::vector<std::string> source_bases;
   std::vector<node> nodes;
   std::vector<value> set_values;
   std::vector<std::uint32_t> children;  // operands of n-ary and/or
@@ -136,6 +143,9 @@ struct program {
     return sources[n.file].slice(n.src_begin, n.src_end);
   }
   const std::string& file_of(const compiled_rule& r) const { return sources[r.file].name(); }
+  const std::string& base_of(const compiled_rule& r) const {
+    return r.file < source_bases.size() ? source_bases[r.file] : sources[r.file].name();
+  }
   int fact_index(const std::string& path) const;
   int param_index(const std::string& name) const;
   // Indices of rules with an action proposing `id` (not merely excluding it).

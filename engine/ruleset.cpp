@@ -218,10 +218,12 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   }
   auto vocab = std::make_shared<vocabulary>(vocabulary::parse(vocab_file->name, vocab_file->text, diags));
   std::vector<source_file> sources;
+  std::vector<std::string> bases;
   std::vector<parsed_file> parsed;
   for (const auto& f : files) {
     if (f.base.size() <= 6 || f.base.compare(f.base.size() - 6, 6, ".rules") != 0) continue;
     sources.emplace_back(f.name, f.text);
+    bases.push_back(f.base);
     auto r = parse_rule_file(sources.back());
     diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
     parsed.push_back({static_cast<std::uint16_t>(sources.size() - 1), std::move(r.file), std::move(r.unparsed)});
@@ -238,6 +240,9 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   rs.prog = compile(vocab, rs.info.parameters, std::move(sources), parsed, diags, style);
   std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
   if (has_errors(mine) || !rs.prog) return std::nullopt;
+  auto prog = std::const_pointer_cast<program>(rs.prog);
+  prog->source_bases = std::move(bases);
+  for (auto& r : prog->rules) r.sha256 = sha256_hex(std::string(prog->sources[r.file].slice(r.src_begin, r.src_end)));
   return rs;
 }
 

@@ -1105,7 +1105,12 @@ TEST_CASE("explanations carry the evidence: conditions and the values seen") {
   CHECK(why.rule.id == "r");
   CHECK(why.rule.title == "Title");
   CHECK(why.rule.source == "the source");
-  CHECK(why.rule.file == "t/a.rules");
+  // The rule file as named inside its rule set, and the hash of the rule's
+  // text from `rule` to `end`.
+  CHECK(why.rule.file == "a.rules");
+  CHECK(why.rule.sha256 ==
+        sha256_hex("rule r \"Title\"\n  source \"the source\"\nwhen a and score >= 3\nthen\n"
+                   "  challenge c \"Score {score}\"\nbecause \"a is {a}\"\nend"));
   CHECK(why.rule.line == 1);
   CHECK(why.because == "a is true");
   REQUIRE(why.evidence.size() == 2);

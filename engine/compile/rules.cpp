@@ -61,6 +61,8 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
   cr.id = r.id;
   cr.file = file;
   cr.line = p_.sources[file].locate(r.begin).line;
+  cr.src_begin = r.begin;
+  cr.src_end = r.end;
   if (r.title) cr.title = r.title->value;
   bool seen_priority = false, seen_source = false;
   for (const auto& m : r.meta) {

@@ -14,7 +14,7 @@ using nlohmann::json;
 json to_json(const rule_ref& r) {
   return {{"id", r.id},         {"title", r.title},   {"file", r.file},
           {"line", r.line},     {"source", r.source}, {"priority", r.priority},
-          {"tags", r.tags}};
+          {"tags", r.tags},     {"sha256", r.sha256}};
 }
 
 // Explanation trees are shared: each rule outcome (a rule, for one element)
@@ -115,9 +115,8 @@ std::string render_json(const plan& p) {
                                    {"version", p.prov.rule_set_version},
                                    {"status", p.prov.rule_set_status},
                                    {"review_date", p.prov.rule_set_review_date},
-                                   {"origin", p.prov.rule_set_origin},
                                    {"sha256", p.prov.rule_set_sha256}}},
-                     {"findings", {{"file", p.prov.findings_file}, {"sha256", p.prov.findings_sha256}}},
+                     {"findings", {{"sha256", p.prov.findings_sha256}}},
                      {"client_id", p.prov.client_id},
                      {"program", {{"name", "iptplan"}, {"version", p.prov.program_version}}}};
   writer w;

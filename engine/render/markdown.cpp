@@ -48,7 +48,7 @@ std::string render_markdown(const plan& p) {
          "reviews, edits and owns every item.\n\n";
   out += "- Rule set: " + md(p.prov.rule_set_name) + " " + md(p.prov.rule_set_version) +
          (p.prov.rule_set_status.empty() ? "" : " (" + p.prov.rule_set_status + ")") + "\n";
-  out += "- Findings: `" + p.prov.findings_file + "`\n\n";
+  out += "- Findings: sha256 `" + p.prov.findings_sha256.substr(0, 12) + "`\n\n";
 
   out += "## Flags\n\n";
   if (p.flags.empty()) out += "None raised.\n";

@@ -64,7 +64,7 @@ std::string render_text(const plan& p) {
   std::string out;
   out += "DRAFT TREATMENT PLAN - for review by the treating clinician; not a directive\n";
   if (!p.prov.client_id.empty()) out += "Client: " + p.prov.client_id + "\n";
-  out += "Findings: " + p.prov.findings_file + "\n";
+  out += "Findings: sha256 " + p.prov.findings_sha256.substr(0, 12) + "\n";
   out += "Rule set: " + p.prov.rule_set_name + " " + p.prov.rule_set_version +
          (p.prov.rule_set_status.empty() ? "" : " (" + p.prov.rule_set_status + ")") + "\n";
 
