@@ -123,8 +123,7 @@ class reader {
         auto x = static_cast<double>(*v.value<std::int64_t>());
         if ((d.min && x < *d.min) || (d.max && x > *d.max)) {
           problem(&v, severity::error, "findings.range",
-                  "'" + what + "' is " + std::to_string(*v.value<std::int64_t>()) +
-                      ", outside its range: expected " + d.expectation());
+                  "'" + what + "' is outside its range: expected " + d.expectation());
           return std::nullopt;
         }
         return value::number(x);
@@ -133,10 +132,8 @@ class reader {
         if (!v.is_number()) return bad();
         double x = *v.value<double>();
         if (!std::isfinite(x) || (d.min && x < *d.min) || (d.max && x > *d.max)) {
-          std::ostringstream os;
-          os << x;
           problem(&v, severity::error, "findings.range",
-                  "'" + what + "' is " + os.str() + ", outside its range: expected " + d.expectation());
+                  "'" + what + "' is outside its range: expected " + d.expectation());
           return std::nullopt;
         }
         return value::number(x);
@@ -406,8 +403,8 @@ void check_consistency(const program& p, const client_data& c, const std::string
           }
           auto diag = at(i, "findings.skip-logic",
                          "'" + d.path + "' is recorded, but it is asked only when '" + d.asked_if +
-                             "' is " + when + ", and '" + d.asked_if + "' is " + gate +
-                             " (line " + std::to_string(c.lines[static_cast<std::size_t>(g)]) + ")");
+                             "' is " + when + ", and the answer to '" + d.asked_if + "' (line " +
+                             std::to_string(c.lines[static_cast<std::size_t>(g)]) + ") is another");
           diag.notes.push_back("one of the two answers is wrong: correct it, or leave '" + d.path +
                                "' out if it was not asked");
           diags.push_back(std::move(diag));
@@ -420,10 +417,8 @@ void check_consistency(const program& p, const client_data& c, const std::string
           c.slots[static_cast<std::size_t>(w)].kind == vkind::number &&
           c.slots[i].n > c.slots[static_cast<std::size_t>(w)].n) {
         auto diag = at(i, "findings.contradiction",
-                       "'" + d.path + "' is " + text_of(c.slots[i]) + ", more than '" + d.at_most +
-                           "' (" + text_of(c.slots[static_cast<std::size_t>(w)]) + ", line " +
-                           std::to_string(c.lines[static_cast<std::size_t>(w)]) +
-                           "), which includes it");
+                       "'" + d.path + "' is more than '" + d.at_most + "' (line " +
+                           std::to_string(c.lines[static_cast<std::size_t>(w)]) + "), which includes it");
         diag.notes.push_back("check both scores against the questionnaire");
         diags.push_back(std::move(diag));
       }
@@ -438,6 +433,15 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
                                          const findings_options& options,
                                          std::vector<diagnostic>& diags) {
   std::size_t before = diags.size();
+  // No diagnostic about a findings file quotes its lines: they hold the
+  // client's answers. The file, line and column say where.
+  struct unquoted {
+    std::vector<diagnostic>& ds;
+    std::size_t from;
+    ~unquoted() {
+      for (std::size_t i = from; i < ds.size(); ++i) ds[i].source_line.clear();
+    }
+  } guard{diags, before};
   source_file src(name, text);
   if (std::size_t bad = find_invalid_utf8(text); bad != std::string::npos) {
     diags.push_back(make_diagnostic(src, static_cast<std::uint32_t>(bad), severity::error,
