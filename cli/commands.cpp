@@ -1,7 +1,10 @@
 #include "cli/commands.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include "cli/common.hpp"
@@ -14,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <random>
 
@@ -88,18 +92,40 @@ bool path_inside(const std::string& root, const std::string& path) {
 
 namespace {
 
+constexpr const char* kStdinName = "<stdin>";
+
 struct planned {
   plan p;
   client_data client;
   evaluation ev;
 };
 
+// The findings named `path`: a file, or standard input for "-".
+std::optional<std::string> read_findings_text(const std::string& path, std::istream& in,
+                                              std::vector<diagnostic>& diags) {
+  if (path != "-") return read_text_file(path, "findings.read", diags);
+  std::string text(static_cast<std::size_t>(kMaxInputBytes) + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxInputBytes) {
+    diagnostic d;
+    d.code = "findings.read";
+    d.file = kStdinName;
+    d.message = "standard input holds more than " + std::to_string(kMaxInputBytes / (1024 * 1024)) +
+                " MiB, the most iptplan reads";
+    diags.push_back(std::move(d));
+    return std::nullopt;
+  }
+  return text;
+}
+
 std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool allow_unknown,
-                                std::ostream& err) {
+                                std::istream& in, std::ostream& err) {
   std::vector<diagnostic> diags;
-  auto text = read_text_file(path, "findings.read", diags);
+  auto text = read_findings_text(path, in, diags);
+  std::string name = path == "-" ? kStdinName : path;
   std::optional<client_data> client;
-  if (text) client = read_findings(*rs.prog, path, *text, {allow_unknown}, diags);
+  if (text) client = read_findings(*rs.prog, name, *text, {allow_unknown}, diags);
   if (!client) {
     print(err, diags);
     return std::nullopt;
@@ -144,43 +170,85 @@ struct tmp_guard {
 };
 
 // Writes `text` to `path` through a temporary file, so an interrupted or
-// failed run never leaves a partial file, nor the temporary one.
-bool write_atomically(const std::string& path, const std::string& text, std::ostream& err) {
+// failed run never leaves a partial file, nor the temporary one. A new file
+// is readable by its owner only (0600); a file that exists keeps its mode.
+// A symbolic link is refused, unless `follow` (then its target is written).
+bool write_atomically(const std::string& given, const std::string& text, bool follow, std::ostream& err) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  std::string path = given;
+  if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    if (!follow) {
+      err << given << ": error: this is a symbolic link; iptplan does not write through one "
+          << "(give the file itself, or add --follow-symlinks)\n";
+      return false;
+    }
+    path = fs::weakly_canonical(path, ec).string();
+  }
   if (fs::is_directory(path, ec)) {
-    err << path << ": error: this is a folder; -o needs a file name\n";
+    err << given << ": error: this is a folder; -o needs a file name\n";
     return false;
   }
+  ::mode_t mode = 0600;
+  struct ::stat st {};
+  if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
+  auto fail = [&](const char* what, int e) {
+    std::string why = e == ENOSPC   ? "the disk is full"
+                      : e == EDQUOT ? "the disk quota is used up"
+                      : e == EACCES || e == EPERM ? "permission denied"
+                      : e == EROFS ? "the disk is read-only"
+                                    : std::strerror(e);
+    err << given << ": error: " << what << ": " << why << "; nothing was written\n";
+    return false;
+  };
   std::random_device rd;
   std::string tmp = path + ".tmp-" + std::to_string(rd());
   tmp_guard guard(tmp);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      auto parent = fs::absolute(path, ec).parent_path();
-      if (!fs::is_directory(parent, ec)) {
-        err << path << ": error: cannot write here: the folder " << parent.string() << " does not exist\n";
-      } else {
-        err << path << ": error: cannot write here: permission denied (or the disk is read-only)\n";
-      }
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    auto parent = fs::absolute(path, ec).parent_path();
+    if (!fs::is_directory(parent, ec)) {
+      err << given << ": error: cannot write here: the folder " << parent.string() << " does not exist\n";
       return false;
     }
-    out << text;
-    out.flush();
-    if (!out) {
-      fs::remove(tmp, ec);
-      err << path << ": error: writing failed\n";
-      return false;
-    }
+    return fail("cannot write here", e);
   }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    err << path << ": error: cannot replace this file\n";
-    return false;
+  auto abandon = [&](const char* what) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail(what, e);
+  };
+  if (::fchmod(fd, mode) != 0) return abandon("cannot set its permissions");
+  for (std::size_t done = 0; done < text.size();) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return abandon("writing failed");
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) return abandon("writing failed");
+  if (::close(fd) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return fail("writing failed", e);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return fail("cannot replace this file", e);
   }
   return true;
+}
+
+// Writes to standard output; a failure (a full disk, a closed pipe) is an
+// error, not a plan silently lost.
+bool write_out(std::ostream& out, const std::string& text, std::ostream& err) {
+  out << text;
+  out.flush();
+  if (out) return true;
+  err << "iptplan: error: the output could not be written (a full disk or a closed pipe?)\n";
+  return false;
 }
 
 // Why `-o output` may not be written, or "" when it may: over a findings
@@ -206,7 +274,12 @@ std::string refused_output(const std::string& output, const std::vector<std::str
 }
 
 int cmd_plan(const std::vector<std::string>& files, const std::string& rules, const std::string& fmt,
-             const std::string& output, bool allow_unknown, std::ostream& out, std::ostream& err) {
+             const std::string& output, bool allow_unknown, bool follow, std::istream& in,
+             std::ostream& out, std::ostream& err) {
+  if (std::count(files.begin(), files.end(), "-") > 1) {
+    err << "iptplan: '-' (standard input) may be given once\n";
+    return kUsage;
+  }
   if (!output.empty()) {
     if (auto why = refused_output(output, files, rules); !why.empty()) {
       err << "iptplan: -o " << output << " " << why << "\n";
@@ -218,7 +291,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   std::vector<std::string> rendered;
   bool failed = false, conflicted = false;
   for (const auto& f : files) {
-    auto pl = plan_for(*rs, f, allow_unknown, err);
+    auto pl = plan_for(*rs, f, allow_unknown, in, err);
     if (!pl) {
       failed = true;
       continue;
@@ -258,10 +331,10 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   }
   if (output.empty()) {
     // The plan is still shown, with the conflict in it, so it can be read.
-    out << text;
+    if (!write_out(out, text, err)) return kInputError;
     return conflicted ? kInputError : kOk;
   }
-  return write_atomically(output, text, err) ? kOk : kInputError;
+  return write_atomically(output, text, follow, err) ? kOk : kInputError;
 }
 
 int cmd_check(const std::string& dir, std::ostream& out, std::ostream& err) {
@@ -291,7 +364,7 @@ std::vector<std::string> all_item_ids(const program& p) {
 }
 
 int cmd_why(const std::string& item, const std::string& findings, const std::string& rules,
-            bool allow_unknown, bool why_not, std::ostream& out, std::ostream& err) {
+            bool allow_unknown, bool why_not, std::istream& in, std::ostream& out, std::ostream& err) {
   auto rs = load(rules, err);
   if (!rs) return kInputError;
   std::string base = item.substr(0, item.find('['));
@@ -302,7 +375,7 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
         << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
     return kUsage;
   }
-  auto pl = plan_for(*rs, findings, allow_unknown, err);
+  auto pl = plan_for(*rs, findings, allow_unknown, in, err);
   if (!pl) return kInputError;
   const plan& p = pl->p;
   // `role_dispute` names role_dispute[partner] and role_dispute[mother].
@@ -323,7 +396,25 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
 
 }  // namespace
 
+int run_command(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err);
+
 int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  return run_main(argc, argv, std::cin, out, err);
+}
+
+int run_main(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err) {
+  int code = run_command(argc, argv, in, out, err);
+  // Whatever the command, output that could not be written (a full disk,
+  // a closed pipe) is an error.
+  out.flush();
+  if (!out) {
+    err << "iptplan: error: the output could not be written (a full disk or a closed pipe?)\n";
+    return kInputError;
+  }
+  return code;
+}
+
+int run_command(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err) {
   CLI::App app{"iptplan: drafts Interpersonal Psychotherapy treatment plans from a client's "
                "Interpersonal Inventory, explaining every recommendation.\n"
                "Every plan is a draft for review by the treating clinician."};
@@ -341,11 +432,14 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   // Options of the program (--log-level) may also follow the subcommand.
   app.fallthrough();
   auto* plan_cmd = app.add_subcommand("plan", "Draft a treatment plan for each findings file");
-  plan_cmd->add_option("FINDINGS", files, "Findings files (TOML)")->required();
+  plan_cmd->add_option("FINDINGS", files, "Findings files (TOML); - reads standard input")->required();
   plan_cmd->add_option("--rules", rules, "Rule set folder (default: the built-in rule set)");
   plan_cmd->add_option("--format", fmt, "Output format")
       ->check(CLI::IsMember({"text", "markdown", "json"}));
-  plan_cmd->add_option("-o,--output", output, "Write to this file (nothing is written on error)");
+  plan_cmd->add_option("-o,--output", output,
+                       "Write to this file (nothing is written on error; a new file is private, 0600)");
+  bool follow = false;
+  plan_cmd->add_flag("--follow-symlinks", follow, "Let -o write through a symbolic link to its target");
   plan_cmd->add_flag("--allow-unknown", allow_unknown,
                      "Read findings the vocabulary does not know as warnings, not errors");
   // Unknown findings are errors by default now; --strict is kept, doing
@@ -372,7 +466,7 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
       "why-not", "Show why an item is not in the plan: each rule that could propose it and what stopped it");
   for (auto* c : {why_cmd, why_not_cmd}) {
     c->add_option("ITEM", item, "Item id, e.g. weak_relationship or role_dispute[partner]")->required();
-    c->add_option("FINDINGS", findings, "Findings file (TOML)")->required();
+    c->add_option("FINDINGS", findings, "Findings file (TOML); - reads standard input")->required();
     c->add_option("--rules", rules, "Rule set folder (default: the built-in rule set)");
     c->add_flag("--allow-unknown", allow_unknown,
                 "Read findings the vocabulary does not know as warnings, not errors");
@@ -408,11 +502,11 @@ int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   try {
-    if (*plan_cmd) return cmd_plan(files, rules, fmt, output, allow_unknown, out, err);
+    if (*plan_cmd) return cmd_plan(files, rules, fmt, output, allow_unknown, follow, in, out, err);
     if (*check_cmd) return cmd_check(check_dir, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, out, err);
-    if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, out, err);
-    if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown, true, out, err);
+    if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, in, out, err);
+    if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown, true, in, out, err);
   } catch (const std::exception& e) {
     err << "iptplan: internal error: " << e.what() << "\n";
     return kInputError;

@@ -3,6 +3,7 @@
 // 2 usage errors). main() only forwards to run_main().
 #pragma once
 
+#include <istream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -10,5 +11,7 @@
 namespace iptplan::cli {
 
 int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+// As above, with findings named "-" read from `in` (main passes std::cin).
+int run_main(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace iptplan::cli

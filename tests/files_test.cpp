@@ -1,0 +1,237 @@
+// Safe files and privacy: what -o writes and with which permissions, what
+// happens when output cannot be written, findings from standard input, plans
+// that name no file, and messages that never quote a findings value or line.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include "tests/cli_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace iptplan::testing_cli;
+
+namespace {
+
+const std::string kSrc = IPTPLAN_SOURCE_DIR;
+const std::string kJane = kSrc + "/examples/jane.toml";
+
+unsigned mode_of(const std::string& path) {
+  struct ::stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A stream whose every write fails, as on a full disk or a closed pipe.
+struct failing_buf : std::streambuf {
+  int overflow(int) override { return traits_type::eof(); }
+  std::streamsize xsputn(const char*, std::streamsize) override { return 0; }
+};
+
+result run_failing_out(std::vector<std::string> args) {
+  std::vector<const char*> argv{"iptplan"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  failing_buf buf;
+  std::ostream out(&buf);
+  std::istringstream in;
+  std::ostringstream err;
+  result r;
+  r.code = iptplan::cli::run_main(static_cast<int>(argv.size()), argv.data(), in, out, err);
+  r.err = err.str();
+  return r;
+}
+
+// Exit status of a shell command line.
+int shell(const std::string& cmd) {
+  int st = std::system(cmd.c_str());
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+}  // namespace
+
+TEST_CASE("output file (-o): a new plan file is readable by its owner only, an existing one keeps its mode") {
+  scratch s;
+  std::string out = (s.dir / "plan.txt").string();
+  ::umask(022);
+  REQUIRE(run({"plan", kJane, "-o", out}).code == 0);
+  CHECK(mode_of(out) == 0600);
+  ::chmod(out.c_str(), 0640);
+  REQUIRE(run({"plan", kJane, "-o", out}).code == 0);
+  CHECK(mode_of(out) == 0640);
+  ::chmod(out.c_str(), 0604);
+  REQUIRE(run({"plan", kJane, "-o", out, "--format", "json"}).code == 0);
+  CHECK(mode_of(out) == 0604);
+  CHECK(slurp(out).rfind("{", 0) == 0);
+}
+
+TEST_CASE("output file (-o): a symbolic link is refused, and --follow-symlinks writes its target") {
+  scratch s;
+  std::string target = s.write("target.txt", "old\n");
+  fs::create_symlink(target, s.dir / "link.txt");
+  std::string link = (s.dir / "link.txt").string();
+  auto refused = run({"plan", kJane, "-o", link});
+  CHECK(refused.code == 1);
+  CHECK(refused.err.find("this is a symbolic link") != std::string::npos);
+  CHECK(refused.err.find("--follow-symlinks") != std::string::npos);
+  CHECK(slurp(target) == "old\n");
+  CHECK(fs::is_symlink(link));
+
+  ::chmod(target.c_str(), 0640);
+  auto followed = run({"plan", kJane, "-o", link, "--follow-symlinks"});
+  CHECK(followed.code == 0);
+  CHECK(fs::is_symlink(link));
+  CHECK(slurp(target).rfind("DRAFT TREATMENT PLAN", 0) == 0);
+  CHECK(mode_of(target) == 0640);
+  // No temporary file is left beside either.
+  for (const auto& e : fs::directory_iterator(s.dir)) {
+    CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+  }
+}
+
+TEST_CASE("output that cannot be written is an error (exit 1), whatever the command") {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"plan", kJane},
+           {"plan", kJane, "--format", "json"},
+           {"check"},
+           {"why", "weak_relationship", kJane},
+           {"why-not", "low_social_support", kJane}}) {
+    INFO(args.front());
+    auto r = run_failing_out(args);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("the output could not be written") != std::string::npos);
+  }
+}
+
+TEST_CASE("a full disk and a closed pipe, as a process: exit 1 with a message") {
+  std::string bin = IPTPLAN_BINARY;
+  scratch s;
+  std::string err = (s.dir / "err.txt").string();
+  CHECK(shell(bin + " plan " + kJane + " > /dev/full 2> " + err) == 1);
+  CHECK(slurp(err).find("the output could not be written") != std::string::npos);
+  // Many plans, far more than a pipe holds, into a reader that stops at once.
+  std::string many;
+  for (int i = 0; i < 40; ++i) many += " " + kJane;
+  CHECK(shell("bash -c '" + bin + " plan" + many + " 2> " + err +
+              " | head -c 1 > /dev/null; exit ${PIPESTATUS[0]}'") == 1);
+  CHECK(slurp(err).find("the output could not be written") != std::string::npos);
+}
+
+TEST_CASE("standard input: - reads the findings") {
+  auto from_file = run({"plan", kJane, "--format", "json"});
+  auto from_stdin = run({"plan", "-", "--format", "json"}, slurp(kJane));
+  REQUIRE(from_stdin.code == 0);
+  CHECK(from_stdin.out == from_file.out);
+  auto why = run({"why", "weak_relationship", "-"}, slurp(kJane));
+  CHECK(why.code == 0);
+  CHECK(why.out.find("weak_relationship is in the plan") != std::string::npos);
+  // Errors name standard input as the file.
+  auto bad = run({"plan", "-"}, "[phq9]\ntotal = 4747\n");
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("<stdin>:2:9: error: 'phq9.total' is outside its range") != std::string::npos);
+  // Once only.
+  auto twice = run({"plan", "-", "-"}, slurp(kJane));
+  CHECK(twice.code == 2);
+}
+
+TEST_CASE("a plan names no file: the same bytes whatever the findings file or rule folder is called") {
+  scratch s;
+  std::string renamed = s.write("Mary_Smith_intake.toml", slurp(kJane));
+  std::string rules = s.rules_copy();
+  for (const char* fmt : {"text", "markdown", "json"}) {
+    INFO(fmt);
+    auto a = run({"plan", kJane, "--format", fmt});
+    auto b = run({"plan", renamed, "--format", fmt, "--rules", rules});
+    auto c = run({"plan", renamed, "--format", fmt, "--rules", kSrc + "/rules"});
+    REQUIRE(a.code == 0);
+    CHECK(b.out == a.out);
+    CHECK(c.out == a.out);
+    CHECK(b.out.find("Mary_Smith") == std::string::npos);
+    CHECK(b.out.find(s.dir.string()) == std::string::npos);
+  }
+}
+
+TEST_CASE("no message or log line quotes a findings value or line, at the most verbose log level") {
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(kSrc + "/examples")) {
+    if (e.path().extension() == ".toml") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 30);
+  const std::regex value_line(R"(^(\s*[A-Za-z0-9_."-]+\s*=\s*)(.+?)\s*(#.*)?$)");
+  int runs = 0;
+  for (const auto& f : files) {
+    INFO(f);
+    std::string text = slurp(f);
+    // As written: every command, at trace level. No line of the file and
+    // no text value of it reaches stderr.
+    std::vector<std::string> lines, texts;
+    {
+      std::istringstream in(text);
+      std::string line;
+      std::smatch m;
+      while (std::getline(in, line)) {
+        if (!std::regex_match(line, m, value_line)) continue;
+        lines.push_back(line);
+        std::string v = m[2];
+        if (v.size() > 4 && v.front() == '"') texts.push_back(v.substr(1, v.size() - 2));
+      }
+    }
+    for (auto args : std::vector<std::vector<std::string>>{
+             {"--log-level", "trace", "plan", f},
+             {"--log-level", "trace", "plan", f, "--format", "json"},
+             {"--log-level", "trace", "why", "weak_relationship", f},
+             {"--log-level", "trace", "why-not", "low_social_support", f}}) {
+      auto r = run(args);
+      ++runs;
+      for (const auto& l : lines) CHECK(r.err.find(l) == std::string::npos);
+      for (const auto& t : texts) CHECK(r.err.find(t) == std::string::npos);
+    }
+    // Every value made wrong at once (a sentinel text, or a number out of
+    // every range), in groups: each is reported, none is quoted.
+    std::istringstream in(text);
+    std::string line, mangled;
+    int n = 0;
+    std::vector<std::string> sentinels;
+    auto flush = [&] {
+      if (sentinels.empty()) return;
+      auto r = run({"--log-level", "trace", "plan", "-"}, mangled);
+      ++runs;
+      CHECK(r.code == 1);
+      for (const auto& s : sentinels) {
+        INFO(s);
+        CHECK(r.err.find(s) == std::string::npos);
+      }
+      sentinels.clear();
+    };
+    std::smatch m;
+    std::string head;
+    while (std::getline(in, line)) {
+      if (std::regex_match(line, m, value_line) && m[1].str().find("id") != 0) {
+        ++n;
+        std::string v = m[2];
+        bool number = !v.empty() && (std::isdigit(static_cast<unsigned char>(v[0])) || v[0] == '-');
+        std::string s = number ? std::to_string(987654000 + n) : "Zq Sentinel " + std::to_string(n);
+        mangled += m[1].str() + (number ? s : "\"" + s + "\"") + "\n";
+        sentinels.push_back(s);
+      } else {
+        mangled += line + "\n";
+      }
+    }
+    flush();
+  }
+  CHECK(runs > 150);
+}
