@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 #include "cli/common.hpp"
+#include "cli/store_commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -56,12 +57,26 @@ int print(std::ostream& err, std::vector<diagnostic> ds) {
   return warnings;
 }
 
-std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style, int* warnings) {
+std::optional<rule_set> load_files(std::vector<rule_set_file> files, const std::string& origin,
+                                   std::ostream& err) {
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(std::move(files), origin, diags);
+  if (!rs || has_errors(diags)) {
+    print(err, diags);
+    err << "the rule set " << origin << " has errors\n";
+    return std::nullopt;
+  }
+  return rs;
+}
+
+std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style, int* warnings,
+                             std::vector<rule_set_file>* files_out) {
   std::vector<diagnostic> diags;
   std::vector<rule_set_file> files;
   std::string origin = dir.empty() ? "built-in" : dir;
   if (dir.empty()) files = builtin_rule_files();
   else files = read_rule_folder(dir, diags);
+  if (files_out) *files_out = files;
   std::optional<rule_set> rs;
   if (!has_errors(diags)) rs = load_rule_set(std::move(files), origin, diags, style);
   if (!rs || has_errors(diags)) {
@@ -90,16 +105,6 @@ bool path_inside(const std::string& root, const std::string& path) {
   return true;
 }
 
-namespace {
-
-constexpr const char* kStdinName = "<stdin>";
-
-struct planned {
-  plan p;
-  client_data client;
-  evaluation ev;
-};
-
 // The findings named `path`: a file, or standard input for "-".
 std::optional<std::string> read_findings_text(const std::string& path, std::istream& in,
                                               std::vector<diagnostic>& diags) {
@@ -123,18 +128,26 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
                                 std::istream& in, std::ostream& err) {
   std::vector<diagnostic> diags;
   auto text = read_findings_text(path, in, diags);
-  std::string name = path == "-" ? kStdinName : path;
-  std::optional<client_data> client;
-  if (text) client = read_findings(*rs.prog, name, *text, {allow_unknown}, diags);
+  if (!text) {
+    print(err, diags);
+    return std::nullopt;
+  }
+  return plan_text(rs, path == "-" ? kStdinName : path, *text, allow_unknown, err);
+}
+
+std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
+                                 bool allow_unknown, std::ostream& err) {
+  std::vector<diagnostic> diags;
+  auto client = read_findings(*rs.prog, name, text, {allow_unknown}, diags);
   if (!client) {
     print(err, diags);
     return std::nullopt;
   }
   print(err, diags);  // warnings
   auto start = std::chrono::steady_clock::now();
-  planned out{{}, std::move(*client), {}};
+  planned out{{}, std::move(*client), {}, text};
   out.ev = evaluate(*rs.prog, out.client, true);
-  out.p = build_plan(rs, out.client, out.ev, sha256_hex(*text));
+  out.p = build_plan(rs, out.client, out.ev, sha256_hex(text));
   for (auto& d : diags) out.p.diagnostics.push_back(d);
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - start).count();
@@ -144,6 +157,8 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
                out.p.undecided.size(), us);
   return out;
 }
+
+namespace {
 
 // The temporary file being written, removed by the signal handler when the
 // run is interrupted (Ctrl-C, kill), so no *.tmp-NNNN is left behind. Only
@@ -273,9 +288,14 @@ std::string refused_output(const std::string& output, const std::vector<std::str
   return "";
 }
 
+struct record_options {
+  bool record = false;
+  std::string store, by;
+};
+
 int cmd_plan(const std::vector<std::string>& files, const std::string& rules, const std::string& fmt,
-             const std::string& output, bool allow_unknown, bool follow, std::istream& in,
-             std::ostream& out, std::ostream& err) {
+             const std::string& output, bool allow_unknown, bool follow, const record_options& rec,
+             std::istream& in, std::ostream& out, std::ostream& err) {
   if (std::count(files.begin(), files.end(), "-") > 1) {
     err << "iptplan: '-' (standard input) may be given once\n";
     return kUsage;
@@ -286,9 +306,17 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
       return kUsage;
     }
   }
-  auto rs = load(rules, err);
+  std::string store = rec.record ? store_location(rec.store) : "";
+  if (rec.record && store.empty()) {
+    err << "iptplan: --record needs a store: give --store FILE, set IPTPLAN_STORE, or set [store] path in "
+           "~/.config/iptplan/config.toml\n";
+    return kUsage;
+  }
+  std::vector<rule_set_file> rule_files;
+  auto rs = load(rules, err, false, nullptr, &rule_files);
   if (!rs) return kInputError;
   std::vector<std::string> rendered;
+  std::vector<planned> plans;
   bool failed = false, conflicted = false;
   for (const auto& f : files) {
     auto pl = plan_for(*rs, f, allow_unknown, in, err);
@@ -309,10 +337,18 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
     rendered.push_back(fmt == "json" ? render_json(pl->p)
                        : fmt == "markdown" ? render_markdown(pl->p)
                                            : render_text(pl->p));
+    if (rec.record) plans.push_back(std::move(*pl));
   }
-  if (failed || (conflicted && !output.empty())) {
+  if (failed || (conflicted && (!output.empty() || rec.record))) {
     if (!output.empty()) err << "nothing was written to " << output << "\n";
+    if (rec.record) err << "nothing was recorded\n";
     return kInputError;
+  }
+  // Recorded once every plan was made, before any is shown or written: a
+  // plan on record is one the clinician could have received.
+  std::string by = rec.record ? author(rec.by) : "";
+  for (const auto& pl : plans) {
+    if (!record_plan(store, by, *rs, rule_files, pl, err)) return kInputError;
   }
   std::string text;
   if (fmt == "json" && rendered.size() > 1) {
@@ -446,6 +482,50 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   // nothing, so that scripts written for earlier versions still run.
   plan_cmd->add_flag("--strict", strict, "Unknown findings are errors (the default)")->group("");
 
+  record_options rec;
+  std::string store;
+  plan_cmd->add_flag("--record", rec.record, "Record the plan in the plan store (see --store)");
+  plan_cmd->add_option("--store", store, "The plan store: an SQLite file (default: $IPTPLAN_STORE, or [store] path "
+                                         "in ~/.config/iptplan/config.toml)");
+  plan_cmd->add_option("--by", rec.by, "Who makes the record (default: $IPTPLAN_USER, or the login name)");
+
+  auto* audit_cmd = app.add_subcommand("audit", "Read and check the plan store's records");
+  audit_cmd->require_subcommand(1);
+  auto* audit_verify = audit_cmd->add_subcommand(
+      "verify", "Check every record's hash and chain, and every rule set snapshot; name the first that fails");
+  auto* audit_list = audit_cmd->add_subcommand("list", "List the records");
+  auto* audit_show = audit_cmd->add_subcommand("show", "Show one record, with the decisions on its items");
+  auto* audit_overrides = audit_cmd->add_subcommand(
+      "overrides", "For each rule, how often clinicians accepted, edited or rejected its items, and why");
+  std::int64_t record_id = 0;
+  std::string since;
+  audit_show->add_option("ID", record_id, "Record id")->required();
+  audit_overrides->add_option("--since", since, "Only decisions recorded on or after this date (2026-01-31)");
+  for (auto* c : {audit_verify, audit_list, audit_show, audit_overrides}) {
+    c->add_option("--store", store, "The plan store (default: $IPTPLAN_STORE, or the configuration file)");
+    if (c != audit_verify) c->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
+  }
+
+  std::vector<std::string> verify_args;
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "Replay a plan: a record of the store (ID) with its recorded findings and rule set, or a plan "
+                "file (PLAN.json FINDINGS) with --rules; report identical or each difference");
+  verify_cmd->add_option("ARGS", verify_args, "ID, or PLAN.json FINDINGS")->required();
+  verify_cmd->add_option("--store", store, "The plan store (default: $IPTPLAN_STORE, or the configuration file)");
+  verify_cmd->add_option("--rules", rules, "Rule set folder, for a plan file (default: the built-in rule set)");
+  verify_cmd->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
+
+  review_request review;
+  auto* review_cmd = app.add_subcommand(
+      "review", "Record the clinician's decision on items of a recorded plan: accept, reject (with a reason), edit");
+  review_cmd->add_option("ID", record_id, "The plan's record id")->required();
+  review_cmd->add_option("--accept", review.accept, "Items accepted as they are")->expected(1, -1);
+  review_cmd->add_option("--reject", review.reject, "Items rejected (needs --reason)")->expected(1, -1);
+  review_cmd->add_option("--edit", review.edit, "An item and its new text (repeat for several)");
+  review_cmd->add_option("--reason", review.reason, "Why items were rejected or edited");
+  review_cmd->add_option("--by", rec.by, "Who decides (default: $IPTPLAN_USER, or the login name)");
+  review_cmd->add_option("--store", store, "The plan store (default: $IPTPLAN_STORE, or the configuration file)");
+
   auto* check_cmd = app.add_subcommand("check", "Check a rule set and report every problem");
   check_cmd->add_option("DIR", check_dir, "Rule set folder (default: the built-in rule set)");
 
@@ -492,7 +572,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     return kOk;
   }
   if (app.get_subcommands().empty()) {
-    err << "iptplan: a subcommand is required (plan, check, test, why, why-not)\n"
+    err << "iptplan: a subcommand is required (plan, check, test, why, why-not, verify, review, audit)\n"
         << "Run 'iptplan --help' for usage.\n";
     return kUsage;
   }
@@ -502,7 +582,22 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   try {
-    if (*plan_cmd) return cmd_plan(files, rules, fmt, output, allow_unknown, follow, in, out, err);
+    rec.store = store;
+    if (*plan_cmd) return cmd_plan(files, rules, fmt, output, allow_unknown, follow, rec, in, out, err);
+    if (*audit_verify) return cmd_audit_verify(store_location(store), out, err);
+    if (*audit_list) return cmd_audit_list(store_location(store), fmt, out, err);
+    if (*audit_show) return cmd_audit_show(store_location(store), record_id, fmt, out, err);
+    if (*audit_overrides) return cmd_audit_overrides(store_location(store), since, fmt, out, err);
+    if (*verify_cmd) {
+      if (verify_args.size() == 1 && verify_args[0].find_first_not_of("0123456789") == std::string::npos) {
+        return cmd_verify_record(store_location(store), std::stoll(verify_args[0]), fmt, out, err);
+      }
+      if (verify_args.size() == 2) return cmd_verify_file(verify_args[0], verify_args[1], rules, fmt, in, out, err);
+      err << "iptplan: verify takes a record id (verify 7 --store FILE) or a plan and its findings "
+             "(verify plan.json findings.toml [--rules DIR])\n";
+      return kUsage;
+    }
+    if (*review_cmd) return cmd_review(store_location(store), record_id, review, author(rec.by), out, err);
     if (*check_cmd) return cmd_check(check_dir, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, out, err);
     if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, in, out, err);

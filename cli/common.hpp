@@ -1,11 +1,15 @@
 // Pieces shared by the subcommands.
 #pragma once
 
+#include <istream>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "engine/evaluator.hpp"
+#include "engine/findings.hpp"
+#include "engine/plan.hpp"
 #include "engine/ruleset.hpp"
 
 namespace iptplan::cli {
@@ -23,8 +27,31 @@ int print(std::ostream& err, std::vector<diagnostic> ds);
 // Loads the rule set of `dir`, or the built-in one when `dir` is empty;
 // prints every problem. `style` adds house-style warnings.
 // `warnings`, when given, receives the number of warnings reported.
+// `files`, when given, receives the rule set's files (for a snapshot).
 std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style = false,
-                             int* warnings = nullptr);
+                             int* warnings = nullptr, std::vector<rule_set_file>* files = nullptr);
+// Loads a rule set from files already read (a stored snapshot).
+std::optional<rule_set> load_files(std::vector<rule_set_file> files, const std::string& origin,
+                                   std::ostream& err);
+
+// A findings file planned: the plan, with what it was built from.
+struct planned {
+  plan p;
+  client_data client;
+  evaluation ev;
+  std::string findings;  // the bytes read
+};
+
+// How standard input is named in messages.
+inline constexpr const char* kStdinName = "<stdin>";
+
+// Reads the findings at `path` ("-": from `in`) and plans them; prints
+// every problem and returns nothing on an error.
+std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool allow_unknown,
+                                std::istream& in, std::ostream& err);
+// The same for findings already read, named `name` in messages.
+std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
+                                 bool allow_unknown, std::ostream& err);
 
 int cmd_test(const std::string& dir, bool coverage, double min_coverage, std::ostream& out,
              std::ostream& err);

@@ -66,6 +66,14 @@ std::optional<std::string> read_text_file(const std::string& path, const std::st
   return text;
 }
 
+std::string rule_set_hash(std::vector<rule_set_file> files) {
+  std::sort(files.begin(), files.end(),
+            [](const rule_set_file& a, const rule_set_file& b) { return a.base < b.base; });
+  std::string all;
+  for (const auto& f : files) all += f.base + '\0' + std::to_string(f.text.size()) + '\0' + f.text;
+  return sha256_hex(all);
+}
+
 std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<diagnostic>& diags) {
   std::vector<rule_set_file> files;
   std::error_code ec;
@@ -194,15 +202,13 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
             [](const rule_set_file& a, const rule_set_file& b) { return a.base < b.base; });
   rule_set rs;
   rs.origin = std::move(origin);
-  std::string all;
   const rule_set_file* manifest_file = nullptr;
   const rule_set_file* vocab_file = nullptr;
   for (const auto& f : files) {
-    all += f.base + '\0' + std::to_string(f.text.size()) + '\0' + f.text;
     if (f.base == "ruleset.toml") manifest_file = &f;
     if (f.base == "vocabulary.toml") vocab_file = &f;
   }
-  rs.sha256 = sha256_hex(all);
+  rs.sha256 = rule_set_hash(files);
   auto missing = [&](const char* what) {
     diagnostic d;
     d.code = "ruleset.folder";

@@ -60,4 +60,8 @@ std::optional<std::string> read_text_file(const std::string& path, const std::st
 
 std::string sha256_hex(const std::string& bytes);
 
+// A rule set's hash: for each file in order of its name inside the set, the
+// name, a NUL byte, the size in decimal, a NUL byte and the bytes.
+std::string rule_set_hash(std::vector<rule_set_file> files);
+
 }  // namespace iptplan

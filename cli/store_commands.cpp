@@ -1,0 +1,563 @@
+#include "cli/store_commands.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "engine/render/render.hpp"
+#include "engine/toml_util.hpp"
+#include "grammar/diagnostic.hpp"
+#include "store/records.hpp"
+#include "store/store.hpp"
+
+namespace iptplan::cli {
+
+using nlohmann::json;
+namespace st = iptplan::store;
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+std::string config_path() {
+  if (auto p = env("IPTPLAN_CONFIG"); !p.empty()) return p;
+  if (auto x = env("XDG_CONFIG_HOME"); !x.empty()) return x + "/iptplan/config.toml";
+  if (auto h = env("HOME"); !h.empty()) return h + "/.config/iptplan/config.toml";
+  return "";
+}
+
+// Opens the store, or says why not (and returns null).
+std::unique_ptr<st::plan_store> open(const std::string& location, bool create, std::ostream& err) {
+  if (location.empty()) {
+    err << "iptplan: error: no store: give --store FILE, set IPTPLAN_STORE, or set [store] path in "
+        << (config_path().empty() ? "the configuration file" : config_path()) << "\n";
+    return nullptr;
+  }
+  try {
+    return st::open_store(location, create);
+  } catch (const st::store_error& e) {
+    err << "iptplan: error: " << printable(e.what()) << "\n";
+    return nullptr;
+  }
+}
+
+// Opens the store at `location` and runs `body` on it; a store that cannot
+// be opened or read is reported, exit status 1.
+template <class F>
+int with_store(const std::string& location, std::ostream& err, F&& body) {
+  auto s = open(location, false, err);
+  if (!s) return kInputError;
+  try {
+    return body(*s);
+  } catch (const st::store_error& e) {
+    err << "iptplan: error: " << printable(e.what()) << "\n";
+    return kInputError;
+  }
+}
+
+std::string short_hash(const std::string& h) { return h.substr(0, 12); }
+
+// The plan items of a plan's JSON, by full id, in plan order.
+struct plan_items {
+  std::vector<std::string> order;
+  std::map<std::string, json> by_id;
+};
+
+plan_items items_of(const json& plan) {
+  plan_items out;
+  for (const char* group : {"flags", "challenges", "solutions", "goals", "provisional"}) {
+    if (!plan.contains(group) || !plan[group].is_array()) continue;
+    for (const auto& it : plan[group]) {
+      if (!it.is_object() || !it.contains("id") || !it["id"].is_string()) continue;
+      std::string id = it["id"].get<std::string>();
+      if (out.by_id.emplace(id, it).second) out.order.push_back(id);
+    }
+  }
+  return out;
+}
+
+// The rules behind an item (id and the hash of the rule's text), from the
+// plan's shared explanations.
+std::vector<std::pair<std::string, std::string>> rules_of(const json& plan, const json& item) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!item.contains("because") || !item["because"].is_array()) return out;
+  for (const auto& ref : item["because"]) {
+    std::string key = ref.value("ref", "");
+    if (!plan.contains("explanations") || !plan["explanations"].contains(key)) continue;
+    const json& rule = plan["explanations"][key]["rule"];
+    std::pair<std::string, std::string> r{rule.value("id", ""), rule.value("sha256", "")};
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
+}
+
+std::string text_of(const json& item) { return item.value("text", ""); }
+
+// One line per difference between two plans' items; then the other parts
+// of the plan that differ.
+std::vector<std::string> differences(const json& was, const json& now) {
+  std::vector<std::string> lines;
+  auto a = items_of(was), b = items_of(now);
+  for (const auto& id : a.order) {
+    const json& x = a.by_id[id];
+    auto found = b.by_id.find(id);
+    if (found == b.by_id.end()) {
+      lines.push_back("- " + x.value("kind", "item") + " " + id + " is no longer proposed: " + text_of(x));
+      continue;
+    }
+    const json& y = found->second;
+    for (const char* field : {"text", "status", "priority", "severity"}) {
+      if (x.value(field, json()) != y.value(field, json())) {
+        lines.push_back("~ " + id + ": " + field + " was " + x.value(field, json()).dump() + ", now " +
+                        y.value(field, json()).dump());
+      }
+    }
+    auto ra = rules_of(was, x), rb = rules_of(now, y);
+    if (ra != rb) {
+      auto names = [](const std::vector<std::pair<std::string, std::string>>& rs) {
+        std::string s;
+        for (const auto& [id, sha] : rs) s += (s.empty() ? "" : ", ") + id + " " + short_hash(sha);
+        return s;
+      };
+      lines.push_back("~ " + id + ": proposed by " + names(ra) + "; now by " + names(rb));
+    }
+  }
+  for (const auto& id : b.order) {
+    if (!a.by_id.count(id)) {
+      const json& y = b.by_id[id];
+      lines.push_back("+ " + y.value("kind", "item") + " " + id + " is newly proposed: " + text_of(y));
+    }
+  }
+  std::string others;
+  for (auto& [key, value] : now.items()) {
+    if (key == "flags" || key == "challenges" || key == "solutions" || key == "goals" || key == "provisional" ||
+        key == "explanations") {
+      continue;
+    }
+    if (!was.contains(key) || was[key] != value) others += (others.empty() ? "" : ", ") + key;
+  }
+  if (!others.empty()) lines.push_back("  other parts that differ: " + others);
+  return lines;
+}
+
+// Replays findings against a rule set and compares with a recorded plan.
+int replay(const std::string& what, const rule_set& rs, const std::string& findings, const std::string& recorded_json,
+           const std::string& recorded_program, const std::string& fmt, std::ostream& out, std::ostream& err) {
+  auto pl = plan_text(rs, "the recorded findings", findings, false, err);
+  if (!pl) {
+    err << "iptplan: error: " << what << ": the findings could not be planned again\n";
+    return kInputError;
+  }
+  std::string now = render_json(pl->p);
+  json was = json::parse(recorded_json, nullptr, false);
+  json fresh = json::parse(now);
+  bool identical = now == recorded_json;
+  std::vector<std::string> diffs;
+  if (!identical) {
+    diffs = was.is_discarded() ? std::vector<std::string>{"  the recorded plan is not JSON"} : differences(was, fresh);
+  }
+  std::string program = program_version();
+  if (fmt == "json") {
+    json j = {{"what", what},
+              {"identical", identical},
+              {"differences", diffs},
+              {"rule_set", {{"name", rs.info.name}, {"version", rs.info.version}, {"sha256", rs.sha256}}},
+              {"findings_sha256", pl->p.prov.findings_sha256},
+              {"program", {{"recorded", recorded_program}, {"replayed", program}}}};
+    out << j.dump(2) << "\n";
+  } else {
+    out << what << ": " << (identical ? "identical" : "DIFFERENT") << "\n"
+        << "  replayed the findings (sha256 " << short_hash(pl->p.prov.findings_sha256) << ") with the rule set "
+        << rs.info.name << " " << rs.info.version << " (sha256 " << short_hash(rs.sha256) << ") on iptplan "
+        << program;
+    if (!recorded_program.empty()) {
+      out << (recorded_program == program ? " (the version that made it)"
+                                          : " (it was made by iptplan " + recorded_program + ")");
+    }
+    out << "\n";
+    for (const auto& d : diffs) out << "  " << d << "\n";
+  }
+  return identical ? kOk : kInputError;
+}
+
+std::string plan_summary(const st::record& r) {
+  try {
+    auto f = st::read_plan_body(r.body);
+    json p = json::parse(f.plan_json, nullptr, false);
+    std::size_t n = p.is_discarded() ? 0 : items_of(p).order.size();
+    return "client " + (f.client_id.empty() ? std::string("(no id)") : f.client_id) + ", " + f.rule_set_name +
+           " " + f.rule_set_version + ", " + std::to_string(n) + " items";
+  } catch (const st::store_error&) {
+    return "(unreadable)";
+  }
+}
+
+std::string review_summary(const st::record& r) {
+  try {
+    auto f = st::read_review_body(r.body);
+    int acc = 0, ed = 0, rej = 0;
+    for (const auto& d : f.decisions) {
+      acc += d.action == "accept";
+      ed += d.action == "edit";
+      rej += d.action == "reject";
+    }
+    return "plan " + std::to_string(f.plan_id) + ": " + std::to_string(acc) + " accepted, " + std::to_string(ed) +
+           " edited, " + std::to_string(rej) + " rejected";
+  } catch (const st::store_error&) {
+    return "(unreadable)";
+  }
+}
+
+std::vector<st::record> all_records(st::plan_store& s) {
+  std::vector<st::record> out;
+  for (std::int64_t from = 1;;) {
+    auto page = s.scan(from, 1024);
+    if (page.empty()) break;
+    from = page.back().id + 1;
+    for (auto& r : page) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string store_location(const std::string& given) {
+  if (!given.empty()) return given;
+  if (auto e = env("IPTPLAN_STORE"); !e.empty()) return e;
+  std::string cfg = config_path();
+  std::vector<diagnostic> diags;
+  std::error_code ec;
+  if (cfg.empty() || !std::filesystem::is_regular_file(cfg, ec)) return "";
+  auto text = read_text_file(cfg, "config.read", diags);
+  if (!text) return "";
+  auto t = parse_toml(cfg, *text, "config.syntax", diags);
+  if (!t) return "";
+  if (auto p = (*t)["store"]["path"].value<std::string>()) return *p;
+  return "";
+}
+
+std::string author(const std::string& given) {
+  if (!given.empty()) return given;
+  if (auto u = env("IPTPLAN_USER"); !u.empty()) return u;
+  if (auto u = env("USER"); !u.empty()) return u;
+  if (auto u = env("LOGNAME"); !u.empty()) return u;
+  if (const passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
+  return "unknown";
+}
+
+bool record_plan(const std::string& location, const std::string& by, const rule_set& rs,
+                 const std::vector<rule_set_file>& files, const planned& pl, std::ostream& err) {
+  auto s = open(location, true, err);
+  if (!s) return false;
+  try {
+    std::vector<st::snapshot_file> snap;
+    for (const auto& f : files) snap.push_back({f.base, f.text});
+    s->put_snapshot(rs.sha256, snap);
+    st::plan_facts f;
+    f.program_version = program_version();
+    f.rule_set_name = rs.info.name;
+    f.rule_set_version = rs.info.version;
+    f.rule_set_sha256 = rs.sha256;
+    for (const auto& r : rs.prog->rules) f.rule_hashes[r.id] = r.sha256;
+    f.findings = pl.findings;
+    f.findings_sha256 = pl.p.prov.findings_sha256;
+    f.plan_json = render_json(pl.p);
+    f.client_id = pl.p.prov.client_id;
+    auto r = s->append("plan", st::now_utc(), by, st::plan_body(f));
+    err << "iptplan: recorded as plan " << r.id << " in " << location << "\n";
+    spdlog::info("recorded plan {} (hash {})", r.id, r.hash);
+    return true;
+  } catch (const st::store_error& e) {
+    err << "iptplan: error: " << location << ": " << printable(e.what()) << "; the plan was not recorded\n";
+    return false;
+  }
+}
+
+int cmd_audit_verify(const std::string& location, std::ostream& out, std::ostream& err) {
+  return with_store(location, err, [&](st::plan_store& s) {
+      auto v = st::verify(s);
+      if (!v.problem.empty()) {
+        out << location << ": " << v.problem << "\n";
+        return kInputError;
+      }
+      out << location << ": " << v.records << (v.records == 1 ? " record" : " records") << " and " << v.snapshots
+          << (v.snapshots == 1 ? " rule set snapshot" : " rule set snapshots") << ": every record verifies\n";
+      return kOk;
+  });
+}
+
+int cmd_audit_list(const std::string& location, const std::string& fmt, std::ostream& out, std::ostream& err) {
+  return with_store(location, err, [&](st::plan_store& s) {
+      auto rs = all_records(s);
+      if (fmt == "json") {
+        json a = json::array();
+        for (const auto& r : rs) {
+          a.push_back({{"id", r.id}, {"kind", r.kind}, {"created", r.created}, {"by", r.by}, {"hash", r.hash},
+                       {"summary", r.kind == "plan" ? plan_summary(r) : review_summary(r)}});
+        }
+        out << a.dump(2) << "\n";
+        return kOk;
+      }
+      if (rs.empty()) out << location << ": no records\n";
+      for (const auto& r : rs) {
+        out << r.id << "  " << r.created << "  " << printable(r.by) << "  " << r.kind << "  "
+            << printable(r.kind == "plan" ? plan_summary(r) : review_summary(r)) << "\n";
+      }
+      return kOk;
+  });
+}
+
+int cmd_audit_show(const std::string& location, std::int64_t id, const std::string& fmt, std::ostream& out,
+                   std::ostream& err) {
+  return with_store(location, err, [&](st::plan_store& s) {
+      auto r = s.get(id);
+      if (!r) {
+        err << "iptplan: error: " << location << " has no record " << id << "\n";
+        return kInputError;
+      }
+      // The decisions recorded on this plan, later.
+      std::vector<std::pair<st::record, st::decision>> decisions;
+      if (r->kind == "plan") {
+        for (const auto& x : all_records(s)) {
+          if (x.kind != "review") continue;
+          try {
+            auto f = st::read_review_body(x.body);
+            if (f.plan_id != id) continue;
+            for (auto& d : f.decisions) decisions.push_back({x, d});
+          } catch (const st::store_error&) {
+          }
+        }
+      }
+      json body = json::parse(r->body, nullptr, false);
+      if (fmt == "json") {
+        json j = {{"id", r->id},     {"kind", r->kind}, {"created", r->created},
+                  {"by", r->by},     {"hash", r->hash}, {"prev_hash", r->prev_hash},
+                  {"body", body}};
+        if (r->kind == "plan") {
+          json ds = json::array();
+          for (const auto& [x, d] : decisions) {
+            ds.push_back({{"record", x.id}, {"by", x.by}, {"created", x.created}, {"item", d.item},
+                          {"action", d.action}, {"reason", d.reason}, {"text", d.text}});
+          }
+          j["decisions"] = ds;
+        }
+        out << j.dump(2) << "\n";
+        return kOk;
+      }
+      out << "record " << r->id << ": " << r->kind << ", recorded " << r->created << " by " << printable(r->by)
+          << "\n  hash " << r->hash << "\n  after " << r->prev_hash << "\n";
+      if (r->kind == "plan") {
+        auto f = st::read_plan_body(r->body);
+        out << "  program: iptplan " << f.program_version << "\n  rule set: " << f.rule_set_name << " "
+            << f.rule_set_version << " (sha256 " << f.rule_set_sha256 << ")\n  findings: sha256 " << f.findings_sha256
+            << "\n  client: " << printable(f.client_id) << "\n\nITEMS\n";
+        json p = json::parse(f.plan_json, nullptr, false);
+        auto items = items_of(p);
+        for (const auto& iid : items.order) {
+          const json& it = items.by_id[iid];
+          out << "  " << it.value("kind", "") << " " << iid << " [" << it.value("status", "") << "]: "
+              << printable(text_of(it)) << "\n";
+        }
+        out << "\nDECISIONS\n";
+        if (decisions.empty()) out << "  (none recorded)\n";
+        for (const auto& [x, d] : decisions) {
+          out << "  " << d.action << " " << d.item << " (record " << x.id << ", " << printable(x.by) << ", "
+              << x.created << ")";
+          if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
+          if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
+          out << "\n";
+        }
+      } else {
+        auto f = st::read_review_body(r->body);
+        out << "  review of plan " << f.plan_id << " (hash " << short_hash(f.plan_hash) << ")\n";
+        for (const auto& d : f.decisions) {
+          out << "  " << d.action << " " << d.item;
+          if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
+          if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
+          out << "\n";
+        }
+      }
+      return kOk;
+  });
+}
+
+int cmd_audit_overrides(const std::string& location, const std::string& since, const std::string& fmt,
+                        std::ostream& out, std::ostream& err) {
+  return with_store(location, err, [&](st::plan_store& s) {
+      auto os = st::overrides(all_records(s), since);
+      if (fmt == "json") {
+        json a = json::array();
+        for (const auto& o : os) {
+          a.push_back({{"rule", o.rule}, {"accepted", o.accepted}, {"edited", o.edited}, {"rejected", o.rejected},
+                       {"reasons", o.reasons}, {"rule_sha256", o.hashes}});
+        }
+        out << a.dump(2) << "\n";
+        return kOk;
+      }
+      if (os.empty()) {
+        out << "no decisions recorded" << (since.empty() ? "" : " since " + since) << "\n";
+        return kOk;
+      }
+      out << "Decisions on each rule's items" << (since.empty() ? "" : " since " + since)
+          << ", most overridden first (the last decision on each item of each plan counts):\n\n";
+      for (const auto& o : os) {
+        out << o.rule << ": " << o.accepted << " accepted, " << o.edited << " edited, " << o.rejected
+            << " rejected";
+        if (o.hashes.size() > 1) out << " (over " << o.hashes.size() << " versions of the rule)";
+        out << "\n";
+        for (const auto& why : o.reasons) out << "    " << printable(why) << "\n";
+      }
+      return kOk;
+  });
+}
+
+int cmd_verify_record(const std::string& location, std::int64_t id, const std::string& fmt, std::ostream& out,
+                      std::ostream& err) {
+  return with_store(location, err, [&](st::plan_store& s) {
+      auto r = s.get(id);
+      if (!r || r->kind != "plan") {
+        err << "iptplan: error: " << location << " has no plan record " << id << "\n";
+        return kInputError;
+      }
+      if (st::record_hash(*r) != r->hash) {
+        out << "record " << id << " does not verify: its contents do not match its hash; run 'iptplan audit verify'\n";
+        return kInputError;
+      }
+      auto f = st::read_plan_body(r->body);
+      auto snap = s.snapshot(f.rule_set_sha256);
+      if (!snap || st::snapshot_hash(*snap) != f.rule_set_sha256) {
+        out << "record " << id << ": the rule set it was planned with (" << short_hash(f.rule_set_sha256)
+            << ") is missing from the store or damaged\n";
+        return kInputError;
+      }
+      std::vector<rule_set_file> files;
+      for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
+      auto rs = load_files(std::move(files), "the recorded rule set", err);
+      if (!rs) return kInputError;
+      return replay("plan " + std::to_string(id), *rs, f.findings, f.plan_json, f.program_version, fmt, out, err);
+  });
+}
+
+int cmd_verify_file(const std::string& plan_file, const std::string& findings, const std::string& rules,
+                    const std::string& fmt, std::istream& in, std::ostream& out, std::ostream& err) {
+  std::vector<diagnostic> diags;
+  auto recorded = read_text_file(plan_file, "verify.read", diags);
+  if (!recorded) {
+    print(err, diags);
+    return kInputError;
+  }
+  json was = json::parse(*recorded, nullptr, false);
+  if (!was.is_object() || !was.contains("provenance")) {
+    err << plan_file << ": error: this is not a plan in JSON (iptplan plan --format json)\n";
+    return kInputError;
+  }
+  auto rs = load(rules, err);
+  if (!rs) return kInputError;
+  std::string text;
+  if (findings == "-") {
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    text = buf.str();
+  } else {
+    auto t = read_text_file(findings, "findings.read", diags);
+    if (!t) {
+      print(err, diags);
+      return kInputError;
+    }
+    text = *t;
+  }
+  std::string want = was["provenance"]["findings"].value("sha256", "");
+  if (want != sha256_hex(text)) {
+    out << plan_file << ": these are not the findings it was planned from (their hash differs)\n";
+    return kInputError;
+  }
+  std::string program = was["provenance"]["program"].value("version", "");
+  // The file as written may end with a newline; the plan's JSON is compared
+  // as rendered.
+  std::string recorded_json = *recorded;
+  return replay(plan_file, *rs, text, recorded_json, program, fmt, out, err);
+}
+
+int cmd_review(const std::string& location, std::int64_t id, const review_request& req, const std::string& by,
+               std::ostream& out, std::ostream& err) {
+  if (req.accept.empty() && req.reject.empty() && req.edit.empty()) {
+    err << "iptplan: review needs at least one --accept, --reject or --edit\n";
+    return kUsage;
+  }
+  if (!req.reject.empty() && req.reason.empty()) {
+    err << "iptplan: a rejection needs --reason: say why the item does not fit this client\n";
+    return kUsage;
+  }
+  std::set<std::string> seen;
+  for (const auto* list : {&req.accept, &req.reject}) {
+    for (const auto& i : *list) {
+      if (!seen.insert(i).second) {
+        err << "iptplan: " << printable(i) << " is given more than one decision\n";
+        return kUsage;
+      }
+    }
+  }
+  for (const auto& [i, t] : req.edit) {
+    if (!seen.insert(i).second) {
+      err << "iptplan: " << printable(i) << " is given more than one decision\n";
+      return kUsage;
+    }
+    if (t.empty()) {
+      err << "iptplan: --edit " << printable(i) << " needs the new text\n";
+      return kUsage;
+    }
+  }
+  return with_store(location, err, [&](st::plan_store& s) {
+      auto r = s.get(id);
+      if (!r || r->kind != "plan") {
+        err << "iptplan: error: " << location << " has no plan record " << id << "\n";
+        return kInputError;
+      }
+      auto f = st::read_plan_body(r->body);
+      json plan = json::parse(f.plan_json, nullptr, false);
+      auto items = items_of(plan);
+      st::review_facts rv;
+      rv.plan_id = id;
+      rv.plan_hash = r->hash;
+      auto add = [&](const std::string& item, const std::string& action, const std::string& text) {
+        auto it = items.by_id.find(item);
+        if (it == items.by_id.end()) {
+          std::string near = nearest_name(item, items.order);
+          err << "iptplan: error: plan " << id << " has no item '" << printable(item) << "'"
+              << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
+          return false;
+        }
+        st::decision d;
+        d.item = item;
+        d.action = action;
+        d.text = text;
+        d.reason = action == "accept" ? "" : req.reason;
+        d.original_text = text_of(it->second);
+        d.rules = rules_of(plan, it->second);
+        rv.decisions.push_back(std::move(d));
+        return true;
+      };
+      bool ok = true;
+      for (const auto& i : req.accept) ok = add(i, "accept", "") && ok;
+      for (const auto& i : req.reject) ok = add(i, "reject", "") && ok;
+      for (const auto& [i, t] : req.edit) ok = add(i, "edit", t) && ok;
+      if (!ok) return kInputError;
+      auto rec = s.append("review", st::now_utc(), by, st::review_body(rv));
+      out << "recorded as record " << rec.id << ": review of plan " << id << " by " << printable(by) << ": "
+          << review_summary(rec).substr(review_summary(rec).find(": ") + 2) << "\n";
+      return kOk;
+  });
+}
+
+}  // namespace iptplan::cli

@@ -1,0 +1,142 @@
+#include "store/records.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "engine/ruleset.hpp"
+
+namespace iptplan::store {
+
+using nlohmann::json;
+
+std::string plan_body(const plan_facts& p) {
+  json j = {{"program", {{"name", "iptplan"}, {"version", p.program_version}}},
+            {"rule_set",
+             {{"name", p.rule_set_name},
+              {"version", p.rule_set_version},
+              {"sha256", p.rule_set_sha256},
+              {"rules", p.rule_hashes}}},
+            {"findings", {{"sha256", p.findings_sha256}, {"text", p.findings}}},
+            {"plan", {{"sha256", sha256_hex(p.plan_json)}, {"json", p.plan_json}}},
+            {"client_id", p.client_id}};
+  return j.dump();
+}
+
+namespace {
+
+json parse_object(const std::string& body, const char* what) {
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_object()) throw store_error(std::string("this record is not a ") + what + " record");
+  return j;
+}
+
+std::string str(const json& j, const char* ptr) {
+  json::json_pointer p(ptr);
+  if (!j.contains(p) || !j.at(p).is_string()) return "";
+  return j.at(p).get<std::string>();
+}
+
+}  // namespace
+
+plan_facts read_plan_body(const std::string& body) {
+  json j = parse_object(body, "plan");
+  plan_facts p;
+  p.program_version = str(j, "/program/version");
+  p.rule_set_name = str(j, "/rule_set/name");
+  p.rule_set_version = str(j, "/rule_set/version");
+  p.rule_set_sha256 = str(j, "/rule_set/sha256");
+  if (j.contains(json::json_pointer("/rule_set/rules")) && j["rule_set"]["rules"].is_object()) {
+    for (auto& [k, v] : j["rule_set"]["rules"].items()) {
+      if (v.is_string()) p.rule_hashes[k] = v.get<std::string>();
+    }
+  }
+  p.findings = str(j, "/findings/text");
+  p.findings_sha256 = str(j, "/findings/sha256");
+  p.plan_json = str(j, "/plan/json");
+  p.client_id = str(j, "/client_id");
+  if (p.rule_set_sha256.empty() || p.plan_json.empty()) throw store_error("this record is not a plan record");
+  return p;
+}
+
+std::string review_body(const review_facts& r) {
+  json ds = json::array();
+  for (const auto& d : r.decisions) {
+    json rules = json::array();
+    for (const auto& [id, sha] : d.rules) rules.push_back({{"id", id}, {"sha256", sha}});
+    json x = {{"item", d.item}, {"action", d.action}, {"rules", rules},
+              {"original_text", d.original_text}};
+    if (!d.reason.empty()) x["reason"] = d.reason;
+    if (d.action == "edit") x["text"] = d.text;
+    ds.push_back(std::move(x));
+  }
+  json j = {{"plan", {{"id", r.plan_id}, {"hash", r.plan_hash}}}, {"decisions", ds}};
+  return j.dump();
+}
+
+review_facts read_review_body(const std::string& body) {
+  json j = parse_object(body, "review");
+  review_facts r;
+  if (!j.contains("plan") || !j["plan"].is_object() || !j["plan"].contains("id") ||
+      !j["plan"]["id"].is_number_integer()) {
+    throw store_error("this record is not a review record");
+  }
+  r.plan_id = j["plan"]["id"].get<std::int64_t>();
+  r.plan_hash = str(j, "/plan/hash");
+  if (j.contains("decisions") && j["decisions"].is_array()) {
+    for (const auto& x : j["decisions"]) {
+      if (!x.is_object()) continue;
+      decision d;
+      d.item = str(x, "/item");
+      d.action = str(x, "/action");
+      d.reason = str(x, "/reason");
+      d.text = str(x, "/text");
+      d.original_text = str(x, "/original_text");
+      if (x.contains("rules") && x["rules"].is_array()) {
+        for (const auto& rr : x["rules"]) d.rules.push_back({str(rr, "/id"), str(rr, "/sha256")});
+      }
+      r.decisions.push_back(std::move(d));
+    }
+  }
+  return r;
+}
+
+std::vector<rule_overrides> overrides(const std::vector<record>& records, const std::string& since) {
+  // The last decision on each (plan, item) counts.
+  std::map<std::pair<std::int64_t, std::string>, decision> last;
+  for (const auto& r : records) {
+    if (r.kind != "review" || r.created < since) continue;
+    review_facts f;
+    try {
+      f = read_review_body(r.body);
+    } catch (const store_error&) {
+      continue;
+    }
+    for (auto& d : f.decisions) last[{f.plan_id, d.item}] = std::move(d);
+  }
+  std::map<std::string, rule_overrides> by_rule;
+  for (const auto& [key, d] : last) {
+    for (const auto& [rule, sha] : d.rules) {
+      auto& o = by_rule[rule];
+      o.rule = rule;
+      if (d.action == "accept") ++o.accepted;
+      if (d.action == "edit") ++o.edited;
+      if (d.action == "reject") ++o.rejected;
+      if (!d.reason.empty()) {
+        o.reasons.push_back(std::string(d.action == "reject" ? "rejected" : "edited") + " (" + d.item +
+                            ", plan " + std::to_string(key.first) + "): " + d.reason);
+      }
+      if (std::find(o.hashes.begin(), o.hashes.end(), sha) == o.hashes.end()) o.hashes.push_back(sha);
+    }
+  }
+  std::vector<rule_overrides> out;
+  for (auto& [rule, o] : by_rule) out.push_back(std::move(o));
+  // Most overridden first: what a clinical lead reviews.
+  std::stable_sort(out.begin(), out.end(), [](const rule_overrides& a, const rule_overrides& b) {
+    return std::make_tuple(a.rejected + a.edited, a.rejected) > std::make_tuple(b.rejected + b.edited, b.rejected);
+  });
+  return out;
+}
+
+}  // namespace iptplan::store

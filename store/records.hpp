@@ -1,0 +1,54 @@
+// The bodies of records: what a plan record and a review record hold, as
+// canonical JSON, and the summary of clinicians' decisions per rule.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace iptplan::store {
+
+struct plan_facts {
+  std::string program_version;
+  std::string rule_set_name, rule_set_version, rule_set_sha256;
+  std::map<std::string, std::string> rule_hashes;  // rule id -> sha256 of its text
+  std::string findings;                            // the findings file's bytes
+  std::string findings_sha256;
+  std::string plan_json;                           // the plan as `plan --format json` writes it
+  std::string client_id;                           // pseudonymous, as in the plan
+};
+std::string plan_body(const plan_facts& p);
+// Reads a plan record's body back; throws store_error if it is not one.
+plan_facts read_plan_body(const std::string& body);
+
+struct decision {
+  std::string item;    // full item id: role_dispute[partner]
+  std::string action;  // accept | reject | edit
+  std::string reason;  // for reject and edit
+  std::string text;    // edit: the clinician's text
+  std::string original_text;
+  std::vector<std::pair<std::string, std::string>> rules;  // rule id, sha256 behind the item
+};
+struct review_facts {
+  std::int64_t plan_id = 0;
+  std::string plan_hash;  // the plan record's hash
+  std::vector<decision> decisions;
+};
+std::string review_body(const review_facts& r);
+review_facts read_review_body(const std::string& body);
+
+// For each rule, how its items fared in clinicians' reviews.
+struct rule_overrides {
+  std::string rule;
+  int accepted = 0, edited = 0, rejected = 0;
+  std::vector<std::string> reasons;  // "rejected: ...", "edited: ...", in record order
+  std::vector<std::string> hashes;   // the rule texts (sha256) the decisions were about
+};
+// From the records created at or after `since` (ISO 8601 prefix; "" = all);
+// a later review of the same plan item replaces an earlier one.
+std::vector<rule_overrides> overrides(const std::vector<record>& records, const std::string& since);
+
+}  // namespace iptplan::store

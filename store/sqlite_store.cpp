@@ -1,0 +1,225 @@
+// The embedded store: one SQLite file in WAL mode. Each append is one
+// IMMEDIATE transaction that reads the last hash and writes the new record,
+// so a crash (kill -9, power loss) leaves the chain as it was before or
+// after the record, never half of it.
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "store/store.hpp"
+
+namespace iptplan::store {
+
+namespace {
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+  sha256  TEXT PRIMARY KEY,
+  files   TEXT NOT NULL,
+  created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+  id        INTEGER PRIMARY KEY,
+  kind      TEXT NOT NULL,
+  created   TEXT NOT NULL,
+  by        TEXT NOT NULL,
+  body      TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL UNIQUE
+);
+)sql";
+
+class statement {
+ public:
+  statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK) {
+      throw store_error(std::string("the store could not be read: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~statement() { sqlite3_finalize(st_); }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  statement& bind(int i, const std::string& s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(st_, i, v);
+    return *this;
+  }
+  // True while there is a row.
+  bool step() {
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw store_error(std::string("the store could not be read or written: ") + sqlite3_errmsg(db_));
+  }
+  std::string text(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string();
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(st_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+class sqlite_store final : public plan_store {
+ public:
+  sqlite_store(const std::string& path, bool create) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    bool exists = fs::exists(path, ec);
+    if (!exists && !create) throw store_error(path + ": no such store (record a plan with --record to create one)");
+    if (exists && !fs::is_regular_file(path, ec)) throw store_error(path + ": this is not a store file");
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
+    // A new store is readable by its owner only: it holds findings.
+    mode_t old = ::umask(077);
+    int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    ::umask(old);
+    if (rc != SQLITE_OK) {
+      std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw store_error(path + ": the store cannot be opened: " + why);
+    }
+    sqlite3_busy_timeout(db_, 10000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    exec("PRAGMA foreign_keys=ON");
+    // An existing file that is not a store is refused before anything is
+    // written to it.
+    statement probe(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+    probe.step();
+    bool empty = probe.integer(0) == 0;
+    if (empty) {
+      exec("BEGIN IMMEDIATE");
+      exec(kSchema);
+      statement meta(db_, "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)");
+      meta.bind(1, std::string("schema_version")).bind(2, std::to_string(kSchemaVersion));
+      meta.step();
+      statement made(db_, "INSERT OR IGNORE INTO meta (key, value) VALUES ('application', 'iptplan')");
+      made.step();
+      exec("COMMIT");
+    }
+    statement version(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+    bool ok = false;
+    try {
+      ok = version.step() && version.text(0) == std::to_string(kSchemaVersion);
+    } catch (const store_error&) {
+      ok = false;
+    }
+    if (!ok) {
+      throw store_error(path + ": this is not an iptplan store of schema version " +
+                        std::to_string(kSchemaVersion));
+    }
+  }
+  ~sqlite_store() override { sqlite3_close(db_); }
+
+  record append(std::string kind, std::string created, std::string by, std::string body) override {
+    exec("BEGIN IMMEDIATE");
+    try {
+      record r;
+      r.kind = std::move(kind);
+      r.created = std::move(created);
+      r.by = std::move(by);
+      r.body = std::move(body);
+      statement last(db_, "SELECT id, hash FROM records ORDER BY id DESC LIMIT 1");
+      if (last.step()) {
+        r.id = last.integer(0) + 1;
+        r.prev_hash = last.text(1);
+      } else {
+        r.id = 1;
+        r.prev_hash = kGenesis;
+      }
+      r.hash = record_hash(r);
+      statement ins(db_,
+                    "INSERT INTO records (id, kind, created, by, body, prev_hash, hash) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      ins.bind(1, r.id).bind(2, r.kind).bind(3, r.created).bind(4, r.by).bind(5, r.body);
+      ins.bind(6, r.prev_hash).bind(7, r.hash);
+      ins.step();
+      exec("COMMIT");
+      return r;
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  void put_snapshot(const std::string& sha256, const std::vector<snapshot_file>& files) override {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& f : files) j.push_back({{"name", f.base}, {"text", f.text}});
+    statement ins(db_, "INSERT OR IGNORE INTO snapshots (sha256, files, created) VALUES (?1, ?2, ?3)");
+    ins.bind(1, sha256).bind(2, j.dump()).bind(3, now_utc());
+    ins.step();
+  }
+
+  std::optional<std::vector<snapshot_file>> snapshot(const std::string& sha256) override {
+    statement q(db_, "SELECT files FROM snapshots WHERE sha256 = ?1");
+    q.bind(1, sha256);
+    if (!q.step()) return std::nullopt;
+    auto j = nlohmann::json::parse(q.text(0), nullptr, false);
+    if (!j.is_array()) return std::nullopt;
+    std::vector<snapshot_file> files;
+    for (const auto& f : j) {
+      if (!f.is_object() || !f.contains("name") || !f.contains("text") || !f["name"].is_string() ||
+          !f["text"].is_string()) {
+        return std::nullopt;
+      }
+      files.push_back({f["name"].get<std::string>(), f["text"].get<std::string>()});
+    }
+    return files;
+  }
+
+  std::optional<record> get(std::int64_t id) override {
+    auto rs = scan(id, 1);
+    if (rs.empty() || rs[0].id != id) return std::nullopt;
+    return rs[0];
+  }
+
+  std::vector<record> scan(std::int64_t from, std::size_t limit) override {
+    statement q(db_,
+                "SELECT id, kind, created, by, body, prev_hash, hash FROM records "
+                "WHERE id >= ?1 ORDER BY id LIMIT ?2");
+    q.bind(1, from).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<record> out;
+    while (q.step()) {
+      out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6)});
+    }
+    return out;
+  }
+
+  std::vector<std::string> snapshot_hashes() override {
+    statement q(db_, "SELECT sha256 FROM snapshots ORDER BY sha256");
+    std::vector<std::string> out;
+    while (q.step()) out.push_back(q.text(0));
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+
+  void exec(const char* sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string why = msg ? msg : "unknown error";
+      sqlite3_free(msg);
+      throw store_error("the store could not be read or written: " + why);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<plan_store> open_store(const std::string& location, bool create) {
+  return std::make_unique<sqlite_store>(location, create);
+}
+
+}  // namespace iptplan::store

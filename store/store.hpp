@@ -1,0 +1,86 @@
+// The plan store: an append-only record of plans and of clinicians'
+// decisions on them, each record chained to the one before by its hash, and
+// the rule sets the plans were made with, stored once per content hash so an
+// old plan can be replayed after the rules change.
+//
+// One small interface (plan_store) so that a server store can sit beside
+// the embedded SQLite one; the chain, its verification and the record
+// bodies are built here, once, for every kind of store. The engine knows
+// nothing of this library; the CLI uses it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace iptplan::store {
+
+// The schema this program writes and reads (docs/store.md).
+inline constexpr int kSchemaVersion = 1;
+// The hash a first record names as its predecessor.
+inline const std::string kGenesis(64, '0');
+
+struct snapshot_file {
+  std::string base;  // name inside the rule set: "safety.rules"
+  std::string text;
+};
+
+// One record, as stored. `body` is canonical JSON (keys sorted, no spaces):
+// the bytes the hash covers.
+struct record {
+  std::int64_t id = 0;
+  std::string kind;     // "plan" or "review"
+  std::string created;  // UTC, ISO 8601: 2026-11-26T15:04:05Z
+  std::string by;
+  std::string body;
+  std::string prev_hash, hash;
+};
+
+// The hash of a record: over its id, kind, time, author, body and the
+// previous record's hash, each followed by a NUL byte.
+std::string record_hash(const record& r);
+
+// The rule set's hash over its files, as the engine computes it.
+std::string snapshot_hash(std::vector<snapshot_file> files);
+
+class plan_store {
+ public:
+  virtual ~plan_store() = default;
+  // Appends a record after the last one, atomically: it is there with its
+  // hash chained, or not at all. Fills in id, prev_hash and hash.
+  virtual record append(std::string kind, std::string created, std::string by, std::string body) = 0;
+  // Stores a rule set's files under their hash, once.
+  virtual void put_snapshot(const std::string& sha256, const std::vector<snapshot_file>& files) = 0;
+  virtual std::optional<std::vector<snapshot_file>> snapshot(const std::string& sha256) = 0;
+  virtual std::optional<record> get(std::int64_t id) = 0;
+  // Records in id order, from `from` on, at most `limit` of them.
+  virtual std::vector<record> scan(std::int64_t from, std::size_t limit) = 0;
+  // Every snapshot's hash as stored.
+  virtual std::vector<std::string> snapshot_hashes() = 0;
+};
+
+// Opens (and creates, with `create`) the store at `location`: a path to an
+// SQLite file. Throws store_error with a message for people.
+std::unique_ptr<plan_store> open_store(const std::string& location, bool create);
+
+struct store_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// What `audit verify` finds: every record's hash recomputed and chained,
+// every snapshot's files hashed, every plan's snapshot present.
+struct verification {
+  std::size_t records = 0, snapshots = 0;
+  std::int64_t first_bad = 0;  // 0 when all verify
+  std::string problem;         // why the first bad record (or snapshot) fails
+};
+verification verify(plan_store& s);
+
+// The current time, UTC, ISO 8601 to the second.
+std::string now_utc();
+
+}  // namespace iptplan::store
