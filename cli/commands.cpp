@@ -21,10 +21,12 @@
 #include <iostream>
 #include <optional>
 #include <random>
+#include <sstream>
 
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
 #include "engine/plan.hpp"
+#include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
 #include "engine/ruleset.hpp"
 
@@ -33,8 +35,24 @@ namespace iptplan::cli {
 // How many diagnostics are printed in full before "... and N more".
 constexpr std::size_t kMaxShownDiagnostics = 50;
 
+namespace {
+// While a command writes JSON, diagnostics are collected here instead of
+// printed.
+std::vector<diagnostic>* g_collected = nullptr;
+}  // namespace
+
+collect_diagnostics::collect_diagnostics(std::vector<diagnostic>& into) : saved_(g_collected) {
+  g_collected = &into;
+}
+collect_diagnostics::~collect_diagnostics() { g_collected = saved_; }
+
 int print(std::ostream& err, std::vector<diagnostic> ds) {
   sort_diagnostics(ds);
+  if (g_collected) {
+    g_collected->insert(g_collected->end(), ds.begin(), ds.end());
+    return static_cast<int>(std::count_if(ds.begin(), ds.end(),
+                                          [](const diagnostic& d) { return d.level == severity::warning; }));
+  }
   // A file with thousands of mistakes gets the first ones in full and a
   // count of the rest, not pages of the same message.
   std::size_t shown = std::min(ds.size(), kMaxShownDiagnostics);
@@ -373,8 +391,36 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   return write_atomically(output, text, follow, err) ? kOk : kInputError;
 }
 
-int cmd_check(const std::string& dir, std::ostream& out, std::ostream& err) {
+int cmd_check(const std::string& dir, const std::string& fmt, std::ostream& out, std::ostream& err) {
   int warnings = 0;
+  if (fmt == "json") {
+    std::vector<diagnostic> diags;
+    std::optional<rule_set> rs;
+    {
+      collect_diagnostics collect(diags);
+      std::ostringstream quiet;  // the text summary of a failed load
+      rs = load(dir, quiet, true, &warnings);
+    }
+    sort_diagnostics(diags);
+    jsonout::json j = {{"rule_set", dir.empty() ? "built-in" : dir}, {"ok", rs.has_value()}};
+    j["diagnostics"] = jsonout::json::array();
+    for (const auto& d : diags) j["diagnostics"].push_back(jsonout::to_json(d));
+    j["errors"] = std::count_if(diags.begin(), diags.end(), [](auto& d) { return d.level == severity::error; });
+    j["warnings"] = warnings;
+    if (rs) {
+      const auto& p = *rs->prog;
+      j["name"] = rs->info.name;
+      j["version"] = rs->info.version;
+      j["sha256"] = rs->sha256;
+      j["rules"] = p.rules.size();
+      j["files"] = p.sources.size();
+      j["findings"] = p.vocab->findings().size();
+      j["facts"] = p.facts.size();
+      j["strata"] = p.strata.size();
+    }
+    out << jsonout::dump(j);
+    return rs ? kOk : kInputError;
+  }
   auto rs = load(dir, err, true, &warnings);
   if (!rs) return kInputError;
   const auto& p = *rs->prog;
@@ -400,33 +446,57 @@ std::vector<std::string> all_item_ids(const program& p) {
 }
 
 int cmd_why(const std::string& item, const std::string& findings, const std::string& rules,
-            bool allow_unknown, bool why_not, std::istream& in, std::ostream& out, std::ostream& err) {
+            bool allow_unknown, bool why_not, const std::string& fmt, std::istream& in, std::ostream& out,
+            std::ostream& err) {
   auto rs = load(rules, err);
   if (!rs) return kInputError;
+  bool json = fmt == "json";
   std::string base = item.substr(0, item.find('['));
-  auto proposers = rs->prog->rules_proposing(base);
-  if (proposers.empty()) {
-    std::string near = nearest_name(base, all_item_ids(*rs->prog));
-    err << "error: no rule proposes an item '" << base << "'"
+  bool fact = rs->prog->fact_index(item) >= 0;
+  if (!fact && rs->prog->rules_proposing(base).empty()) {
+    auto names = all_item_ids(*rs->prog);
+    for (const auto& f : rs->prog->facts) names.push_back(f.path);
+    std::string near = nearest_name(base, names);
+    err << "error: no rule proposes an item '" << printable(base) << "' or concludes a fact of that name"
         << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
     return kUsage;
   }
   auto pl = plan_for(*rs, findings, allow_unknown, in, err);
   if (!pl) return kInputError;
   const plan& p = pl->p;
+  if (fact) {
+    auto fe = explain_fact(*rs, pl->client, pl->ev, item);
+    if (why_not && !fe->holds) {
+      out << (json ? render_why_not_json(*rs, pl->client, pl->ev, p, item)
+                   : render_why_not(*rs, pl->client, pl->ev, p, item));
+      return kOk;
+    }
+    out << (json ? render_why_fact_json(item, *fe) : render_why_fact(*fe));
+    // `why` answers for a fact with a value; one without is not an answer.
+    return fe->holds || why_not ? kOk : kInputError;
+  }
   // `role_dispute` names role_dispute[partner] and role_dispute[mother].
   auto found = p.find_all(item);
   if (!found.empty()) {
-    for (std::size_t i = 0; i < found.size(); ++i) out << (i ? "\n" : "") << render_why(*found[i]);
+    if (json) {
+      out << render_why_json(item, found);
+    } else {
+      for (std::size_t i = 0; i < found.size(); ++i) out << (i ? "\n" : "") << render_why(*found[i]);
+    }
     return kOk;
   }
   if (!why_not) {
-    out << item << " is not in the plan for " << findings << ".\n"
-        << "Run 'iptplan why-not " << item << " " << findings
-        << (rules.empty() ? "" : " --rules " + rules) << "' to see why.\n";
-    return kOk;
+    if (json) {
+      out << render_why_json(item, {});
+    } else {
+      out << item << " is not in the plan.\n"
+          << "Run 'iptplan why-not " << item << " " << findings << (rules.empty() ? "" : " --rules " + rules)
+          << "' to see why.\n";
+    }
+    return kInputError;
   }
-  out << render_why_not(*rs, pl->client, pl->ev, p, item);
+  out << (json ? render_why_not_json(*rs, pl->client, pl->ev, p, item)
+               : render_why_not(*rs, pl->client, pl->ev, p, item));
   return kOk;
 }
 
@@ -528,6 +598,8 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
 
   auto* check_cmd = app.add_subcommand("check", "Check a rule set and report every problem");
   check_cmd->add_option("DIR", check_dir, "Rule set folder (default: the built-in rule set)");
+  check_cmd->add_option("--format", fmt, "Output format: json gives the diagnostics as objects")
+      ->check(CLI::IsMember({"text", "json"}));
 
   std::string test_dir;
   bool show_coverage = false;
@@ -540,12 +612,16 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   test_cmd->add_option("--min-coverage", min_coverage,
                        "Fail unless at least this percentage of rules fired in some case")
       ->check(CLI::Range(0.0, 100.0));
+  test_cmd->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
 
   auto* why_cmd = app.add_subcommand("why", "Show why an item is in the plan, down to the findings");
   auto* why_not_cmd = app.add_subcommand(
       "why-not", "Show why an item is not in the plan: each rule that could propose it and what stopped it");
   for (auto* c : {why_cmd, why_not_cmd}) {
-    c->add_option("ITEM", item, "Item id, e.g. weak_relationship or role_dispute[partner]")->required();
+    c->add_option("ITEM", item,
+                  "Item id (weak_relationship, role_dispute[partner]) or derived fact (risk.level)")
+        ->required();
+    c->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
     c->add_option("FINDINGS", findings, "Findings file (TOML); - reads standard input")->required();
     c->add_option("--rules", rules, "Rule set folder (default: the built-in rule set)");
     c->add_flag("--allow-unknown", allow_unknown,
@@ -598,10 +674,10 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       return kUsage;
     }
     if (*review_cmd) return cmd_review(store_location(store), record_id, review, author(rec.by), out, err);
-    if (*check_cmd) return cmd_check(check_dir, out, err);
-    if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, out, err);
-    if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, in, out, err);
-    if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown, true, in, out, err);
+    if (*check_cmd) return cmd_check(check_dir, fmt, out, err);
+    if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err);
+    if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, fmt, in, out, err);
+    if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown, true, fmt, in, out, err);
   } catch (const std::exception& e) {
     err << "iptplan: internal error: " << e.what() << "\n";
     return kInputError;

@@ -21,8 +21,20 @@ constexpr int kOk = 0, kInputError = 1, kUsage = 2;
 bool path_inside(const std::string& root, const std::string& path);
 
 // Sorted, formatted diagnostics, then a count of errors; returns the number
-// of warnings.
+// of warnings. While a collect_diagnostics is alive, they are collected
+// instead (for a command writing JSON).
 int print(std::ostream& err, std::vector<diagnostic> ds);
+
+class collect_diagnostics {
+ public:
+  explicit collect_diagnostics(std::vector<diagnostic>& into);
+  ~collect_diagnostics();
+  collect_diagnostics(const collect_diagnostics&) = delete;
+  collect_diagnostics& operator=(const collect_diagnostics&) = delete;
+
+ private:
+  std::vector<diagnostic>* saved_;
+};
 
 // Loads the rule set of `dir`, or the built-in one when `dir` is empty;
 // prints every problem. `style` adds house-style warnings.
@@ -53,7 +65,7 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
 std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
                                  bool allow_unknown, std::ostream& err);
 
-int cmd_test(const std::string& dir, bool coverage, double min_coverage, std::ostream& out,
-             std::ostream& err);
+int cmd_test(const std::string& dir, bool coverage, double min_coverage, const std::string& fmt,
+             std::ostream& out, std::ostream& err);
 
 }  // namespace iptplan::cli

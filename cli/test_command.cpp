@@ -4,8 +4,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <sstream>
 
 #include "cli/common.hpp"
+#include "engine/render/json_writer.hpp"
 #include "engine/testing.hpp"
 
 namespace iptplan::cli {
@@ -84,10 +87,25 @@ std::string percent(int part, int whole) {
 
 }  // namespace
 
-int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, std::ostream& out,
-             std::ostream& err) {
-  auto rs = load(dir, err);
-  if (!rs) return kInputError;
+int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, const std::string& fmt,
+             std::ostream& out, std::ostream& err) {
+  bool json = fmt == "json";
+  // With JSON, every diagnostic goes into the output instead of stderr.
+  std::vector<diagnostic> collected;
+  std::optional<collect_diagnostics> collect;
+  if (json) collect.emplace(collected);
+  std::ostringstream quiet;
+  auto rs = load(dir, json ? quiet : err);
+  if (!rs) {
+    if (json) {
+      collect.reset();
+      jsonout::json j = {{"rule_set", dir.empty() ? "built-in" : dir}, {"ok", false}, {"cases", jsonout::json::array()}};
+      j["diagnostics"] = jsonout::json::array();
+      for (const auto& d : collected) j["diagnostics"].push_back(jsonout::to_json(d));
+      out << jsonout::dump(j);
+    }
+    return kInputError;
+  }
   std::vector<diagnostic> diags;
   std::map<std::string, std::string> refused;  // case file -> findings path outside the folder
   auto sources = dir.empty() ? builtin_cases() : folder_cases(dir, diags, refused);
@@ -101,6 +119,12 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
     err << "error: no test cases: put them in " << folder << "/tests/*.toml\n";
     return kInputError;
   }
+  struct case_result {
+    std::string name, file, findings, report;
+    bool passed = false;
+    std::vector<diagnostic> diags;
+  };
+  std::vector<case_result> results;
   int passed = 0, failed = unreadable;
   coverage cov(*rs->prog);
   for (const auto& src : sources) {
@@ -117,7 +141,7 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
         case_diags.push_back(std::move(d));
       }
       print(err, case_diags);
-      out << "FAIL  " << src.name << ": the test case is invalid (see the errors above)\n";
+      results.push_back({src.name, src.name, "", "the test case is invalid (see the errors above)", false, case_diags});
       ++failed;
       continue;
     }
@@ -128,16 +152,9 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
     }
     print(err, errors);
     if (result.ev) cov.add(*result.ev);
-    if (result.passed) {
-      ++passed;
-      out << "PASS  " << tc->name << "\n";
-    } else {
-      ++failed;
-      out << "FAIL  " << tc->name << "  (" << tc->file << ", findings " << tc->findings_name << ")\n"
-          << printable(result.report, true);
-    }
+    (result.passed ? passed : failed) += 1;
+    results.push_back({tc->name, tc->file, tc->findings_name, result.report, result.passed, errors});
   }
-  out << passed << " passed, " << failed << " failed\n";
 
   const auto& p = *rs->prog;
   int fired = 0, left_false = 0;
@@ -146,6 +163,45 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
     left_false += c.false_ > 0;
   }
   int n = static_cast<int>(p.rules.size());
+  bool below = min_coverage >= 0 && (n ? 100.0 * fired / n : 100.0) < min_coverage;
+
+  if (json) {
+    collect.reset();
+    jsonout::json cases = jsonout::json::array();
+    for (const auto& r : results) {
+      jsonout::json ds = jsonout::json::array();
+      for (const auto& d : r.diags) ds.push_back(jsonout::to_json(d));
+      cases.push_back({{"name", r.name}, {"file", r.file}, {"findings", r.findings}, {"passed", r.passed},
+                       {"report", r.passed ? "" : r.report}, {"diagnostics", ds}});
+    }
+    jsonout::json j = {{"rule_set", dir.empty() ? "built-in" : dir}, {"ok", failed == 0 && !below},
+                       {"passed", passed}, {"failed", failed}, {"cases", cases}};
+    j["diagnostics"] = jsonout::json::array();
+    for (const auto& d : collected) j["diagnostics"].push_back(jsonout::to_json(d));
+    jsonout::json rules = jsonout::json::array();
+    for (std::size_t i = 0; i < p.rules.size(); ++i) {
+      const auto& c = cov.rules[i];
+      rules.push_back({{"rule", p.rules[i].id}, {"file", p.base_of(p.rules[i])}, {"line", p.rules[i].line},
+                       {"fired", c.fired}, {"false", c.false_}, {"undecided", c.undecided}});
+    }
+    j["coverage"] = {{"rules", n}, {"fired", fired}, {"left_false", left_false}, {"by_rule", rules},
+                     {"unread_findings", unread_findings(p)}};
+    if (min_coverage >= 0) j["coverage"]["required"] = min_coverage;
+    out << jsonout::dump(j);
+    return failed || below ? kInputError : kOk;
+  }
+
+  for (const auto& r : results) {
+    if (r.passed) {
+      out << "PASS  " << r.name << "\n";
+    } else if (r.findings.empty()) {
+      out << "FAIL  " << r.name << ": " << r.report << "\n";
+    } else {
+      out << "FAIL  " << r.name << "  (" << r.file << ", findings " << r.findings << ")\n"
+          << printable(r.report, true);
+    }
+  }
+  out << passed << " passed, " << failed << " failed\n";
   if (show_coverage) {
     out << "\nRule coverage over " << (passed + failed) << " cases:\n";
     out << "  fired    false    undecided  rule (file:line)\n";
@@ -164,7 +220,7 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, st
         << percent(fired, n) << "); " << left_false << " of " << n << " were false in some case ("
         << percent(left_false, n) << ").\n";
   }
-  if (min_coverage >= 0 && (n ? 100.0 * fired / n : 100.0) < min_coverage) {
+  if (below) {
     out << "Coverage " << percent(fired, n) << " of rules fired is below the required "
         << min_coverage << "%\n";
     return kInputError;

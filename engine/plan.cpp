@@ -131,8 +131,9 @@ class builder {
     bool prov = fact_provisional(static_cast<std::size_t>(f));
     fe.provisional = prov;
     fe.undecided = !prov && ev_.facts[static_cast<std::size_t>(f)].is_unknown();
-    fe.value = show_value(p_, c_, prov ? ev_.provisional[static_cast<std::size_t>(f)]
-                                       : ev_.facts[static_cast<std::size_t>(f)]);
+    const value& v = prov ? ev_.provisional[static_cast<std::size_t>(f)] : ev_.facts[static_cast<std::size_t>(f)];
+    fe.value = show_value(p_, c_, v);
+    fe.holds = !v.is_unknown() && v.kind != vkind::none && !v.is_false();
     if (path.count(f)) {
       fe.repeated = true;
       return fe;
@@ -433,6 +434,15 @@ plan build_plan(const rule_set& rs, const client_data& c, const evaluation& ev,
                 const std::string& findings_sha256) {
   builder b(rs, c, ev);
   return b.build(findings_sha256);
+}
+
+std::optional<fact_explanation> explain_fact(const rule_set& rs, const client_data& c, const evaluation& ev,
+                                             const std::string& path) {
+  int f = rs.prog->fact_index(path);
+  if (f < 0) return std::nullopt;
+  builder b(rs, c, ev);
+  std::set<std::int32_t> seen;
+  return b.explain_fact(f, seen);
 }
 
 reason explain_outcome(const rule_set& rs, const client_data& c, const evaluation& ev,

@@ -7,6 +7,7 @@
 // files) and which findings file (SHA-256) produced it, with which program.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,7 @@ struct fact_explanation {
   std::string value;
   bool provisional = false;  // value concluded provisionally; the fact is unknown
   bool undecided = false;    // neither a value nor a provisional value
+  bool holds = false;        // a value (confirmed or provisional): not false, not none
   std::vector<reason> reasons;        // the rules that concluded it
   std::vector<std::string> missing;   // when unknown (at most kMaxMissing)
   bool more_missing = false;          // ... and others beyond those
@@ -139,6 +141,12 @@ plan build_plan(const rule_set& rs, const client_data& c, const evaluation& ev,
 // Explanation of one rule outcome (used by why and why-not).
 reason explain_outcome(const rule_set& rs, const client_data& c, const evaluation& ev,
                        const outcome& o);
+
+// Explanation of the derived fact `path` (risk.level): its value, the rules
+// that concluded it, or what would decide it. Nothing when there is no such
+// fact.
+std::optional<fact_explanation> explain_fact(const rule_set& rs, const client_data& c, const evaluation& ev,
+                                             const std::string& path);
 
 const char* program_version();
 

@@ -1,87 +1,70 @@
 // The JSON rendering: everything, including every explanation tree, each
 // written once under "explanations" and referred to by key. Its shape is a
 // contract with scripts (docs/json.md).
-#include <nlohmann/json.hpp>
-
+#include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
 
 namespace iptplan {
 
-namespace {
-
-using nlohmann::json;
+namespace jsonout {
 
 json to_json(const rule_ref& r) {
-  return {{"id", r.id},         {"title", r.title},   {"file", r.file},
-          {"line", r.line},     {"source", r.source}, {"priority", r.priority},
-          {"tags", r.tags},     {"sha256", r.sha256}};
+  return {{"id", r.id},         {"title", r.title},       {"file", r.file}, {"line", r.line},
+          {"source", r.source}, {"priority", r.priority}, {"tags", r.tags}, {"sha256", r.sha256}};
 }
 
-// Explanation trees are shared: each rule outcome (a rule, for one element)
-// is written once under "explanations", and every place that rests on it
-// (an item's "because", a fact's "concluded_by", an exclusion) names it by
-// its key. A plan whose rules each propose several items, or read the same
-// derived facts, then carries each tree once.
-class writer {
- public:
-  json explanations = json::object();
+std::string writer::key_of(const reason& r) {
+  return r.element.empty() ? r.rule.id : r.rule.id + "@" + r.element;
+}
 
-  static std::string key_of(const reason& r) {
-    return r.element.empty() ? r.rule.id : r.rule.id + "@" + r.element;
+json writer::ref(const reason& r) {
+  std::string key = key_of(r);
+  if (!explanations.contains(key)) {
+    explanations[key] = json(nullptr);  // reserved first: trees may recurse
+    json tree = full(r);
+    explanations[key] = std::move(tree);
   }
+  json j = {{"ref", key}, {"rule", r.rule.id}, {"status", r.provisional ? "provisional" : "confirmed"}};
+  j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
+  return j;
+}
 
-  // A reference to `r`, registering its tree on first use.
-  json ref(const reason& r) {
-    std::string key = key_of(r);
-    if (!explanations.contains(key)) {
-      explanations[key] = json(nullptr);  // reserved first: trees may recurse
-      json tree = full(r);
-      explanations[key] = std::move(tree);
-    }
-    json j = {{"ref", key}, {"rule", r.rule.id}, {"status", r.provisional ? "provisional" : "confirmed"}};
-    j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
-    return j;
-  }
+json writer::refs(const std::vector<reason>& rs) {
+  json a = json::array();
+  for (const auto& r : rs) a.push_back(ref(r));
+  return a;
+}
 
-  json refs(const std::vector<reason>& rs) {
-    json a = json::array();
-    for (const auto& r : rs) a.push_back(ref(r));
-    return a;
-  }
+json writer::fact(const fact_explanation& f) {
+  return {{"fact", f.fact},
+          {"value", f.value},
+          {"status", f.provisional ? "provisional"
+                     : f.undecided ? "undecided"
+                                   : "confirmed"},
+          {"concluded_by", refs(f.reasons)},
+          {"missing", f.missing},
+          {"more_missing", f.more_missing},
+          {"explained_above", f.repeated}};
+}
 
-  json fact(const fact_explanation& f) {
-    return {{"fact", f.fact},
-            {"value", f.value},
-            {"status", f.provisional ? "provisional" : f.undecided ? "undecided" : "confirmed"},
-            {"concluded_by", refs(f.reasons)},
-            {"missing", f.missing},
-            {"more_missing", f.more_missing},
-            {"explained_above", f.repeated}};
+json writer::full(const reason& r) {
+  json ev = json::array();
+  for (const auto& e : r.evidence) {
+    json vals = json::array();
+    for (const auto& [path, v] : e.values) vals.push_back({{"path", path}, {"value", v}});
+    ev.push_back({{"condition", e.condition}, {"result", e.result}, {"values", vals}});
   }
-
- private:
-  json full(const reason& r) {
-    json ev = json::array();
-    for (const auto& e : r.evidence) {
-      json vals = json::array();
-      for (const auto& [path, v] : e.values) vals.push_back({{"path", path}, {"value", v}});
-      ev.push_back({{"condition", e.condition}, {"result", e.result}, {"values", vals}});
-    }
-    json derived = json::array();
-    for (const auto& f : r.derived) derived.push_back(fact(f));
-    json j = {{"rule", to_json(r.rule)},
-              {"because", r.because},
-              {"evidence", ev},
-              {"derived", derived}};
-    j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
-    j["status"] = r.provisional ? "provisional" : "confirmed";
-    if (r.provisional) {
-      j["support"] = r.support;
-      j["to_confirm"] = r.to_confirm;
-    }
-    return j;
+  json derived = json::array();
+  for (const auto& f : r.derived) derived.push_back(fact(f));
+  json j = {{"rule", to_json(r.rule)}, {"because", r.because}, {"evidence", ev}, {"derived", derived}};
+  j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
+  j["status"] = r.provisional ? "provisional" : "confirmed";
+  if (r.provisional) {
+    j["support"] = r.support;
+    j["to_confirm"] = r.to_confirm;
   }
-};
+  return j;
+}
 
 json to_json(writer& w, const plan_item& it) {
   json j = {{"id", it.full_id()},
@@ -97,6 +80,25 @@ json to_json(writer& w, const plan_item& it) {
   if (it.kind == item_kind::solution || it.kind == item_kind::goal) j["for"] = it.for_;
   return j;
 }
+
+json to_json(const diagnostic& d) {
+  json j = {{"severity", to_string(d.level)},
+            {"code", d.code},
+            {"file", d.file},
+            {"line", d.line},
+            {"column", d.column},
+            {"message", d.message}};
+  if (!d.notes.empty()) j["notes"] = d.notes;
+  return j;
+}
+
+std::string dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n"; }
+
+}  // namespace jsonout
+
+namespace {
+
+using namespace jsonout;
 
 json items(writer& w, const std::vector<plan_item>& xs) {
   json a = json::array();
@@ -171,16 +173,13 @@ std::string render_json(const plan& p) {
   j["ask_next"] = assess;
   json diags = json::array();
   for (const auto& d : p.diagnostics) {
-    diags.push_back({{"severity", to_string(d.level)},
-                     {"code", d.code},
-                     {"file", d.file},
-                     {"line", d.line},
-                     {"column", d.column},
-                     {"message", d.message}});
+    json x = to_json(d);
+    x.erase("notes");  // the plan's shape, as documented
+    diags.push_back(std::move(x));
   }
   j["diagnostics"] = diags;
   j["explanations"] = std::move(w.explanations);
-  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return dump(j);
 }
 
 }  // namespace iptplan

@@ -54,7 +54,24 @@ std::string render_why(const plan_item& it);
 // `why-not`: for an item not in the plan, every rule that could propose it
 // and what stopped it (a false condition with the values seen, the missing
 // findings, or the exclusion that removed it).
+// For a derived fact (`why-not risk.level`), every rule that could conclude
+// it and what stopped it.
 std::string render_why_not(const rule_set& rs, const client_data& c, const evaluation& ev,
                            const plan& p, const std::string& item);
+
+// The derivation tree of a derived fact, indented.
+void append_fact_tree(std::string& out, const fact_explanation& f, int indent);
+
+// `why` for a derived fact (`why risk.level`): its value and the rules that
+// concluded it, or what would decide it.
+std::string render_why_fact(const fact_explanation& f);
+// Whether the fact has a value (confirmed or provisional) for this client.
+bool fact_holds(const fact_explanation& f);
+
+// The same answers as data (docs/json.md, "why and why-not").
+std::string render_why_json(const std::string& query, const std::vector<const plan_item*>& items);
+std::string render_why_fact_json(const std::string& query, const fact_explanation& f);
+std::string render_why_not_json(const rule_set& rs, const client_data& c, const evaluation& ev, const plan& p,
+                                const std::string& item);
 
 }  // namespace iptplan

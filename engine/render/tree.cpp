@@ -32,6 +32,8 @@ void append_fact(std::string& out, const fact_explanation& f, int indent) {
 
 }  // namespace
 
+void append_fact_tree(std::string& out, const fact_explanation& f, int indent) { append_fact(out, f, indent); }
+
 void append_reason_tree(std::string& out, const reason& r, int indent) {
   out += pad(indent) + "rule " + r.rule.id;
   if (!r.rule.title.empty()) out += " \"" + r.rule.title + "\"";

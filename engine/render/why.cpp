@@ -2,6 +2,7 @@
 // kept it out), shared by the command line and the test runner.
 #include <algorithm>
 
+#include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
 
 namespace iptplan {
@@ -27,67 +28,197 @@ std::string render_why(const plan_item& it) {
   return printable(out, true);
 }
 
+namespace {
+
+// One rule that could propose the item (or conclude the fact), with what
+// happened to it for this client.
+struct why_not_entry {
+  std::uint32_t rule = 0;
+  bool matched = false;  // false: no entry of its list matches the key asked
+  reason why;
+  std::string outcome;   // fired | excluded | not_fired | provisional | undecided | no_entry
+  std::string proposed;  // the full item id it proposed (items)
+  std::vector<std::string> missing;
+  bool more_missing = false;
+};
+
+struct why_not_data {
+  std::string query, base, key;
+  bool fact = false, undecided = false;
+  std::vector<const excluded_item*> excluded;
+  std::vector<why_not_entry> rules;
+};
+
+why_not_data gather(const rule_set& rs, const client_data& c, const evaluation& ev, const plan& p,
+                    const std::string& item) {
+  why_not_data d;
+  d.query = item;
+  d.base = item.substr(0, item.find('['));
+  if (auto open = item.find('['); open != std::string::npos && item.back() == ']') {
+    d.key = item.substr(open + 1, item.size() - open - 2);
+  }
+  std::vector<std::uint32_t> rules;
+  if (int f = rs.prog->fact_index(item); f >= 0) {
+    d.fact = true;
+    d.undecided = ev.facts[static_cast<std::size_t>(f)].is_unknown();
+    rules = rs.prog->facts[static_cast<std::size_t>(f)].concluders;
+  } else {
+    rules = rs.prog->rules_proposing(d.base);
+    for (const auto& e : p.excluded) {
+      if (e.item.full_id() == item || (d.key.empty() && e.item.id == d.base)) d.excluded.push_back(&e);
+    }
+  }
+  for (auto ri : rules) {
+    bool any = false;
+    for (const auto& o : ev.outcomes) {
+      if (o.rule != ri) continue;
+      why_not_entry x;
+      x.rule = ri;
+      x.why = explain_outcome(rs, c, ev, o);
+      if (!d.key.empty() && !x.why.key.empty() && x.why.key != d.key) continue;
+      any = true;
+      x.matched = true;
+      x.proposed = d.fact ? item : x.why.key.empty() ? d.base : d.base + "[" + x.why.key + "]";
+      if (o.result == truth::yes) {
+        bool excluded = std::any_of(p.excluded.begin(), p.excluded.end(),
+                                    [&](const excluded_item& e) { return e.item.full_id() == x.proposed; });
+        x.outcome = excluded && !d.fact ? "excluded" : "fired";
+      } else if (o.result == truth::no) {
+        x.outcome = "not_fired";
+      } else {
+        x.outcome = o.provisional ? "provisional" : "undecided";
+        x.missing = o.missing;
+        x.more_missing = o.more_missing;
+      }
+      d.rules.push_back(std::move(x));
+    }
+    if (!any) {
+      why_not_entry x;
+      x.rule = ri;
+      x.outcome = "no_entry";
+      d.rules.push_back(std::move(x));
+    }
+  }
+  return d;
+}
+
+std::string missing_words(const why_not_entry& x) {
+  std::string out;
+  for (const auto& m : x.missing) out += " " + m;
+  if (x.more_missing) out += " and others";
+  return out;
+}
+
+}  // namespace
+
 std::string render_why_not(const rule_set& rs, const client_data& c, const evaluation& ev,
                            const plan& p, const std::string& item) {
-  std::string base = item.substr(0, item.find('['));
-  std::string key;
-  if (auto open = item.find('['); open != std::string::npos && item.back() == ']') {
-    key = item.substr(open + 1, item.size() - open - 2);
-  }
-  std::string out = item + " is not in the plan for " + c.file + ".\n";
-  for (const auto& e : p.excluded) {
-    if (e.item.full_id() != item && !(key.empty() && e.item.id == base)) continue;
-    out += "\n" + e.item.full_id() + " was proposed, then excluded" +
-           (e.note.empty() ? "" : " (" + e.note + ")") + ":\n";
-    for (const auto& r : e.excluded_by) {
+  why_not_data d = gather(rs, c, ev, p, item);
+  std::string out = !d.fact      ? item + " is not in the plan.\n"
+                    : d.undecided ? item + " is undecided for this client.\n"
+                                  : item + " has no value for this client.\n";
+  for (const auto* e : d.excluded) {
+    out += "\n" + e->item.full_id() + " was proposed, then excluded" +
+           (e->note.empty() ? "" : " (" + e->note + ")") + ":\n";
+    for (const auto& r : e->excluded_by) {
       out += "  excluded by:\n";
       append_reason_tree(out, r, 4);
     }
-    for (const auto& r : e.item.because) {
+    for (const auto& r : e->item.because) {
       out += "  proposed by:\n";
       append_reason_tree(out, r, 4);
     }
   }
-  out += "\nRules that could propose " + base + ":\n";
-  for (auto ri : rs.prog->rules_proposing(base)) {
-    const compiled_rule& r = rs.prog->rules[ri];
-    bool any = false;
-    for (const auto& o : ev.outcomes) {
-      if (o.rule != ri) continue;
-      reason why = explain_outcome(rs, c, ev, o);
-      if (!key.empty() && !why.key.empty() && why.key != key) continue;
-      any = true;
-      out += "\n";
-      append_reason_tree(out, why, 2);
-      if (o.result == truth::yes) {
-        std::string proposed = why.key.empty() ? base : base + "[" + why.key + "]";
-        bool excluded = std::any_of(p.excluded.begin(), p.excluded.end(), [&](const excluded_item& e) {
-          return e.item.full_id() == proposed;
-        });
-        out += excluded ? "    => fired; its item " + proposed + " was excluded (see above)\n"
-                        : "    => fired; its item " + proposed + " is in the plan (see 'why " + proposed + "')\n";
-      } else if (o.result == truth::no) {
-        out += "    => did not fire: the conditions marked [no] were false\n";
-      } else if (o.provisional) {
-        std::string proposed = why.key.empty() ? base : base + "[" + why.key + "]";
-        out += "    => proposed provisionally (its support '" + why.support + "' holds): " + proposed +
-               " is in the plan's to-confirm section; would be decided by";
-        for (const auto& m : o.missing) out += " " + m;
-        if (o.more_missing) out += " and others";
-        out += "\n";
-      } else {
-        out += "    => undecided: would be decided by";
-        for (const auto& m : o.missing) out += " " + m;
-        if (o.more_missing) out += " and others";
-        out += "\n";
-      }
-    }
-    if (!any) {
-      out += "\n  rule " + r.id + " (" + rs.prog->file_of(r) + ":" + std::to_string(r.line) +
+  out += "\nRules that could " + std::string(d.fact ? "conclude " : "propose ") + d.base + ":\n";
+  for (const auto& x : d.rules) {
+    const compiled_rule& r = rs.prog->rules[x.rule];
+    if (!x.matched) {
+      out += "\n  rule " + r.id + " (" + rs.prog->base_of(r) + ":" + std::to_string(r.line) +
              "): no entry of its list matches " + item + "\n";
+      continue;
+    }
+    out += "\n";
+    append_reason_tree(out, x.why, 2);
+    if (x.outcome == "excluded") {
+      out += "    => fired; its item " + x.proposed + " was excluded (see above)\n";
+    } else if (x.outcome == "fired") {
+      out += d.fact ? "    => fired; it concludes " + item + " (see 'why " + item + "')\n"
+                    : "    => fired; its item " + x.proposed + " is in the plan (see 'why " + x.proposed + "')\n";
+    } else if (x.outcome == "not_fired") {
+      out += "    => did not fire: the conditions marked [no] were false\n";
+    } else if (x.outcome == "provisional") {
+      out += "    => proposed provisionally (its support '" + x.why.support + "' holds): " +
+             (d.fact ? item + " has a provisional value" : x.proposed + " is in the plan's to-confirm section") +
+             "; would be decided by" + missing_words(x) + "\n";
+    } else {
+      out += "    => undecided: would be decided by" + missing_words(x) + "\n";
     }
   }
   return printable(out, true);
+}
+
+std::string render_why_fact(const fact_explanation& f) {
+  std::string out;
+  if (f.undecided) {
+    out = f.fact + " is undecided: no rule concluding it has fired, and some are still unknown.\n";
+  } else if (!f.holds) {
+    out = f.fact + " has no value: no rule concluding it fired.\n";
+  } else {
+    out = f.fact + " = " + f.value +
+          (f.provisional ? " (provisional: the rules concluding it are still unknown, and their supports hold)"
+                         : "") +
+          "\n";
+  }
+  append_fact_tree(out, f, 2);
+  return printable(out, true);
+}
+
+bool fact_holds(const fact_explanation& f) { return f.holds; }
+
+std::string render_why_json(const std::string& query, const std::vector<const plan_item*>& items) {
+  jsonout::writer w;
+  jsonout::json a = jsonout::json::array();
+  for (const auto* it : items) a.push_back(jsonout::to_json(w, *it));
+  jsonout::json j = {{"query", query}, {"in_plan", !items.empty()}, {"items", a}};
+  j["explanations"] = std::move(w.explanations);
+  return jsonout::dump(j);
+}
+
+std::string render_why_fact_json(const std::string& query, const fact_explanation& f) {
+  jsonout::writer w;
+  jsonout::json j = {{"query", query}, {"holds", fact_holds(f)}, {"fact", w.fact(f)}};
+  j["explanations"] = std::move(w.explanations);
+  return jsonout::dump(j);
+}
+
+std::string render_why_not_json(const rule_set& rs, const client_data& c, const evaluation& ev, const plan& p,
+                                const std::string& item) {
+  why_not_data d = gather(rs, c, ev, p, item);
+  jsonout::writer w;
+  jsonout::json excluded = jsonout::json::array();
+  for (const auto* e : d.excluded) {
+    jsonout::json x = jsonout::to_json(w, e->item);
+    x["excluded_by"] = w.refs(e->excluded_by);
+    x["note"] = e->note;
+    excluded.push_back(std::move(x));
+  }
+  jsonout::json rules = jsonout::json::array();
+  for (const auto& x : d.rules) {
+    const compiled_rule& r = rs.prog->rules[x.rule];
+    jsonout::json e = {{"rule", r.id}, {"outcome", x.outcome}};
+    if (x.matched) {
+      e["explanation"] = w.ref(x.why);
+      if (!d.fact) e["proposes"] = x.proposed;
+      if (x.outcome == "provisional" || x.outcome == "undecided") {
+        e["missing"] = x.missing;
+        e["more_missing"] = x.more_missing;
+      }
+    }
+    rules.push_back(std::move(e));
+  }
+  jsonout::json j = {{"query", item}, {"kind", d.fact ? "fact" : "item"}, {"excluded", excluded}, {"rules", rules}};
+  j["explanations"] = std::move(w.explanations);
+  return jsonout::dump(j);
 }
 
 }  // namespace iptplan

@@ -1,0 +1,154 @@
+// Explanations as data: `why` and `why-not` for derived facts, their exit
+// codes, and the JSON of why, why-not, check and test.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace iptplan::testing_cli;
+using nlohmann::json;
+
+namespace {
+const std::string kJane = std::string(IPTPLAN_SOURCE_DIR) + "/examples/jane.toml";
+const std::string kEmpty = std::string(IPTPLAN_SOURCE_DIR) + "/examples/empty.toml";
+}  // namespace
+
+TEST_CASE("why explains a derived fact the plan lists, down to the findings") {
+  auto r = run({"why", "risk.level", kJane});
+  CHECK(r.code == 0);
+  CHECK(r.out.rfind("risk.level = none\n  derived fact risk.level = none\n"
+                    "    rule risk_screen_negative \"C-SSRS screener negative\" (safety.rules:",
+                    0) == 0);
+  CHECK(r.out.find("[yes] risk.cssrs.q1 == false   with risk.cssrs.q1 = false") != std::string::npos);
+
+  auto j = json::parse(run({"why", "risk.level", kJane, "--format", "json"}).out);
+  CHECK(j["query"] == "risk.level");
+  CHECK(j["holds"] == true);
+  CHECK(j["fact"]["value"] == "none");
+  CHECK(j["fact"]["status"] == "confirmed");
+  std::string ref = j["fact"]["concluded_by"][0]["ref"];
+  CHECK(j["explanations"][ref]["rule"]["id"] == "risk_screen_negative");
+  CHECK(j["explanations"][ref]["rule"]["sha256"].get<std::string>().size() == 64);
+}
+
+TEST_CASE("why on an undecided fact says what would decide it, exit 1, why-not lists each rule") {
+  auto r = run({"why", "risk.level", kEmpty});
+  CHECK(r.code == 1);
+  CHECK(r.out.rfind("risk.level is undecided:", 0) == 0);
+  CHECK(r.out.find("would be decided by: phq9.item9 risk.cssrs.q1") != std::string::npos);
+  auto n = run({"why-not", "risk.level", kEmpty});
+  CHECK(n.code == 0);
+  CHECK(n.out.rfind("risk.level is undecided for this client.\n\nRules that could conclude risk.level:\n", 0) == 0);
+  CHECK(n.out.find("rule risk_level_low \"Suicide risk tier: low\"") != std::string::npos);
+  auto nj = json::parse(run({"why-not", "risk.level", kEmpty, "--format", "json"}).out);
+  CHECK(nj["kind"] == "fact");
+  bool low = false;
+  for (const auto& e : nj["rules"]) {
+    if (e["rule"] == "risk_level_low") {
+      low = true;
+      CHECK(e["outcome"] == "undecided");
+      CHECK_FALSE(e["missing"].empty());
+      CHECK(nj["explanations"].contains(e["explanation"]["ref"].get<std::string>()));
+    }
+  }
+  CHECK(low);
+}
+
+TEST_CASE("why exits 1 for an item not in the plan, 0 for one in it, 2 for a name nothing proposes") {
+  CHECK(run({"why", "weak_relationship", kJane}).code == 0);
+  auto missing = run({"why", "low_social_support", kJane});
+  CHECK(missing.code == 1);
+  CHECK(missing.out.rfind("low_social_support is not in the plan.\nRun 'iptplan why-not low_social_support ",
+                          0) == 0);
+  auto mj = run({"why", "low_social_support", kJane, "--format", "json"});
+  CHECK(mj.code == 1);
+  CHECK(json::parse(mj.out)["in_plan"] == false);
+  auto typo = run({"why", "risk.levle", kJane});
+  CHECK(typo.code == 2);
+  CHECK(typo.err.find("did you mean 'risk.level'?") != std::string::npos);
+}
+
+TEST_CASE("why and why-not as JSON: items with their explanation trees, each rule's outcome") {
+  auto j = json::parse(run({"why", "role_dispute", kJane, "--format", "json"}).out);
+  CHECK(j["in_plan"] == true);
+  REQUIRE(j["items"].size() == 1);
+  CHECK(j["items"][0]["id"] == "role_dispute[partner]");
+  std::string ref = j["items"][0]["because"][0]["ref"];
+  CHECK(j["explanations"][ref]["rule"]["id"] == "role_dispute_detect");
+  CHECK(j["explanations"][ref]["element"] == "relationships[partner]");
+
+  auto n = json::parse(run({"why-not", "low_social_support", kJane, "--format", "json"}).out);
+  CHECK(n["kind"] == "item");
+  REQUIRE(n["rules"].size() >= 1);
+  CHECK(n["rules"][0]["rule"] == "social_support_low");
+  CHECK(n["rules"][0]["outcome"] == "not_fired");
+  CHECK(n["rules"][0]["proposes"] == "low_social_support");
+}
+
+TEST_CASE("check --format json: diagnostics as objects, and the rule set's counts") {
+  auto ok = run({"check", "--format", "json"});
+  CHECK(ok.code == 0);
+  auto j = json::parse(ok.out);
+  CHECK(j["ok"] == true);
+  CHECK(j["rules"].get<int>() > 90);
+  CHECK(j["diagnostics"].empty());
+
+  scratch s;
+  auto rules = s.rules_copy();
+  std::string path = rules + "/alliance.rules";
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("alliance.strength == \"weak\""), 17, "alliance.strenght");
+  std::ofstream(path) << text;
+  auto bad = run({"check", rules, "--format", "json"});
+  CHECK(bad.code == 1);
+  auto b = json::parse(bad.out);
+  CHECK(b["ok"] == false);
+  REQUIRE(b["diagnostics"].size() == 1);
+  const auto& d = b["diagnostics"][0];
+  CHECK(d["severity"] == "error");
+  CHECK(d["code"] == "check.unknown-path");
+  CHECK(d["file"] == path);
+  CHECK(d["line"] == 15);
+  CHECK(d["column"] == 3);
+  CHECK(d["message"] == "unknown finding 'alliance.strenght'");
+  CHECK(d["notes"][0] == "did you mean 'alliance.strength'?");
+  CHECK(bad.err.empty());
+}
+
+TEST_CASE("test --format json: each case, its report when it fails, and coverage per rule") {
+  auto ok = run({"test", "--format", "json"});
+  CHECK(ok.code == 0);
+  auto j = json::parse(ok.out);
+  CHECK(j["ok"] == true);
+  CHECK(j["failed"] == 0);
+  CHECK(j["passed"].get<int>() == static_cast<int>(j["cases"].size()));
+  CHECK(j["coverage"]["fired"] == j["coverage"]["rules"]);
+  CHECK(j["coverage"]["by_rule"][0].contains("fired"));
+
+  scratch s;
+  auto rules = s.rules_copy();
+  // A case that expects what the plan does not hold.
+  s.write("rules/tests/zz_wrong.toml",
+          "description = \"wrong on purpose\"\nfindings = \"clients/jane.toml\"\n[expect]\nchallenges = [\"low_social_support\"]\n");
+  auto bad = run({"test", rules, "--format", "json"});
+  CHECK(bad.code == 1);
+  auto b = json::parse(bad.out);
+  CHECK(b["ok"] == false);
+  CHECK(b["failed"] == 1);
+  bool found = false;
+  for (const auto& c : b["cases"]) {
+    if (c["name"] != "zz_wrong") continue;
+    found = true;
+    CHECK(c["passed"] == false);
+    CHECK(c["report"].get<std::string>().find("low_social_support") != std::string::npos);
+  }
+  CHECK(found);
+  CHECK(run({"test", rules, "--format", "json", "--min-coverage", "100"}).code == 1);
+}
