@@ -89,6 +89,18 @@ class sqlite_store final : public plan_store {
       db_ = nullptr;
       throw store_error(path + ": the store cannot be opened: " + why);
     }
+    // A constructor that throws runs no destructor: close on every failure.
+    try {
+      prepare(path);
+    } catch (...) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw;
+    }
+  }
+  ~sqlite_store() override { sqlite3_close(db_); }
+
+  void prepare(const std::string& path) {
     sqlite3_busy_timeout(db_, 10000);
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
@@ -120,7 +132,6 @@ class sqlite_store final : public plan_store {
                         std::to_string(kSchemaVersion));
     }
   }
-  ~sqlite_store() override { sqlite3_close(db_); }
 
   record append(std::string kind, std::string created, std::string by, std::string body) override {
     exec("BEGIN IMMEDIATE");
