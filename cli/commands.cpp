@@ -139,6 +139,15 @@ std::optional<std::string> read_findings_text(const std::string& path, std::istr
     diags.push_back(std::move(d));
     return std::nullopt;
   }
+  if (text.empty()) {
+    // Legal (nothing recorded yet), but more often a pipe that broke.
+    diagnostic d;
+    d.level = severity::warning;
+    d.code = "findings.empty";
+    d.file = kStdinName;
+    d.message = "standard input was empty: the plan is for an inventory with nothing recorded";
+    diags.push_back(std::move(d));
+  }
   return text;
 }
 
@@ -146,10 +155,8 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
                                 std::istream& in, std::ostream& err) {
   std::vector<diagnostic> diags;
   auto text = read_findings_text(path, in, diags);
-  if (!text) {
-    print(err, diags);
-    return std::nullopt;
-  }
+  print(err, diags);
+  if (!text) return std::nullopt;
   return plan_text(rs, path == "-" ? kStdinName : path, *text, allow_unknown, err);
 }
 
@@ -216,7 +223,18 @@ bool write_atomically(const std::string& given, const std::string& text, bool fo
           << "(give the file itself, or add --follow-symlinks)\n";
       return false;
     }
-    path = fs::weakly_canonical(path, ec).string();
+    // Follow the chain of links to the file at its end, which may not
+    // exist yet (it is then created there, and the links stay links).
+    fs::path at = path;
+    for (int hops = 0; fs::is_symlink(fs::symlink_status(at, ec)); ++hops) {
+      if (hops == 40) {
+        err << given << ": error: too many levels of symbolic links\n";
+        return false;
+      }
+      fs::path target = fs::read_symlink(at, ec);
+      at = target.is_absolute() ? target : at.parent_path() / target;
+    }
+    path = at.lexically_normal().string();
   }
   if (fs::is_directory(path, ec)) {
     err << given << ": error: this is a folder; -o needs a file name\n";
@@ -275,13 +293,11 @@ bool write_atomically(const std::string& given, const std::string& text, bool fo
 }
 
 // Writes to standard output; a failure (a full disk, a closed pipe) is an
-// error, not a plan silently lost.
-bool write_out(std::ostream& out, const std::string& text, std::ostream& err) {
+// error, not a plan silently lost: run_main reports it.
+bool write_out(std::ostream& out, const std::string& text) {
   out << text;
   out.flush();
-  if (out) return true;
-  err << "iptplan: error: the output could not be written (a full disk or a closed pipe?)\n";
-  return false;
+  return static_cast<bool>(out);
 }
 
 // Why `-o output` may not be written, or "" when it may: over a findings
@@ -312,8 +328,9 @@ struct record_options {
 };
 
 int cmd_plan(const std::vector<std::string>& files, const std::string& rules, const std::string& fmt,
-             const std::string& output, bool allow_unknown, bool follow, const record_options& rec,
+             const std::string& output_arg, bool allow_unknown, bool follow, const record_options& rec,
              std::istream& in, std::ostream& out, std::ostream& err) {
+  std::string output = output_arg == "-" ? "" : output_arg;  // -o - is standard output
   if (std::count(files.begin(), files.end(), "-") > 1) {
     err << "iptplan: '-' (standard input) may be given once\n";
     return kUsage;
@@ -323,12 +340,27 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
       err << "iptplan: -o " << output << " " << why << "\n";
       return kUsage;
     }
+    // What can be known before anything is planned or recorded.
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_symlink(fs::symlink_status(output, ec)) && !follow) {
+      err << output << ": error: this is a symbolic link; iptplan does not write through one "
+          << "(give the file itself, or add --follow-symlinks)\n";
+      return kInputError;
+    }
+    auto parent = fs::absolute(output, ec).parent_path();
+    if (!fs::is_directory(parent, ec)) {
+      err << output << ": error: cannot write here: the folder " << parent.string() << " does not exist\n";
+      return kInputError;
+    }
   }
-  std::string store = rec.record ? store_location(rec.store) : "";
-  if (rec.record && store.empty()) {
-    err << "iptplan: --record needs a store: give --store FILE, set IPTPLAN_STORE, or set [store] path in "
-           "~/.config/iptplan/config.toml\n";
-    return kUsage;
+  std::string store, by;
+  if (rec.record) {
+    auto where = store_location(rec.store, err);
+    auto who = author(rec.by, err);
+    if (!where || !who) return kUsage;
+    store = *where;
+    by = *who;
   }
   std::vector<rule_set_file> rule_files;
   auto rs = load(rules, err, false, nullptr, &rule_files);
@@ -364,7 +396,6 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   }
   // Recorded once every plan was made, before any is shown or written: a
   // plan on record is one the clinician could have received.
-  std::string by = rec.record ? author(rec.by) : "";
   for (const auto& pl : plans) {
     if (!record_plan(store, by, *rs, rule_files, pl, err)) return kInputError;
   }
@@ -385,7 +416,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   }
   if (output.empty()) {
     // The plan is still shown, with the conflict in it, so it can be read.
-    if (!write_out(out, text, err)) return kInputError;
+    if (!write_out(out, text)) return kInputError;
     return conflicted ? kInputError : kOk;
   }
   return write_atomically(output, text, follow, err) ? kOk : kInputError;
@@ -457,8 +488,11 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
     auto names = all_item_ids(*rs->prog);
     for (const auto& f : rs->prog->facts) names.push_back(f.path);
     std::string near = nearest_name(base, names);
-    err << "error: no rule proposes an item '" << printable(base) << "' or concludes a fact of that name"
-        << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
+    std::string msg = "no rule proposes an item '" + printable(base) + "' or concludes a fact of that name";
+    if (json) {
+      out << jsonout::dump({{"query", item}, {"error", msg}, {"suggestion", near.empty() ? jsonout::json() : jsonout::json(near)}});
+    }
+    err << "error: " << msg << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
     return kUsage;
   }
   auto pl = plan_for(*rs, findings, allow_unknown, in, err);
@@ -557,7 +591,8 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   plan_cmd->add_flag("--record", rec.record, "Record the plan in the plan store (see --store)");
   plan_cmd->add_option("--store", store, "The plan store: an SQLite file (default: $IPTPLAN_STORE, or [store] path "
                                          "in ~/.config/iptplan/config.toml)");
-  plan_cmd->add_option("--by", rec.by, "Who makes the record (default: $IPTPLAN_USER, or the login name)");
+  auto* plan_by =
+      plan_cmd->add_option("--by", rec.by, "Who makes the record (default: $IPTPLAN_USER, or the login name)");
 
   auto* audit_cmd = app.add_subcommand("audit", "Read and check the plan store's records");
   audit_cmd->require_subcommand(1);
@@ -567,9 +602,9 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   auto* audit_show = audit_cmd->add_subcommand("show", "Show one record, with the decisions on its items");
   auto* audit_overrides = audit_cmd->add_subcommand(
       "overrides", "For each rule, how often clinicians accepted, edited or rejected its items, and why");
-  std::int64_t record_id = 0;
+  std::string record_arg;
   std::string since;
-  audit_show->add_option("ID", record_id, "Record id")->required();
+  audit_show->add_option("ID", record_arg, "Record id")->required();
   audit_overrides->add_option("--since", since, "Only decisions recorded on or after this date (2026-01-31)");
   for (auto* c : {audit_verify, audit_list, audit_show, audit_overrides}) {
     c->add_option("--store", store, "The plan store (default: $IPTPLAN_STORE, or the configuration file)");
@@ -588,12 +623,12 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   review_request review;
   auto* review_cmd = app.add_subcommand(
       "review", "Record the clinician's decision on items of a recorded plan: accept, reject (with a reason), edit");
-  review_cmd->add_option("ID", record_id, "The plan's record id")->required();
+  review_cmd->add_option("ID", record_arg, "The plan's record id")->required();
   review_cmd->add_option("--accept", review.accept, "Items accepted as they are")->expected(1, -1);
   review_cmd->add_option("--reject", review.reject, "Items rejected (needs --reason)")->expected(1, -1);
   review_cmd->add_option("--edit", review.edit, "An item and its new text (repeat for several)");
   review_cmd->add_option("--reason", review.reason, "Why items were rejected or edited");
-  review_cmd->add_option("--by", rec.by, "Who decides (default: $IPTPLAN_USER, or the login name)");
+  auto* review_by = review_cmd->add_option("--by", rec.by, "Who decides (default: $IPTPLAN_USER, or the login name)");
   review_cmd->add_option("--store", store, "The plan store (default: $IPTPLAN_STORE, or the configuration file)");
 
   auto* check_cmd = app.add_subcommand("check", "Check a rule set and report every problem");
@@ -657,23 +692,44 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
+  if ((plan_by->count() || review_by->count()) && rec.by.empty()) {
+    err << "iptplan: --by needs a name (a clinician's role name or staff id)\n";
+    return kUsage;
+  }
   try {
     rec.store = store;
     if (*plan_cmd) return cmd_plan(files, rules, fmt, output, allow_unknown, follow, rec, in, out, err);
-    if (*audit_verify) return cmd_audit_verify(store_location(store), out, err);
-    if (*audit_list) return cmd_audit_list(store_location(store), fmt, out, err);
-    if (*audit_show) return cmd_audit_show(store_location(store), record_id, fmt, out, err);
-    if (*audit_overrides) return cmd_audit_overrides(store_location(store), since, fmt, out, err);
-    if (*verify_cmd) {
-      if (verify_args.size() == 1 && verify_args[0].find_first_not_of("0123456789") == std::string::npos) {
-        return cmd_verify_record(store_location(store), std::stoll(verify_args[0]), fmt, out, err);
-      }
-      if (verify_args.size() == 2) return cmd_verify_file(verify_args[0], verify_args[1], rules, fmt, in, out, err);
+    if (*verify_cmd && verify_args.size() == 2) {
+      return cmd_verify_file(verify_args[0], verify_args[1], rules, fmt, in, out, err);
+    }
+    if (*verify_cmd && (verify_args.size() != 1 || verify_args[0].empty() ||
+                        verify_args[0].find_first_not_of("0123456789") != std::string::npos)) {
       err << "iptplan: verify takes a record id (verify 7 --store FILE) or a plan and its findings "
              "(verify plan.json findings.toml [--rules DIR])\n";
       return kUsage;
     }
-    if (*review_cmd) return cmd_review(store_location(store), record_id, review, author(rec.by), out, err);
+    if (*audit_cmd || *verify_cmd || *review_cmd) {
+      // Everything about the arguments is checked before the store is opened.
+      std::optional<std::int64_t> id;
+      if (*audit_show || *review_cmd || *verify_cmd) {
+        id = record_id(*verify_cmd ? verify_args[0] : record_arg, err);
+        if (!id) return kUsage;
+      }
+      if (*audit_overrides && !since.empty() && !valid_date(since)) {
+        err << "iptplan: --since takes a date as YYYY-MM-DD (2026-01-31)\n";
+        return kUsage;
+      }
+      std::optional<std::string> who;
+      if (*review_cmd && !(who = author(rec.by, err))) return kUsage;
+      auto where = store_location(store, err);
+      if (!where) return kUsage;
+      if (*audit_verify) return cmd_audit_verify(*where, out, err);
+      if (*audit_list) return cmd_audit_list(*where, fmt, out, err);
+      if (*audit_show) return cmd_audit_show(*where, *id, fmt, out, err);
+      if (*audit_overrides) return cmd_audit_overrides(*where, since, fmt, out, err);
+      if (*verify_cmd) return cmd_verify_record(*where, *id, fmt, out, err);
+      return cmd_review(*where, *id, review, *who, out, err);
+    }
     if (*check_cmd) return cmd_check(check_dir, fmt, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err);
     if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, fmt, in, out, err);

@@ -1,16 +1,18 @@
 #include "cli/store_commands.hpp"
 
 #include <pwd.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "engine/render/render.hpp"
 #include "engine/toml_util.hpp"
@@ -64,6 +66,15 @@ int with_store(const std::string& location, std::ostream& err, F&& body) {
     err << "iptplan: error: " << printable(e.what()) << "\n";
     return kInputError;
   }
+}
+
+// Decisions are summed, and added, only on a store whose chain verifies.
+bool chain_intact(st::plan_store& s, const std::string& location, std::ostream& err) {
+  auto v = st::verify(s);
+  if (v.first_bad == 0) return true;
+  err << "iptplan: error: " << location << ": " << v.problem
+      << "; nothing is read from or added to a store that does not verify (see 'iptplan audit verify')\n";
+  return false;
 }
 
 std::string short_hash(const std::string& h) { return h.substr(0, 12); }
@@ -141,8 +152,8 @@ std::vector<std::string> differences(const json& was, const json& now) {
   }
   std::string others;
   for (auto& [key, value] : now.items()) {
-    if (key == "flags" || key == "challenges" || key == "solutions" || key == "goals" || key == "provisional" ||
-        key == "explanations") {
+    if (key == "flags" || key == "challenges" || key == "solutions" || key == "goals" ||
+        key == "provisional" || key == "explanations") {
       continue;
     }
     if (!was.contains(key) || was[key] != value) others += (others.empty() ? "" : ", ") + key;
@@ -151,9 +162,20 @@ std::vector<std::string> differences(const json& was, const json& now) {
   return lines;
 }
 
+// A plan that cannot be replayed at all, and why: exit status 1.
+int not_replayed(const std::string& what, const std::string& why, const std::string& fmt, std::ostream& out) {
+  if (fmt == "json") {
+    out << json{{"what", what}, {"identical", false}, {"problem", why}}.dump(2) << "\n";
+  } else {
+    out << what << ": not replayed: " << why << "\n";
+  }
+  return kInputError;
+}
+
 // Replays findings against a rule set and compares with a recorded plan.
-int replay(const std::string& what, const rule_set& rs, const std::string& findings, const std::string& recorded_json,
-           const std::string& recorded_program, const std::string& fmt, std::ostream& out, std::ostream& err) {
+int replay(const std::string& what, const rule_set& rs, const std::string& findings,
+           const std::string& recorded_json, const std::string& recorded_program, const std::string& fmt,
+           std::ostream& out, std::ostream& err) {
   auto pl = plan_text(rs, "the recorded findings", findings, false, err);
   if (!pl) {
     err << "iptplan: error: " << what << ": the findings could not be planned again\n";
@@ -165,7 +187,8 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
   bool identical = now == recorded_json;
   std::vector<std::string> diffs;
   if (!identical) {
-    diffs = was.is_discarded() ? std::vector<std::string>{"  the recorded plan is not JSON"} : differences(was, fresh);
+    diffs = was.is_discarded() ? std::vector<std::string>{"  the recorded plan is not JSON"}
+                               : differences(was, fresh);
   }
   std::string program = program_version();
   if (fmt == "json") {
@@ -178,9 +201,9 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
     out << j.dump(2) << "\n";
   } else {
     out << what << ": " << (identical ? "identical" : "DIFFERENT") << "\n"
-        << "  replayed the findings (sha256 " << short_hash(pl->p.prov.findings_sha256) << ") with the rule set "
-        << rs.info.name << " " << rs.info.version << " (sha256 " << short_hash(rs.sha256) << ") on iptplan "
-        << program;
+        << "  replayed the findings (sha256 " << short_hash(pl->p.prov.findings_sha256)
+        << ") with the rule set " << rs.info.name << " " << rs.info.version << " (sha256 "
+        << short_hash(rs.sha256) << ") on iptplan " << program;
     if (!recorded_program.empty()) {
       out << (recorded_program == program ? " (the version that made it)"
                                           : " (it was made by iptplan " + recorded_program + ")");
@@ -212,8 +235,8 @@ std::string review_summary(const st::record& r) {
       ed += d.action == "edit";
       rej += d.action == "reject";
     }
-    return "plan " + std::to_string(f.plan_id) + ": " + std::to_string(acc) + " accepted, " + std::to_string(ed) +
-           " edited, " + std::to_string(rej) + " rejected";
+    return "plan " + std::to_string(f.plan_id) + ": " + std::to_string(acc) + " accepted, " +
+           std::to_string(ed) + " edited, " + std::to_string(rej) + " rejected";
   } catch (const st::store_error&) {
     return "(unreadable)";
   }
@@ -232,28 +255,75 @@ std::vector<st::record> all_records(st::plan_store& s) {
 
 }  // namespace
 
-std::string store_location(const std::string& given) {
+std::optional<std::string> store_location(const std::string& given, std::ostream& err) {
   if (!given.empty()) return given;
   if (auto e = env("IPTPLAN_STORE"); !e.empty()) return e;
   std::string cfg = config_path();
-  std::vector<diagnostic> diags;
+  auto none = [&]() -> std::optional<std::string> {
+    err << "iptplan: error: no store: give --store FILE, set IPTPLAN_STORE, or set [store] path in "
+        << (cfg.empty() ? std::string("the configuration file") : cfg) << "\n";
+    return std::nullopt;
+  };
   std::error_code ec;
-  if (cfg.empty() || !std::filesystem::is_regular_file(cfg, ec)) return "";
+  bool named = !env("IPTPLAN_CONFIG").empty();
+  if (cfg.empty() || (!named && !std::filesystem::exists(cfg, ec))) return none();
+  std::vector<diagnostic> diags;
   auto text = read_text_file(cfg, "config.read", diags);
-  if (!text) return "";
-  auto t = parse_toml(cfg, *text, "config.syntax", diags);
-  if (!t) return "";
-  if (auto p = (*t)["store"]["path"].value<std::string>()) return *p;
-  return "";
+  std::optional<toml::table> t;
+  if (text) t = parse_toml(cfg, *text, "config.syntax", diags);
+  if (!t) {
+    print(err, diags);
+    err << "iptplan: the configuration file " << cfg << " could not be read\n";
+    return std::nullopt;
+  }
+  auto* node = (*t)["store"]["path"].node();
+  if (!node) return none();
+  auto p = node->value<std::string>();
+  if (!p || p->empty()) {
+    err << cfg << ":" << node->source().begin.line << ":" << node->source().begin.column
+        << ": error: [store] path must be the store file's path, as a text in quotes [config.store]\n";
+    return std::nullopt;
+  }
+  std::filesystem::path where(*p);
+  if (where.is_relative()) where = std::filesystem::path(cfg).parent_path() / where;
+  return where.lexically_normal().string();
 }
 
-std::string author(const std::string& given) {
-  if (!given.empty()) return given;
-  if (auto u = env("IPTPLAN_USER"); !u.empty()) return u;
-  if (auto u = env("USER"); !u.empty()) return u;
-  if (auto u = env("LOGNAME"); !u.empty()) return u;
-  if (const passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
-  return "unknown";
+std::optional<std::string> author(const std::string& given, std::ostream& err) {
+  std::string who = given;
+  if (who.empty()) who = env("IPTPLAN_USER");
+  if (who.empty()) who = env("USER");
+  if (who.empty()) who = env("LOGNAME");
+  if (who.empty()) {
+    if (const passwd* pw = ::getpwuid(::getuid())) who = pw->pw_name;
+  }
+  bool control = std::any_of(who.begin(), who.end(),
+                             [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  if (who.empty() || control || who.size() > 200) {
+    err << "iptplan: the author's name (--by, IPTPLAN_USER) must be 1 to 200 characters, with no control "
+           "characters\n";
+    return std::nullopt;
+  }
+  return who;
+}
+
+std::optional<std::int64_t> record_id(const std::string& text, std::ostream& err) {
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id < 1) {
+    err << "iptplan: a record id is a whole number from 1 (as 'iptplan audit list' shows them)\n";
+    return std::nullopt;
+  }
+  return id;
+}
+
+bool valid_date(const std::string& t) {
+  if (t.size() != 10 || t[4] != '-' || t[7] != '-') return false;
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(t[static_cast<std::size_t>(i)]))) return false;
+  }
+  int month = std::stoi(t.substr(5, 2)), day = std::stoi(t.substr(8, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 bool record_plan(const std::string& location, const std::string& by, const rule_set& rs,
@@ -263,12 +333,14 @@ bool record_plan(const std::string& location, const std::string& by, const rule_
   try {
     std::vector<st::snapshot_file> snap;
     for (const auto& f : files) snap.push_back({f.base, f.text});
-    s->put_snapshot(rs.sha256, snap);
+    std::string key = st::snapshot_hash(snap);
+    s->put_snapshot(key, snap);
     st::plan_facts f;
     f.program_version = program_version();
     f.rule_set_name = rs.info.name;
     f.rule_set_version = rs.info.version;
     f.rule_set_sha256 = rs.sha256;
+    f.snapshot = key;
     for (const auto& r : rs.prog->rules) f.rule_hashes[r.id] = r.sha256;
     f.findings = pl.findings;
     f.findings_sha256 = pl.p.prov.findings_sha256;
@@ -286,166 +358,193 @@ bool record_plan(const std::string& location, const std::string& by, const rule_
 
 int cmd_audit_verify(const std::string& location, std::ostream& out, std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
-      auto v = st::verify(s);
-      if (!v.problem.empty()) {
-        out << location << ": " << v.problem << "\n";
-        return kInputError;
-      }
-      out << location << ": " << v.records << (v.records == 1 ? " record" : " records") << " and " << v.snapshots
-          << (v.snapshots == 1 ? " rule set snapshot" : " rule set snapshots") << ": every record verifies\n";
-      return kOk;
+    auto v = st::verify(s);
+    if (!v.problem.empty()) {
+      out << location << ": " << v.problem << "\n";
+      return kInputError;
+    }
+    out << location << ": " << v.records << (v.records == 1 ? " record" : " records") << " and "
+        << v.snapshots << (v.snapshots == 1 ? " rule set snapshot" : " rule set snapshots")
+        << ": every record verifies\n";
+    if (v.unused_snapshots) {
+      out << "note: " << v.unused_snapshots << (v.unused_snapshots == 1 ? " snapshot is" : " snapshots are")
+          << " used by no record: a recording was interrupted before its record was written, or the last "
+             "records were removed (compare the last record's hash with the one kept elsewhere)\n";
+    }
+    return kOk;
   });
 }
 
-int cmd_audit_list(const std::string& location, const std::string& fmt, std::ostream& out, std::ostream& err) {
+int cmd_audit_list(const std::string& location, const std::string& fmt, std::ostream& out,
+                   std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
-      auto rs = all_records(s);
-      if (fmt == "json") {
-        json a = json::array();
-        for (const auto& r : rs) {
-          a.push_back({{"id", r.id}, {"kind", r.kind}, {"created", r.created}, {"by", r.by}, {"hash", r.hash},
-                       {"summary", r.kind == "plan" ? plan_summary(r) : review_summary(r)}});
-        }
-        out << a.dump(2) << "\n";
-        return kOk;
-      }
-      if (rs.empty()) out << location << ": no records\n";
+    auto rs = all_records(s);
+    if (fmt == "json") {
+      json a = json::array();
       for (const auto& r : rs) {
-        out << r.id << "  " << r.created << "  " << printable(r.by) << "  " << r.kind << "  "
-            << printable(r.kind == "plan" ? plan_summary(r) : review_summary(r)) << "\n";
+        a.push_back({{"id", r.id},
+                     {"kind", r.kind},
+                     {"created", r.created},
+                     {"by", r.by},
+                     {"hash", r.hash},
+                     {"summary", r.kind == "plan" ? plan_summary(r) : review_summary(r)}});
       }
+      out << a.dump(2) << "\n";
       return kOk;
+    }
+    if (rs.empty()) out << location << ": no records\n";
+    for (const auto& r : rs) {
+      out << r.id << "  " << r.created << "  " << printable(r.by) << "  " << r.kind << "  "
+          << printable(r.kind == "plan" ? plan_summary(r) : review_summary(r)) << "\n";
+    }
+    return kOk;
   });
 }
 
 int cmd_audit_show(const std::string& location, std::int64_t id, const std::string& fmt, std::ostream& out,
                    std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
-      auto r = s.get(id);
-      if (!r) {
-        err << "iptplan: error: " << location << " has no record " << id << "\n";
-        return kInputError;
+    auto r = s.get(id);
+    if (!r) {
+      err << "iptplan: error: " << location << " has no record " << id << "\n";
+      return kInputError;
+    }
+    if (st::record_hash(*r) != r->hash) {
+      err << "iptplan: error: record " << id
+          << " does not verify: its contents do not match its hash; run 'iptplan audit verify'\n";
+      return kInputError;
+    }
+    // The decisions recorded on this plan, later.
+    std::vector<std::pair<st::record, st::decision>> decisions;
+    if (r->kind == "plan") {
+      for (const auto& x : all_records(s)) {
+        if (x.kind != "review") continue;
+        try {
+          auto f = st::read_review_body(x.body);
+          if (f.plan_id != id) continue;
+          for (auto& d : f.decisions) decisions.push_back({x, d});
+        } catch (const st::store_error&) {
+        }
       }
-      // The decisions recorded on this plan, later.
-      std::vector<std::pair<st::record, st::decision>> decisions;
+    }
+    json body = json::parse(r->body, nullptr, false);
+    if (fmt == "json") {
+      json j = {{"id", r->id},     {"kind", r->kind},           {"created", r->created}, {"by", r->by},
+                {"hash", r->hash}, {"prev_hash", r->prev_hash}, {"body", body}};
       if (r->kind == "plan") {
-        for (const auto& x : all_records(s)) {
-          if (x.kind != "review") continue;
-          try {
-            auto f = st::read_review_body(x.body);
-            if (f.plan_id != id) continue;
-            for (auto& d : f.decisions) decisions.push_back({x, d});
-          } catch (const st::store_error&) {
-          }
-        }
-      }
-      json body = json::parse(r->body, nullptr, false);
-      if (fmt == "json") {
-        json j = {{"id", r->id},     {"kind", r->kind}, {"created", r->created},
-                  {"by", r->by},     {"hash", r->hash}, {"prev_hash", r->prev_hash},
-                  {"body", body}};
-        if (r->kind == "plan") {
-          json ds = json::array();
-          for (const auto& [x, d] : decisions) {
-            ds.push_back({{"record", x.id}, {"by", x.by}, {"created", x.created}, {"item", d.item},
-                          {"action", d.action}, {"reason", d.reason}, {"text", d.text}});
-          }
-          j["decisions"] = ds;
-        }
-        out << j.dump(2) << "\n";
-        return kOk;
-      }
-      out << "record " << r->id << ": " << r->kind << ", recorded " << r->created << " by " << printable(r->by)
-          << "\n  hash " << r->hash << "\n  after " << r->prev_hash << "\n";
-      if (r->kind == "plan") {
-        auto f = st::read_plan_body(r->body);
-        out << "  program: iptplan " << f.program_version << "\n  rule set: " << f.rule_set_name << " "
-            << f.rule_set_version << " (sha256 " << f.rule_set_sha256 << ")\n  findings: sha256 " << f.findings_sha256
-            << "\n  client: " << printable(f.client_id) << "\n\nITEMS\n";
-        json p = json::parse(f.plan_json, nullptr, false);
-        auto items = items_of(p);
-        for (const auto& iid : items.order) {
-          const json& it = items.by_id[iid];
-          out << "  " << it.value("kind", "") << " " << iid << " [" << it.value("status", "") << "]: "
-              << printable(text_of(it)) << "\n";
-        }
-        out << "\nDECISIONS\n";
-        if (decisions.empty()) out << "  (none recorded)\n";
+        json ds = json::array();
         for (const auto& [x, d] : decisions) {
-          out << "  " << d.action << " " << d.item << " (record " << x.id << ", " << printable(x.by) << ", "
-              << x.created << ")";
-          if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
-          if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
-          out << "\n";
+          ds.push_back({{"record", x.id},
+                        {"by", x.by},
+                        {"created", x.created},
+                        {"item", d.item},
+                        {"action", d.action},
+                        {"reason", d.reason},
+                        {"text", d.text}});
         }
-      } else {
-        auto f = st::read_review_body(r->body);
-        out << "  review of plan " << f.plan_id << " (hash " << short_hash(f.plan_hash) << ")\n";
-        for (const auto& d : f.decisions) {
-          out << "  " << d.action << " " << d.item;
-          if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
-          if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
-          out << "\n";
-        }
+        j["decisions"] = ds;
       }
+      out << j.dump(2) << "\n";
       return kOk;
+    }
+    out << "record " << r->id << ": " << r->kind << ", recorded " << r->created << " by " << printable(r->by)
+        << "\n  hash " << r->hash << "\n  after " << r->prev_hash << "\n";
+    if (r->kind == "plan") {
+      auto f = st::read_plan_body(r->body);
+      out << "  program: iptplan " << f.program_version << "\n  rule set: " << f.rule_set_name << " "
+          << f.rule_set_version << " (sha256 " << f.rule_set_sha256 << ")\n  findings: sha256 "
+          << f.findings_sha256 << "\n  client: " << printable(f.client_id) << "\n\nITEMS\n";
+      json p = json::parse(f.plan_json, nullptr, false);
+      auto items = items_of(p);
+      for (const auto& iid : items.order) {
+        const json& it = items.by_id[iid];
+        out << "  " << it.value("kind", "") << " " << iid << " [" << it.value("status", "")
+            << "]: " << printable(text_of(it)) << "\n";
+      }
+      out << "\nDECISIONS\n";
+      if (decisions.empty()) out << "  (none recorded)\n";
+      for (const auto& [x, d] : decisions) {
+        out << "  " << d.action << " " << d.item << " (record " << x.id << ", " << printable(x.by) << ", "
+            << x.created << ")";
+        if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
+        if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
+        out << "\n";
+      }
+    } else {
+      auto f = st::read_review_body(r->body);
+      out << "  review of plan " << f.plan_id << " (hash " << short_hash(f.plan_hash) << ")\n";
+      for (const auto& d : f.decisions) {
+        out << "  " << d.action << " " << d.item;
+        if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
+        if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
+        out << "\n";
+      }
+    }
+    return kOk;
   });
 }
 
 int cmd_audit_overrides(const std::string& location, const std::string& since, const std::string& fmt,
                         std::ostream& out, std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
-      auto os = st::overrides(all_records(s), since);
-      if (fmt == "json") {
-        json a = json::array();
-        for (const auto& o : os) {
-          a.push_back({{"rule", o.rule}, {"accepted", o.accepted}, {"edited", o.edited}, {"rejected", o.rejected},
-                       {"reasons", o.reasons}, {"rule_sha256", o.hashes}});
-        }
-        out << a.dump(2) << "\n";
-        return kOk;
-      }
-      if (os.empty()) {
-        out << "no decisions recorded" << (since.empty() ? "" : " since " + since) << "\n";
-        return kOk;
-      }
-      out << "Decisions on each rule's items" << (since.empty() ? "" : " since " + since)
-          << ", most overridden first (the last decision on each item of each plan counts):\n\n";
+    if (!chain_intact(s, location, err)) return kInputError;
+    auto os = st::overrides(all_records(s), since);
+    if (fmt == "json") {
+      json a = json::array();
       for (const auto& o : os) {
-        out << o.rule << ": " << o.accepted << " accepted, " << o.edited << " edited, " << o.rejected
-            << " rejected";
-        if (o.hashes.size() > 1) out << " (over " << o.hashes.size() << " versions of the rule)";
-        out << "\n";
-        for (const auto& why : o.reasons) out << "    " << printable(why) << "\n";
+        a.push_back({{"rule", o.rule},
+                     {"accepted", o.accepted},
+                     {"edited", o.edited},
+                     {"rejected", o.rejected},
+                     {"reasons", o.reasons},
+                     {"rule_sha256", o.hashes}});
       }
+      out << a.dump(2) << "\n";
       return kOk;
+    }
+    if (os.empty()) {
+      out << "no decisions recorded" << (since.empty() ? "" : " since " + since) << "\n";
+      return kOk;
+    }
+    out << "Decisions on each rule's items" << (since.empty() ? "" : " since " + since)
+        << ", most overridden first (the last decision on each item of each plan counts):\n\n";
+    for (const auto& o : os) {
+      out << o.rule << ": " << o.accepted << " accepted, " << o.edited << " edited, " << o.rejected
+          << " rejected";
+      if (o.hashes.size() > 1) out << " (over " << o.hashes.size() << " versions of the rule)";
+      out << "\n";
+      for (const auto& why : o.reasons) out << "    " << printable(why) << "\n";
+    }
+    return kOk;
   });
 }
 
 int cmd_verify_record(const std::string& location, std::int64_t id, const std::string& fmt, std::ostream& out,
                       std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
-      auto r = s.get(id);
-      if (!r || r->kind != "plan") {
-        err << "iptplan: error: " << location << " has no plan record " << id << "\n";
-        return kInputError;
-      }
-      if (st::record_hash(*r) != r->hash) {
-        out << "record " << id << " does not verify: its contents do not match its hash; run 'iptplan audit verify'\n";
-        return kInputError;
-      }
-      auto f = st::read_plan_body(r->body);
-      auto snap = s.snapshot(f.rule_set_sha256);
-      if (!snap || st::snapshot_hash(*snap) != f.rule_set_sha256) {
-        out << "record " << id << ": the rule set it was planned with (" << short_hash(f.rule_set_sha256)
-            << ") is missing from the store or damaged\n";
-        return kInputError;
-      }
-      std::vector<rule_set_file> files;
-      for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
-      auto rs = load_files(std::move(files), "the recorded rule set", err);
-      if (!rs) return kInputError;
-      return replay("plan " + std::to_string(id), *rs, f.findings, f.plan_json, f.program_version, fmt, out, err);
+    auto r = s.get(id);
+    if (!r || r->kind != "plan") {
+      err << "iptplan: error: " << location << " has no plan record " << id << "\n";
+      return kInputError;
+    }
+    std::string what = "plan " + std::to_string(id);
+    if (st::record_hash(*r) != r->hash) {
+      return not_replayed(what, "it does not verify: its contents do not match its hash; run 'iptplan audit verify'",
+                          fmt, out);
+    }
+    auto f = st::read_plan_body(r->body);
+    auto snap = s.snapshot(f.snapshot);
+    if (!snap || st::snapshot_hash(*snap) != f.snapshot) {
+      return not_replayed(what, "the rule set it was planned with (" + short_hash(f.rule_set_sha256) +
+                                    ") is missing from the store or damaged",
+                          fmt, out);
+    }
+    std::vector<rule_set_file> files;
+    for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
+    auto rs = load_files(std::move(files), "the recorded rule set", err);
+    if (!rs) return kInputError;
+    return replay("plan " + std::to_string(id), *rs, f.findings, f.plan_json, f.program_version, fmt, out,
+                  err);
   });
 }
 
@@ -479,8 +578,8 @@ int cmd_verify_file(const std::string& plan_file, const std::string& findings, c
   }
   std::string want = was["provenance"]["findings"].value("sha256", "");
   if (want != sha256_hex(text)) {
-    out << plan_file << ": these are not the findings it was planned from (their hash differs)\n";
-    return kInputError;
+    return not_replayed(plan_file, "these are not the findings it was planned from (their hash differs)", fmt,
+                        out);
   }
   std::string program = was["provenance"]["program"].value("version", "");
   // The file as written may end with a newline; the plan's JSON is compared
@@ -493,6 +592,14 @@ int cmd_review(const std::string& location, std::int64_t id, const review_reques
                std::ostream& out, std::ostream& err) {
   if (req.accept.empty() && req.reject.empty() && req.edit.empty()) {
     err << "iptplan: review needs at least one --accept, --reject or --edit\n";
+    return kUsage;
+  }
+  if (!req.reason.empty() && req.reject.empty() && req.edit.empty()) {
+    err << "iptplan: --reason goes with --reject or --edit: an acceptance needs none\n";
+    return kUsage;
+  }
+  if (!req.reason.empty() && req.reject.empty() && req.edit.empty()) {
+    err << "iptplan: --reason goes with --reject or --edit: an acceptance needs none\n";
     return kUsage;
   }
   if (!req.reject.empty() && req.reason.empty()) {
@@ -519,44 +626,61 @@ int cmd_review(const std::string& location, std::int64_t id, const review_reques
     }
   }
   return with_store(location, err, [&](st::plan_store& s) {
-      auto r = s.get(id);
-      if (!r || r->kind != "plan") {
-        err << "iptplan: error: " << location << " has no plan record " << id << "\n";
-        return kInputError;
-      }
-      auto f = st::read_plan_body(r->body);
-      json plan = json::parse(f.plan_json, nullptr, false);
-      auto items = items_of(plan);
-      st::review_facts rv;
-      rv.plan_id = id;
-      rv.plan_hash = r->hash;
-      auto add = [&](const std::string& item, const std::string& action, const std::string& text) {
-        auto it = items.by_id.find(item);
-        if (it == items.by_id.end()) {
-          std::string near = nearest_name(item, items.order);
-          err << "iptplan: error: plan " << id << " has no item '" << printable(item) << "'"
-              << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
-          return false;
+    if (!chain_intact(s, location, err)) return kInputError;
+    auto r = s.get(id);
+    if (!r || r->kind != "plan") {
+      err << "iptplan: error: " << location << " has no plan record " << id << "\n";
+      return kInputError;
+    }
+    auto f = st::read_plan_body(r->body);
+    json plan = json::parse(f.plan_json, nullptr, false);
+    auto items = items_of(plan);
+    st::review_facts rv;
+    rv.plan_id = id;
+    rv.plan_hash = r->hash;
+    auto add = [&](const std::string& item, const std::string& action, const std::string& text) {
+      auto it = items.by_id.find(item);
+      if (it == items.by_id.end()) {
+        // An id without its key (role_dispute), or in other capitals: the
+        // items it could mean; else the nearest spelling.
+        auto lower = [](std::string x) {
+          for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          return x;
+        };
+        std::string want = lower(item), suggestions;
+        for (const auto& candidate : items.order) {
+          std::string c = lower(candidate);
+          if (c == want || c.substr(0, c.find('[')) == want) {
+            suggestions += (suggestions.empty() ? "'" : ", '") + candidate + "'";
+          }
         }
-        st::decision d;
-        d.item = item;
-        d.action = action;
-        d.text = text;
-        d.reason = action == "accept" ? "" : req.reason;
-        d.original_text = text_of(it->second);
-        d.rules = rules_of(plan, it->second);
-        rv.decisions.push_back(std::move(d));
-        return true;
-      };
-      bool ok = true;
-      for (const auto& i : req.accept) ok = add(i, "accept", "") && ok;
-      for (const auto& i : req.reject) ok = add(i, "reject", "") && ok;
-      for (const auto& [i, t] : req.edit) ok = add(i, "edit", t) && ok;
-      if (!ok) return kInputError;
-      auto rec = s.append("review", st::now_utc(), by, st::review_body(rv));
-      out << "recorded as record " << rec.id << ": review of plan " << id << " by " << printable(by) << ": "
-          << review_summary(rec).substr(review_summary(rec).find(": ") + 2) << "\n";
-      return kOk;
+        if (suggestions.empty()) {
+          std::string near = nearest_name(item, items.order);
+          if (!near.empty()) suggestions = "'" + near + "'";
+        }
+        err << "iptplan: error: plan " << id << " has no item '" << printable(item) << "'"
+            << (suggestions.empty() ? "" : "; did you mean " + suggestions + "?") << "\n";
+        return false;
+      }
+      st::decision d;
+      d.item = item;
+      d.action = action;
+      d.text = text;
+      d.reason = action == "accept" ? "" : req.reason;
+      d.original_text = text_of(it->second);
+      d.rules = rules_of(plan, it->second);
+      rv.decisions.push_back(std::move(d));
+      return true;
+    };
+    bool ok = true;
+    for (const auto& i : req.accept) ok = add(i, "accept", "") && ok;
+    for (const auto& i : req.reject) ok = add(i, "reject", "") && ok;
+    for (const auto& [i, t] : req.edit) ok = add(i, "edit", t) && ok;
+    if (!ok) return kInputError;
+    auto rec = s.append("review", st::now_utc(), by, st::review_body(rv));
+    out << "recorded as record " << rec.id << ": review of plan " << id << " by " << printable(by) << ": "
+        << review_summary(rec).substr(review_summary(rec).find(": ") + 2) << "\n";
+    return kOk;
   });
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -14,11 +15,19 @@
 namespace iptplan::cli {
 
 // Where the store is: --store, else $IPTPLAN_STORE, else `[store] path` in
-// the configuration file ($IPTPLAN_CONFIG, or ~/.config/iptplan/config.toml).
-// Empty when none is set.
-std::string store_location(const std::string& given);
+// the configuration file ($IPTPLAN_CONFIG, or ~/.config/iptplan/config.toml;
+// a relative path there is relative to the file's folder). Nothing (after
+// a message) when none is set or the configuration file is wrong.
+std::optional<std::string> store_location(const std::string& given, std::ostream& err);
 // Who makes the record: --by, else $IPTPLAN_USER, else the login name.
-std::string author(const std::string& given);
+// Nothing (after a message) for an empty name or one with control
+// characters.
+std::optional<std::string> author(const std::string& given, std::ostream& err);
+// A record id as typed: a whole number from 1; nothing (after a message)
+// otherwise.
+std::optional<std::int64_t> record_id(const std::string& text, std::ostream& err);
+// A date as --since takes it: YYYY-MM-DD.
+bool valid_date(const std::string& text);
 
 // Records one plan; prints where on `err`. False (with a message) on failure.
 bool record_plan(const std::string& store, const std::string& by, const rule_set& rs,

@@ -99,7 +99,11 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, co
   if (!rs) {
     if (json) {
       collect.reset();
-      jsonout::json j = {{"rule_set", dir.empty() ? "built-in" : dir}, {"ok", false}, {"cases", jsonout::json::array()}};
+      jsonout::json j = {{"rule_set", dir.empty() ? "built-in" : dir},
+                         {"ok", false},
+                         {"passed", 0},
+                         {"failed", 0},
+                         {"cases", jsonout::json::array()}};
       j["diagnostics"] = jsonout::json::array();
       for (const auto& d : collected) j["diagnostics"].push_back(jsonout::to_json(d));
       out << jsonout::dump(j);

@@ -449,7 +449,7 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
                                     "this file is not valid UTF-8 text; save it as UTF-8"));
     return std::nullopt;
   }
-  auto table = parse_toml(name, text, "findings.syntax", diags);
+  auto table = parse_toml(name, text, "findings.syntax", diags, false);
   if (!table) return std::nullopt;
   client_data c;
   c.file = name;

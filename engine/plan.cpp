@@ -160,7 +160,11 @@ class builder {
     auto& pv = pl.prov;
     pv.rule_set_name = rs_.info.name;
     pv.rule_set_version = rs_.info.version;
-    pv.rule_set_status = rs_.info.status;
+    pv.rule_set_status = rs_.status;
+    if (rs_.approved) {
+      pv.approved_by = rs_.approved->by;
+      pv.approved_on = rs_.approved->date;
+    }
     pv.rule_set_review_date = rs_.info.review_date;
     pv.rule_set_sha256 = rs_.sha256;
     pv.findings_sha256 = findings_sha;

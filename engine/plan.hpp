@@ -110,6 +110,7 @@ struct assess_item {
 
 struct provenance {
   std::string rule_set_name, rule_set_version, rule_set_status, rule_set_review_date;
+  std::string approved_by, approved_on;  // when the rule set is approved as it is
   // No file names: a plan reads the same whatever folder it was made in,
   // and a findings file is often named after the client.
   std::string rule_set_sha256;

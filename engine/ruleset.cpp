@@ -67,6 +67,13 @@ std::optional<std::string> read_text_file(const std::string& path, const std::st
 }
 
 std::string rule_set_hash(std::vector<rule_set_file> files) {
+  files.erase(std::remove_if(files.begin(), files.end(),
+                             [](const rule_set_file& f) { return f.base == kApprovalFile; }),
+              files.end());
+  return files_hash(std::move(files));
+}
+
+std::string files_hash(std::vector<rule_set_file> files) {
   std::sort(files.begin(), files.end(),
             [](const rule_set_file& a, const rule_set_file& b) { return a.base < b.base; });
   std::string all;
@@ -92,7 +99,7 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
-    if (name == "ruleset.toml" || name == "vocabulary.toml" ||
+    if (name == "ruleset.toml" || name == "vocabulary.toml" || name == kApprovalFile ||
         (name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0)) {
       // Every file that looks like part of the rule set is read, or its
       // problem reported: a rule file that is a dangling link, a pipe or a
@@ -193,6 +200,33 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
   return m;
 }
 
+// The last [[approvals]] entry of approval.toml.
+std::optional<approval> read_approval(const rule_set_file& f, std::vector<diagnostic>& diags) {
+  auto t = parse_toml(f.name, f.text, "ruleset.approval", diags);
+  if (!t) return std::nullopt;
+  auto* list = (*t)["approvals"].as_array();
+  if (!list || list->empty()) return std::nullopt;
+  auto* last = list->back().as_table();
+  if (!last) return std::nullopt;
+  approval a;
+  a.sha256 = (*last)["sha256"].value_or(std::string());
+  a.by = (*last)["by"].value_or(std::string());
+  if (auto d = (*last)["date"].value<toml::date>()) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(d->year), static_cast<int>(d->month),
+                  static_cast<int>(d->day));
+    a.date = buf;
+  }
+  if (a.sha256.size() != 64 || a.by.empty() || a.date.empty()) {
+    source_file src(f.name, f.text);
+    diags.push_back(toml_diagnostic(src, last, severity::error, "ruleset.approval",
+                                    "an approval needs sha256 (64 hex digits), by and date; "
+                                    "write approvals with 'iptplan approve'"));
+    return std::nullopt;
+  }
+  return a;
+}
+
 }  // namespace
 
 std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::string origin,
@@ -218,6 +252,26 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   };
   if (!manifest_file) missing("ruleset.toml");
   else rs.info = read_manifest(*manifest_file, diags);
+  for (const auto& f : files) {
+    if (f.base == kApprovalFile) rs.last_approval = read_approval(f, diags);
+  }
+  rs.status = rs.info.status == "retired" ? "retired" : "draft";
+  if (rs.info.status != "retired" && rs.last_approval && rs.last_approval->sha256 == rs.sha256) {
+    rs.status = "approved";
+    rs.approved = rs.last_approval;
+  } else if (rs.info.status == "approved" && manifest_file) {
+    // "approved" typed in ruleset.toml is not an approval.
+    diagnostic d;
+    d.level = severity::warning;
+    d.code = "ruleset.approval";
+    d.file = manifest_file->name;
+    d.message = rs.last_approval
+                    ? "ruleset.toml says status = \"approved\", but the files changed since the last approval "
+                      "(by " + rs.last_approval->by + " on " + rs.last_approval->date + "): the rule set is a draft"
+                    : "ruleset.toml says status = \"approved\", but no approval is recorded: the rule set is a draft";
+    d.notes.push_back("a clinical lead approves the rule set as it is with 'iptplan approve DIR --by NAME'");
+    diags.push_back(std::move(d));
+  }
   if (!vocab_file) {
     missing("vocabulary.toml");
     return std::nullopt;

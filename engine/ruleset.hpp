@@ -21,13 +21,28 @@ struct rule_set_file {
 };
 
 struct manifest {
+  // `status` as written in ruleset.toml: draft | approved | retired.
   std::string name, version, status, review_date, description;
   std::vector<std::string> authors;
   std::vector<parameter> parameters;  // the [parameters] table
 };
 
+// The last approval in approval.toml (written by `iptplan approve`).
+struct approval {
+  std::string sha256, by, date;
+};
+
+// The file beside ruleset.toml that records approvals. It is not part of
+// the rule set's hash: the hash is what an approval approves.
+inline constexpr const char* kApprovalFile = "approval.toml";
+
 struct rule_set {
   manifest info;
+  // What plans show: "retired" when ruleset.toml says so; "approved" only
+  // while the last approval's hash is this rule set's hash; else "draft".
+  std::string status;
+  std::optional<approval> approved;  // the approval that holds, if any
+  std::optional<approval> last_approval;
   std::string origin;  // "built-in" or the folder given
   std::string sha256;  // over every file, in name order
   std::shared_ptr<const program> prog;
@@ -62,6 +77,9 @@ std::string sha256_hex(const std::string& bytes);
 
 // A rule set's hash: for each file in order of its name inside the set, the
 // name, a NUL byte, the size in decimal, a NUL byte and the bytes.
+// approval.toml is left out.
 std::string rule_set_hash(std::vector<rule_set_file> files);
+// The same over every file given, approval.toml included: a snapshot's key.
+std::string files_hash(std::vector<rule_set_file> files);
 
 }  // namespace iptplan

@@ -64,9 +64,38 @@ std::size_t bare_non_ascii(const std::string& t) {
 
 }  // namespace
 
+std::string without_values(std::string_view description) {
+  // toml++ quotes what it read ('99999999999999999999' is not
+  // representable...) and says what it saw (saw '2'): both may be a value.
+  std::string out;
+  for (std::size_t i = 0; i < description.size(); ++i) {
+    char c = description[i];
+    if (c == '\'' || c == '"') {
+      std::size_t close = description.find(c, i + 1);
+      if (close != std::string_view::npos) {
+        out += "(a value)";
+        i = close;
+        continue;
+      }
+    }
+    out += c;
+  }
+  for (const char* cut : {", saw", "; saw", " saw "}) {
+    if (auto at = out.find(cut); at != std::string::npos) out.resize(at);
+  }
+  // Long runs of digits are values too (a time such as 12:34:99).
+  std::string kept;
+  int digits = 0;
+  for (char c : out) {
+    digits = std::isdigit(static_cast<unsigned char>(c)) ? digits + 1 : 0;
+    if (digits <= 2) kept += c;
+  }
+  return kept;
+}
+
 std::optional<toml::table> parse_toml(const std::string& name, const std::string& text,
                                       const std::string& code,
-                                      std::vector<diagnostic>& diags) {
+                                      std::vector<diagnostic>& diags, bool quote_values) {
   if (std::size_t bad = bare_non_ascii(text); bad != std::string::npos) {
     source_file src(name, text);
     diags.push_back(make_diagnostic(src, static_cast<std::uint32_t>(bad), severity::error, code,
@@ -86,7 +115,8 @@ std::optional<toml::table> parse_toml(const std::string& name, const std::string
     d.file = name;
     d.line = static_cast<int>(e.source().begin.line);
     d.column = static_cast<int>(e.source().begin.column);
-    d.message = "this is not valid TOML: " + std::string(e.description());
+    d.message = "this is not valid TOML: " + (quote_values ? std::string(e.description())
+                                                            : without_values(e.description()));
     d.source_line = std::string(src.line_text(d.line));
     diags.push_back(std::move(d));
     return std::nullopt;

@@ -21,7 +21,7 @@ std::string snapshot_hash(std::vector<snapshot_file> files) {
   std::vector<rule_set_file> rs;
   rs.reserve(files.size());
   for (auto& f : files) rs.push_back({f.base, f.base, std::move(f.text)});
-  return rule_set_hash(std::move(rs));
+  return files_hash(std::move(rs));
 }
 
 std::string now_utc() {
@@ -46,6 +46,7 @@ verification verify(plan_store& s) {
       v.problem = "the rule set snapshot " + sha.substr(0, 12) + " does not match its hash";
     }
   }
+  std::set<std::string> used;
   std::string prev = kGenesis;
   std::int64_t expect = 1;
   auto fail = [&](const record& r, const std::string& why) {
@@ -62,7 +63,11 @@ verification verify(plan_store& s) {
         return v;
       }
       if (r.prev_hash != prev) {
-        fail(r, "it does not name the previous record's hash (a record was changed, removed or inserted)");
+        fail(r, r.id == 1 ? std::string("the first record does not start the chain (records were removed or "
+                                        "inserted)")
+                          : "it does not name the hash of record " + std::to_string(r.id - 1) +
+                                " (that record was changed after it was written, or records were removed or "
+                                "inserted)");
         return v;
       }
       if (record_hash(r) != r.hash) {
@@ -71,7 +76,8 @@ verification verify(plan_store& s) {
       }
       if (r.kind == "plan") {
         auto body = nlohmann::json::parse(r.body, nullptr, false);
-        std::string sha = body.is_object() ? body.value("/rule_set/sha256"_json_pointer, std::string()) : "";
+        std::string sha = body.is_object() ? body.value("/rule_set/snapshot"_json_pointer, std::string()) : "";
+        used.insert(sha);
         if (!good_snapshots.count(sha)) {
           fail(r, "the rule set it was planned with (" + sha.substr(0, 12) + ") is missing or damaged");
           return v;
@@ -83,6 +89,7 @@ verification verify(plan_store& s) {
     if (page.size() < kPage) break;
     from = page.back().id + 1;
   }
+  for (const auto& sha : good_snapshots) v.unused_snapshots += used.count(sha) ? 0 : 1;
   return v;
 }
 

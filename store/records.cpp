@@ -17,6 +17,7 @@ std::string plan_body(const plan_facts& p) {
              {{"name", p.rule_set_name},
               {"version", p.rule_set_version},
               {"sha256", p.rule_set_sha256},
+              {"snapshot", p.snapshot},
               {"rules", p.rule_hashes}}},
             {"findings", {{"sha256", p.findings_sha256}, {"text", p.findings}}},
             {"plan", {{"sha256", sha256_hex(p.plan_json)}, {"json", p.plan_json}}},
@@ -47,6 +48,7 @@ plan_facts read_plan_body(const std::string& body) {
   p.rule_set_name = str(j, "/rule_set/name");
   p.rule_set_version = str(j, "/rule_set/version");
   p.rule_set_sha256 = str(j, "/rule_set/sha256");
+  p.snapshot = str(j, "/rule_set/snapshot");
   if (j.contains(json::json_pointer("/rule_set/rules")) && j["rule_set"]["rules"].is_object()) {
     for (auto& [k, v] : j["rule_set"]["rules"].items()) {
       if (v.is_string()) p.rule_hashes[k] = v.get<std::string>();

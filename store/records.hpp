@@ -14,6 +14,9 @@ namespace iptplan::store {
 struct plan_facts {
   std::string program_version;
   std::string rule_set_name, rule_set_version, rule_set_sha256;
+  // The snapshot's key: the hash of every file stored, approval.toml
+  // included (the rule set's hash leaves it out).
+  std::string snapshot;
   std::map<std::string, std::string> rule_hashes;  // rule id -> sha256 of its text
   std::string findings;                            // the findings file's bytes
   std::string findings_sha256;

@@ -111,6 +111,9 @@ class sqlite_store final : public plan_store {
     probe.step();
     bool empty = probe.integer(0) == 0;
     if (empty) {
+      // A new store (or an empty file made one) is readable by its owner
+      // only: it holds findings.
+      ::chmod(path.c_str(), 0600);
       exec("BEGIN IMMEDIATE");
       exec(kSchema);
       statement meta(db_, "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)");
@@ -120,12 +123,12 @@ class sqlite_store final : public plan_store {
       made.step();
       exec("COMMIT");
     }
-    statement version(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
     bool ok = false;
     try {
+      statement version(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
       ok = version.step() && version.text(0) == std::to_string(kSchemaVersion);
     } catch (const store_error&) {
-      ok = false;
+      ok = false;  // an SQLite file of another program: no table 'meta'
     }
     if (!ok) {
       throw store_error(path + ": this is not an iptplan store of schema version " +

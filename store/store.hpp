@@ -44,7 +44,8 @@ struct record {
 // previous record's hash, each followed by a NUL byte.
 std::string record_hash(const record& r);
 
-// The rule set's hash over its files, as the engine computes it.
+// A snapshot's key: the hash over every file stored (the rule set's files
+// and its approval.toml), in the rule-set hash's format.
 std::string snapshot_hash(std::vector<snapshot_file> files);
 
 class plan_store {
@@ -76,6 +77,9 @@ struct store_error : std::runtime_error {
 struct verification {
   std::size_t records = 0, snapshots = 0;
   std::int64_t first_bad = 0;  // 0 when all verify
+  // Snapshots no record uses: left by a recording interrupted between its
+  // snapshot and its record, or by records removed.
+  std::size_t unused_snapshots = 0;
   std::string problem;         // why the first bad record (or snapshot) fails
 };
 verification verify(plan_store& s);

@@ -152,3 +152,32 @@ TEST_CASE("test --format json: each case, its report when it fails, and coverage
   CHECK(found);
   CHECK(run({"test", rules, "--format", "json", "--min-coverage", "100"}).code == 1);
 }
+
+TEST_CASE("why on a fact that is false says so, exit 1, and why-not JSON names what each rule concludes") {
+  auto r = run({"why", "risk.elevated", kJane});
+  CHECK(r.code == 1);
+  CHECK(r.out == "risk.elevated is false: no rule concluding it fired (see 'why-not risk.elevated').\n");
+  auto n = json::parse(run({"why-not", "risk.elevated", kJane, "--format", "json"}).out);
+  CHECK(n["kind"] == "fact");
+  REQUIRE_FALSE(n["rules"].empty());
+  for (const auto& e : n["rules"]) {
+    if (e["outcome"] == "not_fired") {
+      CHECK(e["concludes"] == "risk.elevated");
+      CHECK(e["explanation"]["status"] == "not_fired");
+      CHECK(n["explanations"][e["explanation"]["ref"].get<std::string>()]["status"] == "not_fired");
+    }
+  }
+}
+
+TEST_CASE("why with --format json on a name nothing proposes writes JSON too, exit 2") {
+  auto r = run({"why", "weak_relationshp", kJane, "--format", "json"});
+  CHECK(r.code == 2);
+  auto j = json::parse(r.out);
+  CHECK(j["suggestion"] == "weak_relationship");
+  auto t = run({"test", "/nonexistent-rules", "--format", "json"});
+  CHECK(t.code == 1);
+  auto tj = json::parse(t.out);
+  CHECK(tj["passed"] == 0);
+  CHECK(tj["failed"] == 0);
+  CHECK(tj["ok"] == false);
+}

@@ -235,3 +235,36 @@ TEST_CASE("no message or log line quotes a findings value or line, at the most v
   }
   CHECK(runs > 150);
 }
+
+TEST_CASE("a syntax error in findings names the place, never the text it could not read") {
+  for (const char* text : {"a = 98765432109876543210\n", "a = 0x9876543210ABCDEF0123\n", "a = 9.87654e400\n",
+                           "a = 12:34:98\n", "a = 0b107\n", "a = \"\\q\"\n", "[client]\nid = \"C-98765\n"}) {
+    INFO(text);
+    auto r = run({"plan", "-"}, text);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("this is not valid TOML") != std::string::npos);
+    for (const char* secret : {"98765", "9876543210", "98", "107", "\\q"}) CHECK(r.err.find(secret) == std::string::npos);
+  }
+}
+
+TEST_CASE("output file (-o): --follow-symlinks creates the file a dangling link names, -o - is standard output") {
+  scratch s;
+  fs::create_symlink("made.txt", s.dir / "dangling.txt");
+  auto r = run({"plan", kJane, "-o", (s.dir / "dangling.txt").string(), "--follow-symlinks"});
+  CHECK(r.code == 0);
+  CHECK(fs::is_symlink(s.dir / "dangling.txt"));
+  CHECK(slurp((s.dir / "made.txt").string()).rfind("DRAFT TREATMENT PLAN", 0) == 0);
+  auto dash = run({"plan", kJane, "-o", "-"});
+  CHECK(dash.code == 0);
+  CHECK(dash.out.rfind("DRAFT TREATMENT PLAN", 0) == 0);
+  CHECK_FALSE(fs::exists("-"));
+}
+
+TEST_CASE("standard input that is empty gives a warning, and a failed write is reported once") {
+  auto r = run({"plan", "-"}, "");
+  CHECK(r.code == 0);
+  CHECK(r.err.find("standard input was empty") != std::string::npos);
+  auto f = run_failing_out({"plan", kJane});
+  CHECK(f.code == 1);
+  CHECK(f.err.find("could not be written") == f.err.rfind("could not be written"));
+}

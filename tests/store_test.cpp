@@ -279,12 +279,39 @@ TEST_CASE("where the store is: --store, IPTPLAN_STORE, or [store] path in the co
   CHECK(fs::exists(cfg_db));
   CHECK(l.out.rfind("1  ", 0) == 0);
 
-  // No store anywhere: a usage error, and no plan recorded silently.
-  ::setenv("IPTPLAN_CONFIG", (s.dir / "none.toml").string().c_str(), 1);
+  // A relative path in the configuration file is relative to its folder.
+  std::string rel_cfg = s.write("etc/config.toml", "[store]\npath = \"../rel.db\"\n");
+  ::setenv("IPTPLAN_CONFIG", rel_cfg.c_str(), 1);
+  CHECK(run({"plan", kJane, "--record"}).code == 0);
+  ::unsetenv("IPTPLAN_CONFIG");
+  CHECK(fs::exists(s.dir / "rel.db"));
+
+  // No store anywhere: a usage error naming the file to set, and no plan
+  // shown or recorded silently.
+  std::string empty_cfg = s.write("empty.toml", "# nothing\n");
+  ::setenv("IPTPLAN_CONFIG", empty_cfg.c_str(), 1);
   auto none = run({"plan", kJane, "--record"});
+  auto none_audit = run({"audit", "list"});
   ::unsetenv("IPTPLAN_CONFIG");
   CHECK(none.code == 2);
-  CHECK(none.err.find("--record needs a store") != std::string::npos);
+  CHECK(none.out.empty());
+  CHECK(none.err.find("no store: give --store FILE, set IPTPLAN_STORE, or set [store] path in " + empty_cfg) !=
+        std::string::npos);
+  CHECK(none_audit.code == 2);
+
+  // A configuration file that is missing, malformed or wrong is an error,
+  // not silently ignored.
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"missing.toml", ""}, {"broken.toml", "[store\npath = 1\n"}, {"number.toml", "[store]\npath = 42\n"}}) {
+    INFO(name);
+    std::string path = (s.dir / name).string();
+    if (!text.empty()) s.write(name, text);
+    ::setenv("IPTPLAN_CONFIG", path.c_str(), 1);
+    auto r = run({"plan", kJane, "--record"});
+    ::unsetenv("IPTPLAN_CONFIG");
+    CHECK(r.code == 2);
+    CHECK(r.err.find(path) != std::string::npos);
+  }
 }
 
 TEST_CASE("a file that is not a store is refused and left as it was, a new store is private") {
@@ -302,4 +329,112 @@ TEST_CASE("a file that is not a store is refused and left as it was, a new store
   std::string bad = s.write("bad.toml", "[phq9]\ntotal = 99\n");
   CHECK(run({"plan", bad, "--record", "--store", db}).code == 1);
   CHECK(run({"audit", "verify", "--store", db}).out.find(": 1 record and") != std::string::npos);
+}
+
+TEST_CASE("store commands check their arguments before opening the store") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"verify", "99999999999999999999", "--store", db},
+           {"audit", "show", "99999999999999999999", "--store", db},
+           {"audit", "show", "0", "--store", db},
+           {"audit", "show", "1x", "--store", db},
+           {"audit", "overrides", "--since", "26-11-2026", "--store", db},
+           {"audit", "overrides", "--since", "2026-13-45", "--store", db},
+           {"review", "1", "--accept", "weak_relationship", "--reason", "kept", "--store", db},
+           {"review", "1", "--accept", "weak_relationship", "--by", "", "--store", db},
+           {"review", "1", "--accept", "weak_relationship", "--by", "dr\x1b[2J", "--store", db},
+           {"plan", kJane, "--record", "--by", "a\nb", "--store", db}}) {
+    INFO(args[0] << " " << args[1] << " " << args[2]);
+    auto r = run(args);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+  }
+  CHECK(run({"audit", "verify", "--store", db}).out.find(": 1 record and") != std::string::npos);
+  CHECK(run({"audit", "overrides", "--since", "2026-01-31", "--store", db}).code == 0);
+}
+
+TEST_CASE("nothing is recorded when the plan cannot be delivered to -o") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  std::string target = s.write("target.txt", "old\n");
+  fs::create_symlink(target, s.dir / "link.txt");
+  CHECK(run({"plan", kJane, "--record", "--store", db, "-o", (s.dir / "nodir" / "x.md").string()}).code == 1);
+  CHECK(run({"plan", kJane, "--record", "--store", db, "-o", (s.dir / "link.txt").string()}).code == 1);
+  CHECK_FALSE(fs::exists(db));
+}
+
+TEST_CASE("review and overrides refuse a store that does not verify, show refuses a changed record") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
+  sql(db, "UPDATE records SET body = replace(body, 'acute', 'other') WHERE id = 2");
+  auto o = run({"audit", "overrides", "--store", db});
+  CHECK(o.code == 1);
+  CHECK(o.err.find("record 2 does not verify") != std::string::npos);
+  CHECK(o.out.find("other") == std::string::npos);
+  CHECK(run({"review", "1", "--store", db, "--accept", "weak_relationship"}).code == 1);
+  auto show = run({"audit", "show", "2", "--store", db});
+  CHECK(show.code == 1);
+  CHECK(show.out.find("other") == std::string::npos);
+  sql(db, "SELECT 1");
+  // Nothing was appended to the broken chain.
+  auto list = run({"audit", "list", "--store", db, "--format", "json"});
+  CHECK(nlohmann::json::parse(list.out).size() == 2);
+}
+
+TEST_CASE("replay that cannot run says why, as JSON too") {
+  scratch s;
+  std::string plan = (s.dir / "plan.json").string();
+  REQUIRE(run({"plan", kJane, "--format", "json", "-o", plan}).code == 0);
+  auto r = run({"verify", plan, kCouple, "--format", "json"});
+  CHECK(r.code == 1);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["identical"] == false);
+  CHECK(j["problem"] == "these are not the findings it was planned from (their hash differs)");
+}
+
+TEST_CASE("audit verify names the record whose hash the next one no longer names, and notes unused snapshots") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  for (int i = 0; i < 3; ++i) REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  sql(db, "DELETE FROM records WHERE id = 3");
+  auto ok = run({"audit", "verify", "--store", db});
+  CHECK(ok.code == 0);  // the last record removed: only a hash kept elsewhere shows it
+  sql(db, "DELETE FROM records");
+  auto none = run({"audit", "verify", "--store", db});
+  CHECK(none.code == 0);
+  CHECK(none.out.find("note: 1 snapshot is used by no record") != std::string::npos);
+  for (int i = 0; i < 3; ++i) REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  sql(db, "UPDATE records SET by = 'x', hash = 'recomputed' WHERE id = 2");
+  auto bad = run({"audit", "verify", "--store", db});
+  CHECK(bad.code == 1);
+  CHECK(bad.out.find("record 2 does not verify") != std::string::npos);
+}
+
+TEST_CASE("review suggests the items an id without its key, or in other capitals, could mean") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  auto base = run({"review", "1", "--store", db, "--accept", "role_dispute"});
+  CHECK(base.code == 1);
+  CHECK(base.err.find("did you mean 'role_dispute[partner]'?") != std::string::npos);
+  auto caps = run({"review", "1", "--store", db, "--accept", "ROLE_DISPUTE[partner]"});
+  CHECK(caps.err.find("did you mean 'role_dispute[partner]'?") != std::string::npos);
+}
+
+TEST_CASE("an empty file given as the store becomes a private store, an SQLite file of another program is refused") {
+  scratch s;
+  std::string empty = s.write("empty.db", "");
+  fs::permissions(empty, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                             fs::perms::others_read);
+  REQUIRE(run({"plan", kJane, "--record", "--store", empty}).code == 0);
+  CHECK((fs::status(empty).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  std::string other = (s.dir / "other.db").string();
+  sql(other, "CREATE TABLE t (x)");
+  auto r = run({"audit", "list", "--store", other});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("this is not an iptplan store") != std::string::npos);
 }

@@ -75,4 +75,9 @@ std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
   return groups;
 }
 
+std::string status_words(const provenance& pv) {
+  if (pv.rule_set_status == "approved") return "approved by " + pv.approved_by + " on " + pv.approved_on;
+  return pv.rule_set_status.empty() ? "draft" : pv.rule_set_status;
+}
+
 }  // namespace iptplan

@@ -116,6 +116,9 @@ std::string render_json(const plan& p) {
   j["provenance"] = {{"rule_set", {{"name", p.prov.rule_set_name},
                                    {"version", p.prov.rule_set_version},
                                    {"status", p.prov.rule_set_status},
+                                   {"approved", p.prov.approved_by.empty()
+                                                    ? json(nullptr)
+                                                    : json{{"by", p.prov.approved_by}, {"date", p.prov.approved_on}}},
                                    {"review_date", p.prov.rule_set_review_date},
                                    {"sha256", p.prov.rule_set_sha256}}},
                      {"findings", {{"sha256", p.prov.findings_sha256}}},

@@ -47,7 +47,7 @@ std::string render_markdown(const plan& p) {
          "recorded findings. It is a suggestion, not a directive: the treating clinician "
          "reviews, edits and owns every item.\n\n";
   out += "- Rule set: " + md(p.prov.rule_set_name) + " " + md(p.prov.rule_set_version) +
-         (p.prov.rule_set_status.empty() ? "" : " (" + p.prov.rule_set_status + ")") + "\n";
+         " (" + md(status_words(p.prov)) + ")\n";
   out += "- Findings: sha256 `" + p.prov.findings_sha256.substr(0, 12) + "`\n\n";
 
   out += "## Flags\n\n";

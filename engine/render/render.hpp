@@ -41,6 +41,9 @@ std::string reason_key(const plan_item& it);
 // in the "to confirm" section, or null.
 const plan_item* provisional_challenge_of(const plan& p, const plan_item& it);
 
+// "approved by NAME on DATE", "draft" or "retired".
+std::string status_words(const provenance& pv);
+
 std::string render_text(const plan& p);
 std::string render_markdown(const plan& p);
 std::string render_json(const plan& p);

@@ -66,7 +66,7 @@ std::string render_text(const plan& p) {
   if (!p.prov.client_id.empty()) out += "Client: " + p.prov.client_id + "\n";
   out += "Findings: sha256 " + p.prov.findings_sha256.substr(0, 12) + "\n";
   out += "Rule set: " + p.prov.rule_set_name + " " + p.prov.rule_set_version +
-         (p.prov.rule_set_status.empty() ? "" : " (" + p.prov.rule_set_status + ")") + "\n";
+         " (" + status_words(p.prov) + ")\n";
 
   out += "\nFLAGS\n";
   if (p.flags.empty()) out += "  (none)\n";

@@ -162,7 +162,8 @@ std::string render_why_fact(const fact_explanation& f) {
   if (f.undecided) {
     out = f.fact + " is undecided: no rule concluding it has fired, and some are still unknown.\n";
   } else if (!f.holds) {
-    out = f.fact + " has no value: no rule concluding it fired.\n";
+    out = f.fact + " is " + f.value + ": no rule concluding it fired (see 'why-not " + f.fact + "').\n";
+    return printable(out, true);
   } else {
     out = f.fact + " = " + f.value +
           (f.provisional ? " (provisional: the rules concluding it are still unknown, and their supports hold)"
@@ -208,7 +209,12 @@ std::string render_why_not_json(const rule_set& rs, const client_data& c, const 
     jsonout::json e = {{"rule", r.id}, {"outcome", x.outcome}};
     if (x.matched) {
       e["explanation"] = w.ref(x.why);
-      if (!d.fact) e["proposes"] = x.proposed;
+      e[d.fact ? "concludes" : "proposes"] = x.proposed;
+      // The tree's status says how the rule ended for this client.
+      if (x.outcome == "not_fired" || x.outcome == "undecided") {
+        w.explanations[e["explanation"]["ref"].get<std::string>()]["status"] = x.outcome;
+        e["explanation"]["status"] = x.outcome;
+      }
       if (x.outcome == "provisional" || x.outcome == "undecided") {
         e["missing"] = x.missing;
         e["more_missing"] = x.more_missing;
