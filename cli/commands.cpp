@@ -9,6 +9,7 @@
 #include <cstring>
 #include "cli/common.hpp"
 #include "cli/store_commands.hpp"
+#include "store/store.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -322,8 +323,12 @@ std::string refused_output(const std::string& output, const std::vector<std::str
   return "";
 }
 
+bool may_plan(const rule_set& rs, bool require_approved, std::ostream& err);
+std::string rule_set_status(const rule_set& rs);
+
 struct record_options {
   bool record = false;
+  bool require_approved = false;
   std::string store, by;
 };
 
@@ -365,6 +370,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   std::vector<rule_set_file> rule_files;
   auto rs = load(rules, err, false, nullptr, &rule_files);
   if (!rs) return kInputError;
+  if (!may_plan(*rs, rec.require_approved, err)) return kInputError;
   std::vector<std::string> rendered;
   std::vector<planned> plans;
   bool failed = false, conflicted = false;
@@ -422,6 +428,90 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   return write_atomically(output, text, follow, err) ? kOk : kInputError;
 }
 
+std::string rule_set_status(const rule_set& rs) {
+  if (rs.approved) return "approved by " + rs.approved->by + " on " + rs.approved->date;
+  if (rs.status == "draft" && rs.last_approval) return "draft: changed since approved on " + rs.last_approval->date;
+  return rs.status;
+}
+
+// Whether the rule set may be used to plan: never when retired; with
+// --require-approved, only when approved as it is. A review date in the
+// past is a warning on every plan.
+bool may_plan(const rule_set& rs, bool require_approved, std::ostream& err) {
+  if (rs.status == "retired") {
+    err << "iptplan: error: the rule set " << rs.info.name << " " << rs.info.version
+        << " is retired (status in ruleset.toml): it may not be used to plan\n";
+    return false;
+  }
+  if (require_approved && rs.status != "approved") {
+    err << "iptplan: error: the rule set " << rs.info.name << " " << rs.info.version << " is a "
+        << rule_set_status(rs) << "; --require-approved plans only with a rule set approved as it is "
+        << "('iptplan approve DIR --by NAME')\n";
+    return false;
+  }
+  std::string today = store::now_utc().substr(0, 10);
+  if (!rs.info.review_date.empty() && rs.info.review_date < today) {
+    err << "warning: the rule set's review date " << rs.info.review_date
+        << " has passed: a clinical lead should review it [ruleset.review-date]\n";
+  }
+  return true;
+}
+
+int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream& out, std::ostream& err) {
+  namespace fs = std::filesystem;
+  auto by = author(by_arg, err);
+  if (!by) return kUsage;
+  auto rs = load(dir, err);
+  if (!rs) return kInputError;
+  if (rs->info.status == "retired") {
+    err << "iptplan: error: " << dir << " is retired (status in ruleset.toml); a retired rule set is not approved\n";
+    return kInputError;
+  }
+  if (rs->approved) {
+    out << dir << ": " << rs->info.name << " " << rs->info.version << " is already approved as it is, by "
+        << rs->approved->by << " on " << rs->approved->date << "\n";
+    return kOk;
+  }
+  // Approved only as a whole: every rule checks and every test case passes.
+  std::ostringstream quiet_out, quiet_err;
+  if (cmd_test(dir, false, -1, "text", quiet_out, quiet_err) != kOk) {
+    err << "iptplan: error: the test cases of " << dir << " do not all pass; run 'iptplan test " << dir
+        << "': a rule set is approved only when they do\n";
+    return kInputError;
+  }
+  std::string path = (fs::path(dir) / kApprovalFile).string();
+  std::string text;
+  std::error_code ec;
+  bool existed = fs::exists(path, ec);
+  if (existed) {
+    std::vector<diagnostic> diags;
+    auto old = read_text_file(path, "ruleset.approval", diags);
+    if (!old) {
+      print(err, diags);
+      return kInputError;
+    }
+    text = *old;
+    if (!text.empty() && text.back() != '\n') text += '\n';
+  } else {
+    text = "# Approvals of this rule set, written by 'iptplan approve'. The rule set is\n"
+           "# approved only while its files (ruleset.toml, vocabulary.toml, *.rules) hash\n"
+           "# to the sha256 of the last approval: any change makes it a draft again.\n";
+  }
+  std::string name;
+  for (char c : *by) name += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+  std::string date = store::now_utc().substr(0, 10);
+  text += "\n[[approvals]]\nsha256 = \"" + rs->sha256 + "\"\nby = \"" + name + "\"\ndate = " + date + "\n";
+  if (!write_atomically(path, text, false, err)) return kInputError;
+  if (!existed) {
+    // As readable as the rule set's other files.
+    struct ::stat st {};
+    if (::stat((fs::path(dir) / "ruleset.toml").c_str(), &st) == 0) ::chmod(path.c_str(), st.st_mode & 07777);
+  }
+  out << dir << ": " << rs->info.name << " " << rs->info.version << " (sha256 " << rs->sha256.substr(0, 12)
+      << ") approved by " << *by << " on " << date << "; any change to its files makes it a draft again\n";
+  return kOk;
+}
+
 int cmd_check(const std::string& dir, const std::string& fmt, std::ostream& out, std::ostream& err) {
   int warnings = 0;
   if (fmt == "json") {
@@ -443,6 +533,9 @@ int cmd_check(const std::string& dir, const std::string& fmt, std::ostream& out,
       j["name"] = rs->info.name;
       j["version"] = rs->info.version;
       j["sha256"] = rs->sha256;
+      j["status"] = rs->status;
+      j["approved"] = rs->approved ? jsonout::json{{"by", rs->approved->by}, {"date", rs->approved->date}}
+                                   : jsonout::json(nullptr);
       j["rules"] = p.rules.size();
       j["files"] = p.sources.size();
       j["findings"] = p.vocab->findings().size();
@@ -456,7 +549,8 @@ int cmd_check(const std::string& dir, const std::string& fmt, std::ostream& out,
   if (!rs) return kInputError;
   const auto& p = *rs->prog;
   out << (dir.empty() ? std::string("built-in rule set") : dir) << ": " << rs->info.name << " "
-      << rs->info.version << ", " << p.rules.size() << " rules in " << p.sources.size()
+      << rs->info.version << " (" << rule_set_status(*rs) << "), " << p.rules.size() << " rules in "
+      << p.sources.size()
       << " files, " << p.vocab->findings().size() << " findings, " << p.facts.size()
       << " derived facts, " << p.strata.size() << " strata: no errors"
       << (warnings ? ", " + std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings") : "")
@@ -481,6 +575,7 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
             std::ostream& err) {
   auto rs = load(rules, err);
   if (!rs) return kInputError;
+  if (!may_plan(*rs, false, err)) return kInputError;
   bool json = fmt == "json";
   std::string base = item.substr(0, item.find('['));
   bool fact = rs->prog->fact_index(item) >= 0;
@@ -593,6 +688,15 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
                                          "in ~/.config/iptplan/config.toml)");
   auto* plan_by =
       plan_cmd->add_option("--by", rec.by, "Who makes the record (default: $IPTPLAN_USER, or the login name)");
+
+  plan_cmd->add_flag("--require-approved", rec.require_approved,
+                     "Refuse to plan unless the rule set is approved as it is (for production)");
+
+  std::string approve_dir, approve_by;
+  auto* approve_cmd = app.add_subcommand(
+      "approve", "Record that NAME approves the rule set in DIR as it is now (its test cases must pass)");
+  approve_cmd->add_option("DIR", approve_dir, "Rule set folder")->required();
+  approve_cmd->add_option("--by", approve_by, "Who approves (a clinical lead's name or staff id)")->required();
 
   auto* audit_cmd = app.add_subcommand("audit", "Read and check the plan store's records");
   audit_cmd->require_subcommand(1);
@@ -731,6 +835,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       return cmd_review(*where, *id, review, *who, out, err);
     }
     if (*check_cmd) return cmd_check(check_dir, fmt, out, err);
+    if (*approve_cmd) return cmd_approve(approve_dir, approve_by, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err);
     if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, fmt, in, out, err);
     if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown, true, fmt, in, out, err);
