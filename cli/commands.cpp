@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 #include "cli/common.hpp"
+#include "cli/diff_command.hpp"
 #include "cli/store_commands.hpp"
 #include "store/store.hpp"
 
@@ -692,6 +693,18 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   plan_cmd->add_flag("--require-approved", rec.require_approved,
                      "Refuse to plan unless the rule set is approved as it is (for production)");
 
+  std::string diff_old, diff_new;
+  std::vector<std::string> diff_findings;
+  auto* diff_cmd = app.add_subcommand(
+      "diff", "The plans a rule change changes: every client of NEW's tests/clients/ (or the findings given) "
+              "planned with OLD and NEW, item by item, with the why on both sides");
+  diff_cmd->add_option("OLD", diff_old, "Rule set folder, git revision and path (HEAD~1:rules) or built-in")
+      ->required();
+  diff_cmd->add_option("NEW", diff_new, "Rule set folder, git revision and path, or built-in")->required();
+  diff_cmd->add_option("FINDINGS", diff_findings, "Findings files (default: NEW's tests/clients/*.toml)");
+  diff_cmd->add_option("--format", fmt, "Output format: markdown for a review request")
+      ->check(CLI::IsMember({"text", "markdown", "json"}));
+
   std::string approve_dir, approve_by;
   auto* approve_cmd = app.add_subcommand(
       "approve", "Record that NAME approves the rule set in DIR as it is now (its test cases must pass)");
@@ -836,6 +849,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     }
     if (*check_cmd) return cmd_check(check_dir, fmt, out, err);
     if (*approve_cmd) return cmd_approve(approve_dir, approve_by, out, err);
+    if (*diff_cmd) return cmd_diff(diff_old, diff_new, diff_findings, fmt, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err);
     if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, fmt, in, out, err);
     if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown, true, fmt, in, out, err);

@@ -1,5 +1,7 @@
 #include "cli/store_commands.hpp"
 
+#include "cli/plan_compare.hpp"
+
 #include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -79,89 +81,6 @@ bool chain_intact(st::plan_store& s, const std::string& location, std::ostream& 
 
 std::string short_hash(const std::string& h) { return h.substr(0, 12); }
 
-// The plan items of a plan's JSON, by full id, in plan order.
-struct plan_items {
-  std::vector<std::string> order;
-  std::map<std::string, json> by_id;
-};
-
-plan_items items_of(const json& plan) {
-  plan_items out;
-  for (const char* group : {"flags", "challenges", "solutions", "goals", "provisional"}) {
-    if (!plan.contains(group) || !plan[group].is_array()) continue;
-    for (const auto& it : plan[group]) {
-      if (!it.is_object() || !it.contains("id") || !it["id"].is_string()) continue;
-      std::string id = it["id"].get<std::string>();
-      if (out.by_id.emplace(id, it).second) out.order.push_back(id);
-    }
-  }
-  return out;
-}
-
-// The rules behind an item (id and the hash of the rule's text), from the
-// plan's shared explanations.
-std::vector<std::pair<std::string, std::string>> rules_of(const json& plan, const json& item) {
-  std::vector<std::pair<std::string, std::string>> out;
-  if (!item.contains("because") || !item["because"].is_array()) return out;
-  for (const auto& ref : item["because"]) {
-    std::string key = ref.value("ref", "");
-    if (!plan.contains("explanations") || !plan["explanations"].contains(key)) continue;
-    const json& rule = plan["explanations"][key]["rule"];
-    std::pair<std::string, std::string> r{rule.value("id", ""), rule.value("sha256", "")};
-    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
-  }
-  return out;
-}
-
-std::string text_of(const json& item) { return item.value("text", ""); }
-
-// One line per difference between two plans' items; then the other parts
-// of the plan that differ.
-std::vector<std::string> differences(const json& was, const json& now) {
-  std::vector<std::string> lines;
-  auto a = items_of(was), b = items_of(now);
-  for (const auto& id : a.order) {
-    const json& x = a.by_id[id];
-    auto found = b.by_id.find(id);
-    if (found == b.by_id.end()) {
-      lines.push_back("- " + x.value("kind", "item") + " " + id + " is no longer proposed: " + text_of(x));
-      continue;
-    }
-    const json& y = found->second;
-    for (const char* field : {"text", "status", "priority", "severity"}) {
-      if (x.value(field, json()) != y.value(field, json())) {
-        lines.push_back("~ " + id + ": " + field + " was " + x.value(field, json()).dump() + ", now " +
-                        y.value(field, json()).dump());
-      }
-    }
-    auto ra = rules_of(was, x), rb = rules_of(now, y);
-    if (ra != rb) {
-      auto names = [](const std::vector<std::pair<std::string, std::string>>& rs) {
-        std::string s;
-        for (const auto& [id, sha] : rs) s += (s.empty() ? "" : ", ") + id + " " + short_hash(sha);
-        return s;
-      };
-      lines.push_back("~ " + id + ": proposed by " + names(ra) + "; now by " + names(rb));
-    }
-  }
-  for (const auto& id : b.order) {
-    if (!a.by_id.count(id)) {
-      const json& y = b.by_id[id];
-      lines.push_back("+ " + y.value("kind", "item") + " " + id + " is newly proposed: " + text_of(y));
-    }
-  }
-  std::string others;
-  for (auto& [key, value] : now.items()) {
-    if (key == "flags" || key == "challenges" || key == "solutions" || key == "goals" ||
-        key == "provisional" || key == "explanations") {
-      continue;
-    }
-    if (!was.contains(key) || was[key] != value) others += (others.empty() ? "" : ", ") + key;
-  }
-  if (!others.empty()) lines.push_back("  other parts that differ: " + others);
-  return lines;
-}
-
 // A plan that cannot be replayed at all, and why: exit status 1.
 int not_replayed(const std::string& what, const std::string& why, const std::string& fmt, std::ostream& out) {
   if (fmt == "json") {
@@ -188,7 +107,7 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
   std::vector<std::string> diffs;
   if (!identical) {
     diffs = was.is_discarded() ? std::vector<std::string>{"  the recorded plan is not JSON"}
-                               : differences(was, fresh);
+                               : change_lines(compare_plans(was, fresh));
   }
   std::string program = program_version();
   if (fmt == "json") {

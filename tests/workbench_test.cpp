@@ -2,7 +2,10 @@
 // with a draft, an approved, a retired or an overdue rule set.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <fstream>
 #include <string>
 
@@ -122,4 +125,100 @@ TEST_CASE("approve refuses a rule set whose test cases fail, and a malformed app
   auto bad = run({"check", rules});
   CHECK(bad.code == 1);
   CHECK(bad.err.find("[ruleset.approval]") != std::string::npos);
+}
+
+namespace {
+// The items of a plan's JSON as comparable text: id, kind, text, status,
+// priority, severity and the rules behind each.
+std::map<std::string, std::string> item_view(const json& plan) {
+  std::map<std::string, std::string> out;
+  for (const char* group : {"flags", "challenges", "solutions", "goals", "provisional"}) {
+    for (const auto& it : plan[group]) {
+      std::string rules;
+      for (const auto& b : it["because"]) rules += b["rule"].get<std::string>() + ",";
+      out[it["id"]] = it.value("kind", "") + "|" + it.value("text", "") + "|" + it.value("status", "") + "|" +
+                      std::to_string(it.value("priority", 0)) + "|" + it.value("severity", "") + "|" + rules;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("diff lists exactly the cases whose plans a threshold change changes, with each item") {
+  scratch s;
+  auto rules = s.rules_copy();
+  replace_in(rules + "/ruleset.toml", "mspss_low = 3.0", "mspss_low = 4.0");
+  auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = json::parse(r.out);
+  std::set<std::string> reported;
+  for (const auto& c : j["cases"]) {
+    if (c["changed"] == true) reported.insert(c["findings"].get<std::string>());
+  }
+  // The same cases, found independently: plan each client with both.
+  std::set<std::string> expected;
+  int cases = 0;
+  for (const auto& e : fs::directory_iterator(rules + "/tests/clients")) {
+    ++cases;
+    auto a = run({"plan", e.path().string(), "--format", "json"});
+    auto b = run({"plan", e.path().string(), "--format", "json", "--rules", rules});
+    if (item_view(json::parse(a.out)) != item_view(json::parse(b.out))) {
+      expected.insert("clients/" + e.path().filename().string());
+    }
+  }
+  CHECK(j["summary"]["cases"] == cases);
+  CHECK_FALSE(expected.empty());
+  CHECK(reported == expected);
+  // Each change carries the item on both sides and why.
+  for (const auto& c : j["cases"]) {
+    for (const auto& i : c["items"]) {
+      if (i["change"] == "added") {
+        CHECK(i["why_now"].get<std::string>().find("rule ") == 0);
+        CHECK(i["was"].is_null());
+      }
+      if (i["change"] == "changed") {
+        CHECK_FALSE(i["why_was"].get<std::string>().empty());
+        CHECK_FALSE(i["why_now"].get<std::string>().empty());
+      }
+    }
+  }
+  auto text = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules});
+  CHECK(text.out.find(std::to_string(expected.size()) + " of " + std::to_string(cases) + " cases change") !=
+        std::string::npos);
+  CHECK(text.out.find("  + challenge low_social_support: Low perceived social support\n"
+                      "      why (new): rule social_support_low (support.rules:") != std::string::npos);
+  auto md = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, "--format", "markdown"});
+  CHECK(md.out.rfind("## Impact of the rule change\n", 0) == 0);
+  CHECK(md.out.find("\n### clients/") != std::string::npos);
+  // The same rules: nothing changes.
+  auto same = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", "built-in"});
+  CHECK(same.out.find("\n0 of " + std::to_string(cases) + " cases change") != std::string::npos);
+}
+
+TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
+  scratch s;
+  auto rules = s.rules_copy();
+  auto here = fs::current_path();
+  fs::current_path(s.dir);
+  auto git = [](const std::string& args) {
+    return std::system(("git -c user.name=t -c user.email=t@t " + args + " > /dev/null 2>&1").c_str());
+  };
+  REQUIRE(git("init -q .") == 0);
+  REQUIRE(git("add rules") == 0);
+  REQUIRE(git("commit -q -m rules") == 0);
+  replace_in(rules + "/ruleset.toml", "mspss_low = 3.0", "mspss_low = 4.0");
+  auto r = run({"diff", "HEAD:rules", "rules", "--format", "json"});
+  auto bad = run({"diff", "HEAD~5:rules", "rules"});
+  fs::current_path(here);
+  REQUIRE(r.code == 0);
+  auto j = json::parse(r.out);
+  CHECK(j["old"]["label"] == "HEAD:rules");
+  CHECK(j["summary"]["changed"].get<int>() > 0);
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("neither a folder nor a git revision") != std::string::npos);
+
+  auto one = run({"diff", "built-in", rules, kJane, "--format", "json"});
+  auto oj = json::parse(one.out);
+  REQUIRE(oj["cases"].size() == 1);
+  CHECK(oj["cases"][0]["findings"] == kJane);
 }

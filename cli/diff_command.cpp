@@ -1,0 +1,303 @@
+// `iptplan diff OLD NEW [FINDINGS...]`: what a change to the rules does to
+// the plans of the case library. Each side is a rule-set folder, a git
+// revision (`HEAD~1:rules`) or `built-in`; every client of NEW's
+// tests/clients/ (or the findings given) is planned with both, and the
+// plans are compared item by item, each change with its why on both sides.
+#include "cli/diff_command.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "cli/plan_compare.hpp"
+#include "engine/render/json_writer.hpp"
+#include "engine/render/render.hpp"
+#include "grammar/diagnostic.hpp"
+
+extern char** environ;
+
+namespace iptplan::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A side of the comparison: its rule files and its clients.
+struct side {
+  std::string label;
+  std::vector<rule_set_file> files;
+  std::map<std::string, std::string> clients;  // "clients/jane.toml" -> text
+};
+
+bool is_rule_file(const std::string& base) {
+  return base == "ruleset.toml" || base == "vocabulary.toml" || base == kApprovalFile ||
+         (base.size() > 6 && base.compare(base.size() - 6, 6, ".rules") == 0);
+}
+
+// Runs a program (no shell) and returns its standard output, or nothing.
+std::optional<std::string> capture(const std::vector<std::string>& args) {
+  int fds[2];
+  if (::pipe(fds) != 0) return std::nullopt;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  posix_spawn_file_actions_addclose(&fa, fds[0]);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0].c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    return std::nullopt;
+  }
+  std::string out;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > 64 * kMaxInputBytes) break;  // a whole rule set and its clients, with room
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  return out;
+}
+
+std::optional<side> from_git(const std::string& spec, std::ostream& err) {
+  auto colon = spec.find(':');
+  std::string rev = spec.substr(0, colon), path = spec.substr(colon + 1);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  auto tree = capture({"git", "ls-tree", "-r", "--name-only", rev + ":" + path});
+  if (!tree) {
+    err << "iptplan: error: " << printable(spec)
+        << " is neither a folder nor a git revision and path that git can read (as HEAD~1:rules)\n";
+    return std::nullopt;
+  }
+  side s;
+  s.label = spec;
+  std::istringstream names(*tree);
+  for (std::string name; std::getline(names, name);) {
+    bool rule = name.find('/') == std::string::npos && is_rule_file(name);
+    bool client = name.rfind("tests/clients/", 0) == 0 && name.size() > 5 &&
+                  name.compare(name.size() - 5, 5, ".toml") == 0;
+    if (!rule && !client) continue;
+    auto text = capture({"git", "show", rev + ":" + (path.empty() ? name : path + "/" + name)});
+    if (!text) {
+      err << "iptplan: error: git could not read " << printable(name) << " of " << printable(spec) << "\n";
+      return std::nullopt;
+    }
+    if (rule) s.files.push_back({spec + "/" + name, name, *text});
+    else s.clients[name.substr(6)] = *text;
+  }
+  return s;
+}
+
+std::optional<side> read_side(const std::string& spec, std::ostream& err) {
+  std::error_code ec;
+  if (spec == "built-in") {
+    side s;
+    s.label = "built-in";
+    s.files = builtin_rule_files();
+    for (auto& f : builtin_case_files()) {
+      if (f.name.rfind("rules/tests/clients/", 0) == 0) s.clients[f.name.substr(12)] = f.text;
+    }
+    return s;
+  }
+  if (!fs::exists(spec, ec) && spec.find(':') != std::string::npos) return from_git(spec, err);
+  std::vector<diagnostic> diags;
+  side s;
+  s.label = spec;
+  s.files = read_rule_folder(spec, diags);
+  fs::path clients = fs::path(spec) / "tests" / "clients";
+  if (fs::is_directory(clients, ec)) {
+    for (const auto& e : fs::recursive_directory_iterator(clients, ec)) {
+      if (!e.is_regular_file() || e.path().extension() != ".toml") continue;
+      auto text = read_text_file(e.path().string(), "test.findings", diags);
+      if (text) s.clients[fs::relative(e.path(), fs::path(spec) / "tests").generic_string()] = *text;
+    }
+  }
+  if (has_errors(diags)) {
+    print(err, diags);
+    return std::nullopt;
+  }
+  return s;
+}
+
+struct case_diff {
+  std::string name;
+  std::string error;  // planning failed on a side
+  plan_changes changes;
+  bool changed() const { return !error.empty() || !changes.items.empty(); }
+};
+
+// Plans `text` with `rs` as JSON, or "" after collecting why not.
+std::string plan_json(const rule_set& rs, const std::string& name, const std::string& text, std::string& why) {
+  std::ostringstream quiet;
+  auto pl = plan_text(rs, name, text, false, quiet);
+  if (!pl) {
+    why = "its findings cannot be read with this rule set's vocabulary";
+    return "";
+  }
+  return render_json(pl->p);
+}
+
+void text_report(const side& a, const side& b, const rule_set& ra, const rule_set& rb,
+                 const std::vector<case_diff>& cases, bool markdown, std::ostream& out) {
+  int changed = 0, added = 0, removed = 0, modified = 0;
+  for (const auto& c : cases) {
+    changed += c.changed();
+    for (const auto& i : c.changes.items) {
+      added += i.change == "added";
+      removed += i.change == "removed";
+      modified += i.change == "changed";
+    }
+  }
+  auto describe = [](const side& s, const rule_set& r) {
+    return printable(s.label) + " (" + r.info.name + " " + r.info.version + ", sha256 " + r.sha256.substr(0, 12) + ")";
+  };
+  std::string summary = std::to_string(changed) + " of " + std::to_string(cases.size()) +
+                        (cases.size() == 1 ? " case changes" : " cases change") + ": " + std::to_string(added) +
+                        " items added, " + std::to_string(removed) + " removed, " + std::to_string(modified) +
+                        " changed";
+  if (markdown) {
+    out << "## Impact of the rule change\n\n- Old: " << describe(a, ra) << "\n- New: " << describe(b, rb)
+        << "\n- " << summary << "\n";
+  } else {
+    out << "old: " << describe(a, ra) << "\nnew: " << describe(b, rb) << "\n";
+  }
+  for (const auto& c : cases) {
+    if (!c.changed()) continue;
+    out << (markdown ? "\n### " + c.name + "\n\n" : "\n" + c.name + "\n");
+    if (!c.error.empty()) out << (markdown ? "- " : "  ") << c.error << "\n";
+    for (const auto& i : c.changes.items) {
+      std::string bullet = markdown ? "- " : "  ";
+      std::string sub = markdown ? "  - " : "      ";
+      if (i.change == "added") {
+        out << bullet << "+ " << i.kind << " " << i.id << ": " << printable(text_of(i.now)) << "\n";
+        out << sub << "why (new): " << printable(i.why_now) << "\n";
+      } else if (i.change == "removed") {
+        out << bullet << "- " << i.kind << " " << i.id << ": " << printable(text_of(i.was)) << "\n";
+        out << sub << "why (old): " << printable(i.why_was) << "\n";
+      } else {
+        std::string fields;
+        for (const auto& f : i.fields) fields += (fields.empty() ? "" : ", ") + f;
+        out << bullet << "~ " << i.kind << " " << i.id << " (" << fields << " changed)\n";
+        for (const auto& f : i.fields) {
+          if (f == "rules") continue;
+          out << sub << f << ": " << printable(i.was.value(f, json()).dump()) << " -> "
+              << printable(i.now.value(f, json()).dump()) << "\n";
+        }
+        out << sub << "why (old): " << printable(i.why_was) << "\n";
+        out << sub << "why (new): " << printable(i.why_now) << "\n";
+      }
+    }
+    if (!c.changes.other_parts.empty() && c.changes.items.empty() && c.error.empty()) {
+      out << (markdown ? "- " : "  ") << "no item changes\n";
+    }
+  }
+  if (!markdown) out << "\n" << summary << "\n";
+}
+
+}  // namespace
+
+int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std::vector<std::string>& findings,
+             const std::string& fmt, std::ostream& out, std::ostream& err) {
+  auto a = read_side(old_spec, err);
+  auto b = read_side(new_spec, err);
+  if (!a || !b) return kInputError;
+  std::optional<rule_set> ra, rb;
+  {
+    std::vector<diagnostic> diags;
+    ra = load_rule_set(a->files, a->label, diags);
+    if (!ra) {
+      print(err, diags);
+      err << "the old rule set " << printable(a->label) << " has errors\n";
+      return kInputError;
+    }
+    diags.clear();
+    rb = load_rule_set(b->files, b->label, diags);
+    if (!rb) {
+      print(err, diags);
+      err << "the new rule set " << printable(b->label) << " has errors\n";
+      return kInputError;
+    }
+  }
+  // The cases: the findings given, else NEW's clients (OLD's if it has none).
+  std::map<std::string, std::string> cases;
+  if (!findings.empty()) {
+    std::vector<diagnostic> diags;
+    for (const auto& f : findings) {
+      if (auto text = read_text_file(f, "findings.read", diags)) cases[f] = *text;
+    }
+    if (has_errors(diags)) {
+      print(err, diags);
+      return kInputError;
+    }
+  } else {
+    cases = !b->clients.empty() ? b->clients : a->clients;
+  }
+  if (cases.empty()) {
+    err << "iptplan: error: no cases: " << printable(new_spec)
+        << " has no tests/clients/*.toml; give findings files after OLD and NEW\n";
+    return kInputError;
+  }
+  std::vector<case_diff> diffs;
+  for (const auto& [name, text] : cases) {
+    case_diff c;
+    c.name = name;
+    std::string why_a, why_b;
+    std::string ja = plan_json(*ra, name, text, why_a), jb = plan_json(*rb, name, text, why_b);
+    if (ja.empty() || jb.empty()) {
+      c.error = ja.empty() && jb.empty() ? "cannot be planned with either rule set"
+                : ja.empty()              ? "cannot be planned with the old rule set (" + why_a + ")"
+                                          : "cannot be planned with the new rule set (" + why_b + ")";
+    } else if (ja != jb) {
+      c.changes = compare_plans(json::parse(ja), json::parse(jb));
+    }
+    diffs.push_back(std::move(c));
+  }
+  if (fmt == "json") {
+    json cs = json::array();
+    int changed = 0;
+    for (const auto& c : diffs) {
+      changed += c.changed();
+      json items = json::array();
+      for (const auto& i : c.changes.items) {
+        items.push_back({{"change", i.change}, {"id", i.id}, {"kind", i.kind}, {"fields", i.fields},
+                         {"was", i.was}, {"now", i.now}, {"why_was", i.why_was}, {"why_now", i.why_now}});
+      }
+      json x = {{"findings", c.name}, {"changed", c.changed()}, {"items", items},
+                {"other_parts", c.changes.other_parts}};
+      if (!c.error.empty()) x["error"] = c.error;
+      cs.push_back(std::move(x));
+    }
+    auto side_json = [](const side& s, const rule_set& r) {
+      return json{{"label", s.label}, {"name", r.info.name}, {"version", r.info.version}, {"sha256", r.sha256}};
+    };
+    json j = {{"old", side_json(*a, *ra)},
+              {"new", side_json(*b, *rb)},
+              {"cases", cs},
+              {"summary", {{"cases", diffs.size()}, {"changed", changed}}}};
+    out << jsonout::dump(j);
+    return kOk;
+  }
+  text_report(*a, *b, *ra, *rb, diffs, fmt == "markdown", out);
+  return kOk;
+}
+
+}  // namespace iptplan::cli

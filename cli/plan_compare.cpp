@@ -1,0 +1,123 @@
+#include "cli/plan_compare.hpp"
+
+#include <algorithm>
+
+namespace iptplan::cli {
+
+using nlohmann::json;
+
+plan_items items_of(const json& plan) {
+  plan_items out;
+  for (const char* group : {"flags", "challenges", "solutions", "goals", "provisional"}) {
+    if (!plan.contains(group) || !plan[group].is_array()) continue;
+    for (const auto& it : plan[group]) {
+      if (!it.is_object() || !it.contains("id") || !it["id"].is_string()) continue;
+      std::string id = it["id"].get<std::string>();
+      if (out.by_id.emplace(id, it).second) out.order.push_back(id);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> rules_of(const json& plan, const json& item) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!item.contains("because") || !item["because"].is_array()) return out;
+  for (const auto& ref : item["because"]) {
+    std::string key = ref.value("ref", "");
+    if (!plan.contains("explanations") || !plan["explanations"].contains(key)) continue;
+    const json& rule = plan["explanations"][key]["rule"];
+    std::pair<std::string, std::string> r{rule.value("id", ""), rule.value("sha256", "")};
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
+}
+
+std::string why_line(const json& plan, const json& item) {
+  std::string out;
+  if (!item.contains("because") || !item["because"].is_array()) return out;
+  for (const auto& ref : item["because"]) {
+    std::string key = ref.value("ref", "");
+    if (!plan.contains("explanations") || !plan["explanations"].contains(key)) continue;
+    const json& e = plan["explanations"][key];
+    const json& rule = e["rule"];
+    std::string one = "rule " + rule.value("id", "") + " (" + rule.value("file", "") + ":" +
+                      std::to_string(rule.value("line", 0)) + ")";
+    if (e.contains("element") && e["element"].is_string()) one += " for " + e["element"].get<std::string>();
+    std::string because = e.value("because", "");
+    if (!because.empty()) one += ": " + because;
+    out += (out.empty() ? "" : "; ") + one;
+  }
+  return out;
+}
+
+std::string text_of(const json& item) { return item.value("text", ""); }
+
+plan_changes compare_plans(const json& was, const json& now) {
+  plan_changes c;
+  auto a = items_of(was), b = items_of(now);
+  for (const auto& id : a.order) {
+    const json& x = a.by_id[id];
+    auto found = b.by_id.find(id);
+    if (found == b.by_id.end()) {
+      c.items.push_back({"removed", id, x.value("kind", "item"), {}, x, json(), why_line(was, x), "",
+                         rules_of(was, x), {}});
+      continue;
+    }
+    const json& y = found->second;
+    item_change ch{"changed", id, x.value("kind", "item"), {}, x, y, why_line(was, x), why_line(now, y),
+                   rules_of(was, x), rules_of(now, y)};
+    for (const char* field : {"text", "status", "priority", "severity"}) {
+      if (x.value(field, json()) != y.value(field, json())) ch.fields.push_back(field);
+    }
+    if (ch.rules_was != ch.rules_now) ch.fields.push_back("rules");
+    if (!ch.fields.empty()) c.items.push_back(std::move(ch));
+  }
+  for (const auto& id : b.order) {
+    if (a.by_id.count(id)) continue;
+    const json& y = b.by_id[id];
+    c.items.push_back({"added", id, y.value("kind", "item"), {}, json(), y, "", why_line(now, y), {},
+                       rules_of(now, y)});
+  }
+  for (auto& [key, value] : now.items()) {
+    if (key == "flags" || key == "challenges" || key == "solutions" || key == "goals" || key == "provisional" ||
+        key == "explanations") {
+      continue;
+    }
+    if (!was.contains(key) || was[key] != value) c.other_parts.push_back(key);
+  }
+  return c;
+}
+
+std::vector<std::string> change_lines(const plan_changes& c) {
+  std::vector<std::string> lines;
+  auto names = [](const std::vector<std::pair<std::string, std::string>>& rs) {
+    std::string s;
+    for (const auto& [id, sha] : rs) s += (s.empty() ? "" : ", ") + id + " " + sha.substr(0, 12);
+    return s;
+  };
+  for (const auto& ch : c.items) {
+    if (ch.change == "removed") {
+      lines.push_back("- " + ch.kind + " " + ch.id + " is no longer proposed: " + text_of(ch.was));
+    } else if (ch.change == "added") {
+      lines.push_back("+ " + ch.kind + " " + ch.id + " is newly proposed: " + text_of(ch.now));
+    } else {
+      for (const auto& f : ch.fields) {
+        if (f == "rules") continue;
+        lines.push_back("~ " + ch.id + ": " + f + " was " + ch.was.value(f, json()).dump() + ", now " +
+                        ch.now.value(f, json()).dump());
+      }
+      if (std::find(ch.fields.begin(), ch.fields.end(), "rules") != ch.fields.end()) {
+        lines.push_back("~ " + ch.id + ": proposed by " + names(ch.rules_was) + "; now by " +
+                        names(ch.rules_now));
+      }
+    }
+  }
+  if (!c.other_parts.empty()) {
+    std::string others;
+    for (const auto& k : c.other_parts) others += (others.empty() ? "" : ", ") + k;
+    lines.push_back("  other parts that differ: " + others);
+  }
+  return lines;
+}
+
+}  // namespace iptplan::cli
