@@ -27,6 +27,7 @@
 
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
+#include "engine/lint/lint.hpp"
 #include "engine/plan.hpp"
 #include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
@@ -513,6 +514,42 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   return kOk;
 }
 
+int cmd_lint(const std::string& dir, const std::string& fmt, std::ostream& out, std::ostream& err) {
+  std::vector<diagnostic> load_diags;
+  std::optional<rule_set> rs;
+  {
+    std::optional<collect_diagnostics> collect;
+    if (fmt == "json") collect.emplace(load_diags);
+    std::ostringstream quiet;
+    rs = load(dir, fmt == "json" ? quiet : err);
+  }
+  std::string label = dir.empty() ? "built-in rule set" : dir;
+  if (!rs) {
+    if (fmt == "json") {
+      jsonout::json j = {{"rule_set", dir.empty() ? "built-in" : dir}, {"ok", false}};
+      j["diagnostics"] = jsonout::json::array();
+      for (const auto& d : load_diags) j["diagnostics"].push_back(jsonout::to_json(d));
+      out << jsonout::dump(j);
+    }
+    return kInputError;
+  }
+  auto found = lint(*rs);
+  if (fmt == "json") {
+    jsonout::json j = {{"rule_set", dir.empty() ? "built-in" : dir}, {"ok", found.empty()}};
+    j["diagnostics"] = jsonout::json::array();
+    for (const auto& d : found) j["diagnostics"].push_back(jsonout::to_json(d));
+    out << jsonout::dump(j);
+    return found.empty() ? kOk : kInputError;
+  }
+  if (found.empty()) {
+    out << label << ": no lint findings\n";
+    return kOk;
+  }
+  print(err, found);
+  err << found.size() << (found.size() == 1 ? " lint finding" : " lint findings") << "\n";
+  return kInputError;
+}
+
 int cmd_check(const std::string& dir, const std::string& fmt, std::ostream& out, std::ostream& err) {
   int warnings = 0;
   if (fmt == "json") {
@@ -693,6 +730,13 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   plan_cmd->add_flag("--require-approved", rec.require_approved,
                      "Refuse to plan unless the rule set is approved as it is (for production)");
 
+  std::string lint_dir;
+  auto* lint_cmd = app.add_subcommand(
+      "lint", "Report what check accepts but a clinical lead should know: conditions that can never be true "
+              "or always are, safety items another rule can exclude, uncited facts, undeclared parameters");
+  lint_cmd->add_option("DIR", lint_dir, "Rule set folder (default: the built-in rule set)");
+  lint_cmd->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
+
   std::string diff_old, diff_new;
   std::vector<std::string> diff_findings;
   auto* diff_cmd = app.add_subcommand(
@@ -849,6 +893,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     }
     if (*check_cmd) return cmd_check(check_dir, fmt, out, err);
     if (*approve_cmd) return cmd_approve(approve_dir, approve_by, out, err);
+    if (*lint_cmd) return cmd_lint(lint_dir, fmt, out, err);
     if (*diff_cmd) return cmd_diff(diff_old, diff_new, diff_findings, fmt, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err);
     if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, fmt, in, out, err);

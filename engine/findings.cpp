@@ -23,7 +23,7 @@ constexpr std::size_t kMaxTextFinding = 200;
 constexpr std::size_t kMaxSuggested = 200;
 // Entries of one list (people, life events, scores): far more than any
 // interpersonal inventory holds.
-constexpr std::size_t kMaxElements = 1000;
+constexpr std::size_t kMaxElements = 200;
 constexpr int kMaxKeyDepth = 16;
 
 // Keys that would hold identifying data; a findings file must never carry them.

@@ -103,6 +103,11 @@ struct parameter {
   std::string file;
   int line = 0;
   bool used = false;
+  // Declared with it (`name = { value = 3.0, min = 1, max = 7, unit = "..." }`):
+  // the range its value must lie in, and what it measures.
+  bool declared = false;
+  std::optional<double> min, max;
+  std::string unit;
 };
 
 struct fact_decl {

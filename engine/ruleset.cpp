@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -99,7 +100,7 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
-    if (name == "ruleset.toml" || name == "vocabulary.toml" || name == kApprovalFile ||
+    if (name == "ruleset.toml" || name == "vocabulary.toml" || name == kApprovalFile || name == kSourcesFile ||
         (name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0)) {
       // Every file that looks like part of the rule set is read, or its
       // problem reported: a rule file that is a dangling link, a pipe or a
@@ -175,13 +176,52 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
       prm.file = f.name;
       prm.line = static_cast<int>(v.source().begin.line);
       prm.source_line = std::string(src.line_text(prm.line));
-      if (v.is_integer() || v.is_floating_point()) prm.v = value::number(*v.value<double>());
-      else if (v.is_boolean()) prm.v = value::boolean(*v.value<bool>());
-      else if (v.is_string()) {
+      const toml::node* val = &v;
+      if (auto* decl = v.as_table()) {
+        // A declared parameter: its value, and the range and unit it has.
+        prm.declared = true;
+        val = decl->get("value");
+        if (!val) {
+          diags.push_back(toml_diagnostic(src, &v, severity::error, "ruleset.parameter",
+                                          "parameter '" + prm.name + "' is declared without its value: "
+                                          "{ value = ..., min = ..., max = ..., unit = \"...\" }"));
+          continue;
+        }
+        for (auto&& [dk, dv] : *decl) {
+          std::string key(dk.str());
+          if (key == "min" || key == "max") {
+            if (!dv.is_number()) {
+              diags.push_back(toml_diagnostic(src, &dv, severity::error, "ruleset.parameter",
+                                              "'" + key + "' of parameter '" + prm.name + "' must be a number"));
+              continue;
+            }
+            (key == "min" ? prm.min : prm.max) = *dv.value<double>();
+          } else if (key == "unit") {
+            prm.unit = dv.value_or(std::string());
+          } else if (key != "value") {
+            diags.push_back(toml_diagnostic(src, &dv, severity::error, "ruleset.parameter",
+                                            "a parameter is declared with value, min, max and unit; '" + key +
+                                                "' is none of these"));
+          }
+        }
+      }
+      if (val->is_integer() || val->is_floating_point()) {
+        prm.v = value::number(*val->value<double>());
+        if ((prm.min && prm.v.n < *prm.min) || (prm.max && prm.v.n > *prm.max)) {
+          std::ostringstream range;
+          range << (prm.min ? *prm.min : -INFINITY) << " to " << (prm.max ? *prm.max : INFINITY);
+          diags.push_back(toml_diagnostic(src, val, severity::error, "ruleset.parameter",
+                                          "parameter '" + prm.name + "' is outside its declared range (" +
+                                              range.str() + (prm.unit.empty() ? "" : ", " + prm.unit) + ")"));
+          continue;
+        }
+      }
+      else if (val->is_boolean()) prm.v = value::boolean(*val->value<bool>());
+      else if (val->is_string()) {
         prm.v.kind = vkind::symbol;
-        prm.text = *v.value<std::string>();
+        prm.text = *val->value<std::string>();
       } else {
-        diags.push_back(toml_diagnostic(src, &v, severity::error, "ruleset.parameter",
+        diags.push_back(toml_diagnostic(src, val, severity::error, "ruleset.parameter",
                                         "parameter '" + prm.name +
                                             "' must be a number, true/false or a quoted text"));
         continue;
@@ -198,6 +238,30 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
     }
   }
   return m;
+}
+
+// sources.toml: [facts] id = "title".
+std::optional<std::map<std::string, std::string>> read_sources(const rule_set_file& f,
+                                                               std::vector<diagnostic>& diags) {
+  auto t = parse_toml(f.name, f.text, "ruleset.sources", diags);
+  if (!t) return std::nullopt;
+  std::map<std::string, std::string> out;
+  source_file src(f.name, f.text);
+  auto* facts = (*t)["facts"].as_table();
+  if (!facts) {
+    diags.push_back(toml_diagnostic(src, nullptr, severity::error, "ruleset.sources",
+                                    "sources.toml lists the cited facts under [facts]: id = \"title\""));
+    return std::nullopt;
+  }
+  for (auto&& [k, v] : *facts) {
+    if (!v.is_string()) {
+      diags.push_back(toml_diagnostic(src, &v, severity::error, "ruleset.sources",
+                                      "the fact '" + std::string(k.str()) + "' needs its title, in quotes"));
+      continue;
+    }
+    out[std::string(k.str())] = *v.value<std::string>();
+  }
+  return out;
 }
 
 // The last [[approvals]] entry of approval.toml.
@@ -254,6 +318,7 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   else rs.info = read_manifest(*manifest_file, diags);
   for (const auto& f : files) {
     if (f.base == kApprovalFile) rs.last_approval = read_approval(f, diags);
+    if (f.base == kSourcesFile) rs.sources = read_sources(f, diags);
   }
   rs.status = rs.info.status == "retired" ? "retired" : "draft";
   if (rs.info.status != "retired" && rs.last_approval && rs.last_approval->sha256 == rs.sha256) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,8 @@ struct approval {
 // The file beside ruleset.toml that records approvals. It is not part of
 // the rule set's hash: the hash is what an approval approves.
 inline constexpr const char* kApprovalFile = "approval.toml";
+// The clinical facts the rules cite, by id ([facts] M9 = "title").
+inline constexpr const char* kSourcesFile = "sources.toml";
 
 struct rule_set {
   manifest info;
@@ -43,6 +46,7 @@ struct rule_set {
   std::string status;
   std::optional<approval> approved;  // the approval that holds, if any
   std::optional<approval> last_approval;
+  std::optional<std::map<std::string, std::string>> sources;  // sources.toml, when there is one
   std::string origin;  // "built-in" or the folder given
   std::string sha256;  // over every file, in name order
   std::shared_ptr<const program> prog;

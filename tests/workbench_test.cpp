@@ -147,7 +147,7 @@ std::map<std::string, std::string> item_view(const json& plan) {
 TEST_CASE("diff lists exactly the cases whose plans a threshold change changes, with each item") {
   scratch s;
   auto rules = s.rules_copy();
-  replace_in(rules + "/ruleset.toml", "mspss_low = 3.0", "mspss_low = 4.0");
+  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0", "mspss_low = { value = 4.0");
   auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, "--format", "json"});
   REQUIRE(r.code == 0);
   auto j = json::parse(r.out);
@@ -206,7 +206,7 @@ TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
   REQUIRE(git("init -q .") == 0);
   REQUIRE(git("add rules") == 0);
   REQUIRE(git("commit -q -m rules") == 0);
-  replace_in(rules + "/ruleset.toml", "mspss_low = 3.0", "mspss_low = 4.0");
+  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0", "mspss_low = { value = 4.0");
   auto r = run({"diff", "HEAD:rules", "rules", "--format", "json"});
   auto bad = run({"diff", "HEAD~5:rules", "rules"});
   fs::current_path(here);
@@ -221,4 +221,112 @@ TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
   auto oj = json::parse(one.out);
   REQUIRE(oj["cases"].size() == 1);
   CHECK(oj["cases"][0]["findings"] == kJane);
+}
+
+TEST_CASE("lint: the default rules have no findings") {
+  auto r = run({"lint"});
+  CHECK(r.code == 0);
+  CHECK(r.out == "built-in rule set: no lint findings\n");
+  auto j = json::parse(run({"lint", std::string(IPTPLAN_SOURCE_DIR) + "/rules", "--format", "json"}).out);
+  CHECK(j["ok"] == true);
+  CHECK(j["diagnostics"].empty());
+}
+
+TEST_CASE("lint: each check, on a rule set that triggers it") {
+  scratch s;
+  auto rules = s.rules_copy();
+  s.write("rules/zz_lint.rules", R"(rule never_phq
+  source "domain M6"
+when phq9.total > 30
+then
+  challenge zz_a "x"
+end
+
+rule never_band
+  source "domain M6"
+when phq9.total > 20 and phq9.total < 10
+then
+  challenge zz_b "x"
+end
+
+rule never_enum
+when alliance.strength == "weak" and alliance.strength == "strong"
+then
+  challenge zz_c "x"
+end
+
+rule always_phq
+when phq9.total >= 0
+then
+  challenge zz_d "x"
+end
+
+rule always_param
+when support.mspss.mean <= param.mspss_low + 10
+then
+  challenge zz_e "x"
+end
+
+rule hides_safety
+when therapy.setting == "group"
+then
+  exclude safety_plan
+end
+
+rule cites_unknown
+  source "domain Z99, M6"
+when phq9.total >= 10
+then
+  challenge zz_f "x"
+end
+
+# lint: allow lint.never-true because this rule documents an impossible case on purpose
+rule allowed_never
+when phq9.total > 30
+then
+  challenge zz_g "x"
+end
+)");
+  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0, min = 1, max = 7, unit = \"MSPSS mean\" }",
+             "mspss_low = 3.0");
+  auto r = run({"lint", rules, "--format", "json"});
+  CHECK(r.code == 1);
+  auto j = json::parse(r.out);
+  CHECK(j["ok"] == false);
+  std::multiset<std::string> codes;
+  std::map<std::string, std::vector<int>> lines;
+  for (const auto& d : j["diagnostics"]) {
+    codes.insert(d["code"].get<std::string>());
+    lines[d["code"]].push_back(d["line"].get<int>());
+    CHECK(d["severity"] == "warning");
+  }
+  CHECK(codes.count("lint.never-true") == 3);  // never_phq, never_band, never_enum; not allowed_never
+  CHECK(codes.count("lint.always-true") == 1);  // always_phq (param.mspss_low + 10 is not a constant)
+  CHECK(codes.count("lint.safety-exclude") == 1);
+  CHECK(codes.count("lint.unknown-source") == 1);
+  CHECK(codes.count("lint.parameter-undeclared") == 1);
+  CHECK(lines["lint.never-true"] == std::vector<int>{3, 10, 16});
+
+  auto text = run({"lint", rules});
+  CHECK(text.err.find("zz_lint.rules:3:6: warning: the condition can never be true: 'phq9.total' cannot satisfy "
+                      "'phq9.total > 30' together with the rest (it is ") != std::string::npos);
+  CHECK(text.err.find("rule 'hides_safety' excludes 'safety_plan', which the safety rule") != std::string::npos);
+  CHECK(text.err.find("cites the fact 'Z99'") != std::string::npos);
+  CHECK(text.err.find("7 lint findings") != std::string::npos);
+}
+
+TEST_CASE("lint: rules citing facts with no sources.toml, and parameters checked against their declared range") {
+  scratch s;
+  auto rules = s.rules_copy();
+  fs::remove(rules + "/sources.toml");
+  auto r = run({"lint", rules});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("[lint.no-sources]") != std::string::npos);
+  CHECK(r.err.find("1 lint finding\n") != std::string::npos);
+
+  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0", "mspss_low = { value = 300");
+  auto bad = run({"check", rules});
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("parameter 'mspss_low' is outside its declared range (1 to 7, MSPSS mean) "
+                     "[ruleset.parameter]") != std::string::npos);
 }

@@ -1,0 +1,344 @@
+// The lint checks: a compiled rule set read for what a clinical lead would
+// want to know before approving it, each as a warning with a stable code.
+#include "engine/lint/lint.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace iptplan {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+bool is_safety(const compiled_rule& r) {
+  return r.priority >= 100 || std::find(r.tags.begin(), r.tags.end(), "safety") != r.tags.end();
+}
+
+// The values a numeric finding can take, as an interval; for an integer
+// finding, only its whole numbers.
+struct interval {
+  double lo = -kInf, hi = kInf;
+  bool lo_open = false, hi_open = false;
+  bool integer = false;
+
+  bool empty() const {
+    if (integer) {
+      double ilo = lo_open ? std::floor(lo) + 1 : std::ceil(lo);
+      double ihi = hi_open ? std::ceil(hi) - 1 : std::floor(hi);
+      return ilo > ihi;
+    }
+    return lo > hi || (lo == hi && (lo_open || hi_open));
+  }
+
+  interval with(opcode op, double c) const {
+    interval b = *this;
+    switch (op) {
+      case opcode::gt:
+        if (c > b.lo || (c == b.lo && !b.lo_open)) b.lo = c, b.lo_open = true;
+        break;
+      case opcode::ge:
+        if (c > b.lo) b.lo = c, b.lo_open = false;
+        break;
+      case opcode::lt:
+        if (c < b.hi || (c == b.hi && !b.hi_open)) b.hi = c, b.hi_open = true;
+        break;
+      case opcode::le:
+        if (c < b.hi) b.hi = c, b.hi_open = false;
+        break;
+      case opcode::eq:
+        b = b.with(opcode::ge, c).with(opcode::le, c);
+        break;
+      default: break;
+    }
+    return b;
+  }
+};
+
+opcode negation(opcode op) {
+  switch (op) {
+    case opcode::gt: return opcode::le;
+    case opcode::ge: return opcode::lt;
+    case opcode::lt: return opcode::ge;
+    case opcode::le: return opcode::gt;
+    default: return op;
+  }
+}
+
+opcode mirrored(opcode op) {  // c < x  is  x > c
+  switch (op) {
+    case opcode::gt: return opcode::lt;
+    case opcode::ge: return opcode::le;
+    case opcode::lt: return opcode::gt;
+    case opcode::le: return opcode::ge;
+    default: return op;
+  }
+}
+
+class linter {
+ public:
+  explicit linter(const rule_set& rs) : rs_(rs), p_(*rs.prog) {}
+
+  std::vector<diagnostic> run() {
+    for (const auto& r : p_.rules) {
+      conditions(r);
+      sources(r);
+    }
+    safety_excludes();
+    parameters();
+    return std::move(out_);
+  }
+
+ private:
+  const rule_set& rs_;
+  const program& p_;
+  std::vector<diagnostic> out_;
+  bool no_sources_reported_ = false;
+
+  // A finding (or an element's field) a condition reads, as a key.
+  using path_key = std::tuple<int, std::uint32_t, std::uint32_t, int>;
+
+  const finding_decl* decl_of(const node& n) const {
+    const auto& fs = p_.vocab->findings();
+    if (n.op == opcode::finding && n.a < fs.size()) return &fs[n.a];
+    if (n.op == opcode::field && n.b < fs.size() && n.a < fs[n.b].fields.size()) return &fs[n.b].fields[n.a];
+    return nullptr;
+  }
+
+  // A field bound by a rule's `for each` or a quantifier: its list is the
+  // binding's; the compiler stores it in `b` for fields.
+  path_key key_of(const node& n) const {
+    return {static_cast<int>(n.op), n.a, n.b, n.op == opcode::field ? n.var : -1};
+  }
+
+  std::optional<double> number_of(const node& n) const {
+    if (n.op == opcode::literal && n.lit.kind == vkind::number) return n.lit.n;
+    if (n.op == opcode::param && n.a < p_.params.size() && p_.params[n.a].v.kind == vkind::number) {
+      return p_.params[n.a].v.n;
+    }
+    return std::nullopt;
+  }
+
+  interval declared(const finding_decl& d) const {
+    interval b;
+    b.integer = d.type == finding_type::integer;
+    if (d.min) b.lo = *d.min;
+    if (d.max) b.hi = *d.max;
+    return b;
+  }
+
+  // Whether the rule text (or the comments just above it) allows `code`:
+  // "# lint: allow lint.never-true because ...".
+  bool allowed(const compiled_rule& r, const std::string& code) const {
+    const source_file& src = p_.sources[r.file];
+    std::string_view text = src.slice(r.src_begin, r.src_end);
+    std::string marker = "lint: allow " + code;
+    if (text.find(marker) != std::string_view::npos) return true;
+    for (int line = r.line - 1; line >= 1; --line) {
+      std::string_view l = src.line_text(line);
+      auto first = l.find_first_not_of(" \t");
+      if (first == std::string_view::npos || l[first] != '#') break;
+      if (l.find(marker) != std::string_view::npos) return true;
+    }
+    return false;
+  }
+
+  void report(const compiled_rule& r, std::uint32_t node_idx, const std::string& code, std::string message,
+              std::vector<std::string> notes = {}) {
+    if (allowed(r, code)) return;
+    diagnostic d;
+    d.level = severity::warning;
+    d.code = code;
+    d.file = p_.file_of(r);
+    if (node_idx < p_.nodes.size() && p_.nodes[node_idx].file == r.file && p_.nodes[node_idx].src_end > 0) {
+      auto at = p_.sources[r.file].locate(p_.nodes[node_idx].src_begin);
+      d.line = at.line;
+      d.column = at.column;
+    } else {
+      d.line = r.line;
+      d.column = 1;
+    }
+    d.source_line = std::string(p_.sources[r.file].line_text(d.line));
+    d.message = std::move(message);
+    if (is_safety(r)) notes.push_back("'" + r.id + "' is a safety rule: its items matter most");
+    d.notes = std::move(notes);
+    out_.push_back(std::move(d));
+  }
+
+  void conjuncts(std::uint32_t idx, std::vector<std::uint32_t>& atoms) const {
+    const node& n = p_.nodes[idx];
+    if (n.op == opcode::op_and) {
+      for (std::uint32_t c = 0; c < n.b; ++c) conjuncts(p_.children[n.a + c], atoms);
+    } else {
+      atoms.push_back(idx);
+    }
+  }
+
+  // Conditions that can never be true, or that every recorded value makes
+  // true, given the vocabulary's ranges and choices and the parameters.
+  void conditions(const compiled_rule& r) {
+    std::vector<std::uint32_t> atoms;
+    conjuncts(r.condition, atoms);
+    std::map<path_key, interval> ranges;
+    std::map<path_key, std::set<std::int32_t>> choices;  // enum values still possible
+    bool never = false;
+    for (auto idx : atoms) {
+      const node& n = p_.nodes[idx];
+      bool comparison = n.op == opcode::eq || n.op == opcode::ne || n.op == opcode::lt || n.op == opcode::le ||
+                        n.op == opcode::gt || n.op == opcode::ge;
+      if (comparison) {
+        const node* path = &p_.nodes[n.a];
+        const node* other = &p_.nodes[n.b];
+        opcode op = n.op;
+        if (!decl_of(*path)) {
+          std::swap(path, other);
+          op = mirrored(op);
+        }
+        const finding_decl* d = decl_of(*path);
+        if (!d) continue;
+        if (auto c = number_of(*other);
+            c && (d->type == finding_type::integer || d->type == finding_type::number)) {
+          interval full = declared(*d);
+          if (op != opcode::ne && op != opcode::eq && full.with(negation(op), *c).empty()) {
+            report(r, idx, "lint.always-true",
+                   "'" + std::string(p_.text_of(n)) + "' holds for every value '" + d->path + "' can have (" +
+                       d->expectation() + "): it only tests that the finding is recorded",
+                   {"write '" + d->path + " is known' if that is what is meant"});
+          }
+          if (op == opcode::ne) continue;
+          auto& b = ranges.try_emplace(key_of(*path), full).first->second;
+          b = b.with(op, *c);
+          if (b.empty() && !never) {
+            never = true;
+            report(r, idx, "lint.never-true",
+                   "the condition can never be true: '" + d->path + "' cannot satisfy '" +
+                       std::string(p_.text_of(n)) + "' together with the rest (it is " + d->expectation() + ")");
+          }
+        } else if (other->op == opcode::literal && other->lit.kind == vkind::symbol && op == opcode::eq &&
+                   d->type == finding_type::enumeration) {
+          auto [it, fresh] = choices.try_emplace(key_of(*path));
+          if (fresh) it->second.insert(other->lit.sym);
+          else if (!it->second.count(other->lit.sym)) it->second.clear();
+          else it->second = {other->lit.sym};
+          if (it->second.empty() && !never) {
+            never = true;
+            report(r, idx, "lint.never-true",
+                   "the condition can never be true: '" + d->path + "' cannot have two different values");
+          }
+        }
+      } else if (n.op == opcode::in_set) {
+        const finding_decl* d = decl_of(p_.nodes[n.a]);
+        if (!d || d->type != finding_type::enumeration) continue;
+        std::set<std::int32_t> listed;
+        for (auto i = n.set_begin; i < n.set_end; ++i) {
+          if (p_.set_values[i].kind == vkind::symbol) listed.insert(p_.set_values[i].sym);
+        }
+        if (listed.size() >= d->values.size() && !d->values.empty()) {
+          report(r, idx, "lint.always-true",
+                 "'" + std::string(p_.text_of(n)) + "' lists every choice of '" + d->path +
+                     "': it only tests that the finding is recorded",
+                 {"write '" + d->path + " is known' if that is what is meant"});
+        }
+      }
+    }
+  }
+
+  // `source "...; domain M9, S3"`: every id cited is in sources.toml.
+  void sources(const compiled_rule& r) {
+    auto at = r.source.find("domain");
+    if (at == std::string::npos) return;
+    std::vector<std::string> ids;
+    std::string token;
+    auto flush = [&] {
+      bool letters = !token.empty() && std::isupper(static_cast<unsigned char>(token[0]));
+      auto digit = token.find_first_of("0123456789");
+      if (letters && digit != std::string::npos && digit <= 3 &&
+          token.find_first_not_of("0123456789", digit) == std::string::npos) {
+        ids.push_back(token);
+      }
+      token.clear();
+    };
+    for (std::size_t i = at + 6; i < r.source.size(); ++i) {
+      char c = r.source[i];
+      if (std::isalnum(static_cast<unsigned char>(c))) token += c;
+      else flush();
+    }
+    flush();
+    if (ids.empty()) return;
+    if (!rs_.sources) {
+      if (!no_sources_reported_ && !allowed(r, "lint.no-sources")) {
+        no_sources_reported_ = true;
+        report(r, static_cast<std::uint32_t>(p_.nodes.size()), "lint.no-sources",
+               "rules cite clinical facts (domain " + ids.front() + ", ...) but the rule set has no sources.toml "
+               "listing them",
+               {"add sources.toml with [facts] " + ids.front() + " = \"what the fact says\""});
+      }
+      return;
+    }
+    for (const auto& id : ids) {
+      if (!rs_.sources->count(id)) {
+        report(r, static_cast<std::uint32_t>(p_.nodes.size()), "lint.unknown-source",
+               "rule '" + r.id + "' cites the fact '" + id + "', which sources.toml does not list");
+      }
+    }
+  }
+
+  // An item a safety rule proposes, excluded by a rule that is not one.
+  void safety_excludes() {
+    std::map<std::string, const compiled_rule*> safety_items;
+    for (const auto& r : p_.rules) {
+      if (!is_safety(r)) continue;
+      for (const auto& a : r.actions) {
+        if (item_kind_of(a.kind)) safety_items.emplace(a.id, &r);
+      }
+    }
+    for (const auto& r : p_.rules) {
+      if (is_safety(r)) continue;
+      for (const auto& a : r.actions) {
+        if (a.kind != ast::action_kind::exclude) continue;
+        auto it = safety_items.find(a.id);
+        if (it == safety_items.end()) continue;
+        report(r, static_cast<std::uint32_t>(p_.nodes.size()), "lint.safety-exclude",
+               "rule '" + r.id + "' excludes '" + a.id + "', which the safety rule '" + it->second->id +
+                   "' proposes: a rule that is not a safety rule could remove a safety item",
+               {"exclude safety items only from a safety rule (priority 100 or the tag 'safety'), or not at all"});
+      }
+    }
+  }
+
+  // Parameters declared with their range and unit.
+  void parameters() {
+    for (const auto& prm : p_.params) {
+      if (prm.declared) continue;
+      diagnostic d;
+      d.level = severity::warning;
+      d.code = "lint.parameter-undeclared";
+      d.file = prm.file;
+      d.line = prm.line;
+      d.column = 1;
+      d.source_line = prm.source_line;
+      d.message = "parameter '" + prm.name + "' has no declared range or unit";
+      std::ostringstream v;
+      if (prm.v.kind == vkind::number) v << prm.v.n;
+      d.notes.push_back("declare it: " + prm.name + " = { value = " + (v.str().empty() ? "..." : v.str()) +
+                        ", min = ..., max = ..., unit = \"...\" }");
+      out_.push_back(std::move(d));
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<diagnostic> lint(const rule_set& rs) {
+  auto out = linter(rs).run();
+  sort_diagnostics(out);
+  return out;
+}
+
+}  // namespace iptplan

@@ -1,0 +1,23 @@
+// `iptplan lint`: what a clinical lead should know about a rule set that
+// `check` accepts. Each finding is a warning with a stable code:
+//
+//   lint.never-true          a condition no recorded values can make true
+//   lint.always-true         a comparison every recorded value satisfies
+//   lint.safety-exclude      a rule that is not a safety rule excludes a safety item
+//   lint.unknown-source      a rule cites a fact sources.toml does not list
+//   lint.no-sources          rules cite facts and there is no sources.toml
+//   lint.parameter-undeclared  a parameter without a declared range and unit
+//
+// A rule silences one with a comment in or just above it, giving the
+// reason: `# lint: allow lint.never-true because ...`.
+#pragma once
+
+#include <vector>
+
+#include "engine/ruleset.hpp"
+
+namespace iptplan {
+
+std::vector<diagnostic> lint(const rule_set& rs);
+
+}  // namespace iptplan
