@@ -110,6 +110,19 @@ struct parameter {
   std::string unit;
 };
 
+// A warning about a parameter, at its line of ruleset.toml.
+inline diagnostic parameter_warning(const parameter& prm, std::string code, std::string message) {
+  diagnostic d;
+  d.level = severity::warning;
+  d.code = std::move(code);
+  d.file = prm.file;
+  d.line = prm.line;
+  d.column = 1;
+  d.message = std::move(message);
+  d.source_line = prm.source_line;
+  return d;
+}
+
 struct fact_decl {
   std::string path;
   bool valued = false;                  // `conclude x = v` rather than `conclude x`

@@ -374,15 +374,8 @@ void compiler::run() {
   for (const auto& f : files_) read_by_unparsed.insert(f.unparsed.params.begin(), f.unparsed.params.end());
   for (const auto& prm : p_.params) {
     if (prm.used || read_by_unparsed.count(prm.name)) continue;
-    diagnostic d;
-    d.level = severity::warning;
-    d.code = "check.unused-parameter";
-    d.file = prm.file;
-    d.line = prm.line;
-    d.column = 1;
-    d.message = "parameter '" + prm.name + "' is set but no rule reads param." + prm.name;
-    d.source_line = prm.source_line;
-    diags_.push_back(std::move(d));
+    diags_.push_back(parameter_warning(prm, "check.unused-parameter",
+                                       "parameter '" + prm.name + "' is set but no rule reads param." + prm.name));
   }
 }
 

@@ -316,14 +316,8 @@ class linter {
   void parameters() {
     for (const auto& prm : p_.params) {
       if (prm.declared) continue;
-      diagnostic d;
-      d.level = severity::warning;
-      d.code = "lint.parameter-undeclared";
-      d.file = prm.file;
-      d.line = prm.line;
-      d.column = 1;
-      d.source_line = prm.source_line;
-      d.message = "parameter '" + prm.name + "' has no declared range or unit";
+      diagnostic d = parameter_warning(prm, "lint.parameter-undeclared",
+                                       "parameter '" + prm.name + "' has no declared range or unit");
       std::ostringstream v;
       if (prm.v.kind == vkind::number) v << prm.v.n;
       d.notes.push_back("declare it: " + prm.name + " = { value = " + (v.str().empty() ? "..." : v.str()) +
