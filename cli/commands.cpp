@@ -799,12 +799,15 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
 
   std::string test_dir;
   bool show_coverage = false;
+  std::string annotate;
   double min_coverage = -1;
   auto* test_cmd = app.add_subcommand("test", "Run the test cases of a rule set (tests/*.toml)");
   test_cmd->add_option("DIR", test_dir, "Rule set folder (default: the built-in rule set)");
   test_cmd->add_flag("--coverage", show_coverage,
                      "Report for each rule whether some case made it fire and left it false, "
                      "and the findings no rule reads");
+  test_cmd->add_option("--annotate", annotate,
+                       "List this rule file with how often each rule fired and each condition was true or false");
   test_cmd->add_option("--min-coverage", min_coverage,
                        "Fail unless at least this percentage of rules fired in some case")
       ->check(CLI::Range(0.0, 100.0));
@@ -895,7 +898,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     if (*approve_cmd) return cmd_approve(approve_dir, approve_by, out, err);
     if (*lint_cmd) return cmd_lint(lint_dir, fmt, out, err);
     if (*diff_cmd) return cmd_diff(diff_old, diff_new, diff_findings, fmt, out, err);
-    if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err);
+    if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err, annotate);
     if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, fmt, in, out, err);
     if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown, true, fmt, in, out, err);
   } catch (const std::exception& e) {

@@ -65,7 +65,9 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
 std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
                                  bool allow_unknown, std::ostream& err);
 
+// `annotate`: a rule file (its name in the rule set, or its path) to list
+// with each rule's and each condition's counts.
 int cmd_test(const std::string& dir, bool coverage, double min_coverage, const std::string& fmt,
-             std::ostream& out, std::ostream& err);
+             std::ostream& out, std::ostream& err, const std::string& annotate = "");
 
 }  // namespace iptplan::cli

@@ -87,8 +87,55 @@ std::string percent(int part, int whole) {
 
 }  // namespace
 
+namespace {
+
+// A rule file, each line prefixed with what the cases did: for a rule's
+// first line how often it fired (F), was false (N) or undecided (U); for a
+// condition's, how often it was true (T), false (N) or unknown (U).
+bool annotate_file(const program& p, const coverage& cov, const std::string& wanted, std::ostream& out,
+                   std::ostream& err) {
+  std::int32_t file = -1;
+  for (std::size_t i = 0; i < p.sources.size(); ++i) {
+    if (p.sources[i].name() == wanted || (i < p.source_bases.size() && p.source_bases[i] == wanted)) {
+      file = static_cast<std::int32_t>(i);
+    }
+  }
+  if (file < 0) {
+    err << "iptplan: --annotate " << printable(wanted) << ": no rule file of that name in the rule set\n";
+    return false;
+  }
+  const source_file& src = p.sources[static_cast<std::size_t>(file)];
+  std::map<int, std::string> notes;
+  for (std::size_t ri = 0; ri < p.rules.size(); ++ri) {
+    const auto& r = p.rules[ri];
+    if (r.file != file) continue;
+    const auto& c = cov.rules[ri];
+    notes[r.line] = "F" + std::to_string(c.fired) + " N" + std::to_string(c.false_) + " U" +
+                    std::to_string(c.undecided);
+  }
+  for (const auto& c : cov.conditions) {
+    const node& n = p.nodes[c.node];
+    if (n.file != file) continue;
+    int line = src.locate(n.src_begin).line;
+    std::string note = "T" + std::to_string(c.true_) + " N" + std::to_string(c.false_) + " U" +
+                       std::to_string(c.unknown) + (c.true_ && c.false_ ? "" : " !");
+    notes[line] = notes.count(line) ? notes[line] + "; " + note : note;
+  }
+  out << "\n" << src.name() << ", annotated (rules: F fired, N not, U undecided; conditions: T true, N false, "
+      << "U unknown; ! never both true and false):\n";
+  for (int line = 1; line <= src.line_count(); ++line) {
+    std::string note = notes.count(line) ? notes[line] : "";
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%-24s| ", note.c_str());
+    out << buf << printable(src.line_text(line)) << "\n";
+  }
+  return true;
+}
+
+}  // namespace
+
 int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, const std::string& fmt,
-             std::ostream& out, std::ostream& err) {
+             std::ostream& out, std::ostream& err, const std::string& annotate) {
   bool json = fmt == "json";
   // With JSON, every diagnostic goes into the output instead of stderr.
   std::vector<diagnostic> collected;
@@ -156,6 +203,7 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, co
     }
     print(err, errors);
     if (result.ev) cov.add(*result.ev);
+    if (result.client) cov.add(*result.client);
     (result.passed ? passed : failed) += 1;
     results.push_back({tc->name, tc->file, tc->findings_name, result.report, result.passed, errors});
   }
@@ -188,7 +236,20 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, co
       rules.push_back({{"rule", p.rules[i].id}, {"file", p.base_of(p.rules[i])}, {"line", p.rules[i].line},
                        {"fired", c.fired}, {"false", c.false_}, {"undecided", c.undecided}});
     }
-    j["coverage"] = {{"rules", n}, {"fired", fired}, {"left_false", left_false}, {"by_rule", rules},
+    jsonout::json conds = jsonout::json::array();
+    for (const auto& c : cov.conditions) {
+      const auto& r = p.rules[c.rule];
+      auto at = p.sources[p.nodes[c.node].file].locate(p.nodes[c.node].src_begin);
+      conds.push_back({{"rule", r.id}, {"file", p.base_of(r)}, {"line", at.line},
+                       {"condition", std::string(p.text_of(p.nodes[c.node]))}, {"true", c.true_},
+                       {"false", c.false_}, {"unknown", c.unknown}});
+    }
+    jsonout::json choices = jsonout::json::object();
+    for (const auto& [path, values] : cov.unused_choices) {
+      if (!values.empty()) choices[path] = values;
+    }
+    j["coverage"] = {{"rules", n},          {"fired", fired},         {"left_false", left_false},
+                     {"by_rule", rules},    {"conditions", conds},    {"unused_choices", choices},
                      {"unread_findings", unread_findings(p)}};
     if (min_coverage >= 0) j["coverage"]["required"] = min_coverage;
     out << jsonout::dump(j);
@@ -220,10 +281,35 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, co
     out << "\nFindings no rule reads (" << unread.size() << "):";
     if (unread.empty()) out << " none";
     for (const auto& f : unread) out << "\n  " << f;
+    // Conditions no case made both true and false.
+    std::vector<std::string> partial;
+    for (const auto& c : cov.conditions) {
+      if (c.true_ && c.false_) continue;
+      const auto& r = p.rules[c.rule];
+      const node& nd = p.nodes[c.node];
+      auto at = p.sources[nd.file].locate(nd.src_begin);
+      std::string what = !c.true_ && !c.false_ ? "never true or false" : !c.true_ ? "never true" : "never false";
+      partial.push_back(r.id + " (" + p.file_of(r) + ":" + std::to_string(at.line) + "): '" +
+                        printable(p.text_of(nd)) + "' " + what);
+    }
+    out << "\n\nConditions that no case made both true and false (" << partial.size() << " of "
+        << cov.conditions.size() << "):";
+    if (partial.empty()) out << " none";
+    for (const auto& s : partial) out << "\n  " << s;
+    std::size_t unused = 0;
+    for (const auto& [path, values] : cov.unused_choices) unused += values.size();
+    out << "\n\nChoices of the findings the rules read that no case records (" << unused << "):";
+    if (!unused) out << " none";
+    for (const auto& [path, values] : cov.unused_choices) {
+      if (values.empty()) continue;
+      out << "\n  " << path << ":";
+      for (const auto& v : values) out << " " << v;
+    }
     out << "\n\nCoverage: " << fired << " of " << n << " rules fired in some case ("
         << percent(fired, n) << "); " << left_false << " of " << n << " were false in some case ("
         << percent(left_false, n) << ").\n";
   }
+  if (!annotate.empty() && !annotate_file(p, cov, annotate, out, err)) return kUsage;
   if (below) {
     out << "Coverage " << percent(fired, n) << " of rules fired is below the required "
         << min_coverage << "%\n";

@@ -276,6 +276,7 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
     }
   }
   r.ev = evaluate(*rs.prog, *client, true);
+  r.client = *client;
   plan p = build_plan(rs, *client, *r.ev, sha256_hex(tc.findings_text));
   for (const auto& kind : kKinds) {
     auto it = tc.expect.find(kind);
@@ -317,12 +318,86 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
   return r;
 }
 
+namespace {
+
+// The conditions a rule's evidence reports, in source order: the operands
+// of its top-level and/or/not, down to the first that is not one.
+void top_conditions(const program& p, std::uint32_t idx, std::vector<std::uint32_t>& out) {
+  const node& n = p.nodes[idx];
+  bool connective = n.op == opcode::op_and || n.op == opcode::op_or || n.op == opcode::op_not;
+  if (n.atom || !connective) {
+    out.push_back(idx);
+  } else if (n.op == opcode::op_not) {
+    top_conditions(p, n.a, out);
+  } else {
+    for (std::uint32_t c = 0; c < n.b; ++c) top_conditions(p, p.children[n.a + c], out);
+  }
+}
+
+}  // namespace
+
+coverage::coverage(const program& p) : rules(p.rules.size()), p_(&p) {
+  for (std::uint32_t ri = 0; ri < p.rules.size(); ++ri) {
+    std::vector<std::uint32_t> conds;
+    top_conditions(p, p.rules[ri].condition, conds);
+    for (auto n : conds) {
+      if (index_.emplace(std::make_pair(ri, n), conditions.size()).second) conditions.push_back({ri, n});
+    }
+  }
+  // Every enum finding or field a rule reads starts with all its choices
+  // unused.
+  const auto& fs = p.vocab->findings();
+  for (const auto& n : p.nodes) {
+    const finding_decl* d = nullptr;
+    std::string path;
+    if (n.op == opcode::finding && n.a < fs.size()) {
+      d = &fs[n.a];
+      path = d->path;
+    } else if (n.op == opcode::field && n.b < fs.size() && n.a < fs[n.b].fields.size()) {
+      d = &fs[n.b].fields[n.a];
+      path = fs[n.b].path + "." + d->path;
+    }
+    if (d && d->type == finding_type::enumeration && !d->values.empty()) {
+      unused_choices.emplace(path, std::set<std::string>(d->values.begin(), d->values.end()));
+    }
+  }
+}
+
 void coverage::add(const evaluation& ev) {
   for (const auto& o : ev.outcomes) {
     auto& c = rules[o.rule];
     if (o.result == truth::yes) ++c.fired;
     else if (o.result == truth::no) ++c.false_;
     else ++c.undecided;
+    for (const auto& e : o.evidence) {
+      auto it = index_.find({o.rule, e.node});
+      if (it == index_.end()) continue;
+      auto& cc = conditions[it->second];
+      if (e.result == truth::yes) ++cc.true_;
+      else if (e.result == truth::no) ++cc.false_;
+      else ++cc.unknown;
+    }
+  }
+}
+
+void coverage::add(const client_data& c) {
+  const program& p = *p_;
+  const auto& fs = p.vocab->findings();
+  auto used = [&](const std::string& path, const value& v) {
+    if (v.kind != vkind::symbol) return;
+    auto it = unused_choices.find(path);
+    if (it != unused_choices.end()) it->second.erase(c.symbol_text(p, v.sym));
+  };
+  for (std::size_t i = 0; i < fs.size() && i < c.slots.size(); ++i) {
+    const value& v = c.slots[i];
+    used(fs[i].path, v);
+    if (v.kind == vkind::table) {
+      for (const auto& el : c.tables[v.ref]) {
+        for (std::size_t k = 0; k < el.fields.size() && k < fs[i].fields.size(); ++k) {
+          used(fs[i].path + "." + fs[i].fields[k].path, el.fields[k]);
+        }
+      }
+    }
   }
 }
 

@@ -18,6 +18,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,18 +47,35 @@ struct case_result {
   bool passed = false;
   std::string report;  // for a failure: each difference with its why / why-not
   std::optional<evaluation> ev;
+  std::optional<client_data> client;  // the findings as read, for coverage
 };
 
 case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<diagnostic>& diags);
 
-// How often each rule fired, was false, or was undecided across the cases.
+// How often each rule fired, was false, or was undecided across the cases;
+// how often each of its top-level conditions was true, false or unknown
+// (a condition after a false one in an `and` is not evaluated); and which
+// choices of the enum findings the rules read no case records.
 struct coverage {
   struct rule_counts {
     int fired = 0, false_ = 0, undecided = 0;
   };
+  struct condition_counts {
+    std::uint32_t rule = 0, node = 0;
+    int true_ = 0, false_ = 0, unknown = 0;
+  };
   std::vector<rule_counts> rules;  // by rule index
+  std::vector<condition_counts> conditions;  // by rule, in source order
+  // Enum findings (and fields) the rules read: path -> choices no case used.
+  std::map<std::string, std::set<std::string>> unused_choices;
+
+  explicit coverage(const program& p);
   void add(const evaluation& ev);
-  explicit coverage(const program& p) : rules(p.rules.size()) {}
+  void add(const client_data& c);
+
+ private:
+  const program* p_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> index_;  // (rule, node) -> conditions
 };
 
 // Findings (and fields of lists) that no rule reads, in conditions or texts.

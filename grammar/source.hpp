@@ -26,6 +26,11 @@ class source_file {
   location locate(std::uint32_t offset) const;
   // The text of a 1-based line, without its end-of-line characters.
   std::string_view line_text(int line) const;
+  // How many lines the text has (a last line without a newline counts).
+  int line_count() const {
+    bool trailing = !text_.empty() && line_starts_.back() == text_.size();
+    return static_cast<int>(line_starts_.size()) - (trailing ? 1 : 0);
+  }
   // The source text of [begin, end).
   std::string_view slice(std::uint32_t begin, std::uint32_t end) const;
 

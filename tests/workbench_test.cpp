@@ -330,3 +330,37 @@ TEST_CASE("lint: rules citing facts with no sources.toml, and parameters checked
   CHECK(bad.err.find("parameter 'mspss_low' is outside its declared range (1 to 7, MSPSS mean) "
                      "[ruleset.parameter]") != std::string::npos);
 }
+
+TEST_CASE("test --coverage: conditions never both true and false, choices no case records, an annotated file") {
+  scratch s;
+  auto rules = s.rules_copy();
+  // One case only: Jane.
+  for (const auto& e : fs::directory_iterator(rules + "/tests")) {
+    if (e.is_regular_file() && e.path().filename() != "jane.toml") fs::remove(e.path());
+  }
+  auto r = run({"test", rules, "--coverage"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("weak_alliance (" + rules + "/alliance.rules:15): 'alliance.strength == \"weak\"' never false") !=
+        std::string::npos);
+  CHECK(r.out.find("\n  alliance.strength: moderate strong\n") != std::string::npos);
+
+  auto j = json::parse(run({"test", rules, "--coverage", "--format", "json"}).out);
+  bool found = false;
+  for (const auto& c : j["coverage"]["conditions"]) {
+    if (c["rule"] == "weak_alliance" && c["condition"] == "alliance.strength == \"weak\"") {
+      found = true;
+      CHECK(c["true"] == 1);
+      CHECK(c["false"] == 0);
+      CHECK(c["file"] == "alliance.rules");
+      CHECK(c["line"] == 15);
+    }
+  }
+  CHECK(found);
+  CHECK(j["coverage"]["unused_choices"]["alliance.strength"] == json::array({"moderate", "strong"}));
+
+  auto a = run({"test", rules, "--annotate", "alliance.rules"});
+  CHECK(a.out.find("\nF1 N0 U0                | rule weak_alliance \"Weak therapeutic alliance\"\n") !=
+        std::string::npos);
+  CHECK(a.out.find("\nT1 N0 U0 !              |   alliance.strength == \"weak\"\n") != std::string::npos);
+  CHECK(run({"test", rules, "--annotate", "nosuch.rules"}).code == 2);
+}
