@@ -514,6 +514,58 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   return kOk;
 }
 
+// A bash completion script from the commands and options themselves:
+// subcommands first, then each one's options (and audit's own commands),
+// file names otherwise.
+std::string bash_completion(CLI::App& app) {
+  auto options_of = [](const CLI::App* a) {
+    std::string words;
+    for (const auto* o : a->get_options()) {
+      for (const auto& l : o->get_lnames()) words += " --" + l;
+      for (const auto& s : o->get_snames()) words += " -" + s;
+    }
+    return words;
+  };
+  std::string subs, cases;
+  for (auto* sc : app.get_subcommands([](CLI::App*) { return true; })) {
+    subs += " " + sc->get_name();
+    std::string words = options_of(sc);
+    for (const auto* inner : sc->get_subcommands([](CLI::App*) { return true; })) {  // audit's
+      words += " " + inner->get_name();
+      cases += "    \"" + sc->get_name() + " " + inner->get_name() + "\") opts=\"" + options_of(inner) + "\" ;;\n";
+    }
+    cases += "    \"" + sc->get_name() + "\") opts=\"" + words + "\" ;;\n";
+  }
+  return "# bash completion for iptplan: source <(iptplan completion bash)\n"
+         "_iptplan() {\n"
+         "  local cur=${COMP_WORDS[COMP_CWORD]} opts key\n"
+         "  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
+         "    COMPREPLY=($(compgen -W \"" + subs.substr(1) + " --help --version --log-level\" -- \"$cur\"))\n"
+         "    return\n"
+         "  fi\n"
+         "  key=${COMP_WORDS[1]}\n"
+         "  if [ \"$COMP_CWORD\" -gt 2 ]; then key=\"${COMP_WORDS[1]} ${COMP_WORDS[2]}\"; fi\n"
+         "  case \"$key\" in\n" + cases +
+         "    *) opts=\"\" ;;\n"
+         "  esac\n"
+         "  if [ -z \"$opts\" ]; then\n"
+         "    case \"${COMP_WORDS[1]}\" in\n" + [&] {
+           std::string fallback;
+           for (const auto* sc : app.get_subcommands([](CLI::App*) { return true; })) {
+             fallback += "      \"" + sc->get_name() + "\") opts=\"" + options_of(sc) + "\" ;;\n";
+           }
+           return fallback;
+         }() +
+         "    esac\n"
+         "  fi\n"
+         "  if [[ $cur == -* ]] || [ \"$COMP_CWORD\" -eq 2 ]; then\n"
+         "    COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
+         "  fi\n"
+         "  if [ ${#COMPREPLY[@]} -eq 0 ]; then COMPREPLY=($(compgen -f -- \"$cur\")); fi\n"
+         "}\n"
+         "complete -o filenames -F _iptplan iptplan\n";
+}
+
 int cmd_lint(const std::string& dir, const std::string& fmt, std::ostream& out, std::ostream& err) {
   std::vector<diagnostic> load_diags;
   std::optional<rule_set> rs;
@@ -828,6 +880,10 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     c->add_flag("--strict", strict, "Unknown findings are errors (the default)")->group("");
   }
 
+  std::string shell;
+  auto* completion_cmd = app.add_subcommand("completion", "Print a shell completion script: source <(iptplan completion bash)");
+  completion_cmd->add_option("SHELL", shell, "The shell")->required()->check(CLI::IsMember({"bash"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -897,6 +953,10 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     if (*check_cmd) return cmd_check(check_dir, fmt, out, err);
     if (*approve_cmd) return cmd_approve(approve_dir, approve_by, out, err);
     if (*lint_cmd) return cmd_lint(lint_dir, fmt, out, err);
+    if (*completion_cmd) {
+      out << bash_completion(app);
+      return kOk;
+    }
     if (*diff_cmd) return cmd_diff(diff_old, diff_new, diff_findings, fmt, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err, annotate);
     if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, fmt, in, out, err);

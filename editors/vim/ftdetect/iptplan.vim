@@ -1,0 +1,2 @@
+" iptplan rule files
+autocmd BufNewFile,BufRead *.rules setfiletype iptplan
