@@ -91,6 +91,8 @@ class linter {
       sources(r);
     }
     safety_excludes();
+    shadowed();
+    orphan_solutions();
     parameters();
     return std::move(out_);
   }
@@ -287,6 +289,120 @@ class linter {
                "rule '" + r.id + "' cites the fact '" + id + "', which sources.toml does not list");
       }
     }
+  }
+
+  // The text of each top-level condition of a rule (its `and`'s operands).
+  std::set<std::string> conjunct_texts(const compiled_rule& r) const {
+    std::vector<std::uint32_t> atoms;
+    conjuncts(r.condition, atoms);
+    std::set<std::string> out;
+    for (auto a : atoms) out.insert(std::string(p_.text_of(p_.nodes[a])));
+    return out;
+  }
+
+  std::set<std::string> items_of(const compiled_rule& r) const {
+    std::set<std::string> out;
+    for (const auto& a : r.actions) {
+      if (item_kind_of(a.kind)) out.insert(a.id);
+    }
+    return out;
+  }
+
+  // A rule whose items another rule proposes whenever it fires: the other
+  // rule's conditions are a subset of its own (over the same list, if any).
+  void shadowed() {
+    std::vector<std::set<std::string>> conds, items;
+    for (const auto& r : p_.rules) {
+      conds.push_back(conjunct_texts(r));
+      items.push_back(items_of(r));
+    }
+    for (std::size_t a = 0; a < p_.rules.size(); ++a) {
+      const auto& ra = p_.rules[a];
+      if (items[a].empty() || ra.support >= 0) continue;
+      for (std::size_t b = 0; b < p_.rules.size(); ++b) {
+        const auto& rb = p_.rules[b];
+        if (a == b || rb.each_list != ra.each_list || rb.each_var != ra.each_var || rb.support >= 0) continue;
+        if (!std::includes(items[b].begin(), items[b].end(), items[a].begin(), items[a].end())) continue;
+        if (!std::includes(conds[a].begin(), conds[a].end(), conds[b].begin(), conds[b].end())) continue;
+        if (conds[a] == conds[b] && a > b) continue;  // the same rule twice: reported once
+        report(ra, static_cast<std::uint32_t>(p_.nodes.size()), "lint.shadowed",
+               "every item of rule '" + ra.id + "' is also proposed by rule '" + rb.id +
+                   "', whose conditions are a part of this rule's: whenever '" + ra.id + "' fires, '" + rb.id +
+                   "' does too",
+               {"if '" + ra.id + "' is there for its own reason (its 'because'), say so with "
+                "'# lint: allow lint.shadowed because ...'; otherwise remove it"});
+        break;
+      }
+    }
+  }
+
+  // A solution or goal `for` a challenge that no rule can raise when this
+  // rule fires: the raisers' conditions contradict this rule's.
+  void orphan_solutions() {
+    std::map<std::string, std::vector<const compiled_rule*>> raisers;
+    for (const auto& r : p_.rules) {
+      for (const auto& a : r.actions) {
+        if (a.kind == ast::action_kind::challenge) raisers[a.id].push_back(&r);
+      }
+    }
+    for (const auto& r : p_.rules) {
+      std::set<std::string> reported;
+      for (const auto& a : r.actions) {
+        if (a.target.empty() || (a.kind != ast::action_kind::solution && a.kind != ast::action_kind::goal)) continue;
+        if (reported.count(a.target)) continue;
+        auto it = raisers.find(a.target);
+        if (it == raisers.end()) continue;  // check reports an unknown target
+        bool possible = false;
+        for (const auto* c : it->second) {
+          if (c == &r || compatible(r, *c)) {
+            possible = true;
+            break;
+          }
+        }
+        if (possible) continue;
+        reported.insert(a.target);
+        report(r, static_cast<std::uint32_t>(p_.nodes.size()), "lint.orphan-solution",
+               "rule '" + r.id + "' proposes '" + a.id + "' for the challenge '" + a.target +
+                   "', but no rule raising that challenge can fire together with it: their conditions "
+                   "contradict this rule's");
+      }
+    }
+  }
+
+  // Whether the top-level conditions of two rules can hold together, as far
+  // as the findings' ranges and choices tell (elements of lists left aside).
+  bool compatible(const compiled_rule& x, const compiled_rule& y) const {
+    std::vector<std::uint32_t> atoms;
+    conjuncts(x.condition, atoms);
+    conjuncts(y.condition, atoms);
+    std::map<path_key, interval> ranges;
+    std::map<path_key, std::set<std::int32_t>> choices;
+    for (auto idx : atoms) {
+      const node& n = p_.nodes[idx];
+      if (n.op != opcode::eq && n.op != opcode::lt && n.op != opcode::le && n.op != opcode::gt &&
+          n.op != opcode::ge) {
+        continue;
+      }
+      const node* path = &p_.nodes[n.a];
+      const node* other = &p_.nodes[n.b];
+      opcode op = n.op;
+      if (!decl_of(*path)) {
+        std::swap(path, other);
+        op = mirrored(op);
+      }
+      const finding_decl* d = decl_of(*path);
+      if (!d || path->op != opcode::finding) continue;
+      if (auto c = number_of(*other); c && (d->type == finding_type::integer || d->type == finding_type::number)) {
+        auto& b = ranges.try_emplace(key_of(*path), declared(*d)).first->second;
+        b = b.with(op, *c);
+        if (b.empty()) return false;
+      } else if (other->op == opcode::literal && other->lit.kind == vkind::symbol && op == opcode::eq) {
+        auto [it, fresh] = choices.try_emplace(key_of(*path));
+        if (fresh) it->second.insert(other->lit.sym);
+        else if (!it->second.count(other->lit.sym)) return false;
+      }
+    }
+    return true;
   }
 
   // An item a safety rule proposes, excluded by a rule that is not one.

@@ -4,6 +4,8 @@
 //   lint.never-true          a condition no recorded values can make true
 //   lint.always-true         a comparison every recorded value satisfies
 //   lint.safety-exclude      a rule that is not a safety rule excludes a safety item
+//   lint.shadowed            every item of a rule is proposed by a rule with a part of its conditions
+//   lint.orphan-solution     a solution or goal for a challenge no rule can raise with it
 //   lint.unknown-source      a rule cites a fact sources.toml does not list
 //   lint.no-sources          rules cite facts and there is no sources.toml
 //   lint.parameter-undeclared  a parameter without a declared range and unit
