@@ -461,6 +461,10 @@ bool may_plan(const rule_set& rs, bool require_approved, std::ostream& err) {
 
 int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream& out, std::ostream& err) {
   namespace fs = std::filesystem;
+  if (by_arg.find_first_not_of(" \t") == std::string::npos) {
+    err << "iptplan: --by needs the name of who approves (a clinical lead's name or staff id)\n";
+    return kUsage;
+  }
   auto by = author(by_arg, err);
   if (!by) return kUsage;
   auto rs = load(dir, err);
@@ -477,9 +481,19 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   // Approved only as a whole: every rule checks and every test case passes.
   std::ostringstream quiet_out, quiet_err;
   if (cmd_test(dir, false, -1, "text", quiet_out, quiet_err) != kOk) {
-    err << "iptplan: error: the test cases of " << dir << " do not all pass; run 'iptplan test " << dir
-        << "': a rule set is approved only when they do\n";
+    if (quiet_err.str().find("no test cases") != std::string::npos) {
+      err << "iptplan: error: " << dir << " has no test cases (tests/*.toml): a rule set is approved only when "
+          << "its test cases pass\n";
+    } else {
+      err << "iptplan: error: the test cases of " << dir << " do not all pass; run 'iptplan test " << dir
+          << "': a rule set is approved only when they do\n";
+    }
     return kInputError;
+  }
+  if (!rs->info.review_date.empty() && rs->info.review_date < store::now_utc().substr(0, 10)) {
+    err << "warning: the rule set's review date " << rs->info.review_date
+        << " has passed; approving does not change it: set the next review date in ruleset.toml "
+           "[ruleset.review-date]\n";
   }
   std::string path = (fs::path(dir) / kApprovalFile).string();
   std::string text;

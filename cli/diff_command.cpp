@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli/plan_compare.hpp"
+#include "engine/testing.hpp"
 #include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
 #include "grammar/diagnostic.hpp"
@@ -34,11 +35,37 @@ struct side {
   std::string label;
   std::vector<rule_set_file> files;
   std::map<std::string, std::string> clients;  // "clients/jane.toml" -> text
+  std::map<std::string, std::string> cases;    // "jane.toml" -> the test case's text
 };
 
+// The findings of every case: each client file, and each test case's own
+// findings (a case may hold them inline), named as the case names them.
+std::map<std::string, std::string> all_findings(const side& s) {
+  std::map<std::string, std::string> out = s.clients;
+  for (const auto& [name, text] : s.cases) {
+    std::vector<diagnostic> ignored;
+    auto tc = read_test_case("tests/" + name, text,
+                             [&](const std::string& rel) -> std::optional<std::pair<std::string, std::string>> {
+                               auto it = s.clients.find(fs::path(rel).lexically_normal().generic_string());
+                               if (it == s.clients.end()) return std::nullopt;
+                               return std::make_pair(it->first, it->second);
+                             },
+                             ignored);
+    if (!tc) continue;
+    bool known = false;
+    for (const auto& [n, t] : out) known = known || t == tc->findings_text;
+    if (!known) out["tests/" + name + " (its findings)"] = tc->findings_text;
+  }
+  return out;
+}
+
 bool is_rule_file(const std::string& base) {
-  return base == "ruleset.toml" || base == "vocabulary.toml" || base == kApprovalFile ||
+  return base == "ruleset.toml" || base == "vocabulary.toml" || base == kApprovalFile || base == kSourcesFile ||
          (base.size() > 6 && base.compare(base.size() - 6, 6, ".rules") == 0);
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 // Runs a program (no shell) and returns its standard output, or nothing.
@@ -82,7 +109,12 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   auto colon = spec.find(':');
   std::string rev = spec.substr(0, colon), path = spec.substr(colon + 1);
   while (!path.empty() && path.back() == '/') path.pop_back();
-  auto tree = capture({"git", "ls-tree", "-r", "--name-only", rev + ":" + path});
+  auto tree = capture({"git", "ls-tree", "-r", "--name-only", "--full-tree", rev + ":" + path});
+  if (!tree && path.rfind("./", 0) != 0) {
+    // A path relative to the current folder, as from inside a subfolder.
+    path = path == "." || path.empty() ? "./" : "./" + path;
+    tree = capture({"git", "ls-tree", "-r", "--name-only", "--full-tree", rev + ":" + path});
+  }
   if (!tree) {
     err << "iptplan: error: " << printable(spec)
         << " is neither a folder nor a git revision and path that git can read (as HEAD~1:rules)\n";
@@ -93,16 +125,18 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   std::istringstream names(*tree);
   for (std::string name; std::getline(names, name);) {
     bool rule = name.find('/') == std::string::npos && is_rule_file(name);
-    bool client = name.rfind("tests/clients/", 0) == 0 && name.size() > 5 &&
-                  name.compare(name.size() - 5, 5, ".toml") == 0;
-    if (!rule && !client) continue;
-    auto text = capture({"git", "show", rev + ":" + (path.empty() ? name : path + "/" + name)});
+    bool client = name.rfind("tests/clients/", 0) == 0 && ends_with(name, ".toml");
+    bool test_case = name.rfind("tests/", 0) == 0 && name.find('/', 6) == std::string::npos && ends_with(name, ".toml");
+    if (!rule && !client && !test_case) continue;
+    std::string where = path.empty() ? name : path == "./" ? "./" + name : path + "/" + name;
+    auto text = capture({"git", "show", rev + ":" + where});
     if (!text) {
       err << "iptplan: error: git could not read " << printable(name) << " of " << printable(spec) << "\n";
       return std::nullopt;
     }
     if (rule) s.files.push_back({spec + "/" + name, name, *text});
-    else s.clients[name.substr(6)] = *text;
+    else if (client) s.clients[name.substr(6)] = *text;
+    else s.cases[name.substr(6)] = *text;
   }
   return s;
 }
@@ -115,6 +149,8 @@ std::optional<side> read_side(const std::string& spec, std::ostream& err) {
     s.files = builtin_rule_files();
     for (auto& f : builtin_case_files()) {
       if (f.name.rfind("rules/tests/clients/", 0) == 0) s.clients[f.name.substr(12)] = f.text;
+      else if (f.name.rfind("rules/tests/", 0) == 0 && f.name.find('/', 12) == std::string::npos)
+        s.cases[f.name.substr(12)] = f.text;
     }
     return s;
   }
@@ -123,6 +159,15 @@ std::optional<side> read_side(const std::string& spec, std::ostream& err) {
   side s;
   s.label = spec;
   s.files = read_rule_folder(spec, diags);
+  fs::path tests = fs::path(spec) / "tests";
+  if (fs::is_directory(tests, ec)) {
+    for (const auto& e : fs::directory_iterator(tests, ec)) {
+      if (!e.is_regular_file() || e.path().extension() != ".toml") continue;
+      if (auto text = read_text_file(e.path().string(), "test.read", diags)) {
+        s.cases[e.path().filename().string()] = *text;
+      }
+    }
+  }
   fs::path clients = fs::path(spec) / "tests" / "clients";
   if (fs::is_directory(clients, ec)) {
     for (const auto& e : fs::recursive_directory_iterator(clients, ec)) {
@@ -150,7 +195,10 @@ std::string plan_json(const rule_set& rs, const std::string& name, const std::st
   std::ostringstream quiet;
   auto pl = plan_text(rs, name, text, false, quiet);
   if (!pl) {
-    why = "its findings cannot be read with this rule set's vocabulary";
+    // The first error, as `plan` reports it (it quotes no value).
+    std::string first = quiet.str().substr(0, quiet.str().find('\n'));
+    auto at = first.find(": error: ");
+    why = at == std::string::npos ? "its findings cannot be read" : first.substr(at + 9);
     return "";
   }
   return render_json(pl->p);
@@ -158,9 +206,10 @@ std::string plan_json(const rule_set& rs, const std::string& name, const std::st
 
 void text_report(const side& a, const side& b, const rule_set& ra, const rule_set& rb,
                  const std::vector<case_diff>& cases, bool markdown, std::ostream& out) {
-  int changed = 0, added = 0, removed = 0, modified = 0;
+  int changed = 0, added = 0, removed = 0, modified = 0, unreadable = 0;
   for (const auto& c : cases) {
-    changed += c.changed();
+    changed += c.error.empty() && c.changed();
+    unreadable += !c.error.empty();
     for (const auto& i : c.changes.items) {
       added += i.change == "added";
       removed += i.change == "removed";
@@ -173,7 +222,11 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
   std::string summary = std::to_string(changed) + " of " + std::to_string(cases.size()) +
                         (cases.size() == 1 ? " case changes" : " cases change") + ": " + std::to_string(added) +
                         " items added, " + std::to_string(removed) + " removed, " + std::to_string(modified) +
-                        " changed";
+                        " changed" +
+                        (unreadable ? "; " + std::to_string(unreadable) +
+                                          (unreadable == 1 ? " case cannot" : " cases cannot") +
+                                          " be planned with one of the rule sets (listed above)"
+                                    : std::string());
   if (markdown) {
     out << "## Impact of the rule change\n\n- Old: " << describe(a, ra) << "\n- New: " << describe(b, rb)
         << "\n- " << summary << "\n";
@@ -249,7 +302,7 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
       return kInputError;
     }
   } else {
-    cases = !b->clients.empty() ? b->clients : a->clients;
+    cases = all_findings(!b->clients.empty() || !b->cases.empty() ? *b : *a);
   }
   if (cases.empty()) {
     err << "iptplan: error: no cases: " << printable(new_spec)
@@ -263,11 +316,11 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
     std::string why_a, why_b;
     std::string ja = plan_json(*ra, name, text, why_a), jb = plan_json(*rb, name, text, why_b);
     if (ja.empty() || jb.empty()) {
-      c.error = ja.empty() && jb.empty() ? "cannot be planned with either rule set"
+      c.error = ja.empty() && jb.empty() ? "cannot be planned with either rule set (" + why_b + ")"
                 : ja.empty()              ? "cannot be planned with the old rule set (" + why_a + ")"
                                           : "cannot be planned with the new rule set (" + why_b + ")";
     } else if (ja != jb) {
-      c.changes = compare_plans(json::parse(ja), json::parse(jb));
+      c.changes = compare_plans(json::parse(ja), json::parse(jb), false);
     }
     diffs.push_back(std::move(c));
   }

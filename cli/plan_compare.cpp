@@ -52,7 +52,7 @@ std::string why_line(const json& plan, const json& item) {
 
 std::string text_of(const json& item) { return item.value("text", ""); }
 
-plan_changes compare_plans(const json& was, const json& now) {
+plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
   plan_changes c;
   auto a = items_of(was), b = items_of(now);
   for (const auto& id : a.order) {
@@ -69,7 +69,14 @@ plan_changes compare_plans(const json& was, const json& now) {
     for (const char* field : {"text", "status", "priority", "severity"}) {
       if (x.value(field, json()) != y.value(field, json())) ch.fields.push_back(field);
     }
-    if (ch.rules_was != ch.rules_now) ch.fields.push_back("rules");
+    auto ids = [](const std::vector<std::pair<std::string, std::string>>& rs) {
+      std::vector<std::string> out;
+      for (const auto& r : rs) out.push_back(r.first);
+      return out;
+    };
+    if (rule_hashes ? ch.rules_was != ch.rules_now : ids(ch.rules_was) != ids(ch.rules_now)) {
+      ch.fields.push_back("rules");
+    }
     if (!ch.fields.empty()) c.items.push_back(std::move(ch));
   }
   for (const auto& id : b.order) {

@@ -41,7 +41,9 @@ struct plan_changes {
   std::vector<item_change> items;
   std::vector<std::string> other_parts;  // top-level parts besides items that differ
 };
-plan_changes compare_plans(const nlohmann::json& was, const nlohmann::json& now);
+// `rule_hashes`: a rule whose text changed counts as a change of the
+// rules behind its items (verify); without, only which rules (diff).
+plan_changes compare_plans(const nlohmann::json& was, const nlohmann::json& now, bool rule_hashes = true);
 
 // The changes as lines: "- ...", "+ ...", "~ id: field was X, now Y".
 std::vector<std::string> change_lines(const plan_changes& c);

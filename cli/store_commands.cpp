@@ -218,7 +218,8 @@ std::optional<std::string> author(const std::string& given, std::ostream& err) {
   }
   bool control = std::any_of(who.begin(), who.end(),
                              [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-  if (who.empty() || control || who.size() > 200) {
+  bool blank = who.find_first_not_of(" \t") == std::string::npos;
+  if (blank || control || who.size() > 200) {
     err << "iptplan: the author's name (--by, IPTPLAN_USER) must be 1 to 200 characters, with no control "
            "characters\n";
     return std::nullopt;

@@ -95,8 +95,11 @@ namespace {
 bool annotate_file(const program& p, const coverage& cov, const std::string& wanted, std::ostream& out,
                    std::ostream& err) {
   std::int32_t file = -1;
+  std::error_code ec;
   for (std::size_t i = 0; i < p.sources.size(); ++i) {
-    if (p.sources[i].name() == wanted || (i < p.source_bases.size() && p.source_bases[i] == wanted)) {
+    bool same_file = fs::exists(wanted, ec) && fs::exists(p.sources[i].name(), ec) &&
+                     fs::equivalent(wanted, p.sources[i].name(), ec);
+    if (p.sources[i].name() == wanted || (i < p.source_bases.size() && p.source_bases[i] == wanted) || same_file) {
       file = static_cast<std::int32_t>(i);
     }
   }
@@ -137,6 +140,10 @@ bool annotate_file(const program& p, const coverage& cov, const std::string& wan
 int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, const std::string& fmt,
              std::ostream& out, std::ostream& err, const std::string& annotate) {
   bool json = fmt == "json";
+  if (json && !annotate.empty()) {
+    err << "iptplan: --annotate lists a rule file as text; it does not go with --format json\n";
+    return kUsage;
+  }
   // With JSON, every diagnostic goes into the output instead of stderr.
   std::vector<diagnostic> collected;
   std::optional<collect_diagnostics> collect;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -205,6 +206,11 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
           }
         }
       }
+      if (prm.min && prm.max && *prm.min > *prm.max) {
+        diags.push_back(toml_diagnostic(src, &v, severity::error, "ruleset.parameter",
+                                        "parameter '" + prm.name + "' is declared with min larger than max"));
+        continue;
+      }
       if (val->is_integer() || val->is_floating_point()) {
         prm.v = value::number(*val->value<double>());
         if ((prm.min && prm.v.n < *prm.min) || (prm.max && prm.v.n > *prm.max)) {
@@ -266,7 +272,14 @@ std::optional<std::map<std::string, std::string>> read_sources(const rule_set_fi
 
 // The last [[approvals]] entry of approval.toml.
 std::optional<approval> read_approval(const rule_set_file& f, std::vector<diagnostic>& diags) {
-  auto t = parse_toml(f.name, f.text, "ruleset.approval", diags);
+  // A broken approval file makes the rule set a draft; it stops nothing else.
+  std::vector<diagnostic> syntax;
+  auto t = parse_toml(f.name, f.text, "ruleset.approval", syntax);
+  for (auto& d : syntax) {
+    d.level = severity::warning;
+    d.message += " (the rule set is a draft until approval.toml is fixed, or deleted and the rule set approved again)";
+    diags.push_back(std::move(d));
+  }
   if (!t) return std::nullopt;
   auto* list = (*t)["approvals"].as_array();
   if (!list || list->empty()) return std::nullopt;
@@ -274,6 +287,7 @@ std::optional<approval> read_approval(const rule_set_file& f, std::vector<diagno
   if (!last) return std::nullopt;
   approval a;
   a.sha256 = (*last)["sha256"].value_or(std::string());
+  for (auto& c : a.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   a.by = (*last)["by"].value_or(std::string());
   if (auto d = (*last)["date"].value<toml::date>()) {
     char buf[16];
@@ -281,12 +295,27 @@ std::optional<approval> read_approval(const rule_set_file& f, std::vector<diagno
                   static_cast<int>(d->day));
     a.date = buf;
   }
-  if (a.sha256.size() != 64 || a.by.empty() || a.date.empty()) {
-    source_file src(f.name, f.text);
-    diags.push_back(toml_diagnostic(src, last, severity::error, "ruleset.approval",
-                                    "an approval needs sha256 (64 hex digits), by and date; "
-                                    "write approvals with 'iptplan approve'"));
+  source_file src(f.name, f.text);
+  auto invalid = [&](const std::string& why) {
+    diags.push_back(toml_diagnostic(src, last, severity::warning, "ruleset.approval",
+                                    "the last approval in approval.toml " + why +
+                                        ": the rule set is a draft until a clinical lead approves it again "
+                                        "with 'iptplan approve'"));
     return std::nullopt;
+  };
+  bool hex = a.sha256.size() == 64 && a.sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!hex) return invalid("has no valid sha256 (64 hex digits)");
+  if (a.by.find_first_not_of(" \t") == std::string::npos) return invalid("names no one ('by')");
+  if (a.date.empty()) return invalid("has no date");
+  char today[16];
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
+  if (a.date > today) return invalid("is dated in the future (" + a.date + ")");
+  for (auto&& [k, v] : *last) {
+    std::string key(k.str());
+    if (key != "sha256" && key != "by" && key != "date") return invalid("has a key it does not use ('" + key + "')");
   }
   return a;
 }

@@ -140,13 +140,19 @@ class linter {
   bool allowed(const compiled_rule& r, const std::string& code) const {
     const source_file& src = p_.sources[r.file];
     std::string_view text = src.slice(r.src_begin, r.src_end);
-    std::string marker = "lint: allow " + code;
-    if (text.find(marker) != std::string_view::npos) return true;
+    // The marker counts only with its reason: "... because <words>".
+    std::string marker = "lint: allow " + code + " because ";
+    auto with_reason = [&](std::string_view t) {
+      auto at = t.find(marker);
+      return at != std::string_view::npos &&
+             t.substr(at + marker.size()).find_first_not_of(" \t\r\n") != std::string_view::npos;
+    };
+    if (with_reason(text)) return true;
     for (int line = r.line - 1; line >= 1; --line) {
       std::string_view l = src.line_text(line);
       auto first = l.find_first_not_of(" \t");
       if (first == std::string_view::npos || l[first] != '#') break;
-      if (l.find(marker) != std::string_view::npos) return true;
+      if (with_reason(l)) return true;
     }
     return false;
   }
@@ -207,11 +213,12 @@ class linter {
         if (auto c = number_of(*other);
             c && (d->type == finding_type::integer || d->type == finding_type::number)) {
           interval full = declared(*d);
+          std::string written(p_.text_of(*path));  // as the rule names it: r.closeness
           if (op != opcode::ne && op != opcode::eq && full.with(negation(op), *c).empty()) {
             report(r, idx, "lint.always-true",
-                   "'" + std::string(p_.text_of(n)) + "' holds for every value '" + d->path + "' can have (" +
+                   "'" + std::string(p_.text_of(n)) + "' holds for every value '" + written + "' can have (" +
                        d->expectation() + "): it only tests that the finding is recorded",
-                   {"write '" + d->path + " is known' if that is what is meant"});
+                   {"write '" + written + " is known' if that is what is meant"});
           }
           if (op == opcode::ne) continue;
           auto& b = ranges.try_emplace(key_of(*path), full).first->second;
@@ -219,7 +226,7 @@ class linter {
           if (b.empty() && !never) {
             never = true;
             report(r, idx, "lint.never-true",
-                   "the condition can never be true: '" + d->path + "' cannot satisfy '" +
+                   "the condition can never be true: '" + written + "' cannot satisfy '" +
                        std::string(p_.text_of(n)) + "' together with the rest (it is " + d->expectation() + ")");
           }
         } else if (other->op == opcode::literal && other->lit.kind == vkind::symbol && op == opcode::eq &&
@@ -237,15 +244,16 @@ class linter {
       } else if (n.op == opcode::in_set) {
         const finding_decl* d = decl_of(p_.nodes[n.a]);
         if (!d || d->type != finding_type::enumeration) continue;
+        std::string written(p_.text_of(p_.nodes[n.a]));
         std::set<std::int32_t> listed;
         for (auto i = n.set_begin; i < n.set_end; ++i) {
           if (p_.set_values[i].kind == vkind::symbol) listed.insert(p_.set_values[i].sym);
         }
         if (listed.size() >= d->values.size() && !d->values.empty()) {
           report(r, idx, "lint.always-true",
-                 "'" + std::string(p_.text_of(n)) + "' lists every choice of '" + d->path +
+                 "'" + std::string(p_.text_of(n)) + "' lists every choice of '" + written +
                      "': it only tests that the finding is recorded",
-                 {"write '" + d->path + " is known' if that is what is meant"});
+                 {"write '" + written + " is known' if that is what is meant"});
         }
       }
     }
@@ -431,9 +439,16 @@ class linter {
   // Parameters declared with their range and unit.
   void parameters() {
     for (const auto& prm : p_.params) {
-      if (prm.declared) continue;
+      if (prm.v.kind != vkind::number && prm.declared) continue;
+      std::string missing;
+      if (!prm.min) missing += ", min";
+      if (!prm.max) missing += ", max";
+      if (prm.unit.find_first_not_of(" ") == std::string::npos) missing += ", unit";
+      if (prm.declared && missing.empty()) continue;
       diagnostic d = parameter_warning(prm, "lint.parameter-undeclared",
-                                       "parameter '" + prm.name + "' has no declared range or unit");
+                                       prm.declared ? "parameter '" + prm.name + "' is declared without its " +
+                                                          missing.substr(2)
+                                                    : "parameter '" + prm.name + "' has no declared range or unit");
       std::ostringstream v;
       if (prm.v.kind == vkind::number) v << prm.v.n;
       d.notes.push_back("declare it: " + prm.name + " = { value = " + (v.str().empty() ? "..." : v.str()) +
