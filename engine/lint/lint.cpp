@@ -179,6 +179,31 @@ class linter {
     out_.push_back(std::move(d));
   }
 
+  // A comparison of a finding (or field) of the vocabulary with something,
+  // turned so that the finding is on the left: `30 < x` is `x > 30`.
+  struct comparison {
+    const node* path;
+    const node* other;
+    opcode op;
+    const finding_decl* decl;
+  };
+  std::optional<comparison> as_comparison(const node& n) const {
+    if (n.op != opcode::eq && n.op != opcode::ne && n.op != opcode::lt && n.op != opcode::le &&
+        n.op != opcode::gt && n.op != opcode::ge) {
+      return std::nullopt;
+    }
+    const node* path = &p_.nodes[n.a];
+    const node* other = &p_.nodes[n.b];
+    opcode op = n.op;
+    if (!decl_of(*path)) {
+      std::swap(path, other);
+      op = mirrored(op);
+    }
+    const finding_decl* d = decl_of(*path);
+    if (!d) return std::nullopt;
+    return comparison{path, other, op, d};
+  }
+
   void conjuncts(std::uint32_t idx, std::vector<std::uint32_t>& atoms) const {
     const node& n = p_.nodes[idx];
     if (n.op == opcode::op_and) {
@@ -198,18 +223,8 @@ class linter {
     bool never = false;
     for (auto idx : atoms) {
       const node& n = p_.nodes[idx];
-      bool comparison = n.op == opcode::eq || n.op == opcode::ne || n.op == opcode::lt || n.op == opcode::le ||
-                        n.op == opcode::gt || n.op == opcode::ge;
-      if (comparison) {
-        const node* path = &p_.nodes[n.a];
-        const node* other = &p_.nodes[n.b];
-        opcode op = n.op;
-        if (!decl_of(*path)) {
-          std::swap(path, other);
-          op = mirrored(op);
-        }
-        const finding_decl* d = decl_of(*path);
-        if (!d) continue;
+      if (auto cmp = as_comparison(n)) {
+        auto [path, other, op, d] = *cmp;
         if (auto c = number_of(*other);
             c && (d->type == finding_type::integer || d->type == finding_type::number)) {
           interval full = declared(*d);
@@ -386,20 +401,10 @@ class linter {
     std::map<path_key, interval> ranges;
     std::map<path_key, std::set<std::int32_t>> choices;
     for (auto idx : atoms) {
-      const node& n = p_.nodes[idx];
-      if (n.op != opcode::eq && n.op != opcode::lt && n.op != opcode::le && n.op != opcode::gt &&
-          n.op != opcode::ge) {
-        continue;
-      }
-      const node* path = &p_.nodes[n.a];
-      const node* other = &p_.nodes[n.b];
-      opcode op = n.op;
-      if (!decl_of(*path)) {
-        std::swap(path, other);
-        op = mirrored(op);
-      }
-      const finding_decl* d = decl_of(*path);
-      if (!d || path->op != opcode::finding) continue;
+      auto cmp = as_comparison(p_.nodes[idx]);
+      if (!cmp) continue;
+      auto [path, other, op, d] = *cmp;
+      if (op == opcode::ne || path->op != opcode::finding) continue;
       if (auto c = number_of(*other); c && (d->type == finding_type::integer || d->type == finding_type::number)) {
         auto& b = ranges.try_emplace(key_of(*path), declared(*d)).first->second;
         b = b.with(op, *c);
