@@ -8,6 +8,7 @@
 #include "engine/plan.hpp"
 #include "engine/render/render.hpp"
 #include "engine/ruleset.hpp"
+#include "engine/lint/lint.hpp"
 #include "engine/testing.hpp"
 #include "grammar/diagnostic.hpp"
 #include "grammar/parse.hpp"
@@ -89,6 +90,16 @@ void run_config(const std::string& bytes) {
   auto rs = load_rule_set(std::move(files), "fuzz", diags);
   format_all(diags);
   diags.clear();
+  // As an approval.toml and a sources.toml beside the default rules, then
+  // linted.
+  for (const char* as : {"approval.toml", "sources.toml"}) {
+    std::vector<rule_set_file> with{*builtin("ruleset.toml"), *builtin("vocabulary.toml"), *builtin("safety.rules"),
+                                    {as, as, bytes}};
+    auto loaded = load_rule_set(std::move(with), "fuzz", diags);
+    format_all(diags);
+    diags.clear();
+    if (loaded) format_all(lint(*loaded));
+  }
   // As a test case, run against the default rules.
   auto tc = read_test_case("case.toml", bytes, [](const std::string&) { return std::nullopt; }, diags);
   format_all(diags);
