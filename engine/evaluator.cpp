@@ -67,14 +67,18 @@ struct missing_set {
   bool more = false;
 };
 
+// Keeps the first kMaxMissing of a sorted set.
+void cap(missing_set& s) {
+  if (s.v.size() <= kMaxMissing) return;
+  s.v.resize(kMaxMissing);
+  s.more = true;
+}
+
 // Sorts, removes repeats and keeps the first kMaxMissing.
 void normalize(missing_set& s) {
   std::sort(s.v.begin(), s.v.end());
   s.v.erase(std::unique(s.v.begin(), s.v.end()), s.v.end());
-  if (s.v.size() > kMaxMissing) {
-    s.v.resize(kMaxMissing);
-    s.more = true;
-  }
+  cap(s);
 }
 
 void merge_into(missing_set& into, const missing_set& from) {
@@ -82,10 +86,7 @@ void merge_into(missing_set& into, const missing_set& from) {
   std::set_union(into.v.begin(), into.v.end(), from.v.begin(), from.v.end(), std::back_inserter(out));
   into.v.swap(out);
   into.more = into.more || from.more;
-  if (into.v.size() > kMaxMissing) {
-    into.v.resize(kMaxMissing);
-    into.more = true;
-  }
+  cap(into);
 }
 
 void merge_into(missing_set& into, std::string one) {
@@ -159,6 +160,8 @@ class evaluator {
   value quantify(const node& n, missing_set* m);
   value closed_quantifier(const node& n, std::int32_t slot, missing_set* m);
   void note_seen(const node& n, const value& v);
+  void record_seen(std::string label, std::string shown, std::int32_t fact);
+  static constexpr std::size_t kMaxValuesShown = 40;
   std::string path_label(const node& n) const;
   void run_rule(std::uint32_t ri, std::vector<outcome>& out);
   void decide_fact(std::size_t f, const std::vector<outcome>& outs,
@@ -188,17 +191,19 @@ std::string evaluator::path_label(const node& n) const {
 }
 
 void evaluator::note_seen(const node& n, const value& v) {
-  if (!current_) return;
-  // A condition over a long list shows the first values it saw, not all.
-  constexpr std::size_t kMaxValuesShown = 40;
-  if (current_->values.size() >= kMaxValuesShown && n.op != opcode::fact) return;
-  std::string label = path_label(n);
-  std::string shown = show_value(p_, c_, v);
+  if (!current_ || (current_->values.size() >= kMaxValuesShown && n.op != opcode::fact)) return;
+  record_seen(path_label(n), show_value(p_, c_, v), n.op == opcode::fact ? static_cast<std::int32_t>(n.a) : -1);
+}
+
+void evaluator::record_seen(std::string label, std::string shown, std::int32_t fact) {
+  // A condition over a long list shows the first values it saw, not all;
+  // every derived fact it read is kept, for its explanation.
+  if (current_->values.size() >= kMaxValuesShown && fact < 0) return;
   for (const auto& [l, s] : current_->values) {
     if (l == label) return;
   }
   current_->values.push_back({std::move(label), std::move(shown)});
-  if (n.op == opcode::fact) current_->facts.push_back(static_cast<std::int32_t>(n.a));
+  if (fact >= 0) current_->facts.push_back(fact);
 }
 
 value evaluator::read_path(const node& n, missing_set* m) {
@@ -396,20 +401,10 @@ value evaluator::closed_quantifier(const node& n, std::int32_t slot, missing_set
   if (m) {
     if (current_) {
       // As note_seen would have recorded them.
-      constexpr std::size_t kMaxValuesShown = 40;
       for (const auto& [label, shown] : e.seen.values) {
-        bool is_fact = false;
-        for (auto f : e.seen.facts) is_fact = is_fact || p_.facts[static_cast<std::size_t>(f)].path == label;
-        if (current_->values.size() >= kMaxValuesShown && !is_fact) continue;
-        bool seen = false;
-        for (const auto& [l, s] : current_->values) seen = seen || l == label;
-        if (seen) continue;
-        current_->values.push_back({label, shown});
-      }
-      for (auto f : e.seen.facts) {
-        if (std::find(current_->facts.begin(), current_->facts.end(), f) == current_->facts.end()) {
-          current_->facts.push_back(f);
-        }
+        std::int32_t fact = -1;
+        for (auto f : e.seen.facts) fact = p_.facts[static_cast<std::size_t>(f)].path == label ? f : fact;
+        record_seen(label, shown, fact);
       }
     }
     merge_into(*m, e.m);
