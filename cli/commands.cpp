@@ -9,6 +9,7 @@
 #include <cstring>
 #include "cli/common.hpp"
 #include "cli/diff_command.hpp"
+#include "cli/fmt_command.hpp"
 #include "cli/store_commands.hpp"
 #include "store/store.hpp"
 
@@ -796,6 +797,15 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   plan_cmd->add_flag("--require-approved", rec.require_approved,
                      "Refuse to plan unless the rule set is approved as it is (for production)");
 
+  std::vector<std::string> fmt_paths;
+  bool fmt_check = false;
+  auto* fmt_cmd = app.add_subcommand(
+      "fmt", "Rewrite rule files in the canonical layout (comments kept); --check only names the files it "
+             "would change");
+  fmt_cmd->add_option("PATH", fmt_paths, "Rule files, folders (their *.rules) or - (standard input to output)")
+      ->required();
+  fmt_cmd->add_flag("--check", fmt_check, "Write nothing; name the files not in the canonical layout, exit 1 if any");
+
   std::string lint_dir;
   auto* lint_cmd = app.add_subcommand(
       "lint", "Report what check accepts but a clinical lead should know: conditions that can never be true "
@@ -967,6 +977,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     if (*check_cmd) return cmd_check(check_dir, fmt, out, err);
     if (*approve_cmd) return cmd_approve(approve_dir, approve_by, out, err);
     if (*lint_cmd) return cmd_lint(lint_dir, fmt, out, err);
+    if (*fmt_cmd) return cmd_fmt(fmt_paths, fmt_check, in, out, err);
     if (*completion_cmd) {
       out << bash_completion(app);
       return kOk;
@@ -980,6 +991,11 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     return kInputError;
   }
   return kUsage;
+}
+
+bool write_file_atomically(const std::string& path, const std::string& text, bool follow,
+                           std::ostream& err) {
+  return write_atomically(path, text, follow, err);
 }
 
 }  // namespace iptplan::cli

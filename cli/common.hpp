@@ -65,6 +65,12 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
 std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
                                  bool allow_unknown, std::ostream& err);
 
+// Writes `text` to `path` through a temporary file: never a partial file; a
+// new file is 0600, an existing one keeps its mode; a symbolic link is
+// refused unless `follow`. Reports failures on `err`.
+bool write_file_atomically(const std::string& path, const std::string& text, bool follow,
+                           std::ostream& err);
+
 // `annotate`: a rule file (its name in the rule set, or its path) to list
 // with each rule's and each condition's counts.
 int cmd_test(const std::string& dir, bool coverage, double min_coverage, const std::string& fmt,

@@ -1,8 +1,11 @@
 #include "fuzz/drivers.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
+#include "format/format.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
 #include "engine/plan.hpp"
@@ -50,6 +53,21 @@ void run_rules(const std::string& bytes) {
   source_file src("fuzz.rules", bytes);
   auto parsed = parse_rule_file(src, {});
   format_all(parsed.diagnostics);
+  // fmt: whatever parses is formatted, keeping its meaning (format_rule_file
+  // checks that by parsing its result) and settling (a second run changes
+  // nothing).
+  if (!has_errors(parsed.diagnostics)) {
+    auto once = formatter::format_rule_file(src);
+    if (!once.ok()) {
+      std::fprintf(stderr, "fmt refused a file that parses: %s\n", once.diagnostics[0].message.c_str());
+      std::abort();
+    }
+    auto twice = formatter::format_rule_file(source_file("fuzz.rules", once.text));
+    if (!twice.ok() || twice.text != once.text) {
+      std::fprintf(stderr, "fmt is not idempotent\n");
+      std::abort();
+    }
+  }
   // Checked against the default vocabulary and parameters.
   std::vector<rule_set_file> files{*builtin("ruleset.toml"), *builtin("vocabulary.toml"),
                                    {"fuzz.rules", "fuzz.rules", bytes}};

@@ -2,7 +2,7 @@
 // feeds it. Each driver must return normally whatever the bytes: any crash,
 // hang, sanitizer report or exception escaping is a bug.
 //
-//   rules     a rule file, checked against the default vocabulary
+//   rules     a rule file, checked against the default vocabulary and formatted
 //   findings  a findings file, planned with the default rules and rendered
 //             in every format, with why and why-not
 //   config    the same bytes as a vocabulary, a ruleset.toml and a test case

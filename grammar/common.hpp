@@ -115,6 +115,15 @@ inline auto const quoted =
                             ~x3::char_("\"\\\n")) >
                    close_quote];
 
+// text ::= quoted+   The texts of titles, sources, actions and `because`:
+// adjacent pieces are one text, so a long text can run over several lines
+// ("Ask about " "the partner" is "Ask about the partner"). A value in a
+// condition is one piece: there, {"a" "b"} is a missing comma, not "ab".
+inline auto const quoted_text =
+    x3::rule<struct quoted_text_class, std::string>{"a quoted text"} =
+        quoted[([](auto& ctx) { x3::_val(ctx) = std::move(x3::_attr(ctx)); })] >>
+        *quoted[([](auto& ctx) { x3::_val(ctx) += x3::_attr(ctx); })];
+
 struct number_literal_class : annotate {};
 struct string_literal_class : annotate {};
 struct bool_literal_class : annotate {};
@@ -129,6 +138,11 @@ inline auto const number_literal =
 inline auto const string_literal =
     x3::rule<string_literal_class, ast::string_literal>{"a quoted text"} =
         quoted;
+
+// A text: one or more adjacent quoted pieces.
+inline auto const text_literal =
+    x3::rule<string_literal_class, ast::string_literal>{"a quoted text"} =
+        quoted_text;
 
 // boolean ::= 'true' | 'false'
 inline auto const bool_literal =

@@ -63,7 +63,7 @@ auto const meta_item_body_def =
       x3::_val(ctx).kind = ast::meta_kind::tags;
       x3::_val(ctx).words = std::move(x3::_attr(ctx));
     })] |
-    (kw_source > quoted)[([](auto& ctx) {
+    (kw_source > quoted_text)[([](auto& ctx) {
       x3::_val(ctx).kind = ast::meta_kind::source;
       x3::_val(ctx).text = std::move(x3::_attr(ctx));
     })];
@@ -96,7 +96,7 @@ using boost::fusion::at_c;
 //          | 'conclude' path ['=' condition]
 //          | 'exclude' id
 auto const challenge_action =
-    (keyword("challenge", "'challenge'") > identifier > string_literal)[(
+    (keyword("challenge", "'challenge'") > identifier > text_literal)[(
         [](auto& ctx) {
           auto& a = _val(ctx);
           a.kind = ast::action_kind::challenge;
@@ -105,7 +105,7 @@ auto const challenge_action =
         })];
 auto const solution_action =
     (keyword("solution", "'solution'") > identifier > kw_for > identifier >
-     string_literal)[([](auto& ctx) {
+     text_literal)[([](auto& ctx) {
       auto& a = _val(ctx);
       a.kind = ast::action_kind::solution;
       a.id = at_c<0>(_attr(ctx));
@@ -114,7 +114,7 @@ auto const solution_action =
     })];
 auto const goal_action =
     (keyword("goal", "'goal'") > identifier >
-     -(kw_for > identifier) > string_literal)[([](auto& ctx) {
+     -(kw_for > identifier) > text_literal)[([](auto& ctx) {
       auto& a = _val(ctx);
       a.kind = ast::action_kind::goal;
       a.id = at_c<0>(_attr(ctx));
@@ -122,7 +122,7 @@ auto const goal_action =
       a.text = at_c<2>(_attr(ctx));
     })];
 auto const flag_action =
-    (keyword("flag", "'flag'") > severity > identifier > string_literal)[(
+    (keyword("flag", "'flag'") > severity > identifier > text_literal)[(
         [](auto& ctx) {
           auto& a = _val(ctx);
           a.kind = ast::action_kind::flag;
@@ -155,7 +155,7 @@ auto const rule_tail =
     x3::rule<struct rule_tail_class, boost::optional<ast::string_literal>>{
         "an action (challenge, solution, goal, flag, conclude, exclude), "
         "'because' or 'end'"} =
-        (kw_because > string_literal > kw_end) | kw_end_after_actions;
+        (kw_because > text_literal > kw_end) | kw_end_after_actions;
 
 x3::rule<struct actions_class, std::vector<ast::action>> const actions =
     "an action (challenge, solution, goal, flag, conclude, exclude)";
@@ -167,7 +167,7 @@ auto const provisional_clause_def =
       _val(ctx).support = std::move(_attr(ctx));
     })];
 
-auto const rule_rule_def = kw_rule > identifier > -string_literal >
+auto const rule_rule_def = kw_rule > identifier > -text_literal >
                            *meta_item > -for_each > kw_when > expression() >
                            -provisional_clause > kw_then > actions > rule_tail;
 

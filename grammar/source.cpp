@@ -71,4 +71,27 @@ std::size_t find_invalid_utf8(std::string_view s) {
   return std::string_view::npos;
 }
 
+std::vector<std::uint32_t> literal_offsets(std::string_view text, std::uint32_t begin,
+                                           std::uint32_t end) {
+  std::vector<std::uint32_t> out;
+  std::size_t i = begin;
+  const std::size_t stop = std::min<std::size_t>(end, text.size());
+  while (i < stop) {
+    char c = text[i];
+    if (c == '#') {  // a comment between two pieces
+      while (i < stop && text[i] != '\n') ++i;
+      continue;
+    }
+    if (c != '"') { ++i; continue; }  // white space between pieces
+    ++i;
+    while (i < stop && text[i] != '"') {
+      out.push_back(static_cast<std::uint32_t>(i));
+      i += text[i] == '\\' ? 2 : 1;
+    }
+    ++i;  // the closing quote
+  }
+  out.push_back(static_cast<std::uint32_t>(stop));
+  return out;
+}
+
 }  // namespace iptplan

@@ -40,6 +40,13 @@ class source_file {
   std::vector<std::uint32_t> line_starts_;
 };
 
+// The source offset of every byte of the value of the quoted text that
+// starts at `begin` (one or more adjacent pieces, escapes counted as the
+// backslash's offset), then the offset of its end: so that a diagnostic about
+// character i of a text points at that character in the file.
+std::vector<std::uint32_t> literal_offsets(std::string_view text, std::uint32_t begin,
+                                           std::uint32_t end);
+
 // The offset of the first byte that is not valid UTF-8, or npos.
 std::size_t find_invalid_utf8(std::string_view text);
 

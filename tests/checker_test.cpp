@@ -367,6 +367,13 @@ TEST_CASE("check.template: an unknown path in 'because'") {
   CHECK(has_note(d, "did you mean 'score'?"));
 }
 
+TEST_CASE("check.template: a path in the second piece of a text, after escapes, points at the path") {
+  auto l = load("rule r\nwhen a\nthen\n  challenge c\n    \"A \\\"quoted\\\" \"  # note\n    \"then {scroe}\"\nend\n");
+  auto d = only_error(l, "check.template");
+  CHECK(d.line == 6);
+  CHECK(d.column == 12);
+}
+
 TEST_CASE("check.template: an unclosed brace in an item text") {
   auto l = load("rule r\nwhen a\nthen\n  challenge c \"Score {score\"\nend\n");
   auto d = only_error(l, "check.template");

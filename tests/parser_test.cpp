@@ -63,6 +63,28 @@ diagnostic one_error(const std::string& text) {
 // ---------------------------------------------------------------------------
 // What parses
 
+TEST_CASE("a text in adjacent pieces is one text: titles, sources, actions and because") {
+  auto r = parse("rule r \"A \" \"title\"\n  source \"domain \"\n    \"I6\"\nwhen a\nthen\n"
+                 "  challenge c\n    \"one \"  # a comment between pieces\n    \"two\"\n"
+                 "  goal g for c \"x\" \"y\"\nbecause \"b\" \"c\"\nend\n");
+  INFO(all_diags(r.diagnostics));
+  REQUIRE(r.diagnostics.empty());
+  const auto& rule = r.file.rules.at(0);
+  CHECK(rule.title->value == "A title");
+  CHECK(rule.meta.at(0).text == "domain I6");
+  CHECK(rule.actions.at(0).text.value == "one two");
+  CHECK(rule.actions.at(1).text.value == "xy");
+  CHECK(rule.because->value == "bc");
+}
+
+TEST_CASE("a value in a condition is one piece: two quoted values without a comma are an error") {
+  auto d = one_error("rule r\nwhen x in {\"a\" \"b\"}\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(d.line == 2);
+  CHECK(d.column == 16);
+  CHECK(d.message.find("',' or '}'") != std::string::npos);
+  one_error("rule r\nwhen x == \"a\" \"b\"\nthen\n  challenge c \"x\"\nend\n");
+}
+
 TEST_CASE("the specification's example rule parses with title, priority, tags and source") {
   const std::string text = R"(# '#' starts a comment that runs to the end of the line.
 

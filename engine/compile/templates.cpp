@@ -15,8 +15,10 @@ text_template compiler::compile_template(const ast::string_literal& s) {
   text_template t;
   const std::string& v = s.value;
   std::string lit;
-  // The source offset of character i of the value (exact when no escapes precede it).
-  auto at = [&](std::size_t i) { return static_cast<std::uint32_t>(s.begin + 1 + i); };
+  // The source offset of character i of the value.
+  const std::vector<std::uint32_t> offsets =
+      literal_offsets(p_.sources[file_].text(), s.begin, s.end);
+  auto at = [&](std::size_t i) { return offsets[std::min(i, offsets.size() - 1)]; };
   for (std::size_t i = 0; i < v.size(); ++i) {
     char c = v[i];
     if (c == '{' && i + 1 < v.size() && v[i + 1] == '{') { lit += '{'; ++i; continue; }

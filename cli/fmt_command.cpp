@@ -1,0 +1,119 @@
+#include "cli/fmt_command.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <iterator>
+
+#include "cli/common.hpp"
+#include "format/format.hpp"
+
+namespace iptplan::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The files `path` names: itself, or a folder's `*.rules` in name order.
+bool expand(const std::string& path, std::vector<std::string>& files, std::ostream& err) {
+  std::error_code ec;
+  auto st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) {
+    err << path << ": error: no such file or folder\n";
+    return false;
+  }
+  if (fs::is_directory(st)) {
+    std::vector<std::string> found;
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->path().extension() == ".rules") found.push_back(it->path().string());
+    }
+    if (ec) {
+      err << path << ": error: cannot list this folder: " << ec.message() << "\n";
+      return false;
+    }
+    if (found.empty()) {
+      err << path << ": error: this folder holds no rule files (*.rules)\n";
+      return false;
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+    return true;
+  }
+  if (fs::path(path).extension() != ".rules") {
+    err << path << ": error: not a rule file: fmt formats files named *.rules\n";
+    return false;
+  }
+  files.push_back(path);
+  return true;
+}
+
+}  // namespace
+
+int cmd_fmt(const std::vector<std::string>& paths, bool check, std::istream& in, std::ostream& out,
+            std::ostream& err) {
+  const bool from_stdin = std::find(paths.begin(), paths.end(), "-") != paths.end();
+  if (from_stdin && paths.size() > 1) {
+    err << "iptplan: fmt reads standard input (-) alone, not with files\n";
+    return kUsage;
+  }
+  bool failed = false;
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    if (!from_stdin && !expand(p, files, err)) failed = true;
+  }
+  if (from_stdin) {
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    if (text.size() > kMaxInputBytes) {
+      err << kStdinName << ": error: larger than " << kMaxInputBytes / (1024 * 1024)
+          << " MiB, the largest rule file iptplan reads\n";
+      return kInputError;
+    }
+    auto r = formatter::format_rule_file(source_file(kStdinName, text));
+    if (!r.ok()) {
+      print(err, r.diagnostics);
+      return kInputError;
+    }
+    if (check) {
+      if (r.text == text) return kOk;
+      out << kStdinName << "\n";
+      err << "standard input is not in the canonical layout\n";
+      return kInputError;
+    }
+    out << r.text;
+    out.flush();
+    return out ? kOk : kInputError;
+  }
+  int changed = 0;
+  for (const auto& file : files) {
+    std::vector<diagnostic> diags;
+    auto text = read_text_file(file, "fmt.read", diags);
+    if (!text) {
+      print(err, diags);
+      failed = true;
+      continue;
+    }
+    auto r = formatter::format_rule_file(source_file(file, *text));
+    if (!r.ok()) {
+      print(err, r.diagnostics);
+      err << file << ": not formatted: fix the errors above first\n";
+      failed = true;
+      continue;
+    }
+    if (r.text == *text) continue;
+    ++changed;
+    if (!check && !write_file_atomically(file, r.text, true, err)) {
+      failed = true;
+      continue;
+    }
+    out << file << "\n";
+  }
+  if (check && changed > 0) {
+    err << changed << (changed == 1 ? " file is" : " files are")
+        << " not in the canonical layout; run iptplan fmt on "
+        << (changed == 1 ? "it" : "them") << "\n";
+    return kInputError;
+  }
+  out.flush();
+  return failed ? kInputError : kOk;
+}
+
+}  // namespace iptplan::cli
