@@ -1,4 +1,5 @@
 #include "engine/plan.hpp"
+#include "engine/select.hpp"
 
 #include <algorithm>
 #include <map>
@@ -29,10 +30,6 @@ const plan_item* plan::find(const std::string& wanted) const {
 }
 
 namespace {
-
-int severity_rank(const std::string& s) {
-  return s == "critical" ? 3 : s == "warning" ? 2 : s == "info" ? 1 : 0;
-}
 
 class builder {
  public:
@@ -173,173 +170,90 @@ class builder {
       pv.client_id = show_value(p_, c_, c_.slots[static_cast<std::size_t>(ci)]);
     }
 
-    // Proposals, merged by (kind, id, key).
-    std::map<std::tuple<int, std::string, std::string>, plan_item> items;
-    // Which rule's text an item shows: a confirmed rule before a provisional
-    // one, then the highest priority; ties go to the smaller id.
-    using text_rank = std::tuple<bool, int, std::string>;  // confirmed, priority, rule id
-    auto better = [](const text_rank& a, const text_rank& b) {
-      if (std::get<0>(a) != std::get<0>(b)) return std::get<0>(a);
-      if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) > std::get<1>(b);
-      return std::get<2>(a) < std::get<2>(b);
-    };
-    std::map<std::tuple<int, std::string, std::string>, text_rank> text_from;
-    std::map<std::tuple<int, std::string, std::string>, std::int32_t> item_list;
-    struct exclusion { std::string id, key; std::int32_t list; std::size_t outcome; };
-    std::vector<exclusion> exclusions;
-    for (std::size_t k = 0; k < ev_.outcomes.size(); ++k) {
-      const outcome& o = ev_.outcomes[k];
-      bool prov = o.result == truth::unknown && o.provisional;
-      if (o.result != truth::yes && !prov) continue;
-      const compiled_rule& r = p_.rules[o.rule];
-      std::string key = key_of(r, o.element);
-      std::set<std::int32_t> path;
-      bool explained = false;
-      reason why;
-      for (const auto& a : r.actions) {
-        if (a.kind == ast::action_kind::conclude) continue;
-        if (a.kind == ast::action_kind::exclude) {
-          // Only a confirmed rule removes an item: never on partial evidence.
-          if (!prov) exclusions.push_back({a.id, key, r.each_list, k});
-          continue;
-        }
-        if (!explained) {
-          why = explain(o, path);
-          explained = true;
-        }
-        auto kind = *item_kind_of(a.kind);
-        auto id = std::make_tuple(static_cast<int>(kind), a.id, key);
-        auto& it = items[id];
-        item_list[id] = r.each_list;
-        bool fresh = it.because.empty();
-        // Provisional until some rule proposes it outright.
-        it.provisional = (fresh || it.provisional) && prov;
-        it.kind = kind;
-        it.id = a.id;
-        it.key = key;
-        it.priority = fresh ? r.priority : std::max(it.priority, r.priority);
-        if (severity_rank(a.severity) > severity_rank(it.severity)) it.severity = a.severity;
-        auto& tf = text_from[id];
-        text_rank rank{!prov, r.priority, r.id};
-        if (fresh || better(rank, tf)) {
-          tf = rank;
-          it.text = render_template(p_, c_, ev_, r, o.element, a.text);
-        }
-        if (!a.target.empty()) {
-          std::string target = a.target_keyed && !key.empty() ? a.target + "[" + key + "]" : a.target;
-          if (std::find(it.for_.begin(), it.for_.end(), target) == it.for_.end()) it.for_.push_back(target);
-        }
-        it.because.push_back(why);
-      }
-    }
-    for (auto& [id, it] : items) {
-      // A confirmed item rests on its confirmed reasons alone; a provisional
-      // one lists what would confirm it.
-      if (!it.provisional) {
-        it.because.erase(std::remove_if(it.because.begin(), it.because.end(),
-                                        [](const reason& w) { return w.provisional; }),
-                         it.because.end());
-      }
-      std::sort(it.for_.begin(), it.for_.end());
-      std::sort(it.because.begin(), it.because.end(), [](const reason& a, const reason& b) {
-        return std::tie(a.rule.id, a.element) < std::tie(b.rule.id, b.element);
-      });
-      it.because.erase(std::unique(it.because.begin(), it.because.end(),
-                                   [](const reason& a, const reason& b) {
-                                     return a.rule.id == b.rule.id && a.element == b.element;
-                                   }),
-                       it.because.end());
-    }
-
-    // Exclusions win over any proposal.
-    std::map<std::tuple<int, std::string, std::string>, excluded_item> removed;
-    for (const auto& ex : exclusions) {
-      for (auto& [id, it] : items) {
-        if (it.id != ex.id) continue;
-        // From a `for each` rule over the same list: only the same element's.
-        if (ex.list >= 0 && item_list[id] == ex.list && it.key != ex.key) continue;
-        auto& rm = removed[id];
-        rm.item = it;
+    // Which items: the selection; then each item's text, reasons and what
+    // would confirm it.
+    selection sel = select_items(p_, c_, ev_);
+    std::map<std::size_t, reason> explained;  // by outcome
+    auto why = [&](std::size_t k) -> const reason& {
+      auto at = explained.find(k);
+      if (at == explained.end()) {
         std::set<std::int32_t> path;
-        rm.excluded_by.push_back(explain(ev_.outcomes[ex.outcome], path));
+        at = explained.emplace(k, explain(ev_.outcomes[k], path)).first;
       }
-    }
-    // A solution or goal whose every challenge was excluded goes too.
-    std::set<std::string> gone_challenges;
-    for (const auto& [id, rm] : removed) {
-      if (rm.item.kind == item_kind::challenge) gone_challenges.insert(rm.item.full_id());
-    }
-    for (auto& [id, it] : items) {
-      if (removed.count(id) || it.for_.empty()) continue;
-      bool all_gone = std::all_of(it.for_.begin(), it.for_.end(),
-                                  [&](const std::string& t) { return gone_challenges.count(t) > 0; });
-      if (all_gone) {
-        auto& rm = removed[id];
-        rm.item = it;
-        rm.note = "the challenge it addresses was excluded";
+      return at->second;
+    };
+    auto decorate = [&](const selected_item& s) {
+      plan_item it;
+      it.kind = s.kind;
+      it.id = s.id;
+      it.key = s.key;
+      it.severity = s.severity;
+      it.priority = s.priority;
+      it.for_ = s.for_;
+      it.provisional = s.provisional;
+      // The text of the highest-priority proposing rule (a confirmed one
+      // for a confirmed item), the first rule id on a tie.
+      const outcome* best = nullptr;
+      for (std::size_t k : s.proposals) {
+        const outcome& o = ev_.outcomes[k];
+        if (!best || p_.rules[o.rule].priority > p_.rules[best->rule].priority) best = &o;
       }
-    }
-    for (auto& [id, it] : items) {
-      if (it.provisional && it.to_confirm.empty()) {
+      if (best) {
+        const compiled_rule& r = p_.rules[best->rule];
+        for (const auto& a : r.actions) {
+          auto kind = item_kind_of(a.kind);
+          if (kind && *kind == s.kind && a.id == s.id) {
+            it.text = render_template(p_, c_, ev_, r, best->element, a.text);
+            break;
+          }
+        }
+      }
+      for (std::size_t k : s.proposals) it.because.push_back(why(k));
+      if (it.provisional && s.confirm_from.empty()) {
         std::set<std::string> confirm;
         for (const auto& w : it.because) confirm.insert(w.to_confirm.begin(), w.to_confirm.end());
         it.to_confirm.assign(confirm.begin(), confirm.end());
       }
-    }
-    // A solution or goal for challenges that are only provisional is itself
-    // provisional: work for a problem not yet confirmed.
-    std::map<std::string, const plan_item*> challenge_of;
-    for (const auto& [id, it] : items) {
-      if (!removed.count(id) && it.kind == item_kind::challenge) challenge_of[it.full_id()] = &it;
-    }
-    for (auto& [id, it] : items) {
-      if (removed.count(id) || it.for_.empty() || it.provisional) continue;
-      bool any_confirmed = false, any_provisional = false;
-      std::set<std::string> confirm;
-      for (const auto& t : it.for_) {
-        auto c = challenge_of.find(t);
-        if (c == challenge_of.end()) continue;
-        if (c->second->provisional) {
-          any_provisional = true;
-          confirm.insert(c->second->to_confirm.begin(), c->second->to_confirm.end());
-        } else {
-          any_confirmed = true;
-        }
+      return it;
+    };
+    std::map<std::string, std::vector<std::string>> challenge_confirm;
+    std::vector<plan_item> decorated;
+    decorated.reserve(sel.items.size());
+    for (const auto& s : sel.items) {
+      decorated.push_back(decorate(s));
+      if (s.kind == item_kind::challenge && s.provisional) {
+        challenge_confirm[s.full_id()] = decorated.back().to_confirm;
       }
-      if (any_provisional && !any_confirmed) {
-        it.provisional = true;
+    }
+    for (std::size_t i = 0; i < sel.items.size(); ++i) {
+      const selected_item& s = sel.items[i];
+      plan_item& it = decorated[i];
+      if (!s.confirm_from.empty()) {
+        std::set<std::string> confirm;
+        for (const auto& ch : s.confirm_from) {
+          const auto& from = challenge_confirm[ch];
+          confirm.insert(from.begin(), from.end());
+        }
         it.to_confirm.assign(confirm.begin(), confirm.end());
       }
-    }
-    for (auto& [id, it] : items) {
-      if (removed.count(id)) continue;
       if (it.provisional) {
-        pl.provisional.push_back(it);
+        pl.provisional.push_back(std::move(it));
         continue;
       }
       switch (it.kind) {
-        case item_kind::flag: pl.flags.push_back(it); break;
-        case item_kind::challenge: pl.challenges.push_back(it); break;
-        case item_kind::solution: pl.solutions.push_back(it); break;
-        case item_kind::goal: pl.goals.push_back(it); break;
+        case item_kind::flag: pl.flags.push_back(std::move(it)); break;
+        case item_kind::challenge: pl.challenges.push_back(std::move(it)); break;
+        case item_kind::solution: pl.solutions.push_back(std::move(it)); break;
+        case item_kind::goal: pl.goals.push_back(std::move(it)); break;
       }
     }
-    for (auto& [id, rm] : removed) {
-      std::sort(rm.excluded_by.begin(), rm.excluded_by.end(),
-                [](const reason& a, const reason& b) { return a.rule.id < b.rule.id; });
-      pl.excluded.push_back(std::move(rm));
+    for (const auto& rm : sel.excluded) {
+      excluded_item x;
+      x.item = decorate(rm.item);
+      for (std::size_t k : rm.excluded_by) x.excluded_by.push_back(why(k));
+      x.note = rm.note;
+      pl.excluded.push_back(std::move(x));
     }
-    auto by_priority = [](const plan_item& a, const plan_item& b) {
-      return std::make_tuple(-severity_rank(a.severity), -a.priority, a.id, a.key) <
-             std::make_tuple(-severity_rank(b.severity), -b.priority, b.id, b.key);
-    };
-    for (auto* group : {&pl.flags, &pl.challenges, &pl.solutions, &pl.goals}) {
-      std::sort(group->begin(), group->end(), by_priority);
-    }
-    std::sort(pl.provisional.begin(), pl.provisional.end(), [&](const plan_item& a, const plan_item& b) {
-      if (a.kind != b.kind) return a.kind < b.kind;
-      return by_priority(a, b);
-    });
 
     // Derived conclusions that hold.
     for (std::size_t f = 0; f < p_.facts.size(); ++f) {

@@ -1,0 +1,174 @@
+#include "engine/select.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace iptplan {
+
+namespace {
+
+int severity_rank(const std::string& s) {
+  return s == "critical" ? 3 : s == "warning" ? 2 : s == "info" ? 1 : 0;
+}
+
+}  // namespace
+
+selection select_items(const program& p, const client_data& c, const evaluation& ev) {
+  selection out;
+  auto key_of = [&](const compiled_rule& r, std::int32_t element) {
+    return r.each_list < 0 || element < 0 ? std::string() : element_key(p, c, r.each_list, element);
+  };
+  using item_key = std::tuple<int, std::string, std::string>;  // kind, id, key
+  struct entry {
+    selected_item item;
+    std::int32_t list = -1;  // the list its proposing rules iterate
+    std::vector<std::pair<std::size_t, bool>> proposals;  // outcome, provisional
+  };
+  std::map<item_key, entry> items;
+  struct exclusion {
+    std::string id, key;
+    std::int32_t list;
+    std::size_t outcome;
+  };
+  std::vector<exclusion> exclusions;
+  for (std::size_t k = 0; k < ev.outcomes.size(); ++k) {
+    const outcome& o = ev.outcomes[k];
+    if (o.result == truth::unknown) out.undecided.push_back(k);
+    bool prov = o.result == truth::unknown && o.provisional;
+    if (o.result != truth::yes && !prov) continue;
+    const compiled_rule& r = p.rules[o.rule];
+    std::string key = key_of(r, o.element);
+    for (const auto& a : r.actions) {
+      if (a.kind == ast::action_kind::conclude) continue;
+      if (a.kind == ast::action_kind::exclude) {
+        // Only a confirmed rule removes an item: never on partial evidence.
+        if (!prov) exclusions.push_back({a.id, key, r.each_list, k});
+        continue;
+      }
+      auto kind = *item_kind_of(a.kind);
+      auto& e = items[{static_cast<int>(kind), a.id, key}];
+      selected_item& it = e.item;
+      bool fresh = e.proposals.empty();
+      e.list = r.each_list;
+      // Provisional until some rule proposes it outright.
+      it.provisional = (fresh || it.provisional) && prov;
+      it.kind = kind;
+      it.id = a.id;
+      it.key = key;
+      it.priority = fresh ? r.priority : std::max(it.priority, r.priority);
+      if (severity_rank(a.severity) > severity_rank(it.severity)) it.severity = a.severity;
+      if (!a.target.empty()) {
+        std::string target = a.target_keyed && !key.empty() ? a.target + "[" + key + "]" : a.target;
+        if (std::find(it.for_.begin(), it.for_.end(), target) == it.for_.end()) it.for_.push_back(target);
+      }
+      e.proposals.push_back({k, prov});
+    }
+  }
+  auto element_of = [&](std::size_t k) { return ev.outcomes[k].element; };
+  auto rule_id_of = [&](std::size_t k) -> const std::string& { return p.rules[ev.outcomes[k].rule].id; };
+  for (auto& [id, e] : items) {
+    selected_item& it = e.item;
+    // A confirmed item rests on its confirmed proposals alone.
+    for (const auto& [k, prov] : e.proposals) {
+      if (it.provisional || !prov) it.proposals.push_back(k);
+    }
+    std::sort(it.for_.begin(), it.for_.end());
+    auto order = [&](std::size_t a, std::size_t b) {
+      return std::forward_as_tuple(rule_id_of(a), element_of(a)) <
+             std::forward_as_tuple(rule_id_of(b), element_of(b));
+    };
+    std::sort(it.proposals.begin(), it.proposals.end(), order);
+    it.proposals.erase(std::unique(it.proposals.begin(), it.proposals.end(),
+                                   [&](std::size_t a, std::size_t b) {
+                                     return rule_id_of(a) == rule_id_of(b) &&
+                                            element_of(a) == element_of(b);
+                                   }),
+                       it.proposals.end());
+  }
+
+  // Exclusions win over any proposal.
+  std::map<item_key, removed_item> removed;
+  for (const auto& ex : exclusions) {
+    for (auto& [id, e] : items) {
+      if (e.item.id != ex.id) continue;
+      // From a `for each` rule over the same list: only the same element's.
+      if (ex.list >= 0 && e.list == ex.list && e.item.key != ex.key) continue;
+      auto& rm = removed[id];
+      rm.item = e.item;
+      rm.excluded_by.push_back(ex.outcome);
+    }
+  }
+  for (auto& [id, rm] : removed) {
+    std::sort(rm.excluded_by.begin(), rm.excluded_by.end(),
+              [&](std::size_t a, std::size_t b) { return rule_id_of(a) < rule_id_of(b); });
+  }
+  // A solution or goal whose every challenge was excluded goes too.
+  std::set<std::string> gone_challenges;
+  for (const auto& [id, rm] : removed) {
+    if (rm.item.kind == item_kind::challenge) gone_challenges.insert(rm.item.full_id());
+  }
+  for (auto& [id, e] : items) {
+    if (removed.count(id) || e.item.for_.empty()) continue;
+    bool all_gone = std::all_of(e.item.for_.begin(), e.item.for_.end(),
+                                [&](const std::string& t) { return gone_challenges.count(t) > 0; });
+    if (all_gone) {
+      auto& rm = removed[id];
+      rm.item = e.item;
+      rm.note = "the challenge it addresses was excluded";
+    }
+  }
+  // A solution or goal for challenges that are only provisional is itself
+  // provisional: work for a problem not yet confirmed.
+  std::map<std::string, const selected_item*> challenge_of;
+  for (const auto& [id, e] : items) {
+    if (!removed.count(id) && e.item.kind == item_kind::challenge) challenge_of[e.item.full_id()] = &e.item;
+  }
+  for (auto& [id, e] : items) {
+    selected_item& it = e.item;
+    if (removed.count(id) || it.for_.empty() || it.provisional) continue;
+    bool any_confirmed = false;
+    std::vector<std::string> provisional_challenges;
+    for (const auto& t : it.for_) {
+      auto ch = challenge_of.find(t);
+      if (ch == challenge_of.end()) continue;
+      if (ch->second->provisional) {
+        provisional_challenges.push_back(t);
+      } else {
+        any_confirmed = true;
+      }
+    }
+    if (!provisional_challenges.empty() && !any_confirmed) {
+      it.provisional = true;
+      it.confirm_from = std::move(provisional_challenges);
+    }
+  }
+
+  auto by_priority = [](const selected_item& a, const selected_item& b) {
+    return std::make_tuple(-severity_rank(a.severity), -a.priority, a.id, a.key) <
+           std::make_tuple(-severity_rank(b.severity), -b.priority, b.id, b.key);
+  };
+  std::vector<selected_item> groups[4], provisional;
+  for (auto& [id, e] : items) {
+    if (removed.count(id)) continue;
+    if (e.item.provisional) {
+      provisional.push_back(std::move(e.item));
+    } else {
+      groups[static_cast<int>(e.item.kind)].push_back(std::move(e.item));
+    }
+  }
+  for (auto& g : groups) {
+    std::sort(g.begin(), g.end(), by_priority);
+    for (auto& it : g) out.items.push_back(std::move(it));
+  }
+  std::sort(provisional.begin(), provisional.end(), [&](const selected_item& a, const selected_item& b) {
+    if (a.kind != b.kind) return a.kind < b.kind;
+    return by_priority(a, b);
+  });
+  for (auto& it : provisional) out.items.push_back(std::move(it));
+  for (auto& [id, rm] : removed) out.excluded.push_back(std::move(rm));
+  return out;
+}
+
+}  // namespace iptplan
