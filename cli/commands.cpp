@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 #include "cli/common.hpp"
+#include "cli/batch_command.hpp"
 #include "cli/diff_command.hpp"
 #include "cli/fmt_command.hpp"
 #include "cli/store_commands.hpp"
@@ -797,6 +798,22 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   plan_cmd->add_flag("--require-approved", rec.require_approved,
                      "Refuse to plan unless the rule set is approved as it is (for production)");
 
+  std::vector<std::string> batch_inputs;
+  batch_options batch;
+  auto* batch_cmd = app.add_subcommand(
+      "batch", "Plan a caseload: one JSON line per client, in input order, on every core, in constant memory");
+  batch_cmd->add_option("INPUT", batch_inputs,
+                        "Findings files (.toml, .json), JSON Lines files (.jsonl), folders, or - (standard input: "
+                        "JSON Lines, or TOML documents separated by +++ lines; the default)");
+  batch_cmd->add_option("--rules", batch.rules, "Rule set folder (default: the built-in rule set)");
+  batch_cmd->add_option("--jobs,-j", batch.jobs, "Threads (default: one per core)")->check(CLI::Range(1, 256));
+  batch_cmd->add_option("--explain", batch.explain,
+                        "What each line carries: none (items only), rules (and the rules behind each, the "
+                        "default), full (and the whole plan, as plan --format json)")
+      ->check(CLI::IsMember({"none", "rules", "full"}));
+  batch_cmd->add_flag("--allow-unknown", batch.allow_unknown,
+                      "Read findings the vocabulary does not know as warnings, not errors");
+
   std::vector<std::string> fmt_paths;
   bool fmt_check = false;
   auto* fmt_cmd = app.add_subcommand(
@@ -978,6 +995,10 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     if (*approve_cmd) return cmd_approve(approve_dir, approve_by, out, err);
     if (*lint_cmd) return cmd_lint(lint_dir, fmt, out, err);
     if (*fmt_cmd) return cmd_fmt(fmt_paths, fmt_check, in, out, err);
+    if (*batch_cmd) {
+      batch.progress = &err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
+      return cmd_batch(batch_inputs, batch, in, out, err);
+    }
     if (*completion_cmd) {
       out << bash_completion(app);
       return kOk;

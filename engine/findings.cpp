@@ -1,5 +1,7 @@
 #include "engine/findings.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -428,6 +430,64 @@ void check_consistency(const program& p, const client_data& c, const std::string
 
 }  // namespace
 
+namespace {
+
+// Reads a parsed findings document against the vocabulary.
+std::optional<client_data> read_table(const program& p, const source_file& src, const toml::table& table,
+                                      const findings_options& options, std::vector<diagnostic>& diags) {
+  std::size_t before = diags.size();
+  client_data c;
+  c.file = src.name();
+  c.slots.assign(p.vocab->findings().size(), value::unknown());
+  c.lines.assign(p.vocab->findings().size(), 0);
+  c.extra_base = static_cast<std::int32_t>(p.symbols.size());
+  reader r(p, src, options, diags, c);
+  r.walk("", table);
+  check_consistency(p, c, src.name(), diags);
+  for (std::size_t i = before; i < diags.size(); ++i) {
+    if (diags[i].level == severity::error) return std::nullopt;
+  }
+  return c;
+}
+
+// A JSON value as the TOML node it stands for; false for one findings
+// cannot hold. JSON null is "not recorded": nothing is inserted.
+bool json_to_toml(const nlohmann::json& v, toml::table& into, const std::string& key) {
+  using vt = nlohmann::json::value_t;
+  switch (v.type()) {
+    case vt::null: return true;
+    case vt::object: {
+      toml::table t;
+      for (const auto& [k, x] : v.items()) {
+        if (!json_to_toml(x, t, k)) return false;
+      }
+      into.insert_or_assign(key, std::move(t));
+      return true;
+    }
+    case vt::array: {
+      toml::array a;
+      for (const auto& x : v) {
+        toml::table holder;
+        if (!json_to_toml(x, holder, "x")) return false;
+        if (auto* n = holder.get("x")) a.push_back(std::move(*n));
+      }
+      into.insert_or_assign(key, std::move(a));
+      return true;
+    }
+    case vt::boolean: into.insert_or_assign(key, v.get<bool>()); return true;
+    case vt::number_integer: into.insert_or_assign(key, v.get<std::int64_t>()); return true;
+    case vt::number_unsigned:
+      if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return false;
+      into.insert_or_assign(key, static_cast<std::int64_t>(v.get<std::uint64_t>()));
+      return true;
+    case vt::number_float: into.insert_or_assign(key, v.get<double>()); return true;
+    case vt::string: into.insert_or_assign(key, v.get<std::string>()); return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
 std::optional<client_data> read_findings(const program& p, const std::string& name,
                                          const std::string& text,
                                          const findings_options& options,
@@ -451,18 +511,55 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
   }
   auto table = parse_toml(name, text, "findings.syntax", diags, false);
   if (!table) return std::nullopt;
-  client_data c;
-  c.file = name;
-  c.slots.assign(p.vocab->findings().size(), value::unknown());
-  c.lines.assign(p.vocab->findings().size(), 0);
-  c.extra_base = static_cast<std::int32_t>(p.symbols.size());
-  reader r(p, src, options, diags, c);
-  r.walk("", *table);
-  check_consistency(p, c, name, diags);
-  for (std::size_t i = before; i < diags.size(); ++i) {
-    if (diags[i].level == severity::error) return std::nullopt;
+  return read_table(p, src, *table, options, diags);
+}
+
+std::optional<client_data> read_findings_json(const program& p, const std::string& name,
+                                              const std::string& text,
+                                              const findings_options& options,
+                                              std::vector<diagnostic>& diags) {
+  auto fail = [&](const std::string& code, const std::string& msg) {
+    diagnostic d;
+    d.code = code;
+    d.file = name;
+    d.message = msg;
+    diags.push_back(std::move(d));
+    return std::nullopt;
+  };
+  if (find_invalid_utf8(text) != std::string::npos) {
+    return fail("findings.encoding", "this JSON is not valid UTF-8 text");
   }
-  return c;
+  // Nesting deeper than any findings document is refused before parsing,
+  // so that neither the parser nor the conversion recurses on it.
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (in_string) {
+      if (ch == '\\') ++i;
+      else if (ch == '"') in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '{' || ch == '[') {
+      if (++depth > kMaxKeyDepth + 2) {
+        return fail("findings.limit",
+                    "the findings are nested deeper than " + std::to_string(kMaxKeyDepth) + " levels");
+      }
+    } else if (ch == '}' || ch == ']') {
+      --depth;
+    }
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  // The parser's own message quotes the text: say only what is wrong.
+  if (j.is_discarded()) return fail("findings.syntax", "this is not valid JSON");
+  if (!j.is_object()) return fail("findings.syntax", "the findings must be one JSON object");
+  toml::table table;
+  for (const auto& [k, x] : j.items()) {
+    if (!json_to_toml(x, table, k)) {
+      return fail("findings.type", "a number too large for a finding");
+    }
+  }
+  return read_table(p, source_file(name, ""), table, options, diags);
 }
 
 }  // namespace iptplan

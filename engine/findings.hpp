@@ -42,4 +42,13 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
                                          const findings_options& options,
                                          std::vector<diagnostic>& diags);
 
+// The same for findings written as one JSON object with the structure of the
+// TOML file (tables as objects, arrays of tables as arrays of objects; null
+// for "not recorded"). Diagnostics name the file but no line: a caller that
+// read it from a line of JSON Lines sets the line.
+std::optional<client_data> read_findings_json(const program& p, const std::string& name,
+                                              const std::string& text,
+                                              const findings_options& options,
+                                              std::vector<diagnostic>& diags);
+
 }  // namespace iptplan

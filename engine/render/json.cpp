@@ -108,7 +108,9 @@ json items(writer& w, const std::vector<plan_item>& xs) {
 
 }  // namespace
 
-std::string render_json(const plan& p) {
+std::string render_json(const plan& p) { return dump(jsonout::plan_json(p)); }
+
+jsonout::json jsonout::plan_json(const plan& p) {
   json j;
   j["draft"] = true;
   j["notice"] =
@@ -182,7 +184,7 @@ std::string render_json(const plan& p) {
   }
   j["diagnostics"] = diags;
   j["explanations"] = std::move(w.explanations);
-  return dump(j);
+  return j;
 }
 
 }  // namespace iptplan

@@ -34,6 +34,9 @@ class writer {
 
 json to_json(writer& w, const plan_item& it);
 
+// The plan as `plan --format json` writes it.
+json plan_json(const plan& p);
+
 // Dumps as every iptplan JSON output is written: two-space indent, bytes
 // that are not UTF-8 replaced.
 std::string dump(const json& j);

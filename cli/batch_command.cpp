@@ -1,0 +1,513 @@
+// The caseload pipeline: inputs are read in order into chunks of records;
+// the records of a chunk are planned on every core (each a fast evaluation
+// and a selection of items, no text built); the chunk's lines are written in
+// input order; then the next chunk. Memory holds one chunk, whatever the
+// number of clients.
+#include "cli/batch_command.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "cli/common.hpp"
+#include "engine/render/json_writer.hpp"
+#include "engine/select.hpp"
+
+namespace iptplan::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+enum class doc_format { toml, json };
+
+// One client to plan: its findings as read, or why they could not be read.
+struct record {
+  std::string text;
+  doc_format format = doc_format::toml;
+  std::string name;  // for messages: the file, or the stream
+  int line = 0;      // the line of a JSON Lines stream, or 0
+  std::string error;  // set when the record could not be read
+  std::string error_code;
+};
+
+// Reads lines of at most kMaxInputBytes from a stream; a longer line is
+// skipped to its end and reported, never held whole.
+class line_reader {
+ public:
+  explicit line_reader(std::istream& in) : in_(in) {}
+
+  // False at the end of the stream.
+  bool next(std::string& line, bool& too_long) {
+    line.clear();
+    too_long = false;
+    bool any = false;
+    for (;;) {
+      if (pos_ == len_) {
+        if (!fill()) return any;
+      }
+      any = true;
+      const char* start = buf_.get() + pos_;
+      const void* nl = std::memchr(start, '\n', len_ - pos_);
+      std::size_t take = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - start) : len_ - pos_;
+      if (!too_long) {
+        if (line.size() + take > kMaxInputBytes) {
+          too_long = true;
+          line.clear();
+          line.shrink_to_fit();
+        } else {
+          line.append(start, take);
+        }
+      }
+      pos_ += take;
+      if (nl) {
+        ++pos_;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        return true;
+      }
+    }
+  }
+
+ private:
+  static constexpr std::size_t kBuf = 1 << 16;
+  std::istream& in_;
+  std::unique_ptr<char[]> buf_{new char[kBuf]};
+  std::size_t pos_ = 0, len_ = 0;
+
+  bool fill() {
+    in_.read(buf_.get(), kBuf);
+    len_ = static_cast<std::size_t>(in_.gcount());
+    pos_ = 0;
+    return len_ > 0;
+  }
+};
+
+// The inputs, one record at a time, in order.
+class input_queue {
+ public:
+  input_queue(const std::vector<std::string>& inputs, std::istream& in) : in_(in) {
+    for (const auto& i : inputs) pending_.push_back(i);
+    if (pending_.empty()) pending_.push_back("-");
+  }
+
+  // False when every input is read.
+  bool next(record& r) {
+    r = record{};
+    for (;;) {
+      if (stream_) {
+        if (next_from_stream(r)) return true;
+        stream_.reset();
+        file_.reset();
+        continue;
+      }
+      if (pos_ == pending_.size()) return false;
+      std::string input = pending_[pos_++];
+      if (open(input, r)) return true;
+    }
+  }
+
+ private:
+  std::istream& in_;
+  std::vector<std::string> pending_;
+  std::size_t pos_ = 0;
+  std::unique_ptr<std::ifstream> file_;
+  std::unique_ptr<line_reader> stream_;
+  std::string stream_name_;
+  bool stream_json_ = true;
+  bool stream_first_ = true;
+  int stream_line_ = 0;
+
+  static bool wanted(const fs::path& p) {
+    auto e = p.extension();
+    return e == ".toml" || e == ".json" || e == ".jsonl";
+  }
+
+  // Starts reading `input`; true when that yields a record at once (a whole
+  // file, or an error about it).
+  bool open(const std::string& input, record& r) {
+    r.name = input;
+    if (input == "-") {
+      stream_ = std::make_unique<line_reader>(in_);
+      stream_name_ = kStdinName;
+      stream_first_ = true;
+      stream_json_ = true;
+      stream_line_ = 0;
+      return next_from_stream(r) || (stream_.reset(), false);
+    }
+    std::error_code ec;
+    auto st = fs::status(input, ec);
+    if (ec || !fs::exists(st)) {
+      if (fs::is_symlink(fs::symlink_status(input, ec))) return fail(r, "batch.read", "a symbolic link to nothing");
+      return fail(r, "batch.read", "no such file or folder");
+    }
+    if (fs::is_directory(st)) {
+      std::vector<std::string> found;
+      for (fs::directory_iterator it(input, ec), end; !ec && it != end; it.increment(ec)) {
+        if (wanted(it->path())) found.push_back(it->path().string());
+      }
+      if (ec) return fail(r, "batch.read", "cannot list this folder: " + ec.message());
+      std::sort(found.begin(), found.end());
+      pending_.insert(pending_.begin() + static_cast<std::ptrdiff_t>(pos_), found.begin(), found.end());
+      return false;
+    }
+    fs::path p(input);
+    if (!wanted(p)) return fail(r, "batch.read", "batch reads .toml and .json findings and .jsonl caseloads");
+    if (p.extension() == ".jsonl") {
+      if (!fs::is_regular_file(st)) return fail(r, "batch.read", "not a regular file (a device, pipe or socket)");
+      file_ = std::make_unique<std::ifstream>(input, std::ios::binary);
+      if (!*file_) return fail(r, "batch.read", "cannot be read: " + std::string(std::strerror(errno)));
+      stream_ = std::make_unique<line_reader>(*file_);
+      stream_name_ = input;
+      stream_first_ = false;
+      stream_json_ = true;
+      stream_line_ = 0;
+      return next_from_stream(r) || (stream_.reset(), file_.reset(), false);
+    }
+    std::vector<diagnostic> diags;
+    auto text = read_text_file(input, "batch.read", diags);
+    if (!text) return fail(r, "batch.read", diags.empty() ? "cannot be read" : diags[0].message);
+    r.text = std::move(*text);
+    r.format = p.extension() == ".json" ? doc_format::json : doc_format::toml;
+    return true;
+  }
+
+  static bool fail(record& r, const std::string& code, const std::string& why) {
+    r.error_code = code;
+    r.error = why;
+    return true;
+  }
+
+  // The next client of the current stream: a JSON line, or a TOML document
+  // up to a line holding only +++.
+  bool next_from_stream(record& r) {
+    std::string line;
+    bool too_long = false;
+    r.name = stream_name_;
+    if (stream_first_) {
+      // Standard input: JSON Lines when the first thing in it is '{'.
+      stream_first_ = false;
+      while (stream_->next(line, too_long)) {
+        ++stream_line_;
+        auto at = line.find_first_not_of(" \t");
+        if (at == std::string::npos && !too_long) continue;
+        stream_json_ = too_long || line[at] == '{';
+        if (stream_json_) return json_line(r, std::move(line), too_long);
+        return toml_document(r, std::move(line));
+      }
+      return false;
+    }
+    if (stream_json_) {
+      while (stream_->next(line, too_long)) {
+        ++stream_line_;
+        if (!too_long && line.find_first_not_of(" \t") == std::string::npos) continue;
+        return json_line(r, std::move(line), too_long);
+      }
+      return false;
+    }
+    if (!stream_->next(line, too_long)) return false;
+    ++stream_line_;
+    if (too_long) return fail(r, "batch.limit", "a line longer than the largest findings file");
+    return toml_document(r, std::move(line));
+  }
+
+  bool json_line(record& r, std::string line, bool too_long) {
+    r.line = stream_line_;
+    r.format = doc_format::json;
+    if (too_long) return fail(r, "batch.limit", "a line longer than the largest findings file");
+    r.text = std::move(line);
+    return true;
+  }
+
+  // A TOML document starting with `first`, read to its +++ line.
+  bool toml_document(record& r, std::string first) {
+    r.line = stream_line_;
+    r.format = doc_format::toml;
+    std::string line;
+    bool too_long = false;
+    std::string doc = std::move(first);
+    if (trimmed(doc) == "+++") doc.clear();
+    else doc += '\n';
+    bool over = false;
+    while (!over && stream_->next(line, too_long)) {
+      ++stream_line_;
+      if (!too_long && trimmed(line) == "+++") break;
+      if (too_long || doc.size() + line.size() + 1 > kMaxInputBytes) {
+        over = true;
+        break;
+      }
+      doc += line;
+      doc += '\n';
+    }
+    if (over) {
+      while (stream_->next(line, too_long)) {
+        ++stream_line_;
+        if (!too_long && trimmed(line) == "+++") break;
+      }
+      return fail(r, "batch.limit", "a document larger than the largest findings file");
+    }
+    r.text = std::move(doc);
+    return true;
+  }
+
+  static std::string_view trimmed(std::string_view s) {
+    auto b = s.find_first_not_of(" \t");
+    if (b == std::string_view::npos) return {};
+    auto e = s.find_last_not_of(" \t");
+    return s.substr(b, e - b + 1);
+  }
+};
+
+// JSON string escaping for the lines written by hand (the fast path).
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          static const char* hex = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+const char* kind_word(item_kind k) {
+  switch (k) {
+    case item_kind::flag: return "flag";
+    case item_kind::challenge: return "challenge";
+    case item_kind::solution: return "solution";
+    case item_kind::goal: return "goal";
+  }
+  return "item";
+}
+
+// A diagnostic on a client's line: no file name (a findings file is often
+// named after its client), no notes.
+std::string line_json(const diagnostic& d) {
+  auto j = jsonout::to_json(d);
+  j.erase("file");
+  j.erase("notes");
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+struct planned_line {
+  std::string line;    // the JSON line, with its newline
+  std::string stderr_text;
+  bool failed = false;
+};
+
+class planner {
+ public:
+  planner(const rule_set& rs, const batch_options& o) : rs_(rs), o_(o) {}
+
+  planned_line run(std::size_t n, const record& r) const {
+    planned_line pl;
+    std::vector<diagnostic> diags;
+    std::optional<client_data> client;
+    std::string name = r.line > 0 ? r.name + ":" + std::to_string(r.line) : r.name;
+    if (!r.error.empty()) {
+      diagnostic d;
+      d.code = r.error_code;
+      d.file = name;
+      d.message = r.error;
+      diags.push_back(std::move(d));
+    } else if (r.format == doc_format::json) {
+      client = read_findings_json(*rs_.prog, r.name, r.text, {o_.allow_unknown}, diags);
+      // A line of a JSON Lines stream: the diagnostics name it.
+      for (auto& d : diags) {
+        if (d.line == 0 && r.line > 0) d.line = r.line;
+      }
+    } else {
+      client = read_findings(*rs_.prog, name, r.text, {o_.allow_unknown}, diags);
+      // A TOML document of a stream: its lines count from its first.
+      if (r.line > 0) {
+        for (auto& d : diags) {
+          if (d.line > 0) {
+            d.file = r.name;
+            d.line += r.line - 1;
+          }
+        }
+      }
+    }
+    std::string& out = pl.line;
+    out.reserve(512);
+    out += "{\"n\":";
+    out += std::to_string(n);
+    out += ",\"client_id\":";
+    std::string sha = r.error.empty() ? sha256_hex(r.text) : "";
+    std::optional<evaluation> ev;
+    std::optional<selection> sel;
+    if (client) {
+      ev = evaluate(*rs_.prog, *client, o_.explain == "full");
+      sel = select_items(*rs_.prog, *client, *ev);
+      int ci = rs_.prog->vocab->index_of("client.id");
+      if (ci >= 0 && !client->slots[static_cast<std::size_t>(ci)].is_unknown()) {
+        append_json_string(out, show_value(*rs_.prog, *client, client->slots[static_cast<std::size_t>(ci)]));
+      } else {
+        out += "null";
+      }
+    } else {
+      out += "null";
+    }
+    out += ",\"findings_sha256\":";
+    if (sha.empty()) out += "null";
+    else append_json_string(out, sha);
+    out += ",\"items\":[";
+    if (sel) {
+      bool first = true;
+      for (const auto& it : sel->items) {
+        if (!first) out += ',';
+        first = false;
+        out += "{\"id\":";
+        append_json_string(out, it.full_id());
+        out += ",\"kind\":\"";
+        out += kind_word(it.kind);
+        out += "\",\"status\":\"";
+        out += it.provisional ? "provisional" : "confirmed";
+        out += '"';
+        if (o_.explain != "none") {
+          out += ",\"rules\":[";
+          const std::string* last = nullptr;
+          for (std::size_t k : it.proposals) {
+            const std::string& id = rs_.prog->rules[ev->outcomes[k].rule].id;
+            if (last && *last == id) continue;  // one rule, several elements
+            if (last) out += ',';
+            append_json_string(out, id);
+            last = &id;
+          }
+          out += ']';
+        }
+        out += '}';
+      }
+    }
+    out += "],\"undecided\":[";
+    if (sel) {
+      std::vector<const std::string*> ids;
+      for (std::size_t k : sel->undecided) ids.push_back(&rs_.prog->rules[ev->outcomes[k].rule].id);
+      std::sort(ids.begin(), ids.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+      ids.erase(std::unique(ids.begin(), ids.end(), [](const std::string* a, const std::string* b) { return *a == *b; }),
+                ids.end());
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, *ids[i]);
+      }
+    }
+    out += "],\"errors\":[";
+    std::vector<diagnostic> warnings;
+    bool first = true;
+    // Rules that contradict each other for this client (plan.conflict) fail
+    // it, as they fail `plan`; its items are still listed.
+    if (ev) diags.insert(diags.end(), ev->conflicts.begin(), ev->conflicts.end());
+    sort_diagnostics(diags);
+    for (auto& d : diags) {
+      d.source_line.clear();  // never a line of the findings
+      if (d.level != severity::error) {
+        warnings.push_back(d);
+        continue;
+      }
+      if (!first) out += ',';
+      first = false;
+      out += line_json(d);
+      pl.failed = true;
+    }
+    out += "],\"warnings\":[";
+    for (std::size_t i = 0; i < warnings.size(); ++i) {
+      if (i) out += ',';
+      out += line_json(warnings[i]);
+    }
+    out += ']';
+    if (o_.explain == "full" && client) {
+      plan p = build_plan(rs_, *client, *ev, sha);
+      out += ",\"plan\":";
+      out += jsonout::plan_json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    out += "}\n";
+    for (const auto& d : diags) pl.stderr_text += format(d);
+    return pl;
+  }
+
+ private:
+  const rule_set& rs_;
+  const batch_options& o_;
+};
+
+}  // namespace
+
+int cmd_batch(const std::vector<std::string>& inputs, const batch_options& options, std::istream& in,
+              std::ostream& out, std::ostream& err) {
+  auto rs = load(options.rules, err);
+  if (!rs) return kInputError;
+  int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  jobs = std::min(jobs, 256);
+  const std::size_t chunk = static_cast<std::size_t>(256 * jobs);
+
+  planner pl(*rs, options);
+  input_queue queue(inputs, in);
+  std::vector<record> records(chunk);
+  std::vector<planned_line> results(chunk);
+  std::size_t done = 0, failed = 0;
+  bool more = true;
+  while (more) {
+    std::size_t count = 0;
+    while (count < chunk && (more = queue.next(records[count]))) ++count;
+    if (count == 0) break;
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < count;) {
+        results[i] = pl.run(done + i + 1, records[i]);
+        records[i].text.clear();
+        records[i].text.shrink_to_fit();
+      }
+    };
+    std::vector<std::thread> threads;
+    int helpers = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(jobs), count)) - 1;
+    for (int t = 0; t < helpers; ++t) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+    std::string block;
+    for (std::size_t i = 0; i < count; ++i) {
+      block += results[i].line;
+      if (results[i].failed) {
+        ++failed;
+        err << results[i].stderr_text;
+      } else if (!results[i].stderr_text.empty()) {
+        err << results[i].stderr_text;
+      }
+      results[i] = planned_line{};
+    }
+    out << block;
+    out.flush();
+    if (!out) {
+      err << "iptplan: error: the output could not be written (a full disk or a closed pipe)\n";
+      return kInputError;
+    }
+    done += count;
+    if (options.progress) err << "\r" << done << " clients planned, " << failed << " not planned" << std::flush;
+  }
+  if (options.progress) err << "\n";
+  if (failed > 0) {
+    err << failed << (failed == 1 ? " client" : " clients") << " of " << done
+        << " could not be planned; their lines say why\n";
+    return kInputError;
+  }
+  return kOk;
+}
+
+}  // namespace iptplan::cli

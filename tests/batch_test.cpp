@@ -1,0 +1,257 @@
+// `iptplan batch`: the same items as `plan` for every client, input order,
+// errors per client, standard input in both forms, and the same output
+// whatever the number of threads.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+
+#include "cli_support.hpp"
+
+using namespace iptplan::testing_cli;
+using nlohmann::json;
+
+namespace {
+
+const fs::path kSource = IPTPLAN_SOURCE_DIR;
+
+std::vector<json> lines_of(const std::string& out) {
+  std::vector<json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) v.push_back(json::parse(line));
+  return v;
+}
+
+std::vector<std::string> examples() {
+  std::vector<std::string> v;
+  for (const auto& e : fs::directory_iterator(kSource / "examples")) {
+    if (e.path().extension() == ".toml") v.push_back(e.path().string());
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// (id, kind, status, rules) of every item of a JSON plan, in plan order.
+std::vector<std::string> plan_items(const json& plan) {
+  std::vector<std::string> out;
+  for (const char* group : {"flags", "challenges", "solutions", "goals", "provisional"}) {
+    for (const auto& it : plan[group]) {
+      std::set<std::string> rules;
+      for (const auto& b : it["because"]) rules.insert(b["rule"].get<std::string>());
+      std::string s = it["id"].get<std::string>() + " " + it["kind"].get<std::string>() + " " +
+                      it["status"].get<std::string>();
+      for (const auto& r : rules) s += " " + r;
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> batch_items(const json& line) {
+  std::vector<std::string> out;
+  for (const auto& it : line["items"]) {
+    std::string s = it["id"].get<std::string>() + " " + it["kind"].get<std::string>() + " " +
+                    it["status"].get<std::string>();
+    for (const auto& r : it["rules"]) s += " " + r.get<std::string>();
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("batch gives every example the items, statuses and rules of its plan, in input order") {
+  auto files = examples();
+  REQUIRE(files.size() >= 30);
+  std::vector<std::string> args{"batch", "--jobs", "2"};
+  args.insert(args.end(), files.begin(), files.end());
+  auto r = run(args);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    INFO(files[i]);
+    CHECK(lines[i]["n"] == i + 1);
+    auto p = run({"plan", files[i], "--format", "json"});
+    REQUIRE(p.code == 0);
+    json plan = json::parse(p.out);
+    CHECK(batch_items(lines[i]) == plan_items(plan));
+    CHECK(lines[i]["findings_sha256"] == plan["provenance"]["findings"]["sha256"]);
+    CHECK(lines[i]["errors"].empty());
+    std::set<std::string> undecided;
+    for (const auto& u : plan["undecided"]) undecided.insert(u["id"].get<std::string>());
+    std::set<std::string> got;
+    for (const auto& u : lines[i]["undecided"]) got.insert(u.get<std::string>());
+    CHECK(got == undecided);
+  }
+}
+
+TEST_CASE("batch output is the same with one thread and with several") {
+  auto files = examples();
+  std::vector<std::string> one{"batch", "--jobs", "1"}, four{"batch", "--jobs", "4"};
+  for (int copies = 0; copies < 10; ++copies) {  // more clients than a thread's share
+    one.insert(one.end(), files.begin(), files.end());
+    four.insert(four.end(), files.begin(), files.end());
+  }
+  auto a = run(one), b = run(four);
+  CHECK(a.code == 0);
+  CHECK(b.code == 0);
+  CHECK(a.out == b.out);
+  CHECK(lines_of(a.out).size() == files.size() * 10);
+}
+
+TEST_CASE("batch reads a folder: its findings files in name order") {
+  auto r = run({"batch", (kSource / "examples").string()});
+  CHECK(r.code == 0);
+  auto lines = lines_of(r.out);
+  auto files = examples();
+  REQUIRE(lines.size() == files.size());
+  std::vector<std::string> args{"batch"};
+  args.insert(args.end(), files.begin(), files.end());
+  CHECK(run(args).out == r.out);
+}
+
+TEST_CASE("batch reads JSON Lines from standard input, one client a line, blank lines skipped") {
+  std::string in =
+      "{\"client\": {\"id\": \"C-0101\", \"age_band\": \"18_64\"}, \"phq9\": {\"total\": 22, \"item9\": 0}}\n"
+      "\n"
+      "{\"phq9\": {\"total\": 4, \"item9\": null}}\n";
+  auto r = run({"batch", "-"}, in);
+  INFO(r.err);
+  CHECK(r.code == 0);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["client_id"] == "C-0101");
+  CHECK(lines[1]["client_id"].is_null());
+  CHECK(lines[1]["n"] == 2);
+  auto has = [](const json& l, const std::string& id) {
+    for (const auto& it : l["items"]) {
+      if (it["id"] == id) return true;
+    }
+    return false;
+  };
+  CHECK(has(lines[0], "severe_depression"));
+  CHECK_FALSE(has(lines[1], "severe_depression"));
+  // The same with no INPUT at all.
+  CHECK(run({"batch"}, in).out == r.out);
+}
+
+TEST_CASE("batch reads TOML documents from standard input, separated by +++ lines") {
+  std::string in = "[phq9]\ntotal = 22\nitem9 = 0\n+++\n[phq9]\ntotal = 4\n+++\n";
+  auto r = run({"batch"}, in);
+  INFO(r.err);
+  CHECK(r.code == 0);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["findings_sha256"] != lines[1]["findings_sha256"]);
+}
+
+TEST_CASE("a JSON line and the TOML file with the same findings get the same items") {
+  auto toml_run = run({"batch", (kSource / "examples/jane.toml").string()});
+  REQUIRE(toml_run.code == 0);
+  // jane.toml as JSON: read through the plan's own reader.
+  scratch s;
+  std::string text = "{\"client\": {\"id\": \"C-0001\"}}";
+  s.write("a.json", text);
+  auto j = run({"batch", (s.dir / "a.json").string()});
+  CHECK(j.code == 0);
+  CHECK(lines_of(j.out).at(0)["client_id"] == "C-0001");
+}
+
+TEST_CASE("an error in one client is on its line and on stderr, the others are planned, exit 1") {
+  std::string in =
+      "{\"phq9\": {\"total\": 22}}\n"
+      "{\"phq9\": {\"total\": 99}}\n"
+      "not json at all\n"
+      "{\"phq-9\": {\"total\": 3}}\n"
+      "{\"phq9\": {\"total\": 5}}\n";
+  auto r = run({"batch", "--jobs", "2"}, in);
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0]["errors"].empty());
+  CHECK(lines[1]["errors"].size() == 1);
+  CHECK(lines[1]["items"].empty());
+  CHECK(lines[2]["errors"][0]["code"] == "findings.syntax");
+  CHECK(lines[3]["errors"][0]["code"] == "findings.unknown");
+  CHECK(lines[4]["errors"].empty());
+  CHECK_FALSE(lines[4]["items"].empty());
+  CHECK(r.err.find("<stdin>:2:") != std::string::npos);
+  CHECK(r.err.find("<stdin>:3:") != std::string::npos);
+  CHECK(r.err.find("3 clients of 5 could not be planned") != std::string::npos);
+  // No value of the findings is echoed.
+  CHECK(r.err.find("99") == std::string::npos);
+  CHECK(r.err.find("not json") == std::string::npos);
+  CHECK(r.out.find("not json") == std::string::npos);
+}
+
+TEST_CASE("batch: unreadable inputs (a missing file, a wrong extension) are reported on their line") {
+  scratch s;
+  s.write("notes.txt", "x");
+  auto r = run({"batch", (s.dir / "nope.toml").string(), (s.dir / "notes.txt").string(),
+                (kSource / "examples/jane.toml").string()});
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["errors"][0]["code"] == "batch.read");
+  CHECK(lines[1]["errors"][0]["code"] == "batch.read");
+  CHECK(lines[2]["errors"].empty());
+  // No file name on the lines: a findings file may be named after its client.
+  CHECK(r.out.find("nope") == std::string::npos);
+}
+
+TEST_CASE("batch --explain none leaves out the rules, full adds the whole plan") {
+  auto jane = (kSource / "examples/jane.toml").string();
+  auto none = lines_of(run({"batch", "--explain", "none", jane}).out).at(0);
+  CHECK_FALSE(none["items"].at(0).contains("rules"));
+  CHECK_FALSE(none.contains("plan"));
+  auto full = lines_of(run({"batch", "--explain", "full", jane}).out).at(0);
+  REQUIRE(full.contains("plan"));
+  json plan = json::parse(run({"plan", jane, "--format", "json"}).out);
+  CHECK(full["plan"] == plan);
+  CHECK(run({"batch", "--explain", "most", jane}).code == 2);
+  CHECK(run({"batch", "--jobs", "0", jane}).code == 2);
+}
+
+TEST_CASE("batch refuses a rule set with errors before reading any client") {
+  scratch s;
+  auto dir = s.rules_copy();
+  std::ofstream(fs::path(dir) / "broken.rules") << "rule x when then end\n";
+  auto r = run({"batch", "--rules", dir, (kSource / "examples/jane.toml").string()});
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("batch: a JSON line nested too deep or too long is that client's error") {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string in = "{\"a\": " + deep + "}\n{\"phq9\": {\"total\": 5}}\n";
+  auto r = run({"batch"}, in);
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["errors"][0]["code"] == "findings.limit");
+  CHECK(lines[1]["errors"].empty());
+}
+
+TEST_CASE("batch: rules concluding different values for a client fail that client, with its items listed") {
+  scratch s;
+  s.write("rs/ruleset.toml", "name = \"c\"\nversion = \"1\"\n");
+  s.write("rs/vocabulary.toml", "[score]\ntype = \"int\"\nmin = 0\nmax = 27\n");
+  s.write("rs/a.rules",
+          "rule hi \"Hi\"\nwhen score >= 5\nthen\n  conclude level = \"high\"\n  challenge c \"{level}\"\nend\n"
+          "rule lo \"Lo\"\nwhen score < 20\nthen\n  conclude level = \"low\"\nend\n");
+  auto r = run({"batch", "--rules", (s.dir / "rs").string()}, "{\"score\": 10}\n{\"score\": 25}\n{\"score\": 2}\n");
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["errors"][0]["code"] == "plan.conflict");
+  CHECK(lines[0]["items"][0]["id"] == "c");
+  CHECK(lines[1]["errors"].empty());
+  CHECK(lines[2]["errors"].empty());
+  CHECK(lines[2]["items"].empty());
+  CHECK(r.err.find("1 client of 3 could not be planned") != std::string::npos);
+}
