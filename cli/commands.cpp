@@ -214,87 +214,133 @@ struct tmp_guard {
   }
 };
 
-// Writes `text` to `path` through a temporary file, so an interrupted or
-// failed run never leaves a partial file, nor the temporary one. A new file
-// is readable by its owner only (0600); a file that exists keeps its mode.
-// A symbolic link is refused, unless `follow` (then its target is written).
-bool write_atomically(const std::string& given, const std::string& text, bool follow, std::ostream& err) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::string path = given;
-  if (fs::is_symlink(fs::symlink_status(path, ec))) {
-    if (!follow) {
-      err << given << ": error: this is a symbolic link; iptplan does not write through one "
-          << "(give the file itself, or add --follow-symlinks)\n";
-      return false;
-    }
-    // Follow the chain of links to the file at its end, which may not
-    // exist yet (it is then created there, and the links stay links).
-    fs::path at = path;
-    for (int hops = 0; fs::is_symlink(fs::symlink_status(at, ec)); ++hops) {
-      if (hops == 40) {
-        err << given << ": error: too many levels of symbolic links\n";
-        return false;
+// A file written through a temporary one, so that an interrupted or failed
+// run never leaves a partial file, nor the temporary one: written in pieces,
+// then put in place by commit() (or removed by abandon(), or on
+// destruction). A new file is readable by its owner only (0600); a file
+// that exists keeps its mode. A symbolic link is refused, unless `follow`
+// (then its target is written).
+class atomic_file {
+ public:
+  atomic_file(const std::string& given, bool follow, std::ostream& err) : given_(given), err_(err) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    path_ = given;
+    if (fs::is_symlink(fs::symlink_status(path_, ec))) {
+      if (!follow) {
+        err << given << ": error: this is a symbolic link; iptplan does not write through one "
+            << "(give the file itself, or add --follow-symlinks)\n";
+        return;
       }
-      fs::path target = fs::read_symlink(at, ec);
-      at = target.is_absolute() ? target : at.parent_path() / target;
+      // Follow the chain of links to the file at its end, which may not
+      // exist yet (it is then created there, and the links stay links).
+      fs::path at = path_;
+      for (int hops = 0; fs::is_symlink(fs::symlink_status(at, ec)); ++hops) {
+        if (hops == 40) {
+          err << given << ": error: too many levels of symbolic links\n";
+          return;
+        }
+        fs::path target = fs::read_symlink(at, ec);
+        at = target.is_absolute() ? target : at.parent_path() / target;
+      }
+      path_ = at.lexically_normal().string();
     }
-    path = at.lexically_normal().string();
+    if (fs::is_directory(path_, ec)) {
+      err << given << ": error: this is a folder; -o needs a file name\n";
+      return;
+    }
+    ::mode_t mode = 0600;
+    struct ::stat st {};
+    if (::stat(path_.c_str(), &st) == 0) mode = st.st_mode & 07777;
+    std::random_device rd;
+    tmp_ = path_ + ".tmp-" + std::to_string(rd());
+    guard_.emplace(tmp_);
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      int e = errno;
+      guard_.reset();
+      auto parent = fs::absolute(path_, ec).parent_path();
+      if (!fs::is_directory(parent, ec)) {
+        err << given << ": error: cannot write here: the folder " << parent.string() << " does not exist\n";
+        return;
+      }
+      fail("cannot write here", e);
+      return;
+    }
+    if (::fchmod(fd_, mode) != 0) abandon_with("cannot set its permissions");
   }
-  if (fs::is_directory(path, ec)) {
-    err << given << ": error: this is a folder; -o needs a file name\n";
-    return false;
+  ~atomic_file() { abandon(); }
+  atomic_file(const atomic_file&) = delete;
+  atomic_file& operator=(const atomic_file&) = delete;
+
+  bool ok() const { return fd_ >= 0; }
+
+  bool write(std::string_view text) {
+    if (fd_ < 0) return false;
+    for (std::size_t done = 0; done < text.size();) {
+      ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return abandon_with("writing failed");
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
   }
-  ::mode_t mode = 0600;
-  struct ::stat st {};
-  if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
-  auto fail = [&](const char* what, int e) {
+
+  bool commit() {
+    if (fd_ < 0) return false;
+    if (::fsync(fd_) != 0) return abandon_with("writing failed");
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) {
+      int e = errno;
+      ::unlink(tmp_.c_str());
+      guard_.reset();
+      return fail("writing failed", e);
+    }
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      int e = errno;
+      ::unlink(tmp_.c_str());
+      guard_.reset();
+      return fail("cannot replace this file", e);
+    }
+    guard_.reset();
+    return true;
+  }
+
+  // Removes the temporary file; nothing is written.
+  void abandon() {
+    if (fd_ < 0) return;
+    ::close(fd_);
+    fd_ = -1;
+    ::unlink(tmp_.c_str());
+    guard_.reset();
+  }
+
+ private:
+  std::string given_, path_, tmp_;
+  std::ostream& err_;
+  int fd_ = -1;
+  std::optional<tmp_guard> guard_;
+
+  bool fail(const char* what, int e) {
     std::string why = e == ENOSPC   ? "the disk is full"
                       : e == EDQUOT ? "the disk quota is used up"
                       : e == EACCES || e == EPERM ? "permission denied"
                       : e == EROFS ? "the disk is read-only"
                                     : std::strerror(e);
-    err << given << ": error: " << what << ": " << why << "; nothing was written\n";
+    err_ << given_ << ": error: " << what << ": " << why << "; nothing was written\n";
     return false;
-  };
-  std::random_device rd;
-  std::string tmp = path + ".tmp-" + std::to_string(rd());
-  tmp_guard guard(tmp);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    int e = errno;
-    auto parent = fs::absolute(path, ec).parent_path();
-    if (!fs::is_directory(parent, ec)) {
-      err << given << ": error: cannot write here: the folder " << parent.string() << " does not exist\n";
-      return false;
-    }
-    return fail("cannot write here", e);
   }
-  auto abandon = [&](const char* what) {
+  bool abandon_with(const char* what) {
     int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    abandon();
     return fail(what, e);
-  };
-  if (::fchmod(fd, mode) != 0) return abandon("cannot set its permissions");
-  for (std::size_t done = 0; done < text.size();) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return abandon("writing failed");
-    done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) return abandon("writing failed");
-  if (::close(fd) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return fail("writing failed", e);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return fail("cannot replace this file", e);
-  }
-  return true;
+};
+
+bool write_atomically(const std::string& given, const std::string& text, bool follow, std::ostream& err) {
+  atomic_file f(given, follow, err);
+  return f.ok() && f.write(text) && f.commit();
 }
 
 // Writes to standard output; a failure (a full disk, a closed pipe) is an
@@ -375,61 +421,126 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   auto rs = load(rules, err, false, nullptr, &rule_files);
   if (!rs) return kInputError;
   if (!may_plan(*rs, rec.require_approved, err)) return kInputError;
-  std::vector<std::string> rendered;
-  std::vector<planned> plans;
-  bool failed = false, conflicted = false;
-  for (const auto& f : files) {
-    auto pl = plan_for(*rs, f, allow_unknown, in, err);
-    if (!pl) {
-      failed = true;
-      continue;
+  auto render = [&](const plan& p) {
+    return fmt == "json" ? render_json(p) : fmt == "markdown" ? render_markdown(p) : render_text(p);
+  };
+  // Plans rendered one after another: a JSON array around several JSON
+  // plans; a rule between text or markdown plans.
+  const bool array = fmt == "json" && files.size() > 1;
+  auto piece = [&](std::size_t i, std::string rendered) {
+    std::string t;
+    if (array) {
+      if (i == 0) t = "[\n";
+      if (!rendered.empty() && rendered.back() == '\n') rendered.pop_back();
+      t += rendered + (i + 1 < files.size() ? ",\n" : "\n]\n");
+    } else {
+      if (i > 0) t = fmt == "markdown" ? "\n\n" : "\n" + std::string(72, '=') + "\n\n";
+      t += rendered;
     }
-    // Rules that contradict each other for this client (plan.conflict) are
-    // an error of the rule set: reported, and the run fails.
+    return t;
+  };
+  // Rules that contradict each other for a client (plan.conflict) are an
+  // error of the rule set: reported, and the run fails.
+  auto conflicts = [&](const planned& pl) {
     std::vector<diagnostic> plan_errors;
-    for (const auto& d : pl->p.diagnostics) {
+    for (const auto& d : pl.p.diagnostics) {
       if (d.level == severity::error) plan_errors.push_back(d);
     }
-    if (!plan_errors.empty()) {
-      print(err, plan_errors);
-      conflicted = true;
+    print(err, plan_errors);
+    return !plan_errors.empty();
+  };
+
+  if (rec.record) {
+    // Recorded once every plan was made, before any is shown or written: a
+    // plan on record is one the clinician could have received.
+    std::vector<planned> plans;
+    bool failed = false, conflicted = false;
+    for (const auto& f : files) {
+      auto pl = plan_for(*rs, f, allow_unknown, in, err);
+      if (!pl) {
+        failed = true;
+        continue;
+      }
+      conflicted = conflicts(*pl) || conflicted;
+      plans.push_back(std::move(*pl));
     }
-    rendered.push_back(fmt == "json" ? render_json(pl->p)
-                       : fmt == "markdown" ? render_markdown(pl->p)
-                                           : render_text(pl->p));
-    if (rec.record) plans.push_back(std::move(*pl));
-  }
-  if (failed || (conflicted && (!output.empty() || rec.record))) {
-    if (!output.empty()) err << "nothing was written to " << output << "\n";
-    if (rec.record) err << "nothing was recorded\n";
-    return kInputError;
-  }
-  // Recorded once every plan was made, before any is shown or written: a
-  // plan on record is one the clinician could have received.
-  for (const auto& pl : plans) {
-    if (!record_plan(store, by, *rs, rule_files, pl, err)) return kInputError;
-  }
-  std::string text;
-  if (fmt == "json" && rendered.size() > 1) {
-    text = "[\n";
-    for (std::size_t i = 0; i < rendered.size(); ++i) {
-      std::string r = rendered[i];
-      if (!r.empty() && r.back() == '\n') r.pop_back();
-      text += r + (i + 1 < rendered.size() ? ",\n" : "\n");
+    if (failed || conflicted) {
+      if (!output.empty()) err << "nothing was written to " << output << "\n";
+      err << "nothing was recorded\n";
+      return kInputError;
     }
-    text += "]\n";
-  } else {
-    for (std::size_t i = 0; i < rendered.size(); ++i) {
-      if (i) text += fmt == "markdown" ? "\n\n" : "\n" + std::string(72, '=') + "\n\n";
-      text += rendered[i];
+    for (const auto& pl : plans) {
+      if (!record_plan(store, by, *rs, rule_files, pl, err)) return kInputError;
+    }
+    std::string text;
+    for (std::size_t i = 0; i < plans.size(); ++i) text += piece(i, render(plans[i].p));
+    if (output.empty()) return write_out(out, text) ? kOk : kInputError;
+    return write_atomically(output, text, follow, err) ? kOk : kInputError;
+  }
+
+  // Without a record, plans are written as they are made, one in memory at
+  // a time. Every findings file is read and checked first, so that an error
+  // in any of them writes nothing.
+  std::optional<std::string> stdin_text;
+  {
+    bool failed = false;
+    for (const auto& f : files) {
+      std::vector<diagnostic> diags;
+      auto text = read_findings_text(f, in, diags);
+      if (text && f == "-") {
+        // Standard input is read once: what reading it said is said now.
+        if (!has_errors(diags)) print(err, diags);
+        diags.clear();
+      }
+      if (text) {
+        read_findings(*rs->prog, f == "-" ? kStdinName : f, *text, {allow_unknown}, diags);
+        if (f == "-") stdin_text = std::move(*text);
+      }
+      if (has_errors(diags)) {
+        print(err, diags);
+        failed = true;
+      }
+    }
+    if (failed) {
+      if (!output.empty()) err << "nothing was written to " << output << "\n";
+      return kInputError;
     }
   }
-  if (output.empty()) {
-    // The plan is still shown, with the conflict in it, so it can be read.
-    if (!write_out(out, text)) return kInputError;
-    return conflicted ? kInputError : kOk;
+  std::optional<atomic_file> file;
+  if (!output.empty()) {
+    file.emplace(output, follow, err);
+    if (!file->ok()) return kInputError;
   }
-  return write_atomically(output, text, follow, err) ? kOk : kInputError;
+  bool conflicted = false;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::optional<planned> pl;
+    if (files[i] == "-") {
+      pl = plan_text(*rs, kStdinName, *stdin_text, allow_unknown, err);
+    } else {
+      pl = plan_for(*rs, files[i], allow_unknown, in, err);
+    }
+    if (!pl) {  // changed since it was checked
+      if (file) file->abandon();
+      return kInputError;
+    }
+    conflicted = conflicts(*pl) || conflicted;
+    std::string t = piece(i, render(pl->p));
+    if (file) {
+      if (!conflicted && !file->write(t)) return kInputError;
+    } else if (!write_out(out, t)) {
+      return kInputError;  // run_main reports the failed write
+    }
+  }
+  if (file) {
+    if (conflicted) {
+      file->abandon();
+      err << "nothing was written to " << output << "\n";
+      return kInputError;
+    }
+    return file->commit() ? kOk : kInputError;
+  }
+  // The plans are still shown, with the conflict in them, so they can be read.
+  return conflicted ? kInputError : kOk;
 }
 
 std::string rule_set_status(const rule_set& rs) {

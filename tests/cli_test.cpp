@@ -649,3 +649,36 @@ TEST_CASE("hostile: markdown in a rule's text is shown as written, not as format
         std::string::npos);
   CHECK(r.out.find("*bold*") == std::string::npos);
 }
+
+TEST_CASE("plan with several files writes them one after another, and an error in any writes nothing") {
+  const std::string jane = "examples/jane.toml", couple = "examples/couple.toml";
+  auto two = run({"plan", jane, couple, "--format", "json"});
+  REQUIRE(two.code == 0);
+  auto arr = nlohmann::json::parse(two.out);
+  REQUIRE(arr.is_array());
+  REQUIRE(arr.size() == 2);
+  CHECK(arr[0] == nlohmann::json::parse(run({"plan", jane, "--format", "json"}).out));
+  CHECK(arr[1] == nlohmann::json::parse(run({"plan", couple, "--format", "json"}).out));
+  auto text = run({"plan", jane, couple});
+  CHECK(text.out == run({"plan", jane}).out + "\n" + std::string(72, '=') + "\n\n" + run({"plan", couple}).out);
+
+  scratch s;
+  auto bad = s.write("bad.toml", "[phq9]\ntotal = 99\n");
+  for (const auto& fmt : {"text", "json", "markdown"}) {
+    auto r = run({"plan", jane, couple, bad, "--format", fmt});
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    auto out = (s.dir / "plans.out").string();
+    auto o = run({"plan", jane, bad, "-o", out, "--format", fmt});
+    CHECK(o.code == 1);
+    CHECK_FALSE(fs::exists(out));
+    CHECK(o.err.find("nothing was written to") != std::string::npos);
+  }
+  // Standard input among files is read once.
+  std::ifstream in("examples/couple.toml");
+  std::stringstream couple_text;
+  couple_text << in.rdbuf();
+  auto piped = run({"plan", jane, "-", "--format", "json"}, couple_text.str());
+  CHECK(piped.code == 0);
+  CHECK(nlohmann::json::parse(piped.out).size() == 2);
+}
