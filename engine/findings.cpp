@@ -1,13 +1,13 @@
 #include "engine/findings.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
 
 #include "engine/evaluator.hpp"
+#include "engine/findings_docs.hpp"
+#include "engine/ruleset.hpp"
 #include "engine/toml_util.hpp"
 
 namespace iptplan {
@@ -35,28 +35,39 @@ const std::set<std::string> kIdentifying = {
     "address", "street", "postcode", "zip", "zipcode", "phone", "telephone",
     "email", "ssn", "nhs_number", "medicare_number"};
 
+template <typename D>
 class reader {
  public:
+  using node = typename D::node;
+
   reader(const program& p, const source_file& src, const findings_options& o,
          std::vector<diagnostic>& diags, client_data& c)
       : p_(p), src_(src), opt_(o), diags_(diags), c_(c) {}
 
-  void problem(const toml::node* n, severity s, const std::string& code, const std::string& msg,
+  void problem(node n, severity s, const std::string& code, const std::string& msg,
                std::vector<std::string> notes = {}) {
-    auto d = toml_diagnostic(src_, n, s, code, msg);
+    diagnostic d;
+    d.level = s;
+    d.code = code;
+    d.file = src_.name();
+    d.message = msg;
+    d.line = D::line(n);
+    d.column = D::column(n);
+    d.source_line = std::string(src_.line_text(d.line));
     d.notes = std::move(notes);
     diags_.push_back(std::move(d));
   }
 
   // As problem(), for a value that may itself be identifying: the line is
   // not quoted, so the text is not repeated on the terminal or in logs.
-  void private_problem(const toml::node* n, const std::string& code, const std::string& msg,
+  void private_problem(node n, const std::string& code, const std::string& msg,
                        std::vector<std::string> notes = {}) {
     problem(n, severity::error, code, msg, std::move(notes));
     diags_.back().source_line.clear();
   }
 
-  std::int32_t intern(const std::string& s) {
+  std::int32_t intern(std::string_view sv) {
+    std::string s(sv);
     std::int32_t id = p_.symbols.find(s);
     if (id >= 0) return id;
     for (std::size_t i = 0; i < c_.extra_symbols.size(); ++i) {
@@ -66,20 +77,20 @@ class reader {
     return c_.extra_base + static_cast<std::int32_t>(c_.extra_symbols.size() - 1);
   }
 
-  // The first date anywhere inside a value, or null.
-  static const toml::node* find_date(const toml::node& v) {
-    if (v.is_date() || v.is_date_time()) return &v;
-    if (auto* a = v.as_array()) {
-      for (auto&& x : *a) {
-        if (auto* d = find_date(x)) return d;
-      }
+  // The first date anywhere inside a value, if any.
+  static std::optional<node> find_date(node v) {
+    if (D::is_date(v)) return v;
+    std::optional<node> found;
+    if (D::is_array(v)) {
+      D::elements(v, [&](std::size_t, node x) {
+        if (!found) found = find_date(x);
+      });
+    } else if (D::is_table(v)) {
+      D::members(v, [&](std::string_view, node x) {
+        if (!found) found = find_date(x);
+      });
     }
-    if (auto* t = v.as_table()) {
-      for (auto&& [k, x] : *t) {
-        if (auto* d = find_date(x)) return d;
-      }
-    }
-    return nullptr;
+    return found;
   }
 
   static bool identifying_key(std::string key) {
@@ -92,16 +103,16 @@ class reader {
            ends_with("_dob") || ends_with("_phone") || ends_with("_email");
   }
 
-  bool identifying(const std::string& key, const toml::node& v, const std::string& path) {
+  bool identifying(const std::string& key, node v, const std::string& path) {
     if (identifying_key(key)) {
-      private_problem(&v, "findings.identifying",
+      private_problem(v, "findings.identifying",
               "'" + path + "' would hold identifying data; findings carry no names, birth dates "
               "or addresses",
               {"use a pseudonymous client id, an age band, and role words such as 'mother'"});
       return true;
     }
-    if (v.is_date() || v.is_date_time()) {
-      private_problem(&v, "findings.identifying",
+    if (D::is_date(v)) {
+      private_problem(v, "findings.identifying",
               "'" + path + "' holds a date; dates can identify a client, record an age band or "
               "a count of months instead");
       return true;
@@ -110,48 +121,48 @@ class reader {
   }
 
   // A scalar value against its declaration; `what` names it in messages.
-  std::optional<value> scalar(const finding_decl& d, const toml::node& v, const std::string& what) {
+  std::optional<value> scalar(const finding_decl& d, node v, const std::string& what) {
     auto bad = [&](const std::string& extra = "") {
-      problem(&v, severity::error, "findings.type",
+      problem(v, severity::error, "findings.type",
               "'" + what + "' must be " + d.expectation() + extra);
       // A text where something else belongs may be a name: its line is not
       // quoted.
-      if (v.is_string()) diags_.back().source_line.clear();
+      if (D::is_string(v)) diags_.back().source_line.clear();
       return std::nullopt;
     };
     switch (d.type) {
       case finding_type::integer: {
-        if (!v.is_integer()) return bad();
-        auto x = static_cast<double>(*v.value<std::int64_t>());
+        if (!D::is_integer(v)) return bad();
+        auto x = static_cast<double>(D::integer(v));
         if ((d.min && x < *d.min) || (d.max && x > *d.max)) {
-          problem(&v, severity::error, "findings.range",
+          problem(v, severity::error, "findings.range",
                   "'" + what + "' is outside its range: expected " + d.expectation());
           return std::nullopt;
         }
         return value::number(x);
       }
       case finding_type::number: {
-        if (!v.is_number()) return bad();
-        double x = *v.value<double>();
+        if (!D::is_number(v)) return bad();
+        double x = D::number(v);
         if (!std::isfinite(x) || (d.min && x < *d.min) || (d.max && x > *d.max)) {
-          problem(&v, severity::error, "findings.range",
+          problem(v, severity::error, "findings.range",
                   "'" + what + "' is outside its range: expected " + d.expectation());
           return std::nullopt;
         }
         return value::number(x);
       }
       case finding_type::boolean:
-        if (!v.is_boolean()) return bad();
-        return value::boolean(*v.value<bool>());
+        if (!D::is_boolean(v)) return bad();
+        return value::boolean(D::boolean(v));
       case finding_type::string: {
-        if (!v.is_string()) return bad();
-        std::string s = *v.value<std::string>();
+        if (!D::is_string(v)) return bad();
+        std::string_view s = D::string(v);
         // The value itself is never repeated in these messages: it may be
         // exactly the identifying text that must not be stored or logged.
         if (std::any_of(s.begin(), s.end(), [](char c) {
               return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
             })) {
-          private_problem(&v, "findings.value",
+          private_problem(v, "findings.value",
                   "'" + what + "' contains a line break or another control character");
           return std::nullopt;
         }
@@ -159,13 +170,13 @@ class reader {
         // is refused before any pattern is tried, since std::regex uses
         // stack in proportion to the text's length.
         if (s.size() > kMaxTextFinding) {
-          private_problem(&v, "findings.value",
+          private_problem(v, "findings.value",
                           "'" + what + "' is " + std::to_string(s.size()) + " bytes long; a text finding holds at most " +
                               std::to_string(kMaxTextFinding));
           return std::nullopt;
         }
-        if (d.pattern_re && !std::regex_match(s, *d.pattern_re)) {
-          private_problem(&v, "findings.value",
+        if (d.pattern_re && !std::regex_match(s.begin(), s.end(), *d.pattern_re)) {
+          private_problem(v, "findings.value",
                   "'" + what + "' does not have the form the vocabulary asks for (pattern " + d.pattern +
                       ")",
                   {d.question.empty() ? "see the vocabulary" : d.question});
@@ -174,13 +185,13 @@ class reader {
         return value::symbol(intern(s));
       }
       case finding_type::enumeration: {
-        if (!v.is_string()) return bad();
-        std::string s = *v.value<std::string>();
+        if (!D::is_string(v)) return bad();
+        std::string_view s = D::string(v);
         if (std::find(d.values.begin(), d.values.end(), s) == d.values.end()) {
           // The value is never quoted back, nor its line: a choice typed
           // wrongly may be a name. The suggestion is one of the choices.
-          std::string near = nearest_name(s, d.values);
-          private_problem(&v, "findings.value",
+          std::string near = nearest_name(std::string(s), d.values);
+          private_problem(v, "findings.value",
                           "'" + what + "' is not one of its choices: expected " + d.expectation(),
                           near.empty() ? std::vector<std::string>{}
                                        : std::vector<std::string>{"did you mean \"" + near + "\"?"});
@@ -192,21 +203,20 @@ class reader {
     }
   }
 
-  void list(const finding_decl& d, const toml::node& v, std::size_t slot) {
-    auto* arr = v.as_array();
-    if (!arr) {
-      problem(&v, severity::error, "findings.type", "'" + d.path + "' must be " + d.expectation());
+  void list(const finding_decl& d, node v, std::size_t slot) {
+    if (!D::is_array(v)) {
+      problem(v, severity::error, "findings.type", "'" + d.path + "' must be " + d.expectation());
       return;
     }
-    if (too_many(d, *arr)) return;
+    if (too_many(d, v)) return;
     finding_decl elem = d;
     elem.type = d.element;
     std::vector<value> vals;
     bool ok = true;
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      auto x = scalar(elem, (*arr)[i], d.path + "[" + std::to_string(i + 1) + "]");
-      if (x) vals.push_back(*x); else ok = false;
-    }
+    D::elements(v, [&](std::size_t i, node x) {
+      auto sv = scalar(elem, x, d.path + "[" + std::to_string(i + 1) + "]");
+      if (sv) vals.push_back(*sv); else ok = false;
+    });
     if (!ok) return;
     value lv;
     lv.kind = vkind::list;
@@ -217,37 +227,39 @@ class reader {
 
   // A list longer than any inventory holds is refused: it is a mistake or
   // an attack, and each entry costs its share of explanation.
-  bool too_many(const finding_decl& d, const toml::array& arr) {
-    if (arr.size() <= kMaxElements) return false;
-    problem(&arr, severity::error, "findings.size",
-            "'" + d.path + "' has " + std::to_string(arr.size()) + " entries; iptplan reads at most " +
+  bool too_many(const finding_decl& d, node arr) {
+    std::size_t n = D::size(arr);
+    if (n <= kMaxElements) return false;
+    problem(arr, severity::error, "findings.size",
+            "'" + d.path + "' has " + std::to_string(n) + " entries; iptplan reads at most " +
                 std::to_string(kMaxElements));
     diags_.back().source_line.clear();
     return true;
   }
 
-  void table_list(const finding_decl& d, const toml::node& v, std::size_t slot) {
-    auto* arr = v.as_array();
-    if (!arr || !arr->is_array_of_tables()) {
-      if (!(arr && arr->empty())) {
-        problem(&v, severity::error, "findings.type",
-                "'" + d.path + "' must be " + d.expectation());
-        return;
-      }
+  void table_list(const finding_decl& d, node v, std::size_t slot) {
+    bool tables = D::is_array(v);
+    if (tables) {
+      D::elements(v, [&](std::size_t, node x) { tables = tables && D::is_table(x); });
     }
-    if (too_many(d, *arr)) return;
+    if (!tables) {
+      problem(v, severity::error, "findings.type", "'" + d.path + "' must be " + d.expectation());
+      return;
+    }
+    if (too_many(d, v)) return;
     std::vector<client_data::element> elems;
     std::set<std::string> keys;
     bool ok = true;
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      const auto& t = *(*arr)[i].as_table();
+    D::elements(v, [&](std::size_t i, node t) {
       client_data::element e;
       e.fields.assign(d.fields.size(), value::unknown());
       e.key = std::to_string(i + 1);
       std::string label = d.path + "[" + std::to_string(i + 1) + "]";
-      for (auto&& [k, fv] : t) {
-        std::string key(k.str());
-        if (identifying(key, fv, label + "." + key)) { ok = false; continue; }
+      bool keyed = false;
+      D::members(t, [&](std::string_view k, node fv) {
+        if (D::is_null(fv)) return;  // not recorded
+        std::string key(k);
+        if (identifying(key, fv, label + "." + key)) { ok = false; return; }
         int fi = d.field_index(key);
         if (fi < 0) {
           unknown(fv, label + "." + key, key, [&] {
@@ -255,26 +267,30 @@ class reader {
             for (const auto& f : d.fields) names.push_back(f.path);
             return names;
           }());
-          continue;
+          return;
         }
         auto x = scalar(d.fields[static_cast<std::size_t>(fi)], fv, label + "." + key);
-        if (!x) { ok = false; continue; }
+        if (!x) { ok = false; return; }
         e.fields[static_cast<std::size_t>(fi)] = *x;
-        if (key == d.key) e.key = *fv.value<std::string>();
-      }
+        if (key == d.key && D::is_string(fv)) {
+          e.key = std::string(D::string(fv));
+          keyed = true;
+        }
+      });
       if (!d.key.empty()) {
-        if (!t.contains(d.key)) {
-          problem(&t, severity::warning, "findings.key",
+        auto key_node = D::member(t, d.key);
+        if (!key_node) {
+          problem(t, severity::warning, "findings.key",
                   label + " has no '" + d.key + "'; its items are keyed by position (" + e.key + ")");
-        } else if (!keys.insert(e.key).second) {
-          problem(t.get(d.key), severity::error, "findings.duplicate-key",
+        } else if (keyed && !keys.insert(e.key).second) {
+          problem(*key_node, severity::error, "findings.duplicate-key",
                   "two entries of '" + d.path + "' have " + d.key + " \"" + e.key +
                       "\"; give each a distinct role word, e.g. \"" + e.key + "_2\"");
           ok = false;
         }
       }
       elems.push_back(std::move(e));
-    }
+    });
     if (!ok) return;
     value tv;
     tv.kind = vkind::table;
@@ -283,11 +299,11 @@ class reader {
     c_.slots[slot] = tv;
   }
 
-  void unknown(const toml::node& v, const std::string& path, const std::string&,
+  void unknown(node v, const std::string& path, const std::string&,
                const std::vector<std::string>& candidates) {
     // Unknown keys are ignored, but a date inside one is still refused.
-    if (const toml::node* date = find_date(v)) {
-      private_problem(date, "findings.identifying",
+    if (auto date = find_date(v)) {
+      private_problem(*date, "findings.identifying",
               "'" + path + "' holds a date; dates can identify a client, record an age band or "
               "a count of months instead");
       return;
@@ -311,7 +327,7 @@ class reader {
              ch == '[' || ch == ']' || ch == '-';
     });
     std::string named = quotable ? "'" + path + "'" : "a key (not quoted: it does not look like a finding's name)";
-    problem(&v, opt_.allow_unknown ? severity::warning : severity::error, "findings.unknown",
+    problem(v, opt_.allow_unknown ? severity::warning : severity::error, "findings.unknown",
             named + " is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""),
             !near.empty()          ? std::vector<std::string>{"did you mean '" + near + "'?"}
             : opt_.allow_unknown ? std::vector<std::string>{}
@@ -319,33 +335,34 @@ class reader {
     diags_.back().source_line.clear();
   }
 
-  void walk(const std::string& prefix, const toml::table& t, int depth = 0) {
+  void walk(const std::string& prefix, node t, int depth = 0) {
     // Findings are a few levels deep; a dotted key of thousands of parts
     // would otherwise recurse as deep as it is long.
     if (depth > kMaxKeyDepth) {
-      private_problem(&t, "findings.nesting",
+      private_problem(t, "findings.nesting",
                       "'" + prefix.substr(0, 60) + (prefix.size() > 60 ? "..." : "") +
                           "' is nested more than " + std::to_string(kMaxKeyDepth) +
                           " levels deep; no finding is");
       return;
     }
-    for (auto&& [k, v] : t) {
-      std::string key(k.str());
+    D::members(t, [&](std::string_view k, node v) {
+      if (D::is_null(v)) return;  // not recorded
+      std::string key(k);
       std::string path = prefix.empty() ? key : prefix + "." + key;
-      if (identifying(key, v, path)) continue;
+      if (identifying(key, v, path)) return;
       int fi = p_.vocab->index_of(path);
       if (fi >= 0) {
         const auto& d = p_.vocab->findings()[static_cast<std::size_t>(fi)];
         auto slot = static_cast<std::size_t>(fi);
-        c_.lines[slot] = static_cast<int>(v.source().begin.line);
+        c_.lines[slot] = D::line(v);
         if (d.type == finding_type::list) list(d, v, slot);
         else if (d.type == finding_type::table_list) table_list(d, v, slot);
         else if (auto x = scalar(d, v, path)) c_.slots[slot] = *x;
-        continue;
+        return;
       }
-      if (auto* sub = v.as_table()) {
-        walk(path, *sub, depth + 1);
-        continue;
+      if (D::is_table(v)) {
+        walk(path, v, depth + 1);
+        return;
       }
       // `phq9 = 14` where the vocabulary has phq9.total, phq9.item9, ...
       std::vector<std::string> inside;
@@ -355,13 +372,13 @@ class reader {
       if (!inside.empty()) {
         std::string some;
         for (std::size_t i = 0; i < inside.size() && i < 4; ++i) some += (i ? ", " : "") + inside[i];
-        problem(&v, severity::error, "findings.type",
+        problem(v, severity::error, "findings.type",
                 "'" + path + "' is a group of findings, not a value: write [" + path + "] and under it " +
                     some + (inside.size() > 4 ? ", ..." : ""));
-        continue;
+        return;
       }
       unknown(v, path, key, p_.vocab->paths());
-    }
+    });
   }
 
  private:
@@ -433,57 +450,22 @@ void check_consistency(const program& p, const client_data& c, const std::string
 namespace {
 
 // Reads a parsed findings document against the vocabulary.
-std::optional<client_data> read_table(const program& p, const source_file& src, const toml::table& table,
-                                      const findings_options& options, std::vector<diagnostic>& diags) {
+template <typename D>
+std::optional<client_data> read_doc(const program& p, const source_file& src, typename D::node root,
+                                    const findings_options& options, std::vector<diagnostic>& diags) {
   std::size_t before = diags.size();
   client_data c;
   c.file = src.name();
   c.slots.assign(p.vocab->findings().size(), value::unknown());
   c.lines.assign(p.vocab->findings().size(), 0);
   c.extra_base = static_cast<std::int32_t>(p.symbols.size());
-  reader r(p, src, options, diags, c);
-  r.walk("", table);
+  reader<D> r(p, src, options, diags, c);
+  r.walk("", root);
   check_consistency(p, c, src.name(), diags);
   for (std::size_t i = before; i < diags.size(); ++i) {
     if (diags[i].level == severity::error) return std::nullopt;
   }
   return c;
-}
-
-// A JSON value as the TOML node it stands for; false for one findings
-// cannot hold. JSON null is "not recorded": nothing is inserted.
-bool json_to_toml(const nlohmann::json& v, toml::table& into, const std::string& key) {
-  using vt = nlohmann::json::value_t;
-  switch (v.type()) {
-    case vt::null: return true;
-    case vt::object: {
-      toml::table t;
-      for (const auto& [k, x] : v.items()) {
-        if (!json_to_toml(x, t, k)) return false;
-      }
-      into.insert_or_assign(key, std::move(t));
-      return true;
-    }
-    case vt::array: {
-      toml::array a;
-      for (const auto& x : v) {
-        toml::table holder;
-        if (!json_to_toml(x, holder, "x")) return false;
-        if (auto* n = holder.get("x")) a.push_back(std::move(*n));
-      }
-      into.insert_or_assign(key, std::move(a));
-      return true;
-    }
-    case vt::boolean: into.insert_or_assign(key, v.get<bool>()); return true;
-    case vt::number_integer: into.insert_or_assign(key, v.get<std::int64_t>()); return true;
-    case vt::number_unsigned:
-      if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return false;
-      into.insert_or_assign(key, static_cast<std::int64_t>(v.get<std::uint64_t>()));
-      return true;
-    case vt::number_float: into.insert_or_assign(key, v.get<double>()); return true;
-    case vt::string: into.insert_or_assign(key, v.get<std::string>()); return true;
-    default: return false;
-  }
 }
 
 }  // namespace
@@ -511,7 +493,7 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
   }
   auto table = parse_toml(name, text, "findings.syntax", diags, false);
   if (!table) return std::nullopt;
-  return read_table(p, src, *table, options, diags);
+  return read_doc<docs::toml_doc>(p, src, &*table, options, diags);
 }
 
 std::optional<client_data> read_findings_json(const program& p, const std::string& name,
@@ -526,40 +508,30 @@ std::optional<client_data> read_findings_json(const program& p, const std::strin
     diags.push_back(std::move(d));
     return std::nullopt;
   };
-  if (find_invalid_utf8(text) != std::string::npos) {
-    return fail("findings.encoding", "this JSON is not valid UTF-8 text");
-  }
-  // Nesting deeper than any findings document is refused before parsing,
-  // so that neither the parser nor the conversion recurses on it.
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char ch = text[i];
-    if (in_string) {
-      if (ch == '\\') ++i;
-      else if (ch == '"') in_string = false;
-    } else if (ch == '"') {
-      in_string = true;
-    } else if (ch == '{' || ch == '[') {
-      if (++depth > kMaxKeyDepth + 2) {
-        return fail("findings.limit",
-                    "the findings are nested deeper than " + std::to_string(kMaxKeyDepth) + " levels");
-      }
-    } else if (ch == '}' || ch == ']') {
-      --depth;
+  if (text.size() > kMaxInputBytes) return fail("findings.limit", "the findings are larger than iptplan reads");
+  // One parser per thread, its buffers reused from document to document;
+  // nesting deeper than any findings document is a parse error.
+  thread_local simdjson::dom::parser parser(kMaxInputBytes);
+  thread_local bool sized = false;
+  if (!sized) {
+    if (parser.allocate(4096, kMaxKeyDepth + 2) != simdjson::SUCCESS) {
+      return fail("findings.limit", "no memory to read the findings");
     }
+    sized = true;
   }
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  // The parser's own message quotes the text: say only what is wrong.
-  if (j.is_discarded()) return fail("findings.syntax", "this is not valid JSON");
-  if (!j.is_object()) return fail("findings.syntax", "the findings must be one JSON object");
-  toml::table table;
-  for (const auto& [k, x] : j.items()) {
-    if (!json_to_toml(x, table, k)) {
-      return fail("findings.type", "a number too large for a finding");
-    }
+  simdjson::dom::element root;
+  // simdjson checks UTF-8 too; its messages are not used (they may quote).
+  auto error = parser.parse(text.data(), text.size(), true).get(root);
+  if (error == simdjson::DEPTH_ERROR) {
+    return fail("findings.limit",
+                "the findings are nested deeper than " + std::to_string(kMaxKeyDepth) + " levels");
   }
-  return read_table(p, source_file(name, ""), table, options, diags);
+  if (error == simdjson::UTF8_ERROR) return fail("findings.encoding", "this JSON is not valid UTF-8 text");
+  if (error) return fail("findings.syntax", "this is not valid JSON");
+  if (root.type() != simdjson::dom::element_type::OBJECT) {
+    return fail("findings.syntax", "the findings must be one JSON object");
+  }
+  return read_doc<docs::json_doc>(p, source_file(name, ""), root, options, diags);
 }
 
 }  // namespace iptplan

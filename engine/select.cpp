@@ -145,28 +145,33 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     }
   }
 
-  auto by_priority = [](const selected_item& a, const selected_item& b) {
-    return std::make_tuple(-severity_rank(a.severity), -a.priority, a.id, a.key) <
-           std::make_tuple(-severity_rank(b.severity), -b.priority, b.id, b.key);
+  // Flags first by severity, then by priority (highest first), id and key.
+  auto by_priority = [](const selected_item* a, const selected_item* b) {
+    int sa = severity_rank(a->severity), sb = severity_rank(b->severity);
+    if (sa != sb) return sa > sb;
+    if (a->priority != b->priority) return a->priority > b->priority;
+    if (int c = a->id.compare(b->id)) return c < 0;
+    return a->key < b->key;
   };
-  std::vector<selected_item> groups[4], provisional;
+  std::vector<selected_item*> groups[4], provisional;
   for (auto& [id, e] : items) {
     if (removed.count(id)) continue;
     if (e.item.provisional) {
-      provisional.push_back(std::move(e.item));
+      provisional.push_back(&e.item);
     } else {
-      groups[static_cast<int>(e.item.kind)].push_back(std::move(e.item));
+      groups[static_cast<int>(e.item.kind)].push_back(&e.item);
     }
   }
+  out.items.reserve(items.size());
   for (auto& g : groups) {
     std::sort(g.begin(), g.end(), by_priority);
-    for (auto& it : g) out.items.push_back(std::move(it));
+    for (auto* it : g) out.items.push_back(std::move(*it));
   }
-  std::sort(provisional.begin(), provisional.end(), [&](const selected_item& a, const selected_item& b) {
-    if (a.kind != b.kind) return a.kind < b.kind;
+  std::sort(provisional.begin(), provisional.end(), [&](const selected_item* a, const selected_item* b) {
+    if (a->kind != b->kind) return a->kind < b->kind;
     return by_priority(a, b);
   });
-  for (auto& it : provisional) out.items.push_back(std::move(it));
+  for (auto* it : provisional) out.items.push_back(std::move(*it));
   for (auto& [id, rm] : removed) out.excluded.push_back(std::move(rm));
   return out;
 }

@@ -9,6 +9,7 @@
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
 #include "engine/plan.hpp"
+#include "engine/select.hpp"
 #include "engine/render/render.hpp"
 #include "engine/ruleset.hpp"
 #include "engine/lint/lint.hpp"
@@ -79,6 +80,16 @@ void run_rules(const std::string& bytes) {
 void run_findings(const std::string& bytes) {
   const rule_set& rs = default_rules();
   std::vector<diagnostic> diags;
+  // The same bytes as JSON findings (batch's JSON Lines): read, never planned
+  // differently from TOML once read.
+  {
+    std::vector<diagnostic> jd;
+    if (auto client = read_findings_json(*rs.prog, "fuzz.json", bytes, {true}, jd)) {
+      auto ev = evaluate(*rs.prog, *client, false);
+      (void)select_items(*rs.prog, *client, ev);
+    }
+    format_all(jd);
+  }
   for (bool allow : {false, true}) {
     diags.clear();
     auto client = read_findings(*rs.prog, "fuzz.toml", bytes, {allow}, diags);

@@ -3,7 +3,7 @@
 // hang, sanitizer report or exception escaping is a bug.
 //
 //   rules     a rule file, checked against the default vocabulary and formatted
-//   findings  a findings file, planned with the default rules and rendered
+//   findings  a findings file (TOML, and the same bytes as JSON), planned with the default rules and rendered
 //             in every format, with why and why-not
 //   config    the same bytes as a vocabulary, a ruleset.toml and a test case
 #pragma once
