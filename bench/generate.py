@@ -72,7 +72,7 @@ ENUM_SCALES = [
 INT_MAXIMA = (10, 20, 27, 50, 100)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Finding:
     """One declared finding: `s2.f7`, an int in [lo, hi], a bool or an enum."""
 
@@ -289,7 +289,10 @@ def nnf(c: Cond, negate: bool = False) -> Cond:
         return nnf(c.x, not negate)
     if isinstance(c, (And, Or)):
         kind = type(c) if not negate else (Or if isinstance(c, And) else And)
-        return kind(tuple(nnf(x, negate) for x in c.xs))
+        xs = []
+        for x in (nnf(y, negate) for y in c.xs):
+            xs.extend(x.xs if isinstance(x, kind) else (x,))  # (a or (b or c)) is (a or b or c)
+        return kind(tuple(xs))
     if isinstance(c, Const):
         return Const(c.value != negate)
     if isinstance(c, Fact):
@@ -477,18 +480,28 @@ class RuleSetGenerator:
             concludes = {j: facts[k % n_facts] for k, j in enumerate(concluders)} if facts else {}
             for j in range(size):
                 number += 1
-                terms = [self._finding_term() for _ in range(self.rng.choice((1, 2, 2, 3)))]
-                if near:
-                    terms.append(self._fact_term(near, below))
-                    if len(below) > 2 and self.rng.random() < 0.3:
-                        terms.append(self._fact_term(below, below))
-                self.rng.shuffle(terms)
-                cond = terms[0] if len(terms) == 1 else And(tuple(terms))
+                cond = self._condition(near, below)
                 rules.append(Rule(f"r{number}", stratum, self.rng.randint(10, 95),
                                   self.rng.randrange(self.n_files), cond,
                                   self._pick_items(), concludes.get(j, "")))
             self.facts_by_stratum.append(facts)
         return rules
+
+    def _condition(self, near: list[str], below: list[str]) -> Cond:
+        """One to three conjuncts about findings and, above the first
+        stratum, one or two about derived facts. Drawn again in the rare
+        case where the facts contradict each other (`fact.d1 and not
+        fact.d1`), a rule that could never fire."""
+        while True:
+            terms = [self._finding_term() for _ in range(self.rng.choice((1, 2, 2, 3)))]
+            if near:
+                terms.append(self._fact_term(near, below))
+                if len(below) > 2 and self.rng.random() < 0.3:
+                    terms.append(self._fact_term(below, below))
+            self.rng.shuffle(terms)
+            cond = terms[0] if len(terms) == 1 else And(tuple(terms))
+            if next(shannon(cond), None) is not None:
+                return cond
 
     def _pick_items(self) -> list[Item]:
         kinds = self.rng.choices(("challenge", "solution", "goal", "flag"), (4, 3, 2, 1),
@@ -727,37 +740,47 @@ def var(f: Finding) -> str:
 class ClipsWriter:
     """Translates the rule set to CLIPS 6.30.
 
-    Stratum s of S becomes salience 10 * (S - 1 - s): every rule concluding
-    fact.dN fires, for every client, before any rule reading fact.dN. A
-    reader's `(not (fact.dN ?c))` may be activated early, while the fact is
+    Strata. Stratum s of S becomes salience 10 * (S - 1 - s): for every
+    client, every rule concluding fact.dN fires before any rule reading it.
+    A reader's `(not (fact.dN ?c))` may be activated early, while the fact is
     still absent, but that activation is withdrawn the moment a concluding
-    rule asserts the fact, and cannot fire before all of those have.
+    rule asserts the fact, and none of those is left on the agenda when the
+    reader's salience is reached. Positive reads would need no salience;
+    they get it anyway, one scheme for all.
 
-    A rule's condition is expanded on its derived facts (shannon()). Each
-    disjunct becomes
+    Derived facts. A rule's condition is expanded on the derived facts it
+    reads (shannon()). Each disjunct becomes
 
         (client (id ?c) <constraints on findings>)
         (fact.dA ?c)            ; a fact that must hold
         (not (fact.dB ?c))      ; a fact that must not
 
-    and several disjuncts an `(or (and ...) (and ...))`; since they exclude
-    each other, one client activates the rule at most once. The condition on
-    findings is put in negation normal form; each top-level conjunct that
-    tests one finding against literals becomes a slot constraint (`high`,
-    `~high`, `low|high`, `TRUE`, `?s1.f3&:(>= ?s1.f3 12)`), and the others
-    (alternatives, sums) one predicate on the id slot over the slots' bound
-    variables. All of it is tested in CLIPS's pattern network, once per
-    client fact, never in the joins.
+    and several disjuncts an `(or (and ...) (and ...))`. They exclude each
+    other, so one client activates a rule at most once, however the rule's
+    `or`s are nested, and one firing prints the rule's items once.
+
+    Findings. The rest of a disjunct reads findings only; it is put in
+    negation normal form and split into its conjuncts. A conjunct about one
+    finding becomes a constraint on that finding's slot, computed from the
+    set of values it allows (domains are small and finite): `high`,
+    `~high`, `low|high`, `TRUE`, `?s1.f3&:(>= ?s1.f3 12)`. A disjunct whose
+    constraints allow no value is dropped (CLIPS refuses a pattern it can
+    prove unmatchable). The other conjuncts (sums, alternatives over two
+    findings) become one predicate on the id slot, written last so that the
+    variables it reads are bound. All of it is tested in CLIPS's pattern
+    network, once per client fact, never in the joins.
     """
 
     def __init__(self, gen: RuleSetGenerator):
         self.gen = gen
         self.top = gen.n_strata - 1
+        self.never = 0  # rules that can never fire, left out
 
     # -- findings --
 
-    def _rhs(self, x: Union[int, Param]) -> str:
-        return str(numeric(x))  # a parameter is a constant in a compiled rule
+    @staticmethod
+    def domain(f: Finding) -> list:
+        return list(range(f.lo, f.hi + 1)) if f.type == "int" else list(f.values)
 
     def _num(self, lhs: Union[Finding, Sum]) -> str:
         if isinstance(lhs, Sum):
@@ -765,10 +788,11 @@ class ClipsWriter:
         return var(lhs)
 
     def expr(self, c: Cond) -> str:
-        """A CLIPS boolean expression for a finding-only condition in NNF."""
+        """A CLIPS boolean expression for a finding-only condition in NNF.
+        A parameter is a constant in a compiled rule."""
         if isinstance(c, NumCmp):
             op = {"==": "=", "!=": "<>"}.get(c.op, c.op)
-            return f"({op} {self._num(c.lhs)} {self._rhs(c.rhs)})"
+            return f"({op} {self._num(c.lhs)} {numeric(c.rhs)})"
         if isinstance(c, NumIn):
             test = f"(or {' '.join(f'(= {var(c.f)} {v})' for v in c.values)})"
             return f"(not {test})" if c.negated else test
@@ -784,43 +808,54 @@ class ClipsWriter:
             return f"({word} {' '.join(self.expr(x) for x in c.xs)})"
         raise TypeError(c)
 
-    def slot_constraint(self, c: Cond) -> str | None:
-        """A constraint on the slot of the one finding `c` tests, or None
-        when `c` needs more than one slot."""
-        if isinstance(c, NumCmp) and isinstance(c.lhs, Finding):
-            if c.op == "==":
-                return self._rhs(c.rhs)
-            if c.op == "!=":
-                return "~" + self._rhs(c.rhs)
-            return f":({c.op} {var(c.lhs)} {self._rhs(c.rhs)})"
-        if isinstance(c, NumIn):
-            return ("&".join(f"~{v}" for v in c.values) if c.negated
-                    else "|".join(map(str, c.values)))
-        if isinstance(c, EnumTest):
-            if c.op in ("==", "in"):
-                return "|".join(c.values)
-            return "&".join(f"~{v}" for v in c.values)
-        if isinstance(c, BoolTest):
-            return clips_literal(c.value)
-        return None
+    def slot_constraint(self, f: Finding, conjuncts: list) -> list[str] | None:
+        """The constraint pieces, joined by `&`, that let through exactly
+        the values of `f` all `conjuncts` accept; [] for any value, None
+        for none. The shortest of: an interval (predicates), the allowed
+        values (`a|b`), the excluded ones (`~a&~b`)."""
+        values = self.domain(f)
+        allowed = [v for v in values if all(evaluate(c, {f.path: v}, set()) for c in conjuncts)]
+        if not allowed:
+            return None
+        if len(allowed) == len(values):
+            return []
+        excluded = [v for v in values if v not in allowed]
+        if len(allowed) == 1 or (f.type != "int" and len(allowed) <= len(excluded)):
+            return ["|".join(map(clips_literal, allowed))]
+        if f.type != "int" or len(excluded) <= 2:
+            return ["~" + clips_literal(v) for v in excluded]
+        lo, hi = allowed[0], allowed[-1]
+        if allowed == list(range(lo, hi + 1)):
+            bounds = ([f":(>= {var(f)} {lo})"] if lo > f.lo else []) + ([f":(<= {var(f)} {hi})"] if hi < f.hi else [])
+            return bounds
+        if len(allowed) <= len(excluded):
+            return ["|".join(map(str, allowed))]
+        return ["~" + str(v) for v in excluded]
 
-    def client_pattern(self, rest: Cond) -> str:
+    def client_pattern(self, rest: Cond) -> str | None:
+        """The client pattern for a finding-only condition, or None when no
+        client can match it."""
         conjuncts = [] if isinstance(rest, Const) else (rest.xs if isinstance(rest, And) else (rest,))
-        per_slot: dict[Finding, list[str]] = {}
-        complex_tests = []
+        if isinstance(rest, Const) and not rest.value:
+            return None
+        per_slot: dict[Finding, list[Cond]] = {}  # conjuncts about one finding
+        complex_tests = []  # the others, as CLIPS expressions
+        complex_slots: set[Finding] = set()  # the findings those read
         for c in conjuncts:
-            constraint = self.slot_constraint(c)
-            if constraint is None:
-                complex_tests.append(self.expr(c))
-                for path in paths_read(c):
-                    per_slot.setdefault(self._finding(path), [])
+            read = {self._finding(p) for p in paths_read(c)}
+            if len(read) == 1:
+                per_slot.setdefault(read.pop(), []).append(c)
             else:
-                per_slot.setdefault(c.lhs if isinstance(c, NumCmp) else c.f, []).append(constraint)
+                complex_tests.append(self.expr(c))
+                complex_slots |= read
         slots = []
-        for f in sorted(per_slot, key=lambda f: f.index):
-            pieces = per_slot[f]
-            needs_var = not pieces or any(p.startswith(":") for p in pieces) or complex_tests
-            if needs_var:
+        for f in sorted(set(per_slot) | complex_slots, key=lambda f: f.index):
+            pieces = self.slot_constraint(f, per_slot.get(f, []))
+            if pieces is None:
+                return None
+            if not pieces and f not in complex_slots:
+                continue
+            if f in complex_slots or any(p.startswith(":") for p in pieces):
                 pieces = [var(f)] + pieces
             slots.append(f"({f.path} {'&'.join(pieces)})")
         if complex_tests:
@@ -835,23 +870,25 @@ class ClipsWriter:
 
     # -- rules --
 
-    def disjunct(self, literals: tuple, rest: Cond) -> list[str]:
-        ces = [self.client_pattern(nnf(rest))]
-        ces += [f"({name} ?c)" for name, holds in literals if holds]
-        ces += [f"(not ({name} ?c))" for name, holds in literals if not holds]
-        return ces
+    def disjunct(self, literals: tuple, rest: Cond) -> list[str] | None:
+        client = self.client_pattern(nnf(rest))
+        if client is None:
+            return None
+        return ([client] + [f"({name} ?c)" for name, holds in literals if holds]
+                + [f"(not ({name} ?c))" for name, holds in literals if not holds])
 
     def defrule(self, rule: Rule) -> str:
-        disjuncts = [self.disjunct(lits, rest) for lits, rest in shannon(rule.cond)]
+        disjuncts = [d for d in (self.disjunct(lits, rest) for lits, rest in shannon(rule.cond)) if d]
         if not disjuncts:
-            raise ValueError(f"rule {rule.id} can never fire")
+            self.never += 1
+            return f";; {rule.id} can never fire: no defrule.\n"
         lines = [f"(defrule {rule.id}", f"  (declare (salience {10 * (self.top - rule.stratum)}))"]
         if len(disjuncts) == 1:
             lines += ["  " + ce for ce in disjuncts[0]]
         else:
             lines.append("  (or")
             for d in disjuncts:
-                lines.append("    (and " + ("\n         ".join(d)) + ")")
+                lines.append("    (and " + "\n         ".join(d) + ")")
             lines[-1] += ")"
         lines.append("  =>")
         if rule.concludes:
@@ -864,15 +901,15 @@ class ClipsWriter:
         with open(os.path.join(folder, "rules.clp"), "w") as out:
             out.write(";; Generated by bench/generate.py from the iptplan rule set in ../rules/.\n"
                       ";; Salience is the stratum counted from the top: a derived fact is\n"
-                      ";; final before any rule that reads it fires.\n\n")
+                      ";; final before any rule that reads it fires. Each firing prints\n"
+                      ";; '<client> <item> <rule>', one line per item.\n\n")
             out.write("(deftemplate client\n  (slot id (type SYMBOL))\n")
             for f in self.gen.findings:
                 if f.type == "int":
                     out.write(f"  (slot {f.path} (type INTEGER) (range {f.lo} {f.hi}))\n")
-                elif f.type == "bool":
-                    out.write(f"  (slot {f.path} (type SYMBOL) (allowed-symbols TRUE FALSE))\n")
                 else:
-                    out.write(f"  (slot {f.path} (type SYMBOL) (allowed-symbols {' '.join(f.values)}))\n")
+                    symbols = " ".join(map(clips_literal, f.values))
+                    out.write(f"  (slot {f.path} (type SYMBOL) (allowed-symbols {symbols}))\n")
             out.write(")\n")
             for rule in self.gen.rules:
                 out.write("\n" + self.defrule(rule))
@@ -923,9 +960,11 @@ def main(argv=None) -> int:
         shutil.rmtree(args.outdir)
     os.makedirs(os.path.join(args.outdir, "clips"))
     write_rule_set(gen, os.path.join(args.outdir, "rules"), args)
-    ClipsWriter(gen).write(os.path.join(args.outdir, "clips"))
+    clips = ClipsWriter(gen)
+    clips.write(os.path.join(args.outdir, "clips"))
     write_clients(gen, args.clients, args.outdir, args.seed, args.toml)
     summary = summarise(gen, args.clients, args.seed)
+    summary["rules_never_firing"] = clips.never
     with open(os.path.join(args.outdir, "summary.json"), "w") as out:
         json.dump(summary, out, indent=2)
         out.write("\n")
