@@ -315,6 +315,49 @@ def shannon(c: Cond, literals: tuple = ()) -> Iterable[tuple[tuple, Cond]]:
         yield from shannon(substitute(c, name, value), literals + ((name, value),))
 
 
+def domain(f: Finding) -> list:
+    """Every value a finding can take: domains are small and finite."""
+    return list(range(f.lo, f.hi + 1)) if f.type == "int" else list(f.values)
+
+
+def allowed_values(f: Finding, conjuncts: list) -> list:
+    """The values of `f` that every one of `conjuncts` (each reading `f`
+    alone) accepts."""
+    return [v for v in domain(f) if all(evaluate(c, {f.path: v}, set()) for c in conjuncts)]
+
+
+def split_conjuncts(rest: Cond, finding_of) -> tuple[dict, list]:
+    """A finding-only condition in NNF as ({finding: [conjuncts about it
+    alone]}, [conjuncts reading several findings])."""
+    conjuncts = () if isinstance(rest, Const) else (rest.xs if isinstance(rest, And) else (rest,))
+    per_slot: dict = {}
+    several = []
+    for c in conjuncts:
+        read = {finding_of(p) for p in paths_read(c)}
+        if len(read) == 1:
+            per_slot.setdefault(read.pop(), []).append(c)
+        else:
+            several.append(c)
+    return per_slot, several
+
+
+def may_fire(c: Cond, finding_of) -> bool:
+    """False when no client can satisfy `c`: every disjunct of its
+    expansion has contradictory derived facts or a finding no value of
+    which passes (`x == "a" and x == "b"`). Conjuncts over several findings
+    are not looked at, so true means "not refuted"."""
+    for _, rest in shannon(c):
+        rest = nnf(rest)
+        if isinstance(rest, Const):
+            if rest.value:
+                return True
+            continue
+        per_slot, _ = split_conjuncts(rest, finding_of)
+        if all(allowed_values(f, cs) for f, cs in per_slot.items()):
+            return True
+    return False
+
+
 # --------------------------------------------------------------- rule model ---
 
 
@@ -354,11 +397,18 @@ class RuleSetGenerator:
         # A few strata more for larger rule sets: 50 -> 4, 1,000 -> 6, 10,000 -> 7.
         self.n_strata = 2 + len(str(n_rules))
         self.n_files = max(3, min(20, n_rules // 100))
+        # Larger rule sets are more specific: each rule tests more findings
+        # (one more conjunct per tenfold above 99 rules), so that a client
+        # still gets a plan of plausible size rather than thousands of items.
+        self.specificity = max(0, min(3, len(str(n_rules)) - 2))
         self.items = self._make_item_pools(n_rules)
         self.facts_by_stratum: list[list[str]] = []
         self.rules = self._make_rules()
         self.by_stratum = [[r for r in self.rules if r.stratum == s] for s in range(self.n_strata)]
         self._attach_solutions_and_goals()
+
+    def finding_of(self, path: str) -> Finding:
+        return self.findings[int(path.split(".f")[1]) - 1]
 
     # -- parameters and items --
 
@@ -491,16 +541,17 @@ class RuleSetGenerator:
         """One to three conjuncts about findings and, above the first
         stratum, one or two about derived facts. Drawn again in the rare
         case where the facts contradict each other (`fact.d1 and not
-        fact.d1`), a rule that could never fire."""
+        fact.d1`, `x == "a" and x == "b"`), a rule that could never fire."""
         while True:
-            terms = [self._finding_term() for _ in range(self.rng.choice((1, 2, 2, 3)))]
+            n_terms = self.rng.choice((1, 2, 2, 3)) + self.specificity
+            terms = [self._finding_term() for _ in range(n_terms)]
             if near:
                 terms.append(self._fact_term(near, below))
                 if len(below) > 2 and self.rng.random() < 0.3:
                     terms.append(self._fact_term(below, below))
             self.rng.shuffle(terms)
             cond = terms[0] if len(terms) == 1 else And(tuple(terms))
-            if next(shannon(cond), None) is not None:
+            if may_fire(cond, self.finding_of):
                 return cond
 
     def _pick_items(self) -> list[Item]:
@@ -778,10 +829,6 @@ class ClipsWriter:
 
     # -- findings --
 
-    @staticmethod
-    def domain(f: Finding) -> list:
-        return list(range(f.lo, f.hi + 1)) if f.type == "int" else list(f.values)
-
     def _num(self, lhs: Union[Finding, Sum]) -> str:
         if isinstance(lhs, Sum):
             return f"({lhs.op} {var(lhs.a)} {var(lhs.b)})"
@@ -813,8 +860,8 @@ class ClipsWriter:
         the values of `f` all `conjuncts` accept; [] for any value, None
         for none. The shortest of: an interval (predicates), the allowed
         values (`a|b`), the excluded ones (`~a&~b`)."""
-        values = self.domain(f)
-        allowed = [v for v in values if all(evaluate(c, {f.path: v}, set()) for c in conjuncts)]
+        values = domain(f)
+        allowed = allowed_values(f, conjuncts)
         if not allowed:
             return None
         if len(allowed) == len(values):
@@ -835,19 +882,11 @@ class ClipsWriter:
     def client_pattern(self, rest: Cond) -> str | None:
         """The client pattern for a finding-only condition, or None when no
         client can match it."""
-        conjuncts = [] if isinstance(rest, Const) else (rest.xs if isinstance(rest, And) else (rest,))
         if isinstance(rest, Const) and not rest.value:
             return None
-        per_slot: dict[Finding, list[Cond]] = {}  # conjuncts about one finding
-        complex_tests = []  # the others, as CLIPS expressions
-        complex_slots: set[Finding] = set()  # the findings those read
-        for c in conjuncts:
-            read = {self._finding(p) for p in paths_read(c)}
-            if len(read) == 1:
-                per_slot.setdefault(read.pop(), []).append(c)
-            else:
-                complex_tests.append(self.expr(c))
-                complex_slots |= read
+        per_slot, several = split_conjuncts(rest, self.gen.finding_of)
+        complex_tests = [self.expr(c) for c in several]
+        complex_slots = {self.gen.finding_of(p) for c in several for p in paths_read(c)}
         slots = []
         for f in sorted(set(per_slot) | complex_slots, key=lambda f: f.index):
             pieces = self.slot_constraint(f, per_slot.get(f, []))
@@ -865,17 +904,19 @@ class ClipsWriter:
             slots.insert(0, "(id ?c)")
         return f"(client {' '.join(slots)})"
 
-    def _finding(self, path: str) -> Finding:
-        return self.gen.findings[int(path.split(".f")[1]) - 1]
-
     # -- rules --
 
     def disjunct(self, literals: tuple, rest: Cond) -> list[str] | None:
         client = self.client_pattern(nnf(rest))
         if client is None:
             return None
-        return ([client] + [f"({name} ?c)" for name, holds in literals if holds]
-                + [f"(not ({name} ?c))" for name, holds in literals if not holds])
+        positive = [f"({name} ?c)" for name, holds in literals if holds]
+        negative = [f"(not ({name} ?c))" for name, holds in literals if not holds]
+        if os.environ.get("CLIPS_ORDER") == "facts" and positive:
+            return positive + [client] + negative
+        if os.environ.get("CLIPS_ORDER") == "bare" and positive and client == "(client (id ?c))":
+            return positive + [client] + negative
+        return [client] + positive + negative
 
     def defrule(self, rule: Rule) -> str:
         disjuncts = [d for d in (self.disjunct(lits, rest) for lits, rest in shannon(rule.cond)) if d]

@@ -132,9 +132,7 @@ bool path_inside(const std::string& root, const std::string& path) {
 std::optional<std::string> read_findings_text(const std::string& path, std::istream& in,
                                               std::vector<diagnostic>& diags) {
   if (path != "-") return read_text_file(path, "findings.read", diags);
-  std::string text(static_cast<std::size_t>(kMaxInputBytes) + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  std::string text = read_bounded(in);
   if (text.size() > kMaxInputBytes) {
     diagnostic d;
     d.code = "findings.read";

@@ -34,6 +34,21 @@ std::string sha256_hex(const std::string& bytes) {
   return out;
 }
 
+std::string read_bounded(std::istream& in, std::size_t expected) {
+  std::string text;
+  text.reserve(std::min<std::size_t>(expected, kMaxInputBytes) + 1);
+  char buf[1 << 16];
+  // At most one byte past the limit, in case the file grew or never ends.
+  while (text.size() <= kMaxInputBytes) {
+    in.read(buf, static_cast<std::streamsize>(
+                     std::min<std::size_t>(sizeof buf, kMaxInputBytes + 1 - text.size())));
+    auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0) break;
+    text.append(buf, got);
+  }
+  return text;
+}
+
 std::optional<std::string> read_text_file(const std::string& path, const std::string& code,
                                           std::vector<diagnostic>& diags) {
   auto fail = [&](const std::string& why) {
@@ -60,10 +75,7 @@ std::optional<std::string> read_text_file(const std::string& path, const std::st
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail("cannot be read (check its permissions)");
-  // Read at most one byte past the limit, in case the file grew.
-  std::string text(static_cast<std::size_t>(kMaxInputBytes) + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  auto text = read_bounded(in, ec ? 0 : static_cast<std::size_t>(size));
   if (text.size() > kMaxInputBytes) {
     return fail("this file is larger than " + std::to_string(kMaxInputBytes / (1024 * 1024)) +
                 " MiB, the most iptplan reads");

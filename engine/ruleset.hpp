@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +72,11 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
 // cases): far above any real one, small enough to parse in well under a
 // second.
 inline constexpr std::uintmax_t kMaxInputBytes = 16u * 1024 * 1024;
+
+// Reads `in` to its end, or to one byte past kMaxInputBytes (the caller
+// tells the two apart by the size); `expected` sizes the buffer. Memory
+// follows what is read, not the limit.
+std::string read_bounded(std::istream& in, std::size_t expected = 0);
 
 // Reads a whole regular file of at most kMaxInputBytes; returns nothing (and
 // a diagnostic) when it cannot.
