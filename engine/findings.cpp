@@ -29,7 +29,7 @@ constexpr std::size_t kMaxElements = 200;
 constexpr int kMaxKeyDepth = 16;
 
 // Keys that would hold identifying data; a findings file must never carry them.
-const std::set<std::string> kIdentifying = {
+const std::set<std::string_view> kIdentifying = {
     "name", "first_name", "last_name", "surname", "full_name", "given_name",
     "dob", "birth_date", "date_of_birth", "birthdate", "birthday",
     "address", "street", "postcode", "zip", "zipcode", "phone", "telephone",
@@ -93,11 +93,24 @@ class reader {
     return found;
   }
 
-  static bool identifying_key(std::string key) {
-    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto ends_with = [&](const std::string& suffix) {
-      return key.size() > suffix.size() &&
-             key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+  static bool identifying_key(const std::string& raw) {
+    // Called for every key of every client: no allocation for a short key.
+    char buf[64];
+    if (raw.size() >= sizeof buf) {
+      std::string key = raw;
+      for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return identifying_lower(key);
+    }
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      char c = raw[i];
+      buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    return identifying_lower(std::string_view(buf, raw.size()));
+  }
+
+  static bool identifying_lower(std::string_view key) {
+    auto ends_with = [&](std::string_view suffix) {
+      return key.size() > suffix.size() && key.substr(key.size() - suffix.size()) == suffix;
     };
     return kIdentifying.count(key) > 0 || ends_with("_name") || ends_with("_address") ||
            ends_with("_dob") || ends_with("_phone") || ends_with("_email");

@@ -65,6 +65,7 @@ struct compiled_action {
   ast::action_kind kind = ast::action_kind::challenge;
   std::string severity;      // flags: info | warning | critical
   std::string id;            // item id (or the excluded id)
+  std::int32_t item = -1;    // `id` interned: index into program::item_ids
   std::string target;        // `for <target>`
   bool target_keyed = false; // the target is raised per element too
   text_template text;
@@ -146,6 +147,7 @@ struct program {
   std::vector<std::int32_t> cache_slot;
   std::uint32_t cache_slots = 0;
   std::vector<compiled_rule> rules;  // sorted by id: never by file order
+  std::vector<std::string> item_ids;  // every item id an action names, once
   std::vector<fact_decl> facts;      // sorted by path
   std::vector<parameter> params;     // sorted by name
   // Rule indices per stratum, in evaluation order; a recursive stratum is

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 namespace iptplan {
 
@@ -20,15 +21,25 @@ selection select_items(const program& p, const client_data& c, const evaluation&
   auto key_of = [&](const compiled_rule& r, std::int32_t element) {
     return r.each_list < 0 || element < 0 ? std::string() : element_key(p, c, r.each_list, element);
   };
-  using item_key = std::tuple<int, std::string, std::string>;  // kind, id, key
+  // Proposals merged by (kind, id, key); ids are interned by the compiler.
   struct entry {
     selected_item item;
+    std::int32_t id = -1;    // index into program::item_ids
     std::int32_t list = -1;  // the list its proposing rules iterate
     std::vector<std::pair<std::size_t, bool>> proposals;  // outcome, provisional
+    bool removed = false;
+    removed_item rm;
   };
-  std::map<item_key, entry> items;
+  struct key_hash {
+    std::size_t operator()(const std::pair<std::uint64_t, std::string>& k) const {
+      return std::hash<std::uint64_t>()(k.first) ^ (std::hash<std::string>()(k.second) << 1);
+    }
+  };
+  std::vector<entry> entries;
+  std::unordered_map<std::pair<std::uint64_t, std::string>, std::size_t, key_hash> index;
   struct exclusion {
-    std::string id, key;
+    std::int32_t id;
+    std::string key;
     std::int32_t list;
     std::size_t outcome;
   };
@@ -44,19 +55,26 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       if (a.kind == ast::action_kind::conclude) continue;
       if (a.kind == ast::action_kind::exclude) {
         // Only a confirmed rule removes an item: never on partial evidence.
-        if (!prov) exclusions.push_back({a.id, key, r.each_list, k});
+        if (!prov) exclusions.push_back({a.item, key, r.each_list, k});
         continue;
       }
       auto kind = *item_kind_of(a.kind);
-      auto& e = items[{static_cast<int>(kind), a.id, key}];
+      auto kid = (static_cast<std::uint64_t>(kind) << 32) | static_cast<std::uint32_t>(a.item);
+      auto [at, fresh] = index.try_emplace({kid, key}, entries.size());
+      if (fresh) {
+        entries.emplace_back();
+        entries.back().id = a.item;
+      }
+      entry& e = entries[at->second];
       selected_item& it = e.item;
-      bool fresh = e.proposals.empty();
       e.list = r.each_list;
       // Provisional until some rule proposes it outright.
       it.provisional = (fresh || it.provisional) && prov;
       it.kind = kind;
-      it.id = a.id;
-      it.key = key;
+      if (fresh) {
+        it.id = a.id;
+        it.key = key;
+      }
       it.priority = fresh ? r.priority : std::max(it.priority, r.priority);
       if (severity_rank(a.severity) > severity_rank(it.severity)) it.severity = a.severity;
       if (!a.target.empty()) {
@@ -68,7 +86,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
   }
   auto element_of = [&](std::size_t k) { return ev.outcomes[k].element; };
   auto rule_id_of = [&](std::size_t k) -> const std::string& { return p.rules[ev.outcomes[k].rule].id; };
-  for (auto& [id, e] : items) {
+  for (auto& e : entries) {
     selected_item& it = e.item;
     // A confirmed item rests on its confirmed proposals alone.
     for (const auto& [k, prov] : e.proposals) {
@@ -76,72 +94,83 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     }
     std::sort(it.for_.begin(), it.for_.end());
     auto order = [&](std::size_t a, std::size_t b) {
-      return std::forward_as_tuple(rule_id_of(a), element_of(a)) <
-             std::forward_as_tuple(rule_id_of(b), element_of(b));
+      if (int cmp = rule_id_of(a).compare(rule_id_of(b))) return cmp < 0;
+      return element_of(a) < element_of(b);
     };
     std::sort(it.proposals.begin(), it.proposals.end(), order);
     it.proposals.erase(std::unique(it.proposals.begin(), it.proposals.end(),
                                    [&](std::size_t a, std::size_t b) {
-                                     return rule_id_of(a) == rule_id_of(b) &&
+                                     return ev.outcomes[a].rule == ev.outcomes[b].rule &&
                                             element_of(a) == element_of(b);
                                    }),
                        it.proposals.end());
   }
 
   // Exclusions win over any proposal.
-  std::map<item_key, removed_item> removed;
+  bool any_removed = false;
   for (const auto& ex : exclusions) {
-    for (auto& [id, e] : items) {
-      if (e.item.id != ex.id) continue;
+    for (auto& e : entries) {
+      if (e.id != ex.id) continue;
       // From a `for each` rule over the same list: only the same element's.
       if (ex.list >= 0 && e.list == ex.list && e.item.key != ex.key) continue;
-      auto& rm = removed[id];
-      rm.item = e.item;
-      rm.excluded_by.push_back(ex.outcome);
+      if (!e.removed) {
+        e.removed = true;
+        e.rm.item = e.item;
+      }
+      e.rm.excluded_by.push_back(ex.outcome);
+      any_removed = true;
     }
   }
-  for (auto& [id, rm] : removed) {
-    std::sort(rm.excluded_by.begin(), rm.excluded_by.end(),
-              [&](std::size_t a, std::size_t b) { return rule_id_of(a) < rule_id_of(b); });
-  }
-  // A solution or goal whose every challenge was excluded goes too.
-  std::set<std::string> gone_challenges;
-  for (const auto& [id, rm] : removed) {
-    if (rm.item.kind == item_kind::challenge) gone_challenges.insert(rm.item.full_id());
-  }
-  for (auto& [id, e] : items) {
-    if (removed.count(id) || e.item.for_.empty()) continue;
-    bool all_gone = std::all_of(e.item.for_.begin(), e.item.for_.end(),
-                                [&](const std::string& t) { return gone_challenges.count(t) > 0; });
-    if (all_gone) {
-      auto& rm = removed[id];
-      rm.item = e.item;
-      rm.note = "the challenge it addresses was excluded";
+  if (any_removed) {
+    for (auto& e : entries) {
+      if (!e.removed) continue;
+      std::sort(e.rm.excluded_by.begin(), e.rm.excluded_by.end(),
+                [&](std::size_t a, std::size_t b) { return rule_id_of(a) < rule_id_of(b); });
+    }
+    // A solution or goal whose every challenge was excluded goes too.
+    std::set<std::string> gone_challenges;
+    for (const auto& e : entries) {
+      if (e.removed && e.item.kind == item_kind::challenge) gone_challenges.insert(e.item.full_id());
+    }
+    for (auto& e : entries) {
+      if (e.removed || e.item.for_.empty()) continue;
+      bool all_gone = std::all_of(e.item.for_.begin(), e.item.for_.end(),
+                                  [&](const std::string& t) { return gone_challenges.count(t) > 0; });
+      if (all_gone) {
+        e.removed = true;
+        e.rm.item = e.item;
+        e.rm.note = "the challenge it addresses was excluded";
+      }
     }
   }
   // A solution or goal for challenges that are only provisional is itself
   // provisional: work for a problem not yet confirmed.
-  std::map<std::string, const selected_item*> challenge_of;
-  for (const auto& [id, e] : items) {
-    if (!removed.count(id) && e.item.kind == item_kind::challenge) challenge_of[e.item.full_id()] = &e.item;
-  }
-  for (auto& [id, e] : items) {
-    selected_item& it = e.item;
-    if (removed.count(id) || it.for_.empty() || it.provisional) continue;
-    bool any_confirmed = false;
-    std::vector<std::string> provisional_challenges;
-    for (const auto& t : it.for_) {
-      auto ch = challenge_of.find(t);
-      if (ch == challenge_of.end()) continue;
-      if (ch->second->provisional) {
-        provisional_challenges.push_back(t);
-      } else {
-        any_confirmed = true;
-      }
+  bool any_provisional_challenge = std::any_of(entries.begin(), entries.end(), [](const entry& e) {
+    return !e.removed && e.item.kind == item_kind::challenge && e.item.provisional;
+  });
+  if (any_provisional_challenge) {
+    std::map<std::string, const selected_item*> challenge_of;
+    for (const auto& e : entries) {
+      if (!e.removed && e.item.kind == item_kind::challenge) challenge_of[e.item.full_id()] = &e.item;
     }
-    if (!provisional_challenges.empty() && !any_confirmed) {
-      it.provisional = true;
-      it.confirm_from = std::move(provisional_challenges);
+    for (auto& e : entries) {
+      selected_item& it = e.item;
+      if (e.removed || it.for_.empty() || it.provisional) continue;
+      bool any_confirmed = false;
+      std::vector<std::string> provisional_challenges;
+      for (const auto& t : it.for_) {
+        auto ch = challenge_of.find(t);
+        if (ch == challenge_of.end()) continue;
+        if (ch->second->provisional) {
+          provisional_challenges.push_back(t);
+        } else {
+          any_confirmed = true;
+        }
+      }
+      if (!provisional_challenges.empty() && !any_confirmed) {
+        it.provisional = true;
+        it.confirm_from = std::move(provisional_challenges);
+      }
     }
   }
 
@@ -150,19 +179,21 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     int sa = severity_rank(a->severity), sb = severity_rank(b->severity);
     if (sa != sb) return sa > sb;
     if (a->priority != b->priority) return a->priority > b->priority;
-    if (int c = a->id.compare(b->id)) return c < 0;
+    if (int cmp = a->id.compare(b->id)) return cmp < 0;
     return a->key < b->key;
   };
   std::vector<selected_item*> groups[4], provisional;
-  for (auto& [id, e] : items) {
-    if (removed.count(id)) continue;
-    if (e.item.provisional) {
+  std::vector<entry*> removed;
+  for (auto& e : entries) {
+    if (e.removed) {
+      removed.push_back(&e);
+    } else if (e.item.provisional) {
       provisional.push_back(&e.item);
     } else {
       groups[static_cast<int>(e.item.kind)].push_back(&e.item);
     }
   }
-  out.items.reserve(items.size());
+  out.items.reserve(entries.size());
   for (auto& g : groups) {
     std::sort(g.begin(), g.end(), by_priority);
     for (auto* it : g) out.items.push_back(std::move(*it));
@@ -172,7 +203,13 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     return by_priority(a, b);
   });
   for (auto* it : provisional) out.items.push_back(std::move(*it));
-  for (auto& [id, rm] : removed) out.excluded.push_back(std::move(rm));
+  // Removed items by kind, id and key.
+  std::sort(removed.begin(), removed.end(), [](const entry* a, const entry* b) {
+    if (a->item.kind != b->item.kind) return a->item.kind < b->item.kind;
+    if (int cmp = a->item.id.compare(b->item.id)) return cmp < 0;
+    return a->item.key < b->item.key;
+  });
+  for (auto* e : removed) out.excluded.push_back(std::move(e->rm));
   return out;
 }
 

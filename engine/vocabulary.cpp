@@ -265,7 +265,7 @@ class reader {
   }
 
   // Checks asked_if and at_most once every finding is declared.
-  void check_links(const std::vector<finding_decl>& all, const std::map<std::string, int>& index) {
+  void check_links(const std::vector<finding_decl>& all, const std::unordered_map<std::string, int>& index) {
     for (const auto& g : gates_) {
       const finding_decl& d = all[static_cast<std::size_t>(index.at(g.path))];
       bool asked = g.key == "asked_if";

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <regex>
 #include <string>
@@ -69,7 +70,7 @@ class vocabulary {
 
  private:
   std::vector<finding_decl> findings_;  // sorted by path
-  std::map<std::string, int> index_;
+  std::unordered_map<std::string, int> index_;
 };
 
 }  // namespace iptplan

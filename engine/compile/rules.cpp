@@ -2,6 +2,8 @@
 // ordered list of checks that compile() runs.
 #include "engine/compile/compiler.hpp"
 
+#include <unordered_map>
+
 namespace iptplan {
 
 const char* to_string(item_kind k) {
@@ -398,6 +400,17 @@ std::shared_ptr<const program> compile(std::shared_ptr<const vocabulary> vocab,
   std::size_t before = diags.size();
   detail::compiler c(*p, files, diags, style);
   c.run();
+  // Item ids interned, so that merging a client's proposals compares
+  // numbers, not names.
+  std::unordered_map<std::string, std::int32_t> ids;
+  for (auto& r : p->rules) {
+    for (auto& a : r.actions) {
+      if (a.kind == ast::action_kind::conclude) continue;
+      auto [at, fresh] = ids.emplace(a.id, static_cast<std::int32_t>(p->item_ids.size()));
+      if (fresh) p->item_ids.push_back(a.id);
+      a.item = at->second;
+    }
+  }
   mark_closed_quantifiers(*p);
   std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
   if (has_errors(mine)) return nullptr;
