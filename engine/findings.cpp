@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <unordered_set>
 #include <sstream>
 
 #include "engine/evaluator.hpp"
@@ -29,7 +30,7 @@ constexpr std::size_t kMaxElements = 200;
 constexpr int kMaxKeyDepth = 16;
 
 // Keys that would hold identifying data; a findings file must never carry them.
-const std::set<std::string_view> kIdentifying = {
+const std::unordered_set<std::string_view> kIdentifying = {
     "name", "first_name", "last_name", "surname", "full_name", "given_name",
     "dob", "birth_date", "date_of_birth", "birthdate", "birthday",
     "address", "street", "postcode", "zip", "zipcode", "phone", "telephone",

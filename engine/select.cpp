@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -28,7 +29,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     std::int32_t list = -1;  // the list its proposing rules iterate
     std::vector<std::pair<std::size_t, bool>> proposals;  // outcome, provisional
     bool removed = false;
-    removed_item rm;
+    std::unique_ptr<removed_item> rm;  // when removed
   };
   struct key_hash {
     std::size_t operator()(const std::pair<std::uint64_t, std::string>& k) const {
@@ -36,6 +37,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     }
   };
   std::vector<entry> entries;
+  entries.reserve(64);
   std::unordered_map<std::pair<std::uint64_t, std::string>, std::size_t, key_hash> index;
   struct exclusion {
     std::int32_t id;
@@ -60,12 +62,13 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       }
       auto kind = *item_kind_of(a.kind);
       auto kid = (static_cast<std::uint64_t>(kind) << 32) | static_cast<std::uint32_t>(a.item);
-      auto [at, fresh] = index.try_emplace({kid, key}, entries.size());
+      std::size_t at = index.try_emplace({kid, key}, entries.size()).first->second;
+      bool fresh = at == entries.size();
       if (fresh) {
         entries.emplace_back();
         entries.back().id = a.item;
       }
-      entry& e = entries[at->second];
+      entry& e = entries[at];
       selected_item& it = e.item;
       e.list = r.each_list;
       // Provisional until some rule proposes it outright.
@@ -115,16 +118,17 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       if (ex.list >= 0 && e.list == ex.list && e.item.key != ex.key) continue;
       if (!e.removed) {
         e.removed = true;
-        e.rm.item = e.item;
+        e.rm = std::make_unique<removed_item>();
+        e.rm->item = e.item;
       }
-      e.rm.excluded_by.push_back(ex.outcome);
+      e.rm->excluded_by.push_back(ex.outcome);
       any_removed = true;
     }
   }
   if (any_removed) {
     for (auto& e : entries) {
       if (!e.removed) continue;
-      std::sort(e.rm.excluded_by.begin(), e.rm.excluded_by.end(),
+      std::sort(e.rm->excluded_by.begin(), e.rm->excluded_by.end(),
                 [&](std::size_t a, std::size_t b) { return rule_id_of(a) < rule_id_of(b); });
     }
     // A solution or goal whose every challenge was excluded goes too.
@@ -138,8 +142,9 @@ selection select_items(const program& p, const client_data& c, const evaluation&
                                   [&](const std::string& t) { return gone_challenges.count(t) > 0; });
       if (all_gone) {
         e.removed = true;
-        e.rm.item = e.item;
-        e.rm.note = "the challenge it addresses was excluded";
+        e.rm = std::make_unique<removed_item>();
+        e.rm->item = e.item;
+        e.rm->note = "the challenge it addresses was excluded";
       }
     }
   }
@@ -209,7 +214,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     if (int cmp = a->item.id.compare(b->item.id)) return cmp < 0;
     return a->item.key < b->item.key;
   });
-  for (auto* e : removed) out.excluded.push_back(std::move(e->rm));
+  for (auto* e : removed) out.excluded.push_back(std::move(*e->rm));
   return out;
 }
 
