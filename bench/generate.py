@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
 """Generate one size of the iptplan-versus-CLIPS benchmark.
 
-    generate.py RULES FINDINGS CLIENTS OUTDIR [--seed N] [--toml]
+    generate.py RULES FINDINGS CLIENTS OUTDIR [--seed N] [--toml [N]]
 
 writes, from nothing but the seed (the same arguments give the same bytes):
 
   OUTDIR/rules/           an iptplan rule-set folder: ruleset.toml,
-                          vocabulary.toml (FINDINGS findings in a few
-                          sections) and RULES rules over several .rules files
-  OUTDIR/clients.jsonl    CLIENTS clients, one JSON object a line, the input
-                          of `iptplan batch`
+                          vocabulary.toml (client.id, and FINDINGS findings
+                          in a few sections) and RULES rules over several
+                          .rules files
+  OUTDIR/clients.jsonl    CLIENTS clients, one findings document (JSON) a
+                          line, each naming its client by the finding
+                          client.id: the input of `iptplan batch`
+                          (--wrapped: {"client_id": ..., "findings": ...})
   OUTDIR/clients/         the same clients as TOML findings files, for
-                          `iptplan plan` (only with --toml)
+                          `iptplan plan` (only with --toml; --toml N: the
+                          first N clients only)
   OUTDIR/clips/           the same rules and clients for CLIPS 6.30:
-                          rules.clp, facts.clp and run.clp (the batch file)
+                          rules.clp, facts.clp, and two batch files for
+                          `clips -f2`: run.clp (every client at once, one
+                          run) and stream.clp (one client at a time)
   OUTDIR/summary.json     what was generated, and how many rules and items a
                           client gets on average (from a sample of clients)
 
@@ -44,7 +50,8 @@ The CLIPS translation (see ClipsWriter below for the details):
     a rule fires at most once per client, however its `or`s are nested;
   * the condition on findings sits inside the `client` pattern (literal and
     predicate constraints), where CLIPS tests it once per client;
-  * each firing prints one line per item: `<client> <item id> <rule id>`.
+  * each firing prints one line per item: `<client> <item id> <rule id>`,
+    all of a firing's lines in one printout of one string.
 """
 
 from __future__ import annotations
@@ -88,9 +95,6 @@ class Finding:
     def path(self) -> str:
         return f"s{self.section}.f{self.index}"
 
-    @property
-    def key(self) -> str:
-        return f"f{self.index}"
 
 
 def make_vocabulary(rng: random.Random, n: int) -> list[Finding]:
@@ -244,6 +248,25 @@ def facts_in(c: Cond) -> list[str]:
 
     walk(c)
     return out
+
+
+def paths_read(c: Cond) -> Iterable[str]:
+    """Paths a condition reads, findings and derived facts, in order."""
+    if isinstance(c, NumCmp):
+        if isinstance(c.lhs, Sum):
+            yield c.lhs.a.path
+            yield c.lhs.b.path
+        else:
+            yield c.lhs.path
+    elif isinstance(c, (NumIn, EnumTest, BoolTest)):
+        yield c.f.path
+    elif isinstance(c, Fact):
+        yield c.name
+    elif isinstance(c, Not):
+        yield from paths_read(c.x)
+    elif isinstance(c, (And, Or)):
+        for x in c.xs:
+            yield from paths_read(x)
 
 
 def substitute(c: Cond, name: str, value: bool) -> Cond:
@@ -538,8 +561,9 @@ class RuleSetGenerator:
         return rules
 
     def _condition(self, near: list[str], below: list[str]) -> Cond:
-        """One to three conjuncts about findings and, above the first
-        stratum, one or two about derived facts. Drawn again in the rare
+        """One to three conjuncts about findings (more in a larger rule set:
+        `specificity`) and, above the first stratum, one or two about
+        derived facts, in random order. Drawn again in the rare
         case where the facts contradict each other (`fact.d1 and not
         fact.d1`, `x == "a" and x == "b"`), a rule that could never fire."""
         while True:
@@ -682,25 +706,6 @@ def rule_text(rule: Rule) -> str:
     return "\n".join(lines) + "\n"
 
 
-def paths_read(c: Cond) -> Iterable[str]:
-    """Paths a condition reads, findings and derived facts, in order."""
-    if isinstance(c, NumCmp):
-        if isinstance(c.lhs, Sum):
-            yield c.lhs.a.path
-            yield c.lhs.b.path
-        else:
-            yield c.lhs.path
-    elif isinstance(c, (NumIn, EnumTest, BoolTest)):
-        yield c.f.path
-    elif isinstance(c, Fact):
-        yield c.name
-    elif isinstance(c, Not):
-        yield from paths_read(c.x)
-    elif isinstance(c, (And, Or)):
-        for x in c.xs:
-            yield from paths_read(x)
-
-
 def write_rule_set(gen: RuleSetGenerator, folder: str, args) -> None:
     os.makedirs(folder)
     with open(os.path.join(folder, "ruleset.toml"), "w") as out:
@@ -720,6 +725,9 @@ def write_rule_set(gen: RuleSetGenerator, folder: str, args) -> None:
     with open(os.path.join(folder, "vocabulary.toml"), "w") as out:
         out.write("# Generated by bench/generate.py. Derived facts (fact.dN) are concluded\n"
                   "# by rules and so are not declared here.\n")
+        # The client's pseudonymous id: `iptplan batch` names each line by it.
+        out.write('\n[client.id]\ntype = "string"\npattern = "c[0-9]+"\ncomponent = "client"\n'
+                  'question = "Generated client id (c and digits)."\n')
         section = 0
         for f in gen.findings:
             if f.section != section:
@@ -746,27 +754,34 @@ def write_rule_set(gen: RuleSetGenerator, folder: str, args) -> None:
 # ---------------------------------------------------------------- clients ---
 
 
-def nested(values: dict) -> dict:
-    """{'s1.f3': 12, ...} as the findings tree: {'s1': {'f3': 12}, ...}."""
-    tree: dict = {}
+def findings_tree(cid: str, values: dict) -> dict:
+    """A client as its findings document: {'client': {'id': cid},
+    's1': {'f3': 12, ...}, ...}, as the TOML file has it."""
+    tree: dict = {"client": {"id": cid}}
     for path, v in values.items():
         section, key = path.split(".")
         tree.setdefault(section, {})[key] = v
     return tree
 
 
-def write_clients(gen: RuleSetGenerator, n: int, outdir: str, seed: int, toml: bool) -> None:
+def write_clients(gen: RuleSetGenerator, n: int, outdir: str, seed: int, toml: int,
+                  wrapped: bool) -> None:
+    """clients.jsonl, clips/facts.clp and, for the first `toml` clients,
+    clients/<id>.toml. A line of clients.jsonl is the findings document
+    itself (what `iptplan batch` reads, docs/batch.md), or with `wrapped`
+    {"client_id": ..., "findings": document}."""
     clients_dir = os.path.join(outdir, "clients")
-    if toml:
+    if toml > 0:
         os.makedirs(clients_dir)
     with open(os.path.join(outdir, "clients.jsonl"), "w") as jsonl, \
             open(os.path.join(outdir, "clips", "facts.clp"), "w") as facts:
-        for cid, values in gen.clients(n, seed):
-            tree = nested(values)
-            jsonl.write(json.dumps({"client_id": cid, "findings": tree}, separators=(",", ":")) + "\n")
+        for k, (cid, values) in enumerate(gen.clients(n, seed)):
+            tree = findings_tree(cid, values)
+            line = {"client_id": cid, "findings": tree} if wrapped else tree
+            jsonl.write(json.dumps(line, separators=(",", ":")) + "\n")
             slots = " ".join(f"({p} {clips_literal(v)})" for p, v in values.items())
             facts.write(f"(client (id {cid}) {slots})\n")
-            if toml:
+            if k < toml:
                 with open(os.path.join(clients_dir, cid + ".toml"), "w") as out:
                     out.write(f"# Generated client {cid}.\n")
                     for section, kv in tree.items():
@@ -819,7 +834,14 @@ class ClipsWriter:
     prove unmatchable). The other conjuncts (sums, alternatives over two
     findings) become one predicate on the id slot, written last so that the
     variables it reads are bound. All of it is tested in CLIPS's pattern
-    network, once per client fact, never in the joins.
+    network, once per client fact, never in the joins. A client pattern
+    with no constraint at all comes after the positive derived facts, which
+    match fewer clients.
+
+    Output. The RHS asserts the rule's derived fact, if any, and prints one
+    line per item with a single `(printout t (str-cat ...))`: CLIPS writes
+    each printout argument with its own system call, which would otherwise
+    cost the CLIPS side a second or two of kernel time at the larger sizes.
     """
 
     def __init__(self, gen: RuleSetGenerator):
@@ -850,10 +872,22 @@ class ClipsWriter:
             return f"(neq {var(c.f)} {' '.join(c.values)})"  # neq: differs from each
         if isinstance(c, BoolTest):
             return f"(eq {var(c.f)} {clips_literal(c.value)})"
-        if isinstance(c, (And, Or)):
-            word = "and" if isinstance(c, And) else "or"
-            return f"({word} {' '.join(self.expr(x) for x in c.xs)})"
+        if isinstance(c, And):
+            return f"(and {' '.join(self.expr(x) for x in c.xs)})"
+        if isinstance(c, Or):
+            return f"(or {' '.join(self._alternatives(c))})"
         raise TypeError(c)
+
+    def _alternatives(self, c: Cond) -> list[str]:
+        """The operands of one flat `(or ...)` for `c`: an `in` set and a
+        nested or contribute theirs."""
+        if isinstance(c, Or):
+            return [e for x in c.xs for e in self._alternatives(x)]
+        if isinstance(c, EnumTest) and c.op in ("==", "in"):
+            return [f"(eq {var(c.f)} {v})" for v in c.values]
+        if isinstance(c, NumIn) and not c.negated:
+            return [f"(= {var(c.f)} {v})" for v in c.values]
+        return [self.expr(c)]
 
     def slot_constraint(self, f: Finding, conjuncts: list) -> list[str] | None:
         """The constraint pieces, joined by `&`, that let through exactly
@@ -912,9 +946,9 @@ class ClipsWriter:
             return None
         positive = [f"({name} ?c)" for name, holds in literals if holds]
         negative = [f"(not ({name} ?c))" for name, holds in literals if not holds]
-        if os.environ.get("CLIPS_ORDER") == "facts" and positive:
-            return positive + [client] + negative
-        if os.environ.get("CLIPS_ORDER") == "bare" and positive and client == "(client (id ?c))":
+        if client == "(client (id ?c))":
+            # Matches every client: after a derived fact, which matches fewer
+            # (CLIPS BPG, appendix D: most specific pattern first).
             return positive + [client] + negative
         return [client] + positive + negative
 
@@ -934,8 +968,10 @@ class ClipsWriter:
         lines.append("  =>")
         if rule.concludes:
             lines.append(f"  (assert ({rule.concludes} ?c))")
-        printed = " ".join(f'?c " {item.id} {rule.id}" crlf' for item in rule.items)
-        lines.append(f"  (printout t {printed}))")
+        # One string, one write: CLIPS writes every printout argument
+        # unbuffered, a system call each.
+        printed = " ".join(f'?c " {item.id} {rule.id}" ?*nl*' for item in rule.items)
+        lines.append(f"  (printout t (str-cat {printed})))")
         return "\n".join(lines) + "\n"
 
     def write(self, folder: str) -> None:
@@ -944,6 +980,7 @@ class ClipsWriter:
                       ";; Salience is the stratum counted from the top: a derived fact is\n"
                       ";; final before any rule that reads it fires. Each firing prints\n"
                       ";; '<client> <item> <rule>', one line per item.\n\n")
+            out.write('(defglobal ?*nl* = (format nil "%n"))\n\n')
             out.write("(deftemplate client\n  (slot id (type SYMBOL))\n")
             for f in self.gen.findings:
                 if f.type == "int":
@@ -955,8 +992,39 @@ class ClipsWriter:
             for rule in self.gen.rules:
                 out.write("\n" + self.defrule(rule))
         with open(os.path.join(folder, "run.clp"), "w") as out:
-            out.write(";; clips -f2 run.clp, from this folder: rules, then clients, one run.\n"
-                      '(load* "rules.clp")\n(reset)\n(load-facts "facts.clp")\n(run)\n(exit)\n')
+            out.write(RUN_CLP)
+        with open(os.path.join(folder, "stream.clp"), "w") as out:
+            out.write(STREAM_CLP)
+
+
+# The two ways of running the CLIPS side, each `clips -f2 FILE` from the
+# clips/ folder. Both print the same lines (in another order).
+RUN_CLP = """\
+;; Every client in working memory at once, one (run): the classic way.
+;; Memory grows with clients x rules (CLIPS keeps every partial match).
+(load* "rules.clp")
+(reset)
+(load-facts "facts.clp")
+(run)
+(exit)
+"""
+
+STREAM_CLP = """\
+;; One client at a time: assert it, run, reset (which retracts it and its
+;; derived facts). Memory stays that of the rules, as for `iptplan batch`.
+(load* "rules.clp")
+(deffunction stream-clients (?file)
+  (open ?file clients "r")
+  (bind ?line (readline clients))
+  (while (neq ?line EOF)
+    (assert-string ?line)
+    (run)
+    (reset)
+    (bind ?line (readline clients)))
+  (close clients))
+(stream-clients "facts.clp")
+(exit)
+"""
 
 
 # -------------------------------------------------------------------- main ---
@@ -991,7 +1059,10 @@ def main(argv=None) -> int:
     ap.add_argument("clients", type=int, help="number of clients")
     ap.add_argument("outdir", help="output folder (replaced if it exists)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    ap.add_argument("--toml", action="store_true", help="also write clients/ as TOML findings files")
+    ap.add_argument("--toml", type=int, nargs="?", const=-1, default=0, metavar="N",
+                    help="also write clients/ as TOML findings files (all, or the first N)")
+    ap.add_argument("--wrapped", action="store_true",
+                    help='write clients.jsonl lines as {"client_id": ..., "findings": {...}}')
     args = ap.parse_args(argv)
     if args.rules < 2 or args.findings < 4 or args.clients < 1:
         ap.error("need at least 2 rules, 4 findings and 1 client")
@@ -1003,9 +1074,11 @@ def main(argv=None) -> int:
     write_rule_set(gen, os.path.join(args.outdir, "rules"), args)
     clips = ClipsWriter(gen)
     clips.write(os.path.join(args.outdir, "clips"))
-    write_clients(gen, args.clients, args.outdir, args.seed, args.toml)
+    toml = args.clients if args.toml < 0 else args.toml
+    write_clients(gen, args.clients, args.outdir, args.seed, toml, args.wrapped)
     summary = summarise(gen, args.clients, args.seed)
     summary["rules_never_firing"] = clips.never
+    summary["seed"] = args.seed
     with open(os.path.join(args.outdir, "summary.json"), "w") as out:
         json.dump(summary, out, indent=2)
         out.write("\n")

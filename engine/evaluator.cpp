@@ -272,6 +272,16 @@ value evaluator::eval_node(const node& n, missing_set* m) {
       bool is_and = n.op == opcode::op_and;
       truth deciding = is_and ? truth::no : truth::yes;
       bool unknown = false;
+      if (!m) {
+        // The fast path: no record of what is missing.
+        for (std::uint32_t i = 0; i < n.b; ++i) {
+          value v = eval(p_.children[n.a + i], nullptr);
+          truth t = truth_of(v);
+          if (t == deciding) return v;
+          unknown = unknown || t == truth::unknown;
+        }
+        return unknown ? value::unknown() : value::boolean(is_and);
+      }
       missing_set acc;
       for (std::uint32_t i = 0; i < n.b; ++i) {
         missing_set mi;
