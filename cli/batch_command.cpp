@@ -505,6 +505,7 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
     if (options.progress) err << "\r" << done << " clients planned, " << failed << " not planned" << std::flush;
   }
   if (options.progress) err << "\n";
+  if (done == 0) err << "iptplan: warning: the input held no clients; nothing was planned\n";
   if (failed > 0) {
     err << failed << (failed == 1 ? " client" : " clients") << " of " << done
         << " could not be planned; their lines say why\n";

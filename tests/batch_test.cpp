@@ -255,3 +255,13 @@ TEST_CASE("batch: rules concluding different values for a client fail that clien
   CHECK(lines[2]["items"].empty());
   CHECK(r.err.find("1 client of 3 could not be planned") != std::string::npos);
 }
+
+TEST_CASE("batch: an empty input plans nothing and says so") {
+  auto r = run({"batch"}, "");
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("held no clients") != std::string::npos);
+  auto blank = run({"batch"}, "\n\n  \n");
+  CHECK(blank.code == 0);
+  CHECK(blank.out.empty());
+}
