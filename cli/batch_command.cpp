@@ -199,7 +199,8 @@ class input_queue {
         if (at == std::string::npos && !too_long) continue;
         stream_json_ = too_long || line[at] == '{';
         if (stream_json_) return json_line(r, std::move(line), too_long);
-        return toml_document(r, std::move(line));
+        if (toml_document(r, std::move(line))) return true;
+        return next_from_stream(r);
       }
       return false;
     }
@@ -211,10 +212,12 @@ class input_queue {
       }
       return false;
     }
-    if (!stream_->next(line, too_long)) return false;
-    ++stream_line_;
-    if (too_long) return fail(r, "batch.limit", "a line longer than the largest findings file");
-    return toml_document(r, std::move(line));
+    while (stream_->next(line, too_long)) {
+      ++stream_line_;
+      if (too_long) return fail(r, "batch.limit", "a line longer than the largest findings file");
+      if (toml_document(r, std::move(line))) return true;
+    }
+    return false;
   }
 
   bool json_line(record& r, std::string line, bool too_long) {
@@ -225,7 +228,8 @@ class input_queue {
     return true;
   }
 
-  // A TOML document starting with `first`, read to its +++ line.
+  // A TOML document starting with `first`, read to its +++ line; false for
+  // a document of blank lines only (skipped, like a blank JSON line).
   bool toml_document(record& r, std::string first) {
     r.line = stream_line_;
     r.format = doc_format::toml;
@@ -252,6 +256,7 @@ class input_queue {
       }
       return fail(r, "batch.limit", "a document larger than the largest findings file");
     }
+    if (doc.find_first_not_of(" \t\r\n") == std::string::npos) return false;
     r.text = std::move(doc);
     return true;
   }
@@ -328,7 +333,8 @@ class planner {
     if (!r.error.empty()) {
       diagnostic d;
       d.code = r.error_code;
-      d.file = name;
+      d.file = r.name;
+      d.line = r.line;
       d.message = r.error;
       diags.push_back(std::move(d));
     } else if (r.format == doc_format::json) {
@@ -497,10 +503,7 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
     }
     out << block;
     out.flush();
-    if (!out) {
-      err << "iptplan: error: the output could not be written (a full disk or a closed pipe)\n";
-      return kInputError;
-    }
+    if (!out) return kInputError;  // run_main reports the failed write
     done += count;
     if (options.progress) err << "\r" << done << " clients planned, " << failed << " not planned" << std::flush;
   }

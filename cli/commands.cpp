@@ -336,10 +336,14 @@ class atomic_file {
   }
 };
 
+}  // namespace
+
 bool write_atomically(const std::string& given, const std::string& text, bool follow, std::ostream& err) {
   atomic_file f(given, follow, err);
   return f.ok() && f.write(text) && f.commit();
 }
+
+namespace {
 
 // Writes to standard output; a failure (a full disk, a closed pipe) is an
 // error, not a plan silently lost: run_main reports it.
@@ -1121,11 +1125,6 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     return kInputError;
   }
   return kUsage;
-}
-
-bool write_file_atomically(const std::string& path, const std::string& text, bool follow,
-                           std::ostream& err) {
-  return write_atomically(path, text, follow, err);
 }
 
 }  // namespace iptplan::cli

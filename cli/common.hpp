@@ -68,8 +68,7 @@ std::optional<planned> plan_text(const rule_set& rs, const std::string& name, co
 // Writes `text` to `path` through a temporary file: never a partial file; a
 // new file is 0600, an existing one keeps its mode; a symbolic link is
 // refused unless `follow`. Reports failures on `err`.
-bool write_file_atomically(const std::string& path, const std::string& text, bool follow,
-                           std::ostream& err);
+bool write_atomically(const std::string& path, const std::string& text, bool follow, std::ostream& err);
 
 // `annotate`: a rule file (its name in the rule set, or its path) to list
 // with each rule's and each condition's counts.

@@ -1,5 +1,8 @@
 #include "cli/fmt_command.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <iterator>
@@ -100,7 +103,16 @@ int cmd_fmt(const std::vector<std::string>& paths, bool check, std::istream& in,
     }
     if (r.text == *text) continue;
     ++changed;
-    if (!check && !write_file_atomically(file, r.text, true, err)) {
+    // Replacing the file would work in a folder one may write to, but a
+    // file its owner made read-only is not fmt's to change.
+    struct ::stat st {};
+    bool read_only = ::stat(file.c_str(), &st) == 0 && (st.st_mode & 0222) == 0;
+    if (!check && (read_only || ::access(file.c_str(), W_OK) != 0)) {
+      err << file << ": error: this file is read-only; it was not formatted\n";
+      failed = true;
+      continue;
+    }
+    if (!check && !write_atomically(file, r.text, true, err)) {
       failed = true;
       continue;
     }

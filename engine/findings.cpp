@@ -34,7 +34,19 @@ const std::unordered_set<std::string_view> kIdentifying = {
     "name", "first_name", "last_name", "surname", "full_name", "given_name",
     "dob", "birth_date", "date_of_birth", "birthdate", "birthday",
     "address", "street", "postcode", "zip", "zipcode", "phone", "telephone",
-    "email", "ssn", "nhs_number", "medicare_number"};
+    "email", "ssn", "nhs_number", "medicare_number", "initials", "mrn",
+    "medical_record_number", "record_number", "hospital_number", "patient_number"};
+
+// A key is quoted in a message only when it looks like a finding's name
+// (lower-case words, digits, dots, underscores, at most 60 characters): a
+// key such as "Mary Smith" may itself be identifying.
+std::string named_key(const std::string& path, const std::string& otherwise) {
+  bool quotable = path.size() <= 60 && std::all_of(path.begin(), path.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+           ch == '[' || ch == ']' || ch == '-';
+  });
+  return quotable ? "'" + path + "'" : otherwise;
+}
 
 template <typename D>
 class reader {
@@ -76,6 +88,20 @@ class reader {
     }
     c_.extra_symbols.push_back(s);
     return c_.extra_base + static_cast<std::int32_t>(c_.extra_symbols.size() - 1);
+  }
+
+  // A key given twice in one table (JSON allows it; TOML does not) is an
+  // error, never "the last one wins", which could drop a risk answer.
+  bool repeated(std::unordered_set<std::string_view>& seen, std::string_view key, node v,
+                const std::string& path) {
+    if constexpr (!D::repeats_keys) {
+      return false;
+    } else {
+      if (seen.insert(key).second) return false;
+      private_problem(v, "findings.duplicate-key",
+                      named_key(path, "a key") + " is given twice; record each finding once");
+      return true;
+    }
   }
 
   // The first date anywhere inside a value, if any.
@@ -270,9 +296,14 @@ class reader {
       e.key = std::to_string(i + 1);
       std::string label = d.path + "[" + std::to_string(i + 1) + "]";
       bool keyed = false;
+      std::unordered_set<std::string_view> seen;
       D::members(t, [&](std::string_view k, node fv) {
-        if (D::is_null(fv)) return;  // not recorded
         std::string key(k);
+        if (repeated(seen, k, fv, label + "." + key)) {
+          ok = false;
+          return;
+        }
+        if (D::is_null(fv)) return;  // not recorded
         if (identifying(key, fv, label + "." + key)) { ok = false; return; }
         int fi = d.field_index(key);
         if (fi < 0) {
@@ -333,14 +364,7 @@ class reader {
     }
     // The line is not quoted: an unknown key's value may be anything,
     // a name included.
-    // A key is quoted only when it looks like a finding's name (lower-case
-    // words, digits, dots, underscores, at most 60 characters): a key such
-    // as "Mary Smith" may itself be identifying.
-    bool quotable = path.size() <= 60 && std::all_of(path.begin(), path.end(), [](char ch) {
-      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
-             ch == '[' || ch == ']' || ch == '-';
-    });
-    std::string named = quotable ? "'" + path + "'" : "a key (not quoted: it does not look like a finding's name)";
+    std::string named = named_key(path, "a key (not quoted: it does not look like a finding's name)");
     problem(v, opt_.allow_unknown ? severity::warning : severity::error, "findings.unknown",
             named + " is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""),
             !near.empty()          ? std::vector<std::string>{"did you mean '" + near + "'?"}
@@ -359,10 +383,12 @@ class reader {
                           " levels deep; no finding is");
       return;
     }
+    std::unordered_set<std::string_view> seen;
     D::members(t, [&](std::string_view k, node v) {
-      if (D::is_null(v)) return;  // not recorded
       std::string key(k);
       std::string path = prefix.empty() ? key : prefix + "." + key;
+      if (repeated(seen, k, v, path)) return;
+      if (D::is_null(v)) return;  // not recorded
       if (identifying(key, v, path)) return;
       int fi = p_.vocab->index_of(path);
       if (fi >= 0) {
@@ -459,10 +485,6 @@ void check_consistency(const program& p, const client_data& c, const std::string
   }
 }
 
-}  // namespace
-
-namespace {
-
 // Reads a parsed findings document against the vocabulary.
 template <typename D>
 std::optional<client_data> read_doc(const program& p, const source_file& src, typename D::node root,
@@ -541,6 +563,9 @@ std::optional<client_data> read_findings_json(const program& p, const std::strin
                 "the findings are nested deeper than " + std::to_string(kMaxKeyDepth) + " levels");
   }
   if (error == simdjson::UTF8_ERROR) return fail("findings.encoding", "this JSON is not valid UTF-8 text");
+  if (error == simdjson::NUMBER_OUT_OF_RANGE || error == simdjson::NUMBER_ERROR) {
+    return fail("findings.syntax", "a number that cannot be read (too large for any finding, or malformed)");
+  }
   if (error) return fail("findings.syntax", "this is not valid JSON");
   if (root.type() != simdjson::dom::element_type::OBJECT) {
     return fail("findings.syntax", "the findings must be one JSON object");

@@ -16,6 +16,8 @@ namespace iptplan::docs {
 
 struct toml_doc {
   using node = const toml::node*;
+  // toml++ refuses a key given twice; simdjson keeps both.
+  static constexpr bool repeats_keys = false;
   static bool is_null(node) { return false; }
   static bool is_table(node n) { return n->is_table(); }
   static bool is_array(node n) { return n->is_array(); }
@@ -48,6 +50,7 @@ struct toml_doc {
 
 struct json_doc {
   using node = simdjson::dom::element;
+  static constexpr bool repeats_keys = true;
   using type = simdjson::dom::element_type;
   static bool is_null(node n) { return n.type() == type::NULL_VALUE; }
   static bool is_table(node n) { return n.type() == type::OBJECT; }

@@ -87,14 +87,19 @@ bool format_once(const std::string& text, int width, std::string& result) {
     const out_line& ln = lines[l];
     if (ln.rule_start) {
       if (any) out += '\n';
+      // Blank lines kept as the source had them, between the comments and
+      // before the rule; a comment that ended a line of the rule (moved
+      // here) keeps to the rule.
+      const bool rule_blank = ts.tokens[static_cast<std::size_t>(ln.first_tok)].blank_before;
       for (std::size_t k = 0; k < before[l].size(); ++k) {
         const comment& cm = ts.comments[before[l][k]];
-        if (k > 0 && cm.blank_before) out += '\n';
+        if (k > 0) {
+          bool prev_own = ts.comments[before[l][k - 1]].own_line;
+          if (cm.own_line ? cm.blank_before : prev_own && rule_blank) out += '\n';
+        }
         out += body_of(before[l][k]) + '\n';
       }
-      if (!before[l].empty() && ts.tokens[static_cast<std::size_t>(ln.first_tok)].blank_before) {
-        out += '\n';
-      }
+      if (!before[l].empty() && ts.comments[before[l].back()].own_line && rule_blank) out += '\n';
     } else {
       std::string pad = indent_of(ln.text);
       for (std::size_t c : before[l]) out += pad + body_of(c) + '\n';

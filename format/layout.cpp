@@ -125,13 +125,16 @@ class rule_layout {
       emit(std::move(one), head_first, t.last, rule_start);
       return;
     }
+    // The head keeps its own tokens (a comment that ended it stays there);
+    // the pieces as written go to the first line of the text, the last
+    // piece to its last line.
     std::vector<std::string> chunks = wrap(t.content, width_ - indent - 2);
-    emit(std::move(head), head_first, t.last - 1 >= head_first ? t.last - 1 : head_first,
-         rule_start);
+    emit(std::move(head), head_first, t.first - 1, rule_start);
     std::string pad(static_cast<std::size_t>(indent), ' ');
     for (std::size_t i = 0; i < chunks.size(); ++i) {
       out_line l;
       l.text = pad + "\"" + chunks[i] + "\"";
+      if (i == 0 && t.last > t.first) note_tokens(l, t.first, t.last - 1);
       if (i + 1 == chunks.size()) note_tokens(l, t.last, t.last);
       out_.push_back(std::move(l));
     }

@@ -105,9 +105,10 @@ std::string format(const diagnostic& d) {
   // shown escaped, never sent to the terminal.
   if (!d.file.empty()) {
     out += printable(d.file);
-    if (d.line > 0) {
-      out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
-    }
+    // file:line:col, or file:line when the column is not known (a line of
+    // JSON Lines).
+    if (d.line > 0) out += ':' + std::to_string(d.line);
+    if (d.line > 0 && d.column > 0) out += ':' + std::to_string(d.column);
     out += ": ";
   }
   out += to_string(d.level);
@@ -149,7 +150,8 @@ std::string format_short(const diagnostic& d) {
   brief.notes.clear();
   std::string out = format(brief);
   if (d.line > 0 && !d.file.empty()) {
-    out.insert(printable(d.file).size(), ":" + std::to_string(d.line) + ":" + std::to_string(d.column));
+    out.insert(printable(d.file).size(),
+               ":" + std::to_string(d.line) + (d.column > 0 ? ":" + std::to_string(d.column) : ""));
   }
   return out;
 }

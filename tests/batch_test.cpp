@@ -265,3 +265,51 @@ TEST_CASE("batch: an empty input plans nothing and says so") {
   CHECK(blank.code == 0);
   CHECK(blank.out.empty());
 }
+
+TEST_CASE("batch: a key given twice in a JSON line is that client's error, never the last one winning") {
+  std::string in =
+      "{\"client\":{\"id\":\"C-1\",\"age_band\":\"18_64\"},\"phq9\":{\"total\":20,\"item9\":3,\"item9\":0}}\n"
+      "{\"phq9\":{\"total\":20},\"phq9\":{\"item9\":0}}\n"
+      "{\"relationships\":[{\"role\":\"partner\",\"conflict\":\"overt\",\"conflict\":\"none\"}]}\n"
+      "{\"phq9\":{\"total\":20,\"item9\":3}}\n";
+  auto r = run({"batch"}, in);
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 4);
+  for (int i = 0; i < 3; ++i) {
+    INFO(i);
+    REQUIRE_FALSE(lines[i]["errors"].empty());
+    CHECK(lines[i]["errors"][0]["code"] == "findings.duplicate-key");
+  }
+  CHECK(lines[3]["errors"].empty());
+  CHECK(r.err.find("'phq9.item9' is given twice") != std::string::npos);
+}
+
+TEST_CASE("batch: record numbers and initials are identifying keys") {
+  auto r = run({"batch", "--allow-unknown"}, "{\"client\":{\"mrn\":\"123\"}}\n{\"initials\":\"AB\"}\n");
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["errors"][0]["code"] == "findings.identifying");
+  CHECK(lines[1]["errors"][0]["code"] == "findings.identifying");
+}
+
+TEST_CASE("batch: blank TOML documents of a stream are skipped like blank JSON lines") {
+  auto r = run({"batch"}, "[phq9]\ntotal = 4\n+++\n\n");
+  CHECK(r.code == 0);
+  CHECK(lines_of(r.out).size() == 1);
+  auto two = run({"batch"}, "+++\n[phq9]\ntotal = 4\n+++\n  \n+++\n[phq9]\ntotal = 5\n");
+  CHECK(two.code == 0);
+  CHECK(lines_of(two.out).size() == 2);
+}
+
+TEST_CASE("batch: a JSON line too long is reported on its line with that line number") {
+  std::string big = "{\"a\":\"" + std::string(17 * 1024 * 1024, 'x') + "\"}";
+  auto r = run({"batch"}, "{\"phq9\":{\"total\":3}}\n" + big + "\n{\"phq9\":{\"total\":4}}\n");
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[1]["errors"][0]["code"] == "batch.limit");
+  CHECK(lines[1]["errors"][0]["line"] == 2);
+  CHECK(r.out.find("xxxx") == std::string::npos);
+}

@@ -333,3 +333,33 @@ TEST_CASE("fmt reports a rule file that is a folder or a dangling link instead o
   CHECK(r.err.find("dir.rules") != std::string::npos);
   CHECK(r.err.find("dangling.rules") != std::string::npos);
 }
+
+TEST_CASE("comments: one that ended a head line stays there when the text goes below it") {
+  std::string text =
+      "rule x  # note on x\n"
+      "  \"A title long enough that it cannot stay on the line of the rule itself, no\"\n"
+      "when\n  phq9.total > 27\nthen\n  goal g  # on goal\n"
+      "    \"First piece of a long goal text that is long enough to need two pieces \"\n"
+      "    \"second piece.\"\n"
+      "because  # on because\n"
+      "  \"A reason long enough that it has to go below because, as this one does, yes.\"\n"
+      "end\n";
+  CHECK(formatted(text) == text);
+}
+
+TEST_CASE("comments: a comment that ended the rule's line stays next to the rule, not the header") {
+  auto once = formatted("# File header.\n\nrule x  # note on x\n  \"T\"\nwhen true then exclude y end\n");
+  CHECK(once == "# File header.\n\n# note on x\nrule x \"T\"\nwhen\n  true\nthen\n  exclude y\nend\n");
+  CHECK(formatted(once) == once);
+}
+
+TEST_CASE("fmt does not rewrite a read-only rule file") {
+  scratch s;
+  s.write("ro.rules", "rule a when true then exclude x end\n");
+  ::chmod((s.dir / "ro.rules").c_str(), 0444);
+  auto r = run({"fmt", (s.dir / "ro.rules").string()});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("read-only") != std::string::npos);
+  CHECK(slurp(s.dir / "ro.rules") == "rule a when true then exclude x end\n");
+  CHECK(run({"fmt", "--check", (s.dir / "ro.rules").string()}).code == 1);
+}
