@@ -46,4 +46,8 @@ void stratify(program& p, const std::vector<std::vector<std::pair<std::uint32_t,
 // (program::cache_slot). Used by compile().
 void mark_closed_quantifiers(program& p);
 
+// Lowers every rule's condition and support to program::code, in the order
+// the rules are evaluated (see fop). Used by compile(), after stratify().
+void lower_to_code(program& p);
+
 }  // namespace iptplan

@@ -156,6 +156,10 @@ class evaluator {
   // findings that would decide them to *m.
   value eval(std::uint32_t idx, missing_set* m);
   value eval_node(const node& n, missing_set* m);
+  // The fast path: program::code from instruction `pc`, its truth or value.
+  truth test(std::uint32_t pc);
+  value val(std::uint32_t pc);
+  truth compare(opcode op, const value& l, const value& r) const;
   value read_path(const node& n, missing_set* m);
   value quantify(const node& n, missing_set* m);
   value closed_quantifier(const node& n, std::int32_t slot, missing_set* m);
@@ -389,6 +393,114 @@ value evaluator::eval_node(const node& n, missing_set* m) {
   return value::unknown();
 }
 
+truth evaluator::compare(opcode op, const value& l, const value& r) const {
+  if (l.is_unknown() || r.is_unknown()) return truth::unknown;
+  bool eq = same_value(l, r);
+  if (op == opcode::eq) return eq ? truth::yes : truth::no;
+  if (op == opcode::ne) return eq ? truth::no : truth::yes;
+  if (l.kind != vkind::number || r.kind != vkind::number) return truth::no;
+  bool yes = false;
+  switch (op) {
+    case opcode::lt: yes = l.n < r.n; break;
+    case opcode::le: yes = l.n <= r.n; break;
+    case opcode::gt: yes = l.n > r.n; break;
+    default: yes = l.n >= r.n; break;
+  }
+  return yes ? truth::yes : truth::no;
+}
+
+truth evaluator::test(std::uint32_t pc) {
+  const instr& i = p_.code[pc];
+  switch (i.op) {
+    case fop::op_and:
+    case fop::op_or: {
+      // Kleene: a deciding operand wins whatever the others are.
+      const truth deciding = i.op == fop::op_and ? truth::no : truth::yes;
+      bool unknown = false;
+      std::uint32_t at = pc + 1;
+      for (std::uint32_t k = 0; k < i.b; ++k) {
+        truth t = test(at);
+        if (t == deciding) return t;
+        unknown = unknown || t == truth::unknown;
+        at += p_.code[at].size;
+      }
+      if (unknown) return truth::unknown;
+      return i.op == fop::op_and ? truth::yes : truth::no;
+    }
+    case fop::op_not: {
+      truth t = test(pc + 1);
+      return t == truth::unknown ? t : t == truth::yes ? truth::no : truth::yes;
+    }
+    case fop::test_slot: return truth_of(c_.slots[i.a]);
+    case fop::test_fact: return truth_of(fact_value(i.a));
+    case fop::cmp_slot_num: {
+      const value& v = c_.slots[i.a];
+      if (v.is_unknown()) return truth::unknown;
+      if (v.kind != vkind::number) return i.cmp == opcode::ne ? truth::yes : truth::no;
+      bool yes = false;
+      switch (i.cmp) {
+        case opcode::eq: yes = v.n == i.num; break;
+        case opcode::ne: yes = v.n != i.num; break;
+        case opcode::lt: yes = v.n < i.num; break;
+        case opcode::le: yes = v.n <= i.num; break;
+        case opcode::gt: yes = v.n > i.num; break;
+        default: yes = v.n >= i.num; break;
+      }
+      return yes ? truth::yes : truth::no;
+    }
+    case fop::cmp_slot_sym: {
+      const value& v = c_.slots[i.a];
+      if (v.is_unknown()) return truth::unknown;
+      bool eq = v.kind == vkind::symbol && v.sym == static_cast<std::int32_t>(i.b);
+      return eq == (i.cmp == opcode::eq) ? truth::yes : truth::no;
+    }
+    case fop::in_slot: {
+      const value& v = c_.slots[i.a];
+      if (v.is_unknown()) return truth::unknown;
+      for (std::uint32_t k = i.b; k < i.c; ++k) {
+        if (same_value(v, p_.set_values[k])) return truth::yes;
+      }
+      return truth::no;
+    }
+    case fop::cmp: {
+      value l = val(pc + 1);
+      value r = val(pc + 1 + p_.code[pc + 1].size);
+      return compare(i.cmp, l, r);
+    }
+    default: return truth_of(val(pc));
+  }
+}
+
+value evaluator::val(std::uint32_t pc) {
+  const instr& i = p_.code[pc];
+  switch (i.op) {
+    case fop::slot: return c_.slots[i.a];
+    case fop::fact: return fact_value(i.a);
+    case fop::number: return value::number(i.num);
+    case fop::constant: {
+      const node& n = p_.nodes[i.a];
+      return n.op == opcode::param ? p_.params[n.a].v : n.lit;
+    }
+    case fop::arith: {
+      value l = val(pc + 1);
+      if (i.cmp == opcode::neg) return l.kind == vkind::number ? value::number(-l.n) : value::unknown();
+      value r = val(pc + 1 + p_.code[pc + 1].size);
+      if (l.kind != vkind::number || r.kind != vkind::number) return value::unknown();
+      switch (i.cmp) {
+        case opcode::add: return value::number(l.n + r.n);
+        case opcode::sub: return value::number(l.n - r.n);
+        case opcode::mul: return value::number(l.n * r.n);
+        default: return r.n == 0 ? value::unknown() : value::number(l.n / r.n);
+      }
+    }
+    case fop::generic: return eval(i.a, nullptr);
+    default: {
+      truth t = test(pc);
+      return t == truth::unknown ? value::unknown() : value::boolean(t == truth::yes);
+    }
+  }
+}
+
 value evaluator::closed_quantifier(const node& n, std::int32_t slot, missing_set* m) {
   auto& cache = cache_[prov_world_ ? 1 : 0];
   if (cache.empty()) cache.resize(p_.cache_slots);
@@ -475,7 +587,7 @@ void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
   auto supported = [&]() {
     if (r.support < 0) return false;
     prov_world_ = true;
-    bool yes = truth_of(eval(static_cast<std::uint32_t>(r.support), nullptr)) == truth::yes;
+    bool yes = test(static_cast<std::uint32_t>(r.support_code)) == truth::yes;
     prov_world_ = false;
     return yes;
   };
@@ -498,7 +610,7 @@ void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
       }
       out.push_back(std::move(o));
     } else {
-      o.result = truth_of(eval(r.condition, nullptr));
+      o.result = test(r.code);
       if (o.result == truth::unknown) o.provisional = supported();
       if (o.result != truth::no) out.push_back(std::move(o));
     }

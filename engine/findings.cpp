@@ -92,12 +92,30 @@ class reader {
 
   // A key given twice in one table (JSON allows it; TOML does not) is an
   // error, never "the last one wins", which could drop a risk answer.
-  bool repeated(std::unordered_set<std::string_view>& seen, std::string_view key, node v,
-                const std::string& path) {
+  // The keys of one table seen so far: a list while it is short (most
+  // tables hold a handful of keys), a hash set beyond.
+  class key_set {
+   public:
+    bool insert(std::string_view k) {
+      if (hashed_.empty()) {
+        if (std::find(few_.begin(), few_.end(), k) != few_.end()) return false;
+        few_.push_back(k);
+        if (few_.size() > 16) hashed_.insert(few_.begin(), few_.end());
+        return true;
+      }
+      return hashed_.insert(k).second;
+    }
+
+   private:
+    std::vector<std::string_view> few_;
+    std::unordered_set<std::string_view> hashed_;
+  };
+
+  bool repeated(key_set& seen, std::string_view key, node v, const std::string& path) {
     if constexpr (!D::repeats_keys) {
       return false;
     } else {
-      if (seen.insert(key).second) return false;
+      if (seen.insert(key)) return false;
       private_problem(v, "findings.duplicate-key",
                       named_key(path, "a key") + " is given twice; record each finding once");
       return true;
@@ -296,7 +314,7 @@ class reader {
       e.key = std::to_string(i + 1);
       std::string label = d.path + "[" + std::to_string(i + 1) + "]";
       bool keyed = false;
-      std::unordered_set<std::string_view> seen;
+      key_set seen;
       D::members(t, [&](std::string_view k, node fv) {
         std::string key(k);
         if (repeated(seen, k, fv, label + "." + key)) {
@@ -383,7 +401,7 @@ class reader {
                           " levels deep; no finding is");
       return;
     }
-    std::unordered_set<std::string_view> seen;
+    key_set seen;
     D::members(t, [&](std::string_view k, node v) {
       std::string key(k);
       std::string path = prefix.empty() ? key : prefix + "." + key;

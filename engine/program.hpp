@@ -47,6 +47,43 @@ struct node {
   std::uint16_t file = 0;                    // index in program::sources
 };
 
+// The fast path's instruction set. Each rule's condition (and support) is
+// lowered once, at compile time, into a run of 24-byte instructions in
+// preorder, rules laid out one after the other in the order they are
+// evaluated: a client's evaluation reads memory front to back instead of
+// chasing 64-byte nodes across the heap. Common shapes (a finding compared
+// with a constant, a finding in a set, a bare yes/no finding) are one
+// instruction. Anything else is `generic`: the node evaluated by the tree
+// interpreter, with exactly the same semantics. Explain mode never uses it.
+enum class fop : std::uint8_t {
+  op_and, op_or,   // b = operand count; operands follow, each `size` long
+  op_not,          // operand follows
+  test_slot,       // a = finding: its truth
+  test_fact,       // a = derived fact: its truth
+  constant,        // a literal truth or value: `lit` = node index in a
+  cmp_slot_num,    // finding a <cmp> num
+  cmp_slot_sym,    // finding a ==/!= symbol b
+  in_slot,         // finding a in set_values[b, c)
+  cmp,             // two value operands follow
+  slot,            // value of finding a
+  fact,            // value of derived fact a
+  number,          // num
+  arith,           // cmp = add|sub|mul|div|neg; one or two operands follow
+  generic,         // a = node index, evaluated by the tree interpreter
+};
+
+struct instr {
+  fop op = fop::generic;
+  opcode cmp = opcode::eq;  // the comparison or arithmetic operator
+  std::uint32_t size = 1;   // instructions in this subtree, itself included
+  std::uint32_t a = 0, b = 0;
+  union {
+    double num = 0;   // cmp_slot_num, number
+    std::uint32_t c;  // in_slot: the end of its set
+  };
+};
+static_assert(sizeof(instr) == 24);
+
 // `"Alliance is rated {alliance.strength}"` as literal and value parts.
 struct text_template {
   struct part {
@@ -84,6 +121,8 @@ struct compiled_rule {
   std::string each_var;
   std::uint32_t condition = 0;  // root node
   std::int32_t support = -1;    // `provisional when`: its root node, or -1
+  std::uint32_t code = 0;             // the condition in program::code
+  std::int32_t support_code = -1;     // the support in program::code, or -1
   std::string support_text;     // its source text
   std::vector<compiled_action> actions;
   bool has_because = false;
@@ -146,6 +185,7 @@ struct program {
   // over a list thus costs n, not n squared.
   std::vector<std::int32_t> cache_slot;
   std::uint32_t cache_slots = 0;
+  std::vector<instr> code;  // the fast path's instructions (see fop)
   std::vector<compiled_rule> rules;  // sorted by id: never by file order
   std::vector<std::string> item_ids;  // every item id an action names, once
   std::vector<fact_decl> facts;      // sorted by path

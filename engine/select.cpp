@@ -38,7 +38,32 @@ selection select_items(const program& p, const client_data& c, const evaluation&
   };
   std::vector<entry> entries;
   entries.reserve(64);
+  // Items proposed without a key (most) are found by (kind, interned id) in
+  // a table kept by the thread and cleared after use; keyed ones by hash.
   std::unordered_map<std::pair<std::uint64_t, std::string>, std::size_t, key_hash> index;
+  thread_local std::vector<std::int32_t> unkeyed;
+  static constexpr std::size_t kinds = 4;
+  if (unkeyed.size() < kinds * p.item_ids.size()) unkeyed.assign(kinds * p.item_ids.size(), -1);
+  // Cleared on every way out, exceptions included.
+  struct clear_after {
+    std::vector<entry>& entries;
+    ~clear_after() {
+      for (const auto& e : entries) {
+        if (e.item.key.empty() && e.id >= 0) {
+          unkeyed[static_cast<std::size_t>(e.id) * kinds + static_cast<std::size_t>(e.item.kind)] = -1;
+        }
+      }
+    }
+  } clear{entries};
+  auto find_or_add = [&](item_kind kind, std::int32_t item, const std::string& key) -> std::size_t {
+    if (key.empty() && item >= 0) {
+      std::int32_t& at = unkeyed[static_cast<std::size_t>(item) * kinds + static_cast<std::size_t>(kind)];
+      if (at < 0) at = static_cast<std::int32_t>(entries.size());
+      return static_cast<std::size_t>(at);
+    }
+    auto kid = (static_cast<std::uint64_t>(kind) << 32) | static_cast<std::uint32_t>(item);
+    return index.try_emplace({kid, key}, entries.size()).first->second;
+  };
   struct exclusion {
     std::int32_t id;
     std::string key;
@@ -61,8 +86,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
         continue;
       }
       auto kind = *item_kind_of(a.kind);
-      auto kid = (static_cast<std::uint64_t>(kind) << 32) | static_cast<std::uint32_t>(a.item);
-      std::size_t at = index.try_emplace({kid, key}, entries.size()).first->second;
+      std::size_t at = find_or_add(kind, a.item, key);
       bool fresh = at == entries.size();
       if (fresh) {
         entries.emplace_back();
@@ -96,8 +120,9 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       if (it.provisional || !prov) it.proposals.push_back(k);
     }
     std::sort(it.for_.begin(), it.for_.end());
+    // Rules are sorted by id: their indices are in id order.
     auto order = [&](std::size_t a, std::size_t b) {
-      if (int cmp = rule_id_of(a).compare(rule_id_of(b))) return cmp < 0;
+      if (ev.outcomes[a].rule != ev.outcomes[b].rule) return ev.outcomes[a].rule < ev.outcomes[b].rule;
       return element_of(a) < element_of(b);
     };
     std::sort(it.proposals.begin(), it.proposals.end(), order);

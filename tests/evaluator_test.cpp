@@ -22,6 +22,7 @@
 #include "engine/render/render.hpp"
 #include "engine/ruleset.hpp"
 #include "grammar/diagnostic.hpp"
+#include "fast_agrees.hpp"
 #include "support.hpp"
 
 using namespace iptplan;
@@ -116,6 +117,7 @@ result run_files(const std::vector<std::pair<std::string, std::string>>& rules,
   INFO(all_diags(r.diags));
   REQUIRE(r.client.has_value());
   r.ev = evaluate(*r.rs->prog, *r.client, true);
+  check_fast_agrees(*r.rs->prog, *r.client, r.ev);
   r.pl = build_plan(*r.rs, *r.client, r.ev, "sha");
   return r;
 }
@@ -1284,4 +1286,120 @@ TEST_CASE("an undecided rule lists the first 40 findings that would decide it, a
   REQUIRE(v != nullptr);
   CHECK(v->missing.size() == 40);
   CHECK_FALSE(v->more_missing);
+}
+
+// ---------------------------------------------------------------------------
+// Every comparison at its boundary, in every shape the compiler lowers
+// differently (finding against a literal on either side, against a
+// parameter, inside arithmetic, under `not`), in both evaluators.
+
+namespace {
+
+// What `x OP k` is for numbers.
+bool holds(const std::string& op, double x, double k) {
+  if (op == "<") return x < k;
+  if (op == "<=") return x <= k;
+  if (op == ">") return x > k;
+  if (op == ">=") return x >= k;
+  if (op == "==") return x == k;
+  return x != k;
+}
+
+struct shaped {
+  std::string id, condition;
+  std::string op;
+  bool swapped = false, negated = false;
+};
+
+std::vector<shaped> comparison_shapes() {
+  std::vector<shaped> out;
+  const std::vector<std::pair<std::string, std::string>> ops = {
+      {"lt", "<"}, {"le", "<="}, {"gt", ">"}, {"ge", ">="}, {"eq", "=="}, {"ne", "!="}};
+  for (const auto& [name, op] : ops) {
+    out.push_back({name + "_lit", "score " + op + " 10", op});
+    out.push_back({name + "_left", "10 " + op + " score", op, true});
+    out.push_back({name + "_param", "score " + op + " param.k", op});
+    out.push_back({name + "_sum", "score + 0 " + op + " 5 * 2", op});
+    out.push_back({name + "_not", "not (score " + op + " 10)", op, false, true});
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("comparisons: each operator at its boundary, in each shape, in both evaluators") {
+  std::string rules;
+  const auto shapes = comparison_shapes();
+  for (const auto& s : shapes) {
+    rules += "rule r_" + s.id + "\nwhen " + s.condition + "\nthen\n  challenge " + s.id + " \"x\"\nend\n\n";
+  }
+  std::vector<rule_set_file> files{
+      {"t/ruleset.toml", "ruleset.toml", "name = \"t\"\nversion = \"1\"\n[parameters]\nk = 10\n"},
+      {"t/vocabulary.toml", "vocabulary.toml", VOCAB},
+      {"t/a.rules", "a.rules", rules}};
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(files, "test", diags);
+  INFO(all_diags(diags));
+  REQUIRE(rs.has_value());
+  for (const std::string recorded : {"9", "10", "11", "0", "27", ""}) {
+    const std::string findings = recorded.empty() ? "a = true\n" : "score = " + recorded + "\n";
+    auto client = read_findings(*rs->prog, "f.toml", findings, {}, diags);
+    REQUIRE(client.has_value());
+    auto ev = evaluate(*rs->prog, *client, true);
+    check_fast_agrees(*rs->prog, *client, ev);
+    auto pl = build_plan(*rs, *client, ev, "sha");
+    for (const auto& s : shapes) {
+      INFO("score = " << (recorded.empty() ? "missing" : recorded) << ", rule when " << s.condition);
+      bool undecided = std::any_of(pl.undecided.begin(), pl.undecided.end(),
+                                   [&](const undecided_rule& u) { return u.rule.id == "r_" + s.id; });
+      if (recorded.empty()) {
+        // Unknown stays unknown, under `not` too.
+        CHECK(pl.find(s.id) == nullptr);
+        CHECK(undecided);
+        continue;
+      }
+      double x = std::stod(recorded);
+      bool want = s.swapped ? holds(s.op, 10, x) : holds(s.op, x, 10);
+      if (s.negated) want = !want;
+      CHECK((pl.find(s.id) != nullptr) == want);
+      CHECK_FALSE(undecided);
+    }
+  }
+}
+
+TEST_CASE("choices: ==, != and in on a recorded, another and a missing value, in both evaluators") {
+  const std::string rules = R"(rule r_eq
+when level == "medium"
+then
+  challenge is_medium "x"
+end
+
+rule r_ne
+when level != "medium"
+then
+  challenge not_medium "x"
+end
+
+rule r_in
+when level in {"low", "high"}
+then
+  challenge low_or_high "x"
+end
+
+rule r_bool
+when a and not b
+then
+  challenge a_not_b "x"
+end
+)";
+  for (const std::string level : {"low", "medium", "high", ""}) {
+    const std::string findings = level.empty() ? "a = true\nb = false\n" : "level = \"" + level + "\"\n";
+    auto r = run(rules, findings);  // checks both evaluators agree
+    INFO("level = " << (level.empty() ? "missing" : level));
+    CHECK((r.pl.find("is_medium") != nullptr) == (level == "medium"));
+    CHECK((r.pl.find("not_medium") != nullptr) == (!level.empty() && level != "medium"));
+    CHECK((r.pl.find("low_or_high") != nullptr) == (level == "low" || level == "high"));
+    CHECK((r.pl.find("a_not_b") != nullptr) == level.empty());
+    CHECK(r.pl.undecided.size() == (level.empty() ? 3u : 1u));
+  }
 }

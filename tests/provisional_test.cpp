@@ -18,6 +18,7 @@
 #include "engine/ruleset.hpp"
 #include "engine/testing.hpp"
 #include "grammar/diagnostic.hpp"
+#include "fast_agrees.hpp"
 #include "support.hpp"
 
 using namespace iptplan;
@@ -99,6 +100,7 @@ result run(const std::string& rules, const std::string& findings) {
   INFO(all_diags(r.diags));
   REQUIRE(r.client.has_value());
   r.ev = evaluate(*r.rs->prog, *r.client, true);
+  check_fast_agrees(*r.rs->prog, *r.client, r.ev);
   r.pl = build_plan(*r.rs, *r.client, r.ev, "sha");
   return r;
 }

@@ -414,6 +414,7 @@ std::shared_ptr<const program> compile(std::shared_ptr<const vocabulary> vocab,
   mark_closed_quantifiers(*p);
   std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
   if (has_errors(mine)) return nullptr;
+  lower_to_code(*p);
   return p;
 }
 

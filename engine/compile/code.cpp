@@ -1,0 +1,170 @@
+// Lowering to the fast path's instructions (program::code, see fop). The
+// tree stays the reference: every instruction means exactly what its node
+// means to the tree interpreter, and a shape without an instruction of its
+// own is `generic`, handed back to it.
+#include "engine/compile.hpp"
+
+namespace iptplan {
+
+namespace {
+
+class lowering {
+ public:
+  explicit lowering(program& p) : p_(p) {}
+
+  // Emits node `idx` and its operands; `cond` when its truth is wanted.
+  void emit(std::uint32_t idx, bool cond) {
+    const node& n = p_.nodes[idx];
+    std::size_t at = p_.code.size();
+    p_.code.push_back({});
+    instr i;
+    switch (n.op) {
+      case opcode::op_and:
+      case opcode::op_or:
+        i.op = n.op == opcode::op_and ? fop::op_and : fop::op_or;
+        i.b = n.b;
+        for (std::uint32_t k = 0; k < n.b; ++k) emit(p_.children[n.a + k], true);
+        break;
+      case opcode::op_not:
+        i.op = fop::op_not;
+        emit(n.a, true);
+        break;
+      case opcode::finding:
+        i.op = cond ? fop::test_slot : fop::slot;
+        i.a = n.a;
+        break;
+      case opcode::fact:
+        i.op = cond ? fop::test_fact : fop::fact;
+        i.a = n.a;
+        break;
+      case opcode::literal:
+      case opcode::param: {
+        // Both are constants of the program.
+        const value& v = constant(n);
+        if (v.kind == vkind::number && !cond) {
+          i.op = fop::number;
+          i.num = v.n;
+        } else {
+          i.op = fop::constant;
+          i.a = idx;
+        }
+        break;
+      }
+      case opcode::eq: case opcode::ne: case opcode::lt:
+      case opcode::le: case opcode::gt: case opcode::ge:
+        lower_comparison(n, i);
+        break;
+      case opcode::in_set:
+        if (p_.nodes[n.a].op == opcode::finding) {
+          i.op = fop::in_slot;
+          i.a = p_.nodes[n.a].a;
+          i.b = n.set_begin;
+          i.c = n.set_end;
+        } else {
+          i = generic(idx);
+        }
+        break;
+      case opcode::add: case opcode::sub: case opcode::mul: case opcode::div:
+        i.op = fop::arith;
+        i.cmp = n.op;
+        emit(n.a, false);
+        emit(n.b, false);
+        break;
+      case opcode::neg:
+        i.op = fop::arith;
+        i.cmp = n.op;
+        emit(n.a, false);
+        break;
+      default:
+        i = generic(idx);
+        break;
+    }
+    i.size = static_cast<std::uint32_t>(p_.code.size() - at);
+    p_.code[at] = i;
+  }
+
+ private:
+  program& p_;
+
+  const value& constant(const node& n) const {
+    return n.op == opcode::param ? p_.params[n.a].v : n.lit;
+  }
+  bool is_constant(const node& n) const {
+    return n.op == opcode::literal || n.op == opcode::param;
+  }
+  static instr generic(std::uint32_t idx) {
+    instr i;
+    i.op = fop::generic;
+    i.a = idx;
+    return i;
+  }
+  // `4 < x` is `x > 4`.
+  static opcode mirrored(opcode op) {
+    switch (op) {
+      case opcode::lt: return opcode::gt;
+      case opcode::le: return opcode::ge;
+      case opcode::gt: return opcode::lt;
+      case opcode::ge: return opcode::le;
+      default: return op;
+    }
+  }
+
+  void lower_comparison(const node& n, instr& i) {
+    const node* l = &p_.nodes[n.a];
+    const node* r = &p_.nodes[n.b];
+    opcode op = n.op;
+    if (is_constant(*l) && r->op == opcode::finding) {
+      std::swap(l, r);
+      op = mirrored(op);
+    }
+    if (l->op == opcode::finding && is_constant(*r)) {
+      const value& v = constant(*r);
+      if (v.kind == vkind::number) {
+        i.op = fop::cmp_slot_num;
+        i.cmp = op;
+        i.a = l->a;
+        i.num = v.n;
+        return;
+      }
+      if (v.kind == vkind::symbol && (op == opcode::eq || op == opcode::ne)) {
+        i.op = fop::cmp_slot_sym;
+        i.cmp = op;
+        i.a = l->a;
+        i.b = static_cast<std::uint32_t>(v.sym);
+        return;
+      }
+    }
+    i.op = fop::cmp;
+    i.cmp = n.op;
+    emit(n.a, false);
+    emit(n.b, false);
+  }
+};
+
+}  // namespace
+
+void lower_to_code(program& p) {
+  p.code.clear();
+  lowering l(p);
+  std::vector<std::uint32_t> order;
+  for (const auto& stratum : p.strata) order.insert(order.end(), stratum.begin(), stratum.end());
+  // Every rule is in a stratum; should one not be, it is still lowered.
+  std::vector<bool> placed(p.rules.size(), false);
+  for (auto ri : order) placed[ri] = true;
+  for (std::uint32_t ri = 0; ri < p.rules.size(); ++ri) {
+    if (!placed[ri]) order.push_back(ri);
+  }
+  {
+    for (auto ri : order) {
+      compiled_rule& r = p.rules[ri];
+      r.code = static_cast<std::uint32_t>(p.code.size());
+      l.emit(r.condition, true);
+      if (r.support >= 0) {
+        r.support_code = static_cast<std::int32_t>(p.code.size());
+        l.emit(static_cast<std::uint32_t>(r.support), true);
+      }
+    }
+  }
+}
+
+}  // namespace iptplan
