@@ -158,6 +158,7 @@ class evaluator {
   value eval_node(const node& n, missing_set* m);
   // The fast path: program::code from instruction `pc`, its truth or value.
   truth test(std::uint32_t pc);
+  truth leaf(std::uint32_t pc);
   value val(std::uint32_t pc);
   truth compare(opcode op, const value& l, const value& r) const;
   value read_path(const node& n, missing_set* m);
@@ -409,28 +410,11 @@ truth evaluator::compare(opcode op, const value& l, const value& r) const {
   return yes ? truth::yes : truth::no;
 }
 
-truth evaluator::test(std::uint32_t pc) {
+// A leaf instruction's truth, evaluated where it is read: most operands of
+// and/or/not are leaves, and a call per leaf would cost more than the leaf.
+[[gnu::always_inline]] inline truth evaluator::leaf(std::uint32_t pc) {
   const instr& i = p_.code[pc];
   switch (i.op) {
-    case fop::op_and:
-    case fop::op_or: {
-      // Kleene: a deciding operand wins whatever the others are.
-      const truth deciding = i.op == fop::op_and ? truth::no : truth::yes;
-      bool unknown = false;
-      std::uint32_t at = pc + 1;
-      for (std::uint32_t k = 0; k < i.b; ++k) {
-        truth t = test(at);
-        if (t == deciding) return t;
-        unknown = unknown || t == truth::unknown;
-        at += p_.code[at].size;
-      }
-      if (unknown) return truth::unknown;
-      return i.op == fop::op_and ? truth::yes : truth::no;
-    }
-    case fop::op_not: {
-      truth t = test(pc + 1);
-      return t == truth::unknown ? t : t == truth::yes ? truth::no : truth::yes;
-    }
     case fop::test_slot: return truth_of(c_.slots[i.a]);
     case fop::test_fact: return truth_of(fact_value(i.a));
     case fop::cmp_slot_num: {
@@ -462,6 +446,37 @@ truth evaluator::test(std::uint32_t pc) {
       }
       return truth::no;
     }
+    default: return test(pc);
+  }
+}
+
+truth evaluator::test(std::uint32_t pc) {
+  const instr& i = p_.code[pc];
+  switch (i.op) {
+    case fop::op_and:
+    case fop::op_or: {
+      // Kleene: a deciding operand wins whatever the others are.
+      const truth deciding = i.op == fop::op_and ? truth::no : truth::yes;
+      bool unknown = false;
+      std::uint32_t at = pc + 1;
+      for (std::uint32_t k = 0; k < i.b; ++k) {
+        truth t = leaf(at);
+        if (t == deciding) return t;
+        unknown = unknown || t == truth::unknown;
+        at += p_.code[at].size;
+      }
+      if (unknown) return truth::unknown;
+      return i.op == fop::op_and ? truth::yes : truth::no;
+    }
+    case fop::op_not: {
+      truth t = leaf(pc + 1);
+      return t == truth::unknown ? t : t == truth::yes ? truth::no : truth::yes;
+    }
+    case fop::test_slot:
+    case fop::test_fact:
+    case fop::cmp_slot_num:
+    case fop::cmp_slot_sym:
+    case fop::in_slot: return leaf(pc);
     case fop::cmp: {
       value l = val(pc + 1);
       value r = val(pc + 1 + p_.code[pc + 1].size);
@@ -582,6 +597,20 @@ value evaluator::quantify(const node& n, missing_set* m) {
 void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
   const compiled_rule& r = p_.rules[ri];
   new_epoch();
+  if (!explain_ && r.each_list < 0) {
+    // The fast path's common case: one outcome, kept unless false.
+    truth t = test(r.code);
+    if (t == truth::no) return;
+    outcome& o = out.emplace_back();
+    o.rule = ri;
+    o.result = t;
+    if (t == truth::unknown && r.support >= 0) {
+      prov_world_ = true;
+      o.provisional = test(static_cast<std::uint32_t>(r.support_code)) == truth::yes;
+      prov_world_ = false;
+    }
+    return;
+  }
   // An unknown condition is provisional when the support holds, read with
   // the provisional values of the facts it names.
   auto supported = [&]() {
@@ -732,9 +761,16 @@ evaluation evaluator::run() {
   facts_.assign(p_.facts.size(), value::unknown());
   facts_prov_.assign(p_.facts.size(), value::unknown());
   if (explain_) fact_missing_.assign(p_.facts.size(), {});
-  std::vector<std::pair<std::size_t, std::size_t>> ranges(p_.rules.size(), {0, 0});
+  // Where each rule's outcomes are in `outs`. Kept by the thread: a rule
+  // set of 10,000 rules would otherwise allocate and clear it per client.
+  thread_local std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  // Empty for rules not yet run: a fact is decided after each stratum that
+  // concludes it, before its concluders in later strata have run.
+  ranges.assign(p_.rules.size(), {0, 0});
   std::vector<outcome>& outs = ev.outcomes;
-  outs.reserve(p_.rules.size());
+  // Explain mode keeps every outcome; the fast path only fired and
+  // undecided ones, usually a small share.
+  outs.reserve(explain_ ? p_.rules.size() : std::min<std::size_t>(p_.rules.size(), 256));
   for (std::size_t s = 0; s < p_.strata.size(); ++s) {
     const auto& rules = p_.strata[s];
     const auto& concluded = p_.stratum_facts[s];

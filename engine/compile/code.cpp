@@ -23,7 +23,15 @@ class lowering {
       case opcode::op_or:
         i.op = n.op == opcode::op_and ? fop::op_and : fop::op_or;
         i.b = n.b;
-        for (std::uint32_t k = 0; k < n.b; ++k) emit(p_.children[n.a + k], true);
+        // Kleene's and/or are commutative and the fast path has no side
+        // effects, so operands that are one instruction go first: a false
+        // one (for and) decides without evaluating the compound ones.
+        for (bool simple : {true, false}) {
+          for (std::uint32_t k = 0; k < n.b; ++k) {
+            std::uint32_t child = p_.children[n.a + k];
+            if (is_leaf(p_.nodes[child]) == simple) emit(child, true);
+          }
+        }
         break;
       case opcode::op_not:
         i.op = fop::op_not;
@@ -91,6 +99,22 @@ class lowering {
   }
   bool is_constant(const node& n) const {
     return n.op == opcode::literal || n.op == opcode::param;
+  }
+  // Lowered to one instruction read inline by and/or (see evaluator::leaf).
+  bool is_leaf(const node& n) const {
+    auto constant_operand = [&](std::uint32_t a, std::uint32_t b) {
+      const node& l = p_.nodes[a];
+      const node& r = p_.nodes[b];
+      return (l.op == opcode::finding && is_constant(r)) || (r.op == opcode::finding && is_constant(l));
+    };
+    switch (n.op) {
+      case opcode::finding:
+      case opcode::fact: return true;
+      case opcode::in_set: return p_.nodes[n.a].op == opcode::finding;
+      case opcode::eq: case opcode::ne: case opcode::lt:
+      case opcode::le: case opcode::gt: case opcode::ge: return constant_operand(n.a, n.b);
+      default: return false;
+    }
   }
   static instr generic(std::uint32_t idx) {
     instr i;
