@@ -15,7 +15,7 @@
 #include <map>
 #include <sstream>
 
-#include "cli/plan_compare.hpp"
+#include "store/plan_compare.hpp"
 #include "engine/testing.hpp"
 #include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
@@ -27,6 +27,15 @@ namespace iptplan::cli {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using store::change_lines;
+using store::compare_plans;
+using store::item_change;
+using store::items_of;
+using store::plan_changes;
+using store::plan_items;
+using store::rules_of;
+using store::text_of;
+using store::why_line;
 
 namespace {
 

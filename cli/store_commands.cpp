@@ -1,6 +1,7 @@
 #include "cli/store_commands.hpp"
 
-#include "cli/plan_compare.hpp"
+#include "store/plan_compare.hpp"
+#include "store/recording.hpp"
 
 #include <pwd.h>
 #include <spdlog/spdlog.h>
@@ -25,6 +26,15 @@
 namespace iptplan::cli {
 
 using nlohmann::json;
+using store::change_lines;
+using store::compare_plans;
+using store::item_change;
+using store::items_of;
+using store::plan_changes;
+using store::plan_items;
+using store::rules_of;
+using store::text_of;
+using store::why_line;
 namespace st = iptplan::store;
 
 namespace {
@@ -251,22 +261,7 @@ bool record_plan(const std::string& location, const std::string& by, const rule_
   auto s = open(location, true, err);
   if (!s) return false;
   try {
-    std::vector<st::snapshot_file> snap;
-    for (const auto& f : files) snap.push_back({f.base, f.text});
-    std::string key = st::snapshot_hash(snap);
-    s->put_snapshot(key, snap);
-    st::plan_facts f;
-    f.program_version = program_version();
-    f.rule_set_name = rs.info.name;
-    f.rule_set_version = rs.info.version;
-    f.rule_set_sha256 = rs.sha256;
-    f.snapshot = key;
-    for (const auto& r : rs.prog->rules) f.rule_hashes[r.id] = r.sha256;
-    f.findings = pl.findings;
-    f.findings_sha256 = pl.p.prov.findings_sha256;
-    f.plan_json = render_json(pl.p);
-    f.client_id = pl.p.prov.client_id;
-    auto r = s->append("plan", st::now_utc(), by, st::plan_body(f));
+    auto r = st::record_plan(*s, by, rs, files, pl.p, pl.findings);
     err << "iptplan: recorded as plan " << r.id << " in " << location << "\n";
     spdlog::info("recorded plan {} (hash {})", r.id, r.hash);
     return true;
@@ -510,40 +505,9 @@ int cmd_verify_file(const std::string& plan_file, const std::string& findings, c
 
 int cmd_review(const std::string& location, std::int64_t id, const review_request& req, const std::string& by,
                std::ostream& out, std::ostream& err) {
-  if (req.accept.empty() && req.reject.empty() && req.edit.empty()) {
-    err << "iptplan: review needs at least one --accept, --reject or --edit\n";
+  if (auto problem = st::review_request_problem(req); !problem.empty()) {
+    err << "iptplan: " << problem << "\n";
     return kUsage;
-  }
-  if (!req.reason.empty() && req.reject.empty() && req.edit.empty()) {
-    err << "iptplan: --reason goes with --reject or --edit: an acceptance needs none\n";
-    return kUsage;
-  }
-  if (!req.reason.empty() && req.reject.empty() && req.edit.empty()) {
-    err << "iptplan: --reason goes with --reject or --edit: an acceptance needs none\n";
-    return kUsage;
-  }
-  if (!req.reject.empty() && req.reason.empty()) {
-    err << "iptplan: a rejection needs --reason: say why the item does not fit this client\n";
-    return kUsage;
-  }
-  std::set<std::string> seen;
-  for (const auto* list : {&req.accept, &req.reject}) {
-    for (const auto& i : *list) {
-      if (!seen.insert(i).second) {
-        err << "iptplan: " << printable(i) << " is given more than one decision\n";
-        return kUsage;
-      }
-    }
-  }
-  for (const auto& [i, t] : req.edit) {
-    if (!seen.insert(i).second) {
-      err << "iptplan: " << printable(i) << " is given more than one decision\n";
-      return kUsage;
-    }
-    if (t.empty()) {
-      err << "iptplan: --edit " << printable(i) << " needs the new text\n";
-      return kUsage;
-    }
   }
   return with_store(location, err, [&](st::plan_store& s) {
     if (!chain_intact(s, location, err)) return kInputError;
@@ -552,51 +516,12 @@ int cmd_review(const std::string& location, std::int64_t id, const review_reques
       err << "iptplan: error: " << location << " has no plan record " << id << "\n";
       return kInputError;
     }
-    auto f = st::read_plan_body(r->body);
-    json plan = json::parse(f.plan_json, nullptr, false);
-    auto items = items_of(plan);
     st::review_facts rv;
-    rv.plan_id = id;
-    rv.plan_hash = r->hash;
-    auto add = [&](const std::string& item, const std::string& action, const std::string& text) {
-      auto it = items.by_id.find(item);
-      if (it == items.by_id.end()) {
-        // An id without its key (role_dispute), or in other capitals: the
-        // items it could mean; else the nearest spelling.
-        auto lower = [](std::string x) {
-          for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          return x;
-        };
-        std::string want = lower(item), suggestions;
-        for (const auto& candidate : items.order) {
-          std::string c = lower(candidate);
-          if (c == want || c.substr(0, c.find('[')) == want) {
-            suggestions += (suggestions.empty() ? "'" : ", '") + candidate + "'";
-          }
-        }
-        if (suggestions.empty()) {
-          std::string near = nearest_name(item, items.order);
-          if (!near.empty()) suggestions = "'" + near + "'";
-        }
-        err << "iptplan: error: plan " << id << " has no item '" << printable(item) << "'"
-            << (suggestions.empty() ? "" : "; did you mean " + suggestions + "?") << "\n";
-        return false;
-      }
-      st::decision d;
-      d.item = item;
-      d.action = action;
-      d.text = text;
-      d.reason = action == "accept" ? "" : req.reason;
-      d.original_text = text_of(it->second);
-      d.rules = rules_of(plan, it->second);
-      rv.decisions.push_back(std::move(d));
-      return true;
-    };
-    bool ok = true;
-    for (const auto& i : req.accept) ok = add(i, "accept", "") && ok;
-    for (const auto& i : req.reject) ok = add(i, "reject", "") && ok;
-    for (const auto& [i, t] : req.edit) ok = add(i, "edit", t) && ok;
-    if (!ok) return kInputError;
+    std::vector<std::string> errors;
+    if (!st::make_review(*r, req, rv, errors)) {
+      for (const auto& e : errors) err << "iptplan: error: " << e << "\n";
+      return kInputError;
+    }
     auto rec = s.append("review", st::now_utc(), by, st::review_body(rv));
     out << "recorded as record " << rec.id << ": review of plan " << id << " by " << printable(by) << ": "
         << review_summary(rec).substr(review_summary(rec).find(": ") + 2) << "\n";

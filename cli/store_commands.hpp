@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/common.hpp"
+#include "store/recording.hpp"
 
 namespace iptplan::cli {
 
@@ -47,11 +48,7 @@ int cmd_verify_record(const std::string& store, std::int64_t id, const std::stri
 int cmd_verify_file(const std::string& plan_file, const std::string& findings, const std::string& rules,
                     const std::string& fmt, std::istream& in, std::ostream& out, std::ostream& err);
 
-struct review_request {
-  std::vector<std::string> accept, reject;
-  std::vector<std::pair<std::string, std::string>> edit;  // item, new text
-  std::string reason;
-};
+using review_request = store::review_request;
 int cmd_review(const std::string& store, std::int64_t id, const review_request& req, const std::string& by,
                std::ostream& out, std::ostream& err);
 

@@ -244,7 +244,7 @@ TEST_CASE("review refuses what it cannot record faithfully") {
   CHECK(run({"review", "1", "--store", db}).code == 2);  // no decision
   auto no_reason = run({"review", "1", "--store", db, "--reject", "weak_relationship"});
   CHECK(no_reason.code == 2);
-  CHECK(no_reason.err.find("a rejection needs --reason") != std::string::npos);
+  CHECK(no_reason.err.find("a rejection needs a reason") != std::string::npos);
   auto twice = run({"review", "1", "--store", db, "--accept", "weak_relationship", "--reject",
                     "weak_relationship", "--reason", "x"});
   CHECK(twice.code == 2);

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace iptplan::cli {
+namespace iptplan::store {
 
 // The flags, challenges, solutions, goals and provisional items of a plan's
 // JSON, by full id, in plan order.
@@ -48,4 +48,4 @@ plan_changes compare_plans(const nlohmann::json& was, const nlohmann::json& now,
 // The changes as lines: "- ...", "+ ...", "~ id: field was X, now Y".
 std::vector<std::string> change_lines(const plan_changes& c);
 
-}  // namespace iptplan::cli
+}  // namespace iptplan::store

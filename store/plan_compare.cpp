@@ -1,8 +1,8 @@
-#include "cli/plan_compare.hpp"
+#include "store/plan_compare.hpp"
 
 #include <algorithm>
 
-namespace iptplan::cli {
+namespace iptplan::store {
 
 using nlohmann::json;
 
@@ -127,4 +127,4 @@ std::vector<std::string> change_lines(const plan_changes& c) {
   return lines;
 }
 
-}  // namespace iptplan::cli
+}  // namespace iptplan::store

@@ -1,0 +1,106 @@
+#include "store/recording.hpp"
+
+#include <cctype>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/render/render.hpp"
+#include "grammar/diagnostic.hpp"
+#include "store/plan_compare.hpp"
+
+namespace iptplan::store {
+
+record record_plan(plan_store& s, const std::string& by, const rule_set& rs,
+                   const std::vector<rule_set_file>& files, const plan& p, const std::string& findings) {
+  std::vector<snapshot_file> snap;
+  for (const auto& f : files) snap.push_back({f.base, f.text});
+  std::string key = snapshot_hash(snap);
+  s.put_snapshot(key, snap);
+  plan_facts f;
+  f.program_version = program_version();
+  f.rule_set_name = rs.info.name;
+  f.rule_set_version = rs.info.version;
+  f.rule_set_sha256 = rs.sha256;
+  f.snapshot = key;
+  for (const auto& r : rs.prog->rules) f.rule_hashes[r.id] = r.sha256;
+  f.findings = findings;
+  f.findings_sha256 = p.prov.findings_sha256;
+  f.plan_json = render_json(p);
+  f.client_id = p.prov.client_id;
+  return s.append("plan", now_utc(), by, plan_body(f));
+}
+
+std::string review_request_problem(const review_request& req) {
+  if (req.accept.empty() && req.reject.empty() && req.edit.empty()) {
+    return "a review needs at least one decision: accept, reject or edit";
+  }
+  if (!req.reason.empty() && req.reject.empty() && req.edit.empty()) {
+    return "a reason goes with a rejection or an edit: an acceptance needs none";
+  }
+  if (!req.reject.empty() && req.reason.empty()) {
+    return "a rejection needs a reason: say why the item does not fit this client";
+  }
+  std::set<std::string> seen;
+  for (const auto* list : {&req.accept, &req.reject}) {
+    for (const auto& i : *list) {
+      if (!seen.insert(i).second) return printable(i) + " is given more than one decision";
+    }
+  }
+  for (const auto& [i, t] : req.edit) {
+    if (!seen.insert(i).second) return printable(i) + " is given more than one decision";
+    if (t.empty()) return "the edit of " + printable(i) + " needs the new text";
+  }
+  return "";
+}
+
+bool make_review(const record& plan_record, const review_request& req, review_facts& rv,
+                 std::vector<std::string>& errors) {
+  auto f = read_plan_body(plan_record.body);
+  nlohmann::json plan = nlohmann::json::parse(f.plan_json, nullptr, false);
+  auto items = items_of(plan);
+  rv = {};
+  rv.plan_id = plan_record.id;
+  rv.plan_hash = plan_record.hash;
+  auto add = [&](const std::string& item, const std::string& action, const std::string& text) {
+    auto it = items.by_id.find(item);
+    if (it == items.by_id.end()) {
+      // An id without its key (role_dispute), or in other capitals: the
+      // items it could mean; else the nearest spelling.
+      auto lower = [](std::string x) {
+        for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return x;
+      };
+      std::string want = lower(item), suggestions;
+      for (const auto& candidate : items.order) {
+        std::string c = lower(candidate);
+        if (c == want || c.substr(0, c.find('[')) == want) {
+          suggestions += (suggestions.empty() ? "'" : ", '") + candidate + "'";
+        }
+      }
+      if (suggestions.empty()) {
+        std::string near = nearest_name(item, items.order);
+        if (!near.empty()) suggestions = "'" + near + "'";
+      }
+      errors.push_back("plan " + std::to_string(plan_record.id) + " has no item '" + printable(item) + "'" +
+                       (suggestions.empty() ? "" : "; did you mean " + suggestions + "?"));
+      return false;
+    }
+    decision d;
+    d.item = item;
+    d.action = action;
+    d.text = text;
+    d.reason = action == "accept" ? "" : req.reason;
+    d.original_text = text_of(it->second);
+    d.rules = rules_of(plan, it->second);
+    rv.decisions.push_back(std::move(d));
+    return true;
+  };
+  bool ok = true;
+  for (const auto& i : req.accept) ok = add(i, "accept", "") && ok;
+  for (const auto& i : req.reject) ok = add(i, "reject", "") && ok;
+  for (const auto& [i, t] : req.edit) ok = add(i, "edit", t) && ok;
+  return ok;
+}
+
+}  // namespace iptplan::store

@@ -1,0 +1,39 @@
+// Recording a plan and a clinician's decisions on it: what `plan --record`,
+// `review` and the clinic service (server/) all write, built in one place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/plan.hpp"
+#include "engine/ruleset.hpp"
+#include "store/records.hpp"
+#include "store/store.hpp"
+
+namespace iptplan::store {
+
+// Appends a plan record (and the rule set's snapshot, once per hash).
+// `findings`: the bytes the plan was made from. Throws store_error.
+record record_plan(plan_store& s, const std::string& by, const rule_set& rs,
+                   const std::vector<rule_set_file>& files, const plan& p, const std::string& findings);
+
+struct review_request {
+  std::vector<std::string> accept, reject;
+  std::vector<std::pair<std::string, std::string>> edit;  // item, new text
+  std::string reason;
+};
+
+// What is wrong with a request before any plan is read ("" when nothing):
+// no decision, a rejection without a reason, an item decided twice, an
+// edit without text.
+std::string review_request_problem(const review_request& req);
+
+// The decisions of `req` on the items of the plan record `plan_record`;
+// false (with one error for each item not in that plan, naming the nearest
+// ones) otherwise.
+bool make_review(const record& plan_record, const review_request& req, review_facts& out,
+                 std::vector<std::string>& errors);
+
+}  // namespace iptplan::store
