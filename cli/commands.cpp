@@ -9,6 +9,7 @@
 #include <cstring>
 #include "cli/common.hpp"
 #include "cli/batch_command.hpp"
+#include "cli/serve_command.hpp"
 #include "cli/diff_command.hpp"
 #include "cli/fmt_command.hpp"
 #include "cli/store_commands.hpp"
@@ -850,6 +851,8 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
 
 }  // namespace
 
+bool rule_set_may_plan(const rule_set& rs, std::ostream& err) { return may_plan(rs, false, err); }
+
 int run_command(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err);
 
 int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -910,6 +913,20 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
 
   plan_cmd->add_flag("--require-approved", rec.require_approved,
                      "Refuse to plan unless the rule set is approved as it is (for production)");
+
+  serve_options serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve the clinic service: the JSON API over HTTP (docs/api.md), on this machine by default");
+  serve_cmd->add_option("--rules", serve.rules, "Rule set folder (default: the built-in rule set)");
+  serve_cmd->add_option("--store", serve.store,
+                        "Where recorded plans and reviews go: sqlite:FILE or FILE (default: none; recording is refused)");
+  serve_cmd->add_option("--listen", serve.listen,
+                        "ADDRESS:PORT to listen on (default 127.0.0.1:8080); another machine's address needs --token-file");
+  serve_cmd->add_option("--token-file", serve.token_file,
+                        "A file (mode 600) whose first line is the bearer token every request must carry");
+  serve_cmd->add_option("--threads", serve.threads, "Requests served at once (default 8)")->check(CLI::Range(1, 256));
+  serve_cmd->add_option("--max-body", serve.max_body, "Largest request body in bytes (default 1 MiB)")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20));
 
   std::vector<std::string> batch_inputs;
   batch_options batch;
@@ -1064,6 +1081,8 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   auto logger = spdlog::get("iptplan");
   if (!logger) logger = spdlog::stderr_color_mt("iptplan");
   spdlog::set_default_logger(logger);
+  // A service logs each request (never its contents) unless told otherwise.
+  if (*serve_cmd && app.get_option("--log-level")->count() == 0) log_level = "info";
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   if ((plan_by->count() || review_by->count()) && rec.by.empty()) {
@@ -1112,6 +1131,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       batch.progress = &err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
       return cmd_batch(batch_inputs, batch, in, out, err);
     }
+    if (*serve_cmd) return cmd_serve(serve, err);
     if (*completion_cmd) {
       out << bash_completion(app);
       return kOk;

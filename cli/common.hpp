@@ -70,6 +70,9 @@ std::optional<planned> plan_text(const rule_set& rs, const std::string& name, co
 // refused unless `follow`. Reports failures on `err`.
 bool write_atomically(const std::string& path, const std::string& text, bool follow, std::ostream& err);
 
+// False (with a message) when the rule set may not plan: it is retired.
+bool rule_set_may_plan(const rule_set& rs, std::ostream& err);
+
 // `annotate`: a rule file (its name in the rule set, or its path) to list
 // with each rule's and each condition's counts.
 int cmd_test(const std::string& dir, bool coverage, double min_coverage, const std::string& fmt,

@@ -1,0 +1,356 @@
+#include "server/service.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "engine/evaluator.hpp"
+#include "engine/findings.hpp"
+#include "engine/plan.hpp"
+#include "engine/render/json_writer.hpp"
+#include "engine/render/render.hpp"
+#include "store/plan_compare.hpp"
+#include "store/recording.hpp"
+#include "store/records.hpp"
+
+namespace iptplan::server {
+
+using nlohmann::json;
+
+namespace {
+
+// The name findings from a request carry in diagnostics.
+constexpr const char* kBodyName = "request body";
+constexpr std::size_t kMaxNameLength = 100;
+
+json finding_json(const finding_decl& d) {
+  json j;
+  j["path"] = d.path;
+  j["type"] = to_string(d.type);
+  if (!d.question.empty()) j["question"] = d.question;
+  if (!d.component.empty()) j["component"] = d.component;
+  if (d.min) j["min"] = *d.min;
+  if (d.max) j["max"] = *d.max;
+  if (!d.values.empty()) j["values"] = d.values;
+  if (d.type == finding_type::list) j["of"] = to_string(d.element);
+  if (!d.pattern.empty()) j["pattern"] = d.pattern;
+  if (!d.key.empty()) j["key"] = d.key;
+  if (!d.asked_if.empty()) j["asked_if"] = {{"finding", d.asked_if}, {"values", d.asked_if_values}};
+  if (!d.at_most.empty()) j["at_most"] = d.at_most;
+  j["expected"] = d.expectation();
+  if (d.type == finding_type::table_list) {
+    json fields = json::array();
+    for (const auto& f : d.fields) fields.push_back(finding_json(f));
+    j["fields"] = std::move(fields);
+  }
+  return j;
+}
+
+response json_response(int status, const json& j) {
+  response r;
+  r.status = status;
+  r.body = jsonout::dump(j);
+  return r;
+}
+
+response diagnostics_response(int status, const std::vector<diagnostic>& diags) {
+  json errors = json::array(), warnings = json::array();
+  for (const auto& d : diags) {
+    diagnostic shown = d;
+    shown.source_line.clear();  // never a line of the findings
+    (d.level == severity::error ? errors : warnings).push_back(jsonout::to_json(shown));
+  }
+  return json_response(status, {{"errors", errors}, {"warnings", warnings}});
+}
+
+// A name for the record (`by`): present, short, printable.
+std::string name_problem(const std::string& by) {
+  if (by.empty()) return "'by' is required: who makes this record";
+  if (by.size() > kMaxNameLength) return "'by' is longer than " + std::to_string(kMaxNameLength) + " characters";
+  for (unsigned char c : by) {
+    if (c < 0x20 || c == 0x7f) return "'by' holds a control character";
+  }
+  return "";
+}
+
+bool is_json(const std::string& content_type) {
+  return content_type.rfind("application/json", 0) == 0 || content_type.rfind("application/fhir+json", 0) == 0;
+}
+
+struct planned_request {
+  std::optional<client_data> client;
+  evaluation ev;
+  std::optional<plan> p;
+  std::vector<diagnostic> diags;
+};
+
+planned_request plan_body(const rule_set& rs, const request& r) {
+  planned_request out;
+  if (is_json(r.content_type)) {
+    out.client = read_findings_json(*rs.prog, kBodyName, r.body, {}, out.diags);
+  } else {
+    out.client = read_findings(*rs.prog, kBodyName, r.body, {}, out.diags);
+  }
+  if (!out.client) return out;
+  out.ev = evaluate(*rs.prog, *out.client, true);
+  out.p = build_plan(rs, *out.client, out.ev, sha256_hex(r.body));
+  for (const auto& d : out.diags) out.p->diagnostics.push_back(d);
+  return out;
+}
+
+std::optional<std::int64_t> parse_id(const std::string& s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  if (v < 1) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+response error_response(int status, const std::string& code, const std::string& message) {
+  return json_response(status, {{"errors", json::array({{{"code", code}, {"message", message}}})},
+                                {"warnings", json::array()}});
+}
+
+service::service(rule_set rs, std::vector<rule_set_file> files, std::string store)
+    : rs_(std::move(rs)), files_(std::move(files)), store_(std::move(store)) {
+  json findings = json::array();
+  for (const auto& d : rs_.prog->vocab->findings()) findings.push_back(finding_json(d));
+  vocabulary_json_ = jsonout::dump({{"rule_set",
+                                     {{"name", rs_.info.name},
+                                      {"version", rs_.info.version},
+                                      {"sha256", rs_.sha256},
+                                      {"status", rs_.status}}},
+                                    {"findings", std::move(findings)}});
+}
+
+response service::handle(const request& r) {
+  const std::string& p = r.path;
+  auto only = [&](const char* method) -> std::optional<response> {
+    if (r.method == method) return std::nullopt;
+    response res = error_response(405, "api.method", r.method + " is not allowed on " + p + "; use " + method);
+    res.headers.push_back({"Allow", method});
+    return res;
+  };
+  if (p == "/api/vocabulary") {
+    if (auto bad = only("GET")) return *bad;
+    return vocabulary();
+  }
+  if (p == "/api/plan") {
+    if (auto bad = only("POST")) return *bad;
+    return plan(r);
+  }
+  if (p == "/api/why") {
+    if (auto bad = only("POST")) return *bad;
+    return why(r);
+  }
+  const std::string prefix = "/api/plans/";
+  if (p.rfind(prefix, 0) == 0) {
+    std::string rest = p.substr(prefix.size());
+    bool is_review = false;
+    if (rest.size() > 7 && rest.compare(rest.size() - 7, 7, "/review") == 0) {
+      rest.resize(rest.size() - 7);
+      is_review = true;
+    }
+    auto id = parse_id(rest);
+    if (!id) return error_response(404, "api.not-found", "no such plan: a plan id is a whole number from 1");
+    if (is_review) {
+      if (auto bad = only("POST")) return *bad;
+      return review(*id, r);
+    }
+    if (auto bad = only("GET")) return *bad;
+    return get_plan(*id);
+  }
+  return error_response(404, "api.not-found", "no such endpoint; see docs/api.md");
+}
+
+response service::vocabulary() const {
+  response res;
+  res.body = vocabulary_json_;
+  return res;
+}
+
+response service::plan(const request& r) {
+  auto record = r.query.find("record");
+  bool recording = record != r.query.end() && record->second != "0";
+  std::string by;
+  if (recording) {
+    if (store_.empty()) {
+      return error_response(409, "api.no-store", "this server keeps no store: start it with --store to record plans");
+    }
+    auto b = r.query.find("by");
+    by = b == r.query.end() ? "" : b->second;
+    if (auto problem = name_problem(by); !problem.empty()) return error_response(400, "api.by", problem);
+  }
+  auto pr = plan_body(rs_, r);
+  if (!pr.p) return diagnostics_response(400, pr.diags);
+  std::string plan_json = render_json(*pr.p);
+  if (!recording) {
+    response res;
+    res.body = std::move(plan_json);
+    return res;
+  }
+  try {
+    std::lock_guard<std::mutex> lock(store_mutex_);
+    auto s = store::open_store(store_, true);
+    auto rec = store::record_plan(*s, by, rs_, files_, *pr.p, r.body);
+    spdlog::info("recorded plan {} (hash {})", rec.id, rec.hash);
+    response res = json_response(201, {{"record", rec.id}, {"hash", rec.hash}, {"plan", json::parse(plan_json)}});
+    res.headers.push_back({"Location", "/api/plans/" + std::to_string(rec.id)});
+    return res;
+  } catch (const store::store_error& e) {
+    spdlog::error("the store failed: {}", printable(e.what()));
+    return error_response(503, "api.store", "the plan could not be recorded: the store failed (see the server's log)");
+  }
+}
+
+response service::why(const request& r) const {
+  auto q = r.query.find("item");
+  if (q == r.query.end() || q->second.empty()) {
+    return error_response(400, "api.item", "'item' is required: the item (or derived fact) to explain");
+  }
+  const std::string& item = q->second;
+  std::string base = item.substr(0, item.find('['));
+  bool fact = rs_.prog->fact_index(item) >= 0;
+  if (!fact && rs_.prog->rules_proposing(base).empty()) {
+    return error_response(404, "api.unknown-item",
+                          "no rule proposes an item '" + printable(base) + "' or concludes a fact of that name");
+  }
+  auto pr = plan_body(rs_, r);
+  if (!pr.p) return diagnostics_response(400, pr.diags);
+  response res;
+  if (fact) {
+    auto fe = explain_fact(rs_, *pr.client, pr.ev, item);
+    res.body = fe->holds ? render_why_fact_json(item, *fe)
+                         : render_why_not_json(rs_, *pr.client, pr.ev, *pr.p, item);
+    return res;
+  }
+  auto found = pr.p->find_all(item);
+  res.body = found.empty() ? render_why_not_json(rs_, *pr.client, pr.ev, *pr.p, item) : render_why_json(item, found);
+  return res;
+}
+
+response service::get_plan(std::int64_t id) {
+  if (store_.empty()) return error_response(404, "api.no-store", "this server keeps no store");
+  try {
+    std::lock_guard<std::mutex> lock(store_mutex_);
+    auto s = store::open_store(store_, false);
+    auto rec = s->get(id);
+    if (!rec || rec->kind != "plan") return error_response(404, "api.not-found", "no plan record " + std::to_string(id));
+    auto facts = store::read_plan_body(rec->body);
+    json reviews = json::array();
+    // The reviews of this plan, in record order.
+    for (std::int64_t from = id + 1;;) {
+      auto batch = s->scan(from, 1000);
+      if (batch.empty()) break;
+      for (const auto& x : batch) {
+        if (x.kind != "review") continue;
+        auto rv = store::read_review_body(x.body);
+        if (rv.plan_id != id) continue;
+        json decisions = json::array();
+        for (const auto& d : rv.decisions) {
+          json dj = {{"item", d.item}, {"action", d.action}};
+          if (!d.reason.empty()) dj["reason"] = d.reason;
+          if (!d.text.empty()) dj["text"] = d.text;
+          decisions.push_back(std::move(dj));
+        }
+        reviews.push_back({{"record", x.id}, {"created", x.created}, {"by", x.by}, {"decisions", decisions}});
+      }
+      from = batch.back().id + 1;
+    }
+    return json_response(200, {{"record", rec->id},
+                               {"created", rec->created},
+                               {"by", rec->by},
+                               {"hash", rec->hash},
+                               {"rule_set", {{"name", facts.rule_set_name},
+                                             {"version", facts.rule_set_version},
+                                             {"sha256", facts.rule_set_sha256}}},
+                               {"plan", json::parse(facts.plan_json)},
+                               {"reviews", reviews}});
+  } catch (const store::store_error& e) {
+    spdlog::error("the store failed: {}", printable(e.what()));
+    return error_response(503, "api.store", "the store could not be read (see the server's log)");
+  }
+}
+
+response service::review(std::int64_t id, const request& r) {
+  if (store_.empty()) return error_response(404, "api.no-store", "this server keeps no store");
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return error_response(400, "api.json", "the body must be a JSON object: {\"by\", \"accept\", \"reject\", \"edit\", \"reason\"}");
+  }
+  store::review_request req;
+  std::string by;
+  std::string problem;
+  auto strings = [&](const char* key, std::vector<std::string>& into) {
+    if (!body.contains(key)) return;
+    const auto& v = body[key];
+    if (!v.is_array()) {
+      problem = std::string("'") + key + "' must be a list of item ids";
+      return;
+    }
+    for (const auto& x : v) {
+      if (!x.is_string()) {
+        problem = std::string("'") + key + "' must be a list of item ids";
+        return;
+      }
+      into.push_back(x.get<std::string>());
+    }
+  };
+  for (const auto& [k, v] : body.items()) {
+    if (k != "by" && k != "accept" && k != "reject" && k != "edit" && k != "reason") {
+      problem = "unknown key '" + printable(k) + "'; expected by, accept, reject, edit, reason";
+    }
+  }
+  if (body.contains("by")) {
+    if (body["by"].is_string()) by = body["by"].get<std::string>();
+    else problem = "'by' must be a text";
+  }
+  if (body.contains("reason")) {
+    if (body["reason"].is_string()) req.reason = body["reason"].get<std::string>();
+    else problem = "'reason' must be a text";
+  }
+  strings("accept", req.accept);
+  strings("reject", req.reject);
+  if (body.contains("edit")) {
+    const auto& e = body["edit"];
+    if (!e.is_array()) problem = "'edit' must be a list of {\"item\", \"text\"}";
+    else {
+      for (const auto& x : e) {
+        if (!x.is_object() || !x.contains("item") || !x.contains("text") || !x["item"].is_string() ||
+            !x["text"].is_string()) {
+          problem = "'edit' must be a list of {\"item\", \"text\"}";
+          break;
+        }
+        req.edit.push_back({x["item"].get<std::string>(), x["text"].get<std::string>()});
+      }
+    }
+  }
+  if (problem.empty()) problem = name_problem(by);
+  if (problem.empty()) problem = store::review_request_problem(req);
+  if (!problem.empty()) return error_response(400, "api.review", problem);
+  try {
+    std::lock_guard<std::mutex> lock(store_mutex_);
+    auto s = store::open_store(store_, false);
+    auto rec = s->get(id);
+    if (!rec || rec->kind != "plan") return error_response(404, "api.not-found", "no plan record " + std::to_string(id));
+    store::review_facts rv;
+    std::vector<std::string> errors;
+    if (!store::make_review(*rec, req, rv, errors)) {
+      json list = json::array();
+      for (const auto& e : errors) list.push_back({{"code", "api.unknown-item"}, {"message", e}});
+      return json_response(400, {{"errors", list}, {"warnings", json::array()}});
+    }
+    auto out = s->append("review", store::now_utc(), by, store::review_body(rv));
+    spdlog::info("recorded review {} of plan {}", out.id, id);
+    return json_response(201, {{"record", out.id}, {"hash", out.hash}, {"plan", id}});
+  } catch (const store::store_error& e) {
+    spdlog::error("the store failed: {}", printable(e.what()));
+    return error_response(503, "api.store", "the review could not be recorded: the store failed (see the server's log)");
+  }
+}
+
+}  // namespace iptplan::server

@@ -1,0 +1,65 @@
+// The clinic service's requests and answers, without any network: a request
+// (method, path, query, body) in, a response (status, JSON body) out. The
+// HTTP layer (http.cpp) only moves bytes to and from this, so every answer
+// the API gives is tested here without a socket, and the same answers are
+// served whatever HTTP library carries them.
+//
+// It plans with one rule set, loaded once and shared by every request
+// (the program is immutable); a store, when given, records plans and
+// clinicians' decisions, one append at a time.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/ruleset.hpp"
+
+namespace iptplan::server {
+
+struct request {
+  std::string method;  // GET, POST, ...
+  std::string path;    // without the query
+  std::map<std::string, std::string> query;
+  std::string content_type;
+  std::string body;
+};
+
+struct response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class service {
+ public:
+  // `store`: where plans are recorded (an SQLite file); empty: recording
+  // is refused.
+  service(rule_set rs, std::vector<rule_set_file> files, std::string store);
+
+  response handle(const request& r);
+
+  const rule_set& rules() const { return rs_; }
+
+ private:
+  rule_set rs_;
+  std::vector<rule_set_file> files_;
+  std::string store_;
+  std::string vocabulary_json_;  // built once
+  std::mutex store_mutex_;       // one append at a time
+
+  response vocabulary() const;
+  response plan(const request& r);
+  response why(const request& r) const;
+  response get_plan(std::int64_t id);
+  response review(std::int64_t id, const request& r);
+};
+
+// A JSON error response: {"errors": [{"code", "message"}]}.
+response error_response(int status, const std::string& code, const std::string& message);
+
+}  // namespace iptplan::server

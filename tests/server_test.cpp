@@ -1,0 +1,555 @@
+// The clinic service: every answer of the JSON API without a socket
+// (server::service), then the HTTP layer on a real socket (headers, token,
+// limits, hostile clients), then `iptplan serve` as a process (options,
+// SIGTERM draining a request in flight).
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "cli_support.hpp"
+#include "engine/ruleset.hpp"
+#include "server/http.hpp"
+#include "server/service.hpp"
+#include "store/store.hpp"
+
+using namespace iptplan;
+using namespace iptplan::testing_cli;
+using nlohmann::json;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string example(const std::string& name) {
+  return slurp(std::string(IPTPLAN_SOURCE_DIR) + "/examples/" + name);
+}
+
+// The built-in rule set behind a service; `store`: an SQLite file or "".
+server::service make_service(const std::string& store = "") {
+  std::vector<diagnostic> diags;
+  auto files = builtin_rule_files();
+  auto rs = load_rule_set(files, "built-in", diags);
+  REQUIRE(rs.has_value());
+  return server::service(std::move(*rs), std::move(files), store);
+}
+
+server::response call(server::service& s, const std::string& method, const std::string& path,
+                      const std::string& body = "", const std::string& type = "",
+                      std::map<std::string, std::string> query = {}) {
+  server::request r;
+  r.method = method;
+  r.path = path;
+  r.body = body;
+  r.content_type = type;
+  r.query = std::move(query);
+  return s.handle(r);
+}
+
+json parsed(const server::response& r) {
+  json j = json::parse(r.body, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
+}
+
+std::string first_error_code(const server::response& r) {
+  auto j = parsed(r);
+  REQUIRE(j.contains("errors"));
+  REQUIRE_FALSE(j["errors"].empty());
+  return j["errors"][0]["code"].get<std::string>();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The API, without a socket
+
+TEST_CASE("api: the vocabulary lists every finding with its question, type, range or values and skip logic") {
+  auto s = make_service();
+  auto r = call(s, "GET", "/api/vocabulary");
+  REQUIRE(r.status == 200);
+  auto j = parsed(r);
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(builtin_rule_files(), "built-in", diags);
+  REQUIRE(j["findings"].size() == rs->prog->vocab->findings().size());
+  CHECK(j["rule_set"]["sha256"] == rs->sha256);
+  bool skip_logic = false, ranged = false, choices = false, rows = false;
+  for (const auto& f : j["findings"]) {
+    CHECK(f.contains("path"));
+    CHECK(f.contains("type"));
+    CHECK(f.contains("expected"));
+    if (f.contains("asked_if")) {
+      skip_logic = true;
+      CHECK(f["asked_if"].contains("finding"));
+      CHECK(f["asked_if"].contains("values"));
+    }
+    if (f.contains("min") && f.contains("max")) ranged = true;
+    if (f["type"] == "enum") choices = choices || !f["values"].empty();
+    if (f["type"] == "table_list") rows = rows || !f["fields"].empty();
+  }
+  CHECK(skip_logic);
+  CHECK(ranged);
+  CHECK(choices);
+  CHECK(rows);
+}
+
+TEST_CASE("api: POST /api/plan gives the plan JSON of the CLI, byte for byte, for every example") {
+  auto s = make_service();
+  for (const auto& name : {"jane.toml", "adolescent_high_risk.toml", "adolescent_ipta.toml"}) {
+    INFO(name);
+    auto r = call(s, "POST", "/api/plan", example(name), "application/toml");
+    REQUIRE(r.status == 200);
+    auto cli = run({"plan", std::string("examples/") + name, "--format", "json"});
+    CHECK(r.body == cli.out);
+  }
+  // With no content type, TOML too.
+  CHECK(call(s, "POST", "/api/plan", example("jane.toml")).body == run({"plan", "examples/jane.toml", "--format", "json"}).out);
+}
+
+TEST_CASE("api: findings as JSON give the same items as the same findings in TOML") {
+  auto s = make_service();
+  auto toml = parsed(call(s, "POST", "/api/plan", "[phq9]\ntotal = 19\nitem9 = 0\n[alliance]\nstrength = \"weak\"\n"));
+  auto js = parsed(call(s, "POST", "/api/plan", R"({"phq9": {"total": 19, "item9": 0}, "alliance": {"strength": "weak"}})",
+                        "application/json"));
+  auto ids = [](const json& p) {
+    std::vector<std::string> out;
+    for (const auto* part : {"flags", "challenges", "solutions", "goals"}) {
+      for (const auto& it : p[part]) out.push_back(it["id"].get<std::string>());
+    }
+    return out;
+  };
+  CHECK_FALSE(ids(toml).empty());
+  CHECK(ids(toml) == ids(js));
+}
+
+TEST_CASE("api: bad findings get 400 with the CLI's diagnostics, never the value sent") {
+  auto s = make_service();
+  SECTION("a wrong type") {
+    auto r = call(s, "POST", "/api/plan", "alliance.strength = \"Mary Smith\"\n");
+    CHECK(r.status == 400);
+    auto j = parsed(r);
+    REQUIRE(j["errors"].size() == 1);
+    CHECK(j["errors"][0]["code"] == "findings.value");
+    CHECK(j["errors"][0]["file"] == "request body");
+    CHECK(j["errors"][0]["line"] == 1);
+    CHECK(r.body.find("Mary Smith") == std::string::npos);
+  }
+  SECTION("malformed JSON") {
+    auto r = call(s, "POST", "/api/plan", "{\"phq9\": {", "application/json");
+    CHECK(r.status == 400);
+    CHECK(first_error_code(r) == "findings.syntax");
+  }
+  SECTION("malformed TOML") {
+    auto r = call(s, "POST", "/api/plan", "[phq9\n");
+    CHECK(r.status == 400);
+    CHECK(first_error_code(r) == "findings.syntax");
+  }
+  SECTION("an unknown finding") {
+    auto r = call(s, "POST", "/api/plan", "phq9.totl = 3\n");
+    CHECK(r.status == 400);
+    CHECK(first_error_code(r) == "findings.unknown");
+  }
+  SECTION("an identifying key") {
+    auto r = call(s, "POST", "/api/plan", "name = \"Mary Smith\"\n");
+    CHECK(r.status == 400);
+    CHECK(r.body.find("Mary Smith") == std::string::npos);
+  }
+}
+
+TEST_CASE("api: unknown paths are 404, wrong methods 405 with Allow") {
+  auto s = make_service();
+  CHECK(call(s, "GET", "/api/nothing").status == 404);
+  CHECK(call(s, "GET", "/").status == 404);
+  auto r = call(s, "GET", "/api/plan");
+  CHECK(r.status == 405);
+  CHECK(first_error_code(r) == "api.method");
+  bool allow = false;
+  for (const auto& [k, v] : r.headers) allow = allow || (k == "Allow" && v == "POST");
+  CHECK(allow);
+  CHECK(call(s, "POST", "/api/vocabulary").status == 405);
+  CHECK(call(s, "DELETE", "/api/plans/1").status == 405);
+  for (const auto& bad : {"/api/plans/0", "/api/plans/-1", "/api/plans/abc", "/api/plans/", "/api/plans/1x",
+                          "/api/plans/99999999999999999999"}) {
+    INFO(bad);
+    CHECK(call(s, "GET", bad).status == 404);
+  }
+}
+
+TEST_CASE("api: why explains an item, a keyed item and a derived fact, and why-not one not in the plan") {
+  auto s = make_service();
+  auto jane = example("jane.toml");
+  auto r = call(s, "POST", "/api/why", jane, "", {{"item", "role_dispute"}});
+  REQUIRE(r.status == 200);
+  auto j = parsed(r);
+  CHECK(r.body.find("role_dispute[partner]") != std::string::npos);
+  CHECK(call(s, "POST", "/api/why", jane, "", {{"item", "risk.level"}}).status == 200);
+  CHECK(call(s, "POST", "/api/why", jane, "", {}).status == 400);
+  auto unknown = call(s, "POST", "/api/why", jane, "", {{"item", "no_such_item"}});
+  CHECK(unknown.status == 404);
+  CHECK(first_error_code(unknown) == "api.unknown-item");
+  CHECK(call(s, "POST", "/api/why", "phq9.total = 99\n", "", {{"item", "role_dispute"}}).status == 400);
+  CHECK(call(s, "GET", "/api/why").status == 405);
+}
+
+TEST_CASE("api: record a plan, read it back, review it, and the store's chain verifies") {
+  scratch sc;
+  std::string db = (sc.dir / "store.db").string();
+  auto s = make_service(db);
+  auto jane = example("jane.toml");
+  SECTION("recording needs who records") {
+    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}}).status == 400);
+    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "a\x1b[31mb"}}).status == 400);
+    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", std::string(101, 'x')}}).status == 400);
+  }
+  SECTION("the whole flow") {
+    auto rec = call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "clinician 7"}});
+    REQUIRE(rec.status == 201);
+    auto rj = parsed(rec);
+    CHECK(rj["record"] == 1);
+    CHECK(rj["plan"] == json::parse(run({"plan", "examples/jane.toml", "--format", "json"}).out));
+    bool location = false;
+    for (const auto& [k, v] : rec.headers) location = location || (k == "Location" && v == "/api/plans/1");
+    CHECK(location);
+
+    auto got = parsed(call(s, "GET", "/api/plans/1"));
+    CHECK(got["by"] == "clinician 7");
+    CHECK(got["hash"] == rj["hash"]);
+    CHECK(got["plan"] == rj["plan"]);
+    CHECK(got["reviews"].empty());
+
+    // Decisions: accepted, rejected with a reason, edited.
+    json review = {{"by", "clinician 7"},
+                   {"accept", {"weak_relationship"}},
+                   {"reject", {"emotion_expression"}},
+                   {"edit", {{{"item", "role_dispute[partner]"}, {"text", "Work on the dispute with her partner"}}}},
+                   {"reason", "discussed with the client"}};
+    auto rv = call(s, "POST", "/api/plans/1/review", review.dump(), "application/json");
+    REQUIRE(rv.status == 201);
+    CHECK(parsed(rv)["record"] == 2);
+    got = parsed(call(s, "GET", "/api/plans/1"));
+    REQUIRE(got["reviews"].size() == 1);
+    CHECK(got["reviews"][0]["decisions"].size() == 3);
+    // The CLI reads the same store: the decisions count per rule.
+    auto overrides = run({"audit", "overrides", "--store", db, "--format", "json"});
+    CHECK(overrides.code == 0);
+    CHECK(overrides.out.find("discussed with the client") != std::string::npos);
+    auto st = store::open_store(db, false);
+    auto v = store::verify(*st);
+    CHECK(v.problem.empty());
+    CHECK(v.records == 2);
+
+    // Reviews that are refused record nothing.
+    auto bad = [&](const json& body, int status, const std::string& code) {
+      INFO(body.dump());
+      auto r = call(s, "POST", "/api/plans/1/review", body.dump(), "application/json");
+      CHECK(r.status == status);
+      CHECK(first_error_code(r) == code);
+    };
+    bad({{"by", "x"}, {"accept", {"role_dispute"}}}, 400, "api.unknown-item");
+    bad({{"by", "x"}, {"reject", {"weak_relationship"}}}, 400, "api.review");
+    bad({{"by", "x"}}, 400, "api.review");
+    bad({{"accept", {"weak_relationship"}}}, 400, "api.review");
+    bad({{"by", "x"}, {"accept", "weak_relationship"}}, 400, "api.review");
+    bad({{"by", "x"}, {"accept", {1}}}, 400, "api.review");
+    bad({{"by", "x"}, {"edit", {{{"item", "weak_relationship"}}}}}, 400, "api.review");
+    bad({{"by", "x"}, {"accept", {"weak_relationship"}}, {"extra", 1}}, 400, "api.review");
+    bad({{"by", "x"}, {"accept", {"weak_relationship", "weak_relationship"}}}, 400, "api.review");
+    CHECK(call(s, "POST", "/api/plans/1/review", "not json", "application/json").status == 400);
+    CHECK(call(s, "POST", "/api/plans/1/review", "[1]", "application/json").status == 400);
+    CHECK(call(s, "POST", "/api/plans/7/review", json({{"by", "x"}, {"accept", {"a"}}}).dump()).status == 404);
+    CHECK(call(s, "GET", "/api/plans/2").status == 404);  // a review, not a plan
+    CHECK(store::verify(*store::open_store(db, false)).records == 2);
+  }
+}
+
+TEST_CASE("api: without a store, recording and reading plans are refused") {
+  auto s = make_service();
+  auto r = call(s, "POST", "/api/plan", example("jane.toml"), "", {{"record", "1"}, {"by", "x"}});
+  CHECK(r.status == 409);
+  CHECK(first_error_code(r) == "api.no-store");
+  CHECK(call(s, "GET", "/api/plans/1").status == 404);
+  // record=0 plans without recording.
+  CHECK(call(s, "POST", "/api/plan", example("jane.toml"), "", {{"record", "0"}}).status == 200);
+}
+
+// ---------------------------------------------------------------------------
+// Over HTTP
+
+namespace {
+
+// A server on a free port of 127.0.0.1, stopped at the end of the test.
+struct running {
+  server::service svc;
+  std::function<void()> stop;
+  int port = 0;
+  std::thread thread;
+  std::ostringstream err;
+  int code = -1;
+  explicit running(server::http_options o = {}, std::string store = "") : svc(make_service(store)) {
+    o.port = 0;
+    std::promise<void> ready;
+    thread = std::thread([&, o] {
+      code = server::serve(svc, o, err, [&](int p, std::function<void()> s) {
+        port = p;
+        stop = std::move(s);
+        ready.set_value();
+      });
+    });
+    ready.get_future().wait();
+  }
+  ~running() {
+    if (stop) stop();
+    thread.join();
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+};
+
+// Sends raw bytes on a new connection and returns what comes back before the
+// server closes it (or `wait` passes).
+std::string raw(int port, const std::string& bytes, int wait_ms = 3000) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  timeval tv{wait_ms / 1000, (wait_ms % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+void check_headers(const httplib::Result& res) {
+  REQUIRE(res);
+  CHECK(res->get_header_value("Content-Security-Policy").find("default-src 'none'") != std::string::npos);
+  CHECK(res->get_header_value("X-Content-Type-Options") == "nosniff");
+  CHECK(res->get_header_value("Cache-Control") == "no-store");
+  CHECK_FALSE(res->get_header_value("X-Request-Id").empty());
+  for (const auto& [k, v] : res->headers) CHECK(k.rfind("Access-Control-", 0) != 0);
+}
+
+}  // namespace
+
+TEST_CASE("http: every response, errors included, has the security headers, a request id and no CORS") {
+  running srv;
+  auto c = srv.client();
+  auto ok = c.Get("/api/vocabulary");
+  check_headers(ok);
+  CHECK(ok->status == 200);
+  auto missing = c.Get("/nowhere");
+  check_headers(missing);
+  CHECK(missing->status == 404);
+  httplib::Headers origin = {{"Origin", "https://evil.example"}};
+  auto preflight = c.Options("/api/plan", origin);
+  check_headers(preflight);
+  CHECK(preflight->status == 405);
+  auto plan = c.Post("/api/plan", origin, example("jane.toml"), "application/toml");
+  check_headers(plan);
+  CHECK(plan->status == 200);
+  CHECK(plan->body == run({"plan", "examples/jane.toml", "--format", "json"}).out);
+  CHECK(c.Get("/api/vocabulary")->get_header_value("X-Request-Id") != ok->get_header_value("X-Request-Id"));
+}
+
+TEST_CASE("http: a bearer token, when set, is required on every request") {
+  server::http_options o;
+  o.token = "0123456789abcdef0123456789abcdef";
+  running srv(o);
+  auto c = srv.client();
+  auto none = c.Get("/api/vocabulary");
+  REQUIRE(none);
+  CHECK(none->status == 401);
+  CHECK(none->get_header_value("WWW-Authenticate") == "Bearer");
+  check_headers(none);
+  for (const std::string wrong : {"Bearer 0123456789abcdef0123456789abcdeX", "Bearer ", "Basic abc",
+                                  "Bearer 0123456789abcdef0123456789abcdef0", "bearer 0123456789abcdef0123456789abcdef"}) {
+    INFO(wrong);
+    auto r = c.Get("/api/vocabulary", {{"Authorization", wrong}});
+    REQUIRE(r);
+    CHECK(r->status == 401);
+  }
+  auto good = c.Get("/api/vocabulary", {{"Authorization", "Bearer " + o.token}});
+  REQUIRE(good);
+  CHECK(good->status == 200);
+  CHECK(server::token_matches("Bearer " + o.token, o.token));
+  CHECK_FALSE(server::token_matches("Bearer " + o.token, ""));
+}
+
+TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serving") {
+  server::http_options o;
+  o.max_body = 64 * 1024;
+  o.timeout_seconds = 1;
+  running srv(o);
+  auto c = srv.client();
+  int answered = 0;
+  auto expect_4xx = [&](const httplib::Result& r, const std::string& what) {
+    INFO(what);
+    REQUIRE(r);
+    CHECK(r->status >= 400);
+    CHECK(r->status < 500);
+    CHECK_FALSE(json::parse(r->body, nullptr, false).is_discarded());
+    ++answered;
+  };
+  const std::vector<std::string> bad_json = {
+      "{", "[]", "null", "1", "\"x\"", "{\"phq9\": []}", "{\"phq9\": {\"total\": \"x\"}}",
+      "{\"phq9\": {\"total\": 1e400}}", "{\"phq9\": {\"total\": -1}}", "{\"phq9\": {\"total\": 28}}",
+      "{\"phq9\": {\"total\": 3, \"total\": 4}}", "{\"a\": {\"b\": {\"c\": {\"d\": 1}}}}",
+      std::string("{\"x\": \"\xff\xfe\"}"), "{\"relationships\": 3}", "{\"relationships\": [1, 2]}",
+      "{\"alliance\": {\"strength\": true}}", std::string(1000, '['), "{\"client\": {\"name\": \"A B\"}}"};
+  for (const auto& b : bad_json) expect_4xx(c.Post("/api/plan", b, "application/json"), b.substr(0, 40));
+  const std::vector<std::string> bad_toml = {
+      "[", "[phq9\n", "phq9.total = ", "phq9.total = 1\nphq9.total = 2\n", "\x01\x02\x03", "a = \"\n",
+      "phq9.total = 3.5\n", "alliance.strength = \"strongest\"\n", "[[phq9]]\n", "x = 1\n"};
+  for (const auto& b : bad_toml) expect_4xx(c.Post("/api/plan", b, "application/toml"), b.substr(0, 40));
+  expect_4xx(c.Post("/api/plan", std::string(200 * 1024, 'a'), "application/toml"), "a body over the limit");
+  expect_4xx(c.Get("/api/plan"), "GET on POST");
+  expect_4xx(c.Delete("/api/vocabulary"), "DELETE");
+  expect_4xx(c.Put("/api/plan", "x", "text/plain"), "PUT");
+  expect_4xx(c.Get("/api/plans/1"), "no store");
+  expect_4xx(c.Post("/api/plan?record=1&by=x", example("jane.toml"), "application/toml"), "record, no store");
+  expect_4xx(c.Post("/api/why", example("jane.toml"), "application/toml"), "why without item");
+  expect_4xx(c.Post("/api/why?item=nothing_at_all", example("jane.toml"), "application/toml"), "why, unknown");
+  expect_4xx(c.Get("/../../etc/passwd"), "path traversal");
+  expect_4xx(c.Get("/api/plans/%00"), "NUL");
+  expect_4xx(c.Post("/api/plans/1/review", "{}", "application/json"), "review without store");
+  while (answered < 45) expect_4xx(c.Get("/api/vocabulary/" + std::to_string(answered)), "unknown path");
+  // Below HTTP: garbage, a request line too long, a lying Content-Length, a
+  // client that stops sending (timed out, not waited on forever).
+  auto garbage = raw(srv.port, "\x16\x03\x01\x02\x00garbage\r\n\r\n");
+  CHECK((garbage.empty() || garbage.rfind("HTTP/1.1 4", 0) == 0));
+  auto long_line = raw(srv.port, "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK((long_line.empty() || long_line.rfind("HTTP/1.1 4", 0) == 0));
+  auto lying = raw(srv.port, "POST /api/plan HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\nabc");
+  CHECK(lying.rfind("HTTP/1.1 413", 0) == 0);
+  auto negative = raw(srv.port, "POST /api/plan HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\nabc");
+  CHECK((negative.empty() || negative.rfind("HTTP/1.1 4", 0) == 0));
+  std::thread slow([&] { raw(srv.port, "POST /api/plan HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc", 5000); });
+  answered += 5;
+  // While the slow client holds its connection, others are answered.
+  auto after = c.Get("/api/vocabulary");
+  REQUIRE(after);
+  CHECK(after->status == 200);
+  slow.join();
+  auto still = c.Post("/api/plan", example("jane.toml"), "application/toml");
+  REQUIRE(still);
+  CHECK(still->status == 200);
+  CHECK(answered >= 50);
+}
+
+// ---------------------------------------------------------------------------
+// `iptplan serve` as a process
+
+TEST_CASE("serve: refuses another machine's address without a token, and tokens that are weak or exposed") {
+  scratch sc;
+  auto r = run({"serve", "--listen", "0.0.0.0:0"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("--token-file") != std::string::npos);
+  CHECK(run({"serve", "--listen", "nonsense"}).code == 2);
+  CHECK(run({"serve", "--listen", "127.0.0.1:99999"}).code == 2);
+  auto exposed = sc.write("token", "0123456789abcdef0123456789abcdef\n");
+  ::chmod(exposed.c_str(), 0644);
+  r = run({"serve", "--listen", "0.0.0.0:0", "--token-file", exposed});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("chmod 600") != std::string::npos);
+  auto weak = sc.write("weak", "short\n");
+  ::chmod(weak.c_str(), 0600);
+  r = run({"serve", "--token-file", weak});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("shorter than 16") != std::string::npos);
+  CHECK(run({"serve", "--token-file", (sc.dir / "absent").string()}).code == 2);
+  CHECK(run({"serve", "--store", "postgresql://localhost/x"}).code == 2);
+  CHECK(run({"serve", "--rules", (sc.dir / "no-such-rules").string()}).code == 1);
+}
+
+TEST_CASE("serve: SIGTERM finishes the request in flight, then the process exits 0") {
+  int err_pipe[2];
+  REQUIRE(::pipe(err_pipe) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(err_pipe[1], 2);
+    ::close(err_pipe[0]);
+    ::execl(IPTPLAN_BINARY, IPTPLAN_BINARY, "serve", "--listen", "127.0.0.1:0", "--log-level", "info",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(err_pipe[1]);
+  // Read stderr until the line that names the port.
+  std::string text;
+  int port = 0;
+  char buf[512];
+  while (port == 0) {
+    ssize_t n = ::read(err_pipe[0], buf, sizeof buf);
+    REQUIRE(n > 0);
+    text.append(buf, static_cast<std::size_t>(n));
+    auto at = text.find("http://127.0.0.1:");
+    if (at != std::string::npos && text.find('/', at + 17) != std::string::npos) {
+      port = std::stoi(text.substr(at + 17));
+    }
+  }
+  // A request whose body is half sent when the signal arrives.
+  std::string body = example("jane.toml");
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::string head = "POST /api/plan HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/toml\r\n"
+                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  std::string first = head + body.substr(0, body.size() / 2);
+  REQUIRE(::send(fd, first.data(), first.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(first.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(::kill(pid, SIGTERM) == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string rest = body.substr(body.size() / 2);
+  REQUIRE(::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(rest.size()));
+  std::string answer;
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(answer.find("\"challenges\"") != std::string::npos);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // The log names requests by id, never what they carried.
+  for (ssize_t n; (n = ::read(err_pipe[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  ::close(err_pipe[0]);
+  CHECK(text.find("POST /api/plan -> 200") != std::string::npos);
+  CHECK(text.find("finishing the requests in flight") != std::string::npos);
+  CHECK(text.find("Jane") == std::string::npos);
+}
