@@ -1,4 +1,5 @@
 #include "server/service.hpp"
+#include "server/internal.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -16,10 +17,8 @@ namespace iptplan::server {
 
 using nlohmann::json;
 
-namespace {
+namespace detail {
 
-// The name findings from a request carry in diagnostics.
-constexpr const char* kBodyName = "request body";
 constexpr std::size_t kMaxNameLength = 100;
 
 json finding_json(const finding_decl& d) {
@@ -76,23 +75,16 @@ bool is_json(const std::string& content_type) {
   return content_type.rfind("application/json", 0) == 0 || content_type.rfind("application/fhir+json", 0) == 0;
 }
 
-struct planned_request {
-  std::optional<client_data> client;
-  evaluation ev;
-  std::optional<plan> p;
-  std::vector<diagnostic> diags;
-};
-
-planned_request plan_body(const rule_set& rs, const request& r) {
+planned_request plan_findings(const rule_set& rs, const std::string& body, bool json_body) {
   planned_request out;
-  if (is_json(r.content_type)) {
-    out.client = read_findings_json(*rs.prog, kBodyName, r.body, {}, out.diags);
+  if (json_body) {
+    out.client = read_findings_json(*rs.prog, kBodyName, body, {}, out.diags);
   } else {
-    out.client = read_findings(*rs.prog, kBodyName, r.body, {}, out.diags);
+    out.client = read_findings(*rs.prog, kBodyName, body, {}, out.diags);
   }
   if (!out.client) return out;
   out.ev = evaluate(*rs.prog, *out.client, true);
-  out.p = build_plan(rs, *out.client, out.ev, sha256_hex(r.body));
+  out.p = build_plan(rs, *out.client, out.ev, sha256_hex(body));
   for (const auto& d : out.diags) out.p->diagnostics.push_back(d);
   return out;
 }
@@ -108,7 +100,9 @@ std::optional<std::int64_t> parse_id(const std::string& s) {
   return v;
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 response error_response(int status, const std::string& code, const std::string& message) {
   return json_response(status, {{"errors", json::array({{{"code", code}, {"message", message}}})},
@@ -146,6 +140,18 @@ response service::handle(const request& r) {
   if (p == "/api/why") {
     if (auto bad = only("POST")) return *bad;
     return why(r);
+  }
+  if (p == "/cds-services") {
+    if (auto bad = only("GET")) return *bad;
+    return cds_discovery();
+  }
+  if (p == std::string("/cds-services/") + kCdsServiceId) {
+    if (auto bad = only("POST")) return *bad;
+    return cds_call(r);
+  }
+  if (p == std::string("/cds-services/") + kCdsServiceId + "/feedback") {
+    if (auto bad = only("POST")) return *bad;
+    return cds_feedback(r);
   }
   const std::string prefix = "/api/plans/";
   if (p.rfind(prefix, 0) == 0) {
@@ -185,7 +191,7 @@ response service::plan(const request& r) {
     by = b == r.query.end() ? "" : b->second;
     if (auto problem = name_problem(by); !problem.empty()) return error_response(400, "api.by", problem);
   }
-  auto pr = plan_body(rs_, r);
+  auto pr = plan_findings(rs_, r.body, is_json(r.content_type));
   if (!pr.p) return diagnostics_response(400, pr.diags);
   std::string plan_json = render_json(*pr.p);
   if (!recording) {
@@ -219,7 +225,7 @@ response service::why(const request& r) const {
     return error_response(404, "api.unknown-item",
                           "no rule proposes an item '" + printable(base) + "' or concludes a fact of that name");
   }
-  auto pr = plan_body(rs_, r);
+  auto pr = plan_findings(rs_, r.body, is_json(r.content_type));
   if (!pr.p) return diagnostics_response(400, pr.diags);
   response res;
   if (fact) {

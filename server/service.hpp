@@ -9,8 +9,10 @@
 // clinicians' decisions, one append at a time.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -57,7 +59,27 @@ class service {
   response why(const request& r) const;
   response get_plan(std::int64_t id);
   response review(std::int64_t id, const request& r);
+
+  // CDS Hooks 2.0 (cds_hooks.cpp).
+  response cds_discovery() const;
+  response cds_call(const request& r);
+  response cds_feedback(const request& r);
+  // What a card (or one of its suggestions) stands for, for feedback: the
+  // plan record and the item. Kept for the last kMaxCards cards.
+  struct card_ref {
+    std::int64_t record = 0;
+    std::string item, by;
+  };
+  static constexpr std::size_t kMaxCards = 100000;
+  std::mutex cards_mutex_;
+  std::unordered_map<std::string, card_ref> cards_;
+  std::deque<std::string> card_order_;
+  void remember_card(const std::string& uuid, card_ref ref);
 };
+
+// The hook iptplan's CDS service answers, and the service's id.
+inline constexpr const char* kCdsHook = "ipt-inventory";
+inline constexpr const char* kCdsServiceId = "iptplan";
 
 // A JSON error response: {"errors": [{"code", "message"}]}.
 response error_response(int status, const std::string& code, const std::string& message);

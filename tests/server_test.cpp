@@ -76,6 +76,13 @@ std::string first_error_code(const server::response& r) {
   return j["errors"][0]["code"].get<std::string>();
 }
 
+// A service recording into a fresh store, removed at the end of the test.
+struct stored {
+  scratch sc;
+  std::string db = (sc.dir / "store.db").string();
+  server::service s = make_service(db);
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -209,9 +216,9 @@ TEST_CASE("api: why explains an item, a keyed item and a derived fact, and why-n
 }
 
 TEST_CASE("api: record a plan, read it back, review it, and the store's chain verifies") {
-  scratch sc;
-  std::string db = (sc.dir / "store.db").string();
-  auto s = make_service(db);
+  stored st_;
+  auto& s = st_.s;
+  const std::string& db = st_.db;
   auto jane = example("jane.toml");
   SECTION("recording needs who records") {
     CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}}).status == 400);
@@ -552,4 +559,178 @@ TEST_CASE("serve: SIGTERM finishes the request in flight, then the process exits
   CHECK(text.find("POST /api/plan -> 200") != std::string::npos);
   CHECK(text.find("finishing the requests in flight") != std::string::npos);
   CHECK(text.find("Jane") == std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// CDS Hooks 2.0
+
+namespace {
+
+json hook_request(const json& findings, const std::string& user = "Practitioner/7") {
+  return {{"hook", "ipt-inventory"},
+          {"hookInstance", "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"},
+          {"context", {{"userId", user}, {"patientId", "1288992"}, {"findings", findings}}}};
+}
+
+}  // namespace
+
+TEST_CASE("cds-hooks: discovery names the service, its hook and what context it needs") {
+  auto s = make_service();
+  auto r = call(s, "GET", "/cds-services");
+  REQUIRE(r.status == 200);
+  auto j = parsed(r);
+  REQUIRE(j["services"].size() == 1);
+  CHECK(j["services"][0]["id"] == "iptplan");
+  CHECK(j["services"][0]["hook"] == "ipt-inventory");
+  CHECK(j["services"][0]["description"].get<std::string>().find("context.findings") != std::string::npos);
+  CHECK(call(s, "POST", "/cds-services").status == 405);
+}
+
+TEST_CASE("cds-hooks: one card per flag and challenge, risk first, each with its why, source and suggestions") {
+  stored st_;
+  auto& s = st_.s;
+  const std::string& db = st_.db;
+  auto jane = example("jane.toml");
+  auto r = call(s, "POST", "/cds-services/iptplan", hook_request(jane).dump(), "application/json");
+  REQUIRE(r.status == 200);
+  auto cards = parsed(r)["cards"];
+  auto plan = parsed(call(s, "POST", "/api/plan", jane));
+  std::size_t provisional_cards = 0;
+  for (const auto& it : plan["provisional"]) provisional_cards += it["kind"] == "flag" || it["kind"] == "challenge";
+  REQUIRE(cards.size() == plan["flags"].size() + plan["challenges"].size() + provisional_cards);
+  std::set<std::string> uuids;
+  for (std::size_t i = 0; i < cards.size(); ++i) {
+    const auto& c = cards[i];
+    INFO(c.dump());
+    uuids.insert(c["uuid"].get<std::string>());
+    // 140 characters at most (code points: the summary is UTF-8).
+    std::string summary = c["summary"];
+    std::size_t points = 0;
+    for (unsigned char ch : summary) points += (ch & 0xc0) != 0x80;
+    CHECK(points <= 140);
+    CHECK((c["indicator"] == "info" || c["indicator"] == "warning" || c["indicator"] == "critical"));
+    CHECK(c["detail"].get<std::string>().find("**Why**") != std::string::npos);
+    CHECK(c["source"]["label"].get<std::string>().find("rule ") != std::string::npos);
+    CHECK(c["overrideReasons"].size() == 4);
+    if (c.contains("suggestions")) CHECK(c["selectionBehavior"] == "any");
+    CHECK(r.body.find("1288992") == std::string::npos);
+  }
+  CHECK(uuids.size() == cards.size());
+  // Flags come first: the first card is the plan's first flag.
+  REQUIRE_FALSE(plan["flags"].empty());
+  CHECK(cards[0]["source"]["topic"]["code"] == plan["flags"][0]["base_id"]);
+  // The role dispute's card suggests the solutions and goals for it.
+  bool dispute = false;
+  for (const auto& c : cards) {
+    if (c["source"]["topic"]["code"] != "role_dispute") continue;
+    dispute = true;
+    REQUIRE(c.contains("suggestions"));
+    bool goal = false;
+    for (const auto& sg : c["suggestions"]) {
+      if (sg.contains("actions")) goal = goal || sg["actions"][0]["resource"]["resourceType"] == "Goal";
+    }
+    CHECK(goal);
+  }
+  CHECK(dispute);
+  // The plan behind the cards is recorded, by the EHR user; never the patient id.
+  auto st = store::open_store(db, false);
+  auto rec = st->get(1);
+  REQUIRE(rec);
+  CHECK(rec->by == "Practitioner/7");
+  CHECK(rec->body.find("1288992") == std::string::npos);
+  // The same findings as a JSON object give the same cards (by item).
+  auto as_json = parsed(call(s, "POST", "/cds-services/iptplan",
+                             hook_request(json::parse(R"({"phq9": {"total": 19, "item9": 0}})")).dump(),
+                             "application/json"));
+  CHECK_FALSE(as_json["cards"].empty());
+}
+
+TEST_CASE("cds-hooks: a critical flag gives a critical card") {
+  auto s = make_service();
+  auto r = call(s, "POST", "/cds-services/iptplan",
+                hook_request(example("adolescent_high_risk.toml")).dump(), "application/json");
+  REQUIRE(r.status == 200);
+  auto cards = parsed(r)["cards"];
+  REQUIRE_FALSE(cards.empty());
+  CHECK(cards[0]["indicator"] == "critical");
+}
+
+TEST_CASE("cds-hooks: malformed requests get 400 with a reason") {
+  auto s = make_service();
+  auto code = [&](const std::string& body) {
+    auto r = call(s, "POST", "/cds-services/iptplan", body, "application/json");
+    CHECK(r.status == 400);
+    return first_error_code(r);
+  };
+  CHECK(code("not json") == "cds.request");
+  CHECK(code("[]") == "cds.request");
+  json req = hook_request(example("jane.toml"));
+  json wrong_hook = req;
+  wrong_hook["hook"] = "patient-view";
+  CHECK(code(wrong_hook.dump()) == "cds.request");
+  json no_instance = req;
+  no_instance.erase("hookInstance");
+  CHECK(code(no_instance.dump()) == "cds.request");
+  json no_findings = req;
+  no_findings["context"].erase("findings");
+  CHECK(code(no_findings.dump()) == "cds.request");
+  json number = req;
+  number["context"]["findings"] = 3;
+  CHECK(code(number.dump()) == "cds.request");
+  json bad_user = req;
+  bad_user["context"]["userId"] = "a\nb";
+  CHECK(code(bad_user.dump()) == "cds.request");
+  CHECK(code(hook_request("phq9.total = 99\n").dump()) == "findings.range");
+}
+
+TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decisions on the recorded plan") {
+  stored st_;
+  auto& s = st_.s;
+  const std::string& db = st_.db;
+  auto cards = parsed(call(s, "POST", "/cds-services/iptplan", hook_request(example("jane.toml")).dump(),
+                           "application/json"))["cards"];
+  REQUIRE(cards.size() >= 2);
+  json with_suggestion;
+  for (const auto& c : cards) {
+    if (c.contains("suggestions")) with_suggestion = c;
+  }
+  REQUIRE_FALSE(with_suggestion.is_null());
+  json overridden = cards[0];
+  json fb = {{"feedback",
+              {{{"card", overridden["uuid"]},
+                {"outcome", "overridden"},
+                {"overrideReason", {{"reason", overridden["overrideReasons"][1]}, {"userComment", "seen last week"}}},
+                {"outcomeTimestamp", "2026-11-26T10:00:00Z"}},
+               {{"card", with_suggestion["uuid"]},
+                {"outcome", "accepted"},
+                {"acceptedSuggestions", {{{"id", with_suggestion["suggestions"][0]["uuid"]}}}},
+                {"outcomeTimestamp", "2026-11-26T10:00:00Z"}}}}};
+  auto r = call(s, "POST", "/cds-services/iptplan/feedback", fb.dump(), "application/json");
+  REQUIRE(r.status == 200);
+  auto got = parsed(call(s, "GET", "/api/plans/1"));
+  REQUIRE(got["reviews"].size() == 2);
+  auto first = got["reviews"][0]["decisions"][0];
+  CHECK(first["action"] == "reject");
+  CHECK(first["reason"] == "Already addressed: seen last week");
+  auto second = got["reviews"][1]["decisions"];
+  REQUIRE(second.size() == 2);
+  CHECK(second[0]["action"] == "accept");
+  CHECK(second[1]["action"] == "accept");
+  CHECK(store::verify(*store::open_store(db, false)).problem.empty());
+  // Refused feedback records nothing.
+  auto refused = [&](const json& body, int status) {
+    INFO(body.dump());
+    CHECK(call(s, "POST", "/cds-services/iptplan/feedback", body.dump(), "application/json").status == status);
+  };
+  refused({{"feedback", {{{"card", "00000000-0000-5000-8000-000000000000"}, {"outcome", "accepted"}}}}}, 404);
+  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "ignored"}}}}}, 400);
+  refused({{"feedback", {{{"card", overridden["uuid"]}}}}}, 400);
+  refused({{"feedback", 3}}, 400);
+  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "accepted"},
+                           {"acceptedSuggestions", {{{"id", "nope"}}}}}}}}, 404);
+  CHECK(call(s, "POST", "/cds-services/iptplan/feedback", "nope", "application/json").status == 400);
+  CHECK(store::verify(*store::open_store(db, false)).records == 3);
+  // Without a store there is nothing to record feedback against.
+  auto bare = make_service();
+  CHECK(call(bare, "POST", "/cds-services/iptplan/feedback", fb.dump(), "application/json").status == 409);
 }

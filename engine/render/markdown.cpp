@@ -7,13 +7,7 @@
 
 namespace iptplan {
 
-namespace {
-
-// A text from a rule or findings file, shown as written: the characters
-// markdown would read as formatting (emphasis, links, headings, tables,
-// HTML) are escaped, so a text can neither change the plan's layout nor
-// hide part of it.
-std::string md(const std::string& s) {
+std::string markdown_escape(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -22,6 +16,14 @@ std::string md(const std::string& s) {
   }
   return out;
 }
+
+namespace {
+
+// A text from a rule or findings file, shown as written: the characters
+// markdown would read as formatting (emphasis, links, headings, tables,
+// HTML) are escaped, so a text can neither change the plan's layout nor
+// hide part of it.
+std::string md(const std::string& s) { return markdown_escape(s); }
 
 std::string why_line(const plan_item& it) {
   std::string out;

@@ -45,6 +45,9 @@ const plan_item* provisional_challenge_of(const plan& p, const plan_item& it);
 std::string status_words(const provenance& pv);
 
 std::string render_text(const plan& p);
+// A text shown as written in markdown: the characters markdown would read
+// as formatting are escaped.
+std::string markdown_escape(const std::string& s);
 std::string render_markdown(const plan& p);
 std::string render_json(const plan& p);
 

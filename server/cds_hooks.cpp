@@ -1,0 +1,342 @@
+// CDS Hooks 2.0: an EHR asks for decision support with the client's
+// findings in the hook's context; iptplan answers with one card per flag and
+// challenge of the draft plan, and records what the clinician did with each
+// card (feedback) as decisions on the recorded plan.
+//
+// The hook is iptplan's own, `ipt-inventory` (no hook of the standard
+// catalogue carries an inventory): context.findings holds the findings as a
+// JSON object (as a .json findings file) or a TOML text. The patient's id,
+// when the EHR sends one, is neither stored nor logged.
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "engine/render/json_writer.hpp"
+#include "engine/render/render.hpp"
+#include "server/internal.hpp"
+#include "store/recording.hpp"
+#include "store/records.hpp"
+
+namespace iptplan::server {
+
+using nlohmann::json;
+using namespace detail;
+
+namespace {
+
+constexpr std::size_t kMaxSummary = 140;
+const char* kOverrideSystem = "urn:iptplan:override-reason";
+
+// The reasons a clinician can give for not following a card.
+const json& override_reasons() {
+  static const json reasons = json::array({
+      {{"code", "not-applicable"}, {"system", kOverrideSystem}, {"display", "Does not fit this client"}},
+      {{"code", "already-addressed"}, {"system", kOverrideSystem}, {"display", "Already addressed"}},
+      {{"code", "client-declines"}, {"system", kOverrideSystem}, {"display", "The client declines"}},
+      {{"code", "clinical-judgement"}, {"system", kOverrideSystem}, {"display", "Clinical judgement"}},
+  });
+  return reasons;
+}
+
+// A UUID (version 5 layout) from a name: the same plan and item always
+// give the same card id.
+std::string uuid_of(const std::string& name) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(name.data(), name.size(), d, &n, EVP_sha256(), nullptr);
+  d[6] = static_cast<unsigned char>((d[6] & 0x0f) | 0x50);
+  d[8] = static_cast<unsigned char>((d[8] & 0x3f) | 0x80);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += hex[d[i] >> 4];
+    out += hex[d[i] & 15];
+  }
+  return out;
+}
+
+// At most kMaxSummary characters (code points), cut at a whole one.
+std::string summary_of(const std::string& text) {
+  std::size_t count = 0, i = 0;
+  for (; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xc0) == 0x80) continue;
+    if (count == kMaxSummary - 1) break;
+    ++count;
+  }
+  if (i >= text.size()) return text;
+  return text.substr(0, i) + "\u2026";
+}
+
+std::string indicator_of(const plan_item& it) {
+  if (it.kind == item_kind::flag && !it.provisional) {
+    if (it.severity == "critical") return "critical";
+    if (it.severity == "warning") return "warning";
+  }
+  return "info";
+}
+
+// The why, in markdown: each proposing rule's reason, the conditions that
+// held with the values seen, and what would confirm a provisional item.
+std::string detail_of(const plan_item& it) {
+  std::string out;
+  if (it.provisional) out += "**To confirm** (proposed on partial findings).\n\n";
+  out += "**Why**\n\n";
+  for (const auto& r : it.because) {
+    out += "- Rule `" + r.rule.id + "` (" + markdown_escape(r.rule.file) + ":" + std::to_string(r.rule.line) + ")";
+    if (!r.element.empty()) out += " for " + markdown_escape(r.element);
+    out += ": " + markdown_escape(printable(r.because.empty() ? r.rule.title : r.because)) + "\n";
+    for (const auto& e : r.evidence) {
+      if (e.result != "true") continue;
+      out += "  - " + markdown_escape(printable(e.condition));
+      std::string seen;
+      for (const auto& [path, value] : e.values) {
+        seen += (seen.empty() ? "" : ", ") + markdown_escape(path) + " = " + markdown_escape(printable(value));
+      }
+      if (!seen.empty()) out += " (" + seen + ")";
+      out += "\n";
+    }
+    if (!r.rule.source.empty()) out += "  - Source: " + markdown_escape(printable(r.rule.source)) + "\n";
+  }
+  if (!it.to_confirm.empty()) {
+    out += "\n**Would confirm or rule it out:** ";
+    for (std::size_t i = 0; i < it.to_confirm.size(); ++i) out += (i ? ", " : "") + markdown_escape(it.to_confirm[i]);
+    out += "\n";
+  }
+  out += "\n*A draft for the clinician's review, not a decision.*";
+  return out;
+}
+
+std::string source_label(const plan_item& it) {
+  std::string label = "iptplan";
+  if (!it.because.empty()) {
+    const auto& r = it.because.front().rule;
+    label += ": rule " + r.id + " (" + r.file + ":" + std::to_string(r.line) + ")";
+    if (!r.source.empty()) label += "; " + printable(r.source);
+    if (it.because.size() > 1) label += "; and " + std::to_string(it.because.size() - 1) + " more";
+  }
+  return label;
+}
+
+}  // namespace
+
+void service::remember_card(const std::string& uuid, card_ref ref) {
+  std::lock_guard<std::mutex> lock(cards_mutex_);
+  if (cards_.insert_or_assign(uuid, std::move(ref)).second) card_order_.push_back(uuid);
+  while (card_order_.size() > kMaxCards) {
+    cards_.erase(card_order_.front());
+    card_order_.pop_front();
+  }
+}
+
+response service::cds_discovery() const {
+  json svc = {{"hook", kCdsHook},
+              {"id", kCdsServiceId},
+              {"title", "iptplan: draft IPT treatment plan"},
+              {"description",
+               "Flags (risk first) and challenges of a draft Interpersonal Psychotherapy plan from the "
+               "client's interpersonal inventory, each with its reasons, and solutions and goals as "
+               "suggestions. context.findings: the findings as a JSON object or a TOML text (docs/api.md)."},
+              {"usageRequirements", "Findings as in docs/findings.md of rule set " + rs_.info.name + " " +
+                                        rs_.info.version + "; no identifying data."}};
+  return json_response(200, {{"services", json::array({svc})}});
+}
+
+response service::cds_call(const request& r) {
+  json body = json::parse(r.body, nullptr, false);
+  auto bad = [](const std::string& message) { return error_response(400, "cds.request", message); };
+  if (body.is_discarded() || !body.is_object()) return bad("the body must be a CDS Hooks request: a JSON object");
+  if (!body.contains("hook") || !body["hook"].is_string() || body["hook"] != kCdsHook) {
+    return bad(std::string("'hook' must be \"") + kCdsHook + "\"");
+  }
+  if (!body.contains("hookInstance") || !body["hookInstance"].is_string()) return bad("'hookInstance' is required");
+  if (!body.contains("context") || !body["context"].is_object()) return bad("'context' must be an object");
+  const json& ctx = body["context"];
+  if (!ctx.contains("findings")) return bad("'context.findings' is required: the client's findings");
+  std::string by = "cds-hooks";
+  if (ctx.contains("userId")) {
+    if (!ctx["userId"].is_string()) return bad("'context.userId' must be a text");
+    by = ctx["userId"].get<std::string>();
+    if (auto problem = name_problem(by); !problem.empty()) return bad("'context.userId': " + problem.substr(5));
+  }
+  std::string findings;
+  bool as_json = false;
+  if (ctx["findings"].is_object()) {
+    findings = ctx["findings"].dump();
+    as_json = true;
+  } else if (ctx["findings"].is_string()) {
+    findings = ctx["findings"].get<std::string>();
+  } else {
+    return bad("'context.findings' must be an object (JSON findings) or a text (TOML findings)");
+  }
+  auto pr = plan_findings(rs_, findings, as_json);
+  if (!pr.p) return diagnostics_response(400, pr.diags);
+  const iptplan::plan& p = *pr.p;
+
+  // With a store, the plan behind the cards is recorded: feedback on them
+  // becomes decisions on it, and an auditor sees what was shown.
+  std::int64_t record = 0;
+  std::string plan_key = p.prov.rule_set_sha256 + "\n" + p.prov.findings_sha256;
+  if (!store_.empty()) {
+    try {
+      std::lock_guard<std::mutex> lock(store_mutex_);
+      auto s = store::open_store(store_, true);
+      auto rec = store::record_plan(*s, by, rs_, files_, p, findings);
+      record = rec.id;
+      plan_key = rec.hash;
+      spdlog::info("recorded plan {} for a CDS Hooks request", rec.id);
+    } catch (const store::store_error& e) {
+      spdlog::error("the store failed: {}", printable(e.what()));
+      return error_response(503, "api.store", "the plan could not be recorded: the store failed (see the server's log)");
+    }
+  }
+
+  std::vector<const plan_item*> shown;
+  for (const auto& it : p.flags) shown.push_back(&it);
+  for (const auto& it : p.provisional) {
+    if (it.kind == item_kind::flag) shown.push_back(&it);
+  }
+  for (const auto& it : p.challenges) shown.push_back(&it);
+  for (const auto& it : p.provisional) {
+    if (it.kind == item_kind::challenge) shown.push_back(&it);
+  }
+  json cards = json::array();
+  for (const plan_item* it : shown) {
+    std::string id = it->full_id();
+    std::string uuid = uuid_of(plan_key + "\n" + id);
+    json card = {{"uuid", uuid},
+                 {"summary", summary_of((it->provisional ? "To confirm: " : "") + printable(it->text))},
+                 {"indicator", indicator_of(*it)},
+                 {"detail", detail_of(*it)},
+                 {"source", {{"label", source_label(*it)},
+                             {"topic", {{"system", "urn:iptplan:item"}, {"code", it->id}, {"display", to_string(it->kind)}}}}},
+                 {"overrideReasons", override_reasons()}};
+    if (record) remember_card(uuid, {record, id, by});
+    json suggestions = json::array();
+    for (const auto* part : {&p.solutions, &p.goals, &p.provisional}) {
+      for (const auto& s : *part) {
+        if (s.kind != item_kind::solution && s.kind != item_kind::goal) continue;
+        if (std::find(s.for_.begin(), s.for_.end(), id) == s.for_.end()) continue;
+        std::string sid = s.full_id();
+        std::string suuid = uuid_of(plan_key + "\n" + id + "\n" + sid);
+        json sug = {{"label", summary_of((s.kind == item_kind::goal ? "Goal: " : "Solution: ") + printable(s.text))},
+                    {"uuid", suuid},
+                    {"isRecommended", false}};
+        if (s.kind == item_kind::goal) {
+          sug["actions"] = json::array({{{"type", "create"},
+                                         {"description", "Propose the goal: " + printable(s.text)},
+                                         {"resource", {{"resourceType", "Goal"},
+                                                       {"lifecycleStatus", "proposed"},
+                                                       {"description", {{"text", printable(s.text)}}}}}}});
+        }
+        suggestions.push_back(std::move(sug));
+        if (record) remember_card(suuid, {record, sid, by});
+      }
+    }
+    if (!suggestions.empty()) {
+      card["suggestions"] = std::move(suggestions);
+      card["selectionBehavior"] = "any";
+    }
+    cards.push_back(std::move(card));
+  }
+  return json_response(200, {{"cards", cards}});
+}
+
+response service::cds_feedback(const request& r) {
+  if (store_.empty()) {
+    return error_response(409, "api.no-store", "this server keeps no store: feedback is recorded only with --store");
+  }
+  json body = json::parse(r.body, nullptr, false);
+  auto bad = [](const std::string& message) { return error_response(400, "cds.feedback", message); };
+  if (body.is_discarded() || !body.is_object() || !body.contains("feedback") || !body["feedback"].is_array()) {
+    return bad("the body must be {\"feedback\": [...]}");
+  }
+  // Every entry is checked before anything is recorded.
+  struct pending {
+    std::int64_t record;
+    std::string by;
+    store::review_request req;
+  };
+  std::vector<pending> reviews;
+  for (const auto& f : body["feedback"]) {
+    if (!f.is_object() || !f.contains("card") || !f["card"].is_string() || !f.contains("outcome") ||
+        !f["outcome"].is_string()) {
+      return bad("each feedback entry needs 'card' (a card's uuid) and 'outcome' (accepted or overridden)");
+    }
+    card_ref card;
+    {
+      std::lock_guard<std::mutex> lock(cards_mutex_);
+      auto it = cards_.find(f["card"].get<std::string>());
+      if (it == cards_.end()) {
+        return error_response(404, "cds.unknown-card",
+                              "no card with that uuid was given by this server (or it was given too long ago)");
+      }
+      card = it->second;
+    }
+    pending pd{card.record, card.by, {}};
+    std::string outcome = f["outcome"].get<std::string>();
+    if (outcome == "accepted") {
+      pd.req.accept.push_back(card.item);
+      if (f.contains("acceptedSuggestions")) {
+        if (!f["acceptedSuggestions"].is_array()) return bad("'acceptedSuggestions' must be a list of {\"id\"}");
+        for (const auto& s : f["acceptedSuggestions"]) {
+          if (!s.is_object() || !s.contains("id") || !s["id"].is_string()) {
+            return bad("'acceptedSuggestions' must be a list of {\"id\"}");
+          }
+          std::lock_guard<std::mutex> lock(cards_mutex_);
+          auto it = cards_.find(s["id"].get<std::string>());
+          if (it == cards_.end() || it->second.record != card.record) {
+            return error_response(404, "cds.unknown-card", "an accepted suggestion is not one of this card's");
+          }
+          if (std::find(pd.req.accept.begin(), pd.req.accept.end(), it->second.item) == pd.req.accept.end()) {
+            pd.req.accept.push_back(it->second.item);
+          }
+        }
+      }
+    } else if (outcome == "overridden") {
+      pd.req.reject.push_back(card.item);
+      std::string reason;
+      if (f.contains("overrideReason") && f["overrideReason"].is_object()) {
+        const json& o = f["overrideReason"];
+        if (o.contains("reason") && o["reason"].is_object()) {
+          const json& c = o["reason"];
+          if (c.contains("display") && c["display"].is_string()) reason = c["display"].get<std::string>();
+          else if (c.contains("code") && c["code"].is_string()) reason = c["code"].get<std::string>();
+        }
+        if (o.contains("userComment") && o["userComment"].is_string()) {
+          std::string comment = o["userComment"].get<std::string>();
+          if (!comment.empty()) reason += (reason.empty() ? "" : ": ") + comment;
+        }
+      }
+      if (reason.empty()) reason = "overridden in the EHR (no reason given)";
+      pd.req.reason = reason;
+    } else {
+      return bad("'outcome' must be accepted or overridden");
+    }
+    reviews.push_back(std::move(pd));
+  }
+  try {
+    std::lock_guard<std::mutex> lock(store_mutex_);
+    auto s = store::open_store(store_, false);
+    std::vector<std::pair<store::review_facts, const pending*>> built;
+    for (const auto& pd : reviews) {
+      auto rec = s->get(pd.record);
+      if (!rec || rec->kind != "plan") return error_response(404, "cds.unknown-card", "the card's plan is not in the store");
+      store::review_facts rv;
+      std::vector<std::string> errors;
+      if (!store::make_review(*rec, pd.req, rv, errors)) return bad(errors.front());
+      built.push_back({std::move(rv), &pd});
+    }
+    for (const auto& [rv, pd] : built) {
+      auto out = s->append("review", store::now_utc(), pd->by, store::review_body(rv));
+      spdlog::info("recorded review {} of plan {} from CDS Hooks feedback", out.id, pd->record);
+    }
+  } catch (const store::store_error& e) {
+    spdlog::error("the store failed: {}", printable(e.what()));
+    return error_response(503, "api.store", "the feedback could not be recorded: the store failed (see the server's log)");
+  }
+  return json_response(200, json::object());
+}
+
+}  // namespace iptplan::server

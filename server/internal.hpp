@@ -1,0 +1,38 @@
+// What the service's source files share: JSON responses, planning the
+// findings of a request, names for records.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/evaluator.hpp"
+#include "engine/findings.hpp"
+#include "engine/plan.hpp"
+#include "server/service.hpp"
+
+namespace iptplan::server::detail {
+
+// The name findings from a request carry in diagnostics.
+inline constexpr const char* kBodyName = "request body";
+
+response json_response(int status, const nlohmann::json& j);
+// 400 and the like: {"errors": [...], "warnings": [...]}, without any line
+// of the findings.
+response diagnostics_response(int status, const std::vector<diagnostic>& diags);
+// What is wrong with a record's author name ("" when nothing).
+std::string name_problem(const std::string& by);
+bool is_json(const std::string& content_type);
+
+struct planned_request {
+  std::optional<client_data> client;
+  evaluation ev;
+  std::optional<plan> p;
+  std::vector<diagnostic> diags;
+};
+// Plans findings given as TOML, or as JSON when `json_body`.
+planned_request plan_findings(const rule_set& rs, const std::string& body, bool json_body);
+
+}  // namespace iptplan::server::detail
