@@ -46,6 +46,8 @@ std::string request_id() {
 
 void send(httplib::Response& res, const response& r) {
   res.status = r.status;
+  // A header the service sets replaces the default one of that name.
+  for (const auto& [k, v] : r.headers) res.headers.erase(k);
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
   res.set_content(r.body, r.content_type);
 }
@@ -90,7 +92,8 @@ int serve(service& svc, const http_options& o, std::ostream& err,
 
   http.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Request-Id", request_id());
-    if (!o.token.empty() && !token_matches(req.get_header_value("Authorization"), o.token)) {
+    if (!o.token.empty() && !is_public_asset(req.method, req.path) &&
+        !token_matches(req.get_header_value("Authorization"), o.token)) {
       send(res, error_response(401, "api.token", "a bearer token is required (Authorization: Bearer ...)"));
       res.set_header("WWW-Authenticate", "Bearer");
       return httplib::Server::HandlerResponse::Handled;

@@ -1,6 +1,8 @@
 #include "server/service.hpp"
 #include "server/internal.hpp"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -137,6 +139,14 @@ response service::handle(const request& r) {
     if (auto bad = only("POST")) return *bad;
     return plan(r);
   }
+  if (p == "/api/findings") {
+    if (auto bad = only("POST")) return *bad;
+    return findings(r);
+  }
+  if (is_public_asset("GET", p)) {
+    if (auto bad = only("GET")) return *bad;
+    return asset(p);
+  }
   if (p == "/api/why") {
     if (auto bad = only("POST")) return *bad;
     return why(r);
@@ -193,6 +203,21 @@ response service::plan(const request& r) {
   }
   auto pr = plan_findings(rs_, r.body, is_json(r.content_type));
   if (!pr.p) return diagnostics_response(400, pr.diags);
+  auto format = r.query.find("format");
+  if (format != r.query.end() && format->second != "json") {
+    if (recording) return error_response(400, "api.format", "a recorded plan is answered as JSON");
+    response res;
+    if (format->second == "markdown") {
+      res.content_type = "text/markdown; charset=utf-8";
+      res.body = render_markdown(*pr.p);
+    } else if (format->second == "text") {
+      res.content_type = "text/plain; charset=utf-8";
+      res.body = render_text(*pr.p);
+    } else {
+      return error_response(400, "api.format", "format is json, markdown or text");
+    }
+    return res;
+  }
   std::string plan_json = render_json(*pr.p);
   if (!recording) {
     response res;
@@ -211,6 +236,108 @@ response service::plan(const request& r) {
     spdlog::error("the store failed: {}", printable(e.what()));
     return error_response(503, "api.store", "the plan could not be recorded: the store failed (see the server's log)");
   }
+}
+
+namespace {
+
+// A value of the findings as JSON, as a .json findings file holds it.
+json value_json(const program& prog, const client_data& c, const value& v) {
+  switch (v.kind) {
+    case vkind::boolean: return v.b;
+    case vkind::number: return v.n == static_cast<double>(static_cast<long long>(v.n)) && std::fabs(v.n) < 1e15
+                                   ? json(static_cast<long long>(v.n))
+                                   : json(v.n);
+    case vkind::symbol: return c.symbol_text(prog, v.sym);
+    case vkind::list: {
+      json out = json::array();
+      for (const auto& x : c.lists[v.ref]) out.push_back(value_json(prog, c, x));
+      return out;
+    }
+    default: return nullptr;
+  }
+}
+
+void put_path(json& root, const std::string& path, json v) {
+  json* at = &root;
+  std::size_t start = 0;
+  for (;;) {
+    auto dot = path.find('.', start);
+    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (dot == std::string::npos) {
+      (*at)[part] = std::move(v);
+      return;
+    }
+    at = &(*at)[part];
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+// The page's files, embedded at build time from web/ (server/CMakeLists.txt).
+std::vector<rule_set_file> web_asset_files();
+
+namespace {
+
+// The page may run its own script and style and talk to this server only.
+const char* kPagePolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+    "form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+}  // namespace
+
+bool is_public_asset(const std::string& method, const std::string& path) {
+  return method == "GET" && (path == "/" || path == "/index.html" || path == "/app.js" || path == "/app.css");
+}
+
+response service::asset(const std::string& path) const {
+  static const std::vector<rule_set_file> files = web_asset_files();
+  std::string base = path == "/" ? "index.html" : path.substr(1);
+  for (const auto& f : files) {
+    if (f.base != base) continue;
+    response res;
+    res.body = f.text;
+    res.content_type = base.ends_with(".html") ? "text/html; charset=utf-8"
+                       : base.ends_with(".js") ? "text/javascript; charset=utf-8"
+                                               : "text/css; charset=utf-8";
+    res.headers.push_back({"Content-Security-Policy", kPagePolicy});
+    return res;
+  }
+  return error_response(404, "api.not-found", "no such file");
+}
+
+response service::findings(const request& r) const {
+  std::vector<diagnostic> diags;
+  std::optional<client_data> c = is_json(r.content_type)
+                                     ? read_findings_json(*rs_.prog, kBodyName, r.body, {}, diags)
+                                     : read_findings(*rs_.prog, kBodyName, r.body, {}, diags);
+  if (!c) return diagnostics_response(400, diags);
+  const program& prog = *rs_.prog;
+  json out = json::object();
+  const auto& decls = prog.vocab->findings();
+  for (std::size_t i = 0; i < decls.size(); ++i) {
+    const value& v = c->slots[i];
+    if (v.is_unknown()) continue;
+    if (v.kind == vkind::table) {
+      json rows = json::array();
+      for (const auto& e : c->tables[v.ref]) {
+        json row = json::object();
+        for (std::size_t f = 0; f < decls[i].fields.size() && f < e.fields.size(); ++f) {
+          if (!e.fields[f].is_unknown()) row[decls[i].fields[f].path] = value_json(prog, *c, e.fields[f]);
+        }
+        rows.push_back(std::move(row));
+      }
+      put_path(out, decls[i].path, std::move(rows));
+    } else {
+      put_path(out, decls[i].path, value_json(prog, *c, v));
+    }
+  }
+  json warnings = json::array();
+  for (auto d : diags) {
+    d.source_line.clear();
+    warnings.push_back(jsonout::to_json(d));
+  }
+  return json_response(200, {{"findings", out}, {"warnings", warnings}});
 }
 
 response service::why(const request& r) const {

@@ -57,6 +57,8 @@ class service {
   response vocabulary() const;
   response plan(const request& r);
   response why(const request& r) const;
+  response findings(const request& r) const;
+  response asset(const std::string& path) const;
   response get_plan(std::int64_t id);
   response review(std::int64_t id, const request& r);
 
@@ -80,6 +82,10 @@ class service {
 // The hook iptplan's CDS service answers, and the service's id.
 inline constexpr const char* kCdsHook = "ipt-inventory";
 inline constexpr const char* kCdsServiceId = "iptplan";
+
+// Whether `path` is one of the web page's files: served to anyone who can
+// connect (they hold no data), without the bearer token the API needs.
+bool is_public_asset(const std::string& method, const std::string& path);
 
 // A JSON error response: {"errors": [{"code", "message"}]}.
 response error_response(int status, const std::string& code, const std::string& message);

@@ -183,7 +183,7 @@ TEST_CASE("api: bad findings get 400 with the CLI's diagnostics, never the value
 TEST_CASE("api: unknown paths are 404, wrong methods 405 with Allow") {
   auto s = make_service();
   CHECK(call(s, "GET", "/api/nothing").status == 404);
-  CHECK(call(s, "GET", "/").status == 404);
+  CHECK(call(s, "GET", "/index.htm").status == 404);
   auto r = call(s, "GET", "/api/plan");
   CHECK(r.status == 405);
   CHECK(first_error_code(r) == "api.method");
@@ -296,6 +296,65 @@ TEST_CASE("api: without a store, recording and reading plans are refused") {
   CHECK(call(s, "POST", "/api/plan", example("jane.toml"), "", {{"record", "0"}}).status == 200);
 }
 
+TEST_CASE("api: the page's files are served with a policy that allows only their own script and style") {
+  auto s = make_service();
+  for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
+           {"/", "text/html"}, {"/index.html", "text/html"}, {"/app.js", "text/javascript"}, {"/app.css", "text/css"}}) {
+    INFO(path);
+    auto r = call(s, "GET", path);
+    CHECK(r.status == 200);
+    CHECK(r.content_type.rfind(type, 0) == 0);
+    bool policy = false;
+    for (const auto& [k, v] : r.headers) {
+      policy = policy || (k == "Content-Security-Policy" && v.find("script-src 'self'") != std::string::npos &&
+                          v.find("connect-src 'self'") != std::string::npos && v.find("unsafe") == std::string::npos);
+    }
+    CHECK(policy);
+    CHECK(server::is_public_asset("GET", path));
+    CHECK_FALSE(server::is_public_asset("POST", path));
+  }
+  CHECK(call(s, "POST", "/").status == 405);
+  CHECK_FALSE(server::is_public_asset("GET", "/api/vocabulary"));
+  // The page loads nothing from elsewhere.
+  auto html = call(s, "GET", "/").body;
+  CHECK(html.find("http://") == std::string::npos);
+  CHECK(html.find("https://") == std::string::npos);
+}
+
+TEST_CASE("api: POST /api/findings reads a findings file and gives it back as JSON, checked") {
+  auto s = make_service();
+  auto r = call(s, "POST", "/api/findings", example("jane.toml"), "application/toml");
+  REQUIRE(r.status == 200);
+  auto f = parsed(r)["findings"];
+  CHECK(f["phq9"]["total"] == 14);
+  CHECK(f["alliance"]["strength"] == "weak");
+  CHECK(f["client"]["presenting"] == json({"depression", "anxiety"}));
+  REQUIRE(f["relationships"].size() == 4);
+  CHECK(f["relationships"][0]["label"] == "partner");
+  CHECK(f["relationships"][0]["expectations_reciprocal"] == false);
+  CHECK(f["iip32"]["cold"] == 1.25);
+  // The JSON it gives plans as the TOML it came from.
+  auto from_toml = parsed(call(s, "POST", "/api/plan", example("jane.toml")));
+  auto from_json = parsed(call(s, "POST", "/api/plan", f.dump(), "application/json"));
+  from_toml.erase("provenance");
+  from_json.erase("provenance");
+  CHECK(from_toml == from_json);
+  CHECK(call(s, "POST", "/api/findings", "phq9.total = 30\n").status == 400);
+  CHECK(call(s, "GET", "/api/findings").status == 405);
+}
+
+TEST_CASE("api: the plan as markdown or text, for printing and download") {
+  auto s = make_service();
+  auto md = call(s, "POST", "/api/plan", example("jane.toml"), "", {{"format", "markdown"}});
+  CHECK(md.status == 200);
+  CHECK(md.content_type.rfind("text/markdown", 0) == 0);
+  CHECK(md.body == run({"plan", "examples/jane.toml", "--format", "markdown"}).out);
+  auto text = call(s, "POST", "/api/plan", example("jane.toml"), "", {{"format", "text"}});
+  CHECK(text.status == 200);
+  CHECK(text.body == run({"plan", "examples/jane.toml"}).out);
+  CHECK(call(s, "POST", "/api/plan", example("jane.toml"), "", {{"format", "pdf"}}).status == 400);
+}
+
 // ---------------------------------------------------------------------------
 // Over HTTP
 
@@ -404,6 +463,13 @@ TEST_CASE("http: a bearer token, when set, is required on every request") {
     REQUIRE(r);
     CHECK(r->status == 401);
   }
+  // The page's files hold no data: a browser loads them, then the page asks
+  // for the token and sends it with every API call.
+  auto page = c.Get("/");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(c.Get("/app.js")->status == 200);
+  CHECK(c.Post("/", "x", "text/plain")->status == 401);
   auto good = c.Get("/api/vocabulary", {{"Authorization", "Bearer " + o.token}});
   REQUIRE(good);
   CHECK(good->status == 200);

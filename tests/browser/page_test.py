@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""The clinician's page in a real browser (Debian's chromium, headless,
+driven by chromedriver through python3-selenium): Jane's inventory typed
+into the form by hand, her plan on the page, a why opened, an item rejected
+with a reason, the plan recorded, and the record and decision found through
+the API. Exit 0 on success, 1 on a failure, 77 when the browser is absent.
+
+usage: page_test.py IPTPLAN_BINARY SOURCE_DIR [SCREENSHOT.png]
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.request
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+except ImportError:
+    print("skipped: python3-selenium is not installed (tools/deps.sh installs it)")
+    sys.exit(77)
+
+CHROMIUM = shutil.which("chromium")
+DRIVER = shutil.which("chromedriver")
+if not CHROMIUM or not DRIVER:
+    print("skipped: chromium or chromium-driver is not installed (tools/deps.sh installs them)")
+    sys.exit(77)
+
+binary, source = sys.argv[1], sys.argv[2]
+screenshot = sys.argv[3] if len(sys.argv) > 3 else None
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def http(method, url, body=None, ctype="application/json"):
+    req = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method,
+                                 headers={"Content-Type": ctype} if body is not None else {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+work = tempfile.mkdtemp(prefix="iptplan-browser-")
+store = os.path.join(work, "store.db")
+server = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--store", store],
+                          stderr=subprocess.PIPE, text=True)
+driver = None
+try:
+    m = None
+    seen = ""
+    while m is None:
+        line = server.stderr.readline()
+        if not line:
+            print("FAIL the server did not start: " + seen)
+            sys.exit(1)
+        seen += line
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    # The server logs a line a request: keep reading, or its pipe fills.
+    threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
+    base = "http://127.0.0.1:%s" % m.group(1)
+
+    jane_toml = open(os.path.join(source, "examples", "jane.toml")).read()
+    status, body = http("POST", base + "/api/findings", jane_toml, "application/toml")
+    check(status == 200, "the server reads Jane's findings")
+    jane = json.loads(body)["findings"]
+    status, body = http("POST", base + "/api/plan", jane_toml, "application/toml")
+    expected = json.loads(body)
+    want = sorted(it["id"] for part in ("flags", "challenges", "solutions", "goals", "provisional")
+                  for it in expected[part])
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1800",
+                "--disable-gpu", "--no-first-run", "--disable-extensions"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    wait = WebDriverWait(driver, 20)
+    driver.get(base + "/")
+    wait.until(lambda d: d.find_element(By.ID, "app").is_displayed())
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#form .field")) > 20)
+    check("draft" in driver.find_element(By.TAG_NAME, "header").text, "the page says every plan is a draft")
+
+    # Every control of the form has a label a screen reader can read.
+    unlabelled = driver.execute_script("""
+      const out = [];
+      for (const c of document.querySelectorAll('#form input, #form select')) {
+        const named = c.getAttribute('aria-label') || c.getAttribute('aria-labelledby') ||
+                      (c.id && document.querySelector('label[for="' + CSS.escape(c.id) + '"]'));
+        if (!named) out.push(c.id || c.outerHTML.slice(0, 60));
+      }
+      return out;""")
+    controls = len(driver.find_elements(By.CSS_SELECTOR, "#form input, #form select"))
+    check(controls > 20 and unlabelled == [], "every field is labelled (%d fields, %d unlabelled)" % (controls, len(unlabelled)))
+
+    # The C-SSRS skip logic: Q3 is hidden until Q2 is answered yes.
+    q3 = driver.find_element(By.CSS_SELECTOR, '.field[data-path="risk.cssrs.q3"]')
+    check(not q3.is_displayed(), "C-SSRS Q3 is not asked before Q2")
+
+    def fill(scope, decl_path, value):
+        ctl = scope.find_element(By.CSS_SELECTOR, '.field[data-path="%s"] input, .field[data-path="%s"] select'
+                                 % (decl_path, decl_path))
+        if ctl.tag_name == "select":
+            Select(ctl).select_by_value(("true" if value else "false") if isinstance(value, bool) else str(value))
+        elif ctl.get_attribute("type") == "checkbox":
+            for v in value:
+                scope.find_element(By.CSS_SELECTOR, '.field[data-path="%s"] input[value="%s"]' % (decl_path, v)).click()
+        else:
+            ctl.clear()
+            ctl.send_keys(", ".join(map(str, value)) if isinstance(value, list) else str(value))
+
+    def walk(obj, prefix=""):
+        for k, v in obj.items():
+            path = prefix + k
+            if isinstance(v, dict):
+                walk(v, path + ".")
+            elif isinstance(v, list) and v and isinstance(v[0], dict):
+                for row in v:
+                    add = driver.find_element(By.CSS_SELECTOR, '.field[data-path="%s"] > button' % path)
+                    add.click()
+                    rows = driver.find_elements(By.CSS_SELECTOR, '.rows[data-table="%s"] .row' % path)
+                    for fk, fv in row.items():
+                        ctl = rows[-1].find_element(By.CSS_SELECTOR, '.field[data-field="%s"] input, .field[data-field="%s"] select' % (fk, fk))
+                        if ctl.tag_name == "select":
+                            Select(ctl).select_by_value(("true" if fv else "false") if isinstance(fv, bool) else str(fv))
+                        else:
+                            ctl.clear()
+                            ctl.send_keys(str(fv))
+            else:
+                fill(driver, path, v)
+
+    walk(jane)
+    # A value out of range is refused as typed, then corrected.
+    total = driver.find_element(By.ID, "f-phq9_total")
+    total.clear()
+    total.send_keys("40")
+    err = driver.find_element(By.ID, "f-phq9_total-error")
+    wait.until(lambda d: err.text != "")
+    check("0 to 27" in err.text and total.get_attribute("aria-invalid") == "true",
+          "an out-of-range PHQ-9 total is flagged as typed")
+    total.clear()
+    total.send_keys(str(jane["phq9"]["total"]))
+
+    def page_items():
+        return sorted(e.get_attribute("data-item") for e in driver.find_elements(By.CSS_SELECTOR, "#plan-body li[data-item]"))
+
+    try:
+        wait.until(lambda d: page_items() == want)
+    except Exception:
+        pass
+    got = page_items()
+    check(got == want, "the page shows Jane's plan: %d items, as the CLI (%s)" %
+          (len(got), ", ".join(sorted(set(got) ^ set(want))) or "same"))
+
+    # The why of the role dispute, opened from the keyboard.
+    item = driver.find_element(By.CSS_SELECTOR, 'li[data-item="role_dispute[partner]"]')
+    why_button = item.find_element(By.XPATH, ".//button[text()='Why?']")
+    why_button.send_keys(Keys.ENTER)
+    why = item.find_element(By.CSS_SELECTOR, ".why")
+    wait.until(lambda d: why.is_displayed())
+    check("role_dispute_detect" in why.text and why_button.get_attribute("aria-expanded") == "true",
+          "the why names the rule and its evidence")
+
+    # Reject an item with a reason.
+    target = driver.find_element(By.CSS_SELECTOR, 'li[data-item="emotion_expression"]')
+    Select(target.find_element(By.CSS_SELECTOR, "select")).select_by_value("reject")
+    reason = target.find_element(By.CSS_SELECTOR, 'input[aria-label^="Reason"]')
+    reason.send_keys("worked on in the previous course of therapy")
+    driver.find_element(By.ID, "by").send_keys("clinician 7")
+    if screenshot:
+        driver.set_window_size(1400, 1000)
+        driver.execute_script("window.scrollTo(0, 0); document.getElementById('plan').scrollTop = 0;")
+        driver.save_screenshot(screenshot)
+    driver.find_element(By.ID, "record").click()
+    status_el = driver.find_element(By.ID, "record-status")
+    wait.until(lambda d: "Recorded as plan" in status_el.text or "Not recorded" in status_el.text or "not" in status_el.text)
+    check("Recorded as plan 1" in status_el.text, "the plan is recorded: " + status_el.text)
+
+    status, body = http("GET", base + "/api/plans/1")
+    check(status == 200, "the record is found through the API")
+    rec = json.loads(body)
+    decisions = [d for r in rec.get("reviews", []) for d in r["decisions"]]
+    check(any(d["item"] == "emotion_expression" and d["action"] == "reject" and
+              d.get("reason") == "worked on in the previous course of therapy" for d in decisions),
+          "the rejection and its reason are recorded")
+    check(rec.get("by") == "clinician 7", "the record names who made it")
+    recorded_ids = sorted(it["id"] for part in ("flags", "challenges", "solutions", "goals", "provisional")
+                          for it in rec["plan"][part])
+    check(recorded_ids == want, "the recorded plan is Jane's plan")
+    status, body = http("GET", base + "/app.js")
+    check(status == 200 and "script-src 'self'" in urllib.request.urlopen(base + "/").headers.get("Content-Security-Policy", ""),
+          "the page's policy allows only its own script")
+    verify = subprocess.run([binary, "audit", "verify", "--store", store], capture_output=True, text=True)
+    check(verify.returncode == 0, "the store verifies: " + verify.stdout.strip())
+finally:
+    if driver:
+        driver.quit()
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    shutil.rmtree(work, ignore_errors=True)
+
+if failures:
+    print("%d failure(s)" % len(failures))
+    sys.exit(1)
+print("all browser checks passed")

@@ -1,0 +1,502 @@
+// The clinician's page: the interpersonal inventory as a form built from the
+// rule set's vocabulary (GET /api/vocabulary), the draft plan redrawn as the
+// form is filled (POST /api/plan), each item's why, the clinician's
+// decisions, recording, and findings files in and out. Everything comes from
+// this server; nothing a user or a rule file typed is ever inserted as HTML.
+'use strict';
+
+const ORDER = ['client', 'risk', 'symptoms', 'relationships', 'life_events', 'communication', 'emotion',
+               'alliance', 'support', 'history', 'diagnosis', 'formulation', 'therapy'];
+const TITLES = {client: 'Client', risk: 'Risk', symptoms: 'Symptoms', relationships: 'Relationships',
+                life_events: 'Life events', communication: 'Communication', emotion: 'Emotions',
+                alliance: 'Working alliance', support: 'Social support', history: 'History',
+                diagnosis: 'Diagnoses', formulation: 'Formulation', therapy: 'Therapy'};
+
+const state = {
+  vocab: null,        // the vocabulary response
+  byPath: new Map(),  // finding path -> declaration
+  plan: null,         // the last plan JSON
+  decisions: {},      // item id -> {action: accept|reject|edit, reason, text}
+  token: sessionStorage.getItem('iptplan-token') || '',
+  seq: 0,             // the latest plan request
+  rows: 0,            // table rows made, for their ids
+  timer: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'text') e.textContent = v;
+    else if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) if (c) e.append(c);
+  return e;
+}
+
+async function api(method, path, body, type) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = type || 'application/json';
+  if (state.token) headers.Authorization = 'Bearer ' + state.token;
+  const res = await fetch(path, {method, headers, body});
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch (e) { /* markdown or text */ }
+  return {status: res.status, json, text};
+}
+
+function errorText(r) {
+  if (r.json && r.json.errors && r.json.errors.length) {
+    return r.json.errors.map((e) => (e.line ? 'line ' + e.line + ': ' : '') + e.message).join('; ');
+  }
+  return 'the server answered ' + r.status;
+}
+
+// ---------------------------------------------------------------------------
+// The form
+
+const idOf = (path) => 'f-' + path.replace(/[^A-Za-z0-9]/g, '_');
+
+function control(decl, id) {
+  const t = decl.type;
+  if (t === 'bool') {
+    return el('select', {id}, el('option', {value: '', text: 'Not recorded'}),
+              el('option', {value: 'true', text: 'Yes'}), el('option', {value: 'false', text: 'No'}));
+  }
+  if (t === 'enum') {
+    const s = el('select', {id}, el('option', {value: '', text: 'Not recorded'}));
+    for (const v of decl.values) s.append(el('option', {value: v, text: v.replace(/_/g, ' ')}));
+    return s;
+  }
+  if (t === 'int' || t === 'number') {
+    return el('input', {id, type: 'number', inputmode: t === 'int' ? 'numeric' : 'decimal',
+                        step: t === 'int' ? '1' : 'any', min: decl.min, max: decl.max});
+  }
+  if (t === 'list' && decl.values && decl.values.length) {
+    const box = el('div', {id, role: 'group', class: 'checks'});
+    decl.values.forEach((v, i) => {
+      const cid = id + '-' + i;
+      box.append(el('span', {}, el('input', {type: 'checkbox', id: cid, value: v}),
+                    el('label', {for: cid, text: ' ' + v.replace(/_/g, ' ') + ' '})));
+    });
+    return box;
+  }
+  return el('input', {id, type: 'text', autocomplete: 'off',
+                      placeholder: t === 'list' ? 'values separated by commas' : ''});
+}
+
+function field(decl, id, path) {
+  const label = decl.question || decl.path;
+  const c = control(decl, id);
+  const isGroup = c.getAttribute('role') === 'group';
+  const err = el('span', {class: 'error', id: id + '-error', 'aria-live': 'polite'});
+  const hint = el('span', {class: 'hint', id: id + '-hint', text: decl.expected || ''});
+  if (!isGroup) c.setAttribute('aria-describedby', hint.id + ' ' + err.id);
+  const head = isGroup ? el('span', {class: 'label', id: id + '-label', text: label})
+                       : el('label', {for: id, text: label});
+  if (isGroup) c.setAttribute('aria-labelledby', id + '-label');
+  head.append(el('span', {class: 'badge', text: 'ask next'}));
+  const wrap = el('div', {class: 'field', 'data-path': path, 'data-type': decl.type}, head, hint, c, err);
+  if (decl.asked_if) {
+    wrap.dataset.gate = decl.asked_if.finding;
+    wrap.dataset.gateValues = JSON.stringify(decl.asked_if.values);
+  }
+  c.addEventListener('input', () => { check(wrap, decl); changed(); });
+  c.addEventListener('change', () => { check(wrap, decl); changed(); });
+  return wrap;
+}
+
+// The value a field holds, or undefined when nothing valid is recorded.
+function read(wrap, decl) {
+  const c = wrap.querySelector('input, select');
+  const t = decl.type;
+  if (t === 'list' && decl.values && decl.values.length) {
+    const on = [...wrap.querySelectorAll('input[type=checkbox]')].filter((x) => x.checked).map((x) => x.value);
+    return on.length ? on : undefined;
+  }
+  const raw = c.value.trim();
+  if (raw === '') return undefined;
+  if (t === 'bool') return raw === 'true';
+  if (t === 'int' || t === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || (t === 'int' && !Number.isInteger(n))) return undefined;
+    if (decl.min !== undefined && n < decl.min) return undefined;
+    if (decl.max !== undefined && n > decl.max) return undefined;
+    return n;
+  }
+  if (t === 'list') {
+    const parts = raw.split(',').map((x) => x.trim()).filter((x) => x);
+    return decl.of === 'int' || decl.of === 'number' ? parts.map(Number) : parts;
+  }
+  return raw;
+}
+
+// Ranges checked as typed: a message beside the field, and the value left
+// out of the findings until it is right.
+function check(wrap, decl) {
+  const c = wrap.querySelector('input, select');
+  const err = wrap.querySelector('.error');
+  let msg = '';
+  if ((decl.type === 'int' || decl.type === 'number') && c.value.trim() !== '') {
+    if (read(wrap, decl) === undefined) msg = 'Expected ' + decl.expected + '.';
+  }
+  err.textContent = msg;
+  if (c.tagName === 'INPUT' || c.tagName === 'SELECT') c.setAttribute('aria-invalid', msg ? 'true' : 'false');
+}
+
+function tableRow(decl, rowsBox) {
+  const n = ++state.rows;
+  const row = el('div', {class: 'row', role: 'group'});
+  const title = el('span', {class: 'label', id: 'row-' + n, text: (TITLES[decl.component] || decl.path) + ' row'});
+  row.setAttribute('aria-labelledby', title.id);
+  row.append(title);
+  for (const f of decl.fields) {
+    const w = field(f, idOf(decl.path + '-' + n + '-' + f.path), f.path);
+    w.dataset.field = f.path;
+    row.append(w);
+  }
+  row.append(el('button', {type: 'button', text: 'Remove this row', onclick: () => { row.remove(); changed(); }}));
+  rowsBox.append(row);
+  return row;
+}
+
+function buildForm() {
+  const form = $('form');
+  form.textContent = '';
+  const groups = new Map();
+  for (const d of state.vocab.findings) {
+    const comp = d.component || 'other';
+    if (!groups.has(comp)) groups.set(comp, []);
+    groups.get(comp).push(d);
+  }
+  const comps = [...groups.keys()].sort((a, b) => {
+    const ia = ORDER.indexOf(a), ib = ORDER.indexOf(b);
+    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
+  });
+  for (const comp of comps) {
+    const fs = el('fieldset', {id: 'section-' + comp}, el('legend', {text: TITLES[comp] || comp.replace(/_/g, ' ')}));
+    for (const d of groups.get(comp)) {
+      if (d.type === 'table_list') {
+        const rows = el('div', {class: 'rows', 'data-table': d.path});
+        const box = el('div', {class: 'field table', 'data-path': d.path},
+                       el('span', {class: 'label', text: d.question || d.path}), rows);
+        box.append(el('button', {type: 'button', text: 'Add a row to ' + (TITLES[d.component] || d.path).toLowerCase(),
+                                 onclick: () => { const r = tableRow(d, rows); r.querySelector('input, select').focus(); changed(); }}));
+        fs.append(box);
+      } else {
+        fs.append(field(d, idOf(d.path), d.path));
+      }
+    }
+    form.append(fs);
+  }
+  applySkipLogic();
+}
+
+// C-SSRS and the other gated questions: shown only when their gate holds.
+function applySkipLogic() {
+  for (const w of document.querySelectorAll('.field[data-gate]')) {
+    const gate = document.querySelector('.field[data-path="' + CSS.escape(w.dataset.gate) + '"]:not([data-field])');
+    let open = false;
+    if (gate && !gate.classList.contains('skipped')) {
+      const v = read(gate, state.byPath.get(w.dataset.gate));
+      open = v !== undefined && JSON.parse(w.dataset.gateValues).includes(String(v));
+    }
+    w.classList.toggle('skipped', !open);
+    w.querySelectorAll('input, select').forEach((c) => { c.disabled = !open; });
+  }
+}
+
+function setPath(obj, path, v) {
+  const parts = path.split('.');
+  let at = obj;
+  for (const p of parts.slice(0, -1)) at = at[p] = at[p] || {};
+  at[parts[parts.length - 1]] = v;
+}
+
+// The findings the form holds, as a JSON findings object.
+function collect() {
+  const out = {};
+  for (const w of document.querySelectorAll('#form .field[data-path]:not([data-field]):not(.table)')) {
+    if (w.classList.contains('skipped')) continue;
+    const v = read(w, state.byPath.get(w.dataset.path));
+    if (v !== undefined) setPath(out, w.dataset.path, v);
+  }
+  for (const box of document.querySelectorAll('#form .rows')) {
+    const decl = state.byPath.get(box.dataset.table);
+    const rows = [];
+    for (const row of box.querySelectorAll('.row')) {
+      const r = {};
+      for (const w of row.querySelectorAll('.field[data-field]')) {
+        const v = read(w, decl.fields.find((f) => f.path === w.dataset.field));
+        if (v !== undefined) r[w.dataset.field] = v;
+      }
+      if (Object.keys(r).length) rows.push(r);
+    }
+    if (rows.length) setPath(out, box.dataset.table, rows);
+  }
+  return out;
+}
+
+function fill(findings) {
+  buildForm();
+  const get = (obj, path) => path.split('.').reduce((o, p) => (o && typeof o === 'object' ? o[p] : undefined), obj);
+  const set = (w, decl, v) => {
+    if (v === undefined || v === null) return;
+    if (decl.type === 'list' && decl.values && decl.values.length) {
+      w.querySelectorAll('input[type=checkbox]').forEach((c) => { c.checked = v.includes(c.value); });
+    } else {
+      const c = w.querySelector('input, select');
+      c.value = Array.isArray(v) ? v.join(', ') : String(v);
+    }
+  };
+  for (const w of document.querySelectorAll('#form .field[data-path]:not([data-field]):not(.table)')) {
+    set(w, state.byPath.get(w.dataset.path), get(findings, w.dataset.path));
+  }
+  for (const box of document.querySelectorAll('#form .rows')) {
+    const decl = state.byPath.get(box.dataset.table);
+    for (const r of get(findings, box.dataset.table) || []) {
+      const row = tableRow(decl, box);
+      for (const w of row.querySelectorAll('.field[data-field]')) {
+        set(w, decl.fields.find((f) => f.path === w.dataset.field), r[w.dataset.field]);
+      }
+    }
+  }
+  applySkipLogic();
+  changed();
+}
+
+// A findings file in TOML, as docs/findings.md describes it.
+function toToml(findings) {
+  const str = (s) => '"' + s.replace(/[\\"]/g, (c) => '\\' + c).replace(/[\u0000-\u001f\u007f]/g,
+    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) + '"';
+  const val = (v) => (Array.isArray(v) ? '[' + v.map(val).join(', ') + ']' : typeof v === 'string' ? str(v) : String(v));
+  const lines = ['# Findings saved from the iptplan page. No identifying data.'];
+  const tables = [];
+  const walk = (obj, prefix) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const path = prefix ? prefix + '.' + k : k;
+      if (Array.isArray(v) && v.length && typeof v[0] === 'object') tables.push([path, v]);
+      else if (v && typeof v === 'object' && !Array.isArray(v)) walk(v, path);
+      else lines.push(path + ' = ' + val(v));
+    }
+  };
+  walk(findings, '');
+  for (const [path, rows] of tables) {
+    for (const r of rows) {
+      lines.push('', '[[' + path + ']]');
+      for (const [k, v] of Object.entries(r)) lines.push(k + ' = ' + val(v));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function download(name, text, type) {
+  const a = el('a', {href: URL.createObjectURL(new Blob([text], {type})), download: name});
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+// ---------------------------------------------------------------------------
+// The plan
+
+function changed() {
+  applySkipLogic();
+  clearTimeout(state.timer);
+  state.timer = setTimeout(refresh, 250);
+}
+
+async function refresh() {
+  const seq = ++state.seq;
+  const findings = collect();
+  $('plan-status').textContent = 'Updating the draft plan…';
+  const r = await api('POST', '/api/plan', JSON.stringify(findings));
+  if (seq !== state.seq) return;  // a later change is on its way
+  if (r.status !== 200) {
+    $('plan-status').textContent = 'The findings have a problem: ' + errorText(r);
+    return;
+  }
+  state.plan = r.json;
+  renderPlan();
+}
+
+function explanation(ref) {
+  const e = state.plan.explanations[ref.ref];
+  const box = el('div');
+  if (!e) return box;
+  const rule = e.rule;
+  box.append(el('p', {}, el('strong', {text: 'Rule ' + rule.id}),
+                document.createTextNode(' (' + rule.file + ':' + rule.line + ')' + (e.element ? ' for ' + e.element : '') +
+                                        (e.status === 'provisional' ? ', provisionally' : ''))));
+  if (e.because) box.append(el('p', {text: e.because}));
+  const held = (e.evidence || []).filter((x) => x.result === 'true' || e.status === 'provisional');
+  if (held.length) {
+    const ul = el('ul');
+    for (const x of held) {
+      const seen = (x.values || []).map((v) => v.path + ' = ' + v.value).join(', ');
+      ul.append(el('li', {text: x.condition + ' (' + x.result + (seen ? '; ' + seen : '') + ')'}));
+    }
+    box.append(ul);
+  }
+  if (rule.source) box.append(el('p', {class: 'muted', text: 'Source: ' + rule.source}));
+  return box;
+}
+
+function itemView(it, n) {
+  const d = state.decisions[it.id] || {};
+  const li = el('li', {class: 'item ' + (it.severity || '') + (d.action === 'reject' ? ' rejected' : ''),
+                       'data-item': it.id});
+  const whyId = 'why-' + n;
+  li.append(el('span', {class: 'kind', text: it.kind + (it.status === 'provisional' ? ' to confirm' : '')}),
+            el('span', {class: 'text', text: d.action === 'edit' && d.text ? d.text : it.text}));
+  if (it.to_confirm && it.to_confirm.length) {
+    li.append(el('div', {class: 'muted', text: 'Would confirm or rule it out: ' + it.to_confirm.join(', ')}));
+  }
+  const why = el('div', {class: 'why', id: whyId, hidden: true});
+  for (const ref of it.because || []) why.append(explanation(ref));
+  const whyButton = el('button', {type: 'button', 'aria-expanded': 'false', 'aria-controls': whyId, text: 'Why?',
+    onclick: () => {
+      const open = why.hidden;
+      why.hidden = !open;
+      whyButton.setAttribute('aria-expanded', String(open));
+    }});
+  const choice = el('select', {'aria-label': 'Decision on ' + it.id},
+                    el('option', {value: '', text: 'No decision yet'}), el('option', {value: 'accept', text: 'Accept'}),
+                    el('option', {value: 'edit', text: 'Edit'}), el('option', {value: 'reject', text: 'Reject'}));
+  choice.value = d.action || '';
+  const reason = el('input', {type: 'text', 'aria-label': 'Reason for the decision on ' + it.id,
+                              placeholder: 'reason', value: d.reason || ''});
+  const text = el('input', {type: 'text', 'aria-label': 'New text for ' + it.id, value: d.text || it.text});
+  const sync = () => {
+    const action = choice.value;
+    if (!action) delete state.decisions[it.id];
+    else state.decisions[it.id] = {action, reason: reason.value, text: text.value};
+    reason.hidden = !(action === 'reject' || action === 'edit');
+    text.hidden = action !== 'edit';
+    li.classList.toggle('rejected', action === 'reject');
+    li.querySelector('.text').textContent = action === 'edit' && text.value ? text.value : it.text;
+  };
+  choice.addEventListener('change', sync);
+  reason.addEventListener('input', sync);
+  text.addEventListener('input', sync);
+  reason.hidden = !(d.action === 'reject' || d.action === 'edit');
+  text.hidden = d.action !== 'edit';
+  li.append(el('div', {class: 'decision'}, whyButton, choice, reason, text), why);
+  return li;
+}
+
+function renderPlan() {
+  const p = state.plan;
+  const body = $('plan-body');
+  body.textContent = '';
+  let n = 0;
+  const part = (title, items) => {
+    if (!items.length) return;
+    const ul = el('ul', {class: 'items'});
+    for (const it of items) ul.append(itemView(it, ++n));
+    body.append(el('h3', {text: title + ' (' + items.length + ')'}), ul);
+  };
+  part('Flags', p.flags);
+  part('Challenges', p.challenges);
+  part('Solutions', p.solutions);
+  part('Goals', p.goals);
+  part('To confirm', p.provisional);
+  document.querySelectorAll('.field.ask-next').forEach((w) => w.classList.remove('ask-next'));
+  const ask = p.ask_next || [];
+  if (ask.length) {
+    const ol = el('ol', {class: 'ask'});
+    for (const a of ask.slice(0, 10)) {
+      const base = a.finding.replace(/\[[^\]]*\]/g, '');
+      const w = document.querySelector('.field[data-path="' + CSS.escape(a.finding) + '"]') ||
+                document.querySelector('.field[data-path="' + CSS.escape(base.split('.')[0]) + '"]');
+      if (w) w.classList.add('ask-next');
+      const target = w && w.querySelector('input, select, button');
+      ol.append(el('li', {}, document.createTextNode((a.safety ? 'Safety: ' : '') + (a.question || a.finding) + ' '),
+                   target ? el('button', {type: 'button', text: 'Go to the question', onclick: () => target.focus()}) : null));
+    }
+    body.append(el('h3', {text: 'Ask next'}), ol);
+  }
+  const count = p.flags.length + p.challenges.length + p.solutions.length + p.goals.length;
+  $('plan-status').textContent = 'Draft plan: ' + count + ' items' +
+    (p.provisional.length ? ', ' + p.provisional.length + ' to confirm' : '') + (ask.length ? ', ' + ask.length + ' questions to ask next' : '') + '.';
+}
+
+async function record() {
+  const status = $('record-status');
+  const by = $('by').value.trim();
+  if (!by) { status.textContent = 'Say who records: your role name or staff id.'; $('by').focus(); return; }
+  for (const [id, d] of Object.entries(state.decisions)) {
+    if (d.action === 'reject' && !d.reason.trim()) { status.textContent = 'Give a reason for rejecting ' + id + '.'; return; }
+    if (d.action === 'edit' && !d.text.trim()) { status.textContent = 'Give the new text for ' + id + '.'; return; }
+  }
+  const r = await api('POST', '/api/plan?record=1&by=' + encodeURIComponent(by), JSON.stringify(collect()));
+  if (r.status !== 201) { status.textContent = 'Not recorded: ' + errorText(r); return; }
+  const id = r.json.record;
+  // One review for the acceptances, one for each rejection or edit (each
+  // with its own reason).
+  const reviews = [];
+  const accept = Object.entries(state.decisions).filter(([, d]) => d.action === 'accept').map(([i]) => i);
+  if (accept.length) reviews.push({by, accept});
+  for (const [i, d] of Object.entries(state.decisions)) {
+    if (d.action === 'reject') reviews.push({by, reject: [i], reason: d.reason.trim()});
+    if (d.action === 'edit') reviews.push({by, edit: [{item: i, text: d.text.trim()}], ...(d.reason.trim() ? {reason: d.reason.trim()} : {})});
+  }
+  for (const rv of reviews) {
+    const x = await api('POST', '/api/plans/' + id + '/review', JSON.stringify(rv));
+    if (x.status !== 201) { status.textContent = 'Plan ' + id + ' recorded, but a decision was not: ' + errorText(x); return; }
+  }
+  status.textContent = 'Recorded as plan ' + id + (reviews.length ? ' with ' + Object.keys(state.decisions).length + ' decisions' : '') + '.';
+}
+
+// ---------------------------------------------------------------------------
+
+async function start() {
+  const r = await api('GET', '/api/vocabulary');
+  if (r.status === 401) {
+    $('token-panel').hidden = false;
+    $('token').focus();
+    return;
+  }
+  if (r.status !== 200) { document.body.append(el('p', {text: 'The server did not answer: ' + errorText(r)})); return; }
+  state.vocab = r.json;
+  for (const d of r.json.findings) state.byPath.set(d.path, d);
+  const rs = r.json.rule_set;
+  $('ruleset').textContent = 'Rule set ' + rs.name + ' ' + rs.version + ' (' + rs.status + ')';
+  $('token-panel').hidden = true;
+  $('app').hidden = false;
+  buildForm();
+  refresh();
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('token-save').addEventListener('click', () => {
+    state.token = $('token').value.trim();
+    sessionStorage.setItem('iptplan-token', state.token);
+    start();
+  });
+  $('record').addEventListener('click', record);
+  $('print').addEventListener('click', () => window.print());
+  $('download').addEventListener('click', async () => {
+    const r = await api('POST', '/api/plan?format=markdown', JSON.stringify(collect()));
+    if (r.status === 200) download('plan.md', r.text, 'text/markdown');
+    else $('record-status').textContent = 'No markdown: ' + errorText(r);
+  });
+  $('save-file').addEventListener('click', () => download('findings.toml', toToml(collect()), 'application/toml'));
+  $('clear-form').addEventListener('click', () => { state.decisions = {}; buildForm(); changed(); });
+  $('load-file').addEventListener('change', async (ev) => {
+    const file = ev.target.files[0];
+    if (!file) return;
+    const text = await file.text();
+    const json = file.name.endsWith('.json');
+    const r = await api('POST', '/api/findings', text, json ? 'application/json' : 'application/toml');
+    if (r.status !== 200) { $('form-status').textContent = file.name + ' was not loaded: ' + errorText(r); return; }
+    state.decisions = {};
+    fill(r.json.findings);
+    $('form-status').textContent = file.name + ' loaded into the form.';
+  });
+  start();
+});
