@@ -226,12 +226,9 @@ std::optional<std::string> author(const std::string& given, std::ostream& err) {
   if (who.empty()) {
     if (const passwd* pw = ::getpwuid(::getuid())) who = pw->pw_name;
   }
-  bool control = std::any_of(who.begin(), who.end(),
-                             [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-  bool blank = who.find_first_not_of(" \t") == std::string::npos;
-  if (blank || control || who.size() > 200) {
-    err << "iptplan: the author's name (--by, IPTPLAN_USER) must be 1 to 200 characters, with no control "
-           "characters\n";
+  if (!st::author_problem(who).empty()) {
+    err << "iptplan: the author's name (--by, IPTPLAN_USER) must be 1 to 200 bytes of UTF-8, with no control "
+           "characters and none that reorder text on screen\n";
     return std::nullopt;
   }
   return who;

@@ -144,9 +144,12 @@ response service::cds_discovery() const {
 }
 
 response service::cds_call(const request& r) {
-  json body = json::parse(r.body, nullptr, false);
+  auto parsed = parse_json_strictly(r.body);
   auto bad = [](const std::string& message) { return error_response(400, "cds.request", message); };
-  if (body.is_discarded() || !body.is_object()) return bad("the body must be a CDS Hooks request: a JSON object");
+  if (!parsed || !parsed->is_object()) {
+    return bad("the body must be a CDS Hooks request: a JSON object, each key once");
+  }
+  const json& body = *parsed;
   if (!body.contains("hook") || !body["hook"].is_string() || body["hook"] != kCdsHook) {
     return bad(std::string("'hook' must be \"") + kCdsHook + "\"");
   }
@@ -158,7 +161,9 @@ response service::cds_call(const request& r) {
   if (ctx.contains("userId")) {
     if (!ctx["userId"].is_string()) return bad("'context.userId' must be a text");
     by = ctx["userId"].get<std::string>();
-    if (auto problem = name_problem(by); !problem.empty()) return bad("'context.userId': " + problem.substr(5));
+    if (auto problem = store::author_problem(by); !problem.empty()) {
+      return bad("'context.userId' cannot name the record's author: " + problem);
+    }
   }
   std::string findings;
   bool as_json = false;
@@ -247,9 +252,9 @@ response service::cds_feedback(const request& r) {
   if (store_.empty()) {
     return error_response(409, "api.no-store", "this server keeps no store: feedback is recorded only with --store");
   }
-  json body = json::parse(r.body, nullptr, false);
+  auto parsed = parse_json_strictly(r.body);
   auto bad = [](const std::string& message) { return error_response(400, "cds.feedback", message); };
-  if (body.is_discarded() || !body.is_object() || !body.contains("feedback") || !body["feedback"].is_array()) {
+  if (!parsed || !parsed->is_object() || !parsed->contains("feedback") || !(*parsed)["feedback"].is_array()) {
     return bad("the body must be {\"feedback\": [...]}");
   }
   // Every entry is checked before anything is recorded.
@@ -258,6 +263,7 @@ response service::cds_feedback(const request& r) {
     std::string by;
     store::review_request req;
   };
+  const json& body = *parsed;
   std::vector<pending> reviews;
   for (const auto& f : body["feedback"]) {
     if (!f.is_object() || !f.contains("card") || !f["card"].is_string() || !f.contains("outcome") ||
@@ -310,6 +316,7 @@ response service::cds_feedback(const request& r) {
         }
       }
       if (reason.empty()) reason = "overridden in the EHR (no reason given)";
+      if (auto problem = store::text_problem(reason, 2000); !problem.empty()) return bad("the override reason is " + problem);
       pd.req.reason = reason;
     } else {
       return bad("'outcome' must be accepted or overridden");

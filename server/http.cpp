@@ -7,15 +7,22 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cctype>
+#include <optional>
 #include <chrono>
 #include <csignal>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "engine/ruleset.hpp"
 
 namespace iptplan::server {
 
 namespace {
+
+constexpr int kDrainSeconds = 30;
 
 // Every response: no script, style, frame or form from anywhere (the API
 // serves JSON), nothing cached, no referrer, no MIME sniffing. No CORS
@@ -55,19 +62,79 @@ void send(httplib::Response& res, const response& r) {
 }  // namespace
 
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+  if (host == "localhost") return true;
+  std::string h = host.size() > 2 && host.front() == '[' && host.back() == ']' ? host.substr(1, host.size() - 2) : host;
+  in_addr v4{};
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;  // a name: whatever it resolves to, it is not trusted as this machine
 }
 
 bool token_matches(const std::string& header, const std::string& token) {
-  const std::string scheme = "Bearer ";
-  if (token.empty() || header.size() <= scheme.size() || header.compare(0, scheme.size(), scheme) != 0) {
-    return false;
+  const std::string scheme = "bearer ";
+  if (token.empty() || header.size() <= scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return false;
   }
   // Hashes of equal length compared in constant time: neither the token's
   // length nor its first differing byte shows in the time taken.
   std::string a = sha256_hex(header.substr(scheme.size())), b = sha256_hex(token);
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
+
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// What is wrong with a request before its body is read, as a response; or
+// nothing. Keeps out what a web page in the clinician's browser could send
+// to a service on this machine (cross-site requests, DNS rebinding) and
+// bodies whose size the limit cannot see (compressed, chunked, unframed).
+std::optional<response> refused(const httplib::Request& req, const http_options& o, int port) {
+  // Cross-site: a page of another origin.
+  std::string origin = req.get_header_value("Origin");
+  std::string host = lower(req.get_header_value("Host"));
+  if (!origin.empty() && lower(origin) != "http://" + host) {
+    return error_response(403, "api.origin", "requests from another site's pages are refused");
+  }
+  if (lower(req.get_header_value("Sec-Fetch-Site")) == "cross-site") {
+    return error_response(403, "api.origin", "requests from another site's pages are refused");
+  }
+  // Without a token, only this machine's own names: a page on another name
+  // that resolves here (DNS rebinding) is refused.
+  if (o.token.empty()) {
+    std::string p = ":" + std::to_string(port);
+    bool ours = host == "127.0.0.1" + p || host == "localhost" + p || host == "[::1]" + p ||
+                host == lower(o.host) + p || host == "[" + lower(o.host) + "]" + p;
+    if (!ours) return error_response(403, "api.host", "this service answers to 127.0.0.1, localhost or [::1] only");
+  }
+  if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+    std::string encoding = lower(req.get_header_value("Content-Encoding"));
+    if (!encoding.empty() && encoding != "identity") {
+      return error_response(415, "api.encoding", "send the body uncompressed (no Content-Encoding)");
+    }
+    if (req.has_header("Transfer-Encoding") || !req.has_header("Content-Length")) {
+      return error_response(411, "api.length", "send the body with a Content-Length, not chunked");
+    }
+    std::string type = lower(req.get_header_value("Content-Type"));
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.pop_back();
+    if (type != "application/json" && type != "application/toml" && type != "application/fhir+json") {
+      return error_response(415, "api.content-type",
+                            "send findings as Content-Type application/toml or application/json");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int serve(service& svc, const http_options& o, std::ostream& err,
           const std::function<void(int, std::function<void()>)>& ready) {
@@ -87,15 +154,23 @@ int serve(service& svc, const http_options& o, std::ostream& err,
   http.set_keep_alive_timeout(5);
   http.set_keep_alive_max_count(100);
   http.set_default_headers(kSecurityHeaders);
+  http.set_tcp_nodelay(true);
   int threads = o.threads;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
 
+  int port = o.port;
   http.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Request-Id", request_id());
+    // Whole answers only: a Range header would cut (or multiply) them.
+    const_cast<httplib::Request&>(req).ranges.clear();
     if (!o.token.empty() && !is_public_asset(req.method, req.path) &&
         !token_matches(req.get_header_value("Authorization"), o.token)) {
       send(res, error_response(401, "api.token", "a bearer token is required (Authorization: Bearer ...)"));
       res.set_header("WWW-Authenticate", "Bearer");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (auto no = refused(req, o, port)) {
+      send(res, *no);
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
@@ -139,11 +214,10 @@ int serve(service& svc, const http_options& o, std::ostream& err,
   // One line a request: its id, method, path, status, time. Never the
   // query, the body or a header: they may hold findings or names.
   http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    spdlog::info("request {} {} {} -> {}", res.get_header_value("X-Request-Id"), req.method,
+    spdlog::info("request {} {} {} -> {}", res.get_header_value("X-Request-Id"), printable(req.method.substr(0, 20)),
                  printable(req.path.substr(0, 200)), res.status);
   });
 
-  int port = o.port;
   if (o.port == 0) {
     port = http.bind_to_any_port(o.host);
   } else if (!http.bind_to_port(o.host, o.port)) {
@@ -155,14 +229,41 @@ int serve(service& svc, const http_options& o, std::ostream& err,
         << " (in use, not an address of this machine, or a privileged port)\n";
     return 1;
   }
-  std::atomic<bool> stopping{false}, signalled{false};
+  // One thread waits for SIGTERM/SIGINT or a stop request, then asks the
+  // server to stop until it has (a request made before the server listens
+  // would otherwise be lost), finishing the requests in flight for at most
+  // kDrainSeconds. A second signal ends the process at once.
+  std::atomic<bool> stop_requested{false}, listened{false};
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    signalled = true;
-    if (!stopping.exchange(true)) {
-      spdlog::info("signal {}: finishing the requests in flight, then stopping", sig);
-      http.stop();
+    const timespec tick{0, 50 * 1000 * 1000};
+    bool draining = false, stopped = false;
+    auto since = std::chrono::steady_clock::now();
+    while (!listened) {
+      int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig > 0) {
+        if (draining) {
+          spdlog::warn("signal {} again: stopping now", sig);
+          std::_Exit(0);
+        }
+        spdlog::info("signal {}: finishing the requests in flight, then stopping", sig);
+        stop_requested = true;
+      }
+      if (stop_requested && !draining) {
+        draining = true;
+        since = std::chrono::steady_clock::now();
+      }
+      if (draining) {
+        // Once, when it listens: stop() does nothing before, and must not
+        // be called twice.
+        if (!stopped && http.is_running()) {
+          http.stop();
+          stopped = true;
+        }
+        if (std::chrono::steady_clock::now() - since > std::chrono::seconds(kDrainSeconds)) {
+          spdlog::warn("requests still in flight after {} s: stopping now", kDrainSeconds);
+          std::_Exit(0);
+        }
+      }
     }
   });
   const auto& rs = svc.rules();
@@ -170,14 +271,9 @@ int serve(service& svc, const http_options& o, std::ostream& err,
       << (o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host) << ":" << port << "/"
       << (o.token.empty() ? "" : " (bearer token required)") << "\n";
   err.flush();
-  auto stop = [&] {
-    if (!stopping.exchange(true)) http.stop();
-  };
-  if (ready) ready(port, stop);
+  if (ready) ready(port, [&] { stop_requested = true; });
   http.listen_after_bind();
-  // Wake the waiter if it is still waiting (stopped by `stop`).
-  stopping = true;
-  if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
+  listened = true;
   waiter.join();
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   spdlog::info("stopped");

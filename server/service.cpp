@@ -13,6 +13,7 @@
 #include "engine/render/render.hpp"
 #include "store/plan_compare.hpp"
 #include "store/recording.hpp"
+#include "store/store.hpp"
 #include "store/records.hpp"
 
 namespace iptplan::server {
@@ -63,14 +64,32 @@ response diagnostics_response(int status, const std::vector<diagnostic>& diags) 
   return json_response(status, {{"errors", errors}, {"warnings", warnings}});
 }
 
-// A name for the record (`by`): present, short, printable.
+// A name for the record (`by`): as the CLI's --by.
 std::string name_problem(const std::string& by) {
   if (by.empty()) return "'by' is required: who makes this record";
-  if (by.size() > kMaxNameLength) return "'by' is longer than " + std::to_string(kMaxNameLength) + " characters";
-  for (unsigned char c : by) {
-    if (c < 0x20 || c == 0x7f) return "'by' holds a control character";
-  }
+  if (auto bad = store::author_problem(by); !bad.empty()) return "'by': " + bad;
   return "";
+}
+
+std::optional<json> parse_json_strictly(const std::string& text) {
+  // A key given twice would otherwise silently keep the last value.
+  std::vector<std::vector<std::string>> keys;
+  bool repeated = false;
+  json j = json::parse(
+      text,
+      [&](int, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start) keys.emplace_back();
+        else if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+        else if (event == json::parse_event_t::key && !keys.empty()) {
+          const auto& k = parsed.get_ref<const std::string&>();
+          if (std::find(keys.back().begin(), keys.back().end(), k) != keys.back().end()) repeated = true;
+          keys.back().push_back(k);
+        }
+        return true;
+      },
+      false);
+  if (j.is_discarded() || repeated) return std::nullopt;
+  return j;
 }
 
 bool is_json(const std::string& content_type) {
@@ -113,6 +132,9 @@ response error_response(int status, const std::string& code, const std::string& 
 
 service::service(rule_set rs, std::vector<rule_set_file> files, std::string store)
     : rs_(std::move(rs)), files_(std::move(files)), store_(std::move(store)) {
+  // Created now, so that reading it never meets a store that is not there
+  // (throws store_error when it cannot be).
+  if (!store_.empty()) store::open_store(store_, true);
   json findings = json::array();
   for (const auto& d : rs_.prog->vocab->findings()) findings.push_back(finding_json(d));
   vocabulary_json_ = jsonout::dump({{"rule_set",
@@ -191,7 +213,13 @@ response service::vocabulary() const {
 
 response service::plan(const request& r) {
   auto record = r.query.find("record");
-  bool recording = record != r.query.end() && record->second != "0";
+  bool recording = false;
+  if (record != r.query.end()) {
+    if (record->second == "1" || record->second == "true") recording = true;
+    else if (record->second != "0" && record->second != "false") {
+      return error_response(400, "api.record", "record is 1 (record the plan) or 0");
+    }
+  }
   std::string by;
   if (recording) {
     if (store_.empty()) {
@@ -411,10 +439,12 @@ response service::get_plan(std::int64_t id) {
 
 response service::review(std::int64_t id, const request& r) {
   if (store_.empty()) return error_response(404, "api.no-store", "this server keeps no store");
-  json body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return error_response(400, "api.json", "the body must be a JSON object: {\"by\", \"accept\", \"reject\", \"edit\", \"reason\"}");
+  auto parsed_body = parse_json_strictly(r.body);
+  if (!parsed_body || !parsed_body->is_object()) {
+    return error_response(400, "api.json",
+                          "the body must be a JSON object, each key once: {\"by\", \"accept\", \"reject\", \"edit\", \"reason\"}");
   }
+  const json& body = *parsed_body;
   store::review_request req;
   std::string by;
   std::string problem;

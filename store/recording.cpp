@@ -7,9 +7,49 @@
 
 #include "engine/render/render.hpp"
 #include "grammar/diagnostic.hpp"
+#include "grammar/source.hpp"
 #include "store/plan_compare.hpp"
 
 namespace iptplan::store {
+
+namespace {
+
+// The first character of `s` a person should not see raw, or "".
+std::string unsafe_character(const std::string& s, bool allow_lines) {
+  if (find_invalid_utf8(s) != std::string::npos) return "bytes that are not UTF-8";
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t n = 1;
+    if (c >= 0xf0) { cp = c & 0x07; n = 4; }
+    else if (c >= 0xe0) { cp = c & 0x0f; n = 3; }
+    else if (c >= 0xc0) { cp = c & 0x1f; n = 2; }
+    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+    i += n;
+    bool line = cp == '\n' || cp == '\t';
+    if ((cp < 0x20 && !(allow_lines && line)) || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) return "a control character";
+    if (cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+        cp == 0x2028 || cp == 0x2029 || cp == 0x061c) {
+      return "a character that reorders text on screen";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string author_problem(const std::string& name) {
+  if (name.find_first_not_of(" \t") == std::string::npos) return "the author's name is empty";
+  if (name.size() > 200) return "the author's name is longer than 200 bytes";
+  if (auto bad = unsafe_character(name, false); !bad.empty()) return "the author's name holds " + bad;
+  return "";
+}
+
+std::string text_problem(const std::string& text, std::size_t max) {
+  if (text.size() > max) return "longer than " + std::to_string(max) + " bytes";
+  if (auto bad = unsafe_character(text, true); !bad.empty()) return std::string("holds ") + bad;
+  return "";
+}
 
 record record_plan(plan_store& s, const std::string& by, const rule_set& rs,
                    const std::vector<rule_set_file>& files, const plan& p, const std::string& findings) {
@@ -41,6 +81,10 @@ std::string review_request_problem(const review_request& req) {
   if (!req.reject.empty() && req.reason.empty()) {
     return "a rejection needs a reason: say why the item does not fit this client";
   }
+  if (auto bad = text_problem(req.reason, 2000); !bad.empty()) return "the reason is " + bad;
+  if (req.accept.size() + req.reject.size() + req.edit.size() > 500) {
+    return "a review decides at most 500 items at once";
+  }
   std::set<std::string> seen;
   for (const auto* list : {&req.accept, &req.reject}) {
     for (const auto& i : *list) {
@@ -50,6 +94,7 @@ std::string review_request_problem(const review_request& req) {
   for (const auto& [i, t] : req.edit) {
     if (!seen.insert(i).second) return printable(i) + " is given more than one decision";
     if (t.empty()) return "the edit of " + printable(i) + " needs the new text";
+    if (auto bad = text_problem(t, 2000); !bad.empty()) return "the new text of " + printable(i) + " is " + bad;
   }
   return "";
 }

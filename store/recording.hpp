@@ -14,6 +14,15 @@
 
 namespace iptplan::store {
 
+// What is wrong with a name for a record's author ("" when nothing): it
+// must not be blank, must be valid UTF-8 of at most 200 bytes, and may hold
+// no control character (C0, DEL, C1) and no character that reorders text on
+// a screen (bidirectional controls, line and paragraph separators).
+std::string author_problem(const std::string& name);
+// The same for a clinician's free text (a reason, an edited item text): up
+// to `max` bytes; tabs and newlines allowed.
+std::string text_problem(const std::string& text, std::size_t max);
+
 // Appends a plan record (and the rule set's snapshot, once per hash).
 // `findings`: the bytes the plan was made from. Throws store_error.
 record record_plan(plan_store& s, const std::string& by, const rule_set& rs,

@@ -223,7 +223,17 @@ TEST_CASE("api: record a plan, read it back, review it, and the store's chain ve
   SECTION("recording needs who records") {
     CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}}).status == 400);
     CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "a\x1b[31mb"}}).status == 400);
-    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", std::string(101, 'x')}}).status == 400);
+    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", std::string(201, 'x')}}).status == 400);
+    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "   "}}).status == 400);
+    // A right-to-left override, a C1 control, bytes that are not UTF-8.
+    for (const std::string by : {"Dr \xe2\x80\xaeeeL", "a\xc2\x9b", "\xff\xfe"}) {
+      CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", by}}).status == 400);
+    }
+    // record is 1 or 0, nothing else.
+    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "maybe"}, {"by", "x"}}).status == 400);
+    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", ""}, {"by", "x"}}).status == 400);
+    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "false"}, {"by", "x"}}).status == 200);
+    CHECK(call(s, "GET", "/api/plans/1").status == 404);
   }
   SECTION("the whole flow") {
     auto rec = call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "clinician 7"}});
@@ -438,8 +448,12 @@ TEST_CASE("http: every response, errors included, has the security headers, a re
   httplib::Headers origin = {{"Origin", "https://evil.example"}};
   auto preflight = c.Options("/api/plan", origin);
   check_headers(preflight);
-  CHECK(preflight->status == 405);
-  auto plan = c.Post("/api/plan", origin, example("jane.toml"), "application/toml");
+  CHECK(preflight->status == 403);
+  auto foreign = c.Post("/api/plan", origin, example("jane.toml"), "application/toml");
+  check_headers(foreign);
+  CHECK(foreign->status == 403);
+  httplib::Headers own = {{"Origin", "http://127.0.0.1:" + std::to_string(srv.port)}};
+  auto plan = c.Post("/api/plan", own, example("jane.toml"), "application/toml");
   check_headers(plan);
   CHECK(plan->status == 200);
   CHECK(plan->body == run({"plan", "examples/jane.toml", "--format", "json"}).out);
@@ -457,7 +471,8 @@ TEST_CASE("http: a bearer token, when set, is required on every request") {
   CHECK(none->get_header_value("WWW-Authenticate") == "Bearer");
   check_headers(none);
   for (const std::string wrong : {"Bearer 0123456789abcdef0123456789abcdeX", "Bearer ", "Basic abc",
-                                  "Bearer 0123456789abcdef0123456789abcdef0", "bearer 0123456789abcdef0123456789abcdef"}) {
+                                  "Bearer 0123456789abcdef0123456789abcdef0", "Bearer  0123456789abcdef0123456789abcdef",
+                                  "0123456789abcdef0123456789abcdef"}) {
     INFO(wrong);
     auto r = c.Get("/api/vocabulary", {{"Authorization", wrong}});
     REQUIRE(r);
@@ -471,6 +486,10 @@ TEST_CASE("http: a bearer token, when set, is required on every request") {
   CHECK(c.Get("/app.js")->status == 200);
   CHECK(c.Post("/", "x", "text/plain")->status == 401);
   auto good = c.Get("/api/vocabulary", {{"Authorization", "Bearer " + o.token}});
+  // The scheme's name is not case-sensitive.
+  CHECK(c.Get("/api/vocabulary", {{"Authorization", "bearer " + o.token}})->status == 200);
+  // With a token, any Host name: the token is what keeps others out.
+  CHECK(c.Get("/api/vocabulary", {{"Authorization", "Bearer " + o.token}, {"Host", "clinic.example:8080"}})->status == 200);
   REQUIRE(good);
   CHECK(good->status == 200);
   CHECK(server::token_matches("Bearer " + o.token, o.token));
@@ -521,11 +540,15 @@ TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serv
   CHECK((garbage.empty() || garbage.rfind("HTTP/1.1 4", 0) == 0));
   auto long_line = raw(srv.port, "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK((long_line.empty() || long_line.rfind("HTTP/1.1 4", 0) == 0));
-  auto lying = raw(srv.port, "POST /api/plan HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\nabc");
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(srv.port) + "\r\n";
+  auto lying = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host +
+                                 "Content-Type: application/toml\r\nContent-Length: 99999999999\r\n\r\nabc");
   CHECK(lying.rfind("HTTP/1.1 413", 0) == 0);
-  auto negative = raw(srv.port, "POST /api/plan HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\nabc");
+  auto negative = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host + "Content-Type: application/toml\r\nContent-Length: -5\r\n\r\nabc");
   CHECK((negative.empty() || negative.rfind("HTTP/1.1 4", 0) == 0));
-  std::thread slow([&] { raw(srv.port, "POST /api/plan HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc", 5000); });
+  std::thread slow([&] {
+    raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host + "Content-Type: application/toml\r\nContent-Length: 100\r\n\r\nabc", 5000);
+  });
   answered += 5;
   // While the slow client holds its connection, others are answered.
   auto after = c.Get("/api/vocabulary");
@@ -536,6 +559,76 @@ TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serv
   REQUIRE(still);
   CHECK(still->status == 200);
   CHECK(answered >= 50);
+}
+
+TEST_CASE("http: what another site's page, DNS rebinding or an unmeasurable body could send is refused") {
+  running srv;
+  auto c = srv.client();
+  auto jane = example("jane.toml");
+  auto status = [&](const httplib::Result& r) { return r ? r->status : -1; };
+  // Another site's page: its Origin, or Sec-Fetch-Site.
+  CHECK(status(c.Post("/api/plan", {{"Origin", "http://evil.example"}}, jane, "application/toml")) == 403);
+  CHECK(status(c.Post("/api/plan", {{"Sec-Fetch-Site", "cross-site"}}, jane, "application/toml")) == 403);
+  // DNS rebinding: a name of another site that resolves here.
+  CHECK(status(c.Get("/api/vocabulary", {{"Host", "rebind.evil.example:" + std::to_string(srv.port)}})) == 403);
+  CHECK(status(c.Get("/api/vocabulary", {{"Host", "localhost:" + std::to_string(srv.port)}})) == 200);
+  // Types a form can send without asking (text/plain, form encoding) are
+  // refused, so a page can never post without a preflight.
+  for (const std::string type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""}) {
+    INFO(type);
+    CHECK(status(c.Post("/api/plan", jane, type)) == 415);
+  }
+  CHECK(status(c.Post("/api/plan", jane, "Application/TOML; charset=utf-8")) == 200);
+  // Bodies the size limit cannot see.
+  CHECK(status(c.Post("/api/plan", {{"Content-Encoding", "gzip"}}, jane, "application/toml")) == 415);
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(srv.port) + "\r\n";
+  auto chunked = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host +
+                                   "Content-Type: application/toml\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  CHECK(chunked.rfind("HTTP/1.1 411", 0) == 0);
+  auto unframed = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host + "Content-Type: application/toml\r\nConnection: close\r\n\r\nabc");
+  CHECK(unframed.rfind("HTTP/1.1 411", 0) == 0);
+  // A Range header neither cuts nor multiplies an answer.
+  auto ranged = c.Get("/api/vocabulary", {{"Range", "bytes=0-10,0-10,0-10"}});
+  REQUIRE(ranged);
+  CHECK(ranged->status == 200);
+  CHECK(ranged->body == c.Get("/api/vocabulary")->body);
+}
+
+TEST_CASE("api: a key given twice in a JSON body is refused, never the last one winning") {
+  stored st_;
+  auto& s = st_.s;
+  auto twice = R"({"hook": "ipt-inventory", "hookInstance": "x",
+                   "context": {"findings": {"phq9": {"item9": 2, "item9": 0}}}})";
+  auto r = call(s, "POST", "/cds-services/iptplan", twice, "application/json");
+  CHECK(r.status == 400);
+  CHECK(first_error_code(r) == "cds.request");
+  REQUIRE(call(s, "POST", "/api/plan", example("jane.toml"), "", {{"record", "1"}, {"by", "x"}}).status == 201);
+  auto review = call(s, "POST", "/api/plans/1/review",
+                     R"({"by": "x", "accept": ["weak_relationship"], "by": "y"})", "application/json");
+  CHECK(review.status == 400);
+  CHECK(first_error_code(review) == "api.json");
+  // At most 500 decisions at once.
+  json many = {{"by", "x"}, {"accept", json::array()}};
+  for (int i = 0; i < 501; ++i) many["accept"].push_back("item" + std::to_string(i));
+  CHECK(call(s, "POST", "/api/plans/1/review", many.dump(), "application/json").status == 400);
+  // A reason holding a control character that rewrites a terminal line.
+  json esc = {{"by", "x"}, {"reject", {"weak_relationship"}}, {"reason", "fine\x1b[2K"}};
+  CHECK(call(s, "POST", "/api/plans/1/review", esc.dump(), "application/json").status == 400);
+}
+
+TEST_CASE("http: loopback means an address of this machine, never a name that looks like one") {
+  CHECK(server::is_loopback("127.0.0.1"));
+  CHECK(server::is_loopback("127.1.2.3"));
+  CHECK(server::is_loopback("::1"));
+  CHECK(server::is_loopback("[::1]"));
+  CHECK(server::is_loopback("localhost"));
+  CHECK(server::is_loopback("::ffff:127.0.0.1"));
+  CHECK_FALSE(server::is_loopback("127.corp.example"));
+  CHECK_FALSE(server::is_loopback("0.0.0.0"));
+  CHECK_FALSE(server::is_loopback("::"));
+  CHECK_FALSE(server::is_loopback("10.0.0.1"));
+  CHECK_FALSE(server::is_loopback("128.0.0.1"));
+  CHECK_FALSE(server::is_loopback(""));
 }
 
 // ---------------------------------------------------------------------------
@@ -597,7 +690,8 @@ TEST_CASE("serve: SIGTERM finishes the request in flight, then the process exits
   a.sin_port = htons(static_cast<std::uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  std::string head = "POST /api/plan HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/toml\r\n"
+  std::string head = "POST /api/plan HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                     "\r\nConnection: close\r\nContent-Type: application/toml\r\n"
                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   std::string first = head + body.substr(0, body.size() / 2);
   REQUIRE(::send(fd, first.data(), first.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(first.size()));
