@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
     threads.emplace_back([&] {
       httplib::Client c("127.0.0.1", port);
       c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);
       c.set_read_timeout(60, 0);
       std::vector<double> mine;
       for (long k; (k = next++) < total;) {

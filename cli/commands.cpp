@@ -10,6 +10,7 @@
 #include "cli/common.hpp"
 #include "cli/batch_command.hpp"
 #include "cli/serve_command.hpp"
+#include "fhir/fhir.hpp"
 #include "cli/diff_command.hpp"
 #include "cli/fmt_command.hpp"
 #include "cli/store_commands.hpp"
@@ -155,6 +156,16 @@ std::optional<std::string> read_findings_text(const std::string& path, std::istr
   return text;
 }
 
+std::optional<client_data> read_any_findings(const program& p, const std::string& name, const std::string& text,
+                                             bool allow_unknown, std::vector<diagnostic>& diags) {
+  // A TOML file never begins with '{': JSON findings, or a FHIR
+  // QuestionnaireResponse.
+  auto first = text.find_first_not_of(" \t\r\n");
+  bool json = first != std::string::npos && text[first] == '{';
+  return json ? fhir::read_json_findings(p, name, text, {allow_unknown}, diags)
+              : read_findings(p, name, text, {allow_unknown}, diags);
+}
+
 std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool allow_unknown,
                                 std::istream& in, std::ostream& err) {
   std::vector<diagnostic> diags;
@@ -167,7 +178,7 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
 std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
                                  bool allow_unknown, std::ostream& err) {
   std::vector<diagnostic> diags;
-  auto client = read_findings(*rs.prog, name, text, {allow_unknown}, diags);
+  auto client = read_any_findings(*rs.prog, name, text, allow_unknown, diags);
   if (!client) {
     print(err, diags);
     return std::nullopt;
@@ -496,7 +507,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
         diags.clear();
       }
       if (text) {
-        read_findings(*rs->prog, f == "-" ? kStdinName : f, *text, {allow_unknown}, diags);
+        read_any_findings(*rs->prog, f == "-" ? kStdinName : f, *text, allow_unknown, diags);
         if (f == "-") stdin_text = std::move(*text);
       }
       if (has_errors(diags)) {
@@ -853,6 +864,25 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
 
 bool rule_set_may_plan(const rule_set& rs, std::ostream& err) { return may_plan(rs, false, err); }
 
+namespace {
+
+// `export questionnaire` and `export response FINDINGS`.
+int cmd_export(bool questionnaire, const std::string& rules, const std::string& findings, std::istream& in,
+               std::ostream& out, std::ostream& err) {
+  auto rs = load(rules, err);
+  if (!rs) return kInputError;
+  if (questionnaire) {
+    out << jsonout::dump(fhir::questionnaire(*rs));
+    return kOk;
+  }
+  auto pl = plan_for(*rs, findings, false, in, err);
+  if (!pl) return kInputError;
+  out << jsonout::dump(fhir::response_of(fhir::findings_json(*rs->prog, pl->client), *rs));
+  return kOk;
+}
+
+}  // namespace
+
 int run_command(int argc, const char* const* argv, std::istream& in, std::ostream& out, std::ostream& err);
 
 int run_main(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -889,7 +919,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   // Options of the program (--log-level) may also follow the subcommand.
   app.fallthrough();
   auto* plan_cmd = app.add_subcommand("plan", "Draft a treatment plan for each findings file");
-  plan_cmd->add_option("FINDINGS", files, "Findings files (TOML); - reads standard input")->required();
+  plan_cmd->add_option("FINDINGS", files, "Findings files (TOML, JSON, or a FHIR QuestionnaireResponse); - reads standard input")->required();
   plan_cmd->add_option("--rules", rules, "Rule set folder (default: the built-in rule set)");
   plan_cmd->add_option("--format", fmt, "Output format")
       ->check(CLI::IsMember({"text", "markdown", "json"}));
@@ -962,6 +992,17 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
 
   std::string diff_old, diff_new;
   std::vector<std::string> diff_findings;
+  auto* export_cmd = app.add_subcommand("export", "Write the vocabulary or findings as FHIR R4 resources");
+  export_cmd->require_subcommand(1);
+  std::string export_rules, export_findings;
+  auto* export_q = export_cmd->add_subcommand(
+      "questionnaire", "The vocabulary as a FHIR R4 Questionnaire (linkId = finding path; enableWhen for skip logic)");
+  export_q->add_option("--rules", export_rules, "Rule set folder (default: the built-in rule set)");
+  auto* export_r = export_cmd->add_subcommand(
+      "response", "A findings file as a FHIR R4 QuestionnaireResponse to that Questionnaire");
+  export_r->add_option("FINDINGS", export_findings, "Findings file (TOML or JSON); - reads standard input")->required();
+  export_r->add_option("--rules", export_rules, "Rule set folder (default: the built-in rule set)");
+
   auto* diff_cmd = app.add_subcommand(
       "diff", "The plans a rule change changes: every client of NEW's tests/clients/ (or the findings given) "
               "planned with OLD and NEW, item by item, with the why on both sides");
@@ -1136,6 +1177,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       out << bash_completion(app);
       return kOk;
     }
+    if (*export_cmd) return cmd_export(export_q->parsed(), export_rules, export_findings, in, out, err);
     if (*diff_cmd) return cmd_diff(diff_old, diff_new, diff_findings, fmt, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err, annotate);
     if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, fmt, in, out, err);

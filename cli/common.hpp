@@ -57,6 +57,11 @@ struct planned {
 // How standard input is named in messages.
 inline constexpr const char* kStdinName = "<stdin>";
 
+// Reads findings in any form `plan` takes: TOML, JSON findings, or a FHIR
+// QuestionnaireResponse (JSON, told apart by its first character).
+std::optional<client_data> read_any_findings(const program& p, const std::string& name, const std::string& text,
+                                             bool allow_unknown, std::vector<diagnostic>& diags);
+
 // Reads the findings at `path` ("-": from `in`) and plans them; prints
 // every problem and returns nothing on an error.
 std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool allow_unknown,

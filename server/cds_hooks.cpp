@@ -144,7 +144,7 @@ response service::cds_discovery() const {
 }
 
 response service::cds_call(const request& r) {
-  auto parsed = parse_json_strictly(r.body);
+  auto parsed = jsonout::parse_strictly(r.body);
   auto bad = [](const std::string& message) { return error_response(400, "cds.request", message); };
   if (!parsed || !parsed->is_object()) {
     return bad("the body must be a CDS Hooks request: a JSON object, each key once");
@@ -252,7 +252,7 @@ response service::cds_feedback(const request& r) {
   if (store_.empty()) {
     return error_response(409, "api.no-store", "this server keeps no store: feedback is recorded only with --store");
   }
-  auto parsed = parse_json_strictly(r.body);
+  auto parsed = jsonout::parse_strictly(r.body);
   auto bad = [](const std::string& message) { return error_response(400, "cds.feedback", message); };
   if (!parsed || !parsed->is_object() || !parsed->contains("feedback") || !(*parsed)["feedback"].is_array()) {
     return bad("the body must be {\"feedback\": [...]}");
@@ -316,7 +316,7 @@ response service::cds_feedback(const request& r) {
         }
       }
       if (reason.empty()) reason = "overridden in the EHR (no reason given)";
-      if (auto problem = store::text_problem(reason, 2000); !problem.empty()) return bad("the override reason is " + problem);
+      if (auto problem = store::text_problem(reason, 2000); !problem.empty()) return bad("the override reason " + problem);
       pd.req.reason = reason;
     } else {
       return bad("'outcome' must be accepted or overridden");

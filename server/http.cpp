@@ -101,7 +101,8 @@ std::optional<response> refused(const httplib::Request& req, const http_options&
   // Cross-site: a page of another origin.
   std::string origin = req.get_header_value("Origin");
   std::string host = lower(req.get_header_value("Host"));
-  if (!origin.empty() && lower(origin) != "http://" + host) {
+  // (https:// too: behind a TLS proxy that keeps the Host.)
+  if (!origin.empty() && lower(origin) != "http://" + host && lower(origin) != "https://" + host) {
     return error_response(403, "api.origin", "requests from another site's pages are refused");
   }
   if (lower(req.get_header_value("Sec-Fetch-Site")) == "cross-site") {
@@ -110,7 +111,10 @@ std::optional<response> refused(const httplib::Request& req, const http_options&
   // Without a token, only this machine's own names: a page on another name
   // that resolves here (DNS rebinding) is refused.
   if (o.token.empty()) {
+    // On port 80 clients leave the port out.
     std::string p = ":" + std::to_string(port);
+    if (port == 80 && host.find(':') == std::string::npos) host += p;
+    if (port == 80 && host.size() > 2 && host.front() == '[' && host.back() == ']') host += p;
     bool ours = host == "127.0.0.1" + p || host == "localhost" + p || host == "[::1]" + p ||
                 host == lower(o.host) + p || host == "[" + lower(o.host) + "]" + p;
     if (!ours) return error_response(403, "api.host", "this service answers to 127.0.0.1, localhost or [::1] only");

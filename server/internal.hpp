@@ -25,8 +25,7 @@ response diagnostics_response(int status, const std::vector<diagnostic>& diags);
 // What is wrong with a record's author name ("" when nothing).
 std::string name_problem(const std::string& by);
 bool is_json(const std::string& content_type);
-// Parses JSON, refusing a key given twice in one object (nothing then).
-std::optional<nlohmann::json> parse_json_strictly(const std::string& text);
+
 
 struct planned_request {
   std::optional<client_data> client;

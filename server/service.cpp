@@ -11,6 +11,7 @@
 #include "engine/plan.hpp"
 #include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
+#include "fhir/fhir.hpp"
 #include "store/plan_compare.hpp"
 #include "store/recording.hpp"
 #include "store/store.hpp"
@@ -71,35 +72,17 @@ std::string name_problem(const std::string& by) {
   return "";
 }
 
-std::optional<json> parse_json_strictly(const std::string& text) {
-  // A key given twice would otherwise silently keep the last value.
-  std::vector<std::vector<std::string>> keys;
-  bool repeated = false;
-  json j = json::parse(
-      text,
-      [&](int, json::parse_event_t event, json& parsed) {
-        if (event == json::parse_event_t::object_start) keys.emplace_back();
-        else if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
-        else if (event == json::parse_event_t::key && !keys.empty()) {
-          const auto& k = parsed.get_ref<const std::string&>();
-          if (std::find(keys.back().begin(), keys.back().end(), k) != keys.back().end()) repeated = true;
-          keys.back().push_back(k);
-        }
-        return true;
-      },
-      false);
-  if (j.is_discarded() || repeated) return std::nullopt;
-  return j;
-}
 
 bool is_json(const std::string& content_type) {
-  return content_type.rfind("application/json", 0) == 0 || content_type.rfind("application/fhir+json", 0) == 0;
+  std::string t = content_type;
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t.rfind("application/json", 0) == 0 || t.rfind("application/fhir+json", 0) == 0;
 }
 
 planned_request plan_findings(const rule_set& rs, const std::string& body, bool json_body) {
   planned_request out;
   if (json_body) {
-    out.client = read_findings_json(*rs.prog, kBodyName, body, {}, out.diags);
+    out.client = fhir::read_json_findings(*rs.prog, kBodyName, body, {}, out.diags);
   } else {
     out.client = read_findings(*rs.prog, kBodyName, body, {}, out.diags);
   }
@@ -266,42 +249,6 @@ response service::plan(const request& r) {
   }
 }
 
-namespace {
-
-// A value of the findings as JSON, as a .json findings file holds it.
-json value_json(const program& prog, const client_data& c, const value& v) {
-  switch (v.kind) {
-    case vkind::boolean: return v.b;
-    case vkind::number: return v.n == static_cast<double>(static_cast<long long>(v.n)) && std::fabs(v.n) < 1e15
-                                   ? json(static_cast<long long>(v.n))
-                                   : json(v.n);
-    case vkind::symbol: return c.symbol_text(prog, v.sym);
-    case vkind::list: {
-      json out = json::array();
-      for (const auto& x : c.lists[v.ref]) out.push_back(value_json(prog, c, x));
-      return out;
-    }
-    default: return nullptr;
-  }
-}
-
-void put_path(json& root, const std::string& path, json v) {
-  json* at = &root;
-  std::size_t start = 0;
-  for (;;) {
-    auto dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (dot == std::string::npos) {
-      (*at)[part] = std::move(v);
-      return;
-    }
-    at = &(*at)[part];
-    start = dot + 1;
-  }
-}
-
-}  // namespace
-
 // The page's files, embedded at build time from web/ (server/CMakeLists.txt).
 std::vector<rule_set_file> web_asset_files();
 
@@ -337,29 +284,10 @@ response service::asset(const std::string& path) const {
 response service::findings(const request& r) const {
   std::vector<diagnostic> diags;
   std::optional<client_data> c = is_json(r.content_type)
-                                     ? read_findings_json(*rs_.prog, kBodyName, r.body, {}, diags)
+                                     ? fhir::read_json_findings(*rs_.prog, kBodyName, r.body, {}, diags)
                                      : read_findings(*rs_.prog, kBodyName, r.body, {}, diags);
   if (!c) return diagnostics_response(400, diags);
-  const program& prog = *rs_.prog;
-  json out = json::object();
-  const auto& decls = prog.vocab->findings();
-  for (std::size_t i = 0; i < decls.size(); ++i) {
-    const value& v = c->slots[i];
-    if (v.is_unknown()) continue;
-    if (v.kind == vkind::table) {
-      json rows = json::array();
-      for (const auto& e : c->tables[v.ref]) {
-        json row = json::object();
-        for (std::size_t f = 0; f < decls[i].fields.size() && f < e.fields.size(); ++f) {
-          if (!e.fields[f].is_unknown()) row[decls[i].fields[f].path] = value_json(prog, *c, e.fields[f]);
-        }
-        rows.push_back(std::move(row));
-      }
-      put_path(out, decls[i].path, std::move(rows));
-    } else {
-      put_path(out, decls[i].path, value_json(prog, *c, v));
-    }
-  }
+  json out = fhir::findings_json(*rs_.prog, *c);
   json warnings = json::array();
   for (auto d : diags) {
     d.source_line.clear();
@@ -439,7 +367,7 @@ response service::get_plan(std::int64_t id) {
 
 response service::review(std::int64_t id, const request& r) {
   if (store_.empty()) return error_response(404, "api.no-store", "this server keeps no store");
-  auto parsed_body = parse_json_strictly(r.body);
+  auto parsed_body = jsonout::parse_strictly(r.body);
   if (!parsed_body || !parsed_body->is_object()) {
     return error_response(400, "api.json",
                           "the body must be a JSON object, each key once: {\"by\", \"accept\", \"reject\", \"edit\", \"reason\"}");

@@ -46,8 +46,8 @@ std::string author_problem(const std::string& name) {
 }
 
 std::string text_problem(const std::string& text, std::size_t max) {
-  if (text.size() > max) return "longer than " + std::to_string(max) + " bytes";
-  if (auto bad = unsafe_character(text, true); !bad.empty()) return std::string("holds ") + bad;
+  if (text.size() > max) return "is longer than " + std::to_string(max) + " bytes";
+  if (auto bad = unsafe_character(text, true); !bad.empty()) return "holds " + bad;
   return "";
 }
 
@@ -81,7 +81,7 @@ std::string review_request_problem(const review_request& req) {
   if (!req.reject.empty() && req.reason.empty()) {
     return "a rejection needs a reason: say why the item does not fit this client";
   }
-  if (auto bad = text_problem(req.reason, 2000); !bad.empty()) return "the reason is " + bad;
+  if (auto bad = text_problem(req.reason, 2000); !bad.empty()) return "the reason " + bad;
   if (req.accept.size() + req.reject.size() + req.edit.size() > 500) {
     return "a review decides at most 500 items at once";
   }
@@ -94,7 +94,7 @@ std::string review_request_problem(const review_request& req) {
   for (const auto& [i, t] : req.edit) {
     if (!seen.insert(i).second) return printable(i) + " is given more than one decision";
     if (t.empty()) return "the edit of " + printable(i) + " needs the new text";
-    if (auto bad = text_problem(t, 2000); !bad.empty()) return "the new text of " + printable(i) + " is " + bad;
+    if (auto bad = text_problem(t, 2000); !bad.empty()) return "the new text of " + printable(i) + " " + bad;
   }
   return "";
 }

@@ -20,7 +20,8 @@ namespace iptplan::store {
 // a screen (bidirectional controls, line and paragraph separators).
 std::string author_problem(const std::string& name);
 // The same for a clinician's free text (a reason, an edited item text): up
-// to `max` bytes; tabs and newlines allowed.
+// to `max` bytes; tabs and newlines allowed. The problem reads after the
+// text's name: "is longer than 2000 bytes", "holds a control character".
 std::string text_problem(const std::string& text, std::size_t max);
 
 // Appends a plan record (and the rule set's snapshot, once per hash).

@@ -1,6 +1,8 @@
 // The JSON rendering: everything, including every explanation tree, each
 // written once under "explanations" and referred to by key. Its shape is a
 // contract with scripts (docs/json.md).
+#include <unordered_set>
+
 #include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
 
@@ -188,3 +190,27 @@ jsonout::json jsonout::plan_json(const plan& p) {
 }
 
 }  // namespace iptplan
+
+namespace iptplan::jsonout {
+
+std::optional<json> parse_strictly(const std::string& text) {
+  std::vector<std::unordered_set<std::string>> keys;  // of each open object
+  bool repeated = false;
+  json j = json::parse(
+      text,
+      [&](int, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start) {
+          keys.emplace_back();
+        } else if (event == json::parse_event_t::object_end && !keys.empty()) {
+          keys.pop_back();
+        } else if (event == json::parse_event_t::key && !keys.empty()) {
+          if (!keys.back().insert(parsed.get<std::string>()).second) repeated = true;
+        }
+        return true;
+      },
+      false);
+  if (j.is_discarded() || repeated) return std::nullopt;
+  return j;
+}
+
+}  // namespace iptplan::jsonout

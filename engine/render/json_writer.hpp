@@ -3,6 +3,9 @@
 // and referred to by key, items and diagnostics.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/plan.hpp"
@@ -36,6 +39,10 @@ json to_json(writer& w, const plan_item& it);
 
 // The plan as `plan --format json` writes it.
 json plan_json(const plan& p);
+
+// Parses JSON, refusing a key given twice in one object (nothing then), so
+// that no input is read as "the last one wins".
+std::optional<json> parse_strictly(const std::string& text);
 
 // Dumps as every iptplan JSON output is written: two-space indent, bytes
 // that are not UTF-8 replaced.

@@ -1,0 +1,300 @@
+#include "fhir/fhir.hpp"
+
+#include <cmath>
+
+#include "engine/program.hpp"
+#include "engine/render/json_writer.hpp"
+
+namespace iptplan::fhir {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kMaxDepth = 16;
+
+class reader {
+ public:
+  reader(const std::string& name, std::vector<diagnostic>& diags) : name_(name), diags_(diags) {}
+
+  bool ok() const { return ok_; }
+
+  void problem(const std::string& message) {
+    if (!ok_) return;  // the first is enough: the response is not read
+    ok_ = false;
+    diagnostic d;
+    d.level = severity::error;
+    d.code = "fhir.response";
+    d.file = name_;
+    d.message = message;
+    diags_.push_back(std::move(d));
+  }
+
+  // The value of one answer, or nothing after a problem.
+  std::optional<json> answer_value(const json& a, const std::string& link) {
+    if (!a.is_object()) {
+      problem("an answer to '" + printable(link) + "' is not an object");
+      return std::nullopt;
+    }
+    for (const char* key : {"valueBoolean", "valueInteger", "valueDecimal", "valueString"}) {
+      if (a.contains(key)) return a[key];
+    }
+    if (a.contains("valueCoding")) {
+      const json& c = a["valueCoding"];
+      if (c.is_object() && c.contains("code") && c["code"].is_string()) return c["code"];
+      problem("the coded answer to '" + printable(link) + "' has no code");
+      return std::nullopt;
+    }
+    problem("the answer to '" + printable(link) +
+            "' is not a valueBoolean, valueInteger, valueDecimal, valueString or valueCoding");
+    return std::nullopt;
+  }
+
+  // Reads `items` into `out` (a findings object, or a record of a list).
+  // `record`: the path of the repeating group being read ("" outside one).
+  void items(const json& list, json& out, const std::string& record, int depth) {
+    if (!list.is_array()) {
+      problem("'item' is not a list");
+      return;
+    }
+    if (depth > kMaxDepth) {
+      problem("items are nested more than " + std::to_string(kMaxDepth) + " levels deep");
+      return;
+    }
+    for (const auto& it : list) {
+      if (!ok_) return;
+      if (!it.is_object() || !it.contains("linkId") || !it["linkId"].is_string()) {
+        problem("an item has no linkId");
+        return;
+      }
+      std::string link = it["linkId"].get<std::string>();
+      bool has_answer = it.contains("answer");
+      bool has_items = it.contains("item");
+      if (link.rfind("component:", 0) == 0) {  // a section of the form
+        if (has_items) items(it["item"], out, record, depth + 1);
+        continue;
+      }
+      if (!record.empty() && link.rfind(record + ".", 0) == 0) link = link.substr(record.size() + 1);
+      if (has_items && !has_answer) {
+        // A repeating group: one record of a list (relationships).
+        json row = json::object();
+        items(it["item"], row, it["linkId"].get<std::string>(), depth + 1);
+        json* at = slot(out, link);
+        if (!at->is_array()) *at = json::array();
+        at->push_back(std::move(row));
+        continue;
+      }
+      if (!has_answer) continue;  // not answered
+      if (!it["answer"].is_array()) {
+        problem("the answer to '" + printable(link) + "' is not a list");
+        return;
+      }
+      json values = json::array();
+      for (const auto& a : it["answer"]) {
+        auto v = answer_value(a, link);
+        if (!v) return;
+        values.push_back(std::move(*v));
+      }
+      if (values.empty()) continue;
+      // One answer is a value; several are a list (the reader checks that
+      // the finding is one).
+      *slot(out, link) = values.size() == 1 && !repeats(link) ? values[0] : values;
+    }
+  }
+
+  void set_repeating(std::vector<std::string> paths) { repeating_ = std::move(paths); }
+
+ private:
+  std::string name_;
+  std::vector<diagnostic>& diags_;
+  bool ok_ = true;
+  std::vector<std::string> repeating_;
+
+  bool repeats(const std::string& path) const {
+    return std::find(repeating_.begin(), repeating_.end(), path) != repeating_.end();
+  }
+
+  // The place of a dotted path in a findings object, created as needed.
+  json* slot(json& root, const std::string& path) {
+    json* at = &root;
+    std::size_t start = 0;
+    for (;;) {
+      auto dot = path.find('.', start);
+      std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      if (!at->is_object()) *at = json::object();
+      at = &(*at)[part];
+      if (dot == std::string::npos) return at;
+      start = dot + 1;
+    }
+  }
+};
+
+}  // namespace
+
+namespace {
+
+// A value of the findings as JSON, as a .json findings file holds it.
+json value_json(const program& prog, const client_data& c, const value& v) {
+  switch (v.kind) {
+    case vkind::boolean: return v.b;
+    case vkind::number: return v.n == static_cast<double>(static_cast<long long>(v.n)) && std::fabs(v.n) < 1e15
+                                   ? json(static_cast<long long>(v.n))
+                                   : json(v.n);
+    case vkind::symbol: return c.symbol_text(prog, v.sym);
+    case vkind::list: {
+      json out = json::array();
+      for (const auto& x : c.lists[v.ref]) out.push_back(value_json(prog, c, x));
+      return out;
+    }
+    default: return nullptr;
+  }
+}
+
+void put_path(json& root, const std::string& path, json v) {
+  json* at = &root;
+  std::size_t start = 0;
+  for (;;) {
+    auto dot = path.find('.', start);
+    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (dot == std::string::npos) {
+      (*at)[part] = std::move(v);
+      return;
+    }
+    at = &(*at)[part];
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+json findings_json(const program& prog, const client_data& c) {
+  json out = json::object();
+  const auto& decls = prog.vocab->findings();
+  for (std::size_t i = 0; i < decls.size(); ++i) {
+    const value& v = c.slots[i];
+    if (v.is_unknown()) continue;
+    if (v.kind == vkind::table) {
+      json rows = json::array();
+      for (const auto& e : c.tables[v.ref]) {
+        json row = json::object();
+        for (std::size_t f = 0; f < decls[i].fields.size() && f < e.fields.size(); ++f) {
+          if (!e.fields[f].is_unknown()) row[decls[i].fields[f].path] = value_json(prog, c, e.fields[f]);
+        }
+        rows.push_back(std::move(row));
+      }
+      put_path(out, decls[i].path, std::move(rows));
+    } else {
+      put_path(out, decls[i].path, value_json(prog, c, v));
+    }
+  }
+  return out;
+}
+
+bool is_questionnaire_response(const json& j) {
+  return j.is_object() && j.contains("resourceType") && j["resourceType"] == "QuestionnaireResponse";
+}
+
+std::optional<json> response_findings(const json& response, const vocabulary& vocab, const std::string& name,
+                                      std::vector<diagnostic>& diags) {
+  reader r(name, diags);
+  std::vector<std::string> lists;
+  for (const auto& d : vocab.findings()) {
+    if (d.type == finding_type::list) lists.push_back(d.path);
+  }
+  r.set_repeating(std::move(lists));
+  if (!is_questionnaire_response(response)) {
+    r.problem("not a FHIR QuestionnaireResponse (resourceType)");
+    return std::nullopt;
+  }
+  json out = json::object();
+  if (response.contains("item")) r.items(response["item"], out, "", 0);
+  if (!r.ok()) return std::nullopt;
+  return out;
+}
+
+namespace {
+
+json answer_of(const json& v, const std::string& link) {
+  if (v.is_boolean()) return {{"valueBoolean", v}};
+  if (v.is_number_integer()) return {{"valueInteger", v}};
+  if (v.is_number()) return {{"valueDecimal", v}};
+  return {{"valueCoding", {{"system", "urn:iptplan:vocabulary:" + link}, {"code", v}}}};
+}
+
+json answers_of(const finding_decl& d, const json& v, const std::string& link) {
+  json out = json::array();
+  auto one = [&](const json& x) {
+    if (x.is_string() && d.values.empty()) out.push_back({{"valueString", x}});
+    else out.push_back(answer_of(x, link));
+  };
+  if (v.is_array()) {
+    for (const auto& x : v) one(x);
+  } else {
+    one(v);
+  }
+  return out;
+}
+
+const json* at_path(const json& root, const std::string& path) {
+  const json* at = &root;
+  std::size_t start = 0;
+  for (;;) {
+    auto dot = path.find('.', start);
+    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!at->is_object() || !at->contains(part)) return nullptr;
+    at = &(*at)[part];
+    if (dot == std::string::npos) return at;
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+json response_of(const json& findings, const rule_set& rs) {
+  json q = questionnaire(rs);
+  const vocabulary& vocab = *rs.prog->vocab;
+  json groups = json::array();
+  for (const auto& g : q["item"]) {
+    json items = json::array();
+    for (const auto& it : g["item"]) {
+      std::string link = it["linkId"];
+      const finding_decl* d = vocab.find(link);
+      const json* v = at_path(findings, link);
+      if (!d || !v || v->is_null()) continue;
+      if (d->type == finding_type::table_list) {
+        if (!v->is_array()) continue;
+        for (const auto& row : *v) {
+          json fields = json::array();
+          for (const auto& f : d->fields) {
+            if (!row.is_object() || !row.contains(f.path) || row[f.path].is_null()) continue;
+            fields.push_back({{"linkId", link + "." + f.path}, {"answer", answers_of(f, row[f.path], link + "." + f.path)}});
+          }
+          items.push_back({{"linkId", link}, {"item", fields}});
+        }
+        continue;
+      }
+      items.push_back({{"linkId", link}, {"answer", answers_of(*d, *v, link)}});
+    }
+    if (!items.empty()) groups.push_back({{"linkId", g["linkId"]}, {"item", items}});
+  }
+  return {{"resourceType", "QuestionnaireResponse"},
+          {"questionnaire", q["url"]},
+          {"status", "completed"},
+          {"item", groups}};
+}
+
+std::optional<client_data> read_json_findings(const program& p, const std::string& name, const std::string& text,
+                                              const findings_options& options, std::vector<diagnostic>& diags) {
+  if (text.find("QuestionnaireResponse") == std::string::npos) return read_findings_json(p, name, text, options, diags);
+  // A key given twice is refused here as the findings reader refuses it.
+  auto parsed = jsonout::parse_strictly(text);
+  if (!parsed || !is_questionnaire_response(*parsed)) {
+    // Not a response after all (or broken): the findings reader says why.
+    return read_findings_json(p, name, text, options, diags);
+  }
+  auto findings = response_findings(*parsed, *p.vocab, name, diags);
+  if (!findings) return std::nullopt;
+  return read_findings_json(p, name, findings->dump(), options, diags);
+}
+
+}  // namespace iptplan::fhir

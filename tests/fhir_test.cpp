@@ -1,0 +1,200 @@
+// FHIR R4: the vocabulary as a Questionnaire, and QuestionnaireResponses
+// read as findings by `plan`, the API and CDS Hooks, checked as findings
+// files are. Jane's inventory both ways: exported as a response, planned
+// back to her plan.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include "cli_support.hpp"
+#include "engine/ruleset.hpp"
+#include "fhir/fhir.hpp"
+#include "server/service.hpp"
+
+using namespace iptplan;
+using namespace iptplan::testing_cli;
+using nlohmann::json;
+
+namespace {
+
+rule_set builtin() {
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(builtin_rule_files(), "built-in", diags);
+  REQUIRE(rs.has_value());
+  return std::move(*rs);
+}
+
+// Every item of a Questionnaire by linkId, groups included.
+std::map<std::string, json> items_by_link(const json& q) {
+  std::map<std::string, json> out;
+  std::function<void(const json&)> walk = [&](const json& items) {
+    for (const auto& it : items) {
+      out[it["linkId"].get<std::string>()] = it;
+      if (it.contains("item")) walk(it["item"]);
+    }
+  };
+  walk(q["item"]);
+  return out;
+}
+
+json plan_ids(const std::string& plan_json) {
+  json p = json::parse(plan_json);
+  json ids = json::array();
+  for (const auto* part : {"flags", "challenges", "solutions", "goals", "provisional"}) {
+    for (const auto& it : p[part]) ids.push_back(it["id"]);
+  }
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("fhir: the Questionnaire has one item per finding, linkId its path, with its type, answers, range and skip logic") {
+  auto rs = builtin();
+  auto r = run({"export", "questionnaire"});
+  REQUIRE(r.code == 0);
+  json q = json::parse(r.out);
+  CHECK(q["resourceType"] == "Questionnaire");
+  CHECK(q["status"] == "draft");
+  CHECK(q["url"].get<std::string>().find(rs.info.version) != std::string::npos);
+  auto items = items_by_link(q);
+  for (const auto& d : rs.prog->vocab->findings()) {
+    INFO(d.path);
+    REQUIRE(items.count(d.path) == 1);
+    const json& it = items[d.path];
+    CHECK(it["text"] == (d.question.empty() ? d.path : d.question));
+    switch (d.type) {
+      case finding_type::boolean: CHECK(it["type"] == "boolean"); break;
+      case finding_type::integer: CHECK(it["type"] == "integer"); break;
+      case finding_type::number: CHECK(it["type"] == "decimal"); break;
+      case finding_type::string: CHECK(it["type"] == "string"); break;
+      case finding_type::enumeration: CHECK(it["type"] == "choice"); break;
+      case finding_type::list: CHECK(it["repeats"] == true); break;
+      case finding_type::table_list:
+        CHECK(it["type"] == "group");
+        CHECK(it["repeats"] == true);
+        for (const auto& f : d.fields) CHECK(items.count(d.path + "." + f.path) == 1);
+        break;
+    }
+    if (!d.values.empty()) {
+      std::vector<std::string> codes;
+      for (const auto& o : it["answerOption"]) codes.push_back(o["valueCoding"]["code"]);
+      CHECK(codes == d.values);
+    }
+    if (d.min && (d.type == finding_type::integer || d.type == finding_type::number)) {
+      REQUIRE(it.contains("extension"));
+      CHECK(it["extension"][0]["url"] == "http://hl7.org/fhir/StructureDefinition/minValue");
+    }
+    CHECK(it.contains("enableWhen") == !d.asked_if.empty());
+  }
+  // C-SSRS: Q3 is asked when Q2 is yes.
+  const json& q3 = items["risk.cssrs.q3"];
+  REQUIRE(q3["enableWhen"].size() == 1);
+  CHECK(q3["enableWhen"][0] == json({{"question", "risk.cssrs.q2"}, {"operator", "="}, {"answerBoolean", true}}));
+  // A gate with two values: either opens the question.
+  const json& infant = items["perinatal.harm_infant_thoughts"];
+  CHECK(infant["enableWhen"].size() == 2);
+  CHECK(infant["enableBehavior"] == "any");
+  CHECK(infant["enableWhen"][0]["answerCoding"]["code"] == "pregnant");
+}
+
+TEST_CASE("fhir: Jane's inventory both ways: exported as a response, planned back to her plan") {
+  scratch sc;
+  auto qr = run({"export", "response", "examples/jane.toml"});
+  REQUIRE(qr.code == 0);
+  json response = json::parse(qr.out);
+  CHECK(response["resourceType"] == "QuestionnaireResponse");
+  auto file = sc.write("jane.qr.json", qr.out);
+  auto from_response = run({"plan", file, "--format", "json"});
+  INFO(from_response.err);
+  REQUIRE(from_response.code == 0);
+  auto from_toml = run({"plan", "examples/jane.toml", "--format", "json"});
+  json a = json::parse(from_response.out), b = json::parse(from_toml.out);
+  a["provenance"].erase("findings");
+  b["provenance"].erase("findings");
+  CHECK(a == b);
+  // The same response through the API and CDS Hooks.
+  std::vector<diagnostic> diags;
+  auto files = builtin_rule_files();
+  auto rs = load_rule_set(files, "built-in", diags);
+  server::service svc(std::move(*rs), files, "");
+  server::request req;
+  req.method = "POST";
+  req.path = "/api/plan";
+  req.content_type = "application/fhir+json";
+  req.body = qr.out;
+  auto api = svc.handle(req);
+  REQUIRE(api.status == 200);
+  CHECK(plan_ids(api.body) == plan_ids(from_toml.out));
+  req.path = "/cds-services/iptplan";
+  req.content_type = "application/json";
+  req.body = json({{"hook", "ipt-inventory"}, {"hookInstance", "x"}, {"context", {{"findings", response}}}}).dump();
+  auto cds = svc.handle(req);
+  REQUIRE(cds.status == 200);
+  CHECK(json::parse(cds.body)["cards"].size() == json::parse(from_toml.out)["flags"].size() +
+                                                  json::parse(from_toml.out)["challenges"].size());
+}
+
+TEST_CASE("fhir: a response is checked as a findings file is") {
+  scratch sc;
+  auto plan_raw = [&](const json& items) {
+    json r = {{"resourceType", "QuestionnaireResponse"}, {"status", "completed"}, {"item", items}};
+    return run({"plan", sc.write("r.json", r.dump())});
+  };
+  // (A vector: `{x}` for a json would be x itself, not a list.)
+  auto plan = [&](const std::vector<json>& items) { return plan_raw(json(items)); };
+  auto answer = [](const std::string& link, const json& a) { return json({{"linkId", link}, {"answer", json::array({a})}}); };
+  SECTION("an answer out of range") {
+    auto r = plan({answer("phq9.total", {{"valueInteger", 30}})});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("findings.range") != std::string::npos);
+    // The value is never repeated (after the file name, which may hold digits).
+    CHECK(r.err.substr(r.err.find("error:")).find("30") == std::string::npos);
+  }
+  SECTION("an answer of the wrong type") {
+    auto r = plan({answer("phq9.total", {{"valueString", "high"}})});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("phq9.total") != std::string::npos);
+  }
+  SECTION("a question the vocabulary does not have") {
+    auto r = plan({answer("phq9.totl", {{"valueInteger", 3}})});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("findings.unknown") != std::string::npos);
+  }
+  SECTION("an answer to a question its gate does not open") {
+    auto r = plan({answer("risk.cssrs.q2", {{"valueBoolean", false}}), answer("risk.cssrs.q3", {{"valueBoolean", true}})});
+    CHECK(r.code == 1);
+  }
+  SECTION("a choice answered with a code not in its options") {
+    auto r = plan({answer("alliance.strength", {{"valueCoding", {{"code", "superb"}}}})});
+    CHECK(r.code == 1);
+  }
+  SECTION("two answers to a question that takes one") {
+    auto r = plan({{{"linkId", "phq9.total"}, {"answer", {{{"valueInteger", 3}}, {{"valueInteger", 4}}}}}});
+    CHECK(r.code == 1);
+  }
+  SECTION("broken structure") {
+    for (const json& items : {json::array({json({{"answer", json::array({json({{"valueInteger", 3}})})}})}),
+                              json::array({answer("phq9.total", {{"valueAttachment", 1}})}), json(3),
+                              json::array({json({{"linkId", "phq9.total"}, {"answer", 3}})})}) {
+      INFO(items.dump());
+      auto r = plan_raw(items);
+      CHECK(r.code == 1);
+      CHECK(r.err.find("fhir.response") != std::string::npos);
+    }
+  }
+  SECTION("records of a list, in a repeating group, and a list answer") {
+    json rel = {{"linkId", "relationships"},
+                {"item", {answer("relationships.label", {{"valueString", "partner"}}),
+                          answer("relationships.conflict", {{"valueCoding", {{"code", "overt"}}}}),
+                          answer("relationships.expectations_reciprocal", {{"valueBoolean", false}})}}};
+    json presenting = answer("client.presenting", {{"valueCoding", {{"code", "depression"}}}});
+    auto r = plan({{{"linkId", "component:relationships"}, {"item", {rel}}}, presenting});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("partner") != std::string::npos);
+  }
+}
