@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "fhir/fhir.hpp"
 #include "format/format.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
@@ -84,7 +85,8 @@ void run_findings(const std::string& bytes) {
   // differently from TOML once read.
   {
     std::vector<diagnostic> jd;
-    if (auto client = read_findings_json(*rs.prog, "fuzz.json", bytes, {true}, jd)) {
+    // As JSON findings, or a FHIR QuestionnaireResponse when it is one.
+    if (auto client = fhir::read_json_findings(*rs.prog, "fuzz.json", bytes, {true}, jd)) {
       auto ev = evaluate(*rs.prog, *client, false);
       (void)select_items(*rs.prog, *client, ev);
     }
@@ -97,6 +99,14 @@ void run_findings(const std::string& bytes) {
     if (!client) continue;
     auto ev = evaluate(*rs.prog, *client, true);
     auto fast = evaluate(*rs.prog, *client, false);
+    // An oracle: the fast path (compiled instructions) decides exactly what
+    // explain mode (the tree interpreter) decides.
+    auto a = select_items(*rs.prog, *client, ev), b = select_items(*rs.prog, *client, fast);
+    bool same = a.items.size() == b.items.size() && a.undecided.size() == b.undecided.size();
+    for (std::size_t i = 0; same && i < a.items.size(); ++i) {
+      same = a.items[i].full_id() == b.items[i].full_id() && a.items[i].provisional == b.items[i].provisional;
+    }
+    if (!same) std::abort();
     plan p = build_plan(rs, *client, ev, sha256_hex(bytes));
     std::string sink = render_text(p) + render_markdown(p) + render_json(p);
     for (const auto* group : {&p.flags, &p.challenges, &p.solutions, &p.goals, &p.provisional}) {

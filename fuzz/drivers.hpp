@@ -3,8 +3,9 @@
 // hang, sanitizer report or exception escaping is a bug.
 //
 //   rules     a rule file, checked against the default vocabulary and formatted
-//   findings  a findings file (TOML, and the same bytes as JSON), planned with the default rules and rendered
-//             in every format, with why and why-not
+//   findings  a findings file (TOML, and the same bytes as JSON or a FHIR QuestionnaireResponse), planned
+//             with the default rules and rendered in every format, with why and why-not; the fast
+//             path must select exactly the items explain mode selects (else abort)
 //   config    the same bytes as a vocabulary, a ruleset.toml and a test case
 #pragma once
 
