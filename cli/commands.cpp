@@ -936,7 +936,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   record_options rec;
   std::string store;
   plan_cmd->add_flag("--record", rec.record, "Record the plan in the plan store (see --store)");
-  plan_cmd->add_option("--store", store, "The plan store: an SQLite file (default: $IPTPLAN_STORE, or [store] path "
+  plan_cmd->add_option("--store", store, "The plan store: an SQLite file or a postgresql:// URL (default: $IPTPLAN_STORE, or [store] path "
                                          "in ~/.config/iptplan/config.toml)");
   auto* plan_by =
       plan_cmd->add_option("--by", rec.by, "Who makes the record (default: $IPTPLAN_USER, or the login name)");
@@ -949,7 +949,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       "serve", "Serve the clinic service: the JSON API over HTTP (docs/api.md), on this machine by default");
   serve_cmd->add_option("--rules", serve.rules, "Rule set folder (default: the built-in rule set)");
   serve_cmd->add_option("--store", serve.store,
-                        "Where recorded plans and reviews go: sqlite:FILE or FILE (default: none; recording is refused)");
+                        "Where recorded plans and reviews go: sqlite:FILE, FILE or postgresql://... (default: none; recording is refused)");
   serve_cmd->add_option("--listen", serve.listen,
                         "ADDRESS:PORT to listen on (default 127.0.0.1:8080); another machine's address needs --token-file");
   serve_cmd->add_option("--token-file", serve.token_file,

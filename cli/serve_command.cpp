@@ -77,11 +77,7 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
   h.threads = o.threads;
   h.max_body = o.max_body;
   std::string store = o.store;
-  if (store.rfind("postgresql://", 0) == 0 || store.rfind("postgres://", 0) == 0) {
-    err << "iptplan: --store: a PostgreSQL store is not available yet; use sqlite:FILE\n";
-    return kUsage;
-  }
-  if (store.rfind("sqlite:", 0) == 0) store = store.substr(7);
+
   std::vector<rule_set_file> files;
   auto rs = load(o.rules, err, false, nullptr, &files);
   if (!rs) return kInputError;
@@ -90,7 +86,8 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
     try {
       store::open_store(store, true);
     } catch (const store::store_error& e) {
-      err << "iptplan: error: --store " << store << ": " << printable(e.what()) << "\n";
+      // Not the location itself: a URL may hold a password.
+      err << "iptplan: error: --store: " << printable(e.what()) << "\n";
       return kInputError;
     }
   }

@@ -10,7 +10,7 @@ namespace iptplan::cli {
 
 struct serve_options {
   std::string rules;          // rule set folder; empty: the built-in one
-  std::string store;          // sqlite:FILE or FILE; empty: recording refused
+  std::string store;          // sqlite:FILE, FILE or postgresql://...; empty: recording refused
   std::string listen = "127.0.0.1:8080";
   std::string token_file;     // required to listen beyond this machine
   int threads = 8;

@@ -44,6 +44,16 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
+// A store as messages name it: a URL without its user and password.
+std::string shown(const std::string& location) {
+  auto scheme = location.find("://");
+  if (scheme == std::string::npos) return location;
+  auto at = location.find('@', scheme + 3);
+  auto slash = location.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return location;
+  return location.substr(0, scheme + 3) + location.substr(at + 1);
+}
+
 std::string config_path() {
   if (auto p = env("IPTPLAN_CONFIG"); !p.empty()) return p;
   if (auto x = env("XDG_CONFIG_HOME"); !x.empty()) return x + "/iptplan/config.toml";
@@ -84,7 +94,7 @@ int with_store(const std::string& location, std::ostream& err, F&& body) {
 bool chain_intact(st::plan_store& s, const std::string& location, std::ostream& err) {
   auto v = st::verify(s);
   if (v.first_bad == 0) return true;
-  err << "iptplan: error: " << location << ": " << v.problem
+  err << "iptplan: error: " << shown(location) << ": " << v.problem
       << "; nothing is read from or added to a store that does not verify (see 'iptplan audit verify')\n";
   return false;
 }
@@ -213,6 +223,7 @@ std::optional<std::string> store_location(const std::string& given, std::ostream
         << ": error: [store] path must be the store file's path, as a text in quotes [config.store]\n";
     return std::nullopt;
   }
+  if (p->find("://") != std::string::npos) return *p;  // a server store's URL
   std::filesystem::path where(*p);
   if (where.is_relative()) where = std::filesystem::path(cfg).parent_path() / where;
   return where.lexically_normal().string();
@@ -259,11 +270,11 @@ bool record_plan(const std::string& location, const std::string& by, const rule_
   if (!s) return false;
   try {
     auto r = st::record_plan(*s, by, rs, files, pl.p, pl.findings);
-    err << "iptplan: recorded as plan " << r.id << " in " << location << "\n";
+    err << "iptplan: recorded as plan " << r.id << " in " << shown(location) << "\n";
     spdlog::info("recorded plan {} (hash {})", r.id, r.hash);
     return true;
   } catch (const st::store_error& e) {
-    err << "iptplan: error: " << location << ": " << printable(e.what()) << "; the plan was not recorded\n";
+    err << "iptplan: error: " << shown(location) << ": " << printable(e.what()) << "; the plan was not recorded\n";
     return false;
   }
 }
@@ -272,10 +283,10 @@ int cmd_audit_verify(const std::string& location, std::ostream& out, std::ostrea
   return with_store(location, err, [&](st::plan_store& s) {
     auto v = st::verify(s);
     if (!v.problem.empty()) {
-      out << location << ": " << v.problem << "\n";
+      out << shown(location) << ": " << v.problem << "\n";
       return kInputError;
     }
-    out << location << ": " << v.records << (v.records == 1 ? " record" : " records") << " and "
+    out << shown(location) << ": " << v.records << (v.records == 1 ? " record" : " records") << " and "
         << v.snapshots << (v.snapshots == 1 ? " rule set snapshot" : " rule set snapshots")
         << ": every record verifies\n";
     if (v.unused_snapshots) {
@@ -304,7 +315,7 @@ int cmd_audit_list(const std::string& location, const std::string& fmt, std::ost
       out << a.dump(2) << "\n";
       return kOk;
     }
-    if (rs.empty()) out << location << ": no records\n";
+    if (rs.empty()) out << shown(location) << ": no records\n";
     for (const auto& r : rs) {
       out << r.id << "  " << r.created << "  " << printable(r.by) << "  " << r.kind << "  "
           << printable(r.kind == "plan" ? plan_summary(r) : review_summary(r)) << "\n";
@@ -318,7 +329,7 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
   return with_store(location, err, [&](st::plan_store& s) {
     auto r = s.get(id);
     if (!r) {
-      err << "iptplan: error: " << location << " has no record " << id << "\n";
+      err << "iptplan: error: " << shown(location) << " has no record " << id << "\n";
       return kInputError;
     }
     if (st::record_hash(*r) != r->hash) {
@@ -436,7 +447,7 @@ int cmd_verify_record(const std::string& location, std::int64_t id, const std::s
   return with_store(location, err, [&](st::plan_store& s) {
     auto r = s.get(id);
     if (!r || r->kind != "plan") {
-      err << "iptplan: error: " << location << " has no plan record " << id << "\n";
+      err << "iptplan: error: " << shown(location) << " has no plan record " << id << "\n";
       return kInputError;
     }
     std::string what = "plan " + std::to_string(id);
@@ -510,7 +521,7 @@ int cmd_review(const std::string& location, std::int64_t id, const review_reques
     if (!chain_intact(s, location, err)) return kInputError;
     auto r = s.get(id);
     if (!r || r->kind != "plan") {
-      err << "iptplan: error: " << location << " has no plan record " << id << "\n";
+      err << "iptplan: error: " << shown(location) << " has no plan record " << id << "\n";
       return kInputError;
     }
     st::review_facts rv;

@@ -33,6 +33,26 @@ std::string now_utc() {
   return buf;
 }
 
+std::string encode_snapshot(const std::vector<snapshot_file>& files) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& f : files) j.push_back({{"name", f.base}, {"text", f.text}});
+  return j.dump();
+}
+
+std::optional<std::vector<snapshot_file>> decode_snapshot(const std::string& stored) {
+  auto j = nlohmann::json::parse(stored, nullptr, false);
+  if (!j.is_array()) return std::nullopt;
+  std::vector<snapshot_file> files;
+  for (const auto& f : j) {
+    if (!f.is_object() || !f.contains("name") || !f.contains("text") || !f["name"].is_string() ||
+        !f["text"].is_string()) {
+      return std::nullopt;
+    }
+    files.push_back({f["name"].get<std::string>(), f["text"].get<std::string>()});
+  }
+  return files;
+}
+
 verification verify(plan_store& s) {
   verification v;
   // Snapshots first: a plan's replay rests on them.

@@ -168,10 +168,8 @@ class sqlite_store final : public plan_store {
   }
 
   void put_snapshot(const std::string& sha256, const std::vector<snapshot_file>& files) override {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& f : files) j.push_back({{"name", f.base}, {"text", f.text}});
     statement ins(db_, "INSERT OR IGNORE INTO snapshots (sha256, files, created) VALUES (?1, ?2, ?3)");
-    ins.bind(1, sha256).bind(2, j.dump()).bind(3, now_utc());
+    ins.bind(1, sha256).bind(2, encode_snapshot(files)).bind(3, now_utc());
     ins.step();
   }
 
@@ -179,23 +177,7 @@ class sqlite_store final : public plan_store {
     statement q(db_, "SELECT files FROM snapshots WHERE sha256 = ?1");
     q.bind(1, sha256);
     if (!q.step()) return std::nullopt;
-    auto j = nlohmann::json::parse(q.text(0), nullptr, false);
-    if (!j.is_array()) return std::nullopt;
-    std::vector<snapshot_file> files;
-    for (const auto& f : j) {
-      if (!f.is_object() || !f.contains("name") || !f.contains("text") || !f["name"].is_string() ||
-          !f["text"].is_string()) {
-        return std::nullopt;
-      }
-      files.push_back({f["name"].get<std::string>(), f["text"].get<std::string>()});
-    }
-    return files;
-  }
-
-  std::optional<record> get(std::int64_t id) override {
-    auto rs = scan(id, 1);
-    if (rs.empty() || rs[0].id != id) return std::nullopt;
-    return rs[0];
+    return decode_snapshot(q.text(0));
   }
 
   std::vector<record> scan(std::int64_t from, std::size_t limit) override {
@@ -232,7 +214,13 @@ class sqlite_store final : public plan_store {
 
 }  // namespace
 
+std::unique_ptr<plan_store> open_postgresql_store(const std::string& url);
+
 std::unique_ptr<plan_store> open_store(const std::string& location, bool create) {
+  if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
+    return open_postgresql_store(location);
+  }
+  if (location.rfind("sqlite:", 0) == 0) return std::make_unique<sqlite_store>(location.substr(7), create);
   return std::make_unique<sqlite_store>(location, create);
 }
 

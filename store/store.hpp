@@ -57,15 +57,27 @@ class plan_store {
   // Stores a rule set's files under their hash, once.
   virtual void put_snapshot(const std::string& sha256, const std::vector<snapshot_file>& files) = 0;
   virtual std::optional<std::vector<snapshot_file>> snapshot(const std::string& sha256) = 0;
-  virtual std::optional<record> get(std::int64_t id) = 0;
+  // The record with this id (by scan, unless a store knows better).
+  virtual std::optional<record> get(std::int64_t id) {
+    auto rs = scan(id, 1);
+    if (rs.empty() || rs[0].id != id) return std::nullopt;
+    return rs[0];
+  }
   // Records in id order, from `from` on, at most `limit` of them.
   virtual std::vector<record> scan(std::int64_t from, std::size_t limit) = 0;
   // Every snapshot's hash as stored.
   virtual std::vector<std::string> snapshot_hashes() = 0;
 };
 
+// A snapshot's files as stored (a JSON list of {name, text}), and back;
+// nothing when what is stored is not such a list.
+std::string encode_snapshot(const std::vector<snapshot_file>& files);
+std::optional<std::vector<snapshot_file>> decode_snapshot(const std::string& stored);
+
 // Opens (and creates, with `create`) the store at `location`: a path to an
-// SQLite file. Throws store_error with a message for people.
+// SQLite file (or `sqlite:PATH`), or a PostgreSQL connection URL
+// (`postgresql://...`; the tables are created when missing). Throws
+// store_error with a message for people.
 std::unique_ptr<plan_store> open_store(const std::string& location, bool create);
 
 struct store_error : std::runtime_error {

@@ -226,7 +226,7 @@ TEST_CASE("api: record a plan, read it back, review it, and the store's chain ve
     CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", std::string(201, 'x')}}).status == 400);
     CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "   "}}).status == 400);
     // A right-to-left override, a C1 control, bytes that are not UTF-8.
-    for (const std::string by : {"Dr \xe2\x80\xaeeeL", "a\xc2\x9b", "\xff\xfe"}) {
+    for (const std::string by : {"Dr \xe2\x80\xae" "eeL", "a\xc2\x9b", "\xff\xfe"}) {
       CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", by}}).status == 400);
     }
     // record is 1 or 0, nothing else.
@@ -659,7 +659,11 @@ TEST_CASE("serve: refuses another machine's address without a token, and tokens 
   CHECK(r.code == 2);
   CHECK(r.err.find("shorter than 16") != std::string::npos);
   CHECK(run({"serve", "--token-file", (sc.dir / "absent").string()}).code == 2);
-  CHECK(run({"serve", "--store", "postgresql://localhost/x"}).code == 2);
+  // A PostgreSQL store that cannot be reached: said, and the password never.
+  r = run({"serve", "--store", "postgresql://clinic:secret@127.0.0.1:1/x?connect_timeout=2"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("cannot be reached") != std::string::npos);
+  CHECK(r.err.find("secret") == std::string::npos);
   CHECK(run({"serve", "--rules", (sc.dir / "no-such-rules").string()}).code == 1);
 }
 

@@ -1,0 +1,185 @@
+// The server store: PostgreSQL through libpq, the same schema and chain as
+// the SQLite file (docs/store.md). Several `iptplan serve` processes may
+// record into one database: each append is one transaction that locks the
+// records table against other appends, reads the last hash and writes the
+// new record, so the chain never forks.
+#include <libpq-fe.h>
+
+#include <nlohmann/json.hpp>
+
+#include "store/store.hpp"
+
+namespace iptplan::store {
+
+namespace {
+
+const char* kPgSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+  sha256  TEXT PRIMARY KEY,
+  files   TEXT NOT NULL,
+  created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+  id        BIGINT PRIMARY KEY,
+  kind      TEXT NOT NULL,
+  created   TEXT NOT NULL,
+  by        TEXT NOT NULL,
+  body      TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL UNIQUE
+);
+)sql";
+
+// A result, freed when it goes.
+class result {
+ public:
+  explicit result(PGresult* r) : r_(r) {}
+  ~result() { PQclear(r_); }
+  result(const result&) = delete;
+  result& operator=(const result&) = delete;
+  int rows() const { return PQntuples(r_); }
+  std::string text(int row, int col) const {
+    return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
+  }
+
+ private:
+  PGresult* r_;
+};
+
+class pg_store final : public plan_store {
+ public:
+  explicit pg_store(const std::string& url) {
+    c_ = PQconnectdb(url.c_str());
+    if (PQstatus(c_) != CONNECTION_OK) {
+      // The message names the server, never the password.
+      std::string why = PQerrorMessage(c_);
+      PQfinish(c_);
+      c_ = nullptr;
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      throw store_error("the PostgreSQL store cannot be reached: " + why);
+    }
+    try {
+      exec("SET client_min_messages = warning");
+      // Two servers starting at once create the tables once.
+      exec("BEGIN");
+      exec("SELECT pg_advisory_xact_lock(7274807263)");
+      exec(kPgSchema);
+      exec("INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING",
+           {std::to_string(kSchemaVersion)});
+      exec("INSERT INTO meta (key, value) VALUES ('application', 'iptplan') ON CONFLICT (key) DO NOTHING");
+      exec("COMMIT");
+      result v = query("SELECT value FROM meta WHERE key = 'schema_version'");
+      if (v.rows() != 1 || v.text(0, 0) != std::to_string(kSchemaVersion)) {
+        throw store_error("this PostgreSQL database is not an iptplan store of schema version " +
+                          std::to_string(kSchemaVersion));
+      }
+    } catch (...) {
+      PQfinish(c_);
+      c_ = nullptr;
+      throw;
+    }
+  }
+  ~pg_store() override { PQfinish(c_); }
+
+  record append(std::string kind, std::string created, std::string by, std::string body) override {
+    exec("BEGIN");
+    try {
+      // Serialised appends: one writer at a time, whichever process.
+      exec("LOCK TABLE records IN EXCLUSIVE MODE");
+      record r;
+      r.kind = std::move(kind);
+      r.created = std::move(created);
+      r.by = std::move(by);
+      r.body = std::move(body);
+      result last = query("SELECT id, hash FROM records ORDER BY id DESC LIMIT 1");
+      if (last.rows() == 1) {
+        r.id = std::stoll(last.text(0, 0)) + 1;
+        r.prev_hash = last.text(0, 1);
+      } else {
+        r.id = 1;
+        r.prev_hash = kGenesis;
+      }
+      r.hash = record_hash(r);
+      exec("INSERT INTO records (id, kind, created, by, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+           {std::to_string(r.id), r.kind, r.created, r.by, r.body, r.prev_hash, r.hash});
+      exec("COMMIT");
+      return r;
+    } catch (...) {
+      PQclear(PQexec(c_, "ROLLBACK"));
+      throw;
+    }
+  }
+
+  void put_snapshot(const std::string& sha256, const std::vector<snapshot_file>& files) override {
+    exec("INSERT INTO snapshots (sha256, files, created) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+         {sha256, encode_snapshot(files), now_utc()});
+  }
+
+  std::optional<std::vector<snapshot_file>> snapshot(const std::string& sha256) override {
+    result q = query("SELECT files FROM snapshots WHERE sha256 = $1", {sha256});
+    if (q.rows() != 1) return std::nullopt;
+    return decode_snapshot(q.text(0, 0));
+  }
+
+  std::vector<record> scan(std::int64_t from, std::size_t limit) override {
+    result q = query("SELECT id, kind, created, by, body, prev_hash, hash FROM records WHERE id >= $1 "
+                     "ORDER BY id LIMIT $2",
+                     {std::to_string(from), std::to_string(limit)});
+    std::vector<record> out;
+    for (int i = 0; i < q.rows(); ++i) {
+      out.push_back({std::stoll(q.text(i, 0)), q.text(i, 1), q.text(i, 2), q.text(i, 3), q.text(i, 4),
+                     q.text(i, 5), q.text(i, 6)});
+    }
+    return out;
+  }
+
+  std::vector<std::string> snapshot_hashes() override {
+    result q = query("SELECT sha256 FROM snapshots ORDER BY sha256");
+    std::vector<std::string> out;
+    for (int i = 0; i < q.rows(); ++i) out.push_back(q.text(i, 0));
+    return out;
+  }
+
+ private:
+  PGconn* c_ = nullptr;
+
+  PGresult* run(const char* sql, const std::vector<std::string>& params) {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    for (const auto& p : params) {
+      values.push_back(p.c_str());
+      lengths.push_back(static_cast<int>(p.size()));
+    }
+    return PQexecParams(c_, sql, static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
+                        nullptr, 0);
+  }
+  void fail(PGresult* r) {
+    std::string why = PQresultErrorMessage(r);
+    PQclear(r);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    throw store_error("the PostgreSQL store could not be read or written: " + why);
+  }
+  void exec(const char* sql, const std::vector<std::string>& params = {}) {
+    PGresult* r = params.empty() ? PQexec(c_, sql) : run(sql, params);
+    auto st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(r);
+    PQclear(r);
+  }
+  result query(const char* sql, const std::vector<std::string>& params = {}) {
+    PGresult* r = run(sql, params);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) fail(r);
+    return result(r);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<plan_store> open_postgresql_store(const std::string& url) {
+  return std::make_unique<pg_store>(url);
+}
+
+}  // namespace iptplan::store
