@@ -28,13 +28,8 @@ namespace iptplan::cli {
 using nlohmann::json;
 using store::change_lines;
 using store::compare_plans;
-using store::item_change;
 using store::items_of;
-using store::plan_changes;
-using store::plan_items;
-using store::rules_of;
 using store::text_of;
-using store::why_line;
 namespace st = iptplan::store;
 
 namespace {

@@ -33,6 +33,29 @@ std::string now_utc() {
   return buf;
 }
 
+std::string schema_sql(const std::string& id_type) {
+  return R"sql(
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+  sha256  TEXT PRIMARY KEY,
+  files   TEXT NOT NULL,
+  created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+  id        )sql" + id_type + R"sql( PRIMARY KEY,
+  kind      TEXT NOT NULL,
+  created   TEXT NOT NULL,
+  by        TEXT NOT NULL,
+  body      TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL UNIQUE
+);
+)sql";
+}
+
 std::string encode_snapshot(const std::vector<snapshot_file>& files) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& f : files) j.push_back({{"name", f.base}, {"text", f.text}});

@@ -13,27 +13,6 @@ namespace iptplan::store {
 
 namespace {
 
-const char* kPgSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS snapshots (
-  sha256  TEXT PRIMARY KEY,
-  files   TEXT NOT NULL,
-  created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS records (
-  id        BIGINT PRIMARY KEY,
-  kind      TEXT NOT NULL,
-  created   TEXT NOT NULL,
-  by        TEXT NOT NULL,
-  body      TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash      TEXT NOT NULL UNIQUE
-);
-)sql";
-
 // A result, freed when it goes.
 class result {
  public:
@@ -67,7 +46,7 @@ class pg_store final : public plan_store {
       // Two servers starting at once create the tables once.
       exec("BEGIN");
       exec("SELECT pg_advisory_xact_lock(7274807263)");
-      exec(kPgSchema);
+      exec(schema_sql("BIGINT").c_str());
       exec("INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING",
            {std::to_string(kSchemaVersion)});
       exec("INSERT INTO meta (key, value) VALUES ('application', 'iptplan') ON CONFLICT (key) DO NOTHING");

@@ -13,27 +13,6 @@ namespace iptplan::store {
 
 namespace {
 
-const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS snapshots (
-  sha256  TEXT PRIMARY KEY,
-  files   TEXT NOT NULL,
-  created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS records (
-  id        INTEGER PRIMARY KEY,
-  kind      TEXT NOT NULL,
-  created   TEXT NOT NULL,
-  by        TEXT NOT NULL,
-  body      TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash      TEXT NOT NULL UNIQUE
-);
-)sql";
-
 class statement {
  public:
   statement(sqlite3* db, const char* sql) : db_(db) {
@@ -115,7 +94,7 @@ class sqlite_store final : public plan_store {
       // only: it holds findings.
       ::chmod(path.c_str(), 0600);
       exec("BEGIN IMMEDIATE");
-      exec(kSchema);
+      exec(schema_sql("INTEGER").c_str());
       statement meta(db_, "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)");
       meta.bind(1, std::string("schema_version")).bind(2, std::to_string(kSchemaVersion));
       meta.step();

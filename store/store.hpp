@@ -69,6 +69,11 @@ class plan_store {
   virtual std::vector<std::string> snapshot_hashes() = 0;
 };
 
+// The tables of a store (docs/store.md, "Schema"), in SQL both SQLite and
+// PostgreSQL read; `id_type` is the records' id column type (INTEGER for
+// SQLite's rowid, BIGINT for PostgreSQL).
+std::string schema_sql(const std::string& id_type);
+
 // A snapshot's files as stored (a JSON list of {name, text}), and back;
 // nothing when what is stored is not such a list.
 std::string encode_snapshot(const std::vector<snapshot_file>& files);
