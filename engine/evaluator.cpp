@@ -159,6 +159,7 @@ class evaluator {
   // The fast path: program::code from instruction `pc`, its truth or value.
   truth test(std::uint32_t pc);
   truth leaf(std::uint32_t pc);
+  truth leaf_of(const instr& i);
   value val(std::uint32_t pc);
   truth compare(opcode op, const value& l, const value& r) const;
   value read_path(const node& n, missing_set* m);
@@ -169,6 +170,12 @@ class evaluator {
   static constexpr std::size_t kMaxValuesShown = 40;
   std::string path_label(const node& n) const;
   void run_rule(std::uint32_t ri, std::vector<outcome>& out);
+  // Runs stratum s's rules; on the fast path, only those whose guard
+  // (program::guarded) is not false.
+  void run_stratum(std::size_t s, std::vector<outcome>& outs);
+  // Where each rule's outcomes are in `outs`. Kept by the thread: a rule
+  // set of 10,000 rules would otherwise allocate and clear it per client.
+  static thread_local std::vector<std::pair<std::size_t, std::size_t>> ranges_;
   void decide_fact(std::size_t f, const std::vector<outcome>& outs,
                    const std::vector<std::pair<std::size_t, std::size_t>>& ranges,
                    std::vector<diagnostic>* conflicts);
@@ -415,6 +422,18 @@ truth evaluator::compare(opcode op, const value& l, const value& r) const {
 [[gnu::always_inline]] inline truth evaluator::leaf(std::uint32_t pc) {
   const instr& i = p_.code[pc];
   switch (i.op) {
+    case fop::test_slot:
+    case fop::test_fact:
+    case fop::cmp_slot_num:
+    case fop::cmp_slot_sym:
+    case fop::in_slot: return leaf_of(i);
+    default: return test(pc);
+  }
+}
+
+// A one-instruction leaf (see leaf), wherever the instruction is kept.
+[[gnu::always_inline]] inline truth evaluator::leaf_of(const instr& i) {
+  switch (i.op) {
     case fop::test_slot: return truth_of(c_.slots[i.a]);
     case fop::test_fact: return truth_of(fact_value(i.a));
     case fop::cmp_slot_num: {
@@ -446,7 +465,7 @@ truth evaluator::compare(opcode op, const value& l, const value& r) const {
       }
       return truth::no;
     }
-    default: return test(pc);
+    default: return truth::unknown;  // not a leaf: never called so
   }
 }
 
@@ -756,14 +775,57 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
   }
 }
 
+thread_local std::vector<std::pair<std::size_t, std::size_t>> evaluator::ranges_;
+
+void evaluator::run_stratum(std::size_t s, std::vector<outcome>& outs) {
+  auto& ranges = ranges_;
+  if (explain_ || s >= p_.guarded.size()) {
+    for (auto ri : p_.strata[s]) {
+      ranges[ri].first = outs.size();
+      run_rule(ri, outs);
+      ranges[ri].second = outs.size();
+    }
+    return;
+  }
+  auto passes = [&](const instr& guard, bool negated) {
+    if (guard.op == fop::constant) return true;
+    truth t = leaf_of(guard);
+    return t == truth::unknown || (t == truth::no) == negated;
+  };
+  for (const guarded_rule& g : p_.guarded[s]) {
+    if (!passes(g.guards[0], g.negated[0]) || !passes(g.guards[1], g.negated[1])) {
+      // False: no outcome, as run_rule would keep none.
+      ranges[g.rule] = {0, 0};
+      continue;
+    }
+    ranges[g.rule].first = outs.size();
+    if (g.each) {
+      run_rule(g.rule, outs);
+    } else {
+      // run_rule's fast lane, from the rule's hot fields alone.
+      new_epoch();
+      truth t = test(g.code);
+      if (t != truth::no) {
+        outcome& o = outs.emplace_back();
+        o.rule = g.rule;
+        o.result = t;
+        if (t == truth::unknown && g.support_code >= 0) {
+          prov_world_ = true;
+          o.provisional = test(static_cast<std::uint32_t>(g.support_code)) == truth::yes;
+          prov_world_ = false;
+        }
+      }
+    }
+    ranges[g.rule].second = outs.size();
+  }
+}
+
 evaluation evaluator::run() {
   evaluation ev;
   facts_.assign(p_.facts.size(), value::unknown());
   facts_prov_.assign(p_.facts.size(), value::unknown());
   if (explain_) fact_missing_.assign(p_.facts.size(), {});
-  // Where each rule's outcomes are in `outs`. Kept by the thread: a rule
-  // set of 10,000 rules would otherwise allocate and clear it per client.
-  thread_local std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  auto& ranges = ranges_;
   // Empty for rules not yet run: a fact is decided after each stratum that
   // concludes it, before its concluders in later strata have run.
   ranges.assign(p_.rules.size(), {0, 0});
@@ -772,7 +834,6 @@ evaluation evaluator::run() {
   // undecided ones, usually a small share.
   outs.reserve(explain_ ? p_.rules.size() : std::min<std::size_t>(p_.rules.size(), 256));
   for (std::size_t s = 0; s < p_.strata.size(); ++s) {
-    const auto& rules = p_.strata[s];
     const auto& concluded = p_.stratum_facts[s];
     std::size_t start = outs.size();
     if (p_.recursive[s]) {
@@ -780,11 +841,7 @@ evaluation evaluator::run() {
       for (auto [f, final] : concluded) facts_[f] = value::boolean(false);
       for (std::size_t round = 0; round < 1000; ++round) {
         outs.resize(start);
-        for (auto ri : rules) {
-          ranges[ri].first = outs.size();
-          run_rule(ri, outs);
-          ranges[ri].second = outs.size();
-        }
+        run_stratum(s, outs);
         std::vector<value> before;
         for (auto [f, final] : concluded) before.push_back(facts_[f]);
         for (auto [f, final] : concluded) decide_fact(f, outs, ranges, nullptr);
@@ -796,11 +853,7 @@ evaluation evaluator::run() {
         if (same) break;
       }
     } else {
-      for (auto ri : rules) {
-        ranges[ri].first = outs.size();
-        run_rule(ri, outs);
-        ranges[ri].second = outs.size();
-      }
+      run_stratum(s, outs);
     }
     // A fact is final (and its conflicts reported) once every rule
     // concluding it has run.

@@ -116,10 +116,40 @@ class reader {
       return false;
     } else {
       if (seen.insert(key)) return false;
-      private_problem(v, "findings.duplicate-key",
-                      named_key(path, "a key") + " is given twice; record each finding once");
+      duplicate(v, path);
       return true;
     }
+  }
+  void duplicate(node v, const std::string& path) {
+    private_problem(v, "findings.duplicate-key",
+                    named_key(path, "a key") + " is given twice; record each finding once");
+  }
+  // A finding of the vocabulary given a second time, in the same table or
+  // another one (`{"phq9": {"total": 3}, "phq9.total": 20}`).
+  bool given_before(std::size_t fi, node v, const std::string& path) {
+    if constexpr (!D::repeats_keys) {
+      return false;
+    } else {
+      if (given_.empty()) given_.assign(p_.vocab->findings().size(), false);
+      if (!given_[fi]) {
+        given_[fi] = true;
+        return false;
+      }
+      duplicate(v, path);
+      return true;
+    }
+  }
+  // identifying_key() of the vocabulary's findings, worked out once per
+  // thread and vocabulary: most keys of a document are findings.
+  bool identifying_finding(std::size_t fi, std::string_view key) {
+    thread_local const vocabulary* vocab = nullptr;
+    thread_local std::vector<std::int8_t> known;
+    if (vocab != p_.vocab.get()) {
+      vocab = p_.vocab.get();
+      known.assign(vocab->findings().size(), -1);
+    }
+    if (known[fi] < 0) known[fi] = identifying_key(key) ? 1 : 0;
+    return known[fi] == 1;
   }
 
   // The first date anywhere inside a value, if any.
@@ -138,11 +168,11 @@ class reader {
     return found;
   }
 
-  static bool identifying_key(const std::string& raw) {
+  static bool identifying_key(std::string_view raw) {
     // Called for every key of every client: no allocation for a short key.
     char buf[64];
     if (raw.size() >= sizeof buf) {
-      std::string key = raw;
+      std::string key(raw);
       for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       return identifying_lower(key);
     }
@@ -161,8 +191,9 @@ class reader {
            ends_with("_dob") || ends_with("_phone") || ends_with("_email");
   }
 
-  bool identifying(const std::string& key, node v, const std::string& path) {
-    if (identifying_key(key)) {
+  // `fi`: the key is vocabulary finding fi (its name is checked once).
+  bool identifying(std::string_view key, node v, const std::string& path, int fi = -1) {
+    if (fi >= 0 ? identifying_finding(static_cast<std::size_t>(fi), key) : identifying_key(key)) {
       private_problem(v, "findings.identifying",
               "'" + path + "' would hold identifying data; findings carry no names, birth dates "
               "or addresses",
@@ -402,13 +433,18 @@ class reader {
       return;
     }
     key_set seen;
-    D::members(t, [&](std::string_view k, node v) {
-      std::string key(k);
-      std::string path = prefix.empty() ? key : prefix + "." + key;
-      if (repeated(seen, k, v, path)) return;
-      if (D::is_null(v)) return;  // not recorded
-      if (identifying(key, v, path)) return;
+    D::members(t, [&](std::string_view key, node v) {
+      std::string path;
+      path.reserve(prefix.size() + 1 + key.size());
+      if (!prefix.empty()) {
+        path += prefix;
+        path += '.';
+      }
+      path += key;
       int fi = p_.vocab->index_of(path);
+      if (fi >= 0 ? given_before(static_cast<std::size_t>(fi), v, path) : repeated(seen, key, v, path)) return;
+      if (D::is_null(v)) return;  // not recorded
+      if (identifying(key, v, path, fi)) return;
       if (fi >= 0) {
         const auto& d = p_.vocab->findings()[static_cast<std::size_t>(fi)];
         auto slot = static_cast<std::size_t>(fi);
@@ -435,11 +471,12 @@ class reader {
                     some + (inside.size() > 4 ? ", ..." : ""));
         return;
       }
-      unknown(v, path, key, p_.vocab->paths());
+      unknown(v, path, std::string(key), p_.vocab->paths());
     });
   }
 
  private:
+  std::vector<bool> given_;  // by vocabulary finding: given in this document
   std::size_t unknown_seen_ = 0;
   const program& p_;
   const source_file& src_;

@@ -4,6 +4,7 @@
 // looking anything up by name.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -83,6 +84,25 @@ struct instr {
   };
 };
 static_assert(sizeof(instr) == 24);
+
+// The fast path's view of a rule, in evaluation order: what running it
+// needs (so that the full compiled_rule is not touched), and up to two
+// guards. A guard is a leaf of the condition that makes the whole condition
+// false when it is false (the condition itself, or an operand of its
+// top-level `and`); the two least likely to hold are kept. A rule with a
+// false guard is not run at all and has no outcome, as a false rule has
+// none on the fast path: a client touches only the rules its findings may
+// fire. Only a finding or a derived fact compared with a constant (or a
+// yes/no one, negated or not) is a guard; op == fop::constant is none.
+// `for each` rules have no guard. Explain mode runs every rule.
+struct guarded_rule {
+  std::uint32_t rule = 0;
+  std::uint32_t code = 0;           // compiled_rule::code
+  std::int32_t support_code = -1;   // compiled_rule::support_code
+  bool each = false;                // a `for each` rule: run by run_rule
+  std::array<bool, 2> negated{};    // `not <guard>`
+  std::array<instr, 2> guards;      // test_slot, test_fact, cmp_slot_num, cmp_slot_sym, in_slot
+};
 
 // `"Alliance is rated {alliance.strength}"` as literal and value parts.
 struct text_template {
@@ -186,12 +206,15 @@ struct program {
   std::vector<std::int32_t> cache_slot;
   std::uint32_t cache_slots = 0;
   std::vector<instr> code;  // the fast path's instructions (see fop)
+  // Parallel to `strata`: its rules with their guards, in the same order.
+  std::vector<std::vector<guarded_rule>> guarded;
   std::vector<compiled_rule> rules;  // sorted by id: never by file order
   std::vector<std::string> item_ids;  // every item id an action names, once
   std::vector<fact_decl> facts;      // sorted by path
   std::vector<parameter> params;     // sorted by name
-  // Rule indices per stratum, in evaluation order; a recursive stratum is
-  // iterated to a fixpoint.
+  // Rule indices per stratum, in evaluation order: the rules of one level
+  // of the dependency order that do not depend on each other share a
+  // stratum; a recursive group has one of its own, iterated to a fixpoint.
   std::vector<std::vector<std::uint32_t>> strata;
   std::vector<bool> recursive;
   // Per stratum: the facts its rules conclude, each with whether this is the

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/compile.hpp"
+#include "engine/parallel.hpp"
 #include "engine/toml_util.hpp"
 #include "grammar/parse.hpp"
 
@@ -393,10 +394,16 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
     if (f.base.size() <= 6 || f.base.compare(f.base.size() - 6, 6, ".rules") != 0) continue;
     sources.emplace_back(f.name, f.text);
     bases.push_back(f.base);
-    auto r = parse_rule_file(sources.back());
-    diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
-    parsed.push_back({static_cast<std::uint16_t>(sources.size() - 1), std::move(r.file), std::move(r.unparsed)});
   }
+  // Files parse independently: on every core, results kept in file order.
+  std::vector<parse_result> results(sources.size());
+  parallel_for(sources.size(), [&](std::size_t i) { results[i] = parse_rule_file(sources[i]); });
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto& r = results[i];
+    diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
+    parsed.push_back({static_cast<std::uint16_t>(i), std::move(r.file), std::move(r.unparsed)});
+  }
+  results.clear();
   if (parsed.empty()) missing("*.rules file");
   spdlog::debug("rule set: {} rule files, sha256 {}", parsed.size(), rs.sha256);
   // With a broken ruleset.toml or vocabulary, every rule would report the
@@ -407,11 +414,17 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   });
   if (foundations_broken) return std::nullopt;
   rs.prog = compile(vocab, rs.info.parameters, std::move(sources), parsed, diags, style);
+  // Syntax trees are several times the size of their text: free them on
+  // every core too.
+  parallel_for(parsed.size(), [&](std::size_t i) { parsed[i].ast = {}; });
   std::vector<diagnostic> mine(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
   if (has_errors(mine) || !rs.prog) return std::nullopt;
   auto prog = std::const_pointer_cast<program>(rs.prog);
   prog->source_bases = std::move(bases);
-  for (auto& r : prog->rules) r.sha256 = sha256_hex(std::string(prog->sources[r.file].slice(r.src_begin, r.src_end)));
+  parallel_for(prog->rules.size(), [&](std::size_t i) {
+    auto& r = prog->rules[i];
+    r.sha256 = sha256_hex(std::string(prog->sources[r.file].slice(r.src_begin, r.src_end)));
+  });
   return rs;
 }
 

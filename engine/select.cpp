@@ -27,7 +27,6 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     selected_item item;
     std::int32_t id = -1;    // index into program::item_ids
     std::int32_t list = -1;  // the list its proposing rules iterate
-    std::vector<std::pair<std::size_t, bool>> proposals;  // outcome, provisional
     bool removed = false;
     std::unique_ptr<removed_item> rm;  // when removed
   };
@@ -108,16 +107,19 @@ selection select_items(const program& p, const client_data& c, const evaluation&
         std::string target = a.target_keyed && !key.empty() ? a.target + "[" + key + "]" : a.target;
         if (std::find(it.for_.begin(), it.for_.end(), target) == it.for_.end()) it.for_.push_back(target);
       }
-      e.proposals.push_back({k, prov});
+      it.proposals.push_back(k);
     }
   }
   auto element_of = [&](std::size_t k) { return ev.outcomes[k].element; };
   auto rule_id_of = [&](std::size_t k) -> const std::string& { return p.rules[ev.outcomes[k].rule].id; };
   for (auto& e : entries) {
     selected_item& it = e.item;
-    // A confirmed item rests on its confirmed proposals alone.
-    for (const auto& [k, prov] : e.proposals) {
-      if (it.provisional || !prov) it.proposals.push_back(k);
+    // A confirmed item rests on its confirmed proposals alone (a proposal
+    // is provisional when its outcome is unknown).
+    if (!it.provisional) {
+      it.proposals.erase(std::remove_if(it.proposals.begin(), it.proposals.end(),
+                                        [&](std::size_t k) { return ev.outcomes[k].result != truth::yes; }),
+                         it.proposals.end());
     }
     std::sort(it.for_.begin(), it.for_.end());
     // Rules are sorted by id: their indices are in id order.

@@ -271,12 +271,15 @@ TEST_CASE("batch: a key given twice in a JSON line is that client's error, never
       "{\"client\":{\"id\":\"C-1\",\"age_band\":\"18_64\"},\"phq9\":{\"total\":20,\"item9\":3,\"item9\":0}}\n"
       "{\"phq9\":{\"total\":20},\"phq9\":{\"item9\":0}}\n"
       "{\"relationships\":[{\"role\":\"partner\",\"conflict\":\"overt\",\"conflict\":\"none\"}]}\n"
-      "{\"phq9\":{\"total\":20,\"item9\":3}}\n";
+      "{\"phq9\":{\"total\":20,\"item9\":3}}\n"
+      // The same finding from two tables: a dotted key and a nested one.
+      "{\"phq9\":{\"total\":3},\"phq9.total\":20}\n"
+      "{\"phq9.item9\":null,\"phq9\":{\"item9\":2}}\n";
   auto r = run({"batch"}, in);
   CHECK(r.code == 1);
   auto lines = lines_of(r.out);
-  REQUIRE(lines.size() == 4);
-  for (int i = 0; i < 3; ++i) {
+  REQUIRE(lines.size() == 6);
+  for (int i : {0, 1, 2, 4, 5}) {
     INFO(i);
     REQUIRE_FALSE(lines[i]["errors"].empty());
     CHECK(lines[i]["errors"][0]["code"] == "findings.duplicate-key");

@@ -4,6 +4,8 @@
 // own is `generic`, handed back to it.
 #include "engine/compile.hpp"
 
+#include <algorithm>
+
 namespace iptplan {
 
 namespace {
@@ -165,6 +167,76 @@ class lowering {
   }
 };
 
+// How often a guard is expected to hold, from the vocabulary alone: the
+// share of a finding's values (or of its range) it lets through.
+double pass_rate(const program& p, const instr& g, bool negated) {
+  auto values = [&](std::uint32_t f) {
+    return static_cast<double>(std::max<std::size_t>(2, p.vocab->findings()[f].values.size()));
+  };
+  double rate = 0.5;
+  switch (g.op) {
+    case fop::cmp_slot_sym: rate = 1 / values(g.a); break;
+    case fop::in_slot: rate = std::min(1.0, (g.c - g.b) / values(g.a)); break;
+    case fop::cmp_slot_num: {
+      const finding_decl& d = p.vocab->findings()[g.a];
+      if (g.cmp == opcode::eq) rate = 0.1;
+      else if (g.cmp == opcode::ne) rate = 0.9;
+      else if (d.min && d.max && *d.max > *d.min) {
+        double below = std::clamp((g.num - *d.min) / (*d.max - *d.min), 0.0, 1.0);
+        rate = g.cmp == opcode::lt || g.cmp == opcode::le ? below : 1 - below;
+      }
+      break;
+    }
+    default: break;
+  }
+  if (g.cmp == opcode::ne && g.op == fop::cmp_slot_sym) rate = 1 - 1 / values(g.a);
+  return negated ? 1 - rate : rate;
+}
+
+bool guard_shape(fop op) {
+  return op == fop::test_slot || op == fop::test_fact || op == fop::cmp_slot_num ||
+         op == fop::cmp_slot_sym || op == fop::in_slot;
+}
+
+// The two guards of the condition lowered at `pc` (see guarded_rule).
+void find_guards(const program& p, guarded_rule& out) {
+  double rates[2] = {2, 2};
+  out.guards[0].op = out.guards[1].op = fop::constant;
+  auto consider = [&](std::uint32_t at) {
+    bool negated = false;
+    const instr* g = &p.code[at];
+    if (g->op == fop::op_not && g->size == 2) {
+      negated = true;
+      g = &p.code[at + 1];
+      // Only yes/no leaves are negated: `not (x > 3)` is left to the rule.
+      if (g->op != fop::test_slot && g->op != fop::test_fact) return;
+    }
+    if (!guard_shape(g->op)) return;
+    double rate = pass_rate(p, *g, negated);
+    // Kept ordered: the likelier to fail first.
+    int slot = rate < rates[0] ? 0 : rate < rates[1] ? 1 : 2;
+    if (slot == 2) return;
+    if (slot == 0) {
+      rates[1] = rates[0];
+      out.guards[1] = out.guards[0];
+      out.negated[1] = out.negated[0];
+    }
+    rates[slot] = rate;
+    out.guards[slot] = *g;
+    out.negated[slot] = negated;
+  };
+  const instr& root = p.code[out.code];
+  if (root.op == fop::op_and) {
+    std::uint32_t at = out.code + 1;
+    for (std::uint32_t k = 0; k < root.b; ++k) {
+      consider(at);
+      at += p.code[at].size;
+    }
+  } else {
+    consider(out.code);
+  }
+}
+
 }  // namespace
 
 void lower_to_code(program& p) {
@@ -187,6 +259,22 @@ void lower_to_code(program& p) {
         r.support_code = static_cast<std::int32_t>(p.code.size());
         l.emit(static_cast<std::uint32_t>(r.support), true);
       }
+    }
+  }
+  p.guarded.clear();
+  for (const auto& stratum : p.strata) {
+    auto& g = p.guarded.emplace_back();
+    g.reserve(stratum.size());
+    for (auto ri : stratum) {
+      const compiled_rule& r = p.rules[ri];
+      guarded_rule& gr = g.emplace_back();
+      gr.rule = ri;
+      gr.code = r.code;
+      gr.support_code = r.support_code;
+      gr.each = r.each_list >= 0;
+      gr.guards[0].op = gr.guards[1].op = fop::constant;
+      // A `for each` rule is decided per element: it is always run.
+      if (!gr.each) find_guards(p, gr);
     }
   }
 }

@@ -129,24 +129,54 @@ void stratify(program& p,
   }
   auto key = [&](int c) { return *std::min_element(members[static_cast<std::size_t>(c)].begin(),
                                                    members[static_cast<std::size_t>(c)].end()); };
-  std::set<std::pair<std::uint32_t, int>> ready;
+  // Components by level: a component runs one level after the latest of
+  // those it reads from. The non-recursive components of one level never
+  // read each other's facts, so they share a stratum: a fact is decided
+  // once per level, not once per rule concluding it. A recursive component
+  // keeps a stratum of its own, iterated to its fixpoint alone.
+  std::vector<int> level(static_cast<std::size_t>(comps), 0);
+  std::vector<int> order;
+  order.reserve(static_cast<std::size_t>(comps));
   for (int c = 0; c < comps; ++c) {
-    if (indegree[static_cast<std::size_t>(c)] == 0) ready.insert({key(c), c});
+    if (indegree[static_cast<std::size_t>(c)] == 0) order.push_back(c);
+  }
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    int c = order[i];
+    for (int d : next[static_cast<std::size_t>(c)]) {
+      auto& l = level[static_cast<std::size_t>(d)];
+      l = std::max(l, level[static_cast<std::size_t>(c)] + 1);
+      if (--indegree[static_cast<std::size_t>(d)] == 0) order.push_back(d);
+    }
+  }
+  int levels = 0;
+  for (int c : order) levels = std::max(levels, level[static_cast<std::size_t>(c)] + 1);
+  std::vector<std::vector<std::uint32_t>> plain(static_cast<std::size_t>(levels));
+  std::vector<std::vector<int>> loops(static_cast<std::size_t>(levels));
+  for (int c : order) {
+    auto l = static_cast<std::size_t>(level[static_cast<std::size_t>(c)]);
+    if (recursive[static_cast<std::size_t>(c)]) {
+      loops[l].push_back(c);
+    } else {
+      auto& ms = members[static_cast<std::size_t>(c)];
+      plain[l].insert(plain[l].end(), ms.begin(), ms.end());
+    }
   }
   p.strata.clear();
   p.recursive.clear();
-  while (!ready.empty()) {
-    int c = ready.begin()->second;
-    ready.erase(ready.begin());
-    auto ms = members[static_cast<std::size_t>(c)];
-    std::sort(ms.begin(), ms.end());
-    p.strata.push_back(ms);
-    p.recursive.push_back(recursive[static_cast<std::size_t>(c)]);
-    for (int d : next[static_cast<std::size_t>(c)]) {
-      if (--indegree[static_cast<std::size_t>(d)] == 0) ready.insert({key(d), d});
+  for (std::size_t l = 0; l < plain.size(); ++l) {
+    if (!plain[l].empty()) {
+      std::sort(plain[l].begin(), plain[l].end());
+      p.strata.push_back(std::move(plain[l]));
+      p.recursive.push_back(false);
+    }
+    std::sort(loops[l].begin(), loops[l].end(), [&](int a, int b) { return key(a) < key(b); });
+    for (int c : loops[l]) {
+      auto ms = members[static_cast<std::size_t>(c)];
+      std::sort(ms.begin(), ms.end());
+      p.strata.push_back(std::move(ms));
+      p.recursive.push_back(true);
     }
   }
-  // Which facts each stratum concludes, and where each becomes final.
   std::vector<std::size_t> stratum_of(n, 0);
   for (std::size_t s = 0; s < p.strata.size(); ++s) {
     for (auto ri : p.strata[s]) stratum_of[ri] = s;
