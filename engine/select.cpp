@@ -36,7 +36,8 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     }
   };
   std::vector<entry> entries;
-  entries.reserve(64);
+  // About one item per proposing outcome: no moves while it grows.
+  entries.reserve(std::max<std::size_t>(16, ev.outcomes.size()));
   // Items proposed without a key (most) are found by (kind, interned id) in
   // a table kept by the thread and cleared after use; keyed ones by hash.
   std::unordered_map<std::pair<std::uint64_t, std::string>, std::size_t, key_hash> index;

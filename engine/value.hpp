@@ -35,7 +35,18 @@ struct value {
   bool is_false() const { return kind == vkind::boolean && !b; }
 };
 
-bool same_value(const value& a, const value& b);
+// Inline: the fast path compares values in its innermost loops.
+inline bool same_value(const value& a, const value& b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case vkind::boolean: return a.b == b.b;
+    case vkind::number: return a.n == b.n;
+    case vkind::symbol: return a.sym == b.sym;
+    case vkind::list:
+    case vkind::table: return a.ref == b.ref;
+    default: return true;
+  }
+}
 
 // Interned texts. Ids are stable for the life of the table.
 class symbol_table {
