@@ -859,8 +859,8 @@ evaluation evaluator::run() {
     // concluding it has run.
     for (auto [f, final] : concluded) decide_fact(f, outs, ranges, final ? &ev.conflicts : nullptr);
   }
-  ev.facts = facts_;
-  ev.provisional = facts_prov_;
+  ev.facts = std::move(facts_);  // the evaluator ends here
+  ev.provisional = std::move(facts_prov_);
   if (explain_) {
     ev.fact_missing.reserve(fact_missing_.size());
     ev.more_fact_missing.reserve(fact_missing_.size());
