@@ -153,7 +153,12 @@ response service::handle(const request& r) {
     return asset(p);
   }
   if (p == "/api/why") {
-    if (auto bad = only("POST")) return *bad;
+    // GET explains an item of a recorded plan; POST one of the findings sent.
+    if (r.method != "GET" && r.method != "POST") {
+      response res = error_response(405, "api.method", r.method + " is not allowed on " + p + "; use GET or POST");
+      res.headers.push_back({"Allow", "GET, POST"});
+      return res;
+    }
     return why(r);
   }
   if (p == "/cds-services") {
@@ -296,29 +301,88 @@ response service::findings(const request& r) const {
   return json_response(200, {{"findings", out}, {"warnings", warnings}});
 }
 
-response service::why(const request& r) const {
+response service::why(const request& r) {
   auto q = r.query.find("item");
   if (q == r.query.end() || q->second.empty()) {
     return error_response(400, "api.item", "'item' is required: the item (or derived fact) to explain");
   }
-  const std::string& item = q->second;
+  if (r.method == "POST") return explain(rs_, r.body, is_json(r.content_type), q->second);
+  auto plan_id = r.query.find("plan");
+  if (plan_id == r.query.end()) {
+    return error_response(400, "api.plan",
+                          "'plan' is required with GET: the id of a recorded plan (or POST the findings)");
+  }
+  auto id = parse_id(plan_id->second);
+  if (!id) return error_response(400, "api.plan", "'plan' is a plan id, a whole number from 1");
+  return why_recorded(*id, q->second);
+}
+
+// An item of a recorded plan, explained by replaying its recorded findings
+// with the rule set it was planned with (its snapshot in the store), as
+// `iptplan verify` replays it: the reasons of then, not of today's rules.
+response service::why_recorded(std::int64_t id, const std::string& item) {
+  if (store_.empty()) return error_response(404, "api.no-store", "this server keeps no store");
+  store::plan_facts facts;
+  std::optional<std::vector<store::snapshot_file>> snap;
+  try {
+    std::lock_guard<std::mutex> lock(store_mutex_);
+    auto s = store::open_store(store_, false);
+    auto rec = s->get(id);
+    if (!rec || rec->kind != "plan") return error_response(404, "api.not-found", "no plan record " + std::to_string(id));
+    if (store::record_hash(*rec) != rec->hash) {
+      return error_response(409, "api.not-verified",
+                            "plan record " + std::to_string(id) +
+                                " does not verify (its contents do not match its hash): it is not explained; "
+                                "run 'iptplan audit verify'");
+    }
+    facts = store::read_plan_body(rec->body);
+    if (facts.rule_set_sha256 != rs_.sha256) snap = s->snapshot(facts.snapshot);
+  } catch (const store::store_error& e) {
+    spdlog::error("the store failed: {}", printable(e.what()));
+    return error_response(503, "api.store", "the store could not be read (see the server's log)");
+  }
+  bool json_findings = false;
+  for (char c : facts.findings) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    json_findings = c == '{';
+    break;
+  }
+  if (facts.rule_set_sha256 == rs_.sha256) return explain(rs_, facts.findings, json_findings, item);
+  if (!snap || store::snapshot_hash(*snap) != facts.snapshot) {
+    return error_response(409, "api.no-snapshot",
+                          "the rule set plan " + std::to_string(id) +
+                              " was made with is missing from the store or damaged: it cannot be explained");
+  }
+  std::vector<rule_set_file> files;
+  for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
+  std::vector<diagnostic> diags;
+  auto then = load_rule_set(std::move(files), "the recorded rule set", diags);
+  if (!then) {
+    return error_response(409, "api.no-snapshot",
+                          "the rule set plan " + std::to_string(id) + " was made with no longer loads: it cannot be explained");
+  }
+  return explain(*then, facts.findings, json_findings, item);
+}
+
+response service::explain(const rule_set& rs, const std::string& findings, bool json_findings,
+                          const std::string& item) const {
   std::string base = item.substr(0, item.find('['));
-  bool fact = rs_.prog->fact_index(item) >= 0;
-  if (!fact && rs_.prog->rules_proposing(base).empty()) {
+  bool fact = rs.prog->fact_index(item) >= 0;
+  if (!fact && rs.prog->rules_proposing(base).empty()) {
     return error_response(404, "api.unknown-item",
                           "no rule proposes an item '" + printable(base) + "' or concludes a fact of that name");
   }
-  auto pr = plan_findings(rs_, r.body, is_json(r.content_type));
+  auto pr = plan_findings(rs, findings, json_findings);
   if (!pr.p) return diagnostics_response(400, pr.diags);
   response res;
   if (fact) {
-    auto fe = explain_fact(rs_, *pr.client, pr.ev, item);
+    auto fe = explain_fact(rs, *pr.client, pr.ev, item);
     res.body = fe->holds ? render_why_fact_json(item, *fe)
-                         : render_why_not_json(rs_, *pr.client, pr.ev, *pr.p, item);
+                         : render_why_not_json(rs, *pr.client, pr.ev, *pr.p, item);
     return res;
   }
   auto found = pr.p->find_all(item);
-  res.body = found.empty() ? render_why_not_json(rs_, *pr.client, pr.ev, *pr.p, item) : render_why_json(item, found);
+  res.body = found.empty() ? render_why_not_json(rs, *pr.client, pr.ev, *pr.p, item) : render_why_json(item, found);
   return res;
 }
 

@@ -56,7 +56,10 @@ class service {
 
   response vocabulary() const;
   response plan(const request& r);
-  response why(const request& r) const;
+  response why(const request& r);
+  response why_recorded(std::int64_t id, const std::string& item);
+  response explain(const rule_set& rs, const std::string& findings, bool json_findings,
+                   const std::string& item) const;
   response findings(const request& r) const;
   response asset(const std::string& path) const;
   response get_plan(std::int64_t id);

@@ -14,6 +14,7 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <fstream>
@@ -212,7 +213,76 @@ TEST_CASE("api: why explains an item, a keyed item and a derived fact, and why-n
   CHECK(unknown.status == 404);
   CHECK(first_error_code(unknown) == "api.unknown-item");
   CHECK(call(s, "POST", "/api/why", "phq9.total = 99\n", "", {{"item", "role_dispute"}}).status == 400);
-  CHECK(call(s, "GET", "/api/why").status == 405);
+  auto put = call(s, "PUT", "/api/why", jane, "", {{"item", "role_dispute"}});
+  CHECK(put.status == 405);
+  bool allow = false;
+  for (const auto& [k, v] : put.headers) allow = allow || (k == "Allow" && v == "GET, POST");
+  CHECK(allow);
+}
+
+TEST_CASE("api: GET /api/why explains an item of a recorded plan with the rules it was planned with") {
+  stored st_;
+  auto& s = st_.s;
+  auto jane = example("jane.toml");
+  auto why_get = [](server::service& svc, const std::string& plan, const std::string& item) {
+    return call(svc, "GET", "/api/why", "", "", {{"plan", plan}, {"item", item}});
+  };
+  CHECK(first_error_code(why_get(s, "1", "role_dispute")) == "api.not-found");  // nothing recorded yet
+  REQUIRE(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "clinician 7"}}).status == 201);
+  // The same explanation as for the findings sent: an item, a keyed item, a
+  // derived fact, and why-not for an item the plan does not hold.
+  for (const std::string item : {"role_dispute", "role_dispute[partner]", "risk.level", "grief"}) {
+    INFO(item);
+    auto got = why_get(s, "1", item);
+    REQUIRE(got.status == 200);
+    CHECK(got.body == call(s, "POST", "/api/why", jane, "", {{"item", item}}).body);
+  }
+  // A plan recorded from JSON findings is read back as JSON.
+  auto as_json = parsed(call(s, "POST", "/api/findings", jane, "application/toml"))["findings"];
+  REQUIRE(call(s, "POST", "/api/plan", as_json.dump(), "application/json", {{"record", "1"}, {"by", "x"}}).status == 201);
+  CHECK(why_get(s, "2", "role_dispute").body == why_get(s, "1", "role_dispute").body);
+
+  CHECK(first_error_code(call(s, "GET", "/api/why", "", "", {{"item", "role_dispute"}})) == "api.plan");
+  CHECK(first_error_code(why_get(s, "one", "role_dispute")) == "api.plan");
+  CHECK(first_error_code(why_get(s, "0", "role_dispute")) == "api.plan");
+  CHECK(first_error_code(why_get(s, "99", "role_dispute")) == "api.not-found");
+  CHECK(first_error_code(why_get(s, "1", "no_such_item")) == "api.unknown-item");
+  CHECK(first_error_code(call(s, "GET", "/api/why", "", "", {{"plan", "1"}})) == "api.item");
+  auto no_store = make_service();
+  CHECK(first_error_code(call(no_store, "GET", "/api/why", "", "", {{"plan", "1"}, {"item", "grief"}})) ==
+        "api.no-store");
+
+  SECTION("after the rules change, the recorded rule set explains it") {
+    auto files = builtin_rule_files();
+    bool changed = false;
+    for (auto& f : files) {
+      if (f.base == "process.rules") {
+        changed = true;
+        f.text += "\nrule later_rule \"Added later\"\n  source \"test\"\nwhen phq9.total >= 0\nthen\n"
+                  "  challenge later_item \"A challenge added after the plan was made\"\nend\n";
+      }
+    }
+    REQUIRE(changed);
+    std::vector<diagnostic> diags;
+    auto rs = load_rule_set(files, "changed", diags);
+    for (const auto& d : diags) INFO(format(d));
+    REQUIRE(rs);
+    server::service today(std::move(*rs), std::move(files), st_.db);
+    // Today's rules propose it; the rules the plan was made with did not.
+    CHECK(call(today, "POST", "/api/why", jane, "", {{"item", "later_item"}}).status == 200);
+    CHECK(first_error_code(why_get(today, "1", "later_item")) == "api.unknown-item");
+    CHECK(why_get(today, "1", "role_dispute").body == why_get(s, "1", "role_dispute").body);
+  }
+  SECTION("a record that does not verify is not explained") {
+    sqlite3* h = nullptr;
+    REQUIRE(sqlite3_open(st_.db.c_str(), &h) == SQLITE_OK);
+    CHECK(sqlite3_exec(h, "UPDATE records SET by = 'someone else' WHERE id = 1", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+    sqlite3_close(h);
+    auto r = why_get(s, "1", "role_dispute");
+    CHECK(r.status == 409);
+    CHECK(first_error_code(r) == "api.not-verified");
+  }
 }
 
 TEST_CASE("api: record a plan, read it back, review it, and the store's chain verifies") {
