@@ -1,17 +1,22 @@
 // The PostgreSQL store: a real PostgreSQL 15 (Debian's binaries), started
 // by the test in a temporary folder on a private socket, no network. The
 // same records, chain and verification as the SQLite store; several
-// processes recording at once keep one chain. Skipped, saying so, only
-// where the binaries are absent.
+// processes recording at once keep one chain, `iptplan serve` processes
+// too. Skipped, saying so, only where the binaries are absent.
 #include <catch2/catch.hpp>
 
 #include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <filesystem>
 #include <fstream>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
@@ -194,4 +199,112 @@ TEST_CASE("postgresql: plan --record, audit verify, replay and review through th
   auto bad = run({"audit", "verify", "--store", "postgresql://iptplan:hunter2@/nodb?host=" + pg().dir});
   CHECK(bad.code != 0);
   CHECK(bad.err.find("hunter2") == std::string::npos);
+}
+
+namespace {
+
+// `iptplan serve --store URL` as a process, on a port of its choosing.
+struct serve_process {
+  pid_t pid = -1;
+  int port = 0;
+  int err = -1;
+  std::string log;
+
+  explicit serve_process(const std::string& store) {
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::dup2(p[1], 2);
+      ::close(p[0]);
+      ::execl(IPTPLAN_BINARY, IPTPLAN_BINARY, "serve", "--listen", "127.0.0.1:0", "--store", store.c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(p[1]);
+    err = p[0];
+    char buf[512];
+    while (port == 0) {
+      ssize_t n = ::read(err, buf, sizeof buf);
+      INFO(log);
+      REQUIRE(n > 0);
+      log.append(buf, static_cast<std::size_t>(n));
+      auto at = log.find("http://127.0.0.1:");
+      if (at != std::string::npos && log.find('/', at + 17) != std::string::npos) port = std::stoi(log.substr(at + 17));
+    }
+  }
+  // SIGTERM: it finishes what is in flight and exits 0.
+  int stop() {
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    char buf[512];
+    for (ssize_t n; (n = ::read(err, buf, sizeof buf)) > 0;) log.append(buf, static_cast<std::size_t>(n));
+    ::close(err);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("postgresql: several serve processes recording at once keep one chain") {
+  NEED_POSTGRESQL();
+  // A fresh database: the servers race to create the tables too.
+  std::string url = pg().database("servers");
+  std::ifstream in(std::string(IPTPLAN_SOURCE_DIR) + "/examples/jane.toml");
+  const std::string jane(std::istreambuf_iterator<char>(in), {});
+  const int servers = 3, clients_each = 2, requests_each = 8;
+  std::vector<std::unique_ptr<serve_process>> procs;
+  for (int i = 0; i < servers; ++i) procs.push_back(std::make_unique<serve_process>(url));
+  std::mutex m;
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int sv = 0; sv < servers; ++sv) {
+    for (int c = 0; c < clients_each; ++c) {
+      int port = procs[static_cast<std::size_t>(sv)]->port;
+      clients.emplace_back([&, port, sv] {
+        httplib::Client client("127.0.0.1", port);
+        client.set_read_timeout(60, 0);
+        for (int i = 0; i < requests_each; ++i) {
+          auto res = client.Post("/api/plan?record=1&by=server+" + std::to_string(sv), jane, "application/toml");
+          std::lock_guard<std::mutex> lock(m);
+          if (!res || res->status != 201) {
+            failures.push_back(res ? std::to_string(res->status) + " " + res->body : "no answer");
+            continue;
+          }
+          ids.push_back(nlohmann::json::parse(res->body)["record"].get<std::int64_t>());
+        }
+      });
+    }
+  }
+  for (auto& t : clients) t.join();
+  for (auto& p : procs) {
+    INFO(p->log);
+    CHECK(p->stop() == 0);
+  }
+  const auto total = static_cast<std::size_t>(servers * clients_each * requests_each);
+  std::string failed;
+  for (const auto& f : failures) failed += f + "\n";
+  INFO(failed);
+  CHECK(failures.empty());
+  // Every request got its own record, numbered 1..N without a gap.
+  std::set<std::int64_t> distinct(ids.begin(), ids.end());
+  CHECK(distinct.size() == total);
+  CHECK(*distinct.begin() == 1);
+  CHECK(*distinct.rbegin() == static_cast<std::int64_t>(total));
+  auto s = store::open_store(url, false);
+  auto v = store::verify(*s);
+  CHECK(v.problem.empty());
+  CHECK(v.records == total);
+  auto audit = run({"audit", "verify", "--store", url});
+  CHECK(audit.code == 0);
+  // Any server answers for a plan another one recorded.
+  serve_process reader(url);
+  httplib::Client client("127.0.0.1", reader.port);
+  auto got = client.Get("/api/why?plan=" + std::to_string(total) + "&item=role_dispute");
+  REQUIRE(got);
+  CHECK(got->status == 200);
+  CHECK(reader.stop() == 0);
 }
