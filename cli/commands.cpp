@@ -954,6 +954,9 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
                         "ADDRESS:PORT to listen on (default 127.0.0.1:8080); another machine's address needs --token-file");
   serve_cmd->add_option("--token-file", serve.token_file,
                         "A file (mode 600) whose first line is the bearer token every request must carry");
+  serve_cmd->add_option("--cds-trust", serve.cds_trust,
+                        "A JSON file naming the CDS clients (issuers and their JWK Sets) whose signed tokens "
+                        "CDS Hooks calls must carry (docs/api.md)");
   serve_cmd->add_option("--threads", serve.threads, "Requests served at once (default 8)")->check(CLI::Range(1, 256));
   serve_cmd->add_option("--max-body", serve.max_body, "Largest request body in bytes (default 1 MiB)")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20));

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/common.hpp"
+#include "engine/ruleset.hpp"
 #include "server/http.hpp"
 #include "server/service.hpp"
 #include "store/store.hpp"
@@ -73,6 +74,21 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
     err << "iptplan: --listen " << o.listen << " lets other machines connect: give --token-file, so "
         << "that only clients holding the token are answered\n";
     return kUsage;
+  }
+  if (!o.cds_trust.empty()) {
+    std::vector<diagnostic> diags;
+    auto text = read_text_file(o.cds_trust, "serve.cds-trust", diags);
+    if (!text) {
+      for (const auto& d : diags) err << format(d);
+      return kUsage;
+    }
+    std::string problem;
+    auto trust = server::cds_trust::parse(*text, problem);
+    if (!trust) {
+      err << "iptplan: error: --cds-trust " << o.cds_trust << ": " << printable(problem) << "\n";
+      return kUsage;
+    }
+    h.cds = std::make_shared<server::cds_trust>(std::move(*trust));
   }
   h.threads = o.threads;
   h.max_body = o.max_body;

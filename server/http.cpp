@@ -11,6 +11,7 @@
 #include <optional>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -167,8 +168,18 @@ int serve(service& svc, const http_options& o, std::ostream& err,
     res.set_header("X-Request-Id", request_id());
     // Whole answers only: a Range header would cut (or multiply) them.
     const_cast<httplib::Request&>(req).ranges.clear();
-    if (!o.token.empty() && !is_public_asset(req.method, req.path) &&
-        !token_matches(req.get_header_value("Authorization"), o.token)) {
+    bool cds_path = req.path == "/cds-services" || req.path.rfind("/cds-services/", 0) == 0;
+    if (o.cds && cds_path) {
+      std::string why = o.cds->check(req.get_header_value("Authorization"), req.path,
+                                     static_cast<std::int64_t>(std::time(nullptr)));
+      if (!why.empty()) {
+        spdlog::warn("{} refused: {}", printable(req.path), why);
+        send(res, error_response(401, "api.jwt", why));
+        res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    } else if (!o.token.empty() && !is_public_asset(req.method, req.path) &&
+               !token_matches(req.get_header_value("Authorization"), o.token)) {
       send(res, error_response(401, "api.token", "a bearer token is required (Authorization: Bearer ...)"));
       res.set_header("WWW-Authenticate", "Bearer");
       return httplib::Server::HandlerResponse::Handled;
@@ -273,7 +284,11 @@ int serve(service& svc, const http_options& o, std::ostream& err,
   const auto& rs = svc.rules();
   err << "iptplan: serving " << rs.info.name << " " << rs.info.version << " on http://"
       << (o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host) << ":" << port << "/"
-      << (o.token.empty() ? "" : " (bearer token required)") << "\n";
+      << (o.token.empty() ? "" : " (bearer token required)")
+      << (o.cds ? "; CDS Hooks calls need a signed token from one of " + std::to_string(o.cds->clients()) +
+                      " trusted clients"
+                : "")
+      << "\n";
   err.flush();
   if (ready) ready(port, [&] { stop_requested = true; });
   http.listen_after_bind();

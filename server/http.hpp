@@ -4,9 +4,11 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 
+#include "server/jwt.hpp"
 #include "server/service.hpp"
 
 namespace iptplan::server {
@@ -18,6 +20,9 @@ struct http_options {
   std::size_t max_body = 1 << 20;
   int threads = 8;
   int timeout_seconds = 10;    // reading a request, writing a response
+  // CDS clients trusted to call /cds-services...: when set, those paths
+  // require a client's signed token (and not the bearer token above).
+  std::shared_ptr<cds_trust> cds;
 };
 
 // Whether `host` is a loopback address: only this machine can connect.

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "cli_support.hpp"
+#include "jwt_support.hpp"
 #include "engine/ruleset.hpp"
 #include "server/http.hpp"
 #include "server/service.hpp"
@@ -735,6 +736,12 @@ TEST_CASE("serve: refuses another machine's address without a token, and tokens 
   CHECK(r.err.find("cannot be reached") != std::string::npos);
   CHECK(r.err.find("secret") == std::string::npos);
   CHECK(run({"serve", "--rules", (sc.dir / "no-such-rules").string()}).code == 1);
+  // A CDS trust file that cannot be used.
+  r = run({"serve", "--cds-trust", (sc.dir / "absent.json").string()});
+  CHECK(r.code == 2);
+  r = run({"serve", "--cds-trust", sc.write("trust.json", "{\"clients\": []}")});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("'audience'") != std::string::npos);
 }
 
 TEST_CASE("serve: SIGTERM finishes the request in flight, then the process exits 0") {
@@ -974,4 +981,54 @@ TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decision
   // Without a store there is nothing to record feedback against.
   auto bare = make_service();
   CHECK(call(bare, "POST", "/cds-services/iptplan/feedback", fb.dump(), "application/json").status == 409);
+}
+
+TEST_CASE("http: with trusted CDS clients, CDS Hooks calls need a client's signed token, once") {
+  test_support::cds_client_key key("ES384", "ehr-1");
+  json file = {{"audience", "https://cds.clinic.example"},
+               {"clients", json::array({{{"iss", "https://ehr.clinic.example"}, {"jwks", {{"keys", {key.jwk()}}}}}})}};
+  std::string problem;
+  auto trust = server::cds_trust::parse(file.dump(), problem);
+  REQUIRE(trust);
+  server::http_options o;
+  o.cds = std::make_shared<server::cds_trust>(std::move(*trust));
+  running srv(o);
+  auto c = srv.client();
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  auto token_for = [&](const std::string& path, const std::string& jti) {
+    return key.token({{"iss", "https://ehr.clinic.example"},
+                      {"aud", "https://cds.clinic.example" + path},
+                      {"iat", now},
+                      {"exp", now + 120},
+                      {"jti", jti}});
+  };
+  auto none = c.Get("/cds-services");
+  REQUIRE(none);
+  CHECK(none->status == 401);
+  CHECK(none->get_header_value("WWW-Authenticate").find("invalid_token") != std::string::npos);
+  CHECK(json::parse(none->body)["errors"][0]["code"] == "api.jwt");
+  httplib::Headers h = {{"Authorization", "Bearer " + token_for("/cds-services", "a")}};
+  auto ok = c.Get("/cds-services", h);
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  auto again = c.Get("/cds-services", h);  // the same token, replayed
+  REQUIRE(again);
+  CHECK(again->status == 401);
+  CHECK(again->body.find("used before") != std::string::npos);
+  // A token for discovery does not call the service.
+  json call_body = hook_request(example("jane.toml"));
+  auto wrong = c.Post("/cds-services/iptplan", {{"Authorization", "Bearer " + token_for("/cds-services", "b")}},
+                      call_body.dump(), "application/json");
+  REQUIRE(wrong);
+  CHECK(wrong->status == 401);
+  auto cards = c.Post("/cds-services/iptplan",
+                      {{"Authorization", "Bearer " + token_for("/cds-services/iptplan", "c")}}, call_body.dump(),
+                      "application/json");
+  REQUIRE(cards);
+  CHECK(cards->status == 200);
+  CHECK(json::parse(cards->body)["cards"].size() > 0);
+  // The rest of the API is as without CDS clients (no bearer token set).
+  auto plan = c.Post("/api/plan", example("jane.toml"), "application/toml");
+  REQUIRE(plan);
+  CHECK(plan->status == 200);
 }
