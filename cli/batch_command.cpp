@@ -469,44 +469,62 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
 
   planner pl(*rs, options);
   input_queue queue(inputs, in);
-  std::vector<record> records(chunk);
-  std::vector<planned_line> results(chunk);
-  std::size_t done = 0, failed = 0;
+  // Two chunks in turn: while the helpers plan one, this thread writes the
+  // one before and reads the one after, then helps. Lines still come out
+  // in input order, and memory holds two chunks whatever the input's size.
+  std::vector<record> records[2] = {std::vector<record>(chunk), std::vector<record>(chunk)};
+  std::vector<planned_line> results[2] = {std::vector<planned_line>(chunk), std::vector<planned_line>(chunk)};
+  std::size_t counts[2] = {0, 0};   // records read into each, to plan
+  std::size_t pending[2] = {0, 0};  // lines planned in each, to write
+  std::size_t done = 0, failed = 0, started = 0;
   bool more = true;
-  while (more) {
+  auto fill = [&](int b) {
     std::size_t count = 0;
-    while (count < chunk && (more = queue.next(records[count]))) ++count;
-    if (count == 0) break;
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-      for (std::size_t i; (i = next.fetch_add(1)) < count;) {
-        results[i] = pl.run(done + i + 1, records[i]);
-        records[i].text.clear();
-        records[i].text.shrink_to_fit();
-      }
-    };
-    std::vector<std::thread> threads;
-    int helpers = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(jobs), count)) - 1;
-    for (int t = 0; t < helpers; ++t) threads.emplace_back(work);
-    work();
-    for (auto& t : threads) t.join();
+    while (more && count < chunk && (more = queue.next(records[b][count]))) ++count;
+    counts[b] = count;
+  };
+  // Writes chunk b's lines; false when the output fails.
+  auto flush = [&](int b) {
     std::string block;
-    for (std::size_t i = 0; i < count; ++i) {
-      block += results[i].line;
-      if (results[i].failed) {
-        ++failed;
-        err << results[i].stderr_text;
-      } else if (!results[i].stderr_text.empty()) {
-        err << results[i].stderr_text;
-      }
-      results[i] = planned_line{};
+    for (std::size_t i = 0; i < pending[b]; ++i) {
+      block += results[b][i].line;
+      if (results[b][i].failed) ++failed;
+      err << results[b][i].stderr_text;
+      results[b][i] = planned_line{};
     }
     out << block;
     out.flush();
-    if (!out) return kInputError;  // run_main reports the failed write
-    done += count;
+    done += pending[b];
+    pending[b] = 0;
     if (options.progress) err << "\r" << done << " clients planned, " << failed << " not planned" << std::flush;
+    return static_cast<bool>(out);
+  };
+  int cur = 0;
+  fill(cur);
+  while (counts[cur] > 0) {
+    const std::size_t count = counts[cur], first = started;
+    counts[cur] = 0;
+    started += count;
+    std::atomic<std::size_t> next{0};
+    auto work = [&, cur] {
+      for (std::size_t i; (i = next.fetch_add(1)) < count;) {
+        results[cur][i] = pl.run(first + i + 1, records[cur][i]);
+        records[cur][i].text.clear();
+        records[cur][i].text.shrink_to_fit();
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int t = 1; t < jobs && static_cast<std::size_t>(t) < count; ++t) threads.emplace_back(work);
+    const int other = 1 - cur;
+    bool written = pending[other] == 0 || flush(other);  // the chunk before
+    if (written) fill(other);                            // the chunk after
+    work();
+    for (auto& t : threads) t.join();
+    if (!written) return kInputError;  // run_main reports the failed write
+    pending[cur] = count;
+    cur = other;
   }
+  if (pending[1 - cur] > 0 && !flush(1 - cur)) return kInputError;
   if (options.progress) err << "\n";
   if (done == 0) err << "iptplan: warning: the input held no clients; nothing was planned\n";
   if (failed > 0) {

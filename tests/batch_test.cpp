@@ -316,3 +316,41 @@ TEST_CASE("batch: a JSON line too long is reported on its line with that line nu
   CHECK(lines[1]["errors"][0]["line"] == 2);
   CHECK(r.out.find("xxxx") == std::string::npos);
 }
+
+TEST_CASE("batch: many chunks of clients, errors among them, come out in input order whatever the threads") {
+  // 2,600 clients: several chunks of 256 a thread, with a failing client
+  // every 97 lines, so that chunks are read, planned and written in turn.
+  std::string in;
+  const int n = 2600;
+  for (int i = 1; i <= n; ++i) {
+    if (i % 97 == 0) in += "{\"phq9\": {\"total\": 99}}\n";
+    else in += "{\"client\": {\"id\": \"C-" + std::to_string(i) + "\"}, \"phq9\": {\"total\": " + std::to_string(i % 28) + "}}\n";
+  }
+  auto one = run({"batch", "--jobs", "1"}, in);
+  auto two = run({"batch", "--jobs", "2"}, in);
+  auto three = run({"batch", "--jobs", "3"}, in);
+  CHECK(one.code == 1);
+  CHECK(one.out == two.out);
+  CHECK(one.out == three.out);
+  CHECK(one.err == two.err);
+  auto lines = lines_of(two.out);
+  REQUIRE(lines.size() == static_cast<std::size_t>(n));
+  for (int i = 1; i <= n; ++i) {
+    const auto& line = lines[static_cast<std::size_t>(i - 1)];
+    INFO(i);
+    CHECK(line["n"] == i);
+    if (i % 97 == 0) {
+      CHECK(line["client_id"].is_null());
+      CHECK(line["errors"].size() == 1);
+    } else {
+      CHECK(line["client_id"] == "C-" + std::to_string(i));
+      CHECK(line["errors"].empty());
+    }
+  }
+  CHECK(two.err.find(std::to_string(n / 97) + " clients of " + std::to_string(n) + " could not be planned") !=
+        std::string::npos);
+  // stderr names the failing lines in input order.
+  CHECK(two.err.find("<stdin>:97:") < two.err.find("<stdin>:194:"));
+  CHECK(two.err.find("<stdin>:2425:") < two.err.find("<stdin>:2522:"));
+  CHECK(two.err.find("<stdin>:2522:") != std::string::npos);
+}

@@ -122,6 +122,14 @@ TEST_CASE("a full disk and a closed pipe, as a process: exit 1 with a message") 
   std::string err = (s.dir / "err.txt").string();
   CHECK(shell(bin + " plan " + kJane + " > /dev/full 2> " + err) == 1);
   CHECK(slurp(err).find("the output could not be written") != std::string::npos);
+  // batch, in one chunk and across several (read, planned, written in turn).
+  CHECK(shell(bin + " batch " + kJane + " > /dev/full 2> " + err) == 1);
+  CHECK(slurp(err).find("the output could not be written") != std::string::npos);
+  std::string lines;
+  for (int i = 0; i < 3000; ++i) lines += "{\"phq9\": {\"total\": 3}}\n";
+  auto in = s.write("clients.jsonl", lines);
+  CHECK(shell(bin + " batch --jobs 2 " + in + " > /dev/full 2> " + err) == 1);
+  CHECK(slurp(err).find("the output could not be written") != std::string::npos);
   // Many plans, far more than a pipe holds, into a reader that stops at once.
   std::string many;
   for (int i = 0; i < 40; ++i) many += " " + kJane;
