@@ -457,6 +457,16 @@ class planner {
   const batch_options& o_;
 };
 
+bool reads_stdin(const std::vector<std::string>& inputs) {
+  return inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+}
+
+// Standard input redirected from a file: it never waits for a writer.
+bool stdin_is_regular_file() {
+  struct stat st {};
+  return ::fstat(0, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 }  // namespace
 
 int cmd_batch(const std::vector<std::string>& inputs, const batch_options& options, std::istream& in,
@@ -472,6 +482,9 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
   // Two chunks in turn: while the helpers plan one, this thread writes the
   // one before and reads the one after, then helps. Lines still come out
   // in input order, and memory holds two chunks whatever the input's size.
+  // From a pipe or a terminal (a stream that may wait for its writer), no
+  // reading ahead: each chunk's lines are written as soon as it is planned.
+  const bool read_ahead = !reads_stdin(inputs) || stdin_is_regular_file();
   std::vector<record> records[2] = {std::vector<record>(chunk), std::vector<record>(chunk)};
   std::vector<planned_line> results[2] = {std::vector<planned_line>(chunk), std::vector<planned_line>(chunk)};
   std::size_t counts[2] = {0, 0};   // records read into each, to plan
@@ -514,14 +527,28 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
       }
     };
     std::vector<std::thread> threads;
+    // Joined on every way out, an exception in reading or writing included.
+    struct joiner {
+      std::vector<std::thread>& threads;
+      ~joiner() {
+        for (auto& t : threads) {
+          if (t.joinable()) t.join();
+        }
+      }
+    } join_all{threads};
     for (int t = 1; t < jobs && static_cast<std::size_t>(t) < count; ++t) threads.emplace_back(work);
     const int other = 1 - cur;
     bool written = pending[other] == 0 || flush(other);  // the chunk before
-    if (written) fill(other);                            // the chunk after
+    if (written && read_ahead) fill(other);              // the chunk after
     work();
     for (auto& t : threads) t.join();
     if (!written) return kInputError;  // run_main reports the failed write
     pending[cur] = count;
+    if (!read_ahead) {
+      // A stream: its lines now, before waiting for more input.
+      if (!flush(cur)) return kInputError;
+      fill(other);
+    }
     cur = other;
   }
   if (pending[1 - cur] > 0 && !flush(1 - cur)) return kInputError;

@@ -126,29 +126,32 @@ class reader {
   }
   // A finding of the vocabulary given a second time, in the same table or
   // another one (`{"phq9": {"total": 3}, "phq9.total": 20}`).
+  // (In TOML too: `"phq9.total" = 3` and `[phq9] total = 20`.)
   bool given_before(std::size_t fi, node v, const std::string& path) {
-    if constexpr (!D::repeats_keys) {
+    if (given_.empty()) given_.assign(p_.vocab->findings().size(), false);
+    if (!given_[fi]) {
+      given_[fi] = true;
       return false;
-    } else {
-      if (given_.empty()) given_.assign(p_.vocab->findings().size(), false);
-      if (!given_[fi]) {
-        given_[fi] = true;
-        return false;
-      }
-      duplicate(v, path);
-      return true;
     }
+    duplicate(v, path);
+    return true;
   }
-  // identifying_key() of the vocabulary's findings, worked out once per
+  // identifying_key() of a vocabulary finding's own name (the last part of
+  // its path, however the document spells the key), worked out once per
   // thread and vocabulary: most keys of a document are findings.
-  bool identifying_finding(std::size_t fi, std::string_view key) {
-    thread_local const vocabulary* vocab = nullptr;
+  bool identifying_finding(std::size_t fi) {
+    thread_local std::uint64_t vocab = 0;
     thread_local std::vector<std::int8_t> known;
-    if (vocab != p_.vocab.get()) {
-      vocab = p_.vocab.get();
-      known.assign(vocab->findings().size(), -1);
+    const auto& all = p_.vocab->findings();
+    if (vocab != p_.vocab->serial() || known.size() != all.size()) {
+      vocab = p_.vocab->serial();
+      known.assign(all.size(), -1);
     }
-    if (known[fi] < 0) known[fi] = identifying_key(key) ? 1 : 0;
+    if (known[fi] < 0) {
+      const std::string& path = all[fi].path;
+      auto dot = path.rfind('.');
+      known[fi] = identifying_key(dot == std::string::npos ? path : std::string_view(path).substr(dot + 1)) ? 1 : 0;
+    }
     return known[fi] == 1;
   }
 
@@ -193,7 +196,7 @@ class reader {
 
   // `fi`: the key is vocabulary finding fi (its name is checked once).
   bool identifying(std::string_view key, node v, const std::string& path, int fi = -1) {
-    if (fi >= 0 ? identifying_finding(static_cast<std::size_t>(fi), key) : identifying_key(key)) {
+    if (fi >= 0 ? identifying_finding(static_cast<std::size_t>(fi)) : identifying_key(key)) {
       private_problem(v, "findings.identifying",
               "'" + path + "' would hold identifying data; findings carry no names, birth dates "
               "or addresses",

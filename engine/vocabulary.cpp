@@ -1,5 +1,6 @@
 #include "engine/vocabulary.hpp"
 
+#include <atomic>
 #include <algorithm>
 #include <sstream>
 
@@ -353,6 +354,11 @@ vocabulary vocabulary::parse(const std::string& name, const std::string& text,
 const finding_decl* vocabulary::find(const std::string& path) const {
   int i = index_of(path);
   return i < 0 ? nullptr : &findings_[static_cast<std::size_t>(i)];
+}
+
+std::uint64_t vocabulary::next_serial() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1);
 }
 
 int vocabulary::index_of(const std::string& path) const {

@@ -10,6 +10,7 @@
 //   question = "How strong is the working alliance?"
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <unordered_map>
 #include <optional>
@@ -67,8 +68,13 @@ class vocabulary {
   // Index of a finding in findings(), or -1.
   int index_of(const std::string& path) const;
   std::vector<std::string> paths() const;
+  // Different for every vocabulary read (copies share it): what caches of
+  // facts about a vocabulary are keyed by, never its address.
+  std::uint64_t serial() const { return serial_; }
 
  private:
+  std::uint64_t serial_ = next_serial();
+  static std::uint64_t next_serial();
   std::vector<finding_decl> findings_;  // sorted by path
   std::unordered_map<std::string, int> index_;
 };

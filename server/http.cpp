@@ -170,10 +170,16 @@ int serve(service& svc, const http_options& o, std::ostream& err,
     const_cast<httplib::Request&>(req).ranges.clear();
     bool cds_path = req.path == "/cds-services" || req.path.rfind("/cds-services/", 0) == 0;
     if (o.cds && cds_path) {
+      // The other checks first: a request refused for them does not use up
+      // its client's token (each is accepted once).
+      if (auto no = refused(req, o, port)) {
+        send(res, *no);
+        return httplib::Server::HandlerResponse::Handled;
+      }
       std::string why = o.cds->check(req.get_header_value("Authorization"), req.path,
                                      static_cast<std::int64_t>(std::time(nullptr)));
       if (!why.empty()) {
-        spdlog::warn("{} refused: {}", printable(req.path), why);
+        spdlog::warn("{} refused: {}", printable(req.path), printable(why));
         send(res, error_response(401, "api.jwt", why));
         res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         return httplib::Server::HandlerResponse::Handled;

@@ -3,6 +3,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
@@ -98,15 +99,46 @@ bool verified(const trusted_key& k, const std::string& data, std::string sig) {
     OPENSSL_free(der);
   }
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr, k.key.get()) == 1 &&
-         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                          reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr, k.key.get()) == 1 &&
+            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  // A failure leaves errors on this thread's queue, which other OpenSSL
+  // users of the thread would read.
+  ERR_clear_error();
+  return ok;
 }
 
+// NumericDate: seconds since the epoch, a number within any clock's reach.
 std::optional<std::int64_t> seconds(const json& v) {
+  if (v.is_number_unsigned()) {
+    auto u = v.get<std::uint64_t>();
+    if (u > (std::uint64_t{1} << 53)) return std::nullopt;
+    return static_cast<std::int64_t>(u);
+  }
   if (v.is_number_integer()) return v.get<std::int64_t>();
-  if (v.is_number_float()) return static_cast<std::int64_t>(v.get<double>());
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (!(d > -9e15 && d < 9e15)) return std::nullopt;  // NaN too
+    return static_cast<std::int64_t>(d);
+  }
   return std::nullopt;
+}
+
+// An RSA exponent odd and at least 3 (e = 1 would make any signature
+// verify), and OpenSSL's own check of the key.
+bool sound_public_key(EVP_PKEY* key, const std::string& kty) {
+  if (kty == "RSA") {
+    BIGNUM* e = nullptr;
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) != 1) return false;
+    bool ok = BN_is_odd(e) && !BN_is_one(e);
+    BN_free(e);
+    if (!ok) return false;
+  }
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr),
+                                                                  EVP_PKEY_CTX_free);
+  bool ok = ctx && EVP_PKEY_public_check(ctx.get()) == 1;
+  ERR_clear_error();
+  return ok;
 }
 
 }  // namespace
@@ -127,6 +159,8 @@ std::optional<std::string> base64url_decode(const std::string& text) {
     }
   }
   if (bits >= 6) return std::nullopt;  // one digit left over: not base64url
+  // The bits left over are padding and must be zero: one text per value.
+  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
   return out;
 }
 
@@ -197,6 +231,17 @@ std::optional<cds_trust> cds_trust::parse(const std::string& text, std::string& 
         problem = "key '" + kid + "' of client '" + iss + "' is an RSA key shorter than 2048 bits";
         return std::nullopt;
       }
+      if (!sound_public_key(tk->key.get(), kty)) {
+        problem = "key '" + kid + "' of client '" + iss + "' is not a sound public key" +
+                  (kty == "RSA" ? " (its exponent must be odd and at least 3)" : " (not a point of P-384)");
+        return std::nullopt;
+      }
+      for (const auto& other : keys) {
+        if (other->kid == kid) {
+          problem = "client '" + iss + "' has two keys named '" + kid + "': a token could not say which";
+          return std::nullopt;
+        }
+      }
       keys.push_back(std::move(tk));
     }
     if (keys.empty()) {
@@ -235,6 +280,7 @@ std::string cds_trust::check(const std::string& authorization, const std::string
   std::string alg = text_of(*head, "alg"), kid = text_of(*head, "kid"), iss = text_of(*body, "iss");
   if (alg != "ES384" && alg != "RS384") return "the token must be signed with ES384 or RS384";
   if (head->contains("typ") && text_of(*head, "typ") != "JWT") return "the token's 'typ' is not JWT";
+  if (head->contains("crit")) return "the token has 'crit' extensions, which this service does not understand";
   auto client = keys_.find(iss);
   if (iss.empty() || client == keys_.end()) return "the token's issuer ('iss') is not a trusted CDS client";
   const trusted_key* key = nullptr;
@@ -261,6 +307,11 @@ std::string cds_trust::check(const std::string& authorization, const std::string
   if (!exp || !iat || jti.empty()) return "the token needs 'exp', 'iat' and 'jti'";
   if (*exp <= now - kLeeway) return "the token has expired";
   if (*iat > now + kLeeway) return "the token was issued in the future";
+  if (body->contains("nbf")) {
+    auto nbf = seconds((*body)["nbf"]);
+    if (!nbf) return "the token's 'nbf' is not a time";
+    if (*nbf > now + kLeeway) return "the token is not valid yet ('nbf')";
+  }
   if (*exp > now + kMaxLifetime + kLeeway) return "the token lives longer than 5 minutes";
   if (jti.size() > 256) return "the token's 'jti' is too long";
   auto& g = *replay_;

@@ -336,7 +336,12 @@ response service::why_recorded(std::int64_t id, const std::string& item) {
                                 "run 'iptplan audit verify'");
     }
     facts = store::read_plan_body(rec->body);
-    if (facts.rule_set_sha256 != rs_.sha256) snap = s->snapshot(facts.snapshot);
+    bool cached = false;
+    {
+      std::lock_guard<std::mutex> lock2(snapshot_mutex_);
+      cached = snapshot_sha_ == facts.snapshot;
+    }
+    if (facts.rule_set_sha256 != rs_.sha256 && !cached) snap = s->snapshot(facts.snapshot);
   } catch (const store::store_error& e) {
     spdlog::error("the store failed: {}", printable(e.what()));
     return error_response(503, "api.store", "the store could not be read (see the server's log)");
@@ -347,25 +352,37 @@ response service::why_recorded(std::int64_t id, const std::string& item) {
     json_findings = c == '{';
     break;
   }
-  if (facts.rule_set_sha256 == rs_.sha256) return explain(rs_, facts.findings, json_findings, item);
-  if (!snap || store::snapshot_hash(*snap) != facts.snapshot) {
-    return error_response(409, "api.no-snapshot",
-                          "the rule set plan " + std::to_string(id) +
-                              " was made with is missing from the store or damaged: it cannot be explained");
+  if (facts.rule_set_sha256 == rs_.sha256) return explain(rs_, facts.findings, json_findings, item, true);
+  std::shared_ptr<const rule_set> then;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    if (snapshot_sha_ == facts.snapshot) then = snapshot_rules_;
   }
-  std::vector<rule_set_file> files;
-  for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
-  std::vector<diagnostic> diags;
-  auto then = load_rule_set(std::move(files), "the recorded rule set", diags);
   if (!then) {
-    return error_response(409, "api.no-snapshot",
-                          "the rule set plan " + std::to_string(id) + " was made with no longer loads: it cannot be explained");
+    if (!snap || store::snapshot_hash(*snap) != facts.snapshot) {
+      return error_response(409, "api.no-snapshot",
+                            "the rule set plan " + std::to_string(id) +
+                                " was made with is missing from the store or damaged: it cannot be explained");
+    }
+    std::vector<rule_set_file> files;
+    for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
+    std::vector<diagnostic> diags;
+    auto loaded = load_rule_set(std::move(files), "the recorded rule set", diags);
+    if (!loaded) {
+      return error_response(409, "api.no-snapshot",
+                            "the rule set plan " + std::to_string(id) +
+                                " was made with no longer loads: it cannot be explained");
+    }
+    then = std::make_shared<const rule_set>(std::move(*loaded));
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    snapshot_sha_ = facts.snapshot;
+    snapshot_rules_ = then;
   }
-  return explain(*then, facts.findings, json_findings, item);
+  return explain(*then, facts.findings, json_findings, item, true);
 }
 
 response service::explain(const rule_set& rs, const std::string& findings, bool json_findings,
-                          const std::string& item) const {
+                          const std::string& item, bool recorded) const {
   std::string base = item.substr(0, item.find('['));
   bool fact = rs.prog->fact_index(item) >= 0;
   if (!fact && rs.prog->rules_proposing(base).empty()) {
@@ -373,6 +390,12 @@ response service::explain(const rule_set& rs, const std::string& findings, bool 
                           "no rule proposes an item '" + printable(base) + "' or concludes a fact of that name");
   }
   auto pr = plan_findings(rs, findings, json_findings);
+  if (!pr.p && recorded) {
+    // Recorded with --allow-unknown, say: replayed strictly, they do not read.
+    return error_response(409, "api.replay",
+                          "the plan's recorded findings do not read as findings of its rule set: it cannot be "
+                          "explained here (iptplan verify ID replays it)");
+  }
   if (!pr.p) return diagnostics_response(400, pr.diags);
   response res;
   if (fact) {

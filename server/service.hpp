@@ -58,8 +58,10 @@ class service {
   response plan(const request& r);
   response why(const request& r);
   response why_recorded(std::int64_t id, const std::string& item);
+  // `recorded`: the findings are a stored plan's, so findings that no
+  // longer read are a conflict (409), not a bad request.
   response explain(const rule_set& rs, const std::string& findings, bool json_findings,
-                   const std::string& item) const;
+                   const std::string& item, bool recorded = false) const;
   response findings(const request& r) const;
   response asset(const std::string& path) const;
   response get_plan(std::int64_t id);
@@ -77,6 +79,11 @@ class service {
   };
   static constexpr std::size_t kMaxCards = 100000;
   std::mutex cards_mutex_;
+  // The rule set of the last snapshot a recorded plan was explained with:
+  // loading one costs more than explaining.
+  std::mutex snapshot_mutex_;
+  std::string snapshot_sha_;
+  std::shared_ptr<const rule_set> snapshot_rules_;
   std::unordered_map<std::string, card_ref> cards_;
   std::deque<std::string> card_order_;
   void remember_card(const std::string& uuid, card_ref ref);

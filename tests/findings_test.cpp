@@ -452,6 +452,11 @@ label = "mother"
         "\"mother_2\"");
 }
 
+TEST_CASE("findings.duplicate-key: one finding given twice, as a quoted dotted key and under its heading") {
+  auto d = only_error(read("\"client.id\" = \"C-1\"\n\n[client]\nid = \"C-2\"\n"), "findings.duplicate-key");
+  CHECK(d.message == "'client.id' is given twice; record each finding once");
+}
+
 TEST_CASE("an entry without its key field is keyed by position, with a warning") {
   auto r = read("[[relationships]]\nlabel = \"mother\"\n\n[[relationships]]\nconflict = \"none\"\n");
   INFO(all_diags(r.diags));

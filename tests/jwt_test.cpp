@@ -2,6 +2,7 @@
 // every way a CDS client's signed token is accepted or refused.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <ctime>
 #include <string>
 
@@ -58,6 +59,9 @@ TEST_CASE("jwt: base64url round trips every length and refuses other alphabets")
   CHECK_FALSE(server::base64url_decode("ab/c"));
   CHECK_FALSE(server::base64url_decode("abc="));
   CHECK_FALSE(server::base64url_decode("a"));
+  // Padding bits must be zero: one text per value.
+  CHECK(server::base64url_decode("aQ"));
+  CHECK_FALSE(server::base64url_decode("ab"));
 }
 
 TEST_CASE("jwt: ES384 and RS384 tokens of a trusted client are accepted, once") {
@@ -110,6 +114,11 @@ TEST_CASE("jwt: every other token is refused, saying why, never repeating it") {
   refused(with("exp", "soon"), "'exp'");
   refused(with("iss", "https://unknown.example"), "issuer");
   refused(with("iss", nullptr), "issuer");
+  refused(with("exp", 1e300), "'exp'");
+  refused(with("iat", std::nan("")), "'exp', 'iat'");
+  refused(with("nbf", f.now + 120), "not valid yet");
+  refused(with("nbf", "now"), "'nbf'");
+  refused(f.ec.token(f.claims(), {{"crit", {"exp"}}}), "'crit'");
   // Keys: one the issuer does not hold, another issuer's, the wrong type.
   refused(f.ec.token(f.claims(), {{"kid", "nope"}}), "names no key");
   refused(f.other.token(f.claims()), "names no key");
@@ -175,6 +184,14 @@ TEST_CASE("jwt: a trust file that cannot be used is refused, saying why") {
             .find("not a valid public key") != std::string::npos);
   CHECK(problem_of(holding(json::array({weak.jwk()})))
             .find("2048") != std::string::npos);
+  auto twice = ec.jwk();
+  CHECK(problem_of(holding(json::array({ec.jwk(), twice}))).find("two keys named") != std::string::npos);
+  cds_client_key rsa("RS384", "r");
+  key = rsa.jwk();
+  key["e"] = server::base64url_encode(std::string(1, '\x01'));
+  CHECK(problem_of(holding(json::array({key}))).find("key 'r'") != std::string::npos);
+  key["e"] = server::base64url_encode(std::string(1, '\x04'));
+  CHECK(problem_of(holding(json::array({key}))).find("key 'r'") != std::string::npos);
   CHECK(problem_of(holding(json::array()))
             .find("no keys") != std::string::npos);
 }

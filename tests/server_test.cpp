@@ -274,6 +274,16 @@ TEST_CASE("api: GET /api/why explains an item of a recorded plan with the rules 
     CHECK(first_error_code(why_get(today, "1", "later_item")) == "api.unknown-item");
     CHECK(why_get(today, "1", "role_dispute").body == why_get(s, "1", "role_dispute").body);
   }
+  SECTION("findings recorded with unknown keys are not explained (409), never a bad request") {
+    scratch sc;
+    auto file = sc.write("extra.toml", jane + "\n[extra]\nnote = 1\n");
+    auto rec = run({"plan", file, "--allow-unknown", "--record", "--store", st_.db, "--by", "x"});
+    INFO(rec.err);
+    REQUIRE(rec.code == 0);
+    auto r = why_get(s, "3", "role_dispute");
+    CHECK(r.status == 409);
+    CHECK(first_error_code(r) == "api.replay");
+  }
   SECTION("a record that does not verify is not explained") {
     sqlite3* h = nullptr;
     REQUIRE(sqlite3_open(st_.db.c_str(), &h) == SQLITE_OK);
@@ -1011,6 +1021,16 @@ TEST_CASE("http: with trusted CDS clients, CDS Hooks calls need a client's signe
   auto ok = c.Get("/cds-services", h);
   REQUIRE(ok);
   CHECK(ok->status == 200);
+  // A request refused for another reason does not use up its token.
+  httplib::Headers h2 = {{"Authorization", "Bearer " + token_for("/cds-services", "z")},
+                         {"Origin", "https://elsewhere.example"}};
+  auto cross = c.Get("/cds-services", h2);
+  REQUIRE(cross);
+  CHECK(cross->status == 403);
+  h2.erase("Origin");
+  auto after = c.Get("/cds-services", h2);
+  REQUIRE(after);
+  CHECK(after->status == 200);
   auto again = c.Get("/cds-services", h);  // the same token, replayed
   REQUIRE(again);
   CHECK(again->status == 401);
