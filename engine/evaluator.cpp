@@ -170,6 +170,7 @@ class evaluator {
   static constexpr std::size_t kMaxValuesShown = 40;
   std::string path_label(const node& n) const;
   void run_rule(std::uint32_t ri, std::vector<outcome>& out);
+  void run_fast(std::uint32_t ri, std::uint32_t code, std::int32_t support_code, std::vector<outcome>& out);
   // Runs stratum s's rules; on the fast path, only those whose guard
   // (program::guarded) is not false.
   void run_stratum(std::size_t s, std::vector<outcome>& outs);
@@ -613,23 +614,31 @@ value evaluator::quantify(const node& n, missing_set* m) {
   return n.op == opcode::count ? value::number(count) : result;
 }
 
+// The fast path's common case: a rule without `for each` has one outcome,
+// kept unless false. Takes the rule's code, not the rule, so that
+// run_stratum need not touch the full compiled_rule.
+void evaluator::run_fast(std::uint32_t ri, std::uint32_t code, std::int32_t support_code,
+                         std::vector<outcome>& out) {
+  new_epoch();
+  truth t = test(code);
+  if (t == truth::no) return;
+  outcome& o = out.emplace_back();
+  o.rule = ri;
+  o.result = t;
+  if (t == truth::unknown && support_code >= 0) {
+    prov_world_ = true;
+    o.provisional = test(static_cast<std::uint32_t>(support_code)) == truth::yes;
+    prov_world_ = false;
+  }
+}
+
 void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
   const compiled_rule& r = p_.rules[ri];
-  new_epoch();
   if (!explain_ && r.each_list < 0) {
-    // The fast path's common case: one outcome, kept unless false.
-    truth t = test(r.code);
-    if (t == truth::no) return;
-    outcome& o = out.emplace_back();
-    o.rule = ri;
-    o.result = t;
-    if (t == truth::unknown && r.support >= 0) {
-      prov_world_ = true;
-      o.provisional = test(static_cast<std::uint32_t>(r.support_code)) == truth::yes;
-      prov_world_ = false;
-    }
+    run_fast(ri, r.code, r.support_code, out);
     return;
   }
+  new_epoch();
   // An unknown condition is provisional when the support holds, read with
   // the provisional values of the facts it names.
   auto supported = [&]() {
@@ -799,23 +808,8 @@ void evaluator::run_stratum(std::size_t s, std::vector<outcome>& outs) {
       continue;
     }
     ranges[g.rule].first = outs.size();
-    if (g.each) {
-      run_rule(g.rule, outs);
-    } else {
-      // run_rule's fast lane, from the rule's hot fields alone.
-      new_epoch();
-      truth t = test(g.code);
-      if (t != truth::no) {
-        outcome& o = outs.emplace_back();
-        o.rule = g.rule;
-        o.result = t;
-        if (t == truth::unknown && g.support_code >= 0) {
-          prov_world_ = true;
-          o.provisional = test(static_cast<std::uint32_t>(g.support_code)) == truth::yes;
-          prov_world_ = false;
-        }
-      }
-    }
+    if (g.each) run_rule(g.rule, outs);
+    else run_fast(g.rule, g.code, g.support_code, outs);
     ranges[g.rule].second = outs.size();
   }
 }

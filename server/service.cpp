@@ -336,12 +336,7 @@ response service::why_recorded(std::int64_t id, const std::string& item) {
                                 "run 'iptplan audit verify'");
     }
     facts = store::read_plan_body(rec->body);
-    bool cached = false;
-    {
-      std::lock_guard<std::mutex> lock2(snapshot_mutex_);
-      cached = snapshot_sha_ == facts.snapshot;
-    }
-    if (facts.rule_set_sha256 != rs_.sha256 && !cached) snap = s->snapshot(facts.snapshot);
+    if (facts.rule_set_sha256 != rs_.sha256 && !cached_snapshot(facts.snapshot)) snap = s->snapshot(facts.snapshot);
   } catch (const store::store_error& e) {
     spdlog::error("the store failed: {}", printable(e.what()));
     return error_response(503, "api.store", "the store could not be read (see the server's log)");
@@ -353,11 +348,7 @@ response service::why_recorded(std::int64_t id, const std::string& item) {
     break;
   }
   if (facts.rule_set_sha256 == rs_.sha256) return explain(rs_, facts.findings, json_findings, item, true);
-  std::shared_ptr<const rule_set> then;
-  {
-    std::lock_guard<std::mutex> lock(snapshot_mutex_);
-    if (snapshot_sha_ == facts.snapshot) then = snapshot_rules_;
-  }
+  std::shared_ptr<const rule_set> then = cached_snapshot(facts.snapshot);
   if (!then) {
     if (!snap || store::snapshot_hash(*snap) != facts.snapshot) {
       return error_response(409, "api.no-snapshot",
@@ -379,6 +370,11 @@ response service::why_recorded(std::int64_t id, const std::string& item) {
     snapshot_rules_ = then;
   }
   return explain(*then, facts.findings, json_findings, item, true);
+}
+
+std::shared_ptr<const rule_set> service::cached_snapshot(const std::string& sha) {
+  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  return snapshot_sha_ == sha ? snapshot_rules_ : nullptr;
 }
 
 response service::explain(const rule_set& rs, const std::string& findings, bool json_findings,

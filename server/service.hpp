@@ -84,6 +84,8 @@ class service {
   std::mutex snapshot_mutex_;
   std::string snapshot_sha_;
   std::shared_ptr<const rule_set> snapshot_rules_;
+  // The rule set kept for snapshot `sha`, or nullptr.
+  std::shared_ptr<const rule_set> cached_snapshot(const std::string& sha);
   std::unordered_map<std::string, card_ref> cards_;
   std::deque<std::string> card_order_;
   void remember_card(const std::string& uuid, card_ref ref);
