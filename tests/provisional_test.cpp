@@ -476,6 +476,57 @@ TEST_CASE("provisional: text, markdown and JSON show provisional items apart, wi
   CHECK(k["provisional"].empty());
 }
 
+TEST_CASE("provisional: a work plan waiting on more than its challenge says so once, and no rule condition is shown") {
+  const std::string work = std::string(DISPUTE) + R"(
+rule work "Work on the dispute"
+for each p in people
+when
+  p.conflict == true and p.mismatch == true and a
+provisional when
+  p.conflict == true or p.mismatch == true
+then
+  solution plan_it for dispute "Plan the talk with {p.label}"
+  goal agreed for dispute "An agreement with {p.label}"
+because "The work for the dispute"
+end
+)";
+  auto x = run(work, "[[people]]\nlabel = \"mother\"\nconflict = true\n");
+  std::string text = render_text(x.pl);
+  INFO(text);
+  // `talk` waits on nothing more; `plan_it` and `agreed` on `a` too: said
+  // per item, since the items differ.
+  CHECK(text.find("to confirm, ask: people[mother].mismatch\n") != std::string::npos);
+  CHECK(text.find("also to confirm: a\n") != std::string::npos);
+  CHECK(text.find("its work plan also waits on") == std::string::npos);
+  CHECK(text.find("supported by") == std::string::npos);
+  CHECK(text.find("p.conflict == true") == std::string::npos);
+  // The reason shared by plan_it and agreed is written once.
+  auto first = text.find("why: provisional: The work for the dispute");
+  REQUIRE(first != std::string::npos);
+  CHECK(text.find("why: provisional: The work for the dispute", first + 1) == std::string::npos);
+
+  // Without `talk` (the dispute's own solution), every work item waits on
+  // `a`: said once, under the challenge.
+  std::string only_work = work;
+  only_work.replace(only_work.find("  solution talk for dispute \"Talk with {p.label}\"\n"),
+                    std::string("  solution talk for dispute \"Talk with {p.label}\"\n").size(), "");
+  auto y = run(only_work, "[[people]]\nlabel = \"mother\"\nconflict = true\n");
+  text = render_text(y.pl);
+  INFO(text);
+  auto once = text.find("    its work plan also waits on: a\n");
+  CHECK(once != std::string::npos);
+  CHECK(text.find("also to confirm") == std::string::npos);
+  std::string md = render_markdown(y.pl);
+  CHECK(md.find("Its work plan also waits on: `a`") != std::string::npos);
+  CHECK(md.find("Also to confirm") == std::string::npos);
+  // The JSON plan keeps each item's own list and the rule's support.
+  auto j = nlohmann::json::parse(render_json(y.pl));
+  for (const auto& it : j["provisional"]) {
+    if (it["kind"] == "challenge") continue;
+    CHECK(it["to_confirm"] == nlohmann::json::array({"a", "people[mother].mismatch"}));
+  }
+}
+
 TEST_CASE("provisional: why and why-not explain a provisional item") {
   auto x = run(DISPUTE, "[[people]]\nlabel = \"mother\"\nconflict = true\n");
   const plan_item* ch = x.pl.find("dispute[mother]");

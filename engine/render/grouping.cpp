@@ -59,6 +59,20 @@ const plan_item* provisional_challenge_of(const plan& p, const plan_item& it) {
   return nullptr;
 }
 
+work_extras work_plan_extras(const plan_item& challenge, const std::vector<const plan_item*>& work) {
+  work_extras out;
+  for (const auto* s : work) {
+    auto& extra = out.per_item.emplace_back();
+    for (const auto& f : s->to_confirm) {
+      auto& own = challenge.to_confirm;
+      if (std::find(own.begin(), own.end(), f) == own.end()) extra.push_back(f);
+    }
+  }
+  out.shared = out.per_item.size() > 1;
+  for (const auto& e : out.per_item) out.shared = out.shared && e == out.per_item.front();
+  return out;
+}
+
 std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
   // Items listed under a challenge of the plan are not plan-wide.
   auto for_a_challenge = under_challenges(p);

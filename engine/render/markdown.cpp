@@ -117,16 +117,26 @@ std::string render_markdown(const plan& p) {
       out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
              "*: " + md(it.text) + "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
       if (it.kind != item_kind::challenge) continue;
-      std::set<std::string> explained{key_of(it)};
+      std::vector<const plan_item*> work;
       for (const auto& s : p.provisional) {
-        if ((s.kind != item_kind::solution && s.kind != item_kind::goal) || under(s) != &it) continue;
+        if ((s.kind == item_kind::solution || s.kind == item_kind::goal) && under(s) == &it) work.push_back(&s);
+      }
+      auto extras = work_plan_extras(it, work);
+      auto ask_list = [&](const std::vector<std::string>& fs) {
+        plan_item x;
+        x.to_confirm = fs;
+        return asks(x);
+      };
+      if (extras.shared && !extras.per_item.front().empty()) {
+        out.pop_back();  // the line break after "To confirm, ask"
+        out += "  \n  Its work plan also waits on: " + ask_list(extras.per_item.front()) + "\n";
+      }
+      std::set<std::string> explained{key_of(it)};
+      for (std::size_t i = 0; i < work.size(); ++i) {
+        const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(s.text);
         if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why_line(s);
-        plan_item extra;
-        for (const auto& f : s.to_confirm) {
-          if (std::find(it.to_confirm.begin(), it.to_confirm.end(), f) == it.to_confirm.end()) extra.to_confirm.push_back(f);
-        }
-        if (!extra.to_confirm.empty()) out += "  \n    Also to confirm: " + asks(extra);
+        if (!extras.shared && !extras.per_item[i].empty()) out += "  \n    Also to confirm: " + ask_list(extras.per_item[i]);
         out += "\n";
       }
     }

@@ -41,6 +41,15 @@ std::string reason_key(const plan_item& it);
 // in the "to confirm" section, or null.
 const plan_item* provisional_challenge_of(const plan& p, const plan_item& it);
 
+// For the provisional work listed under a provisional challenge: the
+// findings each item waits on beyond the challenge's own `to_confirm`, and
+// whether that list is the same for every item (then renderers say it once).
+struct work_extras {
+  std::vector<std::vector<std::string>> per_item;
+  bool shared = false;
+};
+work_extras work_plan_extras(const plan_item& challenge, const std::vector<const plan_item*>& work);
+
 // "approved by NAME on DATE", "draft" or "retired".
 std::string status_words(const provenance& pv);
 

@@ -24,7 +24,10 @@ std::string join_words(const std::vector<std::string>& ws, std::size_t limit = 0
   return out.empty() ? "(nothing the client can be asked)" : out;
 }
 
-// One line naming why: the first reason's `because`, then the rules.
+// One line naming why: the first reason's `because`, then the rules. A
+// provisional item's support (a rule condition) is left to `iptplan why`
+// and the JSON plan: the reason's words and the findings to confirm say it
+// for a clinician.
 std::string short_why(const plan_item& it) {
   std::string out = it.provisional ? "provisional: " : "";
   if (!it.because.empty() && !it.because.front().because.empty()) out += it.because.front().because + " ";
@@ -32,7 +35,7 @@ std::string short_why(const plan_item& it) {
   for (std::size_t i = 0; i < it.because.size(); ++i) {
     const auto& r = it.because[i];
     out += (i ? "; " : "") + std::string("rule ") + r.rule.id + ", " + r.rule.file + ":" +
-           std::to_string(r.rule.line) + (r.provisional ? ", supported by " + r.support : "");
+           std::to_string(r.rule.line);
   }
   return out + ")";
 }
@@ -110,14 +113,23 @@ std::string render_text(const plan& p) {
       item(out, it, bullet, 2);
       out += "    to confirm, ask: " + join_words(it.to_confirm) + "\n";
       if (it.kind != item_kind::challenge) continue;
+      std::vector<const plan_item*> work;
       for (const auto& s : p.provisional) {
-        if ((s.kind != item_kind::solution && s.kind != item_kind::goal) || under(s) != &it) continue;
-        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &it);
-        std::vector<std::string> extra;
-        for (const auto& f : s.to_confirm) {
-          if (std::find(it.to_confirm.begin(), it.to_confirm.end(), f) == it.to_confirm.end()) extra.push_back(f);
+        if ((s.kind == item_kind::solution || s.kind == item_kind::goal) && under(s) == &it) work.push_back(&s);
+      }
+      // What the work plan waits on beyond the challenge's own findings
+      // (the choice of focus, say), said once when it is the same for all.
+      auto extras = work_plan_extras(it, work);
+      if (extras.shared && !extras.per_item.empty() && !extras.per_item.front().empty()) {
+        out += "    its work plan also waits on: " + join_words(extras.per_item.front()) + "\n";
+      }
+      std::set<std::string> explained{reason_key(it)};
+      for (std::size_t i = 0; i < work.size(); ++i) {
+        const plan_item& s = *work[i];
+        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &it, &explained);
+        if (!extras.shared && !extras.per_item[i].empty()) {
+          out += "          also to confirm: " + join_words(extras.per_item[i]) + "\n";
         }
-        if (!extra.empty()) out += "          also to confirm: " + join_words(extra) + "\n";
       }
     }
   }
