@@ -755,7 +755,7 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
             d.file = p_.file_of(r);
             d.line = r.line;
             d.column = 1;
-            d.source_line = std::string(p_.sources[r.file].line_text(r.line));
+            quote_line(d, p_.sources[r.file]);
             d.message = "rules '" + p_.rules[first_rule].id + "' (" + p_.file_of(p_.rules[first_rule]) +
                         ":" + std::to_string(p_.rules[first_rule].line) + ") and '" + r.id +
                         "' conclude different values for '" + fd.path + "': " +

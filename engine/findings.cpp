@@ -66,7 +66,7 @@ class reader {
     d.message = msg;
     d.line = D::line(n);
     d.column = D::column(n);
-    d.source_line = std::string(src_.line_text(d.line));
+    quote_line(d, src_);
     d.notes = std::move(notes);
     diags_.push_back(std::move(d));
   }

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 namespace iptplan {
 
@@ -72,7 +73,7 @@ class builder {
       why.evidence.push_back(std::move(v));
       if (e.result == truth::yes || o.result != truth::yes) used.insert(e.facts.begin(), e.facts.end());
     }
-    for (auto f : used) why.derived.push_back(explain_fact(f, path));
+    for (auto f : used) why.derived.push_back(shared_fact(f, path));
     return why;
   }
 
@@ -120,6 +121,17 @@ class builder {
 
   bool fact_provisional(std::size_t f) const {
     return ev_.facts[f].is_unknown() && f < ev_.provisional.size() && !ev_.provisional[f].is_unknown();
+  }
+
+  // A fact's explanation, built once and shared by every reason that reads
+  // it. Rule sets have no cycles (check.cycle), so a fact's tree does not
+  // depend on the path it is reached by; only a fact met again on its own
+  // path (never, in a checked rule set) is marked repeated, not shared.
+  std::shared_ptr<const fact_explanation> shared_fact(std::int32_t f, std::set<std::int32_t>& path) {
+    if (path.count(f)) return std::make_shared<const fact_explanation>(explain_fact(f, path));
+    auto& slot = facts_[f];
+    if (!slot) slot = std::make_shared<const fact_explanation>(explain_fact(f, path));
+    return slot;
   }
 
   fact_explanation explain_fact(std::int32_t f, std::set<std::int32_t>& path) {
@@ -343,6 +355,7 @@ class builder {
   const program& p_;
   const client_data& c_;
   const evaluation& ev_;
+  std::unordered_map<std::int32_t, std::shared_ptr<const fact_explanation>> facts_;
   std::vector<std::vector<std::size_t>> by_rule_;
 };
 

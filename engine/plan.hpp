@@ -7,6 +7,7 @@
 // files) and which findings file (SHA-256) produced it, with which program.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,7 +49,9 @@ struct reason {
   std::vector<std::string> to_confirm;
   std::string because;
   std::vector<evidence_view> evidence;
-  std::vector<fact_explanation> derived;
+  // Shared: a fact read by many rules is explained once, however many
+  // items rest on it (a plan's size follows the client's, never its square).
+  std::vector<std::shared_ptr<const fact_explanation>> derived;
 };
 
 struct fact_explanation {

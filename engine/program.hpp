@@ -179,7 +179,7 @@ inline diagnostic parameter_warning(const parameter& prm, std::string code, std:
   d.line = prm.line;
   d.column = 1;
   d.message = std::move(message);
-  d.source_line = prm.source_line;
+  quote_line(d, prm.source_line);
   return d;
 }
 

@@ -192,7 +192,7 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
       prm.name = std::string(k.str());
       prm.file = f.name;
       prm.line = static_cast<int>(v.source().begin.line);
-      prm.source_line = std::string(src.line_text(prm.line));
+      prm.source_line = std::string(src.line_text(prm.line).substr(0, 480));  // a window is quoted
       const toml::node* val = &v;
       if (auto* decl = v.as_table()) {
         // A declared parameter: its value, and the range and unit it has.

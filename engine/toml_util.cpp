@@ -117,7 +117,7 @@ std::optional<toml::table> parse_toml(const std::string& name, const std::string
     d.column = static_cast<int>(e.source().begin.column);
     d.message = "this is not valid TOML: " + (quote_values ? std::string(e.description())
                                                             : without_values(e.description()));
-    d.source_line = std::string(src.line_text(d.line));
+    quote_line(d, src);
     diags.push_back(std::move(d));
     return std::nullopt;
   }
@@ -133,7 +133,7 @@ diagnostic toml_diagnostic(const source_file& src, const toml::node* node, sever
   if (node) {
     d.line = static_cast<int>(node->source().begin.line);
     d.column = static_cast<int>(node->source().begin.column);
-    d.source_line = std::string(src.line_text(d.line));
+    quote_line(d, src);
   }
   return d;
 }

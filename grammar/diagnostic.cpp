@@ -25,7 +25,7 @@ diagnostic make_diagnostic(const source_file& src, std::uint32_t offset,
   d.line = loc.line;
   d.column = loc.column;
   d.message = std::move(message);
-  d.source_line = std::string(src.line_text(loc.line));
+  quote_line(d, src);
   return d;
 }
 
@@ -35,7 +35,7 @@ namespace {
 constexpr int kMaxShown = 120;
 
 // Advances over `count` code points of `s` from byte `i`.
-std::size_t skip_code_points(const std::string& s, std::size_t i, int count) {
+std::size_t skip_code_points(std::string_view s, std::size_t i, int count) {
   while (i < s.size() && count > 0) {
     ++i;
     while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
@@ -99,6 +99,28 @@ std::string printable(std::string_view s, bool keep_lines) {
   return out;
 }
 
+void quote_line(diagnostic& d, std::string_view line) {
+  // The window format() shows: kMaxShown code points from half of it
+  // before the column.
+  int first = std::max(1, d.column - kMaxShown / 2);
+  std::size_t from = skip_code_points(line, 0, first - 1);
+  d.source_line.assign(line.substr(from, skip_code_points(line, from, kMaxShown) - from));
+  d.source_from = first;
+}
+
+void quote_line(diagnostic& d, const source_file& src) {
+  std::string_view line = src.line_text(d.line);
+  if (line.empty()) {
+    d.source_line.clear();
+    return;
+  }
+  int first = std::max(1, d.column - kMaxShown / 2);
+  std::size_t from = src.offset_of(d.line, first) - static_cast<std::size_t>(line.data() - src.text().data());
+  from = std::min(from, line.size());
+  d.source_line.assign(line.substr(from, skip_code_points(line, from, kMaxShown) - from));
+  d.source_from = first;
+}
+
 std::string format(const diagnostic& d) {
   std::string out;
   // Every text here may come from an input file: control characters are
@@ -118,8 +140,8 @@ std::string format(const diagnostic& d) {
   out += '\n';
   if (d.line > 0 && !d.source_line.empty()) {
     // Show a window of the line around the column, and a caret under it.
-    int first = std::max(1, d.column - kMaxShown / 2);
-    std::size_t from = skip_code_points(d.source_line, 0, first - 1);
+    int first = std::max(d.source_from, d.column - kMaxShown / 2);
+    std::size_t from = skip_code_points(d.source_line, 0, first - d.source_from);
     std::size_t to = skip_code_points(d.source_line, from, kMaxShown);
     std::string shown = d.source_line.substr(from, to - from);
     std::string caret, escaped;

@@ -23,7 +23,11 @@ struct diagnostic {
   int line = 0;         // 1-based; 0 when unknown
   int column = 0;       // 1-based, in code points
   std::string message;  // one sentence, no trailing period
-  std::string source_line;         // the line quoted under the message
+  // The part of the line quoted under the message: at most a window around
+  // the column (see quote_line), so a diagnostic's size never follows the
+  // length of a line. `source_from` is the column its first character has.
+  std::string source_line;
+  int source_from = 1;
   std::vector<std::string> notes;  // extra lines ("did you mean ...")
 };
 
@@ -31,6 +35,12 @@ struct diagnostic {
 diagnostic make_diagnostic(const source_file& src, std::uint32_t offset,
                            severity level, std::string code,
                            std::string message);
+
+// Sets d.source_line to the window of `line` shown around d.column (the
+// whole line when it is short).
+void quote_line(diagnostic& d, std::string_view line);
+// The same, for d.line of `src`, in time bounded by the window.
+void quote_line(diagnostic& d, const source_file& src);
 
 // `s` with every control character (C0, DEL, and C1 in UTF-8) shown as
 // `\x1b`, so that no text from an input file can move the cursor, ring the

@@ -7,9 +7,44 @@ namespace iptplan {
 source_file::source_file(std::string name, std::string text)
     : name_(std::move(name)), text_(std::move(text)) {
   line_starts_.push_back(0);
+  std::uint32_t points = 0;
   for (std::uint32_t i = 0; i < text_.size(); ++i) {
+    if (i % kBlock == 0) block_points_.push_back(points);
     if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++points;
   }
+}
+
+std::uint32_t source_file::points_before(std::uint32_t offset) const {
+  if (offset == 0 || block_points_.empty()) return 0;
+  std::uint32_t block = offset / kBlock;
+  if (block >= block_points_.size()) block = static_cast<std::uint32_t>(block_points_.size()) - 1;
+  std::uint32_t n = block_points_[block];
+  for (std::uint32_t i = block * kBlock; i < offset; ++i) {
+    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+std::uint32_t source_file::offset_of(int line, int column) const {
+  if (line < 1 || line > static_cast<int>(line_starts_.size())) return static_cast<std::uint32_t>(text_.size());
+  std::uint32_t start = line_starts_[line - 1];
+  if (column <= 1) return start;
+  // The code point `column - 1` after the line's start: find its block,
+  // then walk that block.
+  std::uint64_t want = std::uint64_t{points_before(start)} + static_cast<std::uint64_t>(column - 1);
+  auto it = std::upper_bound(block_points_.begin(), block_points_.end(), want);
+  std::uint32_t block = it == block_points_.begin() ? 0 : static_cast<std::uint32_t>(it - block_points_.begin()) - 1;
+  std::uint32_t end = line < static_cast<int>(line_starts_.size()) ? line_starts_[line] - 1
+                                                                     : static_cast<std::uint32_t>(text_.size());
+  std::uint32_t i = std::max(start, block * kBlock);
+  std::uint64_t n = points_before(i);
+  for (; i < end; ++i) {
+    bool point = (static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80;
+    if (point && n == want) return i;
+    if (point) ++n;
+  }
+  return end;  // past the line's end
 }
 
 location source_file::locate(std::uint32_t offset) const {
@@ -17,11 +52,9 @@ location source_file::locate(std::uint32_t offset) const {
   auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
   int line = static_cast<int>(it - line_starts_.begin());
   std::uint32_t start = line_starts_[line - 1];
-  int column = 1;
-  for (std::uint32_t i = start; i < offset; ++i) {
-    // Count code points: skip UTF-8 continuation bytes.
-    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;
-  }
+  // Code points, counted through the block index: a long line costs no
+  // more than a short one.
+  int column = static_cast<int>(points_before(offset) - points_before(start)) + 1;
   return {line, column};
 }
 

@@ -31,13 +31,22 @@ class source_file {
     bool trailing = !text_.empty() && line_starts_.back() == text_.size();
     return static_cast<int>(line_starts_.size()) - (trailing ? 1 : 0);
   }
+  // The byte offset of a 1-based line and column (code points); the end of
+  // the line when the column is past it.
+  std::uint32_t offset_of(int line, int column) const;
   // The source text of [begin, end).
   std::string_view slice(std::uint32_t begin, std::uint32_t end) const;
 
  private:
+  // Code points before each block of kBlock bytes: columns are found in
+  // time bounded by the block, whatever a line's length.
+  static constexpr std::uint32_t kBlock = 4096;
+  std::uint32_t points_before(std::uint32_t offset) const;
+
   std::string name_;
   std::string text_;
   std::vector<std::uint32_t> line_starts_;
+  std::vector<std::uint32_t> block_points_;
 };
 
 // The source offset of every byte of the value of the quoted text that

@@ -838,6 +838,51 @@ TEST_CASE("format: the column counts code points, so the caret sits under the ch
             std::string(4 + 24, ' ') + "^\n");
 }
 
+TEST_CASE("source: line and column by code points across index blocks, and back") {
+  // A line of 20,000 characters, every third one two bytes long, then a
+  // short line: columns past the index's 4,096-byte blocks.
+  std::string line;
+  for (int i = 0; i < 20000; ++i) line += (i % 3 == 0) ? "\xC3\xA9" : "a";
+  source_file src("t", "x\n" + line + "\nend\n");
+  std::uint32_t start = 2;
+  std::uint32_t offset = start;
+  for (int col = 1; col <= 20000; ++col) {
+    if (col % 997 == 1 || col == 20000) {
+      auto loc = src.locate(offset);
+      CHECK(loc.line == 2);
+      CHECK(loc.column == col);
+      CHECK(src.offset_of(2, col) == offset);
+    }
+    offset += ((col - 1) % 3 == 0) ? 2 : 1;
+  }
+  CHECK(src.locate(offset + 1).line == 3);
+  CHECK(src.locate(offset + 1).column == 1);
+  CHECK(src.offset_of(2, 20001) == offset);  // the line's end
+  CHECK(src.offset_of(2, 50000) == offset);  // past it: the line's end too
+  CHECK(src.offset_of(3, 2) == offset + 2);
+  CHECK(src.offset_of(9, 1) == src.text().size());
+}
+
+TEST_CASE("format: a diagnostic on a long line keeps only the window it shows") {
+  std::string line(100000, 'a');
+  line[70000] = 'X';
+  source_file src("t", "first\n" + line + "\n");
+  auto d = make_diagnostic(src, 6 + 70000, severity::error, "x.y", "here");
+  CHECK(d.line == 2);
+  CHECK(d.column == 70001);
+  CHECK(d.source_line.size() == 120);  // not the whole line
+  std::string shown = format(d);
+  std::vector<std::string> lines;
+  for (std::size_t at = 0, nl; (nl = shown.find('\n', at)) != std::string::npos; at = nl + 1) {
+    lines.push_back(shown.substr(at, nl - at));
+  }
+  REQUIRE(lines.size() == 3);
+  const std::string& text_line = lines[1];
+  auto caret = lines[2].find('^');
+  REQUIRE(caret != std::string::npos);
+  CHECK(text_line[caret] == 'X');  // the caret under the character
+}
+
 TEST_CASE("format: a tab before the column is kept in the caret line") {
   auto d = one_error("rule r1\nwhen a\n\tchallenge c \"x\"\nend\n");
   CHECK(d.line == 3);

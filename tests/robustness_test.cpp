@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -109,4 +111,50 @@ TEST_CASE("fuzz regressions replay without a crash") {
     }
   }
   CHECK(replayed > 0);
+}
+
+namespace {
+
+// Every fact explanation reachable from `r`, by fact.
+void collect_facts(const reason& r, std::map<std::string, std::set<const fact_explanation*>>& seen) {
+  for (const auto& f : r.derived) {
+    if (!seen[f->fact].insert(f.get()).second) continue;
+    for (const auto& inner : f->reasons) collect_facts(inner, seen);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("hostile: 200 people who have died and 200 deaths: each fact explained once, a plan of linear size") {
+  // Every rule reading problem_area.grief (200 reasons) shares one
+  // explanation of it: copying it into each of the hundreds of items made
+  // this plan 4 GB.
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(read_rule_folder(std::string(IPTPLAN_SOURCE_DIR) + "/rules", diags), "rules", diags);
+  REQUIRE(rs.has_value());
+  std::string findings;
+  for (int i = 0; i < 200; ++i) {
+    findings += "[[relationships]]\nlabel = \"p_" + std::to_string(i) + "\"\nrole = \"partner\"\ndeceased = true\n";
+  }
+  for (int i = 0; i < 200; ++i) findings += "[[life_events]]\ntype = \"death\"\n";
+  auto client = read_findings(*rs->prog, "f.toml", findings, {}, diags);
+  REQUIRE(client.has_value());
+  auto ev = evaluate(*rs->prog, *client, true);
+  auto pl = build_plan(*rs, *client, ev, "sha");
+  std::map<std::string, std::set<const fact_explanation*>> seen;
+  std::size_t items = 0;
+  for (const auto* group : {&pl.flags, &pl.challenges, &pl.solutions, &pl.goals, &pl.provisional}) {
+    for (const auto& it : *group) {
+      ++items;
+      for (const auto& r : it.because) collect_facts(r, seen);
+    }
+  }
+  CHECK(items > 400);  // grief work for each of the 200
+  REQUIRE(seen.count("problem_area.grief"));
+  for (const auto& [fact, copies] : seen) {
+    INFO(fact);
+    CHECK(copies.size() == 1);
+  }
+  // The text plan grows with the people, not with their square.
+  CHECK(render_text(pl).size() < 8u * 1024 * 1024);
 }

@@ -93,7 +93,7 @@ void stratify(program& p,
     d.file = p.file_of(first);
     d.line = first.line;
     d.column = 1;
-    d.source_line = std::string(p.sources[first.file].line_text(first.line));
+    quote_line(d, p.sources[first.file]);
     d.message = "rules " + names +
                 " depend on each other through 'not', 'is known'/'is missing', 'count', 'all' "
                 "or a comparison of a derived fact, so no order can decide them";

@@ -172,7 +172,7 @@ class linter {
       d.line = r.line;
       d.column = 1;
     }
-    d.source_line = std::string(p_.sources[r.file].line_text(d.line));
+    quote_line(d, p_.sources[r.file]);
     d.message = std::move(message);
     if (is_safety(r)) notes.push_back("'" + r.id + "' is a safety rule: its items matter most");
     d.notes = std::move(notes);

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "engine/render/render.hpp"
 
@@ -49,14 +51,55 @@ std::string reason_key(const plan_item& it) {
   return key;
 }
 
-const plan_item* provisional_challenge_of(const plan& p, const plan_item& it) {
-  if (it.kind != item_kind::solution && it.kind != item_kind::goal) return nullptr;
-  for (const auto& c : p.provisional) {
-    if (c.kind == item_kind::challenge && std::find(it.for_.begin(), it.for_.end(), c.full_id()) != it.for_.end()) {
-      return &c;
+std::vector<std::vector<const plan_item*>> listed_under(const std::vector<const plan_item*>& challenges,
+                                                        const std::vector<const plan_item*>& items,
+                                                        bool first_only) {
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < challenges.size(); ++i) index.emplace(challenges[i]->full_id(), i);
+  std::vector<std::vector<const plan_item*>> out(challenges.size());
+  std::vector<std::size_t> targets;
+  for (const auto* it : items) {
+    if (it->kind != item_kind::solution && it->kind != item_kind::goal) continue;
+    targets.clear();
+    for (const auto& f : it->for_) {
+      auto at = index.find(f);
+      if (at != index.end()) targets.push_back(at->second);
     }
+    std::sort(targets.begin(), targets.end());
+    targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+    if (first_only && targets.size() > 1) targets.resize(1);
+    for (auto t : targets) out[t].push_back(it);
   }
-  return nullptr;
+  return out;
+}
+
+std::vector<std::vector<const plan_item*>> work_by_challenge(const plan& p) {
+  std::vector<const plan_item*> challenges, work;
+  for (const auto& c : p.challenges) challenges.push_back(&c);
+  for (const auto* group : {&p.solutions, &p.goals}) {
+    for (const auto& s : *group) work.push_back(&s);
+  }
+  return listed_under(challenges, work, false);
+}
+
+provisional_layout lay_out_provisional(const plan& p) {
+  std::vector<const plan_item*> challenges, items;
+  for (const auto& it : p.provisional) {
+    items.push_back(&it);
+    if (it.kind == item_kind::challenge) challenges.push_back(&it);
+  }
+  auto work = listed_under(challenges, items, true);
+  std::unordered_set<const plan_item*> listed;
+  for (const auto& w : work) listed.insert(w.begin(), w.end());
+  provisional_layout out;
+  std::size_t next = 0;  // challenges come in the order of p.provisional
+  for (const auto* it : items) {
+    if (listed.count(it)) continue;
+    out.top.push_back(it);
+    out.work.emplace_back();
+    if (it->kind == item_kind::challenge) out.work.back() = std::move(work[next++]);
+  }
+  return out;
 }
 
 work_extras work_plan_extras(const plan_item& challenge, const std::vector<const plan_item*>& work) {

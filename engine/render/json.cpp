@@ -57,7 +57,7 @@ json writer::full(const reason& r) {
     ev.push_back({{"condition", e.condition}, {"result", e.result}, {"values", vals}});
   }
   json derived = json::array();
-  for (const auto& f : r.derived) derived.push_back(fact(f));
+  for (const auto& f : r.derived) derived.push_back(fact(*f));
   json j = {{"rule", to_json(r.rule)}, {"because", r.because}, {"evidence", ev}, {"derived", derived}};
   j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
   j["status"] = r.provisional ? "provisional" : "confirmed";

@@ -74,30 +74,30 @@ std::string render_markdown(const plan& p) {
 
   out += "\n## Challenges\n\n";
   if (p.challenges.empty()) out += "None identified from the recorded findings.\n";
-  int n = 0;
-  for (const auto& c : p.challenges) {
-    out += "### " + std::to_string(++n) + ". " + md(c.text) + "\n\n";
+  auto listed = work_by_challenge(p);
+  for (std::size_t n = 0; n < p.challenges.size(); ++n) {
+    const plan_item& c = p.challenges[n];
+    out += "### " + std::to_string(n + 1) + ". " + md(c.text) + "\n\n";
     out += "Why: " + why_line(c) + "\n\n";
     // A reason already given under this challenge is not repeated.
-    auto key_of = reason_key;
-    std::set<std::string> explained{key_of(c)};
-    for (const auto* group : {&p.solutions, &p.goals}) {
+    std::set<std::string> explained{reason_key(c)};
+    for (auto kind : {item_kind::solution, item_kind::goal}) {
       bool any = false;
-      for (const auto& s : *group) {
-        if (std::find(s.for_.begin(), s.for_.end(), c.full_id()) == s.for_.end()) continue;
+      for (const auto* s : listed[n]) {
+        if (s->kind != kind) continue;
         if (!any) {
-          out += s.kind == item_kind::solution ? "Solutions:\n\n" : "Goals:\n\n";
+          out += kind == item_kind::solution ? "Solutions:\n\n" : "Goals:\n\n";
           any = true;
         }
         // Not repeated when the challenge's own rules proposed it.
-        bool same = !s.because.empty();
-        for (const auto& r : s.because) {
+        bool same = !s->because.empty();
+        for (const auto& r : s->because) {
           bool shared = false;
           for (const auto& pr : c.because) shared = shared || (pr.rule.id == r.rule.id && pr.element == r.element);
           same = same && shared;
         }
-        same = same || !explained.insert(key_of(s)).second;
-        out += "- " + md(s.text) + (same ? "\n" : "  \n  Why: " + why_line(s) + "\n");
+        same = same || !explained.insert(reason_key(*s)).second;
+        out += "- " + md(s->text) + (same ? "\n" : "  \n  Why: " + why_line(*s) + "\n");
       }
       if (any) out += "\n";
     }
@@ -111,16 +111,13 @@ std::string render_markdown(const plan& p) {
       return s;
     };
     auto key_of = reason_key;
-    auto under = [&](const plan_item& it) { return provisional_challenge_of(p, it); };
-    for (const auto& it : p.provisional) {
-      if (under(it)) continue;
+    auto layout = lay_out_provisional(p);
+    for (std::size_t t = 0; t < layout.top.size(); ++t) {
+      const plan_item& it = *layout.top[t];
       out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
              "*: " + md(it.text) + "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
       if (it.kind != item_kind::challenge) continue;
-      std::vector<const plan_item*> work;
-      for (const auto& s : p.provisional) {
-        if ((s.kind == item_kind::solution || s.kind == item_kind::goal) && under(s) == &it) work.push_back(&s);
-      }
+      const auto& work = layout.work[t];
       auto extras = work_plan_extras(it, work);
       auto ask_list = [&](const std::vector<std::string>& fs) {
         plan_item x;

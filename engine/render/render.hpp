@@ -37,9 +37,27 @@ inline constexpr std::size_t kAskNextShown = 10;
 // key share their reason, which renderers write once.
 std::string reason_key(const plan_item& it);
 
-// The provisional challenge a provisional solution or goal is listed under
-// in the "to confirm" section, or null.
-const plan_item* provisional_challenge_of(const plan& p, const plan_item& it);
+// For each of `challenges`, the items of `items` (in their order) listed
+// under it: every solution or goal `for` it, or with `first_only` only those
+// whose first such challenge (in the order of `challenges`) it is. One pass:
+// plans with hundreds of challenges cost no more than their size.
+std::vector<std::vector<const plan_item*>> listed_under(const std::vector<const plan_item*>& challenges,
+                                                        const std::vector<const plan_item*>& items,
+                                                        bool first_only);
+
+// listed_under for the plan's (confirmed) challenges, its solutions, then its
+// goals.
+std::vector<std::vector<const plan_item*>> work_by_challenge(const plan& p);
+
+// The "to confirm" section: provisional items not listed under a
+// provisional challenge, and for each of them (challenges) the provisional
+// solutions and goals listed under it (the first provisional challenge each
+// is for).
+struct provisional_layout {
+  std::vector<const plan_item*> top;
+  std::vector<std::vector<const plan_item*>> work;  // parallel to `top`
+};
+provisional_layout lay_out_provisional(const plan& p);
 
 // For the provisional work listed under a provisional challenge: the
 // findings each item waits on beyond the challenge's own `to_confirm`, and

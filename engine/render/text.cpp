@@ -89,34 +89,28 @@ std::string render_text(const plan& p) {
 
   out += "\nCHALLENGES\n";
   if (p.challenges.empty()) out += "  (none)\n";
-  int n = 0;
-  for (const auto& c : p.challenges) {
-    item(out, c, std::to_string(++n) + ". ", 2);
+  auto under = work_by_challenge(p);
+  for (std::size_t n = 0; n < p.challenges.size(); ++n) {
+    const plan_item& c = p.challenges[n];
+    item(out, c, std::to_string(n + 1) + ". ", 2);
     std::set<std::string> explained{reason_key(c)};
-    for (const auto* group : {&p.solutions, &p.goals}) {
-      for (const auto& s : *group) {
-        bool is_for = std::find(s.for_.begin(), s.for_.end(), c.full_id()) != s.for_.end();
-        if (!is_for) continue;
-        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &c, &explained);
-      }
+    for (const auto* s : under[n]) {
+      item(out, *s, s->kind == item_kind::solution ? "solution: " : "goal: ", 6, &c, &explained);
     }
   }
   if (!p.provisional.empty()) {
     out += "\nTO CONFIRM (proposed on partial evidence: not part of the plan until confirmed)\n";
     // Provisional challenges with the provisional work listed under them;
     // what would confirm an item is said once where it is the same.
-    auto under = [&](const plan_item& it) { return provisional_challenge_of(p, it); };
-    for (const auto& it : p.provisional) {
-      if (under(it)) continue;
+    auto layout = lay_out_provisional(p);
+    for (std::size_t t = 0; t < layout.top.size(); ++t) {
+      const plan_item& it = *layout.top[t];
       std::string bullet = std::string(to_string(it.kind)) + ": ";
       if (it.kind == item_kind::flag) bullet = "[" + upper(it.severity) + "] ";
       item(out, it, bullet, 2);
       out += "    to confirm, ask: " + join_words(it.to_confirm) + "\n";
       if (it.kind != item_kind::challenge) continue;
-      std::vector<const plan_item*> work;
-      for (const auto& s : p.provisional) {
-        if ((s.kind == item_kind::solution || s.kind == item_kind::goal) && under(s) == &it) work.push_back(&s);
-      }
+      const auto& work = layout.work[t];
       // What the work plan waits on beyond the challenge's own findings
       // (the choice of focus, say), said once when it is the same for all.
       auto extras = work_plan_extras(it, work);

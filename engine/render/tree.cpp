@@ -58,7 +58,7 @@ void append_reason_tree(std::string& out, const reason& r, int indent) {
     }
     out += '\n';
   }
-  for (const auto& f : r.derived) append_fact(out, f, indent + 2);
+  for (const auto& f : r.derived) append_fact(out, *f, indent + 2);
 }
 
 }  // namespace iptplan
