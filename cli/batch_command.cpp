@@ -339,9 +339,10 @@ class planner {
       diags.push_back(std::move(d));
     } else if (r.format == doc_format::json) {
       client = read_findings_json(*rs_.prog, r.name, r.text, {o_.allow_unknown}, diags);
-      // A line of a JSON Lines stream: the diagnostics name it.
+      // A line of a JSON Lines stream: the diagnostics name it (and the
+      // column, where the text stops being JSON).
       for (auto& d : diags) {
-        if (d.line == 0 && r.line > 0) d.line = r.line;
+        if (r.line > 0) d.line = d.line == 0 ? r.line : d.line + r.line - 1;
       }
     } else {
       client = read_findings(*rs_.prog, name, r.text, {o_.allow_unknown}, diags);

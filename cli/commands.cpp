@@ -159,9 +159,10 @@ std::optional<std::string> read_findings_text(const std::string& path, std::istr
 std::optional<client_data> read_any_findings(const program& p, const std::string& name, const std::string& text,
                                              bool allow_unknown, std::vector<diagnostic>& diags) {
   // A TOML file never begins with '{': JSON findings, or a FHIR
-  // QuestionnaireResponse.
-  auto first = text.find_first_not_of(" \t\r\n");
-  bool json = first != std::string::npos && text[first] == '{';
+  // QuestionnaireResponse; so is any file named *.json (`[]` is not TOML).
+  auto first = text.find_first_not_of(" \t\r\n", text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0);
+  bool json = (first != std::string::npos && text[first] == '{') ||
+              (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0);
   return json ? fhir::read_json_findings(p, name, text, {allow_unknown}, diags)
               : read_findings(p, name, text, {allow_unknown}, diags);
 }
@@ -188,7 +189,7 @@ std::optional<planned> plan_text(const rule_set& rs, const std::string& name, co
   planned out{{}, std::move(*client), {}, text};
   out.ev = evaluate(*rs.prog, out.client, true);
   out.p = build_plan(rs, out.client, out.ev, sha256_hex(text));
-  for (auto& d : diags) out.p.diagnostics.push_back(d);
+  add_findings_diagnostics(out.p, std::move(diags));
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - start).count();
   // Never log finding values or client ids at info level or above.
@@ -924,7 +925,10 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   plan_cmd->add_option("--format", fmt, "Output format")
       ->check(CLI::IsMember({"text", "markdown", "json"}));
   plan_cmd->add_option("-o,--output", output,
-                       "Write to this file (nothing is written on error; a new file is private, 0600)");
+                       "Write to this file (nothing is written on error; a new file is private, 0600)")
+      ->check([](const std::string& v) {
+        return v.empty() ? std::string("an empty file name: give a file, or - for standard output") : std::string();
+      });
   bool follow = false;
   plan_cmd->add_flag("--follow-symlinks", follow, "Let -o write through a symbolic link to its target");
   plan_cmd->add_flag("--allow-unknown", allow_unknown,

@@ -6,6 +6,8 @@
 #include <unordered_set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/evaluator.hpp"
 #include "engine/findings_docs.hpp"
 #include "engine/ruleset.hpp"
@@ -28,6 +30,7 @@ constexpr std::size_t kMaxSuggested = 200;
 // interpersonal inventory holds.
 constexpr std::size_t kMaxElements = 200;
 constexpr int kMaxKeyDepth = 16;
+const std::string kByteOrderMark = "\xEF\xBB\xBF";
 
 // Keys that would hold identifying data; a findings file must never carry them.
 const std::unordered_set<std::string_view> kIdentifying = {
@@ -436,7 +439,9 @@ class reader {
       return;
     }
     key_set seen;
+    bool any = false;
     D::members(t, [&](std::string_view key, node v) {
+      any = true;
       std::string path;
       path.reserve(prefix.size() + 1 + key.size());
       if (!prefix.empty()) {
@@ -476,11 +481,29 @@ class reader {
       }
       unknown(v, path, std::string(key), p_.vocab->paths());
     });
+    // An empty table under a name no finding has (`[phq-9]` with nothing
+    // under it yet) is a mistake all the same, not silence.
+    if (!any && !prefix.empty() && !is_group(prefix)) {
+      unknown(t, prefix, prefix, std::vector<std::string>(groups_.begin(), groups_.end()));
+    }
+  }
+
+  // Whether some finding's path starts with `prefix` and a dot.
+  bool is_group(const std::string& prefix) {
+    if (groups_.empty()) {
+      for (const auto& f : p_.vocab->findings()) {
+        for (auto dot = f.path.find('.'); dot != std::string::npos; dot = f.path.find('.', dot + 1)) {
+          groups_.insert(f.path.substr(0, dot));
+        }
+      }
+    }
+    return groups_.count(prefix) > 0;
   }
 
  private:
   std::vector<bool> given_;  // by vocabulary finding: given in this document
   std::size_t unknown_seen_ = 0;
+  std::set<std::string> groups_;  // prefixes of findings' paths, once needed
   const program& p_;
   const source_file& src_;
   const findings_options& opt_;
@@ -568,6 +591,10 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
                                          const std::string& text,
                                          const findings_options& options,
                                          std::vector<diagnostic>& diags) {
+  // A UTF-8 byte-order mark (as some Windows editors save) is not content.
+  if (text.rfind(kByteOrderMark, 0) == 0) {
+    return read_findings(p, name, text.substr(kByteOrderMark.size()), options, diags);
+  }
   std::size_t before = diags.size();
   // No diagnostic about a findings file quotes its lines: they hold the
   // client's answers. The file, line and column say where.
@@ -590,6 +617,72 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
   return read_doc<docs::toml_doc>(p, src, &*table, options, diags);
 }
 
+namespace {
+
+// The offset of the first '{' or '[' at nesting `depth` (1 for the outer
+// object), strings skipped; the end when there is none.
+std::size_t json_too_deep_at(std::string_view text, int depth) {
+  int level = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') {
+      if (++level >= depth) return i;
+    } else if (c == '}' || c == ']') {
+      --level;
+    }
+  }
+  return text.size();
+}
+
+struct json_error_place {
+  std::size_t offset = 0;
+  std::string what;  // "unexpected '}'; expected string literal", never a value
+};
+
+// Where nlohmann's parser stops on text simdjson refused, and its account
+// of what it expected there, without the text it last read (a value,
+// perhaps a name).
+json_error_place json_syntax_error(const std::string& text) {
+  struct stop_at_error : nlohmann::json_sax<nlohmann::json> {
+    json_error_place place;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+      place.offset = position > 0 ? position - 1 : 0;
+      std::string what = ex.what();
+      // "[json.exception.parse_error.101] parse error at line 1, column 9:
+      // syntax error while parsing object - unexpected '}'; expected ..."
+      if (auto dash = what.find(" - "); dash != std::string::npos) what = what.substr(dash + 3);
+      else if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
+      if (auto last = what.find("; last read"); last != std::string::npos) what.erase(last);
+      place.what = what;
+      return false;
+    }
+  } sax;
+  nlohmann::json::sax_parse(text, &sax, nlohmann::json::input_format_t::json, true);
+  if (sax.place.what.empty()) sax.place.offset = text.size();
+  return sax.place;
+}
+
+}  // namespace
+
 std::optional<client_data> read_findings_json(const program& p, const std::string& name,
                                               const std::string& text,
                                               const findings_options& options,
@@ -602,6 +695,9 @@ std::optional<client_data> read_findings_json(const program& p, const std::strin
     diags.push_back(std::move(d));
     return std::nullopt;
   };
+  if (text.rfind(kByteOrderMark, 0) == 0) {
+    return read_findings_json(p, name, text.substr(kByteOrderMark.size()), options, diags);
+  }
   if (text.size() > kMaxInputBytes) return fail("findings.limit", "the findings are larger than iptplan reads");
   // One parser per thread, its buffers reused from document to document;
   // nesting deeper than any findings document is a parse error.
@@ -616,15 +712,31 @@ std::optional<client_data> read_findings_json(const program& p, const std::strin
   simdjson::dom::element root;
   // simdjson checks UTF-8 too; its messages are not used (they may quote).
   auto error = parser.parse(text.data(), text.size(), true).get(root);
-  if (error == simdjson::DEPTH_ERROR) {
-    return fail("findings.limit",
-                "the findings are nested deeper than " + std::to_string(kMaxKeyDepth) + " levels");
+  if (error) {
+    // On the way out only: where the text stops being JSON, by line and
+    // column, and what was expected there.
+    source_file src(name, text);
+    auto at = [&](std::size_t offset, const std::string& code, const std::string& msg) {
+      diags.push_back(make_diagnostic(src, static_cast<std::uint32_t>(offset), severity::error, code, msg));
+      diags.back().source_line.clear();  // the line may hold a value
+      return std::nullopt;
+    };
+    if (error == simdjson::DEPTH_ERROR) {
+      return at(json_too_deep_at(text, kMaxKeyDepth + 2), "findings.nesting",
+                "the findings are nested deeper than " + std::to_string(kMaxKeyDepth) + " levels; no finding is");
+    }
+    if (error == simdjson::UTF8_ERROR) {
+      std::size_t bad = find_invalid_utf8(text);
+      return at(bad == std::string::npos ? 0 : bad, "findings.encoding", "this JSON is not valid UTF-8 text");
+    }
+    auto where = json_syntax_error(text);
+    if (error == simdjson::NUMBER_OUT_OF_RANGE || error == simdjson::NUMBER_ERROR) {
+      return at(where.offset, "findings.syntax",
+                "a number that cannot be read (too large for any finding, or malformed)");
+    }
+    return at(where.offset, "findings.syntax",
+              "this is not valid JSON" + (where.what.empty() ? std::string() : ": " + where.what));
   }
-  if (error == simdjson::UTF8_ERROR) return fail("findings.encoding", "this JSON is not valid UTF-8 text");
-  if (error == simdjson::NUMBER_OUT_OF_RANGE || error == simdjson::NUMBER_ERROR) {
-    return fail("findings.syntax", "a number that cannot be read (too large for any finding, or malformed)");
-  }
-  if (error) return fail("findings.syntax", "this is not valid JSON");
   if (root.type() != simdjson::dom::element_type::OBJECT) {
     return fail("findings.syntax", "the findings must be one JSON object");
   }

@@ -383,4 +383,23 @@ reason explain_outcome(const rule_set& rs, const client_data& c, const evaluatio
   return b.explain(o, path);
 }
 
+void add_findings_diagnostics(plan& p, std::vector<diagnostic> ds) {
+  sort_diagnostics(ds);
+  std::size_t kept = std::min(ds.size(), kMaxPlanDiagnostics);
+  for (std::size_t i = 0; i < kept; ++i) {
+    diagnostic d = std::move(ds[i]);
+    d.file = "findings";
+    d.source_line.clear();  // never a line of the findings in a plan
+    p.diagnostics.push_back(std::move(d));
+  }
+  if (ds.size() > kept) {
+    diagnostic more;
+    more.level = severity::warning;
+    more.code = "plan.more-warnings";
+    more.file = "findings";
+    more.message = "and " + std::to_string(ds.size() - kept) + " more warnings about the findings, not listed";
+    p.diagnostics.push_back(std::move(more));
+  }
+}
+
 }  // namespace iptplan

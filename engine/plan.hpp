@@ -138,6 +138,16 @@ struct plan {
   const plan_item* find(const std::string& wanted) const;
 };
 
+// How many of the findings' warnings a plan carries; past them, one more
+// says how many were left out.
+inline constexpr std::size_t kMaxPlanDiagnostics = 50;
+
+// Adds the findings' warnings to a plan, sorted: named "findings", never by
+// the file's name (often the client's), so a plan reads the same whatever
+// the file is called; at most kMaxPlanDiagnostics, then a count of the rest
+// (code plan.more-warnings).
+void add_findings_diagnostics(plan& p, std::vector<diagnostic> ds);
+
 // Builds the plan from an explain-mode evaluation.
 plan build_plan(const rule_set& rs, const client_data& c, const evaluation& ev,
                 const std::string& findings_sha256);

@@ -71,8 +71,9 @@ std::optional<std::string> read_text_file(const std::string& path, const std::st
   if (!fs::is_regular_file(st)) return fail("this is not a regular file (a device, pipe or socket); give a file");
   auto size = fs::file_size(path, ec);
   if (!ec && size > kMaxInputBytes) {
-    return fail("this file is " + std::to_string(size / (1024 * 1024)) + " MiB; iptplan reads files of at most " +
-                std::to_string(kMaxInputBytes / (1024 * 1024)) + " MiB");
+    return fail("this file is " + std::to_string(size) + " bytes; iptplan reads files of at most " +
+                std::to_string(kMaxInputBytes / (1024 * 1024)) + " MiB (" + std::to_string(kMaxInputBytes) +
+                " bytes)");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail("cannot be read (check its permissions)");

@@ -89,7 +89,7 @@ planned_request plan_findings(const rule_set& rs, const std::string& body, bool 
   if (!out.client) return out;
   out.ev = evaluate(*rs.prog, *out.client, true);
   out.p = build_plan(rs, *out.client, out.ev, sha256_hex(body));
-  for (const auto& d : out.diags) out.p->diagnostics.push_back(d);
+  add_findings_diagnostics(*out.p, out.diags);
   return out;
 }
 

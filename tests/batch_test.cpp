@@ -233,8 +233,17 @@ TEST_CASE("batch: a JSON line nested too deep or too long is that client's error
   CHECK(r.code == 1);
   auto lines = lines_of(r.out);
   REQUIRE(lines.size() == 2);
-  CHECK(lines[0]["errors"][0]["code"] == "findings.limit");
+  CHECK(lines[0]["errors"][0]["code"] == "findings.nesting");
+  CHECK(lines[0]["errors"][0]["line"] == 1);
+  CHECK(lines[0]["errors"][0]["column"] == 7 + 16);  // the 18th bracket
   CHECK(lines[1]["errors"].empty());
+  // A syntax error on the third line: that line, the column, what was expected.
+  auto bad = run({"batch"}, "{\"phq9\": {\"total\": 5}}\n{\"phq9\": {\"total\": 5}}\n{\"phq9\": {\"total\": 5,}}\n");
+  auto third = lines_of(bad.out);
+  REQUIRE(third.size() == 3);
+  CHECK(third[2]["errors"][0]["line"] == 3);
+  CHECK(third[2]["errors"][0]["column"] == 22);
+  CHECK(third[2]["errors"][0]["message"] == "this is not valid JSON: unexpected '}'; expected string literal");
 }
 
 TEST_CASE("batch: rules concluding different values for a client fail that client, with its items listed") {

@@ -43,6 +43,10 @@ TEST_CASE("usage errors exit 2") {
   CHECK(run({"frobnicate"}).code == 2);
   CHECK(run({"plan"}).code == 2);
   CHECK(run({"plan", "examples/jane.toml", "--format", "pdf"}).code == 2);
+  auto empty_o = run({"plan", "examples/jane.toml", "-o", ""});
+  CHECK(empty_o.code == 2);
+  CHECK(empty_o.out.empty());
+  CHECK(empty_o.err.find("an empty file name") != std::string::npos);
   CHECK(run({"why", "weak_relationship"}).code == 2);
   auto r = run({"why", "weak_relationshp", "examples/jane.toml"});
   CHECK(r.code == 2);
@@ -467,8 +471,13 @@ TEST_CASE("hostile: a file over the size limit is refused with its size") {
   auto big = s.write("big.toml", std::string(17u * 1024 * 1024, '#'));
   auto r = run({"plan", big});
   CHECK(r.code == 1);
-  CHECK(r.err.find(big + ": error: this file is 17 MiB; iptplan reads files of at most 16 MiB") !=
-        std::string::npos);
+  CHECK(r.err.find(big + ": error: this file is 17825792 bytes; iptplan reads files of at most 16 MiB "
+                         "(16777216 bytes)") != std::string::npos);
+  // A few bytes over is over, and says so.
+  auto just = s.write("just.toml", std::string(16u * 1024 * 1024 + 1, '#'));
+  auto j = run({"plan", just});
+  CHECK(j.code == 1);
+  CHECK(j.err.find("this file is 16777217 bytes") != std::string::npos);
 }
 
 TEST_CASE("hostile: a rule file that is a dangling link, a pipe or a folder is an error, not skipped") {
@@ -634,6 +643,24 @@ TEST_CASE("hostile: a test case names findings inside its rule set only, a copy 
   CHECK(l.code == 1);
   CHECK(l.err.find("is outside the rule set folder") != std::string::npos);
   CHECK(l.err.find("root:") == std::string::npos);
+}
+
+TEST_CASE("hostile: a test case that is a pipe, a dangling link or a folder is an error, not skipped") {
+  scratch s;
+  auto rules = s.rules_copy();
+  auto tests = fs::path(rules) / "tests";
+  for (int kind = 0; kind < 3; ++kind) {
+    INFO(kind);
+    auto odd = tests / "zz_odd.toml";
+    if (kind == 0) REQUIRE(mkfifo(odd.c_str(), 0600) == 0);
+    if (kind == 1) fs::create_symlink(tests / "nothing_here.toml", odd);
+    if (kind == 2) fs::create_directory(odd);
+    auto r = run({"test", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("zz_odd.toml: error: ") != std::string::npos);
+    CHECK(r.err.find("[test.read]") != std::string::npos);
+    fs::remove(odd);
+  }
 }
 
 TEST_CASE("hostile: markdown in a rule's text is shown as written, not as formatting") {

@@ -3,6 +3,8 @@
 // that name no file, and messages that never quote a findings value or line.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -170,6 +172,30 @@ TEST_CASE("a plan names no file: the same bytes whatever the findings file or ru
     CHECK(b.out.find("Mary_Smith") == std::string::npos);
     CHECK(b.out.find(s.dir.string()) == std::string::npos);
   }
+}
+
+TEST_CASE("a plan's warnings name 'findings', not the file, and stop at fifty with a count") {
+  scratch s;
+  std::string many = slurp(kJane);
+  for (int i = 0; i < 120; ++i) many += "\n[extra_" + std::to_string(i) + "]\nx = 1";
+  std::string named = s.write("Mary_Smith_DOB_1980.toml", many + "\n");
+  for (const char* fmt : {"text", "markdown", "json"}) {
+    INFO(fmt);
+    auto r = run({"plan", named, "--allow-unknown", "--format", fmt});
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("Mary_Smith") == std::string::npos);
+    if (std::string(fmt) == "json") {
+      auto j = nlohmann::json::parse(r.out);
+      REQUIRE(j["diagnostics"].size() == 51);
+      CHECK(j["diagnostics"][0]["file"] == "findings");
+      CHECK(j["diagnostics"][50]["code"] == "plan.more-warnings");
+      CHECK(j["diagnostics"][50]["message"] == "and 70 more warnings about the findings, not listed");
+    }
+  }
+  // Standard error is the user's own terminal: it names the file.
+  auto r = run({"plan", named, "--allow-unknown"});
+  CHECK(r.err.find("Mary_Smith_DOB_1980.toml:") != std::string::npos);
+  CHECK(r.out.find("findings:") != std::string::npos);
 }
 
 TEST_CASE("no message or log line quotes a findings value or line, at the most verbose log level") {

@@ -309,6 +309,70 @@ TEST_CASE("findings.unknown: nested keys and fields of a list of tables") {
   CHECK(r.diags[1].notes == std::vector<std::string>{"did you mean 'conflict'?"});
 }
 
+TEST_CASE("findings.unknown: an empty table under an unknown name is an error too, with did-you-mean") {
+  // `[clinet]` with nothing under it yet: silence would hide the misspelling
+  // until the first finding under it went missing from the plan.
+  auto d = only_error(read("[clinet]\n", true), "findings.unknown");
+  CHECK(d.line == 1);
+  CHECK(d.message == "'clinet' is not in the vocabulary");
+  CHECK(d.notes == std::vector<std::string>{"did you mean 'client'?"});
+  only_error(read("a = true\nx = {}\n", true), "findings.unknown");
+  only_error(read("[x.y.z]\n", true), "findings.unknown");
+  // A group the vocabulary has may be empty: nothing recorded yet.
+  auto fine = read("[client]\n", true);
+  INFO(all_diags(fine.diags));
+  CHECK(fine.client.has_value());
+  CHECK(fine.diags.empty());
+  // JSON the same.
+  read_result j;
+  findings_options strict;
+  j.client = read_findings_json(*rules().prog, "f.json", "{\"clinet\": {}}", strict, j.diags);
+  CHECK_FALSE(j.client.has_value());
+  REQUIRE(j.diags.size() == 1);
+  CHECK(j.diags[0].code == "findings.unknown");
+}
+
+TEST_CASE("findings.syntax in JSON: line, column and what was expected, never the text read") {
+  auto json_error = [](const std::string& text) {
+    read_result r;
+    r.client = read_findings_json(*rules().prog, "f.json", text, {}, r.diags);
+    INFO(all_diags(r.diags));
+    CHECK_FALSE(r.client.has_value());
+    REQUIRE(r.diags.size() == 1);
+    CHECK(r.diags[0].source_line.empty());
+    return r.diags[0];
+  };
+  auto comma = json_error("{\n  \"phq9\": {\"total\": 12,}\n}\n");
+  CHECK(comma.code == "findings.syntax");
+  CHECK(comma.line == 2);
+  CHECK(comma.column == 24);
+  CHECK(comma.message == "this is not valid JSON: unexpected '}'; expected string literal");
+  auto extra = json_error("{\"a\": true}\n}\n");
+  CHECK(extra.line == 2);
+  CHECK(extra.column == 1);
+  CHECK(extra.message == "this is not valid JSON: unexpected '}'; expected end of input");
+  auto unterminated = json_error("{\"client\": {\"id\": \"Mary Smith\n");
+  CHECK(unterminated.line == 1);
+  CHECK(format(unterminated).find("Mary") == std::string::npos);
+  auto truncated = json_error("{\"a\": ");
+  CHECK(truncated.line == 1);
+  CHECK(truncated.column == 7);
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "{\"a\":";
+  deep += "1" + std::string(40, '}');
+  auto nested = json_error(deep);
+  CHECK(nested.code == "findings.nesting");
+  CHECK(nested.column == 5 * 17 + 1);  // the 18th brace
+  // A byte-order mark is not content, in JSON or TOML.
+  read_result bom;
+  bom.client = read_findings_json(*rules().prog, "f.json", "\xEF\xBB\xBF{\"a\": true}", {}, bom.diags);
+  INFO(all_diags(bom.diags));
+  CHECK(bom.client.has_value());
+  auto toml_bom = read("\xEF\xBB\xBF" "a = true\n", true);
+  INFO(all_diags(toml_bom.diags));
+  CHECK(toml_bom.client.has_value());
+}
+
 TEST_CASE("findings.unknown: nothing near, no suggestion") {
   auto r = read("completely_unrelated_key = 1\n");
   REQUIRE(r.diags.size() == 1);
