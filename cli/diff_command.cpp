@@ -243,18 +243,22 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
     for (const auto& i : c.changes.items) {
       std::string bullet = markdown ? "- " : "  ";
       std::string sub = markdown ? "  - " : "      ";
+      // Markdown reads "- - x" as a list in a list: words there.
+      auto mark = [&](const char* sign, const char* word) {
+        return markdown ? std::string("**") + word + "** " : std::string(sign) + " ";
+      };
       if (i.change == "added") {
-        out << bullet << "+ " << i.kind << " " << i.id << ": " << printable(text_of(i.now)) << "\n";
+        out << bullet << mark("+", "added") << i.kind << " " << i.id << ": " << printable(text_of(i.now)) << "\n";
         out << sub << "why (new): " << printable(i.why_now) << "\n";
       } else if (i.change == "removed") {
-        out << bullet << "- " << i.kind << " " << i.id << ": " << printable(text_of(i.was)) << "\n";
+        out << bullet << mark("-", "removed") << i.kind << " " << i.id << ": " << printable(text_of(i.was)) << "\n";
         out << sub << "why (old): " << printable(i.why_was) << "\n";
       } else {
         std::string fields;
         for (const auto& f : i.fields) fields += (fields.empty() ? "" : ", ") + f;
-        out << bullet << "~ " << i.kind << " " << i.id << " (" << fields << " changed)\n";
+        out << bullet << mark("~", "changed") << i.kind << " " << i.id << " (" << fields << " changed)\n";
         for (const auto& f : i.fields) {
-          if (f == "rules") continue;
+          if (f == "rules" || f == "reasons") continue;  // the why lines show them
           out << sub << f << ": " << printable(i.was.value(f, json()).dump()) << " -> "
               << printable(i.now.value(f, json()).dump()) << "\n";
         }

@@ -67,6 +67,15 @@ std::size_t control_at(std::string_view s, std::size_t i) {
     auto n = static_cast<unsigned char>(s[i + 1]);
     if (n >= 0x80 && n <= 0x9F) return 2;
   }
+  // Bidirectional controls (U+061C, U+200E-U+200F, U+202A-U+202E,
+  // U+2066-U+2069): they reorder what is shown, so a text could look like
+  // something it is not.
+  if (c == 0xD8 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x9C) return 2;
+  if (c == 0xE2 && i + 2 < s.size()) {
+    auto b = static_cast<unsigned char>(s[i + 1]), d = static_cast<unsigned char>(s[i + 2]);
+    if (b == 0x80 && (d == 0x8E || d == 0x8F || (d >= 0xAA && d <= 0xAE))) return 3;
+    if (b == 0x81 && d >= 0xA6 && d <= 0xA9) return 3;
+  }
   return utf8_len(s, i) == 0 ? 1 : 0;
 }
 

@@ -52,6 +52,22 @@ std::string why_line(const json& plan, const json& item) {
 
 std::string text_of(const json& item) { return item.value("text", ""); }
 
+namespace {
+
+// The reasons in words behind an item (each proposing rule's `because`,
+// as rendered for this client), in order.
+std::vector<std::string> reasons_of(const json& plan, const json& item) {
+  std::vector<std::string> out;
+  if (!item.contains("because") || !item["because"].is_array() || !plan.contains("explanations")) return out;
+  for (const auto& ref : item["because"]) {
+    std::string key = ref.value("ref", "");
+    if (plan["explanations"].contains(key)) out.push_back(plan["explanations"][key].value("because", ""));
+  }
+  return out;
+}
+
+}  // namespace
+
 plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
   plan_changes c;
   auto a = items_of(was), b = items_of(now);
@@ -77,6 +93,9 @@ plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
     if (rule_hashes ? ch.rules_was != ch.rules_now : ids(ch.rules_was) != ids(ch.rules_now)) {
       ch.fields.push_back("rules");
     }
+    // The reason a clinician reads is part of the recommendation: a
+    // reworded `because` changes the plan as much as a reworded text.
+    if (reasons_of(was, x) != reasons_of(now, y)) ch.fields.push_back("reasons");
     if (!ch.fields.empty()) c.items.push_back(std::move(ch));
   }
   for (const auto& id : b.order) {
@@ -110,6 +129,10 @@ std::vector<std::string> change_lines(const plan_changes& c) {
     } else {
       for (const auto& f : ch.fields) {
         if (f == "rules") continue;
+        if (f == "reasons") {
+          lines.push_back("~ " + ch.id + ": its reason changed; it was: " + ch.why_was + "; it is now: " + ch.why_now);
+          continue;
+        }
         lines.push_back("~ " + ch.id + ": " + f + " was " + ch.was.value(f, json()).dump() + ", now " +
                         ch.now.value(f, json()).dump());
       }

@@ -32,7 +32,7 @@ std::string text_of(const nlohmann::json& item);
 struct item_change {
   std::string change;  // added | removed | changed
   std::string id, kind;
-  std::vector<std::string> fields;  // changed: text, status, priority, severity, rules
+  std::vector<std::string> fields;  // changed: text, status, priority, severity, rules, reasons
   nlohmann::json was, now;          // the item on each side (null when absent)
   std::string why_was, why_now;     // why_line() on each side ("" when absent)
   std::vector<std::pair<std::string, std::string>> rules_was, rules_now;  // rules_of() on each side

@@ -81,14 +81,18 @@ class sqlite_store final : public plan_store {
 
   void prepare(const std::string& path) {
     sqlite3_busy_timeout(db_, 10000);
+    // An existing file that is not a store is refused before anything is
+    // written to it, its journal mode included: only reads come first.
+    bool empty = false;
+    {
+      statement probe(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+      probe.step();
+      empty = probe.integer(0) == 0;
+    }
+    if (!empty) check_version(path);
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
-    // An existing file that is not a store is refused before anything is
-    // written to it.
-    statement probe(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
-    probe.step();
-    bool empty = probe.integer(0) == 0;
     if (empty) {
       // A new store (or an empty file made one) is readable by its owner
       // only: it holds findings.
@@ -101,7 +105,11 @@ class sqlite_store final : public plan_store {
       statement made(db_, "INSERT OR IGNORE INTO meta (key, value) VALUES ('application', 'iptplan')");
       made.step();
       exec("COMMIT");
+      check_version(path);
     }
+  }
+
+  void check_version(const std::string& path) {
     bool ok = false;
     try {
       statement version(db_, "SELECT value FROM meta WHERE key = 'schema_version'");

@@ -984,6 +984,16 @@ TEST_CASE("'provisional' is a reserved word, and needs 'when' and a condition") 
   CHECK(no_cond.diagnostics[0].line == 4);
 }
 
+TEST_CASE("printable: bidirectional controls are escaped, other characters kept") {
+  // RIGHT-TO-LEFT OVERRIDE would show "exe.txt" as "txt.exe"-like text.
+  CHECK(printable("a\xE2\x80\xAE" "b") == "a\\xe2\\x80\\xaeb");
+  CHECK(printable("\xE2\x81\xA6x\xE2\x81\xA9") == "\\xe2\\x81\\xa6x\\xe2\\x81\\xa9");
+  CHECK(printable("\xE2\x80\x8F\xD8\x9C") == "\\xe2\\x80\\x8f\\xd8\\x9c");
+  // Neighbours that are not controls stay: an en dash, a right quote, an
+  // Arabic letter.
+  CHECK(printable("\xE2\x80\x93 \xE2\x80\x99 \xD8\xA8") == "\xE2\x80\x93 \xE2\x80\x99 \xD8\xA8");
+}
+
 TEST_CASE("format: control characters are escaped, and the caret still points at the column") {
   diagnostic d;
   d.file = "f\x1b.rules";

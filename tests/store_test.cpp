@@ -434,7 +434,16 @@ TEST_CASE("an empty file given as the store becomes a private store, an SQLite f
   CHECK((fs::status(empty).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
   std::string other = (s.dir / "other.db").string();
   sql(other, "CREATE TABLE t (x)");
-  auto r = run({"audit", "list", "--store", other});
-  CHECK(r.code == 1);
-  CHECK(r.err.find("this is not an iptplan store") != std::string::npos);
+  std::string before = slurp(other);
+  for (const auto& args : std::vector<std::vector<std::string>>{{"audit", "list", "--store", other},
+                                                               {"audit", "verify", "--store", other},
+                                                               {"plan", kJane, "--record", "--store", other}}) {
+    INFO(args[0] << " " << args[1]);
+    auto r = run(args);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("this is not an iptplan store") != std::string::npos);
+    // Left untouched: not a byte changed, its journal mode included.
+    CHECK(slurp(other) == before);
+    CHECK_FALSE(fs::exists(other + "-wal"));
+  }
 }

@@ -150,7 +150,9 @@ std::map<std::string, std::string> item_view(const json& plan) {
   for (const char* group : {"flags", "challenges", "solutions", "goals", "provisional"}) {
     for (const auto& it : plan[group]) {
       std::string rules;
-      for (const auto& b : it["because"]) rules += b["rule"].get<std::string>() + ",";
+      for (const auto& b : it["because"]) {
+        rules += b["rule"].get<std::string>() + ":" + plan["explanations"][b["ref"].get<std::string>()].value("because", "") + ",";
+      }
       out[it["id"]] = it.value("kind", "") + "|" + it.value("text", "") + "|" + it.value("status", "") + "|" +
                       std::to_string(it.value("priority", 0)) + "|" + it.value("severity", "") + "|" + rules;
     }
@@ -211,6 +213,30 @@ TEST_CASE("diff lists exactly the cases whose plans a threshold change changes, 
   auto same = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", "built-in"});
   CHECK(same.out.find("\n0 of " + std::to_string(j["summary"]["cases"].get<int>()) + " cases change") !=
         std::string::npos);
+}
+
+TEST_CASE("diff: a reworded reason is a change, shown with the why on both sides") {
+  scratch s;
+  auto rules = s.rules_copy();
+  replace_in(rules + "/support.rules", "MSPSS mean {support.mspss.mean}", "MSPSS mean score {support.mspss.mean}");
+  auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = json::parse(r.out);
+  int changed = 0;
+  for (const auto& c : j["cases"]) {
+    for (const auto& i : c["items"]) {
+      ++changed;
+      CHECK(i["change"] == "changed");
+      CHECK(i["fields"] == json::array({"reasons"}));
+      CHECK(i["why_now"].get<std::string>().find("MSPSS mean score") != std::string::npos);
+      CHECK(i["why_was"].get<std::string>().find("MSPSS mean score") == std::string::npos);
+    }
+  }
+  CHECK(changed > 0);
+  auto md = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, "--format", "markdown"});
+  CHECK(md.out.find("- **changed** challenge low_social_support (reasons changed)") != std::string::npos);
+  CHECK(md.out.find("\n- - ") == std::string::npos);
+  CHECK(md.out.find("\n- ~ ") == std::string::npos);
 }
 
 TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
