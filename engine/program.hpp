@@ -128,10 +128,12 @@ struct compiled_action {
   text_template text;
   std::int32_t fact = -1;        // conclude: derived fact index
   std::int32_t value_node = -1;  // conclude ... = <value>
+  std::uint32_t src_begin = 0;   // where the action starts in its file
 };
 
 struct compiled_rule {
   std::string id, title, source;
+  std::uint32_t source_at = 0;  // where `source "..."` starts in its file (0: none)
   std::vector<std::string> tags;
   int priority = 50;
   std::uint16_t file = 0;

@@ -350,11 +350,19 @@ end
   CHECK(codes.count("lint.unknown-source") == 1);
   CHECK(codes.count("lint.parameter-undeclared") == 1);
   CHECK(lines["lint.never-true"] == std::vector<int>{3, 10, 16});
+  // At the 'exclude' and the 'source' themselves, not the rule's start.
+  CHECK(lines["lint.safety-exclude"] == std::vector<int>{36});
+  CHECK(lines["lint.unknown-source"] == std::vector<int>{40});
 
   auto text = run({"lint", rules});
   CHECK(text.err.find("zz_lint.rules:3:6: warning: the condition can never be true: 'phq9.total' cannot satisfy "
-                      "'phq9.total > 30' together with the rest (it is ") != std::string::npos);
+                      "'phq9.total > 30' as it is ") != std::string::npos);
   CHECK(text.err.find("rule 'hides_safety' excludes 'safety_plan', which the safety rule") != std::string::npos);
+  CHECK(text.err.find("zz_lint.rules:36:3: warning: rule 'hides_safety' excludes") != std::string::npos);
+  CHECK(text.err.find("zz_lint.rules:40:3: warning: rule 'cites_unknown' cites") != std::string::npos);
+  // A contradiction names the comparison it contradicts, with its line.
+  CHECK(text.err.find("zz_lint.rules:10:26: warning: the condition can never be true: 'phq9.total' cannot satisfy "
+                      "'phq9.total < 10' together with 'phq9.total > 20' (line 10)") != std::string::npos);
   CHECK(text.err.find("cites the fact 'Z99'") != std::string::npos);
   CHECK(text.err.find("7 lint findings") != std::string::npos);
 }

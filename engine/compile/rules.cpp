@@ -87,7 +87,10 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
         cr.priority = static_cast<int>(std::clamp(m.number, 0.0, 100.0));
         break;
       case ast::meta_kind::tags: cr.tags.insert(cr.tags.end(), m.words.begin(), m.words.end()); break;
-      case ast::meta_kind::source: cr.source = m.text; break;
+      case ast::meta_kind::source:
+        cr.source = m.text;
+        cr.source_at = m.begin;
+        break;
     }
   }
   if (r.each) {
@@ -143,6 +146,7 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
   for (const auto& a : r.actions) {
     compiled_action ca;
     ca.kind = a.kind;
+    ca.src_begin = a.begin;
     ca.id = a.id;
     ca.severity = a.severity;
     ca.target = a.target;

@@ -159,13 +159,23 @@ class linter {
 
   void report(const compiled_rule& r, std::uint32_t node_idx, const std::string& code, std::string message,
               std::vector<std::string> notes = {}) {
+    std::uint32_t offset = 0;
+    if (node_idx < p_.nodes.size() && p_.nodes[node_idx].file == r.file && p_.nodes[node_idx].src_end > 0) {
+      offset = p_.nodes[node_idx].src_begin;
+    }
+    report_at(r, offset, code, std::move(message), std::move(notes));
+  }
+
+  // As report(), at a byte offset of the rule's file (0: the rule's start).
+  void report_at(const compiled_rule& r, std::uint32_t offset, const std::string& code, std::string message,
+                 std::vector<std::string> notes = {}) {
     if (allowed(r, code)) return;
     diagnostic d;
     d.level = severity::warning;
     d.code = code;
     d.file = p_.file_of(r);
-    if (node_idx < p_.nodes.size() && p_.nodes[node_idx].file == r.file && p_.nodes[node_idx].src_end > 0) {
-      auto at = p_.sources[r.file].locate(p_.nodes[node_idx].src_begin);
+    if (offset > 0) {
+      auto at = p_.sources[r.file].locate(offset);
       d.line = at.line;
       d.column = at.column;
     } else {
@@ -219,6 +229,7 @@ class linter {
     std::vector<std::uint32_t> atoms;
     conjuncts(r.condition, atoms);
     std::map<path_key, interval> ranges;
+    std::map<path_key, std::vector<std::uint32_t>> narrowed_by;  // the comparisons behind each range
     std::map<path_key, std::set<std::int32_t>> choices;  // enum values still possible
     bool never = false;
     for (auto idx : atoms) {
@@ -237,13 +248,23 @@ class linter {
           }
           if (op == opcode::ne) continue;
           auto& b = ranges.try_emplace(key_of(*path), full).first->second;
+          auto& by = narrowed_by[key_of(*path)];
           b = b.with(op, *c);
           if (b.empty() && !never) {
             never = true;
+            // Name what it contradicts: the earlier comparisons of the same
+            // finding, or else its range in the vocabulary.
+            std::string with;
+            for (auto other_idx : by) {
+              auto at = p_.sources[r.file].locate(p_.nodes[other_idx].src_begin);
+              with += (with.empty() ? "" : ", ") + ("'" + std::string(p_.text_of(p_.nodes[other_idx])) + "' (line " +
+                                                    std::to_string(at.line) + ")");
+            }
             report(r, idx, "lint.never-true",
-                   "the condition can never be true: '" + written + "' cannot satisfy '" +
-                       std::string(p_.text_of(n)) + "' together with the rest (it is " + d->expectation() + ")");
+                   "the condition can never be true: '" + written + "' cannot satisfy '" + std::string(p_.text_of(n)) +
+                       "' " + (with.empty() ? "as it is " + d->expectation() : "together with " + with));
           }
+          by.push_back(idx);
         } else if (other->op == opcode::literal && other->lit.kind == vkind::symbol && op == opcode::eq &&
                    d->type == finding_type::enumeration) {
           auto [it, fresh] = choices.try_emplace(key_of(*path));
@@ -299,7 +320,7 @@ class linter {
     if (!rs_.sources) {
       if (!no_sources_reported_ && !allowed(r, "lint.no-sources")) {
         no_sources_reported_ = true;
-        report(r, static_cast<std::uint32_t>(p_.nodes.size()), "lint.no-sources",
+        report_at(r, r.source_at, "lint.no-sources",
                "rules cite clinical facts (domain " + ids.front() + ", ...) but the rule set has no sources.toml "
                "listing them",
                {"add sources.toml with [facts] " + ids.front() + " = \"what the fact says\""});
@@ -308,7 +329,7 @@ class linter {
     }
     for (const auto& id : ids) {
       if (!rs_.sources->count(id)) {
-        report(r, static_cast<std::uint32_t>(p_.nodes.size()), "lint.unknown-source",
+        report_at(r, r.source_at, "lint.unknown-source",
                "rule '" + r.id + "' cites the fact '" + id + "', which sources.toml does not list");
       }
     }
@@ -433,7 +454,7 @@ class linter {
         if (a.kind != ast::action_kind::exclude) continue;
         auto it = safety_items.find(a.id);
         if (it == safety_items.end()) continue;
-        report(r, static_cast<std::uint32_t>(p_.nodes.size()), "lint.safety-exclude",
+        report_at(r, a.src_begin, "lint.safety-exclude",
                "rule '" + r.id + "' excludes '" + a.id + "', which the safety rule '" + it->second->id +
                    "' proposes: a rule that is not a safety rule could remove a safety item",
                {"exclude safety items only from a safety rule (priority 100 or the tag 'safety'), or not at all"});
