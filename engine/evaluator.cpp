@@ -885,10 +885,18 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
                       !ev.fact_missing[n.a].empty() &&
                       ev.fact_missing[n.a].front().rfind("a conflict", 0) == 0;
     bool prov = v.is_unknown() && n.op == opcode::fact && !facts_prov_[n.a].is_unknown();
+    // A question the skip logic leaves out is not "not yet known": it is
+    // not asked at all.
+    bool skipped = v.is_unknown() && n.op == opcode::finding && gate_of(p_, c_, n.a) == gate_state::closed;
+    // In words a clinician reads: yes and no, not true and false.
+    auto words = [&](const value& x) {
+      return x.kind == vkind::boolean ? std::string(x.b ? "yes" : "no") : show_value(p_, c_, x);
+    };
     out += conflicted ? "(undecided: the rules conflict)"
-           : prov      ? show_value(p_, c_, facts_prov_[n.a]) + " (provisional)"
+           : prov      ? words(facts_prov_[n.a]) + " (provisional)"
+           : skipped   ? "not asked (skipped)"
            : v.is_unknown() ? "not yet known"
-                            : show_value(p_, c_, v);
+                            : words(v);
   }
   return out;
 }
@@ -898,6 +906,18 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
 evaluation evaluate(const program& p, const client_data& c, bool explain) {
   evaluator e(p, c, explain);
   return e.run();
+}
+
+gate_state gate_of(const program& p, const client_data& c, std::size_t f) {
+  const finding_decl& d = p.vocab->findings()[f];
+  if (d.asked_if.empty()) return gate_state::open;
+  int g = p.vocab->index_of(d.asked_if);
+  if (g < 0) return gate_state::open;
+  const value& gate = c.slots[static_cast<std::size_t>(g)];
+  if (gate.is_unknown()) return gate_state::pending;
+  std::string shown = show_value(p, c, gate);
+  bool asks = std::find(d.asked_if_values.begin(), d.asked_if_values.end(), shown) != d.asked_if_values.end();
+  return asks ? gate_state::open : gate_state::closed;
 }
 
 std::string render_template(const program& p, const client_data& c, const evaluation& ev,

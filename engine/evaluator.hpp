@@ -61,6 +61,13 @@ evaluation evaluate(const program& p, const client_data& c, bool explain);
 // Renders a value for people: 12, 2.5, weak, true, missing.
 std::string show_value(const program& p, const client_data& c, const value& v);
 
+// The skip logic of the vocabulary (`asked_if`) for finding `f`: open when it
+// has no gate or its gate is answered with a value that asks it; closed
+// when its gate is answered otherwise (the question is skipped); pending
+// while the gate is not answered.
+enum class gate_state { open, closed, pending };
+gate_state gate_of(const program& p, const client_data& c, std::size_t f);
+
 // The key of element `e` of the list finding `list`: its key field
 // ("mother"), its value for a list of plain values, or its 1-based position.
 std::string element_key(const program& p, const client_data& c, std::int32_t list, std::int32_t e);

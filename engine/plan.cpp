@@ -91,15 +91,8 @@ class builder {
   // (`asked_if` in the vocabulary) waits until the gate is answered with a
   // value that opens it.
   bool asked_now(const std::string& m) const {
-    const finding_decl* d = p_.vocab->find(m.substr(0, m.find('[')));
-    if (!d || d->asked_if.empty()) return true;
-    int g = p_.vocab->index_of(d->asked_if);
-    if (g < 0) return true;
-    const value& gate = c_.slots[static_cast<std::size_t>(g)];
-    if (gate.is_unknown()) return false;
-    std::string shown = show_value(p_, c_, gate);
-    return std::find(d->asked_if_values.begin(), d->asked_if_values.end(), shown) !=
-           d->asked_if_values.end();
+    int f = p_.vocab->index_of(m.substr(0, m.find('[')));
+    return f < 0 || gate_of(p_, c_, static_cast<std::size_t>(f)) == gate_state::open;
   }
 
   // The findings among `missing` to ask now: a question behind a gate that

@@ -1114,7 +1114,7 @@ TEST_CASE("explanations carry the evidence: conditions and the values seen") {
         sha256_hex("rule r \"Title\"\n  source \"the source\"\nwhen a and score >= 3\nthen\n"
                    "  challenge c \"Score {score}\"\nbecause \"a is {a}\"\nend"));
   CHECK(why.rule.line == 1);
-  CHECK(why.because == "a is true");
+  CHECK(why.because == "a is yes");  // booleans read yes and no in texts
   REQUIRE(why.evidence.size() == 2);
   CHECK(why.evidence[0].condition == "a");
   CHECK(why.evidence[0].result == "true");

@@ -215,7 +215,7 @@ TEST_CASE("provisional: an item lists the findings that would confirm it or rule
   REQUIRE(ch->because.size() == 1);
   CHECK(ch->because[0].provisional);
   CHECK(ch->because[0].support == "p.conflict == true or p.mismatch == true");
-  CHECK(ch->because[0].because == "Conflict true, mismatch not yet known");
+  CHECK(ch->because[0].because == "Conflict yes, mismatch not yet known");
   // Its solution is provisional with it.
   const plan_item* s = x.pl.find("talk[mother]");
   REQUIRE(s != nullptr);
@@ -627,6 +627,26 @@ TEST_CASE("ask next: text shows the top ten with what each decides, JSON has the
 
 // ---------------------------------------------------------------------------
 // Findings that contradict each other
+
+TEST_CASE("templates: a question the skip logic leaves out reads 'not asked (skipped)', yes and no for booleans") {
+  const char* rules = R"(
+rule r "R"
+when a
+then
+  challenge c "C"
+because "gate {gate}, behind {behind}"
+end
+)";
+  auto text = [&](const std::string& findings) {
+    auto x = run(rules, "a = true\n" + findings);
+    REQUIRE(x.pl.challenges.size() == 1);
+    return x.pl.challenges[0].because[0].because;
+  };
+  CHECK(text("gate = false\n") == "gate no, behind not asked (skipped)");
+  CHECK(text("") == "gate not yet known, behind not yet known");
+  CHECK(text("gate = true\n") == "gate yes, behind not yet known");
+  CHECK(text("gate = true\nbehind = false\n") == "gate yes, behind no");
+}
 
 TEST_CASE("contradictions: a gated answer against its gate, a part above its whole") {
   std::vector<diagnostic> diags;
