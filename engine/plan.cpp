@@ -339,11 +339,42 @@ class builder {
     std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [](const assess_item& a, const assess_item& b) {
       return std::make_pair(a.safety, a.score) > std::make_pair(b.safety, b.score);
     });
+    in_questionnaire_order(pl.to_assess);
     pl.diagnostics = ev_.conflicts;
     return pl;
   }
 
  private:
+  // A questionnaire with skip logic is asked in its own order: the findings
+  // of a group holding a gated question (risk.cssrs: Q1, Q2, Q3-Q5 after a
+  // yes to Q2, Q6, ...) keep the places the ranking gave the group, filled
+  // in the vocabulary's order. So the list reads as the screener is asked.
+  void in_questionnaire_order(std::vector<assess_item>& ranked) const {
+    auto group_of = [](const std::string& path) {
+      auto dot = path.rfind('.');
+      return dot == std::string::npos ? std::string() : path.substr(0, dot);
+    };
+    std::set<std::string> gated;
+    for (const auto& f : p_.vocab->findings()) {
+      std::string group = group_of(f.path);
+      if (!f.asked_if.empty() && !group.empty() && group == group_of(f.asked_if)) gated.insert(group);
+    }
+    std::map<std::string, std::vector<std::size_t>> places;
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+      const auto& name = ranked[i].finding;
+      if (name.find('[') != std::string::npos || p_.vocab->index_of(name) < 0) continue;
+      if (gated.count(group_of(name))) places[group_of(name)].push_back(i);
+    }
+    for (const auto& [group, at] : places) {
+      std::vector<assess_item> items;
+      for (auto i : at) items.push_back(std::move(ranked[i]));
+      std::stable_sort(items.begin(), items.end(), [&](const assess_item& a, const assess_item& b) {
+        return p_.vocab->index_of(a.finding) < p_.vocab->index_of(b.finding);
+      });
+      for (std::size_t k = 0; k < at.size(); ++k) ranked[at[k]] = std::move(items[k]);
+    }
+  }
+
   const rule_set& rs_;
   const program& p_;
   const client_data& c_;

@@ -191,9 +191,10 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
   REQUIRE(r.code == 0);
   auto j = nlohmann::json::parse(r.out);
   REQUIRE(j["ask_next"].size() >= 3);
-  std::set<std::string> first3;
-  for (int i = 0; i < 3; ++i) first3.insert(j["ask_next"][i]["finding"].get<std::string>());
-  CHECK(first3 == std::set<std::string>{"risk.cssrs.q1", "risk.cssrs.q2", "risk.cssrs.q6"});
+  // In the screener's own order, as a clinician asks them.
+  std::vector<std::string> first3;
+  for (int i = 0; i < 3; ++i) first3.push_back(j["ask_next"][i]["finding"].get<std::string>());
+  CHECK(first3 == std::vector<std::string>{"risk.cssrs.q1", "risk.cssrs.q2", "risk.cssrs.q6"});
   for (const auto& a : j["ask_next"]) {
     auto f = a["finding"].get<std::string>();
     CHECK(f != "risk.cssrs.q3");
@@ -202,13 +203,26 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
     CHECK(f != "risk.cssrs.q6_past3m");
   }
   // Safety findings first, whatever the scores; within each group, scores
-  // never rise down the list.
+  // never rise down the list, but for the questions of one questionnaire,
+  // which follow its order.
+  auto questionnaire = [](const std::string& f) { return f.rfind("risk.cssrs.", 0) == 0; };
   for (std::size_t i = 1; i < j["ask_next"].size(); ++i) {
     const auto& a = j["ask_next"][i - 1];
     const auto& b = j["ask_next"][i];
     CHECK(a["safety"].get<bool>() >= b["safety"].get<bool>());
+    if (questionnaire(a["finding"]) || questionnaire(b["finding"])) continue;
     if (a["safety"] == b["safety"]) CHECK(a["score"].get<double>() >= b["score"].get<double>());
   }
+  // After a yes to Q1 and Q2: Q3, Q4, Q5, then Q6, in that order.
+  scratch s;
+  auto yes = run({"plan", s.write("q12.toml", "[risk.cssrs]\nq1 = true\nq2 = true\n"), "--format", "json"});
+  auto y = nlohmann::json::parse(yes.out);
+  std::vector<std::string> screener;
+  for (const auto& a : y["ask_next"]) {
+    if (questionnaire(a["finding"])) screener.push_back(a["finding"]);
+  }
+  CHECK(screener == std::vector<std::string>{"risk.cssrs.q3", "risk.cssrs.q4", "risk.cssrs.q5", "risk.cssrs.q6"});
+  CHECK(y["ask_next"][0]["finding"] == "risk.cssrs.q3");
   auto text = run({"plan", "examples/empty.toml"});
   CHECK(text.out.find("ASK NEXT (the 10 of ") != std::string::npos);
 }
