@@ -527,6 +527,41 @@ end
   }
 }
 
+TEST_CASE("provisional: work for a confirmed challenge that waits on a finding is grouped under the challenge") {
+  const char* rules = R"(
+rule area "Area"
+when a
+then
+  challenge area "The area"
+end
+
+rule work "Work"
+when a and b
+provisional when a
+then
+  solution step_one for area "Step one"
+  goal step_two for area "Step two"
+because "The work needs B"
+end
+)";
+  auto x = run(rules, "a = true\n");
+  std::string text = render_text(x.pl);
+  INFO(text);
+  CHECK(text.find("  work for the challenge area (in the plan above):\n    to confirm, ask: b\n      solution: Step one") !=
+        std::string::npos);
+  // The shared reason once, what it waits on once.
+  auto first = text.find("why: provisional: The work needs B");
+  REQUIRE(first != std::string::npos);
+  CHECK(text.find("why: provisional: The work needs B", first + 1) == std::string::npos);
+  CHECK(text.find("to confirm, ask: b", text.find("to confirm, ask: b") + 1) == std::string::npos);
+  std::string md = render_markdown(x.pl);
+  CHECK(md.find("- *work for the challenge* area (in the plan above)  \n  To confirm, ask: `b`") != std::string::npos);
+  // In JSON nothing moves: each item keeps its status and findings.
+  auto j = nlohmann::json::parse(render_json(x.pl));
+  REQUIRE(j["provisional"].size() == 2);
+  CHECK(j["provisional"][0]["to_confirm"] == nlohmann::json::array({"b"}));
+}
+
 TEST_CASE("provisional: why and why-not explain a provisional item") {
   auto x = run(DISPUTE, "[[people]]\nlabel = \"mother\"\nconflict = true\n");
   const plan_item* ch = x.pl.find("dispute[mother]");

@@ -91,6 +91,17 @@ provisional_layout lay_out_provisional(const plan& p) {
   auto work = listed_under(challenges, items, true);
   std::unordered_set<const plan_item*> listed;
   for (const auto& w : work) listed.insert(w.begin(), w.end());
+  // What is left may be work for a challenge of the plan.
+  std::vector<const plan_item*> rest, confirmed;
+  for (const auto* it : items) {
+    if (!listed.count(it)) rest.push_back(it);
+  }
+  for (const auto& c : p.challenges) confirmed.push_back(&c);
+  auto for_confirmed = listed_under(confirmed, rest, true);
+  for (std::size_t i = 0; i < confirmed.size(); ++i) {
+    if (for_confirmed[i].empty()) continue;
+    listed.insert(for_confirmed[i].begin(), for_confirmed[i].end());
+  }
   provisional_layout out;
   std::size_t next = 0;  // challenges come in the order of p.provisional
   for (const auto* it : items) {
@@ -98,6 +109,9 @@ provisional_layout lay_out_provisional(const plan& p) {
     out.top.push_back(it);
     out.work.emplace_back();
     if (it->kind == item_kind::challenge) out.work.back() = std::move(work[next++]);
+  }
+  for (std::size_t i = 0; i < confirmed.size(); ++i) {
+    if (!for_confirmed[i].empty()) out.for_confirmed.emplace_back(confirmed[i], std::move(for_confirmed[i]));
   }
   return out;
 }

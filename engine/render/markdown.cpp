@@ -137,6 +137,28 @@ std::string render_markdown(const plan& p) {
         out += "\n";
       }
     }
+    for (const auto& [c, work] : layout.for_confirmed) {
+      out += "- *work for the challenge* " + md(c->full_id()) + " (in the plan above)";
+      auto extras = work_plan_extras(*c, work);
+      if (extras.shared) {
+        plan_item x;
+        x.to_confirm = extras.per_item.front();
+        out += "  \n  To confirm, ask: " + asks(x);
+      }
+      out += "\n";
+      std::set<std::string> explained{key_of(*c)};
+      for (std::size_t i = 0; i < work.size(); ++i) {
+        const plan_item& s = *work[i];
+        out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(s.text);
+        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why_line(s);
+        if (!extras.shared) {
+          plan_item x;
+          x.to_confirm = extras.per_item[i];
+          out += "  \n    To confirm, ask: " + asks(x);
+        }
+        out += "\n";
+      }
+    }
     out += "\n";
   }
   auto groups = plan_wide_groups(p);

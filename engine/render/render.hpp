@@ -53,9 +53,13 @@ std::vector<std::vector<const plan_item*>> work_by_challenge(const plan& p);
 // provisional challenge, and for each of them (challenges) the provisional
 // solutions and goals listed under it (the first provisional challenge each
 // is for).
+// Provisional solutions and goals for a confirmed challenge (the work
+// waits on, say, the phase of therapy) are grouped under that challenge's
+// name instead, in `for_confirmed`.
 struct provisional_layout {
   std::vector<const plan_item*> top;
   std::vector<std::vector<const plan_item*>> work;  // parallel to `top`
+  std::vector<std::pair<const plan_item*, std::vector<const plan_item*>>> for_confirmed;
 };
 provisional_layout lay_out_provisional(const plan& p);
 

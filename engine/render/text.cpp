@@ -126,6 +126,19 @@ std::string render_text(const plan& p) {
         }
       }
     }
+    // Work for a challenge of the plan that waits on something (the phase
+    // of therapy, say): under the challenge's name, what it waits on once.
+    for (const auto& [c, work] : layout.for_confirmed) {
+      out += "  work for the challenge " + c->full_id() + " (in the plan above):\n";
+      auto extras = work_plan_extras(*c, work);
+      if (extras.shared) out += "    to confirm, ask: " + join_words(extras.per_item.front()) + "\n";
+      std::set<std::string> explained{reason_key(*c)};
+      for (std::size_t i = 0; i < work.size(); ++i) {
+        const plan_item& s = *work[i];
+        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, c, &explained);
+        if (!extras.shared) out += "          to confirm, ask: " + join_words(extras.per_item[i]) + "\n";
+      }
+    }
   }
   auto groups = plan_wide_groups(p);
   if (!groups.empty()) out += "\nPLAN-WIDE GOALS AND SOLUTIONS\n";
@@ -156,7 +169,12 @@ std::string render_text(const plan& p) {
     out += "\nDERIVED CONCLUSIONS\n";
     for (const auto& c : p.conclusions) {
       out += "  " + c.fact + " = " + c.value + (c.provisional ? " (provisional)" : "") + "  (";
-      for (std::size_t i = 0; i < c.reasons.size(); ++i) out += (i ? ", " : "") + std::string("rule ") + c.reasons[i].rule.id;
+      // Each rule once, however many elements it concluded the fact for.
+      std::vector<std::string> ids;
+      for (const auto& r : c.reasons) {
+        if (std::find(ids.begin(), ids.end(), r.rule.id) == ids.end()) ids.push_back(r.rule.id);
+      }
+      for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? ", " : "") + std::string("rule ") + ids[i];
       out += ")\n";
     }
   }
