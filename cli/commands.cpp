@@ -567,10 +567,31 @@ std::string rule_set_status(const rule_set& rs) {
 // Whether the rule set may be used to plan: never when retired; with
 // --require-approved, only when approved as it is. A review date in the
 // past is a warning on every plan.
+// "rules/ruleset.toml:3:10: " where ruleset.toml writes it, or "".
+std::string manifest_place(const manifest& m, int line, int column) {
+  if (m.file.empty() || line <= 0) return "";
+  return printable(m.file) + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
+}
+
+// The warning a review date in the past gives, at its place in
+// ruleset.toml; none when the date is to come or not set.
+std::optional<diagnostic> overdue_review(const manifest& m) {
+  if (m.review_date.empty() || m.review_date >= store::now_utc().substr(0, 10)) return std::nullopt;
+  diagnostic d;
+  d.level = severity::warning;
+  d.code = "ruleset.review-date";
+  d.file = m.file;
+  d.line = m.review_date_line;
+  d.column = m.review_date_column;
+  d.message = "the rule set's review date " + m.review_date + " has passed: a clinical lead should review it";
+  return d;
+}
+
 bool may_plan(const rule_set& rs, bool require_approved, std::ostream& err) {
   if (rs.status == "retired") {
-    err << "iptplan: error: the rule set " << rs.info.name << " " << rs.info.version
-        << " is retired (status in ruleset.toml): it may not be used to plan\n";
+    err << manifest_place(rs.info, rs.info.status_line, rs.info.status_column) << "error: the rule set "
+        << rs.info.name << " " << rs.info.version
+        << " is retired (its status in ruleset.toml): it may not be used to plan [ruleset.retired]\n";
     return false;
   }
   if (require_approved && rs.status != "approved") {
@@ -579,11 +600,7 @@ bool may_plan(const rule_set& rs, bool require_approved, std::ostream& err) {
         << "('iptplan approve DIR --by NAME')\n";
     return false;
   }
-  std::string today = store::now_utc().substr(0, 10);
-  if (!rs.info.review_date.empty() && rs.info.review_date < today) {
-    err << "warning: the rule set's review date " << rs.info.review_date
-        << " has passed: a clinical lead should review it [ruleset.review-date]\n";
-  }
+  if (auto d = overdue_review(rs.info)) err << format(*d);
   return true;
 }
 
@@ -598,7 +615,8 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   auto rs = load(dir, err);
   if (!rs) return kInputError;
   if (rs->info.status == "retired") {
-    err << "iptplan: error: " << dir << " is retired (status in ruleset.toml); a retired rule set is not approved\n";
+    err << manifest_place(rs->info, rs->info.status_line, rs->info.status_column) << "error: " << dir
+        << " is retired (its status in ruleset.toml); a retired rule set is not approved [ruleset.retired]\n";
     return kInputError;
   }
   if (rs->approved) {
@@ -618,10 +636,9 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
     }
     return kInputError;
   }
-  if (!rs->info.review_date.empty() && rs->info.review_date < store::now_utc().substr(0, 10)) {
-    err << "warning: the rule set's review date " << rs->info.review_date
-        << " has passed; approving does not change it: set the next review date in ruleset.toml "
-           "[ruleset.review-date]\n";
+  if (auto d = overdue_review(rs->info)) {
+    d->notes.push_back("approving does not change it: set the next review date in ruleset.toml");
+    err << format(*d);
   }
   std::string path = (fs::path(dir) / kApprovalFile).string();
   std::string text;
@@ -754,6 +771,12 @@ int cmd_check(const std::string& dir, const std::string& fmt, std::ostream& out,
       std::ostringstream quiet;  // the text summary of a failed load
       rs = load(dir, quiet, true, &warnings);
     }
+    if (rs) {
+      if (auto d = overdue_review(rs->info)) {
+        diags.push_back(*d);
+        ++warnings;
+      }
+    }
     sort_diagnostics(diags);
     jsonout::json j = {{"rule_set", dir.empty() ? "built-in" : dir}, {"ok", rs.has_value()}};
     j["diagnostics"] = jsonout::json::array();
@@ -779,6 +802,10 @@ int cmd_check(const std::string& dir, const std::string& fmt, std::ostream& out,
   }
   auto rs = load(dir, err, true, &warnings);
   if (!rs) return kInputError;
+  if (auto d = overdue_review(rs->info)) {
+    err << format(*d);
+    ++warnings;
+  }
   const auto& p = *rs->prog;
   out << (dir.empty() ? std::string("built-in rule set") : dir) << ": " << rs->info.name << " "
       << rs->info.version << " (" << rule_set_status(*rs) << "), " << p.rules.size() << " rules in "

@@ -182,6 +182,15 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
   text_field("version", m.version, true);
   text_field("status", m.status, false);
   text_field("review_date", m.review_date, false);
+  m.file = f.name;
+  if (auto* n = t->get("status")) {
+    m.status_line = static_cast<int>(n->source().begin.line);
+    m.status_column = static_cast<int>(n->source().begin.column);
+  }
+  if (auto* n = t->get("review_date")) {
+    m.review_date_line = static_cast<int>(n->source().begin.line);
+    m.review_date_column = static_cast<int>(n->source().begin.column);
+  }
   if (!m.status.empty() && m.status != "draft" && m.status != "approved" && m.status != "retired") {
     diags.push_back(toml_diagnostic(src, t->get("status"), severity::error, "ruleset.manifest",
                                     "status must be \"draft\", \"approved\" or \"retired\""));

@@ -25,6 +25,10 @@ struct rule_set_file {
 struct manifest {
   // `status` as written in ruleset.toml: draft | approved | retired.
   std::string name, version, status, review_date, description;
+  // Where `status` and `review_date` are written ("rules/ruleset.toml",
+  // 1-based line and column; line 0 when not written), for messages.
+  std::string file;
+  int status_line = 0, status_column = 0, review_date_line = 0, review_date_column = 0;
   std::vector<std::string> authors;
   std::vector<parameter> parameters;  // the [parameters] table
 };

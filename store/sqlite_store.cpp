@@ -71,6 +71,14 @@ class sqlite_store final : public plan_store {
     // A constructor that throws runs no destructor: close on every failure.
     try {
       prepare(path);
+    } catch (const store_error& e) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      // Every message about opening names the file ("file is not a
+      // database" alone does not say which).
+      std::string what = e.what();
+      if (what.rfind(path + ":", 0) == 0) throw;
+      throw store_error(path + ": " + what);
     } catch (...) {
       sqlite3_close(db_);
       db_ = nullptr;

@@ -446,4 +446,14 @@ TEST_CASE("an empty file given as the store becomes a private store, an SQLite f
     CHECK(slurp(other) == before);
     CHECK_FALSE(fs::exists(other + "-wal"));
   }
+  // A file that is no database at all: refused, named, left as it was.
+  std::string text = s.write("notes.db", "these are not records\n");
+  for (const auto& args : std::vector<std::vector<std::string>>{{"audit", "verify", "--store", text},
+                                                               {"plan", kJane, "--record", "--store", text}}) {
+    auto r = run(args);
+    CHECK(r.code == 1);
+    CHECK(r.err.find(text + ": ") != std::string::npos);
+    CHECK(r.err.find("not a database") != std::string::npos);
+    CHECK(slurp(text) == "these are not records\n");
+  }
 }

@@ -97,7 +97,9 @@ TEST_CASE("a retired rule set refuses to plan, a review date in the past warns o
   auto r = run({"plan", kJane, "--rules", rules});
   CHECK(r.code == 1);
   CHECK(r.out.empty());
-  CHECK(r.err.find("is retired (status in ruleset.toml): it may not be used to plan") != std::string::npos);
+  CHECK(r.err.find("/ruleset.toml:") != std::string::npos);  // where the status is written
+  CHECK(r.err.find(": error: the rule set iptplan-default 0.2.0 is retired (its status in ruleset.toml): it may not "
+                   "be used to plan [ruleset.retired]") != std::string::npos);
   CHECK(run({"why", "weak_relationship", kJane, "--rules", rules}).code == 1);
   CHECK(run({"approve", rules, "--by", "Dr Lead"}).code == 1);
   CHECK(run({"check", rules}).code == 0);  // it can still be read and checked
@@ -107,6 +109,16 @@ TEST_CASE("a retired rule set refuses to plan, a review date in the past warns o
   auto overdue = run({"plan", kJane, "--rules", rules});
   CHECK(overdue.code == 0);
   CHECK(overdue.err.find("the rule set's review date 2020-01-01 has passed") != std::string::npos);
+  CHECK(overdue.err.find("/ruleset.toml:") != std::string::npos);
+  // check says so too, as a warning with its place
+  auto checked = run({"check", rules});
+  CHECK(checked.code == 0);
+  CHECK(checked.err.find("warning: the rule set's review date 2020-01-01 has passed") != std::string::npos);
+  CHECK(checked.err.find("[ruleset.review-date]") != std::string::npos);
+  auto checked_json = nlohmann::json::parse(run({"check", rules, "--format", "json"}).out);
+  CHECK(checked_json["warnings"] == 1);
+  CHECK(checked_json["diagnostics"][0]["code"] == "ruleset.review-date");
+  CHECK(checked_json["diagnostics"][0]["line"].get<int>() > 0);
   CHECK(run({"plan", kJane}).err.find("review date") == std::string::npos);
 }
 
