@@ -161,6 +161,22 @@ std::string render_markdown(const plan& p) {
     }
     out += "\n";
   }
+  // Ask next comes before the schedule and the derived facts: it is what
+  // the clinician uses in the room.
+  if (!p.to_assess.empty()) {
+    std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
+    out += "## Ask next\n\nThe " + std::to_string(shown) + " of " + std::to_string(p.to_assess.size()) +
+           " missing findings whose answers would decide most of the plan, safety first.\n\n";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const auto& a = p.to_assess[i];
+      out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + md(a.question)) +
+             "  \n   Decides: ";
+      for (std::size_t k = 0; k < a.items.size() && k < 6; ++k) out += (k ? ", " : "") + ("`" + a.items[k] + "`");
+      if (a.items.size() > 6) out += " and " + std::to_string(a.items.size() - 6) + " more";
+      out += "\n";
+    }
+    out += "\n";
+  }
   auto groups = plan_wide_groups(p);
   if (!groups.empty()) out += "## Plan-wide goals and interventions\n\n";
   for (const auto& group : groups) {
@@ -198,20 +214,6 @@ std::string render_markdown(const plan& p) {
       for (const auto& r : e.excluded_by) {
         out += "excluded by rule `" + r.rule.id + "`" + (r.because.empty() ? "" : ": " + md(r.because));
       }
-      out += "\n";
-    }
-    out += "\n";
-  }
-  if (!p.to_assess.empty()) {
-    std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
-    out += "## Ask next\n\nThe " + std::to_string(shown) + " of " + std::to_string(p.to_assess.size()) +
-           " missing findings whose answers would decide most of the plan, safety first.\n\n";
-    for (std::size_t i = 0; i < shown; ++i) {
-      const auto& a = p.to_assess[i];
-      out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + md(a.question)) +
-             "  \n   Decides: ";
-      for (std::size_t k = 0; k < a.items.size() && k < 6; ++k) out += (k ? ", " : "") + ("`" + a.items[k] + "`");
-      if (a.items.size() > 6) out += " and " + std::to_string(a.items.size() - 6) + " more";
       out += "\n";
     }
     out += "\n";

@@ -140,6 +140,18 @@ std::string render_text(const plan& p) {
       }
     }
   }
+  // Ask next comes before the schedule and the derived facts: it is what
+  // the clinician uses in the room.
+  if (!p.to_assess.empty()) {
+    std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
+    out += "\nASK NEXT (the " + std::to_string(shown) + " of " + std::to_string(p.to_assess.size()) +
+           " missing findings that would decide most of the plan, safety first)\n";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const auto& a = p.to_assess[i];
+      out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
+      out += "     decides: " + join_words(a.items, 6) + "\n";
+    }
+  }
   auto groups = plan_wide_groups(p);
   if (!groups.empty()) out += "\nPLAN-WIDE GOALS AND SOLUTIONS\n";
   for (const auto& group : groups) {
@@ -190,16 +202,6 @@ std::string render_text(const plan& p) {
                std::to_string(r.rule.line) + ")" + (r.because.empty() ? "" : ": " + r.because);
       }
       out += "\n";
-    }
-  }
-  if (!p.to_assess.empty()) {
-    std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
-    out += "\nASK NEXT (the " + std::to_string(shown) + " of " + std::to_string(p.to_assess.size()) +
-           " missing findings that would decide most of the plan, safety first)\n";
-    for (std::size_t i = 0; i < shown; ++i) {
-      const auto& a = p.to_assess[i];
-      out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
-      out += "     decides: " + join_words(a.items, 6) + "\n";
     }
   }
   if (!p.diagnostics.empty()) out += "\n";
