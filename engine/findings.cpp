@@ -440,7 +440,7 @@ class reader {
     }
     key_set seen;
     bool any = false;
-    D::members(t, [&](std::string_view key, node v) {
+    D::members_at(t, [&](std::string_view key, node v, int key_line, int key_column) {
       any = true;
       std::string path;
       path.reserve(prefix.size() + 1 + key.size());
@@ -480,6 +480,11 @@ class reader {
         return;
       }
       unknown(v, path, std::string(key), p_.vocab->paths());
+      // The message is about the key: point at it, not at its value.
+      if (key_line > 0 && !diags_.empty() && diags_.back().code == "findings.unknown") {
+        diags_.back().line = key_line;
+        diags_.back().column = key_column;
+      }
     });
     // An empty table under a name no finding has (`[phq-9]` with nothing
     // under it yet) is a mistake all the same, not silence.

@@ -40,6 +40,14 @@ struct toml_doc {
   static void members(node n, F&& f) {
     for (auto&& [k, v] : *n->as_table()) f(std::string_view(k.str()), &v);
   }
+  // As members, with where each key is written (line, column).
+  template <typename F>
+  static void members_at(node n, F&& f) {
+    for (auto&& [k, v] : *n->as_table()) {
+      f(std::string_view(k.str()), &v, static_cast<int>(k.source().begin.line),
+        static_cast<int>(k.source().begin.column));
+    }
+  }
   static std::optional<node> member(node n, std::string_view key) {
     if (node x = n->as_table()->get(key)) return x;
     return std::nullopt;
@@ -95,6 +103,10 @@ struct json_doc {
   template <typename F>
   static void members(node n, F&& f) {
     for (auto field : object(n)) f(field.key, field.value);
+  }
+  template <typename F>
+  static void members_at(node n, F&& f) {
+    for (auto field : object(n)) f(field.key, field.value, 0, 0);  // no positions in the DOM
   }
   static std::optional<node> member(node n, std::string_view key) {
     node x;

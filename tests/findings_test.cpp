@@ -270,7 +270,7 @@ TEST_CASE("findings.unknown: with allow_unknown, a warning with a suggestion, th
   CHECK(d.code == "findings.unknown");
   CHECK(d.level == severity::warning);
   CHECK(d.line == 2);
-  CHECK(d.column == 9);
+  CHECK(d.column == 1);  // at the key, not its value
   CHECK(d.message == "'scroe' is not in the vocabulary and is ignored");
   CHECK(d.notes == std::vector<std::string>{"did you mean 'score'?"});
   CHECK(slot(*r.client, "score").is_unknown());
@@ -281,7 +281,7 @@ TEST_CASE("findings.unknown: an error by default, its line not quoted") {
   auto r = read("a = true\nscroe = \"Mary Smith\"\n", true);
   auto d = only_error(r, "findings.unknown");
   CHECK(d.line == 2);
-  CHECK(d.column == 9);
+  CHECK(d.column == 1);  // at the key, not its value
   CHECK(d.message == "'scroe' is not in the vocabulary");
   CHECK(d.notes == std::vector<std::string>{"did you mean 'score'?"});
   CHECK(d.source_line.empty());
