@@ -489,8 +489,14 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
     }
     std::string text;
     for (std::size_t i = 0; i < plans.size(); ++i) text += piece(i, render(plans[i].p));
-    if (output.empty()) return write_out(out, text) ? kOk : kInputError;
-    return write_atomically(output, text, follow, err) ? kOk : kInputError;
+    bool written = output.empty() ? write_out(out, text) : write_atomically(output, text, follow, err);
+    if (!written) {
+      // On record already: running the command again would record it twice.
+      err << "the plan " << (plans.size() == 1 ? "is" : "s are")
+          << " on record all the same (above): show " << (plans.size() == 1 ? "it" : "them")
+          << " with 'iptplan audit show ID' rather than recording again\n";
+    }
+    return written ? kOk : kInputError;
   }
 
   // Without a record, plans are written as they are made, one in memory at
@@ -589,7 +595,8 @@ std::optional<diagnostic> overdue_review(const manifest& m) {
 
 bool may_plan(const rule_set& rs, bool require_approved, std::ostream& err) {
   if (rs.status == "retired") {
-    err << manifest_place(rs.info, rs.info.status_line, rs.info.status_column) << "error: the rule set "
+    std::string place = manifest_place(rs.info, rs.info.status_line, rs.info.status_column);
+    err << (place.empty() ? std::string("iptplan: ") : place) << "error: the rule set "
         << rs.info.name << " " << rs.info.version
         << " is retired (its status in ruleset.toml): it may not be used to plan [ruleset.retired]\n";
     return false;
@@ -655,8 +662,9 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
     if (!text.empty() && text.back() != '\n') text += '\n';
   } else {
     text = "# Approvals of this rule set, written by 'iptplan approve'. The rule set is\n"
-           "# approved only while its files (ruleset.toml, vocabulary.toml, *.rules) hash\n"
-           "# to the sha256 of the last approval: any change makes it a draft again.\n";
+           "# approved only while its files (ruleset.toml, vocabulary.toml, sources.toml,\n"
+           "# *.rules) hash to the sha256 of the last approval: any change makes it a\n"
+           "# draft again.\n";
   }
   std::string name;
   for (char c : *by) name += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
@@ -846,7 +854,7 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
     if (json) {
       out << jsonout::dump({{"query", item}, {"error", msg}, {"suggestion", near.empty() ? jsonout::json() : jsonout::json(near)}});
     }
-    err << "error: " << msg << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
+    err << "iptplan: error: " << msg << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
     return kUsage;
   }
   auto pl = plan_for(*rs, findings, allow_unknown, in, err);

@@ -176,7 +176,7 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, co
   if (sources.empty() && diags.empty()) {
     std::string folder = dir.empty() ? "rules" : dir;
     while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
-    err << "error: no test cases: put them in " << folder << "/tests/*.toml\n";
+    err << "iptplan: error: no test cases: put them in " << folder << "/tests/*.toml\n";
     return kInputError;
   }
   struct case_result {

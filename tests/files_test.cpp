@@ -124,6 +124,13 @@ TEST_CASE("a full disk and a closed pipe, as a process: exit 1 with a message") 
   std::string err = (s.dir / "err.txt").string();
   CHECK(shell(bin + " plan " + kJane + " > /dev/full 2> " + err) == 1);
   CHECK(slurp(err).find("the output could not be written") != std::string::npos);
+  // A recorded plan that cannot be shown is on record all the same: the
+  // message says so, so that it is not recorded twice.
+  std::string db = (s.dir / "full.db").string();
+  CHECK(shell(bin + " plan " + kJane + " --record --store " + db + " > /dev/full 2> " + err) == 1);
+  CHECK(slurp(err).find("recorded as plan 1") != std::string::npos);
+  CHECK(slurp(err).find("the plan is on record all the same (above): show it with 'iptplan audit show ID' "
+                        "rather than recording again") != std::string::npos);
   // batch, in one chunk and across several (read, planned, written in turn).
   CHECK(shell(bin + " batch " + kJane + " > /dev/full 2> " + err) == 1);
   CHECK(slurp(err).find("the output could not be written") != std::string::npos);
