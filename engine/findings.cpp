@@ -423,8 +423,9 @@ class reader {
     problem(v, opt_.allow_unknown ? severity::warning : severity::error, "findings.unknown",
             named + " is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""),
             !near.empty()          ? std::vector<std::string>{"did you mean '" + near + "'?"}
-            : opt_.allow_unknown ? std::vector<std::string>{}
-                                 : std::vector<std::string>{"--allow-unknown reads the file without it"});
+            : opt_.allow_unknown || !opt_.suggest_allow_unknown
+                ? std::vector<std::string>{}
+                : std::vector<std::string>{"--allow-unknown reads the file without it"});
     diags_.back().source_line.clear();
   }
 

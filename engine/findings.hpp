@@ -33,6 +33,9 @@ struct findings_options {
   // A key the vocabulary does not know is an error (a misspelt heading such
   // as [phq-9] would otherwise drop a safety finding); with this, a warning.
   bool allow_unknown = false;
+  // Whether the reader may point to --allow-unknown in its notes (not where
+  // there is no such option, as in a test case).
+  bool suggest_allow_unknown = true;
 };
 
 // Reads a findings file. Returns nothing when there is an error; every

@@ -215,7 +215,9 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
   case_result r;
   // Strict: a misspelt finding in a case would otherwise be ignored and make
   // an [absent] check pass for the wrong reason.
-  auto client = read_findings(*rs.prog, tc.findings_name, tc.findings_text, {false}, diags);
+  findings_options strict;
+  strict.suggest_allow_unknown = false;  // `iptplan test` has no such option
+  auto client = read_findings(*rs.prog, tc.findings_name, tc.findings_text, strict, diags);
   if (!client) {
     r.report = "  the findings could not be read (see the errors above)\n";
     return r;

@@ -17,6 +17,8 @@ namespace iptplan::server::detail {
 
 // The name findings from a request carry in diagnostics.
 inline constexpr const char* kBodyName = "request body";
+// Unknown keys are errors, and a request has no --allow-unknown to suggest.
+inline constexpr findings_options kRequestOptions{false, false};
 
 response json_response(int status, const nlohmann::json& j);
 // 400 and the like: {"errors": [...], "warnings": [...]}, without any line

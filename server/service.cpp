@@ -82,9 +82,9 @@ bool is_json(const std::string& content_type) {
 planned_request plan_findings(const rule_set& rs, const std::string& body, bool json_body) {
   planned_request out;
   if (json_body) {
-    out.client = fhir::read_json_findings(*rs.prog, kBodyName, body, {}, out.diags);
+    out.client = fhir::read_json_findings(*rs.prog, kBodyName, body, kRequestOptions, out.diags);
   } else {
-    out.client = read_findings(*rs.prog, kBodyName, body, {}, out.diags);
+    out.client = read_findings(*rs.prog, kBodyName, body, kRequestOptions, out.diags);
   }
   if (!out.client) return out;
   out.ev = evaluate(*rs.prog, *out.client, true);
@@ -289,8 +289,8 @@ response service::asset(const std::string& path) const {
 response service::findings(const request& r) const {
   std::vector<diagnostic> diags;
   std::optional<client_data> c = is_json(r.content_type)
-                                     ? fhir::read_json_findings(*rs_.prog, kBodyName, r.body, {}, diags)
-                                     : read_findings(*rs_.prog, kBodyName, r.body, {}, diags);
+                                     ? fhir::read_json_findings(*rs_.prog, kBodyName, r.body, kRequestOptions, diags)
+                                     : read_findings(*rs_.prog, kBodyName, r.body, kRequestOptions, diags);
   if (!c) return diagnostics_response(400, diags);
   json out = fhir::findings_json(*rs_.prog, *c);
   json warnings = json::array();

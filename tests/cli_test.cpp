@@ -677,6 +677,20 @@ TEST_CASE("hostile: a test case that is a pipe, a dangling link or a folder is a
   }
 }
 
+TEST_CASE("test: an unknown key in a test case's findings is an error that suggests no option test lacks") {
+  scratch s;
+  auto rules = s.rules_copy();
+  std::ofstream(fs::path(rules) / "tests" / "clients" / "typo.toml") << "[phq9]\ntotl = 12\n[zzz_unrelated]\nqqq = 1\n";
+  std::ofstream(fs::path(rules) / "tests" / "typo.toml")
+      << "description = \"a typo\"\nfindings = \"clients/typo.toml\"\n[expect]\nflags = []\n";
+  auto r = run({"test", rules});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("'phq9.totl' is not in the vocabulary") != std::string::npos);
+  CHECK(r.err.find("did you mean 'phq9.total'?") != std::string::npos);
+  CHECK(r.err.find("'zzz_unrelated.qqq' is not in the vocabulary") != std::string::npos);
+  CHECK(r.err.find("--allow-unknown") == std::string::npos);
+}
+
 TEST_CASE("hostile: markdown in a rule's text is shown as written, not as formatting") {
   scratch s;
   auto rules = s.rules_copy();
