@@ -399,8 +399,10 @@ class reader {
     c_.slots[slot] = tv;
   }
 
+  // `key_line`, `key_column`: where the key is written, when the document
+  // knows (TOML); the message is about the key, not its value.
   void unknown(node v, const std::string& path, const std::string&,
-               const std::vector<std::string>& candidates) {
+               const std::vector<std::string>& candidates, int key_line = 0, int key_column = 0) {
     // Unknown keys are ignored, but a date inside one is still refused.
     if (auto date = find_date(v)) {
       private_problem(*date, "findings.identifying",
@@ -426,6 +428,10 @@ class reader {
             : opt_.allow_unknown || !opt_.suggest_allow_unknown
                 ? std::vector<std::string>{}
                 : std::vector<std::string>{"--allow-unknown reads the file without it"});
+    if (key_line > 0) {
+      diags_.back().line = key_line;
+      diags_.back().column = key_column;
+    }
     diags_.back().source_line.clear();
   }
 
@@ -480,12 +486,7 @@ class reader {
                     some + (inside.size() > 4 ? ", ..." : ""));
         return;
       }
-      unknown(v, path, std::string(key), p_.vocab->paths());
-      // The message is about the key: point at it, not at its value.
-      if (key_line > 0 && !diags_.empty() && diags_.back().code == "findings.unknown") {
-        diags_.back().line = key_line;
-        diags_.back().column = key_column;
-      }
+      unknown(v, path, std::string(key), p_.vocab->paths(), key_line, key_column);
     });
     // An empty table under a name no finding has (`[phq-9]` with nothing
     // under it yet) is a mistake all the same, not silence.

@@ -18,17 +18,11 @@ bool is_schedule(const plan_item& it) {
 
 namespace {
 
-// Goals and solutions listed under a challenge of the plan.
-std::set<std::string> under_challenges(const plan& p) {
-  std::set<std::string> challenges, out;
-  for (const auto& c : p.challenges) challenges.insert(c.full_id());
-  for (const auto* group : {&p.solutions, &p.goals}) {
-    for (const auto& it : *group) {
-      for (const auto& target : it.for_) {
-        if (challenges.count(target)) out.insert(it.full_id());
-      }
-    }
-  }
+// Goals and solutions listed under a challenge of the plan (as the
+// renderers list them: work_by_challenge).
+std::set<const plan_item*> under_challenges(const plan& p) {
+  std::set<const plan_item*> out;
+  for (const auto& work : work_by_challenge(p)) out.insert(work.begin(), work.end());
   return out;
 }
 
@@ -39,7 +33,7 @@ std::vector<const plan_item*> schedule_items(const plan& p) {
   std::vector<const plan_item*> out;
   for (const auto* group : {&p.goals, &p.solutions}) {
     for (const auto& it : *group) {
-      if (!under.count(it.full_id()) && !is_first_step(it) && is_schedule(it)) out.push_back(&it);
+      if (!under.count(&it) && !is_first_step(it) && is_schedule(it)) out.push_back(&it);
     }
   }
   return out;
@@ -137,7 +131,7 @@ std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
   std::map<std::string, std::size_t> by_reason;
   for (const auto* group : {&p.goals, &p.solutions}) {
     for (const auto& it : *group) {
-      if (for_a_challenge.count(it.full_id()) || is_first_step(it) || is_schedule(it)) continue;
+      if (for_a_challenge.count(&it) || is_first_step(it) || is_schedule(it)) continue;
       auto [pos, fresh] = by_reason.emplace(reason_key(it), groups.size());
       if (fresh) groups.emplace_back();
       groups[pos->second].push_back(&it);
