@@ -95,6 +95,12 @@ class builder {
     return f < 0 || gate_of(p_, c_, static_cast<std::size_t>(f)) == gate_state::open;
   }
 
+  // Whether `m` is a gated question whose gate is open: a follow-up.
+  bool follows_up(const std::string& m) const {
+    const finding_decl* d = p_.vocab->find(m.substr(0, m.find('[')));
+    return d && !d->asked_if.empty() && asked_now(m);
+  }
+
   // The findings among `missing` to ask now: a question behind a gate that
   // is not yet answered is replaced by its gate; one whose gate is closed
   // is dropped. Sorted, without repeats.
@@ -304,6 +310,7 @@ class builder {
         if (!asked_now(m)) continue;
         auto& a = assess[m];
         a.finding = m;
+        a.follow_up = follows_up(m);
         a.score += weight;
         a.safety = a.safety || safety;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
@@ -335,9 +342,10 @@ class builder {
       a.items.erase(std::unique(a.items.begin(), a.items.end()), a.items.end());
       pl.to_assess.push_back(std::move(a));
     }
-    // Safety first, whatever the scores; then by score.
+    // Safety first, whatever the scores; within each, the follow-ups the
+    // skip logic has opened; then by score.
     std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [](const assess_item& a, const assess_item& b) {
-      return std::make_pair(a.safety, a.score) > std::make_pair(b.safety, b.score);
+      return std::make_tuple(a.safety, a.follow_up, a.score) > std::make_tuple(b.safety, b.follow_up, b.score);
     });
     in_questionnaire_order(pl.to_assess);
     pl.diagnostics = ev_.conflicts;

@@ -640,6 +640,37 @@ end
   CHECK_FALSE(has(closed.pl, "only_y"));
 }
 
+TEST_CASE("ask next: a follow-up its gate has opened comes before higher scores of its group") {
+  std::string rules = R"(
+rule many "Many items on a"
+when
+  a == true
+then
+  flag info one "One"
+  flag info two "Two"
+  flag info three "Three"
+end
+
+rule follow "One item behind the gate"
+when
+  behind == true
+then
+  flag info four "Four"
+end
+)";
+  auto x = run(rules, "gate = true\n");
+  REQUIRE(x.pl.to_assess.size() == 2);
+  CHECK(x.pl.to_assess[0].finding == "behind");
+  CHECK(x.pl.to_assess[0].follow_up);
+  CHECK(x.pl.to_assess[0].score == 50);
+  CHECK(x.pl.to_assess[1].finding == "a");
+  CHECK_FALSE(x.pl.to_assess[1].follow_up);
+  CHECK(x.pl.to_assess[1].score == 150);
+  auto j = nlohmann::json::parse(render_json(x.pl));
+  CHECK(j["ask_next"][0]["follow_up"] == true);
+  CHECK(j["ask_next"][1]["follow_up"] == false);
+}
+
 TEST_CASE("ask next: text shows the top ten with what each decides, JSON has them all") {
   std::string rules;
   for (int i = 0; i < 12; ++i) {

@@ -173,6 +173,7 @@ jsonout::json jsonout::plan_json(const plan& p) {
                       {"component", a.component},
                       {"score", a.score},
                       {"safety", a.safety},
+                      {"follow_up", a.follow_up},
                       {"decides", a.items},
                       {"rules", a.rules}});
   }
