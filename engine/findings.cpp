@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <sstream>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "engine/evaluator.hpp"
@@ -58,7 +59,13 @@ class reader {
 
   reader(const program& p, const source_file& src, const findings_options& o,
          std::vector<diagnostic>& diags, client_data& c)
-      : p_(p), src_(src), opt_(o), diags_(diags), c_(c) {}
+      : p_(p), src_(src), opt_(o), diags_(diags), c_(c), nodes_(p.vocab->findings().size()) {}
+
+  // The line a finding's value is on (0 when not known).
+  int line_of(std::size_t slot) const {
+    if (c_.lines[slot] > 0 || !nodes_[slot]) return c_.lines[slot];
+    return D::place(*nodes_[slot]).line;
+  }
 
   void problem(node n, severity s, const std::string& code, const std::string& msg,
                std::vector<std::string> notes = {}) {
@@ -67,8 +74,9 @@ class reader {
     d.code = code;
     d.file = src_.name();
     d.message = msg;
-    d.line = D::line(n);
-    d.column = D::column(n);
+    location at = D::place(n);
+    d.line = at.line;
+    d.column = at.column;
     quote_line(d, src_);
     d.notes = std::move(notes);
     diags_.push_back(std::move(d));
@@ -428,6 +436,11 @@ class reader {
             : opt_.allow_unknown || !opt_.suggest_allow_unknown
                 ? std::vector<std::string>{}
                 : std::vector<std::string>{"--allow-unknown reads the file without it"});
+    if (key_line <= 0) {
+      location at = D::key_place(v);
+      key_line = at.line;
+      key_column = at.column;
+    }
     if (key_line > 0) {
       diags_.back().line = key_line;
       diags_.back().column = key_column;
@@ -464,6 +477,7 @@ class reader {
         const auto& d = p_.vocab->findings()[static_cast<std::size_t>(fi)];
         auto slot = static_cast<std::size_t>(fi);
         c_.lines[slot] = D::line(v);
+        nodes_[slot] = v;
         if (d.type == finding_type::list) list(d, v, slot);
         else if (d.type == finding_type::table_list) table_list(d, v, slot);
         else if (auto x = scalar(d, v, path)) c_.slots[slot] = *x;
@@ -516,6 +530,7 @@ class reader {
   const findings_options& opt_;
   std::vector<diagnostic>& diags_;
   client_data& c_;
+  std::vector<std::optional<node>> nodes_;  // by vocabulary finding: its value
 };
 
 // Findings that contradict each other: an answer recorded although the
@@ -523,7 +538,7 @@ class reader {
 // whole (PHQ-9 item 9 above the total). Values are yes/no, enum choices and
 // scores, never free text, so they may be named.
 void check_consistency(const program& p, const client_data& c, const std::string& name,
-                       std::vector<diagnostic>& diags) {
+                       const std::function<int(std::size_t)>& line_of, std::vector<diagnostic>& diags) {
   const auto& all = p.vocab->findings();
   auto text_of = [&](const value& v) { return show_value(p, c, v); };
   auto at = [&](std::size_t i, std::string code, std::string msg) {
@@ -531,7 +546,7 @@ void check_consistency(const program& p, const client_data& c, const std::string
     d.level = severity::error;
     d.code = std::move(code);
     d.file = name;
-    d.line = c.lines[i];
+    d.line = line_of(i);
     d.column = 1;
     d.message = std::move(msg);
     return d;
@@ -551,7 +566,7 @@ void check_consistency(const program& p, const client_data& c, const std::string
           auto diag = at(i, "findings.skip-logic",
                          "'" + d.path + "' is recorded, but it is asked only when '" + d.asked_if +
                              "' is " + when + ", and the answer to '" + d.asked_if + "' (line " +
-                             std::to_string(c.lines[static_cast<std::size_t>(g)]) + ") is another");
+                             std::to_string(line_of(static_cast<std::size_t>(g))) + ") is another");
           diag.notes.push_back("one of the two answers is wrong: correct it, or leave '" + d.path +
                                "' out if it was not asked");
           diags.push_back(std::move(diag));
@@ -565,7 +580,7 @@ void check_consistency(const program& p, const client_data& c, const std::string
           c.slots[i].n > c.slots[static_cast<std::size_t>(w)].n) {
         auto diag = at(i, "findings.contradiction",
                        "'" + d.path + "' is more than '" + d.at_most + "' (line " +
-                           std::to_string(c.lines[static_cast<std::size_t>(w)]) + "), which includes it");
+                           std::to_string(line_of(static_cast<std::size_t>(w))) + "), which includes it");
         diag.notes.push_back("check both scores against the questionnaire");
         diags.push_back(std::move(diag));
       }
@@ -585,7 +600,7 @@ std::optional<client_data> read_doc(const program& p, const source_file& src, ty
   c.extra_base = static_cast<std::int32_t>(p.symbols.size());
   reader<D> r(p, src, options, diags, c);
   r.walk("", root);
-  check_consistency(p, c, src.name(), diags);
+  check_consistency(p, c, src.name(), [&](std::size_t i) { return r.line_of(i); }, diags);
   for (std::size_t i = before; i < diags.size(); ++i) {
     if (diags[i].level == severity::error) return std::nullopt;
   }
@@ -747,7 +762,9 @@ std::optional<client_data> read_findings_json(const program& p, const std::strin
   if (root.type() != simdjson::dom::element_type::OBJECT) {
     return fail("findings.syntax", "the findings must be one JSON object");
   }
-  return read_doc<docs::json_doc>(p, source_file(name, ""), root, options, diags);
+  docs::json_places places(text);
+  return read_doc<docs::json_doc>(p, source_file(name, ""), docs::json_doc::node{root, &places, docs::json_places::root},
+                                  options, diags);
 }
 
 }  // namespace iptplan

@@ -373,6 +373,51 @@ TEST_CASE("findings.syntax in JSON: line, column and what was expected, never th
   CHECK(toml_bom.client.has_value());
 }
 
+TEST_CASE("JSON findings: a wrong value or an unknown key is reported at its line and column") {
+  read_result r;
+  std::string text =
+      "{\n"
+      "  \"score\": \"high\",\n"
+      "  \"levle\": \"low\",\n"
+      "  \"relationships\": [\n"
+      "    {\"label\": \"partner\", \"conflict\": \"none\"},\n"
+      "    {\"label\": \"mother\",  \"conflict\": \"loud\"}\n"
+      "  ],\n"
+      "  \"client\": {\"presenting\": [\"depression\", \"sorrow\"]},\n"
+      "  \"ratio\": 7\n"
+      "}\n";
+  r.client = read_findings_json(*rules().prog, "f.json", text, {}, r.diags);
+  INFO(all_diags(r.diags));
+  CHECK_FALSE(r.client.has_value());
+  auto find = [&](const std::string& code, const std::string& part) -> const diagnostic* {
+    for (const auto& d : r.diags) {
+      if (d.code == code && d.message.find(part) != std::string::npos) return &d;
+    }
+    return nullptr;
+  };
+  const diagnostic* type = find("findings.type", "'score'");
+  REQUIRE(type != nullptr);
+  CHECK(type->line == 2);
+  CHECK(type->column == 12);  // the value
+  const diagnostic* unknown = find("findings.unknown", "levle");
+  REQUIRE(unknown != nullptr);
+  CHECK(unknown->line == 3);
+  CHECK(unknown->column == 3);  // the key
+  const diagnostic* choice = find("findings.value", "conflict");
+  REQUIRE(choice != nullptr);
+  CHECK(choice->line == 6);
+  CHECK(choice->column == 38);  // the second element's value, not the first's
+  const diagnostic* listed = find("findings.value", "client.presenting");
+  REQUIRE(listed != nullptr);
+  CHECK(listed->line == 8);
+  CHECK(listed->column == 43);
+  const diagnostic* range = find("findings.range", "'ratio'");
+  REQUIRE(range != nullptr);
+  CHECK(range->line == 9);
+  CHECK(range->column == 12);
+  for (const auto& d : r.diags) CHECK(d.source_line.empty());
+}
+
 TEST_CASE("findings.unknown: nothing near, no suggestion") {
   auto r = read("completely_unrelated_key = 1\n");
   REQUIRE(r.diags.size() == 1);
