@@ -95,10 +95,17 @@ class builder {
     return f < 0 || gate_of(p_, c_, static_cast<std::size_t>(f)) == gate_state::open;
   }
 
-  // Whether `m` is a gated question whose gate is open: a follow-up.
+  // Whether `m` follows up an answer of its own questionnaire: its gate is
+  // in the same group (risk.cssrs.q3 after risk.cssrs.q2) and open. A
+  // question gated on something else (the age band) is no follow-up.
   bool follows_up(const std::string& m) const {
     const finding_decl* d = p_.vocab->find(m.substr(0, m.find('[')));
-    return d && !d->asked_if.empty() && asked_now(m);
+    if (!d || d->asked_if.empty() || !asked_now(m)) return false;
+    auto group = [](const std::string& path) {
+      auto dot = path.rfind('.');
+      return dot == std::string::npos ? std::string() : path.substr(0, dot);
+    };
+    return group(d->path) == group(d->asked_if);
   }
 
   // The findings among `missing` to ask now: a question behind a gate that

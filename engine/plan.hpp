@@ -109,8 +109,9 @@ struct assess_item {
   std::vector<std::string> items;  // plan items (and facts) those rules propose
   double score = 0;
   bool safety = false;             // it would decide a safety rule
-  // A follow-up the skip logic has just opened (its `asked_if` gate is
-  // answered with a value that leads to it): asked before the other
+  // A follow-up the skip logic has just opened (its `asked_if` gate, a
+  // question of the same group, is answered with a value that leads to
+  // it): asked before the other
   // questions of its group, safety or not, as an interview follows up a
   // positive answer at once.
   bool follow_up = false;
