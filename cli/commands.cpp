@@ -262,7 +262,19 @@ class atomic_file {
     }
     ::mode_t mode = 0600;
     struct ::stat st {};
-    if (::stat(path_.c_str(), &st) == 0) mode = st.st_mode & 07777;
+    if (::stat(path_.c_str(), &st) == 0) {
+      mode = st.st_mode & 07777;
+      // The file is replaced by a rename, which its own permissions do not
+      // stop (nor do they stop root): a file its owner cannot write is one
+      // somebody meant to keep, so it is not replaced.
+      if (S_ISREG(st.st_mode) && (st.st_mode & S_IWUSR) == 0) {
+        char octal[8];
+        std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+        err << given << ": error: this file is read-only (mode " << octal
+            << "); iptplan does not replace it (make it writable, or give another file)\n";
+        return;
+      }
+    }
     std::random_device rd;
     tmp_ = path_ + ".tmp-" + std::to_string(rd());
     guard_.emplace(tmp_);

@@ -80,6 +80,25 @@ TEST_CASE("output file (-o): a new plan file is readable by its owner only, an e
   CHECK(slurp(out).rfind("{", 0) == 0);
 }
 
+TEST_CASE("output file (-o): a read-only file is not replaced, whoever runs it, and is left as it was") {
+  scratch s;
+  std::string out = (s.dir / "kept.txt").string();
+  {
+    std::ofstream f(out);
+    f << "signed plan\n";
+  }
+  for (::mode_t m : {0400, 0444, 0500}) {
+    ::chmod(out.c_str(), m);
+    auto r = run({"plan", kJane, "-o", out});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("read-only") != std::string::npos);
+    CHECK(mode_of(out) == m);
+    ::chmod(out.c_str(), 0600);
+    CHECK(slurp(out) == "signed plan\n");
+  }
+  CHECK(std::distance(std::filesystem::directory_iterator(s.dir), std::filesystem::directory_iterator()) == 1);
+}
+
 TEST_CASE("output file (-o): a symbolic link is refused, and --follow-symlinks writes its target") {
   scratch s;
   std::string target = s.write("target.txt", "old\n");
