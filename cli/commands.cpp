@@ -594,7 +594,7 @@ std::string manifest_place(const manifest& m, int line, int column) {
 // The warning a review date in the past gives, at its place in
 // ruleset.toml; none when the date is to come or not set.
 std::optional<diagnostic> overdue_review(const manifest& m) {
-  if (m.review_date.empty() || m.review_date >= store::now_utc().substr(0, 10)) return std::nullopt;
+  if (m.review_date.empty() || m.review_date >= today_utc()) return std::nullopt;
   diagnostic d;
   d.level = severity::warning;
   d.code = "ruleset.review-date";
@@ -680,7 +680,7 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   }
   std::string name;
   for (char c : *by) name += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
-  std::string date = store::now_utc().substr(0, 10);
+  std::string date = today_utc();
   text += "\n[[approvals]]\nsha256 = \"" + rs->sha256 + "\"\nby = \"" + name + "\"\ndate = " + date + "\n";
   if (!write_atomically(path, text, false, err)) return kInputError;
   if (!existed) {

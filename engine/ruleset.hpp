@@ -89,6 +89,12 @@ std::optional<std::string> read_text_file(const std::string& path, const std::st
 
 std::string sha256_hex(const std::string& bytes);
 
+// Today's date in UTC (YYYY-MM-DD), against which review dates and
+// approvals are checked and with which an approval is dated. The variable
+// IPTPLAN_TODAY=YYYY-MM-DD fixes it: the tests run as of a fixed day, so
+// the built-in rule set's review date never makes them fail later.
+std::string today_utc();
+
 // A rule set's hash: for each file in order of its name inside the set, the
 // name, a NUL byte, the size in decimal, a NUL byte and the bytes.
 // approval.toml is left out.

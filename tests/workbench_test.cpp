@@ -122,6 +122,23 @@ TEST_CASE("a retired rule set refuses to plan, a review date in the past warns o
   CHECK(run({"plan", kJane}).err.find("review date") == std::string::npos);
 }
 
+TEST_CASE("the review date is checked against today, which IPTPLAN_TODAY fixes for tests") {
+  // ctest runs every test as of 2026-11-27; the built-in rule set's review
+  // date (2027-05-01) is still to come then, and passed the day after it.
+  const char* before = std::getenv("IPTPLAN_TODAY");
+  std::string saved = before ? before : "";
+  ::setenv("IPTPLAN_TODAY", "2027-05-01", 1);
+  CHECK(run({"plan", kJane}).err.find("review date") == std::string::npos);
+  ::setenv("IPTPLAN_TODAY", "2027-05-02", 1);
+  auto late = run({"plan", kJane});
+  CHECK(late.code == 0);
+  CHECK(late.err.find("the rule set's review date 2027-05-01 has passed") != std::string::npos);
+  ::setenv("IPTPLAN_TODAY", "not a date", 1);  // ignored: the clock decides
+  CHECK(run({"plan", kJane}).code == 0);
+  if (before) ::setenv("IPTPLAN_TODAY", saved.c_str(), 1);
+  else ::unsetenv("IPTPLAN_TODAY");
+}
+
 TEST_CASE("approve refuses a rule set whose test cases fail, and a malformed approval file leaves a draft") {
   scratch s;
   auto rules = s.rules_copy();
