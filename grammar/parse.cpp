@@ -172,9 +172,19 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
             "the condition is nested more than " + std::to_string(options.max_depth) +
                 " levels deep; split it into simpler rules"));
       } else {
-        auto d = make_diagnostic(src, static_cast<std::uint32_t>(at), severity::error,
-                                 "parse.expected",
-                                 "expected " + e.which() + " but found " + found_text(text, at));
+        // An operand missing at the end of a line (`phq9.total >` and then
+        // `then` on the next line): the place to fix is where the line
+        // ends, not the start of the next one.
+        auto broke = static_cast<std::size_t>(e.where() - text.begin());
+        bool operand = e.which() == "a value" || e.which() == "a condition";
+        bool next_line = operand && text.find('\n', broke) < at;
+        while (next_line && broke > 0 && (text[broke - 1] == ' ' || text[broke - 1] == '\t')) --broke;
+        auto d = next_line
+                     ? make_diagnostic(src, static_cast<std::uint32_t>(broke), severity::error, "parse.expected",
+                                       "expected " + e.which() + " here, but the line ends (the next line starts with " +
+                                           found_text(text, at) + ")")
+                     : make_diagnostic(src, static_cast<std::uint32_t>(at), severity::error, "parse.expected",
+                                       "expected " + e.which() + " but found " + found_text(text, at));
         // A misspelt keyword: `chalenge` for `challenge`, `than` for `then`.
         std::string found = found_text(text, at);
         if (found.size() > 2 && found.front() == '\'') {

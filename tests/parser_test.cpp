@@ -591,12 +591,18 @@ TEST_CASE("a reserved word cannot be used as a name") {
 }
 
 TEST_CASE("a comparison without its right-hand side") {
-  auto d = one_error("rule r\nwhen a ==\nthen\n  challenge c \"x\"\nend\n");
+  // At the end of a line: the error is where the line ends, which is where
+  // the value is missing, and names what the next line starts with.
+  auto d = one_error("rule r\nwhen a ==  # the threshold?\nthen\n  challenge c \"x\"\nend\n");
   CHECK(d.code == "parse.expected");
-  CHECK(d.message.rfind("expected a value", 0) == 0);
-  CHECK(d.message.find("but found 'then'") != std::string::npos);
-  CHECK(d.line == 3);
-  CHECK(d.column == 1);
+  CHECK(d.message == "expected a value here, but the line ends (the next line starts with 'then')");
+  CHECK(d.line == 2);
+  CHECK(d.column == 10);
+  // On the same line: at what stands there instead.
+  auto same = one_error("rule r\nwhen a == then\n  challenge c \"x\"\nend\n");
+  CHECK(same.message == "expected a value but found 'then'");
+  CHECK(same.line == 2);
+  CHECK(same.column == 11);
 }
 
 TEST_CASE("an unclosed parenthesis and an unclosed set") {
@@ -769,9 +775,9 @@ end
   CHECK(r.diagnostics[0].message == "expected 'then' but found 'challenge'");
   CHECK(r.diagnostics[0].line == 3);
   CHECK(r.diagnostics[0].column == 3);
-  CHECK(r.diagnostics[1].message.rfind("expected a value", 0) == 0);
-  CHECK(r.diagnostics[1].line == 8);
-  CHECK(r.diagnostics[1].column == 1);
+  CHECK(r.diagnostics[1].message.rfind("expected a value here, but the line ends", 0) == 0);
+  CHECK(r.diagnostics[1].line == 7);
+  CHECK(r.diagnostics[1].column == 10);
   REQUIRE(r.file.rules.size() == 1);
   CHECK(r.file.rules[0].id == "good");
   CHECK(ast::to_string(r.file.rules[0].condition) == "c");
@@ -806,8 +812,8 @@ end
 )");
   INFO(all_diags(r.diagnostics));
   REQUIRE(r.diagnostics.size() == 2);
-  CHECK(r.diagnostics[0].line == 8);
-  CHECK(r.diagnostics[0].message.rfind("expected a condition", 0) == 0);
+  CHECK(r.diagnostics[0].line == 7);
+  CHECK(r.diagnostics[0].message.rfind("expected a condition here, but the line ends", 0) == 0);
   CHECK(r.diagnostics[1].line == 17);
   CHECK(r.diagnostics[1].message == "expected a number but found 'when'");
   REQUIRE(r.file.rules.size() == 3);
@@ -981,7 +987,9 @@ TEST_CASE("'provisional' is a reserved word, and needs 'when' and a condition") 
   CHECK(misspelt.diagnostics[0].notes == std::vector<std::string>{"did you mean 'provisional'?"});
   auto no_cond = parse("rule r\nwhen a\nprovisional when\nthen\n  challenge c \"x\"\nend\n");
   REQUIRE_FALSE(no_cond.diagnostics.empty());
-  CHECK(no_cond.diagnostics[0].line == 4);
+  CHECK(no_cond.diagnostics[0].line == 3);
+  CHECK(no_cond.diagnostics[0].message ==
+        "expected a condition here, but the line ends (the next line starts with 'then')");
 }
 
 TEST_CASE("printable: bidirectional controls are escaped, other characters kept") {
