@@ -9,6 +9,8 @@
 // when the EHR sends one, is neither stored nor logged.
 #include <openssl/evp.h>
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +18,7 @@
 #include "engine/render/render.hpp"
 #include "server/internal.hpp"
 #include "store/recording.hpp"
+#include "store/plan_compare.hpp"
 #include "store/records.hpp"
 
 namespace iptplan::server {
@@ -41,11 +44,21 @@ const json& override_reasons() {
 
 // A UUID (version 5 layout) from a name: the same plan and item always
 // give the same card id.
-std::string uuid_of(const std::string& name) {
+// A card's uuid, the same for the same plan and item. For a recorded plan
+// (record > 0) it is a version-8 UUID whose first 48 bits are the record's
+// id, so that feedback finds its plan in the store however long ago, and
+// after a restart: the rest is the hash of the plan's record hash and the
+// item, checked against the recorded plan.
+std::string uuid_of(const std::string& name, std::int64_t record = 0) {
   unsigned char d[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_Digest(name.data(), name.size(), d, &n, EVP_sha256(), nullptr);
-  d[6] = static_cast<unsigned char>((d[6] & 0x0f) | 0x50);
+  if (record > 0) {
+    for (int i = 0; i < 6; ++i) d[i] = static_cast<unsigned char>((record >> (8 * (5 - i))) & 0xff);
+    d[6] = static_cast<unsigned char>((d[6] & 0x0f) | 0x80);
+  } else {
+    d[6] = static_cast<unsigned char>((d[6] & 0x0f) | 0x50);
+  }
   d[8] = static_cast<unsigned char>((d[8] & 0x3f) | 0x80);
   static const char* hex = "0123456789abcdef";
   std::string out;
@@ -55,6 +68,22 @@ std::string uuid_of(const std::string& name) {
     out += hex[d[i] & 15];
   }
   return out;
+}
+
+// The record id a version-8 card uuid carries (0 for any other text).
+std::int64_t record_of_uuid(const std::string& uuid) {
+  if (uuid.size() != 36) return 0;
+  std::string hex;
+  for (std::size_t i = 0; i < uuid.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (uuid[i] == '-')) return 0;
+    if (!dash) {
+      if (!std::isxdigit(static_cast<unsigned char>(uuid[i]))) return 0;
+      hex += static_cast<char>(std::tolower(static_cast<unsigned char>(uuid[i])));
+    }
+  }
+  if (hex[12] != '8') return 0;
+  return static_cast<std::int64_t>(std::stoll(hex.substr(0, 12), nullptr, 16));
 }
 
 // At most kMaxSummary characters (code points), cut at a whole one.
@@ -128,6 +157,35 @@ void service::remember_card(const std::string& uuid, card_ref ref) {
     cards_.erase(card_order_.front());
     card_order_.pop_front();
   }
+}
+
+// A card (or, with `card` given, one of its suggestions) by its uuid: from
+// the cards given lately, or else from the store, where the uuid names the
+// plan's record and is checked against every item of the recorded plan.
+std::optional<service::card_ref> service::find_card(const std::string& uuid, const card_ref* card) {
+  {
+    std::lock_guard<std::mutex> lock(cards_mutex_);
+    if (auto it = cards_.find(uuid); it != cards_.end()) return it->second;
+  }
+  std::int64_t id = record_of_uuid(uuid);
+  if (id <= 0 || store_.empty()) return std::nullopt;
+  std::optional<store::record> rec;
+  {
+    std::lock_guard<std::mutex> lock(store_mutex_);
+    rec = store::open_store(store_, false)->get(id);  // a store_error is the caller's 503
+  }
+  if (!rec || rec->kind != "plan") return std::nullopt;
+  auto f = store::read_plan_body(rec->body);
+  auto items = store::items_of(json::parse(f.plan_json, nullptr, false));
+  for (const auto& item : items.order) {
+    std::string name = card ? rec->hash + "\n" + card->item + "\n" + item : rec->hash + "\n" + item;
+    if (uuid_of(name, id) == uuid) {
+      card_ref ref{id, item, rec->by};
+      remember_card(uuid, ref);
+      return ref;
+    }
+  }
+  return std::nullopt;
 }
 
 response service::cds_discovery() const {
@@ -209,7 +267,7 @@ response service::cds_call(const request& r) {
   json cards = json::array();
   for (const plan_item* it : shown) {
     std::string id = it->full_id();
-    std::string uuid = uuid_of(plan_key + "\n" + id);
+    std::string uuid = uuid_of(plan_key + "\n" + id, record);
     json card = {{"uuid", uuid},
                  {"summary", summary_of((it->provisional ? "To confirm: " : "") + printable(it->text))},
                  {"indicator", indicator_of(*it)},
@@ -224,7 +282,7 @@ response service::cds_call(const request& r) {
         if (s.kind != item_kind::solution && s.kind != item_kind::goal) continue;
         if (std::find(s.for_.begin(), s.for_.end(), id) == s.for_.end()) continue;
         std::string sid = s.full_id();
-        std::string suuid = uuid_of(plan_key + "\n" + id + "\n" + sid);
+        std::string suuid = uuid_of(plan_key + "\n" + id + "\n" + sid, record);
         json sug = {{"label", summary_of((s.kind == item_kind::goal ? "Goal: " : "Solution: ") + printable(s.text))},
                     {"uuid", suuid},
                     {"isRecommended", false}};
@@ -265,63 +323,62 @@ response service::cds_feedback(const request& r) {
   };
   const json& body = *parsed;
   std::vector<pending> reviews;
-  for (const auto& f : body["feedback"]) {
-    if (!f.is_object() || !f.contains("card") || !f["card"].is_string() || !f.contains("outcome") ||
-        !f["outcome"].is_string()) {
-      return bad("each feedback entry needs 'card' (a card's uuid) and 'outcome' (accepted or overridden)");
-    }
-    card_ref card;
-    {
-      std::lock_guard<std::mutex> lock(cards_mutex_);
-      auto it = cards_.find(f["card"].get<std::string>());
-      if (it == cards_.end()) {
-        return error_response(404, "cds.unknown-card",
-                              "no card with that uuid was given by this server (or it was given too long ago)");
+  try {
+    for (const auto& f : body["feedback"]) {
+      if (!f.is_object() || !f.contains("card") || !f["card"].is_string() || !f.contains("outcome") ||
+          !f["outcome"].is_string()) {
+        return bad("each feedback entry needs 'card' (a card's uuid) and 'outcome' (accepted or overridden)");
       }
-      card = it->second;
-    }
-    pending pd{card.record, card.by, {}};
-    std::string outcome = f["outcome"].get<std::string>();
-    if (outcome == "accepted") {
-      pd.req.accept.push_back(card.item);
-      if (f.contains("acceptedSuggestions")) {
-        if (!f["acceptedSuggestions"].is_array()) return bad("'acceptedSuggestions' must be a list of {\"id\"}");
-        for (const auto& s : f["acceptedSuggestions"]) {
-          if (!s.is_object() || !s.contains("id") || !s["id"].is_string()) {
-            return bad("'acceptedSuggestions' must be a list of {\"id\"}");
-          }
-          std::lock_guard<std::mutex> lock(cards_mutex_);
-          auto it = cards_.find(s["id"].get<std::string>());
-          if (it == cards_.end() || it->second.record != card.record) {
-            return error_response(404, "cds.unknown-card", "an accepted suggestion is not one of this card's");
-          }
-          if (std::find(pd.req.accept.begin(), pd.req.accept.end(), it->second.item) == pd.req.accept.end()) {
-            pd.req.accept.push_back(it->second.item);
+      auto found = find_card(f["card"].get<std::string>(), nullptr);
+      if (!found) {
+        return error_response(404, "cds.unknown-card", "no card with that uuid was given by this server");
+      }
+      card_ref card = *found;
+      pending pd{card.record, card.by, {}};
+      std::string outcome = f["outcome"].get<std::string>();
+      if (outcome == "accepted") {
+        pd.req.accept.push_back(card.item);
+        if (f.contains("acceptedSuggestions")) {
+          if (!f["acceptedSuggestions"].is_array()) return bad("'acceptedSuggestions' must be a list of {\"id\"}");
+          for (const auto& s : f["acceptedSuggestions"]) {
+            if (!s.is_object() || !s.contains("id") || !s["id"].is_string()) {
+              return bad("'acceptedSuggestions' must be a list of {\"id\"}");
+            }
+            auto sug = find_card(s["id"].get<std::string>(), &card);
+            if (!sug || sug->record != card.record) {
+              return error_response(404, "cds.unknown-card", "an accepted suggestion is not one of this card's");
+            }
+            if (std::find(pd.req.accept.begin(), pd.req.accept.end(), sug->item) == pd.req.accept.end()) {
+              pd.req.accept.push_back(sug->item);
+            }
           }
         }
-      }
-    } else if (outcome == "overridden") {
-      pd.req.reject.push_back(card.item);
-      std::string reason;
-      if (f.contains("overrideReason") && f["overrideReason"].is_object()) {
-        const json& o = f["overrideReason"];
-        if (o.contains("reason") && o["reason"].is_object()) {
-          const json& c = o["reason"];
-          if (c.contains("display") && c["display"].is_string()) reason = c["display"].get<std::string>();
-          else if (c.contains("code") && c["code"].is_string()) reason = c["code"].get<std::string>();
+      } else if (outcome == "overridden") {
+        pd.req.reject.push_back(card.item);
+        std::string reason;
+        if (f.contains("overrideReason") && f["overrideReason"].is_object()) {
+          const json& o = f["overrideReason"];
+          if (o.contains("reason") && o["reason"].is_object()) {
+            const json& c = o["reason"];
+            if (c.contains("display") && c["display"].is_string()) reason = c["display"].get<std::string>();
+            else if (c.contains("code") && c["code"].is_string()) reason = c["code"].get<std::string>();
+          }
+          if (o.contains("userComment") && o["userComment"].is_string()) {
+            std::string comment = o["userComment"].get<std::string>();
+            if (!comment.empty()) reason += (reason.empty() ? "" : ": ") + comment;
+          }
         }
-        if (o.contains("userComment") && o["userComment"].is_string()) {
-          std::string comment = o["userComment"].get<std::string>();
-          if (!comment.empty()) reason += (reason.empty() ? "" : ": ") + comment;
-        }
+        if (reason.empty()) reason = "overridden in the EHR (no reason given)";
+        if (auto problem = store::text_problem(reason, 2000); !problem.empty()) return bad("the override reason " + problem);
+        pd.req.reason = reason;
+      } else {
+        return bad("'outcome' must be accepted or overridden");
       }
-      if (reason.empty()) reason = "overridden in the EHR (no reason given)";
-      if (auto problem = store::text_problem(reason, 2000); !problem.empty()) return bad("the override reason " + problem);
-      pd.req.reason = reason;
-    } else {
-      return bad("'outcome' must be accepted or overridden");
+      reviews.push_back(std::move(pd));
     }
-    reviews.push_back(std::move(pd));
+  } catch (const store::store_error& e) {
+    spdlog::error("the store failed: {}", printable(e.what()));
+    return error_response(503, "api.store", "the feedback could not be checked: the store failed (see the server's log)");
   }
   try {
     std::lock_guard<std::mutex> lock(store_mutex_);

@@ -89,6 +89,7 @@ class service {
   std::unordered_map<std::string, card_ref> cards_;
   std::deque<std::string> card_order_;
   void remember_card(const std::string& uuid, card_ref ref);
+  std::optional<card_ref> find_card(const std::string& uuid, const card_ref* card);
 };
 
 // The hook iptplan's CDS service answers, and the service's id.

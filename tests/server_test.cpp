@@ -993,6 +993,46 @@ TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decision
   CHECK(call(bare, "POST", "/cds-services/iptplan/feedback", fb.dump(), "application/json").status == 409);
 }
 
+TEST_CASE("cds-hooks: feedback on a card given before a restart finds its plan in the store") {
+  stored st_;
+  auto cards = parsed(call(st_.s, "POST", "/cds-services/iptplan", hook_request(example("jane.toml")).dump(),
+                           "application/json"))["cards"];
+  json with_suggestion;
+  for (const auto& c : cards) {
+    if (c.contains("suggestions")) with_suggestion = c;
+  }
+  REQUIRE_FALSE(with_suggestion.is_null());
+  // The uuid carries the plan's record (version 8, record 1 in its first 48 bits).
+  std::string uuid = with_suggestion["uuid"];
+  CHECK(uuid.substr(0, 13) == "00000000-0001");
+  CHECK(uuid[14] == '8');
+  // A new service on the same store has never seen the card.
+  auto restarted = make_service(st_.db);
+  json fb = {{"feedback",
+              {{{"card", uuid},
+                {"outcome", "accepted"},
+                {"acceptedSuggestions", {{{"id", with_suggestion["suggestions"][0]["uuid"]}}}}}}}};
+  auto r = call(restarted, "POST", "/cds-services/iptplan/feedback", fb.dump(), "application/json");
+  REQUIRE(r.status == 200);
+  auto got = parsed(call(restarted, "GET", "/api/plans/1"));
+  REQUIRE(got["reviews"].size() == 1);
+  CHECK(got["reviews"][0]["decisions"].size() == 2);
+  // A uuid naming the record but no item of it, or a suggestion of another card: refused.
+  std::string forged = uuid.substr(0, 24) + (uuid[24] == '0' ? "1" : "0") + uuid.substr(25);
+  auto other = make_service(st_.db);
+  CHECK(call(other, "POST", "/cds-services/iptplan/feedback",
+             json({{"feedback", {{{"card", forged}, {"outcome", "accepted"}}}}}).dump(), "application/json")
+            .status == 404);
+  json foreign = {{"feedback",
+                   {{{"card", cards[0]["uuid"]},
+                     {"outcome", "accepted"},
+                     {"acceptedSuggestions", {{{"id", with_suggestion["suggestions"][0]["uuid"]}}}}}}}};
+  if (cards[0]["uuid"] != with_suggestion["uuid"]) {
+    CHECK(call(other, "POST", "/cds-services/iptplan/feedback", foreign.dump(), "application/json").status == 404);
+  }
+  CHECK(store::verify(*store::open_store(st_.db, false)).records == 2);
+}
+
 TEST_CASE("http: with trusted CDS clients, CDS Hooks calls need a client's signed token, once") {
   test_support::cds_client_key key("ES384", "ehr-1");
   json file = {{"audience", "https://cds.clinic.example"},
