@@ -139,9 +139,28 @@ bool annotate_file(const program& p, const coverage& cov, const std::string& wan
 
 }  // namespace
 
-int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, const std::string& fmt,
+int cmd_test(const std::string& given, bool show_coverage, double min_coverage, const std::string& fmt,
              std::ostream& out, std::ostream& err, const std::string& annotate) {
   bool json = fmt == "json";
+  // One case file of a rule set (DIR/tests/NAME.toml) runs that case alone,
+  // with the rule set it belongs to: what a lead does while writing it.
+  std::string dir = given;
+  std::optional<fs::path> only;
+  {
+    std::error_code ec;
+    fs::path p(given);
+    if (!given.empty() && p.extension() == ".toml" && fs::is_regular_file(p, ec)) {
+      fs::path folder = fs::absolute(p, ec).lexically_normal().parent_path();
+      if (folder.filename() != "tests" || !fs::exists(folder.parent_path() / "ruleset.toml", ec)) {
+        err << given << ": error: a test case runs with its rule set: put it in DIR/tests/ and run "
+            << "'iptplan test DIR' (or 'iptplan test DIR/tests/" << p.filename().string() << "' for it alone)\n";
+        return kInputError;
+      }
+      dir = (fs::path(given).parent_path() / "..").lexically_normal().string();
+      if (dir.empty()) dir = "..";
+      only = p;
+    }
+  }
   if (json && !annotate.empty()) {
     err << "iptplan: --annotate lists a rule file as text; it does not go with --format json\n";
     return kUsage;
@@ -169,6 +188,15 @@ int cmd_test(const std::string& dir, bool show_coverage, double min_coverage, co
   std::vector<diagnostic> diags;
   std::map<std::string, std::string> refused;  // case file -> findings path outside the folder
   auto sources = dir.empty() ? builtin_cases() : folder_cases(dir, diags, refused);
+  if (only) {
+    std::error_code ec;
+    sources.erase(std::remove_if(sources.begin(), sources.end(),
+                                 [&](const case_source& c) { return !fs::equivalent(c.name, *only, ec); }),
+                  sources.end());
+    diags.erase(std::remove_if(diags.begin(), diags.end(),
+                               [&](const diagnostic& d) { return !fs::equivalent(d.file, *only, ec); }),
+                diags.end());
+  }
   print(err, diags);  // case files that could not be read
   int unreadable = static_cast<int>(std::count_if(diags.begin(), diags.end(), [](const diagnostic& d) {
     return d.level == severity::error;

@@ -412,6 +412,25 @@ TEST_CASE("lint: rules citing facts with no sources.toml, and parameters checked
                      "[ruleset.parameter]") != std::string::npos);
 }
 
+TEST_CASE("test FILE runs one case of a rule set alone, with the rule set it belongs to") {
+  scratch s;
+  auto rules = s.rules_copy();
+  auto one = run({"test", rules + "/tests/jane.toml"});
+  CHECK(one.code == 0);
+  CHECK(one.out == "PASS  jane\n1 passed, 0 failed\n");
+  // A failing case fails alone, and the others are not run.
+  replace_in(rules + "/tests/jane.toml", "solutions = [\"joint_partner_sessions\"]", "solutions = [\"active_listening\"]");
+  auto failing = run({"test", rules + "/tests/jane.toml"});
+  CHECK(failing.code == 1);
+  CHECK(failing.out.find("FAIL  jane") != std::string::npos);
+  CHECK(failing.out.find("0 passed, 1 failed") != std::string::npos);
+  // A case outside a rule set's tests/ folder: where it belongs.
+  std::ofstream(s.dir / "loose.toml") << "description = \"x\"\n[findings]\nclient.id = \"T-1\"\n";
+  auto loose = run({"test", (s.dir / "loose.toml").string()});
+  CHECK(loose.code == 1);
+  CHECK(loose.err.find("error: a test case runs with its rule set: put it in DIR/tests/") != std::string::npos);
+}
+
 TEST_CASE("test --coverage: conditions never both true and false, choices no case records, an annotated file") {
   scratch s;
   auto rules = s.rules_copy();
