@@ -636,6 +636,22 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
   }
   auto table = parse_toml(name, text, "findings.syntax", diags, false);
   if (!table) return std::nullopt;
+  // A rule set's test case given where findings belong: one clear error
+  // instead of one "not in the vocabulary" per key of the case. (No
+  // vocabulary declares 'findings', 'expect' or 'absent' as a group.)
+  if (table->contains("findings") && (table->contains("expect") || table->contains("absent")) &&
+      !p.vocab->find("findings") && !p.vocab->find("expect") && !p.vocab->find("absent")) {
+    diagnostic d;
+    d.code = "findings.test-case";
+    d.file = name;
+    d.line = 1;
+    d.column = 1;
+    d.message = "this is a test case of a rule set (it has findings and [expect] or [absent]), not a findings "
+                "file";
+    d.notes.push_back("run it with 'iptplan test " + name + "', or plan its findings from a file of their own");
+    diags.push_back(std::move(d));
+    return std::nullopt;
+  }
   return read_doc<docs::toml_doc>(p, src, &*table, options, diags);
 }
 

@@ -418,6 +418,21 @@ TEST_CASE("JSON findings: a wrong value or an unknown key is reported at its lin
   for (const auto& d : r.diags) CHECK(d.source_line.empty());
 }
 
+TEST_CASE("findings.test-case: a rule set's test case given as findings is one clear error") {
+  auto r = read("description = \"x\"\nfindings = \"clients/a.toml\"\n[expect]\nflags = [\"f\"]\n");
+  REQUIRE(r.diags.size() == 1);
+  CHECK(r.diags[0].code == "findings.test-case");
+  CHECK(r.diags[0].line == 1);
+  CHECK_FALSE(r.client.has_value());
+  auto inline_case = read("[absent]\nflags = [\"f\"]\n[findings]\na = true\n");
+  REQUIRE(inline_case.diags.size() == 1);
+  CHECK(inline_case.diags[0].code == "findings.test-case");
+  // 'expect' alone is just an unknown key.
+  auto lone = read("[expect]\nflags = [\"f\"]\n");
+  REQUIRE_FALSE(lone.diags.empty());
+  CHECK(lone.diags[0].code == "findings.unknown");
+}
+
 TEST_CASE("findings.unknown: nothing near, no suggestion") {
   auto r = read("completely_unrelated_key = 1\n");
   REQUIRE(r.diags.size() == 1);
