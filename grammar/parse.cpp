@@ -1,6 +1,8 @@
 #include "grammar/parse.hpp"
 
 #include <cctype>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "grammar/config.hpp"
@@ -177,12 +179,19 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
         // ends, not the start of the next one.
         auto broke = static_cast<std::size_t>(e.where() - text.begin());
         bool operand = e.which() == "a value" || e.which() == "a condition";
-        bool next_line = operand && text.find('\n', broke) < at;
+        // Only when what follows is a keyword that no value starts with: a
+        // malformed value on the next line ('weak' in single quotes) is
+        // reported where it is.
+        static const std::set<std::string> section = {"'then'", "'because'", "'end'", "'provisional'", "'rule'",
+                                                      "'when'", "'challenge'", "'solution'", "'goal'", "'flag'",
+                                                      "'conclude'", "'exclude'"};
+        bool next_line = operand && text.find('\n', broke) < at && section.count(found_text(text, at)) > 0;
         while (next_line && broke > 0 && (text[broke - 1] == ' ' || text[broke - 1] == '\t')) --broke;
         auto d = next_line
                      ? make_diagnostic(src, static_cast<std::uint32_t>(broke), severity::error, "parse.expected",
-                                       "expected " + e.which() + " here, but the line ends (the next line starts with " +
-                                           found_text(text, at) + ")")
+                                       "expected " + e.which() + " here, but the line ends (what follows is " +
+                                           found_text(text, at) + ", on line " +
+                                           std::to_string(src.locate(static_cast<std::uint32_t>(at)).line) + ")")
                      : make_diagnostic(src, static_cast<std::uint32_t>(at), severity::error, "parse.expected",
                                        "expected " + e.which() + " but found " + found_text(text, at));
         // A misspelt keyword: `chalenge` for `challenge`, `than` for `then`.

@@ -162,7 +162,9 @@ void service::remember_card(const std::string& uuid, card_ref ref) {
 // A card (or, with `card` given, one of its suggestions) by its uuid: from
 // the cards given lately, or else from the store, where the uuid names the
 // plan's record and is checked against every item of the recorded plan.
-std::optional<service::card_ref> service::find_card(const std::string& uuid, const card_ref* card) {
+std::optional<service::card_ref> service::find_card(const std::string& given, const card_ref* card) {
+  std::string uuid = given;  // uuids compare without regard to case
+  for (auto& c : uuid) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   {
     std::lock_guard<std::mutex> lock(cards_mutex_);
     if (auto it = cards_.find(uuid); it != cards_.end()) return it->second;
@@ -178,6 +180,14 @@ std::optional<service::card_ref> service::find_card(const std::string& uuid, con
   auto f = store::read_plan_body(rec->body);
   auto items = store::items_of(json::parse(f.plan_json, nullptr, false));
   for (const auto& item : items.order) {
+    // A suggestion only among the card's own: the solutions and goals for it.
+    if (card) {
+      const json& it = items.by_id.at(item);
+      const json* for_ = it.contains("for") ? &it["for"] : nullptr;
+      bool of_card = for_ && for_->is_array() &&
+                     std::find(for_->begin(), for_->end(), json(card->item)) != for_->end();
+      if (!of_card) continue;
+    }
     std::string name = card ? rec->hash + "\n" + card->item + "\n" + item : rec->hash + "\n" + item;
     if (uuid_of(name, id) == uuid) {
       card_ref ref{id, item, rec->by};

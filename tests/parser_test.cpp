@@ -595,9 +595,18 @@ TEST_CASE("a comparison without its right-hand side") {
   // the value is missing, and names what the next line starts with.
   auto d = one_error("rule r\nwhen a ==  # the threshold?\nthen\n  challenge c \"x\"\nend\n");
   CHECK(d.code == "parse.expected");
-  CHECK(d.message == "expected a value here, but the line ends (the next line starts with 'then')");
+  CHECK(d.message == "expected a value here, but the line ends (what follows is 'then', on line 3)");
   CHECK(d.line == 2);
   CHECK(d.column == 10);
+  // Blank and comment lines between: the line named is the one with 'then'.
+  auto gap = one_error("rule r\nwhen a ==\n\n  # to do\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(gap.message == "expected a value here, but the line ends (what follows is 'then', on line 5)");
+  CHECK(gap.line == 2);
+  // A malformed value on the next line is reported where it is.
+  auto quoted = one_error("rule r\nwhen a ==\n  'weak'\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(quoted.message.rfind("expected a value but found", 0) == 0);
+  CHECK(quoted.line == 3);
+  CHECK(quoted.column == 3);
   // On the same line: at what stands there instead.
   auto same = one_error("rule r\nwhen a == then\n  challenge c \"x\"\nend\n");
   CHECK(same.message == "expected a value but found 'then'");
@@ -989,7 +998,7 @@ TEST_CASE("'provisional' is a reserved word, and needs 'when' and a condition") 
   REQUIRE_FALSE(no_cond.diagnostics.empty());
   CHECK(no_cond.diagnostics[0].line == 3);
   CHECK(no_cond.diagnostics[0].message ==
-        "expected a condition here, but the line ends (the next line starts with 'then')");
+        "expected a condition here, but the line ends (what follows is 'then', on line 4)");
 }
 
 TEST_CASE("printable: bidirectional controls are escaped, other characters kept") {
