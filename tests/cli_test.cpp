@@ -227,6 +227,27 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
   CHECK(text.out.find("ASK NEXT (the 10 of ") != std::string::npos);
 }
 
+TEST_CASE("a reason is given once: a later item with the same reason refers to the first, text and markdown") {
+  auto count = [](const std::string& text, const std::string& part) {
+    std::size_t n = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+    return n;
+  };
+  const std::string reason = "The plan needs at least 3 people in the inventory";
+  auto text = run({"plan", "examples/first_interview_partial_dispute.toml"});
+  REQUIRE(text.code == 0);
+  CHECK(count(text.out, reason) == 1);
+  CHECK(text.out.find("why: as for [inventory_not_complete] above (rule inventory_incomplete, inventory.rules:") !=
+        std::string::npos);
+  auto md = run({"plan", "examples/first_interview_partial_dispute.toml", "--format", "markdown"});
+  REQUIRE(md.code == 0);
+  CHECK(count(md.out, reason) == 1);
+  CHECK(md.out.find("Why: as for `inventory_not_complete` above") != std::string::npos);
+  // The JSON plan keeps every item's own reasons.
+  auto js = run({"plan", "examples/first_interview_partial_dispute.toml", "--format", "json"});
+  CHECK(js.out.find("as for") == std::string::npos);
+}
+
 TEST_CASE("plan -o writes the plan, and writes nothing on error") {
   scratch s;
   auto out = (s.dir / "plan.md").string();

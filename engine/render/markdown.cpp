@@ -42,6 +42,21 @@ std::string why_line(const plan_item& it) {
 
 std::string render_markdown(const plan& p) {
   std::string out;
+  // A reason already given with an earlier item is referred to, not
+  // repeated (a rule that raises a flag and a challenge from one finding).
+  std::map<std::string, std::string> shown;
+  auto why = [&shown](const plan_item& it) {
+    std::string key = reason_key(it);
+    auto [at, first] = shown.emplace(key, it.full_id());
+    if (first || key.empty()) return why_line(it);
+    std::string rules;
+    for (std::size_t i = 0; i < it.because.size(); ++i) {
+      const auto& r = it.because[i];
+      rules += (i ? "; " : "") + std::string("rule `") + r.rule.id + "`, " + r.rule.file + ":" +
+               std::to_string(r.rule.line);
+    }
+    return "as for `" + at->second + "` above *(" + rules + ")*";
+  };
   out += "# Draft treatment plan";
   if (!p.prov.client_id.empty()) out += " - client " + p.prov.client_id;
   out += "\n\n";
@@ -57,7 +72,7 @@ std::string render_markdown(const plan& p) {
   for (const auto& f : p.flags) {
     std::string sev = f.severity;
     for (auto& c : sev) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    out += "- **" + sev + ":** " + md(f.text) + "  \n  Why: " + why_line(f) + "\n";
+    out += "- **" + sev + ":** " + md(f.text) + "  \n  Why: " + why(f) + "\n";
   }
 
   bool first_steps = false;
@@ -68,7 +83,7 @@ std::string render_markdown(const plan& p) {
         out += "\n## First steps\n\n";
         first_steps = true;
       }
-      out += "- " + md(g.text) + "  \n  Why: " + why_line(g) + "\n";
+      out += "- " + md(g.text) + "  \n  Why: " + why(g) + "\n";
     }
   }
 
@@ -78,7 +93,7 @@ std::string render_markdown(const plan& p) {
   for (std::size_t n = 0; n < p.challenges.size(); ++n) {
     const plan_item& c = p.challenges[n];
     out += "### " + std::to_string(n + 1) + ". " + md(c.text) + "\n\n";
-    out += "Why: " + why_line(c) + "\n\n";
+    out += "Why: " + why(c) + "\n\n";
     // A reason already given under this challenge is not repeated.
     std::set<std::string> explained{reason_key(c)};
     for (auto kind : {item_kind::solution, item_kind::goal}) {
@@ -97,7 +112,7 @@ std::string render_markdown(const plan& p) {
           same = same && shared;
         }
         same = same || !explained.insert(reason_key(*s)).second;
-        out += "- " + md(s->text) + (same ? "\n" : "  \n  Why: " + why_line(*s) + "\n");
+        out += "- " + md(s->text) + (same ? "\n" : "  \n  Why: " + why(*s) + "\n");
       }
       if (any) out += "\n";
     }
@@ -115,7 +130,7 @@ std::string render_markdown(const plan& p) {
     for (std::size_t t = 0; t < layout.top.size(); ++t) {
       const plan_item& it = *layout.top[t];
       out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
-             "*: " + md(it.text) + "  \n  Why: " + why_line(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
+             "*: " + md(it.text) + "  \n  Why: " + why(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
       if (it.kind != item_kind::challenge) continue;
       const auto& work = layout.work[t];
       auto extras = work_plan_extras(it, work);
@@ -132,7 +147,7 @@ std::string render_markdown(const plan& p) {
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(s.text);
-        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why_line(s);
+        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
         if (!extras.shared && !extras.per_item[i].empty()) out += "  \n    Also to confirm: " + ask_list(extras.per_item[i]);
         out += "\n";
       }
@@ -150,7 +165,7 @@ std::string render_markdown(const plan& p) {
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(s.text);
-        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why_line(s);
+        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
         if (!extras.shared) {
           plan_item x;
           x.to_confirm = extras.per_item[i];
@@ -193,7 +208,7 @@ std::string render_markdown(const plan& p) {
         continue;
       }
       out += "  \n  Why" + std::string(group.size() > 1 ? " (for the " + std::to_string(group.size()) + " items above)" : "") +
-             ": " + why_line(*group[i]) + "\n";
+             ": " + why(*group[i]) + "\n";
     }
   }
   if (!groups.empty()) out += "\n";

@@ -42,7 +42,12 @@ std::string short_why(const plan_item& it) {
 
 // `parent`: the challenge a solution or goal is listed under; when the same
 // rules proposed both, the reason is not repeated.
-void item(std::string& out, const plan_item& it, const std::string& bullet, int indent,
+// `shown`: for each reason already given in the plan, the item it was given
+// with; a later item with the same reason refers to it instead of saying it
+// again (a rule that raises a flag and a challenge from one finding).
+using shown_whys = std::map<std::string, std::string>;
+
+void item(std::string& out, shown_whys& shown, const plan_item& it, const std::string& bullet, int indent,
           const plan_item* parent = nullptr, std::set<std::string>* explained = nullptr) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
   out += pad + bullet + it.text + "  [" + it.full_id() + "]\n";
@@ -58,6 +63,18 @@ void item(std::string& out, const plan_item& it, const std::string& bullet, int 
     same = same && shared;
   }
   if (same) return;
+  std::string key = reason_key(it);
+  auto [at, first] = shown.emplace(key, it.full_id());
+  if (!first && !key.empty()) {
+    std::string rules;
+    for (std::size_t i = 0; i < it.because.size(); ++i) {
+      const auto& r = it.because[i];
+      rules += (i ? "; " : "") + std::string("rule ") + r.rule.id + ", " + r.rule.file + ":" + std::to_string(r.rule.line);
+    }
+    out += pad + std::string(bullet.size(), ' ') + "why: " + (it.provisional ? "provisional: " : "") +
+           "as for [" + at->second + "] above (" + rules + ")\n";
+    return;
+  }
   out += pad + std::string(bullet.size(), ' ') + "why: " + short_why(it) + "\n";
 }
 
@@ -65,6 +82,7 @@ void item(std::string& out, const plan_item& it, const std::string& bullet, int 
 
 std::string render_text(const plan& p) {
   std::string out;
+  shown_whys shown;
   out += "DRAFT TREATMENT PLAN - for review by the treating clinician; not a directive\n";
   if (!p.prov.client_id.empty()) out += "Client: " + p.prov.client_id + "\n";
   out += "Findings: sha256 " + p.prov.findings_sha256.substr(0, 12) + "\n";
@@ -73,7 +91,7 @@ std::string render_text(const plan& p) {
 
   out += "\nFLAGS\n";
   if (p.flags.empty()) out += "  (none)\n";
-  for (const auto& f : p.flags) item(out, f, "[" + upper(f.severity) + "] ", 2);
+  for (const auto& f : p.flags) item(out, shown, f, "[" + upper(f.severity) + "] ", 2);
 
   bool first_steps = false;
   for (const auto* group : {&p.goals, &p.solutions}) {
@@ -83,7 +101,7 @@ std::string render_text(const plan& p) {
         out += "\nFIRST STEPS\n";
         first_steps = true;
       }
-      item(out, g, g.kind == item_kind::solution ? "solution: " : "goal: ", 2);
+      item(out, shown, g, g.kind == item_kind::solution ? "solution: " : "goal: ", 2);
     }
   }
 
@@ -92,10 +110,10 @@ std::string render_text(const plan& p) {
   auto under = work_by_challenge(p);
   for (std::size_t n = 0; n < p.challenges.size(); ++n) {
     const plan_item& c = p.challenges[n];
-    item(out, c, std::to_string(n + 1) + ". ", 2);
+    item(out, shown, c, std::to_string(n + 1) + ". ", 2);
     std::set<std::string> explained{reason_key(c)};
     for (const auto* s : under[n]) {
-      item(out, *s, s->kind == item_kind::solution ? "solution: " : "goal: ", 6, &c, &explained);
+      item(out, shown, *s, s->kind == item_kind::solution ? "solution: " : "goal: ", 6, &c, &explained);
     }
   }
   if (!p.provisional.empty()) {
@@ -107,7 +125,7 @@ std::string render_text(const plan& p) {
       const plan_item& it = *layout.top[t];
       std::string bullet = std::string(to_string(it.kind)) + ": ";
       if (it.kind == item_kind::flag) bullet = "[" + upper(it.severity) + "] ";
-      item(out, it, bullet, 2);
+      item(out, shown, it, bullet, 2);
       out += "    to confirm, ask: " + join_words(it.to_confirm) + "\n";
       if (it.kind != item_kind::challenge) continue;
       const auto& work = layout.work[t];
@@ -120,7 +138,7 @@ std::string render_text(const plan& p) {
       std::set<std::string> explained{reason_key(it)};
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
-        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &it, &explained);
+        item(out, shown, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &it, &explained);
         if (!extras.shared && !extras.per_item[i].empty()) {
           out += "          also to confirm: " + join_words(extras.per_item[i]) + "\n";
         }
@@ -135,7 +153,7 @@ std::string render_text(const plan& p) {
       std::set<std::string> explained{reason_key(*c)};
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
-        item(out, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, c, &explained);
+        item(out, shown, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, c, &explained);
         if (!extras.shared) out += "          to confirm, ask: " + join_words(extras.per_item[i]) + "\n";
       }
     }
@@ -164,7 +182,7 @@ std::string render_text(const plan& p) {
       const plan_item& g = *group[i];
       std::string bullet = g.kind == item_kind::solution ? "solution: " : "goal: ";
       // The shared reason is written once, under the group's last item.
-      item(out, g, bullet, 2, i + 1 < group.size() ? group[i + 1] : nullptr);
+      item(out, shown, g, bullet, 2, i + 1 < group.size() ? group[i + 1] : nullptr);
     }
   }
   auto schedule = schedule_items(p);
