@@ -31,6 +31,7 @@
 
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
+#include "engine/logging.hpp"
 #include "engine/lint/lint.hpp"
 #include "engine/plan.hpp"
 #include "engine/render/json_writer.hpp"
@@ -1173,9 +1174,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
         << "Run 'iptplan --help' for usage.\n";
     return kUsage;
   }
-  auto logger = spdlog::get("iptplan");
-  if (!logger) logger = spdlog::stderr_color_mt("iptplan");
-  spdlog::set_default_logger(logger);
+  use_program_logger();
   // A service logs each request (never its contents) unless told otherwise.
   if (*serve_cmd && app.get_option("--log-level")->count() == 0) log_level = "info";
   spdlog::set_level(spdlog::level::from_str(log_level));

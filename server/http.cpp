@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "engine/logging.hpp"
 #include "engine/ruleset.hpp"
 
 namespace iptplan::server {
@@ -143,6 +144,8 @@ std::optional<response> refused(const httplib::Request& req, const http_options&
 
 int serve(service& svc, const http_options& o, std::ostream& err,
           const std::function<void(int, std::function<void()>)>& ready) {
+  // Before any thread of the service logs.
+  use_program_logger();
   // SIGTERM and SIGINT go to one thread, which stops the server; every
   // other thread (the pool's included, created later) has them blocked.
   sigset_t signals;
