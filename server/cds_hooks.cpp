@@ -26,30 +26,14 @@ namespace iptplan::server {
 using nlohmann::json;
 using namespace detail;
 
-namespace {
+namespace detail {
 
-constexpr std::size_t kMaxSummary = 140;
-const char* kOverrideSystem = "urn:iptplan:override-reason";
-
-// The reasons a clinician can give for not following a card.
-const json& override_reasons() {
-  static const json reasons = json::array({
-      {{"code", "not-applicable"}, {"system", kOverrideSystem}, {"display", "Does not fit this client"}},
-      {{"code", "already-addressed"}, {"system", kOverrideSystem}, {"display", "Already addressed"}},
-      {{"code", "client-declines"}, {"system", kOverrideSystem}, {"display", "The client declines"}},
-      {{"code", "clinical-judgement"}, {"system", kOverrideSystem}, {"display", "Clinical judgement"}},
-  });
-  return reasons;
-}
-
-// A UUID (version 5 layout) from a name: the same plan and item always
-// give the same card id.
 // A card's uuid, the same for the same plan and item. For a recorded plan
 // (record > 0) it is a version-8 UUID whose first 48 bits are the record's
 // id, so that feedback finds its plan in the store however long ago, and
 // after a restart: the rest is the hash of the plan's record hash and the
 // item, checked against the recorded plan.
-std::string uuid_of(const std::string& name, std::int64_t record = 0) {
+std::string card_uuid(const std::string& name, std::int64_t record) {
   unsigned char d[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_Digest(name.data(), name.size(), d, &n, EVP_sha256(), nullptr);
@@ -69,6 +53,25 @@ std::string uuid_of(const std::string& name, std::int64_t record = 0) {
   }
   return out;
 }
+
+}  // namespace detail
+
+namespace {
+
+constexpr std::size_t kMaxSummary = 140;
+const char* kOverrideSystem = "urn:iptplan:override-reason";
+
+// The reasons a clinician can give for not following a card.
+const json& override_reasons() {
+  static const json reasons = json::array({
+      {{"code", "not-applicable"}, {"system", kOverrideSystem}, {"display", "Does not fit this client"}},
+      {{"code", "already-addressed"}, {"system", kOverrideSystem}, {"display", "Already addressed"}},
+      {{"code", "client-declines"}, {"system", kOverrideSystem}, {"display", "The client declines"}},
+      {{"code", "clinical-judgement"}, {"system", kOverrideSystem}, {"display", "Clinical judgement"}},
+  });
+  return reasons;
+}
+
 
 // The record id a version-8 card uuid carries (0 for any other text).
 std::int64_t record_of_uuid(const std::string& uuid) {
@@ -189,7 +192,7 @@ std::optional<service::card_ref> service::find_card(const std::string& given, co
       if (!of_card) continue;
     }
     std::string name = card ? rec->hash + "\n" + card->item + "\n" + item : rec->hash + "\n" + item;
-    if (uuid_of(name, id) == uuid) {
+    if (card_uuid(name, id) == uuid) {
       card_ref ref{id, item, rec->by};
       remember_card(uuid, ref);
       return ref;
@@ -277,7 +280,7 @@ response service::cds_call(const request& r) {
   json cards = json::array();
   for (const plan_item* it : shown) {
     std::string id = it->full_id();
-    std::string uuid = uuid_of(plan_key + "\n" + id, record);
+    std::string uuid = card_uuid(plan_key + "\n" + id, record);
     json card = {{"uuid", uuid},
                  {"summary", summary_of((it->provisional ? "To confirm: " : "") + printable(it->text))},
                  {"indicator", indicator_of(*it)},
@@ -292,7 +295,7 @@ response service::cds_call(const request& r) {
         if (s.kind != item_kind::solution && s.kind != item_kind::goal) continue;
         if (std::find(s.for_.begin(), s.for_.end(), id) == s.for_.end()) continue;
         std::string sid = s.full_id();
-        std::string suuid = uuid_of(plan_key + "\n" + id + "\n" + sid, record);
+        std::string suuid = card_uuid(plan_key + "\n" + id + "\n" + sid, record);
         json sug = {{"label", summary_of((s.kind == item_kind::goal ? "Goal: " : "Solution: ") + printable(s.text))},
                     {"uuid", suuid},
                     {"isRecommended", false}};

@@ -27,6 +27,10 @@ response diagnostics_response(int status, const std::vector<diagnostic>& diags);
 // What is wrong with a record's author name ("" when nothing).
 std::string name_problem(const std::string& by);
 bool is_json(const std::string& content_type);
+// A CDS card's uuid from its name (the plan's key and the item), the same
+// every time; with a record id (> 0), a version-8 UUID carrying it
+// (cds_hooks.cpp).
+std::string card_uuid(const std::string& name, std::int64_t record = 0);
 
 
 struct planned_request {

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <httplib.h>
-#include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
@@ -27,6 +26,7 @@
 #include "jwt_support.hpp"
 #include "engine/ruleset.hpp"
 #include "server/http.hpp"
+#include "server/internal.hpp"
 #include "server/service.hpp"
 #include "store/store.hpp"
 
@@ -1031,27 +1031,12 @@ TEST_CASE("cds-hooks: feedback on a card given before a restart finds its plan i
   if (cards[0]["uuid"] != with_suggestion["uuid"]) {
     CHECK(call(other, "POST", "/cds-services/iptplan/feedback", foreign.dump(), "application/json").status == 404);
   }
-  // A suggestion id made the server's way for an item that is not one of the
-  // card's suggestions (a flag of the plan) is refused, and an uppercase
+  // A suggestion id made the server's way (card_uuid) for an item that is
+  // not one of the card's suggestions (a plan-wide goal) is refused, and an uppercase
   // uuid is the same uuid.
   auto rec = parsed(call(other, "GET", "/api/plans/1"));
   std::string hash = rec["hash"];
-  auto v8 = [](const std::string& name, std::int64_t record) {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(name.data(), name.size(), d, &n, EVP_sha256(), nullptr);
-    for (int i = 0; i < 6; ++i) d[i] = static_cast<unsigned char>((record >> (8 * (5 - i))) & 0xff);
-    d[6] = static_cast<unsigned char>((d[6] & 0x0f) | 0x80);
-    d[8] = static_cast<unsigned char>((d[8] & 0x3f) | 0x80);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (int i = 0; i < 16; ++i) {
-      if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-      out += hex[d[i] >> 4];
-      out += hex[d[i] & 15];
-    }
-    return out;
-  };
+  auto v8 = [](const std::string& name, std::int64_t record) { return server::detail::card_uuid(name, record); };
   std::string card_item = with_suggestion["source"]["topic"]["code"];
   std::string card_id;
   for (const auto& c : rec["plan"]["challenges"]) {

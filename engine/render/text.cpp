@@ -28,16 +28,21 @@ std::string join_words(const std::vector<std::string>& ws, std::size_t limit = 0
 // provisional item's support (a rule condition) is left to `iptplan why`
 // and the JSON plan: the reason's words and the findings to confirm say it
 // for a clinician.
-std::string short_why(const plan_item& it) {
-  std::string out = it.provisional ? "provisional: " : "";
-  if (!it.because.empty() && !it.because.front().because.empty()) out += it.because.front().because + " ";
-  out += "(";
+// "(rule a, x.rules:3; rule b, y.rules:9)": the rules behind an item.
+std::string rule_refs(const plan_item& it) {
+  std::string out = "(";
   for (std::size_t i = 0; i < it.because.size(); ++i) {
     const auto& r = it.because[i];
     out += (i ? "; " : "") + std::string("rule ") + r.rule.id + ", " + r.rule.file + ":" +
            std::to_string(r.rule.line);
   }
   return out + ")";
+}
+
+std::string short_why(const plan_item& it) {
+  std::string out = it.provisional ? "provisional: " : "";
+  if (!it.because.empty() && !it.because.front().because.empty()) out += it.because.front().because + " ";
+  return out + rule_refs(it);
 }
 
 // `parent`: the challenge a solution or goal is listed under; when the same
@@ -66,13 +71,8 @@ void item(std::string& out, shown_whys& shown, const plan_item& it, const std::s
   std::string key = reason_key(it);
   auto [at, first] = shown.emplace(key, it.full_id());
   if (!first && !key.empty()) {
-    std::string rules;
-    for (std::size_t i = 0; i < it.because.size(); ++i) {
-      const auto& r = it.because[i];
-      rules += (i ? "; " : "") + std::string("rule ") + r.rule.id + ", " + r.rule.file + ":" + std::to_string(r.rule.line);
-    }
-    out += pad + std::string(bullet.size(), ' ') + "why: " + (it.provisional ? "provisional: " : "") +
-           "as for [" + at->second + "] above (" + rules + ")\n";
+    out += pad + std::string(bullet.size(), ' ') + "why: " + (it.provisional ? "provisional: " : "") + "as for [" +
+           at->second + "] above " + rule_refs(it) + "\n";
     return;
   }
   out += pad + std::string(bullet.size(), ' ') + "why: " + short_why(it) + "\n";
