@@ -125,6 +125,9 @@ struct compiled_action {
   std::int32_t item = -1;    // `id` interned: index into program::item_ids
   std::string target;        // `for <target>`
   bool target_keyed = false; // the target is raised per element too
+  // The target is raised per element by some rule, and this action's rule
+  // has no element to pick one: the item is for every instance raised.
+  bool target_every = false;
   text_template text;
   std::int32_t fact = -1;        // conclude: derived fact index
   std::int32_t value_node = -1;  // conclude ... = <value>

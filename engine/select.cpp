@@ -71,6 +71,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     std::size_t outcome;
   };
   std::vector<exclusion> exclusions;
+  bool any_target_every = false;
   for (std::size_t k = 0; k < ev.outcomes.size(); ++k) {
     const outcome& o = ev.outcomes[k];
     if (o.result == truth::unknown) out.undecided.push_back(k);
@@ -105,10 +106,44 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       it.priority = fresh ? r.priority : std::max(it.priority, r.priority);
       if (severity_rank(a.severity) > severity_rank(it.severity)) it.severity = a.severity;
       if (!a.target.empty()) {
+        any_target_every = any_target_every || a.target_every;
         std::string target = a.target_keyed && !key.empty() ? a.target + "[" + key + "]" : a.target;
         if (std::find(it.for_.begin(), it.for_.end(), target) == it.for_.end()) it.for_.push_back(target);
       }
       it.proposals.push_back(k);
+    }
+  }
+  // `for X` written in a rule without `for each`, when X is raised per
+  // person or event (X[partner], X[1]): the item is for every X raised.
+  if (any_target_every) {
+    std::map<std::string, std::vector<std::string>> keyed_challenges;  // id -> full ids
+    std::set<std::string> unkeyed_challenges;
+    for (const auto& e : entries) {
+      if (e.item.kind != item_kind::challenge) continue;
+      if (e.item.key.empty()) {
+        unkeyed_challenges.insert(e.item.id);
+      } else {
+        keyed_challenges[e.item.id].push_back(e.item.full_id());
+      }
+    }
+    for (auto& e : entries) {
+      auto& targets = e.item.for_;
+      std::vector<std::string> expanded;
+      bool changed = false;
+      for (const auto& t : targets) {
+        auto keyed = keyed_challenges.find(t);
+        if (keyed != keyed_challenges.end() && !unkeyed_challenges.count(t)) {
+          expanded.insert(expanded.end(), keyed->second.begin(), keyed->second.end());
+          changed = true;
+        } else {
+          expanded.push_back(t);
+        }
+      }
+      if (changed) {
+        std::sort(expanded.begin(), expanded.end());
+        expanded.erase(std::unique(expanded.begin(), expanded.end()), expanded.end());
+        targets = std::move(expanded);
+      }
     }
   }
   auto element_of = [&](std::size_t k) { return ev.outcomes[k].element; };

@@ -473,6 +473,60 @@ end
   CHECK(per->for_ == std::vector<std::string>{"general"});
 }
 
+TEST_CASE("'for' from a rule without 'for each' to a challenge raised per element: every instance") {
+  const std::string rules = R"(rule per_person
+for each r in relationships
+when r.conflict == "overt"
+then
+  challenge dispute "Dispute with the {r.label}"
+end
+
+rule once
+when a
+then
+  solution shared for dispute "Once for all the disputes"
+end
+
+rule drop
+when b
+then
+  exclude dispute
+end
+)";
+  auto r = run(rules, std::string("a = true\nb = false\n") + kFamily);
+  const plan_item* shared = r.pl.find("shared");
+  REQUIRE(shared != nullptr);
+  CHECK(shared->for_ == std::vector<std::string>{"dispute[mother]", "dispute[partner]"});
+  CHECK_FALSE(shared->provisional);
+  // Text and markdown give it in full under the first challenge only.
+  std::string text = render_text(r.pl);
+  CHECK(text.find("solution: Once for all the disputes  [shared]") != std::string::npos);
+  CHECK(text.find("solution: as under 1. above  [shared]") != std::string::npos);
+  std::string md = render_markdown(r.pl);
+  CHECK(md.find("- As under challenge 1 above (shared)") != std::string::npos);
+  // The JSON lists every challenge it is for.
+  auto j = nlohmann::json::parse(render_json(r.pl));
+  bool seen = false;
+  for (const auto& s : j["solutions"]) {
+    if (s["id"] == "shared") {
+      seen = true;
+      CHECK(s["for"] == nlohmann::json::array({"dispute[mother]", "dispute[partner]"}));
+    }
+  }
+  CHECK(seen);
+
+  // When every challenge it is for is excluded, it goes with them.
+  auto gone = run(rules, std::string("a = true\nb = true\n") + kFamily);
+  CHECK(gone.pl.find("shared") == nullptr);
+  REQUIRE(excluded(gone.pl, "shared") != nullptr);
+
+  // No instance raised: the item keeps the bare name, as before.
+  auto none = run(rules, "a = true\nb = false\n[[relationships]]\nlabel = \"aunt\"\nconflict = \"none\"\n");
+  const plan_item* alone = none.pl.find("shared");
+  REQUIRE(alone != nullptr);
+  CHECK(alone->for_ == std::vector<std::string>{"dispute"});
+}
+
 TEST_CASE("'for each' over a missing list is undecided on the list") {
   auto r = run("rule r\nfor each r in relationships\nwhen r.close\nthen\n  challenge c \"x\"\nend\n",
                "a = true\n");

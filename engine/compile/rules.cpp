@@ -320,7 +320,10 @@ void compiler::check_items() {
               near.empty() ? std::vector<std::string>{}
                            : std::vector<std::string>{"did you mean '" + near + "'?"});
       }
-      if (needs_target) a.target_keyed = r.each_list >= 0 && challenge_keyed[a.target];
+      if (needs_target) {
+        a.target_keyed = r.each_list >= 0 && challenge_keyed[a.target];
+        a.target_every = !a.target_keyed && challenge_keyed[a.target];
+      }
       if (a.kind == ast::action_kind::exclude && !any_item.count(a.id)) {
         std::string near = nearest_name(a.id, item_names);
         error(pos.second, "check.unknown-item",

@@ -90,6 +90,8 @@ std::string render_markdown(const plan& p) {
   out += "\n## Challenges\n\n";
   if (p.challenges.empty()) out += "None identified from the recorded findings.\n";
   auto listed = work_by_challenge(p);
+  // Work for several challenges is given in full under the first of them.
+  std::map<const plan_item*, std::size_t> listed_at;
   for (std::size_t n = 0; n < p.challenges.size(); ++n) {
     const plan_item& c = p.challenges[n];
     out += "### " + std::to_string(n + 1) + ". " + md(c.text) + "\n\n";
@@ -103,6 +105,11 @@ std::string render_markdown(const plan& p) {
         if (!any) {
           out += kind == item_kind::solution ? "Solutions:\n\n" : "Goals:\n\n";
           any = true;
+        }
+        auto [at, first] = listed_at.emplace(s, n + 1);
+        if (!first) {
+          out += "- As under challenge " + std::to_string(at->second) + " above (" + md(s->full_id()) + ")\n";
+          continue;
         }
         // Not repeated when the challenge's own rules proposed it.
         bool same = !s->because.empty();

@@ -108,12 +108,20 @@ std::string render_text(const plan& p) {
   out += "\nCHALLENGES\n";
   if (p.challenges.empty()) out += "  (none)\n";
   auto under = work_by_challenge(p);
+  // Work for several challenges is given in full under the first of them.
+  std::map<const plan_item*, std::size_t> listed_at;
   for (std::size_t n = 0; n < p.challenges.size(); ++n) {
     const plan_item& c = p.challenges[n];
     item(out, shown, c, std::to_string(n + 1) + ". ", 2);
     std::set<std::string> explained{reason_key(c)};
     for (const auto* s : under[n]) {
-      item(out, shown, *s, s->kind == item_kind::solution ? "solution: " : "goal: ", 6, &c, &explained);
+      std::string bullet = s->kind == item_kind::solution ? "solution: " : "goal: ";
+      auto [at, first] = listed_at.emplace(s, n + 1);
+      if (!first) {
+        out += "      " + bullet + "as under " + std::to_string(at->second) + ". above  [" + s->full_id() + "]\n";
+        continue;
+      }
+      item(out, shown, *s, bullet, 6, &c, &explained);
     }
   }
   if (!p.provisional.empty()) {
