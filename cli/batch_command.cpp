@@ -382,17 +382,19 @@ class planner {
     out += ",\"items\":[";
     if (sel) {
       bool first = true;
+      const bool with_rules = o_.explain != "none";
       for (const auto& it : sel->items) {
         if (!first) out += ',';
         first = false;
         out += "{\"id\":";
-        append_json_string(out, it.full_id());
+        if (it.key.empty()) append_json_string(out, it.id);
+        else append_json_string(out, it.full_id());
         out += ",\"kind\":\"";
         out += kind_word(it.kind);
         out += "\",\"status\":\"";
         out += it.provisional ? "provisional" : "confirmed";
         out += '"';
-        if (o_.explain != "none") {
+        if (with_rules) {
           out += ",\"rules\":[";
           const std::string* last = nullptr;
           for (std::size_t k : it.proposals) {

@@ -121,6 +121,7 @@ std::optional<item_kind> item_kind_of(ast::action_kind k);
 struct compiled_action {
   ast::action_kind kind = ast::action_kind::challenge;
   std::string severity;      // flags: info | warning | critical
+  std::int8_t severity_rank = 0;  // 3 critical, 2 warning, 1 info, 0 none
   std::string id;            // item id (or the excluded id)
   std::int32_t item = -1;    // `id` interned: index into program::item_ids
   std::string target;        // `for <target>`
@@ -215,6 +216,9 @@ struct program {
   std::vector<std::vector<guarded_rule>> guarded;
   std::vector<compiled_rule> rules;  // sorted by id: never by file order
   std::vector<std::string> item_ids;  // every item id an action names, once
+  // Per interned item id: its rank in alphabetical order, so that sorting a
+  // plan's items by id compares numbers.
+  std::vector<std::int32_t> item_order;
   std::vector<fact_decl> facts;      // sorted by path
   std::vector<parameter> params;     // sorted by name
   // Rule indices per stratum, in evaluation order: the rules of one level

@@ -1,6 +1,7 @@
 #include "engine/select.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
@@ -11,9 +12,15 @@ namespace iptplan {
 
 namespace {
 
-int severity_rank(const std::string& s) {
-  return s == "critical" ? 3 : s == "warning" ? 2 : s == "info" ? 1 : 0;
-}
+// Proposals merged by (kind, id, key); ids are interned by the compiler.
+struct entry {
+  selected_item item;
+  std::int32_t id = -1;      // index into program::item_ids
+  std::int32_t list = -1;    // the list its proposing rules iterate
+  std::int8_t severity = 0;  // rank of item.severity (compiled_action)
+  bool removed = false;
+  std::unique_ptr<removed_item> rm;  // when removed
+};
 
 }  // namespace
 
@@ -22,20 +29,19 @@ selection select_items(const program& p, const client_data& c, const evaluation&
   auto key_of = [&](const compiled_rule& r, std::int32_t element) {
     return r.each_list < 0 || element < 0 ? std::string() : element_key(p, c, r.each_list, element);
   };
-  // Proposals merged by (kind, id, key); ids are interned by the compiler.
-  struct entry {
-    selected_item item;
-    std::int32_t id = -1;    // index into program::item_ids
-    std::int32_t list = -1;  // the list its proposing rules iterate
-    bool removed = false;
-    std::unique_ptr<removed_item> rm;  // when removed
-  };
   struct key_hash {
     std::size_t operator()(const std::pair<std::uint64_t, std::string>& k) const {
       return std::hash<std::uint64_t>()(k.first) ^ (std::hash<std::string>()(k.second) << 1);
     }
   };
-  std::vector<entry> entries;
+  // Kept by the thread and cleared, not freed, between clients: a plan of
+  // hundreds of items would otherwise allocate (and fault in) its table anew.
+  thread_local std::vector<entry> pool;
+  std::vector<entry>& entries = pool;
+  entries.clear();
+  auto order_of = [&](const entry* e) {
+    return e->id >= 0 ? p.item_order[static_cast<std::size_t>(e->id)] : std::int32_t{-1};
+  };
   // About one item per proposing outcome: no moves while it grows.
   entries.reserve(std::max<std::size_t>(16, ev.outcomes.size()));
   // Items proposed without a key (most) are found by (kind, interned id) in
@@ -92,6 +98,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       if (fresh) {
         entries.emplace_back();
         entries.back().id = a.item;
+        entries.back().item.proposals.reserve(4);  // most items have a few
       }
       entry& e = entries[at];
       selected_item& it = e.item;
@@ -104,11 +111,18 @@ selection select_items(const program& p, const client_data& c, const evaluation&
         it.key = key;
       }
       it.priority = fresh ? r.priority : std::max(it.priority, r.priority);
-      if (severity_rank(a.severity) > severity_rank(it.severity)) it.severity = a.severity;
+      if (a.severity_rank > e.severity) {
+        e.severity = a.severity_rank;
+        it.severity = a.severity;
+      }
       if (!a.target.empty()) {
         any_target_every = any_target_every || a.target_every;
-        std::string target = a.target_keyed && !key.empty() ? a.target + "[" + key + "]" : a.target;
-        if (std::find(it.for_.begin(), it.for_.end(), target) == it.for_.end()) it.for_.push_back(target);
+        if (a.target_keyed && !key.empty()) {
+          std::string target = a.target + "[" + key + "]";
+          if (std::find(it.for_.begin(), it.for_.end(), target) == it.for_.end()) it.for_.push_back(std::move(target));
+        } else if (std::find(it.for_.begin(), it.for_.end(), a.target) == it.for_.end()) {
+          it.for_.push_back(a.target);
+        }
       }
       it.proposals.push_back(k);
     }
@@ -242,35 +256,35 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     }
   }
 
-  // Flags first by severity, then by priority (highest first), id and key.
-  auto by_priority = [](const selected_item* a, const selected_item* b) {
-    int sa = severity_rank(a->severity), sb = severity_rank(b->severity);
-    if (sa != sb) return sa > sb;
-    if (a->priority != b->priority) return a->priority > b->priority;
-    if (int cmp = a->id.compare(b->id)) return cmp < 0;
-    return a->key < b->key;
+  // Flags first by severity, then by priority (highest first), id and key;
+  // ids compare by their alphabetical rank, computed once by the compiler.
+  auto by_priority = [&](const entry* a, const entry* b) {
+    if (a->severity != b->severity) return a->severity > b->severity;
+    if (a->item.priority != b->item.priority) return a->item.priority > b->item.priority;
+    if (a->id != b->id) return order_of(a) < order_of(b);
+    return a->item.key < b->item.key;
   };
-  std::vector<selected_item*> groups[4], provisional;
+  std::vector<entry*> groups[4], provisional;
   std::vector<entry*> removed;
   for (auto& e : entries) {
     if (e.removed) {
       removed.push_back(&e);
     } else if (e.item.provisional) {
-      provisional.push_back(&e.item);
+      provisional.push_back(&e);
     } else {
-      groups[static_cast<int>(e.item.kind)].push_back(&e.item);
+      groups[static_cast<int>(e.item.kind)].push_back(&e);
     }
   }
   out.items.reserve(entries.size());
   for (auto& g : groups) {
     std::sort(g.begin(), g.end(), by_priority);
-    for (auto* it : g) out.items.push_back(std::move(*it));
+    for (auto* e : g) out.items.push_back(std::move(e->item));
   }
-  std::sort(provisional.begin(), provisional.end(), [&](const selected_item* a, const selected_item* b) {
-    if (a->kind != b->kind) return a->kind < b->kind;
+  std::sort(provisional.begin(), provisional.end(), [&](const entry* a, const entry* b) {
+    if (a->item.kind != b->item.kind) return a->item.kind < b->item.kind;
     return by_priority(a, b);
   });
-  for (auto* it : provisional) out.items.push_back(std::move(*it));
+  for (auto* e : provisional) out.items.push_back(std::move(e->item));
   // Removed items by kind, id and key.
   std::sort(removed.begin(), removed.end(), [](const entry* a, const entry* b) {
     if (a->item.kind != b->item.kind) return a->item.kind < b->item.kind;

@@ -52,10 +52,17 @@ location source_file::locate(std::uint32_t offset) const {
   auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
   int line = static_cast<int>(it - line_starts_.begin());
   std::uint32_t start = line_starts_[line - 1];
-  // Code points, counted through the block index: a long line costs no
-  // more than a short one.
-  int column = static_cast<int>(points_before(offset) - points_before(start)) + 1;
-  return {line, column};
+  // Code points: counted directly on a short line, through the block index
+  // on a long one, which then costs no more than a short one.
+  std::uint32_t points = 0;
+  if (offset - start <= kBlock) {
+    for (std::uint32_t i = start; i < offset; ++i) {
+      if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++points;
+    }
+  } else {
+    points = points_before(offset) - points_before(start);
+  }
+  return {line, static_cast<int>(points) + 1};
 }
 
 std::string_view source_file::line_text(int line) const {

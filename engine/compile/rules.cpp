@@ -2,6 +2,7 @@
 // ordered list of checks that compile() runs.
 #include "engine/compile/compiler.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace iptplan {
@@ -416,6 +417,18 @@ std::shared_ptr<const program> compile(std::shared_ptr<const vocabulary> vocab,
       auto [at, fresh] = ids.emplace(a.id, static_cast<std::int32_t>(p->item_ids.size()));
       if (fresh) p->item_ids.push_back(a.id);
       a.item = at->second;
+      a.severity_rank = a.severity == "critical" ? 3 : a.severity == "warning" ? 2 : a.severity == "info" ? 1 : 0;
+    }
+  }
+  {
+    std::vector<std::int32_t> by_name(p->item_ids.size());
+    for (std::size_t k = 0; k < by_name.size(); ++k) by_name[k] = static_cast<std::int32_t>(k);
+    std::sort(by_name.begin(), by_name.end(), [&](std::int32_t a, std::int32_t b) {
+      return p->item_ids[static_cast<std::size_t>(a)] < p->item_ids[static_cast<std::size_t>(b)];
+    });
+    p->item_order.assign(by_name.size(), 0);
+    for (std::size_t k = 0; k < by_name.size(); ++k) {
+      p->item_order[static_cast<std::size_t>(by_name[k])] = static_cast<std::int32_t>(k);
     }
   }
   mark_closed_quantifiers(*p);
