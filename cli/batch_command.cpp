@@ -323,7 +323,8 @@ struct planned_line {
 
 class planner {
  public:
-  planner(const rule_set& rs, const batch_options& o) : rs_(rs), o_(o) {}
+  planner(const rule_set& rs, const batch_options& o)
+      : rs_(rs), o_(o), client_id_(rs.prog->vocab->index_of("client.id")) {}
 
   planned_line run(std::size_t n, const record& r) const {
     planned_line pl;
@@ -367,7 +368,7 @@ class planner {
     if (client) {
       ev = evaluate(*rs_.prog, *client, o_.explain == "full");
       sel = select_items(*rs_.prog, *client, *ev);
-      int ci = rs_.prog->vocab->index_of("client.id");
+      int ci = client_id_;
       if (ci >= 0 && !client->slots[static_cast<std::size_t>(ci)].is_unknown()) {
         append_json_string(out, show_value(*rs_.prog, *client, client->slots[static_cast<std::size_t>(ci)]));
       } else {
@@ -458,6 +459,7 @@ class planner {
  private:
   const rule_set& rs_;
   const batch_options& o_;
+  int client_id_;  // the slot of client.id, or -1
 };
 
 bool reads_stdin(const std::vector<std::string>& inputs) {

@@ -316,8 +316,10 @@ class builder {
       for (const auto& m : askable(o.missing)) {
         if (!asked_now(m)) continue;
         auto& a = assess[m];
-        a.finding = m;
-        a.follow_up = follows_up(m);
+        if (a.finding.empty()) {  // first seen: once per finding
+          a.finding = m;
+          a.follow_up = follows_up(m);
+        }
         a.score += weight;
         a.safety = a.safety || safety;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);

@@ -116,7 +116,15 @@ struct text_template {
 enum class item_kind : std::uint8_t { flag, challenge, solution, goal };
 const char* to_string(item_kind k);
 // The kind of item an action proposes; none for conclude and exclude.
-std::optional<item_kind> item_kind_of(ast::action_kind k);
+inline std::optional<item_kind> item_kind_of(ast::action_kind k) {
+  switch (k) {
+    case ast::action_kind::flag: return item_kind::flag;
+    case ast::action_kind::challenge: return item_kind::challenge;
+    case ast::action_kind::solution: return item_kind::solution;
+    case ast::action_kind::goal: return item_kind::goal;
+    default: return std::nullopt;
+  }
+}
 
 struct compiled_action {
   ast::action_kind kind = ast::action_kind::challenge;

@@ -264,8 +264,11 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     if (a->id != b->id) return order_of(a) < order_of(b);
     return a->item.key < b->item.key;
   };
-  std::vector<entry*> groups[4], provisional;
-  std::vector<entry*> removed;
+  // Kept by the thread, as the item table.
+  thread_local std::vector<entry*> groups[4], provisional, removed;
+  for (auto& g : groups) g.clear();
+  provisional.clear();
+  removed.clear();
   for (auto& e : entries) {
     if (e.removed) {
       removed.push_back(&e);

@@ -17,16 +17,6 @@ const char* to_string(item_kind k) {
   return "?";
 }
 
-std::optional<item_kind> item_kind_of(ast::action_kind k) {
-  switch (k) {
-    case ast::action_kind::flag: return item_kind::flag;
-    case ast::action_kind::challenge: return item_kind::challenge;
-    case ast::action_kind::solution: return item_kind::solution;
-    case ast::action_kind::goal: return item_kind::goal;
-    default: return std::nullopt;
-  }
-}
-
 int program::fact_index(const std::string& path) const {
   auto it = std::lower_bound(facts.begin(), facts.end(), path,
                              [](const fact_decl& f, const std::string& s) { return f.path < s; });

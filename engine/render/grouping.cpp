@@ -9,6 +9,16 @@
 
 namespace iptplan {
 
+std::string ask_next_summary(std::size_t total) {
+  std::size_t shown = std::min(total, kAskNextShown);
+  if (total == 1) return "the one missing finding whose answer would decide part of the plan";
+  if (shown == total) {
+    return "the " + std::to_string(total) + " missing findings whose answers would decide part of the plan, safety first";
+  }
+  return "the " + std::to_string(shown) + " of " + std::to_string(total) +
+         " missing findings whose answers would decide most of the plan, safety first";
+}
+
 bool is_schedule(const plan_item& it) {
   if (it.because.empty()) return false;
   return std::all_of(it.because.begin(), it.because.end(), [](const reason& r) {

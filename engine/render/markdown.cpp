@@ -188,13 +188,9 @@ std::string render_markdown(const plan& p) {
   if (!p.to_assess.empty()) {
     std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
     std::size_t total = p.to_assess.size();
-    out += "## Ask next\n\n" +
-           (total == 1     ? std::string("The one missing finding whose answer would decide part of the plan.")
-            : shown == total ? "The " + std::to_string(total) +
-                                   " missing findings whose answers would decide part of the plan, safety first."
-                             : "The " + std::to_string(shown) + " of " + std::to_string(total) +
-                                   " missing findings whose answers would decide most of the plan, safety first.") +
-           "\n\n";
+    std::string summary = ask_next_summary(total);
+    summary[0] = 'T';
+    out += "## Ask next\n\n" + summary + ".\n\n";
     for (std::size_t i = 0; i < shown; ++i) {
       const auto& a = p.to_assess[i];
       out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + md(a.question)) +

@@ -32,6 +32,10 @@ std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p);
 // How many of the ranked "ask next" findings text and markdown show (JSON
 // carries them all).
 inline constexpr std::size_t kAskNextShown = 10;
+// What the ask-next list holds, for its heading: "the 2 missing findings
+// whose answers would decide part of the plan, safety first" (one, all, or
+// the first kAskNextShown of more).
+std::string ask_next_summary(std::size_t total);
 
 // The rules (and elements) behind an item, as one key: items with the same
 // key share their reason, which renderers write once.

@@ -171,12 +171,7 @@ std::string render_text(const plan& p) {
   if (!p.to_assess.empty()) {
     std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
     std::size_t total = p.to_assess.size();
-    out += "\nASK NEXT (" +
-           (total == 1     ? std::string("the one missing finding that would decide part of the plan")
-            : shown == total ? "the " + std::to_string(total) + " missing findings that would decide part of the plan"
-                             : "the " + std::to_string(shown) + " of " + std::to_string(total) +
-                                   " missing findings that would decide most of the plan") +
-           (total == 1 ? ")\n" : ", safety first)\n");
+    out += "\nASK NEXT (" + ask_next_summary(total) + ")\n";
     for (std::size_t i = 0; i < shown; ++i) {
       const auto& a = p.to_assess[i];
       out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
