@@ -60,7 +60,16 @@ int main(int argc, char** argv) {
         auto t0 = std::chrono::steady_clock::now();
         auto r = c.Post("/api/plan", bodies[i], "application/toml");
         auto t1 = std::chrono::steady_clock::now();
-        if (!r || r->status != 200 || r->body.size() != expected[i]) ++failed;
+        if (!r || r->status != 200 || r->body.size() != expected[i]) {
+          // The first few failures say why: the connection's error, or the
+          // status and size of the answer.
+          if (failed++ < 5) {
+            std::lock_guard<std::mutex> lock(mu);
+            if (!r) std::fprintf(stderr, "request %ld: %s\n", k, httplib::to_string(r.error()).c_str());
+            else std::fprintf(stderr, "request %ld: status %d, %zu bytes (expected %zu)\n", k, r->status,
+                              r->body.size(), expected[i]);
+          }
+        }
         mine.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
       }
       std::lock_guard<std::mutex> lock(mu);

@@ -1009,7 +1009,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   serve_cmd->add_option("--cds-trust", serve.cds_trust,
                         "A JSON file naming the CDS clients (issuers and their JWK Sets) whose signed tokens "
                         "CDS Hooks calls must carry (docs/api.md)");
-  serve_cmd->add_option("--threads", serve.threads, "Requests served at once (default 8)")->check(CLI::Range(1, 256));
+  serve_cmd->add_option("--threads", serve.threads, "Requests served at once (default 64)")->check(CLI::Range(1, 256));
   serve_cmd->add_option("--max-body", serve.max_body, "Largest request body in bytes (default 1 MiB)")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20));
 

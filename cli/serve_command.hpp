@@ -14,7 +14,7 @@ struct serve_options {
   std::string listen = "127.0.0.1:8080";
   std::string token_file;     // required to listen beyond this machine
   std::string cds_trust;      // CDS clients trusted to call /cds-services (their keys)
-  int threads = 8;
+  int threads = 64;
   std::size_t max_body = 1 << 20;
 };
 

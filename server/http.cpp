@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "engine/logging.hpp"
 #include "engine/ruleset.hpp"
@@ -242,11 +243,24 @@ int serve(service& svc, const http_options& o, std::ostream& err,
                  printable(req.path.substr(0, 200)), res.status);
   });
 
+  // The listening socket: SO_REUSEADDR alone (httplib's default adds
+  // SO_REUSEPORT, which would let a second server share the port and take
+  // half of its connections), and kept so that its backlog can be raised.
+  int listen_fd = -1;
+  http.set_socket_options([&listen_fd](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd = sock;
+  });
   if (o.port == 0) {
     port = http.bind_to_any_port(o.host);
   } else if (!http.bind_to_port(o.host, o.port)) {
     port = -1;
   }
+  // Debian's httplib listens with a backlog of 5: more clients connecting
+  // at once than that had connections refused or dropped. Listening again
+  // on the same socket raises it (Linux).
+  if (port >= 0 && listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   if (port < 0) {
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     err << "iptplan: error: cannot listen on " << o.host << ":" << o.port

@@ -18,7 +18,7 @@ struct http_options {
   int port = 8080;             // 0: any free port
   std::string token;           // bearer token; empty: none required
   std::size_t max_body = 1 << 20;
-  int threads = 8;
+  int threads = 64;
   int timeout_seconds = 10;    // reading a request, writing a response
   // CDS clients trusted to call /cds-services...: when set, those paths
   // require a client's signed token (and not the bearer token above).

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <atomic>
 #include <future>
 #include <set>
 #include <thread>
@@ -540,6 +541,35 @@ TEST_CASE("http: every response, errors included, has the security headers, a re
   CHECK(plan->status == 200);
   CHECK(plan->body == run({"plan", "examples/jane.toml", "--format", "json"}).out);
   CHECK(c.Get("/api/vocabulary")->get_header_value("X-Request-Id") != ok->get_header_value("X-Request-Id"));
+}
+
+TEST_CASE("http: 64 clients connecting at once are all answered, none dropped") {
+  running srv;  // the default pool
+  const std::string body = example("jane.toml");
+  const std::string want = run({"plan", "examples/jane.toml", "--format", "json"}).out;
+  std::atomic<int> answered{0}, wrong{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.emplace_back([&] {
+      auto c = srv.client();
+      for (int k = 0; k < 3; ++k) {
+        auto r = c.Post("/api/plan", body, "application/toml");
+        if (r && r->status == 200 && r->body == want) ++answered;
+        else ++wrong;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(wrong == 0);
+  CHECK(answered == 64 * 3);
+}
+
+TEST_CASE("serve: a second server cannot take a port already served") {
+  running srv;
+  auto r = run({"serve", "--listen", "127.0.0.1:" + std::to_string(srv.port)});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(srv.port)) != std::string::npos);
+  CHECK(srv.client().Get("/api/vocabulary")->status == 200);
 }
 
 TEST_CASE("http: a bearer token, when set, is required on every request") {
