@@ -478,6 +478,9 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
               std::ostream& out, std::ostream& err) {
   auto rs = load(options.rules, err);
   if (!rs) return kInputError;
+  // As `plan`: never with a retired rule set, a draft refused on request,
+  // an overdue review said once on stderr.
+  if (!rule_set_may_plan(*rs, options.require_approved, err)) return kInputError;
   int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   jobs = std::min(jobs, 256);
   const std::size_t chunk = static_cast<std::size_t>(256 * jobs);

@@ -14,6 +14,7 @@ struct batch_options {
   std::string explain = "rules";    // none | rules | full
   bool allow_unknown = false;
   bool progress = false;            // a progress line on stderr (a terminal)
+  bool require_approved = false;    // a draft rule set is an error
 };
 
 // INPUT: findings files (.toml, .json), JSON Lines files (.jsonl), folders

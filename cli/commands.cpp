@@ -911,7 +911,9 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
 
 }  // namespace
 
-bool rule_set_may_plan(const rule_set& rs, std::ostream& err) { return may_plan(rs, false, err); }
+bool rule_set_may_plan(const rule_set& rs, bool require_approved, std::ostream& err) {
+  return may_plan(rs, require_approved, err);
+}
 
 namespace {
 
@@ -1000,6 +1002,8 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   auto* serve_cmd = app.add_subcommand(
       "serve", "Serve the clinic service: the JSON API over HTTP (docs/api.md), on this machine by default");
   serve_cmd->add_option("--rules", serve.rules, "Rule set folder (default: the built-in rule set)");
+  serve_cmd->add_flag("--require-approved", serve.require_approved,
+                      "Refuse to start unless the rule set is approved as it is (for production)");
   serve_cmd->add_option("--store", serve.store,
                         "Where recorded plans and reviews go: sqlite:FILE, FILE or postgresql://... (default: none; recording is refused)");
   serve_cmd->add_option("--listen", serve.listen,
@@ -1021,6 +1025,8 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
                         "Findings files (.toml, .json), JSON Lines files (.jsonl), folders, or - (standard input: "
                         "JSON Lines, or TOML documents separated by +++ lines; the default)");
   batch_cmd->add_option("--rules", batch.rules, "Rule set folder (default: the built-in rule set)");
+  batch_cmd->add_flag("--require-approved", batch.require_approved,
+                      "Refuse to plan unless the rule set is approved as it is (for production)");
   batch_cmd->add_option("--jobs,-j", batch.jobs, "Threads (default: one per core)")->check(CLI::Range(1, 256));
   batch_cmd->add_option("--explain", batch.explain,
                         "What each line carries: none (items only), rules (and the rules behind each, the "

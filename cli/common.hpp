@@ -76,7 +76,7 @@ std::optional<planned> plan_text(const rule_set& rs, const std::string& name, co
 bool write_atomically(const std::string& path, const std::string& text, bool follow, std::ostream& err);
 
 // False (with a message) when the rule set may not plan: it is retired.
-bool rule_set_may_plan(const rule_set& rs, std::ostream& err);
+bool rule_set_may_plan(const rule_set& rs, bool require_approved, std::ostream& err);
 
 // `annotate`: a rule file (its name in the rule set, or its path) to list
 // with each rule's and each condition's counts.

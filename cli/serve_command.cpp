@@ -97,7 +97,7 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
   std::vector<rule_set_file> files;
   auto rs = load(o.rules, err, false, nullptr, &files);
   if (!rs) return kInputError;
-  if (!rule_set_may_plan(*rs, err)) return kInputError;
+  if (!rule_set_may_plan(*rs, o.require_approved, err)) return kInputError;
   if (!store.empty()) {
     try {
       store::open_store(store, true);

@@ -16,6 +16,7 @@ struct serve_options {
   std::string cds_trust;      // CDS clients trusted to call /cds-services (their keys)
   int threads = 64;
   std::size_t max_body = 1 << 20;
+  bool require_approved = false;  // a draft rule set is an error
 };
 
 // Exit 0 after a clean stop, 1 when the rule set or the store cannot be

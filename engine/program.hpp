@@ -182,6 +182,7 @@ struct parameter {
   bool declared = false;
   std::optional<double> min, max;
   std::string unit;
+  std::string type;  // declared: integer | number | boolean | text; empty when not
 };
 
 // A warning about a parameter, at its line of ruleset.toml.

@@ -226,9 +226,17 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
             (key == "min" ? prm.min : prm.max) = *dv.value<double>();
           } else if (key == "unit") {
             prm.unit = dv.value_or(std::string());
+          } else if (key == "type") {
+            prm.type = dv.value_or(std::string());
+            if (prm.type != "integer" && prm.type != "number" && prm.type != "boolean" && prm.type != "text") {
+              diags.push_back(toml_diagnostic(src, &dv, severity::error, "ruleset.parameter",
+                                              "the type of parameter '" + prm.name +
+                                                  "' must be \"integer\", \"number\", \"boolean\" or \"text\""));
+              prm.type.clear();
+            }
           } else if (key != "value") {
             diags.push_back(toml_diagnostic(src, &dv, severity::error, "ruleset.parameter",
-                                            "a parameter is declared with value, min, max and unit; '" + key +
+                                            "a parameter is declared with value, min, max, unit and type; '" + key +
                                                 "' is none of these"));
           }
         }
@@ -237,6 +245,24 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
         diags.push_back(toml_diagnostic(src, &v, severity::error, "ruleset.parameter",
                                         "parameter '" + prm.name + "' is declared with min larger than max"));
         continue;
+      }
+      // Its value is of the type declared for it.
+      if (!prm.type.empty()) {
+        bool integral = val->is_integer() ||
+                        (val->is_floating_point() && std::isfinite(*val->value<double>()) &&
+                         std::floor(*val->value<double>()) == *val->value<double>());
+        bool fits = prm.type == "integer" ? integral
+                    : prm.type == "number" ? (val->is_integer() || val->is_floating_point())
+                    : prm.type == "boolean" ? val->is_boolean()
+                                            : val->is_string();
+        if (!fits) {
+          const char* article = prm.type == "integer" ? "an " : "a ";
+          diags.push_back(toml_diagnostic(src, val, severity::error, "ruleset.parameter",
+                                          "parameter '" + prm.name + "' is declared as " + article + prm.type +
+                                              (prm.type == "integer" ? " (a whole number)" : "") +
+                                              ", and its value is not one"));
+          continue;
+        }
       }
       if (val->is_integer() || val->is_floating_point()) {
         prm.v = value::number(*val->value<double>());

@@ -59,6 +59,7 @@ TEST_CASE("approve: the plan says approved while the files are as approved, draf
         json::parse(before.out.empty() ? "{}" : run({"plan", kJane, "--format", "json"}).out)["provenance"]
                                                                                             ["rule_set"]["sha256"]);
   CHECK(run({"plan", kJane, "--rules", rules, "--require-approved"}).code == 0);
+  CHECK(run({"batch", kJane, "--rules", rules, "--require-approved"}).code == 0);
   CHECK(run({"approve", rules, "--by", "Dr Lead"}).out.find("already approved") != std::string::npos);
 
   // One byte changed in any rule file: a draft again, visibly.
@@ -88,6 +89,15 @@ TEST_CASE("the word approved typed in ruleset.toml is not an approval") {
   CHECK(rule_set_line(r.out) == "Rule set: iptplan-default 0.2.0 (draft)");
   CHECK(r.err.find("no approval is recorded: the rule set is a draft [ruleset.approval]") != std::string::npos);
   CHECK(run({"plan", kJane, "--rules", rules, "--require-approved"}).code == 1);
+  auto batch = run({"batch", kJane, "--rules", rules, "--require-approved"});
+  CHECK(batch.code == 1);
+  CHECK(batch.out.empty());
+  CHECK(batch.err.find("--require-approved plans only with a rule set approved as it is") != std::string::npos);
+  CHECK(run({"batch", kJane, "--rules", rules}).code == 0);
+  // serve refuses to start with it (it would otherwise listen: not run here)
+  auto serve = run({"serve", "--rules", rules, "--require-approved", "--listen", "127.0.0.1:0"});
+  CHECK(serve.code == 1);
+  CHECK(serve.err.find("--require-approved plans only with a rule set approved as it is") != std::string::npos);
 }
 
 TEST_CASE("a retired rule set refuses to plan, a review date in the past warns on every plan") {
@@ -101,6 +111,11 @@ TEST_CASE("a retired rule set refuses to plan, a review date in the past warns o
   CHECK(r.err.find(": error: the rule set iptplan-default 0.2.0 is retired (its status in ruleset.toml): it may not "
                    "be used to plan [ruleset.retired]") != std::string::npos);
   CHECK(run({"why", "weak_relationship", kJane, "--rules", rules}).code == 1);
+  // batch too: no line written, the same error.
+  auto batch = run({"batch", kJane, "--rules", rules});
+  CHECK(batch.code == 1);
+  CHECK(batch.out.empty());
+  CHECK(batch.err.find("is retired (its status in ruleset.toml)") != std::string::npos);
   CHECK(run({"approve", rules, "--by", "Dr Lead"}).code == 1);
   CHECK(run({"check", rules}).code == 0);  // it can still be read and checked
 
@@ -110,6 +125,9 @@ TEST_CASE("a retired rule set refuses to plan, a review date in the past warns o
   CHECK(overdue.code == 0);
   CHECK(overdue.err.find("the rule set's review date 2020-01-01 has passed") != std::string::npos);
   CHECK(overdue.err.find("/ruleset.toml:") != std::string::npos);
+  auto overdue_batch = run({"batch", kJane, "--rules", rules});
+  CHECK(overdue_batch.code == 0);
+  CHECK(overdue_batch.err.find("the rule set's review date 2020-01-01 has passed") != std::string::npos);
   // check says so too, as a warning with its place
   auto checked = run({"check", rules});
   CHECK(checked.code == 0);
@@ -193,7 +211,7 @@ std::map<std::string, std::string> item_view(const json& plan) {
 TEST_CASE("diff lists exactly the cases whose plans a threshold change changes, with each item") {
   scratch s;
   auto rules = s.rules_copy();
-  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0", "mspss_low = { value = 4.0");
+  replace_in(rules + "/ruleset.toml", "type = \"number\", value = 3.0", "type = \"number\", value = 4.0");
   auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, "--format", "json"});
   REQUIRE(r.code == 0);
   auto j = json::parse(r.out);
@@ -279,7 +297,7 @@ TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
   REQUIRE(git("init -q .") == 0);
   REQUIRE(git("add rules") == 0);
   REQUIRE(git("commit -q -m rules") == 0);
-  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0", "mspss_low = { value = 4.0");
+  replace_in(rules + "/ruleset.toml", "type = \"number\", value = 3.0", "type = \"number\", value = 4.0");
   auto r = run({"diff", "HEAD:rules", "rules", "--format", "json"});
   auto bad = run({"diff", "HEAD~5:rules", "rules"});
   fs::current_path(here);
@@ -360,7 +378,8 @@ then
   challenge zz_g "x"
 end
 )");
-  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0, min = 1, max = 7, unit = \"MSPSS mean\" }",
+  replace_in(rules + "/ruleset.toml",
+             "mspss_low = { type = \"number\", value = 3.0, min = 1, max = 7, unit = \"MSPSS mean\" }",
              "mspss_low = 3.0");
   auto r = run({"lint", rules, "--format", "json"});
   CHECK(r.code == 1);
@@ -405,11 +424,47 @@ TEST_CASE("lint: rules citing facts with no sources.toml, and parameters checked
   CHECK(r.err.find("[lint.no-sources]") != std::string::npos);
   CHECK(r.err.find("1 lint finding\n") != std::string::npos);
 
-  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0", "mspss_low = { value = 300");
+  replace_in(rules + "/ruleset.toml", "value = 3.0, min = 1, max = 7", "value = 300, min = 1, max = 7");
   auto bad = run({"check", rules});
   CHECK(bad.code == 1);
   CHECK(bad.err.find("parameter 'mspss_low' is outside its declared range (1 to 7, MSPSS mean) "
                      "[ruleset.parameter]") != std::string::npos);
+}
+
+TEST_CASE("a parameter's value is of its declared type") {
+  scratch s;
+  auto rules = s.rules_copy();
+  CHECK(run({"check", rules}).code == 0);
+  // 2.5 people: not a whole number.
+  replace_in(rules + "/ruleset.toml", "inventory_min_people = { type = \"integer\", value = 3,",
+             "inventory_min_people = { type = \"integer\", value = 2.5,");
+  auto frac = run({"check", rules});
+  CHECK(frac.code == 1);
+  CHECK(frac.err.find("ruleset.toml:25:") != std::string::npos);
+  CHECK(frac.err.find("parameter 'inventory_min_people' is declared as an integer (a whole number), and its value "
+                      "is not one [ruleset.parameter]") != std::string::npos);
+  // 3.0 is a whole number.
+  replace_in(rules + "/ruleset.toml", "value = 2.5,", "value = 3.0,");
+  CHECK(run({"check", rules}).code == 0);
+  // A text where a number is declared; a type that does not exist.
+  replace_in(rules + "/ruleset.toml", "mspss_low = { type = \"number\", value = 3.0,",
+             "mspss_low = { type = \"number\", value = \"3\",");
+  auto text = run({"check", rules});
+  CHECK(text.code == 1);
+  CHECK(text.err.find("parameter 'mspss_low' is declared as a number, and its value is not one") != std::string::npos);
+  replace_in(rules + "/ruleset.toml", "mspss_low = { type = \"number\", value = \"3\",",
+             "mspss_low = { type = \"decimal\", value = 3.0,");
+  auto unknown = run({"check", rules});
+  CHECK(unknown.code == 1);
+  CHECK(unknown.err.find("the type of parameter 'mspss_low' must be \"integer\", \"number\", \"boolean\" or \"text\"") !=
+        std::string::npos);
+  // Declared without a type: a lint finding, with the declaration to write.
+  replace_in(rules + "/ruleset.toml", "mspss_low = { type = \"decimal\", value = 3.0,", "mspss_low = { value = 3.0,");
+  auto lint = run({"lint", rules});
+  CHECK(lint.code == 1);
+  CHECK(lint.err.find("parameter 'mspss_low' is declared without its type [lint.parameter-undeclared]") !=
+        std::string::npos);
+  CHECK(lint.err.find("declare it: mspss_low = { type = \"integer\", value = 3, min = ...") != std::string::npos);
 }
 
 TEST_CASE("test FILE runs one case of a rule set alone, with the rule set it belongs to") {
@@ -508,8 +563,9 @@ then
   challenge zz_nr "x"
 end
 )");
-  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0, min = 1, max = 7, unit = \"MSPSS mean\" }",
-             "mspss_low = { value = 3.0, min = 1 }");
+  replace_in(rules + "/ruleset.toml",
+             "mspss_low = { type = \"number\", value = 3.0, min = 1, max = 7, unit = \"MSPSS mean\" }",
+             "mspss_low = { type = \"number\", value = 3.0, min = 1 }");
   auto r = run({"lint", rules});
   CHECK(r.code == 1);
   CHECK(r.err.find("every item of rule 'narrow' is also proposed by rule 'broad'") != std::string::npos);
@@ -521,8 +577,8 @@ end
   CHECK(r.err.find("zz_more.rules:34:6: warning: the condition can never be true") != std::string::npos);
   CHECK(r.err.find("parameter 'mspss_low' is declared without its max, unit") != std::string::npos);
 
-  replace_in(rules + "/ruleset.toml", "mspss_low = { value = 3.0, min = 1 }",
-             "mspss_low = { value = 3.0, min = 7, max = 1, unit = \"x\" }");
+  replace_in(rules + "/ruleset.toml", "mspss_low = { type = \"number\", value = 3.0, min = 1 }",
+             "mspss_low = { type = \"number\", value = 3.0, min = 7, max = 1, unit = \"x\" }");
   auto minmax = run({"check", rules});
   CHECK(minmax.code == 1);
   CHECK(minmax.err.find("declared with min larger than max") != std::string::npos);

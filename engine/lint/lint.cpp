@@ -462,23 +462,29 @@ class linter {
     }
   }
 
-  // Parameters declared with their range and unit.
+  // Parameters declared with their type; numbers with their range and
+  // unit too.
   void parameters() {
     for (const auto& prm : p_.params) {
-      if (prm.v.kind != vkind::number && prm.declared) continue;
+      bool number = prm.v.kind == vkind::number;
       std::string missing;
-      if (!prm.min) missing += ", min";
-      if (!prm.max) missing += ", max";
-      if (prm.unit.find_first_not_of(" ") == std::string::npos) missing += ", unit";
+      if (prm.type.empty()) missing += ", type";
+      if (number && !prm.min) missing += ", min";
+      if (number && !prm.max) missing += ", max";
+      if (number && prm.unit.find_first_not_of(" ") == std::string::npos) missing += ", unit";
       if (prm.declared && missing.empty()) continue;
-      diagnostic d = parameter_warning(prm, "lint.parameter-undeclared",
-                                       prm.declared ? "parameter '" + prm.name + "' is declared without its " +
-                                                          missing.substr(2)
-                                                    : "parameter '" + prm.name + "' has no declared range or unit");
+      diagnostic d = parameter_warning(
+          prm, "lint.parameter-undeclared",
+          prm.declared ? "parameter '" + prm.name + "' is declared without its " + missing.substr(2)
+                       : "parameter '" + prm.name + "' has no declared type" + (number ? ", range or unit" : ""));
       std::ostringstream v;
-      if (prm.v.kind == vkind::number) v << prm.v.n;
-      d.notes.push_back("declare it: " + prm.name + " = { value = " + (v.str().empty() ? "..." : v.str()) +
-                        ", min = ..., max = ..., unit = \"...\" }");
+      if (number) v << prm.v.n;
+      std::string type = number ? (prm.v.n == static_cast<double>(static_cast<long long>(prm.v.n)) ? "integer" : "number")
+                         : prm.v.kind == vkind::boolean ? "boolean"
+                                                        : "text";
+      d.notes.push_back("declare it: " + prm.name + " = { type = \"" + type + "\", value = " +
+                        (v.str().empty() ? "..." : v.str()) +
+                        (number ? ", min = ..., max = ..., unit = \"...\" }" : " }"));
       out_.push_back(std::move(d));
     }
   }
