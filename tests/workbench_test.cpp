@@ -323,6 +323,48 @@ TEST_CASE("lint: the default rules have no findings") {
   CHECK(j["diagnostics"].empty());
 }
 
+TEST_CASE("lint: a safety rule waiting on a value no rule concludes can never fire") {
+  scratch s;
+  auto rules = s.rules_copy();
+  s.write("rules/zz_reach.rules", R"(rule extreme_risk "Unreachable"
+  priority 100
+  tags safety
+  source "domain S3"
+when
+  risk.level == "extreme"
+then
+  flag critical zz_extreme "x"
+end
+
+rule any_of_them
+  source "domain S3"
+when
+  risk.level in {"extreme", "unheard"} and phq9.total >= 10
+then
+  challenge zz_any "x"
+end
+
+rule reachable
+  source "domain S3"
+when
+  risk.level in {"extreme", "high"}
+then
+  challenge zz_ok "x"
+end
+)");
+  auto r = run({"lint", rules});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("zz_reach.rules:6:3: warning: the condition can never be true: no rule concludes 'risk.level' "
+                   "with that value [lint.never-true]") != std::string::npos);
+  CHECK(r.err.find("the rules conclude 'risk.level' as \"high\", \"low\", \"moderate\", \"none\"") !=
+        std::string::npos);
+  CHECK(r.err.find("'extreme_risk' is a safety rule") != std::string::npos);
+  CHECK(r.err.find("zz_reach.rules:14:3: warning: the condition can never be true: no rule concludes 'risk.level' "
+                   "with any of these values") != std::string::npos);
+  CHECK(r.err.find("zz_reach.rules:22:") == std::string::npos);
+  CHECK(r.err.find("2 lint findings") != std::string::npos);
+}
+
 TEST_CASE("lint: each check, on a rule set that triggers it") {
   scratch s;
   auto rules = s.rules_copy();

@@ -83,7 +83,25 @@ opcode mirrored(opcode op) {  // c < x  is  x > c
 
 class linter {
  public:
-  explicit linter(const rule_set& rs) : rs_(rs), p_(*rs.prog) {}
+  explicit linter(const rule_set& rs) : rs_(rs), p_(*rs.prog) {
+    // The values each derived fact can take: those its rules conclude, when
+    // every one is written as a choice ("low"); unknown otherwise.
+    fact_values_.resize(p_.facts.size());
+    for (std::size_t f = 0; f < p_.facts.size(); ++f) {
+      if (!p_.facts[f].valued) continue;
+      std::set<std::int32_t> values;
+      bool known = true;
+      for (auto ri : p_.facts[f].concluders) {
+        for (const auto& a : p_.rules[ri].actions) {
+          if (a.kind != ast::action_kind::conclude || a.fact != static_cast<std::int32_t>(f)) continue;
+          const node* v = a.value_node >= 0 ? &p_.nodes[static_cast<std::size_t>(a.value_node)] : nullptr;
+          if (v && v->op == opcode::literal && v->lit.kind == vkind::symbol) values.insert(v->lit.sym);
+          else known = false;
+        }
+      }
+      if (known) fact_values_[f] = std::move(values);
+    }
+  }
 
   std::vector<diagnostic> run() {
     for (const auto& r : p_.rules) {
@@ -102,6 +120,52 @@ class linter {
   const program& p_;
   std::vector<diagnostic> out_;
   bool no_sources_reported_ = false;
+  std::vector<std::optional<std::set<std::int32_t>>> fact_values_;  // by fact index
+
+  // "low, moderate, high": the values a derived fact can take, by name.
+  std::string fact_value_words(std::size_t f) const {
+    std::set<std::string> names;
+    for (auto s : *fact_values_[f]) names.insert("\"" + p_.symbols.text(s) + "\"");
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }
+
+  // `risk.level == "extreme"` (or `in {...}`) where no rule concludes that
+  // value: the condition can never be true. Returns whether it reported.
+  bool derived_value_never(const compiled_rule& r, std::uint32_t idx) {
+    const node& n = p_.nodes[idx];
+    const node* fact = nullptr;
+    std::vector<std::int32_t> wanted;
+    if (n.op == opcode::eq) {
+      const node* l = &p_.nodes[n.a];
+      const node* o = &p_.nodes[n.b];
+      if (l->op != opcode::fact) std::swap(l, o);
+      if (l->op != opcode::fact || o->op != opcode::literal || o->lit.kind != vkind::symbol) return false;
+      fact = l;
+      wanted.push_back(o->lit.sym);
+    } else if (n.op == opcode::in_set && p_.nodes[n.a].op == opcode::fact) {
+      fact = &p_.nodes[n.a];
+      for (auto i = n.set_begin; i < n.set_end; ++i) {
+        if (p_.set_values[i].kind != vkind::symbol) return false;
+        wanted.push_back(p_.set_values[i].sym);
+      }
+    } else {
+      return false;
+    }
+    if (fact->a >= fact_values_.size() || !fact_values_[fact->a]) return false;
+    const auto& can = *fact_values_[fact->a];
+    for (auto w : wanted) {
+      if (can.count(w)) return false;
+    }
+    const std::string& path = p_.facts[fact->a].path;
+    report(r, idx, "lint.never-true",
+           "the condition can never be true: no rule concludes '" + path + "' with " +
+               (wanted.size() == 1 ? "that value" : "any of these values"),
+           {can.empty() ? "no rule concludes a value for '" + path + "'"
+                        : "the rules conclude '" + path + "' as " + fact_value_words(fact->a)});
+    return true;
+  }
 
   // A finding (or an element's field) a condition reads, as a key.
   using path_key = std::tuple<int, std::uint32_t, std::uint32_t, int>;
@@ -234,6 +298,10 @@ class linter {
     bool never = false;
     for (auto idx : atoms) {
       const node& n = p_.nodes[idx];
+      if (!never && derived_value_never(r, idx)) {
+        never = true;
+        continue;
+      }
       if (auto cmp = as_comparison(n)) {
         auto [path, other, op, d] = *cmp;
         if (auto c = number_of(*other);
