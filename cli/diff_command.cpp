@@ -207,18 +207,29 @@ std::string plan_json(const rule_set& rs, const std::string& name, const std::st
   return render_json(pl->p);
 }
 
-void text_report(const side& a, const side& b, const rule_set& ra, const rule_set& rb,
-                 const std::vector<case_diff>& cases, bool markdown, std::ostream& out) {
+// The summary's counts, the same in every format: cases whose plans
+// changed (a case that cannot be planned is counted apart), and items.
+struct diff_totals {
   int changed = 0, added = 0, removed = 0, modified = 0, unreadable = 0;
+};
+
+diff_totals totals_of(const std::vector<case_diff>& cases) {
+  diff_totals t;
   for (const auto& c : cases) {
-    changed += c.error.empty() && c.changed();
-    unreadable += !c.error.empty();
+    t.changed += c.error.empty() && c.changed();
+    t.unreadable += !c.error.empty();
     for (const auto& i : c.changes.items) {
-      added += i.change == "added";
-      removed += i.change == "removed";
-      modified += i.change == "changed";
+      t.added += i.change == "added";
+      t.removed += i.change == "removed";
+      t.modified += i.change == "changed";
     }
   }
+  return t;
+}
+
+void text_report(const side& a, const side& b, const rule_set& ra, const rule_set& rb,
+                 const std::vector<case_diff>& cases, bool markdown, std::ostream& out) {
+  auto [changed, added, removed, modified, unreadable] = totals_of(cases);
   auto describe = [](const side& s, const rule_set& r) {
     return printable(s.label) + " (" + r.info.name + " " + r.info.version + ", sha256 " + r.sha256.substr(0, 12) + ")";
   };
@@ -333,9 +344,7 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
   }
   if (fmt == "json") {
     json cs = json::array();
-    int changed = 0;
     for (const auto& c : diffs) {
-      changed += c.changed();
       json items = json::array();
       for (const auto& i : c.changes.items) {
         items.push_back({{"change", i.change}, {"id", i.id}, {"kind", i.kind}, {"fields", i.fields},
@@ -352,7 +361,11 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
     json j = {{"old", side_json(*a, *ra)},
               {"new", side_json(*b, *rb)},
               {"cases", cs},
-              {"summary", {{"cases", diffs.size()}, {"changed", changed}}}};
+              {"summary", [&] {
+                 auto t = totals_of(diffs);
+                 return json{{"cases", diffs.size()},      {"changed", t.changed},       {"unplannable", t.unreadable},
+                             {"items_added", t.added},     {"items_removed", t.removed}, {"items_changed", t.modified}};
+               }()}};
     out << jsonout::dump(j);
     return kOk;
   }

@@ -251,6 +251,14 @@ TEST_CASE("diff lists exactly the cases whose plans a threshold change changes, 
   auto text = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules});
   CHECK(text.out.find(" of " + std::to_string(j["summary"]["cases"].get<int>()) + " cases change") !=
         std::string::npos);
+  // The JSON summary counts as the text one does.
+  const auto& sum = j["summary"];
+  CHECK(sum["changed"].get<std::size_t>() >= expected.size());  // clients, and inline cases
+  CHECK(sum["unplannable"] == 0);
+  CHECK(text.out.find(std::to_string(sum["changed"].get<int>()) + " of " + std::to_string(sum["cases"].get<int>()) +
+                      " cases change: " + std::to_string(sum["items_added"].get<int>()) + " items added, " +
+                      std::to_string(sum["items_removed"].get<int>()) + " removed, " +
+                      std::to_string(sum["items_changed"].get<int>()) + " changed") != std::string::npos);
   CHECK(text.out.find("  + challenge low_social_support: Low perceived social support\n"
                       "      why (new): rule social_support_low (support.rules:") != std::string::npos);
   auto md = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, "--format", "markdown"});
