@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstring>
 #include "cli/common.hpp"
@@ -1005,7 +1006,8 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   serve_cmd->add_flag("--require-approved", serve.require_approved,
                       "Refuse to start unless the rule set is approved as it is (for production)");
   serve_cmd->add_option("--store", serve.store,
-                        "Where recorded plans and reviews go: sqlite:FILE, FILE or postgresql://... (default: none; recording is refused)");
+                        "Where recorded plans and reviews go: sqlite:FILE, FILE or postgresql://... (default: $IPTPLAN_STORE, or [store] "
+                        "path in the configuration file; none set: recording is refused)");
   serve_cmd->add_option("--listen", serve.listen,
                         "ADDRESS:PORT to listen on (default 127.0.0.1:8080); another machine's address needs --token-file");
   serve_cmd->add_option("--token-file", serve.token_file,
@@ -1181,8 +1183,18 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     return kUsage;
   }
   use_program_logger();
-  // A service logs each request (never its contents) unless told otherwise.
-  if (*serve_cmd && app.get_option("--log-level")->count() == 0) log_level = "info";
+  // Without --log-level: IPTPLAN_LOG_LEVEL when it names a level; else a
+  // service logs each request (never its contents), other commands warnings.
+  if (app.get_option("--log-level")->count() == 0) {
+    const char* env = std::getenv("IPTPLAN_LOG_LEVEL");
+    std::string wanted = env ? env : "";
+    if (wanted == "trace" || wanted == "debug" || wanted == "info" || wanted == "warn" || wanted == "error" ||
+        wanted == "off") {
+      log_level = wanted;
+    } else if (*serve_cmd) {
+      log_level = "info";
+    }
+  }
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   if ((plan_by->count() || review_by->count()) && rec.by.empty()) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/common.hpp"
+#include "cli/store_commands.hpp"
 #include "engine/ruleset.hpp"
 #include "server/http.hpp"
 #include "server/service.hpp"
@@ -93,6 +94,17 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
   h.threads = o.threads;
   h.max_body = o.max_body;
   std::string store = o.store;
+  if (store.empty()) {
+    // The store `plan --record` uses ($IPTPLAN_STORE, or [store] path in the
+    // configuration file), when one is set; none set: recording is refused.
+    std::ostringstream why;
+    if (auto where = store_location("", why)) {
+      store = *where;
+    } else if (why.str().find("error: no store:") == std::string::npos) {
+      err << why.str();  // a configuration file that cannot be read
+      return kInputError;
+    }
+  }
 
   std::vector<rule_set_file> files;
   auto rs = load(o.rules, err, false, nullptr, &files);
@@ -106,6 +118,15 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
       err << "iptplan: error: --store: " << printable(e.what()) << "\n";
       return kInputError;
     }
+  }
+  // Which store, said once at start; a URL is not shown (it may hold a
+  // password).
+  if (store.empty()) {
+    err << "iptplan: no store: plans cannot be recorded (give --store, or set IPTPLAN_STORE)\n";
+  } else if (store.rfind("postgresql://", 0) == 0 || store.rfind("postgres://", 0) == 0) {
+    err << "iptplan: recording into a PostgreSQL store\n";
+  } else {
+    err << "iptplan: recording into " << printable(store) << "\n";
   }
   server::service svc(std::move(*rs), std::move(files), store);
   return server::serve(svc, h, err);

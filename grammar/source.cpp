@@ -8,9 +8,12 @@ source_file::source_file(std::string name, std::string text)
     : name_(std::move(name)), text_(std::move(text)) {
   line_starts_.push_back(0);
   std::uint32_t points = 0;
-  for (std::uint32_t i = 0; i < text_.size(); ++i) {
+  // Offsets are 32-bit: texts are read with a size cap far below 4 GiB
+  // (docs/limits.md); the index counts in 64 bits all the same, so that a
+  // larger text can never make it loop.
+  for (std::size_t i = 0; i < text_.size(); ++i) {
     if (i % kBlock == 0) block_points_.push_back(points);
-    if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    if (text_[i] == '\n') line_starts_.push_back(static_cast<std::uint32_t>(i + 1));
     if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++points;
   }
 }

@@ -2,9 +2,14 @@
 // streams captured, and a scratch folder removed at the end of a test.
 #pragma once
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -22,6 +27,34 @@ struct result {
   std::string out, err;
 };
 
+// Commands run at log level debug (unless IPTPLAN_LOG_LEVEL says
+// otherwise), and every message a command writes (its standard error) and
+// every log line go to the transcript too (tests/CMakeLists.txt names it);
+// the suite's last test (leak_check.sh) searches it for the examples'
+// findings.
+inline std::string transcript_path() {
+#ifdef IPTPLAN_TEST_TRANSCRIPT
+  return IPTPLAN_TEST_TRANSCRIPT;
+#else
+  return "";
+#endif
+}
+
+// The program's logger, made before the program makes it: to standard
+// error as the program's, and to the transcript.
+inline bool install_transcript() {
+  std::string path = transcript_path();
+  if (path.empty() || spdlog::get("iptplan")) return false;
+  ::setenv("IPTPLAN_LOG_LEVEL", "debug", 0);
+  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("iptplan", spdlog::sinks_init_list{console, file});
+  logger->flush_on(spdlog::level::trace);
+  spdlog::register_logger(logger);
+  return true;
+}
+inline const bool transcript_installed = install_transcript();
+
 inline result run(std::vector<std::string> args, const std::string& input = "") {
   std::vector<const char*> argv{"iptplan"};
   for (const auto& a : args) argv.push_back(a.c_str());
@@ -31,6 +64,9 @@ inline result run(std::vector<std::string> args, const std::string& input = "") 
   r.code = iptplan::cli::run_main(static_cast<int>(argv.size()), argv.data(), in, out, err);
   r.out = out.str();
   r.err = err.str();
+  if (std::string path = transcript_path(); !path.empty() && !r.err.empty()) {
+    std::ofstream(path, std::ios::app | std::ios::binary) << r.err;
+  }
   return r;
 }
 

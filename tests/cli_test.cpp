@@ -21,6 +21,18 @@ namespace fs = std::filesystem;
 using namespace iptplan::testing_cli;
 
 
+TEST_CASE("the suite's transcript gets every command's messages, and its commands log at debug level") {
+  // What leak_check.sh searches, the last test of the suite.
+  REQUIRE_FALSE(transcript_path().empty());
+  REQUIRE(transcript_installed);
+  auto r = run({"plan", "examples/no-such-client-file.toml"});
+  CHECK(r.code != 0);
+  std::ifstream in(transcript_path(), std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.find("no-such-client-file.toml") != std::string::npos);
+  CHECK(text.find("[debug]") != std::string::npos);
+}
+
 TEST_CASE("help is available on every subcommand and exits 0") {
   for (auto args : std::vector<std::vector<std::string>>{
            {"--help"}, {"plan", "--help"}, {"check", "--help"}, {"why", "--help"}, {"why-not", "--help"}}) {

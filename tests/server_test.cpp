@@ -777,6 +777,14 @@ TEST_CASE("serve: refuses another machine's address without a token, and tokens 
   CHECK(r.err.find("cannot be reached") != std::string::npos);
   CHECK(r.err.find("secret") == std::string::npos);
   CHECK(run({"serve", "--rules", (sc.dir / "no-such-rules").string()}).code == 1);
+  // Without --store, the store the command line records into: here one
+  // that cannot be reached, which stops the service as --store would.
+  ::setenv("IPTPLAN_STORE", "postgresql://clinic:secret@127.0.0.1:1/x?connect_timeout=2", 1);
+  r = run({"serve"});
+  ::unsetenv("IPTPLAN_STORE");
+  CHECK(r.code == 1);
+  CHECK(r.err.find("cannot be reached") != std::string::npos);
+  CHECK(r.err.find("secret") == std::string::npos);
   // A CDS trust file that cannot be used.
   r = run({"serve", "--cds-trust", (sc.dir / "absent.json").string()});
   CHECK(r.code == 2);
