@@ -55,7 +55,10 @@ response json_response(int status, const json& j) {
   return r;
 }
 
-response diagnostics_response(int status, const std::vector<diagnostic>& diags) {
+response diagnostics_response(int status, const std::vector<diagnostic>& given) {
+  // In the CLI's order: by place in the findings.
+  std::vector<diagnostic> diags = given;
+  sort_diagnostics(diags);
   json errors = json::array(), warnings = json::array();
   for (const auto& d : diags) {
     diagnostic shown = d;

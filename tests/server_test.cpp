@@ -182,6 +182,22 @@ TEST_CASE("api: bad findings get 400 with the CLI's diagnostics, never the value
     CHECK(r.status == 400);
     CHECK(r.body.find("Mary Smith") == std::string::npos);
   }
+  SECTION("several errors: in the CLI's order, by line, with its notes") {
+    const std::string body =
+        "[client]\nage_band = \"18_64\"\n[phq9]\ntotal = 99\n[phq-9]\nitem9 = 0\n[alliance]\nstrength = \"mega\"\n";
+    auto r = call(s, "POST", "/api/plan", body);
+    CHECK(r.status == 400);
+    auto j = parsed(r);
+    REQUIRE(j["errors"].size() == 3);
+    CHECK(j["errors"][0]["line"] == 4);
+    CHECK(j["errors"][1]["line"] == 6);
+    CHECK(j["errors"][1]["notes"][0] == "did you mean 'phq9.item9'?");
+    CHECK(j["errors"][2]["line"] == 8);
+    scratch sc;
+    auto cli = run({"plan", sc.write("bad.toml", body)});
+    CHECK(cli.err.find(":4:9: error:") < cli.err.find(":6:1: error:"));
+    CHECK(cli.err.find(":6:1: error:") < cli.err.find(":8:12: error:"));
+  }
 }
 
 TEST_CASE("api: unknown paths are 404, wrong methods 405 with Allow") {
