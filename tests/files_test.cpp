@@ -7,11 +7,17 @@
 
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <regex>
+#include <thread>
 #include <sstream>
 #include <streambuf>
 #include <string>
@@ -328,3 +334,45 @@ TEST_CASE("standard input that is empty gives a warning, and a failed write is r
   CHECK(f.code == 1);
   CHECK(f.err.find("could not be written") == f.err.rfind("could not be written"));
 }
+
+extern char** environ;
+
+TEST_CASE("a plan written with -o and interrupted (SIGTERM, SIGINT) at random moments, 60 times, leaves no temporary file and no partial plan") {
+  scratch s;
+  std::string out = (s.dir / "plans.json").string();
+  std::string bin = IPTPLAN_BINARY;
+  std::vector<std::string> args{bin, "plan"};
+  for (const auto& e : fs::directory_iterator("examples")) {
+    if (e.path().extension() == ".toml") args.push_back(e.path().string());
+  }
+  for (const char* a : {"--format", "json", "-o"}) args.emplace_back(a);
+  args.push_back(out);
+  std::mt19937 rng(20261127);
+  std::uniform_int_distribution<int> delay_us(0, 150000);
+  int interrupted = 0;
+  for (int i = 0; i < 60; ++i) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
+    ::kill(pid, i % 2 ? SIGINT : SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    interrupted += WIFSIGNALED(status) ? 1 : 0;
+    for (const auto& e : fs::directory_iterator(s.dir)) {
+      INFO("run " << i << " left " << e.path().filename().string());
+      CHECK(e.path().filename().string() == "plans.json");
+    }
+    // The plan file, when there is one, is whole.
+    if (fs::exists(out)) CHECK_FALSE(nlohmann::json::parse(slurp(out), nullptr, false).is_discarded());
+  }
+  INFO(interrupted << " of 60 runs were interrupted before they finished");
+  CHECK(interrupted > 0);
+}
+
