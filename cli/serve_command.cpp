@@ -93,18 +93,11 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
   }
   h.threads = o.threads;
   h.max_body = o.max_body;
-  std::string store = o.store;
-  if (store.empty()) {
-    // The store `plan --record` uses ($IPTPLAN_STORE, or [store] path in the
-    // configuration file), when one is set; none set: recording is refused.
-    std::ostringstream why;
-    if (auto where = store_location("", why)) {
-      store = *where;
-    } else if (why.str().find("error: no store:") == std::string::npos) {
-      err << why.str();  // a configuration file that cannot be read
-      return kInputError;
-    }
-  }
+  // The store `plan --record` uses (--store, $IPTPLAN_STORE, or [store]
+  // path in the configuration file); none set: recording is refused.
+  auto where = store_location(o.store, err, false);
+  if (!where) return kInputError;  // a configuration file that cannot be read
+  std::string store = *where;
 
   std::vector<rule_set_file> files;
   auto rs = load(o.rules, err, false, nullptr, &files);

@@ -189,11 +189,12 @@ std::vector<st::record> all_records(st::plan_store& s) {
 
 }  // namespace
 
-std::optional<std::string> store_location(const std::string& given, std::ostream& err) {
+std::optional<std::string> store_location(const std::string& given, std::ostream& err, bool none_is_error) {
   if (!given.empty()) return given;
   if (auto e = env("IPTPLAN_STORE"); !e.empty()) return e;
   std::string cfg = config_path();
   auto none = [&]() -> std::optional<std::string> {
+    if (!none_is_error) return std::string();
     err << "iptplan: error: no store: give --store FILE, set IPTPLAN_STORE, or set [store] path in "
         << (cfg.empty() ? std::string("the configuration file") : cfg) << "\n";
     return std::nullopt;

@@ -18,8 +18,10 @@ namespace iptplan::cli {
 // Where the store is: --store, else $IPTPLAN_STORE, else `[store] path` in
 // the configuration file ($IPTPLAN_CONFIG, or ~/.config/iptplan/config.toml;
 // a relative path there is relative to the file's folder). Nothing (after
-// a message) when none is set or the configuration file is wrong.
-std::optional<std::string> store_location(const std::string& given, std::ostream& err);
+// a message) when the configuration file is wrong, and when none is set
+// unless `none_is_error` is false: then "" (no store).
+std::optional<std::string> store_location(const std::string& given, std::ostream& err,
+                                          bool none_is_error = true);
 // Who makes the record: --by, else $IPTPLAN_USER, else the login name.
 // Nothing (after a message) for an empty name or one with control
 // characters.

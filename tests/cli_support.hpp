@@ -5,6 +5,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -68,6 +70,22 @@ inline result run(std::vector<std::string> args, const std::string& input = "") 
     std::ofstream(path, std::ios::app | std::ios::binary) << r.err;
   }
   return r;
+}
+
+// Starts the program (args[0]) as a process of its own, its standard error
+// (and, with `quiet_out`, its standard output) sent to /dev/null; its pid.
+inline pid_t spawn_quiet(std::vector<std::string> args, bool quiet_out) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (quiet_out) posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  int failed = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return failed ? -1 : pid;
 }
 
 // A scratch folder, removed at the end of the test.

@@ -7,10 +7,7 @@
 
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -335,8 +332,6 @@ TEST_CASE("standard input that is empty gives a warning, and a failed write is r
   CHECK(f.err.find("could not be written") == f.err.rfind("could not be written"));
 }
 
-extern char** environ;
-
 TEST_CASE("a plan written with -o and interrupted (SIGTERM, SIGINT) at random moments, 60 times, leaves no temporary file and no partial plan") {
   scratch s;
   std::string out = (s.dir / "plans.json").string();
@@ -351,15 +346,8 @@ TEST_CASE("a plan written with -o and interrupted (SIGTERM, SIGINT) at random mo
   std::uniform_int_distribution<int> delay_us(0, 150000);
   int interrupted = 0;
   for (int i = 0; i < 60; ++i) {
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    REQUIRE(posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = spawn_quiet(args, false);
+    REQUIRE(pid > 0);
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
     ::kill(pid, i % 2 ? SIGINT : SIGTERM);
     int status = 0;

@@ -163,17 +163,8 @@ TEST_CASE("a recording killed with SIGKILL at random moments, 100 times, leaves 
   std::uniform_int_distribution<int> delay_us(0, 60000);
   int killed = 0;
   for (int i = 0; i < 100; ++i) {
-    std::vector<std::string> args{bin, "plan", kJane, "--record", "--store", db};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    REQUIRE(posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = spawn_quiet({bin, "plan", kJane, "--record", "--store", db}, true);
+    REQUIRE(pid > 0);
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
     ::kill(pid, SIGKILL);
     int status = 0;
