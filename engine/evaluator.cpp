@@ -113,6 +113,14 @@ class evaluator {
       : p_(p), c_(c), explain_(explain) {}
 
   evaluation run();
+  value value_of(const evaluation& ev, const compiled_rule& r, std::int32_t element, std::uint32_t n) {
+    facts_ = ev.facts;
+    facts_prov_ = ev.provisional;
+    if (facts_prov_.size() != facts_.size()) facts_prov_.assign(facts_.size(), value::unknown());
+    new_epoch();
+    bind(r, element);
+    return eval(n, nullptr);
+  }
   std::string render(const evaluation& ev, const compiled_rule& r, std::int32_t element,
                      const text_template& t);
 
@@ -925,6 +933,12 @@ std::string render_template(const program& p, const client_data& c, const evalua
                             const text_template& t) {
   evaluator e(p, c, false);
   return e.render(ev, r, element, t);
+}
+
+value evaluate_node(const program& p, const client_data& c, const evaluation& ev,
+                    const compiled_rule& r, std::int32_t element, std::uint32_t n) {
+  evaluator e(p, c, false);
+  return e.value_of(ev, r, element, n);
 }
 
 }  // namespace iptplan

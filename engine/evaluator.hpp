@@ -81,4 +81,9 @@ std::string render_template(const program& p, const client_data& c, const evalua
                             const compiled_rule& r, std::int32_t element,
                             const text_template& t);
 
+// The value of node `n` for a rule outcome (with its element bound): a
+// goal's `by session` date. Unknown when a value it reads is.
+value evaluate_node(const program& p, const client_data& c, const evaluation& ev,
+                    const compiled_rule& r, std::int32_t element, std::uint32_t n);
+
 }  // namespace iptplan

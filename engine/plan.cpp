@@ -1,7 +1,9 @@
 #include "engine/plan.hpp"
+
 #include "engine/select.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
@@ -191,6 +193,12 @@ class builder {
     // Which items: the selection; then each item's text, reasons and what
     // would confirm it.
     selection sel = select_items(p_, c_, ev_);
+    std::optional<int> session;
+    if (p_.session_slot >= 0) {
+      const value& now = c_.slots[static_cast<std::size_t>(p_.session_slot)];
+      if (now.kind == vkind::number && now.n >= 0 && now.n < 1e6) session = static_cast<int>(std::floor(now.n));
+    }
+    pl.current_session = session;
     std::map<std::size_t, reason> explained;  // by outcome
     auto why = [&](std::size_t k) -> const reason& {
       auto at = explained.find(k);
@@ -222,6 +230,13 @@ class builder {
           auto kind = item_kind_of(a.kind);
           if (kind && *kind == s.kind && a.id == s.id) {
             it.text = render_template(p_, c_, ev_, r, best->element, a.text);
+            if (a.due_node >= 0) {
+              value due = evaluate_node(p_, c_, ev_, r, best->element, static_cast<std::uint32_t>(a.due_node));
+              if (due.kind == vkind::number && due.n >= 0 && due.n < 1e6) {
+                it.due_session = static_cast<int>(std::floor(due.n));
+                it.due_passed = session && *it.due_session < *session;
+              }
+            }
             break;
           }
         }

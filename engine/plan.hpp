@@ -76,6 +76,10 @@ struct plan_item {
   // confirm, never as part of the confirmed plan.
   bool provisional = false;
   std::vector<std::string> to_confirm;  // findings that would confirm or rule it out
+  // A goal's `by session` date, when its rule gives one and the values it
+  // reads are known; passed when the plan's current session is later.
+  std::optional<int> due_session;
+  bool due_passed = false;
 
   std::string full_id() const { return key.empty() ? id : id + "[" + key + "]"; }
   // Whether `wanted` names this item: its full id (`role_dispute[mother]`),
@@ -137,6 +141,8 @@ struct plan {
   std::vector<undecided_rule> undecided;
   std::vector<assess_item> to_assess;  // ask next: highest score first
   std::vector<diagnostic> diagnostics;
+  // Which session this is (the rule set's session_finding), when recorded.
+  std::optional<int> current_session;
 
   // Every flag, challenge, solution or goal that `wanted` names.
   std::vector<const plan_item*> find_all(const std::string& wanted) const;

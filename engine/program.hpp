@@ -140,6 +140,7 @@ struct compiled_action {
   text_template text;
   std::int32_t fact = -1;        // conclude: derived fact index
   std::int32_t value_node = -1;  // conclude ... = <value>
+  std::int32_t due_node = -1;    // goal ... by session <value>
   std::uint32_t src_begin = 0;   // where the action starts in its file
 };
 
@@ -206,6 +207,10 @@ struct fact_decl {
 
 struct program {
   std::shared_ptr<const vocabulary> vocab;
+  // The finding that says which session this is (ruleset.toml's
+  // session_finding), or -1: a goal whose `by session` date lies before it
+  // is shown as passed.
+  std::int32_t session_slot = -1;
   std::vector<source_file> sources;  // the rule files, by index
   // By index: each rule file's name inside its rule set ("safety.rules"),
   // as plans name it whatever folder the rule set was read from.

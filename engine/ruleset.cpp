@@ -166,8 +166,8 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
                                       std::string("'") + key + "' must be a quoted text"));
     }
   };
-  static const std::vector<std::string> known = {"name",        "version",     "authors", "status",
-                                                 "review_date", "description", "parameters"};
+  static const std::vector<std::string> known = {"name",        "version",     "authors",         "status",
+                                                 "review_date", "description", "session_finding", "parameters"};
   for (auto&& [k, v] : *t) {
     std::string key(k.str());
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -175,7 +175,7 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
     auto d = toml_diagnostic(src, &v, severity::error, "ruleset.manifest",
                              "'" + key + "' is not a key of ruleset.toml");
     d.notes.push_back(near.empty() ? "the keys are name, version, authors, status, review_date, "
-                                     "description and the [parameters] table"
+                                     "description, session_finding and the [parameters] table"
                                    : "did you mean '" + near + "'?");
     diags.push_back(std::move(d));
   }
@@ -197,6 +197,11 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
                                     "status must be \"draft\", \"approved\" or \"retired\""));
   }
   text_field("description", m.description, false);
+  text_field("session_finding", m.session_finding, false);
+  if (auto* n = t->get("session_finding")) {
+    m.session_finding_line = static_cast<int>(n->source().begin.line);
+    m.session_finding_column = static_cast<int>(n->source().begin.column);
+  }
   if (auto* params = (*t)["parameters"].as_table()) {
     for (auto&& [k, v] : *params) {
       parameter prm;
@@ -446,6 +451,30 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   });
   if (foundations_broken) return std::nullopt;
   rs.prog = compile(vocab, rs.info.parameters, std::move(sources), parsed, diags, style);
+  if (rs.prog && !rs.info.session_finding.empty()) {
+    // The session counter must be a number finding of the vocabulary.
+    int slot = vocab->index_of(rs.info.session_finding);
+    bool number = slot >= 0 && (vocab->findings()[static_cast<std::size_t>(slot)].type == finding_type::integer ||
+                                vocab->findings()[static_cast<std::size_t>(slot)].type == finding_type::number);
+    if (number) {
+      std::const_pointer_cast<program>(rs.prog)->session_slot = slot;
+    } else {
+      diagnostic d;
+      d.code = "ruleset.manifest";
+      d.file = rs.info.file;
+      d.line = rs.info.session_finding_line;
+      d.column = rs.info.session_finding_column;
+      d.message = slot < 0 ? "session_finding names no finding of the vocabulary"
+                           : "session_finding must name a number finding (the session this is)";
+      std::vector<std::string> names;
+      for (const auto& f : vocab->findings()) {
+        if (f.type == finding_type::integer || f.type == finding_type::number) names.push_back(f.path);
+      }
+      std::string near = nearest_name(rs.info.session_finding, names);
+      if (!near.empty()) d.notes.push_back("did you mean \"" + near + "\"?");
+      diags.push_back(std::move(d));
+    }
+  }
   // Syntax trees are several times the size of their text: free them on
   // every core too.
   parallel_for(parsed.size(), [&](std::size_t i) { parsed[i].ast = {}; });

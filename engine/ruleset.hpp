@@ -31,6 +31,11 @@ struct manifest {
   int status_line = 0, status_column = 0, review_date_line = 0, review_date_column = 0;
   std::vector<std::string> authors;
   std::vector<parameter> parameters;  // the [parameters] table
+  // `session_finding = "therapy.session_number"`: the finding that says
+  // which session this is, against which a goal's `by session` date is
+  // shown as passed. Empty: no date is ever shown as passed.
+  std::string session_finding;
+  int session_finding_line = 0, session_finding_column = 0;
 };
 
 // The last approval in approval.toml (written by `iptplan approve`).

@@ -263,6 +263,14 @@ class rule_layout {
         take("for");
         head += " for " + str(take_kind(token_kind::word));
       }
+      if (kind == "goal" && peek_is("by")) {
+        // `by session <value>`: the value laid out as in a condition, on
+        // the action's line.
+        take("by");
+        take("session");
+        head += " by session ";
+        for (const auto& l : render(additive(), "", 1 << 20)) head += l.text;
+      }
       emit_with_text(head, k, take_text(), 4);
     } else if (kind == "conclude") {
       pos_++;

@@ -128,6 +128,8 @@ struct action : tagged {
   string_literal text;
   ast::path fact;
   boost::optional<expression> value;
+  // `goal g for c by session <value> "..."`: the session the goal is due by.
+  boost::optional<expression> due;
 };
 
 // `for each r in relationships`

@@ -115,8 +115,8 @@ std::string to_string(const rule& r) {
         out += "solution " + a.id + " for " + a.target + " \"" + a.text.value + "\"";
         break;
       case action_kind::goal:
-        out += "goal " + a.id + (a.target.empty() ? "" : " for " + a.target) + " \"" +
-               a.text.value + "\"";
+        out += "goal " + a.id + (a.target.empty() ? "" : " for " + a.target) +
+               (a.due ? " by session " + to_string(*a.due) : "") + " \"" + a.text.value + "\"";
         break;
       case action_kind::flag:
         out += "flag " + a.severity + " " + a.id + " \"" + a.text.value + "\"";

@@ -179,10 +179,11 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
         // ends, not the start of the next one.
         auto broke = static_cast<std::size_t>(e.where() - text.begin());
         bool operand = e.which() == "a value" || e.which() == "a condition";
-        // Only when what follows is a keyword that no value starts with: a
-        // malformed value on the next line ('weak' in single quotes) is
-        // reported where it is.
-        static const std::set<std::string> section = {"'then'", "'because'", "'end'", "'provisional'", "'rule'",
+        // Only when what follows is a keyword that no value starts with (a
+        // section word, or 'and'/'or' that join conditions): a malformed
+        // value on the next line ('weak' in single quotes) is reported
+        // where it is.
+        static const std::set<std::string> section = {"'then'", "'and'", "'or'", "'because'", "'end'", "'provisional'", "'rule'",
                                                       "'when'", "'challenge'", "'solution'", "'goal'", "'flag'",
                                                       "'conclude'", "'exclude'"};
         bool next_line = operand && text.find('\n', broke) < at && section.count(found_text(text, at)) > 0;

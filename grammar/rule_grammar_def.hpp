@@ -26,6 +26,8 @@ auto const kw_end_after_actions = keyword(
     "an action (challenge, solution, goal, flag, conclude, exclude), "
     "'because' or 'end'");
 auto const kw_for = keyword("for", "'for'");
+auto const kw_by = keyword("by", "'by'");
+auto const kw_session = keyword("session", "'session'");
 auto const kw_each = keyword("each", "'each'");
 auto const kw_in_list = keyword("in", "'in'");
 auto const kw_priority = keyword("priority", "'priority'");
@@ -91,7 +93,7 @@ using boost::fusion::at_c;
 
 // action ::= 'challenge' id string
 //          | 'solution' id 'for' id string
-//          | 'goal' id ['for' id] string
+//          | 'goal' id ['for' id] ['by' 'session' value] string
 //          | 'flag' severity id string
 //          | 'conclude' path ['=' condition]
 //          | 'exclude' id
@@ -112,14 +114,20 @@ auto const solution_action =
       a.target = at_c<1>(_attr(ctx));
       a.text = at_c<2>(_attr(ctx));
     })];
+// The date of a goal: any value but a quoted text, which is the goal's own
+// text (`goal g by session "x"` misses its date).
+// (A rule of its own without an attribute: one holding expression() would
+// instantiate the expression grammar in this translation unit.)
+auto const session_number = x3::rule<struct session_number_class>{"a session number"} = !x3::lit('"');
 auto const goal_action =
-    (keyword("goal", "'goal'") > identifier >
-     -(kw_for > identifier) > text_literal)[([](auto& ctx) {
+    (keyword("goal", "'goal'") > identifier > -(kw_for > identifier) >
+     -(kw_by > kw_session > session_number > expression()) > text_literal)[([](auto& ctx) {
       auto& a = _val(ctx);
       a.kind = ast::action_kind::goal;
       a.id = at_c<0>(_attr(ctx));
       if (at_c<1>(_attr(ctx))) a.target = *at_c<1>(_attr(ctx));
-      a.text = at_c<2>(_attr(ctx));
+      a.due = at_c<2>(_attr(ctx));
+      a.text = at_c<3>(_attr(ctx));
     })];
 auto const flag_action =
     (keyword("flag", "'flag'") > severity > identifier > text_literal)[(

@@ -243,6 +243,17 @@ TEST_CASE("conclude with a value, for each, provisional when and a negative prio
         "provisional when\n  r.conflict is missing\nthen\n  conclude a.b = r.closeness * 2 + -1\nend\n");
 }
 
+TEST_CASE("a goal's 'by session' date stays on its line, laid out as in a condition") {
+  std::string text =
+      "rule r when a then goal g for c by session(therapy.sessions_planned+ -1)/2 \"By then\" "
+      "goal h by session param.x \"A text long enough that it has to go below the action in pieces\" end";
+  std::string once = formatted(text);
+  CHECK(once ==
+        "rule r\nwhen\n  a\nthen\n  goal g for c by session (therapy.sessions_planned + -1) / 2 \"By then\"\n"
+        "  goal h by session param.x\n    \"A text long enough that it has to go below the action in pieces\"\nend\n");
+  CHECK(formatted(once) == once);
+}
+
 // --- the command ----------------------------------------------------------
 
 TEST_CASE("fmt --check names the files it would change, exits 1 and writes nothing") {

@@ -63,6 +63,32 @@ diagnostic one_error(const std::string& text) {
 // ---------------------------------------------------------------------------
 // What parses
 
+TEST_CASE("a goal dated 'by session', with or without 'for'") {
+  auto r = parse("rule r\nwhen a\nthen\n  goal g for c by session param.x \"x\"\n"
+                 "  goal h by session (n + 1) / 2 \"y\"\n  goal k \"z\"\nend\n");
+  INFO(all_diags(r.diagnostics));
+  REQUIRE(r.diagnostics.empty());
+  const auto& acts = r.file.rules.at(0).actions;
+  REQUIRE(acts.size() == 3);
+  CHECK(acts[0].target == "c");
+  REQUIRE(acts[0].due.has_value());
+  CHECK(ast::to_string(*acts[0].due) == "param.x");
+  CHECK(acts[0].text.value == "x");
+  CHECK(acts[1].target.empty());
+  REQUIRE(acts[1].due.has_value());
+  CHECK(acts[1].text.value == "y");
+  CHECK_FALSE(acts[2].due.has_value());
+  // The date is required after 'by session', and 'session' after 'by'.
+  auto none = one_error("rule r\nwhen a\nthen\n  goal g by session \"x\"\nend\n");
+  CHECK(none.message == "expected a session number but found a quoted text");
+  CHECK(none.line == 4);
+  CHECK(none.column == 21);
+  auto word = one_error("rule r\nwhen a\nthen\n  goal g by 4 \"x\"\nend\n");
+  CHECK(word.message == "expected 'session' but found '4'");
+  CHECK(word.line == 4);
+  CHECK(word.column == 13);
+}
+
 TEST_CASE("a text in adjacent pieces is one text: titles, sources, actions and because") {
   auto r = parse("rule r \"A \" \"title\"\n  source \"domain \"\n    \"I6\"\nwhen a\nthen\n"
                  "  challenge c\n    \"one \"  # a comment between pieces\n    \"two\"\n"
@@ -602,6 +628,16 @@ TEST_CASE("a comparison without its right-hand side") {
   auto gap = one_error("rule r\nwhen a ==\n\n  # to do\nthen\n  challenge c \"x\"\nend\n");
   CHECK(gap.message == "expected a value here, but the line ends (what follows is 'then', on line 5)");
   CHECK(gap.line == 2);
+  // A condition continued on the next line with 'and' or 'or': the value
+  // is missing where the first line ends.
+  auto joined = one_error("rule r\nwhen a >=\n  and b\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(joined.message == "expected a value here, but the line ends (what follows is 'and', on line 3)");
+  CHECK(joined.line == 2);
+  CHECK(joined.column == 10);
+  auto either = one_error("rule r\nwhen a < \n  or b\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(either.message == "expected a value here, but the line ends (what follows is 'or', on line 3)");
+  CHECK(either.line == 2);
+  CHECK(either.column == 9);
   // A malformed value on the next line is reported where it is.
   auto quoted = one_error("rule r\nwhen a ==\n  'weak'\nthen\n  challenge c \"x\"\nend\n");
   CHECK(quoted.message.rfind("expected a value but found", 0) == 0);

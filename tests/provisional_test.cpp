@@ -803,3 +803,143 @@ TEST_CASE("test cases: 'provisional' matches provisional items and conclusions o
   CHECK_FALSE(misspelt.passed);
   CHECK(misspelt.report.find("did you mean 'dispute'?") != std::string::npos);
 }
+
+// --- dated goals: `goal ... by session <value>` -----------------------------
+
+namespace {
+
+const char* const DATED_VOCAB = R"(
+[session]
+type = "int"
+min = 1
+max = 40
+
+[planned]
+type = "int"
+min = 1
+max = 40
+
+[low]
+type = "bool"
+)";
+
+const char* const DATED = R"(
+rule work "Work"
+when
+  low == true
+then
+  challenge c "A challenge"
+  solution s for c "A solution"
+  goal late for c by session planned "By the last session"
+  goal early for c by session 4 "By session 4"
+  goal undated for c "Whenever"
+  goal middle for c by session (planned + 4) / 2 "Half-way"
+end
+)";
+
+plan dated_plan(const std::string& findings, bool with_session = true) {
+  auto files = in_memory_rule_set(DATED_VOCAB, {{"a.rules", DATED}});
+  if (with_session) files[0].text += "session_finding = \"session\"\n";
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(files, "test", diags);
+  INFO(all_diags(diags));
+  REQUIRE(rs.has_value());
+  auto client = read_findings(*rs->prog, "f.toml", findings, {}, diags);
+  REQUIRE(client.has_value());
+  auto ev = evaluate(*rs->prog, *client, true);
+  return build_plan(*rs, *client, ev, "sha");
+}
+
+const plan_item& goal(const plan& p, const std::string& id) {
+  for (const auto& g : p.goals) {
+    if (g.id == id) return g;
+  }
+  FAIL("no goal " << id);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("dated goals: the date is evaluated with the client's values, rounded down") {
+  auto p = dated_plan("low = true\nplanned = 11\nsession = 2\n");
+  CHECK(goal(p, "early").due_session == 4);
+  CHECK(goal(p, "late").due_session == 11);
+  CHECK(goal(p, "middle").due_session == 7);  // (11 + 4) / 2 = 7.5
+  CHECK_FALSE(goal(p, "undated").due_session.has_value());
+  CHECK(p.current_session == 2);
+  // A value the date reads that is not recorded: no date, not a guess.
+  auto unknown = dated_plan("low = true\nsession = 2\n");
+  CHECK_FALSE(goal(unknown, "late").due_session.has_value());
+  CHECK_FALSE(goal(unknown, "middle").due_session.has_value());
+  CHECK(goal(unknown, "early").due_session == 4);
+}
+
+TEST_CASE("dated goals: passed only when the session is later than the date") {
+  auto at = [](int session) {
+    return dated_plan("low = true\nplanned = 12\nsession = " + std::to_string(session) + "\n");
+  };
+  CHECK_FALSE(goal(at(3), "early").due_passed);
+  CHECK_FALSE(goal(at(4), "early").due_passed);  // due by this session: not passed
+  CHECK(goal(at(5), "early").due_passed);
+  CHECK_FALSE(goal(at(5), "middle").due_passed);  // (12 + 4) / 2 = 8
+  CHECK(goal(at(9), "middle").due_passed);
+  CHECK_FALSE(goal(at(12), "late").due_passed);
+  CHECK_FALSE(goal(at(40), "undated").due_passed);
+  // The session not recorded, or no session_finding: never passed.
+  CHECK_FALSE(goal(dated_plan("low = true\nplanned = 12\n"), "early").due_passed);
+  CHECK_FALSE(goal(dated_plan("low = true\nplanned = 12\nsession = 9\n", false), "early").due_passed);
+  CHECK_FALSE(dated_plan("low = true\nsession = 9\n", false).current_session.has_value());
+}
+
+TEST_CASE("dated goals: listed in the order they fall due, an undated goal in its place") {
+  auto p = dated_plan("low = true\nplanned = 12\nsession = 6\n");
+  auto text = render_text(p);
+  auto at = [&](const std::string& s) {
+    auto i = text.find(s);
+    INFO(text);
+    REQUIRE(i != std::string::npos);
+    return i;
+  };
+  // Plan order is by id (early, late, middle, undated): the dated ones are
+  // re-ordered 4, 8, 12 in the places dated goals hold, the undated one
+  // stays last.
+  CHECK(at("goal: By session 4") < at("goal: Half-way"));
+  CHECK(at("goal: Half-way") < at("goal: By the last session"));
+  CHECK(at("goal: By the last session") < at("goal: Whenever"));
+  CHECK(text.find("goal: By session 4 (Session 4 has passed: record whether this was met, and if not, set a new "
+                  "session for it.)") != std::string::npos);
+  CHECK(text.find("Half-way (Session") == std::string::npos);
+  auto md = render_markdown(p);
+  CHECK(md.find("- By session 4 (Session 4 has passed:") != std::string::npos);
+  CHECK(md.find("By session 4 (Session 4 has passed:") < md.find("Half-way"));
+  auto j = nlohmann::json::parse(render_json(p));
+  CHECK(j["current_session"] == 6);
+  for (const auto& g : j["goals"]) {
+    if (g["base_id"] == "early") {
+      CHECK(g["due_session"] == 4);
+      CHECK(g["due_passed"] == true);
+    }
+    if (g["base_id"] == "undated") {
+      CHECK(g["due_session"].is_null());
+      CHECK(g["due_passed"] == false);
+    }
+  }
+}
+
+TEST_CASE("dated goals: a date that is not a number is an error") {
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(in_memory_rule_set(DATED_VOCAB, {{"a.rules", R"(rule r
+when
+  low == true
+then
+  goal g by session low "x"
+end
+)"}}),
+                          "test", diags);
+  CHECK_FALSE(rs.has_value());
+  auto d = with_code(diags, "check.type");
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].message == "'by session' needs a session number, but 'low' is true or false");
+  CHECK(d[0].line == 5);
+  CHECK(d[0].column == 21);
+}

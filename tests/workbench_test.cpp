@@ -481,6 +481,26 @@ TEST_CASE("lint: rules citing facts with no sources.toml, and parameters checked
                      "[ruleset.parameter]") != std::string::npos);
 }
 
+TEST_CASE("session_finding names a number finding of the vocabulary") {
+  scratch s;
+  auto rules = s.rules_copy();
+  replace_in(rules + "/ruleset.toml", "session_finding = \"therapy.session_number\"",
+             "session_finding = \"therapy.sesion_number\"");
+  auto typo = run({"check", rules});
+  CHECK(typo.code == 1);
+  CHECK(typo.err.find("ruleset.toml:12:19: error: session_finding names no finding of the vocabulary "
+                      "[ruleset.manifest]") != std::string::npos);
+  CHECK(typo.err.find("did you mean \"therapy.session_number\"?") != std::string::npos);
+  replace_in(rules + "/ruleset.toml", "\"therapy.sesion_number\"", "\"alliance.strength\"");
+  auto kind = run({"check", rules});
+  CHECK(kind.code == 1);
+  CHECK(kind.err.find("session_finding must name a number finding (the session this is) [ruleset.manifest]") !=
+        std::string::npos);
+  // Without it, no goal is ever shown as passed.
+  replace_in(rules + "/ruleset.toml", "session_finding = \"alliance.strength\"", "");
+  CHECK(run({"check", rules}).code == 0);
+}
+
 TEST_CASE("a parameter's value is of its declared type") {
   scratch s;
   auto rules = s.rules_copy();
@@ -490,7 +510,7 @@ TEST_CASE("a parameter's value is of its declared type") {
              "inventory_min_people = { type = \"integer\", value = 2.5,");
   auto frac = run({"check", rules});
   CHECK(frac.code == 1);
-  CHECK(frac.err.find("ruleset.toml:25:") != std::string::npos);
+  CHECK(frac.err.find("ruleset.toml:28:") != std::string::npos);
   CHECK(frac.err.find("parameter 'inventory_min_people' is declared as an integer (a whole number), and its value "
                       "is not one [ruleset.parameter]") != std::string::npos);
   // 3.0 is a whole number.

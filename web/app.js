@@ -356,6 +356,10 @@ function itemView(it, n) {
   if (it.to_confirm && it.to_confirm.length) {
     li.append(el('div', {class: 'muted', text: 'Would confirm or rule it out: ' + it.to_confirm.join(', ')}));
   }
+  if (it.due_passed) {
+    li.append(el('div', {class: 'muted', text: 'Session ' + it.due_session +
+                         ' has passed: record whether this was met, and if not, set a new session for it.'}));
+  }
   const why = el('div', {class: 'why', id: whyId, hidden: true});
   for (const ref of it.because || []) why.append(explanation(ref));
   const whyButton = el('button', {type: 'button', 'aria-expanded': 'false', 'aria-controls': whyId, text: 'Why?',

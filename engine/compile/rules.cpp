@@ -150,6 +150,15 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     } else if (a.kind != ast::action_kind::exclude) {
       ca.text = compile_template(a.text);
     }
+    if (a.due) {
+      cx d = expression(*a.due, false);
+      if (d.t.kind != tk::number && d.t.kind != tk::any && d.t.kind != tk::error) {
+        error(p_.nodes[d.node].src_begin, "check.type",
+              "'by session' needs a session number, but '" + text(d.node) + "' is " + describe(d.t.kind),
+              {"for example: by session param.response_by_session, or by session 8"});
+      }
+      ca.due_node = static_cast<std::int32_t>(d.node);
+    }
     cr.actions.push_back(std::move(ca));
   }
   if (r.because) {

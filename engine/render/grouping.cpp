@@ -1,6 +1,7 @@
 // Grouping of plan-wide items by the reasons behind them.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -28,6 +29,26 @@ bool is_schedule(const plan_item& it) {
 
 namespace {
 
+std::optional<int> due_of(const plan_item* it) {
+  return it->kind == item_kind::goal ? it->due_session : std::nullopt;
+}
+
+// Dated entries in the order they fall due, in the places dated entries
+// hold: an undated one ("at every session", "at this session") keeps its
+// place, so risk stays first and a timeline reads in order.
+template <class T, class Due>
+void order_by_due(std::vector<T>& v, Due due) {
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (due(v[i])) at.push_back(i);
+  }
+  std::vector<T> dated;
+  dated.reserve(at.size());
+  for (auto i : at) dated.push_back(std::move(v[i]));
+  std::stable_sort(dated.begin(), dated.end(), [&](const T& a, const T& b) { return *due(a) < *due(b); });
+  for (std::size_t k = 0; k < at.size(); ++k) v[at[k]] = std::move(dated[k]);
+}
+
 // Goals and solutions listed under a challenge of the plan (as the
 // renderers list them: work_by_challenge).
 std::set<const plan_item*> under_challenges(const plan& p) {
@@ -46,6 +67,7 @@ std::vector<const plan_item*> schedule_items(const plan& p) {
       if (!under.count(&it) && !is_first_step(it) && is_schedule(it)) out.push_back(&it);
     }
   }
+  order_by_due(out, due_of);
   return out;
 }
 
@@ -74,6 +96,7 @@ std::vector<std::vector<const plan_item*>> listed_under(const std::vector<const 
     if (first_only && targets.size() > 1) targets.resize(1);
     for (auto t : targets) out[t].push_back(it);
   }
+  for (auto& work : out) order_by_due(work, due_of);
   return out;
 }
 
@@ -147,12 +170,27 @@ std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
       groups[pos->second].push_back(&it);
     }
   }
+  for (auto& g : groups) order_by_due(g, due_of);
+  order_by_due(groups, [](const std::vector<const plan_item*>& g) {
+    std::optional<int> first;
+    for (const auto* it : g) {
+      auto d = due_of(it);
+      if (d && (!first || *d < *first)) first = d;
+    }
+    return first;
+  });
   return groups;
 }
 
 std::string status_words(const provenance& pv) {
   if (pv.rule_set_status == "approved") return "approved by " + pv.approved_by + " on " + pv.approved_on;
   return pv.rule_set_status.empty() ? "draft" : pv.rule_set_status;
+}
+
+std::string shown_text(const plan_item& it) {
+  if (!it.due_passed || !it.due_session) return it.text;
+  return it.text + " (Session " + std::to_string(*it.due_session) +
+         " has passed: record whether this was met, and if not, set a new session for it.)";
 }
 
 }  // namespace iptplan

@@ -80,6 +80,10 @@ json to_json(writer& w, const plan_item& it) {
   if (it.provisional) j["to_confirm"] = it.to_confirm;
   if (it.kind == item_kind::flag) j["severity"] = it.severity;
   if (it.kind == item_kind::solution || it.kind == item_kind::goal) j["for"] = it.for_;
+  if (it.kind == item_kind::goal) {
+    j["due_session"] = it.due_session ? json(*it.due_session) : json(nullptr);
+    j["due_passed"] = it.due_passed;
+  }
   return j;
 }
 
@@ -128,6 +132,7 @@ jsonout::json jsonout::plan_json(const plan& p) {
                      {"findings", {{"sha256", p.prov.findings_sha256}}},
                      {"client_id", p.prov.client_id},
                      {"program", {{"name", "iptplan"}, {"version", p.prov.program_version}}}};
+  j["current_session"] = p.current_session ? json(*p.current_session) : json(nullptr);
   writer w;
   j["flags"] = items(w, p.flags);
   j["challenges"] = items(w, p.challenges);

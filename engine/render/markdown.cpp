@@ -83,7 +83,7 @@ std::string render_markdown(const plan& p) {
         out += "\n## First steps\n\n";
         first_steps = true;
       }
-      out += "- " + md(g.text) + "  \n  Why: " + why(g) + "\n";
+      out += "- " + md(shown_text(g)) + "  \n  Why: " + why(g) + "\n";
     }
   }
 
@@ -119,7 +119,7 @@ std::string render_markdown(const plan& p) {
           same = same && shared;
         }
         same = same || !explained.insert(reason_key(*s)).second;
-        out += "- " + md(s->text) + (same ? "\n" : "  \n  Why: " + why(*s) + "\n");
+        out += "- " + md(shown_text(*s)) + (same ? "\n" : "  \n  Why: " + why(*s) + "\n");
       }
       if (any) out += "\n";
     }
@@ -137,7 +137,7 @@ std::string render_markdown(const plan& p) {
     for (std::size_t t = 0; t < layout.top.size(); ++t) {
       const plan_item& it = *layout.top[t];
       out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
-             "*: " + md(it.text) + "  \n  Why: " + why(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
+             "*: " + md(shown_text(it)) + "  \n  Why: " + why(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
       if (it.kind != item_kind::challenge) continue;
       const auto& work = layout.work[t];
       auto extras = work_plan_extras(it, work);
@@ -153,7 +153,7 @@ std::string render_markdown(const plan& p) {
       std::set<std::string> explained{key_of(it)};
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
-        out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(s.text);
+        out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(shown_text(s));
         if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
         if (!extras.shared && !extras.per_item[i].empty()) out += "  \n    Also to confirm: " + ask_list(extras.per_item[i]);
         out += "\n";
@@ -171,7 +171,7 @@ std::string render_markdown(const plan& p) {
       std::set<std::string> explained{key_of(*c)};
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
-        out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(s.text);
+        out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(shown_text(s));
         if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
         if (!extras.shared) {
           plan_item x;
@@ -205,7 +205,7 @@ std::string render_markdown(const plan& p) {
   if (!groups.empty()) out += "## Plan-wide goals and interventions\n\n";
   for (const auto& group : groups) {
     for (std::size_t i = 0; i < group.size(); ++i) {
-      out += "- " + md(group[i]->text);
+      out += "- " + md(shown_text(*group[i]));
       if (i + 1 < group.size()) {
         out += "\n";
         continue;
@@ -220,7 +220,7 @@ std::string render_markdown(const plan& p) {
     out += "## Schedule\n\nThe contract, reviews, re-measurement and ending.\n\n";
     std::vector<std::string> rules;
     for (const auto* it : schedule) {
-      out += "- " + md(it->text) + "\n";
+      out += "- " + md(shown_text(*it)) + "\n";
       for (const auto& r : it->because) {
         std::string ref = "`" + r.rule.id + "` (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
         if (std::find(rules.begin(), rules.end(), ref) == rules.end()) rules.push_back(ref);

@@ -37,6 +37,10 @@ inline constexpr std::size_t kAskNextShown = 10;
 // the first kAskNextShown of more).
 std::string ask_next_summary(std::size_t total);
 
+// An item's text as plans show it: a goal whose `by session` date has
+// passed says so, and what to do about it.
+std::string shown_text(const plan_item& it);
+
 // The rules (and elements) behind an item, as one key: items with the same
 // key share their reason, which renderers write once.
 std::string reason_key(const plan_item& it);

@@ -55,7 +55,7 @@ using shown_whys = std::map<std::string, std::string>;
 void item(std::string& out, shown_whys& shown, const plan_item& it, const std::string& bullet, int indent,
           const plan_item* parent = nullptr, std::set<std::string>* explained = nullptr) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
-  out += pad + bullet + it.text + "  [" + it.full_id() + "]\n";
+  out += pad + bullet + shown_text(it) + "  [" + it.full_id() + "]\n";
   // Under one challenge, a reason already given for an earlier item is not
   // repeated.
   if (explained && !explained->insert(reason_key(it)).second) return;
@@ -193,7 +193,7 @@ std::string render_text(const plan& p) {
     out += "\nSCHEDULE (contract, reviews, re-measurement, ending)\n";
     std::vector<std::string> rules;
     for (const auto* it : schedule) {
-      out += "  - " + it->text + "  [" + it->full_id() + "]\n";
+      out += "  - " + shown_text(*it) + "  [" + it->full_id() + "]\n";
       for (const auto& r : it->because) {
         std::string ref = r.rule.id + " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
         if (std::find(rules.begin(), rules.end(), ref) == rules.end()) rules.push_back(ref);

@@ -6,7 +6,7 @@ endif
 
 syn keyword iptplanRule rule nextgroup=iptplanRuleName skipwhite
 syn match iptplanRuleName "[A-Za-z_][A-Za-z0-9_]*" contained
-syn keyword iptplanKeyword when then because end provisional for each in priority tags source
+syn keyword iptplanKeyword when then because end provisional for each in priority tags source by session
 syn keyword iptplanAction challenge solution goal flag conclude exclude
 syn keyword iptplanSeverity info warning critical
 syn keyword iptplanBoolean true false
