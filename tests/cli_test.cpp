@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <fstream>
@@ -769,4 +770,53 @@ TEST_CASE("plan with several files writes them one after another, and an error i
   auto piped = run({"plan", jane, "-", "--format", "json"}, couple_text.str());
   CHECK(piped.code == 0);
   CHECK(nlohmann::json::parse(piped.out).size() == 2);
+}
+
+TEST_CASE("two deaths recorded only as life events: each grief challenge says which death it is") {
+  scratch s;
+  auto f = s.write("deaths.toml",
+                   "[[relationships]]\nlabel = \"partner\"\nrole = \"partner\"\ndeceased = false\n\n"
+                   "[[life_events]]\ntype = \"death\"\nmonths_before_onset = 2\n\n"
+                   "[[life_events]]\ntype = \"death\"\nmonths_before_onset = 5\n");
+  auto r = run({"plan", f, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  std::map<std::string, std::string> grief;
+  for (const auto* group : {&j["challenges"], &j["provisional"]}) {
+    for (const auto& c : *group) {
+      if (c["base_id"] == "grief") grief[c["id"]] = c["text"];
+    }
+  }
+  REQUIRE(grief.size() == 2);
+  CHECK(grief["grief[1]"].find("(months from the death to the onset: 2)") != std::string::npos);
+  CHECK(grief["grief[2]"].find("(months from the death to the onset: 5)") != std::string::npos);
+}
+
+TEST_CASE("the default rules date their goals, and a date before this session is shown as passed") {
+  // Session 8 of 16: the first plan review (session 4) has passed; the
+  // targets of the final session have not.
+  auto r = run({"plan", "examples/strong_alliance_short_plan.toml", "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["current_session"] == 8);
+  std::map<std::string, nlohmann::json> goals;
+  for (const auto& g : j["goals"]) goals[g["id"]] = g;
+  REQUIRE(goals.count("plan_review"));
+  CHECK(goals["plan_review"]["due_session"] == 4);
+  CHECK(goals["plan_review"]["due_passed"] == true);
+  REQUIRE(goals.count("maintenance_discussed"));
+  CHECK(goals["maintenance_discussed"]["due_session"] == 16);
+  CHECK(goals["maintenance_discussed"]["due_passed"] == false);
+  auto text = run({"plan", "examples/strong_alliance_short_plan.toml"});
+  CHECK(text.out.find("after any significant change. (Session 4 has passed: record whether this was met, and if "
+                      "not, set a new session for it.)") != std::string::npos);
+  // Jane is at session 2: nothing has passed, and her emotion goals read
+  // in date order (session 6 before session 8).
+  auto jane = run({"plan", "examples/jane.toml"});
+  CHECK(jane.out.find("has passed") == std::string::npos);
+  auto named = jane.out.find("By session 6, the client names the feeling");
+  auto told = jane.out.find("By session 8, the client has told the partner");
+  REQUIRE(named != std::string::npos);
+  REQUIRE(told != std::string::npos);
+  CHECK(named < told);
 }
