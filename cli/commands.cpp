@@ -106,6 +106,7 @@ std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool sty
   if (files_out) *files_out = files;
   std::optional<rule_set> rs;
   if (!has_errors(diags)) rs = load_rule_set(std::move(files), origin, diags, style);
+  if (rs && !dir.empty()) check_approved_tests(*rs, dir, diags);
   if (!rs || has_errors(diags)) {
     print(err, diags);
     err << "the rule set " << (dir.empty() ? "built into iptplan" : "in " + dir)
@@ -677,13 +678,20 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   } else {
     text = "# Approvals of this rule set, written by 'iptplan approve'. The rule set is\n"
            "# approved only while its files (ruleset.toml, vocabulary.toml, sources.toml,\n"
-           "# *.rules) hash to the sha256 of the last approval: any change makes it a\n"
-           "# draft again.\n";
+           "# *.rules) hash to the sha256 of the last approval, and its test cases\n"
+           "# (tests/) to its tests_sha256: any change makes it a draft again.\n";
   }
   std::string name;
   for (char c : *by) name += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
   std::string date = today_utc();
-  text += "\n[[approvals]]\nsha256 = \"" + rs->sha256 + "\"\nby = \"" + name + "\"\ndate = " + date + "\n";
+  std::vector<diagnostic> read_tests;
+  std::string tests = tests_hash(dir, read_tests);
+  if (tests.empty()) {
+    print(err, read_tests);
+    return kInputError;
+  }
+  text += "\n[[approvals]]\nsha256 = \"" + rs->sha256 + "\"\ntests_sha256 = \"" + tests + "\"\nby = \"" + name +
+          "\"\ndate = " + date + "\n";
   if (!write_atomically(path, text, false, err)) return kInputError;
   if (!existed) {
     // As readable as the rule set's other files.

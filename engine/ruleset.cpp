@@ -101,6 +101,31 @@ std::string files_hash(std::vector<rule_set_file> files) {
   return sha256_hex(all);
 }
 
+std::string tests_hash(const std::string& dir, std::vector<diagnostic>& diags) {
+  std::vector<rule_set_file> files;
+  std::error_code ec;
+  fs::path root = fs::path(dir) / "tests";
+  std::size_t before = diags.size();
+  if (fs::is_directory(root, ec)) {
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (!it->is_regular_file(ec) || it->path().extension() != ".toml") continue;
+      if (auto text = read_text_file(it->path().string(), "ruleset.read", diags)) {
+        files.push_back({it->path().string(), fs::relative(it->path(), root, ec).generic_string(), std::move(*text)});
+      }
+    }
+  }
+  if (diags.size() > before) return {};
+  return files_hash(std::move(files));
+}
+
+void check_approved_tests(rule_set& rs, const std::string& dir, std::vector<diagnostic>& diags) {
+  if (!rs.approved || rs.approved->tests_sha256.empty()) return;
+  if (tests_hash(dir, diags) == rs.approved->tests_sha256) return;
+  rs.approved.reset();
+  rs.status = "draft";
+}
+
 std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<diagnostic>& diags) {
   std::vector<rule_set_file> files;
   std::error_code ec;
@@ -361,14 +386,22 @@ std::optional<approval> read_approval(const rule_set_file& f, std::vector<diagno
                                         "with 'iptplan approve'"));
     return std::nullopt;
   };
-  bool hex = a.sha256.size() == 64 && a.sha256.find_first_not_of("0123456789abcdef") == std::string::npos;
-  if (!hex) return invalid("has no valid sha256 (64 hex digits)");
+  auto is_hex = [](const std::string& h) {
+    return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string::npos;
+  };
+  if (!is_hex(a.sha256)) return invalid("has no valid sha256 (64 hex digits)");
+  if (auto* t = last->get("tests_sha256")) {
+    a.tests_sha256 = t->value_or(std::string());
+    if (!is_hex(a.tests_sha256)) return invalid("has no valid tests_sha256 (64 hex digits)");
+  }
   if (a.by.find_first_not_of(" \t") == std::string::npos) return invalid("names no one ('by')");
   if (a.date.empty()) return invalid("has no date");
   if (a.date > today_utc()) return invalid("is dated in the future (" + a.date + ")");
   for (auto&& [k, v] : *last) {
     std::string key(k.str());
-    if (key != "sha256" && key != "by" && key != "date") return invalid("has a key it does not use ('" + key + "')");
+    if (key != "sha256" && key != "tests_sha256" && key != "by" && key != "date") {
+      return invalid("has a key it does not use ('" + key + "')");
+    }
   }
   return a;
 }

@@ -41,6 +41,9 @@ struct manifest {
 // The last approval in approval.toml (written by `iptplan approve`).
 struct approval {
   std::string sha256, by, date;
+  // The hash of the test cases when it was approved (tests_hash); empty in
+  // an approval written before approvals covered them.
+  std::string tests_sha256;
 };
 
 // The file beside ruleset.toml that records approvals. It is not part of
@@ -106,5 +109,17 @@ std::string today_utc();
 std::string rule_set_hash(std::vector<rule_set_file> files);
 // The same over every file given, approval.toml included: a snapshot's key.
 std::string files_hash(std::vector<rule_set_file> files);
+
+// The hash of a rule-set folder's test cases: files_hash over every regular
+// *.toml file under DIR/tests (cases and the findings they name), each
+// named by its path inside tests/. A file that cannot be read is reported
+// and makes the result empty.
+std::string tests_hash(const std::string& dir, std::vector<diagnostic>& diags);
+
+// An approval covers the test cases too: when the last approval of the rule
+// set read from `dir` records their hash and they changed since, the rule
+// set is a draft again (status, approved). Its test cases are read only
+// when there is such an approval.
+void check_approved_tests(rule_set& rs, const std::string& dir, std::vector<diagnostic>& diags);
 
 }  // namespace iptplan

@@ -80,6 +80,41 @@ TEST_CASE("approve: the plan says approved while the files are as approved, draf
   CHECK(run({"plan", kJane, "--rules", rules, "--require-approved"}).code == 0);
 }
 
+TEST_CASE("approve covers the test cases: a case or a client file changed, added or removed makes a draft") {
+  scratch s;
+  auto rules = s.rules_copy();
+  REQUIRE(run({"approve", rules, "--by", "Dr Lead"}).code == 0);
+  CHECK(slurp(rules + "/approval.toml").find("tests_sha256 = \"") != std::string::npos);
+  auto approved = [&] {
+    return rule_set_line(run({"plan", kJane, "--rules", rules}).out).find("(approved by Dr Lead") !=
+           std::string::npos;
+  };
+  REQUIRE(approved());
+  // A test case's expectation edited: the plans are the same, but what was
+  // approved is not.
+  std::string jane_case = rules + "/tests/jane.toml";
+  std::string original = slurp(jane_case);
+  std::ofstream(jane_case, std::ios::binary) << original << "\n# edited\n";
+  CHECK_FALSE(approved());
+  auto check = run({"check", rules});
+  CHECK(check.out.find("(draft: changed since approved on ") != std::string::npos);
+  CHECK(run({"plan", kJane, "--rules", rules, "--require-approved"}).code == 1);
+  std::ofstream(jane_case, std::ios::binary) << original;
+  CHECK(approved());
+  // A findings file a case names, one byte changed.
+  auto client = rules + "/tests/clients/grief_two_deaths.toml";
+  std::string findings = slurp(client);
+  std::ofstream(client, std::ios::binary) << findings << " ";
+  CHECK_FALSE(approved());
+  std::ofstream(client, std::ios::binary) << findings;
+  CHECK(approved());
+  // A case added, then removed.
+  std::ofstream(rules + "/tests/extra.toml", std::ios::binary) << original;
+  CHECK_FALSE(approved());
+  fs::remove(rules + "/tests/extra.toml");
+  CHECK(approved());
+}
+
 TEST_CASE("the word approved typed in ruleset.toml is not an approval") {
   scratch s;
   auto rules = s.rules_copy();
