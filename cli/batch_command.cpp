@@ -270,6 +270,10 @@ class input_queue {
 };
 
 // JSON string escaping for the lines written by hand (the fast path).
+// How many diagnostics a client's line and stderr give in full, before
+// "... and N more for this client".
+constexpr std::size_t kMaxClientDiagnostics = 50;
+
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   std::size_t run = 0;  // start of the run of characters copied as they are
@@ -382,6 +386,9 @@ class planner {
     else append_json_string(out, sha);
     out += ",\"items\":[";
     if (sel) {
+      // About 100 bytes an item: one allocation, not one each time the line
+      // doubles.
+      out.reserve(out.size() + 256 + sel->items.size() * 112);
       bool first = true;
       const bool with_rules = o_.explain != "none";
       for (const auto& it : sel->items) {
@@ -429,6 +436,22 @@ class planner {
     // it, as they fail `plan`; its items are still listed.
     if (ev) diags.insert(diags.end(), ev->conflicts.begin(), ev->conflicts.end());
     sort_diagnostics(diags);
+    // A client with thousands of mistakes gets the first ones in full and a
+    // count of the rest, on its line and on stderr, as `plan` prints them.
+    if (diags.size() > kMaxClientDiagnostics) {
+      bool error_dropped = std::any_of(diags.begin() + kMaxClientDiagnostics, diags.end(),
+                                       [](const diagnostic& d) { return d.level == severity::error; });
+      std::string more = std::to_string(diags.size() - kMaxClientDiagnostics);
+      for (int k = static_cast<int>(more.size()) - 3; k > 0; k -= 3) more.insert(static_cast<std::size_t>(k), ",");
+      diagnostic rest;
+      rest.level = error_dropped ? severity::error : severity::warning;
+      rest.code = "batch.more-diagnostics";
+      rest.file = r.name;
+      rest.line = r.line;
+      rest.message = "... and " + more + " more for this client";
+      diags.resize(kMaxClientDiagnostics);
+      diags.push_back(std::move(rest));
+    }
     for (auto& d : diags) {
       d.source_line.clear();  // never a line of the findings
       if (d.level != severity::error) {

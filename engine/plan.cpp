@@ -199,6 +199,7 @@ class builder {
       if (now.kind == vkind::number && now.n >= 0 && now.n < 1e6) session = static_cast<int>(std::floor(now.n));
     }
     pl.current_session = session;
+    std::vector<diagnostic> date_problems;
     std::map<std::size_t, reason> explained;  // by outcome
     auto why = [&](std::size_t k) -> const reason& {
       auto at = explained.find(k);
@@ -232,9 +233,22 @@ class builder {
             it.text = render_template(p_, c_, ev_, r, best->element, a.text);
             if (a.due_node >= 0) {
               value due = evaluate_node(p_, c_, ev_, r, best->element, static_cast<std::uint32_t>(a.due_node));
-              if (due.kind == vkind::number && due.n >= 0 && due.n < 1e6) {
+              if (due.kind == vkind::number && due.n >= 1 && due.n <= kMaxSession) {
                 it.due_session = static_cast<int>(std::floor(due.n));
                 it.due_passed = session && *it.due_session < *session;
+              } else if (due.kind == vkind::number) {
+                // Computed from the client's values to something that is
+                // no session (below 1, or past any course): no date, and
+                // said. The value is not quoted: it came from the findings.
+                diagnostic d;
+                d.level = severity::warning;
+                d.code = "plan.goal-date";
+                d.file = r.file < p_.source_bases.size() ? p_.source_bases[r.file] : std::string();
+                d.line = r.line;
+                d.column = 1;
+                d.message = "rule '" + r.id + "' dates goal '" + s.id + "' to a value that is not a session number (1 to " +
+                            std::to_string(static_cast<int>(kMaxSession)) + "): the goal is shown without a date";
+                date_problems.push_back(std::move(d));
               }
             }
             break;
@@ -373,6 +387,7 @@ class builder {
     });
     in_questionnaire_order(pl.to_assess);
     pl.diagnostics = ev_.conflicts;
+    pl.diagnostics.insert(pl.diagnostics.end(), date_problems.begin(), date_problems.end());
     return pl;
   }
 

@@ -126,6 +126,10 @@ inline std::optional<item_kind> item_kind_of(ast::action_kind k) {
   }
 }
 
+// The latest session a goal may be dated to (`by session`): a course with
+// years of maintenance stays well below it.
+inline constexpr double kMaxSession = 1000;
+
 struct compiled_action {
   ast::action_kind kind = ast::action_kind::challenge;
   std::string severity;      // flags: info | warning | critical

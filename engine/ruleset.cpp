@@ -484,7 +484,7 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   });
   if (foundations_broken) return std::nullopt;
   rs.prog = compile(vocab, rs.info.parameters, std::move(sources), parsed, diags, style);
-  if (rs.prog && !rs.info.session_finding.empty()) {
+  if (rs.prog && (!rs.info.session_finding.empty() || rs.info.session_finding_line > 0)) {
     // The session counter must be a number finding of the vocabulary.
     int slot = vocab->index_of(rs.info.session_finding);
     bool number = slot >= 0 && (vocab->findings()[static_cast<std::size_t>(slot)].type == finding_type::integer ||

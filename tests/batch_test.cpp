@@ -363,3 +363,26 @@ TEST_CASE("batch: many chunks of clients, errors among them, come out in input o
   CHECK(two.err.find("<stdin>:2425:") < two.err.find("<stdin>:2522:"));
   CHECK(two.err.find("<stdin>:2522:") != std::string::npos);
 }
+
+TEST_CASE("batch: a client with thousands of mistakes gets the first 50 and a count, on its line and on stderr") {
+  std::string doc = "{";
+  for (int i = 0; i < 3000; ++i) doc += (i ? "," : "") + std::string("\"unknown_key_") + std::to_string(i) + "\":1";
+  doc += "}\n";
+  auto r = run({"batch"}, doc + "{\"phq9\": {\"total\": 5}}\n");
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 2);
+  const auto& errors = lines[0]["errors"];
+  REQUIRE(errors.size() == 51);
+  CHECK(errors[0]["code"] == "findings.unknown");
+  CHECK(errors[50]["code"] == "batch.more-diagnostics");
+  CHECK(errors[50]["message"] == "... and 2,950 more for this client");
+  CHECK(lines[1]["errors"].empty());
+  std::size_t count = 0;
+  for (auto at = r.err.find("is not in the vocabulary"); at != std::string::npos;
+       at = r.err.find("is not in the vocabulary", at + 1)) {
+    ++count;
+  }
+  CHECK(count == 50);
+  CHECK(r.err.find("... and 2,950 more for this client") != std::string::npos);
+}

@@ -835,6 +835,15 @@ then
   goal undated for c "Whenever"
   goal middle for c by session (planned + 4) / 2 "Half-way"
 end
+
+rule plan_wide "Plan-wide"
+when
+  low == true
+then
+  goal pw_a "PW at every session"
+  goal pw_b by session 2 "PW by two"
+  goal pw_c by session 1 "PW by one"
+end
 )";
 
 plan dated_plan(const std::string& findings, bool with_session = true) {
@@ -891,7 +900,7 @@ TEST_CASE("dated goals: passed only when the session is later than the date") {
   CHECK_FALSE(dated_plan("low = true\nsession = 9\n", false).current_session.has_value());
 }
 
-TEST_CASE("dated goals: listed in the order they fall due, an undated goal in its place") {
+TEST_CASE("dated goals: listed in the order they fall due, undated last under a challenge and in place elsewhere") {
   auto p = dated_plan("low = true\nplanned = 12\nsession = 6\n");
   auto text = render_text(p);
   auto at = [&](const std::string& s) {
@@ -909,6 +918,21 @@ TEST_CASE("dated goals: listed in the order they fall due, an undated goal in it
   CHECK(text.find("goal: By session 4 (Session 4 has passed: record whether this was met, and if not, set a new "
                   "session for it.)") != std::string::npos);
   CHECK(text.find("Half-way (Session") == std::string::npos);
+  // Plan-wide: the undated goal keeps its place (first, as in plan order),
+  // the dated ones follow by date.
+  CHECK(at("goal: PW at every session") < at("goal: PW by one"));
+  CHECK(at("goal: PW by one") < at("goal: PW by two"));
+  // The course length not recorded: under the challenge, the goals it
+  // dates have no date and come after the dated one.
+  auto open = render_text(dated_plan("low = true\nsession = 2\n"));
+  auto early = open.find("goal: By session 4");
+  auto last = open.find("goal: By the last session");
+  auto half = open.find("goal: Half-way");
+  REQUIRE(early != std::string::npos);
+  REQUIRE(last != std::string::npos);
+  REQUIRE(half != std::string::npos);
+  CHECK(early < last);
+  CHECK(early < half);
   auto md = render_markdown(p);
   CHECK(md.find("- By session 4 (Session 4 has passed:") != std::string::npos);
   CHECK(md.find("By session 4 (Session 4 has passed:") < md.find("Half-way"));
@@ -942,4 +966,53 @@ end
   CHECK(d[0].message == "'by session' needs a session number, but 'low' is true or false");
   CHECK(d[0].line == 5);
   CHECK(d[0].column == 21);
+}
+
+TEST_CASE("dated goals: a constant date must be a session, 1 to 1000") {
+  auto date_error = [](const std::string& date) -> std::string {
+    std::vector<diagnostic> diags;
+    auto rs = load_rule_set(
+        in_memory_rule_set(DATED_VOCAB, {{"a.rules", "rule r\nwhen\n  low == true\nthen\n  goal g by session " +
+                                                         date + " \"x\"\nend\n"}}),
+        "test", diags);
+    auto d = with_code(diags, "check.goal-date");
+    if (rs.has_value()) CHECK(d.empty());
+    return d.empty() ? std::string() : d[0].message;
+  };
+  CHECK(date_error("-5") == "'by session' needs a session number (a whole number from 1 to 1000), but '-5' is -5");
+  CHECK(date_error("0") == "'by session' needs a session number (a whole number from 1 to 1000), but '0' is 0");
+  CHECK_FALSE(date_error("2.5").empty());
+  CHECK_FALSE(date_error("1001").empty());
+  CHECK(date_error("1").empty());
+  CHECK(date_error("1000").empty());
+  // Computed: checked when it is worked out.
+  CHECK(date_error("planned - 20").empty());
+}
+
+TEST_CASE("dated goals: a date worked out to no session is dropped, with a warning that quotes no value") {
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(in_memory_rule_set(DATED_VOCAB, {{"a.rules", R"(rule r
+when
+  low == true
+then
+  goal g by session planned - 20 "x"
+  goal h by session planned / 0 "y"
+end
+)"}}),
+                          "test", diags);
+  REQUIRE(rs.has_value());
+  auto client = read_findings(*rs->prog, "f.toml", "low = true\nplanned = 12\n", {}, diags);
+  REQUIRE(client.has_value());
+  auto ev = evaluate(*rs->prog, *client, true);
+  auto p = build_plan(*rs, *client, ev, "sha");
+  REQUIRE(p.goals.size() == 2);
+  CHECK_FALSE(p.goals[0].due_session.has_value());
+  CHECK_FALSE(p.goals[1].due_session.has_value());
+  auto d = with_code(p.diagnostics, "plan.goal-date");
+  REQUIRE(d.size() == 1);  // a division by zero is unknown: no date, no value to warn about
+  CHECK(d[0].level == severity::warning);
+  CHECK(d[0].message ==
+        "rule 'r' dates goal 'g' to a value that is not a session number (1 to 1000): the goal is shown without a "
+        "date");
+  CHECK(d[0].message.find("-8") == std::string::npos);
 }

@@ -531,8 +531,13 @@ TEST_CASE("session_finding names a number finding of the vocabulary") {
   CHECK(kind.code == 1);
   CHECK(kind.err.find("session_finding must name a number finding (the session this is) [ruleset.manifest]") !=
         std::string::npos);
+  // Empty is not "none": it is an error too.
+  replace_in(rules + "/ruleset.toml", "\"alliance.strength\"", "\"\"");
+  auto empty = run({"check", rules});
+  CHECK(empty.code == 1);
+  CHECK(empty.err.find("session_finding names no finding of the vocabulary") != std::string::npos);
   // Without it, no goal is ever shown as passed.
-  replace_in(rules + "/ruleset.toml", "session_finding = \"alliance.strength\"", "");
+  replace_in(rules + "/ruleset.toml", "session_finding = \"\"", "");
   CHECK(run({"check", rules}).code == 0);
 }
 

@@ -3,9 +3,22 @@
 #include "engine/compile/compiler.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <sstream>
 #include <unordered_map>
 
 namespace iptplan {
+
+namespace {
+
+// A number as a rule author wrote it: 8, -5, 2.5.
+std::string shown(double n) {
+  std::ostringstream os;
+  os << n;
+  return os.str();
+}
+
+}  // namespace
 
 const char* to_string(item_kind k) {
   switch (k) {
@@ -158,6 +171,30 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
               {"for example: by session param.response_by_session, or by session 8"});
       }
       ca.due_node = static_cast<std::int32_t>(d.node);
+      // A constant date (a number, `-5`, a parameter) must be a session:
+      // a whole number, 1 or more.
+      const node* k = &p_.nodes[d.node];
+      bool negated = false;
+      if (k->op == opcode::neg) {
+        negated = true;
+        k = &p_.nodes[k->a];
+      }
+      const value* v = k->op == opcode::literal ? &k->lit : k->op == opcode::param ? &p_.params[k->a].v : nullptr;
+      if (v && v->kind == vkind::number) {
+        double n = negated ? -v->n : v->n;
+        if (!(n >= 1 && n <= kMaxSession && n == std::floor(n))) {
+          std::vector<std::string> notes;
+          if (k->op == opcode::param) {
+            notes.push_back("the value comes from param." + p_.params[k->a].name + " in " + p_.params[k->a].file +
+                            ":" + std::to_string(p_.params[k->a].line));
+          }
+          error(p_.nodes[d.node].src_begin, "check.goal-date",
+                "'by session' needs a session number (a whole number from 1 to " +
+                    std::to_string(static_cast<int>(kMaxSession)) + "), but '" + text(d.node) + "' is " +
+                    shown(n),
+                notes);
+        }
+      }
     }
     cr.actions.push_back(std::move(ca));
   }

@@ -96,7 +96,13 @@ std::vector<std::vector<const plan_item*>> listed_under(const std::vector<const 
     if (first_only && targets.size() > 1) targets.resize(1);
     for (auto t : targets) out[t].push_back(it);
   }
-  for (auto& work : out) order_by_due(work, due_of);
+  // Under a challenge, an undated goal ("by the final session" while the
+  // course length is not recorded) comes after the dated ones.
+  for (auto& work : out) {
+    order_by_due(work, due_of);
+    std::stable_partition(work.begin(), work.end(),
+                          [](const plan_item* it) { return it->kind != item_kind::goal || it->due_session; });
+  }
   return out;
 }
 
