@@ -793,23 +793,26 @@ TEST_CASE("two deaths recorded only as life events: each grief challenge says wh
 }
 
 TEST_CASE("the default rules date their goals, and a date before this session is shown as passed") {
-  // Session 8 of 16: the first plan review (session 4) has passed; the
-  // targets of the final session have not.
+  // Session 8 of 16: the session-6 target of the transition has passed;
+  // the targets of the final session have not. The plan review recurs: it
+  // has no date of its own.
   auto r = run({"plan", "examples/strong_alliance_short_plan.toml", "--format", "json"});
   REQUIRE(r.code == 0);
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["current_session"] == 8);
   std::map<std::string, nlohmann::json> goals;
-  for (const auto& g : j["goals"]) goals[g["id"]] = g;
-  REQUIRE(goals.count("plan_review"));
-  CHECK(goals["plan_review"]["due_session"] == 4);
-  CHECK(goals["plan_review"]["due_passed"] == true);
+  for (const auto& g : j["goals"]) goals[g["base_id"]] = g;
+  REQUIRE(goals.count("old_role_mourned"));
+  CHECK(goals["old_role_mourned"]["due_session"] == 6);
+  CHECK(goals["old_role_mourned"]["due_passed"] == true);
   REQUIRE(goals.count("maintenance_discussed"));
   CHECK(goals["maintenance_discussed"]["due_session"] == 16);
   CHECK(goals["maintenance_discussed"]["due_passed"] == false);
+  REQUIRE(goals.count("plan_review"));
+  CHECK(goals["plan_review"]["due_session"].is_null());
   auto text = run({"plan", "examples/strong_alliance_short_plan.toml"});
-  CHECK(text.out.find("after any significant change. (Session 4 has passed: record whether this was met, and if "
-                      "not, set a new session for it.)") != std::string::npos);
+  CHECK(text.out.find("including feelings about the old role. (Session 6 has passed: record whether this was met, "
+                      "and if not, set a new session for it.)") != std::string::npos);
   // Jane is at session 2: nothing has passed, and her emotion goals read
   // in date order (session 6 before session 8).
   auto jane = run({"plan", "examples/jane.toml"});
