@@ -896,9 +896,17 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
     // A question the skip logic leaves out is not "not yet known": it is
     // not asked at all.
     bool skipped = v.is_unknown() && n.op == opcode::finding && gate_of(p_, c_, n.a) == gate_state::closed;
-    // In words a clinician reads: yes and no, not true and false.
+    // In words a clinician reads: yes and no, not true and false, and an
+    // enum value as the vocabulary words it (labels).
+    const finding_decl* decl = nullptr;
+    if (n.op == opcode::finding) decl = &p_.vocab->findings()[n.a];
+    else if (n.op == opcode::field) decl = &p_.vocab->findings()[static_cast<std::size_t>(env_[n.var].list)].fields[n.a];
     auto words = [&](const value& x) {
-      return x.kind == vkind::boolean ? std::string(x.b ? "yes" : "no") : show_value(p_, c_, x);
+      if (x.kind == vkind::boolean) return std::string(x.b ? "yes" : "no");
+      if (x.kind == vkind::symbol && decl && !decl->labels.empty()) {
+        if (const std::string* l = decl->label_of(c_.symbol_text(p_, x.sym))) return *l;
+      }
+      return show_value(p_, c_, x);
     };
     out += conflicted ? "(undecided: the rules conflict)"
            : prov      ? words(facts_prov_[n.a]) + " (provisional)"

@@ -90,7 +90,7 @@ class reader {
     d.type = *type;
     // Every key must mean something: a misspelt `maxx` would silently drop
     // a range check.
-    static const std::vector<std::string> known = {"type", "values", "min", "max", "of", "key",
+    static const std::vector<std::string> known = {"type", "values", "labels", "min", "max", "of", "key",
                                                    "fields", "pattern", "component", "question",
                                                    "asked_if", "asked_if_values", "at_most"};
     for (auto&& [k, v] : t) {
@@ -99,7 +99,7 @@ class reader {
       std::string near = nearest_name(key, known);
       auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
-      diag.notes.push_back(near.empty() ? "the keys are type, values, min, max, of, key, fields, pattern, "
+      diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "component, question, asked_if, asked_if_values and at_most"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
@@ -210,6 +210,31 @@ class reader {
     if (wants_values && d.values.empty()) {
       error(&t, "enum '" + path + "' needs a non-empty 'values' list");
       return std::nullopt;
+    }
+    if (auto* n = t.get("labels")) {
+      // `labels = { relationship_end = "the end of a relationship" }`: how
+      // plan texts word a value; every key one of the values.
+      auto* table = n->as_table();
+      if (!wants_values || !table) {
+        error(n, "'labels' of '" + path + "' must be a table of its enum values and their wording, e.g. "
+                 "labels = { " + (d.values.empty() ? std::string("value") : d.values.front()) + " = \"...\" }");
+      } else {
+        for (auto&& [k, v] : *table) {
+          std::string value(k.str());
+          auto text = v.value<std::string>();
+          if (std::find(d.values.begin(), d.values.end(), value) == d.values.end()) {
+            auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
+                                        "'labels' of '" + path + "' words '" + value + "', which is not one of its values");
+            std::string near = nearest_name(value, d.values);
+            if (!near.empty()) diag.notes.push_back("did you mean '" + near + "'?");
+            diags_.push_back(std::move(diag));
+          } else if (!text || text->empty() || text->size() > 120) {
+            error(&v, "the label of '" + value + "' in '" + path + "' must be a quoted text of 1 to 120 characters");
+          } else {
+            d.labels.emplace_back(value, *text);
+          }
+        }
+      }
     }
     if (d.type == finding_type::table_list) {
       d.key = t["key"].value_or(std::string());

@@ -31,6 +31,15 @@ struct finding_decl {
   finding_type type = finding_type::string;
   std::optional<double> min, max;
   std::vector<std::string> values;  // enum values, or a list's enum values
+  // How plan texts word an enum value (`relationship_end` -> "the end of a
+  // relationship"), by value; a value without one is shown as it is.
+  std::vector<std::pair<std::string, std::string>> labels;
+  const std::string* label_of(std::string_view v) const {
+    for (const auto& [value, label] : labels) {
+      if (value == v) return &label;
+    }
+    return nullptr;
+  }
   std::string pattern;              // string findings: the form a value must have
   std::optional<std::regex> pattern_re;
   finding_type element = finding_type::string;  // a list's element type

@@ -38,7 +38,11 @@ json item_of(const finding_decl& d, const std::string& link_id, const vocabulary
   it["type"] = type;
   if (!d.values.empty()) {
     json options = json::array();
-    for (const auto& v : d.values) options.push_back({{"valueCoding", {{"system", value_system(link_id)}, {"code", v}, {"display", v}}}});
+    for (const auto& v : d.values) {
+      const std::string* label = d.label_of(v);
+      options.push_back(
+          {{"valueCoding", {{"system", value_system(link_id)}, {"code", v}, {"display", label ? *label : v}}}});
+    }
     it["answerOption"] = std::move(options);
   }
   if (d.type == finding_type::integer || d.type == finding_type::number) {

@@ -34,6 +34,11 @@ json finding_json(const finding_decl& d) {
   if (d.min) j["min"] = *d.min;
   if (d.max) j["max"] = *d.max;
   if (!d.values.empty()) j["values"] = d.values;
+  if (!d.labels.empty()) {
+    json labels = json::object();
+    for (const auto& [value, label] : d.labels) labels[value] = label;
+    j["labels"] = std::move(labels);
+  }
   if (d.type == finding_type::list) j["of"] = to_string(d.element);
   if (!d.pattern.empty()) j["pattern"] = d.pattern;
   if (!d.key.empty()) j["key"] = d.key;

@@ -81,7 +81,12 @@ TEST_CASE("fhir: the Questionnaire has one item per finding, linkId its path, wi
     }
     if (!d.values.empty()) {
       std::vector<std::string> codes;
-      for (const auto& o : it["answerOption"]) codes.push_back(o["valueCoding"]["code"]);
+      for (const auto& o : it["answerOption"]) {
+        codes.push_back(o["valueCoding"]["code"]);
+        // The display is the vocabulary's wording of the value, if it has one.
+        const std::string* label = d.label_of(o["valueCoding"]["code"].get<std::string>());
+        CHECK(o["valueCoding"]["display"] == (label ? *label : o["valueCoding"]["code"].get<std::string>()));
+      }
       CHECK(codes == d.values);
     }
     if (d.min && (d.type == finding_type::integer || d.type == finding_type::number)) {

@@ -113,6 +113,7 @@ TEST_CASE("api: the vocabulary lists every finding with its question, type, rang
     }
     if (f.contains("min") && f.contains("max")) ranged = true;
     if (f["type"] == "enum") choices = choices || !f["values"].empty();
+    if (f["path"] == "client.age_band") CHECK(f["labels"]["12_17"] == "12-17");
     if (f["type"] == "table_list") rows = rows || !f["fields"].empty();
   }
   CHECK(skip_logic);

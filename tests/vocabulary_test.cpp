@@ -3,10 +3,13 @@
 // place; nothing is silently ignored.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
+#include "engine/plan.hpp"
 #include "engine/ruleset.hpp"
 #include "support.hpp"
 
@@ -177,5 +180,60 @@ TEST_CASE("items: one id names one kind of item, proposed once per rule, metadat
     const auto* d = first(l, "check.duplicate-metadata");
     REQUIRE(d);
     CHECK(d->line == 3);
+  }
+}
+
+TEST_CASE("vocabulary: labels word enum values in plan texts, and must name its values") {
+  SECTION("a label of a value that is not one") {
+    auto l = load(kA + "[stage]\ntype = \"enum\"\nvalues = [\"renegotiation\", \"impasse\"]\n"
+                       "labels = { renegotiaton = \"still negotiating\" }\n");
+    CHECK_FALSE(l.rs);
+    const auto* d = first(l, "vocabulary.invalid");
+    REQUIRE(d);
+    CHECK(d->line == 6);
+    CHECK(d->message == "'labels' of 'stage' words 'renegotiaton', which is not one of its values");
+    REQUIRE(d->notes.size() == 1);
+    CHECK(d->notes[0] == "did you mean 'renegotiation'?");
+  }
+  SECTION("labels on a number, and an empty label") {
+    auto n = load(kA + "[score]\ntype = \"int\"\nlabels = { x = \"y\" }\n");
+    REQUIRE(first(n, "vocabulary.invalid"));
+    CHECK(first(n, "vocabulary.invalid")->message.rfind("'labels' of 'score' must be a table of its enum values", 0) ==
+          0);
+    auto e = load(kA + "[level]\ntype = \"enum\"\nvalues = [\"low\"]\nlabels = { low = \"\" }\n");
+    REQUIRE(first(e, "vocabulary.invalid"));
+    CHECK(first(e, "vocabulary.invalid")->message ==
+          "the label of 'low' in 'level' must be a quoted text of 1 to 120 characters");
+  }
+  SECTION("a text shows the label, for a finding and a list element's field; the data keeps the value") {
+    auto l = load(kA +
+                      "[level]\ntype = \"enum\"\nvalues = [\"very_low\", \"high\"]\nlabels = { very_low = \"very low\" }\n"
+                      "[events]\ntype = \"table_list\"\n[events.fields.kind]\ntype = \"enum\"\n"
+                      "values = [\"job\", \"move\"]\nlabels = { job = \"job change\" }\n",
+                  "name = \"t\"\nversion = \"1\"\n",
+                  "rule r \"R\"\nwhen level is known\nthen\n  challenge c \"Level {level}\"\nend\n"
+                  "rule e \"E\"\nfor each x in events\nwhen x.kind is known\nthen\n  challenge k \"A {x.kind}\"\nend\n");
+    INFO(all_diags(l.diags));
+    REQUIRE(l.rs);
+    std::vector<diagnostic> diags;
+    auto c = read_findings(*l.rs->prog, "f.toml",
+                           "level = \"very_low\"\n[[events]]\nkind = \"job\"\n[[events]]\nkind = \"move\"\n", {}, diags);
+    REQUIRE(c);
+    auto ev = evaluate(*l.rs->prog, *c, true);
+    auto p = build_plan(*l.rs, *c, ev, "sha");
+    std::vector<std::string> texts;
+    for (const auto& ch : p.challenges) texts.push_back(ch.text);
+    std::sort(texts.begin(), texts.end());
+    CHECK(texts == std::vector<std::string>{"A job change", "A move", "Level very low"});
+    // The evidence an auditor reads keeps the recorded value.
+    bool raw = false;
+    for (const auto& ch : p.challenges) {
+      for (const auto& r : ch.because) {
+        for (const auto& e : r.evidence) {
+          for (const auto& [path, v] : e.values) raw = raw || v == "very_low";
+        }
+      }
+    }
+    CHECK(raw);
   }
 }

@@ -61,6 +61,11 @@ function errorText(r) {
 
 const idOf = (path) => 'f-' + path.replace(/[^A-Za-z0-9]/g, '_');
 
+// An enum value as the vocabulary words it (its label), else readably.
+function shownValue(decl, v) {
+  return (decl.labels && decl.labels[v]) || v.replace(/_/g, ' ');
+}
+
 function control(decl, id) {
   const t = decl.type;
   if (t === 'bool') {
@@ -69,7 +74,7 @@ function control(decl, id) {
   }
   if (t === 'enum') {
     const s = el('select', {id}, el('option', {value: '', text: 'Not recorded'}));
-    for (const v of decl.values) s.append(el('option', {value: v, text: v.replace(/_/g, ' ')}));
+    for (const v of decl.values) s.append(el('option', {value: v, text: shownValue(decl, v)}));
     return s;
   }
   if (t === 'int' || t === 'number') {
@@ -81,7 +86,7 @@ function control(decl, id) {
     decl.values.forEach((v, i) => {
       const cid = id + '-' + i;
       box.append(el('span', {}, el('input', {type: 'checkbox', id: cid, value: v}),
-                    el('label', {for: cid, text: ' ' + v.replace(/_/g, ' ') + ' '})));
+                    el('label', {for: cid, text: ' ' + shownValue(decl, v) + ' '})));
     });
     return box;
   }
