@@ -901,12 +901,23 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
     const finding_decl* decl = nullptr;
     if (n.op == opcode::finding) decl = &p_.vocab->findings()[n.a];
     else if (n.op == opcode::field) decl = &p_.vocab->findings()[static_cast<std::size_t>(env_[n.var].list)].fields[n.a];
+    // A derived fact's value takes the wording the vocabulary gives that
+    // value, when it gives one.
+    auto word = [&](const value& x) -> std::string {
+      if (x.kind != vkind::symbol) return show_value(p_, c_, x);
+      const std::string& raw = c_.symbol_text(p_, x.sym);
+      const std::string* l = decl ? decl->label_of(raw) : n.op == opcode::fact ? p_.vocab->common_label(raw) : nullptr;
+      return l ? *l : raw;
+    };
     auto words = [&](const value& x) {
       if (x.kind == vkind::boolean) return std::string(x.b ? "yes" : "no");
-      if (x.kind == vkind::symbol && decl && !decl->labels.empty()) {
-        if (const std::string* l = decl->label_of(c_.symbol_text(p_, x.sym))) return *l;
+      if (x.kind == vkind::list) {
+        // The values of a list, one after the other: "depression, life change".
+        std::string out;
+        for (const auto& e : c_.lists[x.ref]) out += (out.empty() ? "" : ", ") + word(e);
+        return out.empty() ? std::string("none") : out;
       }
-      return show_value(p_, c_, x);
+      return word(x);
     };
     out += conflicted ? "(undecided: the rules conflict)"
            : prov      ? words(facts_prov_[n.a]) + " (provisional)"

@@ -373,6 +373,16 @@ vocabulary vocabulary::parse(const std::string& name, const std::string& text,
     v.index_[v.findings_[i].path] = static_cast<int>(i);
   }
   r.check_links(v.findings_, v.index_);
+  auto add_labels = [&](const finding_decl& d) {
+    for (const auto& [value, label] : d.labels) {
+      auto [at, fresh] = v.common_labels_.emplace(value, label);
+      if (!fresh && at->second != label) at->second.clear();
+    }
+  };
+  for (const auto& d : v.findings_) {
+    add_labels(d);
+    for (const auto& f : d.fields) add_labels(f);
+  }
   return v;
 }
 

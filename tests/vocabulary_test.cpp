@@ -236,4 +236,25 @@ TEST_CASE("vocabulary: labels word enum values in plan texts, and must name its 
     }
     CHECK(raw);
   }
+  SECTION("a list shows each value's label, a derived fact the label every finding agrees on") {
+    auto l = load(kA +
+                      "[concerns]\ntype = \"list\"\nof = \"enum\"\nvalues = [\"low_mood\", \"worry\"]\n"
+                      "labels = { low_mood = \"low mood\" }\n"
+                      "[agreed]\ntype = \"enum\"\nvalues = [\"low_mood\", \"worry\"]\nlabels = { low_mood = \"low mood\" }\n",
+                  "name = \"t\"\nversion = \"1\"\n",
+                  "rule r \"R\"\nwhen concerns is known\nthen\n  conclude area = \"low_mood\"\n"
+                  "  challenge c \"Concerns: {concerns}\"\nend\n"
+                  "rule s \"S\"\nwhen area is known\nthen\n  challenge d \"Area: {area}\"\nend\n");
+    INFO(all_diags(l.diags));
+    REQUIRE(l.rs);
+    std::vector<diagnostic> diags;
+    auto c = read_findings(*l.rs->prog, "f.toml", "concerns = [\"worry\", \"low_mood\"]\n", {}, diags);
+    REQUIRE(c);
+    auto ev = evaluate(*l.rs->prog, *c, true);
+    auto p = build_plan(*l.rs, *c, ev, "sha");
+    std::vector<std::string> texts;
+    for (const auto& ch : p.challenges) texts.push_back(ch.text);
+    std::sort(texts.begin(), texts.end());
+    CHECK(texts == std::vector<std::string>{"Area: low mood", "Concerns: worry, low mood"});
+  }
 }
