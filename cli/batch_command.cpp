@@ -439,6 +439,10 @@ class planner {
     // A client with thousands of mistakes gets the first ones in full and a
     // count of the rest, on its line and on stderr, as `plan` prints them.
     if (diags.size() > kMaxClientDiagnostics) {
+      // Errors before warnings: the error that stopped the client is never
+      // the one left out for a page of warnings.
+      std::stable_partition(diags.begin(), diags.end(),
+                            [](const diagnostic& d) { return d.level == severity::error; });
       bool error_dropped = std::any_of(diags.begin() + kMaxClientDiagnostics, diags.end(),
                                        [](const diagnostic& d) { return d.level == severity::error; });
       std::string more = std::to_string(diags.size() - kMaxClientDiagnostics);
@@ -450,6 +454,7 @@ class planner {
       rest.line = r.line;
       rest.message = "... and " + more + " more for this client";
       diags.resize(kMaxClientDiagnostics);
+      sort_diagnostics(diags);
       diags.push_back(std::move(rest));
     }
     for (auto& d : diags) {

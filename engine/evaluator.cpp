@@ -906,7 +906,9 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
     auto word = [&](const value& x) -> std::string {
       if (x.kind != vkind::symbol) return show_value(p_, c_, x);
       const std::string& raw = c_.symbol_text(p_, x.sym);
-      const std::string* l = decl ? decl->label_of(raw) : n.op == opcode::fact ? p_.vocab->common_label(raw) : nullptr;
+      const std::string* l = decl                   ? decl->label_of(raw)
+                             : n.op == opcode::fact ? p_.vocab->group_label(p_.facts[n.a].path, raw)
+                                                    : nullptr;
       return l ? *l : raw;
     };
     auto words = [&](const value& x) {

@@ -244,8 +244,9 @@ class builder {
                 d.level = severity::warning;
                 d.code = "plan.goal-date";
                 d.file = r.file < p_.source_bases.size() ? p_.source_bases[r.file] : std::string();
-                d.line = r.line;
-                d.column = 1;
+                auto at = p_.sources[r.file].locate(a.src_begin);  // the goal's line
+                d.line = static_cast<int>(at.line);
+                d.column = static_cast<int>(at.column);
                 d.message = "rule '" + r.id + "' dates goal '" + s.id + "' to a value that is not a session number (1 to " +
                             std::to_string(static_cast<int>(kMaxSession)) + "): the goal is shown without a date";
                 date_problems.push_back(std::move(d));

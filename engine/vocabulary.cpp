@@ -373,17 +373,27 @@ vocabulary vocabulary::parse(const std::string& name, const std::string& text,
     v.index_[v.findings_[i].path] = static_cast<int>(i);
   }
   r.check_links(v.findings_, v.index_);
-  auto add_labels = [&](const finding_decl& d) {
-    for (const auto& [value, label] : d.labels) {
-      auto [at, fresh] = v.common_labels_.emplace(value, label);
-      if (!fresh && at->second != label) at->second.clear();
-    }
-  };
-  for (const auto& d : v.findings_) {
-    add_labels(d);
-    for (const auto& f : d.fields) add_labels(f);
-  }
   return v;
+}
+
+const std::string* vocabulary::group_label(std::string_view fact, std::string_view value) const {
+  auto dot = fact.rfind('.');
+  if (dot == std::string_view::npos) return nullptr;
+  std::string_view group = fact.substr(0, dot + 1);  // "problem_area."
+  const std::string* found = nullptr;
+  for (const auto& d : findings_) {
+    std::string_view path = d.path;
+    // A finding of the group itself (problem_area.primary), not deeper.
+    if (path.size() <= group.size() || path.compare(0, group.size(), group) != 0 ||
+        path.find('.', group.size()) != std::string_view::npos) {
+      continue;
+    }
+    const std::string* l = d.label_of(value);
+    if (!l) continue;
+    if (found && *found != *l) return nullptr;
+    found = l;
+  }
+  return found;
 }
 
 const finding_decl* vocabulary::find(const std::string& path) const {

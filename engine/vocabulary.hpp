@@ -77,14 +77,13 @@ class vocabulary {
   // Index of a finding in findings(), or -1.
   int index_of(const std::string& path) const;
   std::vector<std::string> paths() const;
-  // The wording every finding that labels `value` gives it, when they all
-  // agree (one wording): how a derived fact holding a vocabulary value
-  // (problem_area.proposed = "role_dispute") is worded in texts. Null when
-  // no finding labels it, or two word it differently.
-  const std::string* common_label(std::string_view value) const {
-    auto it = common_labels_.find(std::string(value));
-    return it == common_labels_.end() || it->second.empty() ? nullptr : &it->second;
-  }
+  // How a derived fact holding a vocabulary value is worded in texts: the
+  // label the findings of its own group give that value
+  // (problem_area.proposed = "role_dispute" takes the wording of
+  // problem_area.primary's label), when they agree. Null when none of them
+  // labels it, or two word it differently: a fact of another group (say
+  // risk.level = "none") never takes an unrelated finding's wording.
+  const std::string* group_label(std::string_view fact, std::string_view value) const;
   // Different for every vocabulary read (copies share it): what caches of
   // facts about a vocabulary are keyed by, never its address.
   std::uint64_t serial() const { return serial_; }
@@ -94,7 +93,6 @@ class vocabulary {
   static std::uint64_t next_serial();
   std::vector<finding_decl> findings_;  // sorted by path
   std::unordered_map<std::string, int> index_;
-  std::unordered_map<std::string, std::string> common_labels_;  // "" when they disagree
 };
 
 }  // namespace iptplan

@@ -82,7 +82,7 @@ plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
     const json& y = found->second;
     item_change ch{"changed", id, x.value("kind", "item"), {}, x, y, why_line(was, x), why_line(now, y),
                    rules_of(was, x), rules_of(now, y)};
-    for (const char* field : {"text", "status", "priority", "severity"}) {
+    for (const char* field : {"text", "status", "priority", "severity", "due_session", "due_passed"}) {
       if (x.value(field, json()) != y.value(field, json())) ch.fields.push_back(field);
     }
     auto ids = [](const std::vector<std::pair<std::string, std::string>>& rs) {

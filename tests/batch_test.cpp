@@ -385,4 +385,18 @@ TEST_CASE("batch: a client with thousands of mistakes gets the first 50 and a co
   }
   CHECK(count == 50);
   CHECK(r.err.find("... and 2,950 more for this client") != std::string::npos);
+  // With unknown keys allowed (warnings), the one error is kept, whatever
+  // the warnings before it.
+  std::string noisy = "{";
+  for (int i = 0; i < 120; ++i) noisy += "\"unknown_key_" + std::to_string(i) + "\":1,";
+  noisy += "\"phq9\":{\"total\":99}}\n";
+  auto w = run({"batch", "--allow-unknown"}, noisy);
+  CHECK(w.code == 1);
+  auto wl = lines_of(w.out);
+  REQUIRE(wl.size() == 1);
+  REQUIRE(wl[0]["errors"].size() == 1);
+  CHECK(wl[0]["errors"][0]["code"] == "findings.range");
+  REQUIRE(wl[0]["warnings"].size() == 50);
+  CHECK(wl[0]["warnings"][49]["code"] == "batch.more-diagnostics");
+  CHECK(wl[0]["warnings"][49]["message"] == "... and 71 more for this client");
 }

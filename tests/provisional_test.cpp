@@ -979,13 +979,26 @@ TEST_CASE("dated goals: a constant date must be a session, 1 to 1000") {
     if (rs.has_value()) CHECK(d.empty());
     return d.empty() ? std::string() : d[0].message;
   };
-  CHECK(date_error("-5") == "'by session' needs a session number (a whole number from 1 to 1000), but '-5' is -5");
-  CHECK(date_error("0") == "'by session' needs a session number (a whole number from 1 to 1000), but '0' is 0");
-  CHECK_FALSE(date_error("2.5").empty());
-  CHECK_FALSE(date_error("1001").empty());
+  CHECK(date_error("-5") ==
+        "'by session' needs a session number (a whole number from 1 to 1000), but '-5' is -5, before the first "
+        "session");
+  CHECK(date_error("0") ==
+        "'by session' needs a session number (a whole number from 1 to 1000), but '0' is 0, before the first session");
+  CHECK(date_error("2.5") ==
+        "'by session' needs a session number (a whole number from 1 to 1000), but '2.5' is 2.5, not a whole number");
+  CHECK(date_error("1001") == "'by session' needs a session number (a whole number from 1 to 1000), but '1001' is "
+                              "1001, past any course");
   CHECK(date_error("1").empty());
   CHECK(date_error("1000").empty());
-  // Computed: checked when it is worked out.
+  // Arithmetic on fixed values is worked out when the rules are checked.
+  CHECK(date_error("2 - 3") == "'by session' needs a session number (a whole number from 1 to 1000), but '2 - 3' "
+                               "is -1, before the first session");
+  CHECK(date_error("7 / 2").find("is 3.5, not a whole number") != std::string::npos);
+  CHECK(date_error("(3 + 5) / 2").empty());
+  CHECK(date_error("4 / 0") ==
+        "'by session' needs a session number (a whole number from 1 to 1000), but '4 / 0' divides by zero");
+  CHECK(date_error("planned / 0").find("divides by zero") != std::string::npos);
+  // A value read from the client: checked when it is worked out.
   CHECK(date_error("planned - 20").empty());
 }
 
@@ -996,7 +1009,7 @@ when
   low == true
 then
   goal g by session planned - 20 "x"
-  goal h by session planned / 0 "y"
+  goal h by session planned / (planned - 12) "y"
 end
 )"}}),
                           "test", diags);
@@ -1015,4 +1028,7 @@ end
         "rule 'r' dates goal 'g' to a value that is not a session number (1 to 1000): the goal is shown without a "
         "date");
   CHECK(d[0].message.find("-8") == std::string::npos);
+  CHECK(d[0].file == "a.rules");
+  CHECK(d[0].line == 5);  // the goal's line, not the rule's
+  CHECK(d[0].column == 3);
 }

@@ -236,15 +236,17 @@ TEST_CASE("vocabulary: labels word enum values in plan texts, and must name its 
     }
     CHECK(raw);
   }
-  SECTION("a list shows each value's label, a derived fact the label every finding agrees on") {
+  SECTION("a list shows each value's label, a derived fact the label of its own group's finding") {
     auto l = load(kA +
                       "[concerns]\ntype = \"list\"\nof = \"enum\"\nvalues = [\"low_mood\", \"worry\"]\n"
                       "labels = { low_mood = \"low mood\" }\n"
-                      "[agreed]\ntype = \"enum\"\nvalues = [\"low_mood\", \"worry\"]\nlabels = { low_mood = \"low mood\" }\n",
+                      "[focus.agreed]\ntype = \"enum\"\nvalues = [\"low_mood\", \"worry\"]\nlabels = { low_mood = \"low mood\" }\n",
                   "name = \"t\"\nversion = \"1\"\n",
-                  "rule r \"R\"\nwhen concerns is known\nthen\n  conclude area = \"low_mood\"\n"
+                  "rule r \"R\"\nwhen concerns is known\nthen\n  conclude focus.area = \"low_mood\"\n"
+                  "  conclude other.area = \"low_mood\"\n"
                   "  challenge c \"Concerns: {concerns}\"\nend\n"
-                  "rule s \"S\"\nwhen area is known\nthen\n  challenge d \"Area: {area}\"\nend\n");
+                  "rule s \"S\"\nwhen focus.area is known\nthen\n"
+                  "  challenge d \"Area: {focus.area}; elsewhere: {other.area}\"\nend\n");
     INFO(all_diags(l.diags));
     REQUIRE(l.rs);
     std::vector<diagnostic> diags;
@@ -255,6 +257,8 @@ TEST_CASE("vocabulary: labels word enum values in plan texts, and must name its 
     std::vector<std::string> texts;
     for (const auto& ch : p.challenges) texts.push_back(ch.text);
     std::sort(texts.begin(), texts.end());
-    CHECK(texts == std::vector<std::string>{"Area: low mood", "Concerns: worry, low mood"});
+    // A fact of the finding's group takes its wording; a fact of another
+    // group keeps the value (it may mean something else there).
+    CHECK(texts == std::vector<std::string>{"Area: low mood; elsewhere: low_mood", "Concerns: worry, low mood"});
   }
 }

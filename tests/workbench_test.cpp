@@ -329,6 +329,27 @@ TEST_CASE("diff: a reworded reason is a change, shown with the why on both sides
   CHECK(md.out.find("\n- ~ ") == std::string::npos);
 }
 
+TEST_CASE("diff: a goal given another date is a change, with both dates") {
+  scratch s;
+  auto rules = s.rules_copy();
+  replace_in(rules + "/emotion.rules", "goal feelings_named for emotion_expression by session 6",
+             "goal feelings_named for emotion_expression by session 7");
+  auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = json::parse(r.out);
+  REQUIRE(j["cases"].size() == 1);
+  bool seen = false;
+  for (const auto& i : j["cases"][0]["items"]) {
+    if (i["id"] != "feelings_named") continue;
+    seen = true;
+    CHECK(i["change"] == "changed");
+    CHECK(i["fields"] == json::array({"due_session"}));
+  }
+  CHECK(seen);
+  auto text = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane});
+  CHECK(text.out.find("due_session: 6 -> 7") != std::string::npos);
+}
+
 TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
   scratch s;
   auto rules = s.rules_copy();

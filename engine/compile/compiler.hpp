@@ -3,6 +3,8 @@
 // split by concern (expressions.cpp, templates.cpp, rules.cpp).
 #pragma once
 
+#include <optional>
+
 #include <boost/variant/apply_visitor.hpp>
 
 #include <algorithm>
@@ -111,6 +113,10 @@ class compiler {
   // cannot be iterated by `who` ("'for each'", "a quantifier").
   const finding_decl* iterable(const ast::path& list, const char* who);
   void want_condition(const cx& c, const char* where);
+  // The value of node n when it reads nothing of a client (numbers and
+  // parameters, with arithmetic), else nothing; the parameters it reads
+  // are added to `params`, and a division by zero sets `by_zero`.
+  std::optional<double> constant_number(std::uint32_t n, std::vector<std::uint32_t>& params, bool& by_zero) const;
   void check_comparable(ast::optoken op, const cx& l, const cx& r, std::uint32_t at);
   void check_enum_literal(const typ& t, std::uint32_t lit_node);
   text_template compile_template(const ast::string_literal& s);

@@ -20,6 +20,43 @@ void compiler::want_condition(const cx& c, const char* where) {
         notes);
 }
 
+std::optional<double> compiler::constant_number(std::uint32_t at, std::vector<std::uint32_t>& params,
+                                                bool& by_zero) const {
+  const node& n = p_.nodes[at];
+  switch (n.op) {
+    case opcode::literal:
+      if (n.lit.kind == vkind::number) return n.lit.n;
+      return std::nullopt;
+    case opcode::param:
+      if (p_.params[n.a].v.kind != vkind::number) return std::nullopt;
+      params.push_back(n.a);
+      return p_.params[n.a].v.n;
+    case opcode::neg: {
+      auto x = constant_number(n.a, params, by_zero);
+      if (x) return -*x;
+      return std::nullopt;
+    }
+    case opcode::add: case opcode::sub: case opcode::mul: case opcode::div: {
+      auto l = constant_number(n.a, params, by_zero);
+      auto r = constant_number(n.b, params, by_zero);
+      if (n.op == opcode::div && r && *r == 0) by_zero = true;  // whatever is divided
+      if (!l || !r) return std::nullopt;
+      switch (n.op) {
+        case opcode::add: return *l + *r;
+        case opcode::sub: return *l - *r;
+        case opcode::mul: return *l * *r;
+        default:
+          if (*r == 0) {
+            by_zero = true;
+            return std::nullopt;
+          }
+          return *l / *r;
+      }
+    }
+    default: return std::nullopt;
+  }
+}
+
 void compiler::check_enum_literal(const typ& t, std::uint32_t lit_node) {
   const node& n = p_.nodes[lit_node];
   // A literal text, or a text parameter: both must be among the enum's values.

@@ -171,27 +171,28 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
               {"for example: by session param.response_by_session, or by session 8"});
       }
       ca.due_node = static_cast<std::int32_t>(d.node);
-      // A constant date (a number, `-5`, a parameter) must be a session:
-      // a whole number, 1 or more.
-      const node* k = &p_.nodes[d.node];
-      bool negated = false;
-      if (k->op == opcode::neg) {
-        negated = true;
-        k = &p_.nodes[k->a];
-      }
-      const value* v = k->op == opcode::literal ? &k->lit : k->op == opcode::param ? &p_.params[k->a].v : nullptr;
-      if (v && v->kind == vkind::number) {
-        double n = negated ? -v->n : v->n;
-        if (!(n >= 1 && n <= kMaxSession && n == std::floor(n))) {
-          std::vector<std::string> notes;
-          if (k->op == opcode::param) {
-            notes.push_back("the value comes from param." + p_.params[k->a].name + " in " + p_.params[k->a].file +
-                            ":" + std::to_string(p_.params[k->a].line));
-          }
+      // A constant date (numbers and parameters, with arithmetic) must be
+      // a session: a whole number from 1 to kMaxSession.
+      std::vector<std::uint32_t> params;
+      bool by_zero = false;
+      auto n = constant_number(d.node, params, by_zero);
+      if (n || by_zero) {
+        std::vector<std::string> notes;
+        for (auto pi : params) {
+          notes.push_back("param." + p_.params[pi].name + " is set in " + p_.params[pi].file + ":" +
+                          std::to_string(p_.params[pi].line));
+        }
+        std::string range = "a whole number from 1 to " + std::to_string(static_cast<int>(kMaxSession));
+        if (by_zero) {
           error(p_.nodes[d.node].src_begin, "check.goal-date",
-                "'by session' needs a session number (a whole number from 1 to " +
-                    std::to_string(static_cast<int>(kMaxSession)) + "), but '" + text(d.node) + "' is " +
-                    shown(n),
+                "'by session' needs a session number (" + range + "), but '" + text(d.node) + "' divides by zero",
+                notes);
+        } else if (!(*n >= 1 && *n <= kMaxSession && *n == std::floor(*n))) {
+          std::string what = *n != std::floor(*n) ? "not a whole number" : *n < 1 ? "before the first session"
+                                                                                : "past any course";
+          error(p_.nodes[d.node].src_begin, "check.goal-date",
+                "'by session' needs a session number (" + range + "), but '" + text(d.node) + "' is " + shown(*n) +
+                    ", " + what,
                 notes);
         }
       }

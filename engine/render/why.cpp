@@ -45,6 +45,7 @@ struct why_not_entry {
 struct why_not_data {
   std::string query, base, key;
   bool fact = false, undecided = false;
+  std::string value;  // a decided fact's value as `why` shows it: false, none
   std::vector<const excluded_item*> excluded;
   std::vector<why_not_entry> rules;
 };
@@ -60,7 +61,9 @@ why_not_data gather(const rule_set& rs, const client_data& c, const evaluation& 
   std::vector<std::uint32_t> rules;
   if (int f = rs.prog->fact_index(item); f >= 0) {
     d.fact = true;
-    d.undecided = ev.facts[static_cast<std::size_t>(f)].is_unknown();
+    const value& v = ev.facts[static_cast<std::size_t>(f)];
+    d.undecided = v.is_unknown();
+    if (!d.undecided) d.value = v.kind == vkind::boolean ? (v.b ? "true" : "false") : show_value(*rs.prog, c, v);
     rules = rs.prog->facts[static_cast<std::size_t>(f)].concluders;
   } else {
     rules = rs.prog->rules_proposing(d.base);
@@ -116,6 +119,7 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
   why_not_data d = gather(rs, c, ev, p, item);
   std::string out = !d.fact      ? item + " is not in the plan.\n"
                     : d.undecided ? item + " is undecided for this client.\n"
+                    : d.value == "false" ? item + " is false for this client: no rule concluding it fired.\n"
                                   : item + " has no value for this client.\n";
   for (const auto* e : d.excluded) {
     out += "\n" + e->item.full_id() + " was proposed, then excluded" +
