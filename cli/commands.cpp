@@ -581,6 +581,9 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
 
 std::string rule_set_status(const rule_set& rs) {
   if (rs.approved) return "approved by " + rs.approved->by + " on " + rs.approved->date;
+  if (rs.status == "draft" && rs.tests_changed) {
+    return "draft: test cases changed since approved on " + rs.last_approval->date;
+  }
   if (rs.status == "draft" && rs.last_approval) return "draft: changed since approved on " + rs.last_approval->date;
   return rs.status;
 }
@@ -699,7 +702,8 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
     if (::stat((fs::path(dir) / "ruleset.toml").c_str(), &st) == 0) ::chmod(path.c_str(), st.st_mode & 07777);
   }
   out << dir << ": " << rs->info.name << " " << rs->info.version << " (sha256 " << rs->sha256.substr(0, 12)
-      << ") approved by " << *by << " on " << date << "; any change to its files makes it a draft again\n";
+      << ") approved by " << *by << " on " << date
+      << "; any change to its files or its test cases makes it a draft again\n";
   return kOk;
 }
 
@@ -1086,7 +1090,9 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
 
   std::string approve_dir, approve_by;
   auto* approve_cmd = app.add_subcommand(
-      "approve", "Record that NAME approves the rule set in DIR as it is now (its test cases must pass)");
+      "approve",
+      "Record that NAME approves the rule set in DIR as it is now, rule files and test cases (which must pass); "
+      "any later change to either makes it a draft again");
   approve_cmd->add_option("DIR", approve_dir, "Rule set folder")->required();
   approve_cmd->add_option("--by", approve_by, "Who approves (a clinical lead's name or staff id)")->required();
 

@@ -124,6 +124,21 @@ void check_approved_tests(rule_set& rs, const std::string& dir, std::vector<diag
   if (tests_hash(dir, diags) == rs.approved->tests_sha256) return;
   rs.approved.reset();
   rs.status = "draft";
+  rs.tests_changed = true;
+  if (rs.info.status == "approved") {
+    // "approved" typed in ruleset.toml is not an approval, as in
+    // load_rule_set.
+    diagnostic d;
+    d.level = severity::warning;
+    d.code = "ruleset.approval";
+    d.file = rs.info.file;
+    d.line = rs.info.status_line;
+    d.column = rs.info.status_column;
+    d.message = "ruleset.toml says status = \"approved\", but the test cases changed since the last approval (by " +
+                rs.last_approval->by + " on " + rs.last_approval->date + "): the rule set is a draft";
+    d.notes.push_back("a clinical lead approves the rule set as it is with 'iptplan approve DIR --by NAME'");
+    diags.push_back(std::move(d));
+  }
 }
 
 std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<diagnostic>& diags) {
@@ -445,6 +460,8 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
     d.level = severity::warning;
     d.code = "ruleset.approval";
     d.file = manifest_file->name;
+    d.line = rs.info.status_line;
+    d.column = rs.info.status_column;
     d.message = rs.last_approval
                     ? "ruleset.toml says status = \"approved\", but the files changed since the last approval "
                       "(by " + rs.last_approval->by + " on " + rs.last_approval->date + "): the rule set is a draft"
@@ -497,8 +514,14 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
       d.file = rs.info.file;
       d.line = rs.info.session_finding_line;
       d.column = rs.info.session_finding_column;
-      d.message = slot < 0 ? "session_finding names no finding of the vocabulary"
-                           : "session_finding must name a number finding (the session this is)";
+      d.message = rs.info.session_finding.empty() ? "session_finding is empty: name the number finding that says "
+                                                    "which session this is, or leave the key out"
+                  : slot < 0 ? "session_finding names no finding of the vocabulary"
+                             : "session_finding must name a number finding (the session this is)";
+      if (manifest_file && d.line > 0) {
+        source_file src(manifest_file->name, manifest_file->text);
+        quote_line(d, std::string(src.line_text(d.line).substr(0, 480)));
+      }
       std::vector<std::string> names;
       for (const auto& f : vocab->findings()) {
         if (f.type == finding_type::integer || f.type == finding_type::number) names.push_back(f.path);

@@ -59,6 +59,9 @@ struct rule_set {
   std::string status;
   std::optional<approval> approved;  // the approval that holds, if any
   std::optional<approval> last_approval;
+  // The rule files are as approved, but the test cases are not (see
+  // check_approved_tests): a draft for that reason.
+  bool tests_changed = false;
   std::optional<std::map<std::string, std::string>> sources;  // sources.toml, when there is one
   std::string origin;  // "built-in" or the folder given
   std::string sha256;  // over every file, in name order

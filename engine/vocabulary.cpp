@@ -215,9 +215,11 @@ class reader {
       // `labels = { relationship_end = "the end of a relationship" }`: how
       // plan texts word a value; every key one of the values.
       auto* table = n->as_table();
-      if (!wants_values || !table) {
-        error(n, "'labels' of '" + path + "' must be a table of its enum values and their wording, e.g. "
-                 "labels = { " + (d.values.empty() ? std::string("value") : d.values.front()) + " = \"...\" }");
+      if (!wants_values) {
+        error(n, "'" + path + "' is not a choice (enum), so it takes no 'labels'");
+      } else if (!table) {
+        error(n, "'labels' of '" + path + "' must be a table of its values and their wording, e.g. "
+                 "labels = { " + d.values.front() + " = \"...\" }");
       } else {
         for (auto&& [k, v] : *table) {
           std::string value(k.str());
@@ -225,10 +227,13 @@ class reader {
           if (std::find(d.values.begin(), d.values.end(), value) == d.values.end()) {
             auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
                                         "'labels' of '" + path + "' words '" + value + "', which is not one of its values");
+            // The caret under the misspelt value, not its wording.
+            diag.line = static_cast<int>(k.source().begin.line);
+            diag.column = static_cast<int>(k.source().begin.column);
             std::string near = nearest_name(value, d.values);
             if (!near.empty()) diag.notes.push_back("did you mean '" + near + "'?");
             diags_.push_back(std::move(diag));
-          } else if (!text || text->empty() || text->size() > 120) {
+          } else if (!text || text->find_first_not_of(" \t") == std::string::npos || text->size() > 120) {
             error(&v, "the label of '" + value + "' in '" + path + "' must be a quoted text of 1 to 120 characters");
           } else {
             d.labels.emplace_back(value, *text);

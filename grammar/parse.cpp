@@ -202,7 +202,7 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
           static const std::vector<std::string> keywords = {
               "rule", "when", "then", "because", "end", "priority", "tags", "source", "for",
               "each", "challenge", "solution", "goal", "flag", "conclude", "exclude", "provisional", "and", "or",
-              "not", "contains", "known", "missing"};
+              "not", "contains", "known", "missing", "by", "session"};
           std::string near = nearest_name(word, keywords);
           // 'provisional when' may stand where 'then' is expected.
           bool fits = e.which().find(near) != std::string::npos ||

@@ -87,6 +87,9 @@ TEST_CASE("a goal dated 'by session', with or without 'for'") {
   CHECK(word.message == "expected 'session' but found '4'");
   CHECK(word.line == 4);
   CHECK(word.column == 13);
+  auto plural = one_error("rule r\nwhen a\nthen\n  goal g by sessions 4 \"x\"\nend\n");
+  CHECK(plural.message == "expected 'session' but found 'sessions'");
+  CHECK(plural.notes == std::vector<std::string>{"did you mean 'session'?"});
 }
 
 TEST_CASE("a text in adjacent pieces is one text: titles, sources, actions and because") {

@@ -97,7 +97,7 @@ TEST_CASE("approve covers the test cases: a case or a client file changed, added
   std::ofstream(jane_case, std::ios::binary) << original << "\n# edited\n";
   CHECK_FALSE(approved());
   auto check = run({"check", rules});
-  CHECK(check.out.find("(draft: changed since approved on ") != std::string::npos);
+  CHECK(check.out.find("(draft: test cases changed since approved on ") != std::string::npos);
   CHECK(run({"plan", kJane, "--rules", rules, "--require-approved"}).code == 1);
   std::ofstream(jane_case, std::ios::binary) << original;
   CHECK(approved());
@@ -556,7 +556,9 @@ TEST_CASE("session_finding names a number finding of the vocabulary") {
   replace_in(rules + "/ruleset.toml", "\"alliance.strength\"", "\"\"");
   auto empty = run({"check", rules});
   CHECK(empty.code == 1);
-  CHECK(empty.err.find("session_finding names no finding of the vocabulary") != std::string::npos);
+  CHECK(empty.err.find("ruleset.toml:12:19: error: session_finding is empty: name the number finding that says "
+                       "which session this is, or leave the key out") != std::string::npos);
+  CHECK(empty.err.find("session_finding = \"\"") != std::string::npos);  // the line, quoted
   // Without it, no goal is ever shown as passed.
   replace_in(rules + "/ruleset.toml", "session_finding = \"\"", "");
   CHECK(run({"check", rules}).code == 0);
