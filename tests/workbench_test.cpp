@@ -655,6 +655,33 @@ TEST_CASE("test --coverage: conditions never both true and false, choices no cas
   CHECK(run({"test", rules, "--annotate", "alliance.rules", "--format", "json"}).code == 2);
 }
 
+TEST_CASE("lint: a goal whose text gives a date it does not carry, or another one") {
+  scratch s;
+  auto rules = s.rules_copy();
+  s.write("rules/zz_dates.rules", R"(rule zz_dates
+when phq9.total >= 10
+then
+  goal zz_undated "By session {param.response_by_session}, something done."
+  goal zz_other by session 6 "Something else, by session 8."
+  goal zz_agreeing by session param.focus_by_session "By session {param.focus_by_session}, a third."
+  goal zz_free "At every session, a fourth."
+end
+)");
+  auto r = run({"lint", rules, "--format", "json"});
+  auto j = json::parse(r.out);
+  std::vector<std::string> messages;
+  for (const auto& d : j["diagnostics"]) {
+    if (d["code"] == "lint.goal-date") messages.push_back(d["message"]);
+  }
+  CHECK(messages == std::vector<std::string>{
+                        "goal 'zz_undated' says 'by session param.response_by_session' in its text, but has no 'by "
+                        "session': plans cannot order it by date or say when it has passed",
+                        "goal 'zz_other' is dated 'by session 6', but its text says 'by session 8'"});
+  // The default rules date every goal their texts date, or say why not.
+  auto clean = run({"lint", std::string(IPTPLAN_SOURCE_DIR) + "/rules"});
+  CHECK(clean.out.find("lint.goal-date") == std::string::npos);
+}
+
 TEST_CASE("lint: shadowed rules, orphan solutions, fields named as written, reasons required, partial declarations") {
   scratch s;
   auto rules = s.rules_copy();

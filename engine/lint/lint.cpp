@@ -3,6 +3,7 @@
 #include "engine/lint/lint.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -111,6 +112,7 @@ class linter {
     safety_excludes();
     shadowed();
     orphan_solutions();
+    goal_dates();
     parameters();
     return std::move(out_);
   }
@@ -450,6 +452,53 @@ class linter {
 
   // A solution or goal `for` a challenge that no rule can raise when this
   // rule fires: the raisers' conditions contradict this rule's.
+  // A goal whose text says "by session N" must say so as data too (`by
+  // session N`), or plans can neither order it by date nor say when it has
+  // passed; and the two must agree.
+  void goal_dates() {
+    for (const auto& r : p_.rules) {
+      for (const auto& a : r.actions) {
+        if (a.kind != ast::action_kind::goal) continue;
+        std::optional<std::string> said;  // what the text dates it by
+        const auto& parts = a.text.parts;
+        for (std::size_t i = 0; i < parts.size() && !said; ++i) {
+          if (parts[i].node >= 0) continue;
+          std::string low = parts[i].text;
+          for (auto& c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          static const std::string phrase = "by session ";
+          for (auto at = low.find(phrase); at != std::string::npos && !said; at = low.find(phrase, at + 1)) {
+            std::string rest = parts[i].text.substr(at + phrase.size());
+            if (rest.empty()) {
+              if (i + 1 < parts.size() && parts[i + 1].node >= 0) {
+                said = std::string(p_.text_of(p_.nodes[static_cast<std::size_t>(parts[i + 1].node)]));
+              }
+            } else {
+              std::size_t n = 0;
+              while (n < rest.size() && std::isdigit(static_cast<unsigned char>(rest[n]))) ++n;
+              if (n > 0) said = rest.substr(0, n);
+            }
+          }
+        }
+        if (!said) continue;
+        if (a.due_node < 0) {
+          report_at(r, a.src_begin, "lint.goal-date",
+                    "goal '" + a.id + "' says 'by session " + *said +
+                        "' in its text, but has no 'by session': plans cannot order it by date or say when it has "
+                        "passed",
+                    {"write: goal " + a.id + (a.target.empty() ? "" : " for " + a.target) + " by session " + *said +
+                     " \"...\""});
+          continue;
+        }
+        std::string clause(p_.text_of(p_.nodes[static_cast<std::size_t>(a.due_node)]));
+        if (clause != *said) {
+          report_at(r, p_.nodes[static_cast<std::size_t>(a.due_node)].src_begin, "lint.goal-date",
+                    "goal '" + a.id + "' is dated 'by session " + clause + "', but its text says 'by session " +
+                        *said + "'");
+        }
+      }
+    }
+  }
+
   void orphan_solutions() {
     std::map<std::string, std::vector<const compiled_rule*>> raisers;
     for (const auto& r : p_.rules) {
