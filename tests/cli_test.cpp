@@ -246,18 +246,19 @@ TEST_CASE("a reason is given once: a later item with the same reason refers to t
     for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
     return n;
   };
-  const std::string reason = "The plan needs at least 3 people in the inventory";
-  auto text = run({"plan", "examples/first_interview_partial_dispute.toml"});
+  // alexithymia_possible raises a flag and a goal for one reason.
+  const std::string reason = "TAS-20 total 58: 52-60 is possible alexithymia";
+  auto text = run({"plan", "examples/jane.toml"});
   REQUIRE(text.code == 0);
   CHECK(count(text.out, reason) == 1);
-  CHECK(text.out.find("why: as for [inventory_not_complete] above (rule inventory_incomplete, inventory.rules:") !=
+  CHECK(text.out.find("why: as for [possible_alexithymia] above (rule alexithymia_possible, emotion.rules:") !=
         std::string::npos);
-  auto md = run({"plan", "examples/first_interview_partial_dispute.toml", "--format", "markdown"});
+  auto md = run({"plan", "examples/jane.toml", "--format", "markdown"});
   REQUIRE(md.code == 0);
   CHECK(count(md.out, reason) == 1);
-  CHECK(md.out.find("Why: as for `inventory_not_complete` above") != std::string::npos);
+  CHECK(md.out.find("Why: as for `possible_alexithymia` above") != std::string::npos);
   // The JSON plan keeps every item's own reasons.
-  auto js = run({"plan", "examples/first_interview_partial_dispute.toml", "--format", "json"});
+  auto js = run({"plan", "examples/jane.toml", "--format", "json"});
   CHECK(js.out.find("as for") == std::string::npos);
 }
 
