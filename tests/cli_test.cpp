@@ -814,6 +814,10 @@ TEST_CASE("the default rules date their goals, and a date before this session is
   auto text = run({"plan", "examples/strong_alliance_short_plan.toml"});
   CHECK(text.out.find("including feelings about the old role. (Session 6 has passed: record whether this was met, "
                       "and if not, set a new session for it.)") != std::string::npos);
+  // why says the date, and that it has passed.
+  auto why = run({"why", "old_role_mourned", "examples/strong_alliance_short_plan.toml"});
+  CHECK(why.out.find("  due: by session 6, which has passed: record whether it was met, and if not, set a new "
+                     "session\n") != std::string::npos);
   // Jane is at session 2: nothing has passed, and her emotion goals read
   // in date order (session 6 before session 8).
   auto jane = run({"plan", "examples/jane.toml"});

@@ -22,6 +22,10 @@ std::string render_why(const plan_item& it) {
     for (const auto& f : it.for_) out += " " + f;
     out += "\n";
   }
+  if (it.due_session) {
+    out += "  due: by session " + std::to_string(*it.due_session) +
+           (it.due_passed ? ", which has passed: record whether it was met, and if not, set a new session\n" : "\n");
+  }
   out += "It was proposed by " + std::to_string(it.because.size()) +
          (it.because.size() == 1 ? " rule" : " rules") + ":\n";
   for (const auto& r : it.because) append_reason_tree(out, r, 2);
