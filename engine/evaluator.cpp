@@ -113,12 +113,17 @@ class evaluator {
       : p_(p), c_(c), explain_(explain) {}
 
   evaluation run();
-  value value_of(const evaluation& ev, const compiled_rule& r, std::int32_t element, std::uint32_t n) {
+  // After an evaluation: its facts in place and the rule's element bound,
+  // to read values for a rule outcome (a text, a goal's date).
+  void read_outcome(const evaluation& ev, const compiled_rule& r, std::int32_t element) {
     facts_ = ev.facts;
     facts_prov_ = ev.provisional;
     if (facts_prov_.size() != facts_.size()) facts_prov_.assign(facts_.size(), value::unknown());
     new_epoch();
     bind(r, element);
+  }
+  value value_of(const evaluation& ev, const compiled_rule& r, std::int32_t element, std::uint32_t n) {
+    read_outcome(ev, r, element);
     return eval(n, nullptr);
   }
   std::string render(const evaluation& ev, const compiled_rule& r, std::int32_t element,
@@ -876,11 +881,7 @@ evaluation evaluator::run() {
 
 std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std::int32_t element,
                               const text_template& t) {
-  facts_ = ev.facts;
-  facts_prov_ = ev.provisional;
-  if (facts_prov_.size() != facts_.size()) facts_prov_.assign(facts_.size(), value::unknown());
-  new_epoch();
-  bind(r, element);
+  read_outcome(ev, r, element);
   std::string out;
   for (const auto& part : t.parts) {
     if (part.node < 0) {

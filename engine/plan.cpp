@@ -196,7 +196,7 @@ class builder {
     std::optional<int> session;
     if (p_.session_slot >= 0) {
       const value& now = c_.slots[static_cast<std::size_t>(p_.session_slot)];
-      if (now.kind == vkind::number && now.n >= 0 && now.n < 1e6) session = static_cast<int>(std::floor(now.n));
+      if (now.kind == vkind::number && now.n >= 0 && now.n <= kMaxSession) session = static_cast<int>(std::floor(now.n));
     }
     pl.current_session = session;
     std::vector<diagnostic> date_problems;

@@ -186,7 +186,11 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
         static const std::set<std::string> section = {"'then'", "'and'", "'or'", "'because'", "'end'", "'provisional'", "'rule'",
                                                       "'when'", "'challenge'", "'solution'", "'goal'", "'flag'",
                                                       "'conclude'", "'exclude'"};
-        bool next_line = operand && text.find('\n', broke) < at && section.count(found_text(text, at)) > 0;
+        // A goal's date missing at the end of `by session`: its text on the
+        // next line is never the date.
+        bool date = e.which() == "a session number";
+        bool next_line = (operand || date) && text.find('\n', broke) < at &&
+                         (date || section.count(found_text(text, at)) > 0);
         while (next_line && broke > 0 && (text[broke - 1] == ' ' || text[broke - 1] == '\t')) --broke;
         auto d = next_line
                      ? make_diagnostic(src, static_cast<std::uint32_t>(broke), severity::error, "parse.expected",

@@ -87,6 +87,11 @@ TEST_CASE("a goal dated 'by session', with or without 'for'") {
   CHECK(word.message == "expected 'session' but found '4'");
   CHECK(word.line == 4);
   CHECK(word.column == 13);
+  // The date missing at the end of a line: reported where the line ends.
+  auto eol = one_error("rule r\nwhen a\nthen\n  goal g by session\n    \"x\"\nend\n");
+  CHECK(eol.message == "expected a session number here, but the line ends (what follows is a quoted text, on line 5)");
+  CHECK(eol.line == 4);
+  CHECK(eol.column == 20);
   auto plural = one_error("rule r\nwhen a\nthen\n  goal g by sessions 4 \"x\"\nend\n");
   CHECK(plural.message == "expected 'session' but found 'sessions'");
   CHECK(plural.notes == std::vector<std::string>{"did you mean 'session'?"});

@@ -1,4 +1,5 @@
-// Grouping of plan-wide items by the reasons behind them.
+// How plans lay items out: grouped under their challenges or by the reasons
+// behind them, dated goals in the order they fall due, and the text shown.
 #include <algorithm>
 #include <map>
 #include <optional>
