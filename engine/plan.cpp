@@ -257,9 +257,15 @@ class builder {
         }
       }
       for (std::size_t k : s.proposals) it.because.push_back(why(k));
-      if (it.provisional && s.confirm_from.empty()) {
+      for (std::size_t k : s.removable_by) it.removable_by.push_back(why(k));
+      if (it.provisional) {
         std::set<std::string> confirm;
-        for (const auto& w : it.because) confirm.insert(w.to_confirm.begin(), w.to_confirm.end());
+        if (s.confirm_from.empty()) {
+          for (const auto& w : it.because) confirm.insert(w.to_confirm.begin(), w.to_confirm.end());
+        }
+        for (std::size_t k : s.removable_by) {
+          for (auto& m : askable_now(ev_.outcomes[k].missing)) confirm.insert(std::move(m));
+        }
         it.to_confirm.assign(confirm.begin(), confirm.end());
       }
       return it;
@@ -277,7 +283,7 @@ class builder {
       const selected_item& s = sel.items[i];
       plan_item& it = decorated[i];
       if (!s.confirm_from.empty()) {
-        std::set<std::string> confirm;
+        std::set<std::string> confirm(it.to_confirm.begin(), it.to_confirm.end());
         for (const auto& ch : s.confirm_from) {
           const auto& from = challenge_confirm[ch];
           confirm.insert(from.begin(), from.end());
@@ -327,8 +333,7 @@ class builder {
       // or tag 'safety') outrank everything else. Only findings are asked
       // (a conflict between rules or a division by zero is shown
       // elsewhere), and only those the skip logic would ask now.
-      bool safety = r.priority >= 100 ||
-                    std::find(r.tags.begin(), r.tags.end(), "safety") != r.tags.end();
+      bool safety = is_safety_rule(r);
       std::vector<std::string> decides;
       std::string key = key_of(r, o.element);
       for (const auto& a : r.actions) {

@@ -76,6 +76,9 @@ struct plan_item {
   // confirm, never as part of the confirmed plan.
   bool provisional = false;
   std::vector<std::string> to_confirm;  // findings that would confirm or rule it out
+  // Rules not yet decided that would remove it with `exclude` if they
+  // fired: what keeps an item proposed outright provisional.
+  std::vector<reason> removable_by;
   // A goal's `by session` date, when its rule gives one and the values it
   // reads are known; passed when the plan's current session is later.
   std::optional<int> due_session;

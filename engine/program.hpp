@@ -4,6 +4,7 @@
 // looking anything up by name.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -171,6 +172,13 @@ struct compiled_rule {
   // proposed an item, whatever else in its file changed.
   std::string sha256;
 };
+
+// A safety rule: priority 100 or the tag `safety`. Its items are never held
+// back by a missing answer, and the questions that would decide it are asked
+// first.
+inline bool is_safety_rule(const compiled_rule& r) {
+  return r.priority >= 100 || std::find(r.tags.begin(), r.tags.end(), "safety") != r.tags.end();
+}
 
 // A named value a clinical lead sets once in ruleset.toml's [parameters]
 // table, read in rules as `param.<name>`: thresholds no publication fixes.

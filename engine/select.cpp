@@ -77,10 +77,18 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     std::size_t outcome;
   };
   std::vector<exclusion> exclusions;
+  std::vector<exclusion> pending;  // of undecided rules
   bool any_target_every = false;
   for (std::size_t k = 0; k < ev.outcomes.size(); ++k) {
     const outcome& o = ev.outcomes[k];
-    if (o.result == truth::unknown) out.undecided.push_back(k);
+    if (o.result == truth::unknown) {
+      out.undecided.push_back(k);
+      // An undecided rule that would remove items: they are not settled.
+      const compiled_rule& r = p.rules[o.rule];
+      for (const auto& a : r.actions) {
+        if (a.kind == ast::action_kind::exclude) pending.push_back({a.item, key_of(r, o.element), r.each_list, k});
+      }
+    }
     bool prov = o.result == truth::unknown && o.provisional;
     if (o.result != truth::yes && !prov) continue;
     const compiled_rule& r = p.rules[o.rule];
@@ -225,6 +233,35 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       }
     }
   }
+  // An item that a rule still undecided would remove is not settled either:
+  // it is provisional, and the findings that decide that rule confirm it or
+  // rule it out (the session-12 remission target while the course length is
+  // not recorded). Exact three-valued logic, with one exception: an item a
+  // safety rule proposed outright stays in the plan, since the lowest risk
+  // tier the known answers imply is acted on now, and a higher tier, once
+  // established, replaces it.
+  for (const auto& ex : pending) {
+    for (auto& e : entries) {
+      if (e.id != ex.id || e.removed) continue;
+      if (ex.list >= 0 && e.list == ex.list && e.item.key != ex.key) continue;
+      selected_item& it = e.item;
+      if (!it.provisional) {
+        bool safety = std::any_of(it.proposals.begin(), it.proposals.end(),
+                                  [&](std::size_t k) { return is_safety_rule(p.rules[ev.outcomes[k].rule]); });
+        if (safety) continue;
+        it.provisional = true;
+      }
+      if (std::find(it.removable_by.begin(), it.removable_by.end(), ex.outcome) == it.removable_by.end()) {
+        it.removable_by.push_back(ex.outcome);
+      }
+    }
+  }
+  for (auto& e : entries) {
+    if (e.item.removable_by.size() > 1) {
+      std::sort(e.item.removable_by.begin(), e.item.removable_by.end(),
+                [&](std::size_t a, std::size_t b) { return rule_id_of(a) < rule_id_of(b); });
+    }
+  }
   // A solution or goal for challenges that are only provisional is itself
   // provisional: work for a problem not yet confirmed.
   bool any_provisional_challenge = std::any_of(entries.begin(), entries.end(), [](const entry& e) {
@@ -237,7 +274,9 @@ selection select_items(const program& p, const client_data& c, const evaluation&
     }
     for (auto& e : entries) {
       selected_item& it = e.item;
-      if (e.removed || it.for_.empty() || it.provisional) continue;
+      // (An item provisional on its own proposals already says what confirms
+      // it; one only an undecided `exclude` holds back gains its challenges'.)
+      if (e.removed || it.for_.empty() || (it.provisional && it.removable_by.empty())) continue;
       bool any_confirmed = false;
       std::vector<std::string> provisional_challenges;
       for (const auto& t : it.for_) {

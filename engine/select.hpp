@@ -26,6 +26,10 @@ struct selected_item {
   // For a solution or goal that is provisional because every challenge it
   // is for is provisional: those challenges (their findings confirm it).
   std::vector<std::string> confirm_from;
+  // Rules still undecided (outcomes, by rule id) whose `exclude` would
+  // remove it: while they are, the item is provisional (a safety item
+  // excepted), and their findings confirm it or rule it out.
+  std::vector<std::size_t> removable_by;
   std::string full_id() const { return key.empty() ? id : id + "[" + key + "]"; }
 };
 

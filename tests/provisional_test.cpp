@@ -298,6 +298,139 @@ end
   CHECK(x.pl.excluded.empty());
 }
 
+const char* const UNSETTLED = R"(
+rule keep "Always"
+when
+  true
+then
+  flag warning kept "Kept"
+  challenge work "Work"
+  solution step for work "A step"
+end
+
+rule maybe_exclude "Would exclude"
+when
+  a == true and b == true
+then
+  exclude kept
+  exclude work
+end
+)";
+
+TEST_CASE("provisional: an item an undecided rule would remove is to confirm, with what decides it") {
+  SECTION("undecided: provisional, with the rule and the findings that decide it") {
+    auto x = run(UNSETTLED, "a = true\n");
+    CHECK(x.pl.flags.empty());
+    CHECK(x.pl.challenges.empty());
+    CHECK(x.pl.solutions.empty());
+    CHECK(x.pl.excluded.empty());
+    CHECK(ids(x.pl.provisional) == std::vector<std::string>{"kept", "step", "work"});
+    const plan_item* kept = x.pl.find("kept");
+    REQUIRE(kept != nullptr);
+    CHECK(kept->provisional);
+    CHECK(kept->to_confirm == std::vector<std::string>{"b"});
+    REQUIRE(kept->removable_by.size() == 1);
+    CHECK(kept->removable_by.front().rule.id == "maybe_exclude");
+    // Its reason is the rule that fired, not a provisional one.
+    REQUIRE(kept->because.size() == 1);
+    CHECK_FALSE(kept->because.front().provisional);
+    // Work for a challenge that is not settled waits on the same finding.
+    const plan_item* step = x.pl.find("step");
+    REQUIRE(step != nullptr);
+    CHECK(step->provisional);
+    CHECK(step->to_confirm == std::vector<std::string>{"b"});
+  }
+  SECTION("the rule decided: removed, or confirmed") {
+    auto gone = run(UNSETTLED, "a = true\nb = true\n");
+    CHECK(gone.pl.provisional.empty());
+    CHECK(gone.pl.excluded.size() == 3);
+    auto kept = run(UNSETTLED, "a = true\nb = false\n");
+    CHECK(kept.pl.provisional.empty());
+    CHECK(ids(kept.pl.flags) == std::vector<std::string>{"kept"});
+    CHECK(ids(kept.pl.solutions) == std::vector<std::string>{"step"});
+    auto never = run(UNSETTLED, "a = false\n");
+    CHECK(never.pl.provisional.empty());
+    CHECK(ids(never.pl.flags) == std::vector<std::string>{"kept"});
+  }
+  SECTION("a safety item proposed outright stays in the plan") {
+    for (const char* meta : {"  priority 100\n", "  tags safety\n"}) {
+      std::string rules = UNSETTLED;
+      rules.replace(rules.find("rule keep \"Always\"\n"), 19, std::string("rule keep \"Always\"\n") + meta);
+      auto x = run(rules, "a = true\n");
+      CHECK(ids(x.pl.flags) == std::vector<std::string>{"kept"});
+      CHECK(ids(x.pl.challenges) == std::vector<std::string>{"work"});
+      CHECK(x.pl.provisional.empty());
+    }
+  }
+  SECTION("an excluding rule that only proposes provisionally leaves items unsettled too") {
+    std::string rules = UNSETTLED;
+    rules.replace(rules.find("then\n  exclude kept"), 4, "provisional when\n  a == true\nthen");
+    auto x = run(rules, "a = true\n");
+    CHECK(x.pl.excluded.empty());
+    const plan_item* kept = x.pl.find("kept");
+    REQUIRE(kept != nullptr);
+    CHECK(kept->provisional);
+    CHECK(kept->to_confirm == std::vector<std::string>{"b"});
+  }
+}
+
+TEST_CASE("provisional: a 'for each' exclusion leaves only its own element's item unsettled") {
+  auto x = run(R"(
+rule per_person "Per person"
+for each p in people
+when
+  true
+then
+  challenge talk "Talk with {p.label}"
+end
+
+rule drop "Drop for some"
+for each p in people
+when
+  p.mismatch == true
+then
+  exclude talk
+end
+)",
+               "[[people]]\nlabel = \"mother\"\nmismatch = false\n[[people]]\nlabel = \"father\"\n");
+  CHECK(ids(x.pl.challenges) == std::vector<std::string>{"talk[mother]"});
+  CHECK(ids(x.pl.provisional) == std::vector<std::string>{"talk[father]"});
+  CHECK(x.pl.provisional.front().to_confirm == std::vector<std::string>{"people[father].mismatch"});
+}
+
+TEST_CASE("provisional: text, markdown, JSON, why and why-not say what would remove an unsettled item") {
+  auto x = run(UNSETTLED, "a = true\n");
+  std::string text = render_text(x.pl);
+  CHECK(text.find("[WARNING] Kept  [kept]\n") != std::string::npos);
+  CHECK(text.find("not settled: rule maybe_exclude (a.rules:11) would remove it and is not yet decided\n") !=
+        std::string::npos);
+  CHECK(text.find("to confirm, ask: b\n") != std::string::npos);
+  CHECK(text.find("TO CONFIRM") < text.find("not settled"));
+  std::string md = render_markdown(x.pl);
+  CHECK(md.find("Not settled: rule `maybe_exclude` (a.rules:11) would remove it and is not yet decided.") !=
+        std::string::npos);
+  auto j = nlohmann::json::parse(render_json(x.pl));
+  CHECK(j["flags"].empty());
+  nlohmann::json kept;
+  for (const auto& it : j["provisional"]) {
+    if (it["id"] == "kept") kept = it;
+  }
+  REQUIRE(kept.is_object());
+  CHECK(kept["status"] == "provisional");
+  CHECK(kept["to_confirm"] == nlohmann::json::array({"b"}));
+  REQUIRE(kept["may_be_removed_by"].size() == 1);
+  CHECK(kept["may_be_removed_by"][0]["rule"] == "maybe_exclude");
+  CHECK(kept["because"][0]["status"] == "confirmed");
+  std::string why = render_why(*x.pl.find("kept"));
+  CHECK(why.find("It is not confirmed: rule maybe_exclude (a.rules:11) would remove it and is not yet decided.") !=
+        std::string::npos);
+  CHECK(why.find("These findings would confirm it or rule it out: b") != std::string::npos);
+  CHECK(why.find("These rules would remove it, and are not yet decided:\n  rule maybe_exclude") != std::string::npos);
+  std::string why_not = render_why_not(*x.rs, *x.client, x.ev, x.pl, "kept");
+  CHECK(why_not.find("kept is not in the confirmed plan: it is in the to-confirm section") == 0);
+  CHECK(why_not.find("=> fired, but a rule not yet decided would remove its item") != std::string::npos);
+}
+
 TEST_CASE("provisional: values that disagree cancel, values that agree stand") {
   std::string rules = R"(
 rule low "Low"

@@ -200,4 +200,18 @@ std::string shown_text(const plan_item& it) {
          " has passed: record whether this was met, and if not, set a new session for it.)";
 }
 
+std::string removable_note(const plan_item& it, bool code) {
+  if (it.removable_by.empty()) return {};
+  std::string out;
+  const auto n = it.removable_by.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& r = it.removable_by[i];
+    out += i == 0 ? "" : i + 1 == n ? " and " : ", ";
+    out += "rule " + (code ? "`" + r.rule.id + "`" : r.rule.id);
+    if (!r.element.empty()) out += " for " + r.element;
+    out += " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
+  }
+  return out + (n == 1 ? " would remove it and is not yet decided" : " would remove it and are not yet decided");
+}
+
 }  // namespace iptplan

@@ -77,7 +77,10 @@ json to_json(writer& w, const plan_item& it) {
             {"priority", it.priority},
             {"because", w.refs(it.because)}};
   j["status"] = it.provisional ? "provisional" : "confirmed";
-  if (it.provisional) j["to_confirm"] = it.to_confirm;
+  if (it.provisional) {
+    j["to_confirm"] = it.to_confirm;
+    j["may_be_removed_by"] = w.refs(it.removable_by);
+  }
   if (it.kind == item_kind::flag) j["severity"] = it.severity;
   if (it.kind == item_kind::solution || it.kind == item_kind::goal) j["for"] = it.for_;
   if (it.kind == item_kind::goal) {

@@ -48,14 +48,15 @@ std::string render_markdown(const plan& p) {
   auto why = [&shown](const plan_item& it) {
     std::string key = reason_key(it);
     auto [at, first] = shown.emplace(key, it.full_id());
-    if (first || key.empty()) return why_line(it);
+    std::string unsettled = it.removable_by.empty() ? "" : " Not settled: " + removable_note(it, true) + ".";
+    if (first || key.empty()) return why_line(it) + unsettled;
     std::string rules;
     for (std::size_t i = 0; i < it.because.size(); ++i) {
       const auto& r = it.because[i];
       rules += (i ? "; " : "") + std::string("rule `") + r.rule.id + "`, " + r.rule.file + ":" +
                std::to_string(r.rule.line);
     }
-    return "as for `" + at->second + "` above *(" + rules + ")*";
+    return "as for `" + at->second + "` above *(" + rules + ")*" + unsettled;
   };
   out += "# Draft treatment plan";
   if (!p.prov.client_id.empty()) out += " - client " + p.prov.client_id;

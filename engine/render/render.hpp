@@ -41,6 +41,12 @@ std::string ask_next_summary(std::size_t total);
 // passed says so, and what to do about it.
 std::string shown_text(const plan_item& it);
 
+// For an item that rules not yet decided would remove: "rule
+// short_format_targets (measurement.rules:165) would remove it and is not yet
+// decided"; empty for any other item. `code` wraps rule ids in backticks
+// (markdown).
+std::string removable_note(const plan_item& it, bool code = false);
+
 // The rules (and elements) behind an item, as one key: items with the same
 // key share their reason, which renderers write once.
 std::string reason_key(const plan_item& it);

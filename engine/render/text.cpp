@@ -56,6 +56,7 @@ void item(std::string& out, shown_whys& shown, const plan_item& it, const std::s
           const plan_item* parent = nullptr, std::set<std::string>* explained = nullptr) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
   out += pad + bullet + shown_text(it) + "  [" + it.full_id() + "]\n";
+  if (!it.removable_by.empty()) out += pad + std::string(bullet.size(), ' ') + "not settled: " + removable_note(it) + "\n";
   // Under one challenge, a reason already given for an earlier item is not
   // repeated.
   if (explained && !explained->insert(reason_key(it)).second) return;

@@ -11,9 +11,18 @@ std::string render_why(const plan_item& it) {
   std::string out = it.full_id() + " is in the plan as a " + to_string(it.kind) +
                     (it.provisional ? ", provisionally (to confirm)" : "") + ": " + it.text + "\n";
   if (it.provisional) {
-    out += "  It is not confirmed: the condition of every rule proposing it is still unknown, and\n"
-           "  each rule's 'provisional when' support holds. These findings would confirm it or rule\n"
-           "  it out:";
+    bool proposed_outright = std::any_of(it.because.begin(), it.because.end(),
+                                         [](const reason& r) { return !r.provisional; });
+    if (!it.removable_by.empty()) {
+      out += "  It is not confirmed: " + removable_note(it) + ".\n";
+    }
+    if (!proposed_outright) {
+      out += "  It is not confirmed: the condition of every rule proposing it is still unknown, and\n"
+             "  each rule's 'provisional when' support holds.\n";
+    } else if (it.removable_by.empty()) {
+      out += "  It is not confirmed: it is work for challenges that are themselves only provisional.\n";
+    }
+    out += "  These findings would confirm it or rule it out:";
     for (const auto& f : it.to_confirm) out += " " + f;
     out += "\n";
   }
@@ -29,6 +38,10 @@ std::string render_why(const plan_item& it) {
   out += "It was proposed by " + std::to_string(it.because.size()) +
          (it.because.size() == 1 ? " rule" : " rules") + ":\n";
   for (const auto& r : it.because) append_reason_tree(out, r, 2);
+  if (!it.removable_by.empty()) {
+    out += "These rules would remove it, and are not yet decided:\n";
+    for (const auto& r : it.removable_by) append_reason_tree(out, r, 2);
+  }
   return printable(out, true);
 }
 
@@ -40,7 +53,7 @@ struct why_not_entry {
   std::uint32_t rule = 0;
   bool matched = false;  // false: no entry of its list matches the key asked
   reason why;
-  std::string outcome;   // fired | excluded | not_fired | provisional | undecided | no_entry
+  std::string outcome;   // fired | unsettled | excluded | not_fired | provisional | undecided | no_entry
   std::string proposed;  // the full item id it proposed (items)
   std::vector<std::string> missing;
   bool more_missing = false;
@@ -89,7 +102,10 @@ why_not_data gather(const rule_set& rs, const client_data& c, const evaluation& 
       if (o.result == truth::yes) {
         bool excluded = std::any_of(p.excluded.begin(), p.excluded.end(),
                                     [&](const excluded_item& e) { return e.item.full_id() == x.proposed; });
-        x.outcome = excluded && !d.fact ? "excluded" : "fired";
+        bool unsettled = !d.fact && std::any_of(p.provisional.begin(), p.provisional.end(), [&](const plan_item& it) {
+          return it.full_id() == x.proposed && !it.removable_by.empty();
+        });
+        x.outcome = excluded && !d.fact ? "excluded" : unsettled ? "unsettled" : "fired";
       } else if (o.result == truth::no) {
         x.outcome = "not_fired";
       } else {
@@ -121,7 +137,10 @@ std::string missing_words(const why_not_entry& x) {
 std::string render_why_not(const rule_set& rs, const client_data& c, const evaluation& ev,
                            const plan& p, const std::string& item) {
   why_not_data d = gather(rs, c, ev, p, item);
-  std::string out = !d.fact      ? item + " is not in the plan.\n"
+  bool provisional = !d.fact && std::any_of(p.provisional.begin(), p.provisional.end(),
+                                            [&](const plan_item& it) { return it.named_by(item); });
+  std::string out = provisional  ? item + " is not in the confirmed plan: it is in the to-confirm section (see 'why " + item + "').\n"
+                    : !d.fact      ? item + " is not in the plan.\n"
                     : d.undecided ? item + " is undecided for this client.\n"
                     : d.value == "false" ? item + " is false for this client: no rule concluding it fired.\n"
                                   : item + " has no value for this client.\n";
@@ -152,6 +171,9 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
     } else if (x.outcome == "fired") {
       out += d.fact ? "    => fired; it concludes " + item + " (see 'why " + item + "')\n"
                     : "    => fired; its item " + x.proposed + " is in the plan (see 'why " + x.proposed + "')\n";
+    } else if (x.outcome == "unsettled") {
+      out += "    => fired, but a rule not yet decided would remove its item: " + x.proposed +
+             " is in the plan's to-confirm section (see 'why " + x.proposed + "')\n";
     } else if (x.outcome == "not_fired") {
       out += "    => did not fire: the conditions marked [no] were false\n";
     } else if (x.outcome == "provisional") {
