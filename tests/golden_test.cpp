@@ -78,3 +78,19 @@ TEST_CASE("why-not answers for an item missing from Jane's plan") {
   CHECK(code == 0);
   CHECK(got == slurp("tests/golden/jane.why-not-low_social_support.txt"));
 }
+
+TEST_CASE("a critical flag comes first: the challenges are introduced as work for after it, in text and markdown") {
+  int code = -1;
+  std::string text = run({"plan", "examples/risk_high_recent_attempt.toml"}, code);
+  CHECK(code == 0);
+  CHECK(text.find("\nCHALLENGES\n  The critical flag above comes first. The work below is for after it has been "
+                  "acted on, once the treating clinician judges the client safe to continue with it.\n  1. ") !=
+        std::string::npos);
+  std::string md = run({"plan", "examples/risk_high_recent_attempt.toml", "--format", "markdown"}, code);
+  CHECK(md.find("## Challenges\n\n*The critical flag above comes first.") != std::string::npos);
+  // No critical flag (warnings only): no such note.
+  for (const char* calm : {"examples/jane.toml", "examples/risk_moderate.toml"}) {
+    std::string plain = run({"plan", calm}, code);
+    CHECK(plain.find("comes first. The work below") == std::string::npos);
+  }
+}

@@ -410,6 +410,12 @@ function renderPlan() {
     body.append(el('h3', {text: title + ' (' + items.length + ')'}), ul);
   };
   part('Flags', p.flags);
+  const critical = p.flags.filter((f) => f.severity === 'critical').length;
+  if (p.challenges.length && critical) {
+    body.append(el('p', {class: 'critical-first', text: critical === 1
+      ? 'The critical flag above comes first. The work below is for after it has been acted on, once the treating clinician judges the client safe to continue with it.'
+      : 'The critical flags above come first. The work below is for after they have been acted on, once the treating clinician judges the client safe to continue with it.'}));
+  }
   part('Challenges', p.challenges);
   part('Solutions', p.solutions);
   part('Goals', p.goals);

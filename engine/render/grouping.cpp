@@ -214,4 +214,16 @@ std::string removable_note(const plan_item& it, bool code) {
   return out + (n == 1 ? " would remove it and is not yet decided" : " would remove it and are not yet decided");
 }
 
+std::size_t critical_first(const plan& p) {
+  return static_cast<std::size_t>(
+      std::count_if(p.flags.begin(), p.flags.end(), [](const plan_item& f) { return f.severity == "critical"; }));
+}
+
+std::string critical_first_note(std::size_t flags) {
+  return flags == 1 ? "The critical flag above comes first. The work below is for after it has been acted on, "
+                      "once the treating clinician judges the client safe to continue with it."
+                    : "The critical flags above come first. The work below is for after they have been acted on, "
+                      "once the treating clinician judges the client safe to continue with it.";
+}
+
 }  // namespace iptplan

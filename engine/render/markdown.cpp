@@ -89,6 +89,7 @@ std::string render_markdown(const plan& p) {
   }
 
   out += "\n## Challenges\n\n";
+  if (auto n = critical_first(p); n && !p.challenges.empty()) out += "*" + critical_first_note(n) + "*\n\n";
   if (p.challenges.empty()) out += "None identified from the recorded findings.\n";
   auto listed = work_by_challenge(p);
   // Work for several challenges is given in full under the first of them.

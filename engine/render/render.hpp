@@ -41,6 +41,12 @@ std::string ask_next_summary(std::size_t total);
 // passed says so, and what to do about it.
 std::string shown_text(const plan_item& it);
 
+// Whether the plan has a critical flag (severe suicide risk, say): its
+// challenges and work are then introduced by critical_first_note(), since
+// the flag comes before any of them.
+std::size_t critical_first(const plan& p);  // how many critical flags
+std::string critical_first_note(std::size_t flags);
+
 // For an item that rules not yet decided would remove: "rule
 // short_format_targets (measurement.rules:165) would remove it and is not yet
 // decided"; empty for any other item. `code` wraps rule ids in backticks

@@ -107,6 +107,7 @@ std::string render_text(const plan& p) {
   }
 
   out += "\nCHALLENGES\n";
+  if (auto n = critical_first(p); n && !p.challenges.empty()) out += "  " + critical_first_note(n) + "\n";
   if (p.challenges.empty()) out += "  (none)\n";
   auto under = work_by_challenge(p);
   // Work for several challenges is given in full under the first of them.
