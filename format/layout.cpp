@@ -269,7 +269,7 @@ class rule_layout {
         take("by");
         take("session");
         head += " by session ";
-        for (const auto& l : render(additive(), "", 1 << 20)) head += l.text;
+        for (const auto& l : render(condition(), "", 1 << 20)) head += l.text;
       }
       emit_with_text(head, k, take_text(), 4);
     } else if (kind == "conclude") {

@@ -254,6 +254,16 @@ TEST_CASE("a goal's 'by session' date stays on its line, laid out as in a condit
   CHECK(formatted(once) == once);
 }
 
+TEST_CASE("a 'by session' value of any form that parses is laid out, a comparison included") {
+  // Found by fuzzing: the grammar reads any expression after 'by session'
+  // (the checker then says a comparison is no session number), and fmt
+  // refused what it could not lay out.
+  std::string text = "rule r when a then goal g by session p.a>=b or c \"Text\" end";
+  std::string once = formatted(text);
+  CHECK(once == "rule r\nwhen\n  a\nthen\n  goal g by session p.a >= b or c \"Text\"\nend\n");
+  CHECK(formatted(once) == once);
+}
+
 // --- the command ----------------------------------------------------------
 
 TEST_CASE("fmt --check names the files it would change, exits 1 and writes nothing") {
