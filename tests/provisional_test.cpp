@@ -404,7 +404,7 @@ TEST_CASE("provisional: text, markdown, JSON, why and why-not say what would rem
   CHECK(text.find("[WARNING] Kept  [kept]\n") != std::string::npos);
   CHECK(text.find("not settled: rule maybe_exclude (a.rules:11) would remove it and is not yet decided\n") !=
         std::string::npos);
-  CHECK(text.find("to confirm, ask: b\n") != std::string::npos);
+  CHECK(text.find("to confirm, ask: b (ask next 1)\n") != std::string::npos);
   CHECK(text.find("TO CONFIRM") < text.find("not settled"));
   std::string md = render_markdown(x.pl);
   CHECK(md.find("Not settled: rule `maybe_exclude` (a.rules:11) would remove it and is not yet decided.") !=
@@ -628,8 +628,8 @@ end
   INFO(text);
   // `talk` waits on nothing more; `plan_it` and `agreed` on `a` too: said
   // per item, since the items differ.
-  CHECK(text.find("to confirm, ask: people[mother].mismatch\n") != std::string::npos);
-  CHECK(text.find("also to confirm: a\n") != std::string::npos);
+  CHECK(text.find("to confirm, ask: people[mother].mismatch (ask next 1)\n") != std::string::npos);
+  CHECK(text.find("also to confirm: a (ask next 2)\n") != std::string::npos);
   CHECK(text.find("its work plan also waits on") == std::string::npos);
   CHECK(text.find("supported by") == std::string::npos);
   CHECK(text.find("p.conflict == true") == std::string::npos);
@@ -646,11 +646,11 @@ end
   auto y = run(only_work, "[[people]]\nlabel = \"mother\"\nconflict = true\n");
   text = render_text(y.pl);
   INFO(text);
-  auto once = text.find("    its work plan also waits on: a\n");
+  auto once = text.find("    its work plan also waits on: a (ask next 2)\n");
   CHECK(once != std::string::npos);
   CHECK(text.find("also to confirm") == std::string::npos);
   std::string md = render_markdown(y.pl);
-  CHECK(md.find("Its work plan also waits on: `a`") != std::string::npos);
+  CHECK(md.find("Its work plan also waits on: `a` (ask next 2)") != std::string::npos);
   CHECK(md.find("Also to confirm") == std::string::npos);
   // The JSON plan keeps each item's own list and the rule's support.
   auto j = nlohmann::json::parse(render_json(y.pl));
@@ -680,7 +680,7 @@ end
   auto x = run(rules, "a = true\n");
   std::string text = render_text(x.pl);
   INFO(text);
-  CHECK(text.find("  work for the challenge area (in the plan above):\n    to confirm, ask: b\n      solution: Step one") !=
+  CHECK(text.find("  work for the challenge area (in the plan above):\n    to confirm, ask: b (ask next 1)\n      solution: Step one") !=
         std::string::npos);
   // The shared reason once, what it waits on once.
   auto first = text.find("why: provisional: The work needs B");

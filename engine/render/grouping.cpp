@@ -226,4 +226,21 @@ std::string critical_first_note(std::size_t flags) {
                       "once the treating clinician judges the client safe to continue with it.";
 }
 
+std::vector<std::string> with_ask_next_numbers(const plan& p, const std::vector<std::string>& fs, bool code) {
+  std::vector<std::string> out;
+  out.reserve(fs.size());
+  const std::size_t shown = std::min(p.to_assess.size(), kAskNextShown);
+  for (const auto& f : fs) {
+    std::string s = code ? "`" + f + "`" : f;
+    for (std::size_t i = 0; i < shown; ++i) {
+      if (p.to_assess[i].finding == f) {
+        s += " (ask next " + std::to_string(i + 1) + ")";
+        break;
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace iptplan

@@ -129,9 +129,10 @@ std::string render_markdown(const plan& p) {
   if (!p.provisional.empty()) {
     out += "## To confirm\n\nProposed on partial evidence: not part of the plan until the findings "
            "named below are recorded and the plan is run again.\n\n";
-    auto asks = [](const plan_item& it) {
+    auto asks = [&p](const plan_item& it) {
       std::string s;
-      for (std::size_t i = 0; i < it.to_confirm.size(); ++i) s += (i ? ", " : "") + ("`" + it.to_confirm[i] + "`");
+      auto numbered = with_ask_next_numbers(p, it.to_confirm, true);
+      for (std::size_t i = 0; i < numbered.size(); ++i) s += (i ? ", " : "") + numbered[i];
       return s;
     };
     auto key_of = reason_key;

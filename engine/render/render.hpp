@@ -47,6 +47,11 @@ std::string shown_text(const plan_item& it);
 std::size_t critical_first(const plan& p);  // how many critical flags
 std::string critical_first_note(std::size_t flags);
 
+// The findings in `fs`, each followed by " (ask next N)" when it is among
+// the questions the text and markdown plans show under ASK NEXT, so that a
+// finding to confirm leads to its question. `code` wraps each in backticks.
+std::vector<std::string> with_ask_next_numbers(const plan& p, const std::vector<std::string>& fs, bool code = false);
+
 // For an item that rules not yet decided would remove: "rule
 // short_format_targets (measurement.rules:165) would remove it and is not yet
 // decided"; empty for any other item. `code` wraps rule ids in backticks

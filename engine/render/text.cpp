@@ -136,21 +136,21 @@ std::string render_text(const plan& p) {
       std::string bullet = std::string(to_string(it.kind)) + ": ";
       if (it.kind == item_kind::flag) bullet = "[" + upper(it.severity) + "] ";
       item(out, shown, it, bullet, 2);
-      out += "    to confirm, ask: " + join_words(it.to_confirm) + "\n";
+      out += "    to confirm, ask: " + join_words(with_ask_next_numbers(p, it.to_confirm)) + "\n";
       if (it.kind != item_kind::challenge) continue;
       const auto& work = layout.work[t];
       // What the work plan waits on beyond the challenge's own findings
       // (the choice of focus, say), said once when it is the same for all.
       auto extras = work_plan_extras(it, work);
       if (extras.shared && !extras.per_item.empty() && !extras.per_item.front().empty()) {
-        out += "    its work plan also waits on: " + join_words(extras.per_item.front()) + "\n";
+        out += "    its work plan also waits on: " + join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
       }
       std::set<std::string> explained{reason_key(it)};
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         item(out, shown, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &it, &explained);
         if (!extras.shared && !extras.per_item[i].empty()) {
-          out += "          also to confirm: " + join_words(extras.per_item[i]) + "\n";
+          out += "          also to confirm: " + join_words(with_ask_next_numbers(p, extras.per_item[i])) + "\n";
         }
       }
     }
@@ -159,12 +159,12 @@ std::string render_text(const plan& p) {
     for (const auto& [c, work] : layout.for_confirmed) {
       out += "  work for the challenge " + c->full_id() + " (in the plan above):\n";
       auto extras = work_plan_extras(*c, work);
-      if (extras.shared) out += "    to confirm, ask: " + join_words(extras.per_item.front()) + "\n";
+      if (extras.shared) out += "    to confirm, ask: " + join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
       std::set<std::string> explained{reason_key(*c)};
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         item(out, shown, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, c, &explained);
-        if (!extras.shared) out += "          to confirm, ask: " + join_words(extras.per_item[i]) + "\n";
+        if (!extras.shared) out += "          to confirm, ask: " + join_words(with_ask_next_numbers(p, extras.per_item[i])) + "\n";
       }
     }
   }
