@@ -226,7 +226,8 @@ std::string render_text(const plan& p) {
       if (!e.excluded_by.empty()) out += "by ";
       for (std::size_t i = 0; i < e.excluded_by.size(); ++i) {
         const auto& r = e.excluded_by[i];
-        out += (i ? "; " : "") + std::string("rule ") + r.rule.id + " (" + r.rule.file + ":" +
+        // One rule a line: a reason ends with its own full stop.
+        out += (i ? "\n    and by " : "") + std::string("rule ") + r.rule.id + " (" + r.rule.file + ":" +
                std::to_string(r.rule.line) + ")" + (r.because.empty() ? "" : ": " + r.because);
       }
       out += "\n";
