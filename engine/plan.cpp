@@ -376,6 +376,7 @@ class builder {
       if (const auto* d = p_.vocab->find(base)) {
         a.component = d->component;
         a.question = d->question;
+        a.clinician = d->clinician;
         if (!field.empty()) {
           if (const auto* fd = d->field(field)) a.question = fd->question;
         }
@@ -392,6 +393,9 @@ class builder {
       return std::make_tuple(a.safety, a.follow_up, a.score) > std::make_tuple(b.safety, b.follow_up, b.score);
     });
     in_questionnaire_order(pl.to_assess);
+    // The questions for the client first, then what the clinician records
+    // (ratings, the setting), each in its ranked order.
+    std::stable_partition(pl.to_assess.begin(), pl.to_assess.end(), [](const assess_item& a) { return !a.clinician; });
     pl.diagnostics = ev_.conflicts;
     pl.diagnostics.insert(pl.diagnostics.end(), date_problems.begin(), date_problems.end());
     return pl;

@@ -122,6 +122,9 @@ struct assess_item {
   // questions of its group, safety or not, as an interview follows up a
   // positive answer at once.
   bool follow_up = false;
+  // The vocabulary says the clinician records it (`asked_of =
+  // "clinician"`): listed apart from the client's questions.
+  bool clinician = false;
 };
 
 struct provenance {

@@ -92,7 +92,7 @@ class reader {
     // a range check.
     static const std::vector<std::string> known = {"type", "values", "labels", "min", "max", "of", "key",
                                                    "fields", "pattern", "component", "question",
-                                                   "asked_if", "asked_if_values", "at_most"};
+                                                   "asked_if", "asked_if_values", "at_most", "asked_of"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -100,7 +100,7 @@ class reader {
       auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
-                                          "component, question, asked_if, asked_if_values and at_most"
+                                          "component, question, asked_if, asked_if_values, at_most and asked_of"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -136,6 +136,15 @@ class reader {
         } catch (const std::regex_error&) {
           error(n, "'pattern' of '" + path + "' is not a valid regular expression");
         }
+      }
+    }
+    if (auto* n = t.get("asked_of")) {
+      auto s = n->value<std::string>();
+      if (!s || nested || (*s != "client" && *s != "clinician")) {
+        error(n, "'asked_of' of '" + path + "' must be \"client\" or \"clinician\"" +
+                     (nested ? ", on a finding (not a field)" : ""));
+      } else {
+        d.clinician = *s == "clinician";
       }
     }
     d.component = t["component"].value_or(std::string());

@@ -53,6 +53,10 @@ struct finding_decl {
   // the gate is answered.
   std::string asked_if;
   std::vector<std::string> asked_if_values;
+  // `asked_of = "clinician"`: recorded from the clinician's own judgement or
+  // the course's arrangements (a rating, the setting), not asked of the
+  // client; plans list it apart from the questions for the client.
+  bool clinician = false;
   // A score that is part of another (`phq9.item9` of `phq9.total`): it can
   // be no higher than that finding.
   std::string at_most;

@@ -215,17 +215,24 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
     CHECK(f != "risk.cssrs.q5");
     CHECK(f != "risk.cssrs.q6_past3m");
   }
-  // Safety findings first, whatever the scores; within each group, scores
+  // The client's questions, then what the clinician records; in each part,
+  // safety findings first, whatever the scores; within each group, scores
   // never rise down the list, but for the questions of one questionnaire,
   // which follow its order.
   auto questionnaire = [](const std::string& f) { return f.rfind("risk.cssrs.", 0) == 0; };
+  bool any_clinician = false;
   for (std::size_t i = 1; i < j["ask_next"].size(); ++i) {
     const auto& a = j["ask_next"][i - 1];
     const auto& b = j["ask_next"][i];
+    CHECK((a["asked_of"] == "client" || b["asked_of"] == "clinician"));
+    any_clinician = any_clinician || b["asked_of"] == "clinician";
+    if (a["asked_of"] != b["asked_of"]) continue;
     CHECK(a["safety"].get<bool>() >= b["safety"].get<bool>());
     if (questionnaire(a["finding"]) || questionnaire(b["finding"])) continue;
     if (a["safety"] == b["safety"]) CHECK(a["score"].get<double>() >= b["score"].get<double>());
   }
+  CHECK(any_clinician);
+  CHECK(j["ask_next"][0]["asked_of"] == "client");
   // After a yes to Q1 and Q2: Q3, Q4, Q5, then Q6, in that order.
   scratch s;
   auto yes = run({"plan", s.write("q12.toml", "[risk.cssrs]\nq1 = true\nq2 = true\n"), "--format", "json"});

@@ -804,6 +804,54 @@ end
   CHECK(j["ask_next"][1]["follow_up"] == false);
 }
 
+TEST_CASE("ask next: what the clinician records is listed apart, after the client's questions") {
+  std::string vocab = std::string(VOCAB) +
+                      "\n[rating]\ntype = \"bool\"\nasked_of = \"clinician\"\nquestion = \"Your own rating\"\n"
+                      "\n[told]\ntype = \"bool\"\nasked_of = \"client\"\nquestion = \"Asked of the client\"\n";
+  const char* rules = R"(
+rule rated "Needs the rating"
+  priority 100
+when
+  rating == true
+then
+  flag warning rated "Rated"
+end
+
+rule told "Needs the client's answer"
+when
+  told == true and a == true
+then
+  challenge told_item "Told"
+end
+)";
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(in_memory_rule_set(vocab, {{"a.rules", rules}}), "test", diags);
+  INFO(all_diags(diags));
+  REQUIRE(rs.has_value());
+  auto client = read_findings(*rs->prog, "f.toml", "", {}, diags);
+  REQUIRE(client.has_value());
+  auto ev = evaluate(*rs->prog, *client, true);
+  auto pl = build_plan(*rs, *client, ev, "sha");
+  // A safety rule waits on the rating, yet the client's questions come first.
+  REQUIRE(pl.to_assess.size() == 3);
+  CHECK(pl.to_assess[0].finding == "a");
+  CHECK(pl.to_assess[1].finding == "told");
+  CHECK(pl.to_assess[2].finding == "rating");
+  CHECK_FALSE(pl.to_assess[1].clinician);
+  CHECK(pl.to_assess[2].clinician);
+  CHECK(pl.to_assess[2].safety);
+  std::string text = render_text(pl);
+  CHECK(text.find("ASK NEXT (the 2 missing findings") != std::string::npos);
+  CHECK(text.find("\nRECORD NEXT (the one rating or arrangement the clinician records that would decide part of the "
+                  "plan)\n  1. rating: Your own rating\n") != std::string::npos);
+  CHECK(text.find("ASK NEXT") < text.find("RECORD NEXT"));
+  std::string md = render_markdown(pl);
+  CHECK(md.find("## Record next\n\nThe one rating or arrangement the clinician records") != std::string::npos);
+  auto j = nlohmann::json::parse(render_json(pl));
+  CHECK(j["ask_next"][0]["asked_of"] == "client");
+  CHECK(j["ask_next"][2]["asked_of"] == "clinician");
+}
+
 TEST_CASE("ask next: text shows the top ten with what each decides, JSON has them all") {
   std::string rules;
   for (int i = 0; i < 12; ++i) {
@@ -902,6 +950,10 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
       {"[g]\ntype = \"bool\"\n[q]\ntype = \"bool\"\nasked_if_values = [true]\n", "needs 'asked_if'"},
       {"[g]\ntype = \"bool\"\n[q]\ntype = \"int\"\nat_most = \"g\"\n", "'at_most' links two numbers"},
       {"[q]\ntype = \"bool\"\nasked_if = \"q\"\n", "cannot name itself"},
+      {"[q]\ntype = \"bool\"\nasked_of = \"nurse\"\n", "'asked_of' of 'q' must be \"client\" or \"clinician\""},
+      {"[q]\ntype = \"bool\"\nasked_of = true\n", "'asked_of' of 'q' must be \"client\" or \"clinician\""},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_of = \"clinician\"\n",
+       "on a finding (not a field)"},
   }));
   INFO(bad.first);
   std::vector<diagnostic> diags;

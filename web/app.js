@@ -421,10 +421,13 @@ function renderPlan() {
   part('Goals', p.goals);
   part('To confirm', p.provisional);
   document.querySelectorAll('.field.ask-next').forEach((w) => w.classList.remove('ask-next'));
-  const ask = p.ask_next || [];
-  if (ask.length) {
+  const ask = (p.ask_next || []).filter((a) => a.asked_of !== 'clinician');
+  // The clinician's own ratings and the course's arrangements, apart.
+  const recordNext = (p.ask_next || []).filter((a) => a.asked_of === 'clinician');
+  const askList = (title, list, limit) => {
+    if (!list.length) return;
     const ol = el('ol', {class: 'ask'});
-    for (const a of ask.slice(0, 10)) {
+    for (const a of list.slice(0, limit)) {
       const base = a.finding.replace(/\[[^\]]*\]/g, '');
       const w = document.querySelector('.field[data-path="' + CSS.escape(a.finding) + '"]') ||
                 document.querySelector('.field[data-path="' + CSS.escape(base.split('.')[0]) + '"]');
@@ -433,8 +436,10 @@ function renderPlan() {
       ol.append(el('li', {}, document.createTextNode((a.safety ? 'Safety: ' : '') + (a.question || a.finding) + ' '),
                    target ? el('button', {type: 'button', text: 'Go to the question', onclick: () => target.focus()}) : null));
     }
-    body.append(el('h3', {text: 'Ask next'}), ol);
-  }
+    body.append(el('h3', {text: title}), ol);
+  };
+  askList('Ask next', ask, 10);
+  askList('Record next (your own ratings and the course\'s arrangements)', recordNext, 5);
   const count = p.flags.length + p.challenges.length + p.solutions.length + p.goals.length;
   $('plan-status').textContent = 'Draft plan: ' + count + ' items' +
     (p.provisional.length ? ', ' + p.provisional.length + ' to confirm' : '') + (ask.length ? ', ' + ask.length + ' questions to ask next' : '') + '.';

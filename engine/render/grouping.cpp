@@ -21,6 +21,21 @@ std::string ask_next_summary(std::size_t total) {
          " missing findings whose answers would decide most of the plan, safety first";
 }
 
+std::size_t client_questions(const plan& p) {
+  return static_cast<std::size_t>(std::count_if(p.to_assess.begin(), p.to_assess.end(),
+                                                [](const assess_item& a) { return !a.clinician; }));
+}
+
+std::string record_next_summary(std::size_t total) {
+  std::size_t shown = std::min(total, kRecordNextShown);
+  if (total == 1) return "the one rating or arrangement the clinician records that would decide part of the plan";
+  if (shown == total) {
+    return "the " + std::to_string(total) + " ratings and arrangements the clinician records that would decide part of the plan";
+  }
+  return "the " + std::to_string(shown) + " of " + std::to_string(total) +
+         " ratings and arrangements the clinician records that would decide most of the plan";
+}
+
 bool is_schedule(const plan_item& it) {
   if (it.because.empty()) return false;
   return std::all_of(it.because.begin(), it.because.end(), [](const reason& r) {
@@ -229,12 +244,20 @@ std::string critical_first_note(std::size_t flags) {
 std::vector<std::string> with_ask_next_numbers(const plan& p, const std::vector<std::string>& fs, bool code) {
   std::vector<std::string> out;
   out.reserve(fs.size());
-  const std::size_t shown = std::min(p.to_assess.size(), kAskNextShown);
+  const std::size_t questions = client_questions(p);
+  const std::size_t asked = std::min(questions, kAskNextShown);
+  const std::size_t recorded = std::min(p.to_assess.size() - questions, kRecordNextShown);
   for (const auto& f : fs) {
     std::string s = code ? "`" + f + "`" : f;
-    for (std::size_t i = 0; i < shown; ++i) {
+    for (std::size_t i = 0; i < asked; ++i) {
       if (p.to_assess[i].finding == f) {
         s += " (ask next " + std::to_string(i + 1) + ")";
+        break;
+      }
+    }
+    for (std::size_t i = 0; i < recorded; ++i) {
+      if (p.to_assess[questions + i].finding == f) {
+        s += " (record next " + std::to_string(i + 1) + ")";
         break;
       }
     }

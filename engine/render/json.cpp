@@ -182,6 +182,7 @@ jsonout::json jsonout::plan_json(const plan& p) {
                       {"score", a.score},
                       {"safety", a.safety},
                       {"follow_up", a.follow_up},
+                      {"asked_of", a.clinician ? "clinician" : "client"},
                       {"decides", a.items},
                       {"rules", a.rules}});
   }

@@ -188,14 +188,13 @@ std::string render_markdown(const plan& p) {
   }
   // Ask next comes before the schedule and the derived facts: it is what
   // the clinician uses in the room.
-  if (!p.to_assess.empty()) {
-    std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
-    std::size_t total = p.to_assess.size();
-    std::string summary = ask_next_summary(total);
-    summary[0] = 'T';
-    out += "## Ask next\n\n" + summary + ".\n\n";
-    for (std::size_t i = 0; i < shown; ++i) {
-      const auto& a = p.to_assess[i];
+  const std::size_t questions = client_questions(p);
+  auto ask_list = [&](const char* title, std::string summary, std::size_t from, std::size_t total, std::size_t limit) {
+    if (total == 0) return;
+    summary[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(summary[0])));
+    out += std::string("## ") + title + "\n\n" + summary + ".\n\n";
+    for (std::size_t i = 0; i < std::min(total, limit); ++i) {
+      const auto& a = p.to_assess[from + i];
       out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + md(a.question)) +
              "  \n   Decides: ";
       for (std::size_t k = 0; k < a.items.size() && k < 6; ++k) out += (k ? ", " : "") + ("`" + a.items[k] + "`");
@@ -203,7 +202,10 @@ std::string render_markdown(const plan& p) {
       out += "\n";
     }
     out += "\n";
-  }
+  };
+  ask_list("Ask next", ask_next_summary(questions), 0, questions, kAskNextShown);
+  ask_list("Record next", record_next_summary(p.to_assess.size() - questions), questions,
+           p.to_assess.size() - questions, kRecordNextShown);
   auto groups = plan_wide_groups(p);
   if (!groups.empty()) out += "## Plan-wide goals and interventions\n\n";
   for (const auto& group : groups) {

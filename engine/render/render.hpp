@@ -32,6 +32,15 @@ std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p);
 // How many of the ranked "ask next" findings text and markdown show (JSON
 // carries them all).
 inline constexpr std::size_t kAskNextShown = 10;
+// How many of the clinician's own findings to record the plans show.
+inline constexpr std::size_t kRecordNextShown = 5;
+
+// How many of p.to_assess are questions for the client (they come first;
+// the rest are recorded by the clinician: `asked_of = "clinician"`).
+std::size_t client_questions(const plan& p);
+// "the 5 ratings and arrangements the clinician records that would decide
+// most of the plan" (one, all, or the first kRecordNextShown of more).
+std::string record_next_summary(std::size_t total);
 // What the ask-next list holds, for its heading: "the 2 missing findings
 // whose answers would decide part of the plan, safety first" (one, all, or
 // the first kAskNextShown of more).

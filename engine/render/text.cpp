@@ -170,12 +170,22 @@ std::string render_text(const plan& p) {
   }
   // Ask next comes before the schedule and the derived facts: it is what
   // the clinician uses in the room.
-  if (!p.to_assess.empty()) {
-    std::size_t shown = std::min<std::size_t>(p.to_assess.size(), kAskNextShown);
-    std::size_t total = p.to_assess.size();
-    out += "\nASK NEXT (" + ask_next_summary(total) + ")\n";
+  const std::size_t questions = client_questions(p);
+  if (questions > 0) {
+    std::size_t shown = std::min<std::size_t>(questions, kAskNextShown);
+    out += "\nASK NEXT (" + ask_next_summary(questions) + ")\n";
     for (std::size_t i = 0; i < shown; ++i) {
       const auto& a = p.to_assess[i];
+      out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
+      out += "     decides: " + join_words(a.items, 6) + "\n";
+    }
+  }
+  if (p.to_assess.size() > questions) {
+    std::size_t total = p.to_assess.size() - questions;
+    std::size_t shown = std::min<std::size_t>(total, kRecordNextShown);
+    out += "\nRECORD NEXT (" + record_next_summary(total) + ")\n";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const auto& a = p.to_assess[questions + i];
       out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
       out += "     decides: " + join_words(a.items, 6) + "\n";
     }
