@@ -23,6 +23,48 @@ const std::string& client_data::symbol_text(const program& p, std::int32_t sym) 
 
 namespace {
 
+// The words of a value or a label: lower case, split at '_', '-', ' ', ','
+// and parentheses.
+std::vector<std::string> words_of(std::string_view s) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : s) {
+    if (c == '_' || c == '-' || c == ' ' || c == ',' || c == '(' || c == ')') {
+      if (!w.empty()) out.push_back(std::move(w));
+      w.clear();
+    } else {
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  if (!w.empty()) out.push_back(std::move(w));
+  return out;
+}
+
+// A choice that a wrongly typed value means, when no choice is spelt close
+// to it: one it begins with ("job_loss": job), one that shares its first
+// word ("65_plus": 65_89), or one whose wording holds one of its words
+// ("baby": infant, worded "baby or young child ..."). Empty when none.
+std::string choice_by_meaning(std::string_view typed, const finding_decl& d) {
+  if (typed.size() > 100) return {};
+  auto typed_words = words_of(typed);
+  if (typed_words.empty()) return {};
+  for (const auto& v : d.values) {
+    auto value_words = words_of(v);
+    if (!value_words.empty() && value_words.front() == typed_words.front() && typed_words.front().size() >= 2) return v;
+  }
+  for (const auto& v : d.values) {
+    const std::string* label = d.label_of(v);
+    if (!label) continue;
+    for (const auto& lw : words_of(*label)) {
+      if (lw.size() < 3) continue;
+      for (const auto& tw : typed_words) {
+        if (tw == lw) return v;
+      }
+    }
+  }
+  return {};
+}
+
 // Limits on a findings file: deeper keys and longer texts than any finding
 // of a vocabulary needs, small enough that no check grows the stack.
 constexpr std::size_t kMaxTextFinding = 200;
@@ -294,10 +336,13 @@ class reader {
           // The value is never quoted back, nor its line: a choice typed
           // wrongly may be a name. The suggestion is one of the choices.
           std::string near = nearest_name(std::string(s), d.values);
+          if (near.empty()) near = choice_by_meaning(s, d);
+          std::string wording;
+          if (const std::string* label = near.empty() ? nullptr : d.label_of(near)) wording = " (" + *label + ")";
           private_problem(v, "findings.value",
                           "'" + what + "' is not one of its choices: expected " + d.expectation(),
                           near.empty() ? std::vector<std::string>{}
-                                       : std::vector<std::string>{"did you mean \"" + near + "\"?"});
+                                       : std::vector<std::string>{"did you mean \"" + near + "\"" + wording + "?"});
           return std::nullopt;
         }
         return value::symbol(intern(s));

@@ -258,6 +258,37 @@ TEST_CASE("findings.value: an enum value that is not allowed, with a 'did you me
   }
 }
 
+TEST_CASE("findings.value: with nothing spelt close, a choice the value means, by its first word or wording") {
+  const char* vocab = R"(
+[band]
+type = "enum"
+values = ["under12", "12_17", "18_64", "65_89"]
+[kind]
+type = "enum"
+values = ["job", "move", "infant"]
+labels = { job = "job change", infant = "baby or young child" }
+)";
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(in_memory_rule_set(vocab, {{"a.rules", "rule r\nwhen kind == \"job\"\nthen\n  challenge c \"x\"\nend\n"}}),
+                          "test", diags);
+  INFO(all_diags(diags));
+  REQUIRE(rs.has_value());
+  auto [text, note] = GENERATE(table<std::string, std::string>({
+      {"kind = \"job_loss\"\n", "did you mean \"job\" (job change)?"},      // begins with a choice's word
+      {"band = \"65_plus\"\n", "did you mean \"65_89\"?"},                  // shares its first word
+      {"kind = \"Baby\"\n", "did you mean \"infant\" (baby or young child)?"},  // a word of a choice's wording
+      {"kind = \"mvoe\"\n", "did you mean \"move\"?"},                      // spelt close: as before
+      {"kind = \"zz\"\n", ""},                                                // nothing near, nothing meant
+  }));
+  INFO(text);
+  std::vector<diagnostic> out;
+  auto client = read_findings(*rs->prog, "f.toml", text, {}, out);
+  CHECK_FALSE(client.has_value());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].code == "findings.value");
+  CHECK(out[0].notes == (note.empty() ? std::vector<std::string>{} : std::vector<std::string>{note}));
+}
+
 // ---------------------------------------------------------------------------
 // Unknown keys
 
