@@ -52,17 +52,51 @@ std::string choice_by_meaning(std::string_view typed, const finding_decl& d) {
     auto value_words = words_of(v);
     if (!value_words.empty() && value_words.front() == typed_words.front() && typed_words.front().size() >= 2) return v;
   }
+  // Words that say how, not what: "90 and over" means no "over_65".
+  static const std::vector<std::string> how = {"and", "the", "not", "non", "over", "under", "with", "without",
+                                               "too", "for", "from", "than", "more", "less", "above", "below"};
   for (const auto& v : d.values) {
     const std::string* label = d.label_of(v);
     if (!label) continue;
     for (const auto& lw : words_of(*label)) {
-      if (lw.size() < 3) continue;
+      if (lw.size() < 3 || std::find(how.begin(), how.end(), lw) != how.end()) continue;
       for (const auto& tw : typed_words) {
         if (tw == lw) return v;
       }
     }
   }
   return {};
+}
+
+// Whether `suggested` may be offered for `typed`: never for a value that
+// negates ("not_pregnant" is no "pregnant"), nor one whose numbers differ
+// from the suggestion's ("under_18" is no "under12"; "65_plus" may be
+// "65_89").
+bool fair_suggestion(std::string_view typed, const std::string& suggested) {
+  auto typed_words = words_of(typed);
+  for (const auto& w : typed_words) {
+    if (w == "no" || w == "not" || w == "non" || w == "never" || w == "without" || w == "neither") return false;
+  }
+  auto numbers = [](std::string_view s) {
+    std::vector<std::string> out;
+    std::string n;
+    for (char c : s) {
+      if (c >= '0' && c <= '9') {
+        n += c;
+      } else if (!n.empty()) {
+        out.push_back(std::move(n));
+        n.clear();
+      }
+    }
+    if (!n.empty()) out.push_back(std::move(n));
+    return out;
+  };
+  auto mine = numbers(typed), theirs = numbers(suggested);
+  if (mine.empty() || theirs.empty()) return true;
+  for (const auto& n : mine) {
+    if (std::find(theirs.begin(), theirs.end(), n) != theirs.end()) return true;
+  }
+  return false;
 }
 
 // Limits on a findings file: deeper keys and longer texts than any finding
@@ -337,6 +371,7 @@ class reader {
           // wrongly may be a name. The suggestion is one of the choices.
           std::string near = nearest_name(std::string(s), d.values);
           if (near.empty()) near = choice_by_meaning(s, d);
+          if (!near.empty() && !fair_suggestion(s, near)) near.clear();
           std::string wording;
           if (const std::string* label = near.empty() ? nullptr : d.label_of(near)) wording = " (" + *label + ")";
           private_problem(v, "findings.value",

@@ -56,6 +56,7 @@ class builder {
     why.rule = ref(r);
     if (r.each_list >= 0 && o.element >= 0) why.element = element_label(p_, c_, r.each_list, o.element);
     why.key = key_of(r, o.element);
+    why.undecided = o.result == truth::unknown && !o.provisional;
     if (o.result == truth::unknown && o.provisional) {
       why.provisional = true;
       why.support = r.support_text;
@@ -260,9 +261,7 @@ class builder {
       for (std::size_t k : s.removable_by) it.removable_by.push_back(why(k));
       if (it.provisional) {
         std::set<std::string> confirm;
-        if (s.confirm_from.empty()) {
-          for (const auto& w : it.because) confirm.insert(w.to_confirm.begin(), w.to_confirm.end());
-        }
+        for (const auto& w : it.because) confirm.insert(w.to_confirm.begin(), w.to_confirm.end());
         for (std::size_t k : s.removable_by) {
           for (auto& m : askable_now(ev_.outcomes[k].missing)) confirm.insert(std::move(m));
         }

@@ -45,6 +45,9 @@ struct reason {
   // `provisional when` support (its text here) holds, and these findings
   // would confirm or rule it out.
   bool provisional = false;
+  // Neither fired nor provisional: the rule is still undecided (a rule that
+  // would remove an item, in plan_item::removable_by).
+  bool undecided = false;
   std::string support;
   std::vector<std::string> to_confirm;
   std::string because;

@@ -279,6 +279,10 @@ labels = { job = "job change", infant = "baby or young child" }
       {"kind = \"Baby\"\n", "did you mean \"infant\" (baby or young child)?"},  // a word of a choice's wording
       {"kind = \"mvoe\"\n", "did you mean \"move\"?"},                      // spelt close: as before
       {"kind = \"zz\"\n", ""},                                                // nothing near, nothing meant
+      {"kind = \"not_job\"\n", ""},                                           // a negation is never its opposite
+      {"kind = \"no-move\"\n", ""},
+      {"band = \"under_18\"\n", ""},                                          // other numbers: no band offered
+      {"band = \"18-64\"\n", "did you mean \"18_64\"?"},                    // the same numbers: offered
   }));
   INFO(text);
   std::vector<diagnostic> out;

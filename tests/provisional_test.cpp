@@ -362,6 +362,23 @@ TEST_CASE("provisional: an item an undecided rule would remove is to confirm, wi
       CHECK(x.pl.provisional.empty());
     }
   }
+  SECTION("an item both proposed provisionally and unsettled waits on the findings of both rules") {
+    std::string rules = UNSETTLED;
+    const std::string was = "when\n  true\nthen\n  flag warning kept";
+    rules.replace(rules.find(was), was.size(),
+                  "when\n  c == true and a == true\nprovisional when\n  a == true\nthen\n  flag warning kept");
+    auto x = run(rules, "a = true\n");
+    const plan_item* kept = x.pl.find("kept");
+    REQUIRE(kept != nullptr);
+    CHECK(kept->provisional);
+    CHECK(kept->to_confirm == std::vector<std::string>{"b", "c"});
+    // Work proposed provisionally by the same rule names its own rule's
+    // finding; it is listed under its challenge, which names both.
+    const plan_item* step = x.pl.find("step");
+    REQUIRE(step != nullptr);
+    CHECK(step->provisional);
+    CHECK(step->to_confirm == std::vector<std::string>{"c"});
+  }
   SECTION("an excluding rule that only proposes provisionally leaves items unsettled too") {
     std::string rules = UNSETTLED;
     rules.replace(rules.find("then\n  exclude kept"), 4, "provisional when\n  a == true\nthen");
@@ -420,6 +437,7 @@ TEST_CASE("provisional: text, markdown, JSON, why and why-not say what would rem
   CHECK(kept["to_confirm"] == nlohmann::json::array({"b"}));
   REQUIRE(kept["may_be_removed_by"].size() == 1);
   CHECK(kept["may_be_removed_by"][0]["rule"] == "maybe_exclude");
+  CHECK(kept["may_be_removed_by"][0]["status"] == "undecided");
   CHECK(kept["because"][0]["status"] == "confirmed");
   std::string why = render_why(*x.pl.find("kept"));
   CHECK(why.find("It is not confirmed: rule maybe_exclude (a.rules:11) would remove it and is not yet decided.") !=

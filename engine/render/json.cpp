@@ -26,7 +26,7 @@ json writer::ref(const reason& r) {
     json tree = full(r);
     explanations[key] = std::move(tree);
   }
-  json j = {{"ref", key}, {"rule", r.rule.id}, {"status", r.provisional ? "provisional" : "confirmed"}};
+  json j = {{"ref", key}, {"rule", r.rule.id}, {"status", r.provisional ? "provisional" : r.undecided ? "undecided" : "confirmed"}};
   j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
   return j;
 }
@@ -60,7 +60,7 @@ json writer::full(const reason& r) {
   for (const auto& f : r.derived) derived.push_back(fact(*f));
   json j = {{"rule", to_json(r.rule)}, {"because", r.because}, {"evidence", ev}, {"derived", derived}};
   j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
-  j["status"] = r.provisional ? "provisional" : "confirmed";
+  j["status"] = r.provisional ? "provisional" : r.undecided ? "undecided" : "confirmed";
   if (r.provisional) {
     j["support"] = r.support;
     j["to_confirm"] = r.to_confirm;
