@@ -114,6 +114,9 @@ TEST_CASE("api: the vocabulary lists every finding with its question, type, rang
     if (f.contains("min") && f.contains("max")) ranged = true;
     if (f["type"] == "enum") choices = choices || !f["values"].empty();
     if (f["path"] == "client.age_band") CHECK(f["labels"]["12_17"] == "12-17");
+    // Who answers: the clinician's own rating is marked, a client's question not.
+    if (f["path"] == "alliance.strength") CHECK(f["asked_of"] == "clinician");
+    if (f["path"] == "risk.cssrs.q1") CHECK_FALSE(f.contains("asked_of"));
     if (f["type"] == "table_list") rows = rows || !f["fields"].empty();
   }
   CHECK(skip_logic);
