@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <tuple>
 #include <unordered_map>
 
@@ -194,13 +195,16 @@ selection select_items(const program& p, const client_data& c, const evaluation&
                        it.proposals.end());
   }
 
+  // Whether `ex` names entry `e`: its id, and, from a `for each` rule over
+  // the same list, only the same element's.
+  auto names = [](const exclusion& ex, const entry& e) {
+    return e.id == ex.id && !(ex.list >= 0 && e.list == ex.list && e.item.key != ex.key);
+  };
   // Exclusions win over any proposal.
   bool any_removed = false;
   for (const auto& ex : exclusions) {
     for (auto& e : entries) {
-      if (e.id != ex.id) continue;
-      // From a `for each` rule over the same list: only the same element's.
-      if (ex.list >= 0 && e.list == ex.list && e.item.key != ex.key) continue;
+      if (!names(ex, e)) continue;
       if (!e.removed) {
         e.removed = true;
         e.rm = std::make_unique<removed_item>();
@@ -242,8 +246,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
   // established, replaces it.
   for (const auto& ex : pending) {
     for (auto& e : entries) {
-      if (e.id != ex.id || e.removed) continue;
-      if (ex.list >= 0 && e.list == ex.list && e.item.key != ex.key) continue;
+      if (e.removed || !names(ex, e)) continue;
       selected_item& it = e.item;
       if (!it.provisional) {
         bool safety = std::any_of(it.proposals.begin(), it.proposals.end(),
@@ -256,7 +259,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       }
     }
   }
-  for (auto& e : entries) {
+  for (auto& e : pending.empty() ? std::span<entry>() : std::span<entry>(entries)) {
     if (e.item.removable_by.size() > 1) {
       std::sort(e.item.removable_by.begin(), e.item.removable_by.end(),
                 [&](std::size_t a, std::size_t b) { return rule_id_of(a) < rule_id_of(b); });

@@ -11,29 +11,36 @@
 
 namespace iptplan {
 
-std::string ask_next_summary(std::size_t total) {
-  std::size_t shown = std::min(total, kAskNextShown);
-  if (total == 1) return "the one missing finding whose answer would decide part of the plan";
-  if (shown == total) {
-    return "the " + std::to_string(total) + " missing findings whose answers would decide part of the plan, safety first";
-  }
-  return "the " + std::to_string(shown) + " of " + std::to_string(total) +
-         " missing findings whose answers would decide most of the plan, safety first";
+namespace {
+
+// "the one X whose answer ...", "the N Xs ... part of the plan", or "the N
+// of M Xs ... most of the plan" when only `limit` are shown.
+std::string list_summary(std::size_t total, std::size_t limit, const std::string& one, const std::string& many,
+                         const std::string& after) {
+  std::size_t shown = std::min(total, limit);
+  if (total == 1) return "the one " + one + " would decide part of the plan" + after;
+  if (shown == total) return "the " + std::to_string(total) + " " + many + " would decide part of the plan" + after;
+  return "the " + std::to_string(shown) + " of " + std::to_string(total) + " " + many + " would decide most of the plan" +
+         after;
 }
 
-std::size_t client_questions(const plan& p) {
-  return static_cast<std::size_t>(std::count_if(p.to_assess.begin(), p.to_assess.end(),
-                                                [](const assess_item& a) { return !a.clinician; }));
+}  // namespace
+
+std::string ask_next_summary(std::size_t total) {
+  return list_summary(total, kAskNextShown, "missing finding whose answer", "missing findings whose answers",
+                      total == 1 ? "" : ", safety first");
 }
 
 std::string record_next_summary(std::size_t total) {
-  std::size_t shown = std::min(total, kRecordNextShown);
-  if (total == 1) return "the one rating or arrangement the clinician records that would decide part of the plan";
-  if (shown == total) {
-    return "the " + std::to_string(total) + " ratings and arrangements the clinician records that would decide part of the plan";
-  }
-  return "the " + std::to_string(shown) + " of " + std::to_string(total) +
-         " ratings and arrangements the clinician records that would decide most of the plan";
+  return list_summary(total, kRecordNextShown, "rating or arrangement the clinician records that",
+                      "ratings and arrangements the clinician records that", "");
+}
+
+std::size_t client_questions(const plan& p) {
+  // The client's questions come first (plan.cpp partitions the list).
+  return static_cast<std::size_t>(
+      std::partition_point(p.to_assess.begin(), p.to_assess.end(), [](const assess_item& a) { return !a.clinician; }) -
+      p.to_assess.begin());
 }
 
 bool is_schedule(const plan_item& it) {

@@ -171,25 +171,19 @@ std::string render_text(const plan& p) {
   // Ask next comes before the schedule and the derived facts: it is what
   // the clinician uses in the room.
   const std::size_t questions = client_questions(p);
-  if (questions > 0) {
-    std::size_t shown = std::min<std::size_t>(questions, kAskNextShown);
-    out += "\nASK NEXT (" + ask_next_summary(questions) + ")\n";
-    for (std::size_t i = 0; i < shown; ++i) {
-      const auto& a = p.to_assess[i];
+  auto ask_list = [&](const char* title, const std::string& summary, std::size_t from, std::size_t total,
+                      std::size_t limit) {
+    if (total == 0) return;
+    out += std::string("\n") + title + " (" + summary + ")\n";
+    for (std::size_t i = 0; i < std::min(total, limit); ++i) {
+      const auto& a = p.to_assess[from + i];
       out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
       out += "     decides: " + join_words(a.items, 6) + "\n";
     }
-  }
-  if (p.to_assess.size() > questions) {
-    std::size_t total = p.to_assess.size() - questions;
-    std::size_t shown = std::min<std::size_t>(total, kRecordNextShown);
-    out += "\nRECORD NEXT (" + record_next_summary(total) + ")\n";
-    for (std::size_t i = 0; i < shown; ++i) {
-      const auto& a = p.to_assess[questions + i];
-      out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
-      out += "     decides: " + join_words(a.items, 6) + "\n";
-    }
-  }
+  };
+  ask_list("ASK NEXT", ask_next_summary(questions), 0, questions, kAskNextShown);
+  std::size_t recorded = p.to_assess.size() - questions;
+  ask_list("RECORD NEXT", record_next_summary(recorded), questions, recorded, kRecordNextShown);
   auto groups = plan_wide_groups(p);
   if (!groups.empty()) out += "\nPLAN-WIDE GOALS AND SOLUTIONS\n";
   for (const auto& group : groups) {

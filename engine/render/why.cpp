@@ -17,7 +17,8 @@ std::string render_why(const plan_item& it) {
       out += "  It is not confirmed: " + removable_note(it) + ".\n";
     }
     if (!proposed_outright) {
-      out += "  It is not confirmed: the condition of every rule proposing it is still unknown, and\n"
+      out += std::string(it.removable_by.empty() ? "  It is not confirmed" : "  Nor is it proposed outright") +
+             ": the condition of every rule proposing it is still unknown, and\n"
              "  each rule's 'provisional when' support holds.\n";
     } else if (it.removable_by.empty()) {
       out += "  It is not confirmed: it is work for challenges that are themselves only provisional.\n";
