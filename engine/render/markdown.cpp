@@ -237,11 +237,17 @@ std::string render_markdown(const plan& p) {
   }
   if (!p.excluded.empty()) {
     out += "## Excluded by rule\n\n";
+    // A rule that removes several items gives its reason once.
+    std::set<std::string> explained;
     for (const auto& e : p.excluded) {
       out += "- ~~" + md(e.item.text) + "~~ - ";
       if (!e.note.empty()) out += e.note;
-      for (const auto& r : e.excluded_by) {
-        out += "excluded by rule `" + r.rule.id + "`" + (r.because.empty() ? "" : ": " + md(r.because));
+      for (std::size_t i = 0; i < e.excluded_by.size(); ++i) {
+        const auto& r = e.excluded_by[i];
+        if (i && out.back() != '.') out += '.';
+        out += std::string(i ? " Also excluded" : "excluded") + " by rule `" + r.rule.id + "`";
+        if (r.because.empty()) continue;
+        out += explained.insert(r.rule.id + r.because).second ? ": " + md(r.because) : " (as above)";
       }
       out += "\n";
     }

@@ -224,6 +224,8 @@ std::string render_text(const plan& p) {
   }
   if (!p.excluded.empty()) {
     out += "\nEXCLUDED\n";
+    // A rule that removes several items gives its reason once.
+    std::set<std::string> explained;
     for (const auto& e : p.excluded) {
       out += "  " + e.item.full_id() + ": " + e.item.text + "\n    removed ";
       if (!e.note.empty()) out += "because " + e.note;
@@ -231,8 +233,10 @@ std::string render_text(const plan& p) {
       for (std::size_t i = 0; i < e.excluded_by.size(); ++i) {
         const auto& r = e.excluded_by[i];
         // One rule a line: a reason ends with its own full stop.
-        out += (i ? "\n    and by " : "") + std::string("rule ") + r.rule.id + " (" + r.rule.file + ":" +
-               std::to_string(r.rule.line) + ")" + (r.because.empty() ? "" : ": " + r.because);
+        std::string ref = r.rule.id + " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
+        out += (i ? "\n    and by " : "") + std::string("rule ") + ref;
+        if (r.because.empty()) continue;
+        out += explained.insert(ref + r.because).second ? ": " + r.because : ", as above";
       }
       out += "\n";
     }
