@@ -318,6 +318,9 @@ class builder {
 
     // Undecided rules and what to assess.
     std::map<std::string, assess_item> assess;
+    // What each answer decides, listed by the weight of the strongest rule
+    // that proposes it (safety first, then priority), then by name.
+    std::map<std::string, std::map<std::string, double>> decided_weight;
     for (const auto& o : ev_.outcomes) {
       if (o.result != truth::unknown) continue;
       const compiled_rule& r = p_.rules[o.rule];
@@ -333,14 +336,18 @@ class builder {
       // (a conflict between rules or a division by zero is shown
       // elsewhere), and only those the skip logic would ask now.
       bool safety = is_safety_rule(r);
-      std::vector<std::string> decides;
+      // Each with its rank among what the answer decides: the rule's weight,
+      // then flags, challenges, solutions and goals before derived facts.
+      std::vector<std::pair<std::string, double>> decides;
       std::string key = key_of(r, o.element);
+      const double rule_rank = (safety ? 1000.0 : 0.0) + r.priority;
       for (const auto& a : r.actions) {
         if (a.kind == ast::action_kind::exclude) continue;
         if (a.kind == ast::action_kind::conclude) {
-          decides.push_back(p_.facts[static_cast<std::size_t>(a.fact)].path);
+          decides.emplace_back(p_.facts[static_cast<std::size_t>(a.fact)].path, rule_rank);
         } else {
-          decides.push_back(key.empty() ? a.id : a.id + "[" + key + "]");
+          double kind_rank = 0.4 - 0.1 * static_cast<double>(*item_kind_of(a.kind));
+          decides.emplace_back(key.empty() ? a.id : a.id + "[" + key + "]", rule_rank + kind_rank);
         }
       }
       double weight = (safety ? 1000.0 : 0.0) + r.priority;
@@ -357,7 +364,11 @@ class builder {
         a.score += weight;
         a.safety = a.safety || safety;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
-        a.items.insert(a.items.end(), decides.begin(), decides.end());
+        auto& weights = decided_weight[m];
+        for (const auto& [d, rank] : decides) {
+          auto [at, fresh] = weights.emplace(d, rank);
+          if (!fresh) at->second = std::max(at->second, rank);
+        }
       }
       pl.undecided.push_back(std::move(u));
     }
@@ -382,8 +393,10 @@ class builder {
       }
       std::sort(a.rules.begin(), a.rules.end());
       a.rules.erase(std::unique(a.rules.begin(), a.rules.end()), a.rules.end());
-      std::sort(a.items.begin(), a.items.end());
-      a.items.erase(std::unique(a.items.begin(), a.items.end()), a.items.end());
+      std::vector<std::pair<double, std::string>> by_weight;
+      for (const auto& [item, w] : decided_weight[name]) by_weight.emplace_back(-w, item);
+      std::sort(by_weight.begin(), by_weight.end());
+      for (auto& [w, item] : by_weight) a.items.push_back(std::move(item));
       pl.to_assess.push_back(std::move(a));
     }
     // Safety first, whatever the scores; within each, the follow-ups the

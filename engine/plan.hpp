@@ -116,7 +116,9 @@ struct assess_item {
   std::string question;
   std::string component;
   std::vector<std::string> rules;  // rules it would decide
-  std::vector<std::string> items;  // plan items (and facts) those rules propose
+  // Plan items (and facts) those rules propose: safety first, then by the
+  // priority of the strongest rule proposing each, then by name.
+  std::vector<std::string> items;
   double score = 0;
   bool safety = false;             // it would decide a safety rule
   // A follow-up the skip logic has just opened (its `asked_if` gate, a
