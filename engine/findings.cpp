@@ -68,6 +68,37 @@ std::string choice_by_meaning(std::string_view typed, const finding_decl& d) {
   return {};
 }
 
+// A number typed where the choices are bands ("15" for an age band): the
+// band that holds it, read from the choice's own numbers ("12_17" holds 12
+// to 17, "under12" what is below 12, "90plus" 90 and over).
+std::string choice_by_number(std::string_view typed, const finding_decl& d) {
+  if (typed.empty() || typed.size() > 6 ||
+      typed.find_first_not_of("0123456789") != std::string_view::npos) {
+    return {};
+  }
+  long n = std::stol(std::string(typed));
+  for (const auto& v : d.values) {
+    std::vector<long> nums;
+    std::string digits;
+    for (std::size_t i = 0; i <= v.size(); ++i) {
+      if (i < v.size() && v[i] >= '0' && v[i] <= '9') {
+        if (digits.size() < 6) digits += v[i];
+      } else if (!digits.empty()) {
+        nums.push_back(std::stol(digits));
+        digits.clear();
+      }
+    }
+    bool holds = false;
+    if (nums.size() == 2) holds = nums[0] <= n && n <= nums[1];
+    else if (nums.size() == 1 && v.find("under") != std::string::npos) holds = n < nums[0];
+    else if (nums.size() == 1 && (v.find("plus") != std::string::npos || v.find("over") != std::string::npos)) {
+      holds = n >= nums[0];
+    }
+    if (holds) return v;
+  }
+  return {};
+}
+
 // Whether `suggested` may be offered for `typed`: never for a value that
 // negates ("not_pregnant" is no "pregnant"), nor one whose numbers differ
 // from the suggestion's ("under_18" is no "under12"; "65_plus" may be
@@ -372,6 +403,7 @@ class reader {
           std::string near = nearest_name(std::string(s), d.values);
           if (near.empty()) near = choice_by_meaning(s, d);
           if (!near.empty() && !fair_suggestion(s, near)) near.clear();
+          if (near.empty()) near = choice_by_number(s, d);
           std::string wording;
           if (const std::string* label = near.empty() ? nullptr : d.label_of(near)) wording = " (" + *label + ")";
           private_problem(v, "findings.value",

@@ -283,6 +283,15 @@ labels = { job = "job change", infant = "baby or young child" }
       {"kind = \"no-move\"\n", ""},
       {"band = \"under_18\"\n", ""},                                          // other numbers: no band offered
       {"band = \"18-64\"\n", "did you mean \"18_64\"?"},                    // the same numbers: offered
+      // A number where the choices are bands: the band that holds it, at
+      // each edge.
+      {"band = \"15\"\n", "did you mean \"12_17\"?"},
+      {"band = \"12\"\n", "did you mean \"12_17\"?"},
+      {"band = \"17\"\n", "did you mean \"12_17\"?"},
+      {"band = \"11\"\n", "did you mean \"under12\"?"},
+      {"band = \"89\"\n", "did you mean \"65_89\"?"},
+      {"band = \"90\"\n", ""},                                             // in no band
+      {"band = \"1x\"\n", ""},                                             // not a number
   }));
   INFO(text);
   std::vector<diagnostic> out;
