@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -362,6 +363,7 @@ class builder {
           a.follow_up = follows_up(m);
         }
         a.score += weight;
+        if (safety) a.safety_score += weight;
         a.safety = a.safety || safety;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
         auto& weights = decided_weight[m];
@@ -399,10 +401,22 @@ class builder {
       for (auto& [w, item] : by_weight) a.items.push_back(std::move(item));
       pl.to_assess.push_back(std::move(a));
     }
+    // Ties keep the vocabulary's order (the order of the interview), not the
+    // alphabet's.
+    auto vocab_place = [this](const std::string& finding) {
+      const auto* d = p_.vocab->find(finding.substr(0, finding.find('[')));
+      return d ? d->line : std::numeric_limits<int>::max();
+    };
+    std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [&](const assess_item& a, const assess_item& b) {
+      return vocab_place(a.finding) < vocab_place(b.finding);
+    });
     // Safety first, whatever the scores; within each, the follow-ups the
-    // skip logic has opened; then by score.
+    // skip logic has opened; then by what the answer decides of safety
+    // (a question that settles more safety rules first, however much else
+    // it decides), then by score.
     std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [](const assess_item& a, const assess_item& b) {
-      return std::make_tuple(a.safety, a.follow_up, a.score) > std::make_tuple(b.safety, b.follow_up, b.score);
+      return std::make_tuple(a.safety, a.follow_up, a.safety_score, a.score) >
+             std::make_tuple(b.safety, b.follow_up, b.safety_score, b.score);
     });
     in_questionnaire_order(pl.to_assess);
     // The questions for the client first, then what the clinician records

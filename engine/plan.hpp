@@ -120,6 +120,7 @@ struct assess_item {
   // priority of the strongest rule proposing each, then by name.
   std::vector<std::string> items;
   double score = 0;
+  double safety_score = 0;         // the part of the score from safety rules
   bool safety = false;             // it would decide a safety rule
   // A follow-up the skip logic has just opened (its `asked_if` gate, a
   // question of the same group, is answered with a value that leads to
