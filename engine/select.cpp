@@ -112,17 +112,28 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       entry& e = entries[at];
       selected_item& it = e.item;
       e.list = r.each_list;
-      // Provisional until some rule proposes it outright.
+      // Provisional until some rule proposes it outright. Like its text, a
+      // confirmed item's priority and severity come from the rules that
+      // proposed it outright: the first of them replaces what provisional
+      // proposals gave, and later provisional ones add nothing.
+      const bool first_outright = !prov && (fresh || it.provisional);
+      const bool adds = fresh || first_outright || prov == it.provisional;
       it.provisional = (fresh || it.provisional) && prov;
       it.kind = kind;
       if (fresh) {
         it.id = a.id;
         it.key = key;
       }
-      it.priority = fresh ? r.priority : std::max(it.priority, r.priority);
-      if (a.severity_rank > e.severity) {
+      if (first_outright || fresh) {
+        it.priority = r.priority;
         e.severity = a.severity_rank;
         it.severity = a.severity;
+      } else if (adds) {
+        it.priority = std::max(it.priority, r.priority);
+        if (a.severity_rank > e.severity) {
+          e.severity = a.severity_rank;
+          it.severity = a.severity;
+        }
       }
       if (!a.target.empty()) {
         any_target_every = any_target_every || a.target_every;

@@ -258,6 +258,66 @@ end
   CHECK(s->provisional);  // proposed only provisionally itself
 }
 
+TEST_CASE("provisional: a confirmed flag's severity and priority come from the rules that fired") {
+  // A provisional rule proposing the same flag as critical, at a higher
+  // priority, in either order of the rules: the confirmed flag keeps the
+  // severity and priority of the rule that fired.
+  const std::string fired = R"(
+rule fired "Fired"
+  priority 50
+when
+  a == true
+then
+  flag info shared "From the rule that fired"
+end
+)";
+  const std::string maybe = R"(
+rule maybe "Provisional"
+  priority 99
+when
+  a == true and b == true
+provisional when
+  a == true
+then
+  flag critical shared "From the provisional rule"
+end
+)";
+  for (const auto& rules : {fired + maybe, maybe + fired}) {
+    auto x = run(rules, "a = true\n");
+    const plan_item* f = x.pl.find("shared");
+    REQUIRE(f != nullptr);
+    CHECK_FALSE(f->provisional);
+    CHECK(f->severity == "info");
+    CHECK(f->priority == 50);
+    CHECK(f->text == "From the rule that fired");
+  }
+  // Once the provisional rule fires too, its severity and priority count.
+  for (const auto& rules : {fired + maybe, maybe + fired}) {
+    auto x = run(rules, "a = true\nb = true\n");
+    const plan_item* f = x.pl.find("shared");
+    REQUIRE(f != nullptr);
+    CHECK(f->severity == "critical");
+    CHECK(f->priority == 99);
+  }
+  // Provisional only: the highest of the provisional proposals.
+  auto x = run(maybe + R"(
+rule maybe_low "Provisional, low"
+  priority 10
+when
+  a == true and c == true
+provisional when
+  a == true
+then
+  flag info shared "Low"
+end
+)", "a = true\n");
+  const plan_item* f = x.pl.find("shared");
+  REQUIRE(f != nullptr);
+  CHECK(f->provisional);
+  CHECK(f->severity == "critical");
+  CHECK(f->priority == 99);
+}
+
 TEST_CASE("provisional: a confirmed solution for a provisional challenge is provisional") {
   auto x = run(std::string(DISPUTE) + R"(
 rule work "Work for any dispute"
