@@ -765,11 +765,13 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
             diagnostic d;
             d.level = severity::error;
             d.code = "plan.conflict";
-            d.file = p_.file_of(r);
+            // The rule file's own name, not the folder it was read from: a
+            // plan is the same wherever the rule set lives.
+            d.file = p_.base_of(r);
             d.line = r.line;
             d.column = 1;
             quote_line(d, p_.sources[r.file]);
-            d.message = "rules '" + p_.rules[first_rule].id + "' (" + p_.file_of(p_.rules[first_rule]) +
+            d.message = "rules '" + p_.rules[first_rule].id + "' (" + p_.base_of(p_.rules[first_rule]) +
                         ":" + std::to_string(p_.rules[first_rule].line) + ") and '" + r.id +
                         "' conclude different values for '" + fd.path + "': " +
                         show_value(p_, c_, val) + " and " + show_value(p_, c_, v) +
