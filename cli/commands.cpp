@@ -905,7 +905,9 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
     } else {
       for (std::size_t i = 0; i < found.size(); ++i) out << (i ? "\n" : "") << render_why(*found[i]);
     }
-    return kOk;
+    // Exit 0 means "in the plan": an item only to confirm is not, yet.
+    bool confirmed = std::any_of(found.begin(), found.end(), [](const plan_item* it) { return !it->provisional; });
+    return confirmed || why_not ? kOk : kInputError;
   }
   if (!why_not) {
     if (json) {

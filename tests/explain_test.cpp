@@ -60,7 +60,7 @@ TEST_CASE("why on an undecided fact says what would decide it, exit 1, why-not l
   CHECK(low);
 }
 
-TEST_CASE("why exits 1 for an item not in the plan, 0 for one in it, 2 for a name nothing proposes") {
+TEST_CASE("why exits 1 for an item not in the plan or only to confirm, 0 for one in it, 2 for a name nothing proposes") {
   CHECK(run({"why", "weak_relationship", kJane}).code == 0);
   auto missing = run({"why", "low_social_support", kJane});
   CHECK(missing.code == 1);
@@ -69,6 +69,19 @@ TEST_CASE("why exits 1 for an item not in the plan, 0 for one in it, 2 for a nam
   auto mj = run({"why", "low_social_support", kJane, "--format", "json"});
   CHECK(mj.code == 1);
   CHECK(json::parse(mj.out)["in_plan"] == false);
+  CHECK(json::parse(mj.out)["status"] == "absent");
+  // An item only to confirm is not in the plan yet: its explanation, exit 1.
+  const std::string partial = std::string(IPTPLAN_SOURCE_DIR) + "/examples/first_interview_partial_dispute.toml";
+  auto prov = run({"why", "role_dispute[partner]", partial});
+  CHECK(prov.code == 1);
+  CHECK(prov.out.rfind("role_dispute[partner] is not yet in the plan: it is proposed provisionally, as a challenge to "
+                       "confirm: ",
+                       0) == 0);
+  auto pj = run({"why", "role_dispute[partner]", partial, "--format", "json"});
+  CHECK(pj.code == 1);
+  CHECK(json::parse(pj.out)["in_plan"] == false);
+  CHECK(json::parse(pj.out)["status"] == "provisional");
+  CHECK(json::parse(pj.out)["items"].size() == 1);
   auto typo = run({"why", "risk.levle", kJane});
   CHECK(typo.code == 2);
   CHECK(typo.err.find("did you mean 'risk.level'?") != std::string::npos);
@@ -77,6 +90,7 @@ TEST_CASE("why exits 1 for an item not in the plan, 0 for one in it, 2 for a nam
 TEST_CASE("why and why-not as JSON: items with their explanation trees, each rule's outcome") {
   auto j = json::parse(run({"why", "role_dispute", kJane, "--format", "json"}).out);
   CHECK(j["in_plan"] == true);
+  CHECK(j["status"] == "confirmed");
   REQUIRE(j["items"].size() == 1);
   CHECK(j["items"][0]["id"] == "role_dispute[partner]");
   std::string ref = j["items"][0]["because"][0]["ref"];

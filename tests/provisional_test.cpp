@@ -778,7 +778,7 @@ TEST_CASE("provisional: why and why-not explain a provisional item") {
   const plan_item* ch = x.pl.find("dispute[mother]");
   REQUIRE(ch != nullptr);
   std::string why = render_why(*ch);
-  CHECK(why.find("provisionally (to confirm)") != std::string::npos);
+  CHECK(why.rfind("dispute[mother] is not yet in the plan: it is proposed provisionally, as a challenge to confirm: ", 0) == 0);
   CHECK(why.find("people[mother].mismatch") != std::string::npos);
   CHECK(why.find("its support holds: p.conflict == true or p.mismatch == true") != std::string::npos);
   std::string why_not = render_why_not(*x.rs, *x.client, x.ev, x.pl, "dispute[mother]");

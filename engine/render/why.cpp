@@ -8,8 +8,11 @@
 namespace iptplan {
 
 std::string render_why(const plan_item& it) {
-  std::string out = it.full_id() + " is in the plan as a " + to_string(it.kind) +
-                    (it.provisional ? ", provisionally (to confirm)" : "") + ": " + it.text + "\n";
+  // A provisional item is not part of the plan until it is confirmed: it is
+  // proposed, in the to-confirm section.
+  std::string out = it.provisional ? it.full_id() + " is not yet in the plan: it is proposed provisionally, as a " +
+                                         to_string(it.kind) + " to confirm: " + it.text + "\n"
+                                   : it.full_id() + " is in the plan as a " + to_string(it.kind) + ": " + it.text + "\n";
   if (it.provisional) {
     bool proposed_outright = std::any_of(it.because.begin(), it.because.end(),
                                          [](const reason& r) { return !r.provisional; });
@@ -211,7 +214,13 @@ std::string render_why_json(const std::string& query, const std::vector<const pl
   jsonout::writer w;
   jsonout::json a = jsonout::json::array();
   for (const auto* it : items) a.push_back(jsonout::to_json(w, *it));
-  jsonout::json j = {{"query", query}, {"in_plan", !items.empty()}, {"items", a}};
+  // In the plan: confirmed. An item proposed only provisionally is in the
+  // to-confirm section, not yet in the plan.
+  bool confirmed = std::any_of(items.begin(), items.end(), [](const plan_item* it) { return !it->provisional; });
+  jsonout::json j = {{"query", query},
+                     {"in_plan", confirmed},
+                     {"status", confirmed ? "confirmed" : items.empty() ? "absent" : "provisional"},
+                     {"items", a}};
   j["explanations"] = std::move(w.explanations);
   return jsonout::dump(j);
 }
