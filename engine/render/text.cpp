@@ -1,4 +1,5 @@
 // The terminal rendering: readable, items by priority, a short "why" each.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -39,10 +40,27 @@ std::string rule_refs(const plan_item& it) {
   return out + ")";
 }
 
+// Every rule's reason, each followed by the rules that give it (a reason
+// two rules share is said once); "provisional:" marks the reasons of rules
+// that proposed the item only provisionally, not those of rules that fired.
 std::string short_why(const plan_item& it) {
-  std::string out = it.provisional ? "provisional: " : "";
-  if (!it.because.empty() && !it.because.front().because.empty()) out += it.because.front().because + " ";
-  return out + rule_refs(it);
+  std::vector<std::pair<std::string, std::string>> pieces;  // reason, its rules
+  for (const auto& r : it.because) {
+    std::string text = r.provisional ? "provisional:" + (r.because.empty() ? "" : " " + r.because) : r.because;
+    std::string ref = "rule " + r.rule.id + ", " + r.rule.file + ":" + std::to_string(r.rule.line);
+    auto same = std::find_if(pieces.begin(), pieces.end(), [&](const auto& p) { return p.first == text; });
+    if (same == pieces.end()) {
+      pieces.emplace_back(std::move(text), std::move(ref));
+    } else {
+      same->second += "; " + ref;
+    }
+  }
+  std::string out;
+  for (const auto& [text, refs] : pieces) {
+    if (!out.empty()) out += " ";
+    out += (text.empty() ? "" : text + " ") + "(" + refs + ")";
+  }
+  return out;
 }
 
 // `parent`: the challenge a solution or goal is listed under; when the same
