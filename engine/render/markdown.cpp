@@ -1,4 +1,5 @@
 // The markdown rendering: a draft a clinician pastes into notes.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string_view>
@@ -234,6 +235,20 @@ std::string render_markdown(const plan& p) {
     out += "\n*From the rules ";
     for (std::size_t i = 0; i < rules.size(); ++i) out += (i ? ", " : "") + rules[i];
     out += ".*\n\n";
+  }
+  if (!p.conclusions.empty()) {
+    out += "## Derived conclusions\n\n";
+    for (const auto& c : p.conclusions) {
+      out += "- `" + c.fact + "` = " + md(c.value) + (c.provisional ? " *(provisional)*" : "") + " (";
+      // Each rule once, however many elements it concluded the fact for.
+      std::vector<std::string> ids;
+      for (const auto& r : c.reasons) {
+        if (std::find(ids.begin(), ids.end(), r.rule.id) == ids.end()) ids.push_back(r.rule.id);
+      }
+      for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? ", " : "") + std::string("rule `") + ids[i] + "`";
+      out += ")\n";
+    }
+    out += "\n";
   }
   if (!p.excluded.empty()) {
     out += "## Excluded by rule\n\n";
