@@ -159,7 +159,14 @@ class builder {
     }
     path.insert(f);
     if (ev_.facts[static_cast<std::size_t>(f)].is_unknown() && !ev_.fact_missing.empty()) {
-      fe.missing = ev_.fact_missing[static_cast<std::size_t>(f)];
+      // The findings as the skip logic asks them (a gated question waits for
+      // its gate, a closed one is left out); other causes (a conflict
+      // between rules) as they are.
+      const auto& missing = ev_.fact_missing[static_cast<std::size_t>(f)];
+      for (const auto& m : missing) {
+        if (!p_.vocab->find(m.substr(0, m.find('[')))) fe.missing.push_back(m);
+      }
+      for (auto& m : askable_now(missing)) fe.missing.push_back(std::move(m));
       fe.more_missing = ev_.more_fact_missing[static_cast<std::size_t>(f)];
     }
     for (auto ri : p_.facts[static_cast<std::size_t>(f)].concluders) {

@@ -195,3 +195,20 @@ TEST_CASE("why with --format json on a name nothing proposes writes JSON too, ex
   CHECK(tj["failed"] == 0);
   CHECK(tj["ok"] == false);
 }
+
+TEST_CASE("why on a derived fact: the findings as the skip logic asks them, an undecided fact not 'missing'") {
+  const std::string root = std::string(IPTPLAN_SOURCE_DIR) + "/examples/";
+  auto r = run({"why", "risk.level", root + "risk_not_recorded.toml"});
+  INFO(r.out);
+  CHECK(r.out.find("would be decided by: phq9.item9 risk.cssrs.q1 risk.cssrs.q2 risk.cssrs.q6") !=
+        std::string::npos);
+  // Q3-Q5 wait for a yes to Q2, the 3-month question for a yes to Q6.
+  CHECK(r.out.find("risk.cssrs.q3") == std::string::npos);
+  CHECK(r.out.find("risk.cssrs.q6_past3m") == std::string::npos);
+  auto j = json::parse(run({"why", "risk.level", root + "risk_not_recorded.toml", "--format", "json"}).out);
+  for (const auto& m : j["fact"]["missing"]) CHECK(m.get<std::string>().find("risk.cssrs.q3") == std::string::npos);
+  // A condition reading a derived fact with only a provisional value.
+  auto p = run({"why", "focus.person", root + "first_interview_partial_dispute.toml"});
+  CHECK(p.out.find("with problem_area.proposed = not yet decided") != std::string::npos);
+  CHECK(p.out.find("problem_area.proposed = missing") == std::string::npos);
+}

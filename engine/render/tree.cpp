@@ -1,5 +1,7 @@
 // The indented derivation tree shared by the text renderer, `why` and
 // `why-not`.
+#include <algorithm>
+
 #include "engine/render/render.hpp"
 
 namespace iptplan {
@@ -53,7 +55,12 @@ void append_reason_tree(std::string& out, const reason& r, int indent) {
     if (!e.values.empty()) {
       out += "   with ";
       for (std::size_t i = 0; i < e.values.size(); ++i) {
-        out += (i ? ", " : "") + e.values[i].first + " = " + e.values[i].second;
+        const auto& [path, seen] = e.values[i];
+        // A derived fact no rule has decided is not "missing" like a
+        // finding: it may have a provisional value (shown below), which a
+        // condition never reads.
+        bool derived = std::any_of(r.derived.begin(), r.derived.end(), [&](const auto& f) { return f->fact == path; });
+        out += (i ? ", " : "") + path + " = " + (derived && seen == "missing" ? "not yet decided" : seen);
       }
     }
     out += '\n';
