@@ -924,6 +924,16 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
       }
       return word(x);
     };
+    // An entry without its key field (a relationship with no label) is
+    // named by the key it was given, its position: never "not yet known".
+    if (v.is_unknown() && n.op == opcode::field) {
+      const auto& b = env_[n.var];
+      const finding_decl& list = p_.vocab->findings()[static_cast<std::size_t>(b.list)];
+      if (!list.key.empty() && decl && decl->path == list.key) {
+        out += "entry " + element_key(p_, c_, b.list, static_cast<std::int32_t>(b.index)) + " (no " + list.key + ")";
+        continue;
+      }
+    }
     out += conflicted ? "(undecided: the rules conflict)"
            : prov      ? words(facts_prov_[n.a]) + " (provisional)"
            : skipped   ? "not asked (skipped)"

@@ -1295,3 +1295,10 @@ end
   CHECK(d[0].line == 5);  // the goal's line, not the rule's
   CHECK(d[0].column == 3);
 }
+
+TEST_CASE("templates: an entry without its key field is named by its position, not 'not yet known'") {
+  auto x = run(DISPUTE, "[[people]]\nconflict = true\nmismatch = true\n");
+  const plan_item* ch = x.pl.find("dispute[1]");
+  REQUIRE(ch != nullptr);
+  CHECK(ch->text == "Dispute with entry 1 (no label)");
+}
