@@ -126,6 +126,7 @@ class evaluator {
     read_outcome(ev, r, element);
     return eval(n, nullptr);
   }
+  bool names_entry(const value& v) const;
   std::string render(const evaluation& ev, const compiled_rule& r, std::int32_t element,
                      const text_template& t);
 
@@ -881,6 +882,20 @@ evaluation evaluator::run() {
   return ev;
 }
 
+// Whether a text value is the key of an entry of a keyed list in this
+// client's findings (a relationship's label).
+bool evaluator::names_entry(const value& v) const {
+  const std::string& raw = c_.symbol_text(p_, v.sym);
+  const auto& all = p_.vocab->findings();
+  for (std::size_t f = 0; f < all.size(); ++f) {
+    if (all[f].key.empty() || c_.slots[f].kind != vkind::table) continue;
+    for (const auto& e : c_.tables[c_.slots[f].ref]) {
+      if (e.key == raw) return true;
+    }
+  }
+  return false;
+}
+
 std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std::int32_t element,
                               const text_template& t) {
   read_outcome(ev, r, element);
@@ -909,6 +924,14 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
     auto word = [&](const value& x) -> std::string {
       if (x.kind != vkind::symbol) return show_value(p_, c_, x);
       const std::string& raw = c_.symbol_text(p_, x.sym);
+      // An entry's key (a role word such as mother_in_law), read from the
+      // entry or from a derived fact that names it (focus.person), reads as
+      // words: "mother in law". Item ids keep it as it is.
+      if ((n.op == opcode::field || n.op == opcode::fact) && names_entry(x)) {
+        std::string w = raw;
+        std::replace(w.begin(), w.end(), '_', ' ');
+        return w;
+      }
       const std::string* l = decl                   ? decl->label_of(raw)
                              : n.op == opcode::fact ? p_.vocab->group_label(p_.facts[n.a].path, raw)
                                                     : nullptr;

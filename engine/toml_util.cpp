@@ -117,6 +117,13 @@ std::optional<toml::table> parse_toml(const std::string& name, const std::string
     d.column = static_cast<int>(e.source().begin.column);
     d.message = "this is not valid TOML: " + (quote_values ? std::string(e.description())
                                                             : without_values(e.description()));
+    // In words: a heading for a table already opened, by an earlier
+    // heading or by dotted keys (phq9.item9 = 2, then [phq9]).
+    if (std::string_view(e.description()).find("cannot redefine existing table") != std::string_view::npos) {
+      d.notes.push_back("a table is opened once: this heading names one already opened above, by the same "
+                        "heading or by dotted keys (for example 'phq9.item9 = 2' before '[phq9]'); put all of "
+                        "its keys in one place");
+    }
     quote_line(d, src);
     diags.push_back(std::move(d));
     return std::nullopt;

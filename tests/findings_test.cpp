@@ -581,6 +581,15 @@ TEST_CASE("findings.syntax: malformed TOML, at its line, which is not quoted") {
   CHECK(d.source_line.empty());
 }
 
+TEST_CASE("findings.syntax: a table opened twice, by dotted keys or a heading, says so in a note") {
+  auto text = GENERATE(std::string("sub.a = true\n\n[sub]\nb = 1\n"), std::string("[sub]\na = true\n\n[sub]\nb = 1\n"));
+  INFO(text);
+  auto d = only_error(read(text), "findings.syntax");
+  CHECK(d.line == (text[0] == 's' ? 3 : 4));
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes[0].rfind("a table is opened once: this heading names one already opened above", 0) == 0);
+}
+
 TEST_CASE("findings.encoding: invalid UTF-8, at the first bad byte") {
   auto d = only_error(read("a = true\nnote = \"caf\xE9\"\n"), "findings.encoding");
   CHECK(d.line == 2);

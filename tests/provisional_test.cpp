@@ -1302,3 +1302,23 @@ TEST_CASE("templates: an entry without its key field is named by its position, n
   REQUIRE(ch != nullptr);
   CHECK(ch->text == "Dispute with entry 1 (no label)");
 }
+
+TEST_CASE("templates: an entry's key reads as words in a text, and stays as it is in the item's id") {
+  auto x = run(std::string(DISPUTE) + R"(
+rule named "Names the person through a fact"
+for each p in people
+when
+  p.conflict == true
+then
+  conclude focus.who = p.label
+  flag info named "With the {focus.who}"
+end
+)",
+               "[[people]]\nlabel = \"mother_in_law\"\nconflict = true\nmismatch = true\n");
+  const plan_item* ch = x.pl.find("dispute[mother_in_law]");
+  REQUIRE(ch != nullptr);
+  CHECK(ch->text == "Dispute with mother in law");
+  const plan_item* f = x.pl.find("named[mother_in_law]");
+  REQUIRE(f != nullptr);
+  CHECK(f->text == "With the mother in law");
+}
