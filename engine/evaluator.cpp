@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <set>
 #include <sstream>
 
 namespace iptplan {
@@ -983,6 +984,26 @@ gate_state gate_of(const program& p, const client_data& c, std::size_t f) {
   std::string shown = show_value(p, c, gate);
   bool asks = std::find(d.asked_if_values.begin(), d.asked_if_values.end(), shown) != d.asked_if_values.end();
   return asks ? gate_state::open : gate_state::closed;
+}
+
+std::vector<std::string> as_asked(const program& p, const client_data& c, const std::vector<std::string>& missing,
+                                  bool keep_other) {
+  std::set<std::string> out;
+  for (const auto& m : missing) {
+    const finding_decl* d = p.vocab->find(m.substr(0, m.find('[')));
+    if (!d) {
+      if (keep_other) out.insert(m);
+      continue;
+    }
+    int f = p.vocab->index_of(d->path);
+    gate_state g = f < 0 ? gate_state::open : gate_of(p, c, static_cast<std::size_t>(f));
+    if (g == gate_state::open) {
+      out.insert(m);
+    } else if (g == gate_state::pending) {
+      out.insert(d->asked_if);
+    }
+  }
+  return {out.begin(), out.end()};
 }
 
 std::string render_template(const program& p, const client_data& c, const evaluation& ev,

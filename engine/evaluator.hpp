@@ -68,6 +68,13 @@ std::string show_value(const program& p, const client_data& c, const value& v);
 enum class gate_state { open, closed, pending };
 gate_state gate_of(const program& p, const client_data& c, std::size_t f);
 
+// The findings among `missing` as the skip logic asks them: a question
+// behind a gate not yet answered is replaced by its gate, one whose gate is
+// closed is left out. Entries that are not findings (a conflict between
+// rules) are kept when `keep_other`. Sorted, without repeats.
+std::vector<std::string> as_asked(const program& p, const client_data& c, const std::vector<std::string>& missing,
+                                  bool keep_other);
+
 // The key of element `e` of the list finding `list`: its key field
 // ("mother"), its value for a list of plain values, or its 1-based position.
 std::string element_key(const program& p, const client_data& c, std::int32_t list, std::int32_t e);

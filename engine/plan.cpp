@@ -112,21 +112,9 @@ class builder {
     return group(d->path) == group(d->asked_if);
   }
 
-  // The findings among `missing` to ask now: a question behind a gate that
-  // is not yet answered is replaced by its gate; one whose gate is closed
-  // is dropped. Sorted, without repeats.
+  // The findings among `missing` to ask now (see as_asked).
   std::vector<std::string> askable_now(const std::vector<std::string>& missing) const {
-    std::set<std::string> out;
-    for (const auto& m : askable(missing)) {
-      if (asked_now(m)) {
-        out.insert(m);
-        continue;
-      }
-      const finding_decl* d = p_.vocab->find(m.substr(0, m.find('[')));
-      int g = d ? p_.vocab->index_of(d->asked_if) : -1;
-      if (g >= 0 && c_.slots[static_cast<std::size_t>(g)].is_unknown()) out.insert(d->asked_if);
-    }
-    return {out.begin(), out.end()};
+    return as_asked(p_, c_, missing, false);
   }
 
   bool fact_provisional(std::size_t f) const {
@@ -162,11 +150,7 @@ class builder {
       // The findings as the skip logic asks them (a gated question waits for
       // its gate, a closed one is left out); other causes (a conflict
       // between rules) as they are.
-      const auto& missing = ev_.fact_missing[static_cast<std::size_t>(f)];
-      for (const auto& m : missing) {
-        if (!p_.vocab->find(m.substr(0, m.find('[')))) fe.missing.push_back(m);
-      }
-      for (auto& m : askable_now(missing)) fe.missing.push_back(std::move(m));
+      fe.missing = as_asked(p_, c_, ev_.fact_missing[static_cast<std::size_t>(f)], true);
       fe.more_missing = ev_.more_fact_missing[static_cast<std::size_t>(f)];
     }
     for (auto ri : p_.facts[static_cast<std::size_t>(f)].concluders) {

@@ -212,3 +212,19 @@ TEST_CASE("why on a derived fact: the findings as the skip logic asks them, an u
   CHECK(p.out.find("with problem_area.proposed = not yet decided") != std::string::npos);
   CHECK(p.out.find("problem_area.proposed = missing") == std::string::npos);
 }
+
+TEST_CASE("why-not: an undecided rule waits on the findings as the skip logic asks them") {
+  const std::string root = std::string(IPTPLAN_SOURCE_DIR) + "/examples/";
+  auto r = run({"why-not", "safety_plan", root + "risk_not_recorded.toml"});
+  INFO(r.out);
+  CHECK(r.out.find("would be decided by risk.cssrs.q2") != std::string::npos);
+  CHECK(r.out.find("would be decided by perinatal.status") != std::string::npos);
+  for (const std::string gated : {"risk.cssrs.q3", "risk.cssrs.q4", "risk.cssrs.q5", "perinatal.harm_infant_thoughts"}) {
+    CHECK(r.out.find("decided by " + gated) == std::string::npos);
+    CHECK(r.out.find(" " + gated + "\n") == std::string::npos);
+  }
+  auto j = json::parse(run({"why-not", "safety_plan", root + "risk_not_recorded.toml", "--format", "json"}).out);
+  for (const auto& rule : j["rules"]) {
+    for (const auto& m : rule.value("missing", json::array())) CHECK(m.get<std::string>().find("risk.cssrs.q4") == std::string::npos);
+  }
+}

@@ -114,7 +114,7 @@ why_not_data gather(const rule_set& rs, const client_data& c, const evaluation& 
         x.outcome = "not_fired";
       } else {
         x.outcome = o.provisional ? "provisional" : "undecided";
-        x.missing = o.missing;
+        x.missing = as_asked(*rs.prog, c, o.missing, true);
         x.more_missing = o.more_missing;
       }
       d.rules.push_back(std::move(x));
