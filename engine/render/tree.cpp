@@ -55,7 +55,9 @@ void append_reason_tree(std::string& out, const reason& r, int indent) {
     if (!e.values.empty()) {
       out += "   with ";
       for (std::size_t i = 0; i < e.values.size(); ++i) {
-        const auto& [path, seen] = e.values[i];
+        // Not a structured binding: clang 14 cannot capture one in a lambda.
+        const std::string& path = e.values[i].first;
+        const std::string& seen = e.values[i].second;
         // A derived fact no rule has decided is not "missing" like a
         // finding: it may have a provisional value (shown below), which a
         // condition never reads.
