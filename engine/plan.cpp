@@ -334,7 +334,11 @@ class builder {
       std::string key = key_of(r, o.element);
       const double rule_rank = (safety ? 1000.0 : 0.0) + r.priority;
       for (const auto& a : r.actions) {
-        if (a.kind == ast::action_kind::exclude) continue;
+        if (a.kind == ast::action_kind::exclude) {
+          // An item the rule would remove is decided by the answer too.
+          decides.emplace_back(key.empty() ? a.id : a.id + "[" + key + "]", rule_rank);
+          continue;
+        }
         if (a.kind == ast::action_kind::conclude) {
           decides.emplace_back(p_.facts[static_cast<std::size_t>(a.fact)].path, rule_rank);
         } else {
@@ -344,7 +348,9 @@ class builder {
       }
       double weight = (safety ? 1000.0 : 0.0) + r.priority;
       std::size_t n_items = 0;
-      for (const auto& a : r.actions) n_items += item_kind_of(a.kind) ? 1 : 0;
+      for (const auto& a : r.actions) {
+        n_items += item_kind_of(a.kind) || a.kind == ast::action_kind::exclude ? 1 : 0;
+      }
       weight *= static_cast<double>(std::max<std::size_t>(1, n_items));
       for (const auto& m : askable(o.missing)) {
         if (!asked_now(m)) continue;
@@ -402,12 +408,29 @@ class builder {
       return vocab_place(a.finding) < vocab_place(b.finding);
     });
     // Safety first, whatever the scores; within each, the follow-ups the
-    // skip logic has opened; then by what the answer decides of safety
-    // (a question that settles more safety rules first, however much else
-    // it decides), then by score.
-    std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [](const assess_item& a, const assess_item& b) {
-      return std::make_tuple(a.safety, a.follow_up, a.safety_score, a.score) >
-             std::make_tuple(b.safety, b.follow_up, b.safety_score, b.score);
+    // skip logic has opened; then the safety questions as a risk assessment
+    // asks them: the screeners asked of everyone (C-SSRS, self-harm), then
+    // the others in the vocabulary's order (age band, PHQ-9 item 9,
+    // violence, the perinatal questions); the other questions by score.
+    // A screener asked of everyone, with skip logic of its own (the C-SSRS,
+    // the self-harm questions), comes before the other safety questions; a
+    // group asked of some clients only (perinatal, by age band) does not.
+    auto screens = gated_groups();
+    for (const auto& f : p_.vocab->findings()) {
+      if (!f.asked_if.empty() && group_of(f.asked_if) != group_of(f.path)) screens.erase(group_of(f.path));
+    }
+    auto in_screen = [&](const std::string& finding) {
+      if (finding.find('[') != std::string::npos) return false;
+      auto dot = finding.rfind('.');
+      return dot != std::string::npos && screens.count(finding.substr(0, dot)) > 0;
+    };
+    std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [&](const assess_item& a, const assess_item& b) {
+      if (a.safety != b.safety) return a.safety;
+      if (a.follow_up != b.follow_up) return a.follow_up;
+      if (!a.safety) return a.score > b.score;
+      bool sa = in_screen(a.finding), sb = in_screen(b.finding);
+      if (sa != sb) return sa;
+      return vocab_place(a.finding) < vocab_place(b.finding);
     });
     in_questionnaire_order(pl.to_assess);
     // The questions for the client first, then what the clinician records
@@ -423,30 +446,56 @@ class builder {
   // of a group holding a gated question (risk.cssrs: Q1, Q2, Q3-Q5 after a
   // yes to Q2, Q6, ...) keep the places the ranking gave the group, filled
   // in the vocabulary's order. So the list reads as the screener is asked.
-  void in_questionnaire_order(std::vector<assess_item>& ranked) const {
-    auto group_of = [](const std::string& path) {
-      auto dot = path.rfind('.');
-      return dot == std::string::npos ? std::string() : path.substr(0, dot);
-    };
+  static std::string group_of(const std::string& path) {
+    auto dot = path.rfind('.');
+    return dot == std::string::npos ? std::string() : path.substr(0, dot);
+  }
+
+  // The vocabulary groups holding a question gated on another of the group:
+  // questionnaires with skip logic (risk.cssrs, risk.self_harm).
+  std::set<std::string> gated_groups() const {
     std::set<std::string> gated;
     for (const auto& f : p_.vocab->findings()) {
       std::string group = group_of(f.path);
       if (!f.asked_if.empty() && !group.empty() && group == group_of(f.asked_if)) gated.insert(group);
     }
+    return gated;
+  }
+
+  void in_questionnaire_order(std::vector<assess_item>& ranked) const {
+    const std::set<std::string> gated = gated_groups();
     std::map<std::string, std::vector<std::size_t>> places;
     for (std::size_t i = 0; i < ranked.size(); ++i) {
       const auto& name = ranked[i].finding;
       if (name.find('[') != std::string::npos || p_.vocab->index_of(name) < 0) continue;
       if (gated.count(group_of(name))) places[group_of(name)].push_back(i);
     }
+    // Each such group is asked in one go, at the place of its first
+    // question: no other question comes between two of the screener's.
+    std::map<std::string, std::vector<assess_item>> groups;
     for (const auto& [group, at] : places) {
-      std::vector<assess_item> items;
+      auto& items = groups[group];
       for (auto i : at) items.push_back(std::move(ranked[i]));
       std::stable_sort(items.begin(), items.end(), [&](const assess_item& a, const assess_item& b) {
         return p_.vocab->index_of(a.finding) < p_.vocab->index_of(b.finding);
       });
-      for (std::size_t k = 0; k < at.size(); ++k) ranked[at[k]] = std::move(items[k]);
     }
+    std::vector<assess_item> out;
+    out.reserve(ranked.size());
+    std::set<std::size_t> member;
+    std::map<std::size_t, std::string> starts;
+    for (const auto& [group, at] : places) {
+      member.insert(at.begin(), at.end());
+      starts[at.front()] = group;
+    }
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+      if (auto st = starts.find(i); st != starts.end()) {
+        for (auto& it : groups[st->second]) out.push_back(std::move(it));
+      } else if (!member.count(i)) {
+        out.push_back(std::move(ranked[i]));
+      }
+    }
+    ranked = std::move(out);
   }
 
   const rule_set& rs_;

@@ -208,6 +208,12 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
   std::vector<std::string> first3;
   for (int i = 0; i < 3; ++i) first3.push_back(j["ask_next"][i]["finding"].get<std::string>());
   CHECK(first3 == std::vector<std::string>{"risk.cssrs.q1", "risk.cssrs.q2", "risk.cssrs.q6"});
+  // Then the rest of a risk assessment: self-harm (a screener of its own),
+  // then in the vocabulary's order: the age band, PHQ-9 item 9, violence.
+  std::vector<std::string> first7;
+  for (int i = 0; i < 7; ++i) first7.push_back(j["ask_next"][i]["finding"].get<std::string>());
+  CHECK(first7 == std::vector<std::string>{"risk.cssrs.q1", "risk.cssrs.q2", "risk.cssrs.q6", "risk.self_harm.ever",
+                                           "client.age_band", "phq9.item9", "risk.harmed_by_others"});
   for (const auto& a : j["ask_next"]) {
     auto f = a["finding"].get<std::string>();
     CHECK(f != "risk.cssrs.q3");
@@ -216,9 +222,9 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
     CHECK(f != "risk.cssrs.q6_past3m");
   }
   // The client's questions, then what the clinician records; in each part,
-  // safety findings first, whatever the scores; within each group, scores
-  // never rise down the list, but for the questions of one questionnaire,
-  // which follow its order.
+  // safety findings first, whatever the scores, in the order of a risk
+  // assessment (the screeners, then the vocabulary's order); among the
+  // others, scores never rise down the list.
   auto questionnaire = [](const std::string& f) { return f.rfind("risk.cssrs.", 0) == 0; };
   bool any_clinician = false;
   for (std::size_t i = 1; i < j["ask_next"].size(); ++i) {
@@ -229,7 +235,7 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
     if (a["asked_of"] != b["asked_of"]) continue;
     CHECK(a["safety"].get<bool>() >= b["safety"].get<bool>());
     if (questionnaire(a["finding"]) || questionnaire(b["finding"])) continue;
-    if (a["safety"] == b["safety"]) CHECK(a["score"].get<double>() >= b["score"].get<double>());
+    if (a["safety"] == b["safety"] && !a["safety"].get<bool>()) CHECK(a["score"].get<double>() >= b["score"].get<double>());
   }
   CHECK(any_clinician);
   CHECK(j["ask_next"][0]["asked_of"] == "client");
@@ -243,6 +249,10 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
   }
   CHECK(screener == std::vector<std::string>{"risk.cssrs.q3", "risk.cssrs.q4", "risk.cssrs.q5", "risk.cssrs.q6"});
   CHECK(y["ask_next"][0]["finding"] == "risk.cssrs.q3");
+  // The screener is asked in one go: nothing comes between its questions.
+  std::vector<std::string> first4;
+  for (int i = 0; i < 4; ++i) first4.push_back(y["ask_next"][i]["finding"].get<std::string>());
+  CHECK(first4 == std::vector<std::string>{"risk.cssrs.q3", "risk.cssrs.q4", "risk.cssrs.q5", "risk.cssrs.q6"});
   auto text = run({"plan", "examples/empty.toml"});
   CHECK(text.out.find("ASK NEXT (the 10 of ") != std::string::npos);
 }
