@@ -70,14 +70,36 @@ std::string short_why(const plan_item& it) {
 // again (a rule that raises a flag and a challenge from one finding).
 using shown_whys = std::map<std::string, std::string>;
 
+// Under one challenge: each reason given so far, with the item it was given
+// for, and the reason given last. An item whose reason was just given says
+// nothing; one whose reason was given further up says "as for [x] above",
+// so a "why" is never read as another rule's.
+struct local_whys {
+  std::map<std::string, std::string> first;
+  std::string last;
+  explicit local_whys(const plan_item& parent) : last(reason_key(parent)) { first.emplace(last, parent.full_id()); }
+};
+
 void item(std::string& out, shown_whys& shown, const plan_item& it, const std::string& bullet, int indent,
-          const plan_item* parent = nullptr, std::set<std::string>* explained = nullptr) {
+          const plan_item* parent = nullptr, local_whys* explained = nullptr) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
   out += pad + bullet + shown_text(it) + "  [" + it.full_id() + "]\n";
   if (!it.removable_by.empty()) out += pad + std::string(bullet.size(), ' ') + "not settled: " + removable_note(it) + "\n";
   // Under one challenge, a reason already given for an earlier item is not
   // repeated.
-  if (explained && !explained->insert(reason_key(it)).second) return;
+  if (explained) {
+    std::string key = reason_key(it);
+    auto [at, fresh] = explained->first.emplace(key, it.full_id());
+    bool just_given = explained->last == key;
+    explained->last = key;
+    if (!fresh) {
+      if (!just_given) {
+        out += pad + std::string(bullet.size(), ' ') + "why: " + (it.provisional ? "provisional: " : "") +
+               "as for [" + at->second + "] above " + rule_refs(it) + "\n";
+      }
+      return;
+    }
+  }
   bool same = parent != nullptr && !it.because.empty();
   for (const auto& r : it.because) {
     bool shared = false;
@@ -133,7 +155,7 @@ std::string render_text(const plan& p) {
   for (std::size_t n = 0; n < p.challenges.size(); ++n) {
     const plan_item& c = p.challenges[n];
     item(out, shown, c, std::to_string(n + 1) + ". ", 2);
-    std::set<std::string> explained{reason_key(c)};
+    local_whys explained(c);
     for (const auto* s : under[n]) {
       std::string bullet = s->kind == item_kind::solution ? "solution: " : "goal: ";
       auto [at, first] = listed_at.emplace(s, n + 1);
@@ -163,7 +185,7 @@ std::string render_text(const plan& p) {
       if (extras.shared && !extras.per_item.empty() && !extras.per_item.front().empty()) {
         out += "    its work plan also waits on: " + join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
       }
-      std::set<std::string> explained{reason_key(it)};
+      local_whys explained(it);
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         item(out, shown, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &it, &explained);
@@ -178,7 +200,7 @@ std::string render_text(const plan& p) {
       out += "  work for the challenge " + c->full_id() + " (in the plan above):\n";
       auto extras = work_plan_extras(*c, work);
       if (extras.shared) out += "    to confirm, ask: " + join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
-      std::set<std::string> explained{reason_key(*c)};
+      local_whys explained(*c);
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         item(out, shown, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, c, &explained);
