@@ -105,11 +105,7 @@ class builder {
   bool follows_up(const std::string& m) const {
     const finding_decl* d = p_.vocab->find(m.substr(0, m.find('[')));
     if (!d || d->asked_if.empty() || !asked_now(m)) return false;
-    auto group = [](const std::string& path) {
-      auto dot = path.rfind('.');
-      return dot == std::string::npos ? std::string() : path.substr(0, dot);
-    };
-    return group(d->path) == group(d->asked_if);
+    return group_of(d->path) == group_of(d->asked_if);
   }
 
   // The findings among `missing` to ask now (see as_asked).
@@ -346,7 +342,7 @@ class builder {
           decides.emplace_back(key.empty() ? a.id : a.id + "[" + key + "]", rule_rank + kind_rank);
         }
       }
-      double weight = (safety ? 1000.0 : 0.0) + r.priority;
+      double weight = rule_rank;
       std::size_t n_items = 0;
       for (const auto& a : r.actions) {
         n_items += item_kind_of(a.kind) || a.kind == ast::action_kind::exclude ? 1 : 0;
@@ -360,7 +356,6 @@ class builder {
           a.follow_up = follows_up(m);
         }
         a.score += weight;
-        if (safety) a.safety_score += weight;
         a.safety = a.safety || safety;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
         auto& weights = decided_weight[m];
@@ -398,23 +393,17 @@ class builder {
       for (auto& [w, item] : by_weight) a.items.push_back(std::move(item));
       pl.to_assess.push_back(std::move(a));
     }
-    // Ties keep the vocabulary's order (the order of the interview), not the
-    // alphabet's.
+    // Safety first, whatever the scores; within each, the follow-ups the
+    // skip logic has opened; then the safety questions as a risk assessment
+    // asks them: the screeners asked of everyone, with skip logic of their
+    // own (C-SSRS, self-harm), then the others in the vocabulary's order
+    // (age band, PHQ-9 item 9, violence, the perinatal questions: a group
+    // asked of some clients only is no screener); the other questions by
+    // score. Ties keep the vocabulary's order (the interview's).
     auto vocab_place = [this](const std::string& finding) {
       const auto* d = p_.vocab->find(finding.substr(0, finding.find('[')));
       return d ? d->line : std::numeric_limits<int>::max();
     };
-    std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [&](const assess_item& a, const assess_item& b) {
-      return vocab_place(a.finding) < vocab_place(b.finding);
-    });
-    // Safety first, whatever the scores; within each, the follow-ups the
-    // skip logic has opened; then the safety questions as a risk assessment
-    // asks them: the screeners asked of everyone (C-SSRS, self-harm), then
-    // the others in the vocabulary's order (age band, PHQ-9 item 9,
-    // violence, the perinatal questions); the other questions by score.
-    // A screener asked of everyone, with skip logic of its own (the C-SSRS,
-    // the self-harm questions), comes before the other safety questions; a
-    // group asked of some clients only (perinatal, by age band) does not.
     auto screens = gated_groups();
     for (const auto& f : p_.vocab->findings()) {
       if (!f.asked_if.empty() && group_of(f.asked_if) != group_of(f.path)) screens.erase(group_of(f.path));
@@ -427,8 +416,8 @@ class builder {
     std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [&](const assess_item& a, const assess_item& b) {
       if (a.safety != b.safety) return a.safety;
       if (a.follow_up != b.follow_up) return a.follow_up;
-      if (!a.safety) return a.score > b.score;
-      bool sa = in_screen(a.finding), sb = in_screen(b.finding);
+      if (!a.safety && a.score != b.score) return a.score > b.score;
+      bool sa = a.safety && in_screen(a.finding), sb = b.safety && in_screen(b.finding);
       if (sa != sb) return sa;
       return vocab_place(a.finding) < vocab_place(b.finding);
     });
@@ -442,10 +431,7 @@ class builder {
   }
 
  private:
-  // A questionnaire with skip logic is asked in its own order: the findings
-  // of a group holding a gated question (risk.cssrs: Q1, Q2, Q3-Q5 after a
-  // yes to Q2, Q6, ...) keep the places the ranking gave the group, filled
-  // in the vocabulary's order. So the list reads as the screener is asked.
+  // "risk.cssrs" for "risk.cssrs.q1": a finding's vocabulary group.
   static std::string group_of(const std::string& path) {
     auto dot = path.rfind('.');
     return dot == std::string::npos ? std::string() : path.substr(0, dot);
@@ -462,37 +448,37 @@ class builder {
     return gated;
   }
 
+  // A questionnaire with skip logic is asked in one go and in its own
+  // order: the findings of a group holding a gated question (risk.cssrs:
+  // Q1, Q2, Q3-Q5 after a yes to Q2, Q6, ...) all come at the place the
+  // ranking gave the first of them, in the vocabulary's order. So the list
+  // reads as the screener is asked.
   void in_questionnaire_order(std::vector<assess_item>& ranked) const {
     const std::set<std::string> gated = gated_groups();
-    std::map<std::string, std::vector<std::size_t>> places;
-    for (std::size_t i = 0; i < ranked.size(); ++i) {
-      const auto& name = ranked[i].finding;
-      if (name.find('[') != std::string::npos || p_.vocab->index_of(name) < 0) continue;
-      if (gated.count(group_of(name))) places[group_of(name)].push_back(i);
-    }
-    // Each such group is asked in one go, at the place of its first
-    // question: no other question comes between two of the screener's.
+    auto group_in = [&](const assess_item& a) {
+      const auto& name = a.finding;
+      if (name.find('[') != std::string::npos || p_.vocab->index_of(name) < 0) return std::string();
+      std::string group = group_of(name);
+      return gated.count(group) ? group : std::string();
+    };
     std::map<std::string, std::vector<assess_item>> groups;
-    for (const auto& [group, at] : places) {
-      auto& items = groups[group];
-      for (auto i : at) items.push_back(std::move(ranked[i]));
+    for (auto& a : ranked) {
+      if (auto g = group_in(a); !g.empty()) groups[g].push_back(a);
+    }
+    for (auto& [group, items] : groups) {
       std::stable_sort(items.begin(), items.end(), [&](const assess_item& a, const assess_item& b) {
         return p_.vocab->index_of(a.finding) < p_.vocab->index_of(b.finding);
       });
     }
     std::vector<assess_item> out;
     out.reserve(ranked.size());
-    std::set<std::size_t> member;
-    std::map<std::size_t, std::string> starts;
-    for (const auto& [group, at] : places) {
-      member.insert(at.begin(), at.end());
-      starts[at.front()] = group;
-    }
-    for (std::size_t i = 0; i < ranked.size(); ++i) {
-      if (auto st = starts.find(i); st != starts.end()) {
-        for (auto& it : groups[st->second]) out.push_back(std::move(it));
-      } else if (!member.count(i)) {
-        out.push_back(std::move(ranked[i]));
+    for (auto& a : ranked) {
+      std::string g = group_in(a);
+      if (g.empty()) {
+        out.push_back(std::move(a));
+      } else if (auto at = groups.find(g); at != groups.end()) {
+        for (auto& it : at->second) out.push_back(std::move(it));
+        groups.erase(at);  // the rest of the group is already placed
       }
     }
     ranked = std::move(out);

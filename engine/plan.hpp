@@ -116,11 +116,11 @@ struct assess_item {
   std::string question;
   std::string component;
   std::vector<std::string> rules;  // rules it would decide
-  // Plan items (and facts) those rules propose: safety first, then by the
-  // priority of the strongest rule proposing each, then by name.
+  // Plan items (and facts) those rules would propose, remove or conclude:
+  // safety first, then by the priority of the strongest rule behind each,
+  // then by name.
   std::vector<std::string> items;
   double score = 0;
-  double safety_score = 0;         // the part of the score from safety rules
   bool safety = false;             // it would decide a safety rule
   // A follow-up the skip logic has just opened (its `asked_if` gate, a
   // question of the same group, is answered with a value that leads to

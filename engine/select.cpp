@@ -117,7 +117,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       // proposed it outright: the first of them replaces what provisional
       // proposals gave, and later provisional ones add nothing.
       const bool first_outright = !prov && (fresh || it.provisional);
-      const bool adds = fresh || first_outright || prov == it.provisional;
+      const bool same_standing = prov == it.provisional;
       it.provisional = (fresh || it.provisional) && prov;
       it.kind = kind;
       if (fresh) {
@@ -128,7 +128,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
         it.priority = r.priority;
         e.severity = a.severity_rank;
         it.severity = a.severity;
-      } else if (adds) {
+      } else if (same_standing) {
         it.priority = std::max(it.priority, r.priority);
         if (a.severity_rank > e.severity) {
           e.severity = a.severity_rank;
