@@ -690,10 +690,36 @@ void check_consistency(const program& p, const client_data& c, const std::string
       if (w >= 0 && c.slots[i].kind == vkind::number &&
           c.slots[static_cast<std::size_t>(w)].kind == vkind::number &&
           c.slots[i].n > c.slots[static_cast<std::size_t>(w)].n) {
+        std::string bound = "'" + d.path + "' is more than '" + d.at_most + "' (line " +
+                            std::to_string(line_of(static_cast<std::size_t>(w))) + ")";
+        if (d.at_most_unless.empty()) {
+          auto diag = at(i, "findings.contradiction", bound + ", which includes it");
+          diag.notes.push_back("check both scores against the questionnaire");
+          diags.push_back(std::move(diag));
+          continue;
+        }
+        // Allowed only while the exception holds (maintenance sessions
+        // numbered past the contracted course); a missing exception is
+        // not taken to hold.
+        int u = p.vocab->index_of(d.at_most_unless);
+        const value* gate = u >= 0 ? &c.slots[static_cast<std::size_t>(u)] : nullptr;
+        std::string when;
+        for (std::size_t k = 0; k < d.at_most_unless_values.size(); ++k) {
+          when += (k ? (k + 1 == d.at_most_unless_values.size() ? " or " : ", ") : "") + d.at_most_unless_values[k];
+        }
+        if (gate && !gate->is_unknown() &&
+            std::find(d.at_most_unless_values.begin(), d.at_most_unless_values.end(), text_of(*gate)) !=
+                d.at_most_unless_values.end()) {
+          continue;
+        }
+        std::string state = gate && !gate->is_unknown()
+                                ? "'" + d.at_most_unless + "' (line " +
+                                      std::to_string(line_of(static_cast<std::size_t>(u))) + ") is " + text_of(*gate)
+                                : "'" + d.at_most_unless + "' is not recorded";
         auto diag = at(i, "findings.contradiction",
-                       "'" + d.path + "' is more than '" + d.at_most + "' (line " +
-                           std::to_string(line_of(static_cast<std::size_t>(w))) + "), which includes it");
-        diag.notes.push_back("check both scores against the questionnaire");
+                       bound + ", which is possible only when '" + d.at_most_unless + "' is " + when + "; " + state);
+        diag.notes.push_back("one of them is wrong or out of date: correct it, or record '" + d.at_most_unless +
+                             "' as " + when + " if that is where things stand");
         diags.push_back(std::move(diag));
       }
     }

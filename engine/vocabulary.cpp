@@ -92,7 +92,8 @@ class reader {
     // a range check.
     static const std::vector<std::string> known = {"type", "values", "labels", "min", "max", "of", "key",
                                                    "fields", "pattern", "component", "question",
-                                                   "asked_if", "asked_if_values", "at_most", "asked_of"};
+                                                   "asked_if", "asked_if_values", "at_most", "at_most_unless",
+                                                   "at_most_unless_values", "asked_of"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -100,7 +101,8 @@ class reader {
       auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
-                                          "component, question, asked_if, asked_if_values, at_most and asked_of"
+                                          "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
+                                          "at_most_unless_values and asked_of"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -149,29 +151,43 @@ class reader {
     }
     d.component = t["component"].value_or(std::string());
     d.question = t["question"].value_or(std::string());
-    for (const char* key : {"asked_if", "at_most"}) {
+    for (const char* key : {"asked_if", "at_most", "at_most_unless"}) {
       if (auto* n = t.get(key)) {
         auto s = n->value<std::string>();
         if (!s || nested) {
           error(n, std::string("'") + key + "' of '" + path + "' must name another finding, in quotes" +
                        (nested ? ", on a finding (not a field)" : ""));
         } else {
-          (std::string(key) == "asked_if" ? d.asked_if : d.at_most) = *s;
+          std::string k(key);
+          (k == "asked_if" ? d.asked_if : k == "at_most" ? d.at_most : d.at_most_unless) = *s;
           gates_.push_back({path, key, n});
         }
       }
     }
-    if (auto* n = t.get("asked_if_values")) {
+    // The values of a gate: `asked_if_values` for `asked_if`,
+    // `at_most_unless_values` for `at_most_unless`.
+    auto gate_values = [&](const char* key, const char* needs, const std::string& gate,
+                           std::vector<std::string>& out) {
+      auto* n = t.get(key);
+      if (!n) return;
       auto* arr = n->as_array();
-      if (!arr || arr->empty()) error(n, "'asked_if_values' of '" + path + "' must be a non-empty list");
+      if (!arr || arr->empty()) error(n, std::string("'") + key + "' of '" + path + "' must be a non-empty list");
       if (arr) {
         for (auto&& v : *arr) {
-          if (auto b = v.value<bool>(); b && v.is_boolean()) d.asked_if_values.push_back(*b ? "true" : "false");
-          else if (auto s = v.value<std::string>()) d.asked_if_values.push_back(*s);
-          else error(&v, "'asked_if_values' of '" + path + "' holds true, false or quoted values");
+          if (auto b = v.value<bool>(); b && v.is_boolean()) out.push_back(*b ? "true" : "false");
+          else if (auto s = v.value<std::string>()) out.push_back(*s);
+          else error(&v, std::string("'") + key + "' of '" + path + "' holds true, false or quoted values");
         }
       }
-      if (d.asked_if.empty()) error(n, "'asked_if_values' of '" + path + "' needs 'asked_if'");
+      if (gate.empty()) error(n, std::string("'") + key + "' of '" + path + "' needs '" + needs + "'");
+    };
+    gate_values("asked_if_values", "asked_if", d.asked_if, d.asked_if_values);
+    gate_values("at_most_unless_values", "at_most_unless", d.at_most_unless, d.at_most_unless_values);
+    if (!d.at_most_unless.empty() && d.at_most.empty()) {
+      error(t.get("at_most_unless"), "'at_most_unless' of '" + path + "' needs 'at_most'");
+    }
+    if (!d.at_most_unless.empty() && d.at_most_unless_values.empty() && !t.get("at_most_unless_values")) {
+      error(t.get("at_most_unless"), "'at_most_unless' of '" + path + "' needs 'at_most_unless_values'");
     }
     if (!d.asked_if.empty() && d.asked_if_values.empty()) d.asked_if_values = {"true"};
     if (auto* n = t.get("min")) {
@@ -308,8 +324,12 @@ class reader {
   void check_links(const std::vector<finding_decl>& all, const std::unordered_map<std::string, int>& index) {
     for (const auto& g : gates_) {
       const finding_decl& d = all[static_cast<std::size_t>(index.at(g.path))];
-      bool asked = g.key == "asked_if";
-      const std::string& target = asked ? d.asked_if : d.at_most;
+      // A gate: asked_if, or at_most_unless (both name a yes/no or enum
+      // finding and take values of it).
+      bool asked = g.key == "asked_if" || g.key == "at_most_unless";
+      const std::string& target = g.key == "asked_if" ? d.asked_if : g.key == "at_most" ? d.at_most : d.at_most_unless;
+      const auto& gate_values = g.key == "asked_if" ? d.asked_if_values : d.at_most_unless_values;
+      const std::string values_key = g.key + "_values";
       auto it = index.find(target);
       if (it == index.end()) {
         std::vector<std::string> names;
@@ -326,15 +346,15 @@ class reader {
       if (target == g.path) {
         error(g.node, "'" + g.path + "' cannot name itself in '" + g.key + "'");
       } else if (asked && t.type != finding_type::boolean && t.type != finding_type::enumeration) {
-        error(g.node, "'asked_if' of '" + g.path + "' must name a yes/no or enum finding; '" + target +
+        error(g.node, "'" + g.key + "' of '" + g.path + "' must name a yes/no or enum finding; '" + target +
                           "' is " + t.expectation());
       } else if (asked) {
-        for (const auto& v : d.asked_if_values) {
+        for (const auto& v : gate_values) {
           bool ok = t.type == finding_type::boolean
                         ? (v == "true" || v == "false")
                         : std::find(t.values.begin(), t.values.end(), v) != t.values.end();
           if (!ok) {
-            error(g.node, "'asked_if_values' of '" + g.path + "' holds '" + v + "', but '" + target +
+            error(g.node, "'" + values_key + "' of '" + g.path + "' holds '" + v + "', but '" + target +
                               "' is " + t.expectation());
           }
         }

@@ -60,6 +60,11 @@ struct finding_decl {
   // A score that is part of another (`phq9.item9` of `phq9.total`): it can
   // be no higher than that finding.
   std::string at_most;
+  // ... except when the finding `at_most_unless` holds one of
+  // `at_most_unless_values` (a session number past the contracted course is
+  // a contradiction, unless the phase is maintenance).
+  std::string at_most_unless;
+  std::vector<std::string> at_most_unless_values;
   std::string file;
   int line = 0;
 

@@ -44,6 +44,10 @@ json finding_json(const finding_decl& d) {
   if (!d.key.empty()) j["key"] = d.key;
   if (!d.asked_if.empty()) j["asked_if"] = {{"finding", d.asked_if}, {"values", d.asked_if_values}};
   if (!d.at_most.empty()) j["at_most"] = d.at_most;
+  if (!d.at_most_unless.empty()) {
+    j["at_most_unless"] = d.at_most_unless;
+    j["at_most_unless_values"] = d.at_most_unless_values;
+  }
   if (d.clinician) j["asked_of"] = "clinician";
   j["expected"] = d.expectation();
   if (d.type == finding_type::table_list) {

@@ -162,6 +162,19 @@ TEST_CASE("bad findings files exit 1 and name the place") {
     // At the boundary: item 9 equal to the total is consistent.
     auto h = s.write("item9_equal.toml", "[phq9]\ntotal = 3\nitem9 = 3\n");
     CHECK(run({"plan", h}).code == 0);
+    // A session past the contracted course: possible only in maintenance.
+    auto k = s.write("overrun.toml", "[therapy]\nsessions_planned = 12\nsession_number = 13\nphase = \"middle\"\n");
+    auto o = run({"plan", k});
+    CHECK(o.code == 1);
+    CHECK(o.out.empty());
+    CHECK(o.err.find(k + ":3:1: error: 'therapy.session_number' is more than 'therapy.sessions_planned' (line 2), "
+                         "which is possible only when 'therapy.phase' is maintenance; 'therapy.phase' (line 4) is "
+                         "middle [findings.contradiction]") != std::string::npos);
+    auto m = s.write("maintenance.toml",
+                     "[therapy]\nsessions_planned = 12\nsession_number = 13\nphase = \"maintenance\"\n");
+    CHECK(run({"plan", m}).code == 0);
+    auto e = s.write("last.toml", "[therapy]\nsessions_planned = 12\nsession_number = 12\nphase = \"termination\"\n");
+    CHECK(run({"plan", e}).code == 0);
   }
 }
 

@@ -68,6 +68,19 @@ min = 0
 max = 3
 at_most = "total"
 
+[planned]
+type = "int"
+min = 1
+max = 20
+
+[number]
+type = "int"
+min = 1
+max = 60
+at_most = "planned"
+at_most_unless = "kind"
+at_most_unless_values = ["z"]
+
 [people]
 type = "table_list"
 key = "label"
@@ -995,6 +1008,13 @@ TEST_CASE("contradictions: a gated answer against its gate, a part above its who
       {"total = 2\npart = 3\n", "findings.contradiction", 2},
       {"total = 3\npart = 3\n", "", 0},
       {"part = 3\n", "", 0},
+      // Past its bound only while the exception holds; the exception
+      // missing is not taken to hold.
+      {"planned = 12\nnumber = 13\n", "findings.contradiction", 2},
+      {"planned = 12\nnumber = 13\nkind = \"x\"\n", "findings.contradiction", 2},
+      {"planned = 12\nnumber = 13\nkind = \"z\"\n", "", 0},
+      {"planned = 12\nnumber = 12\n", "", 0},
+      {"number = 40\n", "", 0},
   }));
   INFO(r.text);
   std::vector<diagnostic> d;
@@ -1027,6 +1047,17 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
        "holds 'maybe'"},
       {"[g]\ntype = \"bool\"\n[q]\ntype = \"bool\"\nasked_if_values = [true]\n", "needs 'asked_if'"},
       {"[g]\ntype = \"bool\"\n[q]\ntype = \"int\"\nat_most = \"g\"\n", "'at_most' links two numbers"},
+      {"[n]\ntype = \"int\"\n[g]\ntype = \"int\"\n[q]\ntype = \"int\"\nat_most = \"n\"\nat_most_unless = \"g\"\n"
+       "at_most_unless_values = [\"x\"]\n",
+       "'at_most_unless' of 'q' must name a yes/no or enum finding"},
+      {"[n]\ntype = \"int\"\n[g]\ntype = \"bool\"\n[q]\ntype = \"int\"\nat_most_unless = \"g\"\n"
+       "at_most_unless_values = [true]\n",
+       "'at_most_unless' of 'q' needs 'at_most'"},
+      {"[n]\ntype = \"int\"\n[g]\ntype = \"bool\"\n[q]\ntype = \"int\"\nat_most = \"n\"\nat_most_unless = \"g\"\n",
+       "'at_most_unless' of 'q' needs 'at_most_unless_values'"},
+      {"[n]\ntype = \"int\"\n[g]\ntype = \"enum\"\nvalues = [\"a\"]\n[q]\ntype = \"int\"\nat_most = \"n\"\n"
+       "at_most_unless = \"g\"\nat_most_unless_values = [\"b\"]\n",
+       "'at_most_unless_values' of 'q' holds 'b'"},
       {"[q]\ntype = \"bool\"\nasked_if = \"q\"\n", "cannot name itself"},
       {"[q]\ntype = \"bool\"\nasked_of = \"nurse\"\n", "'asked_of' of 'q' must be \"client\" or \"clinician\""},
       {"[q]\ntype = \"bool\"\nasked_of = true\n", "'asked_of' of 'q' must be \"client\" or \"clinician\""},
