@@ -62,6 +62,94 @@ std::size_t bare_non_ascii(const std::string& t) {
   return std::string::npos;
 }
 
+// The offset of the first key (a [heading] or a key before '=', also
+// inside an inline table) of more than kMaxKeyParts dotted parts, or npos.
+// toml++ 3.3 builds and frees the tables of a dotted key recursively: one
+// of some 50,000 parts overflows the stack before any check of ours can see
+// the table. No findings, vocabulary or setting needs more than a few parts,
+// so a long dotted key is refused before the parser sees it. Linear, no
+// recursion: the brackets open around a position are kept on a vector.
+constexpr std::size_t kMaxKeyParts = 100;
+
+std::size_t overlong_key(const std::string& t) {
+  enum class st { plain, comment, basic, literal, ml_basic, ml_literal } s = st::plain;
+  auto starts = [&](std::size_t i, const char* w) {
+    return t.compare(i, std::char_traits<char>::length(w), w) == 0;
+  };
+  std::vector<char> open;  // '[' and '{' of values (not headings)
+  bool key = true;         // a key may be written here
+  std::size_t dots = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    switch (s) {
+      case st::plain:
+        if (c == '\n') {
+          key = open.empty() || open.back() == '{';
+          dots = 0;
+        } else if (c == '#') {
+          s = st::comment;
+        } else if (starts(i, "\"\"\"")) {
+          s = st::ml_basic;
+          i += 2;
+        } else if (starts(i, "'''")) {
+          s = st::ml_literal;
+          i += 2;
+        } else if (c == '"') {
+          s = st::basic;
+        } else if (c == '\'') {
+          s = st::literal;
+        } else if (c == '.' && key) {
+          if (++dots >= kMaxKeyParts) return i;
+        } else if (c == '=') {
+          key = false;
+          dots = 0;
+        } else if (key && open.empty() && (c == '[' || c == ']')) {
+          // a [heading] or [[heading]]: its brackets open no value
+        } else if (c == '[' || c == '{') {
+          open.push_back(c);
+          key = c == '{';
+          dots = 0;
+        } else if (c == ']' || c == '}') {
+          if (!open.empty()) open.pop_back();
+          key = false;
+        } else if (c == ',') {
+          key = !open.empty() && open.back() == '{';
+          dots = 0;
+        }
+        break;
+      case st::comment:
+        if (c == '\n') {
+          s = st::plain;
+          key = open.empty() || open.back() == '{';
+          dots = 0;
+        }
+        break;
+      case st::basic:
+        if (c == '\\') ++i;
+        else if (c == '"' || c == '\n') s = st::plain;
+        break;
+      case st::literal:
+        if (c == '\'' || c == '\n') s = st::plain;
+        break;
+      case st::ml_basic:
+        if (c == '\\') {
+          ++i;
+        } else if (starts(i, "\"\"\"")) {
+          s = st::plain;
+          i += 2;
+        }
+        break;
+      case st::ml_literal:
+        if (starts(i, "'''")) {
+          s = st::plain;
+          i += 2;
+        }
+        break;
+    }
+  }
+  return std::string::npos;
+}
+
 }  // namespace
 
 std::string without_values(std::string_view description) {
@@ -103,6 +191,14 @@ std::optional<toml::table> parse_toml(const std::string& name, const std::string
                                     "outside a quoted text; names of keys are plain ASCII, so put the text "
                                     "in quotes or remove it"));
     diags.back().source_line.clear();  // it may be part of a name
+    return std::nullopt;
+  }
+  if (std::size_t bad = overlong_key(text); bad != std::string::npos) {
+    source_file src(name, text);
+    diags.push_back(make_diagnostic(src, static_cast<std::uint32_t>(bad), severity::error, code,
+                                    "this key has more than " + std::to_string(kMaxKeyParts) +
+                                        " dotted parts; no finding, vocabulary entry or setting has so many"));
+    diags.back().source_line.clear();  // it is a name
     return std::nullopt;
   }
   try {

@@ -864,3 +864,25 @@ TEST_CASE("the default rules date their goals, and a date before this session is
   REQUIRE(told != std::string::npos);
   CHECK(named < told);
 }
+
+TEST_CASE("a dotted key of 100,000 parts in any TOML file is an error with its place, never a crash") {
+  scratch s;
+  std::string key = "a";
+  for (int i = 0; i < 100000; ++i) key += ".b";
+  auto f = s.write("deep.toml", key + " = 1\n");
+  auto p = run({"plan", f});
+  CHECK(p.code == 1);
+  CHECK(p.out.empty());
+  CHECK(p.err.find(f + ":1:200: error: this key has more than 100 dotted parts") != std::string::npos);
+  auto b = run({"batch", f});
+  CHECK(b.code == 1);
+  CHECK(b.out.find("this key has more than 100 dotted parts") != std::string::npos);
+  auto dir = s.rules_copy();
+  {
+    std::ofstream(dir + "/vocabulary.toml", std::ios::app) << "\n" << key << " = 1\n";
+  }
+  auto c = run({"check", dir});
+  CHECK(c.code == 1);
+  CHECK(c.err.find("vocabulary.toml:") != std::string::npos);
+  CHECK(c.err.find("this key has more than 100 dotted parts") != std::string::npos);
+}

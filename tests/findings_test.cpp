@@ -719,3 +719,51 @@ TEST_CASE("non-ASCII characters inside quoted texts and comments are read as TOM
     for (const auto& d : r.diags) CHECK(d.code != "findings.syntax");
   }
 }
+
+TEST_CASE("a dotted key of over 100 parts is refused before the TOML parser sees it, anywhere in a key") {
+  // toml++ 3.3 recurses once per part: 100,000 parts overflowed the stack.
+  auto chain = [](int n) {
+    std::string k = "a";
+    for (int i = 1; i < n; ++i) k += ".b";
+    return k;
+  };
+  struct row {
+    std::string text;
+    int column;  // of the 100th dot; 0: accepted by this guard
+  };
+  auto r = GENERATE_COPY(values<row>({
+      {chain(100000) + " = 1\n", 200},
+      {"[" + chain(100000) + "]\n", 201},
+      {"[[" + chain(100000) + "]]\n", 202},
+      {"x = { " + chain(100000) + " = 1 }\n", 206},
+      {"x = [{ y = 1 }, { " + chain(200) + " = 1 }]\n", 218},
+      {"\"q\"." + chain(100000) + " = 1\n", 202},
+  }));
+  auto res = read(r.text, true);
+  auto d = only_error(res, "findings.syntax");
+  CHECK(d.line == 1);
+  CHECK(d.column == r.column);
+  CHECK(d.message == "this key has more than 100 dotted parts; no finding, vocabulary entry or setting has so many");
+  CHECK(d.source_line.empty());
+}
+
+TEST_CASE("the dotted-key guard counts keys only: numbers, strings and comments may hold any number of dots") {
+  std::string dots(500, '.');
+  std::string floats = "[";
+  for (int i = 0; i < 300; ++i) floats += (i ? ", " : "") + std::string("1.5");
+  floats += "]";
+  for (const std::string& text :
+       {"client.presenting = [\"" + dots + "\"]\n", "# " + dots + "\n", "x = " + floats + "\n",
+        "x = \"\"\"\n" + dots + "\n\"\"\"\n", "x = '" + dots + "'\n", "x = [\n" + floats + ",\n" + floats + "]\n"}) {
+    auto res = read(text);
+    INFO(all_diags(res.diags));
+    for (const auto& d : res.diags) CHECK(d.message.find("dotted parts") == std::string::npos);
+  }
+  // 99 dots in a key pass this guard (and meet the nesting check instead).
+  auto res = read("[" + [] {
+    std::string k = "a";
+    for (int i = 0; i < 99; ++i) k += ".a";
+    return k;
+  }() + "]\nx = 1\n");
+  for (const auto& d : res.diags) CHECK(d.message.find("dotted parts") == std::string::npos);
+}
