@@ -4,74 +4,25 @@ namespace iptplan {
 
 namespace {
 
-// The offset of the first byte >= 0x80 that stands outside a quoted text
-// and outside a comment, or npos. TOML allows such characters nowhere else,
-// and toml++ 3.3 as Debian ships it reaches undefined behaviour on one where
-// a key is expected (marzer/tomlplusplus#190, fixed after 3.3), so they are
-// refused before it sees them. A linear scan: no recursion, no regex.
-std::size_t bare_non_ascii(const std::string& t) {
-  enum class st { plain, comment, basic, literal, ml_basic, ml_literal } s = st::plain;
-  auto starts = [&](std::size_t i, const char* w) {
-    return t.compare(i, std::char_traits<char>::length(w), w) == 0;
-  };
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    char c = t[i];
-    switch (s) {
-      case st::plain:
-        if (static_cast<unsigned char>(c) >= 0x80) return i;
-        if (c == '#') {
-          s = st::comment;
-        } else if (starts(i, "\"\"\"")) {
-          s = st::ml_basic;
-          i += 2;
-        } else if (starts(i, "'''")) {
-          s = st::ml_literal;
-          i += 2;
-        } else if (c == '"') {
-          s = st::basic;
-        } else if (c == '\'') {
-          s = st::literal;
-        }
-        break;
-      case st::comment:
-        if (c == '\n') s = st::plain;
-        break;
-      case st::basic:
-        if (c == '\\') ++i;
-        else if (c == '"' || c == '\n') s = st::plain;
-        break;
-      case st::literal:
-        if (c == '\'' || c == '\n') s = st::plain;
-        break;
-      case st::ml_basic:
-        if (c == '\\') {
-          ++i;
-        } else if (starts(i, "\"\"\"")) {
-          s = st::plain;
-          i += 2;
-        }
-        break;
-      case st::ml_literal:
-        if (starts(i, "'''")) {
-          s = st::plain;
-          i += 2;
-        }
-        break;
-    }
-  }
-  return std::string::npos;
-}
-
-// The offset of the first key (a [heading] or a key before '=', also
-// inside an inline table) of more than kMaxKeyParts dotted parts, or npos.
-// toml++ 3.3 builds and frees the tables of a dotted key recursively: one
-// of some 50,000 parts overflows the stack before any check of ours can see
-// the table. No findings, vocabulary or setting needs more than a few parts,
-// so a long dotted key is refused before the parser sees it. Linear, no
-// recursion: the brackets open around a position are kept on a vector.
+// What toml++ 3.3 as Debian ships it must not see, found in one linear scan
+// (no recursion, no regex) and refused before it parses:
+// - a byte >= 0x80 outside a quoted text and outside a comment: TOML allows
+//   such characters nowhere else, and toml++ reaches undefined behaviour on
+//   one where a key is expected (marzer/tomlplusplus#190, fixed after 3.3);
+// - a key (a [heading], a key before '=', also inside an inline table) of
+//   more than kMaxKeyParts dotted parts: toml++ builds and frees the tables
+//   of a dotted key recursively, and one of some 50,000 parts overflows the
+//   stack before any check of ours can see the table. No findings,
+//   vocabulary or setting needs more than a few parts. The brackets open
+//   around a position are kept on a vector.
 constexpr std::size_t kMaxKeyParts = 100;
 
-std::size_t overlong_key(const std::string& t) {
+struct toml_hazard {
+  enum class kind { none, non_ascii, long_key } what = kind::none;
+  std::size_t at = 0;
+};
+
+toml_hazard scan_hazards(const std::string& t) {
   enum class st { plain, comment, basic, literal, ml_basic, ml_literal } s = st::plain;
   auto starts = [&](std::size_t i, const char* w) {
     return t.compare(i, std::char_traits<char>::length(w), w) == 0;
@@ -79,13 +30,17 @@ std::size_t overlong_key(const std::string& t) {
   std::vector<char> open;  // '[' and '{' of values (not headings)
   bool key = true;         // a key may be written here
   std::size_t dots = 0;
+  auto line_starts = [&] {
+    key = open.empty() || open.back() == '{';
+    dots = 0;
+  };
   for (std::size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
     switch (s) {
       case st::plain:
+        if (static_cast<unsigned char>(c) >= 0x80) return {toml_hazard::kind::non_ascii, i};
         if (c == '\n') {
-          key = open.empty() || open.back() == '{';
-          dots = 0;
+          line_starts();
         } else if (c == '#') {
           s = st::comment;
         } else if (starts(i, "\"\"\"")) {
@@ -99,7 +54,7 @@ std::size_t overlong_key(const std::string& t) {
         } else if (c == '\'') {
           s = st::literal;
         } else if (c == '.' && key) {
-          if (++dots >= kMaxKeyParts) return i;
+          if (++dots >= kMaxKeyParts) return {toml_hazard::kind::long_key, i};
         } else if (c == '=') {
           key = false;
           dots = 0;
@@ -120,8 +75,7 @@ std::size_t overlong_key(const std::string& t) {
       case st::comment:
         if (c == '\n') {
           s = st::plain;
-          key = open.empty() || open.back() == '{';
-          dots = 0;
+          line_starts();
         }
         break;
       case st::basic:
@@ -147,7 +101,7 @@ std::size_t overlong_key(const std::string& t) {
         break;
     }
   }
-  return std::string::npos;
+  return {};
 }
 
 }  // namespace
@@ -184,21 +138,16 @@ std::string without_values(std::string_view description) {
 std::optional<toml::table> parse_toml(const std::string& name, const std::string& text,
                                       const std::string& code,
                                       std::vector<diagnostic>& diags, bool quote_values) {
-  if (std::size_t bad = bare_non_ascii(text); bad != std::string::npos) {
+  if (auto h = scan_hazards(text); h.what != toml_hazard::kind::none) {
     source_file src(name, text);
-    diags.push_back(make_diagnostic(src, static_cast<std::uint32_t>(bad), severity::error, code,
-                                    "this is not valid TOML: a character outside the ASCII range stands "
-                                    "outside a quoted text; names of keys are plain ASCII, so put the text "
-                                    "in quotes or remove it"));
+    diags.push_back(make_diagnostic(
+        src, static_cast<std::uint32_t>(h.at), severity::error, code,
+        h.what == toml_hazard::kind::non_ascii
+            ? "this is not valid TOML: a character outside the ASCII range stands outside a quoted text; names "
+              "of keys are plain ASCII, so put the text in quotes or remove it"
+            : "this key has more than " + std::to_string(kMaxKeyParts) +
+                  " dotted parts; no finding, vocabulary entry or setting has so many"));
     diags.back().source_line.clear();  // it may be part of a name
-    return std::nullopt;
-  }
-  if (std::size_t bad = overlong_key(text); bad != std::string::npos) {
-    source_file src(name, text);
-    diags.push_back(make_diagnostic(src, static_cast<std::uint32_t>(bad), severity::error, code,
-                                    "this key has more than " + std::to_string(kMaxKeyParts) +
-                                        " dotted parts; no finding, vocabulary entry or setting has so many"));
-    diags.back().source_line.clear();  // it is a name
     return std::nullopt;
   }
   try {
