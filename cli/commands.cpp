@@ -66,13 +66,20 @@ int print(std::ostream& err, std::vector<diagnostic> ds) {
   // count of the rest, not pages of the same message.
   std::size_t shown = std::min(ds.size(), kMaxShownDiagnostics);
   for (std::size_t i = 0; i < shown; ++i) err << format(ds[i]);
-  if (ds.size() > shown) {
-    std::string more = std::to_string(ds.size() - shown);
+  // Problems a reader counted but did not keep (a file with thousands).
+  std::size_t untold = 0, untold_errors = 0, untold_warnings = 0;
+  for (const auto& d : ds) {
+    untold_errors += d.more_errors;
+    untold_warnings += d.more_warnings;
+  }
+  untold = untold_errors + untold_warnings;
+  if (ds.size() + untold > shown) {
+    std::string more = std::to_string(ds.size() - shown + untold);
     // 9990 -> 9,990
     for (int k = static_cast<int>(more.size()) - 3; k > 0; k -= 3) more.insert(static_cast<std::size_t>(k), ",");
     err << "... and " << more << " more\n";
   }
-  int errors = 0, warnings = 0;
+  int errors = static_cast<int>(untold_errors), warnings = static_cast<int>(untold_warnings);
   for (const auto& d : ds) {
     if (d.level == severity::error) ++errors;
     if (d.level == severity::warning) ++warnings;

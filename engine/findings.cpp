@@ -166,7 +166,17 @@ class reader {
 
   reader(const program& p, const source_file& src, const findings_options& o,
          std::vector<diagnostic>& diags, client_data& c)
-      : p_(p), src_(src), opt_(o), diags_(diags), c_(c), nodes_(p.vocab->findings().size()) {}
+      : p_(p), src_(src), opt_(o), diags_(diags), c_(c), nodes_(p.vocab->findings().size()),
+        start_(diags.size()) {}
+
+  // After the walk: the problems found beyond the first kKept are counted
+  // on the last one kept.
+  void finish() {
+    if (untold_errors_ + untold_warnings_ == 0) return;
+    diags_.back().more_errors += untold_errors_;
+    diags_.back().more_warnings += untold_warnings_;
+  }
+  bool untold_errors() const { return untold_errors_ > 0; }
 
   // The line a finding's value is on (0 when not known).
   int line_of(std::size_t slot) const {
@@ -176,6 +186,13 @@ class reader {
 
   void problem(node n, severity s, const std::string& code, const std::string& msg,
                std::vector<std::string> notes = {}) {
+    if (diags_.size() - start_ >= kKept) {
+      ++(s == severity::error ? untold_errors_ : untold_warnings_);
+      scratch_ = diagnostic{};
+      scratch_last_ = true;
+      return;
+    }
+    scratch_last_ = false;
     diagnostic d;
     d.level = s;
     d.code = code;
@@ -194,7 +211,7 @@ class reader {
   void private_problem(node n, const std::string& code, const std::string& msg,
                        std::vector<std::string> notes = {}) {
     problem(n, severity::error, code, msg, std::move(notes));
-    diags_.back().source_line.clear();
+    last().source_line.clear();
   }
 
   std::int32_t intern(std::string_view sv) {
@@ -337,7 +354,7 @@ class reader {
               "'" + what + "' must be " + d.expectation() + extra);
       // A text where something else belongs may be a name: its line is not
       // quoted.
-      if (D::is_string(v)) diags_.back().source_line.clear();
+      if (D::is_string(v)) last().source_line.clear();
       return std::nullopt;
     };
     switch (d.type) {
@@ -448,7 +465,7 @@ class reader {
     problem(arr, severity::error, "findings.size",
             "'" + d.path + "' has " + std::to_string(n) + " entries; iptplan reads at most " +
                 std::to_string(kMaxElements));
-    diags_.back().source_line.clear();
+    last().source_line.clear();
     return true;
   }
 
@@ -554,10 +571,10 @@ class reader {
       key_column = at.column;
     }
     if (key_line > 0) {
-      diags_.back().line = key_line;
-      diags_.back().column = key_column;
+      last().line = key_line;
+      last().column = key_column;
     }
-    diags_.back().source_line.clear();
+    last().source_line.clear();
   }
 
   void walk(const std::string& prefix, node t, int depth = 0) {
@@ -643,6 +660,14 @@ class reader {
   std::vector<diagnostic>& diags_;
   client_data& c_;
   std::vector<std::optional<node>> nodes_;  // by vocabulary finding: its value
+  // The first kKept problems of a file are kept; the rest are counted.
+  static constexpr std::size_t kKept = 1000;
+  std::size_t start_;
+  std::size_t untold_errors_ = 0;
+  std::size_t untold_warnings_ = 0;
+  diagnostic scratch_;  // the last problem, when it was not kept
+  bool scratch_last_ = false;
+  diagnostic& last() { return scratch_last_ ? scratch_ : diags_.back(); }
 };
 
 // Findings that contradict each other: an answer recorded although the
@@ -738,6 +763,8 @@ std::optional<client_data> read_doc(const program& p, const source_file& src, ty
   c.extra_base = static_cast<std::int32_t>(p.symbols.size());
   reader<D> r(p, src, options, diags, c);
   r.walk("", root);
+  r.finish();
+  if (r.untold_errors()) return std::nullopt;
   check_consistency(p, c, src.name(), [&](std::size_t i) { return r.line_of(i); }, diags);
   for (std::size_t i = before; i < diags.size(); ++i) {
     if (diags[i].level == severity::error) return std::nullopt;

@@ -29,6 +29,11 @@ struct diagnostic {
   std::string source_line;
   int source_from = 1;
   std::vector<std::string> notes;  // extra lines ("did you mean ...")
+  // A file with thousands of mistakes keeps the first ones as diagnostics
+  // and only counts the rest, so memory never follows their number: the
+  // last diagnostic kept carries the count of those not kept.
+  std::size_t more_errors = 0;
+  std::size_t more_warnings = 0;
 };
 
 // A diagnostic pointing at a byte offset of a source file.

@@ -69,13 +69,27 @@ response diagnostics_response(int status, const std::vector<diagnostic>& given) 
   // In the CLI's order: by place in the findings.
   std::vector<diagnostic> diags = given;
   sort_diagnostics(diags);
+  // As the CLI: the first 50 of each in full, the rest counted, so an
+  // answer's size never follows the number of mistakes in a body.
+  constexpr std::size_t kListed = 50;
   json errors = json::array(), warnings = json::array();
+  std::size_t more_errors = 0, more_warnings = 0;
   for (const auto& d : diags) {
+    more_errors += d.more_errors;
+    more_warnings += d.more_warnings;
+    json& list = d.level == severity::error ? errors : warnings;
+    if (list.size() >= kListed) {
+      ++(d.level == severity::error ? more_errors : more_warnings);
+      continue;
+    }
     diagnostic shown = d;
     shown.source_line.clear();  // never a line of the findings
-    (d.level == severity::error ? errors : warnings).push_back(jsonout::to_json(shown));
+    shown.more_errors = shown.more_warnings = 0;
+    list.push_back(jsonout::to_json(shown));
   }
-  return json_response(status, {{"errors", errors}, {"warnings", warnings}});
+  json out = {{"errors", errors}, {"warnings", warnings}};
+  if (more_errors + more_warnings > 0) out["not_listed"] = {{"errors", more_errors}, {"warnings", more_warnings}};
+  return json_response(status, out);
 }
 
 // A name for the record (`by`): as the CLI's --by.

@@ -886,3 +886,16 @@ TEST_CASE("a dotted key of 100,000 parts in any TOML file is an error with its p
   CHECK(c.err.find("vocabulary.toml:") != std::string::npos);
   CHECK(c.err.find("this key has more than 100 dotted parts") != std::string::npos);
 }
+
+TEST_CASE("a findings file with 20,000 unknown keys: 50 errors shown, the true count of the rest and of all") {
+  scratch s;
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "k" + std::to_string(i) + " = 1\n";
+  auto f = s.write("many.toml", text);
+  auto r = run({"plan", f});
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("... and 19,950 more\n20000 errors\n") != std::string::npos);
+  auto j = run({"plan", "--format", "json", f});
+  CHECK(j.code == 1);
+}

@@ -767,3 +767,19 @@ TEST_CASE("the dotted-key guard counts keys only: numbers, strings and comments 
   }() + "]\nx = 1\n");
   for (const auto& d : res.diags) CHECK(d.message.find("dotted parts") == std::string::npos);
 }
+
+TEST_CASE("a file with thousands of mistakes keeps the first 1,000 and counts the rest on the last one kept") {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "k" + std::to_string(i) + " = 1\n";
+  auto strict = read(text, true);
+  CHECK_FALSE(strict.client.has_value());
+  REQUIRE(strict.diags.size() == 1000);
+  CHECK(strict.diags.back().more_errors == 4000);
+  CHECK(strict.diags.back().more_warnings == 0);
+  // As warnings (--allow-unknown) the file is read, and the count is of warnings.
+  auto lenient = read(text);
+  CHECK(lenient.client.has_value());
+  REQUIRE(lenient.diags.size() == 1000);
+  CHECK(lenient.diags.back().more_warnings == 4000);
+  CHECK(lenient.diags.back().more_errors == 0);
+}

@@ -202,6 +202,17 @@ TEST_CASE("api: bad findings get 400 with the CLI's diagnostics, never the value
     CHECK(cli.err.find(":4:9: error:") < cli.err.find(":6:1: error:"));
     CHECK(cli.err.find(":6:1: error:") < cli.err.find(":8:12: error:"));
   }
+  SECTION("20,000 unknown keys: the first 50 errors, the rest counted, an answer of bounded size") {
+    std::string body;
+    for (int i = 0; i < 20000; ++i) body += "k" + std::to_string(i) + " = 1\n";
+    auto r = call(s, "POST", "/api/plan", body);
+    CHECK(r.status == 400);
+    auto j = parsed(r);
+    CHECK(j["errors"].size() == 50);
+    CHECK(j["not_listed"]["errors"] == 19950);
+    CHECK(j["not_listed"]["warnings"] == 0);
+    CHECK(r.body.size() < 100000);
+  }
 }
 
 TEST_CASE("api: unknown paths are 404, wrong methods 405 with Allow") {

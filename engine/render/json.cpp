@@ -98,6 +98,9 @@ json to_json(const diagnostic& d) {
             {"column", d.column},
             {"message", d.message}};
   if (!d.notes.empty()) j["notes"] = d.notes;
+  if (d.more_errors + d.more_warnings > 0) {
+    j["not_listed"] = {{"errors", d.more_errors}, {"warnings", d.more_warnings}};
+  }
   return j;
 }
 
