@@ -93,8 +93,8 @@ class line_reader {
 class input_queue {
  public:
   input_queue(const std::vector<std::string>& inputs, std::istream& in) : in_(in) {
-    for (const auto& i : inputs) pending_.push_back(i);
-    if (pending_.empty()) pending_.push_back("-");
+    for (const auto& i : inputs) pending_.push_back({i, false});
+    if (pending_.empty()) pending_.push_back({"-", false});
   }
 
   // False when every input is read.
@@ -108,14 +108,15 @@ class input_queue {
         continue;
       }
       if (pos_ == pending_.size()) return false;
-      std::string input = pending_[pos_++];
-      if (open(input, r)) return true;
+      auto [input, listed] = pending_[pos_++];
+      if (open(input, listed, r)) return true;
     }
   }
 
  private:
   std::istream& in_;
-  std::vector<std::string> pending_;
+  // Each input to read, and whether it was found in a folder given.
+  std::vector<std::pair<std::string, bool>> pending_;
   std::size_t pos_ = 0;
   std::unique_ptr<std::ifstream> file_;
   std::unique_ptr<line_reader> stream_;
@@ -131,7 +132,7 @@ class input_queue {
 
   // Starts reading `input`; true when that yields a record at once (a whole
   // file, or an error about it).
-  bool open(const std::string& input, record& r) {
+  bool open(const std::string& input, bool listed, record& r) {
     r.name = input;
     if (input == "-") {
       stream_ = std::make_unique<line_reader>(in_);
@@ -147,10 +148,16 @@ class input_queue {
       if (fs::is_symlink(fs::symlink_status(input, ec))) return fail(r, "batch.read", "a symbolic link to nothing");
       return fail(r, "batch.read", "no such file or folder");
     }
+    if (fs::is_directory(st) && listed) {
+      // A folder named like a findings file (or a link to one), inside a
+      // folder given: subfolders are not read, so a link to the folder
+      // itself never loops.
+      return fail(r, "batch.read", "a folder inside a folder given; batch reads only the files of a folder");
+    }
     if (fs::is_directory(st)) {
-      std::vector<std::string> found;
+      std::vector<std::pair<std::string, bool>> found;
       for (fs::directory_iterator it(input, ec), end; !ec && it != end; it.increment(ec)) {
-        if (wanted(it->path())) found.push_back(it->path().string());
+        if (wanted(it->path())) found.push_back({it->path().string(), true});
       }
       if (ec) return fail(r, "batch.read", "cannot list this folder: " + ec.message());
       std::sort(found.begin(), found.end());
@@ -438,14 +445,23 @@ class planner {
     sort_diagnostics(diags);
     // A client with thousands of mistakes gets the first ones in full and a
     // count of the rest, on its line and on stderr, as `plan` prints them.
-    if (diags.size() > kMaxClientDiagnostics) {
+    // The reader keeps the first problems of a file and counts the rest.
+    std::size_t untold = 0;
+    bool untold_error = false;
+    for (auto& d : diags) {
+      untold += d.more_errors + d.more_warnings;
+      untold_error = untold_error || d.more_errors > 0;
+      d.more_errors = d.more_warnings = 0;
+    }
+    if (diags.size() + untold > kMaxClientDiagnostics) {
       // Errors before warnings: the error that stopped the client is never
       // the one left out for a page of warnings.
       std::stable_partition(diags.begin(), diags.end(),
                             [](const diagnostic& d) { return d.level == severity::error; });
-      bool error_dropped = std::any_of(diags.begin() + kMaxClientDiagnostics, diags.end(),
-                                       [](const diagnostic& d) { return d.level == severity::error; });
-      std::string more = std::to_string(diags.size() - kMaxClientDiagnostics);
+      const std::size_t kept = std::min(diags.size(), kMaxClientDiagnostics);
+      bool error_dropped = untold_error || std::any_of(diags.begin() + static_cast<std::ptrdiff_t>(kept), diags.end(),
+                                                       [](const diagnostic& d) { return d.level == severity::error; });
+      std::string more = std::to_string(diags.size() - kept + untold);
       for (int k = static_cast<int>(more.size()) - 3; k > 0; k -= 3) more.insert(static_cast<std::size_t>(k), ",");
       diagnostic rest;
       rest.level = error_dropped ? severity::error : severity::warning;
@@ -453,7 +469,7 @@ class planner {
       rest.file = r.name;
       rest.line = r.line;
       rest.message = "... and " + more + " more for this client";
-      diags.resize(kMaxClientDiagnostics);
+      diags.resize(kept);
       sort_diagnostics(diags);
       diags.push_back(std::move(rest));
     }
@@ -527,9 +543,16 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
   std::size_t pending[2] = {0, 0};  // lines planned in each, to write
   std::size_t done = 0, failed = 0, started = 0;
   bool more = true;
+  // A chunk also ends once its texts reach kChunkBytes, so memory follows
+  // neither the number of clients nor the size of each (up to the 16 MiB
+  // a document may have).
+  constexpr std::size_t kChunkBytes = std::size_t{32} << 20;
   auto fill = [&](int b) {
-    std::size_t count = 0;
-    while (more && count < chunk && (more = queue.next(records[b][count]))) ++count;
+    std::size_t count = 0, bytes = 0;
+    while (more && count < chunk && bytes < kChunkBytes && (more = queue.next(records[b][count]))) {
+      bytes += records[b][count].text.size();
+      ++count;
+    }
     counts[b] = count;
   };
   // Writes chunk b's lines; false when the output fails.

@@ -115,6 +115,25 @@ TEST_CASE("batch reads a folder: its findings files in name order") {
   CHECK(run(args).out == r.out);
 }
 
+TEST_CASE("batch: a folder or a link to one, named like a findings file inside a folder given, is an error, never a loop") {
+  scratch s;
+  auto dir = s.dir / "cases";
+  fs::create_directories(dir);
+  fs::copy_file(kSource / "examples/jane.toml", dir / "jane.toml");
+  fs::create_directory_symlink(".", dir / "x.toml");
+  fs::create_directory_symlink(".", dir / "y.toml");
+  fs::create_directory(dir / "z.toml");
+  auto r = run({"batch", dir.string()});
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0]["errors"].empty());
+  for (std::size_t i = 1; i < 4; ++i) {
+    REQUIRE(lines[i]["errors"].size() == 1);
+    CHECK(lines[i]["errors"][0]["message"] == "a folder inside a folder given; batch reads only the files of a folder");
+  }
+}
+
 TEST_CASE("batch reads JSON Lines from standard input, one client a line, blank lines skipped") {
   std::string in =
       "{\"client\": {\"id\": \"C-0101\", \"age_band\": \"18_64\"}, \"phq9\": {\"total\": 22, \"item9\": 0}}\n"
@@ -377,6 +396,7 @@ TEST_CASE("batch: a client with thousands of mistakes gets the first 50 and a co
   CHECK(errors[0]["code"] == "findings.unknown");
   CHECK(errors[50]["code"] == "batch.more-diagnostics");
   CHECK(errors[50]["message"] == "... and 2,950 more for this client");
+  CHECK_FALSE(errors[49].contains("not_listed"));
   CHECK(lines[1]["errors"].empty());
   std::size_t count = 0;
   for (auto at = r.err.find("is not in the vocabulary"); at != std::string::npos;
