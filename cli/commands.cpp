@@ -403,6 +403,19 @@ std::string refused_output(const std::string& output, const std::vector<std::str
   if (!rules.empty() && path_inside(rules, output)) {
     return "is inside the rule set folder " + rules + "; write the plan elsewhere";
   }
+  // A file of the rule set reached by another path: a rule file or the
+  // vocabulary may be a link to a file kept elsewhere.
+  if (!rules.empty() && fs::exists(output, ec)) {
+    std::size_t seen = 0;
+    for (fs::recursive_directory_iterator it(rules, fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end && seen < 100000; it.increment(ec), ++seen) {
+      std::error_code e2;
+      if (fs::equivalent(output, it->path(), e2)) {
+        return "is a file of the rule set " + rules + " (" + it->path().filename().string() +
+               "); write the plan elsewhere";
+      }
+    }
+  }
   auto st = fs::status(output, ec);
   if (!ec && fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
     return "is not a regular file (a device, pipe or socket); give a file name";

@@ -618,7 +618,15 @@ TEST_CASE("hostile: -o never writes into the rule set, over a device or a pipe")
   // Next to the rule set, not inside it, is fine.
   auto beside = (s.dir / "plan.md").string();
   CHECK(run({"plan", "--rules", rules, "examples/jane.toml", "-o", beside}).code == 0);
-  CHECK(fs::exists(beside));
+  CHECK(fs::exists(beside));  // A rule-set file that is a link to a file kept outside the folder: the
+  // file it names is the rule set's too.
+  auto kept = (s.dir / "vocabulary-kept.toml").string();
+  fs::rename(fs::path(rules) / "vocabulary.toml", kept);
+  fs::create_symlink(kept, fs::path(rules) / "vocabulary.toml");
+  auto linked = run({"plan", "--rules", rules, "examples/jane.toml", "-o", kept});
+  CHECK(linked.code == 2);
+  CHECK(linked.err.find("is a file of the rule set") != std::string::npos);
+  CHECK(run({"check", rules}).code == 0);
 }
 
 TEST_CASE("hostile: deep keys, long texts and long names give errors, never a stack overflow") {
