@@ -1240,8 +1240,18 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   try {
     rec.store = store;
     if (*plan_cmd) return cmd_plan(files, rules, fmt, output, allow_unknown, follow, rec, in, out, err);
+    // Text read from a store or a plan file (ids, names, reasons) reaches
+    // the terminal with its control characters escaped, whatever wrote it.
+    auto escaped = [&](auto&& command) {
+      if (fmt == "json") return command(out);
+      std::ostringstream text;
+      int rc = command(text);
+      out << printable(text.str(), true);
+      out.flush();
+      return rc;
+    };
     if (*verify_cmd && verify_args.size() == 2) {
-      return cmd_verify_file(verify_args[0], verify_args[1], rules, fmt, in, out, err);
+      return escaped([&](std::ostream& o) { return cmd_verify_file(verify_args[0], verify_args[1], rules, fmt, in, o, err); });
     }
     if (*verify_cmd && (verify_args.size() != 1 || verify_args[0].empty() ||
                         verify_args[0].find_first_not_of("0123456789") != std::string::npos)) {
@@ -1264,12 +1274,14 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       if (*review_cmd && !(who = author(rec.by, err))) return kUsage;
       auto where = store_location(store, err);
       if (!where) return kUsage;
-      if (*audit_verify) return cmd_audit_verify(*where, out, err);
-      if (*audit_list) return cmd_audit_list(*where, fmt, out, err);
-      if (*audit_show) return cmd_audit_show(*where, *id, fmt, out, err);
-      if (*audit_overrides) return cmd_audit_overrides(*where, since, fmt, out, err);
-      if (*verify_cmd) return cmd_verify_record(*where, *id, fmt, out, err);
-      return cmd_review(*where, *id, review, *who, out, err);
+      return escaped([&](std::ostream& o) {
+        if (*audit_verify) return cmd_audit_verify(*where, o, err);
+        if (*audit_list) return cmd_audit_list(*where, fmt, o, err);
+        if (*audit_show) return cmd_audit_show(*where, *id, fmt, o, err);
+        if (*audit_overrides) return cmd_audit_overrides(*where, since, fmt, o, err);
+        if (*verify_cmd) return cmd_verify_record(*where, *id, fmt, o, err);
+        return cmd_review(*where, *id, review, *who, o, err);
+      });
     }
     if (*check_cmd) return cmd_check(check_dir, fmt, out, err);
     if (*approve_cmd) return cmd_approve(approve_dir, approve_by, out, err);

@@ -256,8 +256,11 @@ bool valid_date(const std::string& t) {
   for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (!std::isdigit(static_cast<unsigned char>(t[static_cast<std::size_t>(i)]))) return false;
   }
-  int month = std::stoi(t.substr(5, 2)), day = std::stoi(t.substr(8, 2));
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+  int year = std::stoi(t.substr(0, 4)), month = std::stoi(t.substr(5, 2)), day = std::stoi(t.substr(8, 2));
+  if (month < 1 || month > 12 || day < 1) return false;
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return day <= days[month - 1] + (month == 2 && leap ? 1 : 0);
 }
 
 bool record_plan(const std::string& location, const std::string& by, const rule_set& rs,
@@ -313,7 +316,7 @@ int cmd_audit_list(const std::string& location, const std::string& fmt, std::ost
     }
     if (rs.empty()) out << shown(location) << ": no records\n";
     for (const auto& r : rs) {
-      out << r.id << "  " << r.created << "  " << printable(r.by) << "  " << r.kind << "  "
+      out << r.id << "  " << printable(r.created) << "  " << printable(r.by) << "  " << printable(r.kind) << "  "
           << printable(r.kind == "plan" ? plan_summary(r) : review_summary(r)) << "\n";
     }
     return kOk;
@@ -366,25 +369,25 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
       out << j.dump(2) << "\n";
       return kOk;
     }
-    out << "record " << r->id << ": " << r->kind << ", recorded " << r->created << " by " << printable(r->by)
-        << "\n  hash " << r->hash << "\n  after " << r->prev_hash << "\n";
+    out << "record " << r->id << ": " << printable(r->kind) << ", recorded " << printable(r->created) << " by "
+        << printable(r->by) << "\n  hash " << printable(r->hash) << "\n  after " << printable(r->prev_hash) << "\n";
     if (r->kind == "plan") {
       auto f = st::read_plan_body(r->body);
-      out << "  program: iptplan " << f.program_version << "\n  rule set: " << f.rule_set_name << " "
-          << f.rule_set_version << " (sha256 " << f.rule_set_sha256 << ")\n  findings: sha256 "
-          << f.findings_sha256 << "\n  client: " << printable(f.client_id) << "\n\nITEMS\n";
+      out << "  program: iptplan " << printable(f.program_version) << "\n  rule set: " << printable(f.rule_set_name)
+          << " " << printable(f.rule_set_version) << " (sha256 " << printable(f.rule_set_sha256)
+          << ")\n  findings: sha256 " << printable(f.findings_sha256) << "\n  client: " << printable(f.client_id) << "\n\nITEMS\n";
       json p = json::parse(f.plan_json, nullptr, false);
       auto items = items_of(p);
       for (const auto& iid : items.order) {
         const json& it = items.by_id[iid];
-        out << "  " << it.value("kind", "") << " " << iid << " [" << it.value("status", "")
-            << "]: " << printable(text_of(it)) << "\n";
+        out << "  " << printable(it.value("kind", "")) << " " << printable(iid) << " ["
+            << printable(it.value("status", "")) << "]: " << printable(text_of(it)) << "\n";
       }
       out << "\nDECISIONS\n";
       if (decisions.empty()) out << "  (none recorded)\n";
       for (const auto& [x, d] : decisions) {
-        out << "  " << d.action << " " << d.item << " (record " << x.id << ", " << printable(x.by) << ", "
-            << x.created << ")";
+        out << "  " << printable(d.action) << " " << printable(d.item) << " (record " << x.id << ", "
+            << printable(x.by) << ", " << printable(x.created) << ")";
         if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
         if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
         out << "\n";
@@ -393,7 +396,7 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
       auto f = st::read_review_body(r->body);
       out << "  review of plan " << f.plan_id << " (hash " << short_hash(f.plan_hash) << ")\n";
       for (const auto& d : f.decisions) {
-        out << "  " << d.action << " " << d.item;
+        out << "  " << printable(d.action) << " " << printable(d.item);
         if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
         if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
         out << "\n";
@@ -428,7 +431,7 @@ int cmd_audit_overrides(const std::string& location, const std::string& since, c
     out << "Decisions on each rule's items" << (since.empty() ? "" : " since " + since)
         << ", most overridden first (the last decision on each item of each plan counts):\n\n";
     for (const auto& o : os) {
-      out << o.rule << ": " << o.accepted << " accepted, " << o.edited << " edited, " << o.rejected
+      out << printable(o.rule) << ": " << o.accepted << " accepted, " << o.edited << " edited, " << o.rejected
           << " rejected";
       if (o.hashes.size() > 1) out << " (over " << o.hashes.size() << " versions of the rule)";
       out << "\n";

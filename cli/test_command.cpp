@@ -295,11 +295,12 @@ int cmd_test(const std::string& given, bool show_coverage, double min_coverage, 
 
   for (const auto& r : results) {
     if (r.passed) {
-      out << "PASS  " << r.name << "\n";
+      out << "PASS  " << printable(r.name) << "\n";
     } else if (r.findings.empty()) {
-      out << "FAIL  " << r.name << ": " << r.report << "\n";
+      out << "FAIL  " << printable(r.name) << ": " << printable(r.report, true) << "\n";
     } else {
-      out << "FAIL  " << r.name << "  (" << r.file << ", findings " << r.findings << ")\n"
+      out << "FAIL  " << printable(r.name) << "  (" << printable(r.file) << ", findings " << printable(r.findings)
+          << ")\n"
           << printable(r.report, true);
     }
   }

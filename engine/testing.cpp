@@ -130,13 +130,26 @@ std::string held(const plan& p, const std::string& kind) {
   return out;
 }
 
+// A name from a test case as a report shows it: control characters and
+// line breaks escaped (no name can forge a line such as "PASS  x"), and at
+// most about 120 characters, so a report's size never follows a name's.
+std::string shown(const std::string& s) {
+  std::string t = printable(s);
+  if (t.size() <= 120) return t;
+  std::size_t cut = 110;
+  while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
+  t.resize(cut);
+  return t + "... (" + std::to_string(s.size()) + " bytes)";
+}
+
 }  // namespace
 
 std::optional<test_case> read_test_case(const std::string& name, const std::string& text,
                                         const findings_resolver& resolve,
                                         std::vector<diagnostic>& diags) {
   std::size_t before = diags.size();
-  auto t = parse_toml(name, text, "test.syntax", diags);
+  // A test case may hold findings: no value or line of it is quoted.
+  auto t = parse_toml(name, text, "test.syntax", diags, false);
   if (!t) return std::nullopt;
   source_file src(name, text);
   test_case tc;
@@ -193,9 +206,16 @@ std::optional<test_case> read_test_case(const std::string& name, const std::stri
         into.insert(into.end(), xs.begin(), xs.end());
       }
     } else {
-      diags.push_back(toml_diagnostic(src, &v, severity::error, "test.invalid",
-                                      "unknown key '" + key +
-                                          "'; a test case has description, findings, [expect] and [absent]"));
+      // A key is named only when it is a plain word: a quoted key may be
+      // anything, a name included.
+      bool plain = !key.empty() && key.size() <= 40 && std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+      });
+      auto d = toml_diagnostic(src, &v, severity::error, "test.invalid",
+                               (plain ? "unknown key '" + key + "'" : std::string("an unknown key")) +
+                                   "; a test case has description, findings, [expect] and [absent]");
+      d.source_line.clear();
+      diags.push_back(std::move(d));
     }
   }
   if (tc.findings_name.empty() && !t->contains("findings")) {
@@ -266,14 +286,14 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
         if (exists) continue;
         std::string near = nearest_name(base, known);
         r.report += "  " + std::string(lists == &tc.expect ? "[expect]" : "[absent]") + " " + kind +
-                    " names '" + base + "', " +
+                    " names '" + shown(base) + "', " +
                     (kind == "conclusions" ? "which no rule concludes"
                      : kind == "provisional" ? "which no rule concludes or proposes"
                      : kind == "undecided" ? "which is not a rule id"
                      : kind == "to_assess" ? "which the vocabulary does not declare"
                      : rs.prog->rules_proposing(base).empty() ? "which no rule proposes"
                                            : "which the rules propose, but not among the " + kind) +
-                    (near.empty() ? "" : "; did you mean '" + near + "'?") + "\n";
+                    (near.empty() ? "" : "; did you mean '" + shown(near) + "'?") + "\n";
       }
     }
   }
@@ -285,7 +305,7 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
     if (it != tc.expect.end()) {
       for (const auto& want : it->second) {
         if (holds(p, kind, want)) continue;
-        r.report += "  expected " + singular(kind) + " " + want + "; the plan holds " + held(p, kind) + "\n";
+        r.report += "  expected " + singular(kind) + " " + shown(want) + "; the plan holds " + held(p, kind) + "\n";
         // Present, but only provisionally: say so rather than leave the
         // reader to search.
         if (kind != "provisional" && holds(p, "provisional", want)) {
@@ -298,7 +318,7 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
           if (!rs.prog->rules_proposing(want.substr(0, want.find('['))).empty()) {
             r.report += indent(render_why_not(rs, *client, *r.ev, p, want), 6);
           } else {
-            r.report += "      no rule of the rule set proposes '" + want + "'\n";
+            r.report += "      no rule of the rule set proposes '" + shown(want) + "'\n";
           }
         }
       }
@@ -307,7 +327,7 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
     if (ab != tc.absent.end()) {
       for (const auto& unwanted : ab->second) {
         if (!holds(p, kind, unwanted)) continue;
-        r.report += "  expected no " + singular(kind) + " " + unwanted + ", but the plan holds it\n";
+        r.report += "  expected no " + singular(kind) + " " + shown(unwanted) + ", but the plan holds it\n";
         if (const auto* g = group_of(p, kind)) {
           for (const auto& item : *g) {
             if (item.named_by(unwanted)) r.report += indent(render_why(item), 6);

@@ -169,7 +169,9 @@ std::optional<toml::table> parse_toml(const std::string& name, const std::string
                         "heading or by dotted keys (for example 'phq9.item9 = 2' before '[phq9]'); put all of "
                         "its keys in one place");
     }
-    quote_line(d, src);
+    // A file that may hold findings (a findings file, a test case) never
+    // has a line quoted: the line may hold a value.
+    if (quote_values) quote_line(d, src);
     diags.push_back(std::move(d));
     return std::nullopt;
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "grammar/diagnostic.hpp"
+
 namespace iptplan::store {
 
 using nlohmann::json;
@@ -147,6 +149,9 @@ std::vector<std::string> change_lines(const plan_changes& c) {
     for (const auto& k : c.other_parts) others += (others.empty() ? "" : ", ") + k;
     lines.push_back("  other parts that differ: " + others);
   }
+  // Ids and texts come from a plan file or a store: each line stays one
+  // line, its control characters escaped.
+  for (auto& l : lines) l = printable(l);
   return lines;
 }
 

@@ -907,3 +907,31 @@ TEST_CASE("a findings file with 20,000 unknown keys: 50 errors shown, the true c
   auto j = run({"plan", "--format", "json", f});
   CHECK(j.code == 1);
 }
+
+TEST_CASE("test: a test case's names and values never forge a line or echo a value") {
+  scratch s;
+  auto dir = s.rules_copy();
+  s.write("rules/tests/zz_forged.toml",
+          "description = \"x\"\nfindings = \"clients/jane.toml\"\n[expect]\nflags = [\"\\u001b[31mRED\\n  PASS  fake\", \"" +
+              std::string(5000, 'q') + "\"]\n");
+  auto r = run({"test", dir});
+  CHECK(r.code == 1);
+  CHECK(r.out.find('\x1b') == std::string::npos);
+  CHECK(r.out.find("\n  PASS  fake") == std::string::npos);
+  CHECK(r.out.find("\\x1b[31mRED\\x0a  PASS  fake") != std::string::npos);
+  CHECK(r.out.find(std::string(200, 'q')) == std::string::npos);
+  CHECK(r.out.find("... (5000 bytes)") != std::string::npos);
+  s.write("rules/tests/zz_forged.toml",
+          "description = \"x\"\n\"Mary Smith\" = 1\n[findings]\nclient.id = \"C-0001\"\nclient.id = \"Mary Smith\"\n");
+  auto v = run({"test", dir});
+  CHECK(v.code == 1);
+  CHECK((v.out + v.err).find("Mary") == std::string::npos);
+  CHECK(v.err.find("zz_forged.toml:5:13: error: this is not valid TOML") != std::string::npos);
+  s.write("rules/tests/zz_forged.toml",
+          "description = \"x\"\n\"Mary Smith\" = 1\nfindings = \"clients/jane.toml\"\n");
+  auto k = run({"test", dir});
+  CHECK(k.code == 1);
+  CHECK((k.out + k.err).find("Mary") == std::string::npos);
+  CHECK(k.err.find("an unknown key; a test case has description, findings, [expect] and [absent]") !=
+        std::string::npos);
+}

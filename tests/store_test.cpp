@@ -448,3 +448,36 @@ TEST_CASE("an empty file given as the store becomes a private store, an SQLite f
     CHECK(slurp(text) == "these are not records\n");
   }
 }
+
+TEST_CASE("verify of a plan file: an id holding control characters reaches the terminal escaped") {
+  scratch s;
+  auto plan = run({"plan", "examples/jane.toml", "--format", "json"});
+  REQUIRE(plan.code == 0);
+  auto j = nlohmann::json::parse(plan.out);
+  bool changed = false;
+  for (auto& f : j["flags"]) {
+    if (f["id"] == "possible_alexithymia") {
+      f["id"] = "x\x1b[31m\nFORGED";
+      changed = true;
+    }
+  }
+  REQUIRE(changed);
+  auto file = s.write("plan.json", j.dump());
+  auto v = run({"verify", file, "examples/jane.toml"});
+  CHECK(v.code == 1);
+  CHECK(v.out.find('\x1b') == std::string::npos);
+  CHECK(v.out.find("\nFORGED") == std::string::npos);
+  CHECK(v.out.find("x\\x1b[31m\\x0aFORGED") != std::string::npos);
+}
+
+TEST_CASE("audit overrides --since takes only a date of the calendar") {
+  scratch s;
+  auto db = (s.dir / "s.db").string();
+  for (const char* bad : {"2026-02-30", "2026-04-31", "2025-02-29", "2026-13-01", "2026-00-10"}) {
+    auto r = run({"audit", "overrides", "--since", bad, "--store", db});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--since takes a date as YYYY-MM-DD") != std::string::npos);
+  }
+  auto leap = run({"audit", "overrides", "--since", "2024-02-29", "--store", db});
+  CHECK(leap.err.find("--since takes a date") == std::string::npos);
+}
