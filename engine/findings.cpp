@@ -695,7 +695,9 @@ void check_consistency(const program& p, const client_data& c, const std::string
       int g = p.vocab->index_of(d.asked_if);
       if (g >= 0 && !c.slots[static_cast<std::size_t>(g)].is_unknown()) {
         std::string gate = text_of(c.slots[static_cast<std::size_t>(g)]);
-        if (std::find(d.asked_if_values.begin(), d.asked_if_values.end(), gate) == d.asked_if_values.end()) {
+        bool holds_anyway = !d.skipped_value.empty() && text_of(c.slots[i]) == d.skipped_value;
+        if (!holds_anyway &&
+            std::find(d.asked_if_values.begin(), d.asked_if_values.end(), gate) == d.asked_if_values.end()) {
           std::string when;
           for (std::size_t k = 0; k < d.asked_if_values.size(); ++k) {
             when += (k ? (k + 1 == d.asked_if_values.size() ? " or " : ", ") : "") + d.asked_if_values[k];

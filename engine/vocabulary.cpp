@@ -93,7 +93,7 @@ class reader {
     static const std::vector<std::string> known = {"type", "values", "labels", "min", "max", "of", "key",
                                                    "fields", "pattern", "component", "question",
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
-                                                   "at_most_unless_values", "asked_of"};
+                                                   "at_most_unless_values", "skipped_value", "asked_of"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -102,7 +102,7 @@ class reader {
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
-                                          "at_most_unless_values and asked_of"
+                                          "at_most_unless_values, skipped_value and asked_of"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -235,6 +235,18 @@ class reader {
     if (wants_values && d.values.empty()) {
       error(&t, "enum '" + path + "' needs a non-empty 'values' list");
       return std::nullopt;
+    }
+    if (auto* n = t.get("skipped_value")) {
+      auto v = n->value<std::string>();
+      bool ok = v && n->is_string() && d.type == finding_type::enumeration && !nested &&
+                std::find(d.values.begin(), d.values.end(), *v) != d.values.end();
+      if (!ok) {
+        error(n, "'skipped_value' of '" + path + "' must be one of its own values, in quotes, on an enum finding "
+                 "with 'asked_if'");
+      } else {
+        d.skipped_value = *v;
+      }
+      if (ok && d.asked_if.empty()) error(n, "'skipped_value' of '" + path + "' needs 'asked_if'");
     }
     if (auto* n = t.get("labels")) {
       // `labels = { relationship_end = "the end of a relationship" }`: how

@@ -53,6 +53,10 @@ struct finding_decl {
   // the gate is answered.
   std::string asked_if;
   std::vector<std::string> asked_if_values;
+  // The one answer a skipped question may still be recorded with, because
+  // it holds whatever the gate says (perinatal status "none" for a client
+  // over 64); empty when none may.
+  std::string skipped_value;
   // `asked_of = "clinician"`: recorded from the clinician's own judgement or
   // the course's arrangements (a rating, the setting), not asked of the
   // client; plans list it apart from the questions for the client.

@@ -159,6 +159,12 @@ TEST_CASE("bad findings files exit 1 and name the place") {
     CHECK(q.code == 1);
     CHECK(q.err.find(g + ":3:1: error: 'phq9.item9' is more than 'phq9.total' (line 2), which "
                          "includes it [findings.contradiction]") != std::string::npos);
+    // Perinatal status is asked of ages 12-64, but "none" holds at any age.
+    auto older = s.write("older.toml", "[client]\nage_band = \"65_89\"\n[perinatal]\nstatus = \"none\"\n");
+    CHECK(run({"plan", older}).code == 0);
+    auto older_pregnant =
+        s.write("older_pregnant.toml", "[client]\nage_band = \"65_89\"\n[perinatal]\nstatus = \"pregnant\"\n");
+    CHECK(run({"plan", older_pregnant}).err.find("[findings.skip-logic]") != std::string::npos);
     // At the boundary: item 9 equal to the total is consistent.
     auto h = s.write("item9_equal.toml", "[phq9]\ntotal = 3\nitem9 = 3\n");
     CHECK(run({"plan", h}).code == 0);

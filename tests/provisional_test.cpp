@@ -57,6 +57,13 @@ type = "bool"
 asked_if = "kind"
 asked_if_values = ["y"]
 
+[mode]
+type = "enum"
+values = ["off", "on"]
+asked_if = "kind"
+asked_if_values = ["y"]
+skipped_value = "off"
+
 [total]
 type = "int"
 min = 0
@@ -1005,6 +1012,10 @@ TEST_CASE("contradictions: a gated answer against its gate, a part above its who
       {"behind = true\n", "", 0},
       {"kind = \"x\"\nonly_y = true\n", "findings.skip-logic", 2},
       {"kind = \"y\"\nonly_y = true\n", "", 0},
+      // The one answer that holds whatever the gate says may be recorded
+      // behind a closed gate; no other.
+      {"kind = \"x\"\nmode = \"off\"\n", "", 0},
+      {"kind = \"x\"\nmode = \"on\"\n", "findings.skip-logic", 2},
       {"total = 2\npart = 3\n", "findings.contradiction", 2},
       {"total = 3\npart = 3\n", "", 0},
       {"part = 3\n", "", 0},
@@ -1059,6 +1070,11 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
        "at_most_unless = \"g\"\nat_most_unless_values = [\"b\"]\n",
        "'at_most_unless_values' of 'q' holds 'b'"},
       {"[q]\ntype = \"bool\"\nasked_if = \"q\"\n", "cannot name itself"},
+      {"[g]\ntype = \"bool\"\n[q]\ntype = \"bool\"\nasked_if = \"g\"\nskipped_value = \"false\"\n",
+       "'skipped_value' of 'q' must be one of its own values"},
+      {"[g]\ntype = \"bool\"\n[q]\ntype = \"enum\"\nvalues = [\"a\"]\nasked_if = \"g\"\nskipped_value = \"b\"\n",
+       "'skipped_value' of 'q' must be one of its own values"},
+      {"[q]\ntype = \"enum\"\nvalues = [\"a\"]\nskipped_value = \"a\"\n", "'skipped_value' of 'q' needs 'asked_if'"},
       {"[q]\ntype = \"bool\"\nasked_of = \"nurse\"\n", "'asked_of' of 'q' must be \"client\" or \"clinician\""},
       {"[q]\ntype = \"bool\"\nasked_of = true\n", "'asked_of' of 'q' must be \"client\" or \"clinician\""},
       {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_of = \"clinician\"\n",
