@@ -218,8 +218,19 @@ std::string status_words(const provenance& pv) {
 
 std::string shown_text(const plan_item& it) {
   if (!it.due_passed || !it.due_session) return it.text;
-  return it.text + " (Session " + std::to_string(*it.due_session) +
-         " has passed: record whether this was met, and if not, set a new session for it.)";
+  return it.text + " (session " + std::to_string(*it.due_session) + " has passed)";
+}
+
+std::string passed_dates_note(const plan& p) {
+  for (const auto* group : {&p.goals, &p.solutions, &p.provisional, &p.challenges}) {
+    for (const auto& it : *group) {
+      if (it.due_passed && it.due_session) {
+        return "Items marked '(session N has passed)' are dated to a session already held: record whether each "
+               "was met, and if not, set a new session for it.";
+      }
+    }
+  }
+  return "";
 }
 
 std::string removable_note(const plan_item& it, bool code) {

@@ -67,7 +67,9 @@ std::string render_markdown(const plan& p) {
          "reviews, edits and owns every item.\n\n";
   out += "- Rule set: " + md(p.prov.rule_set_name) + " " + md(p.prov.rule_set_version) +
          " (" + md(status_words(p.prov)) + ")\n";
-  out += "- Findings: sha256 `" + p.prov.findings_sha256.substr(0, 12) + "`\n\n";
+  out += "- Findings: sha256 `" + p.prov.findings_sha256.substr(0, 12) + "`\n";
+  if (auto note = passed_dates_note(p); !note.empty()) out += "- Note: " + md(note) + "\n";
+  out += "\n";
 
   out += "## Flags\n\n";
   if (p.flags.empty()) out += "None raised.\n";
@@ -155,11 +157,16 @@ std::string render_markdown(const plan& p) {
         out += "  \n  Its work plan also waits on: " + ask_list(extras.per_item.front()) + "\n";
       }
       std::set<std::string> explained{key_of(it)};
+      const std::vector<std::string>* said = nullptr;  // the extras last listed
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(shown_text(s));
         if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
-        if (!extras.shared && !extras.per_item[i].empty()) out += "  \n    Also to confirm: " + ask_list(extras.per_item[i]);
+        if (!extras.shared && !extras.per_item[i].empty()) {
+          out += "  \n    Also to confirm: " +
+                 (said && *said == extras.per_item[i] ? std::string("as above") : ask_list(extras.per_item[i]));
+          said = &extras.per_item[i];
+        }
         out += "\n";
       }
     }

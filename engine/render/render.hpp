@@ -47,8 +47,10 @@ std::string record_next_summary(std::size_t total);
 std::string ask_next_summary(std::size_t total);
 
 // An item's text as plans show it: a goal whose `by session` date has
-// passed says so, and what to do about it.
+// passed says so, "(session 3 has passed)"; what to do about it is said
+// once for the plan, by passed_dates_note() ("" when no date has passed).
 std::string shown_text(const plan_item& it);
+std::string passed_dates_note(const plan& p);
 
 // Whether the plan has a critical flag (severe suicide risk, say): its
 // challenges and work are then introduced by critical_first_note(), since

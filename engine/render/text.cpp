@@ -129,6 +129,7 @@ std::string render_text(const plan& p) {
   out += "Findings: sha256 " + p.prov.findings_sha256.substr(0, 12) + "\n";
   out += "Rule set: " + p.prov.rule_set_name + " " + p.prov.rule_set_version +
          " (" + status_words(p.prov) + ")\n";
+  if (auto note = passed_dates_note(p); !note.empty()) out += "Note: " + note + "\n";
 
   out += "\nFLAGS\n";
   if (p.flags.empty()) out += "  (none)\n";
@@ -186,11 +187,17 @@ std::string render_text(const plan& p) {
         out += "    its work plan also waits on: " + join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
       }
       local_whys explained(it);
+      const std::vector<std::string>* said = nullptr;  // the extras last listed
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         item(out, shown, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, &it, &explained);
         if (!extras.shared && !extras.per_item[i].empty()) {
-          out += "          also to confirm: " + join_words(with_ask_next_numbers(p, extras.per_item[i])) + "\n";
+          // The same list as the item before says so, not the list again.
+          out += "          also to confirm: " +
+                 (said && *said == extras.per_item[i] ? std::string("as above")
+                                                      : join_words(with_ask_next_numbers(p, extras.per_item[i]))) +
+                 "\n";
+          said = &extras.per_item[i];
         }
       }
     }
