@@ -914,8 +914,9 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
       return kOk;
     }
     out << (json ? render_why_fact_json(item, *fe) : render_why_fact(*fe));
-    // `why` answers for a fact with a value; one without is not an answer.
-    return fe->holds || why_not ? kOk : kInputError;
+    // `why` answers for a fact with a settled value; one without, or only
+    // provisional (to confirm, as an item only to confirm), is not yet one.
+    return (fe->holds && !fe->provisional) || why_not ? kOk : kInputError;
   }
   // `role_dispute` names role_dispute[partner] and role_dispute[mother].
   auto found = p.find_all(item);

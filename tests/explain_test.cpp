@@ -228,3 +228,17 @@ TEST_CASE("why-not: an undecided rule waits on the findings as the skip logic as
     for (const auto& m : rule.value("missing", json::array())) CHECK(m.get<std::string>().find("risk.cssrs.q4") == std::string::npos);
   }
 }
+
+TEST_CASE("why on a fact with only a provisional value explains it and exits 1, as for an item to confirm") {
+  scratch s;
+  auto f = s.write("q1.toml", "[client]\nage_band = \"18_64\"\n[risk.cssrs]\nq1 = true\nq2 = false\n");
+  auto r = run({"why", "risk.level", f});
+  CHECK(r.code == 1);
+  CHECK(r.out.rfind("risk.level = low (provisional", 0) == 0);
+  CHECK(r.out.find("to confirm: risk.cssrs.q6") != std::string::npos);
+  auto j = run({"why", "risk.level", f, "--format", "json"});
+  CHECK(j.code == 1);
+  auto parsed = json::parse(j.out);
+  CHECK(parsed["holds"] == true);
+  CHECK(parsed["fact"]["status"] == "provisional");
+}
