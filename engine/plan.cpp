@@ -413,10 +413,27 @@ class builder {
       auto dot = finding.rfind('.');
       return dot != std::string::npos && screens.count(finding.substr(0, dot)) > 0;
     };
+    // On a tie, an answer that would confirm or rule out a challenge to
+    // confirm (the proposed focus, say) before one that decides only what
+    // might be: the interview settles what is on the table first.
+    // (Counted: the answer that settles more of them first.)
+    std::map<std::string, int> confirms;
+    for (const auto& it : pl.provisional) {
+      if (it.kind != item_kind::challenge) continue;
+      for (const auto& f : it.to_confirm) ++confirms[f];
+    }
+    auto confirming = [&](const std::string& f) {
+      auto at = confirms.find(f);
+      return at == confirms.end() ? 0 : at->second;
+    };
     std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [&](const assess_item& a, const assess_item& b) {
       if (a.safety != b.safety) return a.safety;
       if (a.follow_up != b.follow_up) return a.follow_up;
       if (!a.safety && a.score != b.score) return a.score > b.score;
+      if (!a.safety) {
+        int ca = confirming(a.finding), cb = confirming(b.finding);
+        if (ca != cb) return ca > cb;
+      }
       bool sa = a.safety && in_screen(a.finding), sb = b.safety && in_screen(b.finding);
       if (sa != sb) return sa;
       return vocab_place(a.finding) < vocab_place(b.finding);

@@ -946,3 +946,23 @@ TEST_CASE("test: a test case's names and values never forge a line or echo a val
   CHECK(k.err.find("an unknown key; a test case has description, findings, [expect] and [absent]") !=
         std::string::npos);
 }
+
+TEST_CASE("ask next: on a tie, the answer that confirms the challenges to confirm comes before one about what might be") {
+  scratch s;
+  auto f = s.write("teen.toml",
+                   "[client]\nage_band = \"12_17\"\n[therapy]\nphase = \"initial\"\nsession_number = 1\n"
+                   "[phq9]\ntotal = 15\n[risk.self_harm]\never = true\n"
+                   "[[relationships]]\nlabel = \"mother\"\nrole = \"parent\"\nconflict = \"overt\"\n"
+                   "dispute_stage = \"impasse\"\n"
+                   "[[relationships]]\nlabel = \"father\"\nrole = \"parent\"\ncontact = \"monthly\"\n");
+  auto j = nlohmann::json::parse(run({"plan", f, "--format", "json"}).out);
+  std::vector<std::string> order;
+  for (const auto& a : j["to_assess"]) order.push_back(a["finding"]);
+  auto at = [&](const std::string& x) { return std::find(order.begin(), order.end(), x) - order.begin(); };
+  REQUIRE(at("relationships[mother].expectations_reciprocal") < static_cast<long>(order.size()));
+  REQUIRE(at("relationships[father].conflict") < static_cast<long>(order.size()));
+  // The same score: the mother's answer settles the dispute to confirm.
+  CHECK(j["to_assess"][at("relationships[mother].expectations_reciprocal")]["score"] ==
+        j["to_assess"][at("relationships[father].conflict")]["score"]);
+  CHECK(at("relationships[mother].expectations_reciprocal") < at("relationships[father].conflict"));
+}
