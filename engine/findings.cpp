@@ -1,5 +1,7 @@
 #include "engine/findings.hpp"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -394,15 +396,14 @@ class reader {
           return std::nullopt;
         }
         // A text finding is short by design (a role word, an id): a long one
-        // is refused before any pattern is tried, since std::regex uses
-        // stack in proportion to the text's length.
+        // is refused before any pattern is tried.
         if (s.size() > kMaxTextFinding) {
           private_problem(v, "findings.value",
                           "'" + what + "' is " + std::to_string(s.size()) + " bytes long; a text finding holds at most " +
                               std::to_string(kMaxTextFinding));
           return std::nullopt;
         }
-        if (d.pattern_re && !std::regex_match(s.begin(), s.end(), *d.pattern_re)) {
+        if (d.pattern_re && !RE2::FullMatch(s, *d.pattern_re)) {
           private_problem(v, "findings.value",
                   "'" + what + "' does not have the form the vocabulary asks for (pattern " + d.pattern +
                       ")",

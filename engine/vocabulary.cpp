@@ -1,5 +1,7 @@
 #include "engine/vocabulary.hpp"
 
+#include <re2/re2.h>
+
 #include <atomic>
 #include <algorithm>
 #include <sstream>
@@ -132,11 +134,15 @@ class reader {
       } else if (text->size() > 200) {
         error(n, "'pattern' of '" + path + "' is longer than 200 characters; keep it short and simple");
       } else {
-        try {
+        RE2::Options o;
+        o.set_log_errors(false);
+        auto re = std::make_shared<const RE2>(*text, o);
+        if (!re->ok()) {
+          error(n, "'pattern' of '" + path + "' is not a valid regular expression (RE2 syntax: no "
+                   "back-references or look-around)");
+        } else {
           d.pattern = *text;
-          d.pattern_re.emplace(*text, std::regex::ECMAScript);
-        } catch (const std::regex_error&) {
-          error(n, "'pattern' of '" + path + "' is not a valid regular expression");
+          d.pattern_re = std::move(re);
         }
       }
     }

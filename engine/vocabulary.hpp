@@ -14,11 +14,15 @@
 #include <map>
 #include <unordered_map>
 #include <optional>
-#include <regex>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "grammar/diagnostic.hpp"
+
+namespace re2 {
+class RE2;
+}
 
 namespace iptplan {
 
@@ -41,7 +45,9 @@ struct finding_decl {
     return nullptr;
   }
   std::string pattern;              // string findings: the form a value must have
-  std::optional<std::regex> pattern_re;
+  // Matched with RE2, in time linear in the text whatever the pattern (no
+  // backtracking: a pattern such as (a*)*b cannot stall a plan).
+  std::shared_ptr<const re2::RE2> pattern_re;
   finding_type element = finding_type::string;  // a list's element type
   std::string key;                  // table_list: the field that keys items
   std::vector<finding_decl> fields; // table_list: the fields of an element

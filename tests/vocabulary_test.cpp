@@ -82,8 +82,24 @@ TEST_CASE("vocabulary: min above max, values on a number, a value listed twice, 
   SECTION("a broken pattern") {
     auto l = load(kA + "[id]\ntype = \"string\"\npattern = \"[A-\"\n");
     REQUIRE(first(l, "vocabulary.invalid"));
-    CHECK(first(l, "vocabulary.invalid")->message == "'pattern' of 'id' is not a valid regular expression");
+    CHECK(first(l, "vocabulary.invalid")->message ==
+          "'pattern' of 'id' is not a valid regular expression (RE2 syntax: no back-references or look-around)");
+    auto back = load(kA + "[id]\ntype = \"string\"\npattern = \"(a)\\\\1\"\n");
+    REQUIRE(first(back, "vocabulary.invalid"));
   }
+}
+
+TEST_CASE("vocabulary: a pattern that backtracks without end elsewhere is matched in linear time") {
+  // (a*)*b against 199 a's: exponential for a backtracking matcher.
+  auto l = load(kA + "[client.id]\ntype = \"string\"\npattern = \"(a*)*b\"\n");
+  REQUIRE(l.rs.has_value());
+  std::vector<diagnostic> d;
+  auto c = read_findings(*l.rs->prog, "f.toml", "[client]\nid = \"" + std::string(199, 'a') + "\"\n", {}, d);
+  CHECK_FALSE(c.has_value());
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].code == "findings.value");
+  std::vector<diagnostic> ok;
+  CHECK(read_findings(*l.rs->prog, "f.toml", "[client]\nid = \"" + std::string(199, 'a') + "b\"\n", {}, ok));
 }
 
 TEST_CASE("vocabulary: a string finding's pattern is enforced, without quoting the value") {

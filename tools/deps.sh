@@ -6,7 +6,7 @@ set -eu
 packages="build-essential cmake ninja-build ccache pkg-config libboost-dev \
 libtomlplusplus-dev libspdlog-dev libfmt-dev catch2 libcli11-dev \
 nlohmann-json3-dev libssl-dev libsqlite3-dev sqlite3 libsimdjson-dev libcpp-httplib-dev git \
-chromium chromium-driver python3-selenium libpq-dev postgresql-15"
+chromium chromium-driver python3-selenium libpq-dev postgresql-15 libre2-dev"
 if [ "${1:-}" = "--fuzz" ]; then
   packages="$packages clang-14 libclang-rt-14-dev"
 fi
