@@ -162,21 +162,45 @@ std::optional<side> read_side(const std::string& spec, std::ostream& err) {
   side s;
   s.label = spec;
   s.files = read_rule_folder(spec, diags);
+  // A case or client file that cannot be read (a dangling link, a pipe, a
+  // folder named *.toml) is an error, never skipped; one reached through a
+  // link that leads out of the rule set is refused, as `test` refuses it.
+  auto readable = [&](const fs::directory_entry& e, const std::string& code) -> std::optional<std::string> {
+    std::error_code e2;
+    if (!path_inside(spec, e.path().string())) {
+      diagnostic d;
+      d.code = code;
+      d.file = e.path().string();
+      d.message = "is a link that leads outside the rule set folder; copy the file in instead";
+      diags.push_back(std::move(d));
+      return std::nullopt;
+    }
+    if (!fs::is_regular_file(e.path(), e2)) {
+      diagnostic d;
+      d.code = code;
+      d.file = e.path().string();
+      d.message = fs::is_symlink(e.symlink_status(e2)) && !fs::exists(e.path(), e2)
+                      ? "is a link to nothing"
+                      : "is not a regular file (a folder, pipe or device)";
+      diags.push_back(std::move(d));
+      return std::nullopt;
+    }
+    return read_text_file(e.path().string(), code, diags);
+  };
   fs::path tests = fs::path(spec) / "tests";
   if (fs::is_directory(tests, ec)) {
     for (const auto& e : fs::directory_iterator(tests, ec)) {
-      if (!e.is_regular_file() || e.path().extension() != ".toml") continue;
-      if (auto text = read_text_file(e.path().string(), "test.read", diags)) {
-        s.cases[e.path().filename().string()] = *text;
-      }
+      if (e.path().extension() != ".toml") continue;
+      if (auto text = readable(e, "test.read")) s.cases[e.path().filename().string()] = *text;
     }
   }
   fs::path clients = fs::path(spec) / "tests" / "clients";
   if (fs::is_directory(clients, ec)) {
     for (const auto& e : fs::recursive_directory_iterator(clients, ec)) {
-      if (!e.is_regular_file() || e.path().extension() != ".toml") continue;
-      auto text = read_text_file(e.path().string(), "test.findings", diags);
-      if (text) s.clients[fs::relative(e.path(), fs::path(spec) / "tests").generic_string()] = *text;
+      if (e.path().extension() != ".toml") continue;
+      if (auto text = readable(e, "test.findings")) {
+        s.clients[fs::relative(e.path(), fs::path(spec) / "tests").generic_string()] = *text;
+      }
     }
   }
   if (has_errors(diags)) {

@@ -2,6 +2,8 @@
 // with a draft, an approved, a retired or an overdue rule set.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -742,4 +744,31 @@ end
   auto minmax = run({"check", rules});
   CHECK(minmax.code == 1);
   CHECK(minmax.err.find("declared with min larger than max") != std::string::npos);
+}
+
+TEST_CASE("diff: a client file that is a link to nothing, a pipe, or a link out of the rule set is an error") {
+  namespace fs = std::filesystem;
+  scratch s;
+  auto rules = s.rules_copy();
+  auto clients = fs::path(rules) / "tests" / "clients";
+  SECTION("a link to nothing") {
+    fs::create_symlink(clients / "nowhere.toml", clients / "dangling.toml");
+    auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("dangling.toml: error: is a link to nothing [test.findings]") != std::string::npos);
+  }
+  SECTION("a pipe") {
+    REQUIRE(::mkfifo((clients / "pipe.toml").c_str(), 0600) == 0);
+    auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("pipe.toml: error: is not a regular file (a folder, pipe or device) [test.findings]") !=
+          std::string::npos);
+  }
+  SECTION("a link out of the folder") {
+    auto outside = s.write("outside.toml", "[phq9]\ntotal = 3\n");
+    fs::create_symlink(outside, clients / "out.toml");
+    auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("out.toml: error: is a link that leads outside the rule set folder") != std::string::npos);
+  }
 }
