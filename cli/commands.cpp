@@ -287,8 +287,20 @@ class atomic_file {
     }
     std::random_device rd;
     tmp_ = path_ + ".tmp-" + std::to_string(rd());
-    guard_.emplace(tmp_);
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    // First a file with no name in the folder (O_TMPFILE): a kill, even
+    // SIGKILL, before it is complete leaves nothing behind. It gets its
+    // temporary name only once written and flushed, just before the rename.
+    {
+      auto parent = fs::absolute(path_, ec).parent_path();
+      if (!ec && fs::exists("/proc/self/fd", ec)) {
+        fd_ = ::open(parent.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        unnamed_ = fd_ >= 0;
+      }
+    }
+    if (!unnamed_) {
+      guard_.emplace(tmp_);
+      fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
     if (fd_ < 0) {
       int e = errno;
       guard_.reset();
@@ -322,6 +334,20 @@ class atomic_file {
   bool commit() {
     if (fd_ < 0) return false;
     if (::fsync(fd_) != 0) return abandon_with("writing failed");
+    if (unnamed_) {
+      // Named now, complete: only between here and the rename could a kill
+      // leave the temporary name behind.
+      guard_.emplace(tmp_);
+      std::string self = "/proc/self/fd/" + std::to_string(fd_);
+      if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp_.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        int e = errno;
+        guard_.reset();
+        ::close(fd_);
+        fd_ = -1;
+        return fail("cannot write here", e);
+      }
+      unnamed_ = false;
+    }
     int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) {
@@ -345,7 +371,7 @@ class atomic_file {
     if (fd_ < 0) return;
     ::close(fd_);
     fd_ = -1;
-    ::unlink(tmp_.c_str());
+    if (!unnamed_) ::unlink(tmp_.c_str());  // an unnamed file vanishes with its descriptor
     guard_.reset();
   }
 
@@ -353,6 +379,7 @@ class atomic_file {
   std::string given_, path_, tmp_;
   std::ostream& err_;
   int fd_ = -1;
+  bool unnamed_ = false;  // written as an O_TMPFILE, not yet linked
   std::optional<tmp_guard> guard_;
 
   bool fail(const char* what, int e) {
