@@ -125,10 +125,20 @@ std::string without_values(std::string_view description) {
   for (const char* cut : {", saw", "; saw", " saw "}) {
     if (auto at = out.find(cut); at != std::string::npos) out.resize(at);
   }
-  // Long runs of digits are values too (a time such as 12:34:99).
+  // Long runs of digits are values too (a time such as 12:34:99); a code
+  // point toml++ names (U+0009, U+D800) is not.
   std::string kept;
   int digits = 0;
-  for (char c : out) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out.compare(i, 2, "U+") == 0) {
+      std::size_t j = i + 2;
+      while (j < out.size() && j < i + 8 && std::isxdigit(static_cast<unsigned char>(out[j]))) ++j;
+      kept.append(out, i, j - i);
+      i = j - 1;
+      digits = 0;
+      continue;
+    }
+    char c = out[i];
     digits = std::isdigit(static_cast<unsigned char>(c)) ? digits + 1 : 0;
     if (digits <= 2) kept += c;
   }
