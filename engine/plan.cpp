@@ -369,6 +369,30 @@ class builder {
     std::sort(pl.undecided.begin(), pl.undecided.end(), [](const undecided_rule& a, const undecided_rule& b) {
       return std::tie(a.rule.id, a.element) < std::tie(b.rule.id, b.element);
     });
+    // A screen with skip logic that the client has started is completed:
+    // its questions the skip logic asks now are asked, even when no rule
+    // waits on them any more, since the clinician is told to finish it and
+    // the answers matter beyond this plan (a recent attempt, a plan).
+    {
+      const auto gated = gated_groups();
+      const auto& all = p_.vocab->findings();
+      for (const auto& g : gated) {
+        bool started = false;
+        for (std::size_t i = 0; i < all.size(); ++i) {
+          started = started || (group_of(all[i].path) == g && !c_.slots[i].is_unknown());
+        }
+        if (!started) continue;
+        for (std::size_t i = 0; i < all.size(); ++i) {
+          const auto& d = all[i];
+          if (group_of(d.path) != g || !c_.slots[i].is_unknown() || !asked_now(d.path) || assess.count(d.path)) continue;
+          auto& a = assess[d.path];
+          a.finding = d.path;
+          a.follow_up = follows_up(d.path);
+          a.safety = d.component == "risk";
+          a.completes = g;
+        }
+      }
+    }
     for (auto& [name, a] : assess) {
       // "relationships[mother].conflict" asks the field's question.
       std::string base = name, field;

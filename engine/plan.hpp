@@ -128,6 +128,11 @@ struct assess_item {
   // questions of its group, safety or not, as an interview follows up a
   // positive answer at once.
   bool follow_up = false;
+  // A question of a screen with skip logic that the client has started
+  // (risk.cssrs): asked to complete it, although no rule of this plan
+  // waits on the answer any more (Q5 and Q6 once Q4 already gives the
+  // high tier). `items` is then empty.
+  std::string completes;
   // The vocabulary says the clinician records it (`asked_of =
   // "clinician"`): listed apart from the client's questions.
   bool clinician = false;

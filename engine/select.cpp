@@ -254,7 +254,8 @@ selection select_items(const program& p, const client_data& c, const evaluation&
   // not recorded). Exact three-valued logic, with one exception: an item a
   // safety rule proposed outright stays in the plan, since the lowest risk
   // tier the known answers imply is acted on now, and a higher tier, once
-  // established, replaces it.
+  // established, replaces it; it still says which undecided rule could
+  // remove it (telling a parent, until harm at home is asked about).
   for (const auto& ex : pending) {
     for (auto& e : entries) {
       if (e.removed || !names(ex, e)) continue;
@@ -262,8 +263,7 @@ selection select_items(const program& p, const client_data& c, const evaluation&
       if (!it.provisional) {
         bool safety = std::any_of(it.proposals.begin(), it.proposals.end(),
                                   [&](std::size_t k) { return is_safety_rule(p.rules[ev.outcomes[k].rule]); });
-        if (safety) continue;
-        it.provisional = true;
+        if (!safety) it.provisional = true;
       }
       if (std::find(it.removable_by.begin(), it.removable_by.end(), ex.outcome) == it.removable_by.end()) {
         it.removable_by.push_back(ex.outcome);

@@ -966,3 +966,31 @@ TEST_CASE("ask next: on a tie, the answer that confirms the challenges to confir
         j["to_assess"][at("relationships[father].conflict")]["score"]);
   CHECK(at("relationships[mother].expectations_reciprocal") < at("relationships[father].conflict"));
 }
+
+TEST_CASE("ask next completes a screen the client has started, even once the highest tier is reached") {
+  scratch s;
+  auto f = s.write("q4.toml", "[client]\nage_band = \"18_64\"\n[risk.cssrs]\nq1 = true\nq2 = true\nq3 = true\nq4 = true\n");
+  auto j = nlohmann::json::parse(run({"plan", f, "--format", "json"}).out);
+  std::map<std::string, nlohmann::json> by;
+  std::vector<std::string> order;
+  for (const auto& a : j["to_assess"]) {
+    by[a["finding"]] = a;
+    order.push_back(a["finding"]);
+  }
+  REQUIRE(by.count("risk.cssrs.q5"));
+  REQUIRE(by.count("risk.cssrs.q6"));
+  CHECK(by["risk.cssrs.q5"]["completes"] == "risk.cssrs");
+  CHECK(by["risk.cssrs.q5"]["safety"] == true);
+  CHECK(by["risk.cssrs.q5"]["decides"].empty());
+  CHECK(order[0] == "risk.cssrs.q5");  // a follow-up of Q2, first
+  CHECK(order[1] == "risk.cssrs.q6");
+  // The 3-month question waits for a yes to Q6.
+  CHECK_FALSE(by.count("risk.cssrs.q6_past3m"));
+  auto text = run({"plan", f});
+  CHECK(text.out.find("  1. risk.cssrs.q5: ") != std::string::npos);
+  CHECK(text.out.find("     completes the risk.cssrs screen (nothing else in this plan waits on it)\n") !=
+        std::string::npos);
+  // A screen not started is asked for by the rules that wait on it, as before.
+  auto empty = nlohmann::json::parse(run({"plan", "examples/empty.toml", "--format", "json"}).out);
+  for (const auto& a : empty["to_assess"]) CHECK(a["completes"].is_null());
+}

@@ -187,6 +187,7 @@ jsonout::json jsonout::plan_json(const plan& p) {
                       {"follow_up", a.follow_up},
                       {"asked_of", a.clinician ? "clinician" : "client"},
                       {"decides", a.items},
+                      {"completes", a.completes.empty() ? json() : json(a.completes)},
                       {"rules", a.rules}});
   }
   j["to_assess"] = assess;

@@ -203,8 +203,12 @@ std::string render_markdown(const plan& p) {
     out += std::string("## ") + title + "\n\n" + summary + ".\n\n";
     for (std::size_t i = 0; i < std::min(total, limit); ++i) {
       const auto& a = p.to_assess[from + i];
-      out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + md(a.question)) +
-             "  \n   Decides: ";
+      out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + md(a.question));
+      if (a.items.empty() && !a.completes.empty()) {
+        out += "  \n   Completes the `" + a.completes + "` screen (nothing else in this plan waits on it)\n";
+        continue;
+      }
+      out += "  \n   Decides: ";
       for (std::size_t k = 0; k < a.items.size() && k < 6; ++k) out += (k ? ", " : "") + ("`" + a.items[k] + "`");
       if (a.items.size() > 6) out += " and " + std::to_string(a.items.size() - 6) + " more";
       out += "\n";

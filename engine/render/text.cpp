@@ -225,7 +225,9 @@ std::string render_text(const plan& p) {
     for (std::size_t i = 0; i < std::min(total, limit); ++i) {
       const auto& a = p.to_assess[from + i];
       out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
-      out += "     decides: " + join_words(a.items, 6) + "\n";
+      out += a.items.empty() && !a.completes.empty()
+                 ? "     completes the " + a.completes + " screen (nothing else in this plan waits on it)\n"
+                 : "     decides: " + join_words(a.items, 6) + "\n";
     }
   };
   ask_list("ASK NEXT", ask_next_summary(questions), 0, questions, kAskNextShown);
