@@ -172,12 +172,17 @@ std::string render_text(const plan& p) {
     // Provisional challenges with the provisional work listed under them;
     // what would confirm an item is said once where it is the same.
     auto layout = lay_out_provisional(p);
+    const std::vector<std::string>* asked_above = nullptr;  // the last list given in full
     for (std::size_t t = 0; t < layout.top.size(); ++t) {
       const plan_item& it = *layout.top[t];
       std::string bullet = std::string(to_string(it.kind)) + ": ";
       if (it.kind == item_kind::flag) bullet = "[" + upper(it.severity) + "] ";
       item(out, shown, it, bullet, 2);
-      out += "    to confirm, ask: " + join_words(with_ask_next_numbers(p, it.to_confirm)) + "\n";
+      // The same findings as the item before: said once.
+      bool same = asked_above && *asked_above == it.to_confirm;
+      out += "    to confirm, ask: " +
+             (same ? std::string("as above") : join_words(with_ask_next_numbers(p, it.to_confirm))) + "\n";
+      asked_above = &it.to_confirm;
       if (it.kind != item_kind::challenge) continue;
       const auto& work = layout.work[t];
       // What the work plan waits on beyond the challenge's own findings
@@ -208,10 +213,15 @@ std::string render_text(const plan& p) {
       auto extras = work_plan_extras(*c, work);
       if (extras.shared) out += "    to confirm, ask: " + join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
       local_whys explained(*c);
+      const std::vector<std::string>* said = nullptr;  // the list last given in full
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         item(out, shown, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, c, &explained);
-        if (!extras.shared) out += "          to confirm, ask: " + join_words(with_ask_next_numbers(p, extras.per_item[i])) + "\n";
+        if (extras.shared) continue;
+        bool same = said && *said == extras.per_item[i];
+        out += "          to confirm, ask: " +
+               (same ? std::string("as above") : join_words(with_ask_next_numbers(p, extras.per_item[i]))) + "\n";
+        said = &extras.per_item[i];
       }
     }
   }
