@@ -923,7 +923,9 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
     auto names = all_item_ids(*rs->prog);
     for (const auto& f : rs->prog->facts) names.push_back(f.path);
     std::string near = nearest_name(base, names);
-    std::string msg = "no rule proposes an item '" + printable(base) + "' or concludes a fact of that name";
+    // The name as given, cut when long: a message's size never follows it.
+    std::string name = base.size() > 80 ? base.substr(0, 40) + "... (" + std::to_string(base.size()) + " bytes)" : base;
+    std::string msg = "no rule proposes an item '" + printable(name) + "' or concludes a fact of that name";
     if (json) {
       out << jsonout::dump({{"query", item}, {"error", msg}, {"suggestion", near.empty() ? jsonout::json() : jsonout::json(near)}});
     }

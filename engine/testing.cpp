@@ -337,6 +337,22 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
     }
   }
   r.passed = r.report.empty();
+  // A case with thousands of failed expectations reports the first lines in
+  // full and counts the rest, so a report's size never follows the case's.
+  constexpr std::size_t kReportLines = 200;
+  std::size_t lines = 0, at = 0;
+  while (at < r.report.size() && lines < kReportLines) {
+    at = r.report.find('\n', at);
+    if (at == std::string::npos) break;
+    ++at;
+    ++lines;
+  }
+  if (lines == kReportLines && at < r.report.size()) {
+    std::size_t more = static_cast<std::size_t>(std::count(r.report.begin() + static_cast<std::ptrdiff_t>(at),
+                                                            r.report.end(), '\n'));
+    r.report.resize(at);
+    r.report += "  ... and " + std::to_string(more) + " more lines\n";
+  }
   return r;
 }
 

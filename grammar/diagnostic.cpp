@@ -1,5 +1,7 @@
 #include "grammar/diagnostic.hpp"
 
+#include <cctype>
+
 #include <algorithm>
 #include <tuple>
 
@@ -130,6 +132,42 @@ void quote_line(diagnostic& d, const source_file& src) {
   d.source_from = first;
 }
 
+namespace {
+
+// A message quotes what the file holds ('x', "text"): a quote of more than
+// kQuoteShown bytes keeps its start and says how long it is, so that no
+// message's length follows the input's (a 10 MB string in a condition).
+constexpr std::size_t kQuoteShown = 80;
+
+std::string shortened(const std::string& m) {
+  if (m.size() <= 2 * kQuoteShown) return m;
+  std::string out;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    out += m[i];
+    if (m[i] != '\'' && m[i] != '"') continue;
+    // A quote opens after a space, a bracket or another quote (not the
+    // apostrophe of "client's") and closes before a non-letter.
+    if (i > 0 && m[i - 1] != ' ' && m[i - 1] != '(' && m[i - 1] != '\'' && m[i - 1] != '"') continue;
+    std::size_t close = i + 1;
+    for (;; ++close) {
+      close = m.find(m[i], close);
+      if (close == std::string::npos || close + 1 == m.size() ||
+          !std::isalpha(static_cast<unsigned char>(m[close + 1]))) {
+        break;
+      }
+    }
+    if (close == std::string::npos || close - i - 1 <= kQuoteShown) continue;
+    std::size_t cut = i + 1 + kQuoteShown / 2;
+    while (cut > i + 1 && (static_cast<unsigned char>(m[cut]) & 0xC0) == 0x80) --cut;
+    out.append(m, i + 1, cut - i - 1);
+    out += "... (" + std::to_string(close - i - 1) + " bytes)";
+    i = close - 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string format(const diagnostic& d) {
   std::string out;
   // Every text here may come from an input file: control characters are
@@ -144,7 +182,7 @@ std::string format(const diagnostic& d) {
   }
   out += to_string(d.level);
   out += ": ";
-  out += printable(d.message);
+  out += printable(shortened(d.message));
   if (!d.code.empty()) out += " [" + d.code + "]";
   out += '\n';
   if (d.line > 0 && !d.source_line.empty()) {

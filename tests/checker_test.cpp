@@ -624,3 +624,20 @@ end
   }
   CHECK(l.diags.size() == 9);
 }
+
+TEST_CASE("a message quoting a long text from the file keeps its start and says its length; apostrophes are no quotes") {
+  diagnostic d;
+  d.code = "check.type";
+  d.file = "a.rules";
+  d.line = 6;
+  d.column = 3;
+  d.message = "cannot compare 'phq9.total' (a number) with '\"" + std::string(5000, 'x') + "\"' (a text)";
+  auto shown = format(d);
+  CHECK(shown.size() < 300);
+  CHECK(shown.find("with '\"" + std::string(39, 'x') + "... (5002 bytes)' (a text) [check.type]") != std::string::npos);
+  // A long message with apostrophes and short quotes is left whole.
+  diagnostic e;
+  e.message = "the client's answer to 'q1' and the client's answer to 'q2' disagree with the clinician's rating of "
+              "the client's mood, which is what the rule's condition reads: " + std::string(100, 'y');
+  CHECK(format(e).find(e.message) != std::string::npos);
+}

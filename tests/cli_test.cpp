@@ -994,3 +994,17 @@ TEST_CASE("ask next completes a screen the client has started, even once the hig
   auto empty = nlohmann::json::parse(run({"plan", "examples/empty.toml", "--format", "json"}).out);
   for (const auto& a : empty["to_assess"]) CHECK(a["completes"].is_null());
 }
+
+TEST_CASE("test: a case with thousands of failed expectations reports 200 lines and counts the rest") {
+  scratch s;
+  auto dir = s.rules_copy();
+  std::string names;
+  for (int i = 0; i < 3000; ++i) names += (i ? ", \"x" : "\"x") + std::to_string(i) + "\"";
+  s.write("rules/tests/zz_many.toml",
+          "description = \"x\"\nfindings = \"clients/jane.toml\"\n[expect]\nflags = [" + names + "]\n");
+  auto r = run({"test", dir});
+  CHECK(r.code == 1);
+  CHECK(r.out.find("  ... and ") != std::string::npos);
+  CHECK(r.out.find(" more lines\n") != std::string::npos);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') < 450);
+}
