@@ -625,7 +625,7 @@ end
   CHECK(l.diags.size() == 9);
 }
 
-TEST_CASE("a message quoting a long text from the file keeps its start and says its length; apostrophes are no quotes") {
+TEST_CASE("a message quoting a long text from the file keeps its start and says its length, and apostrophes are no quotes") {
   diagnostic d;
   d.code = "check.type";
   d.file = "a.rules";
