@@ -641,3 +641,21 @@ TEST_CASE("a message quoting a long text from the file keeps its start and says 
               "the client's mood, which is what the rule's condition reads: " + std::string(100, 'y');
   CHECK(format(e).find(e.message) != std::string::npos);
 }
+
+TEST_CASE("check.nesting: three variables in play at once are accepted, a fourth is refused with why") {
+  auto rule = [](const std::string& cond) {
+    return "rule n \"N\"\nfor each p in relationships\nwhen\n  " + cond + "\nthen\n  flag info f \"F\"\nbecause \"b\"\nend\n";
+  };
+  auto three = load(rule("any(q in relationships: any(s in relationships: s.label == p.label))"));
+  INFO(all_diags(three.diags));
+  CHECK(three.rs.has_value());
+  auto four = load(rule("any(q in relationships: any(s in relationships: any(t in relationships: t.label == p.label)))"));
+  auto d = only_error(four, "check.nesting");
+  CHECK(d.message ==
+        "quantifiers are nested too deeply: at most 3 variables may be in play at once, counting the 'for each' variable");
+  CHECK_FALSE(d.notes.empty());
+  // Side by side, as many as needed.
+  auto side = load(rule("any(q in relationships: q.close) and any(s in relationships: s.close) and "
+                        "any(t in relationships: t.close) and any(u in relationships: u.close)"));
+  CHECK(side.rs.has_value());
+}

@@ -85,7 +85,11 @@ class compiler {
   std::vector<typ> fact_types_;
   std::vector<std::vector<std::pair<std::uint32_t, bool>>> rule_reads_;
 
-  static constexpr int kMaxVars = 8;
+  // Variables in play at once (the `for each` variable and quantifiers
+  // placed inside one another): each multiplies a rule's work by the length
+  // of its list (up to 200), so three bound the cost of one rule for one
+  // client at 200^3 steps, whatever a rule file holds.
+  static constexpr int kMaxVars = 3;
   static constexpr std::size_t kMaxChain = 1000;
 
   void error(std::uint32_t offset, const std::string& code, const std::string& msg,

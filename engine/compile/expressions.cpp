@@ -392,7 +392,11 @@ cx compiler::quantifier(const ast::quantifier& q, bool positive) {
   if (!decl) return {emit(n), {tk::error}};
   std::string list = decl->path;
   if (vars_ >= kMaxVars) {
-    error(q.begin, "check.nesting", "quantifiers are nested too deeply (at most 8)");
+    error(q.begin, "check.nesting",
+          "quantifiers are nested too deeply: at most 3 variables may be in play at once, counting the 'for each' "
+          "variable",
+          {"each level multiplies the rule's work by the length of its list; split the rule, or conclude a derived "
+           "fact in a separate rule and read it"});
     return {emit(n), {tk::error}};
   }
   n.a = static_cast<std::uint32_t>(p_.vocab->index_of(list));
