@@ -78,16 +78,24 @@ struct printer {
 std::string to_string(const operand& o) { return boost::apply_visitor(printer{}, o); }
 
 std::string to_string(const expression& e) {
-  std::string acc = to_string(e.first);
-  for (const auto& op : e.rest) {
-    if (op.op == optoken::op_is_known || op.op == optoken::op_is_missing ||
-        op.op == optoken::op_is_provisional) {
-      acc = std::string("(") + to_string(op.op) + " " + acc + ")";
-    } else {
-      acc = std::string("(") + to_string(op.op) + " " + acc + " " + to_string(op.rhs) + ")";
-    }
+  // "(op2 (op1 first rhs1) rhs2)": the openings of every operation, last
+  // first, then the first operand, then each operation's closing in order.
+  // Built in one pass, so a chain of n operations costs O(n), not O(n^2).
+  std::string out;
+  for (auto op = e.rest.rbegin(); op != e.rest.rend(); ++op) {
+    out += '(';
+    out += to_string(op->op);
+    out += ' ';
   }
-  return acc;
+  out += to_string(e.first);
+  for (const auto& op : e.rest) {
+    if (op.op != optoken::op_is_known && op.op != optoken::op_is_missing && op.op != optoken::op_is_provisional) {
+      out += ' ';
+      out += to_string(op.rhs);
+    }
+    out += ')';
+  }
+  return out;
 }
 
 std::string to_string(const rule& r) {
