@@ -13,7 +13,9 @@ bool digit(char c) { return c >= '0' && c <= '9'; }
 }  // namespace
 
 bool tokenize(std::string_view text, token_stream& out) {
-  std::size_t i = 0;
+  // A UTF-8 byte-order mark (as some Windows editors save) is not content;
+  // the canonical layout has none.
+  std::size_t i = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
   const std::size_t n = text.size();
   int line = 1;
   int newlines = 2;  // since the last token or comment; the start counts as blank

@@ -145,6 +145,9 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
 
   iterator_type it = text.begin();
   iterator_type const end = text.end();
+  // A UTF-8 byte-order mark (as some Windows editors save) is not content,
+  // as in findings files.
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) it += 3;
   while (true) {
     x3::parse(it, end, *parser::skipper);
     if (it == end) break;

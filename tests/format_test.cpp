@@ -384,3 +384,14 @@ TEST_CASE("fmt does not rewrite a read-only rule file") {
   CHECK(slurp(s.dir / "ro.rules") == "rule a when true then exclude x end\n");
   CHECK(run({"fmt", "--check", (s.dir / "ro.rules").string()}).code == 1);
 }
+
+TEST_CASE("a rule file saved with a UTF-8 byte-order mark parses, and fmt writes it without one") {
+  const std::string rule = "rule a \"A\"\n  priority 10\n  tags t\n  source \"domain P5\"\nwhen\n  phq9.total > 3\nthen\n"
+                           "  flag info a \"A\"\nbecause \"b\"\nend\n";
+  auto parsed = parse_rule_file(source_file("a.rules", "\xEF\xBB\xBF" + rule));
+  CHECK(parsed.diagnostics.empty());
+  REQUIRE(parsed.file.rules.size() == 1);
+  CHECK(parsed.file.rules[0].id == "a");
+  CHECK(formatted("\xEF\xBB\xBF" + rule) == formatted(rule));
+  CHECK(formatted("\xEF\xBB\xBF" + rule).rfind("rule a", 0) == 0);
+}
