@@ -444,7 +444,8 @@ std::string refused_output(const std::string& output, const std::vector<std::str
     }
   }
   auto st = fs::status(output, ec);
-  if (!ec && fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
+  if (!ec && fs::is_directory(st)) return "is a folder; give a file name";
+  if (!ec && fs::exists(st) && !fs::is_regular_file(st)) {
     return "is not a regular file (a device, pipe or socket); give a file name";
   }
   return "";

@@ -621,6 +621,10 @@ TEST_CASE("hostile: -o never writes into the rule set, over a device or a pipe")
   auto fifo = (s.dir / "out.fifo").string();
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   CHECK(run({"plan", "examples/jane.toml", "-o", fifo}).code == 2);
+  // A folder is refused as a device is: a usage error, exit 2.
+  auto folder = run({"plan", "examples/jane.toml", "-o", s.dir.string()});
+  CHECK(folder.code == 2);
+  CHECK(folder.err.find("is a folder; give a file name") != std::string::npos);
   // Next to the rule set, not inside it, is fine.
   auto beside = (s.dir / "plan.md").string();
   CHECK(run({"plan", "--rules", rules, "examples/jane.toml", "-o", beside}).code == 0);
