@@ -3,7 +3,9 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 #include <unordered_set>
 #include <sstream>
@@ -855,6 +857,41 @@ struct json_error_place {
 // Where nlohmann's parser stops on text simdjson refused, and its account
 // of what it expected there, without the text it last read (a value,
 // perhaps a name).
+// The offset of the first number outside a string that simdjson cannot
+// hold (an integer beyond 64 bits, a value beyond a double's range), or the
+// text's end. One pass, no recursion.
+std::size_t json_bad_number_at(const std::string& text) {
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) continue;
+    std::size_t b = i, digits = 0;
+    bool integer = true;
+    if (text[i] == '-') ++i;
+    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.' || text[i] == 'e' ||
+                               text[i] == 'E' || text[i] == '+' || text[i] == '-')) {
+      if (text[i] >= '0' && text[i] <= '9') ++digits;
+      else integer = false;
+      ++i;
+    }
+    std::string token = text.substr(b, i - b);
+    errno = 0;
+    double v = std::strtod(token.c_str(), nullptr);
+    if ((integer && digits > 19) || errno == ERANGE || std::isinf(v)) return b;
+    --i;
+  }
+  return text.size();
+}
+
 json_error_place json_syntax_error(const std::string& text) {
   struct stop_at_error : nlohmann::json_sax<nlohmann::json> {
     json_error_place place;
@@ -937,7 +974,8 @@ std::optional<client_data> read_findings_json(const program& p, const std::strin
     }
     auto where = json_syntax_error(text);
     if (error == simdjson::NUMBER_OUT_OF_RANGE || error == simdjson::NUMBER_ERROR) {
-      return at(where.offset, "findings.syntax",
+      std::size_t number = json_bad_number_at(text);
+      return at(number < text.size() ? number : where.offset, "findings.syntax",
                 "a number that cannot be read (too large for any finding, or malformed)");
     }
     return at(where.offset, "findings.syntax",

@@ -398,6 +398,13 @@ TEST_CASE("findings.syntax in JSON: line, column and what was expected, never th
   auto unterminated = json_error("{\"client\": {\"id\": \"Mary Smith\n");
   CHECK(unterminated.line == 1);
   CHECK(format(unterminated).find("Mary") == std::string::npos);
+  // A number no finding can hold is pointed at, not at the end of the text.
+  auto huge = json_error("{\"phq9\":{\"total\":99999999999999999999999}}\n");
+  CHECK(huge.line == 1);
+  CHECK(huge.column == 18);
+  CHECK(huge.message == "a number that cannot be read (too large for any finding, or malformed)");
+  auto far = json_error("{\"a\": \"1e999\", \"phq9\": {\"total\": -1e999}}");
+  CHECK(far.column == 34);
   auto truncated = json_error("{\"a\": ");
   CHECK(truncated.line == 1);
   CHECK(truncated.column == 7);
