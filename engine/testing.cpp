@@ -130,6 +130,46 @@ std::string held(const plan& p, const std::string& kind) {
   return out;
 }
 
+// The [findings] section of a case file whose heading is on line `at`, as
+// a findings file with the same line numbers: blank lines up to the
+// heading, then its lines up to the next heading of another table, with
+// [findings.x] and [[findings.x]] written [x] and [[x]]. Nothing when the
+// heading is not a plain [findings] line.
+std::optional<std::string> findings_section(const std::string& text, int at) {
+  std::vector<std::string_view> lines;
+  for (std::size_t b = 0; b <= text.size();) {
+    std::size_t e = text.find('\n', b);
+    if (e == std::string::npos) e = text.size();
+    lines.emplace_back(text.data() + b, e - b);
+    b = e + 1;
+  }
+  auto trimmed = [](std::string_view l) {
+    while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
+    while (!l.empty() && (l.back() == ' ' || l.back() == '\t' || l.back() == '\r')) l.remove_suffix(1);
+    return l;
+  };
+  if (at < 1 || static_cast<std::size_t>(at) > lines.size() || trimmed(lines[static_cast<std::size_t>(at - 1)]) != "[findings]") {
+    return std::nullopt;
+  }
+  std::string out(static_cast<std::size_t>(at), '\n');
+  for (std::size_t i = static_cast<std::size_t>(at); i < lines.size(); ++i) {
+    std::string_view l = trimmed(lines[i]);
+    if (!l.empty() && l.front() == '[') {
+      std::size_t open = l.rfind("[[", 0) == 0 ? 2 : 1;
+      if (l.substr(open, 9) != "findings.") break;
+      std::string_view raw = lines[i];
+      std::size_t at_word = raw.find("findings.");
+      out.append(raw.substr(0, at_word));
+      out.append(raw.substr(at_word + 9));
+      out += '\n';
+      continue;
+    }
+    out.append(lines[i]);
+    out += '\n';
+  }
+  return out;
+}
+
 // A name from a test case as a report shows it: control characters and
 // line breaks escaped (no name can forge a line such as "PASS  x"), and at
 // most about 120 characters, so a report's size never follows a name's.
@@ -174,9 +214,25 @@ std::optional<test_case> read_test_case(const std::string& name, const std::stri
         tc.findings_name = got->first;
         tc.findings_text = got->second;
       } else if (auto* inline_table = v.as_table()) {
-        // Written back out as TOML, then read as any findings file.
+        // Read from the case file's own lines where that gives the same
+        // table, so errors name the case file's lines and columns: the
+        // [findings] section, its sub-headings without "findings.", after
+        // blank lines up to its place. Else written back out as TOML.
+        if (auto own = findings_section(text, static_cast<int>(v.source().begin.line))) {
+          std::vector<diagnostic> quiet;
+          auto again = parse_toml(name, *own, "test.syntax", quiet, false);
+          if (again && *again == *inline_table) {
+            tc.findings_name = name;
+            tc.findings_text = std::move(*own);
+            continue;
+          }
+        }
+        // As a document, not as the inline table it may have been written as
+        // (`findings = { ... }`), which toml++ would print as one.
+        toml::table copy = *inline_table;
+        copy.is_inline(false);
         std::ostringstream os;
-        os << *inline_table;
+        os << copy;
         tc.findings_name = name + " [findings]";
         tc.findings_text = os.str();
       } else {

@@ -1012,3 +1012,21 @@ TEST_CASE("test: a case with thousands of failed expectations reports 200 lines 
   CHECK(r.out.find(" more lines\n") != std::string::npos);
   CHECK(std::count(r.out.begin(), r.out.end(), '\n') < 450);
 }
+
+TEST_CASE("test: an error in a case's [findings] table names the case file's own line and column") {
+  scratch s;
+  auto dir = s.rules_copy();
+  auto file = s.write("rules/tests/zz_inline.toml",
+                      "# a case\ndescription = \"x\"\n\n[expect]\nflags = []\n\n[findings]\nclient.age_band = \"18_64\"\n"
+                      "\n[[findings.relationships]]\nlabel = \"boss\"\nrole = \"colleague\"\n");
+  auto r = run({"test", dir});
+  CHECK(r.code == 1);
+  CHECK(r.err.find(file + ":12:8: error: 'relationships[1].role' is not one of its choices") != std::string::npos);
+  // Written as an inline table, it is read from a copy, named as such.
+  s.write("rules/tests/zz_inline.toml",
+          "description = \"x\"\nfindings = { client = { age_band = \"18_64\" }, phq9 = { totl = 3 } }\n");
+  auto c = run({"test", dir});
+  CHECK(c.code == 1);
+  CHECK(c.err.find("zz_inline.toml [findings]:") != std::string::npos);
+  CHECK(c.err.find("'phq9.totl' is not in the vocabulary") != std::string::npos);
+}
