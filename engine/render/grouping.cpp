@@ -186,6 +186,25 @@ work_extras work_plan_extras(const plan_item& challenge, const std::vector<const
   return out;
 }
 
+void factor_common(work_extras& x) {
+  if (x.shared || x.per_item.size() < 2) return;
+  std::vector<std::string> common = x.per_item.front();
+  for (const auto& e : x.per_item) {
+    std::vector<std::string> kept;
+    for (const auto& f : common) {
+      if (std::find(e.begin(), e.end(), f) != e.end()) kept.push_back(f);
+    }
+    common = std::move(kept);
+  }
+  if (common.empty()) return;
+  for (auto& e : x.per_item) {
+    e.erase(std::remove_if(e.begin(), e.end(),
+                           [&](const std::string& f) { return std::find(common.begin(), common.end(), f) != common.end(); }),
+            e.end());
+  }
+  x.common = std::move(common);
+}
+
 std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p) {
   // Items listed under a challenge of the plan are not plan-wide.
   auto for_a_challenge = under_challenges(p);

@@ -147,6 +147,7 @@ std::string render_markdown(const plan& p) {
       if (it.kind != item_kind::challenge) continue;
       const auto& work = layout.work[t];
       auto extras = work_plan_extras(it, work);
+      factor_common(extras);
       auto ask_list = [&](const std::vector<std::string>& fs) {
         plan_item x;
         x.to_confirm = fs;
@@ -155,6 +156,10 @@ std::string render_markdown(const plan& p) {
       if (extras.shared && !extras.per_item.front().empty()) {
         out.pop_back();  // the line break after "To confirm, ask"
         out += "  \n  Its work plan also waits on: " + ask_list(extras.per_item.front()) + "\n";
+      }
+      if (!extras.common.empty()) {
+        out.pop_back();
+        out += "  \n  Its work plan also waits on: " + ask_list(extras.common) + "\n";
       }
       std::set<std::string> explained{key_of(it)};
       const std::vector<std::string>* said = nullptr;  // the extras last listed

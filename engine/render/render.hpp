@@ -105,8 +105,14 @@ provisional_layout lay_out_provisional(const plan& p);
 struct work_extras {
   std::vector<std::vector<std::string>> per_item;
   bool shared = false;
+  // After factor_common(): what every item waits on (said once), the rest
+  // left in per_item.
+  std::vector<std::string> common;
 };
 work_extras work_plan_extras(const plan_item& challenge, const std::vector<const plan_item*>& work);
+// When not every item waits on the same findings but all wait on some in
+// common (the choice of focus), moves those into `common`.
+void factor_common(work_extras& x);
 
 // "approved by NAME on DATE", "draft" or "retired".
 std::string status_words(const provenance& pv);

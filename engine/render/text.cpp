@@ -188,8 +188,12 @@ std::string render_text(const plan& p) {
       // What the work plan waits on beyond the challenge's own findings
       // (the choice of focus, say), said once when it is the same for all.
       auto extras = work_plan_extras(it, work);
+      factor_common(extras);
       if (extras.shared && !extras.per_item.empty() && !extras.per_item.front().empty()) {
         out += "    its work plan also waits on: " + join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
+      }
+      if (!extras.common.empty()) {
+        out += "    its work plan also waits on: " + join_words(with_ask_next_numbers(p, extras.common)) + "\n";
       }
       local_whys explained(it);
       const std::vector<std::string>* said = nullptr;  // the extras last listed
