@@ -829,18 +829,26 @@ namespace {
 
 // The offset of the first '{' or '[' at nesting `depth` (1 for the outer
 // object), strings skipped; the end when there is none.
+// Whether text[i] is part of a JSON string (its quotes included): steps
+// over an escaped character and keeps `in_string` up to date.
+bool skip_string(std::string_view text, std::size_t& i, bool& in_string) {
+  char c = text[i];
+  if (in_string) {
+    if (c == '\\') ++i;
+    else if (c == '"') in_string = false;
+    return true;
+  }
+  if (c == '"') in_string = true;
+  return in_string;
+}
+
 std::size_t json_too_deep_at(std::string_view text, int depth) {
   int level = 0;
   bool in_string = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
+    if (skip_string(text, i, in_string)) continue;
     char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') {
+    if (c == '{' || c == '[') {
       if (++level >= depth) return i;
     } else if (c == '}' || c == ']') {
       --level;
@@ -854,25 +862,14 @@ struct json_error_place {
   std::string what;  // "unexpected '}'; expected string literal", never a value
 };
 
-// Where nlohmann's parser stops on text simdjson refused, and its account
-// of what it expected there, without the text it last read (a value,
-// perhaps a name).
 // The offset of the first number outside a string that simdjson cannot
 // hold (an integer beyond 64 bits, a value beyond a double's range), or the
 // text's end. One pass, no recursion.
 std::size_t json_bad_number_at(const std::string& text) {
   bool in_string = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
+    if (skip_string(text, i, in_string)) continue;
     char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      continue;
-    }
     if (c != '-' && (c < '0' || c > '9')) continue;
     std::size_t b = i, digits = 0;
     bool integer = true;
@@ -892,6 +889,9 @@ std::size_t json_bad_number_at(const std::string& text) {
   return text.size();
 }
 
+// Where nlohmann's parser stops on text simdjson refused, and its account
+// of what it expected there, without the text it last read (a value,
+// perhaps a name).
 json_error_place json_syntax_error(const std::string& text) {
   struct stop_at_error : nlohmann::json_sax<nlohmann::json> {
     json_error_place place;
