@@ -982,7 +982,21 @@ std::optional<client_data> read_findings_json(const program& p, const std::strin
               "this is not valid JSON" + (where.what.empty() ? std::string() : ": " + where.what));
   }
   if (root.type() != simdjson::dom::element_type::OBJECT) {
-    return fail("findings.syntax", "the findings must be one JSON object");
+    // Where the value starts, and what it is (never the value itself).
+    std::size_t start = text.find_first_not_of(" \t\r\n");
+    if (start == std::string::npos) start = 0;
+    const auto t = root.type();
+    const char* what = t == simdjson::dom::element_type::ARRAY    ? "an array"
+                       : t == simdjson::dom::element_type::STRING ? "a string"
+                       : t == simdjson::dom::element_type::BOOL   ? "true or false"
+                       : t == simdjson::dom::element_type::NULL_VALUE ? "null"
+                                                                      : "a number";
+    source_file src(name, text);
+    diags.push_back(make_diagnostic(src, static_cast<std::uint32_t>(start), severity::error, "findings.syntax",
+                                    std::string("the findings must be one JSON object ({ ... }), but this is ") +
+                                        what));
+    diags.back().source_line.clear();  // the line may hold a value
+    return std::nullopt;
   }
   docs::json_places places(text);
   return read_doc<docs::json_doc>(p, source_file(name, ""), docs::json_doc::node{root, &places, docs::json_places::root},

@@ -695,6 +695,28 @@ TEST_CASE("hostile: control characters from a file never reach the terminal, and
   CHECK(md.out.find('\x07') == std::string::npos);
 }
 
+TEST_CASE("hostile: a line break in a rule's text stays inside its item in every rendering") {
+  scratch s;
+  auto rules = s.rules_copy();
+  // `\n` is a documented escape: the text goes on, indented under its item,
+  // and can never start a line that reads as a flag or an item of its own.
+  std::ofstream(fs::path(rules) / "extra.rules")
+      << "rule forge \"Forge\"\n  source \"domain S1\"\nwhen\n  true\nthen\n"
+         "  flag info forge \"one\\n[CRITICAL] two\\n- three\\n1. four\"\n"
+         "because \"why one\\n  why two\"\nend\n";
+  auto p = run({"plan", "--rules", rules, "examples/jane.toml"});
+  CHECK(p.code == 0);
+  CHECK(p.out.find("  [INFO] one\n         [CRITICAL] two\n         - three\n         1. four  [forge]\n"
+                   "         why: why one\n                why two (rule forge, extra.rules:1)\n") != std::string::npos);
+  CHECK(p.out.find("\n[CRITICAL]") == std::string::npos);
+  auto md = run({"plan", "--rules", rules, "examples/jane.toml", "--format", "markdown"});
+  CHECK(md.out.find("one  \n    \\[CRITICAL\\] two  \n    \\- three  \n    1\\. four") != std::string::npos);
+  auto w = run({"why", "--rules", rules, "forge", "examples/jane.toml"});
+  CHECK(w.code == 0);
+  CHECK(w.out.find("flag: one\n  [CRITICAL] two\n") != std::string::npos);
+  CHECK(w.out.find("because: why one\n               why two\n") != std::string::npos);
+}
+
 TEST_CASE("hostile: thousands of mistakes give the first fifty and a count, long lists are refused") {
   scratch s;
   std::string many;

@@ -408,6 +408,16 @@ TEST_CASE("findings.syntax in JSON: line, column and what was expected, never th
   auto truncated = json_error("{\"a\": ");
   CHECK(truncated.line == 1);
   CHECK(truncated.column == 7);
+  // A document that is not an object: where it starts and what it is.
+  auto array = json_error("\n  [\"Mary Smith\"]\n");
+  CHECK(array.line == 2);
+  CHECK(array.column == 3);
+  CHECK(array.message == "the findings must be one JSON object ({ ... }), but this is an array");
+  CHECK(format(array).find("Mary") == std::string::npos);
+  CHECK(json_error("\"x\"").message == "the findings must be one JSON object ({ ... }), but this is a string");
+  CHECK(json_error("7").message == "the findings must be one JSON object ({ ... }), but this is a number");
+  CHECK(json_error("null").message == "the findings must be one JSON object ({ ... }), but this is null");
+  CHECK(json_error("true").message == "the findings must be one JSON object ({ ... }), but this is true or false");
   std::string deep;
   for (int i = 0; i < 40; ++i) deep += "{\"a\":";
   deep += "1" + std::string(40, '}');

@@ -240,6 +240,17 @@ std::string shown_text(const plan_item& it) {
   return it.text + " (session " + std::to_string(*it.due_session) + " has passed)";
 }
 
+std::string hang(const std::string& s, std::size_t column) {
+  if (s.find('\n') == std::string::npos) return s;
+  std::string out;
+  out.reserve(s.size() + column);
+  for (char c : s) {
+    out += c;
+    if (c == '\n') out.append(column, ' ');
+  }
+  return out;
+}
+
 std::string passed_dates_note(const plan& p) {
   for (const auto* group : {&p.goals, &p.solutions, &p.provisional, &p.challenges}) {
     for (const auto& it : *group) {

@@ -11,7 +11,32 @@ namespace iptplan {
 std::string markdown_escape(const std::string& s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  bool line_start = false;  // just after a line break of the text
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\n') {
+      // A hard line break that stays inside the item: two spaces, then the
+      // next line indented, never a new paragraph, list item or heading.
+      out += "  \n    ";
+      line_start = true;
+      continue;
+    }
+    if (line_start && c == ' ') continue;
+    if (line_start) {
+      // '-', '+' or '1.' starting a line would open a list.
+      std::size_t d = i;
+      while (d < s.size() && s[d] >= '0' && s[d] <= '9') ++d;
+      if (c == '-' || c == '+' || c == '=' ||
+          (d > i && d < s.size() && (s[d] == '.' || s[d] == ')'))) {
+        if (d > i) {
+          out.append(s, i, d - i);
+          i = d;
+          c = s[i];
+        }
+        out += '\\';
+      }
+      line_start = false;
+    }
     if (std::string_view("\\`*_[]<>#|~").find(c) != std::string_view::npos) out += '\\';
     out += c;
   }

@@ -52,6 +52,12 @@ std::string ask_next_summary(std::size_t total);
 std::string shown_text(const plan_item& it);
 std::string passed_dates_note(const plan& p);
 
+// A text from a rule or vocabulary file, which may hold line breaks (`\n`
+// in a quoted text), with every line after the first indented by `column`
+// spaces: a line break stays inside its item and can never start a line
+// that reads as a new item, flag or heading of the plan.
+std::string hang(const std::string& s, std::size_t column);
+
 // Whether the plan has a critical flag (severe suicide risk, say): its
 // challenges and work are then introduced by critical_first_note(), since
 // the flag comes before any of them.

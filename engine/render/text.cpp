@@ -83,7 +83,8 @@ struct local_whys {
 void item(std::string& out, shown_whys& shown, const plan_item& it, const std::string& bullet, int indent,
           const plan_item* parent = nullptr, local_whys* explained = nullptr) {
   std::string pad(static_cast<std::size_t>(indent), ' ');
-  out += pad + bullet + shown_text(it) + "  [" + it.full_id() + "]\n";
+  const std::size_t under = pad.size() + bullet.size();  // where the text starts
+  out += pad + bullet + hang(shown_text(it), under) + "  [" + it.full_id() + "]\n";
   if (!it.removable_by.empty()) out += pad + std::string(bullet.size(), ' ') + "not settled: " + removable_note(it) + "\n";
   // Under one challenge, a reason already given for an earlier item is not
   // repeated.
@@ -116,7 +117,7 @@ void item(std::string& out, shown_whys& shown, const plan_item& it, const std::s
            at->second + "] above " + rule_refs(it) + "\n";
     return;
   }
-  out += pad + std::string(bullet.size(), ' ') + "why: " + short_why(it) + "\n";
+  out += pad + std::string(bullet.size(), ' ') + "why: " + hang(short_why(it), under + 5) + "\n";
 }
 
 }  // namespace
@@ -238,7 +239,7 @@ std::string render_text(const plan& p) {
     out += std::string("\n") + title + " (" + summary + ")\n";
     for (std::size_t i = 0; i < std::min(total, limit); ++i) {
       const auto& a = p.to_assess[from + i];
-      out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + a.question) + "\n";
+      out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + hang(a.question, 5)) + "\n";
       out += a.items.empty() && !a.completes.empty()
                  ? "     completes the " + a.completes + " screen (nothing else in this plan waits on it)\n"
                  : "     decides: " + join_words(a.items, 6) + "\n";
@@ -262,7 +263,7 @@ std::string render_text(const plan& p) {
     out += "\nSCHEDULE (contract, reviews, re-measurement, ending)\n";
     std::vector<std::string> rules;
     for (const auto* it : schedule) {
-      out += "  - " + shown_text(*it) + "  [" + it->full_id() + "]\n";
+      out += "  - " + hang(shown_text(*it), 4) + "  [" + it->full_id() + "]\n";
       for (const auto& r : it->because) {
         std::string ref = r.rule.id + " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
         if (std::find(rules.begin(), rules.end(), ref) == rules.end()) rules.push_back(ref);
@@ -290,8 +291,8 @@ std::string render_text(const plan& p) {
     // A rule that removes several items gives its reason once.
     std::set<std::string> explained;
     for (const auto& e : p.excluded) {
-      out += "  " + e.item.full_id() + ": " + e.item.text + "\n    removed ";
-      if (!e.note.empty()) out += "because " + e.note;
+      out += "  " + e.item.full_id() + ": " + hang(e.item.text, 4) + "\n    removed ";
+      if (!e.note.empty()) out += "because " + hang(e.note, 4);
       if (!e.excluded_by.empty()) out += "by ";
       for (std::size_t i = 0; i < e.excluded_by.size(); ++i) {
         const auto& r = e.excluded_by[i];
@@ -299,7 +300,7 @@ std::string render_text(const plan& p) {
         std::string ref = r.rule.id + " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
         out += (i ? "\n    and by " : "") + std::string("rule ") + ref;
         if (r.because.empty()) continue;
-        out += explained.insert(ref + r.because).second ? ": " + r.because : ", as above";
+        out += explained.insert(ref + r.because).second ? ": " + hang(r.because, 4) : ", as above";
       }
       out += "\n";
     }

@@ -38,18 +38,18 @@ void append_fact_tree(std::string& out, const fact_explanation& f, int indent) {
 
 void append_reason_tree(std::string& out, const reason& r, int indent) {
   out += pad(indent) + "rule " + r.rule.id;
-  if (!r.rule.title.empty()) out += " \"" + r.rule.title + "\"";
+  if (!r.rule.title.empty()) out += " \"" + hang(r.rule.title, indent + 2) + "\"";
   out += " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
   if (!r.element.empty()) out += " for " + r.element;
   out += '\n';
-  if (!r.rule.source.empty()) out += pad(indent + 2) + "source: " + r.rule.source + '\n';
+  if (!r.rule.source.empty()) out += pad(indent + 2) + "source: " + hang(r.rule.source, indent + 10) + '\n';
   if (r.provisional) {
     out += pad(indent + 2) + "provisional: the condition is unknown, and its support holds: " + r.support + '\n';
     out += pad(indent + 2) + "to confirm:";
     for (const auto& m : r.to_confirm) out += " " + m;
     out += '\n';
   }
-  if (!r.because.empty()) out += pad(indent + 2) + "because: " + r.because + '\n';
+  if (!r.because.empty()) out += pad(indent + 2) + "because: " + hang(r.because, indent + 11) + '\n';
   for (const auto& e : r.evidence) {
     out += pad(indent + 2) + mark(e.result) + " " + e.condition;
     if (!e.values.empty()) {

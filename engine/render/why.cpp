@@ -11,8 +11,8 @@ std::string render_why(const plan_item& it) {
   // A provisional item is not part of the plan until it is confirmed: it is
   // proposed, in the to-confirm section.
   std::string out = it.provisional ? it.full_id() + " is not yet in the plan: it is proposed provisionally, as a " +
-                                         to_string(it.kind) + " to confirm: " + it.text + "\n"
-                                   : it.full_id() + " is in the plan as a " + to_string(it.kind) + ": " + it.text + "\n";
+                                         to_string(it.kind) + " to confirm: " + hang(it.text, 2) + "\n"
+                                   : it.full_id() + " is in the plan as a " + to_string(it.kind) + ": " + hang(it.text, 2) + "\n";
   if (it.provisional) {
     bool proposed_outright = std::any_of(it.because.begin(), it.because.end(),
                                          [](const reason& r) { return !r.provisional; });
