@@ -220,7 +220,9 @@ std::string evaluator::path_label(const node& n) const {
 
 void evaluator::note_seen(const node& n, const value& v) {
   if (!current_ || (current_->values.size() >= kMaxValuesShown && n.op != opcode::fact)) return;
-  record_seen(path_label(n), show_value(p_, c_, v), n.op == opcode::fact ? static_cast<std::int32_t>(n.a) : -1);
+  std::string shown = show_value(p_, c_, v);
+  if (n.op == opcode::finding && c_.is_implied(n.a)) shown += implied_note(p_, c_, n.a);
+  record_seen(path_label(n), std::move(shown), n.op == opcode::fact ? static_cast<std::int32_t>(n.a) : -1);
 }
 
 void evaluator::record_seen(std::string label, std::string shown, std::int32_t fact) {
@@ -972,6 +974,13 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
 evaluation evaluate(const program& p, const client_data& c, bool explain) {
   evaluator e(p, c, explain);
   return e.run();
+}
+
+std::string implied_note(const program& p, const client_data& c, std::size_t f) {
+  const finding_decl& d = p.vocab->findings()[f];
+  int g = p.vocab->index_of(d.asked_if);
+  if (g < 0) return " (not asked)";
+  return " (not asked: " + d.asked_if + " is " + show_value(p, c, c.slots[static_cast<std::size_t>(g)]) + ")";
 }
 
 gate_state gate_of(const program& p, const client_data& c, std::size_t f) {

@@ -67,6 +67,9 @@ std::string show_value(const program& p, const client_data& c, const value& v);
 // while the gate is not answered.
 enum class gate_state { open, closed, pending };
 gate_state gate_of(const program& p, const client_data& c, std::size_t f);
+// For a finding the skip logic gives its value (client_data::implied):
+// " (not asked: client.age_band is 65_89)", said after the value.
+std::string implied_note(const program& p, const client_data& c, std::size_t f);
 
 // The findings among `missing` as the skip logic asks them: a question
 // behind a gate not yet answered is replaced by its gate, one whose gate is

@@ -756,6 +756,26 @@ void check_consistency(const program& p, const client_data& c, const std::string
   }
 }
 
+// A question its gate leaves out, with a `skipped_value`, holds that value:
+// every rule reads it and the plan never asks it (perinatal status is
+// "none" for a client over 64). One pass in the vocabulary's order: a gate
+// that is itself implied is settled first when it is declared first.
+void imply_skipped(const program& p, client_data& c) {
+  const auto& all = p.vocab->findings();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const finding_decl& d = all[i];
+    if (d.skipped_value.empty() || !c.slots[i].is_unknown() || gate_of(p, c, i) != gate_state::closed) continue;
+    std::int32_t s = p.symbols.find(d.skipped_value);
+    if (s < 0) {
+      c.extra_symbols.push_back(d.skipped_value);
+      s = c.extra_base + static_cast<std::int32_t>(c.extra_symbols.size() - 1);
+    }
+    c.slots[i] = value::symbol(s);
+    if (c.implied.empty()) c.implied.assign(all.size(), 0);
+    c.implied[i] = 1;
+  }
+}
+
 // Reads a parsed findings document against the vocabulary.
 template <typename D>
 std::optional<client_data> read_doc(const program& p, const source_file& src, typename D::node root,
@@ -774,6 +794,7 @@ std::optional<client_data> read_doc(const program& p, const source_file& src, ty
   for (std::size_t i = before; i < diags.size(); ++i) {
     if (diags[i].level == severity::error) return std::nullopt;
   }
+  imply_skipped(p, c);
   return c;
 }
 

@@ -21,6 +21,11 @@ struct client_data {
   std::string file;                       // display name of the findings file
   std::vector<value> slots;               // by finding index; unknown = missing
   std::vector<int> lines;                 // by finding index: line in the file
+  // By finding index (empty when none): 1 for a value the file does not
+  // hold but the skip logic gives, a `skipped_value` whose question its gate
+  // leaves out (perinatal status "none" for a client over 64).
+  std::vector<std::uint8_t> implied;
+  bool is_implied(std::size_t i) const { return i < implied.size() && implied[i]; }
   std::vector<std::vector<value>> lists;  // values of `list` findings
   std::vector<std::vector<element>> tables;
   std::vector<std::string> extra_symbols;  // texts not known to the program

@@ -246,7 +246,12 @@ class builder {
         }
       }
       for (std::size_t k : s.proposals) it.because.push_back(why(k));
-      for (std::size_t k : s.removable_by) it.removable_by.push_back(why(k));
+      for (std::size_t k : s.removable_by) {
+        it.removable_by.push_back(why(k));
+        for (const auto& a : p_.rules[ev_.outcomes[k].rule].actions) {
+          if (item_kind_of(a.kind) == it.kind && a.id != it.id) it.removable_by.back().replaced_with.push_back(a.id);
+        }
+      }
       if (it.provisional) {
         std::set<std::string> confirm;
         for (const auto& w : it.because) confirm.insert(w.to_confirm.begin(), w.to_confirm.end());
@@ -379,7 +384,7 @@ class builder {
       for (const auto& g : gated) {
         bool started = false;
         for (std::size_t i = 0; i < all.size(); ++i) {
-          started = started || (group_of(all[i].path) == g && !c_.slots[i].is_unknown());
+          started = started || (group_of(all[i].path) == g && !c_.slots[i].is_unknown() && !c_.is_implied(i));
         }
         if (!started) continue;
         for (std::size_t i = 0; i < all.size(); ++i) {

@@ -51,6 +51,10 @@ struct reason {
   std::string support;
   std::vector<std::string> to_confirm;
   std::string because;
+  // For a rule that would remove an item (plan_item::removable_by): the
+  // items of the same kind it proposes instead (a higher tier's flag for a
+  // lower one's), which a plan names: "would replace it with X".
+  std::vector<std::string> replaced_with;
   std::vector<evidence_view> evidence;
   // Shared: a fact read by many rules is explained once, however many
   // items rest on it (a plan's size follows the client's, never its square).

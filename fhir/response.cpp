@@ -172,7 +172,8 @@ json findings_json(const program& prog, const client_data& c) {
   const auto& decls = prog.vocab->findings();
   for (std::size_t i = 0; i < decls.size(); ++i) {
     const value& v = c.slots[i];
-    if (v.is_unknown()) continue;
+    // Only what was recorded: a value the skip logic gives is no answer.
+    if (v.is_unknown() || c.is_implied(i)) continue;
     if (v.kind == vkind::table) {
       json rows = json::array();
       for (const auto& e : c.tables[v.ref]) {

@@ -143,6 +143,20 @@ TEST_CASE("fhir: Jane's inventory both ways: exported as a response, planned bac
                                                   json::parse(from_toml.out)["challenges"].size());
 }
 
+TEST_CASE("fhir: a response holds only what was recorded, never an answer the skip logic gives") {
+  scratch sc;
+  // At 65-89 the rules read perinatal.status as "none", but it was not asked.
+  auto f = sc.write("older.toml", "[client]\nage_band = \"65_89\"\n[phq9]\ntotal = 12\n");
+  auto qr = run({"export", "response", f});
+  REQUIRE(qr.code == 0);
+  CHECK(qr.out.find("perinatal") == std::string::npos);
+  CHECK(qr.out.find("client.age_band") != std::string::npos);
+  auto recorded = run({"export", "response", sc.write("older_none.toml",
+                                                       "[client]\nage_band = \"65_89\"\n[perinatal]\nstatus = \"none\"\n")});
+  REQUIRE(recorded.code == 0);
+  CHECK(recorded.out.find("perinatal.status") != std::string::npos);
+}
+
 TEST_CASE("fhir: a response is checked as a findings file is") {
   scratch sc;
   auto plan_raw = [&](const json& items) {

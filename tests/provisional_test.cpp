@@ -529,6 +529,37 @@ TEST_CASE("provisional: text, markdown, JSON, why and why-not say what would rem
   CHECK(why_not.find("=> fired, but a rule not yet decided would remove its item") != std::string::npos);
 }
 
+TEST_CASE("provisional: a rule that would put its own item in place of an unsettled one says it would replace it") {
+  // A higher tier's flag in place of a lower one's: never read as "dropped".
+  auto x = run(std::string(UNSETTLED) + R"(
+rule higher "Higher tier"
+when
+  b == true and c == true
+then
+  exclude kept
+  flag critical higher_kept "Higher"
+  flag info note_too "Note"
+  goal other "Not a flag"
+end
+)",
+               "a = true\n");
+  std::string text = render_text(x.pl);
+  INFO(text);
+  CHECK(text.find("not settled: rule higher (a.rules:19) would replace it with higher_kept and note_too, and rule "
+                  "maybe_exclude (a.rules:11) would remove it; neither is decided yet\n") != std::string::npos);
+  std::string md = render_markdown(x.pl);
+  CHECK(md.find("Not settled: rule `higher` (a.rules:19) would replace it with `higher_kept` and `note_too`") !=
+        std::string::npos);
+  auto j = nlohmann::json::parse(render_json(x.pl));
+  nlohmann::json kept;
+  for (const auto& it : j["provisional"]) {
+    if (it["id"] == "kept") kept = it;
+  }
+  REQUIRE(kept["may_be_removed_by"].size() == 2);
+  CHECK(kept["may_be_removed_by"][0]["replaced_with"] == nlohmann::json::array({"higher_kept", "note_too"}));
+  CHECK(kept["may_be_removed_by"][1]["replaced_with"] == nlohmann::json::array());
+}
+
 TEST_CASE("provisional: values that disagree cancel, values that agree stand") {
   std::string rules = R"(
 rule low "Low"
@@ -991,6 +1022,39 @@ end
   CHECK(text("") == "gate not yet known, behind not yet known");
   CHECK(text("gate = true\n") == "gate yes, behind not yet known");
   CHECK(text("gate = true\nbehind = false\n") == "gate yes, behind no");
+}
+
+TEST_CASE("skip logic: a skipped question with a skipped_value holds it, read by rules and never asked") {
+  const std::string rules = R"(rule r "R"
+when
+  mode == "off"
+then
+  flag info f "F"
+because "mode {mode}"
+end
+)";
+  // The gate skips it: the rules read "off", the explanation says why.
+  auto skipped = run(rules, "kind = \"x\"\n");
+  REQUIRE(ids(skipped.pl.flags) == std::vector<std::string>{"f"});
+  const auto& ev = skipped.pl.flags[0].because[0].evidence;
+  REQUIRE(ev.size() == 1);
+  REQUIRE(ev[0].values.size() == 1);
+  CHECK(ev[0].values[0].second == "off (not asked: kind is x)");
+  CHECK(skipped.pl.flags[0].because[0].because == "mode off");
+  const int mode = skipped.rs->prog->vocab->index_of("mode");
+  CHECK(skipped.client->is_implied(static_cast<std::size_t>(mode)));
+  for (const auto& a : skipped.pl.to_assess) CHECK(a.finding != "mode");
+  // The gate open or not yet answered: the question is open, the rule too.
+  for (const std::string open : {"kind = \"y\"\n", ""}) {
+    auto r = run(rules, open);
+    CHECK(r.pl.flags.empty());
+    CHECK_FALSE(r.client->is_implied(static_cast<std::size_t>(mode)));
+  }
+  // Recorded, it is an answer like any other.
+  auto recorded = run(rules, "kind = \"x\"\nmode = \"off\"\n");
+  CHECK(ids(recorded.pl.flags) == std::vector<std::string>{"f"});
+  CHECK_FALSE(recorded.client->is_implied(static_cast<std::size_t>(mode)));
+  CHECK(recorded.pl.flags[0].because[0].evidence[0].values[0].second == "off");
 }
 
 TEST_CASE("contradictions: a gated answer against its gate, a part above its whole") {

@@ -267,13 +267,30 @@ std::string removable_note(const plan_item& it, bool code) {
   if (it.removable_by.empty()) return {};
   std::string out;
   const auto n = it.removable_by.size();
+  auto name = [&](const std::string& s) { return code ? "`" + s + "`" : s; };
+  // Rules that would put an item of the same kind in its place say so: a
+  // lower risk tier's flag is replaced by a higher tier's, never just
+  // dropped.
+  const bool replacing = std::any_of(it.removable_by.begin(), it.removable_by.end(),
+                                     [](const reason& r) { return !r.replaced_with.empty(); });
   for (std::size_t i = 0; i < n; ++i) {
     const auto& r = it.removable_by[i];
-    out += i == 0 ? "" : i + 1 == n ? " and " : ", ";
-    out += "rule " + (code ? "`" + r.rule.id + "`" : r.rule.id);
+    out += i == 0 ? "" : i + 1 == n ? (replacing ? ", and " : " and ") : ", ";
+    out += "rule " + name(r.rule.id);
     if (!r.element.empty()) out += " for " + r.element;
     out += " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
+    if (!replacing) continue;
+    if (r.replaced_with.empty()) {
+      out += " would remove it";
+      continue;
+    }
+    const bool said = i > 0 && !it.removable_by[i - 1].replaced_with.empty();
+    out += said ? " with " : " would replace it with ";
+    for (std::size_t j = 0; j < r.replaced_with.size(); ++j) {
+      out += (j == 0 ? "" : j + 1 == r.replaced_with.size() ? " and " : ", ") + name(r.replaced_with[j]);
+    }
   }
+  if (replacing) return out + (n == 1 ? "; it is not yet decided" : n == 2 ? "; neither is decided yet" : "; none is decided yet");
   return out + (n == 1 ? " would remove it and is not yet decided" : " would remove it and are not yet decided");
 }
 

@@ -80,6 +80,9 @@ json to_json(writer& w, const plan_item& it) {
   if (it.provisional) {
     j["to_confirm"] = it.to_confirm;
     j["may_be_removed_by"] = w.refs(it.removable_by);
+    for (std::size_t i = 0; i < it.removable_by.size(); ++i) {
+      j["may_be_removed_by"][i]["replaced_with"] = it.removable_by[i].replaced_with;
+    }
   }
   if (it.kind == item_kind::flag) j["severity"] = it.severity;
   if (it.kind == item_kind::solution || it.kind == item_kind::goal) j["for"] = it.for_;
