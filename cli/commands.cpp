@@ -1012,7 +1012,12 @@ int run_main(int argc, const char* const* argv, std::istream& in, std::ostream& 
   // a closed pipe) is an error.
   out.flush();
   if (!out) {
-    err << "iptplan: error: the output could not be written (a full disk or a closed pipe?)\n";
+    // A pipe whose reader has gone (`iptplan ... | head`) is the reader's
+    // choice: no error message, though the exit status still says that not
+    // everything was written. Anything else (a full disk) is an error.
+    struct stat st {};
+    bool pipe = &out == &std::cout && ::fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    if (!pipe) err << "iptplan: error: the output could not be written (a full disk?)\n";
     return kInputError;
   }
   return code;
@@ -1161,6 +1166,16 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   std::string since;
   audit_show->add_option("ID", record_arg, "Record id")->required();
   audit_overrides->add_option("--since", since, "Only decisions recorded on or after this date (2026-01-31)");
+  std::string expect_hash;
+  audit_verify
+      ->add_option("--expect", expect_hash,
+                   "A record hash kept elsewhere (whole, or its first 12 or more hex digits): fail unless a record "
+                   "still has it")
+      ->check([](const std::string& h) {
+        bool hex = h.size() >= 12 && h.size() <= 64 &&
+                   h.find_first_not_of("0123456789abcdef") == std::string::npos;
+        return hex ? std::string() : std::string("a record hash: 12 to 64 lower-case hex digits");
+      });
   for (auto* c : {audit_verify, audit_list, audit_show, audit_overrides}) {
     c->add_option("--store", store, "The plan store (default: $IPTPLAN_STORE, or the configuration file)");
     if (c != audit_verify) c->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
@@ -1306,7 +1321,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       auto where = store_location(store, err);
       if (!where) return kUsage;
       return escaped([&](std::ostream& o) {
-        if (*audit_verify) return cmd_audit_verify(*where, o, err);
+        if (*audit_verify) return cmd_audit_verify(*where, expect_hash, o, err);
         if (*audit_list) return cmd_audit_list(*where, fmt, o, err);
         if (*audit_show) return cmd_audit_show(*where, *id, fmt, o, err);
         if (*audit_overrides) return cmd_audit_overrides(*where, since, fmt, o, err);

@@ -278,9 +278,10 @@ bool record_plan(const std::string& location, const std::string& by, const rule_
   }
 }
 
-int cmd_audit_verify(const std::string& location, std::ostream& out, std::ostream& err) {
+int cmd_audit_verify(const std::string& location, const std::string& expect, std::ostream& out,
+                     std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
-    auto v = st::verify(s);
+    auto v = st::verify(s, expect);
     if (!v.problem.empty()) {
       out << shown(location) << ": " << v.problem << "\n";
       return kInputError;
@@ -288,6 +289,15 @@ int cmd_audit_verify(const std::string& location, std::ostream& out, std::ostrea
     out << shown(location) << ": " << v.records << (v.records == 1 ? " record" : " records") << " and "
         << v.snapshots << (v.snapshots == 1 ? " rule set snapshot" : " rule set snapshots")
         << ": every record verifies\n";
+    if (v.last_id) {
+      out << "last record: " << v.last_id << ", hash " << v.last_hash
+          << " (keep it elsewhere; 'audit verify --expect HASH' later shows whether it is still in the chain)\n";
+    }
+    if (!expect.empty() && !v.expected_found) {
+      out << shown(location) << ": no record has the hash " << expect
+          << ": records were removed or rewritten since it was kept\n";
+      return kInputError;
+    }
     if (v.unused_snapshots) {
       out << "note: " << v.unused_snapshots << (v.unused_snapshots == 1 ? " snapshot is" : " snapshots are")
           << " used by no record: a recording was interrupted before its record was written, or the last "
@@ -331,11 +341,9 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
       err << "iptplan: error: " << shown(location) << " has no record " << id << "\n";
       return kInputError;
     }
-    if (st::record_hash(*r) != r->hash) {
-      err << "iptplan: error: record " << id
-          << " does not verify: its contents do not match its hash; run 'iptplan audit verify'\n";
-      return kInputError;
-    }
+    // The whole chain, not this record alone: the decisions shown with a
+    // plan come from later records, each of which must verify too.
+    if (!chain_intact(s, location, err)) return kInputError;
     // The decisions recorded on this plan, later.
     std::vector<std::pair<st::record, st::decision>> decisions;
     if (r->kind == "plan") {

@@ -1,9 +1,12 @@
 // The chain: record hashes, snapshot hashes, and verification over any
 // plan_store.
 #include <ctime>
+#include <map>
 #include <set>
 
 #include "engine/ruleset.hpp"
+#include "store/plan_compare.hpp"
+#include "store/records.hpp"
 #include "store/store.hpp"
 
 namespace iptplan::store {
@@ -76,8 +79,67 @@ std::optional<std::vector<snapshot_file>> decode_snapshot(const std::string& sto
   return files;
 }
 
-verification verify(plan_store& s) {
+namespace {
+
+// A record whose hash verifies must also agree with itself: its findings
+// with their hash, its plan with its hash (a record rewritten with its hash
+// recomputed is caught here when it is the last one, which the chain alone
+// cannot show). "" when it does.
+std::string plan_body_problem(const std::string& body) {
+  plan_facts f;
+  try {
+    f = read_plan_body(body);
+  } catch (const store_error&) {
+    return "its body is not a plan record";
+  }
+  if (sha256_hex(f.findings) != f.findings_sha256) {
+    return "its findings do not match their recorded hash (they were changed after the plan was made)";
+  }
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.value("/plan/sha256"_json_pointer, std::string()) != sha256_hex(f.plan_json)) {
+    return "its plan does not match its recorded hash (it was changed after it was made)";
+  }
+  auto plan = nlohmann::json::parse(f.plan_json, nullptr, false);
+  if (!plan.is_object() ||
+      plan.value("/provenance/findings/sha256"_json_pointer, f.findings_sha256) != f.findings_sha256) {
+    return "its plan was not made from its findings";
+  }
+  return "";
+}
+
+// A review names an earlier plan record by id and hash, and decides only
+// items that plan holds.
+std::string review_body_problem(plan_store& s, const std::map<std::int64_t, std::string>& plans,
+                                 const std::string& body) {
+  review_facts f;
+  try {
+    f = read_review_body(body);
+  } catch (const store_error&) {
+    return "its body is not a review record";
+  }
+  auto at = plans.find(f.plan_id);
+  if (at == plans.end() || at->second != f.plan_hash) {
+    return "it reviews plan " + std::to_string(f.plan_id) + ", which is not an earlier plan record with the hash it names";
+  }
+  auto plan = s.get(f.plan_id);
+  if (!plan) return "the plan it reviews cannot be read";
+  auto items = items_of(nlohmann::json::parse(read_plan_body(plan->body).plan_json, nullptr, false));
+  for (const auto& d : f.decisions) {
+    if (!items.by_id.count(d.item)) {
+      return "it decides an item that plan " + std::to_string(f.plan_id) + " does not hold";
+    }
+    if (d.action != "accept" && d.action != "reject" && d.action != "edit") {
+      return "it records a decision that is not accept, reject or edit";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+verification verify(plan_store& s, const std::string& expect) {
   verification v;
+  std::map<std::int64_t, std::string> plans;  // plan records so far: id -> hash
   // Snapshots first: a plan's replay rests on them.
   std::set<std::string> good_snapshots;
   for (const auto& sha : s.snapshot_hashes()) {
@@ -91,7 +153,8 @@ verification verify(plan_store& s) {
   }
   std::set<std::string> used;
   std::string prev = kGenesis;
-  std::int64_t expect = 1;
+  std::int64_t expect_id = 1;
+  const std::string& expect_hash = expect;
   auto fail = [&](const record& r, const std::string& why) {
     v.first_bad = r.id;
     v.problem = "record " + std::to_string(r.id) + " does not verify: " + why;
@@ -101,8 +164,8 @@ verification verify(plan_store& s) {
     auto page = s.scan(from, kPage);
     for (const auto& r : page) {
       ++v.records;
-      if (r.id != expect) {
-        fail(r, "record " + std::to_string(expect) + " before it is missing");
+      if (r.id != expect_id) {
+        fail(r, "record " + std::to_string(expect_id) + " before it is missing");
         return v;
       }
       if (r.prev_hash != prev) {
@@ -125,9 +188,25 @@ verification verify(plan_store& s) {
           fail(r, "the rule set it was planned with (" + sha.substr(0, 12) + ") is missing or damaged");
           return v;
         }
+        if (auto why = plan_body_problem(r.body); !why.empty()) {
+          fail(r, why);
+          return v;
+        }
+        plans.emplace(r.id, r.hash);
+      } else if (r.kind == "review") {
+        if (auto why = review_body_problem(s, plans, r.body); !why.empty()) {
+          fail(r, why);
+          return v;
+        }
+      } else {
+        fail(r, "it is of no kind a store holds (a plan or a review)");
+        return v;
       }
       prev = r.hash;
-      ++expect;
+      v.last_id = r.id;
+      v.last_hash = r.hash;
+      if (!expect_hash.empty() && r.hash.compare(0, expect_hash.size(), expect_hash) == 0) v.expected_found = true;
+      ++expect_id;
     }
     if (page.size() < kPage) break;
     from = page.back().id + 1;

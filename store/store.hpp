@@ -98,8 +98,17 @@ struct verification {
   // snapshot and its record, or by records removed.
   std::size_t unused_snapshots = 0;
   std::string problem;         // why the first bad record (or snapshot) fails
+  // When all verify: the last record, whose hash an auditor keeps elsewhere
+  // (a removal or rewrite of the last records shows only against it).
+  std::int64_t last_id = 0;
+  std::string last_hash;
+  // Whether a record has the hash looked for (verify's `expect`).
+  bool expected_found = false;
 };
-verification verify(plan_store& s);
+// `expect`: a record hash kept elsewhere (the whole hash, or its first 12
+// or more hex digits); verification then also says whether a record still
+// has it.
+verification verify(plan_store& s, const std::string& expect = "");
 
 // The current time, UTC, ISO 8601 to the second.
 std::string now_utc();

@@ -21,6 +21,8 @@
 
 #include "cli_support.hpp"
 #include "server/service.hpp"
+#include "engine/ruleset.hpp"
+#include "store/records.hpp"
 #include "store/store.hpp"
 
 using namespace iptplan;
@@ -96,16 +98,44 @@ pg_server& pg() {
     return;                                                       \
   }
 
+// A plan record that verifies: its snapshot stored, its findings and plan
+// agreeing with their hashes. Returns the record's hash.
+std::string seed_plan(store::plan_store& s) {
+  std::vector<store::snapshot_file> files{{"seed.rules", "rule seed"}, {"ruleset.toml", "name = \"seed\""}};
+  store::plan_facts f;
+  f.snapshot = store::snapshot_hash(files);
+  s.put_snapshot(f.snapshot, files);
+  f.program_version = "test";
+  f.rule_set_name = "seed";
+  f.rule_set_version = "1";
+  f.rule_set_sha256 = f.snapshot;
+  f.findings = "a = true\n";
+  f.findings_sha256 = sha256_hex(f.findings);
+  f.plan_json = nlohmann::json{{"provenance", {{"findings", {{"sha256", f.findings_sha256}}}}},
+                               {"flags", nlohmann::json::array({{{"id", "f"}, {"kind", "flag"}}})}}
+                    .dump();
+  return s.append("plan", store::now_utc(), "clinician 7", store::plan_body(f)).hash;
+}
+
+// A review of plan 1 (seed_plan) that verifies, its decisions on item f.
+std::string review_of_seed(const std::string& plan_hash, const std::string& reason) {
+  store::review_facts r;
+  r.plan_id = 1;
+  r.plan_hash = plan_hash;
+  r.decisions.push_back({"f", "reject", reason, "", "F", {}});
+  return store::review_body(r);
+}
+
 }  // namespace
 
 TEST_CASE("postgresql: records, snapshots and the chain as in the SQLite store") {
   NEED_POSTGRESQL();
   std::string url = pg().database("records");
   auto s = store::open_store(url, true);
-  for (int i = 0; i < 5; ++i) {
-    // Reviews: a plan record would need a real rule-set snapshot to verify.
-    auto r = s->append("review", store::now_utc(), "clinician 7", "{\"n\":" + std::to_string(i) + "}");
-    CHECK(r.id == i + 1);
+  const std::string plan_hash = seed_plan(*s);
+  for (int i = 0; i < 4; ++i) {
+    auto r = s->append("review", store::now_utc(), "clinician 7", review_of_seed(plan_hash, "n" + std::to_string(i)));
+    CHECK(r.id == i + 2);
   }
   std::vector<store::snapshot_file> files{{"a.rules", "rule x"}, {"ruleset.toml", "name = \"t\""}};
   const std::string key = store::snapshot_hash(files);
@@ -118,11 +148,11 @@ TEST_CASE("postgresql: records, snapshots and the chain as in the SQLite store")
   CHECK_FALSE(s->snapshot("nope"));
   auto rec = s->get(3);
   REQUIRE(rec);
-  CHECK(rec->body == "{\"n\":2}");
+  CHECK(rec->body == review_of_seed(plan_hash, "n1"));
   CHECK(rec->prev_hash == s->get(2)->hash);
   CHECK_FALSE(s->get(6));
   CHECK(s->scan(2, 2).size() == 2);
-  CHECK(s->snapshot_hashes() == std::vector<std::string>{key});
+  CHECK(s->snapshot_hashes().size() == 2);
   // A reopened store is the same store.
   auto again = store::open_store(url, false);
   CHECK(again->get(3)->hash == rec->hash);
@@ -136,7 +166,7 @@ TEST_CASE("postgresql: records, snapshots and the chain as in the SQLite store")
 TEST_CASE("postgresql: processes recording at once keep one chain, every record verifies") {
   NEED_POSTGRESQL();
   std::string url = pg().database("concurrent");
-  store::open_store(url, true);  // the tables, before the writers race
+  const std::string plan_hash = seed_plan(*store::open_store(url, true));  // before the writers race
   const int writers = 4, each = 25;
   std::vector<pid_t> pids;
   for (int w = 0; w < writers; ++w) {
@@ -145,7 +175,9 @@ TEST_CASE("postgresql: processes recording at once keep one chain, every record 
     if (pid == 0) {
       try {
         auto s = store::open_store(url, true);
-        for (int i = 0; i < each; ++i) s->append("review", store::now_utc(), "writer " + std::to_string(w), "{}");
+        for (int i = 0; i < each; ++i) {
+          s->append("review", store::now_utc(), "writer " + std::to_string(w), review_of_seed(plan_hash, "r"));
+        }
         ::_exit(0);
       } catch (...) {
         ::_exit(1);
@@ -162,9 +194,9 @@ TEST_CASE("postgresql: processes recording at once keep one chain, every record 
   auto s = store::open_store(url, false);
   auto v = store::verify(*s);
   CHECK(v.problem.empty());
-  CHECK(v.records == writers * each);
+  CHECK(v.records == writers * each + 1);
   auto all = s->scan(1, 1000);
-  REQUIRE(all.size() == static_cast<std::size_t>(writers * each));
+  REQUIRE(all.size() == static_cast<std::size_t>(writers * each + 1));
   for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].id == static_cast<std::int64_t>(i + 1));
 }
 

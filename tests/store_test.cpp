@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -20,6 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/records.hpp"
+#include "store/store.hpp"
 #include "tests/cli_support.hpp"
 
 extern char** environ;
@@ -42,6 +45,28 @@ void sql(const std::string& db, const std::string& statement) {
   sqlite3_free(msg);
   sqlite3_close(h);
   REQUIRE(rc == SQLITE_OK);
+}
+
+// Rewrites record `id`'s body with `edit` and recomputes its hash, as
+// someone who knows the chain's formula would: only what the chain alone
+// cannot see is left to find.
+void rewrite_record(const std::string& db, std::int64_t id, const std::function<std::string(std::string)>& edit) {
+  auto st = iptplan::store::open_store(db, false);
+  auto r = st->get(id);
+  REQUIRE(r);
+  r->body = edit(r->body);
+  r->hash = iptplan::store::record_hash(*r);
+  st.reset();
+  sqlite3* h = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  REQUIRE(sqlite3_prepare_v2(h, "UPDATE records SET body = ?1, hash = ?2 WHERE id = ?3", -1, &q, nullptr) == SQLITE_OK);
+  sqlite3_bind_text(q, 1, r->body.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(q, 2, r->hash.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(q, 3, id);
+  CHECK(sqlite3_step(q) == SQLITE_DONE);
+  sqlite3_finalize(q);
+  sqlite3_close(h);
 }
 
 std::string slurp(const std::string& path) {
@@ -81,7 +106,7 @@ TEST_CASE("record a plan, replay it identical, after a rule changes, each record
   CHECK(j1["rule_set"]["sha256"] != j2["rule_set"]["sha256"]);
   auto ok = run({"audit", "verify", "--store", db});
   CHECK(ok.code == 0);
-  CHECK(ok.out == db + ": 2 records and 2 rule set snapshots: every record verifies\n");
+  CHECK(ok.out.rfind(db + ": 2 records and 2 rule set snapshots: every record verifies\nlast record: 2, hash ", 0) == 0);
 
   // The stored record holds the findings bytes, the plan, per-rule hashes
   // and who made it.
@@ -370,6 +395,12 @@ TEST_CASE("review and overrides refuse a store that does not verify, show refuse
   auto show = run({"audit", "show", "2", "--store", db});
   CHECK(show.code == 1);
   CHECK(show.out.find("other") == std::string::npos);
+  // The plan itself is intact, but its decisions come from the changed
+  // record: showing the plan is refused too.
+  auto plan = run({"audit", "show", "1", "--store", db});
+  CHECK(plan.code == 1);
+  CHECK(plan.err.find("record 2 does not verify") != std::string::npos);
+  CHECK(plan.out.find("other") == std::string::npos);
   sql(db, "SELECT 1");
   // Nothing was appended to the broken chain.
   auto list = run({"audit", "list", "--store", db, "--format", "json"});
@@ -391,9 +422,20 @@ TEST_CASE("audit verify names the record whose hash the next one no longer names
   scratch s;
   std::string db = (s.dir / "s.db").string();
   for (int i = 0; i < 3; ++i) REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  auto before = run({"audit", "verify", "--store", db});
+  REQUIRE(before.code == 0);
+  auto at = before.out.find("last record: 3, hash ");
+  REQUIRE(at != std::string::npos);
+  const std::string kept = before.out.substr(at + 21, 64);
+  CHECK(run({"audit", "verify", "--store", db, "--expect", kept}).code == 0);
+  CHECK(run({"audit", "verify", "--store", db, "--expect", kept.substr(0, 12)}).code == 0);
+  CHECK(run({"audit", "verify", "--store", db, "--expect", "abc"}).code == 2);
   sql(db, "DELETE FROM records WHERE id = 3");
   auto ok = run({"audit", "verify", "--store", db});
   CHECK(ok.code == 0);  // the last record removed: only a hash kept elsewhere shows it
+  auto gone = run({"audit", "verify", "--store", db, "--expect", kept});
+  CHECK(gone.code == 1);
+  CHECK(gone.out.find("no record has the hash " + kept + ": records were removed or rewritten") != std::string::npos);
   sql(db, "DELETE FROM records");
   auto none = run({"audit", "verify", "--store", db});
   CHECK(none.code == 0);
@@ -403,6 +445,56 @@ TEST_CASE("audit verify names the record whose hash the next one no longer names
   auto bad = run({"audit", "verify", "--store", db});
   CHECK(bad.code == 1);
   CHECK(bad.out.find("record 2 does not verify") != std::string::npos);
+}
+
+TEST_CASE("audit verify finds a last record rewritten with its hash recomputed when it disagrees with itself") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  auto fresh = [&] {
+    fs::remove(db);
+    REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+    REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
+    REQUIRE(run({"plan", kCouple, "--record", "--store", db}).code == 0);
+    REQUIRE(run({"audit", "verify", "--store", db}).code == 0);
+  };
+  auto fails = [&](const std::string& why) {
+    auto v = run({"audit", "verify", "--store", db});
+    INFO(v.out);
+    CHECK(v.code == 1);
+    CHECK(v.out.find(why) != std::string::npos);
+    return v;
+  };
+  auto replace = [](std::string from, std::string to) {
+    return [from, to](std::string body) {
+      auto at = body.find(from);
+      REQUIRE(at != std::string::npos);
+      return body.replace(at, from.size(), to);
+    };
+  };
+  // The findings changed (PHQ-9 of the couple's client), hash recomputed.
+  fresh();
+  rewrite_record(db, 3, replace("total = ", "total = 2"));
+  fails("record 3 does not verify: its findings do not match their recorded hash");
+  auto replayed = run({"verify", "3", "--store", db});
+  CHECK(replayed.code == 1);
+  // The plan changed.
+  fresh();
+  rewrite_record(db, 3, replace("\\\"flags\\\": [", "\\\"flags\\\":  ["));
+  fails("record 3 does not verify: its plan does not match its recorded hash");
+  // A review rewritten before the last record: the next one names its old
+  // hash. As the last record: a decision on an item its plan does not
+  // hold, or a review of a plan that is not there.
+  fresh();
+  rewrite_record(db, 2, replace("acute", "other"));
+  fails("record 3 does not verify: it does not name the hash of record 2");
+  CHECK(run({"audit", "show", "1", "--store", db}).out.find("other") == std::string::npos);
+  fs::remove(db);
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
+  rewrite_record(db, 2, replace("possible_alexithymia", "no_such_item"));
+  fails("record 2 does not verify: it decides an item that plan 1 does not hold");
+  rewrite_record(db, 2, replace("\"id\":1}", "\"id\":7}"));
+  fails("record 2 does not verify: it reviews plan 7, which is not an earlier plan record with the hash it names");
 }
 
 TEST_CASE("review suggests the items an id without its key, or in other capitals, could mean") {
