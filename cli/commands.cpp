@@ -709,6 +709,24 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
     }
     return kInputError;
   }
+  // What lint finds is shown; a safety item that a rule outside the safety
+  // rules can remove is never approved (it can take a safety plan out of
+  // a high-risk client's plan), unless the rule says why it may.
+  std::size_t unsafe = 0;
+  for (auto& d : lint(*rs)) {
+    if (d.code == "lint.safety-exclude") {
+      d.level = severity::error;
+      ++unsafe;
+    }
+    err << format(d);
+  }
+  if (unsafe) {
+    err << "iptplan: error: " << dir << " is not approved: " << unsafe
+        << (unsafe == 1 ? " rule outside the safety rules removes" : " rules outside the safety rules remove")
+        << " a safety item (above); move the exclusion into a safety rule, or give the reason with "
+           "'# lint: allow lint.safety-exclude because ...'\n";
+    return kInputError;
+  }
   if (auto d = overdue_review(rs->info)) {
     d->notes.push_back("approving does not change it: set the next review date in ruleset.toml");
     err << format(*d);

@@ -194,6 +194,33 @@ TEST_CASE("the review date is checked against today, which IPTPLAN_TODAY fixes f
   else ::unsetenv("IPTPLAN_TODAY");
 }
 
+TEST_CASE("approve refuses a rule set where a rule outside the safety rules can remove a safety item") {
+  scratch s;
+  auto rules = s.rules_copy();
+  // Every test case still passes: only lint sees it.
+  std::ofstream(fs::path(rules) / "alliance.rules", std::ios::app)
+      << "\nrule long_course_no_plan \"Long course\"\n  source \"domain I2\"\nwhen\n"
+         "  alliance.strength == \"strong\" and therapy.sessions_planned >= 40\nthen\n  exclude safety_plan\nend\n";
+  REQUIRE(run({"test", rules}).code == 0);
+  auto r = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("alliance.rules:") != std::string::npos);
+  CHECK(r.err.find("error:") != std::string::npos);
+  CHECK(r.err.find("[lint.safety-exclude]") != std::string::npos);
+  CHECK(r.err.find("is not approved: 1 rule outside the safety rules removes a safety item") != std::string::npos);
+  CHECK_FALSE(fs::exists(rules + "/approval.toml"));
+  // With the reason given in the rule, it may be approved.
+  std::string text;
+  {
+    std::ifstream in(fs::path(rules) / "alliance.rules");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto at = text.find("rule long_course_no_plan");
+  text.insert(at, "# lint: allow lint.safety-exclude because the test of approval needs one\n");
+  std::ofstream(fs::path(rules) / "alliance.rules") << text;
+  CHECK(run({"approve", rules, "--by", "Dr Lead"}).code == 0);
+}
+
 TEST_CASE("approve refuses a rule set whose test cases fail, and a malformed approval file leaves a draft") {
   scratch s;
   auto rules = s.rules_copy();
