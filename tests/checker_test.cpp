@@ -207,6 +207,16 @@ TEST_CASE("check.unknown-path: a dotted path suggests the nearest declared path"
   CHECK(has_note(d, "did you mean 'client.presenting'?"));
 }
 
+TEST_CASE("check.unknown-path: a name near a derived fact points at where that fact is concluded too") {
+  // The misspelling may be in the conclude (risk.acut), not in the reader.
+  auto l = load("rule c\nwhen a\nthen\n  conclude risk.acut\nend\n"
+                "rule r\nwhen risk.acute\nthen\n  challenge x \"x\"\nend\n");
+  auto d = only_error(l, "check.unknown-path");
+  CHECK(d.line == 7);
+  CHECK(has_note(d, "did you mean 'risk.acut'? Or is 'risk.acut' itself misspelt where it is concluded (t/a.rules:4:12)? "
+                    "Correct the one that is wrong"));
+}
+
 TEST_CASE("check.unknown-path: a name with nothing near has no suggestion") {
   auto l = load("rule r\nwhen completely_unrelated_name\nthen\n  challenge c \"x\"\nend\n");
   auto d = only_error(l, "check.unknown-path");

@@ -512,6 +512,12 @@ when phq9.total > 30
 then
   challenge zz_g "x"
 end
+
+rule misspelt_fact
+when phq9.total >= 20
+then
+  conclude risk.elevatd
+end
 )");
   replace_in(rules + "/ruleset.toml",
              "mspss_low = { type = \"number\", value = 3.0, min = 1, max = 7, unit = \"MSPSS mean\" }",
@@ -532,6 +538,8 @@ end
   CHECK(codes.count("lint.safety-exclude") == 1);
   CHECK(codes.count("lint.unknown-source") == 1);
   CHECK(codes.count("lint.parameter-undeclared") == 1);
+  CHECK(codes.count("lint.fact-unread") == 1);
+  CHECK(lines["lint.fact-unread"] == std::vector<int>{56});
   CHECK(lines["lint.never-true"] == std::vector<int>{3, 10, 16});
   // At the 'exclude' and the 'source' themselves, not the rule's start.
   CHECK(lines["lint.safety-exclude"] == std::vector<int>{36});
@@ -547,7 +555,9 @@ end
   CHECK(text.err.find("zz_lint.rules:10:26: warning: the condition can never be true: 'phq9.total' cannot satisfy "
                       "'phq9.total < 10' together with 'phq9.total > 20' (line 10)") != std::string::npos);
   CHECK(text.err.find("cites the fact 'Z99'") != std::string::npos);
-  CHECK(text.err.find("7 lint findings") != std::string::npos);
+  CHECK(text.err.find("zz_lint.rules:56:3: warning: rule 'misspelt_fact' concludes 'risk.elevatd', which no rule "
+                      "reads; did you mean 'risk.elevated'? [lint.fact-unread]") != std::string::npos);
+  CHECK(text.err.find("8 lint findings") != std::string::npos);
 }
 
 TEST_CASE("lint: rules citing facts with no sources.toml, and parameters checked against their declared range") {

@@ -83,6 +83,9 @@ class compiler {
   std::uint8_t vars_ = 0;
   std::vector<std::pair<std::uint32_t, bool>> reads_;  // (fact, strict)
   std::vector<typ> fact_types_;
+  // Where each derived fact is first concluded (file, offset): a misspelt
+  // name read elsewhere may be the one concluded there.
+  std::map<std::string, std::pair<std::uint16_t, std::uint32_t>> concluded_at_;
   std::vector<std::vector<std::pair<std::uint32_t, bool>>> rule_reads_;
 
   // Variables in play at once (the `for each` variable and quantifiers

@@ -356,7 +356,17 @@ cx compiler::path(const ast::path& ap, bool positive) {
   }
   std::string near = nearest_name(full, names);
   std::vector<std::string> notes;
-  if (!near.empty()) notes.push_back("did you mean '" + near + "'?");
+  if (auto at = concluded_at_.find(near); !near.empty() && at != concluded_at_.end()) {
+    // The name suggested is a derived fact: the misspelling may be where it
+    // is concluded, not here.
+    const source_file& src = p_.sources[at->second.first];
+    location loc = src.locate(at->second.second);
+    notes.push_back("did you mean '" + near + "'? Or is '" + near + "' itself misspelt where it is concluded (" +
+                    src.name() + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column) +
+                    ")? Correct the one that is wrong");
+  } else if (!near.empty()) {
+    notes.push_back("did you mean '" + near + "'?");
+  }
   notes.push_back("a path names a finding of vocabulary.toml, a fact some rule concludes, "
                   "or a field of an entry bound by 'for each' or a quantifier");
   error(ap.begin, "check.unknown-path", "unknown finding '" + full + "'", notes);

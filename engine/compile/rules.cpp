@@ -238,6 +238,7 @@ void compiler::declare_facts() {
         auto& fd = facts[path];
         fd.path = path;
         if (a.value) fd.valued = true;
+        concluded_at_.emplace(path, std::make_pair(f.index, a.fact.begin));
       }
     }
   }

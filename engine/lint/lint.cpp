@@ -114,6 +114,7 @@ class linter {
     orphan_solutions();
     goal_dates();
     parameters();
+    unread_facts();
     return std::move(out_);
   }
 
@@ -123,6 +124,38 @@ class linter {
   std::vector<diagnostic> out_;
   bool no_sources_reported_ = false;
   std::vector<std::optional<std::set<std::int32_t>>> fact_values_;  // by fact index
+
+  // A derived fact no rule reads, named like another fact: most likely a
+  // misspelling in `conclude`, which leaves the fact meant unconcluded by
+  // this rule (risk.elevatd for risk.elevated) while every check passes.
+  void unread_facts() {
+    std::vector<bool> read(p_.facts.size(), false);
+    for (const auto& r : p_.rules) {
+      for (auto f : r.facts_read) {
+        if (f >= 0 && static_cast<std::size_t>(f) < read.size()) read[static_cast<std::size_t>(f)] = true;
+      }
+    }
+    for (std::size_t f = 0; f < p_.facts.size(); ++f) {
+      if (read[f]) continue;
+      std::vector<std::string> others;
+      for (std::size_t g = 0; g < p_.facts.size(); ++g) {
+        if (g != f) others.push_back(p_.facts[g].path);
+      }
+      std::string near = nearest_name(p_.facts[f].path, others);
+      if (near.empty()) continue;
+      for (auto k : p_.facts[f].concluders) {
+        const compiled_rule& r = p_.rules[k];
+        for (const auto& a : r.actions) {
+          if (a.kind != ast::action_kind::conclude || a.fact != static_cast<std::int32_t>(f)) continue;
+          report_at(r, a.src_begin, "lint.fact-unread",
+                    "rule '" + r.id + "' concludes '" + p_.facts[f].path + "', which no rule reads; did you mean '" +
+                        near + "'?",
+                    {"a fact concluded under a misspelt name is a different fact: the rules that read '" + near +
+                     "' never see this conclusion"});
+        }
+      }
+    }
+  }
 
   // "low, moderate, high": the values a derived fact can take, by name.
   std::string fact_value_words(std::size_t f) const {

@@ -9,6 +9,7 @@
 //   lint.unknown-source      a rule cites a fact sources.toml does not list
 //   lint.no-sources          rules cite facts and there is no sources.toml
 //   lint.parameter-undeclared  a parameter without a declared range and unit
+//   lint.fact-unread         a derived fact no rule reads, named like another (a misspelt conclude)
 //
 // A rule silences one with a comment in or just above it, giving the
 // reason: `# lint: allow lint.never-true because ...`.
