@@ -337,14 +337,14 @@ class reader {
   bool identifying(std::string_view key, node v, const std::string& path, int fi = -1) {
     if (fi >= 0 ? identifying_finding(static_cast<std::size_t>(fi)) : identifying_key(key)) {
       private_problem(v, "findings.identifying",
-              "'" + path + "' would hold identifying data; findings carry no names, birth dates "
+              named_key(path, "this key") + " would hold identifying data; findings carry no names, birth dates "
               "or addresses",
               {"use a pseudonymous client id, an age band, and role words such as 'mother'"});
       return true;
     }
     if (D::is_date(v)) {
       private_problem(v, "findings.identifying",
-              "'" + path + "' holds a date; dates can identify a client, record an age band or "
+              named_key(path, "this key") + " holds a date; dates can identify a client, record an age band or "
               "a count of months instead");
       return true;
     }
@@ -546,7 +546,7 @@ class reader {
     // Unknown keys are ignored, but a date inside one is still refused.
     if (auto date = find_date(v)) {
       private_problem(*date, "findings.identifying",
-              "'" + path + "' holds a date; dates can identify a client, record an age band or "
+              named_key(path, "this key") + " holds a date; dates can identify a client, record an age band or "
               "a count of months instead");
       return;
     }

@@ -1,6 +1,8 @@
 #include "fhir/fhir.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "engine/program.hpp"
 #include "engine/render/json_writer.hpp"
@@ -89,16 +91,33 @@ class reader {
         problem("the answer to '" + printable(link) + "' is not a list");
         return;
       }
+      if (has_items) {
+        problem("the item '" + printable(link) + "' has both an answer and items of its own; give each question its "
+                "own item, as the Questionnaire of 'iptplan export questionnaire' does");
+        return;
+      }
       json values = json::array();
       for (const auto& a : it["answer"]) {
+        if (a.is_object() && a.contains("item")) {
+          // Questions nested under an answer are not read: refused rather
+          // than dropped, since one of them may be a risk answer.
+          problem("an answer to '" + printable(link) + "' has items nested under it; give each question its own "
+                  "item, as the Questionnaire of 'iptplan export questionnaire' does");
+          return;
+        }
         auto v = answer_value(a, link);
         if (!v) return;
         values.push_back(std::move(*v));
       }
       if (values.empty()) continue;
+      json* at = slot(out, link);
+      if (!at->is_null()) {
+        problem("'" + printable(link) + "' is answered twice; a question has one item");
+        return;
+      }
       // One answer is a value; several are a list (the reader checks that
       // the finding is one).
-      *slot(out, link) = values.size() == 1 && !repeats(link) ? values[0] : values;
+      *at = values.size() == 1 && !repeats(link) ? values[0] : values;
     }
   }
 
@@ -207,6 +226,30 @@ std::optional<json> response_findings(const json& response, const vocabulary& vo
     r.problem("not a FHIR QuestionnaireResponse (resourceType)");
     return std::nullopt;
   }
+  // Only the answers are read, and nothing else is accepted: the elements
+  // that name or date a person (subject, author, source, contained
+  // resources, authored, narrative text, identifiers) must not reach the
+  // plan store with the response's bytes.
+  static const std::set<std::string> kAllowed = {"resourceType", "id", "meta", "language", "implicitRules",
+                                                 "questionnaire", "status", "item"};
+  for (const auto& [key, v] : response.items()) {
+    if (kAllowed.count(key)) continue;
+    bool fhir_name = key.size() <= 40 && std::all_of(key.begin(), key.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+                     });
+    r.problem((fhir_name ? "'" + key + "'" : std::string("an element")) +
+              " is not read and may identify the client (a subject, an author, a date, a contained Patient); a "
+              "response for iptplan holds only resourceType, questionnaire, status and item: leave it out");
+    return std::nullopt;
+  }
+  if (response.contains("status")) {
+    const json& st = response["status"];
+    if (!st.is_string() || (st != "completed" && st != "in-progress" && st != "amended")) {
+      r.problem("a response whose status is not completed, in-progress or amended (entered-in-error, stopped) is "
+                "not planned");
+      return std::nullopt;
+    }
+  }
   json out = json::object();
   if (response.contains("item")) r.items(response["item"], out, "", 0);
   if (!r.ok()) return std::nullopt;
@@ -295,7 +338,18 @@ std::optional<client_data> read_json_findings(const program& p, const std::strin
   }
   auto findings = response_findings(*parsed, *p.vocab, name, diags);
   if (!findings) return std::nullopt;
-  return read_findings_json(p, name, findings->dump(), options, diags);
+  std::size_t before = diags.size();
+  auto c = read_findings_json(p, name, findings->dump(), options, diags);
+  // The answers were read from the response's items: a line and column of
+  // the findings made from them would point nowhere in the file given. The
+  // message names the finding, which is the item's linkId.
+  for (std::size_t i = before; i < diags.size(); ++i) {
+    diags[i].line = 0;
+    diags[i].column = 0;
+    diags[i].source_line.clear();
+    diags[i].notes.push_back("in the QuestionnaireResponse, the item whose linkId is the finding named");
+  }
+  return c;
 }
 
 }  // namespace iptplan::fhir

@@ -71,12 +71,19 @@ std::size_t control_at(std::string_view s, std::size_t i) {
   }
   // Bidirectional controls (U+061C, U+200E-U+200F, U+202A-U+202E,
   // U+2066-U+2069): they reorder what is shown, so a text could look like
-  // something it is not.
+  // something it is not. Line and paragraph separators (U+2028, U+2029),
+  // which some viewers break lines at, and invisible characters
+  // (U+200B-U+200D, U+2060-U+2064, U+FEFF): a text would hide part of
+  // itself, or two texts that differ would look the same.
   if (c == 0xD8 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x9C) return 2;
   if (c == 0xE2 && i + 2 < s.size()) {
     auto b = static_cast<unsigned char>(s[i + 1]), d = static_cast<unsigned char>(s[i + 2]);
-    if (b == 0x80 && (d == 0x8E || d == 0x8F || (d >= 0xAA && d <= 0xAE))) return 3;
-    if (b == 0x81 && d >= 0xA6 && d <= 0xA9) return 3;
+    if (b == 0x80 && ((d >= 0x8B && d <= 0x8F) || (d >= 0xA8 && d <= 0xAE))) return 3;
+    if (b == 0x81 && ((d >= 0xA0 && d <= 0xA4) || (d >= 0xA6 && d <= 0xA9))) return 3;
+  }
+  if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBB &&
+      static_cast<unsigned char>(s[i + 2]) == 0xBF) {
+    return 3;
   }
   return utf8_len(s, i) == 0 ? 1 : 0;
 }

@@ -682,6 +682,20 @@ TEST_CASE("hostile: control characters from a file never reach the terminal, and
   CHECK(r.err.find("Smith") == std::string::npos);
   CHECK(r.err.find("Johnny") == std::string::npos);
   CHECK(r.err.find("Anna") == std::string::npos);
+  // A name as a key, holding a name field or a date: refused without
+  // repeating the key, in TOML and in a batch line.
+  auto named = s.write("named.toml", "[client]\nid = \"C-1\"\n\"Mary Smith\" = { name = \"x\" }\n"
+                                      "[\"Jane Doe\"]\nx = 1979-01-01\n");
+  auto n = run({"plan", named});
+  CHECK(n.code == 1);
+  CHECK(n.err.find("named.toml:3:25: error: this key would hold identifying data") != std::string::npos);
+  CHECK(n.err.find("named.toml:5:5: error: this key holds a date") != std::string::npos);
+  CHECK(n.err.find("Mary") == std::string::npos);
+  CHECK(n.err.find("Jane") == std::string::npos);
+  auto b = run({"batch"}, "{\"client\":{\"id\":\"C-1\",\"Mary Smith\":{\"phone\":\"x\"}}}\n");
+  CHECK(b.code == 1);
+  CHECK(b.out.find("Mary") == std::string::npos);
+  CHECK(b.err.find("Mary") == std::string::npos);
   // A raw escape byte inside a rule's text reaches the plan escaped.
   auto rules = s.rules_copy();
   std::ofstream(fs::path(rules) / "extra.rules")

@@ -205,6 +205,43 @@ TEST_CASE("fhir: a response is checked as a findings file is") {
       CHECK(r.err.find("fhir.response") != std::string::npos);
     }
   }
+  SECTION("questions nested under an answer, or answered twice, are refused, never dropped") {
+    json nested = {{"linkId", "phq9.total"},
+                   {"answer", {{{"valueInteger", 22}, {"item", {answer("phq9.item9", {{"valueInteger", 3}})}}}}}};
+    auto r = plan({nested});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("an answer to 'phq9.total' has items nested under it") != std::string::npos);
+    auto twice = plan({answer("phq9.total", {{"valueInteger", 22}}), answer("phq9.total", {{"valueInteger", 3}})});
+    CHECK(twice.code == 1);
+    CHECK(twice.err.find("'phq9.total' is answered twice") != std::string::npos);
+  }
+  SECTION("an error in an answer names the finding, never a place in a document made from it") {
+    auto r = plan({answer("phq9.total", {{"valueInteger", 30}})});
+    CHECK(r.err.find("r.json: error: 'phq9.total' is outside its range") != std::string::npos);
+    CHECK(r.err.find("the item whose linkId is the finding named") != std::string::npos);
+  }
+  SECTION("elements that may identify the client, and a response entered in error, are refused") {
+    json base = {{"resourceType", "QuestionnaireResponse"}, {"status", "completed"},
+                 {"item", json::array({answer("phq9.total", {{"valueInteger", 12}})})}};
+    for (const char* key : {"contained", "subject", "author", "source", "authored", "text", "identifier"}) {
+      json r = base;
+      r[key] = key == std::string("authored") ? json("1979-01-01") : json({{"display", "Mary Smith"}});
+      auto p = run({"plan", sc.write("id.json", r.dump()), "--record", "--store", (sc.dir / "s.db").string()});
+      INFO(key);
+      CHECK(p.code == 1);
+      CHECK(p.err.find("'" + std::string(key) + "' is not read and may identify the client") != std::string::npos);
+      CHECK(p.err.find("Mary") == std::string::npos);
+    }
+    CHECK_FALSE(fs::exists(sc.dir / "s.db"));
+    json odd = base;
+    odd["Mary Smith"] = 1;
+    auto o = run({"plan", sc.write("odd.json", odd.dump())});
+    CHECK(o.err.find("an element is not read") != std::string::npos);
+    CHECK(o.err.find("Mary") == std::string::npos);
+    json wrong = base;
+    wrong["status"] = "entered-in-error";
+    CHECK(run({"plan", sc.write("e.json", wrong.dump())}).code == 1);
+  }
   SECTION("records of a list, in a repeating group, and a list answer") {
     json rel = {{"linkId", "relationships"},
                 {"item", {answer("relationships.label", {{"valueString", "partner"}}),

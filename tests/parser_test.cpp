@@ -1050,9 +1050,15 @@ TEST_CASE("printable: bidirectional controls are escaped, other characters kept"
   CHECK(printable("a\xE2\x80\xAE" "b") == "a\\xe2\\x80\\xaeb");
   CHECK(printable("\xE2\x81\xA6x\xE2\x81\xA9") == "\\xe2\\x81\\xa6x\\xe2\\x81\\xa9");
   CHECK(printable("\xE2\x80\x8F\xD8\x9C") == "\\xe2\\x80\\x8f\\xd8\\x9c");
+  // Line and paragraph separators, zero-width and invisible characters,
+  // and a byte-order mark inside a text.
+  CHECK(printable("a\xE2\x80\xA8" "b\xE2\x80\xA9") == "a\\xe2\\x80\\xa8b\\xe2\\x80\\xa9");
+  CHECK(printable("M\xE2\x80\x8B" "ary") == "M\\xe2\\x80\\x8bary");
+  CHECK(printable("x\xE2\x81\xA0y\xEF\xBB\xBFz") == "x\\xe2\\x81\\xa0y\\xef\\xbb\\xbfz");
   // Neighbours that are not controls stay: an en dash, a right quote, an
-  // Arabic letter.
+  // Arabic letter, an ellipsis and a per-mille sign.
   CHECK(printable("\xE2\x80\x93 \xE2\x80\x99 \xD8\xA8") == "\xE2\x80\x93 \xE2\x80\x99 \xD8\xA8");
+  CHECK(printable("\xE2\x80\xA6 \xE2\x80\xB0") == "\xE2\x80\xA6 \xE2\x80\xB0");
 }
 
 TEST_CASE("format: control characters are escaped, and the caret still points at the column") {
