@@ -64,7 +64,7 @@ int cmd_fmt(const std::vector<std::string>& paths, bool check, std::istream& in,
     if (!from_stdin && !expand(p, files, err)) failed = true;
   }
   if (from_stdin) {
-    std::string text(std::istreambuf_iterator<char>(in), {});
+    std::string text = read_bounded(in);  // stops just past the limit
     if (text.size() > kMaxInputBytes) {
       err << kStdinName << ": error: larger than " << kMaxInputBytes / (1024 * 1024)
           << " MiB, the largest rule file iptplan reads\n";

@@ -463,6 +463,9 @@ int cmd_verify_record(const std::string& location, std::int64_t id, const std::s
                           fmt, out);
     }
     auto f = st::read_plan_body(r->body);
+    if (sha256_hex(f.findings) != f.findings_sha256) {
+      return not_replayed(what, "its findings do not match their recorded hash; run 'iptplan audit verify'", fmt, out);
+    }
     auto snap = s.snapshot(f.snapshot);
     if (!snap || st::snapshot_hash(*snap) != f.snapshot) {
       return not_replayed(what, "the rule set it was planned with (" + short_hash(f.rule_set_sha256) +
@@ -473,8 +476,12 @@ int cmd_verify_record(const std::string& location, std::int64_t id, const std::s
     for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
     auto rs = load_files(std::move(files), "the recorded rule set", err);
     if (!rs) return kInputError;
-    return replay("plan " + std::to_string(id), *rs, f.findings, f.plan_json, f.program_version, fmt, out,
-                  err);
+    try {
+      return replay("plan " + std::to_string(id), *rs, f.findings, f.plan_json, f.program_version, fmt, out, err);
+    } catch (const json::exception&) {
+      return not_replayed(what, "its plan is not one as iptplan writes it (a part of it has the wrong shape)", fmt,
+                          out);
+    }
   });
 }
 
@@ -495,9 +502,12 @@ int cmd_verify_file(const std::string& plan_file, const std::string& findings, c
   if (!rs) return kInputError;
   std::string text;
   if (findings == "-") {
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    text = buf.str();
+    text = read_bounded(in);
+    if (text.size() > kMaxInputBytes) {
+      err << "iptplan: error: standard input holds more than " << kMaxInputBytes / (1024 * 1024)
+          << " MiB, more than any findings file iptplan reads\n";
+      return kInputError;
+    }
   } else {
     auto t = read_text_file(findings, "findings.read", diags);
     if (!t) {
@@ -506,16 +516,22 @@ int cmd_verify_file(const std::string& plan_file, const std::string& findings, c
     }
     text = *t;
   }
-  std::string want = was["provenance"]["findings"].value("sha256", "");
+  std::string want = st::string_at(was, "/provenance/findings/sha256");
   if (want != sha256_hex(text)) {
     return not_replayed(plan_file, "these are not the findings it was planned from (their hash differs)", fmt,
                         out);
   }
-  std::string program = was["provenance"]["program"].value("version", "");
+  std::string program = st::string_at(was, "/provenance/program/version");
   // The file as written may end with a newline; the plan's JSON is compared
   // as rendered.
   std::string recorded_json = *recorded;
-  return replay(plan_file, *rs, text, recorded_json, program, fmt, out, err);
+  try {
+    return replay(plan_file, *rs, text, recorded_json, program, fmt, out, err);
+  } catch (const json::exception&) {
+    // A part of the file has a type no plan gives it.
+    return not_replayed(plan_file, "this is not a plan as iptplan writes it (a part of it has the wrong shape)", fmt,
+                        out);
+  }
 }
 
 int cmd_review(const std::string& location, std::int64_t id, const review_request& req, const std::string& by,

@@ -3,12 +3,14 @@
 #include <httplib.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cctype>
 #include <optional>
+#include <semaphore>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -156,6 +158,11 @@ int serve(service& svc, const http_options& o, std::ostream& err,
   sigset_t old;
   pthread_sigmask(SIG_BLOCK, &signals, &old);
 
+  // One malloc arena a core rather than glibc's eight: each arena reserves
+  // address space, and with a thread a connection the reservations, not
+  // the plans, would exhaust a memory limit (ulimit -v, a container's).
+  mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency())));
+
   httplib::Server http;
   http.set_payload_max_length(o.max_body);
   http.set_read_timeout(o.timeout_seconds, 0);
@@ -200,6 +207,12 @@ int serve(service& svc, const http_options& o, std::ostream& err,
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
+  // Planning holds memory in proportion to the inventory (a plan for 200
+  // people is tens of megabytes): at most one request a core is planned at
+  // once, the others wait their turn, so memory does not grow with the
+  // number of connections. A request that still finds no memory gets 503.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::counting_semaphore<1024> planning(static_cast<std::ptrdiff_t>(std::min(cores, 1024u)));
   auto handler = [&](const httplib::Request& req, httplib::Response& res) {
     request r;
     r.method = req.method;
@@ -207,7 +220,21 @@ int serve(service& svc, const http_options& o, std::ostream& err,
     for (const auto& [k, v] : req.params) r.query.emplace(k, v);
     r.content_type = req.get_header_value("Content-Type");
     r.body = req.body;
-    send(res, svc.handle(r));
+    planning.acquire();
+    try {
+      response out = svc.handle(r);
+      planning.release();
+      send(res, out);
+      // A large plan's memory goes back to the system, not kept for later.
+      if (out.body.size() > (1u << 20)) malloc_trim(0);
+    } catch (const std::bad_alloc&) {
+      planning.release();
+      spdlog::error("request {}: out of memory", res.get_header_value("X-Request-Id"));
+      send(res, error_response(503, "api.busy", "the server has not the memory for this request now; try again"));
+    } catch (...) {
+      planning.release();
+      throw;
+    }
   };
   http.Get(".*", handler);
   http.Post(".*", handler);

@@ -96,12 +96,11 @@ std::string plan_body_problem(const std::string& body) {
     return "its findings do not match their recorded hash (they were changed after the plan was made)";
   }
   auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.value("/plan/sha256"_json_pointer, std::string()) != sha256_hex(f.plan_json)) {
+  if (string_at(j, "/plan/sha256") != sha256_hex(f.plan_json)) {
     return "its plan does not match its recorded hash (it was changed after it was made)";
   }
   auto plan = nlohmann::json::parse(f.plan_json, nullptr, false);
-  if (!plan.is_object() ||
-      plan.value("/provenance/findings/sha256"_json_pointer, f.findings_sha256) != f.findings_sha256) {
+  if (!plan.is_object() || string_at(plan, "/provenance/findings/sha256") != f.findings_sha256) {
     return "its plan was not made from its findings";
   }
   return "";
@@ -182,7 +181,7 @@ verification verify(plan_store& s, const std::string& expect) {
       }
       if (r.kind == "plan") {
         auto body = nlohmann::json::parse(r.body, nullptr, false);
-        std::string sha = body.is_object() ? body.value("/rule_set/snapshot"_json_pointer, std::string()) : "";
+        std::string sha = string_at(body, "/rule_set/snapshot");
         used.insert(sha);
         if (!good_snapshots.count(sha)) {
           fail(r, "the rule set it was planned with (" + sha.substr(0, 12) + ") is missing or damaged");

@@ -33,13 +33,15 @@ json parse_object(const std::string& body, const char* what) {
   return j;
 }
 
-std::string str(const json& j, const char* ptr) {
-  json::json_pointer p(ptr);
+std::string str(const json& j, const char* ptr) { return string_at(j, ptr); }
+
+}  // namespace
+
+std::string string_at(const json& j, const char* pointer) {
+  json::json_pointer p(pointer);
   if (!j.contains(p) || !j.at(p).is_string()) return "";
   return j.at(p).get<std::string>();
 }
-
-}  // namespace
 
 plan_facts read_plan_body(const std::string& body) {
   json j = parse_object(body, "plan");

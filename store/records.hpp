@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "store/store.hpp"
 
 namespace iptplan::store {
@@ -24,6 +26,10 @@ struct plan_facts {
   std::string client_id;                           // pseudonymous, as in the plan
 };
 std::string plan_body(const plan_facts& p);
+// The string at a JSON pointer of `j` ("/provenance/findings/sha256"), or ""
+// when there is none or it is not a string: a record or plan file of the
+// wrong shape is read as missing parts, never as an exception.
+std::string string_at(const nlohmann::json& j, const char* pointer);
 // Reads a plan record's body back; throws store_error if it is not one.
 plan_facts read_plan_body(const std::string& body);
 

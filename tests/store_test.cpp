@@ -416,6 +416,21 @@ TEST_CASE("replay that cannot run says why, as JSON too") {
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["identical"] == false);
   CHECK(j["problem"] == "these are not the findings it was planned from (their hash differs)");
+  // A plan file of the wrong shape: an answer, never an internal error.
+  auto shaped = nlohmann::json::parse(slurp(plan));
+  for (auto edit : std::vector<std::function<void(nlohmann::json&)>>{
+           [](nlohmann::json& d) { d["provenance"] = nlohmann::json::object(); },
+           [](nlohmann::json& d) { d["provenance"]["findings"] = 1; },
+           [](nlohmann::json& d) { d["provenance"] = 5; },
+           [](nlohmann::json& d) { d["flags"][0]["because"] = nlohmann::json::array({7}); }}) {
+    auto d = shaped;
+    edit(d);
+    auto bad = run({"verify", s.write("bad.json", d.dump()), kJane, "--format", "json"});
+    INFO(bad.err);
+    CHECK(bad.code == 1);
+    CHECK(bad.err.find("internal error") == std::string::npos);
+    CHECK(nlohmann::json::parse(bad.out)["identical"] == false);
+  }
 }
 
 TEST_CASE("audit verify names the record whose hash the next one no longer names, and notes unused snapshots") {
