@@ -6,6 +6,7 @@
 #include "cli/diff_command.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,7 +73,10 @@ bool ends_with(const std::string& s, const std::string& tail) {
 }
 
 // Runs a program (no shell) and returns its standard output, or nothing.
-std::optional<std::string> capture(const std::vector<std::string>& args) {
+// Past `limit` bytes the program is stopped and `*too_large` set: git could
+// otherwise hand over a blob of any size.
+std::optional<std::string> capture(const std::vector<std::string>& args, std::size_t limit = 64 * kMaxInputBytes,
+                                   bool* too_large = nullptr) {
   int fds[2];
   if (::pipe(fds) != 0) return std::nullopt;
   posix_spawn_file_actions_t fa;
@@ -99,11 +103,16 @@ std::optional<std::string> capture(const std::vector<std::string>& args) {
       break;
     }
     out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > 64 * kMaxInputBytes) break;  // a whole rule set and its clients, with room
+    if (out.size() > limit) {
+      ::kill(pid, SIGKILL);
+      if (too_large) *too_large = true;
+      break;
+    }
   }
   ::close(fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  if (too_large && *too_large) return std::nullopt;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
   return out;
 }
@@ -125,6 +134,7 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   }
   side s;
   s.label = spec;
+  std::size_t total = 0;  // what the side holds so far: bounded as a folder's would be
   std::istringstream names(*tree);
   for (std::string name; std::getline(names, name);) {
     bool rule = name.find('/') == std::string::npos && is_rule_file(name);
@@ -132,7 +142,18 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
     bool test_case = name.rfind("tests/", 0) == 0 && name.find('/', 6) == std::string::npos && ends_with(name, ".toml");
     if (!rule && !client && !test_case) continue;
     std::string where = path.empty() ? name : path == "./" ? "./" + name : path + "/" + name;
-    auto text = capture({"git", "show", rev + ":" + where});
+    bool large = false;
+    auto text = capture({"git", "show", rev + ":" + where}, kMaxInputBytes, &large);
+    if (large) {
+      err << "iptplan: error: " << printable(name) << " of " << printable(spec) << " is larger than "
+          << kMaxInputBytes / (1024 * 1024) << " MiB, the largest file iptplan reads\n";
+      return std::nullopt;
+    }
+    if (text && (total += text->size()) > 64 * kMaxInputBytes) {
+      err << "iptplan: error: the rule set and cases of " << printable(spec) << " hold more than "
+          << 64 * kMaxInputBytes / (1024 * 1024) << " MiB in all\n";
+      return std::nullopt;
+    }
     if (!text) {
       err << "iptplan: error: git could not read " << printable(name) << " of " << printable(spec) << "\n";
       return std::nullopt;

@@ -393,7 +393,17 @@ TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
   replace_in(rules + "/ruleset.toml", "type = \"number\", value = 3.0", "type = \"number\", value = 4.0");
   auto r = run({"diff", "HEAD:rules", "rules", "--format", "json"});
   auto bad = run({"diff", "HEAD~5:rules", "rules"});
+  // A blob over the file limit in the revision is refused as a file would
+  // be, not read whole.
+  std::ofstream(s.dir / "rules" / "big.rules") << "# " << std::string(17u << 20, 'a') << "\n";
+  REQUIRE(git("add rules") == 0);
+  REQUIRE(git("commit -q -m big") == 0);
+  fs::remove(s.dir / "rules" / "big.rules");
+  auto big = run({"diff", "HEAD:rules", "rules"});
   fs::current_path(here);
+  CHECK(big.code == 1);
+  CHECK(big.err.find("big.rules of HEAD:rules is larger than 16 MiB, the largest file iptplan reads") !=
+        std::string::npos);
   REQUIRE(r.code == 0);
   auto j = json::parse(r.out);
   CHECK(j["old"]["label"] == "HEAD:rules");

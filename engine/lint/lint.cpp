@@ -463,10 +463,22 @@ class linter {
       conds.push_back(conjunct_texts(r));
       items.push_back(items_of(r));
     }
+    // The rules proposing each item: a rule's candidates are those that
+    // propose its rarest item, not every rule of the set (which made lint
+    // quadratic in the number of rules).
+    std::map<std::string, std::vector<std::size_t>> proposers;
+    for (std::size_t r = 0; r < p_.rules.size(); ++r) {
+      for (const auto& it : items[r]) proposers[it].push_back(r);
+    }
     for (std::size_t a = 0; a < p_.rules.size(); ++a) {
       const auto& ra = p_.rules[a];
       if (items[a].empty() || ra.support >= 0) continue;
-      for (std::size_t b = 0; b < p_.rules.size(); ++b) {
+      const std::vector<std::size_t>* fewest = nullptr;
+      for (const auto& it : items[a]) {
+        const auto& by = proposers[it];
+        if (!fewest || by.size() < fewest->size()) fewest = &by;
+      }
+      for (std::size_t b : *fewest) {
         const auto& rb = p_.rules[b];
         if (a == b || rb.each_list != ra.each_list || rb.each_var != ra.each_var || rb.support >= 0) continue;
         if (!std::includes(items[b].begin(), items[b].end(), items[a].begin(), items[a].end())) continue;
