@@ -70,7 +70,7 @@ class sqlite_store final : public plan_store {
     }
     // A constructor that throws runs no destructor: close on every failure.
     try {
-      prepare(path);
+      prepare(path, create);
     } catch (const store_error& e) {
       sqlite3_close(db_);
       db_ = nullptr;
@@ -87,7 +87,7 @@ class sqlite_store final : public plan_store {
   }
   ~sqlite_store() override { sqlite3_close(db_); }
 
-  void prepare(const std::string& path) {
+  void prepare(const std::string& path, bool create) {
     sqlite3_busy_timeout(db_, 10000);
     // An existing file that is not a store is refused before anything is
     // written to it, its journal mode included: only reads come first.
@@ -98,6 +98,9 @@ class sqlite_store final : public plan_store {
       empty = probe.integer(0) == 0;
     }
     if (!empty) check_version(path);
+    // Reading commands never turn an empty file into a store: there is
+    // nothing in it to read, and it is left as it was.
+    if (empty && !create) throw store_error(path + ": no such store: the file is empty (record a plan with --record to make it one)");
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");

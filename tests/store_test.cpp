@@ -528,6 +528,16 @@ TEST_CASE("an empty file given as the store becomes a private store, an SQLite f
   std::string empty = s.write("empty.db", "");
   fs::permissions(empty, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
                              fs::perms::others_read);
+  // A command that only reads leaves an empty file as it is.
+  for (const auto& args : std::vector<std::vector<std::string>>{{"audit", "verify", "--store", empty},
+                                                               {"audit", "list", "--store", empty},
+                                                               {"review", "1", "--accept", "x", "--store", empty}}) {
+    INFO(args[0] << " " << args[1]);
+    auto r = run(args);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("no such store: the file is empty") != std::string::npos);
+    CHECK(fs::file_size(empty) == 0);
+  }
   REQUIRE(run({"plan", kJane, "--record", "--store", empty}).code == 0);
   CHECK((fs::status(empty).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
   std::string other = (s.dir / "other.db").string();
