@@ -522,7 +522,7 @@ response service::review(std::int64_t id, const request& r) {
     if (!e.is_array()) problem = "'edit' must be a list of {\"item\", \"text\"}";
     else {
       for (const auto& x : e) {
-        if (!x.is_object() || !x.contains("item") || !x.contains("text") || !x["item"].is_string() ||
+        if (!x.is_object() || x.size() != 2 || !x.contains("item") || !x.contains("text") || !x["item"].is_string() ||
             !x["text"].is_string()) {
           problem = "'edit' must be a list of {\"item\", \"text\"}";
           break;
@@ -542,9 +542,15 @@ response service::review(std::int64_t id, const request& r) {
     store::review_facts rv;
     std::vector<std::string> errors;
     if (!store::make_review(*rec, req, rv, errors)) {
+      // As every list of problems: the first 50, the rest counted.
+      constexpr std::size_t kListed = 50;
       json list = json::array();
-      for (const auto& e : errors) list.push_back({{"code", "api.unknown-item"}, {"message", e}});
-      return json_response(400, {{"errors", list}, {"warnings", json::array()}});
+      for (std::size_t i = 0; i < errors.size() && i < kListed; ++i) {
+        list.push_back({{"code", "api.unknown-item"}, {"message", errors[i]}});
+      }
+      json out = {{"errors", list}, {"warnings", json::array()}};
+      if (errors.size() > kListed) out["not_listed"] = {{"errors", errors.size() - kListed}, {"warnings", 0}};
+      return json_response(400, out);
     }
     auto out = s->append("review", store::now_utc(), by, store::review_body(rv));
     spdlog::info("recorded review {} of plan {}", out.id, id);

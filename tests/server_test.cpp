@@ -402,6 +402,18 @@ TEST_CASE("api: record a plan, read it back, review it, and the store's chain ve
     bad({{"by", "x"}, {"edit", {{{"item", "weak_relationship"}}}}}, 400, "api.review");
     bad({{"by", "x"}, {"accept", {"weak_relationship"}}, {"extra", 1}}, 400, "api.review");
     bad({{"by", "x"}, {"accept", {"weak_relationship", "weak_relationship"}}}, 400, "api.review");
+    bad({{"by", "x"}, {"edit", {{{"item", "weak_relationship"}, {"text", "t"}, {"extra", 1}}}}}, 400, "api.review");
+    // Many unknown items: the first 50, the rest counted; an id that does
+    // not look like one is not repeated.
+    std::vector<std::string> many{"Mary Smith"};
+    for (int i = 0; i < 59; ++i) many.push_back("no_item_" + std::to_string(i));
+    auto lots = call(s, "POST", "/api/plans/1/review", json({{"by", "x"}, {"accept", many}}).dump(), "application/json");
+    CHECK(lots.status == 400);
+    auto lj = json::parse(lots.body);
+    CHECK(lj["errors"].size() == 50);
+    CHECK(lj["not_listed"]["errors"] == 10);
+    CHECK(lots.body.find("Mary") == std::string::npos);
+    CHECK(lots.body.find("plan 1 has no item of that name") != std::string::npos);
     CHECK(call(s, "POST", "/api/plans/1/review", "not json", "application/json").status == 400);
     CHECK(call(s, "POST", "/api/plans/1/review", "[1]", "application/json").status == 400);
     CHECK(call(s, "POST", "/api/plans/7/review", json({{"by", "x"}, {"accept", {"a"}}}).dump()).status == 404);
