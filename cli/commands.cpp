@@ -982,9 +982,22 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
     if (json) {
       out << render_why_json(item, {});
     } else {
-      out << item << " is not in the plan.\n"
-          << "Run 'iptplan why-not " << item << " " << findings << (rules.empty() ? "" : " --rules " + rules)
-          << "' to see why.\n";
+      // Each argument quoted for a POSIX shell, so the command can be
+      // pasted as it is, whatever the path holds.
+      auto sh = [](const std::string& a) {
+        bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-./[]:=+,@%").find(c) !=
+                                                                        std::string_view::npos;
+        });
+        if (plain && a.find('[') == std::string::npos) return a;
+        std::string q = "'";
+        for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        return q + "'";
+      };
+      out << printable(item) << " is not in the plan.\n"
+          << "Run: " << printable("iptplan why-not " + sh(item) + " " + sh(findings) +
+                                  (rules.empty() ? "" : " --rules " + sh(rules)))
+          << "\nto see why.\n";
     }
     return kInputError;
   }

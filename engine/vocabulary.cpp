@@ -381,6 +381,45 @@ class reader {
         error(g.node, "'at_most' links two numbers; '" + g.path + "' or '" + target + "' is not one");
       }
     }
+    // A chain of gates (or of at_most) that comes back to where it started:
+    // no question of it could ever be asked first. Each finding has at most
+    // one link of a kind, so each chain is walked once.
+    for (const char* key : {"asked_if", "at_most"}) {
+      std::vector<int> next(all.size(), -1);
+      std::vector<const toml::node*> where(all.size(), nullptr);
+      for (const auto& g : gates_) {
+        if (g.key != key) continue;
+        int from = index.at(g.path);
+        const finding_decl& d = all[static_cast<std::size_t>(from)];
+        auto it = index.find(std::string(key) == "asked_if" ? d.asked_if : d.at_most);
+        if (it == index.end() || it->second == from) continue;
+        next[static_cast<std::size_t>(from)] = it->second;
+        where[static_cast<std::size_t>(from)] = g.node;
+      }
+      std::vector<std::uint8_t> state(all.size(), 0);  // 0 unseen, 1 on the walk, 2 done
+      for (std::size_t start = 0; start < all.size(); ++start) {
+        std::vector<std::size_t> walk;
+        int at = static_cast<int>(start);
+        while (at >= 0 && state[static_cast<std::size_t>(at)] == 0) {
+          state[static_cast<std::size_t>(at)] = 1;
+          walk.push_back(static_cast<std::size_t>(at));
+          at = next[static_cast<std::size_t>(at)];
+        }
+        if (at >= 0 && state[static_cast<std::size_t>(at)] == 1) {
+          // The cycle: from `at` round to itself.
+          std::string chain = all[static_cast<std::size_t>(at)].path;
+          for (int k = next[static_cast<std::size_t>(at)]; k != at; k = next[static_cast<std::size_t>(k)]) {
+            chain += " -> " + all[static_cast<std::size_t>(k)].path;
+          }
+          chain += " -> " + all[static_cast<std::size_t>(at)].path;
+          error(where[static_cast<std::size_t>(at)],
+                std::string("'") + key + "' links go round in a circle (" + chain + ")" +
+                    (std::string(key) == "asked_if" ? ": none of these questions could ever be asked first"
+                                                    : ": each score would be part of the next"));
+        }
+        for (auto w : walk) state[w] = 2;
+      }
+    }
   }
 
  private:

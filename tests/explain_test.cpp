@@ -64,8 +64,14 @@ TEST_CASE("why exits 1 for an item not in the plan or only to confirm, 0 for one
   CHECK(run({"why", "weak_relationship", kJane}).code == 0);
   auto missing = run({"why", "low_social_support", kJane});
   CHECK(missing.code == 1);
-  CHECK(missing.out.rfind("low_social_support is not in the plan.\nRun 'iptplan why-not low_social_support ",
-                          0) == 0);
+  CHECK(missing.out.rfind("low_social_support is not in the plan.\nRun: iptplan why-not low_social_support ", 0) == 0);
+  // The command to paste is quoted for the shell, whatever the path holds.
+  scratch s;
+  std::ifstream jane(kJane);
+  auto odd = s.write("x$(touch PWNED);id.toml", std::string(std::istreambuf_iterator<char>(jane), {}));
+  auto q = run({"why", "role_dispute[x]", odd});
+  CHECK(q.code == 1);
+  CHECK(q.out.find("Run: iptplan why-not 'role_dispute[x]' '" + odd + "'\nto see why.\n") != std::string::npos);
   auto mj = run({"why", "low_social_support", kJane, "--format", "json"});
   CHECK(mj.code == 1);
   CHECK(json::parse(mj.out)["in_plan"] == false);

@@ -1139,6 +1139,11 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
       {"[g]\ntype = \"bool\"\n[q]\ntype = \"enum\"\nvalues = [\"a\"]\nasked_if = \"g\"\nskipped_value = \"b\"\n",
        "'skipped_value' of 'q' must be one of its own values"},
       {"[q]\ntype = \"enum\"\nvalues = [\"a\"]\nskipped_value = \"a\"\n", "'skipped_value' of 'q' needs 'asked_if'"},
+      {"[a]\ntype = \"bool\"\nasked_if = \"c\"\n[b]\ntype = \"bool\"\nasked_if = \"a\"\n[c]\ntype = \"bool\"\n"
+       "asked_if = \"b\"\n",
+       "'asked_if' links go round in a circle (a -> c -> b -> a)"},
+      {"[n]\ntype = \"int\"\nat_most = \"m\"\n[m]\ntype = \"int\"\nat_most = \"n\"\n",
+       "'at_most' links go round in a circle (m -> n -> m)"},
       {"[q]\ntype = \"bool\"\nasked_of = \"nurse\"\n", "'asked_of' of 'q' must be \"client\" or \"clinician\""},
       {"[q]\ntype = \"bool\"\nasked_of = true\n", "'asked_of' of 'q' must be \"client\" or \"clinician\""},
       {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_of = \"clinician\"\n",
