@@ -995,10 +995,33 @@ gate_state gate_of(const program& p, const client_data& c, std::size_t f) {
   return asks ? gate_state::open : gate_state::closed;
 }
 
+std::string asked_first(const program& p, const client_data& c, const std::string& m) {
+  auto open = m.find('['), close = m.find("].");
+  if (open == std::string::npos || close == std::string::npos || close < open) return m;
+  int list = p.vocab->index_of(m.substr(0, open));
+  if (list < 0) return m;
+  const finding_decl& d = p.vocab->findings()[static_cast<std::size_t>(list)];
+  const finding_decl* f = d.field(m.substr(close + 2));
+  if (!f || f->asked_after.empty()) return m;
+  int before = d.field_index(f->asked_after);
+  const value& v = c.slots[static_cast<std::size_t>(list)];
+  if (before < 0 || v.kind != vkind::table) return m;
+  const std::string key = m.substr(open + 1, close - open - 1);
+  const auto& entries = c.tables[v.ref];
+  for (std::size_t e = 0; e < entries.size(); ++e) {
+    if (element_key(p, c, list, static_cast<std::int32_t>(e)) != key) continue;
+    const auto& fields = entries[e].fields;
+    bool missing = static_cast<std::size_t>(before) >= fields.size() || fields[static_cast<std::size_t>(before)].is_unknown();
+    return missing ? m.substr(0, close + 2) + f->asked_after : m;
+  }
+  return m;
+}
+
 std::vector<std::string> as_asked(const program& p, const client_data& c, const std::vector<std::string>& missing,
                                   bool keep_other) {
   std::set<std::string> out;
-  for (const auto& m : missing) {
+  for (const auto& given : missing) {
+    const std::string m = asked_first(p, c, given);
     const finding_decl* d = p.vocab->find(m.substr(0, m.find('[')));
     if (!d) {
       if (keep_other) out.insert(m);

@@ -71,6 +71,12 @@ gate_state gate_of(const program& p, const client_data& c, std::size_t f);
 // " (not asked: client.age_band is 65_89)", said after the value.
 std::string implied_note(const program& p, const client_data& c, std::size_t f);
 
+// "relationships[son].dispute_stage", whose field is asked after another
+// field of the same entry (vocabulary `asked_after`) that is missing too:
+// that one ("relationships[son].conflict"), asked first. Any other finding
+// as it is.
+std::string asked_first(const program& p, const client_data& c, const std::string& m);
+
 // The findings among `missing` as the skip logic asks them: a question
 // behind a gate not yet answered is replaced by its gate, one whose gate is
 // closed is left out. Entries that are not findings (a conflict between

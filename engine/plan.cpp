@@ -353,7 +353,9 @@ class builder {
         n_items += item_kind_of(a.kind) || a.kind == ast::action_kind::exclude ? 1 : 0;
       }
       weight *= static_cast<double>(std::max<std::size_t>(1, n_items));
-      for (const auto& m : askable(o.missing)) {
+      std::set<std::string> asked;  // each question once for this rule
+      for (const auto& given : askable(o.missing)) asked.insert(asked_first(p_, c_, given));
+      for (const auto& m : asked) {
         if (!asked_now(m)) continue;
         auto& a = assess[m];
         if (a.finding.empty()) {  // first seen: once per finding

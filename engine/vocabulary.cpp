@@ -95,7 +95,8 @@ class reader {
     static const std::vector<std::string> known = {"type", "values", "labels", "min", "max", "of", "key",
                                                    "fields", "pattern", "component", "question",
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
-                                                   "at_most_unless_values", "skipped_value", "asked_of"};
+                                                   "at_most_unless_values", "skipped_value", "asked_of",
+                                                   "asked_after"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -104,7 +105,7 @@ class reader {
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
-                                          "at_most_unless_values, skipped_value and asked_of"
+                                          "at_most_unless_values, skipped_value, asked_of and asked_after"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -153,6 +154,15 @@ class reader {
                      (nested ? ", on a finding (not a field)" : ""));
       } else {
         d.clinician = *s == "clinician";
+      }
+    }
+    if (auto* n = t.get("asked_after")) {
+      auto s = n->value<std::string>();
+      if (!s || !nested) {
+        error(n, "'asked_after' of '" + path + "' must name another field of the same entry, in quotes" +
+                     std::string(nested ? "" : ", on a field of a table_list (a finding has asked_if)"));
+      } else {
+        d.asked_after = *s;
       }
     }
     d.component = t["component"].value_or(std::string());
@@ -298,6 +308,20 @@ class reader {
           continue;
         }
         if (auto f = declaration(std::string(k.str()), *ft, true)) d.fields.push_back(std::move(*f));
+      }
+      for (const auto& f : d.fields) {
+        if (f.asked_after.empty()) continue;
+        const auto* ft = fields->get(f.path)->as_table();
+        const toml::node* at = ft ? ft->get("asked_after") : nullptr;
+        if (f.asked_after == f.path) {
+          error(at, "'asked_after' of '" + path + "." + f.path + "' cannot name itself");
+        } else if (!d.field(f.asked_after)) {
+          error(at, "'asked_after' of '" + path + "." + f.path + "' names '" + f.asked_after +
+                        "', which is not a field of '" + path + "'");
+        } else if (d.field(f.asked_after)->asked_after == f.path && f.path < f.asked_after) {  // said once
+          error(at, "'asked_after' of '" + path + "." + f.path + "' and of '" + path + "." + f.asked_after +
+                        "' name each other: neither could be asked first");
+        }
       }
       if (!d.key.empty() && !d.field(d.key)) {
         error(t.get("key"), "key '" + d.key + "' of '" + path + "' is not one of its fields");

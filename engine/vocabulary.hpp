@@ -63,6 +63,11 @@ struct finding_decl {
   // it holds whatever the gate says (perinatal status "none" for a client
   // over 64); empty when none may.
   std::string skipped_value;
+  // A field of a table_list: `asked_after = "conflict"`, another field of
+  // the same entry that is asked first. While that one is missing, this one
+  // is not put to the clinician ("what stage is the dispute at" before
+  // "is there conflict"); it is an order of asking, not a gate.
+  std::string asked_after;
   // `asked_of = "clinician"`: recorded from the clinician's own judgement or
   // the course's arrangements (a rating, the setting), not asked of the
   // client; plans list it apart from the questions for the client.

@@ -1148,6 +1148,14 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
       {"[q]\ntype = \"bool\"\nasked_of = true\n", "'asked_of' of 'q' must be \"client\" or \"clinician\""},
       {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_of = \"clinician\"\n",
        "on a finding (not a field)"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_after = \"g\"\n",
+       "'asked_after' of 't.f' names 'g', which is not a field of 't'"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_after = \"f\"\n",
+       "'asked_after' of 't.f' cannot name itself"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_after = \"g\"\n[t.fields.g]\n"
+       "type = \"bool\"\nasked_after = \"f\"\n",
+       "name each other"},
+      {"[q]\ntype = \"bool\"\nasked_after = \"x\"\n", "on a field of a table_list"},
   }));
   INFO(bad.first);
   std::vector<diagnostic> diags;
