@@ -1002,17 +1002,23 @@ std::string asked_first(const program& p, const client_data& c, const std::strin
   if (list < 0) return m;
   const finding_decl& d = p.vocab->findings()[static_cast<std::size_t>(list)];
   const finding_decl* f = d.field(m.substr(close + 2));
-  if (!f || f->asked_after.empty()) return m;
-  int before = d.field_index(f->asked_after);
+  if (!f || (f->asked_after.empty() && f->asked_unless.empty())) return m;
   const value& v = c.slots[static_cast<std::size_t>(list)];
-  if (before < 0 || v.kind != vkind::table) return m;
+  if (v.kind != vkind::table) return m;
   const std::string key = m.substr(open + 1, close - open - 1);
   const auto& entries = c.tables[v.ref];
   for (std::size_t e = 0; e < entries.size(); ++e) {
     if (element_key(p, c, list, static_cast<std::int32_t>(e)) != key) continue;
     const auto& fields = entries[e].fields;
-    bool missing = static_cast<std::size_t>(before) >= fields.size() || fields[static_cast<std::size_t>(before)].is_unknown();
-    return missing ? m.substr(0, close + 2) + f->asked_after : m;
+    auto missing = [&](const std::string& name) {
+      int i = d.field_index(name);
+      return i < 0 || static_cast<std::size_t>(i) >= fields.size() || fields[static_cast<std::size_t>(i)].is_unknown();
+    };
+    if (!f->asked_unless.empty() && !missing(f->asked_unless)) return "";
+    if (!f->asked_after.empty() && d.field_index(f->asked_after) >= 0 && missing(f->asked_after)) {
+      return m.substr(0, close + 2) + f->asked_after;
+    }
+    return m;
   }
   return m;
 }
@@ -1022,6 +1028,7 @@ std::vector<std::string> as_asked(const program& p, const client_data& c, const 
   std::set<std::string> out;
   for (const auto& given : missing) {
     const std::string m = asked_first(p, c, given);
+    if (m.empty()) continue;  // not asked here (asked_unless)
     const finding_decl* d = p.vocab->find(m.substr(0, m.find('[')));
     if (!d) {
       if (keep_other) out.insert(m);

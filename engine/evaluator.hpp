@@ -73,8 +73,9 @@ std::string implied_note(const program& p, const client_data& c, std::size_t f);
 
 // "relationships[son].dispute_stage", whose field is asked after another
 // field of the same entry (vocabulary `asked_after`) that is missing too:
-// that one ("relationships[son].conflict"), asked first. Any other finding
-// as it is.
+// that one ("relationships[son].conflict"), asked first; "" for a field not
+// asked while another of its entry is recorded (vocabulary `asked_unless`).
+// Any other finding as it is.
 std::string asked_first(const program& p, const client_data& c, const std::string& m);
 
 // The findings among `missing` as the skip logic asks them: a question

@@ -354,7 +354,9 @@ class builder {
       }
       weight *= static_cast<double>(std::max<std::size_t>(1, n_items));
       std::set<std::string> asked;  // each question once for this rule
-      for (const auto& given : askable(o.missing)) asked.insert(asked_first(p_, c_, given));
+      for (const auto& given : askable(o.missing)) {
+        if (auto m = asked_first(p_, c_, given); !m.empty()) asked.insert(std::move(m));
+      }
       for (const auto& m : asked) {
         if (!asked_now(m)) continue;
         auto& a = assess[m];

@@ -96,7 +96,7 @@ class reader {
                                                    "fields", "pattern", "component", "question",
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
                                                    "at_most_unless_values", "skipped_value", "asked_of",
-                                                   "asked_after"};
+                                                   "asked_after", "asked_unless"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -105,7 +105,7 @@ class reader {
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
-                                          "at_most_unless_values, skipped_value, asked_of and asked_after"
+                                          "at_most_unless_values, skipped_value, asked_of, asked_after and asked_unless"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -156,13 +156,15 @@ class reader {
         d.clinician = *s == "clinician";
       }
     }
-    if (auto* n = t.get("asked_after")) {
+    for (const char* key : {"asked_after", "asked_unless"}) {
+      auto* n = t.get(key);
+      if (!n) continue;
       auto s = n->value<std::string>();
       if (!s || !nested) {
-        error(n, "'asked_after' of '" + path + "' must name another field of the same entry, in quotes" +
+        error(n, "'" + std::string(key) + "' of '" + path + "' must name another field of the same entry, in quotes" +
                      std::string(nested ? "" : ", on a field of a table_list (a finding has asked_if)"));
       } else {
-        d.asked_after = *s;
+        (std::string(key) == "asked_after" ? d.asked_after : d.asked_unless) = *s;
       }
     }
     d.component = t["component"].value_or(std::string());
@@ -310,6 +312,12 @@ class reader {
         if (auto f = declaration(std::string(k.str()), *ft, true)) d.fields.push_back(std::move(*f));
       }
       for (const auto& f : d.fields) {
+        if (!f.asked_unless.empty() && (f.asked_unless == f.path || !d.field(f.asked_unless))) {
+          const auto* ft = fields->get(f.path)->as_table();
+          error(ft ? ft->get("asked_unless") : nullptr, "'asked_unless' of '" + path + "." + f.path + "' names '" +
+                                                             f.asked_unless + "', which is not another field of '" +
+                                                             path + "'");
+        }
         if (f.asked_after.empty()) continue;
         const auto* ft = fields->get(f.path)->as_table();
         const toml::node* at = ft ? ft->get("asked_after") : nullptr;

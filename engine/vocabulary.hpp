@@ -68,6 +68,11 @@ struct finding_decl {
   // is not put to the clinician ("what stage is the dispute at" before
   // "is there conflict"); it is an order of asking, not a gate.
   std::string asked_after;
+  // A field of a table_list: `asked_unless = "person"`, another field of
+  // the same entry; while that one is recorded, this one is not put to the
+  // clinician (a death naming a person of the inventory: whether the client
+  // still grieves is asked on that person's row, not twice).
+  std::string asked_unless;
   // `asked_of = "clinician"`: recorded from the clinician's own judgement or
   // the course's arrangements (a rating, the setting), not asked of the
   // client; plans list it apart from the questions for the client.

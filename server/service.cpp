@@ -45,6 +45,7 @@ json finding_json(const finding_decl& d) {
   if (!d.asked_if.empty()) j["asked_if"] = {{"finding", d.asked_if}, {"values", d.asked_if_values}};
   if (!d.skipped_value.empty()) j["skipped_value"] = d.skipped_value;
   if (!d.asked_after.empty()) j["asked_after"] = d.asked_after;
+  if (!d.asked_unless.empty()) j["asked_unless"] = d.asked_unless;
   if (!d.at_most.empty()) j["at_most"] = d.at_most;
   if (!d.at_most_unless.empty()) {
     j["at_most_unless"] = d.at_most_unless;

@@ -1156,6 +1156,8 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
        "type = \"bool\"\nasked_after = \"f\"\n",
        "name each other"},
       {"[q]\ntype = \"bool\"\nasked_after = \"x\"\n", "on a field of a table_list"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_unless = \"f\"\n",
+       "'asked_unless' of 't.f' names 'f', which is not another field of 't'"},
   }));
   INFO(bad.first);
   std::vector<diagnostic> diags;
