@@ -61,8 +61,15 @@ void append_reason_tree(std::string& out, const reason& r, int indent) {
         // A derived fact no rule has decided is not "missing" like a
         // finding: it may have a provisional value (shown below), which a
         // condition never reads.
-        bool derived = std::any_of(r.derived.begin(), r.derived.end(), [&](const auto& f) { return f->fact == path; });
-        out += (i ? ", " : "") + path + " = " + (derived && seen == "missing" ? "not yet decided" : seen);
+        auto fact = std::find_if(r.derived.begin(), r.derived.end(), [&](const auto& f) { return f->fact == path; });
+        std::string shown = seen;
+        if (fact != r.derived.end() && seen == "missing") {
+          // Said as the fact's own explanation below says it: undecided,
+          // with the provisional value a condition never reads.
+          shown = (*fact)->provisional ? "not yet decided (provisionally " + (*fact)->value + ", which no condition reads)"
+                                       : "not yet decided";
+        }
+        out += (i ? ", " : "") + path + " = " + shown;
       }
     }
     out += '\n';
