@@ -177,6 +177,20 @@ int serve(service& svc, const http_options& o, std::ostream& err,
   int port = o.port;
   http.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Request-Id", request_id());
+    // One Content-Length of digits only: two that differ, or "2abc" (which
+    // httplib reads as 2), would let a proxy in front and this server see
+    // different requests in the same bytes. Refused, and the connection
+    // closed, so nothing after it is read as a request.
+    std::size_t lengths = req.get_header_value_count("Content-Length");
+    if (lengths > 0) {
+      std::string len = req.get_header_value("Content-Length");
+      bool digits = !len.empty() && len.size() <= 19 && len.find_first_not_of("0123456789") == std::string::npos;
+      if (lengths > 1 || !digits) {
+        send(res, error_response(400, "api.request", "the request's Content-Length is not one whole number"));
+        res.set_header("Connection", "close");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     // Whole answers only: a Range header would cut (or multiply) them.
     const_cast<httplib::Request&>(req).ranges.clear();
     bool cds_path = req.path == "/cds-services" || req.path.rfind("/cds-services/", 0) == 0;

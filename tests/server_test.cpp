@@ -701,6 +701,15 @@ TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serv
   CHECK(lying.rfind("HTTP/1.1 413", 0) == 0);
   auto negative = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host + "Content-Type: application/toml\r\nContent-Length: -5\r\n\r\nabc");
   CHECK((negative.empty() || negative.rfind("HTTP/1.1 4", 0) == 0));
+  // A Content-Length that is not one whole number, or two of them: refused,
+  // so a proxy in front and the service never read different requests.
+  auto junk_length = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host +
+                                       "Content-Type: application/json\r\nContent-Length: 2abc\r\n\r\n{}");
+  CHECK(junk_length.rfind("HTTP/1.1 400", 0) == 0);
+  auto two_lengths = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host +
+                                       "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}xyz");
+  CHECK(two_lengths.rfind("HTTP/1.1 400", 0) == 0);
+  answered += 2;
   std::thread slow([&] {
     raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host + "Content-Type: application/toml\r\nContent-Length: 100\r\n\r\nabc", 5000);
   });
