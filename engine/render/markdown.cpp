@@ -149,7 +149,12 @@ std::string render_markdown(const plan& p) {
           same = same && shared;
         }
         same = same || !explained.insert(reason_key(*s)).second;
-        out += "- " + md(shown_text(*s)) + (same ? "\n" : "  \n  Why: " + why(*s) + "\n");
+        // A reason not repeated still leaves what may remove the item: a
+        // safety rule undecided is never dropped with the reason.
+        out += "- " + md(shown_text(*s)) +
+               (!same                       ? "  \n  Why: " + why(*s) + "\n"
+                : s->removable_by.empty()   ? "\n"
+                                            : "  \n  Not settled: " + removable_note(*s, true) + ".\n");
       }
       if (any) out += "\n";
     }
@@ -192,6 +197,7 @@ std::string render_markdown(const plan& p) {
         const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(shown_text(s));
         if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
+        else if (!s.removable_by.empty()) out += "  \n    Not settled: " + removable_note(s, true) + ".";
         if (!extras.shared && !extras.per_item[i].empty()) {
           out += "  \n    Also to confirm: " +
                  (said && *said == extras.per_item[i] ? std::string("as above") : ask_list(extras.per_item[i]));
@@ -214,6 +220,7 @@ std::string render_markdown(const plan& p) {
         const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(shown_text(s));
         if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
+        else if (!s.removable_by.empty()) out += "  \n    Not settled: " + removable_note(s, true) + ".";
         if (!extras.shared) {
           plan_item x;
           x.to_confirm = extras.per_item[i];
