@@ -211,12 +211,24 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
               "each", "challenge", "solution", "goal", "flag", "conclude", "exclude", "provisional", "and", "or",
               "not", "contains", "known", "missing", "by", "session"};
           std::string near = nearest_name(word, keywords);
-          // 'provisional when' may stand where 'then' is expected.
+          // 'provisional when' may stand where 'then' is expected, and so
+          // may 'and' or 'or', which go on with the condition.
           bool fits = e.which().find(near) != std::string::npos ||
-                      (near == "provisional" && e.which() == "'then'");
+                      ((near == "provisional" || near == "and" || near == "or") && e.which() == "'then'");
           if (!near.empty() && near != word && fits) {
             d.notes.push_back("did you mean '" + near + "'?");
           }
+        }
+        // Operators of other languages: `=` for `==`, `&&`, `||` and `!`
+        // for `and`, `or` and `not`.
+        if (found == "'='") {
+          d.notes.push_back("did you mean '=='? A comparison is written with two equals signs");
+        } else if (found == "'&'" && text.compare(at, 2, "&&") == 0) {
+          d.notes.push_back("did you mean 'and'?");
+        } else if (found == "'|'" && text.compare(at, 2, "||") == 0) {
+          d.notes.push_back("did you mean 'or'?");
+        } else if (found == "'!'") {
+          d.notes.push_back("did you mean 'not'?");
         }
         result.diagnostics.push_back(std::move(d));
       }

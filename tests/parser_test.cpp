@@ -4,6 +4,7 @@
 // recovery after an error.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <random>
 #include <string>
@@ -656,6 +657,22 @@ TEST_CASE("a comparison without its right-hand side") {
   CHECK(same.message == "expected a value but found 'then'");
   CHECK(same.line == 2);
   CHECK(same.column == 11);
+}
+
+TEST_CASE("operators of other languages and a misspelt 'and' get a did-you-mean") {
+  auto has = [](const diagnostic& d, const std::string& note) {
+    return std::find(d.notes.begin(), d.notes.end(), note) != d.notes.end();
+  };
+  auto eq = one_error("rule r\nwhen phq9.total = 10\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(eq.message == "expected 'then' but found '='");
+  CHECK(has(eq, "did you mean '=='? A comparison is written with two equals signs"));
+  auto amp = one_error("rule r\nwhen a && b\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(has(amp, "did you mean 'and'?"));
+  auto bar = one_error("rule r\nwhen a || b\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(has(bar, "did you mean 'or'?"));
+  auto adn = one_error("rule r\nwhen a adn b\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(adn.message == "expected 'then' but found 'adn'");
+  CHECK(has(adn, "did you mean 'and'?"));
 }
 
 TEST_CASE("an unclosed parenthesis and an unclosed set") {
