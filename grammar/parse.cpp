@@ -219,6 +219,36 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
             d.notes.push_back("did you mean '" + near + "'?");
           }
         }
+        const auto rule_at = static_cast<std::size_t>(start - text.begin());
+        // A ')' missing: where the '(' it would close was opened, the place
+        // a clinical lead has to look (quoted texts and comments skipped).
+        if (e.which() == "')'") {
+          std::vector<std::size_t> open;
+          for (std::size_t i = rule_at; i < at && i < text.size(); ++i) {
+            char c = text[i];
+            if (c == '"') {
+              for (++i; i < at && text[i] != '"' && text[i] != '\n'; ++i) {
+                if (text[i] == '\\') ++i;
+              }
+            } else if (c == '#') {
+              while (i < at && text[i] != '\n') ++i;
+            } else if (c == '(') {
+              open.push_back(i);
+            } else if (c == ')' && !open.empty()) {
+              open.pop_back();
+            }
+          }
+          if (!open.empty()) {
+            location l = src.locate(static_cast<std::uint32_t>(open.back()));
+            d.notes.push_back("the '(' opened on line " + std::to_string(l.line) + ", column " +
+                              std::to_string(l.column) + " is not closed");
+          }
+        }
+        // The end of the file inside a rule: which rule has no 'end'.
+        if (at >= text.size() && rule_at < text.size()) {
+          location l = src.locate(static_cast<std::uint32_t>(rule_at));
+          d.notes.push_back("the rule that starts on line " + std::to_string(l.line) + " has no 'end'");
+        }
         // Operators of other languages: `=` for `==`, `&&`, `||` and `!`
         // for `and`, `or` and `not`.
         if (found == "'='") {

@@ -681,6 +681,17 @@ TEST_CASE("an unclosed parenthesis and an unclosed set") {
     CHECK(d.message == "expected ')' but found 'then'");
     CHECK(d.line == 3);
     CHECK(d.column == 1);
+    // Where the bracket left open is, past closed ones, texts and comments.
+    REQUIRE_FALSE(d.notes.empty());
+    CHECK(d.notes[0] == "the '(' opened on line 2, column 6 is not closed");
+    auto inner = one_error("rule r \"a (b\"  # (c\nwhen (a and\n  (b or c)\nthen\n  challenge c \"x\"\nend\n");
+    REQUIRE_FALSE(inner.notes.empty());
+    CHECK(inner.notes[0] == "the '(' opened on line 2, column 6 is not closed");
+  }
+  SECTION("the end of the file inside a rule") {
+    auto d = one_error("rule ok\nwhen a\nthen\n  challenge c \"x\"\nend\n\nrule r\nwhen a\nthen\n  challenge d \"x\"\n");
+    CHECK(d.line == 11);
+    CHECK(std::find(d.notes.begin(), d.notes.end(), "the rule that starts on line 7 has no 'end'") != d.notes.end());
   }
   SECTION("set") {
     auto d = one_error("rule r\nwhen x in {\"a\" \"b\"}\nthen\n  challenge c \"x\"\nend\n");
