@@ -107,8 +107,13 @@ review_facts read_review_body(const std::string& body) {
 }
 
 std::vector<rule_overrides> overrides(const std::vector<record>& records, const std::string& since) {
-  // The last decision on each (plan, item) counts.
-  std::map<std::pair<std::int64_t, std::string>, decision> last;
+  // The last decision on each (plan, item) counts, with who made it and
+  // when (the review record's author and time).
+  struct made {
+    decision d;
+    std::string by, created;
+  };
+  std::map<std::pair<std::int64_t, std::string>, made> last;
   for (const auto& r : records) {
     if (r.kind != "review" || r.created < since) continue;
     review_facts f;
@@ -117,10 +122,14 @@ std::vector<rule_overrides> overrides(const std::vector<record>& records, const 
     } catch (const store_error&) {
       continue;
     }
-    for (auto& d : f.decisions) last[{f.plan_id, d.item}] = std::move(d);
+    for (auto& d : f.decisions) {
+      auto key = std::make_pair(f.plan_id, d.item);  // before d is moved from
+      last[key] = {std::move(d), r.by, r.created};
+    }
   }
   std::map<std::string, rule_overrides> by_rule;
-  for (const auto& [key, d] : last) {
+  for (const auto& [key, m] : last) {
+    const decision& d = m.d;
     for (const auto& [rule, sha] : d.rules) {
       auto& o = by_rule[rule];
       o.rule = rule;
@@ -129,7 +138,8 @@ std::vector<rule_overrides> overrides(const std::vector<record>& records, const 
       if (d.action == "reject") ++o.rejected;
       if (!d.reason.empty()) {
         o.reasons.push_back(std::string(d.action == "reject" ? "rejected" : "edited") + " (" + d.item +
-                            ", plan " + std::to_string(key.first) + "): " + d.reason);
+                            ", plan " + std::to_string(key.first) + ", by " + m.by + " on " +
+                            m.created.substr(0, 10) + "): " + d.reason);
       }
       if (std::find(o.hashes.begin(), o.hashes.end(), sha) == o.hashes.end()) o.hashes.push_back(sha);
     }

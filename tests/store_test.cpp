@@ -223,9 +223,10 @@ TEST_CASE("review records decisions on a plan's items, audit overrides sums them
 
   auto o = run({"audit", "overrides", "--store", db});
   CHECK(o.code == 0);
+  // Each reason says who gave it and when.
   CHECK(o.out.find("alexithymia_possible: 0 accepted, 0 edited, 1 rejected\n"
-                   "    rejected (possible_alexithymia, plan 1): scored during an acute episode\n") !=
-        std::string::npos);
+                   "    rejected (possible_alexithymia, plan 1, by dr_a on ") != std::string::npos);
+  CHECK(o.out.find("): scored during an acute episode\n") != std::string::npos);
   CHECK(o.out.find("role_dispute_detect: 1 accepted, 0 edited, 1 rejected\n") != std::string::npos);
   CHECK(o.out.find("weak_alliance: 1 accepted, 0 edited, 0 rejected\n") != std::string::npos);
   CHECK(o.out.find("assertiveness_low: 0 accepted, 1 edited, 0 rejected\n") != std::string::npos);
