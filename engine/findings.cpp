@@ -152,16 +152,6 @@ const std::unordered_set<std::string_view> kIdentifying = {
     "email", "ssn", "nhs_number", "medicare_number", "initials", "mrn",
     "medical_record_number", "record_number", "hospital_number", "patient_number"};
 
-// A key is quoted in a message only when it looks like a finding's name
-// (lower-case words, digits, dots, underscores, at most 60 characters): a
-// key such as "Mary Smith" may itself be identifying.
-std::string named_key(const std::string& path, const std::string& otherwise) {
-  bool quotable = path.size() <= 60 && std::all_of(path.begin(), path.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
-           ch == '[' || ch == ']' || ch == '-';
-  });
-  return quotable ? "'" + path + "'" : otherwise;
-}
 
 template <typename D>
 class reader {
@@ -261,7 +251,7 @@ class reader {
   }
   void duplicate(node v, const std::string& path) {
     private_problem(v, "findings.duplicate-key",
-                    named_key(path, "a key") + " is given twice; record each finding once");
+                    quoted_if_name(path, "a key") + " is given twice; record each finding once");
   }
   // A finding of the vocabulary given a second time, in the same table or
   // another one (`{"phq9": {"total": 3}, "phq9.total": 20}`).
@@ -337,14 +327,14 @@ class reader {
   bool identifying(std::string_view key, node v, const std::string& path, int fi = -1) {
     if (fi >= 0 ? identifying_finding(static_cast<std::size_t>(fi)) : identifying_key(key)) {
       private_problem(v, "findings.identifying",
-              named_key(path, "this key") + " would hold identifying data; findings carry no names, birth dates "
+              quoted_if_name(path, "this key") + " would hold identifying data; findings carry no names, birth dates "
               "or addresses",
               {"use a pseudonymous client id, an age band, and role words such as 'mother'"});
       return true;
     }
     if (D::is_date(v)) {
       private_problem(v, "findings.identifying",
-              named_key(path, "this key") + " holds a date; dates can identify a client, record an age band or "
+              quoted_if_name(path, "this key") + " holds a date; dates can identify a client, record an age band or "
               "a count of months instead");
       return true;
     }
@@ -546,7 +536,7 @@ class reader {
     // Unknown keys are ignored, but a date inside one is still refused.
     if (auto date = find_date(v)) {
       private_problem(*date, "findings.identifying",
-              named_key(path, "this key") + " holds a date; dates can identify a client, record an age band or "
+              quoted_if_name(path, "this key") + " holds a date; dates can identify a client, record an age band or "
               "a count of months instead");
       return;
     }
@@ -561,7 +551,7 @@ class reader {
     }
     // The line is not quoted: an unknown key's value may be anything,
     // a name included.
-    std::string named = named_key(path, "a key (not quoted: it does not look like a finding's name)");
+    std::string named = quoted_if_name(path, "a key (not quoted: it does not look like a finding's name)");
     problem(v, opt_.allow_unknown ? severity::warning : severity::error, "findings.unknown",
             named + " is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""),
             !near.empty()          ? std::vector<std::string>{"did you mean '" + near + "'?"}

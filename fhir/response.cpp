@@ -234,10 +234,7 @@ std::optional<json> response_findings(const json& response, const vocabulary& vo
                                                  "questionnaire", "status", "item"};
   for (const auto& [key, v] : response.items()) {
     if (kAllowed.count(key)) continue;
-    bool fhir_name = key.size() <= 40 && std::all_of(key.begin(), key.end(), [](char c) {
-                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-                     });
-    r.problem((fhir_name ? "'" + key + "'" : std::string("an element")) +
+    r.problem(quoted_if_name(key, "an element") +
               " is not read and may identify the client (a subject, an author, a date, a contained Patient); a "
               "response for iptplan holds only resourceType, questionnaire, status and item: leave it out");
     return std::nullopt;

@@ -266,6 +266,14 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+std::string quoted_if_name(const std::string& name, const std::string& otherwise) {
+  bool quotable = !name.empty() && name.size() <= 60 && std::all_of(name.begin(), name.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '[' ||
+           ch == ']' || ch == '-';
+  });
+  return quotable ? "'" + name + "'" : otherwise;
+}
+
 std::string nearest_name(const std::string& wanted,
                          const std::vector<std::string>& candidates) {
   std::string best;

@@ -67,6 +67,12 @@ void sort_diagnostics(std::vector<diagnostic>& ds);
 
 bool has_errors(const std::vector<diagnostic>& ds);
 
+// `name` in quotes when it looks like a name the program itself uses (lower-
+// case words, digits, dots, underscores, dashes and brackets, at most 60
+// characters), else `otherwise`: a text typed by a person ("Mary Smith")
+// may itself identify someone and is never repeated in a message.
+std::string quoted_if_name(const std::string& name, const std::string& otherwise);
+
 // Edit distance, for "did you mean" suggestions.
 std::size_t edit_distance(const std::string& a, const std::string& b);
 // The closest candidate within a small distance, or "".

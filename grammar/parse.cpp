@@ -69,6 +69,21 @@ std::size_t next_rule_start(const std::string& text, std::size_t from, std::size
   return text.size();
 }
 
+// If a comment or a quoted text starts at `i`, the offset just past it (a
+// quoted text ends at its closing quote or at the end of its line), else
+// `i`. Scans that look for words or brackets skip both whole.
+std::size_t past_text_or_comment(const std::string& text, std::size_t i, std::size_t to) {
+  if (i >= to) return i;
+  if (text[i] == '#') {
+    while (i < to && text[i] != '\n') ++i;
+    return i;
+  }
+  if (text[i] != '"') return i;
+  ++i;
+  while (i < to && text[i] != '"' && text[i] != '\n') i += (text[i] == '\\' && i + 1 < to) ? 2 : 1;
+  return std::min(i + 1, to);
+}
+
 // Collects the names a rule that failed to parse would have defined. A
 // plain left-to-right scan of words (no regular expression, whose stack use
 // would grow with the length of a word or of a run of spaces): after
@@ -85,15 +100,9 @@ void scan_unparsed(const std::string& text, std::size_t from, std::size_t to, un
   std::size_t i = from;
   while (i < to) {
     auto c = static_cast<unsigned char>(text[i]);
-    if (c == '#') {
-      while (i < to && text[i] != '\n') ++i;
-      continue;
-    }
-    if (c == '"') {
-      ++i;
-      while (i < to && text[i] != '"' && text[i] != '\n') i += (text[i] == '\\' && i + 1 < to) ? 2 : 1;
-      ++i;
-      words.emplace_back();  // a text stands between words
+    if (c == '#' || c == '"') {
+      i = past_text_or_comment(text, i, to);
+      if (c == '"') words.emplace_back();  // a text stands between words
       continue;
     }
     if (!word_start(c) || (i > from && word_char(static_cast<unsigned char>(text[i - 1])))) {
@@ -126,6 +135,66 @@ void scan_unparsed(const std::string& text, std::size_t from, std::size_t to, un
 }
 
 }  // namespace
+
+// What a clinical lead is told besides "expected X but found Y", for the
+// rule starting at `rule_at`, the error at `at`: a misspelt keyword, the
+// '(' left open, the rule without 'end', an operator of another language.
+std::vector<std::string> hints(const source_file& src, const std::string& expected, std::size_t rule_at,
+                               std::size_t at) {
+  const std::string& text = src.text();
+  std::vector<std::string> notes;
+  const std::string found = found_text(text, at);
+  // A misspelt keyword: `chalenge` for `challenge`, `than` for `then`.
+  if (found.size() > 2 && found.front() == '\'') {
+    std::string word = found.substr(1, found.size() - 2);
+    static const std::vector<std::string> keywords = {
+        "rule", "when", "then", "because", "end", "priority", "tags", "source", "for",
+        "each", "challenge", "solution", "goal", "flag", "conclude", "exclude", "provisional", "and", "or",
+        "not", "contains", "known", "missing", "by", "session"};
+    std::string near = nearest_name(word, keywords);
+    // 'provisional when' may stand where 'then' is expected, and so may
+    // 'and' or 'or', which go on with the condition.
+    bool fits = expected.find(near) != std::string::npos ||
+                ((near == "provisional" || near == "and" || near == "or") && expected == "'then'");
+    if (!near.empty() && near != word && fits) notes.push_back("did you mean '" + near + "'?");
+  }
+  // A ')' missing: where the '(' it would close was opened, the place to
+  // look (quoted texts and comments skipped).
+  if (expected == "')'") {
+    std::vector<std::size_t> open;
+    for (std::size_t i = rule_at; i < at && i < text.size();) {
+      if (std::size_t past = past_text_or_comment(text, i, at); past != i) {
+        i = past;
+        continue;
+      }
+      if (text[i] == '(') open.push_back(i);
+      if (text[i] == ')' && !open.empty()) open.pop_back();
+      ++i;
+    }
+    if (!open.empty()) {
+      location l = src.locate(static_cast<std::uint32_t>(open.back()));
+      notes.push_back("the '(' opened on line " + std::to_string(l.line) + ", column " + std::to_string(l.column) +
+                      " is not closed");
+    }
+  }
+  // The end of the file inside a rule: which rule has no 'end'.
+  if (at >= text.size() && rule_at < text.size()) {
+    location l = src.locate(static_cast<std::uint32_t>(rule_at));
+    notes.push_back("the rule that starts on line " + std::to_string(l.line) + " has no 'end'");
+  }
+  // Operators of other languages: `=` for `==`, `&&`, `||` and `!` for
+  // `and`, `or` and `not`.
+  if (found == "'='") {
+    notes.push_back("did you mean '=='? A comparison is written with two equals signs");
+  } else if (found == "'&'" && text.compare(at, 2, "&&") == 0) {
+    notes.push_back("did you mean 'and'?");
+  } else if (found == "'|'" && text.compare(at, 2, "||") == 0) {
+    notes.push_back("did you mean 'or'?");
+  } else if (found == "'!'") {
+    notes.push_back("did you mean 'not'?");
+  }
+  return notes;
+}
 
 parse_result parse_rule_file(const source_file& src, const parse_options& options) {
   parse_result result;
@@ -202,64 +271,7 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
                                            std::to_string(src.locate(static_cast<std::uint32_t>(at)).line) + ")")
                      : make_diagnostic(src, static_cast<std::uint32_t>(at), severity::error, "parse.expected",
                                        "expected " + e.which() + " but found " + found_text(text, at));
-        // A misspelt keyword: `chalenge` for `challenge`, `than` for `then`.
-        std::string found = found_text(text, at);
-        if (found.size() > 2 && found.front() == '\'') {
-          std::string word = found.substr(1, found.size() - 2);
-          static const std::vector<std::string> keywords = {
-              "rule", "when", "then", "because", "end", "priority", "tags", "source", "for",
-              "each", "challenge", "solution", "goal", "flag", "conclude", "exclude", "provisional", "and", "or",
-              "not", "contains", "known", "missing", "by", "session"};
-          std::string near = nearest_name(word, keywords);
-          // 'provisional when' may stand where 'then' is expected, and so
-          // may 'and' or 'or', which go on with the condition.
-          bool fits = e.which().find(near) != std::string::npos ||
-                      ((near == "provisional" || near == "and" || near == "or") && e.which() == "'then'");
-          if (!near.empty() && near != word && fits) {
-            d.notes.push_back("did you mean '" + near + "'?");
-          }
-        }
-        const auto rule_at = static_cast<std::size_t>(start - text.begin());
-        // A ')' missing: where the '(' it would close was opened, the place
-        // a clinical lead has to look (quoted texts and comments skipped).
-        if (e.which() == "')'") {
-          std::vector<std::size_t> open;
-          for (std::size_t i = rule_at; i < at && i < text.size(); ++i) {
-            char c = text[i];
-            if (c == '"') {
-              for (++i; i < at && text[i] != '"' && text[i] != '\n'; ++i) {
-                if (text[i] == '\\') ++i;
-              }
-            } else if (c == '#') {
-              while (i < at && text[i] != '\n') ++i;
-            } else if (c == '(') {
-              open.push_back(i);
-            } else if (c == ')' && !open.empty()) {
-              open.pop_back();
-            }
-          }
-          if (!open.empty()) {
-            location l = src.locate(static_cast<std::uint32_t>(open.back()));
-            d.notes.push_back("the '(' opened on line " + std::to_string(l.line) + ", column " +
-                              std::to_string(l.column) + " is not closed");
-          }
-        }
-        // The end of the file inside a rule: which rule has no 'end'.
-        if (at >= text.size() && rule_at < text.size()) {
-          location l = src.locate(static_cast<std::uint32_t>(rule_at));
-          d.notes.push_back("the rule that starts on line " + std::to_string(l.line) + " has no 'end'");
-        }
-        // Operators of other languages: `=` for `==`, `&&`, `||` and `!`
-        // for `and`, `or` and `not`.
-        if (found == "'='") {
-          d.notes.push_back("did you mean '=='? A comparison is written with two equals signs");
-        } else if (found == "'&'" && text.compare(at, 2, "&&") == 0) {
-          d.notes.push_back("did you mean 'and'?");
-        } else if (found == "'|'" && text.compare(at, 2, "||") == 0) {
-          d.notes.push_back("did you mean 'or'?");
-        } else if (found == "'!'") {
-          d.notes.push_back("did you mean 'not'?");
-        }
+        d.notes = hints(src, e.which(), static_cast<std::size_t>(start - text.begin()), at);
         result.diagnostics.push_back(std::move(d));
       }
       resume = next_rule_start(text, at, static_cast<std::size_t>(start - text.begin()));

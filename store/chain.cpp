@@ -85,7 +85,7 @@ namespace {
 // with their hash, its plan with its hash (a record rewritten with its hash
 // recomputed is caught here when it is the last one, which the chain alone
 // cannot show). "" when it does.
-std::string plan_body_problem(const std::string& body) {
+std::string plan_body_problem(const nlohmann::json& body) {
   plan_facts f;
   try {
     f = read_plan_body(body);
@@ -95,8 +95,7 @@ std::string plan_body_problem(const std::string& body) {
   if (sha256_hex(f.findings) != f.findings_sha256) {
     return "its findings do not match their recorded hash (they were changed after the plan was made)";
   }
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (string_at(j, "/plan/sha256") != sha256_hex(f.plan_json)) {
+  if (string_at(body, "/plan/sha256") != sha256_hex(f.plan_json)) {
     return "its plan does not match its recorded hash (it was changed after it was made)";
   }
   auto plan = nlohmann::json::parse(f.plan_json, nullptr, false);
@@ -136,7 +135,7 @@ std::string review_body_problem(plan_store& s, const std::map<std::int64_t, std:
 
 }  // namespace
 
-verification verify(plan_store& s, const std::string& expect) {
+verification verify(plan_store& s, const std::string& expect_hash) {
   verification v;
   std::map<std::int64_t, std::string> plans;  // plan records so far: id -> hash
   // Snapshots first: a plan's replay rests on them.
@@ -153,7 +152,6 @@ verification verify(plan_store& s, const std::string& expect) {
   std::set<std::string> used;
   std::string prev = kGenesis;
   std::int64_t expect_id = 1;
-  const std::string& expect_hash = expect;
   auto fail = [&](const record& r, const std::string& why) {
     v.first_bad = r.id;
     v.problem = "record " + std::to_string(r.id) + " does not verify: " + why;
@@ -187,7 +185,7 @@ verification verify(plan_store& s, const std::string& expect) {
           fail(r, "the rule set it was planned with (" + sha.substr(0, 12) + ") is missing or damaged");
           return v;
         }
-        if (auto why = plan_body_problem(r.body); !why.empty()) {
+        if (auto why = plan_body_problem(body); !why.empty()) {
           fail(r, why);
           return v;
         }

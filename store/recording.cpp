@@ -1,6 +1,5 @@
 #include "store/recording.hpp"
 
-#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -130,11 +129,8 @@ bool make_review(const record& plan_record, const review_request& req, review_fa
       }
       // The id is repeated only when it looks like one: what was typed
       // may be anything, a client's name included.
-      bool id_like = !item.empty() && item.size() <= 100 && std::all_of(item.begin(), item.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '[' || c == ']';
-      });
       errors.push_back("plan " + std::to_string(plan_record.id) + " has no item " +
-                       (id_like ? "'" + item + "'" : std::string("of that name")) +
+                       quoted_if_name(item, "of that name") +
                        (suggestions.empty() ? "" : "; did you mean " + suggestions + "?"));
       return false;
     }

@@ -33,8 +33,6 @@ json parse_object(const std::string& body, const char* what) {
   return j;
 }
 
-std::string str(const json& j, const char* ptr) { return string_at(j, ptr); }
-
 }  // namespace
 
 std::string string_at(const json& j, const char* pointer) {
@@ -43,23 +41,25 @@ std::string string_at(const json& j, const char* pointer) {
   return j.at(p).get<std::string>();
 }
 
-plan_facts read_plan_body(const std::string& body) {
-  json j = parse_object(body, "plan");
+plan_facts read_plan_body(const std::string& body) { return read_plan_body(parse_object(body, "plan")); }
+
+plan_facts read_plan_body(const json& j) {
+  if (!j.is_object()) throw store_error("this record is not a plan record");
   plan_facts p;
-  p.program_version = str(j, "/program/version");
-  p.rule_set_name = str(j, "/rule_set/name");
-  p.rule_set_version = str(j, "/rule_set/version");
-  p.rule_set_sha256 = str(j, "/rule_set/sha256");
-  p.snapshot = str(j, "/rule_set/snapshot");
+  p.program_version = string_at(j, "/program/version");
+  p.rule_set_name = string_at(j, "/rule_set/name");
+  p.rule_set_version = string_at(j, "/rule_set/version");
+  p.rule_set_sha256 = string_at(j, "/rule_set/sha256");
+  p.snapshot = string_at(j, "/rule_set/snapshot");
   if (j.contains(json::json_pointer("/rule_set/rules")) && j["rule_set"]["rules"].is_object()) {
     for (auto& [k, v] : j["rule_set"]["rules"].items()) {
       if (v.is_string()) p.rule_hashes[k] = v.get<std::string>();
     }
   }
-  p.findings = str(j, "/findings/text");
-  p.findings_sha256 = str(j, "/findings/sha256");
-  p.plan_json = str(j, "/plan/json");
-  p.client_id = str(j, "/client_id");
+  p.findings = string_at(j, "/findings/text");
+  p.findings_sha256 = string_at(j, "/findings/sha256");
+  p.plan_json = string_at(j, "/plan/json");
+  p.client_id = string_at(j, "/client_id");
   if (p.rule_set_sha256.empty() || p.plan_json.empty()) throw store_error("this record is not a plan record");
   return p;
 }
@@ -87,18 +87,18 @@ review_facts read_review_body(const std::string& body) {
     throw store_error("this record is not a review record");
   }
   r.plan_id = j["plan"]["id"].get<std::int64_t>();
-  r.plan_hash = str(j, "/plan/hash");
+  r.plan_hash = string_at(j, "/plan/hash");
   if (j.contains("decisions") && j["decisions"].is_array()) {
     for (const auto& x : j["decisions"]) {
       if (!x.is_object()) continue;
       decision d;
-      d.item = str(x, "/item");
-      d.action = str(x, "/action");
-      d.reason = str(x, "/reason");
-      d.text = str(x, "/text");
-      d.original_text = str(x, "/original_text");
+      d.item = string_at(x, "/item");
+      d.action = string_at(x, "/action");
+      d.reason = string_at(x, "/reason");
+      d.text = string_at(x, "/text");
+      d.original_text = string_at(x, "/original_text");
       if (x.contains("rules") && x["rules"].is_array()) {
-        for (const auto& rr : x["rules"]) d.rules.push_back({str(rr, "/id"), str(rr, "/sha256")});
+        for (const auto& rr : x["rules"]) d.rules.push_back({string_at(rr, "/id"), string_at(rr, "/sha256")});
       }
       r.decisions.push_back(std::move(d));
     }

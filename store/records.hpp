@@ -32,6 +32,8 @@ std::string plan_body(const plan_facts& p);
 std::string string_at(const nlohmann::json& j, const char* pointer);
 // Reads a plan record's body back; throws store_error if it is not one.
 plan_facts read_plan_body(const std::string& body);
+// The same from a body already parsed.
+plan_facts read_plan_body(const nlohmann::json& body);
 
 struct decision {
   std::string item;    // full item id: role_dispute[partner]

@@ -102,13 +102,13 @@ struct verification {
   // (a removal or rewrite of the last records shows only against it).
   std::int64_t last_id = 0;
   std::string last_hash;
-  // Whether a record has the hash looked for (verify's `expect`).
+  // Whether a record has the hash looked for (verify's `expect_hash`).
   bool expected_found = false;
 };
-// `expect`: a record hash kept elsewhere (the whole hash, or its first 12
+// `expect_hash`: a record hash kept elsewhere (the whole hash, or its first 12
 // or more hex digits); verification then also says whether a record still
 // has it.
-verification verify(plan_store& s, const std::string& expect = "");
+verification verify(plan_store& s, const std::string& expect_hash = "");
 
 // The current time, UTC, ISO 8601 to the second.
 std::string now_utc();

@@ -71,10 +71,15 @@ std::string render_markdown(const plan& p) {
   // A reason already given with an earlier item is referred to, not
   // repeated (a rule that raises a flag and a challenge from one finding).
   std::map<std::string, std::string> shown;
-  auto why = [&shown](const plan_item& it) {
+  // What a rule not yet decided would do to an item, said with its reason
+  // or, where the reason is not repeated, on its own: never dropped.
+  auto not_settled = [](const plan_item& it) {
+    return it.removable_by.empty() ? std::string() : "Not settled: " + removable_note(it, true) + ".";
+  };
+  auto why = [&shown, &not_settled](const plan_item& it) {
     std::string key = reason_key(it);
     auto [at, first] = shown.emplace(key, it.full_id());
-    std::string unsettled = it.removable_by.empty() ? "" : " Not settled: " + removable_note(it, true) + ".";
+    std::string unsettled = it.removable_by.empty() ? "" : " " + not_settled(it);
     if (first || key.empty()) return why_line(it) + unsettled;
     std::string rules;
     for (std::size_t i = 0; i < it.because.size(); ++i) {
@@ -149,12 +154,10 @@ std::string render_markdown(const plan& p) {
           same = same && shared;
         }
         same = same || !explained.insert(reason_key(*s)).second;
-        // A reason not repeated still leaves what may remove the item: a
-        // safety rule undecided is never dropped with the reason.
         out += "- " + md(shown_text(*s)) +
-               (!same                       ? "  \n  Why: " + why(*s) + "\n"
-                : s->removable_by.empty()   ? "\n"
-                                            : "  \n  Not settled: " + removable_note(*s, true) + ".\n");
+               (!same                     ? "  \n  Why: " + why(*s) + "\n"
+                : s->removable_by.empty() ? "\n"
+                                          : "  \n  " + not_settled(*s) + "\n");
       }
       if (any) out += "\n";
     }
@@ -197,7 +200,7 @@ std::string render_markdown(const plan& p) {
         const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(shown_text(s));
         if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
-        else if (!s.removable_by.empty()) out += "  \n    Not settled: " + removable_note(s, true) + ".";
+        else if (!s.removable_by.empty()) out += "  \n    " + not_settled(s);
         if (!extras.shared && !extras.per_item[i].empty()) {
           out += "  \n    Also to confirm: " +
                  (said && *said == extras.per_item[i] ? std::string("as above") : ask_list(extras.per_item[i]));
@@ -220,7 +223,7 @@ std::string render_markdown(const plan& p) {
         const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(shown_text(s));
         if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
-        else if (!s.removable_by.empty()) out += "  \n    Not settled: " + removable_note(s, true) + ".";
+        else if (!s.removable_by.empty()) out += "  \n    " + not_settled(s);
         if (!extras.shared) {
           plan_item x;
           x.to_confirm = extras.per_item[i];
