@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "store/plan_compare.hpp"
@@ -231,6 +232,109 @@ std::optional<side> read_side(const std::string& spec, std::ostream& err) {
   return s;
 }
 
+// What changed in the rule set itself: rules (by id, compared by the hash of
+// their text), parameter values, and the other files of the set. A clinical
+// lead reads it before the plans: the cause, then the effects.
+struct rule_change {
+  std::string change;  // added | removed | changed
+  std::string id, title, was_at, now_at;  // "safety.rules:32"
+};
+struct parameter_change {
+  std::string name, was, now;  // "(none)" when absent on a side
+};
+struct set_changes {
+  std::vector<rule_change> rules;
+  std::vector<parameter_change> parameters;
+  std::vector<std::string> files;  // other files whose text differs, or that one side lacks
+  bool empty() const { return rules.empty() && parameters.empty() && files.empty(); }
+};
+
+std::string rule_at(const rule_set& rs, const compiled_rule& r) {
+  return rs.prog->source_bases[r.file] + ":" + std::to_string(r.line);
+}
+
+std::string parameter_text(const parameter& p) {
+  switch (p.v.kind) {
+    case vkind::boolean: return p.v.b ? "true" : "false";
+    case vkind::number: {
+      std::ostringstream o;
+      o.precision(15);
+      o << p.v.n;
+      return o.str();
+    }
+    case vkind::symbol: return "\"" + p.text + "\"";
+    default: return "(no value)";
+  }
+}
+
+set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, const side& sb) {
+  set_changes out;
+  std::map<std::string, const compiled_rule*> old_rules, new_rules;
+  for (const auto& r : a.prog->rules) old_rules[r.id] = &r;
+  for (const auto& r : b.prog->rules) new_rules[r.id] = &r;
+  for (const auto& [id, r] : new_rules) {
+    auto at = old_rules.find(id);
+    if (at == old_rules.end()) {
+      out.rules.push_back({"added", id, r->title, "", rule_at(b, *r)});
+    } else if (at->second->sha256 != r->sha256) {
+      out.rules.push_back({"changed", id, r->title, rule_at(a, *at->second), rule_at(b, *r)});
+    }
+  }
+  for (const auto& [id, r] : old_rules) {
+    if (!new_rules.count(id)) out.rules.push_back({"removed", id, r->title, rule_at(a, *r), ""});
+  }
+  std::map<std::string, std::string> old_params, new_params;
+  for (const auto& p : a.info.parameters) old_params[p.name] = parameter_text(p);
+  for (const auto& p : b.info.parameters) new_params[p.name] = parameter_text(p);
+  for (const auto& [name, v] : new_params) {
+    auto at = old_params.find(name);
+    if (at == old_params.end()) out.parameters.push_back({name, "(none)", v});
+    else if (at->second != v) out.parameters.push_back({name, at->second, v});
+  }
+  for (const auto& [name, v] : old_params) {
+    if (!new_params.count(name)) out.parameters.push_back({name, v, "(none)"});
+  }
+  // The files that are not rule files: the manifest, the vocabulary, the
+  // sources (the approval file is no part of what a plan depends on).
+  std::map<std::string, const std::string*> old_files, new_files;
+  for (const auto& f : sa.files) old_files[f.base] = &f.text;
+  for (const auto& f : sb.files) new_files[f.base] = &f.text;
+  std::set<std::string> names;
+  for (const auto& [n, t] : old_files) names.insert(n);
+  for (const auto& [n, t] : new_files) names.insert(n);
+  for (const auto& n : names) {
+    if (ends_with(n, ".rules") || n == kApprovalFile) continue;
+    auto o = old_files.find(n), w = new_files.find(n);
+    if (o == old_files.end()) out.files.push_back(n + " (added)");
+    else if (w == new_files.end()) out.files.push_back(n + " (removed)");
+    else if (*o->second != *w->second) out.files.push_back(n);
+  }
+  return out;
+}
+
+void set_report(const set_changes& s, bool markdown, std::ostream& out) {
+  if (s.empty()) {
+    out << (markdown ? "\n### Rule set\n\n- no rule, parameter or other file differs\n"
+                     : "\nrule set: no rule, parameter or other file differs\n");
+    return;
+  }
+  out << (markdown ? "\n### Rule set\n\n" : "\nrule set:\n");
+  std::string bullet = markdown ? "- " : "  ";
+  for (const auto& r : s.rules) {
+    std::string where = r.change == "added"     ? r.now_at
+                        : r.change == "removed" ? "was " + r.was_at
+                        : r.was_at == r.now_at  ? r.now_at
+                                                : r.now_at + ", was " + r.was_at;
+    out << bullet << (markdown ? "**" + r.change + "** rule " : std::string(r.change == "added" ? "+" : r.change == "removed" ? "-" : "~") + " rule ")
+        << r.id << " (" << printable(where) << ")" << (r.title.empty() ? "" : ": " + printable(r.title)) << "\n";
+  }
+  for (const auto& p : s.parameters) {
+    out << bullet << (markdown ? "**parameter** " : "~ parameter ") << printable(p.name) << ": " << printable(p.was)
+        << " -> " << printable(p.now) << "\n";
+  }
+  for (const auto& f : s.files) out << bullet << (markdown ? "**file** " : "~ file ") << printable(f) << " differs\n";
+}
+
 struct case_diff {
   std::string name;
   std::string error;  // planning failed on a side
@@ -272,7 +376,7 @@ diff_totals totals_of(const std::vector<case_diff>& cases) {
   return t;
 }
 
-void text_report(const side& a, const side& b, const rule_set& ra, const rule_set& rb,
+void text_report(const side& a, const side& b, const rule_set& ra, const rule_set& rb, const set_changes& sets,
                  const std::vector<case_diff>& cases, bool markdown, std::ostream& out) {
   auto [changed, added, removed, modified, unreadable] = totals_of(cases);
   auto describe = [](const side& s, const rule_set& r) {
@@ -292,6 +396,7 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
   } else {
     out << "old: " << describe(a, ra) << "\nnew: " << describe(b, rb) << "\n";
   }
+  set_report(sets, markdown, out);
   for (const auto& c : cases) {
     if (!c.changed()) continue;
     out << (markdown ? "\n### " + c.name + "\n\n" : "\n" + c.name + "\n");
@@ -318,8 +423,34 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
           out << sub << f << ": " << printable(i.was.value(f, json()).dump()) << " -> "
               << printable(i.now.value(f, json()).dump()) << "\n";
         }
-        out << sub << "why (old): " << printable(i.why_was) << "\n";
-        out << sub << "why (new): " << printable(i.why_now) << "\n";
+        // Only the reasons that differ: a reason both sides give word for
+        // word (same rule, same place, same words) is named, not repeated.
+        std::vector<std::string> same, only_was, only_now;
+        for (const auto& w : i.parts_was) {
+          bool kept = std::find(i.parts_now.begin(), i.parts_now.end(), w) != i.parts_now.end();
+          (kept ? same : only_was).push_back(w);
+        }
+        for (const auto& n : i.parts_now) {
+          if (std::find(i.parts_was.begin(), i.parts_was.end(), n) == i.parts_was.end()) only_now.push_back(n);
+        }
+        auto joined = [](const std::vector<std::string>& v) {
+          std::string s;
+          for (const auto& x : v) s += (s.empty() ? "" : "; ") + x;
+          return s;
+        };
+        if (!only_was.empty()) out << sub << "why (old): " << printable(joined(only_was)) << "\n";
+        if (!only_now.empty()) out << sub << "why (new): " << printable(joined(only_now)) << "\n";
+        if (only_was.empty() && only_now.empty()) {
+          out << sub << "why (old): " << printable(i.why_was) << "\n";
+          out << sub << "why (new): " << printable(i.why_now) << "\n";
+        } else if (!same.empty()) {
+          std::string names;
+          for (const auto& x : same) {
+            std::string head = x.substr(0, x.find(':', x.find(')')));
+            names += (names.empty() ? "" : ", ") + head;
+          }
+          out << sub << "unchanged on both sides: " << printable(names) << "\n";
+        }
       }
     }
     if (!c.changes.other_parts.empty() && c.changes.items.empty() && c.error.empty()) {
@@ -372,6 +503,7 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
         << " has no tests/clients/*.toml; give findings files after OLD and NEW\n";
     return kInputError;
   }
+  const set_changes sets = compare_sets(*ra, *rb, *a, *b);
   std::vector<case_diff> diffs;
   for (const auto& [name, text] : cases) {
     case_diff c;
@@ -403,8 +535,17 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
     auto side_json = [](const side& s, const rule_set& r) {
       return json{{"label", s.label}, {"name", r.info.name}, {"version", r.info.version}, {"sha256", r.sha256}};
     };
+    json rules = json::array(), params = json::array();
+    for (const auto& r : sets.rules) {
+      json x = {{"change", r.change}, {"id", r.id}, {"title", r.title}};
+      if (!r.was_at.empty()) x["was_at"] = r.was_at;
+      if (!r.now_at.empty()) x["now_at"] = r.now_at;
+      rules.push_back(std::move(x));
+    }
+    for (const auto& p : sets.parameters) params.push_back({{"name", p.name}, {"was", p.was}, {"now", p.now}});
     json j = {{"old", side_json(*a, *ra)},
               {"new", side_json(*b, *rb)},
+              {"rule_set", {{"rules", rules}, {"parameters", params}, {"files", sets.files}}},
               {"cases", cs},
               {"summary", [&] {
                  auto t = totals_of(diffs);
@@ -414,7 +555,7 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
     out << jsonout::dump(j);
     return kOk;
   }
-  text_report(*a, *b, *ra, *rb, diffs, fmt == "markdown", out);
+  text_report(*a, *b, *ra, *rb, sets, diffs, fmt == "markdown", out);
   return kOk;
 }
 

@@ -34,8 +34,8 @@ std::vector<std::pair<std::string, std::string>> rules_of(const json& plan, cons
   return out;
 }
 
-std::string why_line(const json& plan, const json& item) {
-  std::string out;
+std::vector<std::string> why_parts(const json& plan, const json& item) {
+  std::vector<std::string> out;
   if (!item.contains("because") || !item["because"].is_array()) return out;
   for (const auto& ref : item["because"]) {
     std::string key = ref.value("ref", "");
@@ -47,8 +47,14 @@ std::string why_line(const json& plan, const json& item) {
     if (e.contains("element") && e["element"].is_string()) one += " for " + e["element"].get<std::string>();
     std::string because = e.value("because", "");
     if (!because.empty()) one += ": " + because;
-    out += (out.empty() ? "" : "; ") + one;
+    out.push_back(std::move(one));
   }
+  return out;
+}
+
+std::string why_line(const json& plan, const json& item) {
+  std::string out;
+  for (const auto& one : why_parts(plan, item)) out += (out.empty() ? "" : "; ") + one;
   return out;
 }
 
@@ -78,12 +84,12 @@ plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
     auto found = b.by_id.find(id);
     if (found == b.by_id.end()) {
       c.items.push_back({"removed", id, x.value("kind", "item"), {}, x, json(), why_line(was, x), "",
-                         rules_of(was, x), {}});
+                         rules_of(was, x), {}, why_parts(was, x), {}});
       continue;
     }
     const json& y = found->second;
     item_change ch{"changed", id, x.value("kind", "item"), {}, x, y, why_line(was, x), why_line(now, y),
-                   rules_of(was, x), rules_of(now, y)};
+                   rules_of(was, x), rules_of(now, y), why_parts(was, x), why_parts(now, y)};
     for (const char* field : {"text", "status", "priority", "severity", "due_session", "due_passed"}) {
       if (x.value(field, json()) != y.value(field, json())) ch.fields.push_back(field);
     }
@@ -104,7 +110,7 @@ plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
     if (a.by_id.count(id)) continue;
     const json& y = b.by_id[id];
     c.items.push_back({"added", id, y.value("kind", "item"), {}, json(), y, "", why_line(now, y), {},
-                       rules_of(now, y)});
+                       rules_of(now, y), {}, why_parts(now, y)});
   }
   for (auto& [key, value] : now.items()) {
     if (key == "flags" || key == "challenges" || key == "solutions" || key == "goals" || key == "provisional" ||

@@ -24,6 +24,9 @@ plan_items items_of(const nlohmann::json& plan);
 std::vector<std::pair<std::string, std::string>> rules_of(const nlohmann::json& plan,
                                                           const nlohmann::json& item);
 
+// Why an item is in a plan, one part per proposing rule: "rule weak_alliance (alliance.rules:10): because ...".
+std::vector<std::string> why_parts(const nlohmann::json& plan, const nlohmann::json& item);
+
 // Why an item is in a plan, in one line: "rule weak_alliance (alliance.rules:10): because ...".
 std::string why_line(const nlohmann::json& plan, const nlohmann::json& item);
 
@@ -36,6 +39,7 @@ struct item_change {
   nlohmann::json was, now;          // the item on each side (null when absent)
   std::string why_was, why_now;     // why_line() on each side ("" when absent)
   std::vector<std::pair<std::string, std::string>> rules_was, rules_now;  // rules_of() on each side
+  std::vector<std::string> parts_was, parts_now;                          // why_parts() on each side
 };
 struct plan_changes {
   std::vector<item_change> items;

@@ -334,6 +334,57 @@ TEST_CASE("diff lists exactly the cases whose plans a threshold change changes, 
         std::string::npos);
 }
 
+TEST_CASE("diff names what changed in the rule set first: rules added, removed and changed, parameters, files") {
+  scratch s;
+  auto rules = s.rules_copy();
+  replace_in(rules + "/ruleset.toml", "type = \"number\", value = 3.0", "type = \"number\", value = 4.0");
+  replace_in(rules + "/support.rules", "MSPSS mean {support.mspss.mean}", "MSPSS mean score {support.mspss.mean}");
+  replace_in(rules + "/safety.rules", "rule risk_wish_dead_safety_plan \"", "rule risk_wish_dead_plan \"");
+  auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = json::parse(r.out);
+  const auto& set = j["rule_set"];
+  std::set<std::string> seen;
+  for (const auto& x : set["rules"]) seen.insert(x["change"].get<std::string>() + " " + x["id"].get<std::string>());
+  CHECK(seen == std::set<std::string>{"added risk_wish_dead_plan", "removed risk_wish_dead_safety_plan",
+                                      "changed social_support_low"});
+  REQUIRE(set["parameters"].size() == 1);
+  CHECK(set["parameters"][0] == json{{"name", "mspss_low"}, {"was", "3"}, {"now", "4"}});
+  CHECK(set["files"] == json::array({"ruleset.toml"}));
+  auto text = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane});
+  CHECK(text.out.find("\nrule set:\n") != std::string::npos);
+  CHECK(text.out.find("  + rule risk_wish_dead_plan (safety.rules:") != std::string::npos);
+  CHECK(text.out.find("  - rule risk_wish_dead_safety_plan (was safety.rules:") != std::string::npos);
+  CHECK(text.out.find("  ~ rule social_support_low (support.rules:") != std::string::npos);
+  CHECK(text.out.find("  ~ parameter mspss_low: 3 -> 4\n") != std::string::npos);
+  CHECK(text.out.find("  ~ file ruleset.toml differs\n") != std::string::npos);
+  // The rule-set section comes before the cases.
+  CHECK(text.out.find("rule set:") < text.out.find(kJane));
+  auto md = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane, "--format", "markdown"});
+  CHECK(md.out.find("\n### Rule set\n\n- **added** rule risk_wish_dead_plan") != std::string::npos);
+  CHECK(md.out.find("- **parameter** mspss_low: 3 -> 4\n") != std::string::npos);
+  auto same = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", "built-in", kJane});
+  CHECK(same.out.find("rule set: no rule, parameter or other file differs") != std::string::npos);
+}
+
+TEST_CASE("diff: a changed item shows only the reasons that differ, and names those both sides give") {
+  scratch s;
+  auto rules = s.rules_copy();
+  replace_in(rules + "/safety.rules", "rule risk_wish_dead_safety_plan \"", "rule risk_wish_dead_plan \"");
+  auto text = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules,
+                   std::string(IPTPLAN_SOURCE_DIR) + "/rules/tests/clients/adolescent_high_risk.toml"});
+  REQUIRE(text.code == 0);
+  auto at = text.out.find("~ goal safety_plan (rules changed)\n");
+  REQUIRE(at != std::string::npos);
+  auto block = text.out.substr(at, text.out.find("\n\n", at) - at);
+  CHECK(block.find("why (old): rule risk_wish_dead_safety_plan (safety.rules:") != std::string::npos);
+  CHECK(block.find("why (new): rule risk_wish_dead_plan (safety.rules:") != std::string::npos);
+  // The adolescent rule's reason is the same on both sides: named once.
+  CHECK(block.find("unchanged on both sides: ") != std::string::npos);
+  CHECK(block.find("rule risk_adolescent_parent (safety.rules:") != std::string::npos);
+  CHECK(block.find("Any suicidal thought or self-harm in a young person") == std::string::npos);
+}
+
 TEST_CASE("diff: a reworded reason is a change, shown with the why on both sides") {
   scratch s;
   auto rules = s.rules_copy();
