@@ -154,7 +154,7 @@ std::string plan_summary(const st::record& r) {
     json p = json::parse(f.plan_json, nullptr, false);
     std::size_t n = p.is_discarded() ? 0 : items_of(p).order.size();
     return "client " + (f.client_id.empty() ? std::string("(no id)") : f.client_id) + ", " + f.rule_set_name +
-           " " + f.rule_set_version + ", " + std::to_string(n) + " items";
+           " " + f.rule_set_version + " (" + short_hash(f.rule_set_sha256) + "), " + std::to_string(n) + " items";
   } catch (const st::store_error&) {
     return "(unreadable)";
   }

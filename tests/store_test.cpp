@@ -285,6 +285,11 @@ TEST_CASE("where the store is: --store, IPTPLAN_STORE, or [store] path in the co
   REQUIRE(r.code == 0);
   CHECK(fs::exists(db));
   CHECK(run({"audit", "list", "--store", db}).out.find("dr_env  plan  client C-0001") != std::string::npos);
+  // Two rule sets of the same name and version are told apart by their hash.
+  auto listed = run({"audit", "list", "--store", db}).out;
+  auto built_in = nlohmann::json::parse(run({"plan", kJane, "--format", "json"}).out)["provenance"]["rule_set"]["sha256"];
+  CHECK(listed.find("iptplan-default 0.2.0 (" + built_in.get<std::string>().substr(0, 12) + "), ") !=
+        std::string::npos);
 
   std::string cfg_db = (s.dir / "cfg.db").string();
   std::string cfg = s.write("config.toml", "[store]\npath = \"" + cfg_db + "\"\n");
