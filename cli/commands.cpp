@@ -673,7 +673,18 @@ bool may_plan(const rule_set& rs, bool require_approved, std::ostream& err) {
         << "('iptplan approve DIR --by NAME')\n";
     return false;
   }
-  if (auto d = overdue_review(rs.info)) err << format(*d);
+  if (auto d = overdue_review(rs.info)) {
+    // An approval holds until the review date: past it, production
+    // (--require-approved) waits for the review, as it would for a draft.
+    if (require_approved) {
+      d->level = severity::error;
+      d->notes.push_back("--require-approved plans only with a rule set whose review is not overdue: review it, "
+                         "set the next review date in ruleset.toml, and approve it again");
+      err << format(*d);
+      return false;
+    }
+    err << format(*d);
+  }
   return true;
 }
 
@@ -699,7 +710,7 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   }
   // Approved only as a whole: every rule checks and every test case passes.
   std::ostringstream quiet_out, quiet_err;
-  if (cmd_test(dir, false, -1, "text", quiet_out, quiet_err) != kOk) {
+  if (cmd_test(dir, true, -1, "json", quiet_out, quiet_err) != kOk) {
     if (quiet_err.str().find("no test cases") != std::string::npos) {
       err << "iptplan: error: " << dir << " has no test cases (tests/*.toml): a rule set is approved only when "
           << "its test cases pass\n";
@@ -722,14 +733,42 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   }
   if (unsafe) {
     err << "iptplan: error: " << dir << " is not approved: " << unsafe
-        << (unsafe == 1 ? " rule outside the safety rules removes" : " rules outside the safety rules remove")
-        << " a safety item (above); move the exclusion into a safety rule, or give the reason with "
+        << (unsafe == 1 ? " rule" : " rules") << " outside the safety rules of " << kSafetyFile
+        << (unsafe == 1 ? " removes" : " remove")
+        << " a safety item (above); move the exclusion into a safety rule there, or give the reason with "
            "'# lint: allow lint.safety-exclude because ...'\n";
     return kInputError;
   }
+  // Every safety rule is shown working by a test case: one no case fires
+  // (never true, or never tried) could fail a client unseen.
+  {
+    auto j = nlohmann::json::parse(quiet_out.str(), nullptr, false);
+    std::vector<std::string> untried;
+    if (!j.is_discarded() && j.contains("coverage")) {
+      const auto& by_rule = j["coverage"]["by_rule"];
+      for (std::size_t i = 0; i < rs->prog->rules.size() && i < by_rule.size(); ++i) {
+        const auto& r = rs->prog->rules[i];
+        if (is_safety_rule(r) && by_rule[i].value("fired", 0) == 0) {
+          untried.push_back(rs->prog->base_of(r) + ":" + std::to_string(r.line) + ": " + r.id);
+        }
+      }
+    }
+    if (!untried.empty()) {
+      err << "iptplan: error: " << dir << " is not approved: "
+          << (untried.size() == 1 ? "a safety rule fires" : std::to_string(untried.size()) + " safety rules fire")
+          << " in no test case; add a case that shows each working (or, if it can never fire, correct "
+             "its condition: 'iptplan lint' says why):\n";
+      for (const auto& u : untried) err << "  " << u << "\n";
+      return kInputError;
+    }
+  }
   if (auto d = overdue_review(rs->info)) {
-    d->notes.push_back("approving does not change it: set the next review date in ruleset.toml");
+    d->level = severity::error;
+    d->notes.push_back("an approval holds until the review date: review the rule set, set the next review date "
+                       "in ruleset.toml, then approve it");
     err << format(*d);
+    err << "iptplan: error: " << dir << " is not approved: its review date has passed\n";
+    return kInputError;
   }
   std::string path = (fs::path(dir) / kApprovalFile).string();
   std::string text;

@@ -170,6 +170,10 @@ TEST_CASE("a retired rule set refuses to plan, a review date in the past warns o
   CHECK(checked.code == 0);
   CHECK(checked.err.find("warning: the rule set's review date 2020-01-01 has passed") != std::string::npos);
   CHECK(checked.err.find("[ruleset.review-date]") != std::string::npos);
+  auto approve_late = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(approve_late.code == 1);
+  CHECK(approve_late.err.find("is not approved: its review date has passed") != std::string::npos);
+  CHECK_FALSE(fs::exists(rules + "/approval.toml"));
   auto checked_json = nlohmann::json::parse(run({"check", rules, "--format", "json"}).out);
   CHECK(checked_json["warnings"] == 1);
   CHECK(checked_json["diagnostics"][0]["code"] == "ruleset.review-date");
@@ -207,7 +211,8 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
   CHECK(r.err.find("alliance.rules:") != std::string::npos);
   CHECK(r.err.find("error:") != std::string::npos);
   CHECK(r.err.find("[lint.safety-exclude]") != std::string::npos);
-  CHECK(r.err.find("is not approved: 1 rule outside the safety rules removes a safety item") != std::string::npos);
+  CHECK(r.err.find("is not approved: 1 rule outside the safety rules of safety.rules removes a safety item") !=
+        std::string::npos);
   CHECK_FALSE(fs::exists(rules + "/approval.toml"));
   // With the reason given in the rule, it may be approved.
   std::string text;
@@ -219,6 +224,65 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
   text.insert(at, "# lint: allow lint.safety-exclude because the test of approval needs one\n");
   std::ofstream(fs::path(rules) / "alliance.rules") << text;
   CHECK(run({"approve", rules, "--by", "Dr Lead"}).code == 0);
+}
+
+TEST_CASE("an approval holds until the review date: past it, --require-approved refuses to plan") {
+  scratch s;
+  auto rules = s.rules_copy();
+  REQUIRE(run({"approve", rules, "--by", "Dr Lead"}).code == 0);
+  CHECK(run({"plan", kJane, "--rules", rules, "--require-approved"}).code == 0);
+  const char* before = std::getenv("IPTPLAN_TODAY");
+  std::string saved = before ? before : "";
+  ::setenv("IPTPLAN_TODAY", "2027-05-02", 1);  // the day after the review date
+  auto strict = run({"plan", kJane, "--rules", rules, "--require-approved"});
+  auto batch = run({"batch", kJane, "--rules", rules, "--require-approved"});
+  auto lenient = run({"plan", kJane, "--rules", rules});
+  if (before) ::setenv("IPTPLAN_TODAY", saved.c_str(), 1);
+  else ::unsetenv("IPTPLAN_TODAY");
+  CHECK(strict.code == 1);
+  CHECK(strict.out.empty());
+  CHECK(strict.err.find("error: the rule set's review date 2027-05-01 has passed") != std::string::npos);
+  CHECK(strict.err.find("--require-approved plans only with a rule set whose review is not overdue") !=
+        std::string::npos);
+  CHECK(batch.code == 1);
+  CHECK(batch.out.empty());
+  CHECK(lenient.code == 0);  // without it, a warning
+  CHECK(lenient.err.find("warning: the rule set's review date 2027-05-01 has passed") != std::string::npos);
+}
+
+TEST_CASE("only the safety rules of safety.rules may remove a safety item: a tag or priority elsewhere is no licence") {
+  scratch s;
+  auto rules = s.rules_copy();
+  std::ofstream(fs::path(rules) / "alliance.rules", std::ios::app)
+      << "\nrule weak_alliance_no_plan \"x\"\n  priority 60\n  tags alliance, safety\n  source \"domain I2\"\n"
+         "when\n  alliance.strength == \"weak\" and therapy.sessions_planned >= 40\nthen\n  exclude safety_plan\nend\n";
+  auto l = run({"lint", rules});
+  CHECK(l.code == 1);
+  CHECK(l.err.find("rule 'weak_alliance_no_plan' excludes 'safety_plan', which the safety rule '") !=
+        std::string::npos);
+  CHECK(l.err.find("a safety rule outside safety.rules could remove a safety item [lint.safety-exclude]") !=
+        std::string::npos);
+  auto r = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("is not approved: 1 rule outside the safety rules of safety.rules removes a safety item") !=
+        std::string::npos);
+  // The default rules' own exclusions, all in safety.rules, pass.
+  CHECK(run({"lint", std::string(IPTPLAN_SOURCE_DIR) + "/rules"}).code == 0);
+}
+
+TEST_CASE("approve refuses a safety rule that no test case fires, naming it") {
+  scratch s;
+  auto rules = s.rules_copy();
+  std::ofstream(fs::path(rules) / "safety.rules", std::ios::app)
+      << "\nrule extreme_tier \"x\"\n  priority 100\n  tags safety\n  source \"domain S3\"\n"
+         "when\n  risk.level == \"extreme\"\nthen\n  flag critical extreme_risk \"Extreme risk\"\nend\n";
+  REQUIRE(run({"test", rules}).code == 0);
+  auto r = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("is not approved: a safety rule fires in no test case") != std::string::npos);
+  CHECK(r.err.find("  safety.rules:") != std::string::npos);
+  CHECK(r.err.find(": extreme_tier\n") != std::string::npos);
+  CHECK_FALSE(fs::exists(rules + "/approval.toml"));
 }
 
 TEST_CASE("approve refuses a rule set whose test cases fail, and a malformed approval file leaves a draft") {

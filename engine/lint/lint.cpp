@@ -610,16 +610,22 @@ class linter {
         if (item_kind_of(a.kind)) safety_items.emplace(a.id, &r);
       }
     }
+    // Only a safety rule in the safety file may remove a safety item: a tag
+    // or a priority anyone can type elsewhere is no licence.
     for (const auto& r : p_.rules) {
-      if (is_safety(r)) continue;
+      bool in_safety_file = p_.source_bases[r.file] == kSafetyFile;
+      if (is_safety(r) && in_safety_file) continue;
       for (const auto& a : r.actions) {
         if (a.kind != ast::action_kind::exclude) continue;
         auto it = safety_items.find(a.id);
         if (it == safety_items.end()) continue;
+        std::string who = is_safety(r) ? "a safety rule outside " + std::string(kSafetyFile)
+                                       : std::string("a rule that is not a safety rule");
         report_at(r, a.src_begin, "lint.safety-exclude",
-               "rule '" + r.id + "' excludes '" + a.id + "', which the safety rule '" + it->second->id +
-                   "' proposes: a rule that is not a safety rule could remove a safety item",
-               {"exclude safety items only from a safety rule (priority 100 or the tag 'safety'), or not at all"});
+                  "rule '" + r.id + "' excludes '" + a.id + "', which the safety rule '" + it->second->id +
+                      "' proposes: " + who + " could remove a safety item",
+                  {std::string("exclude safety items only from a safety rule (priority 100 or the tag 'safety') in ") +
+                   kSafetyFile + ", where the safety rules are reviewed together, or not at all"});
       }
     }
   }

@@ -3,7 +3,7 @@
 //
 //   lint.never-true          a condition no recorded values can make true
 //   lint.always-true         a comparison every recorded value satisfies
-//   lint.safety-exclude      a rule that is not a safety rule excludes a safety item
+//   lint.safety-exclude      a rule that is not a safety rule in safety.rules excludes a safety item
 //   lint.shadowed            every item of a rule is proposed by a rule with a part of its conditions
 //   lint.orphan-solution     a solution or goal for a challenge no rule can raise with it
 //   lint.unknown-source      a rule cites a fact sources.toml does not list
@@ -20,6 +20,9 @@
 #include "engine/ruleset.hpp"
 
 namespace iptplan {
+
+// The one rule file whose safety rules may remove a safety item.
+inline constexpr const char* kSafetyFile = "safety.rules";
 
 std::vector<diagnostic> lint(const rule_set& rs);
 
