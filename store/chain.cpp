@@ -135,6 +135,23 @@ std::string review_body_problem(plan_store& s, const std::map<std::int64_t, std:
 
 }  // namespace
 
+std::string tail_problem(const record& last, const std::optional<record>& before, std::int64_t count) {
+  std::string why;
+  if (count != last.id) {
+    why = "it holds " + std::to_string(count) + " records but the last is numbered " + std::to_string(last.id) +
+          " (records were removed or inserted)";
+  } else if (record_hash(last) != last.hash) {
+    why = "record " + std::to_string(last.id) + " was changed after it was written";
+  } else if (last.id == 1 ? last.prev_hash != kGenesis : !before || before->hash != last.prev_hash) {
+    why = "record " + std::to_string(last.id) + " does not name the hash of the record before it";
+  } else if (before && record_hash(*before) != before->hash) {
+    why = "record " + std::to_string(before->id) + " was changed after it was written";
+  }
+  if (why.empty()) return why;
+  return "the store does not verify: " + why +
+         "; nothing is added to a store that does not verify (see 'iptplan audit verify')";
+}
+
 verification verify(plan_store& s, const std::string& expect_hash) {
   verification v;
   std::map<std::int64_t, std::string> plans;  // plan records so far: id -> hash

@@ -74,10 +74,22 @@ class pg_store final : public plan_store {
       r.created = std::move(created);
       r.by = std::move(by);
       r.body = std::move(body);
-      result last = query("SELECT id, hash FROM records ORDER BY id DESC LIMIT 1");
-      if (last.rows() == 1) {
-        r.id = std::stoll(last.text(0, 0)) + 1;
-        r.prev_hash = last.text(0, 1);
+      result last = query(
+          "SELECT id, kind, created, by, body, prev_hash, hash FROM records ORDER BY id DESC LIMIT 2");
+      if (last.rows() >= 1) {
+        auto row = [&](int i) {
+          return record{std::stoll(last.text(i, 0)), last.text(i, 1), last.text(i, 2), last.text(i, 3),
+                        last.text(i, 4),             last.text(i, 5), last.text(i, 6)};
+        };
+        record tail = row(0);
+        std::optional<record> before;
+        if (last.rows() == 2) before = row(1);
+        result count = query("SELECT COUNT(*) FROM records");
+        if (auto why = tail_problem(tail, before, std::stoll(count.text(0, 0))); !why.empty()) {
+          throw store_error(why);
+        }
+        r.id = tail.id + 1;
+        r.prev_hash = tail.hash;
       } else {
         r.id = 1;
         r.prev_hash = kGenesis;

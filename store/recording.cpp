@@ -57,6 +57,12 @@ record record_plan(plan_store& s, const std::string& by, const rule_set& rs,
   for (const auto& f : files) snap.push_back({f.base, f.text});
   std::string key = snapshot_hash(snap);
   s.put_snapshot(key, snap);
+  // Stored once per hash: a copy already there, but damaged since, would
+  // leave this plan unreplayable. Read it back.
+  if (auto stored = s.snapshot(key); !stored || snapshot_hash(*stored) != key) {
+    throw store_error("the store does not verify: its snapshot of this rule set (" + key.substr(0, 12) +
+                      ") is damaged; nothing is added to a store that does not verify (see 'iptplan audit verify')");
+  }
   plan_facts f;
   f.program_version = program_version();
   f.rule_set_name = rs.info.name;
@@ -78,7 +84,7 @@ std::string review_request_problem(const review_request& req) {
   if (!req.reason.empty() && req.reject.empty() && req.edit.empty()) {
     return "a reason goes with a rejection or an edit: an acceptance needs none";
   }
-  if (!req.reject.empty() && req.reason.empty()) {
+  if (!req.reject.empty() && req.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
     return "a rejection needs a reason: say why the item does not fit this client";
   }
   if (auto bad = text_problem(req.reason, 2000); !bad.empty()) return "the reason " + bad;

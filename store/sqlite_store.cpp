@@ -142,10 +142,21 @@ class sqlite_store final : public plan_store {
       r.created = std::move(created);
       r.by = std::move(by);
       r.body = std::move(body);
-      statement last(db_, "SELECT id, hash FROM records ORDER BY id DESC LIMIT 1");
+      statement last(db_,
+                     "SELECT id, kind, created, by, body, prev_hash, hash FROM records ORDER BY id DESC LIMIT 2");
       if (last.step()) {
-        r.id = last.integer(0) + 1;
-        r.prev_hash = last.text(1);
+        record tail{last.integer(0), last.text(1), last.text(2), last.text(3), last.text(4), last.text(5),
+                    last.text(6)};
+        std::optional<record> before;
+        if (last.step()) {
+          before = record{last.integer(0), last.text(1), last.text(2), last.text(3), last.text(4), last.text(5),
+                          last.text(6)};
+        }
+        statement count(db_, "SELECT COUNT(*) FROM records");
+        count.step();
+        if (auto why = tail_problem(tail, before, count.integer(0)); !why.empty()) throw store_error(why);
+        r.id = tail.id + 1;
+        r.prev_hash = tail.hash;
       } else {
         r.id = 1;
         r.prev_hash = kGenesis;

@@ -44,6 +44,14 @@ struct record {
 // previous record's hash, each followed by a NUL byte.
 std::string record_hash(const record& r);
 
+// What makes a store unfit to append to, checked by every append inside its
+// transaction, in constant time: `last` (the last record) and `before` (the
+// one before it, if any) as stored, and the number of records. A gap in the
+// ids (a record removed), a last record changed after it was written, or one
+// that does not name the hash of the record before it: "" when none. The
+// whole chain is checked by verify() ('iptplan audit verify').
+std::string tail_problem(const record& last, const std::optional<record>& before, std::int64_t count);
+
 // A snapshot's key: the hash over every file stored (the rule set's files
 // and its approval.toml), in the rule-set hash's format.
 std::string snapshot_hash(std::vector<snapshot_file> files);

@@ -270,6 +270,9 @@ TEST_CASE("review refuses what it cannot record faithfully") {
   CHECK(unknown.err.find("plan 1 has no item 'weak_relationshp'; did you mean 'weak_relationship'?") !=
         std::string::npos);
   CHECK(run({"review", "9", "--store", db, "--accept", "weak_relationship"}).code == 1);
+  auto blank = run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "  \t "});
+  CHECK(blank.code == 2);
+  CHECK(blank.err.find("a rejection needs a reason") != std::string::npos);
   // Nothing was recorded by any of these.
   CHECK(run({"audit", "verify", "--store", db}).out.find(": 1 record and") != std::string::npos);
 }
@@ -411,6 +414,40 @@ TEST_CASE("review and overrides refuse a store that does not verify, show refuse
   // Nothing was appended to the broken chain.
   auto list = run({"audit", "list", "--store", db, "--format", "json"});
   CHECK(nlohmann::json::parse(list.out).size() == 2);
+}
+
+TEST_CASE("plan --record adds nothing to a store whose tail does not verify, and prints no plan") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  auto fresh = [&] {
+    fs::remove(db);
+    for (int i = 0; i < 3; ++i) REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  };
+  auto refused = [&](const std::string& why) {
+    auto r = run({"plan", kJane, "--record", "--store", db});
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(": the store does not verify: " + why) != std::string::npos);
+    CHECK(r.err.find("nothing is added to a store that does not verify (see 'iptplan audit verify'); the plan was "
+                     "not recorded") != std::string::npos);
+  };
+  fresh();
+  sql(db, "DELETE FROM records WHERE id = 2");
+  refused("it holds 2 records but the last is numbered 3 (records were removed or inserted)");
+  fresh();
+  sql(db, "UPDATE records SET by = 'someone else' WHERE id = 3");
+  refused("record 3 was changed after it was written");
+  fresh();
+  sql(db, "UPDATE records SET by = 'someone else' WHERE id = 2");
+  refused("record 2 was changed after it was written");
+  fresh();
+  sql(db, "UPDATE snapshots SET files = replace(files, 'rule ', 'rulz ')");
+  refused("its snapshot of this rule set (");
+  // A review is refused on the same grounds (review verifies the whole chain).
+  CHECK(run({"review", "1", "--store", db, "--accept", "weak_relationship"}).code == 1);
+  fresh();
+  sql(db, "DELETE FROM records WHERE id = 3");  // the last one: the count still matches
+  CHECK(run({"plan", kJane, "--record", "--store", db}).code == 0);  // 'audit verify --expect' finds this
 }
 
 TEST_CASE("replay that cannot run says why, as JSON too") {
