@@ -698,7 +698,7 @@ void check_consistency(const program& p, const client_data& c, const std::string
           auto diag = at(i, "findings.skip-logic",
                          "'" + d.path + "' is recorded, but it is asked only when '" + d.asked_if +
                              "' is " + when + ", and the answer to '" + d.asked_if + "' (line " +
-                             std::to_string(line_of(static_cast<std::size_t>(g))) + ") is another");
+                             std::to_string(line_of(static_cast<std::size_t>(g))) + ") is " + gate);
           diag.notes.push_back("one of the two answers is wrong: correct it, or leave '" + d.path +
                                "' out if it was not asked");
           diags.push_back(std::move(diag));

@@ -151,7 +151,7 @@ TEST_CASE("bad findings files exit 1 and name the place") {
     auto r = run({"plan", f});
     CHECK(r.code == 1);
     CHECK(r.err.find(f + ":4:1: error: 'risk.cssrs.q3' is recorded, but it is asked only when "
-                         "'risk.cssrs.q2' is true, and the answer to 'risk.cssrs.q2' (line 3) is another "
+                         "'risk.cssrs.q2' is true, and the answer to 'risk.cssrs.q2' (line 3) is false "
                          "[findings.skip-logic]") !=
           std::string::npos);
     auto g = s.write("item9.toml", "[phq9]\ntotal = 2\nitem9 = 3\n");

@@ -498,7 +498,7 @@ end
 TEST_CASE("provisional: text, markdown, JSON, why and why-not say what would remove an unsettled item") {
   auto x = run(UNSETTLED, "a = true\n");
   std::string text = render_text(x.pl);
-  CHECK(text.find("[WARNING] Kept  [kept]\n") != std::string::npos);
+  CHECK(text.find("[WARNING, POSSIBLE] Kept  [kept]\n") != std::string::npos);
   CHECK(text.find("not settled: rule maybe_exclude (a.rules:11) would remove it and is not yet decided\n") !=
         std::string::npos);
   CHECK(text.find("to confirm, ask: b (ask next 1)\n") != std::string::npos);

@@ -175,7 +175,7 @@ std::string render_markdown(const plan& p) {
     auto layout = lay_out_provisional(p);
     for (std::size_t t = 0; t < layout.top.size(); ++t) {
       const plan_item& it = *layout.top[t];
-      out += "- *" + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
+      out += "- *possible " + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
              "*: " + md(shown_text(it)) + "  \n  Why: " + why(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
       if (it.kind != item_kind::challenge) continue;
       const auto& work = layout.work[t];

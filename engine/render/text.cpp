@@ -176,8 +176,10 @@ std::string render_text(const plan& p) {
     const std::vector<std::string>* asked_above = nullptr;  // the last list given in full
     for (std::size_t t = 0; t < layout.top.size(); ++t) {
       const plan_item& it = *layout.top[t];
-      std::string bullet = std::string(to_string(it.kind)) + ": ";
-      if (it.kind == item_kind::flag) bullet = "[" + upper(it.severity) + "] ";
+      // "possible": the text is the rule's, written as if it held; here it
+      // is not yet known to.
+      std::string bullet = "possible " + std::string(to_string(it.kind)) + ": ";
+      if (it.kind == item_kind::flag) bullet = "[" + upper(it.severity) + ", POSSIBLE] ";
       item(out, shown, it, bullet, 2);
       // The same findings as the item before: said once.
       bool same = asked_above && *asked_above == it.to_confirm;
