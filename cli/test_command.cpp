@@ -9,6 +9,7 @@
 
 #include "cli/common.hpp"
 #include "engine/render/json_writer.hpp"
+#include "engine/lint/lint.hpp"
 #include "engine/testing.hpp"
 
 namespace iptplan::cli {
@@ -246,10 +247,19 @@ int cmd_test(const std::string& given, bool show_coverage, double min_coverage, 
   }
 
   const auto& p = *rs->prog;
+  // A rule that can never be true by design (`# lint: allow lint.never-true
+  // because ...`: it holds a fact open until a finding is recorded) is
+  // covered when some case leaves it undecided, the one state it has
+  // besides false.
+  std::vector<bool> held_open(p.rules.size());
+  for (std::size_t i = 0; i < p.rules.size(); ++i) held_open[i] = lint_allowed(p, p.rules[i], "lint.never-true");
+  auto covered = [&](std::size_t i) {
+    return cov.rules[i].fired > 0 || (held_open[i] && cov.rules[i].undecided > 0);
+  };
   int fired = 0, left_false = 0;
-  for (const auto& c : cov.rules) {
-    fired += c.fired > 0;
-    left_false += c.false_ > 0;
+  for (std::size_t i = 0; i < cov.rules.size(); ++i) {
+    fired += covered(i);
+    left_false += cov.rules[i].false_ > 0;
   }
   int n = static_cast<int>(p.rules.size());
   bool below = min_coverage >= 0 && (n ? 100.0 * fired / n : 100.0) < min_coverage;
@@ -271,7 +281,8 @@ int cmd_test(const std::string& given, bool show_coverage, double min_coverage, 
     for (std::size_t i = 0; i < p.rules.size(); ++i) {
       const auto& c = cov.rules[i];
       rules.push_back({{"rule", p.rules[i].id}, {"file", p.base_of(p.rules[i])}, {"line", p.rules[i].line},
-                       {"fired", c.fired}, {"false", c.false_}, {"undecided", c.undecided}});
+                       {"fired", c.fired}, {"false", c.false_}, {"undecided", c.undecided},
+                       {"held_open", static_cast<bool>(held_open[i])}, {"covered", covered(i)}});
     }
     jsonout::json conds = jsonout::json::array();
     for (const auto& c : cov.conditions) {
@@ -313,7 +324,11 @@ int cmd_test(const std::string& given, bool show_coverage, double min_coverage, 
       char line[64];
       std::snprintf(line, sizeof line, "  %-8d %-8d %-10d ", c.fired, c.false_, c.undecided);
       out << line << p.rules[i].id << " (" << p.file_of(p.rules[i]) << ":" << p.rules[i].line << ")"
-          << (c.fired == 0 ? "  <- never fired" : c.false_ == 0 ? "  <- never false" : "") << "\n";
+          << (held_open[i] && covered(i) ? "  (never true by design: held open, undecided in some case)"
+              : c.fired == 0             ? "  <- never fired"
+              : c.false_ == 0            ? "  <- never false"
+                                         : "")
+          << "\n";
     }
     auto unread = unread_findings(p);
     out << "\nFindings no rule reads (" << unread.size() << "):";
@@ -343,8 +358,13 @@ int cmd_test(const std::string& given, bool show_coverage, double min_coverage, 
       out << "\n  " << path << ":";
       for (const auto& v : values) out << " " << v;
     }
-    out << "\n\nCoverage: " << fired << " of " << n << " rules fired in some case ("
-        << percent(fired, n) << "); " << left_false << " of " << n << " were false in some case ("
+    int held = 0;
+    for (std::size_t i = 0; i < p.rules.size(); ++i) held += held_open[i] && cov.rules[i].fired == 0 && covered(i);
+    out << "\n\nCoverage: " << fired << " of " << n << " rules fired in some case (" << percent(fired, n)
+        << (held ? "; " + std::to_string(held) + (held == 1 ? " of them is" : " of them are") +
+                       " never true by design and was undecided instead"
+                 : std::string())
+        << "); " << left_false << " of " << n << " were false in some case ("
         << percent(left_false, n) << ").\n";
   }
   if (!annotate.empty() && !annotate_file(p, cov, annotate, out, err)) return kUsage;

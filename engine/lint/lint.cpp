@@ -14,6 +14,27 @@
 
 namespace iptplan {
 
+bool lint_allowed(const program& p, const compiled_rule& r, const std::string& code) {
+  const source_file& src = p.sources[r.file];
+  std::string_view text = src.slice(r.src_begin, r.src_end);
+  // The marker counts only with its reason: "... because <words>".
+  std::string marker = "lint: allow " + code + " because ";
+  auto with_reason = [&](std::string_view t) {
+    auto at = t.find(marker);
+    return at != std::string_view::npos &&
+           t.substr(at + marker.size()).find_first_not_of(" \t\r\n") != std::string_view::npos;
+  };
+  if (with_reason(text)) return true;
+  for (int line = r.line - 1; line >= 1; --line) {
+    std::string_view l = src.line_text(line);
+    auto first = l.find_first_not_of(" \t");
+    if (first == std::string_view::npos || l[first] != '#') break;
+    if (with_reason(l)) return true;
+  }
+  return false;
+}
+
+
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -236,25 +257,7 @@ class linter {
 
   // Whether the rule text (or the comments just above it) allows `code`:
   // "# lint: allow lint.never-true because ...".
-  bool allowed(const compiled_rule& r, const std::string& code) const {
-    const source_file& src = p_.sources[r.file];
-    std::string_view text = src.slice(r.src_begin, r.src_end);
-    // The marker counts only with its reason: "... because <words>".
-    std::string marker = "lint: allow " + code + " because ";
-    auto with_reason = [&](std::string_view t) {
-      auto at = t.find(marker);
-      return at != std::string_view::npos &&
-             t.substr(at + marker.size()).find_first_not_of(" \t\r\n") != std::string_view::npos;
-    };
-    if (with_reason(text)) return true;
-    for (int line = r.line - 1; line >= 1; --line) {
-      std::string_view l = src.line_text(line);
-      auto first = l.find_first_not_of(" \t");
-      if (first == std::string_view::npos || l[first] != '#') break;
-      if (with_reason(l)) return true;
-    }
-    return false;
-  }
+  bool allowed(const compiled_rule& r, const std::string& code) const { return lint_allowed(p_, r, code); }
 
   void report(const compiled_rule& r, std::uint32_t node_idx, const std::string& code, std::string message,
               std::vector<std::string> notes = {}) {

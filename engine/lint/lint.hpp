@@ -26,4 +26,8 @@ inline constexpr const char* kSafetyFile = "safety.rules";
 
 std::vector<diagnostic> lint(const rule_set& rs);
 
+// Whether rule `r` silences `code` with its reason (`# lint: allow CODE
+// because ...`, in the rule or in the comments just above it).
+bool lint_allowed(const program& p, const compiled_rule& r, const std::string& code);
+
 }  // namespace iptplan
