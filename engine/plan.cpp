@@ -459,6 +459,21 @@ class builder {
       auto at = confirms.find(f);
       return at == confirms.end() ? 0 : at->second;
     };
+    // Then an answer that spares another question (vocabulary
+    // `asked_unless`: whose death it was, which makes the event's own grief
+    // question one about that person) before the question it spares.
+    std::map<std::string, int> spares;
+    for (const auto& a : pl.to_assess) {
+      auto open = a.finding.find('['), close = a.finding.find("].");
+      if (open == std::string::npos || close == std::string::npos) continue;
+      const auto* list = p_.vocab->find(a.finding.substr(0, open));
+      const auto* field = list ? list->field(a.finding.substr(close + 2)) : nullptr;
+      if (field && !field->asked_unless.empty()) ++spares[a.finding.substr(0, close + 2) + field->asked_unless];
+    }
+    auto sparing = [&](const std::string& f) {
+      auto at = spares.find(f);
+      return at == spares.end() ? 0 : at->second;
+    };
     std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [&](const assess_item& a, const assess_item& b) {
       if (a.safety != b.safety) return a.safety;
       if (a.follow_up != b.follow_up) return a.follow_up;
@@ -466,6 +481,8 @@ class builder {
       if (!a.safety) {
         int ca = confirming(a.finding), cb = confirming(b.finding);
         if (ca != cb) return ca > cb;
+        int xa = sparing(a.finding), xb = sparing(b.finding);
+        if (xa != xb) return xa > xb;
       }
       bool sa = a.safety && in_screen(a.finding), sb = b.safety && in_screen(b.finding);
       if (sa != sb) return sa;

@@ -218,6 +218,31 @@ TEST_CASE("JSON plans share explanation trees: every reference resolves, each tr
   }
 }
 
+TEST_CASE("ask next: whose death it was before the grief questions it spares, when their scores tie") {
+  scratch s;
+  auto f = s.write("widow.toml",
+                   "[client]\nid = \"X-1\"\nage_band = \"65_89\"\n[therapy]\nphase = \"initial\"\n"
+                   "[[relationships]]\nlabel = \"husband\"\nrole = \"partner\"\ndeceased = true\n"
+                   "[[relationships]]\nlabel = \"daughter\"\nrole = \"child\"\nconflict = \"none\"\n"
+                   "[[life_events]]\ntype = \"death\"\nmonths_before_onset = 14\n");
+  auto r = run({"plan", f, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  auto place = [&](const std::string& finding) {
+    for (std::size_t i = 0; i < j["ask_next"].size(); ++i) {
+      if (j["ask_next"][i]["finding"] == finding) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  int person = place("life_events[1].person"), grief = place("life_events[1].grief_ongoing");
+  REQUIRE(person >= 0);
+  REQUIRE(grief >= 0);
+  CHECK(j["ask_next"][person]["score"] == j["ask_next"][grief]["score"]);
+  CHECK(person < grief);
+  CHECK(person < place("relationships[husband].grief_ongoing"));
+  CHECK(person < place("relationships[husband].changed_near_onset"));
+}
+
 TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q3-Q5") {
   auto r = run({"plan", "examples/empty.toml", "--format", "json"});
   REQUIRE(r.code == 0);
