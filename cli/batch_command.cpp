@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli/common.hpp"
+#include "engine/findings_text.hpp"
 #include "engine/render/json_writer.hpp"
 #include "engine/select.hpp"
 
@@ -373,7 +374,7 @@ class planner {
     out += "{\"n\":";
     out += std::to_string(n);
     out += ",\"client_id\":";
-    std::string sha = r.error.empty() ? sha256_hex(r.text) : "";
+    std::string sha = r.error.empty() ? findings_sha256(r.text) : "";
     std::optional<evaluation> ev;
     std::optional<selection> sel;
     if (client) {

@@ -30,6 +30,7 @@
 #include <random>
 #include <sstream>
 
+#include "engine/findings_text.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
 #include "engine/logging.hpp"
@@ -198,7 +199,7 @@ std::optional<planned> plan_text(const rule_set& rs, const std::string& name, co
   auto start = std::chrono::steady_clock::now();
   planned out{{}, std::move(*client), {}, text};
   out.ev = evaluate(*rs.prog, out.client, true);
-  out.p = build_plan(rs, out.client, out.ev, sha256_hex(text));
+  out.p = build_plan(rs, out.client, out.ev, findings_sha256(text));
   add_findings_diagnostics(out.p, std::move(diags));
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - start).count();

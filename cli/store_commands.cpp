@@ -1,5 +1,6 @@
 #include "cli/store_commands.hpp"
 
+#include "engine/findings_text.hpp"
 #include "store/plan_compare.hpp"
 #include "store/recording.hpp"
 
@@ -517,7 +518,7 @@ int cmd_verify_file(const std::string& plan_file, const std::string& findings, c
     text = *t;
   }
   std::string want = st::string_at(was, "/provenance/findings/sha256");
-  if (want != sha256_hex(text)) {
+  if (want != findings_sha256(text)) {
     return not_replayed(plan_file, "these are not the findings it was planned from (their hash differs)", fmt,
                         out);
   }

@@ -1,3 +1,4 @@
+#include "engine/findings_text.hpp"
 #include "engine/testing.hpp"
 
 #include <algorithm>
@@ -355,7 +356,7 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
   }
   r.ev = evaluate(*rs.prog, *client, true);
   r.client = *client;
-  plan p = build_plan(rs, *client, *r.ev, sha256_hex(tc.findings_text));
+  plan p = build_plan(rs, *client, *r.ev, findings_sha256(tc.findings_text));
   for (const auto& kind : kKinds) {
     auto it = tc.expect.find(kind);
     if (it != tc.expect.end()) {

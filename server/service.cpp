@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/findings_text.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
 #include "engine/plan.hpp"
@@ -118,7 +119,7 @@ planned_request plan_findings(const rule_set& rs, const std::string& body, bool 
   }
   if (!out.client) return out;
   out.ev = evaluate(*rs.prog, *out.client, true);
-  out.p = build_plan(rs, *out.client, out.ev, sha256_hex(body));
+  out.p = build_plan(rs, *out.client, out.ev, findings_sha256(body));
   add_findings_diagnostics(*out.p, out.diags);
   return out;
 }

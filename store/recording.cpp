@@ -1,3 +1,4 @@
+#include "engine/findings_text.hpp"
 #include "store/recording.hpp"
 
 #include <cctype>
@@ -70,7 +71,9 @@ record record_plan(plan_store& s, const std::string& by, const rule_set& rs,
   f.rule_set_sha256 = rs.sha256;
   f.snapshot = key;
   for (const auto& r : rs.prog->rules) f.rule_hashes[r.id] = r.sha256;
-  f.findings = findings;
+  // Kept without comments: a comment is free text a clinician wrote, and
+  // may name the client. The findings hash covers them so.
+  f.findings = without_comments(findings);
   f.findings_sha256 = p.prov.findings_sha256;
   f.plan_json = render_json(p);
   f.client_id = p.prov.client_id;

@@ -10,6 +10,7 @@
 
 #include "engine/evaluator.hpp"
 #include "engine/findings.hpp"
+#include "engine/findings_text.hpp"
 #include "engine/ruleset.hpp"
 #include "grammar/diagnostic.hpp"
 #include "support.hpp"
@@ -799,4 +800,33 @@ TEST_CASE("a file with thousands of mistakes keeps the first 1,000 and counts th
   REQUIRE(lenient.diags.size() == 1000);
   CHECK(lenient.diags.back().more_warnings == 4000);
   CHECK(lenient.diags.back().more_errors == 0);
+}
+
+TEST_CASE("findings without comments: comment text goes, strings and every line and column stay") {
+  CHECK(without_comments("# Mary Smith, seen 3 March\n[client]\nid = \"C-1\"   # her NHS number\n") ==
+        "\n[client]\nid = \"C-1\"\n");
+  // A '#' inside a string of any kind is text, not a comment.
+  CHECK(without_comments("a = \"x # y\" # z\n") == "a = \"x # y\"\n");
+  CHECK(without_comments("a = 'x # y' # z\n") == "a = 'x # y'\n");
+  CHECK(without_comments("a = \"\"\"\nx # y\n\"\"\" # z\n") == "a = \"\"\"\nx # y\n\"\"\"\n");
+  CHECK(without_comments("a = '''\nx # y\n''' # z\n") == "a = '''\nx # y\n'''\n");
+  // Escaped quotes do not end a basic string; a literal string has no escapes.
+  CHECK(without_comments("a = \"q\\\" # still\" # gone\n") == "a = \"q\\\" # still\"\n");
+  CHECK(without_comments("a = 'c:\\' # gone\n") == "a = 'c:\\'\n");
+  // Quotes right before a multi-line delimiter belong to the string.
+  CHECK(without_comments("a = \"\"\"x\"\"\"\"\" # gone\n") == "a = \"\"\"x\"\"\"\"\"\n");
+  // A quoted key is a string too.
+  CHECK(without_comments("\"k # k\" = 1 # gone\n") == "\"k # k\" = 1\n");
+  // CRLF line ends are kept whole.
+  CHECK(without_comments("a = 1 # x\r\nb = 2\r\n") == "a = 1\r\nb = 2\r\n");
+  // JSON has no comments: unchanged, '#' in its strings and all.
+  std::string json = "{\"client\": {\"id\": \"C-#1\", \"note\": \"it's\"}}";
+  CHECK(without_comments(json) == json);
+  // Idempotent, and the hash ignores comments only.
+  std::string once = without_comments("x = 1 # a\n# b\ny = 'z' # c\n");
+  CHECK(without_comments(once) == once);
+  CHECK(findings_sha256("x = 1 # a\n") == findings_sha256("x = 1\n"));
+  CHECK(findings_sha256("x = 1 # a\n") == findings_sha256("x = 1 # b\n"));
+  CHECK(findings_sha256("x = 1\n") != findings_sha256("x = 2\n"));
+  CHECK(findings_sha256("x = 1\n") == sha256_hex("x = 1\n"));
 }

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/findings_text.hpp"
 #include "store/records.hpp"
 #include "store/store.hpp"
 #include "tests/cli_support.hpp"
@@ -108,11 +109,12 @@ TEST_CASE("record a plan, replay it identical, after a rule changes, each record
   CHECK(ok.code == 0);
   CHECK(ok.out.rfind(db + ": 2 records and 2 rule set snapshots: every record verifies\nlast record: 2, hash ", 0) == 0);
 
-  // The stored record holds the findings bytes, the plan, per-rule hashes
-  // and who made it.
+  // The stored record holds the findings (without their comments), the
+  // plan, per-rule hashes and who made it.
   auto shown = nlohmann::json::parse(run({"audit", "show", "1", "--store", db, "--format", "json"}).out);
   CHECK(shown["by"] == "dr_a");
-  CHECK(shown["body"]["findings"]["text"] == slurp(kJane));
+  CHECK(shown["body"]["findings"]["text"] == iptplan::without_comments(slurp(kJane)));
+  CHECK(shown["body"]["findings"]["text"].get<std::string>().find('#') == std::string::npos);
   CHECK(shown["body"]["rule_set"]["rules"].contains("weak_alliance"));
   CHECK(shown["body"]["plan"]["json"] == run({"plan", kJane, "--format", "json"}).out);
   CHECK(shown["prev_hash"] == std::string(64, '0'));
@@ -448,6 +450,35 @@ TEST_CASE("plan --record adds nothing to a store whose tail does not verify, and
   fresh();
   sql(db, "DELETE FROM records WHERE id = 3");  // the last one: the count still matches
   CHECK(run({"plan", kJane, "--record", "--store", db}).code == 0);  // 'audit verify --expect' finds this
+}
+
+TEST_CASE("no comment of a findings file reaches the store, and comments change no plan or hash") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  // Jane's file with a comment on its first line, as a clinician might
+  // write one, and another at the end of a line.
+  std::string jane = slurp(kJane);
+  std::string text = jane;
+  text.insert(jane.find('\n'), "  # Client: Mary Smith, NHS 123 456 7890");
+  text.insert(text.find("[client]") + 8, " # seen by Dr Jones # twice");
+  auto named = s.write("named.toml", text);
+  auto r = run({"plan", named, "--record", "--store", db, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto plain = run({"plan", kJane, "--format", "json"});
+  CHECK(r.out == plain.out);  // the same plan, findings hash and all
+  auto shown = run({"audit", "show", "1", "--store", db, "--format", "json"});
+  REQUIRE(shown.code == 0);
+  CHECK(shown.out.find("Mary") == std::string::npos);
+  CHECK(shown.out.find("123 456") == std::string::npos);
+  CHECK(shown.out.find("Jones") == std::string::npos);
+  CHECK(slurp(db).find("Mary Smith") == std::string::npos);
+  CHECK(run({"audit", "verify", "--store", db}).code == 0);
+  auto replay = run({"verify", "1", "--store", db});
+  CHECK(replay.code == 0);
+  CHECK(replay.out.find("identical") != std::string::npos);
+  // A plan file verifies against the findings file with its comments.
+  auto plan_file = s.write("plan.json", r.out);
+  CHECK(run({"verify", plan_file, named}).code == 0);
 }
 
 TEST_CASE("replay that cannot run says why, as JSON too") {
