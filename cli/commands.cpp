@@ -975,6 +975,30 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
   auto rs = load(rules, err);
   if (!rs) return kInputError;
   if (!may_plan(*rs, false, err)) return kInputError;
+  // Each argument quoted for a POSIX shell, so the command can be pasted
+  // as it is, whatever the path holds.
+  auto sh = [](const std::string& a) {
+    bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-./[]:=+,@%").find(c) !=
+                                                                    std::string_view::npos;
+    });
+    if (plain && a.find('[') == std::string::npos) return a;
+    std::string q = "'";
+    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  return explain_item(
+      *rs, item, [&] { return plan_for(*rs, findings, allow_unknown, in, err); }, why_not, fmt,
+      "iptplan why-not " + sh(item) + " " + sh(findings) + (rules.empty() ? "" : " --rules " + sh(rules)), out,
+      err);
+}
+
+}  // namespace
+
+int explain_item(const rule_set& rs_ref, const std::string& item,
+                 const std::function<std::optional<planned>()>& make_plan, bool why_not, const std::string& fmt,
+                 const std::string& why_not_command, std::ostream& out, std::ostream& err) {
+  const rule_set* rs = &rs_ref;
   bool json = fmt == "json";
   std::string base = item.substr(0, item.find('['));
   bool fact = rs->prog->fact_index(item) >= 0;
@@ -991,7 +1015,7 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
     err << "iptplan: error: " << msg << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
     return kUsage;
   }
-  auto pl = plan_for(*rs, findings, allow_unknown, in, err);
+  auto pl = make_plan();
   if (!pl) return kInputError;
   const plan& p = pl->p;
   if (fact) {
@@ -1022,22 +1046,8 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
     if (json) {
       out << render_why_json(item, {});
     } else {
-      // Each argument quoted for a POSIX shell, so the command can be
-      // pasted as it is, whatever the path holds.
-      auto sh = [](const std::string& a) {
-        bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-./[]:=+,@%").find(c) !=
-                                                                        std::string_view::npos;
-        });
-        if (plain && a.find('[') == std::string::npos) return a;
-        std::string q = "'";
-        for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        return q + "'";
-      };
       out << printable(item) << " is not in the plan.\n"
-          << "Run: " << printable("iptplan why-not " + sh(item) + " " + sh(findings) +
-                                  (rules.empty() ? "" : " --rules " + sh(rules)))
-          << "\nto see why.\n";
+          << "Run: " << printable(why_not_command) << "\nto see why.\n";
     }
     return kInputError;
   }
@@ -1045,8 +1055,6 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
                : render_why_not(*rs, pl->client, pl->ev, p, item));
   return kOk;
 }
-
-}  // namespace
 
 bool rule_set_may_plan(const rule_set& rs, bool require_approved, std::ostream& err) {
   return may_plan(rs, require_approved, err);
@@ -1293,6 +1301,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       ->check(CLI::Range(0.0, 100.0));
   test_cmd->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
 
+  std::string why_record;
   auto* why_cmd = app.add_subcommand("why", "Show why an item is in the plan, down to the findings");
   auto* why_not_cmd = app.add_subcommand(
       "why-not", "Show why an item is not in the plan: each rule that could propose it and what stopped it");
@@ -1301,8 +1310,12 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
                   "Item id (weak_relationship, role_dispute[partner]) or derived fact (risk.level)")
         ->required();
     c->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
-    c->add_option("FINDINGS", findings, "Findings file (TOML); - reads standard input")->required();
+    c->add_option("FINDINGS", findings, "Findings file (TOML); - reads standard input");
     c->add_option("--rules", rules, "Rule set folder (default: the built-in rule set)");
+    c->add_option("--record", why_record,
+                  "Explain the plan recorded as ID in the plan store, with the findings and rule set it was made "
+                  "from (instead of FINDINGS and --rules)");
+    c->add_option("--store", store, "The plan store, with --record (default: $IPTPLAN_STORE, or the configuration file)");
     c->add_flag("--allow-unknown", allow_unknown,
                 "Read findings the vocabulary does not know as warnings, not errors");
     c->add_flag("--strict", strict, "Unknown findings are errors (the default)")->group("");
@@ -1416,8 +1429,31 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     if (*export_cmd) return cmd_export(export_q->parsed(), export_rules, export_findings, in, out, err);
     if (*diff_cmd) return cmd_diff(diff_old, diff_new, diff_findings, fmt, out, err);
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err, annotate);
-    if (*why_cmd) return cmd_why(item, findings, rules, allow_unknown, false, fmt, in, out, err);
-    if (*why_not_cmd) return cmd_why(item, findings, rules, allow_unknown, true, fmt, in, out, err);
+    if (*why_cmd || *why_not_cmd) {
+      bool not_ = why_not_cmd->parsed();
+      if (!why_record.empty()) {
+        if (!findings.empty() || !rules.empty()) {
+          err << "iptplan: --record explains a recorded plan with its own findings and rule set: give no FINDINGS "
+                 "or --rules with it\n";
+          return kUsage;
+        }
+        auto id = record_id(why_record, err);
+        if (!id) return kUsage;
+        auto where = store_location(store, err);
+        if (!where) return kUsage;
+        return escaped([&](std::ostream& o) { return cmd_why_record(*where, *id, item, not_, fmt, o, err); });
+      }
+      if (findings.empty()) {
+        err << "iptplan: " << (not_ ? "why-not" : "why") << " needs FINDINGS (a findings file, or - for standard "
+            << "input), or --record ID for a recorded plan\n";
+        return kUsage;
+      }
+      if (!store.empty()) {
+        err << "iptplan: --store goes with --record ID\n";
+        return kUsage;
+      }
+      return cmd_why(item, findings, rules, allow_unknown, not_, fmt, in, out, err);
+    }
   } catch (const std::exception& e) {
     err << "iptplan: internal error: " << e.what() << "\n";
     return kInputError;

@@ -1,6 +1,7 @@
 // Pieces shared by the subcommands.
 #pragma once
 
+#include <functional>
 #include <istream>
 #include <optional>
 #include <ostream>
@@ -69,6 +70,15 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
 // The same for findings already read, named `name` in messages.
 std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
                                  bool allow_unknown, std::ostream& err);
+
+// `why` (or, with `why_not`, `why-not`) of an item or a derived fact in the
+// plan `make_plan` makes (nothing: it printed why not): an id no rule of
+// `rs` proposes or concludes is refused first, with the nearest name.
+// `why_not_command` is the command `why` suggests for an item not in the
+// plan. Exit status as `iptplan why` documents it.
+int explain_item(const rule_set& rs, const std::string& item,
+                 const std::function<std::optional<planned>()>& make_plan, bool why_not, const std::string& fmt,
+                 const std::string& why_not_command, std::ostream& out, std::ostream& err);
 
 // Writes `text` to `path` through a temporary file: never a partial file; a
 // new file is 0600, an existing one keeps its mode; a symbolic link is

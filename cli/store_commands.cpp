@@ -486,6 +486,47 @@ int cmd_verify_record(const std::string& location, std::int64_t id, const std::s
   });
 }
 
+int cmd_why_record(const std::string& location, std::int64_t id, const std::string& item, bool why_not,
+                   const std::string& fmt, std::ostream& out, std::ostream& err) {
+  return with_store(location, err, [&](st::plan_store& s) {
+    if (!chain_intact(s, location, err)) return kInputError;
+    auto r = s.get(id);
+    if (!r || r->kind != "plan") {
+      err << "iptplan: error: " << shown(location) << " has no plan record " << id
+          << (r ? " (record " + std::to_string(id) + " is a " + r->kind + ")" : std::string()) << "\n";
+      return kInputError;
+    }
+    auto f = st::read_plan_body(r->body);
+    auto snap = s.snapshot(f.snapshot);
+    if (!snap) {
+      err << "iptplan: error: the rule set of plan " << id << " is missing from the store\n";
+      return kInputError;
+    }
+    std::vector<rule_set_file> files;
+    for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
+    auto rs = load_files(std::move(files), "the recorded rule set", err);
+    if (!rs) return kInputError;
+    // What is explained is the recorded plan: the same findings and rules
+    // make it again, or the explanation would be of another plan.
+    auto pl = plan_text(*rs, "the recorded findings", f.findings, false, err);
+    if (!pl) return kInputError;
+    if (render_json(pl->p) != f.plan_json) {
+      err << "iptplan: error: plan " << id << " does not replay identically (see 'iptplan verify " << id
+          << "'): its items cannot be explained by the rules it records\n";
+      return kInputError;
+    }
+    if (fmt != "json") {
+      out << "Plan " << id << " as recorded " << r->created << " by " << printable(r->by) << ", with "
+          << printable(rs->info.name) << " " << printable(rs->info.version) << " (sha256 " << short_hash(rs->sha256)
+          << "):\n\n";
+    }
+    std::string quoted = item.find_first_of("[]*? '\"") == std::string::npos ? item : "'" + item + "'";
+    return explain_item(
+        *rs, item, [&]() -> std::optional<planned> { return std::move(*pl); }, why_not, fmt,
+        "iptplan why-not " + quoted + " --record " + std::to_string(id), out, err);
+  });
+}
+
 int cmd_verify_file(const std::string& plan_file, const std::string& findings, const std::string& rules,
                     const std::string& fmt, std::istream& in, std::ostream& out, std::ostream& err) {
   std::vector<diagnostic> diags;

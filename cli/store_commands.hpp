@@ -45,6 +45,12 @@ int cmd_audit_show(const std::string& store, std::int64_t id, const std::string&
 int cmd_audit_overrides(const std::string& store, const std::string& since, const std::string& fmt,
                         std::ostream& out, std::ostream& err);
 
+// `why ITEM --record ID` / `why-not ITEM --record ID`: explains an item (or
+// a derived fact) of a recorded plan with the rule set and findings it was
+// made from, on a store whose chain verifies.
+int cmd_why_record(const std::string& store, std::int64_t id, const std::string& item, bool why_not,
+                   const std::string& fmt, std::ostream& out, std::ostream& err);
+
 // `verify ID`: replays a recorded plan with its recorded findings and rule set.
 int cmd_verify_record(const std::string& store, std::int64_t id, const std::string& fmt, std::ostream& out,
                       std::ostream& err);

@@ -481,6 +481,51 @@ TEST_CASE("no comment of a findings file reaches the store, and comments change 
   CHECK(run({"verify", plan_file, named}).code == 0);
 }
 
+TEST_CASE("why and why-not --record explain a recorded plan with the rules it was made with") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  std::string rules = s.rules_copy();
+  REQUIRE(run({"plan", kJane, "--rules", rules, "--record", "--store", db, "--by", "dr_a"}).code == 0);
+  // The rules change after the plan was made: today's words differ.
+  std::string alliance = slurp(rules + "/alliance.rules");
+  auto at = alliance.find("Alliance as the clinician rates it");
+  REQUIRE(at != std::string::npos);
+  alliance.replace(at, 8, "Bond");
+  std::ofstream(rules + "/alliance.rules", std::ios::binary) << alliance;
+  auto why = run({"why", "weak_relationship", "--record", "1", "--store", db});
+  CHECK(why.code == 0);
+  CHECK(why.out.rfind("Plan 1 as recorded ", 0) == 0);
+  CHECK(why.out.find(" by dr_a, with iptplan-default 0.2.0 (sha256 ") != std::string::npos);
+  CHECK(why.out.find("because: Alliance as the clinician rates it") != std::string::npos);
+  CHECK(run({"why", "weak_relationship", kJane, "--rules", rules}).out.find("because: Bond as the clinician") !=
+        std::string::npos);
+  // A derived fact, why-not, and JSON (no header then).
+  CHECK(run({"why", "risk.level", "--record", "1", "--store", db}).out.find("risk.level") != std::string::npos);
+  auto not_in = run({"why-not", "severe_suicide_risk", "--record", "1", "--store", db});
+  CHECK(not_in.code == 0);
+  CHECK(not_in.out.find("severe_suicide_risk is not in the plan.") != std::string::npos);
+  auto j = run({"why", "weak_relationship", "--record", "1", "--store", db, "--format", "json"});
+  CHECK(j.code == 0);
+  CHECK(nlohmann::json::parse(j.out).is_object());
+  auto absent = run({"why", "severe_suicide_risk", "--record", "1", "--store", db});
+  CHECK(absent.code == 1);
+  CHECK(absent.out.find("Run: iptplan why-not severe_suicide_risk --record 1") != std::string::npos);
+  // Arguments: FINDINGS or --record, not both; a review record is no plan.
+  CHECK(run({"why", "weak_relationship", kJane, "--record", "1", "--store", db}).code == 2);
+  CHECK(run({"why", "weak_relationship"}).code == 2);
+  CHECK(run({"why", "weak_relationship", kJane, "--store", db}).code == 2);
+  REQUIRE(run({"review", "1", "--store", db, "--accept", "weak_relationship"}).code == 0);
+  auto review = run({"why", "weak_relationship", "--record", "2", "--store", db});
+  CHECK(review.code == 1);
+  CHECK(review.err.find("has no plan record 2 (record 2 is a review)") != std::string::npos);
+  // Nothing is read from a store that does not verify.
+  sql(db, "UPDATE records SET by = 'x' WHERE id = 1");
+  auto broken = run({"why", "weak_relationship", "--record", "1", "--store", db});
+  CHECK(broken.code == 1);
+  CHECK(broken.out.empty());
+  CHECK(broken.err.find("record 1 does not verify") != std::string::npos);
+}
+
 TEST_CASE("replay that cannot run says why, as JSON too") {
   scratch s;
   std::string plan = (s.dir / "plan.json").string();
