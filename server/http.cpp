@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <cctype>
 #include <optional>
 #include <semaphore>
@@ -17,6 +19,8 @@
 #include <thread>
 
 #include <arpa/inet.h>
+#include <poll.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -143,6 +147,148 @@ std::optional<response> refused(const httplib::Request& req, const http_options&
   return std::nullopt;
 }
 
+// The most a request's line and headers may hold. httplib (0.11, as Debian
+// ships it) reads any number of header lines into memory, so a client
+// could send gigabytes of them, even unauthenticated, before any handler
+// runs: each connection is looked at first, without reading, and one whose
+// headers do not end within this many bytes is refused with 431.
+constexpr std::size_t kMaxHeaderBytes = 32 * 1024;
+
+// A connection's stream as httplib reads it, with the request's line and
+// headers counted: past kMaxHeaderBytes before their blank line, reading
+// fails, and the answer httplib then writes (400) goes out as 431. Reads
+// are buffered, and wait at most the read timeout, as httplib's own.
+class bounded_stream final : public httplib::Stream {
+ public:
+  bounded_stream(socket_t sock, int read_timeout, int write_timeout)
+      : sock_(sock), read_ms_(read_timeout * 1000), write_ms_(write_timeout * 1000) {}
+
+  bool is_readable() const override { return pos_ < len_ || wait(POLLIN, read_ms_); }
+  bool is_writable() const override { return wait(POLLOUT, write_ms_); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (overflow_) return -1;
+    if (pos_ == len_) {
+      if (!wait(POLLIN, read_ms_)) return -1;
+      ssize_t n;
+      do n = ::recv(sock_, buf_, sizeof buf_, 0);
+      while (n < 0 && errno == EINTR);
+      if (n <= 0) return n;
+      pos_ = 0;
+      len_ = static_cast<std::size_t>(n);
+    }
+    std::size_t take = std::min(size, len_ - pos_);
+    if (in_headers_) {
+      for (std::size_t i = 0; i < take; ++i) {
+        tail_ = (tail_ << 8) | static_cast<unsigned char>(buf_[pos_ + i]);
+        if ((tail_ & 0xffffffffu) == 0x0d0a0d0au || (tail_ & 0xffffu) == 0x0a0au) {
+          in_headers_ = false;  // the body follows: httplib bounds it
+          take = i + 1;
+          break;
+        }
+        if (++header_bytes_ > kMaxHeaderBytes) {
+          overflow_ = true;
+          spdlog::warn("request refused: its line and headers are longer than {} bytes", kMaxHeaderBytes);
+          return -1;
+        }
+      }
+    }
+    std::memcpy(ptr, buf_ + pos_, take);
+    pos_ += take;
+    return static_cast<ssize_t>(take);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (overflow_) {
+      if (!refused_) {
+        refused_ = true;
+        auto r = error_response(431, "api.headers", "the request's line and headers are longer than " +
+                                                        std::to_string(kMaxHeaderBytes / 1024) + " KiB");
+        std::string out = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " +
+                          std::to_string(r.body.size()) + "\r\nConnection: close\r\n";
+        for (const auto& [k, v] : kSecurityHeaders) out += k + ": " + v + "\r\n";
+        out += "\r\n" + r.body;
+        send_all(out.data(), out.size());
+      }
+      return static_cast<ssize_t>(size);  // httplib's own answer is not sent
+    }
+    return send_all(ptr, size) ? static_cast<ssize_t>(size) : -1;
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { address(true, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { address(false, ip, port); }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  bool wait(short events, int ms) const {
+    pollfd p{sock_, events, 0};
+    int r;
+    do r = ::poll(&p, 1, ms);
+    while (r < 0 && errno == EINTR);
+    return r > 0 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
+  }
+  bool send_all(const char* p, std::size_t n) const {
+    while (n > 0) {
+      if (!wait(POLLOUT, write_ms_)) return false;
+      ssize_t w = ::send(sock_, p, n, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      p += w;
+      n -= static_cast<std::size_t>(w);
+    }
+    return true;
+  }
+  void address(bool peer, std::string& ip, int& port) const {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    int r = peer ? ::getpeername(sock_, reinterpret_cast<sockaddr*>(&a), &len)
+                 : ::getsockname(sock_, reinterpret_cast<sockaddr*>(&a), &len);
+    if (r != 0) return;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a.ss_family == AF_INET) {
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&a);
+      ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+      port = ntohs(v4->sin_port);
+    } else if (a.ss_family == AF_INET6) {
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&a);
+      ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+      port = ntohs(v6->sin6_port);
+    }
+    ip = text;
+  }
+
+  socket_t sock_;
+  int read_ms_, write_ms_;
+  char buf_[4096];
+  std::size_t pos_ = 0, len_ = 0;
+  bool in_headers_ = true, overflow_ = false, refused_ = false;
+  std::size_t header_bytes_ = 0;
+  std::uint32_t tail_ = 0;
+};
+
+// httplib's server, each connection read through a bounded_stream, one
+// request a connection (so every request's headers are bounded).
+class bounded_server : public httplib::Server {
+ public:
+  bounded_server(int read_timeout, int write_timeout) : read_(read_timeout), write_(write_timeout) {}
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    bool ok = false;
+    {
+      bounded_stream strm(sock, read_, write_);
+      bool closed = false;
+      ok = process_request(strm, true, closed, nullptr);
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+
+  int read_, write_;
+};
+
 }  // namespace
 
 int serve(service& svc, const http_options& o, std::ostream& err,
@@ -163,12 +309,12 @@ int serve(service& svc, const http_options& o, std::ostream& err,
   // the plans, would exhaust a memory limit (ulimit -v, a container's).
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency())));
 
-  httplib::Server http;
+  bounded_server http(o.timeout_seconds, o.timeout_seconds);
   http.set_payload_max_length(o.max_body);
   http.set_read_timeout(o.timeout_seconds, 0);
   http.set_write_timeout(o.timeout_seconds, 0);
   http.set_keep_alive_timeout(5);
-  http.set_keep_alive_max_count(100);
+  http.set_keep_alive_max_count(1);  // one request a connection (bounded_server)
   http.set_default_headers(kSecurityHeaders);
   http.set_tcp_nodelay(true);
   int threads = o.threads;

@@ -607,6 +607,37 @@ TEST_CASE("http: 64 clients connecting at once are all answered, none dropped") 
   CHECK(answered == 64 * 3);
 }
 
+TEST_CASE("http: a request's line and headers are bounded (431), every request of a connection, and nothing is kept") {
+  running srv;
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(srv.port) + "\r\n";
+  // 1 MB of headers: refused once 32 KiB have come without their end.
+  std::string flood = "GET /api/vocabulary HTTP/1.1\r\n" + host;
+  for (int i = 0; i < 1000; ++i) flood += "X-Filler: " + std::string(1000, 'a') + "\r\n";
+  flood += "\r\n";
+  auto refused = raw(srv.port, flood);
+  CHECK(refused.rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0) == 0);
+  CHECK(refused.find("api.headers") != std::string::npos);
+  CHECK(refused.find("Content-Security-Policy: default-src 'none'") != std::string::npos);
+  CHECK(refused.find("HTTP/1.1 400") == std::string::npos);  // one answer only
+  // Headers up to the bound are served, and a token does not come first: a
+  // flood is refused before any handler, authenticated or not.
+  std::string big = "GET /api/vocabulary HTTP/1.1\r\n" + host;
+  for (int i = 0; i < 4; ++i) big += "X-Big: " + std::string(5000, 'b') + "\r\n";
+  big += "\r\n";
+  CHECK(raw(srv.port, big).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  // One request a connection: a second request on it, however large, is
+  // never read (its headers would not have been bounded).
+  auto two = raw(srv.port, "GET /api/vocabulary HTTP/1.1\r\n" + host + "\r\n" + flood);
+  CHECK(two.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(two.find("Connection: close") != std::string::npos);
+  CHECK(two.find("HTTP/1.1 431") == std::string::npos);
+  // The server still serves.
+  auto c = srv.client();
+  auto r = c.Get("/api/vocabulary");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+}
+
 TEST_CASE("serve: a second server cannot take a port already served") {
   running srv;
   auto r = run({"serve", "--listen", "127.0.0.1:" + std::to_string(srv.port)});
