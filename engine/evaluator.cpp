@@ -1,6 +1,7 @@
 #include "engine/evaluator.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <array>
 #include <cmath>
 #include <set>
@@ -851,8 +852,15 @@ evaluation evaluator::run() {
     std::size_t start = outs.size();
     if (p_.recursive[s]) {
       // Least fixpoint: start from false and re-run until nothing changes.
+      // No `not` inside a circle (stratification), so every rule is monotone
+      // in the circle's facts (false < unknown < true, as Kleene's and/or
+      // are): each fact changes at most twice, and a round that changes
+      // none ends it. 2n + 1 rounds always suffice; one that did not would
+      // be a defect here, reported, never a plan cut short.
       for (auto [f, final] : concluded) facts_[f] = value::boolean(false);
-      for (std::size_t round = 0; round < 1000; ++round) {
+      const std::size_t rounds = 2 * concluded.size() + 2;
+      bool settled = false;
+      for (std::size_t round = 0; round < rounds && !settled; ++round) {
         outs.resize(start);
         run_stratum(s, outs);
         std::vector<value> before;
@@ -863,8 +871,9 @@ evaluation evaluator::run() {
           const value& now = facts_[concluded[k].first];
           same = same && same_value(before[k], now) && before[k].kind == now.kind;
         }
-        if (same) break;
+        settled = same;
       }
+      if (!settled) throw std::logic_error("the derived facts of a circle of rules did not settle");
     } else {
       run_stratum(s, outs);
     }

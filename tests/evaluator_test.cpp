@@ -1600,3 +1600,27 @@ end
   CHECK(r.pl.find("only_x") == nullptr);
   CHECK(r.pl.find("late") == nullptr);
 }
+
+TEST_CASE("a circle of derived facts is evaluated until nothing changes, however long the circle") {
+  // p0 <- p(n-1) or a; p(i) <- p(i-1): a yes to 'a' makes every fact of the
+  // circle true, each one round after the one before it. 1,500 is more
+  // rounds than any fixed cap would allow.
+  for (int n : {3, 1500}) {
+    std::string rules;
+    for (int i = 0; i < n; ++i) {
+      std::string prev = "d.p" + std::to_string((i + n - 1) % n);
+      rules += "rule r" + std::to_string(i) + "\nwhen\n  " + prev + (i == 0 ? " or a" : "") + "\nthen\n  conclude d.p" +
+               std::to_string(i) + "\nend\n";
+    }
+    rules += "rule last\nwhen\n  d.p" + std::to_string(n - 1) + "\nthen\n  flag critical reached \"Reached\"\nend\n";
+    INFO("circle of " << n);
+    auto yes = run(rules, "a = true\n");
+    CHECK(full_ids(yes.pl.flags) == std::vector<std::string>{"reached"});
+    auto no = run(rules, "a = false\n");
+    CHECK(no.pl.flags.empty());
+    CHECK(no.pl.undecided.empty());
+    auto unknown = run(rules, "");
+    CHECK(unknown.pl.flags.empty());
+    CHECK_FALSE(unknown.pl.undecided.empty());  // each fact unknown, as 'a' is
+  }
+}
