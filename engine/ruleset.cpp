@@ -263,9 +263,10 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
         for (auto&& [dk, dv] : *decl) {
           std::string key(dk.str());
           if (key == "min" || key == "max") {
-            if (!dv.is_number()) {
+            if (!dv.is_number() || !std::isfinite(*dv.value<double>())) {
               diags.push_back(toml_diagnostic(src, &dv, severity::error, "ruleset.parameter",
-                                              "'" + key + "' of parameter '" + prm.name + "' must be a number"));
+                                              "'" + key + "' of parameter '" + prm.name +
+                                                  "' must be a number (not nan or inf)"));
               continue;
             }
             (key == "min" ? prm.min : prm.max) = *dv.value<double>();
@@ -308,6 +309,13 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
                                               ", and its value is not one"));
           continue;
         }
+      }
+      if (val->is_floating_point() && !std::isfinite(*val->value<double>())) {
+        // nan compares false with everything: a threshold that silently
+        // turns its rules off.
+        diags.push_back(toml_diagnostic(src, val, severity::error, "ruleset.parameter",
+                                        "parameter '" + prm.name + "' must be a finite number, not nan or inf"));
+        continue;
       }
       if (val->is_integer() || val->is_floating_point()) {
         prm.v = value::number(*val->value<double>());

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "engine/toml_util.hpp"
@@ -209,10 +210,12 @@ class reader {
     }
     if (!d.asked_if.empty() && d.asked_if_values.empty()) d.asked_if_values = {"true"};
     if (auto* n = t.get("min")) {
-      if (auto v = n->value<double>()) d.min = *v; else error(n, "'min' of '" + path + "' must be a number");
+      if (auto v = n->value<double>(); v && std::isfinite(*v)) d.min = *v;
+      else error(n, "'min' of '" + path + "' must be a number (not nan or inf)");
     }
     if (auto* n = t.get("max")) {
-      if (auto v = n->value<double>()) d.max = *v; else error(n, "'max' of '" + path + "' must be a number");
+      if (auto v = n->value<double>(); v && std::isfinite(*v)) d.max = *v;
+      else error(n, "'max' of '" + path + "' must be a number (not nan or inf)");
     }
     if (d.min && d.max && *d.min > *d.max) {
       error(t.get("min"), "'min' of '" + path + "' is greater than its 'max'");

@@ -728,6 +728,32 @@ TEST_CASE("session_finding names a number finding of the vocabulary") {
   CHECK(run({"check", rules}).code == 0);
 }
 
+TEST_CASE("nan and inf are refused as a parameter's value or bound, and as a vocabulary range") {
+  for (const char* bad : {"nan", "inf", "-inf"}) {
+    INFO(bad);
+    scratch s;
+    auto rules = s.rules_copy();
+    replace_in(rules + "/ruleset.toml", "mspss_low = { type = \"number\", value = 3.0,",
+               std::string("mspss_low = { type = \"number\", value = ") + bad + ",");
+    auto v = run({"check", rules});
+    CHECK(v.code == 1);
+    CHECK(v.err.find("parameter 'mspss_low' must be a finite number, not nan or inf [ruleset.parameter]") !=
+          std::string::npos);
+    replace_in(rules + "/ruleset.toml", std::string("value = ") + bad + ",", "value = 3.0,");
+    replace_in(rules + "/ruleset.toml", "value = 3.0, min = 1,", std::string("value = 3.0, min = ") + bad + ",");
+    auto m = run({"check", rules});
+    CHECK(m.code == 1);
+    CHECK(m.err.find("'min' of parameter 'mspss_low' must be a number (not nan or inf)") != std::string::npos);
+    replace_in(rules + "/ruleset.toml", std::string("value = 3.0, min = ") + bad + ",", "value = 3.0, min = 1,");
+    REQUIRE(run({"check", rules}).code == 0);
+    replace_in(rules + "/vocabulary.toml", "[support.mspss.mean]\ntype = \"number\"\nmin = 1.0",
+               std::string("[support.mspss.mean]\ntype = \"number\"\nmin = ") + bad);
+    auto voc = run({"check", rules});
+    CHECK(voc.code == 1);
+    CHECK(voc.err.find("'min' of 'support.mspss.mean' must be a number (not nan or inf)") != std::string::npos);
+  }
+}
+
 TEST_CASE("a parameter's value is of its declared type") {
   scratch s;
   auto rules = s.rules_copy();
