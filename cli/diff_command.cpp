@@ -122,11 +122,11 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   auto colon = spec.find(':');
   std::string rev = spec.substr(0, colon), path = spec.substr(colon + 1);
   while (!path.empty() && path.back() == '/') path.pop_back();
-  auto tree = capture({"git", "ls-tree", "-r", "--name-only", "--full-tree", rev + ":" + path});
+  auto tree = capture({"git", "ls-tree", "-r", "-z", "--name-only", "--full-tree", rev + ":" + path});
   if (!tree && path.rfind("./", 0) != 0) {
     // A path relative to the current folder, as from inside a subfolder.
     path = path == "." || path.empty() ? "./" : "./" + path;
-    tree = capture({"git", "ls-tree", "-r", "--name-only", "--full-tree", rev + ":" + path});
+    tree = capture({"git", "ls-tree", "-r", "-z", "--name-only", "--full-tree", rev + ":" + path});
   }
   if (!tree) {
     err << "iptplan: error: " << printable(spec)
@@ -136,8 +136,10 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   side s;
   s.label = spec;
   std::size_t total = 0;  // what the side holds so far: bounded as a folder's would be
+  // NUL-separated (-z): git would quote a name holding a non-ASCII byte or
+  // a newline, and the quoted name would match no file: a rule file lost.
   std::istringstream names(*tree);
-  for (std::string name; std::getline(names, name);) {
+  for (std::string name; std::getline(names, name, '\0');) {
     bool rule = name.find('/') == std::string::npos && is_rule_file(name);
     bool client = name.rfind("tests/clients/", 0) == 0 && ends_with(name, ".toml");
     bool test_case = name.rfind("tests/", 0) == 0 && name.find('/', 6) == std::string::npos && ends_with(name, ".toml");

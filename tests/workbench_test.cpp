@@ -532,6 +532,33 @@ TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
   CHECK(oj["cases"][0]["findings"] == kJane);
 }
 
+TEST_CASE("diff of git revisions reads a rule file whose name holds non-ASCII letters") {
+  scratch s;
+  auto rules = s.rules_copy();
+  auto here = fs::current_path();
+  fs::current_path(s.dir);
+  auto git = [](const std::string& args) {
+    return std::system(("git -c user.name=t -c user.email=t@t " + args + " > /dev/null 2>&1").c_str());
+  };
+  REQUIRE(git("init -q .") == 0);
+  REQUIRE(git("add rules") == 0);
+  REQUIRE(git("commit -q -m rules") == 0);
+  std::ofstream(s.dir / "rules" / "s\xc3\xa9curit\xc3\xa9.rules")
+      << "rule extra_check \"x\"\n  source \"domain M9\"\nwhen\n  phq9.total > 1\nthen\n"
+         "  flag info extra_flag \"Extra\"\nbecause\n  \"x\"\nend\n";
+  REQUIRE(git("add rules") == 0);
+  REQUIRE(git("commit -q -m extra") == 0);
+  auto r = run({"diff", "HEAD~1:rules", "HEAD:rules", kJane, "--format", "json"});
+  fs::current_path(here);
+  REQUIRE(r.code == 0);
+  auto j = json::parse(r.out);
+  CHECK(j["old"]["sha256"] != j["new"]["sha256"]);
+  REQUIRE(j["rule_set"]["rules"].size() == 1);
+  CHECK(j["rule_set"]["rules"][0]["id"] == "extra_check");
+  CHECK(j["rule_set"]["rules"][0]["change"] == "added");
+  CHECK(j["summary"]["items_added"] == 1);
+}
+
 TEST_CASE("lint: the default rules have no findings") {
   auto r = run({"lint"});
   CHECK(r.code == 0);
