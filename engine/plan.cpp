@@ -314,6 +314,7 @@ class builder {
     // What each answer decides, listed by the weight of the strongest rule
     // that proposes it (safety first, then priority), then by name.
     std::map<std::string, std::map<std::string, double>> decided_weight;
+    std::set<std::string> divided_by_zero;  // rules said to divide by zero
     for (const auto& o : ev_.outcomes) {
       if (o.result != truth::unknown) continue;
       const compiled_rule& r = p_.rules[o.rule];
@@ -323,6 +324,23 @@ class builder {
       u.key = key_of(r, o.element);
       u.missing = o.missing;
       u.more_missing = o.more_missing;
+      // A division by zero leaves the rule undecided for good (no answer
+      // decides it): said where every format shows it, once per rule, at
+      // the rule's place. The values are not quoted: they came from the
+      // findings.
+      for (const auto& m : o.missing) {
+        if (m.rfind("division by zero", 0) != 0 || !divided_by_zero.insert(r.id).second) continue;
+        diagnostic d;
+        d.level = severity::warning;
+        d.code = "plan.division-by-zero";
+        d.file = r.file < p_.source_bases.size() ? p_.source_bases[r.file] : std::string();
+        d.line = r.line;
+        d.column = 1;
+        d.message = "rule '" + r.id + "' cannot be decided: " + m +
+                    " (the value it divides by is 0), so its items are neither proposed nor ruled out; "
+                    "check the findings it reads";
+        date_problems.push_back(std::move(d));
+      }
       // Ask next: each finding the outcome waits on scores the items its
       // rule would decide, weighted by priority; safety rules (priority 100
       // or tag 'safety') outrank everything else. Only findings are asked

@@ -1624,3 +1624,30 @@ TEST_CASE("a circle of derived facts is evaluated until nothing changes, however
     CHECK_FALSE(unknown.pl.undecided.empty());  // each fact unknown, as 'a' is
   }
 }
+
+TEST_CASE("a division by zero leaves its rule undecided and says so in the plan, in every format") {
+  auto r = run("rule ratio \"Ratio\"\nwhen\n  score / score > 0.5\nthen\n  flag critical ratio_high \"High\"\nend\n",
+               "score = 0\n");
+  CHECK(r.pl.flags.empty());
+  REQUIRE(r.pl.undecided.size() == 1);
+  CHECK(r.pl.to_assess.empty());  // no answer decides it
+  std::vector<diagnostic> dz;
+  for (const auto& d : r.pl.diagnostics) {
+    if (d.code == "plan.division-by-zero") dz.push_back(d);
+  }
+  REQUIRE(dz.size() == 1);
+  CHECK(dz[0].level == severity::warning);
+  CHECK(dz[0].file == "a.rules");
+  CHECK(dz[0].line == 1);
+  CHECK(dz[0].message ==
+        "rule 'ratio' cannot be decided: division by zero in 'score / score' (the value it divides by is 0), so its "
+        "items are neither proposed nor ruled out; check the findings it reads");
+  CHECK(render_text(r.pl).find("[plan.division-by-zero]") != std::string::npos);
+  CHECK(render_markdown(r.pl).find("division by zero") != std::string::npos);
+  CHECK(render_json(r.pl).find("plan.division-by-zero") != std::string::npos);
+  // With a score that is not 0, no such warning.
+  auto fine = run("rule ratio \"Ratio\"\nwhen\n  score / score > 0.5\nthen\n  flag critical ratio_high \"High\"\nend\n",
+                  "score = 4\n");
+  CHECK(full_ids(fine.pl.flags) == std::vector<std::string>{"ratio_high"});
+  for (const auto& d : fine.pl.diagnostics) CHECK(d.code != "plan.division-by-zero");
+}
