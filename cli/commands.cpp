@@ -424,6 +424,16 @@ std::string refused_output(const std::string& output, const std::vector<std::str
   namespace fs = std::filesystem;
   std::error_code ec;
   for (const auto& f : files) {
+    if (f == "-") {
+      // Findings on standard input may come from a file (`< jane.toml`):
+      // the same file, by device and inode, is not written over either.
+      struct stat in{}, o{};
+      if (::fstat(STDIN_FILENO, &in) == 0 && ::stat(output.c_str(), &o) == 0 && in.st_dev == o.st_dev &&
+          in.st_ino == o.st_ino) {
+        return "is the file the findings are read from (standard input); choose another name";
+      }
+      continue;
+    }
     if (fs::exists(output, ec) && fs::equivalent(output, f, ec)) {
       return "is one of the findings files; choose another name";
     }

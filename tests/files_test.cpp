@@ -140,6 +140,22 @@ TEST_CASE("output that cannot be written is an error (exit 1), whatever the comm
   }
 }
 
+TEST_CASE("output (-o) never writes over the file the findings come from on standard input") {
+  std::string bin = IPTPLAN_BINARY;
+  scratch s;
+  std::string f = (s.dir / "j.toml").string(), err = (s.dir / "err.txt").string();
+  std::filesystem::copy_file(kJane, f);
+  std::string before = slurp(f);
+  CHECK(shell(bin + " plan - -o " + f + " < " + f + " 2> " + err) == 2);
+  CHECK(slurp(f) == before);
+  CHECK(slurp(err).find("is the file the findings are read from (standard input); choose another name") !=
+        std::string::npos);
+  // Another file is written as usual.
+  std::string out = (s.dir / "plan.txt").string();
+  CHECK(shell(bin + " plan - -o " + out + " < " + f + " 2> " + err) == 0);
+  CHECK(slurp(out).rfind("DRAFT TREATMENT PLAN", 0) == 0);
+}
+
 TEST_CASE("a full disk and a closed pipe, as a process: exit 1, with a message for the full disk") {
   std::string bin = IPTPLAN_BINARY;
   scratch s;
