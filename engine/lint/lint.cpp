@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <unordered_map>
 
 namespace iptplan {
 
@@ -473,27 +474,59 @@ class linter {
     for (std::size_t r = 0; r < p_.rules.size(); ++r) {
       for (const auto& it : items[r]) proposers[it].push_back(r);
     }
+    // The rules with each exact set of conditions: a rule with k conditions
+    // looks up its 2^k subsets (k up to 12; a rule has a few), so many rules
+    // proposing one item cost no comparison of each with each.
+    auto key_of = [](const std::set<std::string>& cs) {
+      std::string k;
+      for (const auto& c : cs) k += c + '\x1f';
+      return k;
+    };
+    std::unordered_map<std::string, std::vector<std::size_t>> by_conds;
+    for (std::size_t r = 0; r < p_.rules.size(); ++r) by_conds[key_of(conds[r])].push_back(r);
+    constexpr std::size_t kMaxSubsetConditions = 12;
     for (std::size_t a = 0; a < p_.rules.size(); ++a) {
       const auto& ra = p_.rules[a];
       if (items[a].empty() || ra.support >= 0) continue;
-      const std::vector<std::size_t>* fewest = nullptr;
-      for (const auto& it : items[a]) {
-        const auto& by = proposers[it];
-        if (!fewest || by.size() < fewest->size()) fewest = &by;
-      }
-      for (std::size_t b : *fewest) {
+      // Whether b shadows a; true once reported.
+      auto shadows = [&](std::size_t b) {
         const auto& rb = p_.rules[b];
-        if (a == b || rb.each_list != ra.each_list || rb.each_var != ra.each_var || rb.support >= 0) continue;
-        if (!std::includes(items[b].begin(), items[b].end(), items[a].begin(), items[a].end())) continue;
-        if (!std::includes(conds[a].begin(), conds[a].end(), conds[b].begin(), conds[b].end())) continue;
-        if (conds[a] == conds[b] && a > b) continue;  // the same rule twice: reported once
+        if (a == b || rb.each_list != ra.each_list || rb.each_var != ra.each_var || rb.support >= 0) return false;
+        if (!std::includes(items[b].begin(), items[b].end(), items[a].begin(), items[a].end())) return false;
+        if (!std::includes(conds[a].begin(), conds[a].end(), conds[b].begin(), conds[b].end())) return false;
+        if (conds[a] == conds[b] && a > b) return false;  // the same rule twice: reported once
         report(ra, static_cast<std::uint32_t>(p_.nodes.size()), "lint.shadowed",
                "every item of rule '" + ra.id + "' is also proposed by rule '" + rb.id +
                    "', whose conditions are a part of this rule's: whenever '" + ra.id + "' fires, '" + rb.id +
                    "' does too",
                {"if '" + ra.id + "' is there for its own reason (its 'because'), say so with "
                 "'# lint: allow lint.shadowed because ...'; otherwise remove it"});
-        break;
+        return true;
+      };
+      if (conds[a].size() <= kMaxSubsetConditions) {
+        std::vector<const std::string*> cs;
+        for (const auto& c : conds[a]) cs.push_back(&c);
+        bool done = false;
+        for (std::uint32_t mask = 0; mask < (1u << cs.size()) && !done; ++mask) {
+          std::string k;
+          for (std::size_t i = 0; i < cs.size(); ++i) {
+            if (mask & (1u << i)) k += *cs[i] + '\x1f';
+          }
+          auto at = by_conds.find(k);
+          if (at == by_conds.end()) continue;
+          for (std::size_t b : at->second) {
+            if ((done = shadows(b))) break;
+          }
+        }
+        continue;
+      }
+      const std::vector<std::size_t>* fewest = nullptr;
+      for (const auto& it : items[a]) {
+        const auto& by = proposers[it];
+        if (!fewest || by.size() < fewest->size()) fewest = &by;
+      }
+      for (std::size_t b : *fewest) {
+        if (shadows(b)) break;
       }
     }
   }
