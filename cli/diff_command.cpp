@@ -135,7 +135,8 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   }
   side s;
   s.label = spec;
-  std::size_t total = 0;  // what the side holds so far: bounded as a folder's would be
+  std::size_t total = 0;       // what the side holds so far: bounded as a folder's would be
+  std::size_t rule_total = 0;  // of it, the rule set's files
   // NUL-separated (-z): git would quote a name holding a non-ASCII byte or
   // a newline, and the quoted name would match no file: a rule file lost.
   std::istringstream names(*tree);
@@ -150,6 +151,11 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
     if (large) {
       err << "iptplan: error: " << printable(name) << " of " << printable(spec) << " is larger than "
           << kMaxInputBytes / (1024 * 1024) << " MiB, the largest file iptplan reads\n";
+      return std::nullopt;
+    }
+    if (text && rule && (rule_total += text->size()) > kMaxRuleSetBytes) {
+      err << "iptplan: error: the rule set of " << printable(spec) << " holds more than "
+          << kMaxRuleSetBytes / (1024 * 1024) << " MiB in all, the most iptplan reads\n";
       return std::nullopt;
     }
     if (text && (total += text->size()) > 64 * kMaxInputBytes) {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
@@ -159,8 +160,20 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool rules_ending = name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0;
+    if (!rules_ending && lower.size() > 6 && lower.compare(lower.size() - 6, 6, ".rules") == 0) {
+      // x.RULES would be skipped: a rule file lost without a word.
+      diagnostic d;
+      d.code = "ruleset.read";
+      d.file = prefix + "/" + name;
+      d.message = "a rule file's name ends in '.rules', in lower case; rename it to be read";
+      diags.push_back(std::move(d));
+      continue;
+    }
     if (name == "ruleset.toml" || name == "vocabulary.toml" || name == kApprovalFile || name == kSourcesFile ||
-        (name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0)) {
+        rules_ending) {
       // Every file that looks like part of the rule set is read, or its
       // problem reported: a rule file that is a dangling link, a pipe or a
       // folder must not drop out silently (a safety rule could go with it).
@@ -168,9 +181,15 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
     }
   }
   std::sort(names.begin(), names.end());
+  std::uintmax_t total = 0;
   for (const auto& name : names) {
     std::string path = prefix + "/" + name;
     if (auto text = read_text_file(path, "ruleset.read", diags)) {
+      total += text->size();
+      if (total > kMaxRuleSetBytes) {
+        return fail("the rule set's files hold more than " + std::to_string(kMaxRuleSetBytes / (1024 * 1024)) +
+                    " MiB in all, the most iptplan reads (the default rules hold under 1 MiB)");
+      }
       files.push_back({path, name, std::move(*text)});
     }
   }

@@ -87,6 +87,10 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
 // cases): far above any real one, small enough to parse in well under a
 // second.
 inline constexpr std::uintmax_t kMaxInputBytes = 16u * 1024 * 1024;
+// The most a rule set's files may hold in all (a folder's, a git
+// revision's): checking costs memory in proportion, so a folder of many
+// large files is refused rather than exhausting the machine.
+inline constexpr std::uintmax_t kMaxRuleSetBytes = 32u * 1024 * 1024;
 
 // Reads `in` to its end, or to one byte past kMaxInputBytes (the caller
 // tells the two apart by the size); `expected` sizes the buffer. Memory

@@ -617,6 +617,25 @@ TEST_CASE("hostile: a rule file that is a dangling link, a pipe or a folder is a
     CHECK(r.code == 1);
     CHECK(r.err.find("extra.rules: error: this is a folder, not a file") != std::string::npos);
   }
+  SECTION("a name ending in .RULES") {
+    std::ofstream(fs::path(rules) / "extra.RULES") << "rule x\nwhen phq9.total > 1\nthen\n  flag info x \"x\"\nend\n";
+    auto r = run({"check", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("extra.RULES: error: a rule file's name ends in '.rules', in lower case; rename it to be read") !=
+          std::string::npos);
+  }
+  SECTION("more than 32 MiB of rule files in all") {
+    // Three files of 11 MiB each (comments), each under the 16 MiB file limit.
+    for (int i = 0; i < 3; ++i) {
+      std::ofstream f(fs::path(rules) / ("big" + std::to_string(i) + ".rules"));
+      std::string line = "# " + std::string(1021, 'x') + "\n";
+      for (int k = 0; k < 11 * 1024; ++k) f << line;
+    }
+    auto r = run({"check", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("the rule set's files hold more than 32 MiB in all, the most iptplan reads") !=
+          std::string::npos);
+  }
 }
 
 TEST_CASE("hostile: -o never writes into the rule set, over a device or a pipe") {
