@@ -60,7 +60,11 @@ class sqlite_store final : public plan_store {
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
     // A new store is readable by its owner only: it holds findings.
     mode_t old = ::umask(077);
-    int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    // A path is a file's name, never an SQLite URI ("file:x?mode=memory"
+    // would record nothing, "?vfs=unix-none" would lock nothing): a name
+    // that SQLite would read as one is given as ./file:...
+    std::string name = path.rfind("file:", 0) == 0 ? "./" + path : path;
+    int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
     ::umask(old);
     if (rc != SQLITE_OK) {
       std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";

@@ -526,6 +526,19 @@ TEST_CASE("why and why-not --record explain a recorded plan with the rules it wa
   CHECK(broken.err.find("record 1 does not verify") != std::string::npos);
 }
 
+TEST_CASE("a store path that looks like an SQLite URI is a file's name all the same") {
+  scratch s;
+  auto here = fs::current_path();
+  fs::current_path(s.dir);
+  auto r = run({"plan", kJane, "--record", "--store", "file:mem?mode=memory"});
+  auto list = run({"audit", "list", "--store", "file:mem?mode=memory"});
+  fs::current_path(here);
+  CHECK(r.code == 0);
+  CHECK(fs::is_regular_file(s.dir / "file:mem?mode=memory"));  // recorded on disk, not in memory
+  CHECK(list.code == 0);
+  CHECK(list.out.find("client C-0001") != std::string::npos);
+}
+
 TEST_CASE("replay that cannot run says why, as JSON too") {
   scratch s;
   std::string plan = (s.dir / "plan.json").string();
