@@ -117,8 +117,8 @@ std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool sty
   if (rs && !dir.empty()) check_approved_tests(*rs, dir, diags);
   if (!rs || has_errors(diags)) {
     print(err, diags);
-    err << "the rule set " << (dir.empty() ? "built into iptplan" : "in " + dir)
-        << " has errors; fix them and run 'iptplan check" << (dir.empty() ? "" : " " + dir) << "'\n";
+    err << "the rule set " << (dir.empty() ? "built into iptplan" : "in " + printable(dir))
+        << " has errors; fix them and run 'iptplan check" << (dir.empty() ? "" : " " + printable(dir)) << "'\n";
     return std::nullopt;
   }
   int n = print(err, diags);  // warnings only, by now
@@ -710,12 +710,12 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   auto rs = load(dir, err);
   if (!rs) return kInputError;
   if (rs->info.status == "retired") {
-    err << manifest_place(rs->info, rs->info.status_line, rs->info.status_column) << "error: " << dir
+    err << manifest_place(rs->info, rs->info.status_line, rs->info.status_column) << "error: " << printable(dir)
         << " is retired (its status in ruleset.toml); a retired rule set is not approved [ruleset.retired]\n";
     return kInputError;
   }
   if (rs->approved) {
-    out << dir << ": " << rs->info.name << " " << rs->info.version << " is already approved as it is, by "
+    out << printable(dir) << ": " << rs->info.name << " " << rs->info.version << " is already approved as it is, by "
         << rs->approved->by << " on " << rs->approved->date << "\n";
     return kOk;
   }
@@ -723,10 +723,10 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   std::ostringstream quiet_out, quiet_err;
   if (cmd_test(dir, true, -1, "json", quiet_out, quiet_err) != kOk) {
     if (quiet_err.str().find("no test cases") != std::string::npos) {
-      err << "iptplan: error: " << dir << " has no test cases (tests/*.toml): a rule set is approved only when "
+      err << "iptplan: error: " << printable(dir) << " has no test cases (tests/*.toml): a rule set is approved only when "
           << "its test cases pass\n";
     } else {
-      err << "iptplan: error: the test cases of " << dir << " do not all pass; run 'iptplan test " << dir
+      err << "iptplan: error: the test cases of " << printable(dir) << " do not all pass; run 'iptplan test " << printable(dir)
           << "': a rule set is approved only when they do\n";
     }
     return kInputError;
@@ -743,7 +743,7 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
     err << format(d);
   }
   if (unsafe) {
-    err << "iptplan: error: " << dir << " is not approved: " << unsafe
+    err << "iptplan: error: " << printable(dir) << " is not approved: " << unsafe
         << (unsafe == 1 ? " rule" : " rules") << " outside the safety rules of " << kSafetyFile
         << (unsafe == 1 ? " removes" : " remove")
         << " a safety item (above); move the exclusion into a safety rule there, or give the reason with "
@@ -765,7 +765,7 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
       }
     }
     if (!untried.empty()) {
-      err << "iptplan: error: " << dir << " is not approved: "
+      err << "iptplan: error: " << printable(dir) << " is not approved: "
           << (untried.size() == 1 ? "a safety rule fires" : std::to_string(untried.size()) + " safety rules fire")
           << " in no test case; add a case that shows each working (or, if it can never fire, correct "
              "its condition: 'iptplan lint' says why):\n";
@@ -778,7 +778,7 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
     d->notes.push_back("an approval holds until the review date: review the rule set, set the next review date "
                        "in ruleset.toml, then approve it");
     err << format(*d);
-    err << "iptplan: error: " << dir << " is not approved: its review date has passed\n";
+    err << "iptplan: error: " << printable(dir) << " is not approved: its review date has passed\n";
     return kInputError;
   }
   std::string path = (fs::path(dir) / kApprovalFile).string();
@@ -817,7 +817,7 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
     struct ::stat st {};
     if (::stat((fs::path(dir) / "ruleset.toml").c_str(), &st) == 0) ::chmod(path.c_str(), st.st_mode & 07777);
   }
-  out << dir << ": " << rs->info.name << " " << rs->info.version << " (sha256 " << rs->sha256.substr(0, 12)
+  out << printable(dir) << ": " << rs->info.name << " " << rs->info.version << " (sha256 " << rs->sha256.substr(0, 12)
       << ") approved by " << *by << " on " << date
       << "; any change to its files or its test cases makes it a draft again\n";
   return kOk;
@@ -1345,7 +1345,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     return kOk;
   } catch (const CLI::ParseError& e) {
     // --help on a subcommand arrives here as CallForHelp too (handled above).
-    err << "iptplan: " << e.what() << "\nRun 'iptplan --help' for usage.\n";
+    err << "iptplan: " << printable(e.what()) << "\nRun 'iptplan --help' for usage.\n";
     return kUsage;
   }
 

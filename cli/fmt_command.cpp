@@ -21,7 +21,7 @@ bool expand(const std::string& path, std::vector<std::string>& files, std::ostre
   std::error_code ec;
   auto st = fs::status(path, ec);
   if (ec || !fs::exists(st)) {
-    err << path << ": error: no such file or folder\n";
+    err << printable(path) << ": error: no such file or folder\n";
     return false;
   }
   if (fs::is_directory(st)) {
@@ -30,11 +30,11 @@ bool expand(const std::string& path, std::vector<std::string>& files, std::ostre
       if (it->path().extension() == ".rules") found.push_back(it->path().string());
     }
     if (ec) {
-      err << path << ": error: cannot list this folder: " << ec.message() << "\n";
+      err << printable(path) << ": error: cannot list this folder: " << ec.message() << "\n";
       return false;
     }
     if (found.empty()) {
-      err << path << ": error: this folder holds no rule files (*.rules)\n";
+      err << printable(path) << ": error: this folder holds no rule files (*.rules)\n";
       return false;
     }
     std::sort(found.begin(), found.end());
@@ -42,7 +42,7 @@ bool expand(const std::string& path, std::vector<std::string>& files, std::ostre
     return true;
   }
   if (fs::path(path).extension() != ".rules") {
-    err << path << ": error: not a rule file: fmt formats files named *.rules\n";
+    err << printable(path) << ": error: not a rule file: fmt formats files named *.rules\n";
     return false;
   }
   files.push_back(path);
@@ -97,7 +97,7 @@ int cmd_fmt(const std::vector<std::string>& paths, bool check, std::istream& in,
     auto r = formatter::format_rule_file(source_file(file, *text));
     if (!r.ok()) {
       print(err, r.diagnostics);
-      err << file << ": not formatted: fix the errors above first\n";
+      err << printable(file) << ": not formatted: fix the errors above first\n";
       failed = true;
       continue;
     }
@@ -108,7 +108,7 @@ int cmd_fmt(const std::vector<std::string>& paths, bool check, std::istream& in,
     struct ::stat st {};
     bool read_only = ::stat(file.c_str(), &st) == 0 && (st.st_mode & 0222) == 0;
     if (!check && (read_only || ::access(file.c_str(), W_OK) != 0)) {
-      err << file << ": error: this file is read-only; it was not formatted\n";
+      err << printable(file) << ": error: this file is read-only; it was not formatted\n";
       failed = true;
       continue;
     }
@@ -116,7 +116,7 @@ int cmd_fmt(const std::vector<std::string>& paths, bool check, std::istream& in,
       failed = true;
       continue;
     }
-    out << file << "\n";
+    out << printable(file) << "\n";
   }
   if (check && changed > 0) {
     err << changed << (changed == 1 ? " file is" : " files are")

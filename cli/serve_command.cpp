@@ -42,11 +42,11 @@ bool parse_listen(const std::string& text, std::string& host, int& port) {
 bool read_token(const std::string& path, std::string& token, std::ostream& err) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    err << "iptplan: error: --token-file " << path << ": not a readable file\n";
+    err << "iptplan: error: --token-file " << printable(path) << ": not a readable file\n";
     return false;
   }
   if ((st.st_mode & 077) != 0) {
-    err << "iptplan: error: --token-file " << path << " may be read by others (mode "
+    err << "iptplan: error: --token-file " << printable(path) << " may be read by others (mode "
         << std::oct << (st.st_mode & 0777) << std::dec << "); make it the owner's alone: chmod 600 " << path
         << "\n";
     return false;
@@ -55,7 +55,7 @@ bool read_token(const std::string& path, std::string& token, std::ostream& err) 
   std::getline(in, token);
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
   if (token.size() < kMinTokenLength) {
-    err << "iptplan: error: --token-file " << path << ": the token is shorter than " << kMinTokenLength
+    err << "iptplan: error: --token-file " << printable(path) << ": the token is shorter than " << kMinTokenLength
         << " characters (make one with: openssl rand -hex 32 > " << path << ")\n";
     return false;
   }
@@ -67,12 +67,12 @@ bool read_token(const std::string& path, std::string& token, std::ostream& err) 
 int cmd_serve(const serve_options& o, std::ostream& err) {
   server::http_options h;
   if (!parse_listen(o.listen, h.host, h.port)) {
-    err << "iptplan: --listen " << o.listen << ": expected ADDRESS:PORT (127.0.0.1:8080) or PORT\n";
+    err << "iptplan: --listen " << printable(o.listen) << ": expected ADDRESS:PORT (127.0.0.1:8080) or PORT\n";
     return kUsage;
   }
   if (!o.token_file.empty() && !read_token(o.token_file, h.token, err)) return kUsage;
   if (!server::is_loopback(h.host) && h.token.empty()) {
-    err << "iptplan: --listen " << o.listen << " lets other machines connect: give --token-file, so "
+    err << "iptplan: --listen " << printable(o.listen) << " lets other machines connect: give --token-file, so "
         << "that only clients holding the token are answered\n";
     return kUsage;
   }
@@ -86,7 +86,7 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
     std::string problem;
     auto trust = server::cds_trust::parse(*text, problem);
     if (!trust) {
-      err << "iptplan: error: --cds-trust " << o.cds_trust << ": " << printable(problem) << "\n";
+      err << "iptplan: error: --cds-trust " << printable(o.cds_trust) << ": " << printable(problem) << "\n";
       return kUsage;
     }
     h.cds = std::make_shared<server::cds_trust>(std::move(*trust));

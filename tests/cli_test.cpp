@@ -638,6 +638,23 @@ TEST_CASE("hostile: a rule file that is a dangling link, a pipe or a folder is a
   }
 }
 
+TEST_CASE("hostile: control characters in file names and arguments reach the terminal escaped") {
+  scratch s;
+  auto dir = s.dir / "fd";
+  fs::create_directories(dir);
+  std::ofstream(dir / "\x1b]0;pwned\x07\x1b[31mx\nforged.rules") << "rule r1 \"t\"\nwhen phq9.total>1 then flag info f1 \"x\" end\n";
+  for (const auto& r : {run({"fmt", "--check", dir.string()}), run({"plan", "--format", "\x1b[31m", "x"}),
+                        run({"check", (s.dir / "no\x1b[2Jsuch").string()}),
+                        run({"serve", "--listen", "\x1b[31m:1"})}) {
+    CHECK(r.code != 0);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.err.find('\x1b') == std::string::npos);
+    CHECK(r.out.find('\x07') == std::string::npos);
+  }
+  auto listed = run({"fmt", "--check", dir.string()});
+  CHECK(listed.out.find("\\x1b]0;pwned\\x07\\x1b[31mx\\x0aforged.rules") != std::string::npos);
+}
+
 TEST_CASE("hostile: -o never writes into the rule set, over a device or a pipe") {
   scratch s;
   auto rules = s.rules_copy();
