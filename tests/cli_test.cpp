@@ -882,11 +882,11 @@ TEST_CASE("hostile: markdown in a rule's text is shown as written, not as format
   auto rules = s.rules_copy();
   std::ofstream(fs::path(rules) / "extra.rules")
       << "rule md \"Markdown\"\n  source \"domain S1\"\nwhen\n  true\nthen\n"
-         "  flag info md_text \"*bold* [link](http://x) <b>tag</b> # not a heading | cell\"\n"
+         "  flag info md_text \"*bold* [link](http://x) <b>tag</b> # not a heading | cell &lt;\"\n"
          "because \"test\"\nend\n";
   auto r = run({"plan", "--rules", rules, "examples/jane.toml", "--format", "markdown"});
   CHECK(r.code == 0);
-  CHECK(r.out.find("\\*bold\\* \\[link\\](http://x) \\<b\\>tag\\</b\\> \\# not a heading \\| cell") !=
+  CHECK(r.out.find("\\*bold\\* \\[link\\](http://x) \\<b\\>tag\\</b\\> \\# not a heading \\| cell \\&lt;") !=
         std::string::npos);
   CHECK(r.out.find("*bold*") == std::string::npos);
 }

@@ -37,7 +37,8 @@ std::string markdown_escape(const std::string& s) {
       }
       line_start = false;
     }
-    if (std::string_view("\\`*_[]<>#|~").find(c) != std::string_view::npos) out += '\\';
+    // '&' too: "&lt;" would otherwise render as "<" (an entity).
+    if (std::string_view("\\`*_[]<>#|~&").find(c) != std::string_view::npos) out += '\\';
     out += c;
   }
   return out;
