@@ -43,10 +43,24 @@ std::string rule_refs(const plan_item& it) {
 // Every rule's reason, each followed by the rules that give it (a reason
 // two rules share is said once); "provisional:" marks the reasons of rules
 // that proposed the item only provisionally, not those of rules that fired.
-std::string short_why(const plan_item& it) {
+// One reason as given: a key for "already given in this plan".
+std::string one_reason_key(const reason& r) {
+  return std::string("\x1e") + r.rule.id + '\x1f' + r.element + '\x1f' + (r.provisional ? "p" : "") + '\x1f' +
+         r.because;
+}
+
+// `given`: the reasons given in full so far in the plan, each with its item.
+// An item with several reasons says, for one already given with another
+// item, "as for [x] above" in its place (a safety goal that two rules
+// propose, one of which also proposed the goal just above).
+std::string short_why(const plan_item& it, std::map<std::string, std::string>* given = nullptr) {
   std::vector<std::pair<std::string, std::string>> pieces;  // reason, its rules
   for (const auto& r : it.because) {
     std::string text = r.provisional ? "provisional:" + (r.because.empty() ? "" : " " + r.because) : r.because;
+    if (given && it.because.size() > 1) {
+      auto at = given->find(one_reason_key(r));
+      if (at != given->end() && at->second != it.full_id()) text = "as for [" + at->second + "] above";
+    }
     std::string ref = "rule " + r.rule.id + ", " + r.rule.file + ":" + std::to_string(r.rule.line);
     auto same = std::find_if(pieces.begin(), pieces.end(), [&](const auto& p) { return p.first == text; });
     if (same == pieces.end()) {
@@ -58,7 +72,10 @@ std::string short_why(const plan_item& it) {
   std::string out;
   for (const auto& [text, refs] : pieces) {
     if (!out.empty()) out += " ";
-    out += (text.empty() ? "" : text + " ") + "(" + refs + ")";
+    out += (text.empty() ? "" : text + " ") + "(" + refs + ")" + (text.rfind("as for [", 0) == 0 ? "." : "");
+  }
+  if (given) {
+    for (const auto& r : it.because) given->emplace(one_reason_key(r), it.full_id());
   }
   return out;
 }
@@ -117,7 +134,7 @@ void item(std::string& out, shown_whys& shown, const plan_item& it, const std::s
            at->second + "] above " + rule_refs(it) + "\n";
     return;
   }
-  out += pad + std::string(bullet.size(), ' ') + "why: " + hang(short_why(it), under + 5) + "\n";
+  out += pad + std::string(bullet.size(), ' ') + "why: " + hang(short_why(it, &shown), under + 5) + "\n";
 }
 
 }  // namespace
