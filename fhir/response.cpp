@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "engine/program.hpp"
@@ -38,6 +39,33 @@ class reader {
       problem("an answer to '" + printable(link) + "' is not an object");
       return std::nullopt;
     }
+    // One value, and nothing beside it (an extension could hold free text).
+    for (const auto& [key, v] : a.items()) {
+      if (key.rfind("value", 0) == 0 || key == "item") continue;
+      problem(quoted_if_name(key, "an element") + " of an answer to '" + printable(link) +
+              "' is not read and may hold free text about the client; an answer holds only its value: leave it out");
+      return std::nullopt;
+    }
+    if (a.contains("valueCoding") && a["valueCoding"].is_object()) {
+      const json& c = a["valueCoding"];
+      if (c.contains("display")) {
+        // The choice's label as the Questionnaire gives it, or free text.
+        std::string code = c.contains("code") && c["code"].is_string() ? c["code"].get<std::string>() : "";
+        auto at = texts_.find(link + '\x1f' + code);
+        if (!c["display"].is_string() || at == texts_.end() || at->second != c["display"].get<std::string>()) {
+          problem("the display of a coded answer to '" + printable(link) +
+                  "' is not the choice's label in the Questionnaire; leave it out or give that label: other text "
+                  "may name the client and would be kept with the plan");
+          return std::nullopt;
+        }
+      }
+      for (const auto& [key, v] : c.items()) {
+        if (key == "system" || key == "code" || key == "display" || key == "version") continue;
+        problem(quoted_if_name(key, "an element") + " of a coded answer to '" + printable(link) +
+                "' is not read: a coding holds system, code, display and version");
+        return std::nullopt;
+      }
+    }
     for (const char* key : {"valueBoolean", "valueInteger", "valueDecimal", "valueString"}) {
       if (a.contains(key)) return a[key];
     }
@@ -70,6 +98,7 @@ class reader {
         return;
       }
       std::string link = it["linkId"].get<std::string>();
+      if (!item_is_plain(it, link)) return;
       bool has_answer = it.contains("answer");
       bool has_items = it.contains("item");
       if (link.rfind("component:", 0) == 0) {  // a section of the form
@@ -122,12 +151,38 @@ class reader {
   }
 
   void set_repeating(std::vector<std::string> paths) { repeating_ = std::move(paths); }
+  // Each linkId's text as `export questionnaire` gives it.
+  void set_texts(std::map<std::string, std::string> texts) { texts_ = std::move(texts); }
+
+  // An item holds its linkId, its text, its answers or its items, and
+  // nothing else; its text is the Questionnaire's. Any other text (an
+  // extension, a note, a text of one's own) is free text that may name the
+  // client, and the response's bytes are what a recorded plan keeps.
+  bool item_is_plain(const json& it, const std::string& link) {
+    for (const auto& [key, v] : it.items()) {
+      if (key == "linkId" || key == "answer" || key == "item") continue;
+      if (key == "text") {
+        auto at = texts_.find(link);
+        if (v.is_string() && at != texts_.end() && at->second == v.get<std::string>()) continue;
+        problem("the text of item '" + printable(link) +
+                "' is not the question's text in the Questionnaire of 'iptplan export questionnaire'; leave it out "
+                "or give that text: other text may name the client and would be kept with the plan");
+        return false;
+      }
+      problem(quoted_if_name(key, "an element") + " of item '" + printable(link) +
+              "' is not read and may hold free text about the client; an item holds only linkId, text, answer and "
+              "item: leave it out");
+      return false;
+    }
+    return true;
+  }
 
  private:
   std::string name_;
   std::vector<diagnostic>& diags_;
   bool ok_ = true;
   std::vector<std::string> repeating_;
+  std::map<std::string, std::string> texts_;
 
   bool repeats(const std::string& path) const {
     return std::find(repeating_.begin(), repeating_.end(), path) != repeating_.end();
@@ -222,6 +277,28 @@ std::optional<json> response_findings(const json& response, const vocabulary& vo
     if (d.type == finding_type::list) lists.push_back(d.path);
   }
   r.set_repeating(std::move(lists));
+  {
+    // The texts `export questionnaire` gives: a component's name, a
+    // question (or the finding's path), a record's field's question.
+    std::map<std::string, std::string> texts;
+    for (const auto& d : vocab.findings()) {
+      std::string comp = d.component.empty() ? "other" : d.component;
+      texts["component:" + comp] = comp;
+      texts[d.path] = d.question.empty() ? d.path : d.question;
+      auto labels = [&](const finding_decl& x, const std::string& link) {
+        for (const auto& v : x.values) {
+          const std::string* label = x.label_of(v);
+          texts[link + '\x1f' + v] = label ? *label : v;
+        }
+      };
+      labels(d, d.path);
+      for (const auto& f : d.fields) {
+        texts[d.path + "." + f.path] = f.question.empty() ? f.path : f.question;
+        labels(f, d.path + "." + f.path);
+      }
+    }
+    r.set_texts(std::move(texts));
+  }
   if (!is_questionnaire_response(response)) {
     r.problem("not a FHIR QuestionnaireResponse (resourceType)");
     return std::nullopt;

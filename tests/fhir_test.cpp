@@ -166,6 +166,43 @@ TEST_CASE("fhir: a response is checked as a findings file is") {
   // (A vector: `{x}` for a json would be x itself, not a list.)
   auto plan = [&](const std::vector<json>& items) { return plan_raw(json(items)); };
   auto answer = [](const std::string& link, const json& a) { return json({{"linkId", link}, {"answer", json::array({a})}}); };
+  SECTION("free text that may name the client is refused: texts, displays and extensions not the Questionnaire's") {
+    json q = json::parse(run({"export", "questionnaire"}).out);
+    // The Questionnaire's own texts and labels are accepted.
+    std::string question, label;
+    for (const auto& g : q["item"]) {
+      for (const auto& it : g["item"]) {
+        if (it["linkId"] == "phq9.total") question = it["text"];
+        if (it["linkId"] == "alliance.strength") label = it["answerOption"][0]["valueCoding"]["display"];
+      }
+    }
+    REQUIRE_FALSE(question.empty());
+    REQUIRE_FALSE(label.empty());
+    json strength = answer("alliance.strength", {{"valueCoding", {{"code", "weak"}, {"display", label}}}});
+    json total = answer("phq9.total", {{"valueInteger", 12}});
+    total["text"] = question;
+    CHECK(plan({total, strength}).code == 0);
+    auto named = total;
+    named["text"] = "Mary Smith, born 1990-01-01";
+    auto r = plan({named});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("the text of item 'phq9.total' is not the question's text in the Questionnaire") !=
+          std::string::npos);
+    CHECK(r.err.find("Mary") == std::string::npos);
+    auto display = answer("alliance.strength", {{"valueCoding", {{"code", "weak"}, {"display", "Mary Smith"}}}});
+    auto d = plan({display});
+    CHECK(d.code == 1);
+    CHECK(d.err.find("the display of a coded answer to 'alliance.strength' is not the choice's label") !=
+          std::string::npos);
+    CHECK(d.err.find("Mary") == std::string::npos);
+    auto ext = answer("phq9.total", {{"valueInteger", 12}, {"extension", {{{"url", "x"}, {"valueString", "Mary"}}}}});
+    auto e = plan({ext});
+    CHECK(e.code == 1);
+    CHECK(e.err.find("of an answer to 'phq9.total' is not read and may hold free text") != std::string::npos);
+    auto item_ext = answer("phq9.total", {{"valueInteger", 12}});
+    item_ext["extension"] = json::array();
+    CHECK(plan({item_ext}).err.find("of item 'phq9.total' is not read and may hold free text") != std::string::npos);
+  }
   SECTION("an answer out of range") {
     auto r = plan({answer("phq9.total", {{"valueInteger", 30}})});
     CHECK(r.code == 1);
