@@ -836,6 +836,19 @@ TEST_CASE("test FILE runs one case of a rule set alone, with the rule set it bel
   CHECK(loose.err.find("error: a test case runs with its rule set: put it in DIR/tests/") != std::string::npos);
 }
 
+TEST_CASE("a test case's findings in JSON are read as JSON, as plan reads them") {
+  scratch s;
+  auto rules = s.rules_copy();
+  s.write("rules/tests/clients/q.json",
+          "{\"client\": {\"id\": \"T-9\", \"age_band\": \"18_64\"}, \"risk\": {\"cssrs\": {\"q1\": true, "
+          "\"q2\": false}}}\n");
+  s.write("rules/tests/zz_json.toml",
+          "description = \"json findings\"\nfindings = \"clients/q.json\"\n[expect]\nflags = [\"low_suicide_risk\"]\n");
+  auto r = run({"test", rules + "/tests/zz_json.toml"});
+  CHECK(r.code == 0);
+  CHECK(r.out == "PASS  zz_json\n1 passed, 0 failed\n");
+}
+
 TEST_CASE("test --coverage: conditions never both true and false, choices no case records, an annotated file") {
   scratch s;
   auto rules = s.rules_copy();
