@@ -181,7 +181,9 @@ class bounded_stream final : public httplib::Stream {
     if (in_headers_) {
       for (std::size_t i = 0; i < take; ++i) {
         tail_ = (tail_ << 8) | static_cast<unsigned char>(buf_[pos_ + i]);
-        if ((tail_ & 0xffffffffu) == 0x0d0a0d0au || (tail_ & 0xffffu) == 0x0a0au) {
+        // CRLF CRLF only: httplib (built without
+        // CPPHTTPLIB_ALLOW_LF_AS_LINE_TERMINATOR) reads on past a bare LF.
+        if ((tail_ & 0xffffffffu) == 0x0d0a0d0au) {
           in_headers_ = false;  // the body follows: httplib bounds it
           take = i + 1;
           break;
@@ -189,6 +191,9 @@ class bounded_stream final : public httplib::Stream {
         if (++header_bytes_ > kMaxHeaderBytes) {
           overflow_ = true;
           spdlog::warn("request refused: its line and headers are longer than {} bytes", kMaxHeaderBytes);
+          // Answered now: past the request line httplib answers 400 (sent
+          // as this 431 by write()), within it not at all.
+          refuse();
           return -1;
         }
       }
@@ -198,21 +203,22 @@ class bounded_stream final : public httplib::Stream {
     return static_cast<ssize_t>(take);
   }
 
+  void refuse() {
+    if (refused_) return;
+    refused_ = true;
+    auto r = error_response(431, "api.headers", "the request's line and headers are longer than " +
+                                                    std::to_string(kMaxHeaderBytes / 1024) + " KiB");
+    std::string out = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\n"
+                      "Content-Length: " +
+                      std::to_string(r.body.size()) + "\r\nConnection: close\r\n";
+    for (const auto& [k, v] : kSecurityHeaders) out += k + ": " + v + "\r\n";
+    out += "\r\n" + r.body;
+    send_all(out.data(), out.size());
+  }
+
   ssize_t write(const char* ptr, size_t size) override {
-    if (overflow_) {
-      if (!refused_) {
-        refused_ = true;
-        auto r = error_response(431, "api.headers", "the request's line and headers are longer than " +
-                                                        std::to_string(kMaxHeaderBytes / 1024) + " KiB");
-        std::string out = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\n"
-                          "Content-Length: " +
-                          std::to_string(r.body.size()) + "\r\nConnection: close\r\n";
-        for (const auto& [k, v] : kSecurityHeaders) out += k + ": " + v + "\r\n";
-        out += "\r\n" + r.body;
-        send_all(out.data(), out.size());
-      }
-      return static_cast<ssize_t>(size);  // httplib's own answer is not sent
-    }
+    if (overflow_) return static_cast<ssize_t>(size);  // httplib's own answer is not sent
+
     return send_all(ptr, size) ? static_cast<ssize_t>(size) : -1;
   }
 
@@ -275,15 +281,17 @@ class bounded_server : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override {
-    bool ok = false;
-    {
-      bounded_stream strm(sock, read_, write_);
-      bool closed = false;
-      ok = process_request(strm, true, closed, nullptr);
-    }
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
-    return ok;
+    // Closed on every path, an exception's included.
+    struct closer {
+      socket_t s;
+      ~closer() {
+        ::shutdown(s, SHUT_RDWR);
+        ::close(s);
+      }
+    } guard{sock};
+    bounded_stream strm(sock, read_, write_);
+    bool closed = false;
+    return process_request(strm, true, closed, nullptr);
   }
 
   int read_, write_;

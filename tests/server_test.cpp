@@ -619,6 +619,13 @@ TEST_CASE("http: a request's line and headers are bounded (431), every request o
   CHECK(refused.find("api.headers") != std::string::npos);
   CHECK(refused.find("Content-Security-Policy: default-src 'none'") != std::string::npos);
   CHECK(refused.find("HTTP/1.1 400") == std::string::npos);  // one answer only
+  // A bare LF pair, which httplib does not take for the headers' end, does
+  // not end the count either.
+  auto lf = raw(srv.port, "GET /api/vocabulary HTTP/1.1\r\n" + host + "Y: z\n\n" + flood.substr(flood.find("X-Filler")));
+  CHECK(lf.rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0) == 0);
+  // A request line past the bound is answered 431 too, not dropped.
+  auto line = raw(srv.port, "GET /" + std::string(40000, 'a') + " HTTP/1.1\r\n" + host + "\r\n");
+  CHECK(line.rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0) == 0);
   // Headers up to the bound are served, and a token does not come first: a
   // flood is refused before any handler, authenticated or not.
   std::string big = "GET /api/vocabulary HTTP/1.1\r\n" + host;
