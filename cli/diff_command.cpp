@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -142,6 +143,15 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   std::istringstream names(*tree);
   for (std::string name; std::getline(names, name, '\0');) {
     bool rule = name.find('/') == std::string::npos && is_rule_file(name);
+    if (name.find('/') == std::string::npos && !rule && name.size() > 6) {
+      std::string tail = name.substr(name.size() - 6);
+      for (auto& c : tail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (tail == ".rules") {  // X.RULES: an error, as in a folder, not a file lost
+        err << "iptplan: error: " << printable(name) << " of " << printable(spec)
+            << ": a rule file's name ends in '.rules', in lower case; rename it to be read\n";
+        return std::nullopt;
+      }
+    }
     bool client = name.rfind("tests/clients/", 0) == 0 && ends_with(name, ".toml");
     bool test_case = name.rfind("tests/", 0) == 0 && name.find('/', 6) == std::string::npos && ends_with(name, ".toml");
     if (!rule && !client && !test_case) continue;
@@ -286,6 +296,10 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
       out.rules.push_back({"added", id, r->title, "", rule_at(b, *r)});
     } else if (at->second->sha256 != r->sha256) {
       out.rules.push_back({"changed", id, r->title, rule_at(a, *at->second), rule_at(b, *r)});
+    } else if (a.prog->source_bases[at->second->file] != b.prog->source_bases[r->file]) {
+      // The same text in another file: into or out of safety.rules, it
+      // changes what lint and approve allow it to exclude.
+      out.rules.push_back({"moved", id, r->title, rule_at(a, *at->second), rule_at(b, *r)});
     }
   }
   for (const auto& [id, r] : old_rules) {
@@ -302,8 +316,9 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
   for (const auto& [name, v] : old_params) {
     if (!new_params.count(name)) out.parameters.push_back({name, v, "(none)"});
   }
-  // The files that are not rule files: the manifest, the vocabulary, the
-  // sources (the approval file is no part of what a plan depends on).
+  // Every file whose text differs, rule files too (a comment such as a
+  // '# lint: allow' marker changes no rule's hash, but what lint and
+  // approve accept); the approval file is no part of what a plan depends on.
   std::map<std::string, const std::string*> old_files, new_files;
   for (const auto& f : sa.files) old_files[f.base] = &f.text;
   for (const auto& f : sb.files) new_files[f.base] = &f.text;
@@ -311,7 +326,7 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
   for (const auto& [n, t] : old_files) names.insert(n);
   for (const auto& [n, t] : new_files) names.insert(n);
   for (const auto& n : names) {
-    if (ends_with(n, ".rules") || n == kApprovalFile) continue;
+    if (n == kApprovalFile) continue;
     auto o = old_files.find(n), w = new_files.find(n);
     if (o == old_files.end()) out.files.push_back(n + " (added)");
     else if (w == new_files.end()) out.files.push_back(n + " (removed)");
@@ -333,7 +348,10 @@ void set_report(const set_changes& s, bool markdown, std::ostream& out) {
                         : r.change == "removed" ? "was " + r.was_at
                         : r.was_at == r.now_at  ? r.now_at
                                                 : r.now_at + ", was " + r.was_at;
-    out << bullet << (markdown ? "**" + r.change + "** rule " : std::string(r.change == "added" ? "+" : r.change == "removed" ? "-" : "~") + " rule ")
+    out << bullet
+        << (markdown ? "**" + r.change + "** rule "
+                     : std::string(r.change == "added" ? "+" : r.change == "removed" ? "-" : r.change == "moved" ? ">" : "~") +
+                           " rule ")
         << r.id << " (" << printable(where) << ")" << (r.title.empty() ? "" : ": " + printable(r.title)) << "\n";
   }
   for (const auto& p : s.parameters) {

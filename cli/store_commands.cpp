@@ -116,8 +116,17 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
     err << "iptplan: error: " << what << ": the findings could not be planned again\n";
     return kInputError;
   }
-  std::string now = render_json(pl->p);
   json was = json::parse(recorded_json, nullptr, false);
+  // A plan made before comments were left out of the findings hash carries
+  // the hash of the findings' bytes as they were: that is still the same
+  // findings, and the replay says so with the hash it recorded.
+  if (!was.is_discarded()) {
+    std::string recorded = st::string_at(was, "/provenance/findings/sha256");
+    if (recorded != pl->p.prov.findings_sha256 && recorded == sha256_hex(findings)) {
+      pl->p.prov.findings_sha256 = recorded;
+    }
+  }
+  std::string now = render_json(pl->p);
   json fresh = json::parse(now);
   bool identical = now == recorded_json;
   std::vector<std::string> diffs;
@@ -510,6 +519,11 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
     // make it again, or the explanation would be of another plan.
     auto pl = plan_text(*rs, "the recorded findings", f.findings, false, err);
     if (!pl) return kInputError;
+    // Recorded before comments were left out of the findings hash: its hash
+    // is of the bytes as stored (see replay).
+    if (f.findings_sha256 != pl->p.prov.findings_sha256 && f.findings_sha256 == sha256_hex(f.findings)) {
+      pl->p.prov.findings_sha256 = f.findings_sha256;
+    }
     if (render_json(pl->p) != f.plan_json) {
       err << "iptplan: error: plan " << id << " does not replay identically (see 'iptplan verify " << id
           << "'): its items cannot be explained by the rules it records\n";
@@ -520,10 +534,20 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
           << printable(rs->info.name) << " " << printable(rs->info.version) << " (sha256 " << short_hash(rs->sha256)
           << "):\n\n";
     }
-    std::string quoted = item.find_first_of("[]*? '\"") == std::string::npos ? item : "'" + item + "'";
+    // Quoted for a POSIX shell, so the command can be pasted as it is.
+    auto sh = [](const std::string& a) {
+      bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-./:=+,@%").find(c) !=
+                                                                  std::string_view::npos;
+      });
+      if (plain) return a;
+      std::string q = "'";
+      for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      return q + "'";
+    };
     return explain_item(
         *rs, item, [&]() -> std::optional<planned> { return std::move(*pl); }, why_not, fmt,
-        "iptplan why-not " + quoted + " --record " + std::to_string(id), out, err);
+        "iptplan why-not " + sh(item) + " --record " + std::to_string(id) + " --store " + sh(location), out, err);
   });
 }
 
@@ -559,7 +583,7 @@ int cmd_verify_file(const std::string& plan_file, const std::string& findings, c
     text = *t;
   }
   std::string want = st::string_at(was, "/provenance/findings/sha256");
-  if (want != findings_sha256(text)) {
+  if (want != findings_sha256(text) && want != sha256_hex(text)) {  // the latter: a plan of an earlier release
     return not_replayed(plan_file, "these are not the findings it was planned from (their hash differs)", fmt,
                         out);
   }

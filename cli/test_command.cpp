@@ -324,7 +324,7 @@ int cmd_test(const std::string& given, bool show_coverage, double min_coverage, 
       char line[64];
       std::snprintf(line, sizeof line, "  %-8d %-8d %-10d ", c.fired, c.false_, c.undecided);
       out << line << p.rules[i].id << " (" << p.file_of(p.rules[i]) << ":" << p.rules[i].line << ")"
-          << (held_open[i] && covered(i) ? "  (never true by design: held open, undecided in some case)"
+          << (held_open[i] && c.fired == 0 && covered(i) ? "  (never true by design: held open, undecided in some case)"
               : c.fired == 0             ? "  <- never fired"
               : c.false_ == 0            ? "  <- never false"
                                          : "")

@@ -63,7 +63,9 @@ class sqlite_store final : public plan_store {
     // A path is a file's name, never an SQLite URI ("file:x?mode=memory"
     // would record nothing, "?vfs=unix-none" would lock nothing): a name
     // that SQLite would read as one is given as ./file:...
-    std::string name = path.rfind("file:", 0) == 0 ? "./" + path : path;
+    // (":memory:" likewise: a store in memory records nothing.) Every
+    // relative path is given as ./path.
+    std::string name = !path.empty() && path[0] != '/' ? "./" + path : path;
     int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
     ::umask(old);
     if (rc != SQLITE_OK) {

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/findings_text.hpp"
+#include "engine/ruleset.hpp"
 #include "store/records.hpp"
 #include "store/store.hpp"
 #include "tests/cli_support.hpp"
@@ -509,7 +510,7 @@ TEST_CASE("why and why-not --record explain a recorded plan with the rules it wa
   CHECK(nlohmann::json::parse(j.out).is_object());
   auto absent = run({"why", "severe_suicide_risk", "--record", "1", "--store", db});
   CHECK(absent.code == 1);
-  CHECK(absent.out.find("Run: iptplan why-not severe_suicide_risk --record 1") != std::string::npos);
+  CHECK(absent.out.find("Run: iptplan why-not severe_suicide_risk --record 1 --store " + db) != std::string::npos);
   // Arguments: FINDINGS or --record, not both; a review record is no plan.
   CHECK(run({"why", "weak_relationship", kJane, "--record", "1", "--store", db}).code == 2);
   CHECK(run({"why", "weak_relationship"}).code == 2);
@@ -537,6 +538,22 @@ TEST_CASE("a store path that looks like an SQLite URI is a file's name all the s
   CHECK(fs::is_regular_file(s.dir / "file:mem?mode=memory"));  // recorded on disk, not in memory
   CHECK(list.code == 0);
   CHECK(list.out.find("client C-0001") != std::string::npos);
+}
+
+TEST_CASE("a plan file of an earlier release, whose findings hash covers the comments too, still verifies") {
+  scratch s;
+  auto now = run({"plan", kJane, "--format", "json"});
+  REQUIRE(now.code == 0);
+  auto j = nlohmann::json::parse(now.out);
+  std::string hashed = j["provenance"]["findings"]["sha256"];
+  std::string raw = iptplan::sha256_hex(slurp(kJane));
+  REQUIRE(hashed != raw);  // Jane's file has comments
+  std::string old = now.out;
+  old.replace(old.find(hashed), hashed.size(), raw);
+  auto v = run({"verify", s.write("old.json", old), kJane});
+  CHECK(v.code == 0);
+  CHECK(v.out.find("identical") != std::string::npos);
+  CHECK(v.out.find("sha256 " + raw.substr(0, 12)) != std::string::npos);
 }
 
 TEST_CASE("replay that cannot run says why, as JSON too") {

@@ -414,7 +414,7 @@ TEST_CASE("diff names what changed in the rule set first: rules added, removed a
                                       "changed social_support_low"});
   REQUIRE(set["parameters"].size() == 1);
   CHECK(set["parameters"][0] == json{{"name", "mspss_low"}, {"was", "3"}, {"now", "4"}});
-  CHECK(set["files"] == json::array({"ruleset.toml"}));
+  CHECK(set["files"] == json::array({"ruleset.toml", "safety.rules", "support.rules"}));
   auto text = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane});
   CHECK(text.out.find("\nrule set:\n") != std::string::npos);
   CHECK(text.out.find("  + rule risk_wish_dead_plan (safety.rules:") != std::string::npos);
@@ -429,6 +429,34 @@ TEST_CASE("diff names what changed in the rule set first: rules added, removed a
   CHECK(md.out.find("- **parameter** mspss_low: 3 -> 4\n") != std::string::npos);
   auto same = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", "built-in", kJane});
   CHECK(same.out.find("rule set: no rule, parameter or other file differs") != std::string::npos);
+}
+
+TEST_CASE("diff: a rule moved to another file, and a rule file whose comments changed, are named") {
+  scratch s;
+  auto rules = s.rules_copy();
+  // Move weak_alliance's text out of alliance.rules into a file of its own.
+  std::string alliance;
+  {
+    std::ifstream in(rules + "/alliance.rules");
+    alliance.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto from = alliance.find("rule weak_alliance ");
+  REQUIRE(from != std::string::npos);
+  auto to = alliance.find("\nend\n", from) + 5;
+  std::ofstream(rules + "/moved.rules") << alliance.substr(from, to - from);
+  alliance.erase(from, to - from);
+  std::ofstream(rules + "/alliance.rules") << alliance;
+  replace_in(rules + "/support.rules", "rule social_support_low", "# a comment\nrule social_support_low");
+  auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = json::parse(r.out);
+  REQUIRE(j["rule_set"]["rules"].size() == 1);
+  CHECK(j["rule_set"]["rules"][0]["change"] == "moved");
+  CHECK(j["rule_set"]["rules"][0]["id"] == "weak_alliance");
+  CHECK(j["rule_set"]["rules"][0]["now_at"].get<std::string>().rfind("moved.rules:", 0) == 0);
+  CHECK(j["rule_set"]["files"] == json::array({"alliance.rules", "moved.rules (added)", "support.rules"}));
+  auto text = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane});
+  CHECK(text.out.find("  > rule weak_alliance (moved.rules:") != std::string::npos);
 }
 
 TEST_CASE("diff: a changed item shows only the reasons that differ, and names those both sides give") {
