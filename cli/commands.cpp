@@ -985,25 +985,25 @@ int cmd_why(const std::string& item, const std::string& findings, const std::str
   auto rs = load(rules, err);
   if (!rs) return kInputError;
   if (!may_plan(*rs, false, err)) return kInputError;
-  // Each argument quoted for a POSIX shell, so the command can be pasted
-  // as it is, whatever the path holds.
-  auto sh = [](const std::string& a) {
-    bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-./[]:=+,@%").find(c) !=
-                                                                    std::string_view::npos;
-    });
-    if (plain && a.find('[') == std::string::npos) return a;
-    std::string q = "'";
-    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  };
+
   return explain_item(
       *rs, item, [&] { return plan_for(*rs, findings, allow_unknown, in, err); }, why_not, fmt,
-      "iptplan why-not " + sh(item) + " " + sh(findings) + (rules.empty() ? "" : " --rules " + sh(rules)), out,
-      err);
+      "iptplan why-not " + shell_quoted(item) + " " + shell_quoted(findings) +
+          (rules.empty() ? "" : " --rules " + shell_quoted(rules)),
+      out, err);
 }
 
 }  // namespace
+
+std::string shell_quoted(const std::string& a) {
+  bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-./:=+,@%").find(c) != std::string_view::npos;
+  });
+  if (plain) return a;
+  std::string q = "'";
+  for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
 
 int explain_item(const rule_set& rs_ref, const std::string& item,
                  const std::function<std::optional<planned>()>& make_plan, bool why_not, const std::string& fmt,

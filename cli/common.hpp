@@ -71,6 +71,10 @@ std::optional<planned> plan_for(const rule_set& rs, const std::string& path, boo
 std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
                                  bool allow_unknown, std::ostream& err);
 
+// `a` quoted for a POSIX shell when it needs it, so a suggested command can
+// be pasted as it is, whatever a path or an id holds.
+std::string shell_quoted(const std::string& a);
+
 // `why` (or, with `why_not`, `why-not`) of an item or a derived fact in the
 // plan `make_plan` makes (nothing: it printed why not): an id no rule of
 // `rs` proposes or concludes is refused first, with the nearest name.

@@ -534,20 +534,10 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
           << printable(rs->info.name) << " " << printable(rs->info.version) << " (sha256 " << short_hash(rs->sha256)
           << "):\n\n";
     }
-    // Quoted for a POSIX shell, so the command can be pasted as it is.
-    auto sh = [](const std::string& a) {
-      bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-./:=+,@%").find(c) !=
-                                                                  std::string_view::npos;
-      });
-      if (plain) return a;
-      std::string q = "'";
-      for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      return q + "'";
-    };
+
     return explain_item(
         *rs, item, [&]() -> std::optional<planned> { return std::move(*pl); }, why_not, fmt,
-        "iptplan why-not " + sh(item) + " --record " + std::to_string(id) + " --store " + sh(location), out, err);
+        "iptplan why-not " + shell_quoted(item) + " --record " + std::to_string(id) + " --store " + shell_quoted(location), out, err);
   });
 }
 
