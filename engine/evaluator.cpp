@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <cctype>
 
 namespace iptplan {
 
@@ -908,11 +910,50 @@ bool evaluator::names_entry(const value& v) const {
   return false;
 }
 
+// A placeholder in parentheses right after another that reads the same is
+// left out: "{r.label} ({r.role})" for a row labelled with its role word
+// reads "partner", not "partner (partner)", and "{r.label} ({r.role},
+// ring 1)" reads "partner (ring 1)". `starts` holds where each part of `t`
+// begins in `out`, and its end.
+std::string without_echoes(const text_template& t, const std::string& out, const std::vector<std::size_t>& starts) {
+  auto piece = [&](std::size_t i) { return std::string_view(out).substr(starts[i], starts[i + 1] - starts[i]); };
+  auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  const auto& parts = t.parts;
+  std::string joined;
+  bool echoed = false;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    joined += piece(i);
+    if (i + 3 >= parts.size() || parts[i].node < 0 || parts[i + 1].node >= 0 || parts[i + 1].text != " (" ||
+        parts[i + 2].node < 0 || parts[i + 3].node >= 0 || piece(i).empty() || !same(piece(i), piece(i + 2))) {
+      continue;
+    }
+    std::string_view after = piece(i + 3);
+    if (after.rfind(")", 0) == 0) {
+      joined += after.substr(1);
+    } else if (after.rfind(", ", 0) == 0) {
+      joined += " (";
+      joined += after.substr(2);
+    } else {
+      continue;
+    }
+    echoed = true;
+    i += 3;
+  }
+  return echoed ? joined : out;
+}
+
 std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std::int32_t element,
                               const text_template& t) {
   read_outcome(ev, r, element);
   std::string out;
+  std::vector<std::size_t> starts;  // where each part's text begins in `out`
+  starts.reserve(t.parts.size() + 1);
   for (const auto& part : t.parts) {
+    starts.push_back(out.size());
     if (part.node < 0) {
       out += part.text;
       continue;
@@ -975,7 +1016,8 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
            : v.is_unknown() ? "not yet known"
                             : words(v);
   }
-  return out;
+  starts.push_back(out.size());
+  return without_echoes(t, out, starts);
 }
 
 }  // namespace

@@ -313,7 +313,7 @@ class builder {
     std::map<std::string, assess_item> assess;
     // What each answer decides, listed by the weight of the strongest rule
     // that proposes it (safety first, then priority), then by name.
-    std::map<std::string, std::map<std::string, double>> decided_weight;
+    std::map<std::string, std::map<std::string, std::pair<double, assess_item::decided_as>>> decided_weight;
     std::set<std::string> divided_by_zero;  // rules said to divide by zero
     for (const auto& o : ev_.outcomes) {
       if (o.result != truth::unknown) continue;
@@ -349,20 +349,23 @@ class builder {
       bool safety = is_safety_rule(r);
       // Each with its rank among what the answer decides: the rule's weight,
       // then flags, challenges, solutions and goals before derived facts.
-      std::vector<std::pair<std::string, double>> decides;
+      using as = assess_item::decided_as;
+      std::vector<std::tuple<std::string, double, as>> decides;
       std::string key = key_of(r, o.element);
       const double rule_rank = (safety ? 1000.0 : 0.0) + r.priority;
+      auto keyed = [&key](const std::string& id) { return key.empty() ? id : id + "[" + key + "]"; };
       for (const auto& a : r.actions) {
         if (a.kind == ast::action_kind::exclude) {
           // An item the rule would remove is decided by the answer too.
-          decides.emplace_back(key.empty() ? a.id : a.id + "[" + key + "]", rule_rank);
+          std::int8_t k = a.item >= 0 ? p_.item_kinds[static_cast<std::size_t>(a.item)] : -1;
+          decides.emplace_back(keyed(a.id), rule_rank, k < 0 ? as::removed_only : static_cast<as>(k));
           continue;
         }
         if (a.kind == ast::action_kind::conclude) {
-          decides.emplace_back(p_.facts[static_cast<std::size_t>(a.fact)].path, rule_rank);
+          decides.emplace_back(p_.facts[static_cast<std::size_t>(a.fact)].path, rule_rank, as::fact);
         } else {
           double kind_rank = 0.4 - 0.1 * static_cast<double>(*item_kind_of(a.kind));
-          decides.emplace_back(key.empty() ? a.id : a.id + "[" + key + "]", rule_rank + kind_rank);
+          decides.emplace_back(keyed(a.id), rule_rank + kind_rank, static_cast<as>(*item_kind_of(a.kind)));
         }
       }
       double weight = rule_rank;
@@ -386,9 +389,9 @@ class builder {
         a.safety = a.safety || safety;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
         auto& weights = decided_weight[m];
-        for (const auto& [d, rank] : decides) {
-          auto [at, fresh] = weights.emplace(d, rank);
-          if (!fresh) at->second = std::max(at->second, rank);
+        for (const auto& [d, rank, kind] : decides) {
+          auto [at, fresh] = weights.emplace(d, std::pair{rank, kind});
+          if (!fresh) at->second.first = std::max(at->second.first, rank);
         }
       }
       pl.undecided.push_back(std::move(u));
@@ -438,10 +441,13 @@ class builder {
       }
       std::sort(a.rules.begin(), a.rules.end());
       a.rules.erase(std::unique(a.rules.begin(), a.rules.end()), a.rules.end());
-      std::vector<std::pair<double, std::string>> by_weight;
-      for (const auto& [item, w] : decided_weight[name]) by_weight.emplace_back(-w, item);
+      std::vector<std::tuple<double, std::string, assess_item::decided_as>> by_weight;
+      for (const auto& [item, wk] : decided_weight[name]) by_weight.emplace_back(-wk.first, item, wk.second);
       std::sort(by_weight.begin(), by_weight.end());
-      for (auto& [w, item] : by_weight) a.items.push_back(std::move(item));
+      for (auto& [w, item, kind] : by_weight) {
+        a.items.push_back(std::move(item));
+        a.item_kinds.push_back(kind);
+      }
       pl.to_assess.push_back(std::move(a));
     }
     // Safety first, whatever the scores; within each, the follow-ups the

@@ -124,6 +124,9 @@ struct assess_item {
   // safety first, then by the priority of the strongest rule behind each,
   // then by name.
   std::vector<std::string> items;
+  // Parallel to `items`: what each is, so a plan can say them in words.
+  enum class decided_as : std::uint8_t { flag, challenge, solution, goal, fact, removed_only };
+  std::vector<decided_as> item_kinds;
   double score = 0;
   bool safety = false;             // it would decide a safety rule
   // A follow-up the skip logic has just opened (its `asked_if` gate, a

@@ -242,6 +242,9 @@ struct program {
   std::vector<std::vector<guarded_rule>> guarded;
   std::vector<compiled_rule> rules;  // sorted by id: never by file order
   std::vector<std::string> item_ids;  // every item id an action names, once
+  // Per interned item id: the kind of item the rules propose under it
+  // (an item_kind), or -1 when no rule proposes it (an exclude only).
+  std::vector<std::int8_t> item_kinds;
   // Per interned item id: its rank in alphabetical order, so that sorting a
   // plan's items by id compares numbers.
   std::vector<std::int32_t> item_order;

@@ -878,6 +878,53 @@ end
   CHECK(x.pl.to_assess[2].score == 50);
 }
 
+TEST_CASE("ask next: what an answer decides is said in words, grouped by kind, solutions and goals counted") {
+  auto x = run(R"(
+rule detect "Detect"
+when
+  a == true
+then
+  challenge c_one "C"
+  solution s_one for c_one "S1"
+  solution s_two for c_one "S2"
+  solution s_three for c_one "S3"
+  goal g_one for c_one "G1"
+  goal g_two for c_one "G2"
+  flag info f_one "F1"
+  flag info f_two "F2"
+  flag info f_three "F3"
+  flag info f_four "F4"
+  flag info f_five "F5"
+  conclude t.level = "high"
+end
+
+rule other "Other"
+when
+  b == true
+then
+  flag info kept_flag "Kept"
+end
+
+rule remove "Remove"
+when
+  a == true
+then
+  exclude kept_flag
+end
+)",
+               "");
+  const auto& a = x.pl.to_assess.at(0);
+  REQUIRE(a.finding == "a");
+  REQUIRE(a.item_kinds.size() == a.items.size());
+  // An item a rule only removes takes the kind the other rules give it.
+  auto at = std::find(a.items.begin(), a.items.end(), "kept_flag") - a.items.begin();
+  REQUIRE(static_cast<std::size_t>(at) < a.items.size());
+  CHECK(a.item_kinds[static_cast<std::size_t>(at)] == iptplan::assess_item::decided_as::flag);
+  CHECK(iptplan::decides_in_words(a) ==
+        "the flags f five, f four, f one and 3 more; the challenge c one; the goals g one and g two; 3 solutions; "
+        "the conclusion t.level");
+}
+
 TEST_CASE("ask next: the skip logic holds a question back until its gate opens it") {
   std::string rules = R"(
 rule r "Behind the gates"
@@ -1427,6 +1474,33 @@ TEST_CASE("templates: an entry without its key field is named by its position, n
   const plan_item* ch = x.pl.find("dispute[1]");
   REQUIRE(ch != nullptr);
   CHECK(ch->text == "Dispute with entry 1 (no label)");
+}
+
+TEST_CASE("templates: a placeholder in parentheses that reads as the one before it is left out") {
+  auto x = run(R"rules(
+rule named "Names each person"
+for each p in people
+when
+  p.conflict == true
+then
+  flag info plain "{p.label} ({p.label}): text"
+  flag info listed "{p.label} ({p.label}, more)"
+  flag info last "With {p.label} ({p.label})"
+  flag info kept "{p.label} ({p.conflict})"
+  flag info spaced "{p.label} and ({p.label})"
+end
+)rules",
+               "[[people]]\nlabel = \"mother_in_law\"\nconflict = true\n");
+  auto text = [&](const std::string& id) {
+    const plan_item* it = x.pl.find(id + "[mother_in_law]");
+    REQUIRE(it != nullptr);
+    return it->text;
+  };
+  CHECK(text("plain") == "mother in law: text");
+  CHECK(text("listed") == "mother in law (more)");
+  CHECK(text("last") == "With mother in law");
+  CHECK(text("kept") == "mother in law (yes)");
+  CHECK(text("spaced") == "mother in law and (mother in law)");
 }
 
 TEST_CASE("templates: an entry's key reads as words in a text, and stays as it is in the item's id") {

@@ -453,8 +453,12 @@ std::shared_ptr<const program> compile(std::shared_ptr<const vocabulary> vocab,
     for (auto& a : r.actions) {
       if (a.kind == ast::action_kind::conclude) continue;
       auto [at, fresh] = ids.emplace(a.id, static_cast<std::int32_t>(p->item_ids.size()));
-      if (fresh) p->item_ids.push_back(a.id);
+      if (fresh) {
+        p->item_ids.push_back(a.id);
+        p->item_kinds.push_back(-1);
+      }
       a.item = at->second;
+      if (auto k = item_kind_of(a.kind)) p->item_kinds[static_cast<std::size_t>(a.item)] = static_cast<std::int8_t>(*k);
       a.severity_rank = a.severity == "critical" ? 3 : a.severity == "warning" ? 2 : a.severity == "info" ? 1 : 0;
     }
   }

@@ -36,6 +36,65 @@ std::string record_next_summary(std::size_t total) {
                       "ratings and arrangements the clinician records that", "");
 }
 
+namespace {
+
+// "role_dispute[partner]" as "role dispute (partner)"; a derived fact's
+// path is kept as the plan's conclusions name it.
+std::string item_in_words(const std::string& id, bool fact) {
+  if (fact) return id;
+  std::string out;
+  auto open = id.find('[');
+  for (std::size_t i = 0; i < std::min(open, id.size()); ++i) out += id[i] == '_' ? ' ' : id[i];
+  if (open != std::string::npos && id.back() == ']') out += " (" + id.substr(open + 1, id.size() - open - 2) + ")";
+  return out;
+}
+
+}  // namespace
+
+std::string decides_in_words(const assess_item& a, bool markdown) {
+  struct bucket {
+    const char* one;
+    const char* many;
+    bool counted;  // more than two are counted, not named
+    std::vector<std::string> names;
+  };
+  // Flags, challenges, goals, solutions, conclusions, then items that
+  // rules only remove.
+  bucket buckets[] = {{"flag", "flags", false, {}},         {"challenge", "challenges", false, {}},
+                      {"goal", "goals", true, {}},          {"solution", "solutions", true, {}},
+                      {"conclusion", "conclusions", false, {}}, {"item", "items", false, {}}};
+  for (std::size_t i = 0; i < a.items.size(); ++i) {
+    using as = assess_item::decided_as;
+    const as kind = i < a.item_kinds.size() ? a.item_kinds[i] : as::removed_only;
+    const bool fact = kind == as::fact;
+    std::size_t b = kind == as::flag        ? 0
+                    : kind == as::challenge ? 1
+                    : kind == as::goal      ? 2
+                    : kind == as::solution  ? 3
+                    : fact                  ? 4
+                                            : 5;
+    std::string name = item_in_words(a.items[i], fact);
+    buckets[b].names.push_back(markdown ? markdown_escape(name) : name);
+  }
+  std::string out;
+  for (const auto& b : buckets) {
+    const auto n = b.names.size();
+    if (n == 0) continue;
+    out += out.empty() ? "" : "; ";
+    if (b.counted && n > 2) {
+      out += std::to_string(n) + " " + b.many;
+      continue;
+    }
+    out += std::string("the ") + (n == 1 ? b.one : b.many) + " ";
+    const std::size_t shown = n > 4 ? 3 : n;
+    for (std::size_t k = 0; k < shown; ++k) {
+      out += (k == 0 ? "" : (k + 1 == shown && shown == n) ? " and " : ", ") + b.names[k];
+    }
+    if (shown < n) out += " and " + std::to_string(n - shown) + " more";
+  }
+  return out;
+}
+
 std::size_t client_questions(const plan& p) {
   // The client's questions come first (plan.cpp partitions the list).
   return static_cast<std::size_t>(

@@ -249,10 +249,7 @@ std::string render_markdown(const plan& p) {
         out += "  \n   Completes the `" + a.completes + "` screen (nothing else in this plan waits on it)\n";
         continue;
       }
-      out += "  \n   Decides: ";
-      for (std::size_t k = 0; k < a.items.size() && k < 6; ++k) out += (k ? ", " : "") + ("`" + a.items[k] + "`");
-      if (a.items.size() > 6) out += " and " + std::to_string(a.items.size() - 6) + " more";
-      out += "\n";
+      out += "  \n   Decides: " + decides_in_words(a, true) + "\n";
     }
     out += "\n";
   };

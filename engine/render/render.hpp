@@ -45,6 +45,13 @@ std::string record_next_summary(std::size_t total);
 // whose answers would decide part of the plan, safety first" (one, all, or
 // the first kAskNextShown of more).
 std::string ask_next_summary(std::size_t total);
+// What an answer decides, in words and grouped by kind, most important
+// first: "the flags moderate suicide risk, severe suicide risk and low
+// suicide risk; the goal safety plan; the conclusions risk.acute,
+// risk.elevated and 2 more". Solutions and goals beyond two are counted,
+// not named ("24 solutions"): they follow the challenges named before
+// them. Markdown escapes the names.
+std::string decides_in_words(const assess_item& a, bool markdown = false);
 
 // An item's text as plans show it: a goal whose `by session` date has
 // passed says so, "(session 3 has passed)"; what to do about it is said
