@@ -122,6 +122,7 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
     err << "iptplan: recording into " << printable(store) << "\n";
   }
   server::service svc(std::move(*rs), std::move(files), store);
+  svc.require_current_review(o.require_approved);
   return server::serve(svc, h, err);
 }
 

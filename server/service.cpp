@@ -159,8 +159,33 @@ service::service(rule_set rs, std::vector<rule_set_file> files, std::string stor
                                     {"findings", std::move(findings)}});
 }
 
+std::optional<response> service::review_overdue() {
+  const std::string& due = rs_.info.review_date;
+  if (due.empty()) return std::nullopt;
+  const std::string today = today_utc();
+  if (due >= today) return std::nullopt;
+  if (require_current_review_) {
+    return error_response(503, "api.review-overdue",
+                          "the rule set's review date " + due +
+                              " has passed: this server (--require-approved) plans only with a rule set whose review "
+                              "is not overdue; review it, set the next review date, approve it and restart the server");
+  }
+  std::lock_guard<std::mutex> lock(warned_mutex_);
+  if (warned_on_ != today) {
+    warned_on_ = today;
+    spdlog::warn("the rule set's review date {} has passed: a clinical lead should review it", due);
+  }
+  return std::nullopt;
+}
+
 response service::handle(const request& r) {
   const std::string& p = r.path;
+  // Every route that plans with the current rules (not a recorded plan's).
+  const bool plans_now = r.method == "POST" && (p == "/api/plan" || p == "/api/why" ||
+                                                p == std::string("/cds-services/") + kCdsServiceId);
+  if (plans_now) {
+    if (auto refused = review_overdue()) return *refused;
+  }
   auto only = [&](const char* method) -> std::optional<response> {
     if (r.method == method) return std::nullopt;
     response res = error_response(405, "api.method", r.method + " is not allowed on " + p + "; use " + method);

@@ -47,12 +47,26 @@ class service {
 
   const rule_set& rules() const { return rs_; }
 
+  // --require-approved: once the rule set's review date has passed (it
+  // can pass while the server runs), plans with the current rules are
+  // refused (503, api.review-overdue) until the rule set is reviewed,
+  // approved again and the server restarted. Without it, the first plan
+  // of each day past the date logs a warning.
+  void require_current_review(bool on) { require_current_review_ = on; }
+
  private:
   rule_set rs_;
   std::vector<rule_set_file> files_;
   std::string store_;
   std::string vocabulary_json_;  // built once
   std::mutex store_mutex_;       // one append at a time
+  bool require_current_review_ = false;
+  std::mutex warned_mutex_;
+  std::string warned_on_;  // the day the overdue review was last logged
+
+  // Refused (or logged) when the rule set's review date has passed; see
+  // require_current_review.
+  std::optional<response> review_overdue();
 
   response vocabulary() const;
   response plan(const request& r);

@@ -215,6 +215,41 @@ TEST_CASE("api: bad findings get 400 with the CLI's diagnostics, never the value
   }
 }
 
+TEST_CASE("api: with --require-approved, a review date that passes while the server runs refuses new plans") {
+  // The day is read at each request: the tests' fixed day moved on.
+  struct today_guard {
+    std::string was = std::getenv("IPTPLAN_TODAY") ? std::getenv("IPTPLAN_TODAY") : "";
+    ~today_guard() {
+      if (was.empty()) ::unsetenv("IPTPLAN_TODAY");
+      else ::setenv("IPTPLAN_TODAY", was.c_str(), 1);
+    }
+  } guard;
+  auto s = make_service();
+  REQUIRE(s.rules().info.review_date == "2027-05-01");
+  auto jane = example("jane.toml");
+  json cds = {{"hook", "ipt-inventory"}, {"hookInstance", "h-1"}, {"context", {{"findings", jane}}}};
+  auto refused = [&](server::service& svc) {
+    std::vector<int> codes;
+    codes.push_back(call(svc, "POST", "/api/plan", jane, "application/toml").status);
+    codes.push_back(call(svc, "POST", "/api/why", jane, "application/toml", {{"item", "safety_plan"}}).status);
+    codes.push_back(call(svc, "POST", "/cds-services/iptplan", cds.dump(), "application/json").status);
+    return codes;
+  };
+  s.require_current_review(true);
+  ::setenv("IPTPLAN_TODAY", "2027-05-01", 1);  // the review date itself: not yet overdue
+  CHECK(call(s, "POST", "/api/plan", jane, "application/toml").status == 200);
+  ::setenv("IPTPLAN_TODAY", "2027-05-02", 1);
+  CHECK(refused(s) == std::vector<int>{503, 503, 503});
+  auto r = call(s, "POST", "/api/plan", jane, "application/toml");
+  CHECK(first_error_code(r) == "api.review-overdue");
+  CHECK(r.body.find("2027-05-01") != std::string::npos);
+  // What reads the record, not today's rules, still answers.
+  CHECK(call(s, "GET", "/api/vocabulary").status == 200);
+  // Without --require-approved, plans go on (the server logs a warning).
+  auto lenient = make_service();
+  CHECK(refused(lenient) == std::vector<int>{200, 200, 200});
+}
+
 TEST_CASE("api: unknown paths are 404, wrong methods 405 with Allow") {
   auto s = make_service();
   CHECK(call(s, "GET", "/api/nothing").status == 404);
