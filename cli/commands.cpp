@@ -1007,7 +1007,8 @@ std::string shell_quoted(const std::string& a) {
 
 int explain_item(const rule_set& rs_ref, const std::string& item,
                  const std::function<std::optional<planned>()>& make_plan, bool why_not, const std::string& fmt,
-                 const std::string& why_not_command, std::ostream& out, std::ostream& err) {
+                 const std::string& why_not_command, std::ostream& out, std::ostream& err,
+                 const std::string& header) {
   const rule_set* rs = &rs_ref;
   bool json = fmt == "json";
   std::string base = item.substr(0, item.find('['));
@@ -1027,6 +1028,7 @@ int explain_item(const rule_set& rs_ref, const std::string& item,
   }
   auto pl = make_plan();
   if (!pl) return kInputError;
+  out << header;  // only once the name is known and the plan made
   const plan& p = pl->p;
   if (fact) {
     auto fe = explain_fact(*rs, pl->client, pl->ev, item);

@@ -79,10 +79,12 @@ std::string shell_quoted(const std::string& a);
 // plan `make_plan` makes (nothing: it printed why not): an id no rule of
 // `rs` proposes or concludes is refused first, with the nearest name.
 // `why_not_command` is the command `why` suggests for an item not in the
-// plan. Exit status as `iptplan why` documents it.
+// plan. `header` is written before the explanation, and only when there is
+// one. Exit status as `iptplan why` documents it.
 int explain_item(const rule_set& rs, const std::string& item,
                  const std::function<std::optional<planned>()>& make_plan, bool why_not, const std::string& fmt,
-                 const std::string& why_not_command, std::ostream& out, std::ostream& err);
+                 const std::string& why_not_command, std::ostream& out, std::ostream& err,
+                 const std::string& header = "");
 
 // Writes `text` to `path` through a temporary file: never a partial file; a
 // new file is 0600, an existing one keeps its mode; a symbolic link is

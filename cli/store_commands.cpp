@@ -111,12 +111,12 @@ int not_replayed(const std::string& what, const std::string& why, const std::str
 int replay(const std::string& what, const rule_set& rs, const std::string& findings,
            const std::string& recorded_json, const std::string& recorded_program, const std::string& fmt,
            std::ostream& out, std::ostream& err) {
-  auto pl = plan_text(rs, "the recorded findings", findings, false, err);
+  json was = json::parse(recorded_json, nullptr, false);
+  auto pl = plan_text(rs, "the recorded findings", findings, st::made_allowing_unknown(was), err);
   if (!pl) {
     err << "iptplan: error: " << what << ": the findings could not be planned again\n";
     return kInputError;
   }
-  json was = json::parse(recorded_json, nullptr, false);
   // A plan made before comments were left out of the findings hash carries
   // the hash of the findings' bytes as they were: that is still the same
   // findings, and the replay says so with the hash it recorded.
@@ -517,7 +517,8 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
     if (!rs) return kInputError;
     // What is explained is the recorded plan: the same findings and rules
     // make it again, or the explanation would be of another plan.
-    auto pl = plan_text(*rs, "the recorded findings", f.findings, false, err);
+    auto pl = plan_text(*rs, "the recorded findings", f.findings,
+                        st::made_allowing_unknown(json::parse(f.plan_json, nullptr, false)), err);
     if (!pl) return kInputError;
     // Recorded before comments were left out of the findings hash: its hash
     // is of the bytes as stored (see replay).
@@ -529,15 +530,16 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
           << "'): its items cannot be explained by the rules it records\n";
       return kInputError;
     }
+    std::string header;
     if (fmt != "json") {
-      out << "Plan " << id << " as recorded " << r->created << " by " << printable(r->by) << ", with "
-          << printable(rs->info.name) << " " << printable(rs->info.version) << " (sha256 " << short_hash(rs->sha256)
-          << "):\n\n";
+      header = "Plan " + std::to_string(id) + " as recorded " + r->created + " by " + printable(r->by) + ", with " +
+               printable(rs->info.name) + " " + printable(rs->info.version) + " (sha256 " + short_hash(rs->sha256) +
+               "):\n\n";
     }
-
     return explain_item(
         *rs, item, [&]() -> std::optional<planned> { return std::move(*pl); }, why_not, fmt,
-        "iptplan why-not " + shell_quoted(item) + " --record " + std::to_string(id) + " --store " + shell_quoted(location), out, err);
+        "iptplan why-not " + shell_quoted(item) + " --record " + std::to_string(id) + " --store " + shell_quoted(location),
+        out, err, header);
   });
 }
 

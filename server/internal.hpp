@@ -40,6 +40,9 @@ struct planned_request {
   std::vector<diagnostic> diags;
 };
 // Plans findings given as TOML, or as JSON when `json_body`.
-planned_request plan_findings(const rule_set& rs, const std::string& body, bool json_body);
+// `allow_unknown`: unknown keys are warnings (a recorded plan made with
+// --allow-unknown, replayed); a request's findings are read strictly.
+planned_request plan_findings(const rule_set& rs, const std::string& body, bool json_body,
+                              bool allow_unknown = false);
 
 }  // namespace iptplan::server::detail

@@ -110,12 +110,14 @@ bool is_json(const std::string& content_type) {
   return t.rfind("application/json", 0) == 0 || t.rfind("application/fhir+json", 0) == 0;
 }
 
-planned_request plan_findings(const rule_set& rs, const std::string& body, bool json_body) {
+planned_request plan_findings(const rule_set& rs, const std::string& body, bool json_body, bool allow_unknown) {
   planned_request out;
+  findings_options options = kRequestOptions;
+  options.allow_unknown = allow_unknown;
   if (json_body) {
-    out.client = fhir::read_json_findings(*rs.prog, kBodyName, body, kRequestOptions, out.diags);
+    out.client = fhir::read_json_findings(*rs.prog, kBodyName, body, options, out.diags);
   } else {
-    out.client = read_findings(*rs.prog, kBodyName, body, kRequestOptions, out.diags);
+    out.client = read_findings(*rs.prog, kBodyName, body, options, out.diags);
   }
   if (!out.client) return out;
   out.ev = evaluate(*rs.prog, *out.client, true);
@@ -403,7 +405,10 @@ response service::why_recorded(std::int64_t id, const std::string& item) {
     json_findings = c == '{';
     break;
   }
-  if (facts.rule_set_sha256 == rs_.sha256) return explain(rs_, facts.findings, json_findings, item, true);
+  const bool allow_unknown = store::made_allowing_unknown(json::parse(facts.plan_json, nullptr, false));
+  if (facts.rule_set_sha256 == rs_.sha256) {
+    return explain(rs_, facts.findings, json_findings, item, true, allow_unknown);
+  }
   std::shared_ptr<const rule_set> then = cached_snapshot(facts.snapshot);
   if (!then) {
     if (!snap || store::snapshot_hash(*snap) != facts.snapshot) {
@@ -425,7 +430,7 @@ response service::why_recorded(std::int64_t id, const std::string& item) {
     snapshot_sha_ = facts.snapshot;
     snapshot_rules_ = then;
   }
-  return explain(*then, facts.findings, json_findings, item, true);
+  return explain(*then, facts.findings, json_findings, item, true, allow_unknown);
 }
 
 std::shared_ptr<const rule_set> service::cached_snapshot(const std::string& sha) {
@@ -434,16 +439,16 @@ std::shared_ptr<const rule_set> service::cached_snapshot(const std::string& sha)
 }
 
 response service::explain(const rule_set& rs, const std::string& findings, bool json_findings,
-                          const std::string& item, bool recorded) const {
+                          const std::string& item, bool recorded, bool allow_unknown) const {
   std::string base = item.substr(0, item.find('['));
   bool fact = rs.prog->fact_index(item) >= 0;
   if (!fact && rs.prog->rules_proposing(base).empty()) {
     return error_response(404, "api.unknown-item",
                           "no rule proposes an item '" + printable(base) + "' or concludes a fact of that name");
   }
-  auto pr = plan_findings(rs, findings, json_findings);
+  auto pr = plan_findings(rs, findings, json_findings, allow_unknown);
   if (!pr.p && recorded) {
-    // Recorded with --allow-unknown, say: replayed strictly, they do not read.
+    // Findings the recorded rule set no longer reads (a damaged snapshot).
     return error_response(409, "api.replay",
                           "the plan's recorded findings do not read as findings of its rule set: it cannot be "
                           "explained here (iptplan verify ID replays it)");

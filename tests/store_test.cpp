@@ -482,6 +482,27 @@ TEST_CASE("no comment of a findings file reaches the store, and comments change 
   CHECK(run({"verify", plan_file, named}).code == 0);
 }
 
+TEST_CASE("a plan recorded with --allow-unknown verifies and explains: its findings are read as they were") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  std::string findings = s.write("f.toml", slurp(kJane) + "\n[extra]\nfoo = 1\n");
+  REQUIRE(run({"plan", findings, "--record", "--store", db, "--by", "dr_a"}).code == 1);  // strict: an error
+  auto made = run({"plan", findings, "--allow-unknown", "--format", "json", "--record", "--store", db, "--by", "dr_a"});
+  REQUIRE(made.code == 0);
+  auto v = run({"verify", "1", "--store", db});
+  CHECK(v.code == 0);
+  CHECK(v.out.find("identical") != std::string::npos);
+  auto why = run({"why", "weak_relationship", "--record", "1", "--store", db});
+  CHECK(why.code == 0);
+  CHECK(why.out.find("weak_relationship") != std::string::npos);
+  // The plan file verifies against its findings the same way.
+  auto plan_file = s.write("plan.json", made.out);
+  CHECK(run({"verify", plan_file, findings}).code == 0);
+  // A plan made strictly is replayed strictly.
+  REQUIRE(run({"plan", kJane, "--record", "--store", db, "--by", "dr_a"}).code == 0);
+  CHECK(run({"verify", "2", "--store", db}).code == 0);
+}
+
 TEST_CASE("why and why-not --record explain a recorded plan with the rules it was made with") {
   scratch s;
   std::string db = (s.dir / "s.db").string();
@@ -511,6 +532,11 @@ TEST_CASE("why and why-not --record explain a recorded plan with the rules it wa
   auto absent = run({"why", "severe_suicide_risk", "--record", "1", "--store", db});
   CHECK(absent.code == 1);
   CHECK(absent.out.find("Run: iptplan why-not severe_suicide_risk --record 1 --store " + db) != std::string::npos);
+  // A name no rule knows is refused before anything is written to stdout.
+  auto unknown = run({"why", "weak_relationshp", "--record", "1", "--store", db});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.out.empty());
+  CHECK(unknown.err.find("did you mean 'weak_relationship'?") != std::string::npos);
   // Arguments: FINDINGS or --record, not both; a review record is no plan.
   CHECK(run({"why", "weak_relationship", kJane, "--record", "1", "--store", db}).code == 2);
   CHECK(run({"why", "weak_relationship"}).code == 2);
