@@ -913,9 +913,13 @@ bool evaluator::names_entry(const value& v) const {
 // A placeholder in parentheses right after another that reads the same is
 // left out: "{r.label} ({r.role})" for a row labelled with its role word
 // reads "partner", not "partner (partner)", and "{r.label} ({r.role},
-// ring 1)" reads "partner (ring 1)". `starts` holds where each part of `t`
-// begins in `out`, and its end.
-std::string without_echoes(const text_template& t, const std::string& out, const std::vector<std::size_t>& starts) {
+// ring 1)" reads "partner (ring 1)". Only words (a text or enum value on
+// file, `words[i]`) are echoes: two numbers, two yes/no answers or two
+// "not yet known" are two facts and both stay. `starts` holds where each
+// part of `t` begins in `out`, and its end. One echo is removed per
+// placeholder pair; "{a} ({a}) ({a})" keeps the third.
+std::string without_echoes(const text_template& t, const std::string& out, const std::vector<std::size_t>& starts,
+                           const std::vector<bool>& words) {
   auto piece = [&](std::size_t i) { return std::string_view(out).substr(starts[i], starts[i + 1] - starts[i]); };
   auto same = [](std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -928,7 +932,8 @@ std::string without_echoes(const text_template& t, const std::string& out, const
   for (std::size_t i = 0; i < parts.size(); ++i) {
     joined += piece(i);
     if (i + 3 >= parts.size() || parts[i].node < 0 || parts[i + 1].node >= 0 || parts[i + 1].text != " (" ||
-        parts[i + 2].node < 0 || parts[i + 3].node >= 0 || piece(i).empty() || !same(piece(i), piece(i + 2))) {
+        parts[i + 2].node < 0 || parts[i + 3].node >= 0 || !words[i] || !words[i + 2] || piece(i).empty() ||
+        !same(piece(i), piece(i + 2))) {
       continue;
     }
     std::string_view after = piece(i + 3);
@@ -952,6 +957,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
   std::string out;
   std::vector<std::size_t> starts;  // where each part's text begins in `out`
   starts.reserve(t.parts.size() + 1);
+  std::vector<bool> word_parts(t.parts.size(), false);  // a text or enum value on file
   for (const auto& part : t.parts) {
     starts.push_back(out.size());
     if (part.node < 0) {
@@ -1010,6 +1016,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
         continue;
       }
     }
+    word_parts[starts.size() - 1] = !conflicted && !prov && !skipped && v.kind == vkind::symbol;
     out += conflicted ? "(undecided: the rules conflict)"
            : prov      ? words(facts_prov_[n.a]) + " (provisional)"
            : skipped   ? "not asked (skipped)"
@@ -1017,7 +1024,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
                             : words(v);
   }
   starts.push_back(out.size());
-  return without_echoes(t, out, starts);
+  return without_echoes(t, out, starts, word_parts);
 }
 
 }  // namespace

@@ -313,7 +313,12 @@ class builder {
     std::map<std::string, assess_item> assess;
     // What each answer decides, listed by the weight of the strongest rule
     // that proposes it (safety first, then priority), then by name.
-    std::map<std::string, std::map<std::string, std::pair<double, assess_item::decided_as>>> decided_weight;
+    struct decided {
+      double rank;
+      assess_item::decided_as kind;
+      bool removed;  // only excluded by the rules behind it so far
+    };
+    std::map<std::string, std::map<std::string, decided>> decided_weight;
     std::set<std::string> divided_by_zero;  // rules said to divide by zero
     for (const auto& o : ev_.outcomes) {
       if (o.result != truth::unknown) continue;
@@ -350,7 +355,7 @@ class builder {
       // Each with its rank among what the answer decides: the rule's weight,
       // then flags, challenges, solutions and goals before derived facts.
       using as = assess_item::decided_as;
-      std::vector<std::tuple<std::string, double, as>> decides;
+      std::vector<std::tuple<std::string, double, as, bool>> decides;
       std::string key = key_of(r, o.element);
       const double rule_rank = (safety ? 1000.0 : 0.0) + r.priority;
       auto keyed = [&key](const std::string& id) { return key.empty() ? id : id + "[" + key + "]"; };
@@ -358,14 +363,14 @@ class builder {
         if (a.kind == ast::action_kind::exclude) {
           // An item the rule would remove is decided by the answer too.
           std::int8_t k = a.item >= 0 ? p_.item_kinds[static_cast<std::size_t>(a.item)] : -1;
-          decides.emplace_back(keyed(a.id), rule_rank, k < 0 ? as::removed_only : static_cast<as>(k));
+          decides.emplace_back(keyed(a.id), rule_rank, k < 0 ? as::removed_only : static_cast<as>(k), true);
           continue;
         }
         if (a.kind == ast::action_kind::conclude) {
-          decides.emplace_back(p_.facts[static_cast<std::size_t>(a.fact)].path, rule_rank, as::fact);
+          decides.emplace_back(p_.facts[static_cast<std::size_t>(a.fact)].path, rule_rank, as::fact, false);
         } else {
           double kind_rank = 0.4 - 0.1 * static_cast<double>(*item_kind_of(a.kind));
-          decides.emplace_back(keyed(a.id), rule_rank + kind_rank, static_cast<as>(*item_kind_of(a.kind)));
+          decides.emplace_back(keyed(a.id), rule_rank + kind_rank, static_cast<as>(*item_kind_of(a.kind)), false);
         }
       }
       double weight = rule_rank;
@@ -389,9 +394,11 @@ class builder {
         a.safety = a.safety || safety;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
         auto& weights = decided_weight[m];
-        for (const auto& [d, rank, kind] : decides) {
-          auto [at, fresh] = weights.emplace(d, std::pair{rank, kind});
-          if (!fresh) at->second.first = std::max(at->second.first, rank);
+        for (const auto& [d, rank, kind, removed] : decides) {
+          auto [at, fresh] = weights.emplace(d, decided{rank, kind, removed});
+          if (fresh) continue;
+          at->second.rank = std::max(at->second.rank, rank);
+          at->second.removed = at->second.removed && removed;
         }
       }
       pl.undecided.push_back(std::move(u));
@@ -441,12 +448,13 @@ class builder {
       }
       std::sort(a.rules.begin(), a.rules.end());
       a.rules.erase(std::unique(a.rules.begin(), a.rules.end()), a.rules.end());
-      std::vector<std::tuple<double, std::string, assess_item::decided_as>> by_weight;
-      for (const auto& [item, wk] : decided_weight[name]) by_weight.emplace_back(-wk.first, item, wk.second);
+      std::vector<std::tuple<double, std::string, assess_item::decided_as, bool>> by_weight;
+      for (const auto& [item, d] : decided_weight[name]) by_weight.emplace_back(-d.rank, item, d.kind, d.removed);
       std::sort(by_weight.begin(), by_weight.end());
-      for (auto& [w, item, kind] : by_weight) {
+      for (auto& [w, item, kind, removed] : by_weight) {
         a.items.push_back(std::move(item));
         a.item_kinds.push_back(kind);
+        a.item_removed.push_back(removed);
       }
       pl.to_assess.push_back(std::move(a));
     }

@@ -127,6 +127,10 @@ struct assess_item {
   // Parallel to `items`: what each is, so a plan can say them in words.
   enum class decided_as : std::uint8_t { flag, challenge, solution, goal, fact, removed_only };
   std::vector<decided_as> item_kinds;
+  // Parallel to `items`: the answer could only remove it (every rule behind
+  // it that waits on this answer excludes it): a plan says "whether to set
+  // it aside", never as if the answer would propose it.
+  std::vector<bool> item_removed;
   double score = 0;
   bool safety = false;             // it would decide a safety rule
   // A follow-up the skip logic has just opened (its `asked_if` gate, a

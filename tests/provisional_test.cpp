@@ -916,13 +916,36 @@ end
   const auto& a = x.pl.to_assess.at(0);
   REQUIRE(a.finding == "a");
   REQUIRE(a.item_kinds.size() == a.items.size());
-  // An item a rule only removes takes the kind the other rules give it.
-  auto at = std::find(a.items.begin(), a.items.end(), "kept_flag") - a.items.begin();
-  REQUIRE(static_cast<std::size_t>(at) < a.items.size());
-  CHECK(a.item_kinds[static_cast<std::size_t>(at)] == iptplan::assess_item::decided_as::flag);
+  // An item the answer could only remove takes the kind the other rules
+  // give it, and is said apart: never as if the answer would propose it.
+  auto at = static_cast<std::size_t>(std::find(a.items.begin(), a.items.end(), "kept_flag") - a.items.begin());
+  REQUIRE(at < a.items.size());
+  REQUIRE(a.item_removed.size() == a.items.size());
+  CHECK(a.item_kinds[at] == iptplan::assess_item::decided_as::flag);
+  CHECK(a.item_removed[at]);
   CHECK(iptplan::decides_in_words(a) ==
-        "the flags f five, f four, f one and 3 more; the challenge c one; the goals g one and g two; 3 solutions; "
-        "the conclusion t.level");
+        "the flags f five, f four, f one and 2 more; the challenge c one; the goals g one and g two; 3 solutions; "
+        "the conclusion t.level; whether to set aside the flag kept flag");
+  // An item one rule proposes and another removes on the same answer is
+  // decided either way: said as proposed.
+  auto both = run(R"(
+rule add "Add"
+when
+  a == true
+then
+  flag info x_item "X"
+end
+
+rule drop "Drop"
+when
+  a == false
+then
+  exclude x_item
+end
+)",
+                  "");
+  REQUIRE(both.pl.to_assess.size() == 1);
+  CHECK(iptplan::decides_in_words(both.pl.to_assess[0]) == "the flag x item");
 }
 
 TEST_CASE("ask next: the skip logic holds a question back until its gate opens it") {
@@ -1476,7 +1499,7 @@ TEST_CASE("templates: an entry without its key field is named by its position, n
   CHECK(ch->text == "Dispute with entry 1 (no label)");
 }
 
-TEST_CASE("templates: a placeholder in parentheses that reads as the one before it is left out") {
+TEST_CASE("templates: a word in parentheses that repeats the word before it is left out (answers and unknowns stay)") {
   auto x = run(R"rules(
 rule named "Names each person"
 for each p in people
@@ -1488,6 +1511,8 @@ then
   flag info last "With {p.label} ({p.label})"
   flag info kept "{p.label} ({p.conflict})"
   flag info spaced "{p.label} and ({p.label})"
+  flag info answers "{p.conflict} ({p.conflict})"
+  flag info unknowns "{p.mismatch} ({p.mismatch})"
 end
 )rules",
                "[[people]]\nlabel = \"mother_in_law\"\nconflict = true\n");
@@ -1501,6 +1526,9 @@ end
   CHECK(text("last") == "With mother in law");
   CHECK(text("kept") == "mother in law (yes)");
   CHECK(text("spaced") == "mother in law and (mother in law)");
+  // Only words echo: two answers, or two findings not on file, are two facts.
+  CHECK(text("answers") == "yes (yes)");
+  CHECK(text("unknowns") == "not yet known (not yet known)");
 }
 
 TEST_CASE("templates: an entry's key reads as words in a text, and stays as it is in the item's id") {

@@ -45,7 +45,11 @@ std::string item_in_words(const std::string& id, bool fact) {
   std::string out;
   auto open = id.find('[');
   for (std::size_t i = 0; i < std::min(open, id.size()); ++i) out += id[i] == '_' ? ' ' : id[i];
-  if (open != std::string::npos && id.back() == ']') out += " (" + id.substr(open + 1, id.size() - open - 2) + ")";
+  if (open != std::string::npos && id.back() == ']') {
+    std::string key = id.substr(open + 1, id.size() - open - 2);
+    std::replace(key.begin(), key.end(), '_', ' ');
+    out += " (" + key + ")";
+  }
   return out;
 }
 
@@ -58,11 +62,15 @@ std::string decides_in_words(const assess_item& a, bool markdown) {
     bool counted;  // more than two are counted, not named
     std::vector<std::string> names;
   };
-  // Flags, challenges, goals, solutions, conclusions, then items that
-  // rules only remove.
-  bucket buckets[] = {{"flag", "flags", false, {}},         {"challenge", "challenges", false, {}},
-                      {"goal", "goals", true, {}},          {"solution", "solutions", true, {}},
-                      {"conclusion", "conclusions", false, {}}, {"item", "items", false, {}}};
+  // Flags, challenges, goals, solutions, conclusions (and, defensively, an
+  // item no rule proposes); what the answer could propose, then what it
+  // could only remove.
+  auto buckets_of = [] {
+    return std::vector<bucket>{{"flag", "flags", false, {}},         {"challenge", "challenges", false, {}},
+                               {"goal", "goals", true, {}},          {"solution", "solutions", true, {}},
+                               {"conclusion", "conclusions", false, {}}, {"item", "items", false, {}}};
+  };
+  auto proposed = buckets_of(), removed = buckets_of();
   for (std::size_t i = 0; i < a.items.size(); ++i) {
     using as = assess_item::decided_as;
     const as kind = i < a.item_kinds.size() ? a.item_kinds[i] : as::removed_only;
@@ -74,24 +82,36 @@ std::string decides_in_words(const assess_item& a, bool markdown) {
                     : fact                  ? 4
                                             : 5;
     std::string name = item_in_words(a.items[i], fact);
-    buckets[b].names.push_back(markdown ? markdown_escape(name) : name);
+    auto& into = i < a.item_removed.size() && a.item_removed[i] ? removed : proposed;
+    into[b].names.push_back(markdown ? markdown_escape(name) : name);
   }
-  std::string out;
-  for (const auto& b : buckets) {
-    const auto n = b.names.size();
-    if (n == 0) continue;
-    out += out.empty() ? "" : "; ";
-    if (b.counted && n > 2) {
-      out += std::to_string(n) + " " + b.many;
-      continue;
+  // Groups joined by "; ", or (what could be set aside, one phrase) by
+  // ", " and a last " and ".
+  auto say = [](const std::vector<bucket>& buckets, bool one_phrase) {
+    std::vector<std::string> groups;
+    for (const auto& b : buckets) {
+      const auto n = b.names.size();
+      if (n == 0) continue;
+      if (b.counted && n > 2) {
+        groups.push_back(std::to_string(n) + " " + b.many);
+        continue;
+      }
+      std::string g = std::string("the ") + (n == 1 ? b.one : b.many) + " ";
+      const std::size_t shown = n > 4 ? 3 : n;
+      for (std::size_t k = 0; k < shown; ++k) {
+        g += (k == 0 ? "" : (k + 1 == shown && shown == n) ? " and " : ", ") + b.names[k];
+      }
+      if (shown < n) g += " and " + std::to_string(n - shown) + " more";
+      groups.push_back(std::move(g));
     }
-    out += std::string("the ") + (n == 1 ? b.one : b.many) + " ";
-    const std::size_t shown = n > 4 ? 3 : n;
-    for (std::size_t k = 0; k < shown; ++k) {
-      out += (k == 0 ? "" : (k + 1 == shown && shown == n) ? " and " : ", ") + b.names[k];
+    std::string out;
+    for (std::size_t k = 0; k < groups.size(); ++k) {
+      out += (k == 0 ? "" : !one_phrase ? "; " : k + 1 == groups.size() ? " and " : ", ") + groups[k];
     }
-    if (shown < n) out += " and " + std::to_string(n - shown) + " more";
-  }
+    return out;
+  };
+  std::string out = say(proposed, false), aside = say(removed, true);
+  if (!aside.empty()) out += (out.empty() ? "" : "; ") + std::string("whether to set aside ") + aside;
   return out;
 }
 

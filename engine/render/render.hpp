@@ -45,12 +45,15 @@ std::string record_next_summary(std::size_t total);
 // whose answers would decide part of the plan, safety first" (one, all, or
 // the first kAskNextShown of more).
 std::string ask_next_summary(std::size_t total);
-// What an answer decides, in words and grouped by kind, most important
-// first: "the flags moderate suicide risk, severe suicide risk and low
-// suicide risk; the goal safety plan; the conclusions risk.acute,
-// risk.elevated and 2 more". Solutions and goals beyond two are counted,
-// not named ("24 solutions"): they follow the challenges named before
-// them. Markdown escapes the names.
+// What an answer decides, in words and grouped by kind (flags,
+// challenges, goals, solutions, conclusions), most important first in
+// each: "the flags moderate suicide risk, severe suicide risk and low
+// suicide risk; the goal safety plan; the conclusions risk.acute and
+// risk.level". A group of five or more names three and counts the rest;
+// three or more solutions (or goals) are only counted ("24 solutions"):
+// they follow the challenges named before them. What the answer could
+// only remove comes last: "whether to set aside the goal partner assisted
+// format and 3 solutions". Markdown escapes the names.
 std::string decides_in_words(const assess_item& a, bool markdown = false);
 
 // An item's text as plans show it: a goal whose `by session` date has

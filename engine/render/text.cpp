@@ -261,7 +261,7 @@ std::string render_text(const plan& p) {
       out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + hang(a.question, 5)) + "\n";
       out += a.items.empty() && !a.completes.empty()
                  ? "     completes the " + a.completes + " screen (nothing else in this plan waits on it)\n"
-                 : "     decides: " + hang(decides_in_words(a), 15) + "\n";
+                 : "     decides: " + decides_in_words(a) + "\n";
     }
   };
   ask_list("ASK NEXT", ask_next_summary(questions), 0, questions, kAskNextShown);
