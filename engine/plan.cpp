@@ -391,6 +391,7 @@ class builder {
           a.follow_up = follows_up(m);
         }
         a.score += weight;
+        a.top_priority = std::max(a.top_priority, r.priority);
         a.safety = a.safety || safety;
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
         auto& weights = decided_weight[m];
@@ -509,6 +510,10 @@ class builder {
     std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [&](const assess_item& a, const assess_item& b) {
       if (a.safety != b.safety) return a.safety;
       if (a.follow_up != b.follow_up) return a.follow_up;
+      // A question that decides whether IPT fits at all (priority 90 and
+      // above: scope, contraindications) before those that shape the work,
+      // however many items the latter decide.
+      if (!a.safety && (a.top_priority >= 90) != (b.top_priority >= 90)) return a.top_priority >= 90;
       if (!a.safety && a.score != b.score) return a.score > b.score;
       if (!a.safety) {
         int ca = confirming(a.finding), cb = confirming(b.finding);

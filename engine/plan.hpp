@@ -132,6 +132,7 @@ struct assess_item {
   // it aside", never as if the answer would propose it.
   std::vector<bool> item_removed;
   double score = 0;
+  int top_priority = 0;            // the highest priority of the rules it would decide
   bool safety = false;             // it would decide a safety rule
   // A follow-up the skip logic has just opened (its `asked_if` gate, a
   // question of the same group, is answered with a value that leads to

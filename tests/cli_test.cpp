@@ -279,7 +279,12 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
     if (a["asked_of"] != b["asked_of"]) continue;
     CHECK(a["safety"].get<bool>() >= b["safety"].get<bool>());
     if (questionnaire(a["finding"]) || questionnaire(b["finding"])) continue;
-    if (a["safety"] == b["safety"] && !a["safety"].get<bool>()) CHECK(a["score"].get<double>() >= b["score"].get<double>());
+    if (a["safety"] == b["safety"] && !a["safety"].get<bool>()) {
+      // Whether IPT fits (priority 90 and above) first, then by score.
+      bool fit_a = a["top_priority"].get<int>() >= 90, fit_b = b["top_priority"].get<int>() >= 90;
+      CHECK(fit_a >= fit_b);
+      if (fit_a == fit_b) CHECK(a["score"].get<double>() >= b["score"].get<double>());
+    }
   }
   CHECK(any_clinician);
   CHECK(j["ask_next"][0]["asked_of"] == "client");

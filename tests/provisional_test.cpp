@@ -878,6 +878,35 @@ end
   CHECK(x.pl.to_assess[2].score == 50);
 }
 
+TEST_CASE("ask next: an answer that decides a rule of priority 90 or more comes before higher scores") {
+  auto x = run(R"(
+rule fit "Whether the treatment fits"
+  priority 90
+when
+  a == true
+then
+  flag warning fit_flag "Fit"
+end
+
+rule work "Much work"
+  priority 89
+when
+  b == true
+then
+  flag info w1 "W1"
+  flag info w2 "W2"
+  flag info w3 "W3"
+end
+)",
+               "");
+  REQUIRE(x.pl.to_assess.size() == 2);
+  CHECK(x.pl.to_assess[0].finding == "a");
+  CHECK(x.pl.to_assess[0].top_priority == 90);
+  CHECK(x.pl.to_assess[0].score < x.pl.to_assess[1].score);
+  CHECK(x.pl.to_assess[1].finding == "b");
+  CHECK(x.pl.to_assess[1].top_priority == 89);
+}
+
 TEST_CASE("ask next: what an answer decides is said in words, grouped by kind, solutions and goals counted") {
   auto x = run(R"(
 rule detect "Detect"

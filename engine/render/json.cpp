@@ -186,6 +186,7 @@ jsonout::json jsonout::plan_json(const plan& p) {
                       {"question", a.question},
                       {"component", a.component},
                       {"score", a.score},
+                      {"top_priority", a.top_priority},
                       {"safety", a.safety},
                       {"follow_up", a.follow_up},
                       {"asked_of", a.clinician ? "clinician" : "client"},
