@@ -348,7 +348,20 @@ class reader {
               "'" + what + "' must be " + d.expectation() + extra);
       // A text where something else belongs may be a name: its line is not
       // quoted.
-      if (D::is_string(v)) last().source_line.clear();
+      if (D::is_string(v)) {
+        last().source_line.clear();
+        // A number or a yes/no written in quotes is text: say so, without
+        // repeating it.
+        std::string_view s = D::string(v);
+        bool numeric = !s.empty() && s.size() < 32 &&
+                       s.find_first_not_of("0123456789.-+") == std::string_view::npos &&
+                       s.find_first_of("0123456789") != std::string_view::npos;
+        if ((d.type == finding_type::integer || d.type == finding_type::number) && numeric) {
+          last().notes.push_back("it is written in quotes, so it reads as text: write the number without quotes");
+        } else if (d.type == finding_type::boolean && (s == "true" || s == "false")) {
+          last().notes.push_back("it is written in quotes, so it reads as text: write true or false without quotes");
+        }
+      }
       return std::nullopt;
     };
     switch (d.type) {
@@ -551,13 +564,20 @@ class reader {
     }
     // The line is not quoted: an unknown key's value may be anything,
     // a name included.
-    std::string named = quoted_if_name(path, "a key (not quoted: it does not look like a finding's name)");
+    std::string named = quoted_if_name(path, "a key (not shown: it does not look like a finding's name)");
+    std::vector<std::string> notes = !near.empty() ? std::vector<std::string>{"did you mean '" + near + "'?"}
+                                     : opt_.allow_unknown || !opt_.suggest_allow_unknown
+                                         ? std::vector<std::string>{}
+                                         : std::vector<std::string>{"--allow-unknown reads the file without it"};
+    // `life_events = []` written under [phq9] reads as phq9.life_events: a
+    // key belongs to the heading above it.
+    if (auto dot = path.rfind('.'); !near.empty() && near.find('.') == std::string::npos &&
+                                    dot != std::string::npos && path.substr(dot + 1) == near) {
+      notes.push_back("a key written under a [heading] belongs to that heading: write '" + near +
+                      "' above the first heading");
+    }
     problem(v, opt_.allow_unknown ? severity::warning : severity::error, "findings.unknown",
-            named + " is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""),
-            !near.empty()          ? std::vector<std::string>{"did you mean '" + near + "'?"}
-            : opt_.allow_unknown || !opt_.suggest_allow_unknown
-                ? std::vector<std::string>{}
-                : std::vector<std::string>{"--allow-unknown reads the file without it"});
+            named + " is not in the vocabulary" + (opt_.allow_unknown ? " and is ignored" : ""), notes);
     if (key_line <= 0) {
       location at = D::key_place(v);
       key_line = at.line;

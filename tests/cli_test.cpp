@@ -741,7 +741,7 @@ TEST_CASE("hostile: control characters from a file never reach the terminal, and
   CHECK(r.code == 1);
   CHECK(r.err.find('\x1b') == std::string::npos);
   CHECK(r.err.find('\x07') == std::string::npos);
-  CHECK(r.err.find("esc.toml:2:1: error: a key (not quoted: it does not look like a finding's name) is not "
+  CHECK(r.err.find("esc.toml:2:1: error: a key (not shown: it does not look like a finding's name) is not "
                    "in the vocabulary") != std::string::npos);
   CHECK(r.err.find("'client.age_band' is not one of its choices") != std::string::npos);
   CHECK(r.err.find("Mary") == std::string::npos);

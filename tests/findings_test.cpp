@@ -203,6 +203,21 @@ TEST_CASE("findings.type: a value of the wrong type names the finding and what w
   CHECK(d.message == message);
 }
 
+TEST_CASE("findings.type: a number or yes/no in quotes is said to be text, without repeating it") {
+  auto [text, note] = GENERATE(table<std::string, std::string>({
+      {"score = \"17\"\n", "it is written in quotes, so it reads as text: write the number without quotes"},
+      {"ratio = \"0.5\"\n", "it is written in quotes, so it reads as text: write the number without quotes"},
+      {"a = \"true\"\n", "it is written in quotes, so it reads as text: write true or false without quotes"},
+      {"a = \"yes\"\n", ""},
+      {"score = \"high\"\n", ""},
+      {"score = \"-\"\n", ""},
+  }));
+  INFO(text);
+  auto d = only_error(read(text), "findings.type");
+  CHECK(d.notes == (note.empty() ? std::vector<std::string>{} : std::vector<std::string>{note}));
+  CHECK(format(d).find("17") == std::string::npos);
+}
+
 TEST_CASE("findings.range: a value outside the vocabulary's range") {
   auto [text, line, column, message] = GENERATE(table<std::string, int, int, std::string>({
       {"score = 99\n", 1, 9, "'score' is outside its range: expected a whole number from 0 to 27"},
@@ -331,6 +346,17 @@ TEST_CASE("findings.unknown: an error by default, its line not quoted") {
   CHECK(d.notes == std::vector<std::string>{"did you mean 'score'?"});
   CHECK(d.source_line.empty());
   CHECK(format(d).find("Mary") == std::string::npos);
+}
+
+TEST_CASE("findings.unknown: a top-level key written under a heading is told where it belongs") {
+  auto r = read("[client]\nrelationships = []\n", true);
+  auto d = only_error(r, "findings.unknown");
+  CHECK(d.message == "'client.relationships' is not in the vocabulary");
+  CHECK(d.notes == std::vector<std::string>{"did you mean 'relationships'?",
+                                            "a key written under a [heading] belongs to that heading: write "
+                                            "'relationships' above the first heading"});
+  // A near miss of a nested name gets no such note.
+  CHECK(only_error(read("[client]\nidd = \"C-1\"\n", true), "findings.unknown").notes.size() == 1);
 }
 
 TEST_CASE("findings.unknown: the default options make it an error") {
