@@ -243,6 +243,16 @@ TEST_CASE("ask next: whose death it was before the grief questions it spares, wh
   CHECK(person < place("relationships[husband].changed_near_onset"));
 }
 
+TEST_CASE("plan: a reason given above is referred to, each reference its own sentence") {
+  auto r = run({"plan", "rules/tests/clients/first_interview_teen_mother.toml"});
+  REQUIRE(r.code == 0);
+  // The safety plan, proposed by two rules whose reasons were both given above.
+  CHECK(r.out.find("why: as for [parent_safety_involvement] above (rule risk_adolescent_parent, safety.rules:") !=
+        std::string::npos);
+  CHECK(r.out.find("). As for [recent_self_harm] above (rule self_harm_recent, safety.rules:") != std::string::npos);
+  CHECK(r.out.find(". as for [") == std::string::npos);
+}
+
 TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q3-Q5") {
   auto r = run({"plan", "examples/empty.toml", "--format", "json"});
   REQUIRE(r.code == 0);

@@ -70,9 +70,13 @@ std::string short_why(const plan_item& it, std::map<std::string, std::string>* g
     }
   }
   std::string out;
-  for (const auto& [text, refs] : pieces) {
-    if (!out.empty()) out += " ";
-    out += (text.empty() ? "" : text + " ") + "(" + refs + ")" + (text.rfind("as for [", 0) == 0 ? "." : "");
+  for (auto& [text, refs] : pieces) {
+    const bool as_for = text.rfind("as for [", 0) == 0;
+    if (!out.empty()) {
+      out += " ";
+      if (as_for) text[0] = 'A';  // a new sentence after the one before
+    }
+    out += (text.empty() ? "" : text + " ") + "(" + refs + ")" + (as_for ? "." : "");
   }
   if (given) {
     for (const auto& r : it.because) given->emplace(one_reason_key(r), it.full_id());
