@@ -154,6 +154,10 @@ std::optional<response> refused(const httplib::Request& req, const http_options&
 // headers do not end within this many bytes is refused with 431.
 constexpr std::size_t kMaxHeaderBytes = 32 * 1024;
 
+// Set on the thread serving a connection whose headers were refused: the
+// request's log line says 431, the answer sent, not httplib's 400.
+thread_local bool t_headers_refused = false;
+
 // A connection's stream as httplib reads it, with the request's line and
 // headers counted: past kMaxHeaderBytes before their blank line, reading
 // fails, and the answer httplib then writes (400) goes out as 431. Reads
@@ -161,7 +165,9 @@ constexpr std::size_t kMaxHeaderBytes = 32 * 1024;
 class bounded_stream final : public httplib::Stream {
  public:
   bounded_stream(socket_t sock, int read_timeout, int write_timeout)
-      : sock_(sock), read_ms_(read_timeout * 1000), write_ms_(write_timeout * 1000) {}
+      : sock_(sock), read_ms_(read_timeout * 1000), write_ms_(write_timeout * 1000) {
+    t_headers_refused = false;
+  }
 
   bool is_readable() const override { return pos_ < len_ || wait(POLLIN, read_ms_); }
   bool is_writable() const override { return wait(POLLOUT, write_ms_); }
@@ -206,6 +212,7 @@ class bounded_stream final : public httplib::Stream {
   void refuse() {
     if (refused_) return;
     refused_ = true;
+    t_headers_refused = true;
     auto r = error_response(431, "api.headers", "the request's line and headers are longer than " +
                                                     std::to_string(kMaxHeaderBytes / 1024) + " KiB");
     std::string out = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\n"
@@ -435,7 +442,7 @@ int serve(service& svc, const http_options& o, std::ostream& err,
   // query, the body or a header: they may hold findings or names.
   http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     spdlog::info("request {} {} {} -> {}", res.get_header_value("X-Request-Id"), printable(req.method.substr(0, 20)),
-                 printable(req.path.substr(0, 200)), res.status);
+                 printable(req.path.substr(0, 200)), t_headers_refused ? 431 : res.status);
   });
 
   // The listening socket: SO_REUSEADDR alone (httplib's default adds

@@ -27,6 +27,9 @@
 #include "jwt_support.hpp"
 #include "engine/ruleset.hpp"
 #include "server/http.hpp"
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "server/internal.hpp"
 #include "server/service.hpp"
 #include "store/store.hpp"
@@ -649,7 +652,15 @@ TEST_CASE("http: a request's line and headers are bounded (431), every request o
   std::string flood = "GET /api/vocabulary HTTP/1.1\r\n" + host;
   for (int i = 0; i < 1000; ++i) flood += "X-Filler: " + std::string(1000, 'a') + "\r\n";
   flood += "\r\n";
+  // The log says what was sent: 431, not httplib's 400.
+  auto log = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log, true);
+  auto logger = spdlog::default_logger();
+  logger->sinks().push_back(sink);
   auto refused = raw(srv.port, flood);
+  logger->sinks().pop_back();
+  CHECK(log->str().find(" -> 431") != std::string::npos);
+  CHECK(log->str().find(" -> 400") == std::string::npos);
   CHECK(refused.rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0) == 0);
   CHECK(refused.find("api.headers") != std::string::npos);
   CHECK(refused.find("Content-Security-Policy: default-src 'none'") != std::string::npos);
