@@ -505,6 +505,24 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
     if (!where || !who) return kUsage;
     store = *where;
     by = *who;
+    // A store file never takes the place of a findings file or a file of
+    // the rule set (an empty findings file would become a database), nor
+    // of the plan written with -o.
+    if (!store.empty() && store.rfind("postgresql://", 0) != 0 && store.rfind("postgres://", 0) != 0) {
+      std::string path = store.rfind("sqlite:", 0) == 0 ? store.substr(7) : store;
+      std::string why = refused_output(path, files, rules);
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      if (why.empty() && !output.empty() && fs::exists(path, ec) && fs::equivalent(path, output, ec)) {
+        why = "is the file -o writes the plan to; choose another name";
+      } else if (why.empty() && !output.empty() && fs::absolute(path, ec) == fs::absolute(output, ec)) {
+        why = "is the file -o writes the plan to; choose another name";
+      }
+      if (!why.empty()) {
+        err << "iptplan: --store " << printable(path) << " " << why << "\n";
+        return kUsage;
+      }
+    }
   }
   std::vector<rule_set_file> rule_files;
   auto rs = load(rules, err, false, nullptr, &rule_files);

@@ -55,6 +55,11 @@ class sqlite_store final : public plan_store {
     namespace fs = std::filesystem;
     std::error_code ec;
     bool exists = fs::exists(path, ec);
+    // A new store is never made at the end of a dangling link: the link
+    // names a file elsewhere that is not there (a store moved or lost).
+    if (!exists && fs::is_symlink(fs::symlink_status(path, ec))) {
+      throw store_error(path + ": a symbolic link to a file that does not exist; give the store's own path");
+    }
     if (!exists && !create) throw store_error(path + ": no such store (record a plan with --record to create one)");
     if (exists && !fs::is_regular_file(path, ec)) throw store_error(path + ": this is not a store file");
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;

@@ -698,6 +698,38 @@ TEST_CASE("review suggests the items an id without its key, or in other capitals
   CHECK(caps.err.find("did you mean 'role_dispute[partner]'?") != std::string::npos);
 }
 
+TEST_CASE("the store is never a findings file, a file of the rule set, the plan's -o file or the end of a dangling link") {
+  scratch s;
+  std::string findings = s.write("client.toml", slurp(kJane));
+  std::string empty = s.write("empty.toml", "");
+  std::string rules = s.rules_copy();
+  auto refused = [](const result& r, const std::string& why) {
+    CHECK(r.code == 2);
+    CHECK(r.err.find(why) != std::string::npos);
+  };
+  refused(run({"plan", findings, "--record", "--store", findings, "--by", "a"}), "is one of the findings files");
+  refused(run({"plan", empty, "--record", "--store", "sqlite:" + empty, "--by", "a"}), "is one of the findings files");
+  CHECK(fs::file_size(empty) == 0);
+  refused(run({"plan", findings, "--rules", rules, "--record", "--store", rules + "/x.db", "--by", "a"}),
+          "is inside the rule set folder");
+  CHECK_FALSE(fs::exists(rules + "/x.db"));
+  std::string out = (s.dir / "plan.db").string();
+  refused(run({"plan", findings, "-o", out, "--record", "--store", out, "--by", "a"}),
+          "is the file -o writes the plan to");
+  CHECK_FALSE(fs::exists(out));
+  // A link to a store that is not there is not followed to make one.
+  std::string target = (s.dir / "moved.db").string(), link = (s.dir / "link.db").string();
+  fs::create_symlink(target, link);
+  auto dangling = run({"plan", findings, "--record", "--store", link, "--by", "a"});
+  CHECK(dangling.code == 1);
+  CHECK(dangling.err.find("a symbolic link to a file that does not exist") != std::string::npos);
+  CHECK_FALSE(fs::exists(target));
+  // A link to a store that is there is followed.
+  REQUIRE(run({"plan", findings, "--record", "--store", target, "--by", "a"}).code == 0);
+  CHECK(run({"plan", findings, "--record", "--store", link, "--by", "a"}).code == 0);
+  CHECK(run({"audit", "verify", "--store", target}).code == 0);
+}
+
 TEST_CASE("an empty file given as the store becomes a private store, an SQLite file of another program is refused") {
   scratch s;
   std::string empty = s.write("empty.db", "");
