@@ -513,9 +513,10 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
       std::string why = refused_output(path, files, rules);
       namespace fs = std::filesystem;
       std::error_code ec;
-      if (why.empty() && !output.empty() && fs::exists(path, ec) && fs::equivalent(path, output, ec)) {
-        why = "is the file -o writes the plan to; choose another name";
-      } else if (why.empty() && !output.empty() && fs::absolute(path, ec) == fs::absolute(output, ec)) {
+      // The same file by any spelling (./x, sub/../x), existing or not.
+      if (why.empty() && !output.empty() &&
+          ((fs::exists(path, ec) && fs::equivalent(path, output, ec)) ||
+           fs::weakly_canonical(fs::absolute(path, ec), ec) == fs::weakly_canonical(fs::absolute(output, ec), ec))) {
         why = "is the file -o writes the plan to; choose another name";
       }
       if (!why.empty()) {

@@ -112,7 +112,10 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
            const std::string& recorded_json, const std::string& recorded_program, const std::string& fmt,
            std::ostream& out, std::ostream& err) {
   json was = json::parse(recorded_json, nullptr, false);
-  auto pl = plan_text(rs, "the recorded findings", findings, st::made_allowing_unknown(was), err);
+  // Unknown keys read as warnings: a recorded plan either had none or was
+  // made with --allow-unknown (strictly they would have stopped it), and
+  // the comparison below shows any difference, its warnings included.
+  auto pl = plan_text(rs, "the recorded findings", findings, true, err);
   if (!pl) {
     err << "iptplan: error: " << what << ": the findings could not be planned again\n";
     return kInputError;
@@ -517,8 +520,8 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
     if (!rs) return kInputError;
     // What is explained is the recorded plan: the same findings and rules
     // make it again, or the explanation would be of another plan.
-    auto pl = plan_text(*rs, "the recorded findings", f.findings,
-                        st::made_allowing_unknown(json::parse(f.plan_json, nullptr, false)), err);
+    // Unknown keys as warnings, as replay reads them.
+    auto pl = plan_text(*rs, "the recorded findings", f.findings, true, err);
     if (!pl) return kInputError;
     // Recorded before comments were left out of the findings hash: its hash
     // is of the bytes as stored (see replay).

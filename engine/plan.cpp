@@ -141,6 +141,10 @@ class builder {
       fe.repeated = true;
       return fe;
     }
+    if (path.size() >= kMaxExplainDepth) {
+      fe.cut = true;
+      return fe;
+    }
     path.insert(f);
     if (ev_.facts[static_cast<std::size_t>(f)].is_unknown() && !ev_.fact_missing.empty()) {
       // The findings as the skip logic asks them (a gated question waits for

@@ -71,7 +71,12 @@ struct fact_explanation {
   std::vector<std::string> missing;   // when unknown (at most kMaxMissing)
   bool more_missing = false;          // ... and others beyond those
   bool repeated = false;              // already explained higher in the tree
+  // Reached past kMaxExplainDepth derived facts down a chain: its own
+  // reasons are not given here (`iptplan why FACT` gives them), so that
+  // no explanation's depth, or the stack, follows the rule set's size.
+  bool cut = false;
 };
+inline constexpr std::size_t kMaxExplainDepth = 64;
 
 struct plan_item {
   item_kind kind = item_kind::challenge;

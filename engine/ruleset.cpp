@@ -251,6 +251,19 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
     m.review_date_line = static_cast<int>(n->source().begin.line);
     m.review_date_column = static_cast<int>(n->source().begin.column);
   }
+  // Compared with today's date as text, so written YYYY-MM-DD (a TOML date,
+  // or a text of that form): "2026-5-1" would never come due.
+  if (!m.review_date.empty()) {
+    const std::string& d = m.review_date;
+    bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-';
+    for (std::size_t i = 0; ok && i < d.size(); ++i) ok = i == 4 || i == 7 || (d[i] >= '0' && d[i] <= '9');
+    ok = ok && d.substr(5, 2) >= "01" && d.substr(5, 2) <= "12" && d.substr(8, 2) >= "01" && d.substr(8, 2) <= "31";
+    if (!ok) {
+      diags.push_back(toml_diagnostic(src, t->get("review_date"), severity::error, "ruleset.manifest",
+                                      "review_date must be a date written YYYY-MM-DD (2027-05-01)"));
+      m.review_date.clear();
+    }
+  }
   if (!m.status.empty() && m.status != "draft" && m.status != "approved" && m.status != "retired") {
     diags.push_back(toml_diagnostic(src, t->get("status"), severity::error, "ruleset.manifest",
                                     "status must be \"draft\", \"approved\" or \"retired\""));

@@ -41,13 +41,6 @@ std::string string_at(const json& j, const char* pointer) {
   return j.at(p).get<std::string>();
 }
 
-bool made_allowing_unknown(const json& plan) {
-  if (!plan.is_object() || !plan.contains("diagnostics") || !plan["diagnostics"].is_array()) return false;
-  return std::any_of(plan["diagnostics"].begin(), plan["diagnostics"].end(), [](const json& d) {
-    return d.is_object() && d.contains("code") && d["code"] == "findings.unknown";
-  });
-}
-
 plan_facts read_plan_body(const std::string& body) { return read_plan_body(parse_object(body, "plan")); }
 
 plan_facts read_plan_body(const json& j) {

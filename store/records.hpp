@@ -30,11 +30,6 @@ std::string plan_body(const plan_facts& p);
 // when there is none or it is not a string: a record or plan file of the
 // wrong shape is read as missing parts, never as an exception.
 std::string string_at(const nlohmann::json& j, const char* pointer);
-// Whether a plan (its JSON) was made with --allow-unknown: it carries the
-// warnings unknown keys then give (findings.unknown). Replaying it reads its
-// findings the same way, or those keys would be errors now where they were
-// warnings then. Anything that is not a plan: false.
-bool made_allowing_unknown(const nlohmann::json& plan);
 // Reads a plan record's body back; throws store_error if it is not one.
 plan_facts read_plan_body(const std::string& body);
 // The same from a body already parsed.

@@ -1616,6 +1616,20 @@ TEST_CASE("a circle of derived facts is evaluated until nothing changes, however
     INFO("circle of " << n);
     auto yes = run(rules, "a = true\n");
     CHECK(full_ids(yes.pl.flags) == std::vector<std::string>{"reached"});
+    // Its explanation stops at 64 derived facts down the chain, and says
+    // so: no explanation (or stack) grows with the chain.
+    std::size_t depth = 0;
+    const fact_explanation* f = yes.pl.flags[0].because[0].derived.at(0).get();
+    while (f && !f->cut && !f->repeated) {
+      ++depth;
+      f = f->reasons.empty() || f->reasons[0].derived.empty() ? nullptr : f->reasons[0].derived[0].get();
+    }
+    CHECK(depth == std::min<std::size_t>(static_cast<std::size_t>(n), kMaxExplainDepth));
+    if (n > 64) {
+      REQUIRE(f != nullptr);
+      CHECK(f->reasons.empty());
+      CHECK(render_json(yes.pl).find("\"explained_elsewhere\": true") != std::string::npos);
+    }
     auto no = run(rules, "a = false\n");
     CHECK(no.pl.flags.empty());
     CHECK(no.pl.undecided.empty());

@@ -809,7 +809,7 @@ end
   auto x = run(rules, "a = true\n");
   std::string text = render_text(x.pl);
   INFO(text);
-  CHECK(text.find("  work for the challenge area (in the plan above):\n    to confirm, ask: b (ask next 1)\n      solution: Step one") !=
+  CHECK(text.find("  work to confirm for the challenge [area] (listed above, under CHALLENGES):\n    to confirm, ask: b (ask next 1)\n      solution: Step one") !=
         std::string::npos);
   // The shared reason once, what it waits on once.
   auto first = text.find("why: provisional: The work needs B");
@@ -817,7 +817,7 @@ end
   CHECK(text.find("why: provisional: The work needs B", first + 1) == std::string::npos);
   CHECK(text.find("to confirm, ask: b", text.find("to confirm, ask: b") + 1) == std::string::npos);
   std::string md = render_markdown(x.pl);
-  CHECK(md.find("- *work for the challenge* area (in the plan above)  \n  To confirm, ask: `b`") != std::string::npos);
+  CHECK(md.find("- *work to confirm for the challenge* area (listed above, under Challenges)  \n  To confirm, ask: `b`") != std::string::npos);
   // In JSON nothing moves: each item keeps its status and findings.
   auto j = nlohmann::json::parse(render_json(x.pl));
   REQUIRE(j["provisional"].size() == 2);
@@ -905,6 +905,21 @@ end
   CHECK(x.pl.to_assess[0].score < x.pl.to_assess[1].score);
   CHECK(x.pl.to_assess[1].finding == "b");
   CHECK(x.pl.to_assess[1].top_priority == 89);
+}
+
+TEST_CASE("to confirm: ask the client, record (the clinician's own findings), or both") {
+  iptplan::plan p;
+  iptplan::assess_item q, r;
+  q.finding = "relationships[partner].conflict";
+  r.finding = "therapy.sessions_planned";
+  r.clinician = true;
+  p.to_assess = {q, r};
+  CHECK(iptplan::confirm_verb(p, {"relationships[partner].conflict"}) == "ask");
+  CHECK(iptplan::confirm_verb(p, {"therapy.sessions_planned"}) == "record");
+  CHECK(iptplan::confirm_verb(p, {"therapy.sessions_planned", "relationships[partner].conflict"}) == "ask or record");
+  // A finding not among those to assess now (its gate still closed) is asked.
+  CHECK(iptplan::confirm_verb(p, {"risk.cssrs.q3"}) == "ask");
+  CHECK(iptplan::confirm_verb(p, {}) == "ask");
 }
 
 TEST_CASE("ask next: what an answer decides is said in words, grouped by kind, solutions and goals counted") {

@@ -498,9 +498,18 @@ TEST_CASE("a plan recorded with --allow-unknown verifies and explains: its findi
   // The plan file verifies against its findings the same way.
   auto plan_file = s.write("plan.json", made.out);
   CHECK(run({"verify", plan_file, findings}).code == 0);
-  // A plan made strictly is replayed strictly.
+  // A plan made strictly replays too.
   REQUIRE(run({"plan", kJane, "--record", "--store", db, "--by", "dr_a"}).code == 0);
   CHECK(run({"verify", "2", "--store", db}).code == 0);
+  // So does one whose unknown-key warning is past the plan's cap on listed
+  // diagnostics (60 rows without a label warn first).
+  std::string many = slurp(kJane);
+  for (int i = 0; i < 60; ++i) many += "\n[[relationships]]\nrole = \"friend\"\n";
+  many += "\n[zzz]\nfoo = 1\n";
+  std::string crowded = s.write("crowded.toml", many);
+  REQUIRE(run({"plan", crowded, "--allow-unknown", "--record", "--store", db, "--by", "dr_a"}).code == 0);
+  CHECK(run({"verify", "3", "--store", db}).code == 0);
+  CHECK(run({"why", "weak_relationship", "--record", "3", "--store", db}).code == 0);
 }
 
 TEST_CASE("why and why-not --record explain a recorded plan with the rules it was made with") {
@@ -715,6 +724,10 @@ TEST_CASE("the store is never a findings file, a file of the rule set, the plan'
   CHECK_FALSE(fs::exists(rules + "/x.db"));
   std::string out = (s.dir / "plan.db").string();
   refused(run({"plan", findings, "-o", out, "--record", "--store", out, "--by", "a"}),
+          "is the file -o writes the plan to");
+  // By any spelling, before either exists.
+  refused(run({"plan", findings, "-o", out, "--record", "--store", (s.dir / "." / "sub" / ".." / "plan.db").string(),
+               "--by", "a"}),
           "is the file -o writes the plan to");
   CHECK_FALSE(fs::exists(out));
   // A link to a store that is not there is not followed to make one.

@@ -142,6 +142,25 @@ TEST_CASE("ruleset.toml: unknown keys and an unknown status are errors") {
   CHECK(ds[1].message == "status must be \"draft\", \"approved\" or \"retired\"");
 }
 
+TEST_CASE("ruleset.toml: a review date is written YYYY-MM-DD, as a date or a text") {
+  for (const std::string ok : {"review_date = 2027-05-01\n", "review_date = \"2027-05-01\"\n"}) {
+    auto l = load(kA, "name = \"t\"\nversion = \"1\"\n" + ok);
+    INFO(ok << all_diags(l.diags));
+    REQUIRE(l.rs);
+    CHECK(l.rs->info.review_date == "2027-05-01");
+  }
+  for (const std::string bad : {"review_date = \"2026-5-1\"\n", "review_date = \"2026-13-01\"\n",
+                                "review_date = \"soon\"\n", "review_date = \"2026-05-00\"\n"}) {
+    auto l = load(kA, "name = \"t\"\nversion = \"1\"\n" + bad);
+    INFO(bad);
+    CHECK_FALSE(l.rs);
+    auto ds = with_code(l.diags, "ruleset.manifest");
+    REQUIRE(ds.size() == 1);
+    CHECK(ds[0].message == "review_date must be a date written YYYY-MM-DD (2027-05-01)");
+    CHECK(ds[0].line == 3);
+  }
+}
+
 TEST_CASE("parameters: read as param.x, checked, and never concluded") {
   const std::string manifest = "name = \"t\"\nversion = \"1\"\n[parameters]\nhigh = 10\nmode = \"individul\"\nspare = 1\n";
   const std::string vocab = kA + "[score]\ntype = \"int\"\n[setting]\ntype = \"enum\"\nvalues = [\"individual\", \"group\"]\n";

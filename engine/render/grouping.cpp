@@ -410,4 +410,13 @@ std::vector<std::string> with_ask_next_numbers(const plan& p, const std::vector<
   return out;
 }
 
+std::string confirm_verb(const plan& p, const std::vector<std::string>& fs) {
+  std::size_t recorded = 0;
+  for (const auto& f : fs) {
+    auto at = std::find_if(p.to_assess.begin(), p.to_assess.end(), [&](const assess_item& a) { return a.finding == f; });
+    recorded += at != p.to_assess.end() && at->clinician ? 1 : 0;
+  }
+  return recorded == 0 || fs.empty() ? "ask" : recorded == fs.size() ? "record" : "ask or record";
+}
+
 }  // namespace iptplan

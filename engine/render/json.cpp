@@ -38,6 +38,14 @@ json writer::refs(const std::vector<reason>& rs) {
 }
 
 json writer::fact(const fact_explanation& f) {
+  json j = fact_fields(f);
+  // Only where it happens (a chain of 64 derived facts): plans keep their
+  // shape.
+  if (f.cut) j["explained_elsewhere"] = true;
+  return j;
+}
+
+json writer::fact_fields(const fact_explanation& f) {
   return {{"fact", f.fact},
           {"value", f.value},
           {"status", f.provisional ? "provisional"

@@ -30,6 +30,7 @@ class writer {
   json ref(const reason& r);
   json refs(const std::vector<reason>& rs);
   json fact(const fact_explanation& f);
+  json fact_fields(const fact_explanation& f);
 
  private:
   json full(const reason& r);

@@ -177,7 +177,8 @@ std::string render_markdown(const plan& p) {
     for (std::size_t t = 0; t < layout.top.size(); ++t) {
       const plan_item& it = *layout.top[t];
       out += "- *possible " + std::string(to_string(it.kind)) + (it.kind == item_kind::flag ? " (" + it.severity + ")" : "") +
-             "*: " + md(shown_text(it)) + "  \n  Why: " + why(it) + "  \n  To confirm, ask: " + asks(it) + "\n";
+             "*: " + md(shown_text(it)) + "  \n  Why: " + why(it) + "  \n  To confirm, " +
+             confirm_verb(p, it.to_confirm) + ": " + asks(it) + "\n";
       if (it.kind != item_kind::challenge) continue;
       const auto& work = layout.work[t];
       auto extras = work_plan_extras(it, work);
@@ -188,7 +189,7 @@ std::string render_markdown(const plan& p) {
         return asks(x);
       };
       if (extras.shared && !extras.per_item.front().empty()) {
-        out.pop_back();  // the line break after "To confirm, ask"
+        out.pop_back();  // the line break after "To confirm, ..."
         out += "  \n  Its work plan also waits on: " + ask_list(extras.per_item.front()) + "\n";
       }
       if (!extras.common.empty()) {
@@ -211,12 +212,12 @@ std::string render_markdown(const plan& p) {
       }
     }
     for (const auto& [c, work] : layout.for_confirmed) {
-      out += "- *work for the challenge* " + md(c->full_id()) + " (in the plan above)";
+      out += "- *work to confirm for the challenge* " + md(c->full_id()) + " (listed above, under Challenges)";
       auto extras = work_plan_extras(*c, work);
       if (extras.shared) {
         plan_item x;
         x.to_confirm = extras.per_item.front();
-        out += "  \n  To confirm, ask: " + asks(x);
+        out += "  \n  To confirm, " + confirm_verb(p, x.to_confirm) + ": " + asks(x);
       }
       out += "\n";
       std::set<std::string> explained{key_of(*c)};
@@ -228,7 +229,7 @@ std::string render_markdown(const plan& p) {
         if (!extras.shared) {
           plan_item x;
           x.to_confirm = extras.per_item[i];
-          out += "  \n    To confirm, ask: " + asks(x);
+          out += "  \n    To confirm, " + confirm_verb(p, x.to_confirm) + ": " + asks(x);
         }
         out += "\n";
       }

@@ -78,6 +78,10 @@ std::string critical_first_note(std::size_t flags);
 // the questions the text and markdown plans show under ASK NEXT, so that a
 // finding to confirm leads to its question. `code` wraps each in backticks.
 std::vector<std::string> with_ask_next_numbers(const plan& p, const std::vector<std::string>& fs, bool code = false);
+// "ask", "record" (every one of `fs` is recorded by the clinician: the
+// setting, the number of sessions) or "ask or record": the verb of "to
+// confirm, ...".
+std::string confirm_verb(const plan& p, const std::vector<std::string>& fs);
 
 // For an item that rules not yet decided would remove: "rule
 // short_format_targets (measurement.rules:165) would remove it and is not yet

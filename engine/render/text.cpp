@@ -204,7 +204,7 @@ std::string render_text(const plan& p) {
       item(out, shown, it, bullet, 2);
       // The same findings as the item before: said once.
       bool same = asked_above && *asked_above == it.to_confirm;
-      out += "    to confirm, ask: " +
+      out += "    to confirm, " + confirm_verb(p, it.to_confirm) + ": " +
              (same ? std::string("as above") : join_words(with_ask_next_numbers(p, it.to_confirm))) + "\n";
       asked_above = &it.to_confirm;
       if (it.kind != item_kind::challenge) continue;
@@ -237,9 +237,12 @@ std::string render_text(const plan& p) {
     // Work for a challenge of the plan that waits on something (the phase
     // of therapy, say): under the challenge's name, what it waits on once.
     for (const auto& [c, work] : layout.for_confirmed) {
-      out += "  work for the challenge " + c->full_id() + " (in the plan above):\n";
+      out += "  work to confirm for the challenge [" + c->full_id() + "] (listed above, under CHALLENGES):\n";
       auto extras = work_plan_extras(*c, work);
-      if (extras.shared) out += "    to confirm, ask: " + join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
+      if (extras.shared) {
+        out += "    to confirm, " + confirm_verb(p, extras.per_item.front()) + ": " +
+               join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
+      }
       local_whys explained(*c);
       const std::vector<std::string>* said = nullptr;  // the list last given in full
       for (std::size_t i = 0; i < work.size(); ++i) {
@@ -247,7 +250,7 @@ std::string render_text(const plan& p) {
         item(out, shown, s, s.kind == item_kind::solution ? "solution: " : "goal: ", 6, c, &explained);
         if (extras.shared) continue;
         bool same = said && *said == extras.per_item[i];
-        out += "          to confirm, ask: " +
+        out += "          to confirm, " + confirm_verb(p, extras.per_item[i]) + ": " +
                (same ? std::string("as above") : join_words(with_ask_next_numbers(p, extras.per_item[i]))) + "\n";
         said = &extras.per_item[i];
       }

@@ -22,6 +22,11 @@ void append_fact(std::string& out, const fact_explanation& f, int indent) {
     out += " (explained above)\n";
     return;
   }
+  if (f.cut) {
+    out += " (at the end of a chain of " + std::to_string(kMaxExplainDepth) +
+           " derived facts: 'iptplan why " + f.fact + "' explains it)\n";
+    return;
+  }
   out += '\n';
   if (!f.missing.empty()) {
     out += pad(indent + 2) + "undecided; would be decided by:";
