@@ -287,7 +287,11 @@ class atomic_file {
       }
     }
     std::random_device rd;
-    tmp_ = path_ + ".tmp-" + std::to_string(rd());
+    // Named after this process: a temporary file a SIGKILL left at the
+    // very moment of the rename is known for an orphan, and removed, by
+    // the next write to this file.
+    tmp_ = path_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+    remove_orphans();
     // First a file with no name in the folder (O_TMPFILE): a kill, even
     // SIGKILL, before it is complete leaves nothing behind. It gets its
     // temporary name only once written and flushed, just before the rename.
@@ -336,10 +340,25 @@ class atomic_file {
     if (fd_ < 0) return false;
     if (::fsync(fd_) != 0) return abandon_with("writing failed");
     if (unnamed_) {
-      // Named now, complete: only between here and the rename could a kill
-      // leave the temporary name behind.
-      guard_.emplace(tmp_);
       std::string self = "/proc/self/fd/" + std::to_string(fd_);
+      // A file not there yet gets its name at once: no temporary name.
+      if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path_.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+        int fd = fd_;
+        fd_ = -1;
+        unnamed_ = false;
+        if (::close(fd) != 0) return fail("writing failed", errno);
+        return true;
+      }
+      if (errno != EEXIST) {
+        int e = errno;
+        ::close(fd_);
+        fd_ = -1;
+        return fail("cannot write here", e);
+      }
+      // Named now, complete, and renamed at once: only between these two
+      // calls could a kill leave the temporary name (removed by the next
+      // write: remove_orphans).
+      guard_.emplace(tmp_);
       if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp_.c_str(), AT_SYMLINK_FOLLOW) != 0) {
         int e = errno;
         guard_.reset();
@@ -348,6 +367,19 @@ class atomic_file {
         return fail("cannot write here", e);
       }
       unnamed_ = false;
+      if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+        int e = errno;
+        ::unlink(tmp_.c_str());
+        guard_.reset();
+        ::close(fd_);
+        fd_ = -1;
+        return fail("cannot replace this file", e);
+      }
+      guard_.reset();
+      int fd = fd_;
+      fd_ = -1;
+      if (::close(fd) != 0) return fail("writing failed", errno);
+      return true;
     }
     int fd = fd_;
     fd_ = -1;
@@ -365,6 +397,31 @@ class atomic_file {
     }
     guard_.reset();
     return true;
+  }
+
+  // Temporary files of this file left by a process that no longer runs
+  // (`NAME.tmp-PID-N`, PID gone): a SIGKILL between the temporary name and
+  // the rename. Another run's, still running, is left alone.
+  void remove_orphans() const {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path target(path_);
+    const std::string prefix = target.filename().string() + ".tmp-";
+    auto folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+    std::size_t seen = 0;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end && seen < 10000; it.increment(ec), ++seen) {
+      std::string name = it->path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      std::string rest = name.substr(prefix.size());
+      auto dash = rest.find('-');
+      if (dash == std::string::npos || dash == 0 || dash > 9 ||
+          rest.find_first_not_of("0123456789") != dash || rest.size() == dash + 1 ||
+          rest.find_first_not_of("0123456789", dash + 1) != std::string::npos) {
+        continue;
+      }
+      pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+      if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) ::unlink(it->path().c_str());
+    }
   }
 
   // Removes the temporary file; nothing is written.
