@@ -169,13 +169,9 @@ std::optional<std::string> read_findings_text(const std::string& path, std::istr
 
 std::optional<client_data> read_any_findings(const program& p, const std::string& name, const std::string& text,
                                              bool allow_unknown, std::vector<diagnostic>& diags) {
-  // A TOML file never begins with '{': JSON findings, or a FHIR
-  // QuestionnaireResponse; so is any file named *.json (`[]` is not TOML).
-  auto first = text.find_first_not_of(" \t\r\n", text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0);
-  bool json = (first != std::string::npos && text[first] == '{') ||
-              (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0);
-  return json ? fhir::read_json_findings(p, name, text, {allow_unknown}, diags)
-              : read_findings(p, name, text, {allow_unknown}, diags);
+  // JSON findings, or a FHIR QuestionnaireResponse, or TOML.
+  return findings_are_json(name, text) ? fhir::read_json_findings(p, name, text, {allow_unknown}, diags)
+                                       : read_findings(p, name, text, {allow_unknown}, diags);
 }
 
 std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool allow_unknown,

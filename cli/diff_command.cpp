@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -143,14 +142,10 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   std::istringstream names(*tree);
   for (std::string name; std::getline(names, name, '\0');) {
     bool rule = name.find('/') == std::string::npos && is_rule_file(name);
-    if (name.find('/') == std::string::npos && !rule && name.size() > 6) {
-      std::string tail = name.substr(name.size() - 6);
-      for (auto& c : tail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (tail == ".rules") {  // X.RULES: an error, as in a folder, not a file lost
-        err << "iptplan: error: " << printable(name) << " of " << printable(spec)
-            << ": a rule file's name ends in '.rules', in lower case; rename it to be read\n";
-        return std::nullopt;
-      }
+    if (name.find('/') == std::string::npos && misnamed_rule_file(name)) {  // as in a folder: not a file lost
+      err << "iptplan: error: " << printable(name) << " of " << printable(spec)
+          << ": a rule file's name ends in '.rules', in lower case; rename it to be read\n";
+      return std::nullopt;
     }
     bool client = name.rfind("tests/clients/", 0) == 0 && ends_with(name, ".toml");
     bool test_case = name.rfind("tests/", 0) == 0 && name.find('/', 6) == std::string::npos && ends_with(name, ".toml");

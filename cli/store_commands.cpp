@@ -107,6 +107,13 @@ int not_replayed(const std::string& what, const std::string& why, const std::str
   return kInputError;
 }
 
+// A plan made before comments were left out of the findings hash carries
+// the hash of the findings' bytes as they were: that is still the same
+// findings, and a replay of it carries the hash it recorded.
+void keep_earlier_findings_hash(plan& p, const std::string& recorded, const std::string& findings) {
+  if (recorded != p.prov.findings_sha256 && recorded == sha256_hex(findings)) p.prov.findings_sha256 = recorded;
+}
+
 // Replays findings against a rule set and compares with a recorded plan.
 int replay(const std::string& what, const rule_set& rs, const std::string& findings,
            const std::string& recorded_json, const std::string& recorded_program, const std::string& fmt,
@@ -120,14 +127,8 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
     err << "iptplan: error: " << what << ": the findings could not be planned again\n";
     return kInputError;
   }
-  // A plan made before comments were left out of the findings hash carries
-  // the hash of the findings' bytes as they were: that is still the same
-  // findings, and the replay says so with the hash it recorded.
   if (!was.is_discarded()) {
-    std::string recorded = st::string_at(was, "/provenance/findings/sha256");
-    if (recorded != pl->p.prov.findings_sha256 && recorded == sha256_hex(findings)) {
-      pl->p.prov.findings_sha256 = recorded;
-    }
+    keep_earlier_findings_hash(pl->p, st::string_at(was, "/provenance/findings/sha256"), findings);
   }
   std::string now = render_json(pl->p);
   json fresh = json::parse(now);
@@ -523,11 +524,7 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
     // Unknown keys as warnings, as replay reads them.
     auto pl = plan_text(*rs, "the recorded findings", f.findings, true, err);
     if (!pl) return kInputError;
-    // Recorded before comments were left out of the findings hash: its hash
-    // is of the bytes as stored (see replay).
-    if (f.findings_sha256 != pl->p.prov.findings_sha256 && f.findings_sha256 == sha256_hex(f.findings)) {
-      pl->p.prov.findings_sha256 = f.findings_sha256;
-    }
+    keep_earlier_findings_hash(pl->p, f.findings_sha256, f.findings);
     if (render_json(pl->p) != f.plan_json) {
       err << "iptplan: error: plan " << id << " does not replay identically (see 'iptplan verify " << id
           << "'): its items cannot be explained by the rules it records\n";

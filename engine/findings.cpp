@@ -957,6 +957,12 @@ json_error_place json_syntax_error(const std::string& text) {
 
 }  // namespace
 
+bool findings_are_json(const std::string& name, const std::string& text) {
+  auto first = text.find_first_not_of(" \t\r\n", text.rfind(kByteOrderMark, 0) == 0 ? kByteOrderMark.size() : 0);
+  return (first != std::string::npos && text[first] == '{') ||
+         (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0);
+}
+
 std::optional<client_data> read_findings_json(const program& p, const std::string& name,
                                               const std::string& text,
                                               const findings_options& options,

@@ -50,6 +50,11 @@ std::optional<client_data> read_findings(const program& p, const std::string& na
                                          const findings_options& options,
                                          std::vector<diagnostic>& diags);
 
+// Whether findings are JSON rather than TOML: a file named *.json, or text
+// whose first character (after a byte-order mark and blanks) is '{' (a
+// TOML file never begins with one). `name` may be empty.
+bool findings_are_json(const std::string& name, const std::string& text);
+
 // The same for findings written as one JSON object with the structure of the
 // TOML file (tables as objects, arrays of tables as arrays of objects; null
 // for "not recorded"). Diagnostics name the file but no line: a caller that

@@ -160,11 +160,7 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
-    std::string lower = name;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    bool rules_ending = name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0;
-    if (!rules_ending && lower.size() > 6 && lower.compare(lower.size() - 6, 6, ".rules") == 0) {
-      // x.RULES would be skipped: a rule file lost without a word.
+    if (misnamed_rule_file(name)) {
       diagnostic d;
       d.code = "ruleset.read";
       d.file = prefix + "/" + name;
@@ -173,7 +169,7 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
       continue;
     }
     if (name == "ruleset.toml" || name == "vocabulary.toml" || name == kApprovalFile || name == kSourcesFile ||
-        rules_ending) {
+        (name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0)) {
       // Every file that looks like part of the rule set is read, or its
       // problem reported: a rule file that is a dangling link, a pipe or a
       // folder must not drop out silently (a safety rule could go with it).
@@ -254,11 +250,7 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
   // Compared with today's date as text, so written YYYY-MM-DD (a TOML date,
   // or a text of that form): "2026-5-1" would never come due.
   if (!m.review_date.empty()) {
-    const std::string& d = m.review_date;
-    bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-';
-    for (std::size_t i = 0; ok && i < d.size(); ++i) ok = i == 4 || i == 7 || (d[i] >= '0' && d[i] <= '9');
-    ok = ok && d.substr(5, 2) >= "01" && d.substr(5, 2) <= "12" && d.substr(8, 2) >= "01" && d.substr(8, 2) <= "31";
-    if (!ok) {
+    if (!is_iso_date(m.review_date)) {
       diags.push_back(toml_diagnostic(src, t->get("review_date"), severity::error, "ruleset.manifest",
                                       "review_date must be a date written YYYY-MM-DD (2027-05-01)"));
       m.review_date.clear();
@@ -585,15 +577,21 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   return rs;
 }
 
+bool misnamed_rule_file(const std::string& name) {
+  if (name.size() <= 6 || name.compare(name.size() - 6, 6, ".rules") == 0) return false;
+  std::string tail = name.substr(name.size() - 6);
+  for (auto& c : tail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return tail == ".rules";
+}
+
+bool is_iso_date(std::string_view d) {
+  bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-';
+  for (std::size_t i = 0; ok && i < d.size(); ++i) ok = i == 4 || i == 7 || (d[i] >= '0' && d[i] <= '9');
+  return ok && d.substr(5, 2) >= "01" && d.substr(5, 2) <= "12" && d.substr(8, 2) >= "01" && d.substr(8, 2) <= "31";
+}
+
 std::string today_utc() {
-  if (const char* fixed = std::getenv("IPTPLAN_TODAY")) {
-    std::string_view d(fixed);
-    bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-';
-    for (std::size_t i = 0; ok && i < d.size(); ++i) {
-      if (i != 4 && i != 7) ok = d[i] >= '0' && d[i] <= '9';
-    }
-    if (ok) return std::string(d);
-  }
+  if (const char* fixed = std::getenv("IPTPLAN_TODAY"); fixed && is_iso_date(fixed)) return fixed;
   char today[16];
   std::time_t now = std::time(nullptr);
   std::tm tm{};

@@ -9,6 +9,7 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/program.hpp"
@@ -109,6 +110,11 @@ std::string sha256_hex(const std::string& bytes);
 // IPTPLAN_TODAY=YYYY-MM-DD fixes it: the tests run as of a fixed day, so
 // the built-in rule set's review date never makes them fail later.
 std::string today_utc();
+// Whether `d` is a date written YYYY-MM-DD (month 01-12, day 01-31).
+bool is_iso_date(std::string_view d);
+// A name ending in '.rules' in another letter case (x.RULES): not read as a
+// rule file, so reported, never skipped without a word.
+bool misnamed_rule_file(const std::string& name);
 
 // A rule set's hash: for each file in order of its name inside the set, the
 // name, a NUL byte, the size in decimal, a NUL byte and the bytes.

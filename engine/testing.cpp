@@ -297,11 +297,9 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
   // Findings in JSON (a file named *.json, or text that opens with '{')
   // are read as JSON, as `plan` reads them.
   const std::string& t = tc.findings_text;
-  auto first = t.find_first_not_of(" \t\r\n", t.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0);
   const std::string& n = tc.findings_name;
-  bool json = (first != std::string::npos && t[first] == '{') ||
-              (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0);
-  auto client = json ? read_findings_json(*rs.prog, n, t, strict, diags) : read_findings(*rs.prog, n, t, strict, diags);
+  auto client = findings_are_json(n, t) ? read_findings_json(*rs.prog, n, t, strict, diags)
+                                        : read_findings(*rs.prog, n, t, strict, diags);
   if (!client) {
     r.report = "  the findings could not be read (see the errors above)\n";
     return r;

@@ -399,18 +399,8 @@ response service::why_recorded(std::int64_t id, const std::string& item) {
     spdlog::error("the store failed: {}", printable(e.what()));
     return error_response(503, "api.store", "the store could not be read (see the server's log)");
   }
-  bool json_findings = false;
-  for (char c : facts.findings) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    json_findings = c == '{';
-    break;
-  }
-  // Unknown keys as warnings, as `iptplan verify` replays a plan: one
-  // recorded with --allow-unknown is explained too.
-  const bool allow_unknown = true;
-  if (facts.rule_set_sha256 == rs_.sha256) {
-    return explain(rs_, facts.findings, json_findings, item, true, allow_unknown);
-  }
+  const bool json_findings = findings_are_json("", facts.findings);
+  if (facts.rule_set_sha256 == rs_.sha256) return explain(rs_, facts.findings, json_findings, item, true);
   std::shared_ptr<const rule_set> then = cached_snapshot(facts.snapshot);
   if (!then) {
     if (!snap || store::snapshot_hash(*snap) != facts.snapshot) {
@@ -432,7 +422,7 @@ response service::why_recorded(std::int64_t id, const std::string& item) {
     snapshot_sha_ = facts.snapshot;
     snapshot_rules_ = then;
   }
-  return explain(*then, facts.findings, json_findings, item, true, allow_unknown);
+  return explain(*then, facts.findings, json_findings, item, true);
 }
 
 std::shared_ptr<const rule_set> service::cached_snapshot(const std::string& sha) {
@@ -441,14 +431,17 @@ std::shared_ptr<const rule_set> service::cached_snapshot(const std::string& sha)
 }
 
 response service::explain(const rule_set& rs, const std::string& findings, bool json_findings,
-                          const std::string& item, bool recorded, bool allow_unknown) const {
+                          const std::string& item, bool recorded) const {
   std::string base = item.substr(0, item.find('['));
   bool fact = rs.prog->fact_index(item) >= 0;
   if (!fact && rs.prog->rules_proposing(base).empty()) {
     return error_response(404, "api.unknown-item",
                           "no rule proposes an item '" + printable(base) + "' or concludes a fact of that name");
   }
-  auto pr = plan_findings(rs, findings, json_findings, allow_unknown);
+  // A recorded plan's findings read unknown keys as warnings, as `iptplan
+  // verify` replays them (one recorded with --allow-unknown is explained
+  // too); a request's are read strictly.
+  auto pr = plan_findings(rs, findings, json_findings, recorded);
   if (!pr.p && recorded) {
     // Findings the recorded rule set no longer reads (a damaged snapshot).
     return error_response(409, "api.replay",

@@ -72,10 +72,11 @@ class service {
   response plan(const request& r);
   response why(const request& r);
   response why_recorded(std::int64_t id, const std::string& item);
-  // `recorded`: the findings are a stored plan's, so findings that no
-  // longer read are a conflict (409), not a bad request.
+  // `recorded`: the findings are a stored plan's: unknown keys read as
+  // warnings (as replay reads them), and findings that no longer read are
+  // a conflict (409), not a bad request.
   response explain(const rule_set& rs, const std::string& findings, bool json_findings,
-                   const std::string& item, bool recorded = false, bool allow_unknown = false) const;
+                   const std::string& item, bool recorded = false) const;
   response findings(const request& r) const;
   response asset(const std::string& path) const;
   response get_plan(std::int64_t id);
