@@ -447,6 +447,7 @@ class builder {
         a.component = d->component;
         a.question = d->question;
         a.clinician = d->clinician;
+        if (field.empty()) a.until_answered = d->until_answered;
         if (!field.empty()) {
           if (const auto* fd = d->field(field)) a.question = fd->question;
         }

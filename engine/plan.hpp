@@ -150,6 +150,8 @@ struct assess_item {
   // waits on the answer any more (Q5 and Q6 once Q4 already gives the
   // high tier). `items` is then empty.
   std::string completes;
+  // The vocabulary's `until_answered`: what the rules take meanwhile.
+  std::string until_answered;
   // The vocabulary says the clinician records it (`asked_of =
   // "clinician"`): listed apart from the client's questions.
   bool clinician = false;

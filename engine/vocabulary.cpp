@@ -97,7 +97,7 @@ class reader {
                                                    "fields", "pattern", "component", "question",
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
                                                    "at_most_unless_values", "skipped_value", "asked_of",
-                                                   "asked_after", "asked_unless"};
+                                                   "asked_after", "asked_unless", "until_answered"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -106,7 +106,8 @@ class reader {
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
-                                          "at_most_unless_values, skipped_value, asked_of, asked_after and asked_unless"
+                                          "at_most_unless_values, skipped_value, asked_of, asked_after, asked_unless and "
+                                          "until_answered"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -170,6 +171,14 @@ class reader {
     }
     d.component = t["component"].value_or(std::string());
     d.question = t["question"].value_or(std::string());
+    if (auto* n = t.get("until_answered")) {
+      auto s = n->value<std::string>();
+      if (!s || s->empty()) {
+        error(n, "'until_answered' of '" + path + "' must be a text in quotes: what the rules take while it is not answered");
+      } else {
+        d.until_answered = *s;
+      }
+    }
     for (const char* key : {"asked_if", "at_most", "at_most_unless"}) {
       if (auto* n = t.get(key)) {
         auto s = n->value<std::string>();

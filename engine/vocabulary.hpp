@@ -53,6 +53,10 @@ struct finding_decl {
   std::vector<finding_decl> fields; // table_list: the fields of an element
   std::string component;
   std::string question;
+  // What the rules take while the finding is not answered, said where a
+  // plan asks it and no rule waits on it (`until_answered`, a text): a
+  // follow-up question whose absence the rules read the safe way.
+  std::string until_answered;
   // Skip logic: asked only when the finding `asked_if` holds one of
   // `asked_if_values` ("true" for a yes/no gate, or enum values). Recorded
   // against its gate, it is an error; missing, it is not asked for before

@@ -262,12 +262,14 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
   std::vector<std::string> first3;
   for (int i = 0; i < 3; ++i) first3.push_back(j["ask_next"][i]["finding"].get<std::string>());
   CHECK(first3 == std::vector<std::string>{"risk.cssrs.q1", "risk.cssrs.q2", "risk.cssrs.q6"});
-  // Then the rest of a risk assessment: self-harm (a screener of its own),
-  // then in the vocabulary's order: the age band, PHQ-9 item 9, violence.
-  std::vector<std::string> first7;
-  for (int i = 0; i < 7; ++i) first7.push_back(j["ask_next"][i]["finding"].get<std::string>());
-  CHECK(first7 == std::vector<std::string>{"risk.cssrs.q1", "risk.cssrs.q2", "risk.cssrs.q6", "risk.self_harm.ever",
-                                           "client.age_band", "phq9.item9", "risk.harmed_by_others"});
+  // Then the rest of a risk assessment: the screeners with follow-ups of
+  // their own (self-harm, then violence, whose follow-up asks who it is),
+  // then in the vocabulary's order: the age band, the PHQ-9 (its total
+  // decides whether a missing screen is critical), PHQ-9 item 9.
+  std::vector<std::string> first8;
+  for (int i = 0; i < 8; ++i) first8.push_back(j["ask_next"][i]["finding"].get<std::string>());
+  CHECK(first8 == std::vector<std::string>{"risk.cssrs.q1", "risk.cssrs.q2", "risk.cssrs.q6", "risk.self_harm.ever",
+                                           "risk.harmed_by_others", "client.age_band", "phq9.total", "phq9.item9"});
   for (const auto& a : j["ask_next"]) {
     auto f = a["finding"].get<std::string>();
     CHECK(f != "risk.cssrs.q3");
@@ -1108,7 +1110,46 @@ TEST_CASE("ask next completes a screen the client has started, even once the hig
         std::string::npos);
   // A screen not started is asked for by the rules that wait on it, as before.
   auto empty = nlohmann::json::parse(run({"plan", "examples/empty.toml", "--format", "json"}).out);
-  for (const auto& a : empty["to_assess"]) CHECK(a["completes"].is_null());
+  for (const auto& a : empty["to_assess"]) {
+    CHECK(a["completes"].is_null());
+    CHECK(a["until_answered"].is_null());
+  }
+}
+
+TEST_CASE("ask next: a follow-up the rules read the safe way while missing says what they take meanwhile") {
+  // Harm reported, who it is not yet asked: the rules take a partner and a
+  // parent as possibly the one (the vocabulary's until_answered), so no
+  // rule waits on the answer, and the plan says what it assumes instead of
+  // "nothing else waits on it".
+  scratch s;
+  auto f = s.write("harm.toml", "[client]\nage_band = \"18_64\"\n[risk]\nharmed_by_others = true\n");
+  auto j = nlohmann::json::parse(run({"plan", f, "--format", "json"}).out);
+  nlohmann::json who;
+  for (const auto& a : j["to_assess"]) {
+    if (a["finding"] == "risk.harmed_by") who = a;
+  }
+  REQUIRE(who.is_object());
+  CHECK(who["decides"].empty());
+  CHECK(who["safety"] == true);
+  CHECK(who["until_answered"] == "a partner and a parent or carer are both taken as possibly the one causing harm");
+  auto text = run({"plan", f});
+  CHECK(text.out.find("     completes the risk screen (until it is answered, a partner and a parent or carer are both "
+                      "taken as possibly the one causing harm)\n") != std::string::npos);
+  auto md = run({"plan", f, "--format", "markdown"});
+  CHECK(md.out.find("   Completes the `risk` screen (until it is answered, a partner and a parent or carer are both "
+                    "taken as possibly the one causing harm)\n") != std::string::npos);
+  // Answered, it is no longer asked, and the partner is no longer assumed.
+  auto g = s.write("harm2.toml",
+                   "[client]\nage_band = \"18_64\"\n[risk]\nharmed_by_others = true\nharmed_by = [\"parent\"]\n");
+  auto k = nlohmann::json::parse(run({"plan", g, "--format", "json"}).out);
+  for (const auto& a : k["to_assess"]) CHECK(a["finding"] != "risk.harmed_by");
+  bool partner = false, parent = false;
+  for (const auto& c : k["conclusions"]) {
+    partner = partner || c["fact"] == "risk.partner_may_harm";
+    parent = parent || c["fact"] == "risk.parent_may_harm";
+  }
+  CHECK_FALSE(partner);
+  CHECK(parent);
 }
 
 TEST_CASE("test: a case with thousands of failed expectations reports 200 lines and counts the rest") {

@@ -1272,6 +1272,8 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
       {"[q]\ntype = \"bool\"\nasked_after = \"x\"\n", "on a field of a table_list"},
       {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_unless = \"f\"\n",
        "'asked_unless' of 't.f' names 'f', which is not another field of 't'"},
+      {"[q]\ntype = \"bool\"\nuntil_answered = 3\n", "'until_answered' of 'q' must be a text in quotes"},
+      {"[q]\ntype = \"bool\"\nuntil_answered = \"\"\n", "'until_answered' of 'q' must be a text in quotes"},
   }));
   INFO(bad.first);
   std::vector<diagnostic> diags;

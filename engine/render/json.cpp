@@ -200,6 +200,7 @@ jsonout::json jsonout::plan_json(const plan& p) {
                       {"asked_of", a.clinician ? "clinician" : "client"},
                       {"decides", a.items},
                       {"completes", a.completes.empty() ? json() : json(a.completes)},
+                      {"until_answered", a.until_answered.empty() ? json() : json(a.until_answered)},
                       {"rules", a.rules}});
   }
   j["to_assess"] = assess;

@@ -247,7 +247,10 @@ std::string render_markdown(const plan& p) {
       const auto& a = p.to_assess[from + i];
       out += std::to_string(i + 1) + ". `" + a.finding + "`" + (a.question.empty() ? "" : ": " + md(a.question));
       if (a.items.empty() && !a.completes.empty()) {
-        out += "  \n   Completes the `" + a.completes + "` screen (nothing else in this plan waits on it)\n";
+        out += "  \n   Completes the `" + a.completes + "` screen (" +
+               (a.until_answered.empty() ? std::string("nothing else in this plan waits on it")
+                                         : "until it is answered, " + md(a.until_answered)) +
+               ")\n";
         continue;
       }
       out += "  \n   Decides: " + decides_in_words(a, true) + "\n";

@@ -266,9 +266,14 @@ std::string render_text(const plan& p) {
     for (std::size_t i = 0; i < std::min(total, limit); ++i) {
       const auto& a = p.to_assess[from + i];
       out += "  " + std::to_string(i + 1) + ". " + a.finding + (a.question.empty() ? "" : ": " + hang(a.question, 5)) + "\n";
-      out += a.items.empty() && !a.completes.empty()
-                 ? "     completes the " + a.completes + " screen (nothing else in this plan waits on it)\n"
-                 : "     decides: " + decides_in_words(a) + "\n";
+      if (a.items.empty() && !a.completes.empty()) {
+        out += "     completes the " + a.completes + " screen " +
+               (a.until_answered.empty() ? "(nothing else in this plan waits on it)"
+                                         : "(until it is answered, " + hang(a.until_answered, 5) + ")") +
+               "\n";
+      } else {
+        out += "     decides: " + decides_in_words(a) + "\n";
+      }
     }
   };
   ask_list("ASK NEXT", ask_next_summary(questions), 0, questions, kAskNextShown);
