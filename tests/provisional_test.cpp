@@ -495,6 +495,47 @@ end
   CHECK(x.pl.provisional.front().to_confirm == std::vector<std::string>{"people[father].mismatch"});
 }
 
+TEST_CASE("provisional: in a work plan, the same rules left to decide as the item just above read 'as above'") {
+  auto x = run(R"(
+rule keep "Always"
+when
+  true
+then
+  challenge work "Work"
+  solution s1 for work "Step one"
+  solution s2 for work "Step two"
+  solution s3 for work "Step three"
+end
+
+rule maybe_exclude "Would exclude the steps"
+when
+  a == true and b == true
+then
+  exclude s1
+  exclude s2
+  exclude s3
+end
+)",
+               "a = true\n");
+  CHECK(ids(x.pl.challenges) == std::vector<std::string>{"work"});
+  CHECK(ids(x.pl.provisional) == std::vector<std::string>{"s1", "s2", "s3"});
+  std::string text = render_text(x.pl);
+  const std::string note = "not settled: rule maybe_exclude (a.rules:12) would remove it and is not yet decided\n";
+  auto first = text.find(note);
+  REQUIRE(first != std::string::npos);
+  CHECK(text.find(note, first + 1) == std::string::npos);  // said once
+  auto again = text.find("not settled: as above\n");
+  REQUIRE(again != std::string::npos);
+  CHECK(again > first);
+  CHECK(text.find("not settled: as above\n", again + 1) != std::string::npos);  // s2 and s3
+  std::string md = render_markdown(x.pl);
+  const std::string md_note = "Not settled: rule `maybe_exclude` (a.rules:12) would remove it and is not yet decided.";
+  auto md_first = md.find(md_note);
+  REQUIRE(md_first != std::string::npos);
+  CHECK(md.find(md_note, md_first + 1) == std::string::npos);
+  CHECK(md.find("Not settled: as above.") != std::string::npos);
+}
+
 TEST_CASE("provisional: text, markdown, JSON, why and why-not say what would remove an unsettled item") {
   auto x = run(UNSETTLED, "a = true\n");
   std::string text = render_text(x.pl);

@@ -77,10 +77,22 @@ std::string render_markdown(const plan& p) {
   auto not_settled = [](const plan_item& it) {
     return it.removable_by.empty() ? std::string() : "Not settled: " + removable_note(it, true) + ".";
   };
-  auto why = [&shown, &not_settled](const plan_item& it) {
+  // In a work plan, the same note as the item just above reads "as above".
+  std::string last_note;
+  auto note_once = [&not_settled, &last_note](const plan_item& it) {
+    std::string note = not_settled(it);
+    if (note.empty()) {
+      last_note.clear();
+      return note;
+    }
+    bool again = note == last_note;
+    last_note = note;
+    return again ? std::string("Not settled: as above.") : note;
+  };
+  auto why = [&shown, &not_settled](const plan_item& it, const std::string* note = nullptr) {
     std::string key = reason_key(it);
     auto [at, first] = shown.emplace(key, it.full_id());
-    std::string unsettled = it.removable_by.empty() ? "" : " " + not_settled(it);
+    std::string unsettled = it.removable_by.empty() ? "" : " " + (note ? *note : not_settled(it));
     if (first || key.empty()) return why_line(it) + unsettled;
     std::string rules;
     for (std::size_t i = 0; i < it.because.size(); ++i) {
@@ -198,11 +210,13 @@ std::string render_markdown(const plan& p) {
       }
       std::set<std::string> explained{key_of(it)};
       const std::vector<std::string>* said = nullptr;  // the extras last listed
+      last_note.clear();
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(shown_text(s));
-        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
-        else if (!s.removable_by.empty()) out += "  \n    " + not_settled(s);
+        std::string note = note_once(s);
+        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s, &note);
+        else if (!note.empty()) out += "  \n    " + note;
         if (!extras.shared && !extras.per_item[i].empty()) {
           out += "  \n    Also to confirm: " +
                  (said && *said == extras.per_item[i] ? std::string("as above") : ask_list(extras.per_item[i]));
@@ -221,11 +235,13 @@ std::string render_markdown(const plan& p) {
       }
       out += "\n";
       std::set<std::string> explained{key_of(*c)};
+      last_note.clear();
       for (std::size_t i = 0; i < work.size(); ++i) {
         const plan_item& s = *work[i];
         out += "  - *" + std::string(to_string(s.kind)) + "*: " + md(shown_text(s));
-        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s);
-        else if (!s.removable_by.empty()) out += "  \n    " + not_settled(s);
+        std::string note = note_once(s);
+        if (explained.insert(key_of(s)).second) out += "  \n    Why: " + why(s, &note);
+        else if (!note.empty()) out += "  \n    " + note;
         if (!extras.shared) {
           plan_item x;
           x.to_confirm = extras.per_item[i];

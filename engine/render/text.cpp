@@ -98,6 +98,7 @@ using shown_whys = std::map<std::string, std::string>;
 struct local_whys {
   std::map<std::string, std::string> first;
   std::string last;
+  std::string last_unsettled;  // the "not settled" note of the item just above
   explicit local_whys(const plan_item& parent) : last(reason_key(parent)) { first.emplace(last, parent.full_id()); }
 };
 
@@ -106,7 +107,15 @@ void item(std::string& out, shown_whys& shown, const plan_item& it, const std::s
   std::string pad(static_cast<std::size_t>(indent), ' ');
   const std::size_t under = pad.size() + bullet.size();  // where the text starts
   out += pad + bullet + hang(shown_text(it), under) + "  [" + it.full_id() + "]\n";
-  if (!it.removable_by.empty()) out += pad + std::string(bullet.size(), ' ') + "not settled: " + removable_note(it) + "\n";
+  if (!it.removable_by.empty()) {
+    // The same rules left to decide as the item just above: said once.
+    std::string note = removable_note(it);
+    bool again = explained != nullptr && explained->last_unsettled == note;
+    out += pad + std::string(bullet.size(), ' ') + "not settled: " + (again ? std::string("as above") : note) + "\n";
+    if (explained) explained->last_unsettled = std::move(note);
+  } else if (explained) {
+    explained->last_unsettled.clear();
+  }
   // Under one challenge, a reason already given for an earlier item is not
   // repeated.
   if (explained) {
