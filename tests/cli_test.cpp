@@ -1131,13 +1131,13 @@ TEST_CASE("ask next: a follow-up the rules read the safe way while missing says 
   REQUIRE(who.is_object());
   CHECK(who["decides"].empty());
   CHECK(who["safety"] == true);
-  CHECK(who["until_answered"] == "a partner and a parent or carer are both taken as possibly the one causing harm");
+  CHECK(who["until_answered"] == "a partner and a parent, carer or other family member are all taken as possibly the one causing harm");
   auto text = run({"plan", f});
-  CHECK(text.out.find("     completes the risk screen (until it is answered, a partner and a parent or carer are both "
-                      "taken as possibly the one causing harm)\n") != std::string::npos);
+  CHECK(text.out.find("     completes the risk screen (until it is answered, a partner and a parent, carer or other "
+                      "family member are all taken as possibly the one causing harm)\n") != std::string::npos);
   auto md = run({"plan", f, "--format", "markdown"});
-  CHECK(md.out.find("   Completes the `risk` screen (until it is answered, a partner and a parent or carer are both "
-                    "taken as possibly the one causing harm)\n") != std::string::npos);
+  CHECK(md.out.find("   Completes the `risk` screen (until it is answered, a partner and a parent, carer or other "
+                    "family member are all taken as possibly the one causing harm)\n") != std::string::npos);
   // Answered, it is no longer asked, and the partner is no longer assumed.
   auto g = s.write("harm2.toml",
                    "[client]\nage_band = \"18_64\"\n[risk]\nharmed_by_others = true\nharmed_by = [\"parent\"]\n");
@@ -1146,7 +1146,7 @@ TEST_CASE("ask next: a follow-up the rules read the safe way while missing says 
   bool partner = false, parent = false;
   for (const auto& c : k["conclusions"]) {
     partner = partner || c["fact"] == "risk.partner_may_harm";
-    parent = parent || c["fact"] == "risk.parent_may_harm";
+    parent = parent || c["fact"] == "risk.family_may_harm";
   }
   CHECK_FALSE(partner);
   CHECK(parent);
