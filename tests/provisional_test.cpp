@@ -1010,7 +1010,15 @@ end
   CHECK(a.item_removed[at]);
   CHECK(iptplan::decides_in_words(a) ==
         "the flags f five, f four, f one and 2 more; the challenge c one; the goals g one and g two; 3 solutions; "
-        "the conclusion t.level; whether to set aside the flag kept flag");
+        "whether to set aside the flag kept flag");
+  // The conclusion is still carried (JSON, why), and named when nothing
+  // else is decided.
+  CHECK(std::find(a.items.begin(), a.items.end(), "t.level") != a.items.end());
+  iptplan::assess_item only_fact;
+  only_fact.items = {"t.level"};
+  only_fact.item_kinds = {iptplan::assess_item::decided_as::fact};
+  only_fact.item_removed = {false};
+  CHECK(iptplan::decides_in_words(only_fact) == "the conclusion t.level");
   // An item one rule proposes and another removes on the same answer is
   // decided either way: said as proposed.
   auto both = run(R"(

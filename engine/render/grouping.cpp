@@ -85,6 +85,12 @@ std::string decides_in_words(const assess_item& a, bool markdown) {
     auto& into = i < a.item_removed.size() && a.item_removed[i] ? removed : proposed;
     into[b].names.push_back(markdown ? markdown_escape(name) : name);
   }
+  // The derived facts behind items are for the auditor (JSON, why): named
+  // only when the answer decides nothing else it could propose.
+  if (!proposed[0].names.empty() || !proposed[1].names.empty() || !proposed[2].names.empty() ||
+      !proposed[3].names.empty()) {
+    proposed[4].names.clear();
+  }
   // Groups joined by "; ", or (what could be set aside, one phrase) by
   // ", " and a last " and ".
   auto say = [](const std::vector<bucket>& buckets, bool one_phrase) {
