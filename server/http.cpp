@@ -161,21 +161,35 @@ thread_local bool t_headers_refused = false;
 // A connection's stream as httplib reads it, with the request's line and
 // headers counted: past kMaxHeaderBytes before their blank line, reading
 // fails, and the answer httplib then writes (400) goes out as 431. Reads
-// are buffered, and wait at most the read timeout, as httplib's own.
+// are buffered, and wait at most the read timeout, as httplib's own; and
+// the whole request (line, headers, body) must arrive within
+// kRequestTimeouts read timeouts, so a client that trickles a byte at a
+// time cannot hold a worker thread for long.
+constexpr int kRequestTimeouts = 3;
+
 class bounded_stream final : public httplib::Stream {
  public:
   bounded_stream(socket_t sock, int read_timeout, int write_timeout)
-      : sock_(sock), read_ms_(read_timeout * 1000), write_ms_(write_timeout * 1000) {
+      : sock_(sock),
+        read_ms_(read_timeout * 1000),
+        write_ms_(write_timeout * 1000),
+        deadline_(std::chrono::steady_clock::now() + std::chrono::seconds(kRequestTimeouts * read_timeout)),
+        request_seconds_(kRequestTimeouts * read_timeout) {
     t_headers_refused = false;
   }
 
-  bool is_readable() const override { return pos_ < len_ || wait(POLLIN, read_ms_); }
+  bool is_readable() const override {
+    if (pos_ < len_) return true;
+    int ms = read_wait_ms();
+    return ms > 0 && wait(POLLIN, ms);
+  }
   bool is_writable() const override { return wait(POLLOUT, write_ms_); }
 
   ssize_t read(char* ptr, size_t size) override {
     if (overflow_) return -1;
     if (pos_ == len_) {
-      if (!wait(POLLIN, read_ms_)) return -1;
+      int ms = read_wait_ms();
+      if (ms <= 0 || !wait(POLLIN, ms)) return -1;
       ssize_t n;
       do n = ::recv(sock_, buf_, sizeof buf_, 0);
       while (n < 0 && errno == EINTR);
@@ -234,6 +248,19 @@ class bounded_stream final : public httplib::Stream {
   socket_t socket() const override { return sock_; }
 
  private:
+  // The read timeout, or what is left of the whole request's time if less;
+  // 0 once that is spent (said once in the log): no more is read.
+  int read_wait_ms() const {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      if (!late_) {
+        late_ = true;
+        spdlog::warn("request cut off: not received whole within {} s", request_seconds_);
+      }
+      return 0;
+    }
+    return static_cast<int>(std::min<long long>(read_ms_, left.count()));
+  }
   bool wait(short events, int ms) const {
     pollfd p{sock_, events, 0};
     int r;
@@ -273,6 +300,9 @@ class bounded_stream final : public httplib::Stream {
 
   socket_t sock_;
   int read_ms_, write_ms_;
+  std::chrono::steady_clock::time_point deadline_;
+  int request_seconds_;
+  mutable bool late_ = false;
   char buf_[4096];
   std::size_t pos_ = 0, len_ = 0;
   bool in_headers_ = true, overflow_ = false, refused_ = false;

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -807,6 +808,55 @@ TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serv
   REQUIRE(still);
   CHECK(still->status == 200);
   CHECK(answered >= 50);
+}
+
+TEST_CASE("http: a client that trickles its request a byte at a time is cut off, and others are answered") {
+  // Each read waits at most the read timeout (1 s here), and the whole
+  // request must arrive within 3 of them: a byte every 300 ms keeps every
+  // read short, but not the request, which would take 30 s to send.
+  server::http_options o;
+  o.timeout_seconds = 1;
+  running srv(o);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(srv.port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::string head = "POST /api/plan HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(srv.port) +
+                     "\r\nContent-Type: application/toml\r\nContent-Length: 100\r\n\r\n";
+  REQUIRE(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size()));
+  int sent = 0;
+  bool closed = false;
+  std::string answer;
+  while (sent < 100 && !closed) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Whatever the server has sent (an answer, or the end of the stream)
+    // means it has stopped reading this request.
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) {
+      char buf[4096];
+      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) answer.append(buf, static_cast<std::size_t>(n));
+      closed = true;
+      break;
+    }
+    if (::send(fd, "a", 1, MSG_NOSIGNAL) != 1) {
+      closed = true;
+      break;
+    }
+    ++sent;
+  }
+  ::close(fd);
+  INFO("bytes of the body sent before the server stopped reading: " << sent);
+  CHECK(closed);
+  CHECK(sent < 100);
+  CHECK((answer.empty() || answer.rfind("HTTP/1.1 4", 0) == 0));
+  // The service goes on answering.
+  auto after = srv.client().Get("/api/vocabulary");
+  REQUIRE(after);
+  CHECK(after->status == 200);
 }
 
 TEST_CASE("http: what another site's page, DNS rebinding or an unmeasurable body could send is refused") {

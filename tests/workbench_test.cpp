@@ -387,8 +387,8 @@ TEST_CASE("diff lists exactly the cases whose plans a threshold change changes, 
                       " cases change: " + std::to_string(sum["items_added"].get<int>()) + " items added, " +
                       std::to_string(sum["items_removed"].get<int>()) + " removed, " +
                       std::to_string(sum["items_changed"].get<int>()) + " changed") != std::string::npos);
-  CHECK(text.out.find("  + challenge low_social_support: Low perceived social support\n"
-                      "      why (new): rule social_support_low (support.rules:") != std::string::npos);
+  CHECK(text.out.find("  + challenge low_social_support: Low social support: little support felt, or no one to "
+                      "confide in\n      why (new): rule social_support_low (support.rules:") != std::string::npos);
   auto md = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, "--format", "markdown"});
   CHECK(md.out.rfind("## Impact of the rule change\n", 0) == 0);
   CHECK(md.out.find("\n### clients/") != std::string::npos);
@@ -571,7 +571,7 @@ TEST_CASE("diff of git revisions reads a rule file whose name holds non-ASCII le
   REQUIRE(git("init -q .") == 0);
   REQUIRE(git("add rules") == 0);
   REQUIRE(git("commit -q -m rules") == 0);
-  std::ofstream(s.dir / "rules" / "s\xc3\xa9curit\xc3\xa9.rules")
+  std::ofstream(s.dir / "rules" / "s\xc3\xa9" "curit\xc3\xa9.rules")
       << "rule extra_check \"x\"\n  source \"domain M9\"\nwhen\n  phq9.total > 1\nthen\n"
          "  flag info extra_flag \"Extra\"\nbecause\n  \"x\"\nend\n";
   REQUIRE(git("add rules") == 0);
