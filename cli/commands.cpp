@@ -454,7 +454,20 @@ class atomic_file {
 
 }  // namespace
 
+bool is_plan_store(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[16] = {};
+  return in.read(head, sizeof head) && std::string(head, sizeof head) == std::string("SQLite format 3\0", 16);
+}
+
 bool write_atomically(const std::string& given, const std::string& text, bool follow, std::ostream& err) {
+  // A plan store (the configured one, or a server's) is never replaced by
+  // a written file: every record and its chain would be lost.
+  if (is_plan_store(given)) {
+    err << printable(given) << ": error: this is a plan store (an SQLite database); iptplan never writes over one: "
+        << "choose another name\n";
+    return false;
+  }
   atomic_file f(given, follow, err);
   return f.ok() && f.write(text) && f.commit();
 }
@@ -509,6 +522,7 @@ std::string refused_output(const std::string& output, const std::vector<std::str
   }
   auto st = fs::status(output, ec);
   if (!ec && fs::is_directory(st)) return "is a folder; give a file name";
+
   if (!ec && fs::exists(st) && !fs::is_regular_file(st)) {
     return "is not a regular file (a device, pipe or socket); give a file name";
   }
@@ -535,6 +549,12 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   if (!output.empty()) {
     if (auto why = refused_output(output, files, rules); !why.empty()) {
       err << "iptplan: -o " << output << " " << why << "\n";
+      return kUsage;
+    }
+    // Before anything is planned or recorded.
+    if (is_plan_store(output)) {
+      err << "iptplan: -o " << printable(output)
+          << " is a plan store (an SQLite database); iptplan never writes over one: choose another name\n";
       return kUsage;
     }
     // What can be known before anything is planned or recorded.

@@ -91,6 +91,9 @@ int explain_item(const rule_set& rs, const std::string& item,
 // refused unless `follow`. Reports failures on `err`.
 bool write_atomically(const std::string& path, const std::string& text, bool follow, std::ostream& err);
 
+// Whether `path` is an SQLite database (a plan store): its first 16 bytes.
+bool is_plan_store(const std::string& path);
+
 // False (with a message) when the rule set may not plan: it is retired.
 bool rule_set_may_plan(const rule_set& rs, bool require_approved, std::ostream& err);
 

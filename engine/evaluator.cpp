@@ -11,6 +11,18 @@
 
 namespace iptplan {
 
+namespace {
+// + - * / on two numbers (a divisor of 0 is the caller's to refuse).
+double arithmetic(opcode op, double l, double r) {
+  switch (op) {
+    case opcode::add: return l + r;
+    case opcode::sub: return l - r;
+    case opcode::mul: return l * r;
+    default: return l / r;
+  }
+}
+}  // namespace
+
 const char* to_string(truth t) {
   switch (t) {
     case truth::no: return "false";
@@ -353,17 +365,18 @@ value evaluator::eval_node(const node& n, missing_set* m) {
     case opcode::add: case opcode::sub: case opcode::mul: case opcode::div: {
       value l = eval(n.a, m), r = eval(n.b, m);
       if (l.kind != vkind::number || r.kind != vkind::number) return value::unknown();
-      switch (n.op) {
-        case opcode::add: return value::number(l.n + r.n);
-        case opcode::sub: return value::number(l.n - r.n);
-        case opcode::mul: return value::number(l.n * r.n);
-        default:
-          if (r.n == 0) {
-            if (m) merge_into(*m, "division by zero in '" + std::string(p_.text_of(n)) + "'");
-            return value::unknown();
-          }
-          return value::number(l.n / r.n);
+      if (n.op == opcode::div && r.n == 0) {
+        if (m) merge_into(*m, "division by zero in '" + std::string(p_.text_of(n)) + "'");
+        return value::unknown();
       }
+      double x = arithmetic(n.op, l.n, r.n);
+      // Too large for a number (inf, or inf - inf): unknown, as a division
+      // by zero, never a value a comparison or a plan could show.
+      if (!std::isfinite(x)) {
+        if (m) merge_into(*m, "a result too large in '" + std::string(p_.text_of(n)) + "'");
+        return value::unknown();
+      }
+      return value::number(x);
     }
     case opcode::neg: {
       value v = eval(n.a, m);
@@ -541,12 +554,9 @@ value evaluator::val(std::uint32_t pc) {
       if (i.cmp == opcode::neg) return l.kind == vkind::number ? value::number(-l.n) : value::unknown();
       value r = val(pc + 1 + p_.code[pc + 1].size);
       if (l.kind != vkind::number || r.kind != vkind::number) return value::unknown();
-      switch (i.cmp) {
-        case opcode::add: return value::number(l.n + r.n);
-        case opcode::sub: return value::number(l.n - r.n);
-        case opcode::mul: return value::number(l.n * r.n);
-        default: return r.n == 0 ? value::unknown() : value::number(l.n / r.n);
-      }
+      if (i.cmp == opcode::div && r.n == 0) return value::unknown();
+      double x = arithmetic(i.cmp, l.n, r.n);
+      return std::isfinite(x) ? value::number(x) : value::unknown();
     }
     case fop::generic: return eval(i.a, nullptr);
     default: {

@@ -333,21 +333,23 @@ class builder {
       u.key = key_of(r, o.element);
       u.missing = o.missing;
       u.more_missing = o.more_missing;
-      // A division by zero leaves the rule undecided for good (no answer
-      // decides it): said where every format shows it, once per rule, at
+      // A division by zero, or a result too large for a number, leaves the
+      // rule undecided for good (no answer decides it): said where every
+      // format shows it, once per rule, at
       // the rule's place. The values are not quoted: they came from the
       // findings.
       for (const auto& m : o.missing) {
-        if (m.rfind("division by zero", 0) != 0 || !divided_by_zero.insert(r.id).second) continue;
+        bool by_zero = m.rfind("division by zero", 0) == 0, too_large = m.rfind("a result too large", 0) == 0;
+        if ((!by_zero && !too_large) || !divided_by_zero.insert(r.id).second) continue;
         diagnostic d;
         d.level = severity::warning;
-        d.code = "plan.division-by-zero";
+        d.code = by_zero ? "plan.division-by-zero" : "plan.out-of-range";
         d.file = r.file < p_.source_bases.size() ? p_.source_bases[r.file] : std::string();
         d.line = r.line;
         d.column = 1;
         d.message = "rule '" + r.id + "' cannot be decided: " + m +
-                    " (the value it divides by is 0), so its items are neither proposed nor ruled out; "
-                    "check the findings it reads";
+                    (by_zero ? " (the value it divides by is 0)" : " (beyond the largest number there is)") +
+                    ", so its items are neither proposed nor ruled out; check the findings it reads";
         date_problems.push_back(std::move(d));
       }
       // Ask next: each finding the outcome waits on scores the items its

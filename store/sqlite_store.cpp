@@ -54,6 +54,9 @@ class sqlite_store final : public plan_store {
   sqlite_store(const std::string& path, bool create) {
     namespace fs = std::filesystem;
     std::error_code ec;
+    // SQLite opens an empty name as a temporary database, deleted on
+    // close: a store that would keep nothing.
+    if (path.empty()) throw store_error("no store file named (give its path, e.g. sqlite:plans.db)");
     bool exists = fs::exists(path, ec);
     // A new store is never made at the end of a dangling link: the link
     // names a file elsewhere that is not there (a store moved or lost).

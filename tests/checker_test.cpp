@@ -652,6 +652,36 @@ TEST_CASE("a message quoting a long text from the file keeps its start and says 
   CHECK(format(e).find(e.message) != std::string::npos);
 }
 
+TEST_CASE("check.nesting: calculations nested in each other's operands are bounded in total, not only per chain") {
+  // Each chain may have 1,000 operators; nested as operands, they add up
+  // (the comparison counts as one), and the passes after the checker walk
+  // that depth. 2,000 in all is accepted, 2,001 refused with where, and no
+  // stack follows a file's nesting (70 nested chains of 1,000 once
+  // overflowed it).
+  auto chain = [](const std::string& first, int ops) {
+    std::string e = "(" + first;
+    for (int i = 0; i < ops; ++i) e += "*1";
+    return e + ")";
+  };
+  auto rule = [](const std::string& cond) {
+    return "rule n \"N\"\nwhen\n  score > " + cond + "\nthen\n  flag info f \"F\"\nbecause \"b\"\nend\n";
+  };
+  auto ok = load(rule(chain(chain(chain("score", 1000), 998), 1)));
+  INFO(all_diags(ok.diags));
+  CHECK(ok.rs.has_value());
+  auto deep = load(rule(chain(chain(chain("score", 1000), 999), 1)));
+  auto d = only_error(deep, "check.nesting");
+  CHECK(d.message ==
+        "this calculation is nested too deeply: more than 2000 operators from the top of the condition to its deepest "
+        "value; split it into simpler rules or derived facts");
+  CHECK(d.line == 3);
+  std::string seventy = "1";
+  for (int i = 0; i < 70; ++i) seventy = chain(seventy, 1000);
+  auto crash = load(rule(seventy));
+  CHECK_FALSE(crash.rs.has_value());
+  CHECK_FALSE(with_code(crash.diags, "check.nesting").empty());
+}
+
 TEST_CASE("check.nesting: three variables in play at once are accepted, a fourth is refused with why") {
   auto rule = [](const std::string& cond) {
     return "rule n \"N\"\nfor each p in relationships\nwhen\n  " + cond + "\nthen\n  flag info f \"F\"\nbecause \"b\"\nend\n";

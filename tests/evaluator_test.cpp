@@ -1639,6 +1639,40 @@ TEST_CASE("a circle of derived facts is evaluated until nothing changes, however
   }
 }
 
+TEST_CASE("a result too large for a number leaves its rule undecided, never inf or nan in a plan") {
+  // 10^9 multiplied 40 times is beyond the largest number (about 1.8e308):
+  // unknown, as a division by zero is, whether compared or concluded.
+  std::string huge = "score";
+  for (int i = 0; i < 40; ++i) huge += " * 1000000000";
+  std::string rules = "rule big \"Big\"\nwhen\n  " + huge + " > 1\nthen\n  flag info big_flag \"Big\"\nend\n" +
+                      "rule gap \"Gap\"\nwhen\n  (" + huge + ") - (" + huge + ") != 1\nthen\n  flag info gap_flag \"N\"\n" +
+                      "  conclude t.value = " + huge + "\nend\n";
+  auto r = run(rules, "score = 2\n");
+  CHECK(r.pl.flags.empty());
+  CHECK(r.pl.undecided.size() == 2);
+  CHECK(r.pl.to_assess.empty());
+  std::vector<diagnostic> out;
+  for (const auto& d : r.pl.diagnostics) {
+    if (d.code == "plan.out-of-range") out.push_back(d);
+  }
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].level == severity::warning);
+  CHECK(out[0].message.find("rule 'big' cannot be decided: a result too large in 'score * 1000000000") == 0);
+  CHECK(out[0].message.find("(beyond the largest number there is), so its items are neither proposed nor ruled out") !=
+        std::string::npos);
+  std::string text = render_text(r.pl), json = render_json(r.pl);
+  for (const std::string& bad : {"inf", "nan"}) {
+    CHECK(text.find("= " + bad) == std::string::npos);
+    CHECK(text.find("= -" + bad) == std::string::npos);
+    CHECK(json.find(bad + "\"") == std::string::npos);
+  }
+  CHECK(json.find("t.value") == std::string::npos);  // unknown: not among the conclusions
+  // A score of 0 keeps every product 0: decided, no warning.
+  auto zero = run(rules, "score = 0\n");
+  CHECK(full_ids(zero.pl.flags) == std::vector<std::string>{"gap_flag"});
+  for (const auto& d : zero.pl.diagnostics) CHECK(d.code != "plan.out-of-range");
+}
+
 TEST_CASE("a division by zero leaves its rule undecided and says so in the plan, in every format") {
   auto r = run("rule ratio \"Ratio\"\nwhen\n  score / score > 0.5\nthen\n  flag critical ratio_high \"High\"\nend\n",
                "score = 0\n");

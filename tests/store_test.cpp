@@ -562,6 +562,35 @@ TEST_CASE("why and why-not --record explain a recorded plan with the rules it wa
   CHECK(broken.err.find("record 1 does not verify") != std::string::npos);
 }
 
+TEST_CASE("a store with no file name is refused, never a temporary database that keeps nothing") {
+  scratch s;
+  auto here = fs::current_path();
+  fs::current_path(s.dir);
+  auto r = run({"plan", kJane, "--record", "--store", "sqlite:", "--by", "t"});
+  fs::current_path(here);
+  CHECK(r.code != 0);
+  CHECK(r.out.find("recorded") == std::string::npos);
+  CHECK(r.err.find("no store file named (give its path, e.g. sqlite:plans.db)") != std::string::npos);
+  CHECK(fs::is_empty(s.dir));
+}
+
+TEST_CASE("-o never writes a plan over a plan store, whichever command and whatever its name") {
+  scratch s;
+  std::string store = (s.dir / "y3.db").string();
+  REQUIRE(run({"plan", kJane, "--record", "--store", store, "--by", "t"}).code == 0);
+  auto before = slurp(store);
+  auto r = run({"plan", kJane, "-o", store});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("is a plan store (an SQLite database); iptplan never writes over one: choose another name") !=
+        std::string::npos);
+  CHECK(slurp(store) == before);
+  auto md = run({"plan", kJane, "--format", "markdown", "-o", store});
+  CHECK(md.code != 0);
+  CHECK(slurp(store) == before);
+  // The store still verifies.
+  CHECK(run({"audit", "verify", "--store", store}).code == 0);
+}
+
 TEST_CASE("a store path that looks like an SQLite URI is a file's name all the same") {
   scratch s;
   auto here = fs::current_path();

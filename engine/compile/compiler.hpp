@@ -94,6 +94,12 @@ class compiler {
   // client at 200^3 steps, whatever a rule file holds.
   static constexpr int kMaxVars = 3;
   static constexpr std::size_t kMaxChain = 1000;
+  // A calculation inside another's operand adds its operators to the
+  // depth of the compiled tree, which the passes that follow walk by
+  // recursion: at most this many operators from the top of a condition to
+  // its deepest value, however they are nested.
+  static constexpr std::size_t kMaxCalculationDepth = 2000;
+  std::size_t calculation_depth_ = 0;
 
   void error(std::uint32_t offset, const std::string& code, const std::string& msg,
              std::vector<std::string> notes = {}, severity level = severity::error) {

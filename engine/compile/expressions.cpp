@@ -140,6 +140,19 @@ cx compiler::expression(const ast::expression& e, bool positive) {
               " operators; split it into simpler rules or derived facts");
     return {emit({}), {tk::error}};
   }
+  if (calculation_depth_ + e.rest.size() > kMaxCalculationDepth) {
+    error(e.begin, "check.nesting",
+          "this calculation is nested too deeply: more than " + std::to_string(kMaxCalculationDepth) +
+              " operators from the top of the condition to its deepest value; split it into simpler rules "
+              "or derived facts");
+    return {emit({}), {tk::error}};
+  }
+  calculation_depth_ += e.rest.size();
+  struct restore {
+    std::size_t& depth;
+    std::size_t by;
+    ~restore() { depth -= by; }
+  } undo{calculation_depth_, e.rest.size()};
   cx acc = operand(e.first, positive && e.rest.empty());
   for (const auto& op : e.rest) acc = binary(op.op, acc, op);
   return acc;
