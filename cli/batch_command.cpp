@@ -222,10 +222,28 @@ class input_queue {
     }
     while (stream_->next(line, too_long)) {
       ++stream_line_;
-      if (too_long) return fail(r, "batch.limit", "a line longer than the largest findings file");
+      if (too_long) {
+        // The whole document is refused, to its +++ line: the rest of it
+        // is never planned as a client of its own (without the answer on
+        // the long line).
+        r.line = stream_line_;
+        r.format = doc_format::toml;
+        skip_document();
+        return fail(r, "batch.limit", "a document with a line longer than the largest findings file");
+      }
       if (toml_document(r, std::move(line))) return true;
     }
     return false;
+  }
+
+  // Reads on past the current TOML document's +++ line (or to the end).
+  void skip_document() {
+    std::string line;
+    bool too_long = false;
+    while (stream_->next(line, too_long)) {
+      ++stream_line_;
+      if (!too_long && trimmed(line) == "+++") break;
+    }
   }
 
   bool json_line(record& r, std::string line, bool too_long) {
@@ -258,10 +276,7 @@ class input_queue {
       doc += '\n';
     }
     if (over) {
-      while (stream_->next(line, too_long)) {
-        ++stream_line_;
-        if (!too_long && trimmed(line) == "+++") break;
-      }
+      skip_document();
       return fail(r, "batch.limit", "a document larger than the largest findings file");
     }
     if (doc.find_first_not_of(" \t\r\n") == std::string::npos) return false;

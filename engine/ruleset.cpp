@@ -211,8 +211,18 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
       }
       return;
     }
-    if (auto s = n->value<std::string>()) out = *s;
-    else if (n->is_date()) {
+    if (auto s = n->value<std::string>()) {
+      // Shown in every plan's header and by check and approve: one line of
+      // plain text, never a control character that would forge output.
+      if (!is_plain_text(*s)) {
+        diags.push_back(toml_diagnostic(src, n, severity::error, "ruleset.manifest",
+                                        std::string("'") + key +
+                                            "' must be one line of plain text: no control characters, line "
+                                            "breaks or marks that reorder text"));
+        return;
+      }
+      out = *s;
+    } else if (n->is_date()) {
       std::ostringstream os;
       os << *n->as_date();
       out = os.str();
@@ -442,6 +452,7 @@ std::optional<approval> read_approval(const rule_set_file& f, std::vector<diagno
     if (!is_hex(a.tests_sha256)) return invalid("has no valid tests_sha256 (64 hex digits)");
   }
   if (a.by.find_first_not_of(" \t") == std::string::npos) return invalid("names no one ('by')");
+  if (!is_plain_text(a.by)) return invalid("names its approver with control characters or marks that reorder text");
   if (a.date.empty()) return invalid("has no date");
   if (a.date > today_utc()) return invalid("is dated in the future (" + a.date + ")");
   for (auto&& [k, v] : *last) {

@@ -117,6 +117,17 @@ std::string printable(std::string_view s, bool keep_lines) {
   return out;
 }
 
+bool is_plain_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (control_at(s, i) != 0) return false;
+    if (i + 2 < s.size() && static_cast<unsigned char>(s[i]) == 0xE2) {
+      auto b = static_cast<unsigned char>(s[i + 1]), c = static_cast<unsigned char>(s[i + 2]);
+      if ((b == 0x80 && c >= 0xAA && c <= 0xAE) || (b == 0x81 && c >= 0xA6 && c <= 0xA9)) return false;
+    }
+  }
+  return true;
+}
+
 void quote_line(diagnostic& d, std::string_view line) {
   // The window format() shows: kMaxShown code points from half of it
   // before the column.

@@ -53,6 +53,11 @@ void quote_line(diagnostic& d, const source_file& src);
 // are kept (for a whole plan).
 std::string printable(std::string_view s, bool keep_lines = false);
 
+// Whether `s` is one line of plain text: no control character (nor a line
+// break) and no mark that reorders how text is shown (U+202A-U+202E,
+// U+2066-U+2069), so it can be shown anywhere as it is.
+bool is_plain_text(std::string_view s);
+
 // `file:line:col: error: message [code]`, the source line, a caret, notes.
 // Texts are passed through printable().
 std::string format(const diagnostic& d);

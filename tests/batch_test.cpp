@@ -169,6 +169,25 @@ TEST_CASE("batch reads TOML documents from standard input, separated by +++ line
   CHECK(lines[0]["findings_sha256"] != lines[1]["findings_sha256"]);
 }
 
+TEST_CASE("batch: a TOML document of a stream with an over-long first line is refused whole, never planned in part") {
+  // Found by an attacker's trial: the rest of the document (without the
+  // answer on its long line, a yes to C-SSRS Q1) was planned as a client
+  // of its own, and every later line was shifted by one.
+  std::string in = "[client]\nid = \"C-1\"\n+++\nrisk.cssrs.q1 = true # " + std::string(17u << 20, 'x') +
+                   "\n[client]\nid = \"C-2\"\n[risk.cssrs]\nq2 = false\n+++\n[client]\nid = \"C-3\"\n";
+  auto r = run({"batch"}, in);
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 3);  // one line per document
+  CHECK(lines[0]["client_id"] == "C-1");
+  CHECK(lines[1]["items"].empty());
+  REQUIRE(lines[1]["errors"].size() == 1);
+  CHECK(lines[1]["errors"][0]["code"] == "batch.limit");
+  CHECK(lines[1]["errors"][0]["line"] == 4);
+  CHECK(lines[2]["client_id"] == "C-3");
+  for (const auto& l : lines) CHECK(l["client_id"] != "C-2");
+}
+
 TEST_CASE("a JSON line and the TOML file with the same findings get the same items") {
   auto toml_run = run({"batch", (kSource / "examples/jane.toml").string()});
   REQUIRE(toml_run.code == 0);

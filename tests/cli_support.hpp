@@ -106,10 +106,10 @@ struct scratch {
     return (dir / name).string();
   }
   // A copy of the default rule set, to break on purpose.
-  std::string rules_copy() const {
-    fs::copy(std::string(IPTPLAN_SOURCE_DIR) + "/rules", dir / "rules",
+  std::string rules_copy(const std::string& name = "rules") const {
+    fs::copy(std::string(IPTPLAN_SOURCE_DIR) + "/rules", dir / name,
              fs::copy_options::recursive);
-    return (dir / "rules").string();
+    return (dir / name).string();
   }
 };
 

@@ -117,6 +117,40 @@ TEST_CASE("approve covers the test cases: a case or a client file changed, added
   CHECK(approved());
 }
 
+TEST_CASE("a rule set's name, version and approver are plain text: control characters never reach the terminal") {
+  scratch s;
+  auto rules = s.rules_copy();
+  // An escape sequence that sets the terminal's title, a bell, a
+  // right-to-left override and a line break that would forge a line.
+  replace_in(rules + "/ruleset.toml", "name = \"iptplan-default\"",
+             "name = \"evil\\u001b]0;title\\u0007\\u202e\\nforged\"");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"check", rules}, std::vector<std::string>{"plan", kJane, "--rules", rules},
+        std::vector<std::string>{"approve", rules, "--by", "Dr Lead"}}) {
+    auto r = run(args);
+    INFO(args[0]);
+    CHECK(r.code != 0);
+    CHECK(r.err.find("'name' must be one line of plain text: no control characters, line breaks or marks that "
+                     "reorder text [ruleset.manifest]") != std::string::npos);
+    for (const std::string& bad : {std::string("\x1b"), std::string("\x07"), std::string("\xe2\x80\xae")}) {
+      CHECK(r.out.find(bad) == std::string::npos);
+      CHECK(r.err.find(bad) == std::string::npos);
+    }
+    CHECK(r.out.find("\nforged") == std::string::npos);
+  }
+  // A hand-edited approver with such characters is no approval.
+  auto clean = s.rules_copy("rules2");
+  std::string sha = json::parse(run({"check", clean, "--format", "json"}).out)["sha256"];
+  s.write("rules2/approval.toml",
+          "[[approvals]]\nsha256 = \"" + sha + "\"\nby = \"Dr\\u001b[31m \\u202eLead\\nfake line\"\ndate = 2026-01-01\n");
+  auto p = run({"plan", kJane, "--rules", clean});
+  CHECK(p.code == 0);
+  CHECK(rule_set_line(p.out) == "Rule set: iptplan-default 0.2.0 (draft)");
+  CHECK(p.err.find("names its approver with control characters or marks that reorder text") != std::string::npos);
+  CHECK(p.out.find("fake line") == std::string::npos);
+  CHECK(p.err.find("\x1b") == std::string::npos);
+}
+
 TEST_CASE("the word approved typed in ruleset.toml is not an approval") {
   scratch s;
   auto rules = s.rules_copy();
