@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -13,6 +14,17 @@ namespace iptplan::fhir {
 using nlohmann::json;
 
 namespace {
+
+// A short word of letters, digits, '.' and '-' (and ':' when `colons`): a
+// code, a version, never a sentence or a name with spaces.
+bool is_code_word(const std::string& s, bool colons = false) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || (colons && c == ':');
+    if (!ok) return false;
+  }
+  return true;
+}
 
 constexpr int kMaxDepth = 16;
 
@@ -63,6 +75,32 @@ class reader {
         if (key == "system" || key == "code" || key == "display" || key == "version") continue;
         problem(quoted_if_name(key, "an element") + " of a coded answer to '" + printable(link) +
                 "' is not read: a coding holds system, code, display and version");
+        return std::nullopt;
+      }
+      // The system and version are kept with the response's bytes: only
+      // the questionnaire's own system, and a short version word, never
+      // text that could name the client.
+      // (A record's field, linked by its own name, has its list's path in
+      // the system: urn:iptplan:vocabulary:relationships.conflict.)
+      auto exported_system = [&link](const json& sys) {
+        static const std::string kPrefix = "urn:iptplan:vocabulary:";
+        if (!sys.is_string()) return false;
+        const std::string& x = sys.get_ref<const std::string&>();
+        if (x.rfind(kPrefix, 0) != 0) return false;
+        std::string path = x.substr(kPrefix.size());
+        return path == link || (path.size() > link.size() + 1 && path.compare(path.size() - link.size(), link.size(), link) == 0 &&
+                                path[path.size() - link.size() - 1] == '.' &&
+                                is_code_word(path.substr(0, path.size() - link.size() - 1)));
+      };
+      if (c.contains("system") && !exported_system(c["system"])) {
+        problem("the system of a coded answer to '" + printable(link) +
+                "' is not the one of 'iptplan export questionnaire' (urn:iptplan:vocabulary:" + printable(link) +
+                "); leave it out or give that one: other text may name the client and would be kept with the plan");
+        return std::nullopt;
+      }
+      if (c.contains("version") && !(c["version"].is_string() && is_code_word(c["version"].get<std::string>()))) {
+        problem("the version of a coded answer to '" + printable(link) +
+                "' is not a short version word (letters, digits, '.', '-'); leave it out");
         return std::nullopt;
       }
     }
@@ -307,14 +345,33 @@ std::optional<json> response_findings(const json& response, const vocabulary& vo
   // that name or date a person (subject, author, source, contained
   // resources, authored, narrative text, identifiers) must not reach the
   // plan store with the response's bytes.
-  static const std::set<std::string> kAllowed = {"resourceType", "id", "meta", "language", "implicitRules",
-                                                 "questionnaire", "status", "item"};
+  static const std::set<std::string> kAllowed = {"resourceType", "language", "questionnaire", "status", "item"};
   for (const auto& [key, v] : response.items()) {
     if (kAllowed.count(key)) continue;
     r.problem(quoted_if_name(key, "an element") +
-              " is not read and may identify the client (a subject, an author, a date, a contained Patient); a "
-              "response for iptplan holds only resourceType, questionnaire, status and item: leave it out");
+              " is not read and may identify the client (a subject, an author, a date, a contained Patient, an id "
+              "or tags); a response for iptplan holds only resourceType, questionnaire, status, language and item: "
+              "leave it out");
     return std::nullopt;
+  }
+  // Kept with the response's bytes, so checked as words: the language a
+  // code (en, en-GB), the questionnaire the canonical of 'iptplan export
+  // questionnaire' (urn:iptplan:questionnaire:NAME:VERSION).
+  if (response.contains("language") &&
+      !(response["language"].is_string() && is_code_word(response["language"].get<std::string>()))) {
+    r.problem("the language is not a language code (en, en-GB); leave it out");
+    return std::nullopt;
+  }
+  if (response.contains("questionnaire")) {
+    const json& q = response["questionnaire"];
+    static const std::string kPrefix = "urn:iptplan:questionnaire:";
+    if (!q.is_string() || q.get<std::string>().rfind(kPrefix, 0) != 0 ||
+        !is_code_word(q.get<std::string>().substr(kPrefix.size()), true)) {
+      r.problem("the questionnaire is not one of 'iptplan export questionnaire' (" + kPrefix +
+                "NAME:VERSION); leave it out or give that one: other text may name the client and would be kept with "
+                "the plan");
+      return std::nullopt;
+    }
   }
   if (response.contains("status")) {
     const json& st = response["status"];

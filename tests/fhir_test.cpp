@@ -143,6 +143,52 @@ TEST_CASE("fhir: Jane's inventory both ways: exported as a response, planned bac
                                                   json::parse(from_toml.out)["challenges"].size());
 }
 
+TEST_CASE("fhir: an id, tags, a source or a coding system that could name the client are refused, never stored") {
+  scratch sc;
+  json good = json::parse(run({"export", "response", "examples/jane.toml"}).out);
+  REQUIRE(run({"plan", sc.write("good.json", good.dump())}).code == 0);
+  struct bad_case {
+    std::string what;
+    std::function<void(json&)> make;
+    std::string message;
+  };
+  std::vector<bad_case> cases = {
+      {"id", [](json& r) { r["id"] = "Mary-Smith"; }, "'id' is not read and may identify the client"},
+      {"meta", [](json& r) { r["meta"] = {{"source", "John Doe"}, {"tag", {{{"display", "Mary Smith DOB 1980"}}}}}; },
+       "'meta' is not read and may identify the client"},
+      {"implicitRules", [](json& r) { r["implicitRules"] = "urn:Mary Smith"; }, "is not read and may identify the client"},
+      {"language", [](json& r) { r["language"] = "Mary Smith"; }, "the language is not a language code"},
+      {"questionnaire", [](json& r) { r["questionnaire"] = "urn:iptplan:questionnaire:Mary Smith"; },
+       "the questionnaire is not one of 'iptplan export questionnaire'"},
+      {"system",
+       [](json& r) {
+         r["item"][0]["item"][0]["answer"][0]["valueCoding"]["system"] = "urn:Mary Smith";
+       },
+       "is not the one of 'iptplan export questionnaire'"},
+      {"version",
+       [](json& r) {
+         r["item"][0]["item"][0]["answer"][0]["valueCoding"]["version"] = "Mary Smith";
+       },
+       "is not a short version word"},
+  };
+  for (auto& c : cases) {
+    INFO(c.what);
+    json r = good;
+    c.make(r);
+    std::string store = (sc.dir / ("s-" + c.what + ".db")).string();
+    auto p = run({"plan", sc.write(c.what + ".json", r.dump()), "--record", "--store", store, "--by", "t"});
+    CHECK(p.code == 1);
+    CHECK(p.err.find(c.message) != std::string::npos);
+    CHECK(p.err.find("Mary") == std::string::npos);
+    CHECK(p.err.find("John") == std::string::npos);
+    CHECK_FALSE(fs::exists(store));  // nothing recorded
+  }
+  // A language code and the exported questionnaire's canonical are kept.
+  json fine = good;
+  fine["language"] = "en-GB";
+  CHECK(run({"plan", sc.write("fine.json", fine.dump())}).code == 0);
+}
+
 TEST_CASE("fhir: a response holds only what was recorded, never an answer the skip logic gives") {
   scratch sc;
   // At 65-89 the rules read perinatal.status as "none", but it was not asked.
