@@ -26,9 +26,22 @@ bool expand(const std::string& path, std::vector<std::string>& files, std::ostre
   }
   if (fs::is_directory(st)) {
     std::vector<std::string> found;
+    bool ok = true;
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      if (it->path().extension() == ".rules") found.push_back(it->path().string());
+      if (it->path().extension() != ".rules") continue;
+      // A link in the folder to a file elsewhere is not the folder's to
+      // rewrite: fmt writes through it only when given the file itself.
+      std::error_code e2;
+      if (fs::is_symlink(it->symlink_status(e2)) &&
+          !path_inside(path, fs::weakly_canonical(it->path(), e2).string())) {
+        err << printable(it->path().string())
+            << ": error: a link that leads outside the folder; not formatted (give the file itself to format it)\n";
+        ok = false;
+        continue;
+      }
+      found.push_back(it->path().string());
     }
+    if (!ok && found.empty()) return false;
     if (ec) {
       err << printable(path) << ": error: cannot list this folder: " << ec.message() << "\n";
       return false;
@@ -39,7 +52,7 @@ bool expand(const std::string& path, std::vector<std::string>& files, std::ostre
     }
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
-    return true;
+    return ok;
   }
   if (fs::path(path).extension() != ".rules") {
     err << printable(path) << ": error: not a rule file: fmt formats files named *.rules\n";

@@ -221,13 +221,13 @@ int cmd_test(const std::string& given, bool show_coverage, double min_coverage, 
     auto tc = read_test_case(src.name, src.text, src.resolve, case_diags);
     if (!tc) {
       if (auto r = refused.find(src.name); r != refused.end()) {
-        diagnostic d;
-        d.code = "test.findings";
-        d.file = src.name;
-        d.message = "the findings file '" + r->second +
-                    "' is outside the rule set folder; a test case names findings inside it (for "
-                    "example clients/<name>.toml)";
-        case_diags.push_back(std::move(d));
+        // Said at the 'findings' key, in place of "cannot read".
+        for (auto& d : case_diags) {
+          if (d.code != "test.findings" || d.message.rfind("cannot read the findings file", 0) != 0) continue;
+          d.message = "the findings file '" + printable(r->second) +
+                      "' is outside the rule set folder; a test case names findings inside it (for "
+                      "example clients/<name>.toml)";
+        }
       }
       print(err, case_diags);
       results.push_back({src.name, src.name, "", "the test case is invalid (see the errors above)", false, case_diags});

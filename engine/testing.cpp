@@ -206,6 +206,14 @@ std::optional<test_case> read_test_case(const std::string& name, const std::stri
       tc.description = v.value_or(std::string());
     } else if (key == "findings") {
       if (auto path = v.value<std::string>()) {
+        // A NUL (or any control character) would cut the name where the
+        // file is opened: another file would be read, and the case pass.
+        if (!is_plain_text(*path)) {
+          diags.push_back(toml_diagnostic(src, &v, severity::error, "test.findings",
+                                          "the findings file's name has a control character (a NUL, a line "
+                                          "break); give the file's name as it is"));
+          continue;
+        }
         auto got = resolve(*path);
         if (!got) {
           diags.push_back(toml_diagnostic(src, &v, severity::error, "test.findings",

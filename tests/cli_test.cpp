@@ -849,8 +849,10 @@ TEST_CASE("hostile: a test case names findings inside its rule set only, a copy 
       << "description = \"x\"\nfindings = \"../../../../../../../../etc/passwd\"\n";
   auto r = run({"test", rules});
   CHECK(r.code == 1);
-  CHECK(r.err.find("escape.toml: error: the findings file '../../../../../../../../etc/passwd' is outside "
+  // Said once, at the 'findings' key's line and column.
+  CHECK(r.err.find("escape.toml:2:12: error: the findings file '../../../../../../../../etc/passwd' is outside "
                    "the rule set folder") != std::string::npos);
+  CHECK(r.err.find("cannot read the findings file") == std::string::npos);
   CHECK(r.err.find("root:") == std::string::npos);
   // A link inside the folder that leads out of it is refused too.
   fs::create_symlink("/etc/passwd", fs::path(rules) / "tests" / "clients" / "link.toml");
@@ -860,6 +862,15 @@ TEST_CASE("hostile: a test case names findings inside its rule set only, a copy 
   CHECK(l.code == 1);
   CHECK(l.err.find("is outside the rule set folder") != std::string::npos);
   CHECK(l.err.find("root:") == std::string::npos);
+  // A NUL in the name would cut it where the file is opened: another file
+  // read, and the case passing. An error at the key instead.
+  std::ofstream(fs::path(rules) / "tests" / "escape.toml", std::ios::trunc)
+      << "description = \"x\"\nfindings = \"clients/jane.toml\\u0000x\"\n";
+  auto nul = run({"test", rules});
+  CHECK(nul.code == 1);
+  CHECK(nul.err.find("escape.toml:2:12: error: the findings file's name has a control character (a NUL, a line "
+                     "break); give the file's name as it is [test.findings]") != std::string::npos);
+  CHECK(nul.out.find("PASS  escape") == std::string::npos);
 }
 
 TEST_CASE("hostile: a test case that is a pipe, a dangling link or a folder is an error, not skipped") {

@@ -302,6 +302,22 @@ TEST_CASE("fmt rewrites the files that change, names them, and keeps their permi
   }
 }
 
+TEST_CASE("fmt of a folder does not write through a link to a file outside it, but given the file it does") {
+  scratch s;
+  s.write("rules/a.rules", "rule a when true then exclude x end\n");
+  auto outside = s.write("elsewhere/b.rules", "rule b when true then exclude y end\n");
+  fs::create_symlink(outside, s.dir / "rules" / "b.rules");
+  auto r = run({"fmt", (s.dir / "rules").string()});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("b.rules: error: a link that leads outside the folder; not formatted (give the file itself to "
+                   "format it)") != std::string::npos);
+  CHECK(slurp(outside) == "rule b when true then exclude y end\n");          // untouched
+  CHECK(slurp(s.dir / "rules" / "a.rules") == "rule a\nwhen\n  true\nthen\n  exclude x\nend\n");  // the rest formatted
+  auto direct = run({"fmt", outside});
+  CHECK(direct.code == 0);
+  CHECK(slurp(outside) == "rule b\nwhen\n  true\nthen\n  exclude y\nend\n");
+}
+
 TEST_CASE("fmt leaves a file with a syntax error as it is, formats the others, and exits 1") {
   scratch s;
   s.write("bad.rules", "rule a when x == then exclude x end\n");
