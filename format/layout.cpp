@@ -348,22 +348,31 @@ class rule_layout {
     return lhs;
   }
 
+  // A chain of operators as one flat sequence, each part moved in once:
+  // re-wrapping the chain so far at each operator (through an initializer
+  // list, which copies) made fmt quadratic in the chain's length.
   doc additive() {
-    doc d = multiplicative();
+    std::vector<doc> parts;
+    parts.push_back(multiplicative());
     while (peek_is("+") || peek_is("-")) {
       int o = static_cast<int>(pos_++);
-      d = concat({std::move(d), text(" " + str(o) + " ", o), multiplicative()});
+      parts.push_back(text(" " + str(o) + " ", o));
+      parts.push_back(multiplicative());
     }
-    return d;
+    if (parts.size() == 1) return std::move(parts.front());
+    return concat(std::move(parts));
   }
 
   doc multiplicative() {
-    doc d = unary();
+    std::vector<doc> parts;
+    parts.push_back(unary());
     while (peek_is("*") || peek_is("/")) {
       int o = static_cast<int>(pos_++);
-      d = concat({std::move(d), text(" " + str(o) + " ", o), unary()});
+      parts.push_back(text(" " + str(o) + " ", o));
+      parts.push_back(unary());
     }
-    return d;
+    if (parts.size() == 1) return std::move(parts.front());
+    return concat(std::move(parts));
   }
 
   doc unary() {

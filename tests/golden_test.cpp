@@ -120,3 +120,27 @@ TEST_CASE("a critical flag comes first: the challenges are introduced as work fo
     CHECK(plain.find("comes first. The work below") == std::string::npos);
   }
 }
+
+TEST_CASE("every test name can be run by name: it neither starts with a dash nor holds a semicolon") {
+  // ctest passes a test's name to Catch2 on the command line: a name
+  // starting with '-' is read as an option (-o wrote a file instead of
+  // running the test), and ctest cuts a name at ';'.
+  std::size_t names = 0;
+  for (const auto& e : std::filesystem::directory_iterator("tests")) {
+    if (e.path().extension() != ".cpp") continue;
+    std::string text = slurp(e.path().string());
+    const std::string open = "TEST_CASE(\"";
+    for (auto at = text.find(open); at != std::string::npos; at = text.find(open, at + 1)) {
+      auto begin = at + open.size();
+      auto end = text.find('"', begin);
+      REQUIRE(end != std::string::npos);
+      std::string name = text.substr(begin, end - begin);
+      INFO(e.path().filename().string() << ": " << name);
+      CHECK_FALSE(name.empty());
+      if (!name.empty()) CHECK(name[0] != '-');
+      CHECK(name.find(';') == std::string::npos);
+      ++names;
+    }
+  }
+  CHECK(names > 400);
+}

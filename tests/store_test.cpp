@@ -574,7 +574,7 @@ TEST_CASE("a store with no file name is refused, never a temporary database that
   CHECK(fs::is_empty(s.dir));
 }
 
-TEST_CASE("-o never writes a plan over a plan store, whichever command and whatever its name") {
+TEST_CASE("plan -o never writes over a plan store, whatever the format") {
   scratch s;
   std::string store = (s.dir / "y3.db").string();
   REQUIRE(run({"plan", kJane, "--record", "--store", store, "--by", "t"}).code == 0);

@@ -258,7 +258,15 @@ class linter {
 
   // Whether the rule text (or the comments just above it) allows `code`:
   // "# lint: allow lint.never-true because ...".
-  bool allowed(const compiled_rule& r, const std::string& code) const { return lint_allowed(p_, r, code); }
+  // Read once a rule and code: a rule with many findings of one code
+  // would scan its text again for each (quadratic in its size).
+  bool allowed(const compiled_rule& r, const std::string& code) const {
+    auto key = std::make_pair(&r, code);
+    auto at = allowed_cache_.find(key);
+    if (at == allowed_cache_.end()) at = allowed_cache_.emplace(key, lint_allowed(p_, r, code)).first;
+    return at->second;
+  }
+  mutable std::map<std::pair<const compiled_rule*, std::string>, bool> allowed_cache_;
 
   void report(const compiled_rule& r, std::uint32_t node_idx, const std::string& code, std::string message,
               std::vector<std::string> notes = {}) {
@@ -483,7 +491,11 @@ class linter {
       return k;
     };
     std::unordered_map<std::string, std::vector<std::size_t>> by_conds;
-    for (std::size_t r = 0; r < p_.rules.size(); ++r) by_conds[key_of(conds[r])].push_back(r);
+    std::vector<std::string> cond_key(p_.rules.size());
+    for (std::size_t r = 0; r < p_.rules.size(); ++r) {
+      cond_key[r] = key_of(conds[r]);
+      by_conds[cond_key[r]].push_back(r);
+    }
     constexpr std::size_t kMaxSubsetConditions = 12;
     for (std::size_t a = 0; a < p_.rules.size(); ++a) {
       const auto& ra = p_.rules[a];
@@ -503,6 +515,12 @@ class linter {
                 "'# lint: allow lint.shadowed because ...'; otherwise remove it"});
         return true;
       };
+      // The rules proposing a's rarest item: only they can shadow it.
+      const std::vector<std::size_t>* fewest = nullptr;
+      for (const auto& it : items[a]) {
+        const auto& by = proposers[it];
+        if (!fewest || by.size() < fewest->size()) fewest = &by;
+      }
       if (conds[a].size() <= kMaxSubsetConditions) {
         std::vector<const std::string*> cs;
         for (const auto& c : conds[a]) cs.push_back(&c);
@@ -514,16 +532,19 @@ class linter {
           }
           auto at = by_conds.find(k);
           if (at == by_conds.end()) continue;
-          for (std::size_t b : at->second) {
-            if ((done = shadows(b))) break;
+          // The smaller of the two lists: many rules with one condition
+          // but other items cost nothing (lint was quadratic in them).
+          if (fewest->size() < at->second.size()) {
+            for (std::size_t b : *fewest) {
+              if (cond_key[b] == k && (done = shadows(b))) break;
+            }
+          } else {
+            for (std::size_t b : at->second) {
+              if ((done = shadows(b))) break;
+            }
           }
         }
         continue;
-      }
-      const std::vector<std::size_t>* fewest = nullptr;
-      for (const auto& it : items[a]) {
-        const auto& by = proposers[it];
-        if (!fewest || by.size() < fewest->size()) fewest = &by;
       }
       for (std::size_t b : *fewest) {
         if (shadows(b)) break;
