@@ -107,6 +107,14 @@ std::string lower(std::string s) {
 // to a service on this machine (cross-site requests, DNS rebinding) and
 // bodies whose size the limit cannot see (compressed, chunked, unframed).
 std::optional<response> refused(const httplib::Request& req, const http_options& o, int port) {
+  // Headers read as one value are given once: with two, the service and a
+  // proxy in front could each read a different one (a good Host first and
+  // another behind it).
+  for (const char* name : {"Host", "Origin", "Content-Type", "Content-Encoding", "Authorization", "Sec-Fetch-Site"}) {
+    if (req.get_header_value_count(name) > 1) {
+      return error_response(400, "api.headers", std::string("the header ") + name + " is given more than once");
+    }
+  }
   // Cross-site: a page of another origin.
   std::string origin = req.get_header_value("Origin");
   std::string host = lower(req.get_header_value("Host"));

@@ -810,6 +810,29 @@ TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serv
   CHECK(answered >= 50);
 }
 
+TEST_CASE("http: a header read as one value and given twice is refused, whichever of the two is good") {
+  running srv;
+  const std::string good = "Host: 127.0.0.1:" + std::to_string(srv.port) + "\r\n";
+  const std::string body = "Content-Length: 2\r\n\r\n{}";
+  struct twice {
+    std::string name, headers;
+  };
+  for (const auto& t : std::vector<twice>{
+           {"Host", good + "Host: evil.example\r\n"},
+           {"Origin", good + "Origin: http://127.0.0.1:" + std::to_string(srv.port) + "\r\nOrigin: http://evil.example\r\n"},
+           {"Content-Encoding", good + "Content-Encoding: identity\r\nContent-Encoding: gzip\r\n"},
+           {"Content-Type", good + "Content-Type: application/json\r\nContent-Type: text/html\r\n"}}) {
+    INFO(t.name);
+    std::string type = t.name == "Content-Type" ? "" : "Content-Type: application/json\r\n";
+    auto r = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + t.headers + type + body);
+    CHECK(r.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(r.find("the header " + t.name + " is given more than once") != std::string::npos);
+  }
+  // Once each: answered.
+  auto once = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + good + "Content-Type: application/json\r\n" + body);
+  CHECK(once.rfind("HTTP/1.1 200", 0) == 0);
+}
+
 TEST_CASE("http: a client that trickles its request a byte at a time is cut off, and others are answered") {
   // Each read waits at most the read timeout (1 s here), and the whole
   // request must arrive within 3 of them: a byte every 300 ms keeps every
