@@ -137,6 +137,12 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
   if (!identical) {
     diffs = was.is_discarded() ? std::vector<std::string>{"  the recorded plan is not JSON"}
                                : change_lines(compare_plans(was, fresh));
+    // The same content in other bytes: its layout, or a key given twice
+    // (the JSON reader keeps the last). Never "DIFFERENT" with no reason.
+    if (diffs.empty()) {
+      diffs.push_back("  the recorded file's bytes differ from the replay's, not its items or parts: it was "
+                      "re-laid out or edited (a key given twice, say)");
+    }
   }
   std::string program = program_version();
   if (fmt == "json") {

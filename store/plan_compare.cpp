@@ -119,6 +119,12 @@ plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
     }
     if (!was.contains(key) || was[key] != value) c.other_parts.push_back(key);
   }
+  // A part the recorded plan has and a plan never has (added by hand).
+  if (was.is_object()) {
+    for (auto& [key, value] : was.items()) {
+      if (!now.contains(key)) c.other_parts.push_back(key + " (not in a plan)");
+    }
+  }
   return c;
 }
 

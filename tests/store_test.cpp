@@ -620,6 +620,23 @@ TEST_CASE("a plan file of an earlier release, whose findings hash covers the com
   CHECK(v.out.find("sha256 " + raw.substr(0, 12)) != std::string::npos);
 }
 
+TEST_CASE("verify never says DIFFERENT without saying what: a part added by hand, or other bytes only") {
+  scratch s;
+  auto now = run({"plan", kJane, "--format", "json"});
+  REQUIRE(now.code == 0);
+  auto j = nlohmann::json::parse(now.out);
+  j["extra_key"] = 1;
+  auto extra = run({"verify", s.write("extra.json", j.dump(2)), kJane});
+  CHECK(extra.code == 1);
+  CHECK(extra.out.find("DIFFERENT") != std::string::npos);
+  CHECK(extra.out.find("other parts that differ: extra_key (not in a plan)") != std::string::npos);
+  // The same plan on one line: the same content, other bytes.
+  auto flat = run({"verify", s.write("flat.json", nlohmann::json::parse(now.out).dump()), kJane});
+  CHECK(flat.code == 1);
+  CHECK(flat.out.find("the recorded file's bytes differ from the replay's, not its items or parts") !=
+        std::string::npos);
+}
+
 TEST_CASE("replay that cannot run says why, as JSON too") {
   scratch s;
   std::string plan = (s.dir / "plan.json").string();
