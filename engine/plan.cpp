@@ -516,7 +516,11 @@ class builder {
     };
     std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [&](const assess_item& a, const assess_item& b) {
       if (a.safety != b.safety) return a.safety;
-      if (a.follow_up != b.follow_up) return a.follow_up;
+      // A follow-up that only completes a screen (no item waits on it: the
+      // rules read its absence the safe way) does not jump ahead of the
+      // questions that decide safety items.
+      const bool fa = a.follow_up && !a.items.empty(), fb = b.follow_up && !b.items.empty();
+      if (fa != fb) return fa;
       // A question that decides whether IPT fits at all (priority 90 and
       // above: scope, contraindications) before those that shape the work,
       // however many items the latter decide.

@@ -1157,7 +1157,7 @@ TEST_CASE("ask next: a follow-up the rules read the safe way while missing says 
   bool partner = false, parent = false;
   for (const auto& c : k["conclusions"]) {
     partner = partner || c["fact"] == "risk.partner_may_harm";
-    parent = parent || c["fact"] == "risk.family_may_harm";
+    parent = parent || c["fact"] == "risk.parent_may_harm";
   }
   CHECK_FALSE(partner);
   CHECK(parent);
