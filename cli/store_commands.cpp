@@ -140,8 +140,9 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
     // The same content in other bytes: its layout, or a key given twice
     // (the JSON reader keeps the last). Never "DIFFERENT" with no reason.
     if (diffs.empty()) {
-      diffs.push_back("  the recorded file's bytes differ from the replay's, not its items or parts: it was "
-                      "re-laid out or edited (a key given twice, say)");
+      diffs.push_back("  the recorded file's bytes differ from the replay's, but not in its items or parts: in "
+                      "what the comparison does not list (the explanations, an item's findings to confirm), or in "
+                      "its layout (re-laid out, a key given twice)");
     }
   }
   std::string program = program_version();

@@ -173,7 +173,9 @@ class reader {
     d.question = t["question"].value_or(std::string());
     if (auto* n = t.get("until_answered")) {
       auto s = n->value<std::string>();
-      if (!s || s->empty()) {
+      if (nested) {
+        error(n, "'until_answered' of '" + path + "' is for a finding, not a field of a table_list");
+      } else if (!s || s->empty()) {
         error(n, "'until_answered' of '" + path + "' must be a text in quotes: what the rules take while it is not answered");
       } else {
         d.until_answered = *s;

@@ -1,10 +1,24 @@
 #include "fhir/fhir.hpp"
 
+#include <cctype>
+
 #include <map>
 
 #include "engine/program.hpp"
 
 namespace iptplan::fhir {
+
+// A rule set's name or version as a word of the questionnaire's canonical
+// URL: letters, digits, '.', '_' and '-' kept, anything else '-' (a name
+// with spaces or accents), so a response's canonical is a plain word.
+static std::string canonical_word(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 && static_cast<unsigned char>(c) < 0x80;
+    out += ok || c == '.' || c == '_' || c == '-' ? c : '-';
+  }
+  return out.empty() ? std::string("-") : out;
+}
 
 using nlohmann::json;
 
@@ -92,7 +106,7 @@ json questionnaire(const rule_set& rs) {
   json items = json::array();
   for (const auto& c : order) items.push_back(std::move(groups[c]));
   return {{"resourceType", "Questionnaire"},
-          {"url", "urn:iptplan:questionnaire:" + rs.info.name + ":" + rs.info.version},
+          {"url", "urn:iptplan:questionnaire:" + canonical_word(rs.info.name) + ":" + canonical_word(rs.info.version)},
           {"version", rs.info.version},
           {"name", "iptplan_interpersonal_inventory"},
           {"title", "Interpersonal inventory (" + rs.info.name + " " + rs.info.version + ")"},

@@ -18,7 +18,7 @@ namespace {
 // A short word of letters, digits, '.' and '-' (and ':' when `colons`): a
 // code, a version, never a sentence or a name with spaces.
 bool is_code_word(const std::string& s, bool colons = false) {
-  if (s.empty() || s.size() > 64) return false;
+  if (s.empty() || s.size() > (colons ? 300u : 64u)) return false;
   for (char c : s) {
     bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || (colons && c == ':');
     if (!ok) return false;

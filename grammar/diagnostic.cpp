@@ -118,12 +118,13 @@ std::string printable(std::string_view s, bool keep_lines) {
 }
 
 bool is_plain_text(std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  // Character by character: control_at also finds the marks that reorder
+  // text; a byte that starts no valid UTF-8 character is no plain text.
+  for (std::size_t i = 0; i < s.size();) {
     if (control_at(s, i) != 0) return false;
-    if (i + 2 < s.size() && static_cast<unsigned char>(s[i]) == 0xE2) {
-      auto b = static_cast<unsigned char>(s[i + 1]), c = static_cast<unsigned char>(s[i + 2]);
-      if ((b == 0x80 && c >= 0xAA && c <= 0xAE) || (b == 0x81 && c >= 0xA6 && c <= 0xA9)) return false;
-    }
+    std::size_t n = utf8_len(s, i);
+    if (n == 0) return false;
+    i += n;
   }
   return true;
 }

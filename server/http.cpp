@@ -197,7 +197,10 @@ class bounded_stream final : public httplib::Stream {
     if (overflow_) return -1;
     if (pos_ == len_) {
       int ms = read_wait_ms();
-      if (ms <= 0 || !wait(POLLIN, ms)) return -1;
+      if (ms <= 0 || !wait(POLLIN, ms)) {
+        read_wait_ms();  // past the deadline now: said in the log, once
+        return -1;
+      }
       ssize_t n;
       do n = ::recv(sock_, buf_, sizeof buf_, 0);
       while (n < 0 && errno == EINTR);

@@ -187,6 +187,18 @@ TEST_CASE("fhir: an id, tags, a source or a coding system that could name the cl
   json fine = good;
   fine["language"] = "en-GB";
   CHECK(run({"plan", sc.write("fine.json", fine.dump())}).code == 0);
+  // A rule set whose name has spaces and accents: its own export plans back.
+  auto rules = sc.rules_copy();
+  std::ifstream in(rules + "/ruleset.toml");
+  std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  manifest.replace(manifest.find("name = \"iptplan-default\""), 24, "name = \"North Clinic IPT \u00e9\"");
+  sc.write("rules/ruleset.toml", manifest);
+  auto own = run({"export", "response", "examples/jane.toml", "--rules", rules});
+  REQUIRE(own.code == 0);
+  CHECK(json::parse(own.out)["questionnaire"].get<std::string>().rfind("urn:iptplan:questionnaire:North-Clinic-IPT-", 0) == 0);
+  auto back = run({"plan", sc.write("own.json", own.out), "--rules", rules});
+  INFO(back.err);
+  CHECK(back.code == 0);
 }
 
 TEST_CASE("fhir: a response holds only what was recorded, never an answer the skip logic gives") {

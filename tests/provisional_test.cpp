@@ -1323,6 +1323,8 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
        "'asked_unless' of 't.f' names 'f', which is not another field of 't'"},
       {"[q]\ntype = \"bool\"\nuntil_answered = 3\n", "'until_answered' of 'q' must be a text in quotes"},
       {"[q]\ntype = \"bool\"\nuntil_answered = \"\"\n", "'until_answered' of 'q' must be a text in quotes"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nuntil_answered = \"x\"\n",
+       "'until_answered' of 'f' is for a finding, not a field of a table_list"},
   }));
   INFO(bad.first);
   std::vector<diagnostic> diags;

@@ -149,6 +149,15 @@ TEST_CASE("a rule set's name, version and approver are plain text: control chara
   CHECK(p.err.find("names its approver with control characters or marks that reorder text") != std::string::npos);
   CHECK(p.out.find("fake line") == std::string::npos);
   CHECK(p.err.find("\x1b") == std::string::npos);
+  // Letters beyond ASCII are plain text: a name and an approver with accents.
+  auto accents = s.rules_copy("rules3");
+  replace_in(accents + "/ruleset.toml", "name = \"iptplan-default\"", "name = \"iptplan-d\u00e9faut\"");
+  REQUIRE(run({"check", accents}).code == 0);
+  auto ok = run({"approve", accents, "--by", "Jos\u00e9 N\u00fa\u00f1ez"});
+  CHECK(ok.code == 0);
+  auto planned = run({"plan", kJane, "--rules", accents, "--require-approved"});
+  CHECK(planned.code == 0);
+  CHECK(planned.out.find("approved by Jos\u00e9 N\u00fa\u00f1ez") != std::string::npos);
 }
 
 TEST_CASE("the word approved typed in ruleset.toml is not an approval") {

@@ -193,6 +193,7 @@ std::string render_text(const plan& p) {
       auto [at, first] = listed_at.emplace(s, n + 1);
       if (!first) {
         out += "      " + bullet + "as under " + std::to_string(at->second) + ". above  [" + s->full_id() + "]\n";
+        explained.last_unsettled.clear();  // "as above" never reaches past this line
         continue;
       }
       item(out, shown, *s, bullet, 6, &c, &explained);
