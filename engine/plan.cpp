@@ -323,7 +323,7 @@ class builder {
       bool removed;  // only excluded by the rules behind it so far
     };
     std::map<std::string, std::map<std::string, decided>> decided_weight;
-    std::set<std::string> divided_by_zero;  // rules said to divide by zero
+    std::set<std::string> undecidable;  // rules said to divide by zero or overflow, once each
     for (const auto& o : ev_.outcomes) {
       if (o.result != truth::unknown) continue;
       const compiled_rule& r = p_.rules[o.rule];
@@ -340,7 +340,7 @@ class builder {
       // findings.
       for (const auto& m : o.missing) {
         bool by_zero = m.rfind("division by zero", 0) == 0, too_large = m.rfind("a result too large", 0) == 0;
-        if ((!by_zero && !too_large) || !divided_by_zero.insert(r.id).second) continue;
+        if ((!by_zero && !too_large) || !undecidable.insert(r.id).second) continue;
         diagnostic d;
         d.level = severity::warning;
         d.code = by_zero ? "plan.division-by-zero" : "plan.out-of-range";
