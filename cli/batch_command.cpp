@@ -45,10 +45,15 @@ class line_reader {
  public:
   explicit line_reader(std::istream& in) : in_(in) {}
 
+  // The first character other than a space or tab of the last line that
+  // was too long ('\0' if none was seen).
+  char first_of_long_line() const { return first_; }
+
   // False at the end of the stream.
   bool next(std::string& line, bool& too_long) {
     line.clear();
     too_long = false;
+    first_ = '\0';
     bool any = false;
     for (;;) {
       if (pos_ == len_) {
@@ -61,6 +66,15 @@ class line_reader {
       if (!too_long) {
         if (line.size() + take > kMaxInputBytes) {
           too_long = true;
+          // What the line starts with is kept: a JSON line or a TOML one.
+          auto at = line.find_first_not_of(" \t");
+          if (at == std::string::npos) {
+            std::string_view rest(start, take);
+            auto r = rest.find_first_not_of(" \t");
+            first_ = r == std::string_view::npos ? '\0' : rest[r];
+          } else {
+            first_ = line[at];
+          }
           line.clear();
           line.shrink_to_fit();
         } else {
@@ -81,6 +95,7 @@ class line_reader {
   std::istream& in_;
   std::unique_ptr<char[]> buf_{new char[kBuf]};
   std::size_t pos_ = 0, len_ = 0;
+  char first_ = '\0';
 
   bool fill() {
     in_.read(buf_.get(), kBuf);
@@ -205,8 +220,16 @@ class input_queue {
         ++stream_line_;
         auto at = line.find_first_not_of(" \t");
         if (at == std::string::npos && !too_long) continue;
-        stream_json_ = too_long || line[at] == '{';
+        stream_json_ = too_long ? stream_->first_of_long_line() == '{' : line[at] == '{';
         if (stream_json_) return json_line(r, std::move(line), too_long);
+        if (too_long) {
+          // A TOML stream whose first document has a line too long: that
+          // document is refused whole, and the stream stays TOML.
+          r.line = stream_line_;
+          r.format = doc_format::toml;
+          skip_document();
+          return fail(r, "batch.limit", "a document with a line longer than the largest findings file");
+        }
         if (toml_document(r, std::move(line))) return true;
         return next_from_stream(r);
       }

@@ -353,6 +353,32 @@ TEST_CASE("batch: blank TOML documents of a stream are skipped like blank JSON l
   CHECK(lines_of(two.out).size() == 2);
 }
 
+TEST_CASE("batch: a TOML stream whose very first line is over-long stays TOML (the first document refused whole)") {
+  // The format of standard input is read off its first line; one too long
+  // to hold was taken for JSON Lines, and every TOML line after it was
+  // then refused as a bad JSON line.
+  std::string in = "risk.cssrs.q1 = true # " + std::string(17u << 20, 'x') +
+                   "\n[client]\nid = \"C-1\"\n+++\n[client]\nid = \"C-2\"\n[phq9]\ntotal = 4\n";
+  auto r = run({"batch"}, in);
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["items"].empty());
+  REQUIRE(lines[0]["errors"].size() == 1);
+  CHECK(lines[0]["errors"][0]["code"] == "batch.limit");
+  CHECK(lines[0]["errors"][0]["line"] == 1);
+  CHECK(lines[1]["client_id"] == "C-2");
+  CHECK(lines[1]["errors"].empty());
+  // The same first line opening a JSON object is one JSON line too long.
+  std::string json = "  {\"a\":\"" + std::string(17u << 20, 'x') + "\"}\n{\"phq9\":{\"total\":4}}\n";
+  auto j = run({"batch"}, json);
+  CHECK(j.code == 1);
+  auto jl = lines_of(j.out);
+  REQUIRE(jl.size() == 2);
+  CHECK(jl[0]["errors"][0]["code"] == "batch.limit");
+  CHECK(jl[1]["errors"].empty());
+}
+
 TEST_CASE("batch: a JSON line too long is reported on its line with that line number") {
   std::string big = "{\"a\":\"" + std::string(17 * 1024 * 1024, 'x') + "\"}";
   auto r = run({"batch"}, "{\"phq9\":{\"total\":3}}\n" + big + "\n{\"phq9\":{\"total\":4}}\n");
