@@ -271,6 +271,8 @@ struct program {
   int param_index(const std::string& name) const;
   // Indices of rules with an action proposing `id` (not merely excluding it).
   std::vector<std::uint32_t> rules_proposing(const std::string& id) const;
+  // Indices of rules with an `exclude id`.
+  std::vector<std::uint32_t> rules_excluding(const std::string& id) const;
 };
 
 }  // namespace iptplan

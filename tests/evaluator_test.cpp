@@ -1661,7 +1661,7 @@ TEST_CASE("a result too large for a number leaves its rule undecided, never inf 
   CHECK(out[0].message.find("(beyond the largest number there is), so its items are neither proposed nor ruled out") !=
         std::string::npos);
   std::string text = render_text(r.pl), json = render_json(r.pl);
-  for (const std::string& bad : {"inf", "nan"}) {
+  for (std::string bad : {"inf", "nan"}) {
     CHECK(text.find("= " + bad) == std::string::npos);
     CHECK(text.find("= -" + bad) == std::string::npos);
     CHECK(json.find(bad + "\"") == std::string::npos);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -247,4 +248,47 @@ TEST_CASE("why on a fact with only a provisional value explains it and exits 1, 
   auto parsed = json::parse(j.out);
   CHECK(parsed["holds"] == true);
   CHECK(parsed["fact"]["status"] == "provisional");
+}
+
+TEST_CASE("why-not names the rules that fired and remove an item, above the rules still undecided that could propose it") {
+  // From a clinician's trial: harm from a partner, no focus decided yet.
+  // The role-play of the partner dispute waits on the focus, but the harm
+  // rules have already removed it whatever the focus turns out to be.
+  scratch s;
+  auto f = s.write("harm.toml",
+                   "[risk]\nharmed_by_others = true\nharmed_by = [\"partner\"]\n"
+                   "[[relationships]]\nlabel = \"partner\"\nrole = \"partner\"\nconflict = \"overt\"\n"
+                   "expectations_reciprocal = false\n"
+                   "[[relationships]]\nlabel = \"friend\"\nrole = \"friend\"\n");
+  auto r = run({"why-not", "dispute_role_play[partner]", f});
+  CHECK(r.code == 0);
+  auto removers = r.out.find("Rules that fired and remove dispute_role_play for partner, whatever the rules below decide:");
+  auto proposers = r.out.find("Rules that could propose dispute_role_play:");
+  REQUIRE(removers != std::string::npos);
+  REQUIRE(proposers != std::string::npos);
+  CHECK(removers < proposers);
+  auto harm = r.out.find("rule harm_by_others");
+  auto partner = r.out.find("rule harmed_partner_dispute");
+  CHECK((harm > removers && harm < proposers));
+  CHECK((partner > removers && partner < proposers));
+  CHECK(r.out.find("=> fired; it excludes dispute_role_play[partner]") != std::string::npos);
+  // The friend's role-play is removed by the rule for every key, not by
+  // the partner's set-aside.
+  auto friend_r = run({"why-not", "dispute_role_play[friend]", f});
+  CHECK(friend_r.out.find("rule harm_by_others") != std::string::npos);
+  CHECK(friend_r.out.find("rule harmed_partner_dispute") == std::string::npos);
+
+  auto j = json::parse(run({"why-not", "dispute_role_play[partner]", f, "--format", "json"}).out);
+  REQUIRE(j["removed_by"].size() == 2);
+  std::set<std::string> ids;
+  for (const auto& x : j["removed_by"]) {
+    ids.insert(x["rule"].get<std::string>());
+    CHECK(x["excludes"] == "dispute_role_play[partner]");
+    std::string ref = x["explanation"]["ref"];
+    CHECK(j["explanations"].contains(ref));
+  }
+  CHECK(ids == std::set<std::string>{"harm_by_others", "harmed_partner_dispute"});
+  // Nothing removes it for a client with no harm reported.
+  auto none = json::parse(run({"why-not", "dispute_role_play[partner]", kJane, "--format", "json"}).out);
+  CHECK(none["removed_by"].empty());
 }

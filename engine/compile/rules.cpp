@@ -56,6 +56,19 @@ std::vector<std::uint32_t> program::rules_proposing(const std::string& id) const
   return out;
 }
 
+std::vector<std::uint32_t> program::rules_excluding(const std::string& id) const {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t i = 0; i < rules.size(); ++i) {
+    for (const auto& a : rules[i].actions) {
+      if (a.id == id && a.kind == ast::action_kind::exclude) {
+        out.push_back(i);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 namespace detail {
 
 void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {

@@ -69,6 +69,9 @@ struct why_not_data {
   std::string value;  // a decided fact's value as `why` shows it: false, none
   std::vector<const excluded_item*> excluded;
   std::vector<why_not_entry> rules;
+  // Rules that fired with an `exclude` of the item (for its key, or for
+  // every key): they keep it out whatever the rules above decide.
+  std::vector<why_not_entry> removers;
 };
 
 why_not_data gather(const rule_set& rs, const client_data& c, const evaluation& ev, const plan& p,
@@ -90,6 +93,21 @@ why_not_data gather(const rule_set& rs, const client_data& c, const evaluation& 
     rules = rs.prog->rules_proposing(d.base);
     for (const auto& e : p.excluded) {
       if (e.item.full_id() == item || (d.key.empty() && e.item.id == d.base)) d.excluded.push_back(&e);
+    }
+  }
+  if (!d.fact) {
+    for (auto ri : rs.prog->rules_excluding(d.base)) {
+      for (const auto& o : ev.outcomes) {
+        if (o.rule != ri || o.result != truth::yes) continue;
+        why_not_entry x;
+        x.rule = ri;
+        x.why = explain_outcome(rs, c, ev, o);
+        if (!d.key.empty() && !x.why.key.empty() && x.why.key != d.key) continue;
+        x.matched = true;
+        x.outcome = "removes";
+        x.proposed = x.why.key.empty() || !d.key.empty() ? d.query : d.base + "[" + x.why.key + "]";
+        d.removers.push_back(std::move(x));
+      }
     }
   }
   for (auto ri : rules) {
@@ -158,6 +176,18 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
     for (const auto& r : e->item.because) {
       out += "  proposed by:\n";
       append_reason_tree(out, r, 4);
+    }
+  }
+  // Whatever the rules that could propose it decide, a rule that fired
+  // with an exclude keeps it out (a safety rule, often).
+  bool shown_above = !d.excluded.empty();
+  if (!d.removers.empty() && !shown_above) {
+    out += "\nRules that fired and remove " + d.base + (d.key.empty() ? "" : " for " + d.key) +
+           ", whatever the rules below decide:\n";
+    for (const auto& x : d.removers) {
+      out += "\n";
+      append_reason_tree(out, x.why, 2);
+      out += "    => fired; it excludes " + x.proposed + "\n";
     }
   }
   out += "\nRules that could " + std::string(d.fact ? "conclude " : "propose ") + d.base + ":\n";
@@ -262,7 +292,12 @@ std::string render_why_not_json(const rule_set& rs, const client_data& c, const 
     }
     rules.push_back(std::move(e));
   }
-  jsonout::json j = {{"query", item}, {"kind", d.fact ? "fact" : "item"}, {"excluded", excluded}, {"rules", rules}};
+  jsonout::json removed_by = jsonout::json::array();
+  for (const auto& x : d.removers) {
+    removed_by.push_back({{"rule", rs.prog->rules[x.rule].id}, {"excludes", x.proposed}, {"explanation", w.ref(x.why)}});
+  }
+  jsonout::json j = {{"query", item},     {"kind", d.fact ? "fact" : "item"}, {"excluded", excluded},
+                     {"removed_by", removed_by}, {"rules", rules}};
   j["explanations"] = std::move(w.explanations);
   return jsonout::dump(j);
 }
