@@ -49,6 +49,20 @@ struct depth_directive : x3::unary_parser<Subject, depth_directive<Subject>> {
   }
 };
 
+}  // namespace iptplan::parser
+
+// What a depth[p] expects is what p expects: an error names p, never the
+// directive's C++ type.
+namespace boost::spirit::x3 {
+template <typename Subject>
+struct get_info<iptplan::parser::depth_directive<Subject>> {
+  using result_type = std::string;
+  std::string operator()(iptplan::parser::depth_directive<Subject> const& p) const { return what(p.subject); }
+};
+}  // namespace boost::spirit::x3
+
+namespace iptplan::parser {
+
 struct depth_gen {
   template <typename Subject>
   constexpr auto operator[](Subject const& subject) const {

@@ -101,15 +101,17 @@ auto const unary_not_def =
 
 // comparison ::= additive [ relop additive | 'in' set | 'contains' additive
 //                         | 'is' ('known' | 'missing' | 'provisional') ]
+// The word after 'is', named so that an error says what may follow.
+auto const is_word = x3::rule<struct is_word_class, ast::optoken>{"'known', 'missing' or 'provisional'"} =
+    (kw_known >> x3::attr(ast::optoken::op_is_known)) | (kw_missing >> x3::attr(ast::optoken::op_is_missing)) |
+    (kw_provisional_test >> x3::attr(ast::optoken::op_is_provisional));
+
 auto const comparison_def = additive >> x3::repeat(0, 1)[comparison_tail];
 auto const comparison_tail_def =
     (relational_op > additive) |
     ((kw_in >> x3::attr(ast::optoken::op_in)) > set_literal) |
     ((kw_contains >> x3::attr(ast::optoken::op_contains)) > additive) |
-    (kw_is > ((kw_known >> x3::attr(ast::optoken::op_is_known)) |
-              (kw_missing >> x3::attr(ast::optoken::op_is_missing)) |
-              (kw_provisional_test >> x3::attr(ast::optoken::op_is_provisional))) >>
-     x3::attr(ast::nil{}));
+    ((kw_is > is_word) >> x3::attr(ast::nil{}));
 
 // set ::= '{' literal (',' literal)* '}'
 auto const set_item = x3::rule<struct set_item_class,
@@ -119,8 +121,11 @@ auto const set_item = x3::rule<struct set_item_class,
     number_literal | string_literal | bool_literal;
 auto const close_brace =
     x3::rule<struct close_brace_class>{"',' or '}'"} = x3::lit('}');
+// Named, so that an error inside the braces says what may stand there.
+auto const set_items = x3::rule<struct set_items_class, decltype(ast::set_literal::items)>{
+    "a number, a quoted text, true or false"} = set_item % ',';
 auto const set_literal_def =
-    x3::lit('{') > (set_item % ',') > close_brace;
+    x3::lit('{') > set_items > close_brace;
 
 // additive ::= multiplicative (('+' | '-') multiplicative)*
 auto const additive_def = multiplicative >> *(additive_op > multiplicative);

@@ -55,13 +55,16 @@ x3::rule<action_class, ast::action> const action =
 
 // meta ::= 'priority' number | 'tags' identifier (',' identifier)*
 //        | 'source' string
+// Named, so that an error after 'tags' says what may follow.
+auto const tag_list = x3::rule<struct tag_list_class, std::vector<std::string>>{"a tag"} = identifier % ',';
+
 x3::rule<struct meta_item_body_class, ast::meta_item> const meta_item_body = "metadata";
 auto const meta_item_body_def =
     (kw_priority > signed_number)[([](auto& ctx) {
       x3::_val(ctx).kind = ast::meta_kind::priority;
       x3::_val(ctx).number = x3::_attr(ctx);
     })] |
-    (kw_tags > (identifier % ','))[([](auto& ctx) {
+    (kw_tags > tag_list)[([](auto& ctx) {
       x3::_val(ctx).kind = ast::meta_kind::tags;
       x3::_val(ctx).words = std::move(x3::_attr(ctx));
     })] |

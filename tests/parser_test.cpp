@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <random>
 #include <string>
@@ -831,6 +832,93 @@ TEST_CASE("binary garbage is an error, not a crash") {
     CHECK(d.line == 1);
     CHECK(d.column == 1);
   }
+}
+
+TEST_CASE("every syntax error names what was expected in words: no C++ type name, whatever token is dropped or replaced") {
+  // From a clinical lead's trial: 'x is not known' printed a mangled Spirit
+  // type as what was expected. Each token of a rule using every construct
+  // is dropped, then replaced by a stray word, and by a stray symbol.
+  const std::string good = R"rules(rule r "Title"
+  priority 70
+  tags a_tag, other
+  source "domain I7"
+for each p in people
+when
+  (a == true or not b) and a is known and p.age >= 3 + 2 * 1
+  and p.role in {"x", "y"} and count(q in people: q.age > -1) >= 1
+  and p.labels contains "z" and a is provisional
+provisional when a is missing
+then
+  challenge c "text {p.role}"
+  solution s for c "text"
+  goal g for c by session 6 "text"
+  flag warning f "text"
+  conclude fact.x = 1
+  exclude other_item
+because
+  "why"
+end
+)rules";
+  std::vector<std::pair<std::size_t, std::size_t>> tokens;  // offset, length
+  for (std::size_t i = 0; i < good.size();) {
+    if (std::isspace(static_cast<unsigned char>(good[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    if (good[i] == '"') {
+      j = good.find('"', i + 1) + 1;
+    } else if (std::isalnum(static_cast<unsigned char>(good[i])) || good[i] == '_') {
+      while (j < good.size() && (std::isalnum(static_cast<unsigned char>(good[j])) || good[j] == '_' || good[j] == '.')) ++j;
+    } else {
+      j = i + 1;
+    }
+    tokens.emplace_back(i, j - i);
+    i = j;
+  }
+  REQUIRE(tokens.size() > 100);
+  REQUIRE_FALSE(has_errors(parse(good).diagnostics));
+  std::size_t broken = 0;
+  for (const auto& [at, len] : tokens) {
+    for (const std::string& with : {std::string(), std::string("zork"), std::string("%")}) {
+      std::string text = good;
+      text.replace(at, len, with);
+      auto r = parse(text);
+      for (const auto& d : r.diagnostics) {
+        INFO(text.substr(0, at) << "<<here>>");
+        INFO(d.message);
+        CHECK(d.message.find("boost") == std::string::npos);
+        CHECK(d.message.find("something else") == std::string::npos);
+        CHECK(d.message.find("N5") == std::string::npos);
+        for (const auto& n : d.notes) CHECK(n.find("boost") == std::string::npos);
+      }
+      broken += has_errors(r.diagnostics) ? 1 : 0;
+    }
+  }
+  CHECK(broken > tokens.size());  // most changes break the rule, as they should
+}
+
+TEST_CASE("'x is not known' says what may follow 'is' and how to write it") {
+  auto d = one_error("rule r\nwhen\n  a is not known\nthen\n  flag info f \"t\"\nbecause \"w\"\nend\n");
+  CHECK(d.message == "expected 'known', 'missing' or 'provisional' but found 'not'");
+  CHECK(d.line == 3);
+  CHECK(d.column == 8);
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes[0] == "for a finding that is not on file write 'x is missing' (or 'not (x is known)')");
+  auto typo = one_error("rule r\nwhen\n  a is kown\nthen\n  flag info f \"t\"\nbecause \"w\"\nend\n");
+  REQUIRE(typo.notes.size() == 1);
+  CHECK(typo.notes[0] == "did you mean 'known'?");
+}
+
+TEST_CASE("a rule without its 'end' before the next rule: the note names the rule that has none") {
+  auto r = parse("rule first\nwhen\n  a\nthen\n  flag info f \"t\"\nbecause \"w\"\n\nrule second\nwhen\n  b\nthen\n"
+                 "  flag info g \"t\"\nbecause \"w\"\nend\n");
+  REQUIRE(has_errors(r.diagnostics));
+  const auto& d = r.diagnostics.front();
+  CHECK(d.message == "expected 'end' but found 'rule'");
+  CHECK(d.line == 8);
+  REQUIRE_FALSE(d.notes.empty());
+  CHECK(d.notes.back() == "the rule that starts on line 1 has no 'end'");
 }
 
 TEST_CASE("after errors the parser resumes at the next rule: two broken rules, two errors, a good rule") {
