@@ -642,6 +642,17 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
         failed = true;
         continue;
       }
+      // A record keeps the findings as they were read, for good (the chain
+      // forbids deleting them): a key the vocabulary does not know, ignored
+      // by --allow-unknown, may hold what identifies the client.
+      if (std::any_of(pl->p.diagnostics.begin(), pl->p.diagnostics.end(),
+                      [](const diagnostic& d) { return d.code == "findings.unknown"; })) {
+        err << "iptplan: error: " << (f == "-" ? std::string(kStdinName) : f)
+            << ": keys that are not in the vocabulary are never recorded (a record keeps the findings for good, "
+               "and such a key may hold identifying data): correct or remove them, then record [plan.record]\n";
+        failed = true;
+        continue;
+      }
       conflicted = conflicts(*pl) || conflicted;
       plans.push_back(std::move(*pl));
     }

@@ -383,6 +383,30 @@ TEST_CASE("store commands check their arguments before opening the store") {
   CHECK(run({"audit", "overrides", "--since", "2026-01-31", "--store", db}).code == 0);
 }
 
+TEST_CASE("findings with keys the vocabulary does not know are never recorded, even with --allow-unknown") {
+  // From an auditor's trial: an ignored key holding a name and an address
+  // was kept word for word in the append-only store.
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  std::string jane = slurp(kJane);
+  auto f = s.write("unknown.toml", jane + "\n[client_extra]\nnom = \"Mary Smith, 12 Elm Road\"\n");
+  auto r = run({"plan", f, "--allow-unknown", "--record", "--store", db, "--by", "dr_a"});
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("keys that are not in the vocabulary are never recorded") != std::string::npos);
+  CHECK(r.err.find("[plan.record]") != std::string::npos);
+  CHECK(r.err.find("nothing was recorded") != std::string::npos);
+  CHECK(r.err.find("Elm Road") == std::string::npos);
+  if (fs::exists(db)) CHECK(slurp(db).find("Elm Road") == std::string::npos);
+  // Without --record the plan is made, with the warning.
+  auto p = run({"plan", f, "--allow-unknown"});
+  CHECK(p.code == 0);
+  // Two files, one with an unknown key: neither is recorded.
+  auto two = run({"plan", kJane, f, "--allow-unknown", "--record", "--store", db, "--by", "dr_a"});
+  CHECK(two.code == 1);
+  if (fs::exists(db)) CHECK(run({"audit", "list", "--store", db}).out.find("plan 1") == std::string::npos);
+}
+
 TEST_CASE("nothing is recorded when the plan cannot be delivered to -o") {
   scratch s;
   std::string db = (s.dir / "s.db").string();
