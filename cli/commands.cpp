@@ -742,7 +742,12 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
 }
 
 std::string rule_set_status(const rule_set& rs) {
-  if (rs.approved) return "approved by " + rs.approved->by + " on " + rs.approved->date;
+  if (rs.approved) {
+    // An approval holds until the review date (see may_plan).
+    bool overdue = !rs.info.review_date.empty() && rs.info.review_date < today_utc();
+    return "approved by " + rs.approved->by + " on " + rs.approved->date +
+           (overdue ? ", review overdue since " + rs.info.review_date : "");
+  }
   if (rs.status == "draft" && rs.tests_changed) {
     return "draft: test cases changed since approved on " + rs.last_approval->date;
   }
@@ -817,7 +822,7 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
         << " is retired (its status in ruleset.toml); a retired rule set is not approved [ruleset.retired]\n";
     return kInputError;
   }
-  if (rs->approved) {
+  if (rs->approved && !overdue_review(rs->info)) {
     out << printable(dir) << ": " << rs->info.name << " " << rs->info.version << " is already approved as it is, by "
         << rs->approved->by << " on " << rs->approved->date << "\n";
     return kOk;

@@ -293,6 +293,27 @@ TEST_CASE("an approval holds until the review date: past it, --require-approved 
   CHECK(lenient.err.find("warning: the rule set's review date 2027-05-01 has passed") != std::string::npos);
 }
 
+TEST_CASE("approve past the review date refuses, even a rule set approved as it is; check shows the review overdue") {
+  // From a clinical lead's trial: approving again after the review date
+  // said "already approved as it is", exit 0, while --require-approved
+  // refused to plan with it.
+  scratch s;
+  auto rules = s.rules_copy();
+  REQUIRE(run({"approve", rules, "--by", "Dr Lead"}).code == 0);
+  CHECK(run({"approve", rules, "--by", "Dr Lead"}).out.find("is already approved as it is") != std::string::npos);
+  const char* before = std::getenv("IPTPLAN_TODAY");
+  std::string saved = before ? before : "";
+  ::setenv("IPTPLAN_TODAY", "2027-05-02", 1);  // the day after the review date
+  auto again = run({"approve", rules, "--by", "Dr Lead"});
+  auto check = run({"check", rules});
+  if (before) ::setenv("IPTPLAN_TODAY", saved.c_str(), 1);
+  else ::unsetenv("IPTPLAN_TODAY");
+  CHECK(again.code == 1);
+  CHECK(again.out.find("already approved") == std::string::npos);
+  CHECK(again.err.find("is not approved: its review date has passed") != std::string::npos);
+  CHECK(check.out.find(", review overdue since 2027-05-01") != std::string::npos);
+}
+
 TEST_CASE("only the safety rules of safety.rules may remove a safety item: a tag or priority elsewhere is no licence") {
   scratch s;
   auto rules = s.rules_copy();
