@@ -196,6 +196,8 @@ std::optional<planned> plan_text(const rule_set& rs, const std::string& name, co
   planned out{{}, std::move(*client), {}, text};
   out.ev = evaluate(*rs.prog, out.client, true);
   out.p = build_plan(rs, out.client, out.ev, findings_sha256(text));
+  // Counted before the plan caps the diagnostics it lists.
+  out.unknown_keys = std::any_of(diags.begin(), diags.end(), [](const diagnostic& d) { return d.code == "findings.unknown"; });
   add_findings_diagnostics(out.p, std::move(diags));
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - start).count();
@@ -520,6 +522,23 @@ std::string refused_output(const std::string& output, const std::vector<std::str
       }
     }
   }
+  // Nor over a file of any other rule set, nor over findings: a plan
+  // written there would destroy what it came from.
+  {
+    fs::path abs = fs::absolute(output, ec).lexically_normal();
+    for (fs::path up = abs.parent_path(); !up.empty(); up = up.parent_path()) {
+      std::error_code e2;
+      if (fs::is_regular_file(up / "ruleset.toml", e2)) {
+        return "is inside the rule set folder " + printable(up.string()) + "; write the plan elsewhere";
+      }
+      if (up == up.root_path()) break;
+    }
+    std::string ext = abs.extension().string();
+    if (fs::exists(output, ec) && (ext == ".rules" || ext == ".toml")) {
+      return "is a " + std::string(ext == ".rules" ? "rule" : "TOML (findings or settings)") +
+             " file; a plan is never written over one: choose another name";
+    }
+  }
   auto st = fs::status(output, ec);
   if (!ec && fs::is_directory(st)) return "is a folder; give a file name";
 
@@ -645,8 +664,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
       // A record keeps the findings as they were read, for good (the chain
       // forbids deleting them): a key the vocabulary does not know, ignored
       // by --allow-unknown, may hold what identifies the client.
-      if (std::any_of(pl->p.diagnostics.begin(), pl->p.diagnostics.end(),
-                      [](const diagnostic& d) { return d.code == "findings.unknown"; })) {
+      if (pl->unknown_keys) {
         err << "iptplan: error: " << (f == "-" ? std::string(kStdinName) : f)
             << ": keys that are not in the vocabulary are never recorded (a record keeps the findings for good, "
                "and such a key may hold identifying data): correct or remove them, then record [plan.record]\n";

@@ -53,6 +53,7 @@ struct planned {
   client_data client;
   evaluation ev;
   std::string findings;  // the bytes read
+  bool unknown_keys = false;  // keys the vocabulary does not know, ignored (--allow-unknown)
 };
 
 // How standard input is named in messages.

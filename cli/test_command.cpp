@@ -43,6 +43,17 @@ std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagno
   }
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
+    // A case is read only from inside the folder: a link to a file
+    // elsewhere is never read (nor quoted in an error).
+    if (!path_inside(dir, name)) {
+      diagnostic d;
+      d.code = "test.read";
+      d.file = name;
+      d.message = "is a link that leads outside the rule set folder; a test case is read only from inside it "
+                  "(copy the file in instead)";
+      diags.push_back(std::move(d));
+      continue;
+    }
     auto text = read_text_file(name, "test.read", diags);
     if (!text) continue;
     std::string folder = fs::path(name).parent_path().string();

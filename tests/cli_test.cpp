@@ -693,6 +693,23 @@ TEST_CASE("hostile: -o never writes into the rule set, over a device or a pipe")
   auto fresh = (fs::path(rules) / "new.md").string();
   CHECK(run({"plan", "--rules", rules, "examples/jane.toml", "-o", fresh}).code == 2);
   CHECK_FALSE(fs::exists(fresh));
+  // Nor into another rule set than the one planning (from a hostile
+  // trial: the default rules plan, -o names a file of a copy), nor over a
+  // findings file or any other .rules or .toml.
+  auto other = run({"plan", "examples/jane.toml", "-o", target});
+  CHECK(other.code == 2);
+  CHECK(other.err.find("is inside the rule set folder") != std::string::npos);
+  auto deeper = (fs::path(rules) / "tests" / "clients" / "plan.md").string();
+  CHECK(run({"plan", "examples/jane.toml", "-o", deeper}).code == 2);
+  CHECK_FALSE(fs::exists(deeper));
+  auto findings = s.write("client.toml", "[phq9]\ntotal = 4\n");
+  auto over = run({"plan", "examples/jane.toml", "-o", findings});
+  CHECK(over.code == 2);
+  CHECK(over.err.find("a plan is never written over one") != std::string::npos);
+  std::ifstream kept_in(findings);
+  CHECK(std::string(std::istreambuf_iterator<char>(kept_in), {}) == "[phq9]\ntotal = 4\n");
+  auto stray = s.write("notes.rules", "x");
+  CHECK(run({"plan", "examples/jane.toml", "-o", stray}).code == 2);
   auto dev = run({"plan", "examples/jane.toml", "-o", "/dev/null"});
   CHECK(dev.code == 2);
   CHECK(dev.err.find("is not a regular file") != std::string::npos);
@@ -862,6 +879,19 @@ TEST_CASE("hostile: a test case names findings inside its rule set only, a copy 
   CHECK(l.code == 1);
   CHECK(l.err.find("is outside the rule set folder") != std::string::npos);
   CHECK(l.err.find("root:") == std::string::npos);
+  // So is a test case that is itself a link to a file outside: from a
+  // hostile trial, its lines (a secret) were quoted under a caret.
+  scratch other;
+  auto secret = other.write("secret.toml", "description = \"hunter2-SECRET\"\nnot_a_key = 1\n");
+  fs::remove(fs::path(rules) / "tests" / "escape.toml");
+  fs::create_symlink(secret, fs::path(rules) / "tests" / "linked_case.toml");
+  auto linked = run({"test", rules});
+  CHECK(linked.code == 1);
+  CHECK(linked.err.find("linked_case.toml: error: is a link that leads outside the rule set folder") !=
+        std::string::npos);
+  CHECK(linked.err.find("hunter2") == std::string::npos);
+  CHECK(linked.out.find("hunter2") == std::string::npos);
+  fs::remove(fs::path(rules) / "tests" / "linked_case.toml");
   // A NUL in the name would cut it where the file is opened: another file
   // read, and the case passing. An error at the key instead.
   std::ofstream(fs::path(rules) / "tests" / "escape.toml", std::ios::trunc)

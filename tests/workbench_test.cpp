@@ -293,7 +293,7 @@ TEST_CASE("an approval holds until the review date: past it, --require-approved 
   CHECK(lenient.err.find("warning: the rule set's review date 2027-05-01 has passed") != std::string::npos);
 }
 
-TEST_CASE("approve past the review date refuses, even a rule set approved as it is; check shows the review overdue") {
+TEST_CASE("approve past the review date refuses, even a rule set approved as it is, and check shows the review overdue") {
   // From a clinical lead's trial: approving again after the review date
   // said "already approved as it is", exit 0, while --require-approved
   // refused to plan with it.
