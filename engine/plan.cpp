@@ -202,6 +202,21 @@ class builder {
       }
       return at->second;
     };
+    // Each rule's item actions by kind and id, built when first needed: a
+    // rule with thousands of actions is not searched once per item.
+    std::unordered_map<std::uint32_t, std::unordered_map<std::string, std::size_t>> action_at;
+    auto find_action = [&](const compiled_rule& r, std::uint32_t rule, item_kind kind,
+                           const std::string& id) -> const compiled_action* {
+      auto [at, fresh] = action_at.try_emplace(rule);
+      if (fresh) {
+        for (std::size_t i = 0; i < r.actions.size(); ++i) {
+          auto k = item_kind_of(r.actions[i].kind);
+          if (k) at->second.try_emplace(std::string(1, static_cast<char>('0' + static_cast<int>(*k))) + r.actions[i].id, i);
+        }
+      }
+      auto f = at->second.find(std::string(1, static_cast<char>('0' + static_cast<int>(kind))) + id);
+      return f == at->second.end() ? nullptr : &r.actions[f->second];
+    };
     auto decorate = [&](const selected_item& s) {
       plan_item it;
       it.kind = s.kind;
@@ -220,9 +235,9 @@ class builder {
       }
       if (best) {
         const compiled_rule& r = p_.rules[best->rule];
-        for (const auto& a : r.actions) {
-          auto kind = item_kind_of(a.kind);
-          if (kind && *kind == s.kind && a.id == s.id) {
+        if (const compiled_action* found = find_action(r, best->rule, s.kind, s.id)) {
+          const compiled_action& a = *found;
+          {
             it.text = render_template(p_, c_, ev_, r, best->element, a.text);
             if (a.due_node >= 0) {
               value due = evaluate_node(p_, c_, ev_, r, best->element, static_cast<std::uint32_t>(a.due_node));
@@ -245,7 +260,6 @@ class builder {
                 date_problems.push_back(std::move(d));
               }
             }
-            break;
           }
         }
       }

@@ -521,7 +521,11 @@ class linter {
         const auto& by = proposers[it];
         if (!fewest || by.size() < fewest->size()) fewest = &by;
       }
-      if (conds[a].size() <= kMaxSubsetConditions) {
+      // Whichever costs less: the 2^k subsets looked up, or the rules
+      // proposing the rarest item compared one by one (a rule with 12
+      // conditions and an item of its own needs one comparison, not 4,096
+      // lookups).
+      if (conds[a].size() <= kMaxSubsetConditions && (std::size_t{1} << conds[a].size()) < fewest->size()) {
         std::vector<const std::string*> cs;
         for (const auto& c : conds[a]) cs.push_back(&c);
         bool done = false;
