@@ -353,8 +353,15 @@ int cmd_test(const std::string& given, bool show_coverage, double min_coverage, 
       const node& nd = p.nodes[c.node];
       auto at = p.sources[nd.file].locate(nd.src_begin);
       std::string what = !c.true_ && !c.false_ ? "never true or false" : !c.true_ ? "never true" : "never false";
-      partial.push_back(r.id + " (" + p.file_of(r) + ":" + std::to_string(at.line) + "): '" +
-                        printable(p.text_of(nd)) + "' " + what);
+      // A condition written over several lines is shown on one.
+      std::string text;
+      for (char ch : p.text_of(nd)) {
+        bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+        if (!space) text += ch;
+        else if (!text.empty() && text.back() != ' ') text += ' ';
+      }
+      partial.push_back(r.id + " (" + p.file_of(r) + ":" + std::to_string(at.line) + "): '" + printable(text) +
+                        "' " + what);
     }
     out << "\n\nConditions that no case made both true and false (" << partial.size() << " of "
         << cov.conditions.size() << "):";

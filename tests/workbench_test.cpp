@@ -953,6 +953,11 @@ TEST_CASE("test --coverage: conditions never both true and false, choices no cas
   CHECK(r.out.find("weak_alliance (" + rules + "/alliance.rules:15): 'alliance.strength == \"weak\"' never false") !=
         std::string::npos);
   CHECK(r.out.find("\n  alliance.strength: moderate strong\n") != std::string::npos);
+  // A condition written over several lines is listed on one, without
+  // escaped line breaks (from a clinical lead's trial: '\x0a' in the report).
+  CHECK(r.out.find("'any(f in life_events: f.type == \"death\" and f.person == r.label and "
+                   "f.months_before_onset <= param.life_event_window_months)'") != std::string::npos);
+  CHECK(r.out.find("\\x0a") == std::string::npos);
 
   auto j = json::parse(run({"test", rules, "--coverage", "--format", "json"}).out);
   bool found = false;
