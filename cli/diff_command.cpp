@@ -462,8 +462,14 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
         if (!only_was.empty()) out << sub << "why (old): " << printable(joined(only_was)) << "\n";
         if (!only_now.empty()) out << sub << "why (new): " << printable(joined(only_now)) << "\n";
         if (only_was.empty() && only_now.empty()) {
-          out << sub << "why (old): " << printable(i.why_was) << "\n";
-          out << sub << "why (new): " << printable(i.why_now) << "\n";
+          // The same reasons on both sides: given once.
+          if (!same.empty() || i.why_was == i.why_now) {
+            out << sub << "why (unchanged on both sides): "
+                << printable(same.empty() ? i.why_now : joined(same)) << "\n";
+          } else {
+            out << sub << "why (old): " << printable(i.why_was) << "\n";
+            out << sub << "why (new): " << printable(i.why_now) << "\n";
+          }
         } else if (!same.empty()) {
           std::string names;
           for (const auto& x : same) {

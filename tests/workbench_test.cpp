@@ -941,6 +941,25 @@ TEST_CASE("a test case's findings in JSON are read as JSON, as plan reads them")
   CHECK(r.out == "PASS  zz_json\n1 passed, 0 failed\n");
 }
 
+TEST_CASE("diff: an item whose text alone changed gives its reasons once, unchanged on both sides") {
+  // From a clinical lead's trial: the same reason was printed twice, as
+  // 'why (old)' and 'why (new)'.
+  scratch s;
+  auto rules = s.rules_copy("new");
+  std::string path = rules + "/alliance.rules";
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto at = text.find("Active listening");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 6, "Attentive");
+  std::ofstream(path) << text;
+  auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules});
+  CHECK(r.out.find("~ solution active_listening (text changed)") != std::string::npos);
+  CHECK(r.out.find("why (unchanged on both sides): rule weak_alliance (alliance.rules:") != std::string::npos);
+  CHECK(r.out.find("why (old)") == std::string::npos);
+  CHECK(r.out.find("why (new)") == std::string::npos);
+}
+
 TEST_CASE("test --coverage: conditions never both true and false, choices no case records, an annotated file") {
   scratch s;
   auto rules = s.rules_copy();
