@@ -332,6 +332,16 @@ int cmd_audit_list(const std::string& location, const std::string& fmt, std::ost
                    std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
     auto rs = all_records(s);
+    // The list says which records the chain vouches for: from the first
+    // that does not verify on, what is shown may have been changed.
+    auto v = st::verify(s);
+    auto vouched = [&](const st::record& r) { return v.first_bad == 0 || r.id < v.first_bad; };
+    if (v.first_bad != 0) {
+      err << "iptplan: warning: " << shown(location) << ": " << v.problem
+          << "; the records from " << v.first_bad
+          << " on are marked '!' (JSON: \"verified\": false): they may have been changed (see 'iptplan audit "
+             "verify')\n";
+    }
     if (fmt == "json") {
       json a = json::array();
       for (const auto& r : rs) {
@@ -340,17 +350,18 @@ int cmd_audit_list(const std::string& location, const std::string& fmt, std::ost
                      {"created", r.created},
                      {"by", r.by},
                      {"hash", r.hash},
+                     {"verified", vouched(r)},
                      {"summary", r.kind == "plan" ? plan_summary(r) : review_summary(r)}});
       }
       out << a.dump(2) << "\n";
-      return kOk;
+      return v.first_bad == 0 ? kOk : kInputError;
     }
     if (rs.empty()) out << shown(location) << ": no records\n";
     for (const auto& r : rs) {
-      out << r.id << "  " << printable(r.created) << "  " << printable(r.by) << "  " << printable(r.kind) << "  "
-          << printable(r.kind == "plan" ? plan_summary(r) : review_summary(r)) << "\n";
+      out << (vouched(r) ? "" : "! ") << r.id << "  " << printable(r.created) << "  " << printable(r.by) << "  "
+          << printable(r.kind) << "  " << printable(r.kind == "plan" ? plan_summary(r) : review_summary(r)) << "\n";
     }
-    return kOk;
+    return v.first_bad == 0 ? kOk : kInputError;
   });
 }
 

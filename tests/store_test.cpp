@@ -161,6 +161,18 @@ TEST_CASE("a record or snapshot changed in the SQLite file makes audit verify fa
                         "it was written)\n");
     // Replaying that record refuses too.
     CHECK(run({"verify", "3", "--store", db}).code == 1);
+    // The list marks it, not as a record the chain vouches for (from an
+    // auditor's trial: it showed the forged content with exit 0).
+    auto l = run({"audit", "list", "--store", db});
+    CHECK(l.code == 1);
+    CHECK(l.err.find("the records from 3 on are marked '!'") != std::string::npos);
+    CHECK(l.out.find("\n! 3  ") != std::string::npos);
+    CHECK(l.out.rfind("1  ", 0) == 0);
+    auto j = nlohmann::json::parse(run({"audit", "list", "--store", db, "--format", "json"}).out);
+    REQUIRE(j.size() == 3);
+    CHECK(j[0]["verified"] == true);
+    CHECK(j[1]["verified"] == true);
+    CHECK(j[2]["verified"] == false);
   }
   SECTION("its author, recomputing its hash does not help: the next record names the old one") {
     sql(db, "UPDATE records SET by = 'someone_else' WHERE id = 2");
