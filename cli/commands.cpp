@@ -1501,6 +1501,13 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
 
+  // A day fixed for tests that is no day would be ignored, and plans and
+  // approvals dated by the clock instead (or by an impossible date).
+  if (const char* fixed = std::getenv("IPTPLAN_TODAY"); fixed && !is_iso_date(fixed)) {
+    err << "iptplan: IPTPLAN_TODAY is set, but not to a date (YYYY-MM-DD, a day that exists); unset it or give "
+           "one\n";
+    return kUsage;
+  }
   if ((plan_by->count() || review_by->count()) && rec.by.empty()) {
     err << "iptplan: --by needs a name (a clinician's role name or staff id)\n";
     return kUsage;
@@ -1592,6 +1599,10 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       }
       return cmd_why(item, findings, rules, allow_unknown, not_, fmt, in, out, err);
     }
+  } catch (const std::bad_alloc&) {
+    err << "iptplan: error: out of memory: the input is too large to handle in the memory available "
+           "(docs/limits.md lists what iptplan was measured with); nothing was written\n";
+    return kInputError;
   } catch (const std::exception& e) {
     err << "iptplan: internal error: " << e.what() << "\n";
     return kInputError;

@@ -598,7 +598,17 @@ bool misnamed_rule_file(const std::string& name) {
 bool is_iso_date(std::string_view d) {
   bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-';
   for (std::size_t i = 0; ok && i < d.size(); ++i) ok = i == 4 || i == 7 || (d[i] >= '0' && d[i] <= '9');
-  return ok && d.substr(5, 2) >= "01" && d.substr(5, 2) <= "12" && d.substr(8, 2) >= "01" && d.substr(8, 2) <= "31";
+  if (!ok) return false;
+  auto num = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) v = v * 10 + (d[i] - '0');
+    return v;
+  };
+  int year = num(0, 4), month = num(5, 2), day = num(8, 2);
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return day <= days[month - 1] + (month == 2 && leap ? 1 : 0);
 }
 
 std::string today_utc() {

@@ -334,6 +334,32 @@ TEST_CASE("only the safety rules of safety.rules may remove a safety item: a tag
   CHECK(run({"lint", std::string(IPTPLAN_SOURCE_DIR) + "/rules"}).code == 0);
 }
 
+TEST_CASE("IPTPLAN_TODAY that is no date is refused, never ignored nor written into an approval") {
+  // From two trials: 2026-02-30 was written into approval.toml as a date
+  // (invalid TOML: the approval broken at once), and 'garbage' was ignored.
+  scratch s;
+  auto rules = s.rules_copy();
+  const char* before = std::getenv("IPTPLAN_TODAY");
+  std::string saved = before ? before : "";
+  std::vector<int> codes;
+  std::string errs;
+  for (const char* bad : {"2026-02-30", "garbage", "2028-1-5", "0000-01-01", "2026-13-01"}) {
+    ::setenv("IPTPLAN_TODAY", bad, 1);
+    auto r = run({"approve", rules, "--by", "Dr Lead"});
+    codes.push_back(r.code);
+    errs += r.err;
+    codes.push_back(run({"plan", kJane}).code);
+  }
+  ::setenv("IPTPLAN_TODAY", "2028-02-29", 1);  // a leap day is a day
+  auto leap = run({"plan", kJane});
+  if (before) ::setenv("IPTPLAN_TODAY", saved.c_str(), 1);
+  else ::unsetenv("IPTPLAN_TODAY");
+  for (int c : codes) CHECK(c == 2);
+  CHECK(errs.find("IPTPLAN_TODAY is set, but not to a date") != std::string::npos);
+  CHECK_FALSE(fs::exists(fs::path(rules) / "approval.toml"));
+  CHECK(leap.code == 0);
+}
+
 TEST_CASE("approve refuses a safety rule that no test case fires, naming it") {
   scratch s;
   auto rules = s.rules_copy();
