@@ -134,9 +134,16 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
   json fresh = json::parse(now);
   bool identical = now == recorded_json;
   std::vector<std::string> diffs;
+  json changes = json::array(), other_parts = json::array();
   if (!identical) {
-    diffs = was.is_discarded() ? std::vector<std::string>{"  the recorded plan is not JSON"}
-                               : change_lines(compare_plans(was, fresh));
+    if (!was.is_discarded()) {
+      auto c = compare_plans(was, fresh);
+      changes = st::changes_json(c);
+      other_parts = c.other_parts;
+      diffs = change_lines(c);
+    } else {
+      diffs = {"  the recorded plan is not JSON"};
+    }
     // The same content in other bytes: its layout, or a key given twice
     // (the JSON reader keeps the last). Never "DIFFERENT" with no reason.
     if (diffs.empty()) {
@@ -150,6 +157,8 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
     json j = {{"what", what},
               {"identical", identical},
               {"differences", diffs},
+              {"changes", changes},
+              {"other_parts", other_parts},
               {"rule_set", {{"name", rs.info.name}, {"version", rs.info.version}, {"sha256", rs.sha256}}},
               {"findings_sha256", pl->p.prov.findings_sha256},
               {"program", {{"recorded", recorded_program}, {"replayed", program}}}};

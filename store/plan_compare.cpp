@@ -128,6 +128,36 @@ plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
   return c;
 }
 
+nlohmann::json changes_json(const plan_changes& c) {
+  auto rules = [](const std::vector<std::pair<std::string, std::string>>& rs) {
+    json a = json::array();
+    for (const auto& [id, sha] : rs) a.push_back({{"id", id}, {"sha256", sha}});
+    return a;
+  };
+  json out = json::array();
+  for (const auto& ch : c.items) {
+    json x = {{"change", ch.change}, {"id", ch.id}, {"kind", ch.kind}};
+    if (ch.change == "removed") x["was"] = ch.was;
+    if (ch.change == "added") x["now"] = ch.now;
+    if (ch.change == "changed") {
+      json fields = json::array();
+      for (const auto& f : ch.fields) {
+        if (f == "rules") continue;  // given as rules_was and rules_now
+        if (f == "reasons") {
+          fields.push_back({{"field", "reasons"}, {"was", ch.parts_was}, {"now", ch.parts_now}});
+        } else {
+          fields.push_back({{"field", f}, {"was", ch.was.value(f, json())}, {"now", ch.now.value(f, json())}});
+        }
+      }
+      x["fields"] = std::move(fields);
+    }
+    x["rules_was"] = rules(ch.rules_was);
+    x["rules_now"] = rules(ch.rules_now);
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 std::vector<std::string> change_lines(const plan_changes& c) {
   std::vector<std::string> lines;
   auto names = [](const std::vector<std::pair<std::string, std::string>>& rs) {

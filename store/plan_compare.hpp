@@ -52,4 +52,10 @@ plan_changes compare_plans(const nlohmann::json& was, const nlohmann::json& now,
 // The changes as lines: "- ...", "+ ...", "~ id: field was X, now Y".
 std::vector<std::string> change_lines(const plan_changes& c);
 
+// The changes as data, one object per item: {"change": "changed", "id",
+// "kind", "fields": [{"field": "text", "was": ..., "now": ...}],
+// "rules_was"/"rules_now": [{"id", "sha256"}]}; added and removed items
+// carry the item ("was" or "now").
+nlohmann::json changes_json(const plan_changes& c);
+
 }  // namespace iptplan::store

@@ -143,6 +143,24 @@ TEST_CASE("a plan file replays against its findings and rules") {
                          "relationship\", now \"Difficulty building a strong therapeutic relationship\"") !=
         std::string::npos);
   CHECK(changed.out.find("~ weak_relationship: proposed by weak_alliance ") != std::string::npos);
+  // The same as data, item by item (from an auditor's trial: only lines
+  // of text, to be parsed).
+  auto j = nlohmann::json::parse(run({"verify", plan, kJane, "--rules", rules, "--format", "json"}).out);
+  CHECK(j["identical"] == false);
+  const nlohmann::json* weak = nullptr;
+  for (const auto& c : j["changes"]) {
+    if (c["id"] == "weak_relationship") weak = &c;
+  }
+  REQUIRE(weak);
+  CHECK((*weak)["change"] == "changed");
+  CHECK((*weak)["kind"] == "challenge");
+  REQUIRE((*weak)["fields"].size() == 1);
+  CHECK((*weak)["fields"][0]["field"] == "text");
+  CHECK((*weak)["fields"][0]["was"] == "Difficulty establishing a strong therapeutic relationship");
+  CHECK((*weak)["fields"][0]["now"] == "Difficulty building a strong therapeutic relationship");
+  CHECK((*weak)["rules_was"][0]["id"] == "weak_alliance");
+  CHECK((*weak)["rules_was"][0]["sha256"] != (*weak)["rules_now"][0]["sha256"]);
+  CHECK(j["other_parts"] == nlohmann::json::array({"provenance"}));
   CHECK(run({"verify", "x", "y", "z"}).code == 2);
 }
 
