@@ -463,11 +463,21 @@ int cmd_audit_overrides(const std::string& location, const std::string& since, c
     if (fmt == "json") {
       json a = json::array();
       for (const auto& o : os) {
+        json decisions = json::array();
+        for (const auto& d : o.reasoned_decisions) {
+          decisions.push_back({{"action", d.action},
+                               {"item", d.item},
+                               {"plan", d.plan},
+                               {"by", d.by},
+                               {"date", d.date},
+                               {"reason", d.reason}});
+        }
         a.push_back({{"rule", o.rule},
                      {"accepted", o.accepted},
                      {"edited", o.edited},
                      {"rejected", o.rejected},
                      {"reasons", o.reasons},
+                     {"reasoned_decisions", decisions},
                      {"rule_sha256", o.hashes}});
       }
       out << a.dump(2) << "\n";

@@ -140,6 +140,7 @@ std::vector<rule_overrides> overrides(const std::vector<record>& records, const 
         o.reasons.push_back(std::string(d.action == "reject" ? "rejected" : "edited") + " (" + d.item +
                             ", plan " + std::to_string(key.first) + ", by " + m.by + " on " +
                             m.created.substr(0, 10) + "): " + d.reason);
+        o.reasoned_decisions.push_back({d.action, d.item, key.first, m.by, m.created.substr(0, 10), d.reason});
       }
       if (std::find(o.hashes.begin(), o.hashes.end(), sha) == o.hashes.end()) o.hashes.push_back(sha);
     }

@@ -56,6 +56,13 @@ struct rule_overrides {
   std::string rule;
   int accepted = 0, edited = 0, rejected = 0;
   std::vector<std::string> reasons;  // "rejected: ...", "edited: ...", in record order
+  // The same, as data: each edit or rejection that gave a reason.
+  struct reasoned {
+    std::string action, item;  // action: edit | reject
+    std::int64_t plan = 0;
+    std::string by, date, reason;
+  };
+  std::vector<reasoned> reasoned_decisions;
   std::vector<std::string> hashes;   // the rule texts (sha256) the decisions were about
 };
 // From the records created at or after `since` (ISO 8601 prefix; "" = all);

@@ -267,6 +267,21 @@ TEST_CASE("review records decisions on a plan's items, audit overrides sums them
   auto j = nlohmann::json::parse(run({"audit", "overrides", "--store", db, "--format", "json"}).out);
   REQUIRE(j.is_array());
   CHECK(j[0]["rejected"].get<int>() + j[0]["edited"].get<int>() >= 1);
+  // Each reason as data, not only as a sentence.
+  bool found = false;
+  for (const auto& rule : j) {
+    if (rule["rule"] != "alexithymia_possible") continue;
+    REQUIRE(rule["reasoned_decisions"].size() == 1);
+    const auto& d0 = rule["reasoned_decisions"][0];
+    CHECK(d0["action"] == "reject");
+    CHECK(d0["item"] == "possible_alexithymia");
+    CHECK(d0["plan"] == 1);
+    CHECK(d0["by"] == "dr_a");
+    CHECK(d0["date"].get<std::string>().size() == 10);
+    CHECK(d0["reason"] == "scored during an acute episode");
+    found = true;
+  }
+  CHECK(found);
   // A later decision on the same item of the same plan replaces the earlier.
   REQUIRE(run({"review", "1", "--store", db, "--accept", "possible_alexithymia"}).code == 0);
   auto o2 = run({"audit", "overrides", "--store", db});
