@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "engine/toml_util.hpp"
 
 namespace iptplan {
@@ -115,7 +116,15 @@ std::string without_values(std::string_view description) {
     if (c == '\'' || c == '"') {
       std::size_t close = description.find(c, i + 1);
       if (close != std::string_view::npos) {
-        out += "(a value)";
+        // What toml++ expected is kept: a mark of the syntax ('=', ']',
+        // ',') or a keyword ('true'); anything else may be a value.
+        std::string_view inner = description.substr(i + 1, close - i - 1);
+        bool mark = !inner.empty() && inner.size() <= 3 &&
+                    std::none_of(inner.begin(), inner.end(), [](char x) {
+                      return std::isalnum(static_cast<unsigned char>(x)) || static_cast<unsigned char>(x) >= 0x80;
+                    });
+        bool keyword = inner == "true" || inner == "false" || inner == "inf" || inner == "nan";
+        out += mark || keyword ? std::string(1, c) + std::string(inner) + c : std::string("(a value)");
         i = close;
         continue;
       }

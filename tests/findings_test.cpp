@@ -625,6 +625,23 @@ TEST_CASE("findings.syntax: malformed TOML, at its line, which is not quoted") {
   CHECK(d.source_line.empty());
 }
 
+TEST_CASE("findings.syntax: what TOML expected is said (a mark or a keyword), what was read is not") {
+  // From a hostile trial: every quoted part was masked, the marks of the
+  // syntax with it ("expected (a value)").
+  auto eq = only_error(read("a : 1\n"), "findings.syntax");
+  CHECK(eq.message == "this is not valid TOML: Error while parsing key-value pair: expected '='");
+  auto closing = only_error(read("[phq9]\ntotal = [1,,2]\n"), "findings.syntax");
+  CHECK(closing.message.find("expected value or closing ']'") != std::string::npos);
+  auto brace = only_error(read("x = {a=1\n"), "findings.syntax");
+  CHECK(brace.message.find("expected key or closing '}'") != std::string::npos);
+  // A value read is never shown, not even one made of marks or digits.
+  auto big = only_error(read("x = 99999999999999999999\n"), "findings.syntax");
+  CHECK(big.message.find("9999") == std::string::npos);
+  CHECK(big.message.find("(a value)") != std::string::npos);
+  auto name = only_error(read("a = 'Mary'x\n"), "findings.syntax");
+  CHECK(name.message.find("Mary") == std::string::npos);
+}
+
 TEST_CASE("findings.syntax: a table opened twice, by dotted keys or a heading, says so in a note") {
   auto text = GENERATE(std::string("sub.a = true\n\n[sub]\nb = 1\n"), std::string("[sub]\na = true\n\n[sub]\nb = 1\n"));
   INFO(text);
