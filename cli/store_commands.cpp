@@ -588,9 +588,29 @@ int cmd_verify_file(const std::string& plan_file, const std::string& findings, c
     print(err, diags);
     return kInputError;
   }
-  json was = json::parse(*recorded, nullptr, false);
+  json was;
+  try {
+    was = json::parse(*recorded);
+  } catch (const json::parse_error& e) {
+    // Where, never what was read there (a plan file holds a client's plan).
+    std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, recorded->size());
+    std::size_t line = 1 + static_cast<std::size_t>(std::count(recorded->begin(), recorded->begin() + at, '\n'));
+    std::size_t nl = recorded->rfind('\n', at == 0 ? 0 : at - 1);
+    std::size_t column = at - (nl == std::string::npos || at == 0 ? 0 : nl + 1) + 1;
+    err << printable(plan_file) << ":" << line << ":" << column
+        << ": error: this is not valid JSON; verify takes a plan written by 'iptplan plan --format json' "
+           "[verify.read]\n";
+    return kInputError;
+  }
+  if (was.is_array()) {
+    err << printable(plan_file) << ": error: this is a list of " << was.size()
+        << " plans (as 'iptplan plan A B --format json' writes); verify takes one plan: write each to a file of "
+           "its own (one findings file a run, with -o) [verify.read]\n";
+    return kInputError;
+  }
   if (!was.is_object() || !was.contains("provenance")) {
-    err << plan_file << ": error: this is not a plan in JSON (iptplan plan --format json)\n";
+    err << printable(plan_file) << ": error: this is JSON, but not a plan: it has no 'provenance' (a plan written by "
+           "'iptplan plan --format json' has) [verify.read]\n";
     return kInputError;
   }
   auto rs = load(rules, err);

@@ -478,7 +478,7 @@ std::optional<client_data> read_json_findings(const program& p, const std::strin
     diags[i].line = 0;
     diags[i].column = 0;
     diags[i].source_line.clear();
-    diags[i].notes.push_back("in the QuestionnaireResponse, the item whose linkId is the finding named");
+    diags[i].notes.push_back("in the QuestionnaireResponse: the item whose linkId is the finding named above");
   }
   return c;
 }

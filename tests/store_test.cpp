@@ -121,6 +121,24 @@ TEST_CASE("record a plan, replay it identical, after a rule changes, each record
   CHECK(shown["prev_hash"] == std::string(64, '0'));
 }
 
+TEST_CASE("verify of a file that is not one plan says where or what it is, never what it read") {
+  scratch s;
+  auto bad = s.write("bad.json", "{\"a\":\n  Mary}");
+  auto r = run({"verify", bad, kJane});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("bad.json:2:3: error: this is not valid JSON") != std::string::npos);
+  CHECK(r.err.find("Mary") == std::string::npos);
+  auto two = run({"plan", kJane, kCouple, "--format", "json"});
+  REQUIRE(two.code == 0);
+  auto list = s.write("two.json", two.out);
+  auto l = run({"verify", list, kJane});
+  CHECK(l.code == 1);
+  CHECK(l.err.find("this is a list of 2 plans") != std::string::npos);
+  auto obj = s.write("obj.json", "{\"a\": 1}");
+  CHECK(run({"verify", obj, kJane}).err.find("this is JSON, but not a plan: it has no 'provenance'") !=
+        std::string::npos);
+}
+
 TEST_CASE("a plan file replays against its findings and rules") {
   scratch s;
   std::string plan = (s.dir / "plan.json").string();
