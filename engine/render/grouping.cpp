@@ -42,9 +42,34 @@ namespace {
 // path is kept as the plan's conclusions name it.
 std::string item_in_words(const std::string& id, bool fact) {
   if (fact) return id;
+  // The words of the id, with the names of instruments and of IPT as they
+  // are written ("ipt_a_format" as "IPT-A format", "gad7_below_10" as
+  // "GAD-7 below 10").
+  static const std::map<std::string, std::string> names = {
+      {"ipt", "IPT"},     {"phq9", "PHQ-9"}, {"gad7", "GAD-7"},   {"tas20", "TAS-20"}, {"cssrs", "C-SSRS"},
+      {"mspss", "MSPSS"}, {"ders", "DERS"},  {"iip32", "IIP-32"}, {"wai", "WAI"},      {"ipi", "IPI"}};
   std::string out;
   auto open = id.find('[');
-  for (std::size_t i = 0; i < std::min(open, id.size()); ++i) out += id[i] == '_' ? ' ' : id[i];
+  const std::size_t end = std::min(open, id.size());
+  std::vector<std::string> words;
+  std::string word;
+  for (std::size_t i = 0; i <= end; ++i) {
+    if (i == end || id[i] == '_') {
+      words.push_back(word);
+      word.clear();
+    } else {
+      word += id[i];
+    }
+  }
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    auto at = names.find(words[w]);
+    std::string shown = at == names.end() ? words[w] : at->second;
+    if (words[w] == "ipt" && w + 1 < words.size() && words[w + 1] == "a") {
+      shown = "IPT-A";
+      ++w;
+    }
+    out += (out.empty() ? "" : " ") + shown;
+  }
   if (open != std::string::npos && id.back() == ']') {
     std::string key = id.substr(open + 1, id.size() - open - 2);
     std::replace(key.begin(), key.end(), '_', ' ');
