@@ -198,6 +198,19 @@ TEST_CASE("check.unknown-path with a 'did you mean' note") {
   CHECK(d.notes[0] == "did you mean 'score'?");
 }
 
+TEST_CASE("check.unknown-path: a choice written without its quotes gets them in the note") {
+  // From a clinical lead's trial: `alliance.strength == weak`.
+  auto l = load("rule r\nwhen level == medium\nthen\n  challenge c \"x\"\nend\n");
+  auto d = only_error(l, "check.unknown-path");
+  CHECK(d.message == "unknown finding 'medium'");
+  REQUIRE_FALSE(d.notes.empty());
+  CHECK(d.notes[0] == "did you mean \"medium\"? A choice is written in double quotes");
+  // A field's choice too.
+  auto f = only_error(load("rule r\nfor each p in relationships\nwhen p.conflict == overt\nthen\n  challenge c \"x\"\nend\n"),
+                      "check.unknown-path");
+  CHECK(f.notes[0] == "did you mean \"overt\"? A choice is written in double quotes");
+}
+
 TEST_CASE("check.unknown-path: a dotted path suggests the nearest declared path") {
   auto l = load("rule r\nwhen a and client.presentng contains \"grief\"\nthen\n  challenge c \"x\"\nend\n");
   auto d = only_error(l, "check.unknown-path");

@@ -369,7 +369,19 @@ cx compiler::path(const ast::path& ap, bool positive) {
   }
   std::string near = nearest_name(full, names);
   std::vector<std::string> notes;
-  if (auto at = concluded_at_.find(near); !near.empty() && at != concluded_at_.end()) {
+  // `alliance.strength == weak`: a choice written without its quotes.
+  bool choice = false;
+  if (full.find('.') == std::string::npos) {
+    auto holds = [&](const finding_decl& d) {
+      return std::find(d.values.begin(), d.values.end(), full) != d.values.end();
+    };
+    for (const auto& d : p_.vocab->findings()) {
+      choice = choice || holds(d) || std::any_of(d.fields.begin(), d.fields.end(), holds);
+    }
+  }
+  if (choice) {
+    notes.push_back("did you mean \"" + full + "\"? A choice is written in double quotes");
+  } else if (auto at = concluded_at_.find(near); !near.empty() && at != concluded_at_.end()) {
     // The name suggested is a derived fact: the misspelling may be where it
     // is concluded, not here.
     const source_file& src = p_.sources[at->second.first];
