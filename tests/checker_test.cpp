@@ -198,6 +198,15 @@ TEST_CASE("check.unknown-path with a 'did you mean' note") {
   CHECK(d.notes[0] == "did you mean 'score'?");
 }
 
+TEST_CASE("check.conclude-twice: one rule concluding one fact twice is an error at check, not a conflict at plan") {
+  auto l = load("rule r\nwhen a\nthen\n  conclude x.level = 1\n  conclude x.level = 2\nend\n");
+  auto d = only_error(l, "check.conclude-twice");
+  CHECK(d.line == 5);
+  CHECK(d.message == "rule 'r' concludes 'x.level' twice");
+  REQUIRE_FALSE(d.notes.empty());
+  CHECK(d.notes[0] == "the first is on line 4; a rule gives a fact one value: keep one conclude");
+}
+
 TEST_CASE("check.unknown-path: a choice written without its quotes gets them in the note") {
   // From a clinical lead's trial: `alliance.strength == weak`.
   auto l = load("rule r\nwhen level == medium\nthen\n  challenge c \"x\"\nend\n");

@@ -2,6 +2,7 @@
 // ordered list of checks that compile() runs.
 #include "engine/compile/compiler.hpp"
 
+#include <map>
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -160,6 +161,7 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     }
     while (!cr.support_text.empty() && cr.support_text.back() == ' ') cr.support_text.pop_back();
   }
+  std::map<std::int32_t, std::uint32_t> concluded_here;  // fact -> where this rule first concludes it
   for (const auto& a : r.actions) {
     compiled_action ca;
     ca.kind = a.kind;
@@ -169,6 +171,17 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     ca.target = a.target;
     if (a.kind == ast::action_kind::conclude) {
       ca.fact = p_.fact_index(ast::to_string(a.fact));
+      // Two values for one fact from one rule conflict whenever it fires.
+      if (ca.fact >= 0) {
+        auto [at, fresh] = concluded_here.emplace(ca.fact, a.begin);
+        if (!fresh) {
+          location first = p_.sources[file_].locate(at->second);
+          error(a.begin, "check.conclude-twice",
+                "rule '" + r.id + "' concludes '" + ast::to_string(a.fact) + "' twice",
+                {"the first is on line " + std::to_string(first.line) +
+                 "; a rule gives a fact one value: keep one conclude"});
+        }
+      }
       if (a.value) {
         cx v = expression(*a.value, false);
         ca.value_node = static_cast<std::int32_t>(v.node);
