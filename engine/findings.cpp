@@ -725,6 +725,19 @@ void check_consistency(const program& p, const client_data& c, const std::string
         }
       }
     }
+    if (d.not_empty && c.slots[i].kind == vkind::list && c.lists[c.slots[i].ref].empty()) {
+      int g = p.vocab->index_of(d.asked_if);
+      const value* gate = g >= 0 ? &c.slots[static_cast<std::size_t>(g)] : nullptr;
+      if (gate && !gate->is_unknown() &&
+          std::find(d.asked_if_values.begin(), d.asked_if_values.end(), text_of(*gate)) != d.asked_if_values.end()) {
+        auto diag = at(i, "findings.contradiction",
+                       "'" + d.path + "' is recorded empty, but the answer to '" + d.asked_if + "' (line " +
+                           std::to_string(line_of(static_cast<std::size_t>(g))) + ") is " + text_of(*gate) +
+                           ", which this question follows up");
+        diag.notes.push_back("record at least one answer, or leave '" + d.path + "' out while it is not yet asked");
+        diags.push_back(std::move(diag));
+      }
+    }
     if (!d.at_most.empty()) {
       int w = p.vocab->index_of(d.at_most);
       if (w >= 0 && c.slots[i].kind == vkind::number &&

@@ -97,7 +97,7 @@ class reader {
                                                    "fields", "pattern", "component", "question",
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
                                                    "at_most_unless_values", "skipped_value", "asked_of",
-                                                   "asked_after", "asked_unless", "until_answered"};
+                                                   "asked_after", "asked_unless", "until_answered", "not_empty"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -106,8 +106,8 @@ class reader {
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
-                                          "at_most_unless_values, skipped_value, asked_of, asked_after, asked_unless and "
-                                          "until_answered"
+                                          "at_most_unless_values, skipped_value, asked_of, asked_after, asked_unless, "
+                                          "until_answered and not_empty"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -279,6 +279,15 @@ class reader {
         d.skipped_value = *v;
       }
       if (ok && d.asked_if.empty()) error(n, "'skipped_value' of '" + path + "' needs 'asked_if'");
+    }
+    if (auto* n = t.get("not_empty")) {
+      auto v = n->value<bool>();
+      if (!v || !n->is_boolean() || d.type != finding_type::list || nested) {
+        error(n, "'not_empty' of '" + path + "' must be true or false, on a list finding with 'asked_if'");
+      } else {
+        d.not_empty = *v;
+        if (*v && d.asked_if.empty()) error(n, "'not_empty' of '" + path + "' needs 'asked_if'");
+      }
     }
     if (auto* n = t.get("labels")) {
       // `labels = { relationship_end = "the end of a relationship" }`: how

@@ -67,6 +67,10 @@ struct finding_decl {
   // it holds whatever the gate says (perinatal status "none" for a client
   // over 64); empty when none may.
   std::string skipped_value;
+  // A list behind a gate (`asked_if`) that names at least one thing once
+  // the gate opens: recorded empty while the gate holds, it contradicts
+  // the gate's answer (who harms the client, after a yes to harm).
+  bool not_empty = false;
   // A field of a table_list: `asked_after = "conflict"`, another field of
   // the same entry that is asked first. While that one is missing, this one
   // is not put to the clinician ("what stage is the dispute at" before

@@ -1224,3 +1224,35 @@ TEST_CASE("test: an error in a case's [findings] table names the case file's own
   CHECK(c.err.find("zz_inline.toml [findings]:") != std::string::npos);
   CHECK(c.err.find("'phq9.totl' is not in the vocabulary") != std::string::npos);
 }
+
+TEST_CASE("a list behind a gate recorded empty while the gate holds is a contradiction: who harms, after a yes to harm") {
+  // From a clinician's re-trial: harmed_by = [] after a yes was read as
+  // "nobody", and nothing was set aside.
+  scratch s;
+  auto f = s.write("empty.toml", "[risk]\nharmed_by_others = true\nharmed_by = []\n");
+  auto r = run({"plan", f});
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("empty.toml:3:1: error: 'risk.harmed_by' is recorded empty, but the answer to "
+                   "'risk.harmed_by_others' (line 2) is true, which this question follows up "
+                   "[findings.contradiction]") != std::string::npos);
+  // Left out, it is not yet asked: a plan, with the question asked next.
+  auto open = s.write("open.toml", "[risk]\nharmed_by_others = true\n");
+  auto o = run({"plan", open});
+  CHECK(o.code == 0);
+  CHECK(o.out.find("risk.harmed_by") != std::string::npos);
+  // A vocabulary that puts not_empty anywhere but on a gated list is refused.
+  auto rules = s.rules_copy();
+  std::string voc = fs::path(rules) / "vocabulary.toml";
+  std::ifstream in(voc);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  auto at = text.find("\n[phq9.total]\n");
+  REQUIRE(at != std::string::npos);
+  text.insert(text.find('\n', at + 1) + 1, "not_empty = true\n");
+  std::ofstream(voc, std::ios::trunc) << text;
+  auto bad = run({"check", rules});
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("'not_empty' of 'phq9.total' must be true or false, on a list finding with 'asked_if'") !=
+        std::string::npos);
+}
