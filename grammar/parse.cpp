@@ -177,9 +177,19 @@ std::vector<std::string> hints(const source_file& src, const std::string& expect
                       " is not closed");
     }
   }
-  // `x is not known`: the language says `is missing`.
+  // `x is not known`: the language says `is missing`, and the opposite
+  // of each test word is written with the other word or 'not (...)'.
   if (expected == "'known', 'missing' or 'provisional'" && found == "'not'") {
-    notes.push_back("for a finding that is not on file write 'x is missing' (or 'not (x is known)')");
+    std::size_t w = text.find_first_not_of(" \t", at + 3);
+    std::size_t e = w == std::string::npos ? w : text.find_first_not_of("abcdefghijklmnopqrstuvwxyz", w);
+    std::string next = w == std::string::npos ? "" : text.substr(w, (e == std::string::npos ? text.size() : e) - w);
+    if (next == "missing") {
+      notes.push_back("for a finding that is on file write 'x is known' (or 'not (x is missing)')");
+    } else if (next == "provisional") {
+      notes.push_back("write 'not (x is provisional)'");
+    } else {
+      notes.push_back("for a finding that is not on file write 'x is missing' (or 'not (x is known)')");
+    }
   }
   // The next rule begins where this one's 'end' was expected.
   if (found == "'rule'" && expected.find("'end'") != std::string::npos && rule_at < text.size()) {

@@ -905,6 +905,13 @@ TEST_CASE("'x is not known' says what may follow 'is' and how to write it") {
   CHECK(d.column == 8);
   REQUIRE(d.notes.size() == 1);
   CHECK(d.notes[0] == "for a finding that is not on file write 'x is missing' (or 'not (x is known)')");
+  // 'is not missing' is pointed at 'is known', never at its opposite.
+  auto not_missing = one_error("rule r\nwhen\n  a is not missing\nthen\n  flag info f \"t\"\nbecause \"w\"\nend\n");
+  REQUIRE(not_missing.notes.size() == 1);
+  CHECK(not_missing.notes[0] == "for a finding that is on file write 'x is known' (or 'not (x is missing)')");
+  auto not_prov = one_error("rule r\nwhen\n  a is not provisional\nthen\n  flag info f \"t\"\nbecause \"w\"\nend\n");
+  REQUIRE(not_prov.notes.size() == 1);
+  CHECK(not_prov.notes[0] == "write 'not (x is provisional)'");
   auto typo = one_error("rule r\nwhen\n  a is kown\nthen\n  flag info f \"t\"\nbecause \"w\"\nend\n");
   REQUIRE(typo.notes.size() == 1);
   CHECK(typo.notes[0] == "did you mean 'known'?");
