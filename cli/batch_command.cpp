@@ -376,6 +376,41 @@ class planner {
   planner(const rule_set& rs, const batch_options& o)
       : rs_(rs), o_(o), client_id_(rs.prog->vocab->index_of("client.id")) {}
 
+  // run(), but a client that cannot be planned for want of memory (or an
+  // internal error) is that client's error, not the end of the run: an
+  // exception never leaves a helper thread.
+  planned_line run_guarded(std::size_t n, const record& r) const noexcept {
+    std::string why, code;
+    try {
+      return run(n, r);
+    } catch (const std::bad_alloc&) {
+      why = "out of memory while planning this client; the other clients are planned";
+      code = "batch.out-of-memory";
+    } catch (const std::exception& e) {
+      why = std::string("internal error while planning this client: ") + e.what();
+      code = "batch.internal";
+    } catch (...) {
+      why = "internal error while planning this client";
+      code = "batch.internal";
+    }
+    try {
+      record failed;
+      failed.name = r.name;
+      failed.line = r.line;
+      failed.error = why;
+      failed.error_code = code;
+      return run(n, failed);
+    } catch (...) {
+      planned_line pl;
+      pl.failed = true;
+      try {
+        pl.line = "{\"n\":" + std::to_string(n) + ",\"errors\":[{\"code\":\"" + code + "\"}]}\n";
+      } catch (...) {
+      }
+      return pl;
+    }
+  }
+
   planned_line run(std::size_t n, const record& r) const {
     planned_line pl;
     std::vector<diagnostic> diags;
@@ -619,7 +654,7 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
     std::atomic<std::size_t> next{0};
     auto work = [&, cur] {
       for (std::size_t i; (i = next.fetch_add(1)) < count;) {
-        results[cur][i] = pl.run(first + i + 1, records[cur][i]);
+        results[cur][i] = pl.run_guarded(first + i + 1, records[cur][i]);
         records[cur][i].text.clear();
         records[cur][i].text.shrink_to_fit();
       }

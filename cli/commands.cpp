@@ -210,6 +210,21 @@ std::optional<planned> plan_text(const rule_set& rs, const std::string& name, co
 
 namespace {
 
+// The file at the end of a chain of symbolic links, which may not exist
+// yet; none after 40 links.
+std::optional<std::filesystem::path> link_end(const std::filesystem::path& p) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path at = p;
+  for (int hops = 0; fs::is_symlink(fs::symlink_status(at, ec)); ++hops) {
+    if (hops == 40) return std::nullopt;
+    fs::path target = fs::read_symlink(at, ec);
+    if (ec) return std::nullopt;
+    at = target.is_absolute() ? target : at.parent_path() / target;
+  }
+  return fs::absolute(at, ec).lexically_normal();
+}
+
 // The temporary file being written, removed by the signal handler when the
 // run is interrupted (Ctrl-C, kill), so no *.tmp-NNNN is left behind. Only
 // async-signal-safe calls in the handler: unlink, signal, raise.
@@ -254,16 +269,12 @@ class atomic_file {
       }
       // Follow the chain of links to the file at its end, which may not
       // exist yet (it is then created there, and the links stay links).
-      fs::path at = path_;
-      for (int hops = 0; fs::is_symlink(fs::symlink_status(at, ec)); ++hops) {
-        if (hops == 40) {
-          err << given << ": error: too many levels of symbolic links\n";
-          return;
-        }
-        fs::path target = fs::read_symlink(at, ec);
-        at = target.is_absolute() ? target : at.parent_path() / target;
+      auto at = link_end(path_);
+      if (!at) {
+        err << given << ": error: too many levels of symbolic links\n";
+        return;
       }
-      path_ = at.lexically_normal().string();
+      path_ = at->string();
     }
     if (fs::is_directory(path_, ec)) {
       err << given << ": error: this is a folder; -o needs a file name\n";
@@ -484,6 +495,21 @@ bool write_out(std::ostream& out, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+// A folder holding a rule set: its ruleset.toml beside a vocabulary or a
+// rule file (a lone ruleset.toml, say in a home folder, is not one).
+bool is_rule_set_folder(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(dir / "ruleset.toml", ec)) return false;
+  if (fs::exists(dir / "vocabulary.toml", ec)) return true;
+  std::size_t seen = 0;
+  for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end && seen < 10000; it.increment(ec), ++seen) {
+    if (it->path().extension() == ".rules") return true;
+  }
+  return false;
+}
+
 // Why `-o output` may not be written, or "" when it may: over a findings
 // file it would destroy the inventory, inside the rule set it would change
 // the rules, and a device or pipe is not a file.
@@ -524,17 +550,30 @@ std::string refused_output(const std::string& output, const std::vector<std::str
   }
   // Nor over a file of any other rule set, nor over findings: a plan
   // written there would destroy what it came from.
-  {
-    fs::path abs = fs::absolute(output, ec).lexically_normal();
+  // Both the name given and, when it is a symbolic link (written through
+  // with --follow-symlinks), the file at its end are checked.
+  std::vector<fs::path> names{fs::absolute(output, ec).lexically_normal()};
+  if (std::error_code e2; fs::is_symlink(fs::symlink_status(output, e2))) {
+    auto end = link_end(output);
+    if (!end) return "is a chain of too many symbolic links";
+    // The folders on the way resolved too (a link to a folder of links).
+    auto target = fs::weakly_canonical(*end, e2);
+    names.push_back(e2 ? *end : target);
+  }
+  for (const auto& abs : names) {
     for (fs::path up = abs.parent_path(); !up.empty(); up = up.parent_path()) {
       std::error_code e2;
-      if (fs::is_regular_file(up / "ruleset.toml", e2)) {
+      if (is_rule_set_folder(up)) {
         return "is inside the rule set folder " + printable(up.string()) + "; write the plan elsewhere";
       }
       if (up == up.root_path()) break;
     }
     std::string ext = abs.extension().string();
-    if (fs::exists(output, ec) && (ext == ".rules" || ext == ".toml")) {
+    if (abs.filename() == "ruleset.toml" || abs.filename() == "vocabulary.toml" || ext == ".rules") {
+      return "is named as a file of a rule set; a plan written there would make its folder look like one: "
+             "choose another name";
+    }
+    if (std::error_code e2; fs::exists(abs, e2) && (ext == ".rules" || ext == ".toml")) {
       return "is a " + std::string(ext == ".rules" ? "rule" : "TOML (findings or settings)") +
              " file; a plan is never written over one: choose another name";
     }
@@ -1503,7 +1542,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
 
   // A day fixed for tests that is no day would be ignored, and plans and
   // approvals dated by the clock instead (or by an impossible date).
-  if (const char* fixed = std::getenv("IPTPLAN_TODAY"); fixed && !is_iso_date(fixed)) {
+  if (const char* fixed = std::getenv("IPTPLAN_TODAY"); fixed && *fixed && !is_iso_date(fixed)) {
     err << "iptplan: IPTPLAN_TODAY is set, but not to a date (YYYY-MM-DD, a day that exists); unset it or give "
            "one\n";
     return kUsage;
@@ -1601,7 +1640,8 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     }
   } catch (const std::bad_alloc&) {
     err << "iptplan: error: out of memory: the input is too large to handle in the memory available "
-           "(docs/limits.md lists what iptplan was measured with); nothing was written\n";
+           "(docs/limits.md lists what iptplan was measured with); the command stopped before it finished: "
+           "a file given with -o is left as it was, and a plan store holds only whole records\n";
     return kInputError;
   } catch (const std::exception& e) {
     err << "iptplan: internal error: " << e.what() << "\n";

@@ -35,6 +35,17 @@ std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagno
   fs::path tests = fs::path(dir) / "tests";
   std::error_code ec;
   if (!fs::is_directory(tests, ec)) return out;
+  // The tests folder itself a link to a folder elsewhere: one error for
+  // the folder, not one for each of its cases.
+  if (!path_inside(dir, tests.string())) {
+    diagnostic d;
+    d.code = "test.read";
+    d.file = tests.string();
+    d.message = "is a link to a folder outside the rule set folder; test cases are read only from inside it "
+                "(move the folder in instead of linking it)";
+    diags.push_back(std::move(d));
+    return out;
+  }
   std::vector<std::string> names;
   // Every *.toml is a test case, whatever it is: a pipe, a dangling link or
   // a folder so named is an error (test.read), never a case skipped.

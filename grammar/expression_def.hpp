@@ -121,9 +121,10 @@ auto const set_item = x3::rule<struct set_item_class,
     number_literal | string_literal | bool_literal;
 auto const close_brace =
     x3::rule<struct close_brace_class>{"',' or '}'"} = x3::lit('}');
-// Named, so that an error inside the braces says what may stand there.
+// Named, so that an error inside the braces says what may stand there;
+// after a comma an item must follow (`{"weak", }` is pointed at the '}').
 auto const set_items = x3::rule<struct set_items_class, decltype(ast::set_literal::items)>{
-    "a number, a quoted text, true or false"} = set_item % ',';
+    "a number, a quoted text, true or false"} = set_item >> *(x3::lit(',') > set_item);
 auto const set_literal_def =
     x3::lit('{') > set_items > close_brace;
 

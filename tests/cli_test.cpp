@@ -734,6 +734,58 @@ TEST_CASE("hostile: -o never writes into the rule set, over a device or a pipe")
   CHECK(run({"check", rules}).code == 0);
 }
 
+TEST_CASE("hostile: -o with --follow-symlinks checks the file at the end of the link too") {
+  scratch s;
+  auto rules = s.rules_copy();
+  // A link to a findings file that is not among the ones planned: the
+  // findings are kept.
+  auto findings = s.write("other-client.toml", "[phq9]\ntotal = 4\n");
+  auto to_findings = (s.dir / "plan.md").string();
+  fs::create_symlink(findings, to_findings);
+  auto r = run({"plan", "examples/jane.toml", "-o", to_findings, "--follow-symlinks"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("a plan is never written over one") != std::string::npos);
+  std::ifstream kept(findings);
+  CHECK(std::string(std::istreambuf_iterator<char>(kept), {}) == "[phq9]\ntotal = 4\n");
+  // A link to a file inside a rule set, existing or not.
+  auto to_rules = (s.dir / "into-rules.md").string();
+  fs::create_symlink(fs::path(rules) / "notes.md", to_rules);
+  auto into = run({"plan", "examples/jane.toml", "-o", to_rules, "--follow-symlinks"});
+  CHECK(into.code == 2);
+  CHECK(into.err.find("is inside the rule set folder") != std::string::npos);
+  CHECK_FALSE(fs::exists(fs::path(rules) / "notes.md"));
+  // A link to a plan elsewhere is written through.
+  auto real = (s.dir / "real.md").string();
+  auto to_real = (s.dir / "to-real.md").string();
+  fs::create_symlink(real, to_real);
+  CHECK(run({"plan", "examples/jane.toml", "-o", to_real, "--follow-symlinks"}).code == 0);
+  CHECK(fs::is_regular_file(real));
+  CHECK(fs::is_symlink(to_real));
+}
+
+TEST_CASE("hostile: -o never names a plan as a rule-set file, and a lone ruleset.toml does not make a rule set") {
+  scratch s;
+  for (const char* name : {"ruleset.toml", "vocabulary.toml", "plan.rules"}) {
+    auto path = (s.dir / name).string();
+    auto r = run({"plan", "examples/jane.toml", "-o", path});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("is named as a file of a rule set") != std::string::npos);
+    CHECK_FALSE(fs::exists(path));
+  }
+  // A ruleset.toml alone (no vocabulary, no rule file) in a folder above:
+  // not a rule set, so the plan and the store may go below it.
+  s.write("ruleset.toml", "name = \"stray\"\n");
+  auto plan = (s.dir / "sub" / "plan.md").string();
+  fs::create_directories(s.dir / "sub");
+  CHECK(run({"plan", "examples/jane.toml", "-o", plan}).code == 0);
+  CHECK(fs::exists(plan));
+  // With a rule file beside it, it is one.
+  s.write("a.rules", "");
+  auto refused = run({"plan", "examples/jane.toml", "-o", (s.dir / "sub" / "plan2.md").string()});
+  CHECK(refused.code == 2);
+  CHECK(refused.err.find("is inside the rule set folder") != std::string::npos);
+}
+
 TEST_CASE("hostile: deep keys, long texts and long names give errors, never a stack overflow") {
   scratch s;
   std::string deep;
@@ -892,6 +944,18 @@ TEST_CASE("hostile: a test case names findings inside its rule set only, a copy 
   CHECK(linked.err.find("hunter2") == std::string::npos);
   CHECK(linked.out.find("hunter2") == std::string::npos);
   fs::remove(fs::path(rules) / "tests" / "linked_case.toml");
+  {
+    // The tests folder itself a link to a folder elsewhere: one error,
+    // naming the folder, not one for each case.
+    scratch moved;
+    auto rules2 = moved.rules_copy();
+    fs::rename(fs::path(rules2) / "tests", moved.dir / "kept-tests");
+    fs::create_symlink(moved.dir / "kept-tests", fs::path(rules2) / "tests");
+    auto t = run({"test", rules2});
+    CHECK(t.code == 1);
+    CHECK(t.err.find("tests: error: is a link to a folder outside the rule set folder") != std::string::npos);
+    CHECK(t.err.find("a test case is read only") == std::string::npos);
+  }
   // A NUL in the name would cut it where the file is opened: another file
   // read, and the case passing. An error at the key instead.
   std::ofstream(fs::path(rules) / "tests" / "escape.toml", std::ios::trunc)

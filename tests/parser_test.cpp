@@ -699,6 +699,11 @@ TEST_CASE("an unclosed parenthesis and an unclosed set") {
     CHECK(d.message == "expected ',' or '}' but found a quoted text");
     CHECK(d.line == 2);
     CHECK(d.column == 16);
+    // A comma with nothing after it: the item is what is missing, at the '}'.
+    auto trailing = one_error("rule r\nwhen x in {\"a\", }\nthen\n  challenge c \"x\"\nend\n");
+    CHECK(trailing.message == "expected a number, a quoted text, true or false but found '}'");
+    CHECK(trailing.line == 2);
+    CHECK(trailing.column == 17);
   }
 }
 

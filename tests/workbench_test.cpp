@@ -237,6 +237,8 @@ TEST_CASE("the review date is checked against today, which IPTPLAN_TODAY fixes f
   CHECK(late.err.find("the rule set's review date 2027-05-01 has passed") != std::string::npos);
   ::setenv("IPTPLAN_TODAY", "not a date", 1);  // refused, never silently the clock
   CHECK(run({"plan", kJane}).code == 2);
+  ::setenv("IPTPLAN_TODAY", "", 1);  // set empty, as `IPTPLAN_TODAY= iptplan ...`: unset, the clock
+  CHECK(run({"plan", kJane}).code == 0);
   if (before) ::setenv("IPTPLAN_TODAY", saved.c_str(), 1);
   else ::unsetenv("IPTPLAN_TODAY");
 }
