@@ -95,6 +95,17 @@ bool chain_intact(st::plan_store& s, const std::string& location, std::ostream& 
   return false;
 }
 
+// A command that reads one plan checks the records it reads, in constant
+// time (st::record_problem: the record, the ones on either side, its body);
+// the whole chain is audit verify's, run on a schedule.
+bool record_intact(st::plan_store& s, const st::record& r, const std::string& location, std::ostream& err) {
+  auto why = st::record_problem(s, r);
+  if (why.empty()) return true;
+  err << "iptplan: error: " << shown(location) << ": " << why
+      << "; nothing is read from or added to a record that does not verify (see 'iptplan audit verify')\n";
+  return false;
+}
+
 std::string short_hash(const std::string& h) { return h.substr(0, 12); }
 
 // A plan that cannot be replayed at all, and why: exit status 1.
@@ -179,15 +190,10 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
 }
 
 std::string plan_summary(const st::record& r) {
-  try {
-    auto f = st::read_plan_body(r.body);
-    json p = json::parse(f.plan_json, nullptr, false);
-    std::size_t n = p.is_discarded() ? 0 : items_of(p).order.size();
-    return "client " + (f.client_id.empty() ? std::string("(no id)") : f.client_id) + ", " + f.rule_set_name +
-           " " + f.rule_set_version + " (" + short_hash(f.rule_set_sha256) + "), " + std::to_string(n) + " items";
-  } catch (const st::store_error&) {
-    return "(unreadable)";
-  }
+  auto f = st::read_plan_heading(r.body);
+  if (!f) return "(unreadable)";
+  return "client " + (f->client_id.empty() ? std::string("(no id)") : f->client_id) + ", " + f->rule_set_name + " " +
+         f->rule_set_version + " (" + short_hash(f->rule_set_sha256) + "), " + std::to_string(f->items) + " items";
 }
 
 std::string review_summary(const st::record& r) {
@@ -204,17 +210,6 @@ std::string review_summary(const st::record& r) {
   } catch (const st::store_error&) {
     return "(unreadable)";
   }
-}
-
-std::vector<st::record> all_records(st::plan_store& s) {
-  std::vector<st::record> out;
-  for (std::int64_t from = 1;;) {
-    auto page = s.scan(from, 1024);
-    if (page.empty()) break;
-    from = page.back().id + 1;
-    for (auto& r : page) out.push_back(std::move(r));
-  }
-  return out;
 }
 
 }  // namespace
@@ -340,11 +335,26 @@ int cmd_audit_verify(const std::string& location, const std::string& expect, std
 int cmd_audit_list(const std::string& location, const std::string& fmt, std::ostream& out,
                    std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
-    auto rs = all_records(s);
     // The list says which records the chain vouches for: from the first
     // that does not verify on, what is shown may have been changed.
     auto v = st::verify(s);
-    auto vouched = [&](const st::record& r) { return v.first_bad == 0 || r.id < v.first_bad; };
+    // Read a page at a time: memory holds the summaries, not every body.
+    struct line {
+      std::int64_t id;
+      std::string created, by, kind, hash, summary;
+    };
+    std::vector<line> rs;
+    for (std::int64_t from = 1;;) {
+      auto page = s.scan(from, 512);
+      if (page.empty()) break;
+      from = page.back().id + 1;
+      for (auto& r : page) {
+        std::string summary = r.kind == "plan" ? plan_summary(r) : review_summary(r);
+        rs.push_back({r.id, std::move(r.created), std::move(r.by), std::move(r.kind), std::move(r.hash),
+                      std::move(summary)});
+      }
+    }
+    auto vouched = [&](const line& r) { return v.first_bad == 0 || r.id < v.first_bad; };
     if (v.first_bad != 0) {
       err << "iptplan: warning: " << shown(location) << ": " << v.problem
           << "; the records from " << v.first_bad
@@ -360,7 +370,7 @@ int cmd_audit_list(const std::string& location, const std::string& fmt, std::ost
                      {"by", r.by},
                      {"hash", r.hash},
                      {"verified", vouched(r)},
-                     {"summary", r.kind == "plan" ? plan_summary(r) : review_summary(r)}});
+                     {"summary", r.summary}});
       }
       out << a.dump(2) << "\n";
       return v.first_bad == 0 ? kOk : kInputError;
@@ -368,7 +378,7 @@ int cmd_audit_list(const std::string& location, const std::string& fmt, std::ost
     if (rs.empty()) out << shown(location) << ": no records\n";
     for (const auto& r : rs) {
       out << (vouched(r) ? "" : "! ") << r.id << "  " << printable(r.created) << "  " << printable(r.by) << "  "
-          << printable(r.kind) << "  " << printable(r.kind == "plan" ? plan_summary(r) : review_summary(r)) << "\n";
+          << printable(r.kind) << "  " << printable(r.summary) << "\n";
     }
     return v.first_bad == 0 ? kOk : kInputError;
   });
@@ -382,20 +392,29 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
       err << "iptplan: error: " << shown(location) << " has no record " << id << "\n";
       return kInputError;
     }
-    // The whole chain, not this record alone: the decisions shown with a
-    // plan come from later records, each of which must verify too.
-    if (!chain_intact(s, location, err)) return kInputError;
+    // This record, and each later review of it whose decisions are shown
+    // with it: every record read verifies (the rest of the chain is audit
+    // verify's).
+    if (!record_intact(s, *r, location, err)) return kInputError;
     // The decisions recorded on this plan, later.
     std::vector<std::pair<st::record, st::decision>> decisions;
     if (r->kind == "plan") {
-      for (const auto& x : all_records(s)) {
-        if (x.kind != "review") continue;
-        try {
-          auto f = st::read_review_body(x.body);
-          if (f.plan_id != id) continue;
-          for (auto& d : f.decisions) decisions.push_back({x, d});
-        } catch (const st::store_error&) {
+      for (std::int64_t from = id + 1;;) {
+        auto page = s.scan_kind("review", from, 512);
+        for (const auto& x : page) {
+          std::optional<st::review_facts> f;
+          try {
+            f = st::read_review_body(x.body);
+          } catch (const st::store_error&) {
+          }
+          if (f && f->plan_id != id) continue;
+          // A review of this plan, or one that cannot be read (it may be).
+          if (!record_intact(s, x, location, err)) return kInputError;
+          if (!f) continue;
+          for (auto& d : f->decisions) decisions.push_back({x, d});
         }
+        if (page.size() < 512) break;
+        from = page.back().id + 1;
       }
     }
     json body = json::parse(r->body, nullptr, false);
@@ -459,7 +478,15 @@ int cmd_audit_overrides(const std::string& location, const std::string& since, c
                         std::ostream& out, std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
     if (!chain_intact(s, location, err)) return kInputError;
-    auto os = st::overrides(all_records(s), since);
+    // The reviews alone are read (a plan's body is not needed).
+    std::vector<st::record> reviews;
+    for (std::int64_t from = 1;;) {
+      auto page = s.scan_kind("review", from, 1024);
+      if (page.empty()) break;
+      from = page.back().id + 1;
+      for (auto& r : page) reviews.push_back(std::move(r));
+    }
+    auto os = st::overrides(reviews, since);
     if (fmt == "json") {
       json a = json::array();
       for (const auto& o : os) {
@@ -539,13 +566,13 @@ int cmd_verify_record(const std::string& location, std::int64_t id, const std::s
 int cmd_why_record(const std::string& location, std::int64_t id, const std::string& item, bool why_not,
                    const std::string& fmt, std::ostream& out, std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
-    if (!chain_intact(s, location, err)) return kInputError;
     auto r = s.get(id);
     if (!r || r->kind != "plan") {
       err << "iptplan: error: " << shown(location) << " has no plan record " << id
           << (r ? " (record " + std::to_string(id) + " is a " + r->kind + ")" : std::string()) << "\n";
       return kInputError;
     }
+    if (!record_intact(s, *r, location, err)) return kInputError;
     auto f = st::read_plan_body(r->body);
     auto snap = s.snapshot(f.snapshot);
     if (!snap) {
@@ -656,12 +683,14 @@ int cmd_review(const std::string& location, std::int64_t id, const review_reques
     return kUsage;
   }
   return with_store(location, err, [&](st::plan_store& s) {
-    if (!chain_intact(s, location, err)) return kInputError;
     auto r = s.get(id);
     if (!r || r->kind != "plan") {
       err << "iptplan: error: " << shown(location) << " has no plan record " << id << "\n";
       return kInputError;
     }
+    // The plan decided on; the tail the review is added to is checked by
+    // the append itself.
+    if (!record_intact(s, *r, location, err)) return kInputError;
     st::review_facts rv;
     std::vector<std::string> errors;
     if (!st::make_review(*r, req, rv, errors)) {

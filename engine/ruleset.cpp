@@ -21,7 +21,7 @@ namespace iptplan {
 
 namespace fs = std::filesystem;
 
-std::string sha256_hex(const std::string& bytes) {
+std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   // Fetched once per process: an implicit fetch on every call takes locks

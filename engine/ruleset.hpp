@@ -103,7 +103,7 @@ std::string read_bounded(std::istream& in, std::size_t expected = 0);
 std::optional<std::string> read_text_file(const std::string& path, const std::string& code,
                                           std::vector<diagnostic>& diags);
 
-std::string sha256_hex(const std::string& bytes);
+std::string sha256_hex(std::string_view bytes);
 
 // Today's date in UTC (YYYY-MM-DD), against which review dates and
 // approvals are checked and with which an approval is dated. The variable

@@ -128,6 +128,18 @@ class pg_store final : public plan_store {
     return out;
   }
 
+  std::vector<record> scan_kind(const std::string& kind, std::int64_t from, std::size_t limit) override {
+    result q = query("SELECT id, kind, created, by, body, prev_hash, hash FROM records WHERE id >= $1 "
+                     "AND kind = $3 ORDER BY id LIMIT $2",
+                     {std::to_string(from), std::to_string(limit), kind});
+    std::vector<record> out;
+    for (int i = 0; i < q.rows(); ++i) {
+      out.push_back({std::stoll(q.text(i, 0)), q.text(i, 1), q.text(i, 2), q.text(i, 3), q.text(i, 4),
+                     q.text(i, 5), q.text(i, 6)});
+    }
+    return out;
+  }
+
   std::vector<std::string> snapshot_hashes() override {
     result q = query("SELECT sha256 FROM snapshots ORDER BY sha256");
     std::vector<std::string> out;

@@ -1,5 +1,7 @@
 #include "store/records.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -62,6 +64,39 @@ plan_facts read_plan_body(const json& j) {
   p.client_id = string_at(j, "/client_id");
   if (p.rule_set_sha256.empty() || p.plan_json.empty()) throw store_error("this record is not a plan record");
   return p;
+}
+
+std::optional<plan_heading> read_plan_heading(const std::string& body) {
+  simdjson::dom::parser body_parser, plan_parser;
+  simdjson::dom::element b, p;
+  if (body_parser.parse(body).get(b) || !b.is_object()) return std::nullopt;
+  auto text = [](simdjson::dom::element e, std::string_view pointer) {
+    std::string_view v;
+    return e.at_pointer(pointer).get_string().get(v) ? std::string() : std::string(v);
+  };
+  plan_heading h;
+  h.client_id = text(b, "/client_id");
+  h.rule_set_name = text(b, "/rule_set/name");
+  h.rule_set_version = text(b, "/rule_set/version");
+  h.rule_set_sha256 = text(b, "/rule_set/sha256");
+  std::string_view plan_json;
+  if (b.at_pointer("/plan/json").get_string().get(plan_json) || plan_json.empty() || h.rule_set_sha256.empty()) {
+    return std::nullopt;
+  }
+  if (plan_parser.parse(plan_json.data(), plan_json.size()).get(p) || !p.is_object()) return h;
+  // As items_of (plan_compare.cpp): each id once, over the item groups.
+  std::set<std::string_view> ids;
+  for (const char* group : {"flags", "challenges", "solutions", "goals", "provisional"}) {
+    simdjson::dom::array items;
+    if (p[group].get_array().get(items)) continue;
+    for (auto it : items) {
+      std::string_view id;
+      if (!it.is_object() || it["id"].get_string().get(id)) continue;
+      ids.insert(id);
+    }
+  }
+  h.items = ids.size();
+  return h;
 }
 
 std::string review_body(const review_facts& r) {

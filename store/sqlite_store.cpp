@@ -215,6 +215,20 @@ class sqlite_store final : public plan_store {
     return out;
   }
 
+  std::vector<record> scan_kind(const std::string& kind, std::int64_t from, std::size_t limit) override {
+    // SQLite reads a row's first page for `kind`, not the overflow pages
+    // of a plan's body it skips.
+    statement q(db_,
+                "SELECT id, kind, created, by, body, prev_hash, hash FROM records "
+                "WHERE id >= ?1 AND kind = ?3 ORDER BY id LIMIT ?2");
+    q.bind(1, from).bind(2, static_cast<std::int64_t>(limit)).bind(3, kind);
+    std::vector<record> out;
+    while (q.step()) {
+      out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6)});
+    }
+    return out;
+  }
+
   std::vector<std::string> snapshot_hashes() override {
     statement q(db_, "SELECT sha256 FROM snapshots ORDER BY sha256");
     std::vector<std::string> out;

@@ -73,6 +73,20 @@ class plan_store {
   }
   // Records in id order, from `from` on, at most `limit` of them.
   virtual std::vector<record> scan(std::int64_t from, std::size_t limit) = 0;
+  // The same, of one kind only (the reviews, say, without reading every
+  // plan's body), unless a store knows better by filtering a scan.
+  virtual std::vector<record> scan_kind(const std::string& kind, std::int64_t from, std::size_t limit) {
+    std::vector<record> out;
+    while (out.size() < limit) {
+      auto page = scan(from, 256);
+      for (auto& r : page) {
+        if (r.kind == kind && out.size() < limit) out.push_back(std::move(r));
+      }
+      if (page.size() < 256) break;
+      from = page.back().id + 1;
+    }
+    return out;
+  }
   // Every snapshot's hash as stored.
   virtual std::vector<std::string> snapshot_hashes() = 0;
 };
@@ -113,6 +127,14 @@ struct verification {
   // Whether a record has the hash looked for (verify's `expect_hash`).
   bool expected_found = false;
 };
+// One record checked as verify() checks it, with its place in the chain:
+// its hash, the record before it (present, unchanged, and named by it), the
+// record after it (naming it), and its body (a plan's findings, plan and
+// snapshot; a review's plan, an earlier record, and its items). In constant
+// time, for the commands that read one plan (audit show, review, why
+// --record); "" when it verifies, else "record N does not verify: why".
+std::string record_problem(plan_store& s, const record& r);
+
 // `expect_hash`: a record hash kept elsewhere (the whole hash, or its first 12
 // or more hex digits); verification then also says whether a record still
 // has it.

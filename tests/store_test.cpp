@@ -506,6 +506,48 @@ TEST_CASE("review and overrides refuse a store that does not verify, show refuse
   CHECK(nlohmann::json::parse(list.out).size() == 2);
 }
 
+TEST_CASE("show, review and why --record check the records they read, in constant time, and audit verify the rest") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  for (int i = 0; i < 4; ++i) REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"review", "1", "--store", db, "--accept", "weak_relationship"}).code == 0);  // record 5
+  REQUIRE(run({"review", "3", "--store", db, "--accept", "weak_relationship"}).code == 0);  // record 6
+  // Plan 2 changed: plan 4, two records away, is read and reviewed as
+  // before; audit verify names record 2.
+  sql(db, "UPDATE records SET by = 'someone else' WHERE id = 2");
+  CHECK(run({"audit", "show", "4", "--store", db}).code == 0);
+  CHECK(run({"why", "weak_relationship", "--record", "4", "--store", db}).code == 0);
+  auto verify = run({"audit", "verify", "--store", db});
+  CHECK(verify.code == 1);
+  CHECK(verify.out.find("record 2 does not verify") != std::string::npos);
+  // Plan 2 itself, and plan 3, which names it, are refused; plan 1, which
+  // record 2 still names, is intact and shown.
+  CHECK(run({"audit", "show", "1", "--store", db}).code == 0);
+  for (const char* id : {"2", "3"}) {
+    auto show = run({"audit", "show", id, "--store", db});
+    CHECK(show.code == 1);
+    CHECK(show.err.find("record 2 does not verify") != std::string::npos);
+    CHECK(show.err.find("nothing is read from or added to a record that does not verify") != std::string::npos);
+  }
+  auto why = run({"why", "weak_relationship", "--record", "2", "--store", db});
+  CHECK(why.code == 1);
+  CHECK(why.out.empty());
+  auto review = run({"review", "2", "--store", db, "--accept", "weak_relationship"});
+  CHECK(review.code == 1);
+  CHECK(review.err.find("record 2 does not verify") != std::string::npos);
+  // A changed review of a plan stops showing that plan (its decisions are
+  // shown with it), not another plan.
+  std::string db2 = (s.dir / "s2.db").string();
+  for (int i = 0; i < 2; ++i) REQUIRE(run({"plan", kJane, "--record", "--store", db2}).code == 0);
+  REQUIRE(run({"review", "1", "--store", db2, "--accept", "weak_relationship"}).code == 0);  // record 3
+  sql(db2, "UPDATE records SET by = 'someone else' WHERE id = 3");
+  auto first = run({"audit", "show", "1", "--store", db2});
+  CHECK(first.code == 1);
+  CHECK(first.err.find("record 3 does not verify") != std::string::npos);
+  CHECK(first.out.find("someone else") == std::string::npos);
+  CHECK(run({"audit", "show", "2", "--store", db2}).code == 0);
+}
+
 TEST_CASE("plan --record adds nothing to a store whose tail does not verify, and prints no plan") {
   scratch s;
   std::string db = (s.dir / "s.db").string();
