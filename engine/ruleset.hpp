@@ -104,6 +104,8 @@ std::optional<std::string> read_text_file(const std::string& path, const std::st
                                           std::vector<diagnostic>& diags);
 
 std::string sha256_hex(std::string_view bytes);
+// Bytes in lower-case hexadecimal.
+std::string to_hex(const unsigned char* bytes, std::size_t n);
 
 // Today's date in UTC (YYYY-MM-DD), against which review dates and
 // approvals are checked and with which an approval is dated. The variable

@@ -30,13 +30,7 @@ std::string record_hash(const record& r) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (!ok || EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) throw store_error("SHA-256 is not available");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return to_hex(digest, len);
 }
 
 std::string snapshot_hash(std::vector<snapshot_file> files) {
