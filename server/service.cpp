@@ -468,16 +468,28 @@ response service::get_plan(std::int64_t id) {
     auto s = store::open_store(store_, false);
     auto rec = s->get(id);
     if (!rec || rec->kind != "plan") return error_response(404, "api.not-found", "no plan record " + std::to_string(id));
+    // Every record read verifies, as `iptplan audit show` checks them: the
+    // plan (with the records on either side) and each review of it.
+    auto not_verified = [](const std::string& why) {
+      return error_response(409, "api.not-verified", why + ": it is not shown; run 'iptplan audit verify'");
+    };
+    if (auto why = store::record_problem(*s, *rec); !why.empty()) return not_verified(why);
     auto facts = store::read_plan_body(rec->body);
     json reviews = json::array();
-    // The reviews of this plan, in record order.
+    // The reviews of this plan, in record order (the reviews alone are
+    // read, not every later plan's body).
     for (std::int64_t from = id + 1;;) {
-      auto batch = s->scan(from, 1000);
+      auto batch = s->scan_kind("review", from, 1000);
       if (batch.empty()) break;
       for (const auto& x : batch) {
-        if (x.kind != "review") continue;
-        auto rv = store::read_review_body(x.body);
-        if (rv.plan_id != id) continue;
+        std::optional<store::review_facts> read;
+        try {
+          read = store::read_review_body(x.body);
+        } catch (const store::store_error&) {
+        }
+        if (read && read->plan_id != id) continue;
+        if (auto why = store::record_problem(*s, x); !why.empty()) return not_verified(why);
+        const auto& rv = *read;
         json decisions = json::array();
         for (const auto& d : rv.decisions) {
           json dj = {{"item", d.item}, {"action", d.action}};

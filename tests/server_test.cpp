@@ -362,6 +362,11 @@ TEST_CASE("api: GET /api/why explains an item of a recorded plan with the rules 
     auto r = why_get(s, "1", "role_dispute");
     CHECK(r.status == 409);
     CHECK(first_error_code(r) == "api.not-verified");
+    // Nor shown: GET /api/plans/1 checks it as `iptplan audit show` does.
+    auto shown = call(s, "GET", "/api/plans/1", "", "");
+    CHECK(shown.status == 409);
+    CHECK(first_error_code(shown) == "api.not-verified");
+    CHECK(shown.body.find("someone else") == std::string::npos);
   }
 }
 
