@@ -1573,6 +1573,13 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
              "(verify plan.json findings.toml [--rules DIR])\n";
       return kUsage;
     }
+    if (*verify_cmd && !rules.empty()) {
+      // A record replays with the rule set it was planned with, never
+      // another: --rules is for a plan file.
+      err << "iptplan: --rules does not go with a record id: a recorded plan replays with the rule set it was "
+             "planned with, kept in the store (--rules is for verify PLAN.json FINDINGS)\n";
+      return kUsage;
+    }
     if (*audit_cmd || *verify_cmd || *review_cmd) {
       // Everything about the arguments is checked before the store is opened.
       std::optional<std::int64_t> id;

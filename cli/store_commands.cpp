@@ -536,14 +536,14 @@ int cmd_verify_record(const std::string& location, std::int64_t id, const std::s
       return kInputError;
     }
     std::string what = "plan " + std::to_string(id);
-    if (st::record_hash(*r) != r->hash) {
-      return not_replayed(what, "it does not verify: its contents do not match its hash; run 'iptplan audit verify'",
-                          fmt, out);
+    // A record that does not agree with itself (its hash, its findings or
+    // its plan against theirs, its neighbours) is not replayed: a
+    // difference found would blame the rules or the program for a change
+    // made to the record.
+    if (auto why = st::record_problem(s, *r); !why.empty()) {
+      return not_replayed(what, why + "; run 'iptplan audit verify'", fmt, out);
     }
     auto f = st::read_plan_body(r->body);
-    if (sha256_hex(f.findings) != f.findings_sha256) {
-      return not_replayed(what, "its findings do not match their recorded hash; run 'iptplan audit verify'", fmt, out);
-    }
     auto snap = s.snapshot(f.snapshot);
     if (!snap || st::snapshot_hash(*snap) != f.snapshot) {
       return not_replayed(what, "the rule set it was planned with (" + short_hash(f.rule_set_sha256) +
@@ -685,7 +685,8 @@ int cmd_review(const std::string& location, std::int64_t id, const review_reques
   return with_store(location, err, [&](st::plan_store& s) {
     auto r = s.get(id);
     if (!r || r->kind != "plan") {
-      err << "iptplan: error: " << shown(location) << " has no plan record " << id << "\n";
+      err << "iptplan: error: " << shown(location) << " has no plan record " << id
+          << (r ? " (record " + std::to_string(id) + " is a " + printable(r->kind) + ")" : std::string()) << "\n";
       return kInputError;
     }
     // The plan decided on; the tail the review is added to is checked by

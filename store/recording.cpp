@@ -100,7 +100,22 @@ std::string review_request_problem(const review_request& req) {
       if (!seen.insert(i).second) return printable(i) + " is given more than one decision";
     }
   }
+  // A word of the command line taken for a value (`--edit ITEM --reason`
+  // took "--reason" as the new text, on record for good).
+  auto option_like = [](const std::string& v) { return v.rfind("--", 0) == 0; };
+  if (option_like(req.reason)) {
+    return "the reason starts with '--' (an option's name?): give the reason itself, in quotes, after --reason";
+  }
+  for (const auto* list : {&req.accept, &req.reject}) {
+    for (const auto& i : *list) {
+      if (option_like(i)) return "an item starts with '--' (an option's name?): give the item's id";
+    }
+  }
   for (const auto& [i, t] : req.edit) {
+    if (option_like(i) || option_like(t)) {
+      return "--edit takes the item, then its new text in quotes (--edit ITEM \"new text\"); a value that starts "
+             "with '--' is an option's name, not an item or a text";
+    }
     if (!seen.insert(i).second) return printable(i) + " is given more than one decision";
     if (t.empty()) return "the edit of " + printable(i) + " needs the new text";
     if (auto bad = text_problem(t, 2000); !bad.empty()) return "the new text of " + printable(i) + " " + bad;
@@ -140,7 +155,8 @@ bool make_review(const record& plan_record, const review_request& req, review_fa
       // may be anything, a client's name included.
       errors.push_back("plan " + std::to_string(plan_record.id) + " has no item " +
                        quoted_if_name(item, "of that name") +
-                       (suggestions.empty() ? "" : "; did you mean " + suggestions + "?"));
+                       (suggestions.empty() ? "" : "; did you mean " + suggestions + "?") +
+                       (action == "edit" ? " (--edit takes the item's id first, then its new text)" : ""));
       return false;
     }
     decision d;

@@ -336,6 +336,14 @@ TEST_CASE("review refuses what it cannot record faithfully") {
   CHECK(unknown.err.find("plan 1 has no item 'weak_relationshp'; did you mean 'weak_relationship'?") !=
         std::string::npos);
   CHECK(run({"review", "9", "--store", db, "--accept", "weak_relationship"}).code == 1);
+  // An option's name taken for a value (from an auditor's trial: the text
+  // "--reason" was recorded as the edit, for good): refused, nothing added.
+  auto swallowed = run({"review", "1", "--store", db, "--edit", "weak_relationship", "--reason"});
+  CHECK(swallowed.code == 2);
+  CHECK(swallowed.err.find("--edit takes the item, then its new text in quotes") != std::string::npos);
+  CHECK(run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "--accept"}).code == 2);
+  auto list_after = run({"audit", "list", "--store", db, "--format", "json"});
+  CHECK(nlohmann::json::parse(list_after.out).size() == 1);
   auto blank = run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "  \t "});
   CHECK(blank.code == 2);
   CHECK(blank.err.find("a rejection needs a reason") != std::string::npos);
@@ -852,6 +860,17 @@ TEST_CASE("audit verify finds a last record rewritten with its hash recomputed w
   fresh();
   rewrite_record(db, 3, replace("\\\"flags\\\": [", "\\\"flags\\\":  ["));
   fails("record 3 does not verify: its plan does not match its recorded hash");
+  // Not replayed either (from an auditor's trial: verify said DIFFERENT,
+  // blaming the rules or the program for a change made to the record).
+  auto changed_plan = run({"verify", "3", "--store", db});
+  CHECK(changed_plan.code == 1);
+  CHECK(changed_plan.out.find("plan 3: not replayed: record 3 does not verify: its plan does not match its recorded "
+                              "hash") != std::string::npos);
+  CHECK(changed_plan.out.find("DIFFERENT") == std::string::npos);
+  // A record replays with its own rule set: --rules does not go with an id.
+  auto with_rules = run({"verify", "1", "--store", db, "--rules", "/nonexistent"});
+  CHECK(with_rules.code == 2);
+  CHECK(with_rules.err.find("--rules does not go with a record id") != std::string::npos);
   // A review rewritten before the last record: the next one names its old
   // hash. As the last record: a decision on an item its plan does not
   // hold, or a review of a plan that is not there.
