@@ -151,13 +151,26 @@ std::string review_body_problem(plan_store& s, const std::map<std::int64_t, std:
   }
   auto plan = s.get(f.plan_id);
   if (!plan) return "the plan it reviews cannot be read";
-  auto items = items_of(nlohmann::json::parse(read_plan_body(plan->body).plan_json, nullptr, false));
+  auto plan_json = nlohmann::json::parse(read_plan_body(plan->body).plan_json, nullptr, false);
+  auto items = items_of(plan_json);
   for (const auto& d : f.decisions) {
-    if (!items.by_id.count(d.item)) {
+    auto item = items.by_id.find(d.item);
+    if (item == items.by_id.end()) {
       return "it decides an item that plan " + std::to_string(f.plan_id) + " does not hold";
     }
     if (d.action != "accept" && d.action != "reject" && d.action != "edit") {
       return "it records a decision that is not accept, reject or edit";
+    }
+    // What the decision was about is the plan's: the item's text and the
+    // rules behind it (a review rewritten to blame another rule in
+    // `audit overrides` is found here, even with every hash recomputed).
+    if (d.original_text != text_of(item->second)) {
+      return "its decision on " + d.item + " quotes a text that plan " + std::to_string(f.plan_id) +
+             " does not give that item";
+    }
+    if (d.rules != rules_of(plan_json, item->second)) {
+      return "its decision on " + d.item + " names rules that plan " + std::to_string(f.plan_id) +
+             " does not give behind that item";
     }
   }
   return "";

@@ -112,7 +112,7 @@ std::string seed_plan(store::plan_store& s) {
   f.findings = "a = true\n";
   f.findings_sha256 = sha256_hex(f.findings);
   f.plan_json = nlohmann::json{{"provenance", {{"findings", {{"sha256", f.findings_sha256}}}}},
-                               {"flags", nlohmann::json::array({{{"id", "f"}, {"kind", "flag"}}})}}
+                               {"flags", nlohmann::json::array({{{"id", "f"}, {"kind", "flag"}, {"text", "F"}}})}}
                     .dump();
   return s.append("plan", store::now_utc(), "clinician 7", store::plan_body(f)).hash;
 }

@@ -883,6 +883,21 @@ TEST_CASE("audit verify finds a last record rewritten with its hash recomputed w
   REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
   rewrite_record(db, 2, replace("possible_alexithymia", "no_such_item"));
   fails("record 2 does not verify: it decides an item that plan 1 does not hold");
+  // A decision made to blame another rule, or to quote another text (from
+  // an auditor's trial: audit overrides then blamed the wrong rule).
+  fs::remove(db);
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
+  rewrite_record(db, 2, replace("\"id\":\"alexithymia_possible\"", "\"id\":\"weak_alliance\""));
+  fails("record 2 does not verify: its decision on possible_alexithymia names rules that plan 1 does not give");
+  fs::remove(db);
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
+  rewrite_record(db, 2, replace("\"original_text\":\"", "\"original_text\":\"x"));
+  fails("record 2 does not verify: its decision on possible_alexithymia quotes a text that plan 1 does not give");
+  fs::remove(db);
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
   rewrite_record(db, 2, replace("\"id\":1}", "\"id\":7}"));
   fails("record 2 does not verify: it reviews plan 7, which is not an earlier plan record with the hash it names");
 }
