@@ -878,28 +878,23 @@ TEST_CASE("audit verify finds a last record rewritten with its hash recomputed w
   rewrite_record(db, 2, replace("acute", "other"));
   fails("record 3 does not verify: it does not name the hash of record 2");
   CHECK(run({"audit", "show", "1", "--store", db}).out.find("other") == std::string::npos);
-  fs::remove(db);
-  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
-  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
-  rewrite_record(db, 2, replace("possible_alexithymia", "no_such_item"));
-  fails("record 2 does not verify: it decides an item that plan 1 does not hold");
+  // A plan and a review of it, the review the last record, rewritten.
+  auto review_rewritten = [&](const std::string& from, const std::string& to, const std::string& why) {
+    fs::remove(db);
+    REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+    REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
+    rewrite_record(db, 2, replace(from, to));
+    fails("record 2 does not verify: " + why);
+  };
+  review_rewritten("possible_alexithymia", "no_such_item", "it decides an item that plan 1 does not hold");
   // A decision made to blame another rule, or to quote another text (from
   // an auditor's trial: audit overrides then blamed the wrong rule).
-  fs::remove(db);
-  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
-  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
-  rewrite_record(db, 2, replace("\"id\":\"alexithymia_possible\"", "\"id\":\"weak_alliance\""));
-  fails("record 2 does not verify: its decision on possible_alexithymia names rules that plan 1 does not give");
-  fs::remove(db);
-  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
-  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
-  rewrite_record(db, 2, replace("\"original_text\":\"", "\"original_text\":\"x"));
-  fails("record 2 does not verify: its decision on possible_alexithymia quotes a text that plan 1 does not give");
-  fs::remove(db);
-  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
-  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
-  rewrite_record(db, 2, replace("\"id\":1}", "\"id\":7}"));
-  fails("record 2 does not verify: it reviews plan 7, which is not an earlier plan record with the hash it names");
+  review_rewritten("\"id\":\"alexithymia_possible\"", "\"id\":\"weak_alliance\"",
+                   "its decision on possible_alexithymia names rules that plan 1 does not give");
+  review_rewritten("\"original_text\":\"", "\"original_text\":\"x",
+                   "its decision on possible_alexithymia quotes a text that plan 1 does not give");
+  review_rewritten("\"id\":1}", "\"id\":7}",
+                   "it reviews plan 7, which is not an earlier plan record with the hash it names");
 }
 
 TEST_CASE("review suggests the items an id without its key, or in other capitals, could mean") {
