@@ -552,6 +552,9 @@ int cmd_verify_record(const std::string& location, std::int64_t id, const std::s
     }
     std::vector<rule_set_file> files;
     for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
+    // As of the day it was planned: an approval valid then is valid in the
+    // replay, whatever this machine's date.
+    scoped_today as_of(r->created.substr(0, 10));
     auto rs = load_files(std::move(files), "the recorded rule set", err);
     if (!rs) return kInputError;
     try {
@@ -581,6 +584,7 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
     }
     std::vector<rule_set_file> files;
     for (auto& x : *snap) files.push_back({x.base, x.base, std::move(x.text)});
+    scoped_today as_of(r->created.substr(0, 10));  // as verify ID replays it
     auto rs = load_files(std::move(files), "the recorded rule set", err);
     if (!rs) return kInputError;
     // What is explained is the recorded plan: the same findings and rules

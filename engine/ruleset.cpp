@@ -616,7 +616,17 @@ bool is_iso_date(std::string_view d) {
   return day <= days[month - 1] + (month == 2 && leap ? 1 : 0);
 }
 
+namespace {
+thread_local std::string t_today;  // set by scoped_today
+}  // namespace
+
+scoped_today::scoped_today(std::string date) : before_(t_today) {
+  if (is_iso_date(date)) t_today = std::move(date);
+}
+scoped_today::~scoped_today() { t_today = before_; }
+
 std::string today_utc() {
+  if (!t_today.empty()) return t_today;
   if (const char* fixed = std::getenv("IPTPLAN_TODAY"); fixed && is_iso_date(fixed)) return fixed;
   char today[16];
   std::time_t now = std::time(nullptr);

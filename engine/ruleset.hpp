@@ -112,6 +112,19 @@ std::string to_hex(const unsigned char* bytes, std::size_t n);
 // IPTPLAN_TODAY=YYYY-MM-DD fixes it: the tests run as of a fixed day, so
 // the built-in rule set's review date never makes them fail later.
 std::string today_utc();
+// While one lives, today_utc() on this thread is `date` (YYYY-MM-DD): a
+// recorded plan is replayed as of the day it was made (an approval then
+// valid is valid in the replay, whatever the machine's date).
+class scoped_today {
+ public:
+  explicit scoped_today(std::string date);
+  ~scoped_today();
+  scoped_today(const scoped_today&) = delete;
+  scoped_today& operator=(const scoped_today&) = delete;
+
+ private:
+  std::string before_;
+};
 // Whether `d` is a date written YYYY-MM-DD (month 01-12, day 01-31).
 bool is_iso_date(std::string_view d);
 // A name ending in '.rules' in another letter case (x.RULES): not read as a

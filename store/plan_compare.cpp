@@ -117,7 +117,24 @@ plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
         key == "explanations") {
       continue;
     }
-    if (!was.contains(key) || was[key] != value) c.other_parts.push_back(key);
+    if (!was.contains(key)) {
+      c.other_parts.push_back(key);
+    } else if (was[key] != value) {
+      // Where inside it (provenance.rule_set.status), a few places at most.
+      auto patch = json::diff(was[key], value);
+      std::vector<std::string> places;
+      for (const auto& op : patch) {
+        std::string path = op.value("path", "");
+        for (auto& ch : path) ch = ch == '/' ? '.' : ch;
+        std::string place = key + path;
+        if (std::find(places.begin(), places.end(), place) == places.end()) places.push_back(place);
+      }
+      if (places.empty() || places.size() > 5) {
+        c.other_parts.push_back(key + (places.size() > 5 ? " (" + std::to_string(places.size()) + " places)" : ""));
+      } else {
+        for (auto& pl : places) c.other_parts.push_back(pl);
+      }
+    }
   }
   // A part the recorded plan has and a plan never has (added by hand).
   if (was.is_object()) {

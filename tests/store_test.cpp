@@ -178,8 +178,30 @@ TEST_CASE("a plan file replays against its findings and rules") {
   CHECK((*weak)["fields"][0]["now"] == "Difficulty building a strong therapeutic relationship");
   CHECK((*weak)["rules_was"][0]["id"] == "weak_alliance");
   CHECK((*weak)["rules_was"][0]["sha256"] != (*weak)["rules_now"][0]["sha256"]);
-  CHECK(j["other_parts"] == nlohmann::json::array({"provenance"}));
+  // Where inside the part it differs, not only the part.
+  CHECK(j["other_parts"] == nlohmann::json::array({"provenance.rule_set.sha256"}));
   CHECK(run({"verify", "x", "y", "z"}).code == 2);
+}
+
+TEST_CASE("a recorded plan replays as of the day it was made, whatever the machine's date") {
+  // From an auditor's trial: a plan made under an approval dated that day
+  // replayed DIFFERENT on a machine whose clock was earlier (the approval
+  // read as dated in the future, the rule set as a draft).
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  std::string rules = s.rules_copy();
+  const char* before = std::getenv("IPTPLAN_TODAY");
+  std::string saved = before ? before : "";
+  ::setenv("IPTPLAN_TODAY", "2026-11-28", 1);
+  REQUIRE(run({"approve", rules, "--by", "Dr Lead"}).code == 0);
+  REQUIRE(run({"plan", kJane, "--rules", rules, "--record", "--store", db}).code == 0);
+  ::setenv("IPTPLAN_TODAY", "2026-11-01", 1);
+  auto v = run({"verify", "1", "--store", db});
+  CHECK(v.code == 0);
+  CHECK(v.out.rfind("plan 1: identical\n", 0) == 0);
+  CHECK(run({"why", "weak_relationship", "--record", "1", "--store", db}).code == 0);
+  if (before) ::setenv("IPTPLAN_TODAY", saved.c_str(), 1);
+  else ::unsetenv("IPTPLAN_TODAY");
 }
 
 TEST_CASE("a record or snapshot changed in the SQLite file makes audit verify fail, naming the record") {
