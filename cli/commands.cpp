@@ -1429,7 +1429,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
                    "still has it")
       ->check([](const std::string& h) {
         bool hex = h.size() >= 12 && h.size() <= 64 &&
-                   h.find_first_not_of("0123456789abcdef") == std::string::npos;
+                   h.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
         return hex ? std::string() : std::string("a record hash: 12 to 64 lower-case hex digits");
       });
   for (auto* c : {audit_verify, audit_list, audit_show, audit_overrides}) {
@@ -1596,7 +1596,11 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       auto where = store_location(store, err);
       if (!where) return kUsage;
       return escaped([&](std::ostream& o) {
-        if (*audit_verify) return cmd_audit_verify(*where, expect_hash, o, err);
+        if (*audit_verify) {
+          // A hash copied from a log in capitals is the same hash.
+          for (auto& c : expect_hash) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          return cmd_audit_verify(*where, expect_hash, o, err);
+        }
         if (*audit_list) return cmd_audit_list(*where, fmt, o, err);
         if (*audit_show) return cmd_audit_show(*where, *id, fmt, o, err);
         if (*audit_overrides) return cmd_audit_overrides(*where, since, fmt, o, err);

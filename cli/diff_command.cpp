@@ -353,7 +353,11 @@ void set_report(const set_changes& s, bool markdown, std::ostream& out) {
     out << bullet << (markdown ? "**parameter** " : "~ parameter ") << printable(p.name) << ": " << printable(p.was)
         << " -> " << printable(p.now) << "\n";
   }
-  for (const auto& f : s.files) out << bullet << (markdown ? "**file** " : "~ file ") << printable(f) << " differs\n";
+  // "a.rules (added)" is said as such, not "a.rules (added) differs".
+  for (const auto& f : s.files) {
+    bool whole = f.size() > 8 && (f.compare(f.size() - 8, 8, " (added)") == 0 || f.find(" (removed)") != std::string::npos);
+    out << bullet << (markdown ? "**file** " : "~ file ") << printable(f) << (whole ? "\n" : " differs\n");
+  }
 }
 
 struct case_diff {
@@ -405,7 +409,7 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
   };
   std::string summary = std::to_string(changed) + " of " + std::to_string(cases.size()) +
                         (cases.size() == 1 ? " case changes" : " cases change") + ": " + std::to_string(added) +
-                        " items added, " + std::to_string(removed) + " removed, " + std::to_string(modified) +
+                        (added == 1 ? " item added, " : " items added, ") + std::to_string(removed) + " removed, " + std::to_string(modified) +
                         " changed" +
                         (unreadable ? "; " + std::to_string(unreadable) +
                                           (unreadable == 1 ? " case cannot" : " cases cannot") +

@@ -41,7 +41,10 @@ std::string unsafe_character(const std::string& s, bool allow_lines) {
 
 std::string author_problem(const std::string& name) {
   if (name.find_first_not_of(" \t") == std::string::npos) return "the author's name is empty";
-  if (name.size() > 200) return "the author's name is longer than 200 bytes";
+  // Characters, as docs/store.md says (a name of 150 'é' is 300 bytes).
+  std::size_t chars = 0;
+  for (unsigned char c : name) chars += (c & 0xC0) != 0x80;
+  if (chars > 200) return "the author's name is longer than 200 characters";
   if (auto bad = unsafe_character(name, false); !bad.empty()) return "the author's name holds " + bad;
   return "";
 }

@@ -33,6 +33,7 @@
 
 #include "server/internal.hpp"
 #include "server/service.hpp"
+#include "store/recording.hpp"
 #include "store/store.hpp"
 
 using namespace iptplan;
@@ -379,6 +380,14 @@ TEST_CASE("api: record a plan, read it back, review it, and the store's chain ve
     CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}}).status == 400);
     CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "a\x1b[31mb"}}).status == 400);
     CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", std::string(201, 'x')}}).status == 400);
+    // 200 characters, not bytes (from an auditor's trial): 150 'é' is a
+    // name of 150 characters, 300 bytes; 201 of them is too long.
+    std::string accented;
+    for (int i = 0; i < 150; ++i) accented += "\xc3\xa9";
+    CHECK(store::author_problem(accented).empty());
+    for (int i = 150; i < 201; ++i) accented += "\xc3\xa9";
+    CHECK(store::author_problem(accented) == "the author's name is longer than 200 characters");
+    CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", accented}}).status == 400);
     CHECK(call(s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "   "}}).status == 400);
     // A right-to-left override, a C1 control, bytes that are not UTF-8.
     for (const std::string by : {"Dr \xe2\x80\xae" "eeL", "a\xc2\x9b", "\xff\xfe"}) {

@@ -476,7 +476,8 @@ TEST_CASE("diff lists exactly the cases whose plans a threshold change changes, 
   CHECK(sum["changed"].get<std::size_t>() >= expected.size());  // clients, and inline cases
   CHECK(sum["unplannable"] == 0);
   CHECK(text.out.find(std::to_string(sum["changed"].get<int>()) + " of " + std::to_string(sum["cases"].get<int>()) +
-                      " cases change: " + std::to_string(sum["items_added"].get<int>()) + " items added, " +
+                      " cases change: " + std::to_string(sum["items_added"].get<int>()) +
+                      (sum["items_added"] == 1 ? " item added, " : " items added, ") +
                       std::to_string(sum["items_removed"].get<int>()) + " removed, " +
                       std::to_string(sum["items_changed"].get<int>()) + " changed") != std::string::npos);
   CHECK(text.out.find("  + challenge low_social_support: Low social support: little support felt, or no one to "
