@@ -689,6 +689,30 @@ TEST_CASE("lint: the default rules have no findings") {
   CHECK(j["diagnostics"].empty());
 }
 
+TEST_CASE("lint: a marker that allows nothing (a misspelt code, no reason) is a finding, not silence") {
+  scratch s;
+  auto rules = s.rules_copy();
+  std::string path = rules + "/support.rules";
+  std::string text;
+  {
+    std::ifstream in(path);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto at = text.find("rule social_support_low");
+  REQUIRE(at != std::string::npos);
+  text.insert(at, "# lint: allow lint.safty-exclude because reviewed\n# lint: allow lint.shadowed\n"
+                  "# lint: allow lint.shadowed because a reason\n");
+  std::ofstream(path, std::ios::trunc) << text;
+  auto r = run({"lint", rules});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("support.rules:8:3: warning: this marker allows nothing: 'lint.safty-exclude' is no lint code; did "
+                   "you mean 'lint.safety-exclude'? [lint.allow-marker]") != std::string::npos);
+  CHECK(r.err.find("support.rules:9:3: warning: this marker allows nothing: it gives no reason (write '# lint: allow "
+                   "lint.shadowed because ...', the reason in your words) [lint.allow-marker]") != std::string::npos);
+  CHECK(r.err.find("support.rules:10:") == std::string::npos);  // a marker with its reason is fine
+  CHECK(r.err.find("2 lint findings") != std::string::npos);
+}
+
 TEST_CASE("lint: a safety rule waiting on a value no rule concludes can never fire") {
   scratch s;
   auto rules = s.rules_copy();

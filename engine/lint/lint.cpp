@@ -137,6 +137,7 @@ class linter {
     goal_dates();
     parameters();
     unread_facts();
+    markers();
     return std::move(out_);
   }
 
@@ -146,6 +147,56 @@ class linter {
   std::vector<diagnostic> out_;
   bool no_sources_reported_ = false;
   std::vector<std::optional<std::set<std::int32_t>>> fact_values_;  // by fact index
+
+  // A '# lint: allow CODE because REASON' marker that allows nothing: a
+  // code that is no lint code (misspelt), or no reason given. Silently
+  // ignored, it left the lead believing a finding was allowed.
+  void markers() {
+    static const std::vector<std::string> kCodes = {
+        "lint.allow-marker",   "lint.always-true",     "lint.fact-unread",  "lint.goal-date",
+        "lint.never-true",     "lint.no-sources",      "lint.orphan-solution", "lint.parameter-undeclared",
+        "lint.safety-exclude", "lint.shadowed",        "lint.unknown-source"};
+    const std::string marker = "lint: allow";
+    for (const auto& src : p_.sources) {
+      for (int line = 1, n = src.line_count(); line <= n; ++line) {
+        std::string_view l = src.line_text(line);
+        auto hash = l.find('#');
+        if (hash == std::string_view::npos) continue;
+        auto at = l.find(marker, hash);
+        if (at == std::string_view::npos) continue;
+        std::string_view rest = l.substr(at + marker.size());
+        auto b = rest.find_first_not_of(" \t");
+        std::string code;
+        if (b != std::string_view::npos) {
+          auto e = rest.find_first_of(" \t", b);
+          code = std::string(rest.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b));
+        }
+        std::string why;
+        if (std::find(kCodes.begin(), kCodes.end(), code) == kCodes.end()) {
+          std::string near = nearest_name(code, kCodes);
+          why = "this marker allows nothing: '" + printable(code) + "' is no lint code" +
+                (near.empty() ? std::string(" (iptplan lint lists the codes)") : "; did you mean '" + near + "'?");
+        } else {
+          auto reason = rest.find(" because ");
+          if (reason == std::string_view::npos ||
+              rest.substr(reason + 9).find_first_not_of(" \t\r") == std::string_view::npos) {
+            why = "this marker allows nothing: it gives no reason (write '# lint: allow " + code +
+                  " because ...', the reason in your words)";
+          }
+        }
+        if (why.empty()) continue;
+        diagnostic d;
+        d.level = severity::warning;
+        d.code = "lint.allow-marker";
+        d.file = src.name();
+        d.line = line;
+        d.column = static_cast<int>(at) + 1;
+        quote_line(d, src);
+        d.message = std::move(why);
+        out_.push_back(std::move(d));
+      }
+    }
+  }
 
   // A derived fact no rule reads, named like another fact: most likely a
   // misspelling in `conclude`, which leaves the fact meant unconcluded by
