@@ -872,7 +872,9 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   }
   auto by = author(by_arg, err);
   if (!by) return kUsage;
-  auto rs = load(dir, err);
+  // With check's style warnings (a rule with no source or no reason), as
+  // `iptplan check` shows them: the lead approves what they have seen.
+  auto rs = load(dir, err, true);
   if (!rs) return kInputError;
   if (rs->info.status == "retired") {
     err << manifest_place(rs->info, rs->info.status_line, rs->info.status_column) << "error: " << printable(dir)
@@ -906,6 +908,27 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
       ++unsafe;
     }
     err << format(d);
+  }
+  // Each safety exclusion a rule allows with its reason is listed: the
+  // approver reads every one (a one-word reason passes lint, not review).
+  for (const auto& r : rs->prog->rules) {
+    if (!lint_allowed(*rs->prog, r, "lint.safety-exclude")) continue;
+    const source_file& src = rs->prog->sources[r.file];
+    std::string reason;
+    for (int line = r.line; reason.empty() && line >= 1 && line >= r.line - 50; --line) {
+      std::string_view l = src.line_text(line);
+      auto at = l.find("lint: allow lint.safety-exclude because ");
+      if (at != std::string_view::npos) reason = std::string(l.substr(at + 40));
+    }
+    for (int line = r.line + 1, n = src.line_count(); reason.empty() && line <= n && line <= r.line + 200; ++line) {
+      std::string_view l = src.line_text(line);
+      auto at = l.find("lint: allow lint.safety-exclude because ");
+      if (at != std::string_view::npos) reason = std::string(l.substr(at + 40));
+      auto first = l.find_first_not_of(" \t");
+      if (first != std::string_view::npos && l.substr(first) == "end") break;
+    }
+    err << rs->prog->file_of(r) << ":" << r.line << ": note: rule '" << r.id
+        << "' may remove a safety item outside the safety rules, allowed ('# lint: allow lint.safety-exclude') because: " << printable(reason) << "\n";
   }
   if (unsafe) {
     err << "iptplan: error: " << printable(dir) << " is not approved: " << unsafe

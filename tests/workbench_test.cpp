@@ -268,7 +268,13 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
   auto at = text.find("rule long_course_no_plan");
   text.insert(at, "# lint: allow lint.safety-exclude because the test of approval needs one\n");
   std::ofstream(fs::path(rules) / "alliance.rules") << text;
-  CHECK(run({"approve", rules, "--by", "Dr Lead"}).code == 0);
+  auto approved = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(approved.code == 0);
+  // The approver is shown each allowed exception and its reason.
+  CHECK(approved.err.find("alliance.rules:" ) != std::string::npos);
+  CHECK(approved.err.find(": note: rule 'long_course_no_plan' may remove a safety item outside the safety rules, "
+                          "allowed ('# lint: allow lint.safety-exclude') because: the test of approval needs one\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("an approval holds until the review date: past it, --require-approved refuses to plan") {
