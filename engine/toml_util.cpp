@@ -181,9 +181,16 @@ std::optional<toml::table> parse_toml(const std::string& name, const std::string
     d.column = static_cast<int>(e.source().begin.column);
     d.message = "this is not valid TOML: " + (quote_values ? std::string(e.description())
                                                             : without_values(e.description()));
+    // In words: a key given twice ("cannot redefine existing integer").
+    std::string_view desc = e.description();
+    if (desc.find("cannot redefine existing") != std::string_view::npos &&
+        desc.find("cannot redefine existing table") == std::string_view::npos) {
+      d.message = "this is not valid TOML: this key is given a second time (a key has one value in a file)";
+      d.notes.push_back("keep the one answer that is right and remove the other");
+    }
     // In words: a heading for a table already opened, by an earlier
     // heading or by dotted keys (phq9.item9 = 2, then [phq9]).
-    if (std::string_view(e.description()).find("cannot redefine existing table") != std::string_view::npos) {
+    if (desc.find("cannot redefine existing table") != std::string_view::npos) {
       d.notes.push_back("a table is opened once: this heading names one already opened above, by the same "
                         "heading or by dotted keys (for example 'phq9.item9 = 2' before '[phq9]'); put all of "
                         "its keys in one place");

@@ -283,6 +283,19 @@ TEST_CASE("check.type: a text compared with a number") {
   CHECK(d.message == "cannot compare 'note' (a text) with '3' (a number)");
 }
 
+TEST_CASE("check.type: a number or true/false in quotes gets a note without them") {
+  auto l = load("rule r\nwhen score > \"10\"\nthen\n  challenge c \"x\"\nend\n");
+  auto d = only_error(l, "check.type");
+  CHECK(d.message == "cannot compare 'score' (a number) with '\"10\"' (a text)");
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes[0] == "a number is written without quotes: 10, not \"10\"");
+  auto b = only_error(load("rule r\nwhen a == \"true\"\nthen\n  challenge c \"x\"\nend\n"), "check.type");
+  REQUIRE(b.notes.size() == 1);
+  CHECK(b.notes[0] == "a true or false is written without quotes: true, not \"true\"");
+  // A text that is no number gets no such note.
+  CHECK(only_error(load("rule r\nwhen score > \"ten\"\nthen\n  challenge c \"x\"\nend\n"), "check.type").notes.empty());
+}
+
 TEST_CASE("check.type: an enum ordered with <") {
   auto l = load("rule r\nwhen\n  level < \"high\"\nthen\n  challenge c \"x\"\nend\n");
   auto d = only_error(l, "check.type");

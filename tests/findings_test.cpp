@@ -651,6 +651,14 @@ TEST_CASE("findings.syntax: a table opened twice, by dotted keys or a heading, s
   CHECK(d.notes[0].rfind("a table is opened once: this heading names one already opened above", 0) == 0);
 }
 
+TEST_CASE("findings.syntax: a key given twice says so, in words") {
+  auto d = only_error(read("[sub]\nb = 1\nb = 2\n"), "findings.syntax");
+  CHECK(d.line == 3);
+  CHECK(d.message == "this is not valid TOML: this key is given a second time (a key has one value in a file)");
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes[0] == "keep the one answer that is right and remove the other");
+}
+
 TEST_CASE("findings.encoding: invalid UTF-8, at the first bad byte") {
   auto d = only_error(read("a = true\nnote = \"caf\xE9\"\n"), "findings.encoding");
   CHECK(d.line == 2);

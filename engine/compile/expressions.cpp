@@ -101,9 +101,25 @@ void compiler::check_comparable(ast::optoken op, const cx& l, const cx& r, std::
     check_enum_literal(r.t, l.node);
     return;
   }
+  // A number or true/false written in quotes ("10"): the usual slip.
+  std::vector<std::string> notes;
+  for (const auto* side : {&l, &r}) {
+    std::string t = text(side->node);
+    if (t.size() < 3 || t.front() != '"' || t.back() != '"') continue;
+    std::string inner = t.substr(1, t.size() - 2);
+    bool number = inner.find_first_not_of("0123456789.-") == std::string::npos &&
+                  inner.find_first_of("0123456789") != std::string::npos;
+    bool boolean = inner == "true" || inner == "false";
+    tk other = side == &l ? rk : lk;
+    if ((number && other == tk::number) || (boolean && other == tk::boolean)) {
+      notes.push_back("a " + std::string(number ? "number" : "true or false") + " is written without quotes: " +
+                      inner + ", not " + t);
+    }
+  }
   error(at, "check.type",
         "cannot compare '" + text(l.node) + "' (" + describe(lk) + ") with '" + text(r.node) +
-            "' (" + describe(rk) + ")");
+            "' (" + describe(rk) + ")",
+        notes);
 }
 
 cx compiler::expression(const ast::expression& e, bool positive) {
