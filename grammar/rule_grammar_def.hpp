@@ -26,6 +26,10 @@ auto const kw_end_after_actions = keyword(
     "an action (challenge, solution, goal, flag, conclude, exclude), "
     "'because' or 'end'");
 auto const kw_for = keyword("for", "'for'");
+// After a solution's id: the challenge it answers comes first, so an error
+// there says so.
+auto const kw_for_challenge =
+    keyword("for", "'for' and the challenge it answers (solution ID for CHALLENGE \"text\")");
 auto const kw_by = keyword("by", "'by'");
 auto const kw_session = keyword("session", "'session'");
 auto const kw_each = keyword("each", "'each'");
@@ -109,7 +113,7 @@ auto const challenge_action =
           a.text = at_c<1>(_attr(ctx));
         })];
 auto const solution_action =
-    (keyword("solution", "'solution'") > identifier > kw_for > identifier >
+    (keyword("solution", "'solution'") > identifier > kw_for_challenge > identifier >
      text_literal)[([](auto& ctx) {
       auto& a = _val(ctx);
       a.kind = ast::action_kind::solution;

@@ -558,7 +558,8 @@ TEST_CASE("a bad flag severity") {
 TEST_CASE("a solution without 'for'") {
   auto d = one_error("rule r1\nwhen a\nthen\n  challenge c \"x\"\n  solution s \"y\"\nend\n");
   CHECK(d.code == "parse.expected");
-  CHECK(d.message == "expected 'for' but found a quoted text");
+  CHECK(d.message ==
+        "expected 'for' and the challenge it answers (solution ID for CHALLENGE \"text\") but found a quoted text");
   CHECK(d.line == 5);
   CHECK(d.column == 14);
 }
