@@ -417,6 +417,10 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
         from = page.back().id + 1;
       }
     }
+    // The last decision on an item is the one that counts (as audit
+    // overrides counts it); an earlier one says which record replaced it.
+    std::map<std::string, std::int64_t> last_on;
+    for (const auto& [x, d] : decisions) last_on[d.item] = x.id;
     json body = json::parse(r->body, nullptr, false);
     if (fmt == "json") {
       json j = {{"id", r->id},     {"kind", r->kind},           {"created", r->created}, {"by", r->by},
@@ -430,7 +434,8 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
                         {"item", d.item},
                         {"action", d.action},
                         {"reason", d.reason},
-                        {"text", d.text}});
+                        {"text", d.text},
+                        {"current", last_on[d.item] == x.id}});
         }
         j["decisions"] = ds;
       }
@@ -458,6 +463,7 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
             << printable(x.by) << ", " << printable(x.created) << ")";
         if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
         if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
+        if (last_on[d.item] != x.id) out << " [replaced by record " << last_on[d.item] << "]";
         out << "\n";
       }
     } else {

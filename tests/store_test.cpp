@@ -340,6 +340,19 @@ TEST_CASE("review records decisions on a plan's items, audit overrides sums them
   // The plan shows its decisions.
   auto plan1 = run({"audit", "show", "1", "--store", db});
   CHECK(plan1.out.find("reject possible_alexithymia (record 3, dr_a") != std::string::npos);
+  // The later acceptance (record 5) replaced that rejection: audit show
+  // says which decision counts, as overrides counts it.
+  CHECK(plan1.out.find("; reason: scored during an acute episode [replaced by record 5]\n") != std::string::npos);
+  CHECK(plan1.out.find("accept possible_alexithymia (record 5") != std::string::npos);
+  auto plan1j = nlohmann::json::parse(run({"audit", "show", "1", "--store", db, "--format", "json"}).out);
+  int current = 0, replaced = 0;
+  for (const auto& dd : plan1j["decisions"]) {
+    if (dd["item"] != "possible_alexithymia") continue;
+    (dd["current"] == true ? current : replaced) += 1;
+    if (dd["current"] == true) CHECK(dd["record"] == 5);
+  }
+  CHECK(current == 1);
+  CHECK(replaced == 1);
 }
 
 TEST_CASE("review refuses what it cannot record faithfully") {
