@@ -122,6 +122,7 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   auto colon = spec.find(':');
   std::string rev = spec.substr(0, colon), path = spec.substr(colon + 1);
   while (!path.empty() && path.back() == '/') path.pop_back();
+  const std::string given_path = path;
   auto tree = capture({"git", "ls-tree", "-r", "-z", "--name-only", "--full-tree", rev + ":" + path});
   if (!tree && path.rfind("./", 0) != 0) {
     // A path relative to the current folder, as from inside a subfolder.
@@ -129,8 +130,16 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
     tree = capture({"git", "ls-tree", "-r", "-z", "--name-only", "--full-tree", rev + ":" + path});
   }
   if (!tree) {
-    err << "iptplan: error: " << printable(spec)
-        << " is neither a folder nor a git revision and path that git can read (as HEAD~1:rules)\n";
+    // Which half failed: the revision, or the path in it.
+    bool rev_ok = capture({"git", "rev-parse", "--verify", "--quiet", rev + "^{commit}"}).has_value();
+    err << "iptplan: error: " << printable(spec) << " is not a folder, ";
+    if (rev.empty() || !rev_ok) {
+      err << "and git knows no revision '" << printable(rev)
+          << "' here (a branch, a tag or a commit, such as main or HEAD~1; is this a git repository?)\n";
+    } else {
+      err << "and the revision '" << printable(rev) << "' has no folder '" << printable(given_path)
+          << "' (the path from the top of the repository, such as main:rules)\n";
+    }
     return std::nullopt;
   }
   side s;

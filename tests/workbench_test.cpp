@@ -635,6 +635,7 @@ TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
   replace_in(rules + "/ruleset.toml", "type = \"number\", value = 3.0", "type = \"number\", value = 4.0");
   auto r = run({"diff", "HEAD:rules", "rules", "--format", "json"});
   auto bad = run({"diff", "HEAD~5:rules", "rules"});
+  auto no_path = run({"diff", "HEAD:rulez", "rules"});
   // A blob over the file limit in the revision is refused as a file would
   // be, not read whole.
   std::ofstream(s.dir / "rules" / "big.rules") << "# " << std::string(17u << 20, 'a') << "\n";
@@ -651,7 +652,11 @@ TEST_CASE("diff takes a git revision as OLD, and findings files as cases") {
   CHECK(j["old"]["label"] == "HEAD:rules");
   CHECK(j["summary"]["changed"].get<int>() > 0);
   CHECK(bad.code == 1);
-  CHECK(bad.err.find("neither a folder nor a git revision") != std::string::npos);
+  // Which half is wrong: the revision, or the path in it.
+  CHECK(bad.err.find("HEAD~5:rules is not a folder, and git knows no revision 'HEAD~5' here") != std::string::npos);
+  CHECK(no_path.code == 1);
+  CHECK(no_path.err.find("HEAD:rulez is not a folder, and the revision 'HEAD' has no folder 'rulez'") !=
+        std::string::npos);
 
   auto one = run({"diff", "built-in", rules, kJane, "--format", "json"});
   auto oj = json::parse(one.out);
