@@ -327,6 +327,20 @@ class builder {
       pl.conclusions.push_back(explain_fact(static_cast<std::int32_t>(f), path));
     }
 
+    // Items a rule that fired has removed: an answer that could only
+    // propose one of them decides nothing (the questions about a dispute
+    // with a person who may be harming the client, set aside whatever they
+    // say, are not asked next).
+    std::set<std::string> removed_for_good;
+    for (const auto& rm : sel.excluded) removed_for_good.insert(rm.item.full_id());
+    for (const auto& o : ev_.outcomes) {
+      if (o.result != truth::yes) continue;
+      const compiled_rule& r = p_.rules[o.rule];
+      std::string key = key_of(r, o.element);
+      for (const auto& a : r.actions) {
+        if (a.kind == ast::action_kind::exclude) removed_for_good.insert(key.empty() ? a.id : a.id + "[" + key + "]");
+      }
+    }
     // Undecided rules and what to assess.
     std::map<std::string, assess_item> assess;
     // What each answer decides, listed by the weight of the strongest rule
@@ -379,11 +393,14 @@ class builder {
       std::string key = key_of(r, o.element);
       const double rule_rank = (safety ? 1000.0 : 0.0) + r.priority;
       auto keyed = [&key](const std::string& id) { return key.empty() ? id : id + "[" + key + "]"; };
+      std::size_t n_items = 0;
       for (const auto& a : r.actions) {
+        if (a.kind != ast::action_kind::conclude && removed_for_good.count(keyed(a.id))) continue;
         if (a.kind == ast::action_kind::exclude) {
           // An item the rule would remove is decided by the answer too.
           std::int8_t k = a.item >= 0 ? p_.item_kinds[static_cast<std::size_t>(a.item)] : -1;
           decides.emplace_back(keyed(a.id), rule_rank, k < 0 ? as::removed_only : static_cast<as>(k), true);
+          ++n_items;
           continue;
         }
         if (a.kind == ast::action_kind::conclude) {
@@ -391,16 +408,14 @@ class builder {
         } else {
           double kind_rank = 0.4 - 0.1 * static_cast<double>(*item_kind_of(a.kind));
           decides.emplace_back(keyed(a.id), rule_rank + kind_rank, static_cast<as>(*item_kind_of(a.kind)), false);
+          ++n_items;
         }
       }
       double weight = rule_rank;
-      std::size_t n_items = 0;
-      for (const auto& a : r.actions) {
-        n_items += item_kind_of(a.kind) || a.kind == ast::action_kind::exclude ? 1 : 0;
-      }
       weight *= static_cast<double>(std::max<std::size_t>(1, n_items));
       std::set<std::string> asked;  // each question once for this rule
-      for (const auto& given : askable(o.missing)) {
+      // Nothing left for the answer to decide: not a reason to ask.
+      for (const auto& given : decides.empty() ? std::vector<std::string>{} : askable(o.missing)) {
         if (auto m = asked_first(p_, c_, given); !m.empty()) asked.insert(std::move(m));
       }
       for (const auto& m : asked) {

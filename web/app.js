@@ -189,6 +189,13 @@ function buildForm() {
         const rows = el('div', {class: 'rows', 'data-table': d.path});
         const box = el('div', {class: 'field table', 'data-path': d.path},
                        el('span', {class: 'label', text: d.question || d.path}), rows);
+        // Asked, and nothing to record: an empty list, which is not the
+        // same as a list not yet asked about (docs/findings.md).
+        const noneId = idOf(d.path) + '-none';
+        const none = el('input', {type: 'checkbox', id: noneId, class: 'none', 'data-none': d.path,
+                                  onchange: () => changed()});
+        box.append(el('div', {class: 'none-choice'}, none,
+                      el('label', {for: noneId, text: 'None: asked, and there is nothing to record'})));
         box.append(el('button', {type: 'button', text: 'Add a row to ' + (TITLES[d.component] || d.path).toLowerCase(),
                                  onclick: () => { const r = tableRow(d, rows); r.querySelector('input, select').focus(); changed(); }}));
         fs.append(box);
@@ -241,7 +248,9 @@ function collect() {
       }
       if (Object.keys(r).length) rows.push(r);
     }
+    const none = document.querySelector('input[data-none="' + box.dataset.table + '"]');
     if (rows.length) setPath(out, box.dataset.table, rows);
+    else if (none && none.checked) setPath(out, box.dataset.table, []);
   }
   return out;
 }
@@ -263,7 +272,10 @@ function fill(findings) {
   }
   for (const box of document.querySelectorAll('#form .rows')) {
     const decl = state.byPath.get(box.dataset.table);
-    for (const r of get(findings, box.dataset.table) || []) {
+    const given = get(findings, box.dataset.table);
+    const none = document.querySelector('input[data-none="' + box.dataset.table + '"]');
+    if (none) none.checked = Array.isArray(given) && given.length === 0;
+    for (const r of given || []) {
       const row = tableRow(decl, box);
       for (const w of row.querySelectorAll('.field[data-field]')) {
         set(w, decl.fields.find((f) => f.path === w.dataset.field), r[w.dataset.field]);
@@ -445,10 +457,60 @@ function renderPlan() {
     (p.provisional.length ? ', ' + p.provisional.length + ' to confirm' : '') + (ask.length ? ', ' + ask.length + ' questions to ask next' : '') + '.';
 }
 
+// The fields marked invalid (their values would be left out of the
+// findings): nothing is recorded, downloaded or saved while there are any.
+function invalidFields() {
+  return [...document.querySelectorAll('#form [aria-invalid="true"]')]
+    .filter((c) => !c.closest('.skipped'));
+}
+
+function refuseInvalid(status) {
+  const bad = invalidFields();
+  if (!bad.length) return false;
+  status.textContent = bad.length + (bad.length === 1 ? ' field holds a value' : ' fields hold values') +
+    ' out of range (marked in the form): correct ' + (bad.length === 1 ? 'it' : 'them') + ' first.';
+  bad[0].focus();
+  return true;
+}
+
+// Decisions on items the plan no longer holds (the findings changed since):
+// dropped, and said, before anything is recorded.
+function dropStaleDecisions() {
+  const p = state.plan;
+  if (!p) return [];
+  const ids = new Set();
+  for (const part of [p.flags, p.challenges, p.solutions, p.goals, p.provisional || []]) {
+    for (const it of part) ids.add(it.id);
+  }
+  const stale = Object.keys(state.decisions).filter((i) => !ids.has(i));
+  for (const i of stale) delete state.decisions[i];
+  return stale;
+}
+
 async function record() {
+  const button = $('record');
+  if (button.disabled) return;
+  button.disabled = true;  // one plan per click, however fast the clicks
+  try {
+    await recordOnce();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function recordOnce() {
   const status = $('record-status');
   const by = $('by').value.trim();
   if (!by) { status.textContent = 'Say who records: your role name or staff id.'; $('by').focus(); return; }
+  if (refuseInvalid(status)) return;
+  const stale = dropStaleDecisions();
+  if (stale.length) {
+    renderPlan();
+    status.textContent = 'The plan changed since you decided on ' + stale.join(', ') +
+      ': ' + (stale.length === 1 ? 'that decision was' : 'those decisions were') +
+      ' dropped. Check the plan, then record again.';
+    return;
+  }
   for (const [id, d] of Object.entries(state.decisions)) {
     if (d.action === 'reject' && !d.reason.trim()) { status.textContent = 'Give a reason for rejecting ' + id + '.'; return; }
     if (d.action === 'edit' && !d.text.trim()) { status.textContent = 'Give the new text for ' + id + '.'; return; }
@@ -501,17 +563,21 @@ document.addEventListener('DOMContentLoaded', () => {
   $('record').addEventListener('click', record);
   $('print').addEventListener('click', () => window.print());
   $('download').addEventListener('click', async () => {
+    if (refuseInvalid($('record-status'))) return;
     const r = await api('POST', '/api/plan?format=markdown', JSON.stringify(collect()));
     if (r.status === 200) download('plan.md', r.text, 'text/markdown');
     else $('record-status').textContent = 'No markdown: ' + errorText(r);
   });
-  $('save-file').addEventListener('click', () => download('findings.toml', toToml(collect()), 'application/toml'));
+  $('save-file').addEventListener('click', () => {
+    if (refuseInvalid($('form-status'))) return;
+    download('findings.toml', toToml(collect()), 'application/toml');
+  });
   $('clear-form').addEventListener('click', () => { state.decisions = {}; buildForm(); changed(); });
   $('load-file').addEventListener('change', async (ev) => {
     const file = ev.target.files[0];
     if (!file) return;
     const text = await file.text();
-    const json = file.name.endsWith('.json');
+    const json = file.name.toLowerCase().endsWith('.json');
     const r = await api('POST', '/api/findings', text, json ? 'application/json' : 'application/toml');
     if (r.status !== 200) { $('form-status').textContent = file.name + ' was not loaded: ' + errorText(r); return; }
     state.decisions = {};

@@ -8,6 +8,7 @@ the API. Exit 0 on success, 1 on a failure, 77 when the browser is absent.
 usage: page_test.py IPTPLAN_BINARY SOURCE_DIR [SCREENSHOT.png]
 """
 import json
+import time
 import os
 import re
 import shutil
@@ -181,14 +182,38 @@ try:
     reason = target.find_element(By.CSS_SELECTOR, 'input[aria-label^="Reason"]')
     reason.send_keys("worked on in the previous course of therapy")
     driver.find_element(By.ID, "by").send_keys("clinician 7")
+    # A field out of range stops the recording (its value would be left
+    # out of the findings): from a service trial, where PHQ-9 item 9 = 7
+    # was recorded without item 9.
+    item9 = driver.find_element(By.ID, "f-phq9_item9")
+    kept9 = item9.get_attribute("value")
+    item9.clear()
+    item9.send_keys("7")
+    wait.until(lambda d: item9.get_attribute("aria-invalid") == "true")
+    driver.find_element(By.ID, "record").click()
+    status_el = driver.find_element(By.ID, "record-status")
+    wait.until(lambda d: "out of range" in status_el.text)
+    status, _ = http("GET", base + "/api/plans/1")
+    check(status == 404, "nothing is recorded while a field is out of range: " + status_el.text)
+    item9.clear()
+    item9.send_keys(kept9)
+    wait.until(lambda d: item9.get_attribute("aria-invalid") == "false")
+    try:
+        wait.until(lambda d: page_items() == want)
+    except Exception:
+        pass
     if screenshot:
         driver.set_window_size(1400, 1000)
         driver.execute_script("window.scrollTo(0, 0); document.getElementById('plan').scrollTop = 0;")
         driver.save_screenshot(screenshot)
-    driver.find_element(By.ID, "record").click()
-    status_el = driver.find_element(By.ID, "record-status")
+    # Two quick clicks record one plan.
+    record_button = driver.find_element(By.ID, "record")
+    driver.execute_script("arguments[0].click(); arguments[0].click();", record_button)
     wait.until(lambda d: "Recorded as plan" in status_el.text or "Not recorded" in status_el.text or "not" in status_el.text)
     check("Recorded as plan 1" in status_el.text, "the plan is recorded: " + status_el.text)
+    time.sleep(1)
+    status, _ = http("GET", base + "/api/plans/2")
+    check(status == 404, "two quick clicks on Record record one plan")
 
     status, body = http("GET", base + "/api/plans/1")
     check(status == 200, "the record is found through the API")
@@ -204,6 +229,19 @@ try:
     status, body = http("GET", base + "/app.js")
     check(status == 200 and "script-src 'self'" in urllib.request.urlopen(base + "/").headers.get("Content-Security-Policy", ""),
           "the page's policy allows only its own script")
+    # "Asked, nothing to record": an empty list, kept by the form (a file
+    # with life_events = [] plans as the CLI plans it).
+    none = driver.find_element(By.CSS_SELECTOR, 'input[data-none="life_events"]')
+    check(not none.is_selected(), "the none choice is off while rows are recorded")
+    collected = driver.execute_script("return JSON.stringify(collect());")
+    check('"life_events":[{' in collected, "the life events rows are collected")
+    driver.execute_script("""
+      document.querySelectorAll('.rows[data-table="life_events"] .row').forEach((r) => r.remove());
+      document.querySelector('input[data-none="life_events"]').click();""")
+    collected = json.loads(driver.execute_script("return JSON.stringify(collect());"))
+    check(collected.get("life_events") == [], "the none choice gives an empty list: %r" % collected.get("life_events"))
+    check("life_events = []" in driver.execute_script("return toToml(collect());"),
+          "an empty list is saved in the findings file")
     verify = subprocess.run([binary, "audit", "verify", "--store", store], capture_output=True, text=True)
     check(verify.returncode == 0, "the store verifies: " + verify.stdout.strip())
 finally:
