@@ -393,6 +393,27 @@ int serve(service& svc, const http_options& o, std::ostream& err,
         return httplib::Server::HandlerResponse::Handled;
       }
     }
+    // A header name with a space or tab in it ("Host : x", which httplib
+    // keeps as another header) is refused as RFC 9112 (5.1) asks: a proxy in
+    // front might read it as the header itself. And a query parameter given
+    // twice (record=1&record=0): which one counts would depend on who reads.
+    for (const auto& [name, value] : req.headers) {
+      if (name.find_first_of(" \t") != std::string::npos) {
+        send(res, error_response(400, "api.request", "a header name holds a space (a space before the colon?)"));
+        res.set_header("Connection", "close");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    for (auto it = req.params.begin(); it != req.params.end(); it = req.params.upper_bound(it->first)) {
+      if (req.params.count(it->first) > 1) {
+        std::string name = it->first.size() <= 32 && it->first.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") ==
+                                                          std::string::npos
+                               ? "'" + it->first + "'"
+                               : "a parameter";
+        send(res, error_response(400, "api.request", "the query gives " + name + " more than once"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     // Whole answers only: a Range header would cut (or multiply) them.
     const_cast<httplib::Request&>(req).ranges.clear();
     bool cds_path = req.path == "/cds-services" || req.path.rfind("/cds-services/", 0) == 0;

@@ -842,6 +842,22 @@ TEST_CASE("http: a header read as one value and given twice is refused, whicheve
   // Once each: answered.
   auto once = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + good + "Content-Type: application/json\r\n" + body);
   CHECK(once.rfind("HTTP/1.1 200", 0) == 0);
+  // A space before the colon (from a service trial: "Host : evil" and
+  // "Content-Length : 50" were ignored, and answered 200).
+  for (const std::string& extra : {std::string("Host : evil.example\r\n"), std::string("Content-Length : 50\r\n")}) {
+    INFO(extra);
+    auto r = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + good + extra + "Content-Type: application/json\r\n" + body);
+    CHECK(r.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(r.find("a header name holds a space") != std::string::npos);
+  }
+  // A query parameter given twice: which one counts would depend on who
+  // reads it (record=1&record=0 recorded).
+  for (const std::string& q : {std::string("record=1&record=0&by=x"), std::string("format=markdown&format=json")}) {
+    INFO(q);
+    auto r = raw(srv.port, "POST /api/plan?" + q + " HTTP/1.1\r\n" + good + "Content-Type: application/json\r\n" + body);
+    CHECK(r.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(r.find("more than once") != std::string::npos);
+  }
 }
 
 TEST_CASE("http: a client that trickles its request a byte at a time is cut off, and others are answered") {
