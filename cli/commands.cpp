@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <csignal>
 #include <cstring>
@@ -39,6 +41,7 @@
 #include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
 #include "engine/ruleset.hpp"
+#include "engine/toml_util.hpp"
 
 namespace iptplan::cli {
 
@@ -568,14 +571,36 @@ std::string refused_output(const std::string& output, const std::vector<std::str
       }
       if (up == up.root_path()) break;
     }
-    std::string ext = abs.extension().string();
-    if (abs.filename() == "ruleset.toml" || abs.filename() == "vocabulary.toml" || ext == ".rules") {
+    // Compared in any case: up.TOML is a findings file too.
+    auto lower = [](std::string x) {
+      for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return x;
+    };
+    std::string ext = lower(abs.extension().string()), file = lower(abs.filename().string());
+    if (file == "ruleset.toml" || file == "vocabulary.toml" || ext == ".rules") {
       return "is named as a file of a rule set; a plan written there would make its folder look like one: "
              "choose another name";
     }
-    if (std::error_code e2; fs::exists(abs, e2) && (ext == ".rules" || ext == ".toml")) {
-      return "is a " + std::string(ext == ".rules" ? "rule" : "TOML (findings or settings)") +
+    std::error_code e2;
+    const bool exists = fs::exists(abs, e2);
+    if (exists && (ext == ".toml" || ext == ".jsonl")) {
+      return "is a " + std::string(ext == ".toml" ? "TOML (findings or settings)" : "JSON Lines (a caseload)") +
              " file; a plan is never written over one: choose another name";
+    }
+    // A .json file is written over only when it holds a plan (or plans)
+    // iptplan wrote: JSON findings, a FHIR response, anything else is kept.
+    if (exists && ext == ".json" && fs::is_regular_file(abs, e2)) {
+      std::vector<diagnostic> ignored;
+      auto text = read_text_file(abs.string(), "plan.output", ignored);
+      auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+      auto is_plan = [](const nlohmann::json& x) {
+        return x.is_object() && x.contains("provenance") && x.contains("draft");
+      };
+      bool plans = is_plan(j) || (j.is_array() && !j.empty() && std::all_of(j.begin(), j.end(), is_plan));
+      if (!plans) {
+        return "is a JSON file that is not a plan iptplan wrote (findings, perhaps); a plan is never written over "
+               "one: choose another name";
+      }
     }
   }
   auto st = fs::status(output, ec);
@@ -642,6 +667,14 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
     if (!store.empty() && store.rfind("postgresql://", 0) != 0 && store.rfind("postgres://", 0) != 0) {
       std::string path = store.rfind("sqlite:", 0) == 0 ? store.substr(7) : store;
       std::string why = refused_output(path, files, rules);
+      // A file with other names (hard links) that is not a store yet: SQLite
+      // writes in place, so another name (a rule file, findings) would become
+      // a database.
+      if (struct stat st {}; why.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                             st.st_nlink > 1 && !is_plan_store(path)) {
+        why = "is a file with other names (hard links) that is not a plan store; a store is never created over "
+              "one: choose another name";
+      }
       namespace fs = std::filesystem;
       std::error_code ec;
       // The same file by any spelling (./x, sub/../x), existing or not.
@@ -999,6 +1032,22 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   }
   text += "\n[[approvals]]\nsha256 = \"" + rs->sha256 + "\"\ntests_sha256 = \"" + tests + "\"\nby = \"" + name +
           "\"\ndate = " + date + "\n";
+  // The file as it will be must read back with this approval last: one
+  // that is not valid TOML (or ends inside an open string, which would
+  // swallow the new lines) is refused, and nothing written.
+  {
+    std::vector<diagnostic> diags;
+    auto t = parse_toml(path, text, "ruleset.approval", diags, true);
+    const toml::array* all = t ? (*t)["approvals"].as_array() : nullptr;
+    const toml::table* last = all && !all->empty() ? all->back().as_table() : nullptr;
+    if (!last || (*last)["sha256"].value_or(std::string()) != rs->sha256 ||
+        (*last)["by"].value_or(std::string()) != *by) {
+      print(err, diags);
+      err << "iptplan: error: " << printable(path) << " cannot take a new approval (it is not valid TOML, or its "
+          << "last table is not an approval): correct it, or move it aside, then approve again\n";
+      return kInputError;
+    }
+  }
   if (!write_atomically(path, text, false, err)) return kInputError;
   if (!existed) {
     // As readable as the rule set's other files.
@@ -1646,6 +1695,10 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     }
     if (*export_cmd) return cmd_export(export_q->parsed(), export_rules, export_findings, in, out, err);
     if (*diff_cmd) return cmd_diff(diff_old, diff_new, diff_findings, fmt, out, err);
+    if (*test_cmd && std::isnan(min_coverage)) {
+      err << "iptplan: --min-coverage takes a percentage from 0 to 100\n";
+      return kUsage;
+    }
     if (*test_cmd) return cmd_test(test_dir, show_coverage, min_coverage, fmt, out, err, annotate);
     if (*why_cmd || *why_not_cmd) {
       bool not_ = why_not_cmd->parsed();

@@ -786,6 +786,43 @@ TEST_CASE("hostile: -o never names a plan as a rule-set file, and a lone ruleset
   CHECK(refused.err.find("is inside the rule set folder") != std::string::npos);
 }
 
+TEST_CASE("hostile: -o keeps JSON findings, caseloads and findings in capitals, and writes over its own JSON plans") {
+  scratch s;
+  const std::string findings_json = "{\"phq9\": {\"total\": 3}}\n";
+  auto fj = s.write("client.json", findings_json);
+  auto r = run({"plan", "examples/jane.toml", "-o", fj});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("is a JSON file that is not a plan iptplan wrote") != std::string::npos);
+  std::ifstream in(fj);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == findings_json);
+  for (const char* name : {"caseload.jsonl", "up.TOML", "v.Toml"}) {
+    auto f = s.write(name, "x = 1\n");
+    CHECK(run({"plan", "examples/jane.toml", "-o", f}).code == 2);
+  }
+  CHECK(run({"plan", "examples/jane.toml", "-o", (s.dir / "x.RULES").string()}).code == 2);
+  // A JSON plan written with -o is written over by the next run.
+  auto plan = (s.dir / "plan.json").string();
+  REQUIRE(run({"plan", "examples/jane.toml", "--format", "json", "-o", plan}).code == 0);
+  CHECK(run({"plan", "examples/jane.toml", "--format", "json", "-o", plan}).code == 0);
+  auto plans = (s.dir / "plans.json").string();
+  REQUIRE(run({"plan", "examples/jane.toml", "examples/couple.toml", "--format", "json", "-o", plans}).code == 0);
+  CHECK(run({"plan", "examples/jane.toml", "examples/couple.toml", "--format", "json", "-o", plans}).code == 0);
+}
+
+TEST_CASE("hostile: --store never makes a database of a file with other names, and test --min-coverage nan is refused") {
+  scratch s;
+  auto rules = s.rules_copy();
+  auto empty_rules = s.write("rules/empty2.rules", "");
+  auto link = (s.dir / "h2.db").string();
+  REQUIRE(::link(empty_rules.c_str(), link.c_str()) == 0);
+  auto r = run({"plan", "examples/jane.toml", "--record", "--store", link, "--by", "a"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("is a file with other names (hard links) that is not a plan store") != std::string::npos);
+  CHECK(fs::file_size(empty_rules) == 0);
+  auto nan = run({"test", rules, "--min-coverage", "nan"});
+  CHECK(nan.code == 2);
+}
+
 TEST_CASE("hostile: deep keys, long texts and long names give errors, never a stack overflow") {
   scratch s;
   std::string deep;

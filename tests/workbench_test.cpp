@@ -277,6 +277,19 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
         std::string::npos);
 }
 
+TEST_CASE("approve refuses an approval.toml it cannot add to, and writes nothing") {
+  scratch s;
+  auto rules = s.rules_copy();
+  for (const std::string broken : {std::string("garbage [[[\n"), std::string("note = \"\"\"\nopen string\n")}) {
+    std::ofstream(fs::path(rules) / "approval.toml", std::ios::trunc) << broken;
+    auto r = run({"approve", rules, "--by", "Dr Lead"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("cannot take a new approval") != std::string::npos);
+    std::ifstream in(fs::path(rules) / "approval.toml");
+    CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == broken);
+  }
+}
+
 TEST_CASE("an approval holds until the review date: past it, --require-approved refuses to plan") {
   scratch s;
   auto rules = s.rules_copy();
