@@ -266,7 +266,7 @@ class atomic_file {
     path_ = given;
     if (fs::is_symlink(fs::symlink_status(path_, ec))) {
       if (!follow) {
-        err << given << ": error: this is a symbolic link; iptplan does not write through one "
+        err << printable(given) << ": error: this is a symbolic link; iptplan does not write through one "
             << "(give the file itself, or add --follow-symlinks)\n";
         return;
       }
@@ -274,13 +274,13 @@ class atomic_file {
       // exist yet (it is then created there, and the links stay links).
       auto at = link_end(path_);
       if (!at) {
-        err << given << ": error: too many levels of symbolic links\n";
+        err << printable(given) << ": error: too many levels of symbolic links\n";
         return;
       }
       path_ = at->string();
     }
     if (fs::is_directory(path_, ec)) {
-      err << given << ": error: this is a folder; -o needs a file name\n";
+      err << printable(given) << ": error: this is a folder; -o needs a file name\n";
       return;
     }
     ::mode_t mode = 0600;
@@ -293,7 +293,7 @@ class atomic_file {
       if (S_ISREG(st.st_mode) && (st.st_mode & S_IWUSR) == 0) {
         char octal[8];
         std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
-        err << given << ": error: this file is read-only (mode " << octal
+        err << printable(given) << ": error: this file is read-only (mode " << octal
             << "); iptplan does not replace it (make it writable, or give another file)\n";
         return;
       }
@@ -323,7 +323,7 @@ class atomic_file {
       guard_.reset();
       auto parent = fs::absolute(path_, ec).parent_path();
       if (!fs::is_directory(parent, ec)) {
-        err << given << ": error: cannot write here: the folder " << parent.string() << " does not exist\n";
+        err << printable(given) << ": error: cannot write here: the folder " << printable(parent.string()) << " does not exist\n";
         return;
       }
       fail("cannot write here", e);
@@ -631,7 +631,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   }
   if (!output.empty()) {
     if (auto why = refused_output(output, files, rules); !why.empty()) {
-      err << "iptplan: -o " << output << " " << why << "\n";
+      err << "iptplan: -o " << printable(output) << " " << why << "\n";
       return kUsage;
     }
     // Before anything is planned or recorded.
@@ -644,13 +644,13 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
     namespace fs = std::filesystem;
     std::error_code ec;
     if (fs::is_symlink(fs::symlink_status(output, ec)) && !follow) {
-      err << output << ": error: this is a symbolic link; iptplan does not write through one "
+      err << printable(output) << ": error: this is a symbolic link; iptplan does not write through one "
           << "(give the file itself, or add --follow-symlinks)\n";
       return kInputError;
     }
     auto parent = fs::absolute(output, ec).parent_path();
     if (!fs::is_directory(parent, ec)) {
-      err << output << ": error: cannot write here: the folder " << parent.string() << " does not exist\n";
+      err << printable(output) << ": error: cannot write here: the folder " << printable(parent.string()) << " does not exist\n";
       return kInputError;
     }
   }
@@ -747,7 +747,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
       plans.push_back(std::move(*pl));
     }
     if (failed || conflicted) {
-      if (!output.empty()) err << "nothing was written to " << output << "\n";
+      if (!output.empty()) err << "nothing was written to " << printable(output) << "\n";
       err << "nothing was recorded\n";
       return kInputError;
     }
@@ -790,7 +790,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
       }
     }
     if (failed) {
-      if (!output.empty()) err << "nothing was written to " << output << "\n";
+      if (!output.empty()) err << "nothing was written to " << printable(output) << "\n";
       return kInputError;
     }
   }
@@ -822,7 +822,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   if (file) {
     if (conflicted) {
       file->abandon();
-      err << "nothing was written to " << output << "\n";
+      err << "nothing was written to " << printable(output) << "\n";
       return kInputError;
     }
     return file->commit() ? kOk : kInputError;

@@ -42,12 +42,14 @@ std::string env(const char* name) {
 
 // A store as messages name it: a URL without its user and password.
 std::string shown(const std::string& location) {
+  // Control characters in a file name are shown escaped, never sent raw to
+  // the terminal.
   auto scheme = location.find("://");
-  if (scheme == std::string::npos) return location;
+  if (scheme == std::string::npos) return printable(location);
   auto at = location.find('@', scheme + 3);
   auto slash = location.find('/', scheme + 3);
-  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return location;
-  return location.substr(0, scheme + 3) + location.substr(at + 1);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return printable(location);
+  return printable(location.substr(0, scheme + 3) + location.substr(at + 1));
 }
 
 std::string config_path() {

@@ -809,6 +809,19 @@ TEST_CASE("hostile: -o keeps JSON findings, caseloads and findings in capitals, 
   CHECK(run({"plan", "examples/jane.toml", "examples/couple.toml", "--format", "json", "-o", plans}).code == 0);
 }
 
+TEST_CASE("hostile: a file name with control characters is shown escaped in -o and --store messages") {
+  scratch s;
+  auto r = run({"plan", "examples/jane.toml", "-o", (s.dir / "no\x1b[2J" / "x.md").string()});
+  CHECK(r.code != 0);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find("\\x1b[2J") != std::string::npos);
+  auto db = (s.dir / "n\x1b[2J.db").string();
+  auto rec = run({"plan", "examples/jane.toml", "--record", "--store", db, "--by", "a"});
+  CHECK(rec.code == 0);
+  CHECK(rec.err.find('\x1b') == std::string::npos);
+  CHECK(rec.err.find("recorded as plan 1 in ") != std::string::npos);
+}
+
 TEST_CASE("hostile: --store never makes a database of a file with other names, and test --min-coverage nan is refused") {
   scratch s;
   auto rules = s.rules_copy();
