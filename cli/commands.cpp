@@ -945,23 +945,10 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   // Each safety exclusion a rule allows with its reason is listed: the
   // approver reads every one (a one-word reason passes lint, not review).
   for (const auto& r : rs->prog->rules) {
-    if (!lint_allowed(*rs->prog, r, "lint.safety-exclude")) continue;
-    const source_file& src = rs->prog->sources[r.file];
-    std::string reason;
-    for (int line = r.line; reason.empty() && line >= 1 && line >= r.line - 50; --line) {
-      std::string_view l = src.line_text(line);
-      auto at = l.find("lint: allow lint.safety-exclude because ");
-      if (at != std::string_view::npos) reason = std::string(l.substr(at + 40));
-    }
-    for (int line = r.line + 1, n = src.line_count(); reason.empty() && line <= n && line <= r.line + 200; ++line) {
-      std::string_view l = src.line_text(line);
-      auto at = l.find("lint: allow lint.safety-exclude because ");
-      if (at != std::string_view::npos) reason = std::string(l.substr(at + 40));
-      auto first = l.find_first_not_of(" \t");
-      if (first != std::string_view::npos && l.substr(first) == "end") break;
-    }
+    auto reason = lint_allow_reason(*rs->prog, r, "lint.safety-exclude");
+    if (!reason) continue;
     err << rs->prog->file_of(r) << ":" << r.line << ": note: rule '" << r.id
-        << "' may remove a safety item outside the safety rules, allowed ('# lint: allow lint.safety-exclude') because: " << printable(reason) << "\n";
+        << "' may remove a safety item outside the safety rules, allowed ('# lint: allow lint.safety-exclude') because: " << printable(*reason) << "\n";
   }
   if (unsafe) {
     err << "iptplan: error: " << printable(dir) << " is not approved: " << unsafe

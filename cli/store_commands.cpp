@@ -100,11 +100,15 @@ bool chain_intact(st::plan_store& s, const std::string& location, std::ostream& 
 // A command that reads one plan checks the records it reads, in constant
 // time (st::record_problem: the record, the ones on either side, its body);
 // the whole chain is audit verify's, run on a schedule.
+void not_intact(const std::string& why, const std::string& location, std::ostream& err) {
+  err << "iptplan: error: " << shown(location) << ": " << why
+      << "; nothing is read from or added to a record that does not verify (see 'iptplan audit verify')\n";
+}
+
 bool record_intact(st::plan_store& s, const st::record& r, const std::string& location, std::ostream& err) {
   auto why = st::record_problem(s, r);
   if (why.empty()) return true;
-  err << "iptplan: error: " << shown(location) << ": " << why
-      << "; nothing is read from or added to a record that does not verify (see 'iptplan audit verify')\n";
+  not_intact(why, location, err);
   return false;
 }
 
@@ -401,22 +405,14 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
     // The decisions recorded on this plan, later.
     std::vector<std::pair<st::record, st::decision>> decisions;
     if (r->kind == "plan") {
-      for (std::int64_t from = id + 1;;) {
-        auto page = s.scan_kind("review", from, 512);
-        for (const auto& x : page) {
-          std::optional<st::review_facts> f;
-          try {
-            f = st::read_review_body(x.body);
-          } catch (const st::store_error&) {
-          }
-          if (f && f->plan_id != id) continue;
-          // A review of this plan, or one that cannot be read (it may be).
-          if (!record_intact(s, x, location, err)) return kInputError;
-          if (!f) continue;
-          for (auto& d : f->decisions) decisions.push_back({x, d});
-        }
-        if (page.size() < 512) break;
-        from = page.back().id + 1;
+      std::string problem;
+      auto reviews = st::reviews_of(s, id, problem);
+      if (!reviews) {
+        not_intact(problem, location, err);
+        return kInputError;
+      }
+      for (const auto& rv : *reviews) {
+        for (const auto& d : rv.facts.decisions) decisions.push_back({rv.rec, d});
       }
     }
     // The last decision on an item is the one that counts (as audit

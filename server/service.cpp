@@ -477,29 +477,19 @@ response service::get_plan(std::int64_t id) {
     auto facts = store::read_plan_body(rec->body);
     json reviews = json::array();
     // The reviews of this plan, in record order (the reviews alone are
-    // read, not every later plan's body).
-    for (std::int64_t from = id + 1;;) {
-      auto batch = s->scan_kind("review", from, 1000);
-      if (batch.empty()) break;
-      for (const auto& x : batch) {
-        std::optional<store::review_facts> read;
-        try {
-          read = store::read_review_body(x.body);
-        } catch (const store::store_error&) {
-        }
-        if (read && read->plan_id != id) continue;
-        if (auto why = store::record_problem(*s, x); !why.empty()) return not_verified(why);
-        const auto& rv = *read;
-        json decisions = json::array();
-        for (const auto& d : rv.decisions) {
-          json dj = {{"item", d.item}, {"action", d.action}};
-          if (!d.reason.empty()) dj["reason"] = d.reason;
-          if (!d.text.empty()) dj["text"] = d.text;
-          decisions.push_back(std::move(dj));
-        }
-        reviews.push_back({{"record", x.id}, {"created", x.created}, {"by", x.by}, {"decisions", decisions}});
+    // read, not every later plan's body), each verified.
+    std::string problem;
+    auto found = store::reviews_of(*s, id, problem);
+    if (!found) return not_verified(problem);
+    for (const auto& [x, rv] : *found) {
+      json decisions = json::array();
+      for (const auto& d : rv.decisions) {
+        json dj = {{"item", d.item}, {"action", d.action}};
+        if (!d.reason.empty()) dj["reason"] = d.reason;
+        if (!d.text.empty()) dj["text"] = d.text;
+        decisions.push_back(std::move(dj));
       }
-      from = batch.back().id + 1;
+      reviews.push_back({{"record", x.id}, {"created", x.created}, {"by", x.by}, {"decisions", decisions}});
     }
     return json_response(200, {{"record", rec->id},
                                {"created", rec->created},

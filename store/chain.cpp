@@ -243,6 +243,27 @@ std::string record_problem(plan_store& s, const record& r) {
   return bad(r.id, "it is of no kind a store holds (a plan or a review)");
 }
 
+std::optional<std::vector<plan_review>> reviews_of(plan_store& s, std::int64_t plan_id, std::string& problem) {
+  std::vector<plan_review> out;
+  constexpr std::size_t kPage = 512;
+  for (std::int64_t from = plan_id + 1;;) {
+    auto page = s.scan_kind("review", from, kPage);
+    for (auto& x : page) {
+      std::optional<review_facts> f;
+      try {
+        f = read_review_body(x.body);
+      } catch (const store_error&) {
+      }
+      if (f && f->plan_id != plan_id) continue;
+      if (problem = record_problem(s, x); !problem.empty()) return std::nullopt;
+      if (f) out.push_back({std::move(x), std::move(*f)});
+    }
+    if (page.size() < kPage) break;
+    from = page.back().id + 1;
+  }
+  return out;
+}
+
 verification verify(plan_store& s, const std::string& expect_hash) {
   verification v;
   std::map<std::int64_t, std::string> plans;  // plan records so far: id -> hash

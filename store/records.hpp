@@ -58,6 +58,17 @@ struct review_facts {
   std::string plan_hash;  // the plan record's hash
   std::vector<decision> decisions;
 };
+
+// The reviews of plan `plan_id`, in record order, read without any plan's
+// body (plan_store::scan_kind), each checked with record_problem (one whose
+// body cannot be read may be a review of it, and is checked too): none,
+// with `problem` saying why, when one does not verify. What `audit show`
+// and `GET /api/plans/ID` list with a plan.
+struct plan_review {
+  record rec;
+  review_facts facts;
+};
+std::optional<std::vector<plan_review>> reviews_of(plan_store& s, std::int64_t plan_id, std::string& problem);
 std::string review_body(const review_facts& r);
 review_facts read_review_body(const std::string& body);
 

@@ -15,24 +15,31 @@
 
 namespace iptplan {
 
-bool lint_allowed(const program& p, const compiled_rule& r, const std::string& code) {
+std::optional<std::string> lint_allow_reason(const program& p, const compiled_rule& r, const std::string& code) {
   const source_file& src = p.sources[r.file];
   std::string_view text = src.slice(r.src_begin, r.src_end);
   // The marker counts only with its reason: "... because <words>".
   std::string marker = "lint: allow " + code + " because ";
-  auto with_reason = [&](std::string_view t) {
+  auto reason = [&](std::string_view t) -> std::optional<std::string> {
     auto at = t.find(marker);
-    return at != std::string_view::npos &&
-           t.substr(at + marker.size()).find_first_not_of(" \t\r\n") != std::string_view::npos;
+    if (at == std::string_view::npos) return std::nullopt;
+    std::string_view rest = t.substr(at + marker.size());
+    rest = rest.substr(0, rest.find('\n'));
+    if (rest.find_first_not_of(" \t\r") == std::string_view::npos) return std::nullopt;
+    return std::string(rest);
   };
-  if (with_reason(text)) return true;
+  if (auto in_rule = reason(text)) return in_rule;
   for (int line = r.line - 1; line >= 1; --line) {
     std::string_view l = src.line_text(line);
     auto first = l.find_first_not_of(" \t");
     if (first == std::string_view::npos || l[first] != '#') break;
-    if (with_reason(l)) return true;
+    if (auto above = reason(l)) return above;
   }
-  return false;
+  return std::nullopt;
+}
+
+bool lint_allowed(const program& p, const compiled_rule& r, const std::string& code) {
+  return lint_allow_reason(p, r, code).has_value();
 }
 
 

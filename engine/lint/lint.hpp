@@ -15,6 +15,7 @@
 // reason: `# lint: allow lint.never-true because ...`.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "engine/ruleset.hpp"
@@ -29,5 +30,8 @@ std::vector<diagnostic> lint(const rule_set& rs);
 // Whether rule `r` silences `code` with its reason (`# lint: allow CODE
 // because ...`, in the rule or in the comments just above it).
 bool lint_allowed(const program& p, const compiled_rule& r, const std::string& code);
+// The reason it gives (the rest of the marker's line after "because "), or
+// none when it does not silence `code`.
+std::optional<std::string> lint_allow_reason(const program& p, const compiled_rule& r, const std::string& code);
 
 }  // namespace iptplan
