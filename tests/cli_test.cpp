@@ -243,6 +243,40 @@ TEST_CASE("ask next: whose death it was before the grief questions it spares, wh
   CHECK(person < place("relationships[husband].changed_near_onset"));
 }
 
+TEST_CASE("risk first: the suicide-risk tier leads the warnings, before open safety questions and disputes set aside") {
+  // From a clinician's trial: a wish to be dead, harm reported from a
+  // partner, a perinatal client whose infant-harm question is still open,
+  // in a couple setting. The critical flags lead; among the warnings the
+  // suicide-risk tier comes before the rest.
+  scratch s;
+  auto f = s.write("risk_order.toml",
+                   "[client]\nid = \"X-1\"\nage_band = \"18_64\"\n[perinatal]\nstatus = \"postpartum\"\n"
+                   "[therapy]\nsetting = \"couple\"\n"
+                   "[risk]\nharmed_by_others = true\nharmed_by = [\"partner\"]\n"
+                   "[risk.cssrs]\nq1 = true\nq2 = false\n"
+                   "[[relationships]]\nlabel = \"partner\"\nrole = \"partner\"\nconflict = \"overt\"\n");
+  auto r = run({"plan", f, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  std::vector<std::string> ids, severities;
+  for (const auto& fl : j["flags"]) {
+    ids.push_back(fl["base_id"]);
+    severities.push_back(fl["severity"]);
+  }
+  auto place = [&](const std::string& id) {
+    auto it = std::find(ids.begin(), ids.end(), id);
+    return it == ids.end() ? -1 : static_cast<int>(it - ids.begin());
+  };
+  int low = place("low_suicide_risk");
+  REQUIRE(low >= 0);
+  REQUIRE(place("partner_dispute_set_aside") >= 0);
+  REQUIRE(place("infant_harm_question_open") >= 0);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (severities[i] == "critical") CHECK(static_cast<int>(i) < low);
+    if (severities[i] == "warning" && ids[i] != "low_suicide_risk") CHECK(static_cast<int>(i) > low);
+  }
+}
+
 TEST_CASE("plan: a reason given above is referred to, each reference its own sentence") {
   auto r = run({"plan", "rules/tests/clients/first_interview_teen_mother.toml"});
   REQUIRE(r.code == 0);
