@@ -78,10 +78,7 @@ int print(std::ostream& err, std::vector<diagnostic> ds) {
   }
   untold = untold_errors + untold_warnings;
   if (ds.size() + untold > shown) {
-    std::string more = std::to_string(ds.size() - shown + untold);
-    // 9990 -> 9,990
-    for (int k = static_cast<int>(more.size()) - 3; k > 0; k -= 3) more.insert(static_cast<std::size_t>(k), ",");
-    err << "... and " << more << " more\n";
+    err << "... and " << with_thousands(ds.size() - shown + untold) << " more\n";
   }
   int errors = static_cast<int>(untold_errors), warnings = static_cast<int>(untold_warnings);
   for (const auto& d : ds) {

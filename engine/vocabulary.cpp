@@ -395,6 +395,10 @@ class reader {
 
   // Checks asked_if and at_most once every finding is declared.
   void check_links(const std::vector<finding_decl>& all, const std::unordered_map<std::string, int>& index) {
+    // The finding names, listed once, for "did you mean" within a budget.
+    std::vector<std::string> names;
+    for (const auto& f : all) names.push_back(f.path);
+    suggester suggest;
     for (const auto& g : gates_) {
       const finding_decl& d = all[static_cast<std::size_t>(index.at(g.path))];
       // A gate: asked_if, or at_most_unless (both name a yes/no or enum
@@ -405,9 +409,7 @@ class reader {
       const std::string values_key = g.key + "_values";
       auto it = index.find(target);
       if (it == index.end()) {
-        std::vector<std::string> names;
-        for (const auto& f : all) names.push_back(f.path);
-        std::string near = nearest_name(target, names);
+        std::string near = suggest.nearest(target, names);
         auto diag = toml_diagnostic(src_, g.node, severity::error, "vocabulary.invalid",
                                     "'" + g.key + "' of '" + g.path + "' names '" + target +
                                         "', which is not a finding of the vocabulary");

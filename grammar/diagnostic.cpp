@@ -264,6 +264,12 @@ bool has_errors(const std::vector<diagnostic>& ds) {
   });
 }
 
+std::string with_thousands(std::size_t n) {
+  std::string s = std::to_string(n);
+  for (int k = static_cast<int>(s.size()) - 3; k > 0; k -= 3) s.insert(static_cast<std::size_t>(k), ",");
+  return s;
+}
+
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -304,6 +310,17 @@ std::string nearest_name(const std::string& wanted,
     }
   }
   return best;
+}
+
+std::string suggester::nearest(const std::string& wanted, const std::vector<std::string>& candidates) {
+  if (!open()) {
+    ++unanswered_;
+    return {};
+  }
+  // A comparison costs at most the product of two lengths of up to 100:
+  // counted as one per candidate plus one per 100 characters compared.
+  spent_ += candidates.size() + (candidates.size() * std::min<std::size_t>(wanted.size(), 100)) / 100;
+  return nearest_name(wanted, candidates);
 }
 
 }  // namespace iptplan

@@ -78,10 +78,38 @@ bool has_errors(const std::vector<diagnostic>& ds);
 // may itself identify someone and is never repeated in a message.
 std::string quoted_if_name(const std::string& name, const std::string& otherwise);
 
+// 9990 -> "9,990": counts in messages.
+std::string with_thousands(std::size_t n);
+
 // Edit distance, for "did you mean" suggestions.
 std::size_t edit_distance(const std::string& a, const std::string& b);
 // The closest candidate within a small distance, or "".
 std::string nearest_name(const std::string& wanted,
                          const std::vector<std::string>& candidates);
+
+// "Did you mean" for many names in one run (a rule set, a findings file, a
+// lint): each suggestion costs the length of the candidate list, so a file
+// of 20,000 misspellings against 20,000 names would take minutes. A
+// suggester spends a fixed budget of comparisons, then suggests nothing
+// more: the messages keep coming, without their "did you mean", and the
+// run stays linear in its input. Which names get a suggestion depends only
+// on the order they are asked in, never on time.
+class suggester {
+ public:
+  static constexpr std::size_t kDefaultBudget = 4'000'000;
+  explicit suggester(std::size_t budget = kDefaultBudget) : budget_(budget) {}
+  // Whether a suggestion would still be looked for: callers that build
+  // their candidate list for each name ask first.
+  bool open() const { return spent_ < budget_; }
+  // nearest_name, while the budget lasts; "" once it is spent.
+  std::string nearest(const std::string& wanted, const std::vector<std::string>& candidates);
+  // How many names were asked about once the budget was spent.
+  std::size_t unanswered() const { return unanswered_; }
+
+ private:
+  std::size_t budget_;
+  std::size_t spent_ = 0;
+  std::size_t unanswered_ = 0;
+};
 
 }  // namespace iptplan

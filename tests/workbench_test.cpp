@@ -13,11 +13,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "grammar/diagnostic.hpp"
 #include "tests/cli_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace iptplan::testing_cli;
 using nlohmann::json;
+using iptplan::suggester;
+using iptplan::with_thousands;
 
 namespace {
 const std::string kJane = std::string(IPTPLAN_SOURCE_DIR) + "/examples/jane.toml";
@@ -1132,6 +1135,93 @@ TEST_CASE("lint: a shadowed rule is found however many conditions it has, and ho
              std::string::npos;
   }
   CHECK(named == 1);
+}
+
+TEST_CASE("lint: thousands of unread facts and orphan solutions: the first reported, then a note that lint stopped comparing") {
+  scratch s;
+  s.write("big/ruleset.toml", "name = \"big\"\nversion = \"1\"\n");
+  s.write("big/vocabulary.toml",
+          "[a.n]\ntype = \"int\"\nmin = 0\nmax = 1000000\nquestion = \"n\"\n[a.b]\ntype = \"bool\"\nquestion = \"b\"\n");
+  // 3,000 facts no rule reads, each one letter from a fact that one does
+  // (fact.dI for fact.eI); 1,000 challenges raised when a.n == I, each
+  // with 1,000 solutions that can never apply with it.
+  std::string text;
+  constexpr int kFacts = 3000, kOrphans = 1000;
+  for (int i = 0; i < kFacts; ++i) {
+    std::string n = std::to_string(i);
+    text += "rule f" + n + "\nwhen a.b\nthen\n  conclude fact.d" + n + "\nend\n\n";
+    text += "rule g" + n + "\nwhen a.b\nthen\n  conclude fact.e" + n + "\nend\n\n";
+    text += "rule h" + n + "\nwhen fact.e" + n + "\nthen\n  flag info zz_h \"x\"\nend\n\n";
+  }
+  for (int i = 0; i < kOrphans; ++i) {
+    std::string n = std::to_string(i);
+    text += "rule c" + n + "\nwhen a.n == " + n + "\nthen\n  challenge ch \"C\"\nend\n\n";
+    text += "rule s" + n + "\nwhen a.n == " + std::to_string(i + 5000) + "\nthen\n  solution s" + n +
+            " for ch \"S\"\nend\n\n";
+  }
+  s.write("big/x.rules", text);
+  auto r = run({"lint", (s.dir / "big").string(), "--format", "json"});
+  CHECK(r.code == 1);
+  auto j = json::parse(r.out);
+  int unread = 0, orphans = 0;
+  std::vector<std::string> notes;
+  for (const auto& d : j["diagnostics"]) {
+    if (d["severity"] == "note") {
+      notes.push_back(d["code"].get<std::string>() + ": " + d["message"].get<std::string>());
+      continue;
+    }
+    unread += d["code"] == "lint.fact-unread";
+    orphans += d["code"] == "lint.orphan-solution";
+  }
+  // The first ones are reported; the rest are counted in one note each.
+  CHECK(unread > 100);
+  CHECK(unread < kFacts);
+  CHECK(orphans > 100);
+  CHECK(orphans < kOrphans);
+  REQUIRE(notes.size() == 2);
+  std::sort(notes.begin(), notes.end());
+  CHECK(notes[0] == "lint.fact-unread: " + with_thousands(static_cast<std::size_t>(kFacts - unread)) +
+                        " derived facts that no rule reads, from here on, were not compared with the facts the rules "
+                        "read: the rule set has more than lint compares, so a misspelt 'conclude' among them goes "
+                        "unreported");
+  CHECK(notes[1] == "lint.orphan-solution: " + with_thousands(static_cast<std::size_t>(kOrphans - orphans)) +
+                        " solutions and goals, from here on, were not compared with the rules raising their "
+                        "challenge: the rule set has more than lint compares, so one that can never apply among "
+                        "them goes unreported");
+}
+
+TEST_CASE("lint: a fact no rule reads is suggested one the rules read, never another unread one") {
+  scratch s;
+  s.write("two/ruleset.toml", "name = \"two\"\nversion = \"1\"\n");
+  s.write("two/vocabulary.toml", "[a.b]\ntype = \"bool\"\nquestion = \"b\"\n");
+  s.write("two/x.rules",
+          "rule one\nwhen a.b\nthen\n  conclude fact.alpha1\nend\n\n"
+          "rule two\nwhen a.b\nthen\n  conclude fact.alpha2\nend\n");
+  auto r = run({"lint", (s.dir / "two").string()});
+  CHECK(r.err.find("[lint.fact-unread]") == std::string::npos);
+  s.write("two/y.rules", "rule three\nwhen fact.alpha2\nthen\n  flag info zz \"x\"\nend\n");
+  auto r2 = run({"lint", (s.dir / "two").string()});
+  CHECK(r2.err.find("rule 'one' concludes 'fact.alpha1', which no rule reads; did you mean 'fact.alpha2'?") !=
+        std::string::npos);
+}
+
+TEST_CASE("suggester: suggests while its budget lasts, then counts the names it did not look at") {
+  std::vector<std::string> names = {"risk.elevated", "risk.acute", "phq9.total"};
+  suggester sg(7);
+  CHECK(sg.open());
+  CHECK(sg.nearest("risk.elevatd", names) == "risk.elevated");  // 3 candidates: 3 spent
+  CHECK(sg.nearest("phq9.totl", names) == "phq9.total");        // 6 spent
+  CHECK(sg.open());
+  CHECK(sg.nearest("risk.acut", names) == "risk.acute");  // 9 spent: past the budget
+  CHECK_FALSE(sg.open());
+  CHECK(sg.nearest("risk.acut", names).empty());
+  CHECK(sg.nearest("phq9.totl", names).empty());
+  CHECK(sg.unanswered() == 2);
+  CHECK(with_thousands(0) == "0");
+  CHECK(with_thousands(999) == "999");
+  CHECK(with_thousands(1000) == "1,000");
+  CHECK(with_thousands(9990) == "9,990");
+  CHECK(with_thousands(1234567) == "1,234,567");
 }
 
 TEST_CASE("lint: shadowed rules, orphan solutions, fields named as written, reasons required, partial declarations") {

@@ -76,6 +76,8 @@ class compiler {
   const std::vector<parsed_file>& files_;
   std::vector<diagnostic>& diags_;
   bool style_ = false;
+  // "Did you mean" for unknown names, within a budget (see suggester).
+  suggester suggest_;
 
   // State while compiling one rule.
   std::uint16_t file_ = 0;

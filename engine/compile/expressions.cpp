@@ -69,7 +69,7 @@ void compiler::check_enum_literal(const typ& t, std::uint32_t lit_node) {
   const auto& vals = t.decl->values;
   if (std::find(vals.begin(), vals.end(), v) != vals.end()) return;
   std::vector<std::string> notes;
-  std::string near = nearest_name(v, vals);
+  std::string near = suggest_.nearest(v, vals);
   if (!near.empty()) notes.push_back("did you mean \"" + near + "\"?");
   if (n.op == opcode::param) {
     notes.push_back("the value comes from param." + p_.params[n.a].name + " in " + p_.params[n.a].file +
@@ -329,7 +329,7 @@ cx compiler::path(const ast::path& ap, bool positive) {
     if (fi < 0) {
       std::vector<std::string> names;
       for (const auto& f : it->list->fields) names.push_back(f.path);
-      std::string near = nearest_name(ap.tail[0], names);
+      std::string near = suggest_.nearest(ap.tail[0], names);
       error(ap.begin, "check.unknown-path",
             "'" + it->list->path + "' entries have no field '" + ap.tail[0] + "'",
             near.empty() ? std::vector<std::string>{}
@@ -346,7 +346,7 @@ cx compiler::path(const ast::path& ap, bool positive) {
     if (k < 0) {
       std::vector<std::string> names;
       for (const auto& prm : p_.params) names.push_back("param." + prm.name);
-      std::string near = nearest_name(full, names);
+      std::string near = suggest_.nearest(full, names);
       std::vector<std::string> notes;
       if (!near.empty()) notes.push_back("did you mean '" + near + "'?");
       notes.push_back("parameters are set in the [parameters] table of ruleset.toml");
@@ -373,17 +373,22 @@ cx compiler::path(const ast::path& ap, bool positive) {
     reads_.push_back({static_cast<std::uint32_t>(k), !positive || p_.facts[k].valued});
     return {emit(n), fact_types_[static_cast<std::size_t>(k)]};
   }
-  std::vector<std::string> names = p_.vocab->paths();
-  for (const auto& f : p_.facts) names.push_back(f.path);
-  for (const auto& b : scope_) {
-    if (!b.list) continue;
-    if (b.list->type == finding_type::table_list) {
-      for (const auto& f : b.list->fields) names.push_back(b.name + "." + f.path);
-    } else {
-      names.push_back(b.name);
+  // The names to suggest from, only while suggestions are still looked
+  // for: building them for each of 20,000 unknown names was quadratic.
+  std::vector<std::string> names;
+  if (suggest_.open()) {
+    names = p_.vocab->paths();
+    for (const auto& f : p_.facts) names.push_back(f.path);
+    for (const auto& b : scope_) {
+      if (!b.list) continue;
+      if (b.list->type == finding_type::table_list) {
+        for (const auto& f : b.list->fields) names.push_back(b.name + "." + f.path);
+      } else {
+        names.push_back(b.name);
+      }
     }
   }
-  std::string near = nearest_name(full, names);
+  std::string near = suggest_.nearest(full, names);
   std::vector<std::string> notes;
   // `alliance.strength == weak`: a choice written without its quotes.
   bool choice = false;
@@ -422,7 +427,7 @@ const finding_decl* compiler::iterable(const ast::path& list_path, const char* w
   for (const auto& f : p_.vocab->findings()) {
     if (f.type == finding_type::table_list || f.type == finding_type::list) lists.push_back(f.path);
   }
-  std::string near = nearest_name(list, lists);
+  std::string near = suggest_.nearest(list, lists);
   error(list_path.begin, "check.unknown-path",
         decl ? "'" + list + "' is not a list, so " + who + " cannot iterate it"
              : "unknown list '" + list + "'",

@@ -379,7 +379,7 @@ void compiler::check_items() {
       bool needs_target = a.kind == ast::action_kind::solution ||
                           (a.kind == ast::action_kind::goal && !a.target.empty());
       if (needs_target && !challenges.count(a.target)) {
-        std::string near = nearest_name(a.target, challenge_names);
+        std::string near = suggest_.nearest(a.target, challenge_names);
         error(pos.second, "check.unknown-item",
               "'" + a.id + "' is for challenge '" + a.target + "', which no rule raises",
               near.empty() ? std::vector<std::string>{}
@@ -390,7 +390,7 @@ void compiler::check_items() {
         a.target_every = !a.target_keyed && challenge_keyed[a.target];
       }
       if (a.kind == ast::action_kind::exclude && !any_item.count(a.id)) {
-        std::string near = nearest_name(a.id, item_names);
+        std::string near = suggest_.nearest(a.id, item_names);
         error(pos.second, "check.unknown-item",
               "'exclude " + a.id + "' names an item that no rule proposes",
               near.empty() ? std::vector<std::string>{}

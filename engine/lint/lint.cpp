@@ -215,13 +215,21 @@ class linter {
         if (f >= 0 && static_cast<std::size_t>(f) < read.size()) read[static_cast<std::size_t>(f)] = true;
       }
     }
+    // The name meant is one the rules read: only those are candidates,
+    // listed once (a list per unread fact was quadratic), and compared
+    // within a budget (see suggester).
+    std::vector<std::string> read_names;
+    for (std::size_t g = 0; g < p_.facts.size(); ++g) {
+      if (read[g]) read_names.push_back(p_.facts[g].path);
+    }
+    suggester suggest;
+    const compiled_rule* first_unchecked = nullptr;
     for (std::size_t f = 0; f < p_.facts.size(); ++f) {
       if (read[f]) continue;
-      std::vector<std::string> others;
-      for (std::size_t g = 0; g < p_.facts.size(); ++g) {
-        if (g != f) others.push_back(p_.facts[g].path);
+      if (!suggest.open() && !first_unchecked && !p_.facts[f].concluders.empty()) {
+        first_unchecked = &p_.rules[p_.facts[f].concluders.front()];
       }
-      std::string near = nearest_name(p_.facts[f].path, others);
+      std::string near = suggest.nearest(p_.facts[f].path, read_names);
       if (near.empty()) continue;
       for (auto k : p_.facts[f].concluders) {
         const compiled_rule& r = p_.rules[k];
@@ -234,6 +242,12 @@ class linter {
                      "' never see this conclusion"});
         }
       }
+    }
+    if (first_unchecked) {
+      note_at(*first_unchecked, "lint.fact-unread",
+              with_thousands(suggest.unanswered()) +
+                  " derived facts that no rule reads, from here on, were not compared with the facts the rules read: "
+                  "the rule set has more than lint compares, so a misspelt 'conclude' among them goes unreported");
     }
   }
 
@@ -355,6 +369,20 @@ class linter {
     d.message = std::move(message);
     if (is_safety(r)) notes.push_back("'" + r.id + "' is a safety rule: its items matter most");
     d.notes = std::move(notes);
+    out_.push_back(std::move(d));
+  }
+
+  // A note at a rule's start: what lint did not check there and after.
+  // Not subject to allow-markers: it is about lint, not about the rule.
+  void note_at(const compiled_rule& r, const std::string& code, std::string message) {
+    diagnostic d;
+    d.level = severity::note;
+    d.code = code;
+    d.file = p_.file_of(r);
+    d.line = r.line;
+    d.column = 1;
+    quote_line(d, p_.sources[r.file]);
+    d.message = std::move(message);
     out_.push_back(std::move(d));
   }
 
@@ -664,6 +692,11 @@ class linter {
   }
 
   void orphan_solutions() {
+    // Comparisons of two rules' conditions, at most: enough for any rule
+    // set written by hand, linear for a generated one.
+    constexpr std::size_t kMaxCompared = 500'000;
+    std::size_t compared = 0, unchecked = 0;
+    const compiled_rule* first_unchecked = nullptr;
     std::map<std::string, std::vector<const compiled_rule*>> raisers;
     for (const auto& r : p_.rules) {
       for (const auto& a : r.actions) {
@@ -679,7 +712,20 @@ class linter {
         if (it == raisers.end()) continue;  // check reports an unknown target
         bool possible = false;
         for (const auto* c : it->second) {
-          if (c == &r || compatible(r, *c)) {
+          if (c == &r) {
+            possible = true;
+            break;
+          }
+          // Past the budget, a raiser is taken as possible: lint stays
+          // linear in the rules, and says once that it stopped looking.
+          if (compared >= kMaxCompared) {
+            if (!first_unchecked) first_unchecked = &r;
+            ++unchecked;
+            possible = true;
+            break;
+          }
+          ++compared;
+          if (compatible(r, *c)) {
             possible = true;
             break;
           }
@@ -691,6 +737,12 @@ class linter {
                    "', but no rule raising that challenge can fire together with it: their conditions "
                    "contradict this rule's");
       }
+    }
+    if (first_unchecked) {
+      note_at(*first_unchecked, "lint.orphan-solution",
+              with_thousands(unchecked) +
+                  " solutions and goals, from here on, were not compared with the rules raising their challenge: "
+                  "the rule set has more than lint compares, so one that can never apply among them goes unreported");
     }
   }
 
