@@ -925,11 +925,14 @@ bool evaluator::names_entry(const value& v) const {
 // reads "partner", not "partner (partner)", and "{r.label} ({r.role},
 // ring 1)" reads "partner (ring 1)". Only words (a text or enum value on
 // file, `words[i]`) are echoes: two numbers, two yes/no answers or two
-// "not yet known" are two facts and both stay. `starts` holds where each
+// "not yet known" are two facts and both stay. A word followed by a
+// placeholder in parentheses whose value is not yet known (`unknown[i]`)
+// loses it too: a person recorded without a role reads "boyfriend", not
+// "boyfriend (not yet known)". `starts` holds where each
 // part of `t` begins in `out`, and its end. One echo is removed per
 // placeholder pair; "{a} ({a}) ({a})" keeps the third.
 std::string without_echoes(const text_template& t, const std::string& out, const std::vector<std::size_t>& starts,
-                           const std::vector<bool>& words) {
+                           const std::vector<bool>& words, const std::vector<bool>& unknown) {
   auto piece = [&](std::size_t i) { return std::string_view(out).substr(starts[i], starts[i + 1] - starts[i]); };
   auto same = [](std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -942,8 +945,8 @@ std::string without_echoes(const text_template& t, const std::string& out, const
   for (std::size_t i = 0; i < parts.size(); ++i) {
     joined += piece(i);
     if (i + 3 >= parts.size() || parts[i].node < 0 || parts[i + 1].node >= 0 || parts[i + 1].text != " (" ||
-        parts[i + 2].node < 0 || parts[i + 3].node >= 0 || !words[i] || !words[i + 2] || piece(i).empty() ||
-        !same(piece(i), piece(i + 2))) {
+        parts[i + 2].node < 0 || parts[i + 3].node >= 0 || !words[i] || piece(i).empty() ||
+        !(unknown[i + 2] || (words[i + 2] && same(piece(i), piece(i + 2))))) {
       continue;
     }
     std::string_view after = piece(i + 3);
@@ -968,6 +971,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
   std::vector<std::size_t> starts;  // where each part's text begins in `out`
   starts.reserve(t.parts.size() + 1);
   std::vector<bool> word_parts(t.parts.size(), false);  // a text or enum value on file
+  std::vector<bool> unknown_parts(t.parts.size(), false);  // shown as "not yet known"
   for (const auto& part : t.parts) {
     starts.push_back(out.size());
     if (part.node < 0) {
@@ -1027,6 +1031,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
       }
     }
     word_parts[starts.size() - 1] = !conflicted && !prov && !skipped && v.kind == vkind::symbol;
+    unknown_parts[starts.size() - 1] = !conflicted && !prov && !skipped && v.is_unknown();
     out += conflicted ? "(undecided: the rules conflict)"
            : prov      ? words(facts_prov_[n.a]) + " (provisional)"
            : skipped   ? "not asked (skipped)"
@@ -1034,7 +1039,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
                             : words(v);
   }
   starts.push_back(out.size());
-  return without_echoes(t, out, starts, word_parts);
+  return without_echoes(t, out, starts, word_parts, unknown_parts);
 }
 
 }  // namespace

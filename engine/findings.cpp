@@ -163,6 +163,51 @@ class reader {
       : p_(p), src_(src), opt_(o), diags_(diags), c_(c), nodes_(p.vocab->findings().size()),
         start_(diags.size()) {}
 
+  // After the walk: a field that `refers_to` another list names one of its
+  // entries (a death's `person`, a label of the inventory). A misspelt
+  // label would silently part the event from the person. While the other
+  // list is not recorded at all, nothing is checked: it may come later.
+  void check_references() {
+    const auto& all = p_.vocab->findings();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const finding_decl& d = all[i];
+      if (d.type != finding_type::table_list || !nodes_[i] || c_.slots[i].kind != vkind::table) continue;
+      for (const auto& f : d.fields) {
+        if (f.refers_to.empty()) continue;
+        int j = p_.vocab->index_of(f.refers_to);
+        if (j < 0 || c_.slots[static_cast<std::size_t>(j)].kind != vkind::table) continue;
+        const finding_decl& target = all[static_cast<std::size_t>(j)];
+        std::unordered_set<std::string> keys;
+        std::vector<std::string> key_list;
+        for (const auto& e : c_.tables[c_.slots[static_cast<std::size_t>(j)].ref]) {
+          if (keys.insert(e.key).second) key_list.push_back(e.key);
+        }
+        suggester suggest;
+        D::elements(*nodes_[i], [&](std::size_t k, node t) {
+          auto fv = D::member(t, f.path);
+          if (!fv || !D::is_string(*fv)) return;
+          std::string v(D::string(*fv));
+          if (keys.count(v)) return;
+          // A value that does not look like a role word may be a name:
+          // neither repeated nor its line quoted.
+          bool shown = quoted_if_name(v, "") != "";
+          std::string near = shown ? suggest.nearest(v, key_list) : std::string();
+          std::vector<std::string> notes;
+          if (!near.empty()) notes.push_back("did you mean '" + near + "'?");
+          notes.push_back("add the person to '" + target.path + "' " +
+                          (shown ? "with " + target.key + " = \"" + (near.empty() ? v : near) + "\""
+                                 : "under their " + target.key) +
+                          ", or leave '" + f.path + "' out");
+          std::string msg = "'" + d.path + "[" + std::to_string(k + 1) + "]." + f.path + "' names " +
+                            (shown ? "'" + v + "'" : "a " + target.key) + ", but no entry of '" + target.path +
+                            "' has that " + target.key;
+          if (shown) problem(*fv, severity::error, "findings.reference", msg, std::move(notes));
+          else private_problem(*fv, "findings.reference", msg, std::move(notes));
+        });
+      }
+    }
+  }
+
   // After the walk: the problems found beyond the first kKept are counted
   // on the last one kept.
   void finish() {
@@ -811,6 +856,7 @@ std::optional<client_data> read_doc(const program& p, const source_file& src, ty
   c.extra_base = static_cast<std::int32_t>(p.symbols.size());
   reader<D> r(p, src, options, diags, c);
   r.walk("", root);
+  r.check_references();
   r.finish();
   if (r.untold_errors()) return std::nullopt;
   check_consistency(p, c, src.name(), [&](std::size_t i) { return r.line_of(i); }, diags);

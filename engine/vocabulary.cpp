@@ -97,7 +97,8 @@ class reader {
                                                    "fields", "pattern", "component", "question",
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
                                                    "at_most_unless_values", "skipped_value", "asked_of",
-                                                   "asked_after", "asked_unless", "until_answered", "not_empty"};
+                                                   "asked_after", "asked_unless", "until_answered", "not_empty",
+                                                   "refers_to"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -107,7 +108,7 @@ class reader {
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
                                           "at_most_unless_values, skipped_value, asked_of, asked_after, asked_unless, "
-                                          "until_answered and not_empty"
+                                          "until_answered, not_empty and refers_to"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -167,6 +168,16 @@ class reader {
                      std::string(nested ? "" : ", on a field of a table_list (a finding has asked_if)"));
       } else {
         (std::string(key) == "asked_after" ? d.asked_after : d.asked_unless) = *s;
+      }
+    }
+    if (auto* n = t.get("refers_to")) {
+      auto s = n->value<std::string>();
+      if (!s || !nested || d.type != finding_type::string) {
+        error(n, "'refers_to' of '" + path + "' must name a list with a key, in quotes, on a text field of a "
+                 "table_list");
+      } else {
+        d.refers_to = *s;
+        refs_.push_back({path, *s, n});
       }
     }
     d.component = t["component"].value_or(std::string());
@@ -399,6 +410,19 @@ class reader {
     std::vector<std::string> names;
     for (const auto& f : all) names.push_back(f.path);
     suggester suggest;
+    for (const auto& r : refs_) {
+      const std::string& target = r.key;  // the list it names
+      auto it = index.find(target);
+      const finding_decl* t = it == index.end() ? nullptr : &all[static_cast<std::size_t>(it->second)];
+      if (!t || t->type != finding_type::table_list || t->key.empty()) {
+        std::string near = t ? "" : suggest.nearest(target, names);
+        auto diag = toml_diagnostic(src_, r.node, severity::error, "vocabulary.invalid",
+                                    "'refers_to' of field '" + r.path + "' names '" + target +
+                                        "', which is not a table_list with a key in the vocabulary");
+        if (!near.empty()) diag.notes.push_back("did you mean '" + near + "'?");
+        diags_.push_back(std::move(diag));
+      }
+    }
     for (const auto& g : gates_) {
       const finding_decl& d = all[static_cast<std::size_t>(index.at(g.path))];
       // A gate: asked_if, or at_most_unless (both name a yes/no or enum
@@ -488,6 +512,7 @@ class reader {
   const source_file& src_;
   std::vector<diagnostic>& diags_;
   std::vector<link> gates_;
+  std::vector<link> refs_;  // refers_to: the field's name, and the list it names as `key`
 };
 
 }  // namespace

@@ -81,6 +81,11 @@ struct finding_decl {
   // clinician (a death naming a person of the inventory: whether the client
   // still grieves is asked on that person's row, not twice).
   std::string asked_unless;
+  // A text field of a table_list: `refers_to = "relationships"`, another
+  // table_list with a key. A value recorded here must be the key of one of
+  // that list's entries (a death's `person` names someone of the
+  // inventory): a misspelt label would silently part the two.
+  std::string refers_to;
   // `asked_of = "clinician"`: recorded from the clinician's own judgement or
   // the course's arrangements (a rating, the setting), not asked of the
   // client; plans list it apart from the questions for the client.

@@ -47,6 +47,7 @@ json finding_json(const finding_decl& d) {
   if (!d.skipped_value.empty()) j["skipped_value"] = d.skipped_value;
   if (!d.asked_after.empty()) j["asked_after"] = d.asked_after;
   if (!d.asked_unless.empty()) j["asked_unless"] = d.asked_unless;
+  if (!d.refers_to.empty()) j["refers_to"] = d.refers_to;
   if (!d.at_most.empty()) j["at_most"] = d.at_most;
   if (!d.at_most_unless.empty()) {
     j["at_most_unless"] = d.at_most_unless;

@@ -277,6 +277,20 @@ TEST_CASE("risk first: the suicide-risk tier leads the warnings, before open saf
   }
 }
 
+TEST_CASE("a death whose person is a misspelt label exits 1 with did-you-mean, never parts the event from the person") {
+  scratch s;
+  auto f = s.write("widow.toml",
+                   "[client]\nid = \"X-1\"\nage_band = \"65_89\"\n"
+                   "[[relationships]]\nlabel = \"husband\"\nrole = \"partner\"\ndeceased = true\n"
+                   "[[life_events]]\ntype = \"death\"\nmonths_before_onset = 18\nperson = \"husbnd\"\n");
+  auto r = run({"plan", f});
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("widow.toml:11:10: error: 'life_events[1].person' names 'husbnd', but no entry of 'relationships' "
+                   "has that label [findings.reference]\n") != std::string::npos);
+  CHECK(r.err.find("note: did you mean 'husband'?") != std::string::npos);
+}
+
 TEST_CASE("plan: a reason given above is referred to, each reference its own sentence") {
   auto r = run({"plan", "rules/tests/clients/first_interview_teen_mother.toml"});
   REQUIRE(r.code == 0);

@@ -74,6 +74,13 @@ type = "table_list"
 
 [people.fields.role]
 type = "string"
+
+[events]
+type = "table_list"
+
+[events.fields.person]
+type = "string"
+refers_to = "relationships"
 )";
 
 const char* const RULES = "rule r\nwhen a\nthen\n  challenge c \"x\"\nend\n";
@@ -880,4 +887,47 @@ TEST_CASE("findings without comments: comment text goes, strings and every line 
   CHECK(findings_sha256("x = 1 # a\n") == findings_sha256("x = 1 # b\n"));
   CHECK(findings_sha256("x = 1\n") != findings_sha256("x = 2\n"));
   CHECK(findings_sha256("x = 1\n") == sha256_hex("x = 1\n"));
+}
+
+TEST_CASE("findings.reference: a field that refers to a list names one of its keys, once that list is recorded") {
+  const std::string people = "[[relationships]]\nlabel = \"husband\"\n[[relationships]]\nlabel = \"daughter\"\n";
+  // Named right: read, as a text.
+  auto ok = read(people + "[[events]]\nperson = \"husband\"\n");
+  INFO(all_diags(ok.diags));
+  REQUIRE(ok.client.has_value());
+  CHECK(ok.diags.empty());
+  // Misspelt: an error at the value, with the label it was likely meant for.
+  auto bad = read(people + "[[events]]\n[[events]]\nperson = \"husbnd\"\n");
+  auto d = only_error(bad, "findings.reference");
+  CHECK(d.line == 7);
+  CHECK(d.column == 10);
+  CHECK(d.message == "'events[2].person' names 'husbnd', but no entry of 'relationships' has that label");
+  REQUIRE(d.notes.size() == 2);
+  CHECK(d.notes[0] == "did you mean 'husband'?");
+  CHECK(d.notes[1] == "add the person to 'relationships' with label = \"husband\", or leave 'person' out");
+  // Nobody near: the note says to add the person under the label written.
+  auto far = read(people + "[[events]]\nperson = \"grandmother\"\n");
+  auto f = only_error(far, "findings.reference");
+  REQUIRE(f.notes.size() == 1);
+  CHECK(f.notes[0] == "add the person to 'relationships' with label = \"grandmother\", or leave 'person' out");
+  // A value that is not a role word is not repeated.
+  auto named = read(people + "[[events]]\nperson = \"Mary Smith\"\n");
+  auto n = only_error(named, "findings.reference");
+  CHECK(n.message == "'events[1].person' names a label, but no entry of 'relationships' has that label");
+  REQUIRE(n.notes.size() == 1);
+  CHECK(n.notes[0] == "add the person to 'relationships' under their label, or leave 'person' out");
+  CHECK(all_diags(named.diags).find("Mary") == std::string::npos);
+  // The list not recorded at all: nothing to check yet.
+  auto alone = read("[[events]]\nperson = \"husband\"\n");
+  CHECK(alone.client.has_value());
+  CHECK(alone.diags.empty());
+  // The same in a JSON findings file.
+  findings_options opts;
+  std::vector<diagnostic> diags;
+  auto j = read_findings_json(*rules().prog, "f.json",
+                         R"({"relationships": [{"label": "husband"}], "events": [{"person": "husbnd"}]})", opts, diags);
+  CHECK_FALSE(j.has_value());
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].code == "findings.reference");
+  CHECK(diags[0].message == "'events[1].person' names 'husbnd', but no entry of 'relationships' has that label");
 }

@@ -850,7 +850,7 @@ end
   auto x = run(rules, "a = true\n");
   std::string text = render_text(x.pl);
   INFO(text);
-  CHECK(text.find("  work to confirm for the challenge [area] (listed above, under CHALLENGES):\n    to confirm, ask: b (ask next 1)\n      solution: Step one") !=
+  CHECK(text.find("  work to confirm for the challenge: The area  [area] (listed above, under CHALLENGES):\n    to confirm, ask: b (ask next 1)\n      solution: Step one") !=
         std::string::npos);
   // The shared reason once, what it waits on once.
   auto first = text.find("why: provisional: The work needs B");
@@ -858,7 +858,7 @@ end
   CHECK(text.find("why: provisional: The work needs B", first + 1) == std::string::npos);
   CHECK(text.find("to confirm, ask: b", text.find("to confirm, ask: b") + 1) == std::string::npos);
   std::string md = render_markdown(x.pl);
-  CHECK(md.find("- *work to confirm for the challenge* area (listed above, under Challenges)  \n  To confirm, ask: `b`") != std::string::npos);
+  CHECK(md.find("- *work to confirm for the challenge* The area (`area`, listed above, under Challenges)  \n  To confirm, ask: `b`") != std::string::npos);
   // In JSON nothing moves: each item keeps its status and findings.
   auto j = nlohmann::json::parse(render_json(x.pl));
   REQUIRE(j["provisional"].size() == 2);
@@ -1325,6 +1325,15 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
       {"[q]\ntype = \"bool\"\nuntil_answered = \"\"\n", "'until_answered' of 'q' must be a text in quotes"},
       {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nuntil_answered = \"x\"\n",
        "'until_answered' of 'f' is for a finding, not a field of a table_list"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"string\"\nrefers_to = \"people\"\n",
+       "'refers_to' of field 'f' names 'people', which is not a table_list with a key in the vocabulary"},
+      {"[p]\ntype = \"table_list\"\n[p.fields.x]\ntype = \"bool\"\n[t]\ntype = \"table_list\"\n[t.fields.f]\n"
+       "type = \"string\"\nrefers_to = \"p\"\n",
+       "'refers_to' of field 'f' names 'p', which is not a table_list with a key in the vocabulary"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nrefers_to = \"t\"\n",
+       "'refers_to' of 'f' must name a list with a key, in quotes, on a text field of a table_list"},
+      {"[q]\ntype = \"string\"\nrefers_to = \"t\"\n",
+       "'refers_to' of 'q' must name a list with a key, in quotes, on a text field of a table_list"},
   }));
   INFO(bad.first);
   std::vector<diagnostic> diags;
@@ -1610,6 +1619,9 @@ then
   flag info spaced "{p.label} and ({p.label})"
   flag info answers "{p.conflict} ({p.conflict})"
   flag info unknowns "{p.mismatch} ({p.mismatch})"
+  flag info unknown_after "{p.label} ({p.mismatch}): text"
+  flag info unknown_listed "{p.label} ({p.mismatch}, more)"
+  flag info unknown_kept "{p.label} and ({p.mismatch})"
 end
 )rules",
                "[[people]]\nlabel = \"mother_in_law\"\nconflict = true\n");
@@ -1626,6 +1638,11 @@ end
   // Only words echo: two answers, or two findings not on file, are two facts.
   CHECK(text("answers") == "yes (yes)");
   CHECK(text("unknowns") == "not yet known (not yet known)");
+  // A word followed by an answer not yet known in parentheses: the word
+  // alone (a person recorded without a role reads "boyfriend").
+  CHECK(text("unknown_after") == "mother in law: text");
+  CHECK(text("unknown_listed") == "mother in law (more)");
+  CHECK(text("unknown_kept") == "mother in law and (not yet known)");
 }
 
 TEST_CASE("templates: an entry's key reads as words in a text, and stays as it is in the item's id") {

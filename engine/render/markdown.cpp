@@ -226,7 +226,8 @@ std::string render_markdown(const plan& p) {
       }
     }
     for (const auto& [c, work] : layout.for_confirmed) {
-      out += "- *work to confirm for the challenge* " + md(c->full_id()) + " (listed above, under Challenges)";
+      out += "- *work to confirm for the challenge* " + md(c->text) + " (`" + c->full_id() +
+             "`, listed above, under Challenges)";
       auto extras = work_plan_extras(*c, work);
       if (extras.shared) {
         plan_item x;

@@ -247,7 +247,8 @@ std::string render_text(const plan& p) {
     // Work for a challenge of the plan that waits on something (the phase
     // of therapy, say): under the challenge's name, what it waits on once.
     for (const auto& [c, work] : layout.for_confirmed) {
-      out += "  work to confirm for the challenge [" + c->full_id() + "] (listed above, under CHALLENGES):\n";
+      out += "  work to confirm for the challenge: " + c->text + "  [" + c->full_id() +
+             "] (listed above, under CHALLENGES):\n";
       auto extras = work_plan_extras(*c, work);
       if (extras.shared) {
         out += "    to confirm, " + confirm_verb(p, extras.per_item.front()) + ": " +
