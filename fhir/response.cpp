@@ -52,10 +52,27 @@ class reader {
       return std::nullopt;
     }
     // One value, and nothing beside it (an extension could hold free text).
+    std::vector<std::string> values;
     for (const auto& [key, v] : a.items()) {
-      if (key.rfind("value", 0) == 0 || key == "item") continue;
+      if (key.rfind("value", 0) == 0) {
+        values.push_back(key);
+        continue;
+      }
+      if (key == "item") continue;
       problem(quoted_if_name(key, "an element") + " of an answer to '" + printable(link) +
               "' is not read and may hold free text about the client; an answer holds only its value: leave it out");
+      return std::nullopt;
+    }
+    // value[x] is one element: a second value would either be read in the
+    // place of the first or kept, unread, with the response's bytes (a
+    // valueString beside a valueInteger may name the client).
+    if (values.size() > 1) {
+      std::string named;
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        named += (i ? (i + 1 == values.size() ? " and " : ", ") : "") + quoted_if_name(values[i], "an element");
+      }
+      problem("an answer to '" + printable(link) + "' holds more than one value (" + named +
+              "); an answer holds exactly one value[x]: keep the one that is the answer");
       return std::nullopt;
     }
     if (a.contains("valueCoding") && a["valueCoding"].is_object()) {

@@ -260,6 +260,18 @@ TEST_CASE("fhir: a response is checked as a findings file is") {
     auto item_ext = answer("phq9.total", {{"valueInteger", 12}});
     item_ext["extension"] = json::array();
     CHECK(plan({item_ext}).err.find("of item 'phq9.total' is not read and may hold free text") != std::string::npos);
+    // From a hostile trial: a second value[x] beside the answer, read in
+    // its place or stored unread with the response's bytes.
+    for (const auto& two : {answer("phq9.total", {{"valueInteger", 3}, {"valueString", "John Smith"}}),
+                            answer("phq9.total", {{"valueString", "John Smith"}, {"valueInteger", 20}}),
+                            answer("phq9.total", {{"valueInteger", 3}, {"valueDecimal", 20.0}})}) {
+      auto t = plan({two});
+      CHECK(t.code == 1);
+      CHECK(t.out.empty());
+      CHECK(t.err.find("an answer to 'phq9.total' holds more than one value (") != std::string::npos);
+      CHECK(t.err.find("an answer holds exactly one value[x]") != std::string::npos);
+      CHECK(t.err.find("John") == std::string::npos);
+    }
   }
   SECTION("an answer out of range") {
     auto r = plan({answer("phq9.total", {{"valueInteger", 30}})});
