@@ -346,6 +346,20 @@ class reader {
   }
 
   static bool identifying_key(std::string_view raw) {
+    // A quoted key with dots ("client.name" = ..., or the flat JSON form
+    // {"x.dob": ...}) is a path: each of its parts is checked.
+    if (raw.find('.') != std::string_view::npos) {
+      for (std::size_t at = 0;;) {
+        std::size_t dot = raw.find('.', at);
+        if (identifying_part(raw.substr(at, dot == std::string_view::npos ? raw.npos : dot - at))) return true;
+        if (dot == std::string_view::npos) return false;
+        at = dot + 1;
+      }
+    }
+    return identifying_part(raw);
+  }
+
+  static bool identifying_part(std::string_view raw) {
     // Called for every key of every client: no allocation for a short key.
     char buf[64];
     if (raw.size() >= sizeof buf) {

@@ -550,12 +550,28 @@ TEST_CASE("findings.identifying: a name key is refused") {
       {"[client]\naddress = \"1 High St\"\n", 2, 11},
       {"[[relationships]]\nlabel = \"mother\"\nname = \"Mary\"\n", 3, 8},
       {"[partner]\nfirst_name = \"Bob\"\n", 2, 14},
+      // A quoted key with dots is a path: each part is checked.
+      {"\"client.name\" = \"Jane Doe\"\n", 1, 17},
+      {"[client]\n\"x.Date_Of_Birth\" = \"1990\"\n", 2, 21},
+      {"[[relationships]]\nlabel = \"mother\"\n\"x.name\" = \"Mary\"\n", 3, 12},
+      {"\"name.first\" = \"Jane\"\n", 1, 16},
   }));
   INFO(text);
   auto d = only_error(read(text), "findings.identifying");
   CHECK(d.line == line);
   CHECK(d.column == column);
   CHECK(d.message.find("identifying data") != std::string::npos);
+}
+
+TEST_CASE("findings.identifying: a dotted key in JSON (the flat form) is checked part by part") {
+  findings_options opts;
+  opts.allow_unknown = true;
+  std::vector<diagnostic> diags;
+  auto c = read_findings_json(*rules().prog, "f.json", R"({"score": 3, "x.dob": "1990"})", opts, diags);
+  CHECK_FALSE(c.has_value());
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].code == "findings.identifying");
+  CHECK(diags[0].source_line.empty());
 }
 
 TEST_CASE("findings.identifying: even with strict off, a name is an error, not a warning") {
