@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -141,8 +142,15 @@ class input_queue {
   bool stream_first_ = true;
   int stream_line_ = 0;
 
+  // The extension in lower case: C-1.JSON and C-2.Toml are findings files
+  // too (a folder of them was read as empty).
+  static std::string extension_of(const fs::path& p) {
+    std::string e = p.extension().string();
+    for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return e;
+  }
   static bool wanted(const fs::path& p) {
-    auto e = p.extension();
+    auto e = extension_of(p);
     return e == ".toml" || e == ".json" || e == ".jsonl";
   }
 
@@ -182,7 +190,7 @@ class input_queue {
     }
     fs::path p(input);
     if (!wanted(p)) return fail(r, "batch.read", "batch reads .toml and .json findings and .jsonl caseloads");
-    if (p.extension() == ".jsonl") {
+    if (extension_of(p) == ".jsonl") {
       if (!fs::is_regular_file(st)) return fail(r, "batch.read", "not a regular file (a device, pipe or socket)");
       file_ = std::make_unique<std::ifstream>(input, std::ios::binary);
       if (!*file_) return fail(r, "batch.read", "cannot be read: " + std::string(std::strerror(errno)));
@@ -197,7 +205,7 @@ class input_queue {
     auto text = read_text_file(input, "batch.read", diags);
     if (!text) return fail(r, "batch.read", diags.empty() ? "cannot be read" : diags[0].message);
     r.text = std::move(*text);
-    r.format = p.extension() == ".json" ? doc_format::json : doc_format::toml;
+    r.format = extension_of(p) == ".json" ? doc_format::json : doc_format::toml;
     return true;
   }
 

@@ -115,6 +115,26 @@ TEST_CASE("batch reads a folder: its findings files in name order") {
   CHECK(run(args).out == r.out);
 }
 
+TEST_CASE("batch reads a folder's findings files whatever the case of their extension (.JSON, .Toml, .JSONL)") {
+  scratch s;
+  auto dir = s.dir / "cases";
+  fs::create_directories(dir);
+  fs::copy_file(kSource / "examples/jane.toml", dir / "a.Toml");
+  std::ofstream(dir / "b.JSON") << R"({"client": {"id": "C-0002"}})";
+  std::ofstream(dir / "c.JSONL") << R"({"client": {"id": "C-0003"}})" << "\n" << R"({"client": {"id": "C-0004"}})"
+                                  << "\n";
+  std::ofstream(dir / "notes.txt") << "not a findings file\n";
+  auto r = run({"batch", dir.string()});
+  CHECK(r.code == 0);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0]["client_id"] == "C-0001");
+  CHECK(lines[1]["client_id"] == "C-0002");
+  CHECK(lines[2]["client_id"] == "C-0003");
+  CHECK(lines[3]["client_id"] == "C-0004");
+  for (const auto& l : lines) CHECK(l["errors"].empty());
+}
+
 TEST_CASE("batch: a folder or a link to one, named like a findings file inside a folder given, is an error, never a loop") {
   scratch s;
   auto dir = s.dir / "cases";
