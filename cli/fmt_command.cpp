@@ -115,6 +115,15 @@ int cmd_fmt(const std::vector<std::string>& paths, bool check, std::istream& in,
       continue;
     }
     if (r.text == *text) continue;
+    // The layout adds indentation and line breaks: a file near the limit
+    // could come out past it, and iptplan would then refuse to read it.
+    if (r.text.size() > kMaxInputBytes) {
+      err << printable(file) << ": error: formatted, this file would be " << r.text.size()
+          << " bytes, more than the " << kMaxInputBytes / (1024 * 1024)
+          << " MiB iptplan reads; it was not formatted: split it into smaller files\n";
+      failed = true;
+      continue;
+    }
     ++changed;
     // Replacing the file would work in a folder one may write to, but a
     // file its owner made read-only is not fmt's to change.
