@@ -550,10 +550,15 @@ class builder {
       // questions that decide safety items.
       const bool fa = a.follow_up && !a.items.empty(), fb = b.follow_up && !b.items.empty();
       if (fa != fb) return fa;
-      // A question that decides whether IPT fits at all (priority 90 and
-      // above: scope, contraindications) before those that shape the work,
-      // however many items the latter decide.
-      if (!a.safety && (a.top_priority >= 90) != (b.top_priority >= 90)) return a.top_priority >= 90;
+      // A question for the client that decides whether IPT fits at all
+      // (priority 90 and above: scope, contraindications) before those that
+      // shape the work, however many items the latter decide. What the
+      // clinician records goes by score alone: the session number and the
+      // phase, which date and settle most of a first plan, are not put
+      // behind a diagnosis the scope flag already asks for.
+      if (!a.safety && !a.clinician && !b.clinician && (a.top_priority >= 90) != (b.top_priority >= 90)) {
+        return a.top_priority >= 90;
+      }
       if (!a.safety && a.score != b.score) return a.score > b.score;
       if (!a.safety) {
         int ca = confirming(a.finding), cb = confirming(b.finding);
