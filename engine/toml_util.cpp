@@ -1,3 +1,4 @@
+#include <cctype>
 #include <algorithm>
 #include "engine/toml_util.hpp"
 
@@ -194,6 +195,30 @@ std::optional<toml::table> parse_toml(const std::string& name, const std::string
       d.notes.push_back("a table is opened once: this heading names one already opened above, by the same "
                         "heading or by dotted keys (for example 'phq9.item9 = 2' before '[phq9]'); put all of "
                         "its keys in one place");
+    }
+    // A value without quotes that is no number, date, true or false: most
+    // often yes/no typed for a yes/no answer, or a choice without its
+    // quotes. The word is not repeated (it could be a name).
+    // (toml++ reads a word starting with n or i as a try at nan or inf.)
+    std::string word;  // the bare word after '=' on the line, lower case
+    if (std::string_view line = src.line_text(d.line); line.find('=') != std::string_view::npos) {
+      std::size_t i = line.find('=') + 1;
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      for (; i < line.size() && std::isalpha(static_cast<unsigned char>(line[i])); ++i) {
+        word += static_cast<char>(std::tolower(static_cast<unsigned char>(line[i])));
+      }
+    }
+    if (!word.empty() && word != "true" && word != "false" && word != "nan" && word != "inf" &&
+        (desc.find("could not determine value type") != std::string_view::npos ||
+         desc.find("expected 'nan'") != std::string_view::npos || desc.find("expected 'inf'") != std::string_view::npos ||
+         desc.find("expected 'true'") != std::string_view::npos ||
+         desc.find("expected 'false'") != std::string_view::npos)) {
+      if (word == "yes" || word == "no" || word == "y" || word == "n" || word == "on" || word == "off") {
+        d.notes.push_back("a yes/no answer is written true or false, without quotes");
+      } else {
+        d.notes.push_back("write a text or a choice in double quotes (\"overt\"), a yes/no answer as true or "
+                          "false, a number as digits");
+      }
     }
     // A file that may hold findings (a findings file, a test case) never
     // has a line quoted: the line may hold a value.

@@ -947,3 +947,23 @@ TEST_CASE("findings.reference: a field that refers to a list names one of its ke
   CHECK(diags[0].code == "findings.reference");
   CHECK(diags[0].message == "'events[1].person' names 'husbnd', but no entry of 'relationships' has that label");
 }
+
+TEST_CASE("findings.syntax: a bare word for a value says how to write yes/no answers and choices, without the word") {
+  auto [text, note] = GENERATE(table<std::string, std::string>({
+      {"a = yes\n", "a yes/no answer is written true or false, without quotes"},
+      {"a = No\n", "a yes/no answer is written true or false, without quotes"},
+      {"level = high\n",
+       "write a text or a choice in double quotes (\"overt\"), a yes/no answer as true or false, a number as digits"},
+      {"level = none\n",
+       "write a text or a choice in double quotes (\"overt\"), a yes/no answer as true or false, a number as digits"},
+      {"note = Jane\n",
+       "write a text or a choice in double quotes (\"overt\"), a yes/no answer as true or false, a number as digits"},
+  }));
+  INFO(text);
+  auto d = only_error(read(text), "findings.syntax");
+  CHECK(d.line == 1);
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes[0] == note);
+  CHECK(d.source_line.empty());
+  CHECK(all_diags({d}).find("Jane") == std::string::npos);
+}
