@@ -1188,18 +1188,6 @@ int cmd_check(const std::string& dir, const std::string& fmt, std::ostream& out,
   return kOk;
 }
 
-std::vector<std::string> all_item_ids(const program& p) {
-  std::vector<std::string> ids;
-  for (const auto& r : p.rules) {
-    for (const auto& a : r.actions) {
-      if (a.kind != ast::action_kind::conclude && a.kind != ast::action_kind::exclude) ids.push_back(a.id);
-    }
-  }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
-}
-
 int cmd_why(const std::string& item, const std::string& findings, const std::string& rules,
             bool allow_unknown, bool why_not, const std::string& fmt, std::istream& in, std::ostream& out,
             std::ostream& err) {
@@ -1232,23 +1220,24 @@ int explain_item(const rule_set& rs_ref, const std::string& item,
                  const std::string& header) {
   const rule_set* rs = &rs_ref;
   bool json = fmt == "json";
-  std::string base = item.substr(0, item.find('['));
   bool fact = rs->prog->fact_index(item) >= 0;
-  if (!fact && rs->prog->rules_proposing(base).empty()) {
-    auto names = all_item_ids(*rs->prog);
-    for (const auto& f : rs->prog->facts) names.push_back(f.path);
-    std::string near = nearest_name(base, names);
-    // The name as given, cut when long: a message's size never follows it.
-    std::string name = base.size() > 80 ? base.substr(0, 40) + "... (" + std::to_string(base.size()) + " bytes)" : base;
-    std::string msg = "no rule proposes an item '" + printable(name) + "' or concludes a fact of that name";
+  // A question about nothing the rules know: exit 2, with the id meant.
+  auto refuse = [&](const unknown_query& q) {
+    const std::string& near = q.suggestion;
     if (json) {
-      out << jsonout::dump({{"query", item}, {"error", msg}, {"suggestion", near.empty() ? jsonout::json() : jsonout::json(near)}});
+      out << jsonout::dump({{"query", item}, {"error", q.message},
+                            {"suggestion", near.empty() ? jsonout::json() : jsonout::json(near)}});
     }
-    err << "iptplan: error: " << msg << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
+    err << "iptplan: error: " << q.message << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
     return kUsage;
-  }
+  };
+  if (auto unknown = unknown_item(*rs, item)) return refuse(*unknown);
   auto pl = make_plan();
   if (!pl) return kInputError;
+  // A key that names no entry of the lists the item's rules go through
+  // (role_dispute[daugther]): a misspelt label, said as such, not "no entry
+  // of its list matches" as though the rules had decided something.
+  if (auto unknown = unknown_key(*rs, pl->client, item)) return refuse(*unknown);
   out << header;  // only once the name is known and the plan made
   const plan& p = pl->p;
   if (fact) {

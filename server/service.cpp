@@ -433,12 +433,11 @@ std::shared_ptr<const rule_set> service::cached_snapshot(const std::string& sha)
 
 response service::explain(const rule_set& rs, const std::string& findings, bool json_findings,
                           const std::string& item, bool recorded) const {
-  std::string base = item.substr(0, item.find('['));
   bool fact = rs.prog->fact_index(item) >= 0;
-  if (!fact && rs.prog->rules_proposing(base).empty()) {
-    return error_response(404, "api.unknown-item",
-                          "no rule proposes an item '" + printable(base) + "' or concludes a fact of that name");
-  }
+  auto did_you_mean = [](const unknown_query& q) {
+    return q.message + (q.suggestion.empty() ? "" : "; did you mean '" + q.suggestion + "'?");
+  };
+  if (auto unknown = unknown_item(rs, item)) return error_response(404, "api.unknown-item", did_you_mean(*unknown));
   // A recorded plan's findings read unknown keys as warnings, as `iptplan
   // verify` replays them (one recorded with --allow-unknown is explained
   // too); a request's are read strictly.
@@ -450,6 +449,7 @@ response service::explain(const rule_set& rs, const std::string& findings, bool 
                           "explained here (iptplan verify ID replays it)");
   }
   if (!pr.p) return diagnostics_response(400, pr.diags);
+  if (auto unknown = unknown_key(rs, *pr.client, item)) return error_response(404, "api.unknown-item", did_you_mean(*unknown));
   response res;
   if (fact) {
     auto fe = explain_fact(rs, *pr.client, pr.ev, item);

@@ -70,9 +70,9 @@ TEST_CASE("why exits 1 for an item not in the plan or only to confirm, 0 for one
   scratch s;
   std::ifstream jane(kJane);
   auto odd = s.write("x$(touch PWNED);id.toml", std::string(std::istreambuf_iterator<char>(jane), {}));
-  auto q = run({"why", "role_dispute[x]", odd});
+  auto q = run({"why", "role_dispute[friend]", odd});
   CHECK(q.code == 1);
-  CHECK(q.out.find("Run: iptplan why-not 'role_dispute[x]' '" + odd + "'\nto see why.\n") != std::string::npos);
+  CHECK(q.out.find("Run: iptplan why-not 'role_dispute[friend]' '" + odd + "'\nto see why.\n") != std::string::npos);
   auto mj = run({"why", "low_social_support", kJane, "--format", "json"});
   CHECK(mj.code == 1);
   CHECK(json::parse(mj.out)["in_plan"] == false);
@@ -92,6 +92,23 @@ TEST_CASE("why exits 1 for an item not in the plan or only to confirm, 0 for one
   auto typo = run({"why", "risk.levle", kJane});
   CHECK(typo.code == 2);
   CHECK(typo.err.find("did you mean 'risk.level'?") != std::string::npos);
+  // A key that names nobody in the file (a misspelt label): exit 2, with the
+  // id meant, for why and why-not, in text and JSON; no plan printed.
+  for (const char* cmd : {"why", "why-not"}) {
+    auto key = run({cmd, "role_dispute[mothr]", kJane});
+    CHECK(key.code == 2);
+    CHECK(key.out.empty());
+    CHECK(key.err == "iptplan: error: no entry of relationships in this findings file is named 'mothr', so nothing is "
+                     "proposed for it; did you mean 'role_dispute[mother]'?\n");
+    auto kj = run({cmd, "role_dispute[mothr]", kJane, "--format", "json"});
+    CHECK(kj.code == 2);
+    CHECK(json::parse(kj.out)["suggestion"] == "role_dispute[mother]");
+  }
+  // A key that is no role word is not repeated.
+  auto named = run({"why-not", "role_dispute[Mary Smith]", kJane});
+  CHECK(named.code == 2);
+  CHECK(named.err.find("is named like that, so nothing is proposed for it") != std::string::npos);
+  CHECK(named.err.find("Mary") == std::string::npos);
 }
 
 TEST_CASE("why and why-not as JSON: items with their explanation trees, each rule's outcome") {

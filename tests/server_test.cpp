@@ -286,6 +286,16 @@ TEST_CASE("api: why explains an item, a keyed item and a derived fact, and why-n
   auto unknown = call(s, "POST", "/api/why", jane, "", {{"item", "no_such_item"}});
   CHECK(unknown.status == 404);
   CHECK(first_error_code(unknown) == "api.unknown-item");
+  // A misspelt item or key: 404, with the id likely meant.
+  auto typo = call(s, "POST", "/api/why", jane, "", {{"item", "role_dispte"}});
+  CHECK(typo.status == 404);
+  CHECK(typo.body.find("did you mean 'role_dispute'?") != std::string::npos);
+  auto key = call(s, "POST", "/api/why", jane, "", {{"item", "role_dispute[mothr]"}});
+  CHECK(key.status == 404);
+  CHECK(first_error_code(key) == "api.unknown-item");
+  CHECK(key.body.find("no entry of relationships in this findings file is named 'mothr', so nothing is proposed for "
+                      "it; did you mean 'role_dispute[mother]'?") != std::string::npos);
+  CHECK(call(s, "POST", "/api/why", jane, "", {{"item", "role_dispute[friend]"}}).status == 200);
   CHECK(call(s, "POST", "/api/why", "phq9.total = 99\n", "", {{"item", "role_dispute"}}).status == 400);
   auto put = call(s, "PUT", "/api/why", jane, "", {{"item", "role_dispute"}});
   CHECK(put.status == 405);

@@ -3,6 +3,7 @@
 // field, full explanation trees; its shape is documented in docs/json.md).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "engine/plan.hpp"
@@ -157,6 +158,20 @@ std::string render_why(const plan_item& it);
 // it and what stopped it.
 std::string render_why_not(const rule_set& rs, const client_data& c, const evaluation& ev,
                            const plan& p, const std::string& item);
+
+// A `why` or `why-not` question that names nothing the rules could answer
+// about: an item id (or fact) no rule proposes, or a key that names no
+// entry of the lists the item's rules go through (role_dispute[daugther]).
+// `message` never repeats a text that does not look like a name the
+// program uses; `suggestion` is the id likely meant, or "".
+struct unknown_query {
+  std::string message;
+  std::string suggestion;
+};
+// The name alone (before a plan is made).
+std::optional<unknown_query> unknown_item(const rule_set& rs, const std::string& item);
+// The key, against the client's entries.
+std::optional<unknown_query> unknown_key(const rule_set& rs, const client_data& c, const std::string& item);
 
 // The derivation tree of a derived fact, indented.
 void append_fact_tree(std::string& out, const fact_explanation& f, int indent);

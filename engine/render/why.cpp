@@ -1,6 +1,7 @@
 // The answers of `why` (how an item got into the plan) and `why-not` (what
 // kept it out), shared by the command line and the test runner.
 #include <algorithm>
+#include <set>
 
 #include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
@@ -155,6 +156,50 @@ std::string missing_words(const why_not_entry& x) {
 }
 
 }  // namespace
+
+std::optional<unknown_query> unknown_item(const rule_set& rs, const std::string& item) {
+  std::string base = item.substr(0, item.find('['));
+  if (rs.prog->fact_index(item) >= 0 || !rs.prog->rules_proposing(base).empty()) return std::nullopt;
+  std::vector<std::string> names;
+  for (const auto& r : rs.prog->rules) {
+    for (const auto& a : r.actions) {
+      if (a.kind != ast::action_kind::conclude && a.kind != ast::action_kind::exclude) names.push_back(a.id);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  for (const auto& f : rs.prog->facts) names.push_back(f.path);
+  // The name as given, cut when long: a message's size never follows it.
+  std::string name = base.size() > 80 ? base.substr(0, 40) + "... (" + std::to_string(base.size()) + " bytes)" : base;
+  return unknown_query{"no rule proposes an item '" + printable(name) + "' or concludes a fact of that name",
+                       nearest_name(base, names)};
+}
+
+std::optional<unknown_query> unknown_key(const rule_set& rs, const client_data& c, const std::string& item) {
+  auto open = item.find('[');
+  if (open == std::string::npos || item.back() != ']' || rs.prog->fact_index(item) >= 0) return std::nullopt;
+  std::string base = item.substr(0, open), key = item.substr(open + 1, item.size() - open - 2);
+  std::vector<std::string> keys;
+  std::set<std::int32_t> lists;
+  for (auto ri : rs.prog->rules_proposing(base)) {
+    std::int32_t l = rs.prog->rules[ri].each_list;
+    if (l < 0 || !lists.insert(l).second) continue;
+    const value& v = c.slots[static_cast<std::size_t>(l)];
+    if (v.kind != vkind::table) continue;
+    for (const auto& e : c.tables[v.ref]) {
+      if (e.key == key) return std::nullopt;
+      keys.push_back(e.key);
+    }
+  }
+  // With no list, or none recorded, the rules' own answer says so.
+  if (keys.empty()) return std::nullopt;
+  std::string list;
+  for (auto l : lists) list += (list.empty() ? "" : " or ") + rs.prog->vocab->findings()[static_cast<std::size_t>(l)].path;
+  std::string near = nearest_name(key, keys);
+  return unknown_query{"no entry of " + list + " in this findings file is named " + quoted_if_name(key, "like that") +
+                           ", so nothing is proposed for it",
+                       near.empty() ? std::string() : base + "[" + near + "]"};
+}
 
 std::string render_why_not(const rule_set& rs, const client_data& c, const evaluation& ev,
                            const plan& p, const std::string& item) {
