@@ -37,10 +37,33 @@ std::string unsafe_character(const std::string& s, bool allow_lines) {
   return "";
 }
 
+// Whether `s` shows nothing: only spaces, line breaks and characters with
+// no glyph (no-break and other Unicode spaces, zero-width spaces and
+// joiners, the byte-order mark). A name or a text of them reads as empty.
+// `s` is valid UTF-8 (callers check unsafe_character first or after).
+bool blank(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t n = 1;
+    if (c >= 0xf0) { cp = c & 0x07; n = 4; }
+    else if (c >= 0xe0) { cp = c & 0x0f; n = 3; }
+    else if (c >= 0xc0) { cp = c & 0x1f; n = 2; }
+    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+    i += n;
+    bool invisible = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xa0 || cp == 0xad ||
+                     cp == 0x1680 || cp == 0x180e || (cp >= 0x2000 && cp <= 0x200f) || cp == 0x2028 ||
+                     cp == 0x2029 || cp == 0x202f || (cp >= 0x205f && cp <= 0x2064) || cp == 0x3000 ||
+                     cp == 0xfeff;
+    if (!invisible) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string author_problem(const std::string& name) {
-  if (name.find_first_not_of(" \t") == std::string::npos) return "the author's name is empty";
+  if (blank(name)) return "the author's name is empty (or only spaces and invisible characters)";
   // Characters, as docs/store.md says (a name of 150 'é' is 300 bytes).
   std::size_t chars = 0;
   for (unsigned char c : name) chars += (c & 0xC0) != 0x80;
@@ -90,7 +113,7 @@ std::string review_request_problem(const review_request& req) {
   if (!req.reason.empty() && req.reject.empty() && req.edit.empty()) {
     return "a reason goes with a rejection or an edit: an acceptance needs none";
   }
-  if (!req.reject.empty() && req.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+  if (!req.reject.empty() && blank(req.reason)) {
     return "a rejection needs a reason: say why the item does not fit this client";
   }
   if (auto bad = text_problem(req.reason, 2000); !bad.empty()) return "the reason " + bad;
@@ -120,7 +143,7 @@ std::string review_request_problem(const review_request& req) {
              "with '--' is an option's name, not an item or a text";
     }
     if (!seen.insert(i).second) return printable(i) + " is given more than one decision";
-    if (t.empty()) return "the edit of " + printable(i) + " needs the new text";
+    if (blank(t)) return "the edit of " + printable(i) + " needs the new text (it is empty, or only spaces)";
     if (auto bad = text_problem(t, 2000); !bad.empty()) return "the new text of " + printable(i) + " " + bad;
   }
   return "";

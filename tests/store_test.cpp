@@ -479,6 +479,12 @@ TEST_CASE("store commands check their arguments before opening the store") {
            {"review", "1", "--accept", "weak_relationship", "--reason", "kept", "--store", db},
            {"review", "1", "--accept", "weak_relationship", "--by", "", "--store", db},
            {"review", "1", "--accept", "weak_relationship", "--by", "dr\x1b[2J", "--store", db},
+           // Names and texts that show nothing (a hostile trial): a
+           // zero-width space, a byte-order mark, no-break spaces.
+           {"review", "1", "--accept", "weak_relationship", "--by", "\xe2\x80\x8b", "--store", db},
+           {"plan", kJane, "--record", "--by", "\xef\xbb\xbf \xc2\xa0", "--store", db},
+           {"review", "1", "--edit", "weak_relationship", "   ", "--by", "dr_a", "--store", db},
+           {"review", "1", "--reject", "weak_relationship", "--reason", "\xe2\x80\x8b\n", "--by", "dr_a", "--store", db},
            {"plan", kJane, "--record", "--by", "a\nb", "--store", db}}) {
     INFO(args[0] << " " << args[1] << " " << args[2]);
     auto r = run(args);
