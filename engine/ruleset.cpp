@@ -173,8 +173,31 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
       diags.push_back(std::move(d));
       continue;
     }
+    // A folder of rule files inside the rule set (rules/extra/x.rules) is
+    // not read: said, not silently left out (a safety rule could be among
+    // them). One level is looked at; a folder named *.rules is read, and
+    // reported, below.
+    bool ends_rules = name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0;
+    if (!ends_rules && entry.is_directory(ec)) {
+      std::error_code sub;
+      std::size_t looked = 0;
+      for (fs::directory_iterator it(entry.path(), sub), end; !sub && it != end && looked < 10'000;
+           it.increment(sub), ++looked) {
+        std::string inner = it->path().filename().string();
+        if (inner.size() > 6 && inner.compare(inner.size() - 6, 6, ".rules") == 0) {
+          diagnostic d;
+          d.code = "ruleset.read";
+          d.file = prefix + "/" + name + "/" + inner;
+          d.message = "a rule file in a folder of the rule set is not read: a rule set reads the *.rules files at "
+                      "its top only; move it up beside ruleset.toml, or out of the rule set";
+          diags.push_back(std::move(d));
+          break;
+        }
+      }
+      ec.clear();
+    }
     if (name == "ruleset.toml" || name == "vocabulary.toml" || name == kApprovalFile || name == kSourcesFile ||
-        (name.size() > 6 && name.compare(name.size() - 6, 6, ".rules") == 0)) {
+        ends_rules) {
       // Every file that looks like part of the rule set is read, or its
       // problem reported: a rule file that is a dangling link, a pipe or a
       // folder must not drop out silently (a safety rule could go with it).

@@ -691,6 +691,20 @@ TEST_CASE("hostile: a rule file that is a dangling link, a pipe or a folder is a
     CHECK(r.err.find("extra.RULES: error: a rule file's name ends in '.rules', in lower case; rename it to be read") !=
           std::string::npos);
   }
+  SECTION("a rule file in a folder of the rule set") {
+    // From a hostile trial: rules/extra/x.rules was left out in silence.
+    fs::create_directories(fs::path(rules) / "extra");
+    std::ofstream(fs::path(rules) / "extra" / "more.rules") << "rule x\nwhen phq9.total > 1\nthen\n  flag info x \"x\"\nend\n";
+    std::ofstream(fs::path(rules) / "extra" / "notes.txt") << "notes\n";
+    auto r = run({"check", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("extra/more.rules: error: a rule file in a folder of the rule set is not read: a rule set reads "
+                     "the *.rules files at its top only; move it up beside ruleset.toml, or out of the rule set "
+                     "[ruleset.read]") != std::string::npos);
+    // A folder without rule files is the lead's own business.
+    fs::remove(fs::path(rules) / "extra" / "more.rules");
+    CHECK(run({"check", rules}).code == 0);
+  }
   SECTION("more than 32 MiB of rule files in all") {
     // Three files of 11 MiB each (comments), each under the 16 MiB file limit.
     for (int i = 0; i < 3; ++i) {
