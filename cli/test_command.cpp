@@ -72,7 +72,11 @@ std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagno
                                     -> std::optional<std::pair<std::string, std::string>> {
                      std::string path = join_normal(folder, rel);
                      // A test case names only findings of its own rule
-                     // set, never ../../../etc/passwd.
+                     // set, never ../../../etc/passwd nor /etc/hostname.
+                     if (!rel.empty() && rel.front() == '/') {
+                       refused[name] = rel;
+                       return std::nullopt;
+                     }
                      if (!path_inside(dir, path)) {
                        refused[name] = rel;
                        return std::nullopt;

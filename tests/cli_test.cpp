@@ -1037,6 +1037,13 @@ TEST_CASE("hostile: a test case names findings inside its rule set only, a copy 
                    "the rule set folder") != std::string::npos);
   CHECK(r.err.find("cannot read the findings file") == std::string::npos);
   CHECK(r.err.find("root:") == std::string::npos);
+  // An absolute path is outside too, not a file that "cannot be read".
+  std::ofstream(fs::path(rules) / "tests" / "escape.toml", std::ios::trunc)
+      << "description = \"x\"\nfindings = \"/etc/hostname\"\n";
+  auto a = run({"test", rules});
+  CHECK(a.code == 1);
+  CHECK(a.err.find("escape.toml:2:12: error: the findings file '/etc/hostname' is outside the rule set folder") !=
+        std::string::npos);
   // A link inside the folder that leads out of it is refused too.
   fs::create_symlink("/etc/passwd", fs::path(rules) / "tests" / "clients" / "link.toml");
   std::ofstream(fs::path(rules) / "tests" / "escape.toml", std::ios::trunc)
