@@ -128,6 +128,22 @@ TEST_CASE("check.duplicate-rule: in one file") {
   CHECK(d.message == "rule id 'same' is already used at t/a.rules:1");
 }
 
+TEST_CASE("check.too-many-actions: a rule has at most 100 actions, at the boundary and past it") {
+  auto rule = [](int n) {
+    std::string t = "rule many\nwhen a\nthen\n";
+    for (int i = 0; i < n; ++i) t += "  flag info f" + std::to_string(i) + " \"x\"\n";
+    return t + "end\n";
+  };
+  auto ok = load(rule(100));
+  INFO(all_diags(ok.diags));
+  CHECK(ok.rs.has_value());
+  auto d = only_error(load(rule(101)), "check.too-many-actions");
+  CHECK(d.line == 104);  // the 101st action
+  CHECK(d.column == 3);
+  CHECK(d.message == "rule 'many' has 101 actions; a rule has at most 100");
+  CHECK(has_note(d, "split it into rules with the same condition, each proposing the items that belong together"));
+}
+
 TEST_CASE("check.duplicate-rule: across files") {
   auto l = load_files({{"a.rules", "\nrule same\nwhen a\nthen\n  challenge c \"x\"\nend\n"},
                        {"b.rules", "rule other\nwhen a\nthen\n  challenge d \"x\"\nend\n\n"

@@ -63,6 +63,9 @@ struct cx {
   typ t;
 };
 
+// The most actions one rule may have (see compile_rule).
+inline constexpr std::size_t kMaxActionsPerRule = 100;
+
 class compiler {
  public:
   compiler(program& p, const std::vector<parsed_file>& files, std::vector<diagnostic>& diags,

@@ -125,6 +125,15 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
       scope_.push_back({r.each->var, nullptr, vars_++});
     }
   }
+  // A rule proposes a handful of items (the default rules, 22 at most): a
+  // plan holds each of them once per person of a `for each`, so thousands
+  // of actions made plans of 300,000 items and a gigabyte of memory.
+  if (r.actions.size() > kMaxActionsPerRule) {
+    error(r.actions[kMaxActionsPerRule].begin, "check.too-many-actions",
+          "rule '" + r.id + "' has " + std::to_string(r.actions.size()) + " actions; a rule has at most " +
+              std::to_string(kMaxActionsPerRule),
+          {"split it into rules with the same condition, each proposing the items that belong together"});
+  }
   // House style (for `iptplan check`): every rule says what it is, what it
   // rests on and why.
   if (style_ && !r.title) {
