@@ -386,9 +386,17 @@ int serve(service& svc, const http_options& o, std::ostream& err,
     std::size_t lengths = req.get_header_value_count("Content-Length");
     if (lengths > 0) {
       std::string len = req.get_header_value("Content-Length");
-      bool digits = !len.empty() && len.size() <= 19 && len.find_first_not_of("0123456789") == std::string::npos;
+      bool digits = !len.empty() && len.find_first_not_of("0123456789") == std::string::npos;
       if (lengths > 1 || !digits) {
         send(res, error_response(400, "api.request", "the request's Content-Length is not one whole number"));
+        res.set_header("Connection", "close");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      // A length of more digits than any body this server takes (past
+      // what a 64-bit number holds, too): too large, as any length over
+      // the limit is, not a malformed request.
+      if (len.size() > 18) {
+        send(res, error_response(413, "api.too-large", "the request body is larger than this server accepts"));
         res.set_header("Connection", "close");
         return httplib::Server::HandlerResponse::Handled;
       }

@@ -805,6 +805,11 @@ TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serv
   auto lying = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host +
                                  "Content-Type: application/toml\r\nContent-Length: 99999999999\r\n\r\nabc");
   CHECK(lying.rfind("HTTP/1.1 413", 0) == 0);
+  // Past what a 64-bit number holds: too large too, not malformed.
+  auto huge = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host + "Content-Type: application/toml\r\nContent-Length: " +
+                                std::string(40, '9') + "\r\n\r\nabc");
+  CHECK(huge.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(huge.find("api.too-large") != std::string::npos);
   auto negative = raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host + "Content-Type: application/toml\r\nContent-Length: -5\r\n\r\nabc");
   CHECK((negative.empty() || negative.rfind("HTTP/1.1 4", 0) == 0));
   // A Content-Length that is not one whole number, or two of them: refused,
