@@ -247,7 +247,18 @@ response service::cds_call(const request& r) {
     return bad("'context.findings' must be an object (JSON findings) or a text (TOML findings)");
   }
   auto pr = plan_findings(rs_, findings, as_json);
-  if (!pr.p) return diagnostics_response(400, pr.diags);
+  if (!pr.p) {
+    // Positions are in the findings read, not in the request body: an
+    // object is read from its own re-serialised copy, whose lines and
+    // columns point nowhere in the body (the message names the finding);
+    // a TOML text's are its own lines.
+    for (auto& d : pr.diags) {
+      d.file = as_json ? "context.findings" : "context.findings (TOML text)";
+      if (as_json) d.line = d.column = 0;
+      d.source_line.clear();
+    }
+    return diagnostics_response(400, pr.diags);
+  }
   const iptplan::plan& p = *pr.p;
 
   // With a store, the plan behind the cards is recorded: feedback on them

@@ -1229,6 +1229,26 @@ TEST_CASE("cds-hooks: malformed requests get 400 with a reason") {
   bad_user["context"]["userId"] = "a\nb";
   CHECK(code(bad_user.dump()) == "cds.request");
   CHECK(code(hook_request("phq9.total = 99\n").dump()) == "findings.range");
+  // Where: a TOML text by its own lines; an object by the finding's name
+  // alone (its re-serialised copy's lines point nowhere in the body).
+  auto toml_err = parsed(call(s, "POST", "/cds-services/iptplan", hook_request("a_b = 1\nphq9.total = 99\n").dump(),
+                              "application/json"))["errors"];
+  bool found = false;
+  for (const auto& e : toml_err) {
+    if (e["code"] != "findings.range") continue;
+    found = true;
+    CHECK(e["file"] == "context.findings (TOML text)");
+    CHECK(e["line"] == 2);
+  }
+  CHECK(found);
+  json object = req;
+  object["context"]["findings"] = {{"phq9", {{"total", 99}}}};
+  auto obj_err = parsed(call(s, "POST", "/cds-services/iptplan", object.dump(2), "application/json"))["errors"];
+  REQUIRE_FALSE(obj_err.empty());
+  CHECK(obj_err[0]["code"] == "findings.range");
+  CHECK(obj_err[0]["file"] == "context.findings");
+  CHECK((obj_err[0]["line"].is_null() || obj_err[0]["line"] == 0));
+  CHECK(obj_err[0]["message"].get<std::string>().find("'phq9.total'") != std::string::npos);
 }
 
 TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decisions on the recorded plan") {
