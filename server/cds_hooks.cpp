@@ -73,6 +73,33 @@ const json& override_reasons() {
 }
 
 
+// "2026-11-28T14:05:00Z", "2026-11-28T14:05:00.123+01:00": an ISO 8601
+// instant with a date, a time and a zone.
+bool is_instant(const std::string& s) {
+  auto digits = [&](std::size_t at, std::size_t n) {
+    if (at + n > s.size()) return false;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    }
+    return true;
+  };
+  if (s.size() > 40 || !digits(0, 4) || s[4] != '-' || !digits(5, 2) || s[7] != '-' || !digits(8, 2) ||
+      s.size() < 20 || s[10] != 'T' || !digits(11, 2) || s[13] != ':' || !digits(14, 2) || s[16] != ':' ||
+      !digits(17, 2)) {
+    return false;
+  }
+  std::size_t at = 19;
+  if (at < s.size() && s[at] == '.') {
+    std::size_t n = 0;
+    while (digits(at + 1 + n, 1)) ++n;
+    if (n == 0) return false;
+    at += 1 + n;
+  }
+  if (at < s.size() && s[at] == 'Z') return at + 1 == s.size();
+  return at + 6 == s.size() && (s[at] == '+' || s[at] == '-') && digits(at + 1, 2) && s[at + 3] == ':' &&
+         digits(at + 4, 2);
+}
+
 // The record id a version-8 card uuid carries (0 for any other text).
 std::int64_t record_of_uuid(const std::string& uuid) {
   if (uuid.size() != 36) return 0;
@@ -170,7 +197,13 @@ std::optional<service::card_ref> service::find_card(const std::string& given, co
   for (auto& c : uuid) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   {
     std::lock_guard<std::mutex> lock(cards_mutex_);
-    if (auto it = cards_.find(uuid); it != cards_.end()) return it->second;
+    if (auto it = cards_.find(uuid); it != cards_.end()) {
+      // A suggestion is accepted with its own card only, never another's
+      // (nor a card taken for a suggestion, or the other way round).
+      const card_ref& ref = it->second;
+      bool fits = card ? ref.record == card->record && ref.of == card->item : ref.of.empty();
+      return fits ? std::optional<card_ref>(ref) : std::nullopt;
+    }
   }
   std::int64_t id = record_of_uuid(uuid);
   if (id <= 0 || store_.empty()) return std::nullopt;
@@ -193,7 +226,7 @@ std::optional<service::card_ref> service::find_card(const std::string& given, co
     }
     std::string name = card ? rec->hash + "\n" + card->item + "\n" + item : rec->hash + "\n" + item;
     if (card_uuid(name, id) == uuid) {
-      card_ref ref{id, item, rec->by};
+      card_ref ref{id, item, rec->by, card ? card->item : std::string()};
       remember_card(uuid, ref);
       return ref;
     }
@@ -299,7 +332,7 @@ response service::cds_call(const request& r) {
                  {"source", {{"label", source_label(*it)},
                              {"topic", {{"system", "urn:iptplan:item"}, {"code", it->id}, {"display", to_string(it->kind)}}}}},
                  {"overrideReasons", override_reasons()}};
-    if (record) remember_card(uuid, {record, id, by});
+    if (record) remember_card(uuid, {record, id, by, ""});
     json suggestions = json::array();
     for (const auto* part : {&p.solutions, &p.goals, &p.provisional}) {
       for (const auto& s : *part) {
@@ -318,7 +351,7 @@ response service::cds_call(const request& r) {
                                                        {"description", {{"text", printable(s.text)}}}}}}});
         }
         suggestions.push_back(std::move(sug));
-        if (record) remember_card(suuid, {record, sid, by});
+        if (record) remember_card(suuid, {record, sid, by, id});
       }
     }
     if (!suggestions.empty()) {
@@ -353,6 +386,13 @@ response service::cds_feedback(const request& r) {
           !f["outcome"].is_string()) {
         return bad("each feedback entry needs 'card' (a card's uuid) and 'outcome' (accepted or overridden)");
       }
+      // CDS Hooks 2.0: when the outcome happened, an ISO 8601 instant
+      // (checked, not stored: the review record has its own time).
+      if (!f.contains("outcomeTimestamp") || !f["outcomeTimestamp"].is_string() ||
+          !is_instant(f["outcomeTimestamp"].get<std::string>())) {
+        return bad("each feedback entry needs 'outcomeTimestamp', when the outcome happened, as an ISO 8601 "
+                   "instant (2026-11-28T14:05:00Z)");
+      }
       auto found = find_card(f["card"].get<std::string>(), nullptr);
       if (!found) {
         return error_response(404, "cds.unknown-card", "no card with that uuid was given by this server");
@@ -380,12 +420,25 @@ response service::cds_feedback(const request& r) {
       } else if (outcome == "overridden") {
         pd.req.reject.push_back(card.item);
         std::string reason;
-        if (f.contains("overrideReason") && f["overrideReason"].is_object()) {
+        if (f.contains("overrideReason")) {
+          if (!f["overrideReason"].is_object()) return bad("'overrideReason' must be an object");
           const json& o = f["overrideReason"];
-          if (o.contains("reason") && o["reason"].is_object()) {
+          if (o.contains("reason")) {
+            // One of the card's overrideReasons, by its code; the reason
+            // recorded is the card's own wording, never text sent in its
+            // place.
             const json& c = o["reason"];
-            if (c.contains("display") && c["display"].is_string()) reason = c["display"].get<std::string>();
-            else if (c.contains("code") && c["code"].is_string()) reason = c["code"].get<std::string>();
+            const json* chosen = nullptr;
+            if (c.is_object() && c.contains("code") && c["code"].is_string()) {
+              for (const auto& r : override_reasons()) {
+                if (r["code"] == c["code"] && (!c.contains("system") || c["system"] == r["system"])) chosen = &r;
+              }
+            }
+            if (!chosen) {
+              return bad("'overrideReason.reason' must be one of the card's overrideReasons (a code: "
+                         "not-applicable, already-addressed, client-declines or clinical-judgement)");
+            }
+            reason = (*chosen)["display"].get<std::string>();
           }
           if (o.contains("userComment") && o["userComment"].is_string()) {
             std::string comment = o["userComment"].get<std::string>();

@@ -91,6 +91,7 @@ class service {
   struct card_ref {
     std::int64_t record = 0;
     std::string item, by;
+    std::string of;  // a suggestion's card (its item); "" for a card
   };
   static constexpr std::size_t kMaxCards = 100000;
   std::mutex cards_mutex_;

@@ -1290,14 +1290,57 @@ TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decision
     INFO(body.dump());
     CHECK(call(s, "POST", "/cds-services/iptplan/feedback", body.dump(), "application/json").status == status);
   };
-  refused({{"feedback", {{{"card", "00000000-0000-5000-8000-000000000000"}, {"outcome", "accepted"}}}}}, 404);
-  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "ignored"}}}}}, 400);
+  const json when = "2026-11-26T10:00:00Z";
+  refused({{"feedback", {{{"card", "00000000-0000-5000-8000-000000000000"}, {"outcome", "accepted"},
+                          {"outcomeTimestamp", when}}}}},
+          404);
+  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "ignored"}, {"outcomeTimestamp", when}}}}}, 400);
   refused({{"feedback", {{{"card", overridden["uuid"]}}}}}, 400);
   refused({{"feedback", 3}}, 400);
-  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "accepted"},
+  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "accepted"}, {"outcomeTimestamp", when},
                            {"acceptedSuggestions", {{{"id", "nope"}}}}}}}}, 404);
+  // outcomeTimestamp is required (CDS Hooks 2.0), as an ISO 8601 instant.
+  for (const json& t : {json(), json("yesterday"), json("2026-11-26"), json("2026-11-26T10:00:00"), json(3),
+                        json("2026-11-26T10:00:00+0100")}) {
+    json entry = {{"card", overridden["uuid"]}, {"outcome", "accepted"}};
+    if (!t.is_null()) entry["outcomeTimestamp"] = t;
+    refused({{"feedback", {entry}}}, 400);
+  }
+  // An override reason is one of the card's, by its code; other text sent
+  // in its place is never recorded.
+  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "overridden"}, {"outcomeTimestamp", when},
+                           {"overrideReason", {{"reason", {{"code", "made-up"}, {"display", "Mary Smith"}}}}}}}}},
+          400);
+  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "overridden"}, {"outcomeTimestamp", when},
+                           {"overrideReason", "no"}}}}},
+          400);
+  // A suggestion of another card (known to this server) is not this card's.
+  json other_card;
+  for (const auto& c : cards) {
+    if (c.contains("suggestions") && c["uuid"] != with_suggestion["uuid"]) other_card = c;
+  }
+  if (!other_card.is_null()) {
+    refused({{"feedback", {{{"card", other_card["uuid"]}, {"outcome", "accepted"}, {"outcomeTimestamp", when},
+                             {"acceptedSuggestions", {{{"id", with_suggestion["suggestions"][0]["uuid"]}}}}}}}},
+            404);
+  }
+  // Nor is a card itself a suggestion, or a suggestion a card.
+  refused({{"feedback", {{{"card", with_suggestion["suggestions"][0]["uuid"]}, {"outcome", "accepted"},
+                           {"outcomeTimestamp", when}}}}},
+          404);
+  // The card's own wording is recorded, whatever display came with the code.
+  json relabelled = {{"feedback",
+                      {{{"card", overridden["uuid"]},
+                        {"outcome", "overridden"},
+                        {"outcomeTimestamp", "2026-11-26T10:00:00.5+01:00"},
+                        {"overrideReason", {{"reason", {{"code", "client-declines"}, {"display", "Mary Smith"}}}}}}}}};
+  REQUIRE(call(s, "POST", "/cds-services/iptplan/feedback", relabelled.dump(), "application/json").status == 200);
+  auto again = parsed(call(s, "GET", "/api/plans/1"));
+  REQUIRE(again["reviews"].size() == 3);
+  CHECK(again["reviews"][2]["decisions"][0]["reason"] == "The client declines");
+  CHECK(again.dump().find("Mary") == std::string::npos);
   CHECK(call(s, "POST", "/cds-services/iptplan/feedback", "nope", "application/json").status == 400);
-  CHECK(store::verify(*store::open_store(db, false)).records == 3);
+  CHECK(store::verify(*store::open_store(db, false)).records == 4);
   // Without a store there is nothing to record feedback against.
   auto bare = make_service();
   CHECK(call(bare, "POST", "/cds-services/iptplan/feedback", fb.dump(), "application/json").status == 409);
@@ -1321,6 +1364,7 @@ TEST_CASE("cds-hooks: feedback on a card given before a restart finds its plan i
   json fb = {{"feedback",
               {{{"card", uuid},
                 {"outcome", "accepted"},
+                {"outcomeTimestamp", "2026-11-27T09:30:00Z"},
                 {"acceptedSuggestions", {{{"id", with_suggestion["suggestions"][0]["uuid"]}}}}}}}};
   auto r = call(restarted, "POST", "/cds-services/iptplan/feedback", fb.dump(), "application/json");
   REQUIRE(r.status == 200);
@@ -1331,11 +1375,14 @@ TEST_CASE("cds-hooks: feedback on a card given before a restart finds its plan i
   std::string forged = uuid.substr(0, 24) + (uuid[24] == '0' ? "1" : "0") + uuid.substr(25);
   auto other = make_service(st_.db);
   CHECK(call(other, "POST", "/cds-services/iptplan/feedback",
-             json({{"feedback", {{{"card", forged}, {"outcome", "accepted"}}}}}).dump(), "application/json")
+             json({{"feedback", {{{"card", forged}, {"outcome", "accepted"}, {"outcomeTimestamp", "2026-11-27T09:30:00Z"}}}}})
+                 .dump(),
+             "application/json")
             .status == 404);
   json foreign = {{"feedback",
                    {{{"card", cards[0]["uuid"]},
                      {"outcome", "accepted"},
+                     {"outcomeTimestamp", "2026-11-27T09:30:00Z"},
                      {"acceptedSuggestions", {{{"id", with_suggestion["suggestions"][0]["uuid"]}}}}}}}};
   if (cards[0]["uuid"] != with_suggestion["uuid"]) {
     CHECK(call(other, "POST", "/cds-services/iptplan/feedback", foreign.dump(), "application/json").status == 404);
@@ -1359,11 +1406,12 @@ TEST_CASE("cds-hooks: feedback on a card given before a restart finds its plan i
   json forged_suggestion = {{"feedback",
                              {{{"card", upper},
                                {"outcome", "accepted"},
+                               {"outcomeTimestamp", "2026-11-27T09:30:00Z"},
                                {"acceptedSuggestions", {{{"id", v8(hash + "\n" + card_id + "\n" + "risk_rescreen", 1)}}}}}}}};
   CHECK(call(third, "POST", "/cds-services/iptplan/feedback", forged_suggestion.dump(), "application/json").status ==
         404);
   CHECK(store::verify(*store::open_store(st_.db, false)).records == 2);
-  json upper_ok = {{"feedback", {{{"card", upper}, {"outcome", "overridden"}}}}};
+  json upper_ok = {{"feedback", {{{"card", upper}, {"outcome", "overridden"}, {"outcomeTimestamp", "2026-11-27T09:30:00Z"}}}}};
   CHECK(call(third, "POST", "/cds-services/iptplan/feedback", upper_ok.dump(), "application/json").status == 200);
   CHECK(store::verify(*store::open_store(st_.db, false)).records == 3);
 }
