@@ -28,6 +28,8 @@ using namespace detail;
 
 namespace detail {
 
+constexpr std::size_t kMaxSummary = 139;  // CDS Hooks 2.0: "<140-character"
+
 // A card's uuid, the same for the same plan and item. For a recorded plan
 // (record > 0) it is a version-8 UUID whose first 48 bits are the record's
 // id, so that feedback finds its plan in the store however long ago, and
@@ -54,11 +56,25 @@ std::string card_uuid(const std::string& name, std::int64_t record) {
   return out;
 }
 
+// At most kMaxSummary characters (code points), cut at a whole one.
+std::string summary_of(const std::string& text) {
+  std::size_t points = 0;
+  for (unsigned char c : text) points += (c & 0xc0) != 0x80;
+  if (points <= kMaxSummary) return text;
+  // The first kMaxSummary - 1 code points, and the ellipsis.
+  std::size_t count = 0, i = 0;
+  for (; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xc0) == 0x80) continue;
+    if (count == kMaxSummary - 1) break;
+    ++count;
+  }
+  return text.substr(0, i) + "\u2026";
+}
+
 }  // namespace detail
 
 namespace {
 
-constexpr std::size_t kMaxSummary = 140;
 const char* kOverrideSystem = "urn:iptplan:override-reason";
 
 // The reasons a clinician can give for not following a card.
@@ -114,18 +130,6 @@ std::int64_t record_of_uuid(const std::string& uuid) {
   }
   if (hex[12] != '8') return 0;
   return static_cast<std::int64_t>(std::stoll(hex.substr(0, 12), nullptr, 16));
-}
-
-// At most kMaxSummary characters (code points), cut at a whole one.
-std::string summary_of(const std::string& text) {
-  std::size_t count = 0, i = 0;
-  for (; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xc0) == 0x80) continue;
-    if (count == kMaxSummary - 1) break;
-    ++count;
-  }
-  if (i >= text.size()) return text;
-  return text.substr(0, i) + "\u2026";
 }
 
 std::string indicator_of(const plan_item& it) {

@@ -31,6 +31,9 @@ bool is_json(const std::string& content_type);
 // every time; with a record id (> 0), a version-8 UUID carrying it
 // (cds_hooks.cpp).
 std::string card_uuid(const std::string& name, std::int64_t record = 0);
+// A card's summary: `text` when it has fewer than 140 characters (code
+// points), else its first 138 and an ellipsis (CDS Hooks: "<140").
+std::string summary_of(const std::string& text);
 
 
 struct planned_request {

@@ -1151,11 +1151,11 @@ TEST_CASE("cds-hooks: one card per flag and challenge, risk first, each with its
     const auto& c = cards[i];
     INFO(c.dump());
     uuids.insert(c["uuid"].get<std::string>());
-    // 140 characters at most (code points: the summary is UTF-8).
+    // Fewer than 140 characters (CDS Hooks: "<140") (code points: the summary is UTF-8).
     std::string summary = c["summary"];
     std::size_t points = 0;
     for (unsigned char ch : summary) points += (ch & 0xc0) != 0x80;
-    CHECK(points <= 140);
+    CHECK(points < 140);
     CHECK((c["indicator"] == "info" || c["indicator"] == "warning" || c["indicator"] == "critical"));
     CHECK(c["detail"].get<std::string>().find("**Why**") != std::string::npos);
     CHECK(c["source"]["label"].get<std::string>().find("rule ") != std::string::npos);
@@ -1191,6 +1191,21 @@ TEST_CASE("cds-hooks: one card per flag and challenge, risk first, each with its
                              hook_request(json::parse(R"({"phq9": {"total": 19, "item9": 0}})")).dump(),
                              "application/json"));
   CHECK_FALSE(as_json["cards"].empty());
+}
+
+TEST_CASE("cds-hooks: a summary has fewer than 140 characters, cut at a whole one, at its boundary") {
+  using server::detail::summary_of;
+  std::string t139(139, 'a'), t140(140, 'a');
+  CHECK(summary_of(t139) == t139);
+  CHECK(summary_of(t140) == std::string(138, 'a') + "\u2026");
+  // Code points, not bytes: 139 'é' (278 bytes) stay whole.
+  std::string e139;
+  for (int i = 0; i < 139; ++i) e139 += "\u00e9";
+  CHECK(summary_of(e139) == e139);
+  std::string e140 = e139 + "\u00e9";
+  std::string cut;
+  for (int i = 0; i < 138; ++i) cut += "\u00e9";
+  CHECK(summary_of(e140) == cut + "\u2026");
 }
 
 TEST_CASE("cds-hooks: a critical flag gives a critical card") {
