@@ -326,7 +326,8 @@ const char* kPagePolicy =
 }  // namespace
 
 bool is_public_asset(const std::string& method, const std::string& path) {
-  return method == "GET" && (path == "/" || path == "/index.html" || path == "/app.js" || path == "/app.css");
+  return method == "GET" && (path == "/" || path == "/index.html" || path == "/app.js" || path == "/app.css" ||
+                             path == "/favicon.svg");
 }
 
 response service::asset(const std::string& path) const {
@@ -337,8 +338,9 @@ response service::asset(const std::string& path) const {
     response res;
     res.body = f.text;
     res.content_type = base.ends_with(".html") ? "text/html; charset=utf-8"
-                       : base.ends_with(".js") ? "text/javascript; charset=utf-8"
-                                               : "text/css; charset=utf-8";
+                       : base.ends_with(".js")  ? "text/javascript; charset=utf-8"
+                       : base.ends_with(".svg") ? "image/svg+xml"
+                                                : "text/css; charset=utf-8";
     res.headers.push_back({"Content-Security-Policy", kPagePolicy});
     return res;
   }

@@ -495,7 +495,8 @@ TEST_CASE("api: without a store, recording and reading plans are refused") {
 TEST_CASE("api: the page's files are served with a policy that allows only their own script and style") {
   auto s = make_service();
   for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
-           {"/", "text/html"}, {"/index.html", "text/html"}, {"/app.js", "text/javascript"}, {"/app.css", "text/css"}}) {
+           {"/", "text/html"}, {"/index.html", "text/html"}, {"/app.js", "text/javascript"}, {"/app.css", "text/css"},
+           {"/favicon.svg", "image/svg+xml"}}) {
     INFO(path);
     auto r = call(s, "GET", path);
     CHECK(r.status == 200);

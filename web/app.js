@@ -454,7 +454,9 @@ function renderPlan() {
   askList('Record next (your own ratings and the course\'s arrangements)', recordNext, 5);
   const count = p.flags.length + p.challenges.length + p.solutions.length + p.goals.length;
   $('plan-status').textContent = 'Draft plan: ' + count + ' items' +
-    (p.provisional.length ? ', ' + p.provisional.length + ' to confirm' : '') + (ask.length ? ', ' + ask.length + ' questions to ask next' : '') + '.';
+    (p.provisional.length ? ', ' + p.provisional.length + ' to confirm' : '') +
+    (ask.length ? ', ' + Math.min(ask.length, 10) + (ask.length > 10 ? ' of ' + ask.length : '') +
+                  ' questions to ask next shown' : '') + '.';
 }
 
 // The fields marked invalid (their values would be left out of the

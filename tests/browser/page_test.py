@@ -166,6 +166,18 @@ try:
     got = page_items()
     check(got == want, "the page shows Jane's plan: %d items, as the CLI (%s)" %
           (len(got), ", ".join(sorted(set(got) ^ set(want))) or "same"))
+    # The status counts the questions it shows, not more.
+    shown = driver.execute_script("""
+      for (const h of document.querySelectorAll('#plan-body h3')) {
+        if (h.textContent === 'Ask next') return h.nextElementSibling.querySelectorAll('li').length;
+      }
+      return 0;""")
+    status_text = driver.find_element(By.ID, "plan-status").text
+    if shown:
+        check(re.search(r"\b%d( of \d+)? questions to ask next shown" % shown, status_text) is not None,
+              "the status counts the %d questions shown: %s" % (shown, status_text))
+    else:
+        check("questions" not in status_text, "no question shown, none counted: " + status_text)
 
     # The why of the role dispute, opened from the keyboard.
     item = driver.find_element(By.CSS_SELECTOR, 'li[data-item="role_dispute[partner]"]')
