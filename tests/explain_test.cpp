@@ -104,6 +104,19 @@ TEST_CASE("why exits 1 for an item not in the plan or only to confirm, 0 for one
     CHECK(kj.code == 2);
     CHECK(json::parse(kj.out)["suggestion"] == "role_dispute[mother]");
   }
+  // Not an id at all: exit 2, said as such, for why and why-not.
+  for (const char* bad : {"[partner]", "role_dispute[", "role_dispute[]", "role_dispute[partner]x",
+                          "role_dispute[[partner]]", "role dispute"}) {
+    for (const char* cmd : {"why", "why-not"}) {
+      INFO(cmd << " " << bad);
+      auto r = run({cmd, bad, kJane});
+      CHECK(r.code == 2);
+      CHECK(r.out.empty());
+      CHECK(r.err == "iptplan: error: not an item id: write the id, or the id and one key in brackets (role_dispute, "
+                     "role_dispute[partner], risk.level)\n");
+    }
+  }
+  CHECK(run({"why", "role_dispute[partner]", kJane}).code == 0);
   // A key that is no role word is not repeated.
   auto named = run({"why-not", "role_dispute[Mary Smith]", kJane});
   CHECK(named.code == 2);

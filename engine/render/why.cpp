@@ -158,7 +158,21 @@ std::string missing_words(const why_not_entry& x) {
 }  // namespace
 
 std::optional<unknown_query> unknown_item(const rule_set& rs, const std::string& item) {
-  std::string base = item.substr(0, item.find('['));
+  // The form first: ID or ID[KEY], one key in brackets, nothing after it
+  // ('[partner]', 'role_dispute[', 'role_dispute[partner]x' are no ids).
+  auto open = item.find('[');
+  std::string base = item.substr(0, open);
+  bool name_ok = !base.empty() && std::all_of(base.begin(), base.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+  bool key_ok = open == std::string::npos ||
+                (item.size() > open + 2 && item.back() == ']' &&
+                 item.find_first_of("[]", open + 1) == item.size() - 1);
+  if (!name_ok || !key_ok) {
+    return unknown_query{"not an item id: write the id, or the id and one key in brackets (role_dispute, "
+                         "role_dispute[partner], risk.level)",
+                         ""};
+  }
   if (rs.prog->fact_index(item) >= 0 || !rs.prog->rules_proposing(base).empty()) return std::nullopt;
   std::vector<std::string> names;
   for (const auto& r : rs.prog->rules) {
