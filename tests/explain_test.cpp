@@ -124,6 +124,22 @@ TEST_CASE("why exits 1 for an item not in the plan or only to confirm, 0 for one
   CHECK(named.err.find("Mary") == std::string::npos);
 }
 
+TEST_CASE("why-not: a derived fact is explained in full only where it stopped the rule, else named in a line") {
+  const std::string couple = std::string(IPTPLAN_SOURCE_DIR) + "/examples/couple.toml";
+  auto r = run({"why-not", "no_problem_area", couple});
+  REQUIRE(r.code == 0);
+  // problem_area.grief fed a condition that held: one line, not its tree.
+  CHECK(r.out.find("    derived fact problem_area.grief = false (not what stopped the rule; 'iptplan why "
+                   "problem_area.grief' explains it)\n") != std::string::npos);
+  CHECK(r.out.find("rule grief_detect") == std::string::npos);
+  // problem_area.role_dispute is what stopped it: explained down to the findings.
+  CHECK(r.out.find("    derived fact problem_area.role_dispute = true\n      rule role_dispute_detect") !=
+        std::string::npos);
+  // `why` keeps every tree whole.
+  auto why = run({"why", "problem_area.proposed", couple});
+  CHECK(why.out.find("not what stopped the rule") == std::string::npos);
+}
+
 TEST_CASE("why and why-not as JSON: items with their explanation trees, each rule's outcome") {
   auto j = json::parse(run({"why", "role_dispute", kJane, "--format", "json"}).out);
   CHECK(j["in_plan"] == true);

@@ -146,7 +146,10 @@ std::string render_markdown(const plan& p);
 std::string render_json(const plan& p);
 
 // The derivation tree of one reason, indented, down to findings.
-void append_reason_tree(std::string& out, const reason& r, int indent);
+// `blocking_only` (why-not, for a rule that did not fire): a derived fact
+// is explained in full only where a condition that held it back reads it;
+// one that only fed conditions that held is named in a line, with its value.
+void append_reason_tree(std::string& out, const reason& r, int indent, bool blocking_only = false);
 
 // `why`: how an item of the plan got there, down to the findings.
 std::string render_why(const plan_item& it);

@@ -41,7 +41,7 @@ void append_fact(std::string& out, const fact_explanation& f, int indent) {
 
 void append_fact_tree(std::string& out, const fact_explanation& f, int indent) { append_fact(out, f, indent); }
 
-void append_reason_tree(std::string& out, const reason& r, int indent) {
+void append_reason_tree(std::string& out, const reason& r, int indent, bool blocking_only) {
   out += pad(indent) + "rule " + r.rule.id;
   if (!r.rule.title.empty()) out += " \"" + hang(r.rule.title, indent + 2) + "\"";
   out += " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
@@ -79,7 +79,18 @@ void append_reason_tree(std::string& out, const reason& r, int indent) {
     }
     out += '\n';
   }
-  for (const auto& f : r.derived) append_fact(out, *f, indent + 2);
+  for (const auto& f : r.derived) {
+    bool blocking = !blocking_only || std::any_of(r.evidence.begin(), r.evidence.end(), [&](const auto& e) {
+      return e.result != "true" && std::any_of(e.values.begin(), e.values.end(),
+                                               [&](const auto& v) { return v.first == f->fact; });
+    });
+    if (blocking) {
+      append_fact(out, *f, indent + 2);
+    } else {
+      out += pad(indent + 2) + "derived fact " + f->fact + " = " + f->value + (f->provisional ? " (provisional)" : "") +
+             " (not what stopped the rule; 'iptplan why " + f->fact + "' explains it)\n";
+    }
+  }
 }
 
 }  // namespace iptplan

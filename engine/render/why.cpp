@@ -258,7 +258,7 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
       continue;
     }
     out += "\n";
-    append_reason_tree(out, x.why, 2);
+    append_reason_tree(out, x.why, 2, x.outcome == "not_fired");
     if (x.outcome == "excluded") {
       out += "    => fired; its item " + x.proposed + " was excluded (see above)\n";
     } else if (x.outcome == "fired") {
