@@ -945,14 +945,15 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
     auto reason = lint_allow_reason(*rs->prog, r, "lint.safety-exclude");
     if (!reason) continue;
     err << rs->prog->file_of(r) << ":" << r.line << ": note: rule '" << r.id
-        << "' may remove a safety item outside the safety rules, allowed ('# lint: allow lint.safety-exclude') because: " << printable(*reason) << "\n";
+        << "' may remove a safety item (outside the safety rules, or with nothing in its place), allowed ('# lint: "
+           "allow lint.safety-exclude') because: "
+        << printable(*reason) << "\n";
   }
   if (unsafe) {
     err << "iptplan: error: " << printable(dir) << " is not approved: " << unsafe
-        << (unsafe == 1 ? " rule" : " rules") << " outside the safety rules of " << kSafetyFile
-        << (unsafe == 1 ? " removes" : " remove")
-        << " a safety item (above); move the exclusion into a safety rule there, or give the reason with "
-           "'# lint: allow lint.safety-exclude because ...'\n";
+        << (unsafe == 1 ? " rule" : " rules") << " can remove a safety item (above): outside the safety rules of "
+        << kSafetyFile << ", or with no safety item in its place; move the exclusion into a safety rule there "
+           "that proposes what replaces it, or give the reason with '# lint: allow lint.safety-exclude because ...'\n";
     return kInputError;
   }
   // Every safety rule is shown working by a test case: one no case fires

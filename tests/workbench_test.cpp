@@ -259,7 +259,8 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
   CHECK(r.err.find("alliance.rules:") != std::string::npos);
   CHECK(r.err.find("error:") != std::string::npos);
   CHECK(r.err.find("[lint.safety-exclude]") != std::string::npos);
-  CHECK(r.err.find("is not approved: 1 rule outside the safety rules of safety.rules removes a safety item") !=
+  CHECK(r.err.find("is not approved: 1 rule can remove a safety item (above): outside the safety rules of safety.rules, or with "
+                   "no safety item in its place") !=
         std::string::npos);
   CHECK_FALSE(fs::exists(rules + "/approval.toml"));
   // With the reason given in the rule, it may be approved.
@@ -275,15 +276,16 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
   CHECK(approved.code == 0);
   // The approver is shown each allowed exception and its reason.
   CHECK(approved.err.find("alliance.rules:" ) != std::string::npos);
-  CHECK(approved.err.find(": note: rule 'long_course_no_plan' may remove a safety item outside the safety rules, "
-                          "allowed ('# lint: allow lint.safety-exclude') because: the test of approval needs one\n") !=
+  CHECK(approved.err.find(": note: rule 'long_course_no_plan' may remove a safety item (outside the safety rules, or "
+                          "with nothing in its place), allowed ('# lint: allow lint.safety-exclude') because: the test "
+                          "of approval needs one\n") !=
         std::string::npos);
 }
 
 TEST_CASE("approve refuses an approval.toml it cannot add to, and writes nothing") {
   scratch s;
   auto rules = s.rules_copy();
-  for (const std::string broken : {std::string("garbage [[[\n"), std::string("note = \"\"\"\nopen string\n")}) {
+  for (const std::string& broken : {std::string("garbage [[[\n"), std::string("note = \"\"\"\nopen string\n")}) {
     std::ofstream(fs::path(rules) / "approval.toml", std::ios::trunc) << broken;
     auto r = run({"approve", rules, "--by", "Dr Lead"});
     CHECK(r.code == 1);
@@ -338,6 +340,30 @@ TEST_CASE("approve past the review date refuses, even a rule set approved as it 
   CHECK(check.out.find(", review overdue since 2027-05-01") != std::string::npos);
 }
 
+TEST_CASE("a safety rule of safety.rules that removes a safety item with nothing in its place is lint.safety-exclude") {
+  // From a lead's trial: a 'safety' rule that drops the safety plan when
+  // the alliance is strong passed check, lint and approve.
+  scratch s;
+  auto rules = s.rules_copy();
+  std::ofstream(fs::path(rules) / "safety.rules", std::ios::app)
+      << "\nrule strong_alliance_no_plan \"x\"\n  priority 100\n  tags safety\n  source \"domain P5\"\n"
+         "when\n  alliance.strength == \"strong\" and phq9.item9 <= 1\nthen\n  exclude safety_plan\n"
+         "  exclude structured_suicide_assessment\nend\n";
+  auto l = run({"lint", rules});
+  CHECK(l.code == 1);
+  CHECK(l.err.find("rule 'strong_alliance_no_plan' excludes 'safety_plan', which the safety rule '") !=
+        std::string::npos);
+  CHECK(l.err.find("and proposes nothing in its place: the client is left with less safety and no step instead "
+                   "[lint.safety-exclude]") != std::string::npos);
+  CHECK(l.err.find("rule 'strong_alliance_no_plan' excludes 'structured_suicide_assessment'") != std::string::npos);
+  auto r = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(r.code == 1);
+  CHECK_FALSE(fs::exists(rules + "/approval.toml"));
+  // The default rules' own replacements (a higher tier for a lower one, a
+  // trusted adult for a parent who may harm) are no finding.
+  CHECK(run({"lint", s.rules_copy("clean")}).code == 0);
+}
+
 TEST_CASE("only the safety rules of safety.rules may remove a safety item: a tag or priority elsewhere is no licence") {
   scratch s;
   auto rules = s.rules_copy();
@@ -352,7 +378,8 @@ TEST_CASE("only the safety rules of safety.rules may remove a safety item: a tag
         std::string::npos);
   auto r = run({"approve", rules, "--by", "Dr Lead"});
   CHECK(r.code == 1);
-  CHECK(r.err.find("is not approved: 1 rule outside the safety rules of safety.rules removes a safety item") !=
+  CHECK(r.err.find("is not approved: 1 rule can remove a safety item (above): outside the safety rules of safety.rules, or with "
+                   "no safety item in its place") !=
         std::string::npos);
   // The default rules' own exclusions, all in safety.rules, pass.
   CHECK(run({"lint", std::string(IPTPLAN_SOURCE_DIR) + "/rules"}).code == 0);

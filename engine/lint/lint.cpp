@@ -785,7 +785,29 @@ class linter {
     // or a priority anyone can type elsewhere is no licence.
     for (const auto& r : p_.rules) {
       bool in_safety_file = p_.source_bases[r.file] == kSafetyFile;
-      if (is_safety(r) && in_safety_file) continue;
+      if (is_safety(r) && in_safety_file) {
+        // Even there, a rule removes a safety item only to put a safety
+        // item of its own in its place (a higher tier for a lower one, a
+        // trusted adult for a parent who may harm): one that only removes
+        // (no safety plan when the alliance is strong) leaves the client
+        // with less safety and nothing instead.
+        bool proposes = std::any_of(r.actions.begin(), r.actions.end(), [](const auto& a) {
+          return item_kind_of(a.kind).has_value();
+        });
+        if (proposes) continue;
+        for (const auto& a : r.actions) {
+          if (a.kind != ast::action_kind::exclude) continue;
+          auto it = safety_items.find(a.id);
+          if (it == safety_items.end()) continue;
+          report_at(r, a.src_begin, "lint.safety-exclude",
+                    "rule '" + r.id + "' excludes '" + a.id + "', which the safety rule '" + it->second->id +
+                        "' proposes, and proposes nothing in its place: the client is left with less safety "
+                        "and no step instead",
+                    {"a safety rule removes a safety item only to replace it (a higher tier, another safety "
+                     "step): propose the item that takes its place, or do not exclude it"});
+        }
+        continue;
+      }
       for (const auto& a : r.actions) {
         if (a.kind != ast::action_kind::exclude) continue;
         auto it = safety_items.find(a.id);
