@@ -260,6 +260,7 @@ std::optional<side> read_side(const std::string& spec, std::ostream& err) {
 struct rule_change {
   std::string change;  // added | removed | changed
   std::string id, title, was_at, now_at;  // "safety.rules:32"
+  std::vector<std::string> safety_excludes;  // safety items the new rule excludes
 };
 struct parameter_change {
   std::string name, was, now;  // "(none)" when absent on a side
@@ -294,20 +295,36 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
   std::map<std::string, const compiled_rule*> old_rules, new_rules;
   for (const auto& r : a.prog->rules) old_rules[r.id] = &r;
   for (const auto& r : b.prog->rules) new_rules[r.id] = &r;
+  // The items the new rule set's safety rules propose (priority 100 or the
+  // tag safety): a rule added or changed that excludes one is said so.
+  std::set<std::string> safety_items;
+  for (const auto& r : b.prog->rules) {
+    if (!is_safety_rule(r)) continue;
+    for (const auto& act : r.actions) {
+      if (item_kind_of(act.kind)) safety_items.insert(act.id);
+    }
+  }
+  auto safety_excludes = [&](const compiled_rule& r) {
+    std::vector<std::string> out;
+    for (const auto& act : r.actions) {
+      if (act.kind == ast::action_kind::exclude && safety_items.count(act.id)) out.push_back(act.id);
+    }
+    return out;
+  };
   for (const auto& [id, r] : new_rules) {
     auto at = old_rules.find(id);
     if (at == old_rules.end()) {
-      out.rules.push_back({"added", id, r->title, "", rule_at(b, *r)});
+      out.rules.push_back({"added", id, r->title, "", rule_at(b, *r), safety_excludes(*r)});
     } else if (at->second->sha256 != r->sha256) {
-      out.rules.push_back({"changed", id, r->title, rule_at(a, *at->second), rule_at(b, *r)});
+      out.rules.push_back({"changed", id, r->title, rule_at(a, *at->second), rule_at(b, *r), safety_excludes(*r)});
     } else if (a.prog->source_bases[at->second->file] != b.prog->source_bases[r->file]) {
       // The same text in another file: into or out of safety.rules, it
       // changes what lint and approve allow it to exclude.
-      out.rules.push_back({"moved", id, r->title, rule_at(a, *at->second), rule_at(b, *r)});
+      out.rules.push_back({"moved", id, r->title, rule_at(a, *at->second), rule_at(b, *r), safety_excludes(*r)});
     }
   }
   for (const auto& [id, r] : old_rules) {
-    if (!new_rules.count(id)) out.rules.push_back({"removed", id, r->title, rule_at(a, *r), ""});
+    if (!new_rules.count(id)) out.rules.push_back({"removed", id, r->title, rule_at(a, *r), "", {}});
   }
   std::map<std::string, std::string> old_params, new_params;
   for (const auto& p : a.info.parameters) old_params[p.name] = parameter_text(p);
@@ -357,6 +374,12 @@ void set_report(const set_changes& s, bool markdown, std::ostream& out) {
                      : std::string(r.change == "added" ? "+" : r.change == "removed" ? "-" : r.change == "moved" ? ">" : "~") +
                            " rule ")
         << r.id << " (" << printable(where) << ")" << (r.title.empty() ? "" : ": " + printable(r.title)) << "\n";
+    if (!r.safety_excludes.empty()) {
+      std::string ids;
+      for (std::size_t k = 0; k < r.safety_excludes.size(); ++k) ids += (k ? ", " : "") + r.safety_excludes[k];
+      out << (markdown ? "  - " : "      ") << (markdown ? "**excludes safety items:** " : "excludes safety items: ")
+          << printable(ids) << "\n";
+    }
   }
   for (const auto& p : s.parameters) {
     out << bullet << (markdown ? "**parameter** " : "~ parameter ") << printable(p.name) << ": " << printable(p.was)
@@ -446,8 +469,19 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
         out << bullet << mark("+", "added") << i.kind << " " << i.id << ": " << printable(text_of(i.now)) << "\n";
         out << sub << "why (new): " << printable(i.why_now) << "\n";
       } else if (i.change == "removed") {
-        out << bullet << mark("-", "removed") << i.kind << " " << i.id << ": " << printable(text_of(i.was)) << "\n";
+        // A safety item (priority 100) gone is said as such, and so is the
+        // rule that now removes it.
+        bool safety = i.was.value("priority", 0) >= 100;
+        out << bullet << mark("-", "removed") << (safety ? "safety " : "") << i.kind << " " << i.id << ": "
+            << printable(text_of(i.was)) << "\n";
         out << sub << "why (old): " << printable(i.why_was) << "\n";
+        if (!i.excluded_by_now.empty()) {
+          std::string by;
+          for (std::size_t k = 0; k < i.excluded_by_now.size(); ++k) {
+            by += (k ? ", " : "") + std::string("rule ") + i.excluded_by_now[k];
+          }
+          out << sub << "now: still proposed, but excluded by " << printable(by) << "\n";
+        }
       } else {
         std::string fields;
         for (const auto& f : i.fields) fields += (fields.empty() ? "" : ", ") + f;
@@ -564,8 +598,10 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
     for (const auto& c : diffs) {
       json items = json::array();
       for (const auto& i : c.changes.items) {
-        items.push_back({{"change", i.change}, {"id", i.id}, {"kind", i.kind}, {"fields", i.fields},
-                         {"was", i.was}, {"now", i.now}, {"why_was", i.why_was}, {"why_now", i.why_now}});
+        json x = {{"change", i.change}, {"id", i.id}, {"kind", i.kind}, {"fields", i.fields},
+                  {"was", i.was}, {"now", i.now}, {"why_was", i.why_was}, {"why_now", i.why_now}};
+        if (!i.excluded_by_now.empty()) x["excluded_by_now"] = i.excluded_by_now;
+        items.push_back(std::move(x));
       }
       json x = {{"findings", c.name}, {"changed", c.changed()}, {"items", items},
                 {"other_parts", c.changes.other_parts}};
@@ -580,6 +616,7 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
       json x = {{"change", r.change}, {"id", r.id}, {"title", r.title}};
       if (!r.was_at.empty()) x["was_at"] = r.was_at;
       if (!r.now_at.empty()) x["now_at"] = r.now_at;
+      if (!r.safety_excludes.empty()) x["safety_excludes"] = r.safety_excludes;
       rules.push_back(std::move(x));
     }
     for (const auto& p : sets.parameters) params.push_back({{"name", p.name}, {"was", p.was}, {"now", p.now}});

@@ -83,13 +83,24 @@ plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
     const json& x = a.by_id[id];
     auto found = b.by_id.find(id);
     if (found == b.by_id.end()) {
-      c.items.push_back({"removed", id, x.value("kind", "item"), {}, x, json(), why_line(was, x), "",
-                         rules_of(was, x), {}, why_parts(was, x), {}});
+      item_change ch{"removed", id, x.value("kind", "item"), {}, x, json(), why_line(was, x), "",
+                     rules_of(was, x), {}, why_parts(was, x), {}, {}};
+      if (now.contains("excluded") && now["excluded"].is_array()) {
+        for (const auto& e : now["excluded"]) {
+          if (!e.is_object() || e.value("id", std::string()) != id || !e.contains("excluded_by")) continue;
+          for (const auto& by : e["excluded_by"]) {
+            if (by.is_object() && by.contains("rule") && by["rule"].is_string()) {
+              ch.excluded_by_now.push_back(by["rule"].get<std::string>());
+            }
+          }
+        }
+      }
+      c.items.push_back(std::move(ch));
       continue;
     }
     const json& y = found->second;
     item_change ch{"changed", id, x.value("kind", "item"), {}, x, y, why_line(was, x), why_line(now, y),
-                   rules_of(was, x), rules_of(now, y), why_parts(was, x), why_parts(now, y)};
+                   rules_of(was, x), rules_of(now, y), why_parts(was, x), why_parts(now, y), {}};
     for (const char* field : {"text", "status", "priority", "severity", "due_session", "due_passed"}) {
       if (x.value(field, json()) != y.value(field, json())) ch.fields.push_back(field);
     }
@@ -110,7 +121,7 @@ plan_changes compare_plans(const json& was, const json& now, bool rule_hashes) {
     if (a.by_id.count(id)) continue;
     const json& y = b.by_id[id];
     c.items.push_back({"added", id, y.value("kind", "item"), {}, json(), y, "", why_line(now, y), {},
-                       rules_of(now, y), {}, why_parts(now, y)});
+                       rules_of(now, y), {}, why_parts(now, y), {}});
   }
   for (auto& [key, value] : now.items()) {
     if (key == "flags" || key == "challenges" || key == "solutions" || key == "goals" || key == "provisional" ||
@@ -154,7 +165,10 @@ nlohmann::json changes_json(const plan_changes& c) {
   json out = json::array();
   for (const auto& ch : c.items) {
     json x = {{"change", ch.change}, {"id", ch.id}, {"kind", ch.kind}};
-    if (ch.change == "removed") x["was"] = ch.was;
+    if (ch.change == "removed") {
+      x["was"] = ch.was;
+      if (!ch.excluded_by_now.empty()) x["excluded_by_now"] = ch.excluded_by_now;
+    }
     if (ch.change == "added") x["now"] = ch.now;
     if (ch.change == "changed") {
       json fields = json::array();

@@ -40,6 +40,9 @@ struct item_change {
   std::string why_was, why_now;     // why_line() on each side ("" when absent)
   std::vector<std::pair<std::string, std::string>> rules_was, rules_now;  // rules_of() on each side
   std::vector<std::string> parts_was, parts_now;                          // why_parts() on each side
+  // A removed item the new plan still proposes but an `exclude` removes:
+  // the rules that exclude it there (a safety item gone is said as such).
+  std::vector<std::string> excluded_by_now;
 };
 struct plan_changes {
   std::vector<item_change> items;

@@ -573,6 +573,36 @@ TEST_CASE("diff names what changed in the rule set first: rules added, removed a
   CHECK(same.out.find("rule set: no rule, parameter or other file differs") != std::string::npos);
 }
 
+TEST_CASE("diff: a rule that excludes a safety item is said so, and a safety item gone names the rule that excludes it") {
+  // From a lead's trial: "- flag structured_suicide_assessment" with only
+  // its old reason, nothing about the rule that now removes it.
+  scratch s;
+  auto rules = s.rules_copy("new");
+  std::ofstream(fs::path(rules) / "alliance.rules", std::ios::app)
+      << "\nrule skip_assessment \"x\"\n  source \"domain I2\"\nwhen\n  phq9.item9 >= 1\nthen\n"
+         "  exclude structured_suicide_assessment\nend\n";
+  const std::string client = std::string(IPTPLAN_SOURCE_DIR) + "/examples/item9_positive_cssrs_negative.toml";
+  auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, client});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("  + rule skip_assessment (alliance.rules:") != std::string::npos);
+  CHECK(r.out.find("      excludes safety items: structured_suicide_assessment\n") != std::string::npos);
+  CHECK(r.out.find("  - safety flag structured_suicide_assessment: ") != std::string::npos);
+  CHECK(r.out.find("      now: still proposed, but excluded by rule skip_assessment\n") != std::string::npos);
+  auto j = json::parse(run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, client, "--format", "json"}).out);
+  bool said = false;
+  for (const auto& x : j["rule_set"]["rules"]) {
+    if (x["id"] == "skip_assessment") said = x["safety_excludes"] == json::array({"structured_suicide_assessment"});
+  }
+  CHECK(said);
+  bool named = false;
+  for (const auto& c : j["cases"]) {
+    for (const auto& i : c["items"]) {
+      if (i["id"] == "structured_suicide_assessment") named = i["excluded_by_now"] == json::array({"skip_assessment"});
+    }
+  }
+  CHECK(named);
+}
+
 TEST_CASE("diff: a rule moved to another file, and a rule file whose comments changed, are named") {
   scratch s;
   auto rules = s.rules_copy();
