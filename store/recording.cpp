@@ -177,6 +177,27 @@ bool make_review(const record& plan_record, const review_request& req, review_fa
         std::string near = nearest_name(item, items.order);
         if (!near.empty()) suggestions = "'" + near + "'";
       }
+      // An item the rules proposed and an `exclude` removed: said as such,
+      // with the rule that removed it (a safety item, often).
+      if (plan.contains("excluded") && plan["excluded"].is_array()) {
+        for (const auto& e : plan["excluded"]) {
+          if (!e.is_object() || e.value("id", std::string()) != item) continue;
+          std::string by;
+          if (e.contains("excluded_by") && e["excluded_by"].is_array()) {
+            for (const auto& r : e["excluded_by"]) {
+              if (r.is_object() && r.contains("rule") && r["rule"].is_string()) {
+                by += (by.empty() ? "" : ", ") + r["rule"].get<std::string>();
+              }
+            }
+          }
+          errors.push_back("plan " + std::to_string(plan_record.id) + " lists " + item +
+                           " among its excluded items (removed" + (by.empty() ? "" : " by rule " + by) +
+                           "): it is not part of the plan, so it cannot be " +
+                           (action == "accept" ? "accepted" : action == "reject" ? "rejected" : "edited") +
+                           "; if it should be, the rule set needs changing (see 'iptplan why-not " + item + "')");
+          return false;
+        }
+      }
       // The id is repeated only when it looks like one: what was typed
       // may be anything, a client's name included.
       errors.push_back("plan " + std::to_string(plan_record.id) + " has no item " +

@@ -371,6 +371,16 @@ TEST_CASE("review refuses what it cannot record faithfully") {
   CHECK(unknown.err.find("plan 1 has no item 'weak_relationshp'; did you mean 'weak_relationship'?") !=
         std::string::npos);
   CHECK(run({"review", "9", "--store", db, "--accept", "weak_relationship"}).code == 1);
+  // An item the rules excluded (from an auditor's trial: "has no item"):
+  // said as such, with the rule that removed it.
+  const std::string couple = std::string(IPTPLAN_SOURCE_DIR) + "/examples/couple.toml";
+  auto rec2 = run({"plan", couple, "--record", "--store", db});
+  REQUIRE(rec2.code == 0);
+  auto excluded = run({"review", "2", "--store", db, "--accept", "dispute_role_play[partner]"});
+  CHECK(excluded.code == 1);
+  CHECK(excluded.err.find("plan 2 lists dispute_role_play[partner] among its excluded items (removed by rule "
+                          "partner_joint_sessions): it is not part of the plan, so it cannot be accepted") !=
+        std::string::npos);
   // An option's name taken for a value (from an auditor's trial: the text
   // "--reason" was recorded as the edit, for good): refused, nothing added.
   auto swallowed = run({"review", "1", "--store", db, "--edit", "weak_relationship", "--reason"});
@@ -378,12 +388,12 @@ TEST_CASE("review refuses what it cannot record faithfully") {
   CHECK(swallowed.err.find("--edit takes the item, then its new text in quotes") != std::string::npos);
   CHECK(run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "--accept"}).code == 2);
   auto list_after = run({"audit", "list", "--store", db, "--format", "json"});
-  CHECK(nlohmann::json::parse(list_after.out).size() == 1);
+  CHECK(nlohmann::json::parse(list_after.out).size() == 2);  // the two plans
   auto blank = run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "  \t "});
   CHECK(blank.code == 2);
   CHECK(blank.err.find("a rejection needs a reason") != std::string::npos);
-  // Nothing was recorded by any of these.
-  CHECK(run({"audit", "verify", "--store", db}).out.find(": 1 record and") != std::string::npos);
+  // Nothing was recorded by any of these: the two plans only.
+  CHECK(run({"audit", "verify", "--store", db}).out.find(": 2 records and") != std::string::npos);
 }
 
 TEST_CASE("where the store is: --store, IPTPLAN_STORE, or [store] path in the configuration file") {
