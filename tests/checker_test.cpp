@@ -488,6 +488,14 @@ TEST_CASE("check.unknown-item: a goal for a misspelt challenge gets a suggestion
   CHECK(has_note(d, "did you mean 'weak_alliance'?"));
 }
 
+TEST_CASE("check.unknown-item: 'for' naming a goal or a flag says what it is, and what 'for' takes") {
+  auto l = load("rule a_goal\nwhen a\nthen\n  goal disagreement_raised \"x\"\nend\n\n"
+                "rule sol\nwhen a\nthen\n  challenge c \"y\"\n  solution s for disagreement_raised \"z\"\nend\n");
+  auto d = only_error(l, "check.unknown-item");
+  CHECK(d.message == "'s' is for challenge 'disagreement_raised', which is a goal (rule 'a_goal'), not a challenge");
+  CHECK(has_note(d, "'for' names the challenge this solution answers: every solution answers one"));
+}
+
 TEST_CASE("check.unknown-item: a solution for a goal (not a challenge)") {
   auto l = load("rule r\nwhen a\nthen\n  goal g \"x\"\n  solution s for g \"y\"\nend\n");
   auto d = only_error(l, "check.unknown-item");

@@ -389,10 +389,23 @@ void compiler::check_items() {
                           (a.kind == ast::action_kind::goal && !a.target.empty());
       if (needs_target && !challenges.count(a.target)) {
         std::string near = suggest_.nearest(a.target, challenge_names);
-        error(pos.second, "check.unknown-item",
-              "'" + a.id + "' is for challenge '" + a.target + "', which no rule raises",
-              near.empty() ? std::vector<std::string>{}
-                           : std::vector<std::string>{"did you mean '" + near + "'?"});
+        // The id of another kind of item (a goal, a flag): 'for' names the
+        // challenge the item answers, not a goal it serves.
+        auto other = kind_of_id.find(a.target);
+        std::string what = other != kind_of_id.end()
+                               ? "which is a " + std::string(to_string(*item_kind_of(other->second.first))) +
+                                     " (rule '" + other->second.second + "'), not a challenge"
+                               : "which no rule raises";
+        std::vector<std::string> notes;
+        if (!near.empty()) notes.push_back("did you mean '" + near + "'?");
+        if (other != kind_of_id.end()) {
+          notes.push_back(a.kind == ast::action_kind::solution
+                              ? "'for' names the challenge this solution answers: every solution answers one"
+                              : "'for' names the challenge this goal answers; leave 'for' out for a goal of the "
+                                "whole plan");
+        }
+        error(pos.second, "check.unknown-item", "'" + a.id + "' is for challenge '" + a.target + "', " + what,
+              notes);
       }
       if (needs_target) {
         a.target_keyed = r.each_list >= 0 && challenge_keyed[a.target];
