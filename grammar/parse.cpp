@@ -201,6 +201,29 @@ std::vector<std::string> hints(const source_file& src, const std::string& expect
     location l = src.locate(static_cast<std::uint32_t>(rule_at));
     notes.push_back("the rule that starts on line " + std::to_string(l.line) + " has no 'end'");
   }
+  // `for` misplaced in an action. The word before the error tells which.
+  auto word_before = [&](std::size_t pos) {
+    std::size_t e = pos;
+    while (e > 0 && (text[e - 1] == ' ' || text[e - 1] == '\t')) --e;
+    std::size_t b = e;
+    while (b > 0 && (std::isalnum(static_cast<unsigned char>(text[b - 1])) || text[b - 1] == '_')) --b;
+    return text.substr(b, e - b);
+  };
+  std::string before = at <= text.size() ? word_before(at) : "";
+  if (found == "'each'" && before == "for") {
+    notes.push_back("'for each' goes before 'when', on a line of its own (for each r in relationships); after "
+                    "a solution or goal, 'for' names the challenge it answers");
+  } else if (found == "'for'" && (before == "solution" || before == "goal")) {
+    notes.push_back("the item's id comes first: " + before + " ID for CHALLENGE \"text\"");
+  } else if (found == "','" && expected.find("quoted text") != std::string::npos) {
+    // `solution s for a, b "..."`: the word before the comma, after 'for'.
+    std::size_t w = at;
+    while (w > 0 && (text[w - 1] == ' ' || text[w - 1] == '\t')) --w;
+    std::string target = word_before(w);
+    if (!target.empty() && word_before(w - target.size()) == "for") {
+      notes.push_back("an item answers one challenge: write one for each challenge, each with its own id");
+    }
+  }
   // Operators of other languages: `=` for `==`, `&&`, `||` and `!` for
   // `and`, `or` and `not`.
   if (found == "'='") {

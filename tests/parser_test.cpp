@@ -677,6 +677,28 @@ TEST_CASE("operators of other languages and a misspelt 'and' get a did-you-mean"
   CHECK(has(adn, "did you mean 'and'?"));
 }
 
+TEST_CASE("'for' misplaced in an action: 'for each' after an item, the id after 'for', two challenges") {
+  auto has = [](const diagnostic& d, const std::string& note) {
+    INFO(d.message);
+    return std::find(d.notes.begin(), d.notes.end(), note) != d.notes.end();
+  };
+  auto each = one_error("rule r\nwhen a\nthen\n  solution s for each p in people \"x\"\nend\n");
+  CHECK(each.message == "expected a name but found 'each'");
+  CHECK(has(each, "'for each' goes before 'when', on a line of its own (for each r in relationships); after a "
+                  "solution or goal, 'for' names the challenge it answers"));
+  auto order = one_error("rule r\nwhen a\nthen\n  solution for c s \"x\"\nend\n");
+  CHECK(order.message == "expected a name but found 'for'");
+  CHECK(has(order, "the item's id comes first: solution ID for CHALLENGE \"text\""));
+  auto goal = one_error("rule r\nwhen a\nthen\n  goal for c s \"x\"\nend\n");
+  CHECK(has(goal, "the item's id comes first: goal ID for CHALLENGE \"text\""));
+  auto two = one_error("rule r\nwhen a\nthen\n  solution s for c, d \"x\"\nend\n");
+  CHECK(two.message == "expected a quoted text but found ','");
+  CHECK(has(two, "an item answers one challenge: write one for each challenge, each with its own id"));
+  // A comma elsewhere gets no such note.
+  auto other = one_error("rule r\nwhen a\nthen\n  challenge c, \"x\"\nend\n");
+  CHECK_FALSE(has(other, "an item answers one challenge: write one for each challenge, each with its own id"));
+}
+
 TEST_CASE("an unclosed parenthesis and an unclosed set") {
   SECTION("parenthesis") {
     auto d = one_error("rule r\nwhen (a and b\nthen\n  challenge c \"x\"\nend\n");
