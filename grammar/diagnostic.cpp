@@ -130,12 +130,14 @@ bool is_plain_text(std::string_view s) {
 }
 
 void quote_line(diagnostic& d, std::string_view line) {
-  // The window format() shows: kMaxShown code points from half of it
-  // before the column.
-  int first = std::max(1, d.column - kMaxShown / 2);
+  // The window format() shows: the whole line when it fits, else kMaxShown
+  // code points from half of it before the column.
+  int first = skip_code_points(line, 0, kMaxShown) >= line.size() ? 1 : std::max(1, d.column - kMaxShown / 2);
   std::size_t from = skip_code_points(line, 0, first - 1);
-  d.source_line.assign(line.substr(from, skip_code_points(line, from, kMaxShown) - from));
+  std::size_t to = skip_code_points(line, from, kMaxShown);
+  d.source_line.assign(line.substr(from, to - from));
   d.source_from = first;
+  d.source_more = to < line.size();
 }
 
 void quote_line(diagnostic& d, const source_file& src) {
@@ -144,11 +146,14 @@ void quote_line(diagnostic& d, const source_file& src) {
     d.source_line.clear();
     return;
   }
-  int first = std::max(1, d.column - kMaxShown / 2);
+  // The whole line when it fits (a short line is never cut on the left).
+  int first = line.size() <= static_cast<std::size_t>(kMaxShown) ? 1 : std::max(1, d.column - kMaxShown / 2);
   std::size_t from = src.offset_of(d.line, first) - static_cast<std::size_t>(line.data() - src.text().data());
   from = std::min(from, line.size());
-  d.source_line.assign(line.substr(from, skip_code_points(line, from, kMaxShown) - from));
+  std::size_t to = skip_code_points(line, from, kMaxShown);
+  d.source_line.assign(line.substr(from, to - from));
   d.source_from = first;
+  d.source_more = to < line.size();
 }
 
 namespace {
@@ -206,11 +211,17 @@ std::string format(const diagnostic& d) {
   out += '\n';
   if (d.line > 0 && !d.source_line.empty()) {
     // Show a window of the line around the column, and a caret under it.
-    int first = std::max(d.source_from, d.column - kMaxShown / 2);
+    // The whole quote when it fits; else the window around the column.
+    // A line cut is marked with '...' at the cut, so it never reads as the
+    // start of a line ('conflict_avoidance "Avoids' for 'rule ...').
+    int first = skip_code_points(d.source_line, 0, kMaxShown) >= d.source_line.size()
+                    ? d.source_from
+                    : std::max(d.source_from, d.column - kMaxShown / 2);
     std::size_t from = skip_code_points(d.source_line, 0, first - d.source_from);
     std::size_t to = skip_code_points(d.source_line, from, kMaxShown);
     std::string shown = d.source_line.substr(from, to - from);
-    std::string caret, escaped;
+    bool cut_before = first > 1, cut_after = to < d.source_line.size() || d.source_more;
+    std::string caret = cut_before ? "   " : "", escaped = cut_before ? "..." : "";
     std::size_t col_bytes = skip_code_points(shown, 0, d.column - first);
     for (std::size_t i = 0; i < shown.size();) {
       std::size_t n = shown[i] == '\t' ? 0 : control_at(shown, i);
@@ -225,6 +236,7 @@ std::string format(const diagnostic& d) {
       if (i < col_bytes) caret += shown[i] == '\t' ? '\t' : ' ';
       i += len;
     }
+    if (cut_after) escaped += "...";
     out += "    " + escaped + '\n';
     out += "    " + caret + "^\n";
   }

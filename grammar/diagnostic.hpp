@@ -28,6 +28,7 @@ struct diagnostic {
   // length of a line. `source_from` is the column its first character has.
   std::string source_line;
   int source_from = 1;
+  bool source_more = false;  // the line goes on past source_line
   std::vector<std::string> notes;  // extra lines ("did you mean ...")
   // A file with thousands of mistakes keeps the first ones as diagnostics
   // and only counts the rest, so memory never follows their number: the

@@ -201,6 +201,12 @@ std::vector<std::string> hints(const source_file& src, const std::string& expect
     location l = src.locate(static_cast<std::uint32_t>(rule_at));
     notes.push_back("the rule that starts on line " + std::to_string(l.line) + " has no 'end'");
   }
+  // A text left open at the end of its line: what to write, not only
+  // what was expected.
+  if (expected.find("a closing '\"'") != std::string::npos) {
+    notes.push_back("end the text with '\"' on this line; a longer text goes on in another quoted part on the "
+                    "next line (\"first part \" then \"second part\")");
+  }
   // `for` misplaced in an action. The word before the error tells which.
   auto word_before = [&](std::size_t pos) {
     std::size_t e = pos;

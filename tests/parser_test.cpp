@@ -506,6 +506,9 @@ TEST_CASE("an unterminated string points at the end of its line") {
   auto d = one_error("rule r1\nwhen a\nthen\n  challenge c \"abc\nend\n");
   CHECK(d.code == "parse.expected");
   CHECK(d.message == "expected a closing '\"' before the end of the line but found the end of the line");
+  CHECK(std::find(d.notes.begin(), d.notes.end(),
+                  "end the text with '\"' on this line; a longer text goes on in another quoted part on the next "
+                  "line (\"first part \" then \"second part\")") != d.notes.end());
   CHECK(d.line == 4);
   CHECK(d.column == 19);
 }
@@ -1091,6 +1094,23 @@ TEST_CASE("format: a diagnostic on a long line keeps only the window it shows") 
   auto caret = lines[2].find('^');
   REQUIRE(caret != std::string::npos);
   CHECK(text_line[caret] == 'X');  // the caret under the character
+  // Cut on both sides, and marked so: never read as the line's start.
+  CHECK(text_line.rfind("    ...a", 0) == 0);
+  CHECK(text_line.size() >= 3);
+  CHECK(text_line.compare(text_line.size() - 3, 3, "...") == 0);
+}
+
+TEST_CASE("format: a line that fits is shown whole, from its start, whatever the column") {
+  // From a lead's trial: an unclosed quote at column 85 of an 85-character
+  // line showed '     conflict_avoidance "Avoids...', 'rule' cut off.
+  std::string line = "rule conflict_avoidance \"Avoids conflict with someone close, and says so quite often";
+  REQUIRE(line.size() < 120);
+  source_file src("t", line + "\n");
+  auto d = make_diagnostic(src, static_cast<std::uint32_t>(line.size()), severity::error, "x.y", "here");
+  std::string shown = format(d);
+  CHECK(shown.find("\n    " + line + "\n") != std::string::npos);
+  CHECK(shown.find("...") == std::string::npos);
+  CHECK(shown.find("\n    " + std::string(line.size(), ' ') + "^\n") != std::string::npos);
 }
 
 TEST_CASE("format: a tab before the column is kept in the caret line") {
