@@ -536,7 +536,11 @@ int cmd_verify_record(const std::string& location, std::int64_t id, const std::s
   return with_store(location, err, [&](st::plan_store& s) {
     auto r = s.get(id);
     if (!r || r->kind != "plan") {
-      err << "iptplan: error: " << shown(location) << " has no plan record " << id << "\n";
+      err << "iptplan: error: " << shown(location) << " has no plan record " << id
+          << (r ? " (record " + std::to_string(id) + " is a " + printable(r->kind) + ": a review is checked with "
+                      "its plan by 'iptplan audit verify')"
+                : std::string())
+          << "\n";
       return kInputError;
     }
     std::string what = "plan " + std::to_string(id);
@@ -576,7 +580,7 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
     auto r = s.get(id);
     if (!r || r->kind != "plan") {
       err << "iptplan: error: " << shown(location) << " has no plan record " << id
-          << (r ? " (record " + std::to_string(id) + " is a " + r->kind + ")" : std::string()) << "\n";
+          << (r ? " (record " + std::to_string(id) + " is a " + printable(r->kind) + ")" : std::string()) << "\n";
       return kInputError;
     }
     if (!record_intact(s, *r, location, err)) return kInputError;

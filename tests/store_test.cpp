@@ -739,6 +739,10 @@ TEST_CASE("why and why-not --record explain a recorded plan with the rules it wa
   auto review = run({"why", "weak_relationship", "--record", "2", "--store", db});
   CHECK(review.code == 1);
   CHECK(review.err.find("has no plan record 2 (record 2 is a review)") != std::string::npos);
+  auto verify_review = run({"verify", "2", "--store", db});
+  CHECK(verify_review.code == 1);
+  CHECK(verify_review.err.find("has no plan record 2 (record 2 is a review: a review is checked with its plan by "
+                               "'iptplan audit verify')") != std::string::npos);
   // Nothing is read from a store that does not verify.
   sql(db, "UPDATE records SET by = 'x' WHERE id = 1");
   auto broken = run({"why", "weak_relationship", "--record", "1", "--store", db});
