@@ -15,18 +15,24 @@ namespace iptplan::store {
 
 namespace {
 
+// The code point at s[i] (valid UTF-8), moving i past it.
+std::uint32_t next_code_point(const std::string& s, std::size_t& i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  std::uint32_t cp = c;
+  std::size_t n = 1;
+  if (c >= 0xf0) { cp = c & 0x07; n = 4; }
+  else if (c >= 0xe0) { cp = c & 0x0f; n = 3; }
+  else if (c >= 0xc0) { cp = c & 0x1f; n = 2; }
+  for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+  i += n;
+  return cp;
+}
+
 // The first character of `s` a person should not see raw, or "".
 std::string unsafe_character(const std::string& s, bool allow_lines) {
   if (find_invalid_utf8(s) != std::string::npos) return "bytes that are not UTF-8";
   for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::uint32_t cp = c;
-    std::size_t n = 1;
-    if (c >= 0xf0) { cp = c & 0x07; n = 4; }
-    else if (c >= 0xe0) { cp = c & 0x0f; n = 3; }
-    else if (c >= 0xc0) { cp = c & 0x1f; n = 2; }
-    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-    i += n;
+    std::uint32_t cp = next_code_point(s, i);
     bool line = cp == '\n' || cp == '\t';
     if ((cp < 0x20 && !(allow_lines && line)) || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) return "a control character";
     if (cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
@@ -43,14 +49,7 @@ std::string unsafe_character(const std::string& s, bool allow_lines) {
 // `s` is valid UTF-8 (callers check unsafe_character first or after).
 bool blank(const std::string& s) {
   for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::uint32_t cp = c;
-    std::size_t n = 1;
-    if (c >= 0xf0) { cp = c & 0x07; n = 4; }
-    else if (c >= 0xe0) { cp = c & 0x0f; n = 3; }
-    else if (c >= 0xc0) { cp = c & 0x1f; n = 2; }
-    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-    i += n;
+    std::uint32_t cp = next_code_point(s, i);
     bool invisible = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xa0 || cp == 0xad ||
                      cp == 0x1680 || cp == 0x180e || (cp >= 0x2000 && cp <= 0x200f) || cp == 0x2028 ||
                      cp == 0x2029 || cp == 0x202f || (cp >= 0x205f && cp <= 0x2064) || cp == 0x3000 ||
