@@ -31,6 +31,44 @@ using store::change_lines;
 using store::compare_plans;
 using store::items_of;
 using store::text_of;
+
+namespace {
+
+// "approved by NAME on DATE", "draft (not approved)" or "retired", as the
+// plan recorded it (the rule set's approval is checked when planning).
+std::string approval_line(const json& plan) {
+  const json* rs = nullptr;
+  if (plan.is_object() && plan.contains("provenance") && plan["provenance"].is_object() &&
+      plan["provenance"].contains("rule_set") && plan["provenance"]["rule_set"].is_object()) {
+    rs = &plan["provenance"]["rule_set"];
+  }
+  if (!rs) return "not recorded";
+  std::string status = rs->value("status", std::string());
+  if (status == "approved" && rs->contains("approved") && (*rs)["approved"].is_object()) {
+    const json& a = (*rs)["approved"];
+    return "approved by " + printable(a.value("by", std::string())) + " on " + printable(a.value("date", std::string()));
+  }
+  if (status == "draft") return "draft (not approved)";
+  return status.empty() ? "not recorded" : printable(status);
+}
+
+std::string rule_list(const std::vector<std::pair<std::string, std::string>>& rules) {
+  std::string out;
+  for (const auto& [id, sha] : rules) {
+    out += (out.empty() ? "" : ", ") + printable(id);
+    if (!sha.empty()) out += " (" + printable(sha.substr(0, 12)) + ")";
+  }
+  return out.empty() ? "(no rule recorded)" : out;
+}
+
+std::string decided(const std::string& action) {
+  if (action == "accept") return "accepted";
+  if (action == "reject") return "rejected";
+  if (action == "edit") return "edited";
+  return printable(action);
+}
+
+}  // namespace
 namespace st = iptplan::store;
 
 namespace {
@@ -444,16 +482,47 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
         << printable(r->by) << "\n  hash " << printable(r->hash) << "\n  after " << printable(r->prev_hash) << "\n";
     if (r->kind == "plan") {
       auto f = st::read_plan_body(r->body);
+      json p = json::parse(f.plan_json, nullptr, false);
       out << "  program: iptplan " << printable(f.program_version) << "\n  rule set: " << printable(f.rule_set_name)
           << " " << printable(f.rule_set_version) << " (sha256 " << printable(f.rule_set_sha256)
-          << ")\n  findings: sha256 " << printable(f.findings_sha256) << "\n  client: " << printable(f.client_id) << "\n\nITEMS\n";
-      json p = json::parse(f.plan_json, nullptr, false);
+          << ")\n  rule set status when planned: " << approval_line(p) << "\n  findings: sha256 "
+          << printable(f.findings_sha256) << "\n  client: " << printable(f.client_id) << "\n\nITEMS\n";
+      // The decision that counts on each item, shown beside it.
+      std::map<std::string, const st::decision*> current;
+      for (const auto& [x, d] : decisions) {
+        if (last_on[d.item] == x.id) current[d.item] = &d;
+      }
       auto items = items_of(p);
       for (const auto& iid : items.order) {
         const json& it = items.by_id[iid];
         out << "  " << printable(it.value("kind", "")) << " " << printable(iid) << " ["
-            << printable(it.value("status", "")) << "]: " << printable(text_of(it)) << "\n";
+            << printable(it.value("status", ""));
+        if (auto c = current.find(iid); c != current.end()) out << "; " << decided(c->second->action);
+        out << "]: " << printable(text_of(it)) << "\n";
+        out << "      proposed by: " << rule_list(st::rules_of(p, it)) << "\n";
       }
+      out << "\nEXCLUDED (proposed, then removed by a rule's exclude)\n";
+      bool any_excluded = false;
+      if (p.contains("excluded") && p["excluded"].is_array()) {
+        for (const auto& e : p["excluded"]) {
+          if (!e.is_object()) continue;
+          any_excluded = true;
+          std::vector<std::string> by;
+          if (e.contains("excluded_by") && e["excluded_by"].is_array()) {
+            for (const auto& b : e["excluded_by"]) {
+              if (b.is_object() && b.contains("rule") && b["rule"].is_string()) {
+                std::string r = b["rule"].get<std::string>();
+                if (std::find(by.begin(), by.end(), r) == by.end()) by.push_back(r);
+              }
+            }
+          }
+          std::string names;
+          for (const auto& r : by) names += (names.empty() ? "" : ", ") + printable(r);
+          out << "  " << printable(e.value("kind", std::string())) << " " << printable(e.value("id", std::string()))
+              << ": proposed by " << rule_list(st::rules_of(p, e)) << "; removed by " << names << "\n";
+        }
+      }
+      if (!any_excluded) out << "  (none)\n";
       out << "\nDECISIONS\n";
       if (decisions.empty()) out << "  (none recorded)\n";
       for (const auto& [x, d] : decisions) {

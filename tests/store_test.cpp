@@ -200,6 +200,9 @@ TEST_CASE("a recorded plan replays as of the day it was made, whatever the machi
   CHECK(v.code == 0);
   CHECK(v.out.rfind("plan 1: identical\n", 0) == 0);
   CHECK(run({"why", "weak_relationship", "--record", "1", "--store", db}).code == 0);
+  // An auditor reads the approval under which the plan was made.
+  auto shown = run({"audit", "show", "1", "--store", db});
+  CHECK(shown.out.find("\n  rule set status when planned: approved by Dr Lead on 2026-11-28\n") != std::string::npos);
   if (before) ::setenv("IPTPLAN_TODAY", saved.c_str(), 1);
   else ::unsetenv("IPTPLAN_TODAY");
 }
@@ -353,6 +356,26 @@ TEST_CASE("review records decisions on a plan's items, audit overrides sums them
   }
   CHECK(current == 1);
   CHECK(replaced == 1);
+  // Each item names the rules that proposed it (with their hashes) and the
+  // decision that counts on it; the plan's rule set was a draft.
+  CHECK(plan1.out.find("\n  rule set status when planned: draft (not approved)\n") != std::string::npos);
+  CHECK(plan1.out.find("flag possible_alexithymia [confirmed; accepted]: ") != std::string::npos);
+  CHECK(plan1.out.find("\n      proposed by: alexithymia_possible (") != std::string::npos);
+}
+
+TEST_CASE("audit show lists the items the rules excluded, with the rules that proposed and removed them") {
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  auto o = run({"audit", "show", "1", "--store", db});
+  CHECK(o.out.find("\nEXCLUDED (proposed, then removed by a rule's exclude)\n"
+                   "  solution communication_analysis_affect: proposed by emotion_expression_difficulty (") !=
+        std::string::npos);
+  CHECK(o.out.find("); removed by dispute_work\n") != std::string::npos);
+  const std::string empty = std::string(IPTPLAN_SOURCE_DIR) + "/examples/empty.toml";
+  REQUIRE(run({"plan", empty, "--record", "--store", db}).code == 0);
+  CHECK(run({"audit", "show", "2", "--store", db}).out.find("EXCLUDED (proposed, then removed by a rule's exclude)\n  (none)\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("review refuses what it cannot record faithfully") {
