@@ -188,21 +188,19 @@ class reader {
           if (!fv || !D::is_string(*fv)) return;
           std::string v(D::string(*fv));
           if (keys.count(v)) return;
-          // A value that does not look like a role word may be a name:
-          // neither repeated nor its line quoted.
-          bool shown = quoted_if_name(v, "") != "";
-          std::string near = shown ? suggest.nearest(v, key_list) : std::string();
+          // The value is never repeated, whatever it looks like: a label
+          // that names no one may be a name written in lower case. A
+          // label that is on file may be suggested: the plan shows those.
+          bool role_like = quoted_if_name(v, "") != "";
+          std::string near = role_like ? suggest.nearest(v, key_list) : std::string();
           std::vector<std::string> notes;
           if (!near.empty()) notes.push_back("did you mean '" + near + "'?");
-          notes.push_back("add the person to '" + target.path + "' " +
-                          (shown ? "with " + target.key + " = \"" + (near.empty() ? v : near) + "\""
-                                 : "under their " + target.key) +
-                          ", or leave '" + f.path + "' out");
-          std::string msg = "'" + d.path + "[" + std::to_string(k + 1) + "]." + f.path + "' names " +
-                            (shown ? "'" + v + "'" : "a " + target.key) + ", but no entry of '" + target.path +
-                            "' has that " + target.key;
-          if (shown) problem(*fv, severity::error, "findings.reference", msg, std::move(notes));
-          else private_problem(*fv, "findings.reference", msg, std::move(notes));
+          notes.push_back("add the person to '" + target.path + "' under their " + target.key +
+                          " (a word for the relationship, such as sister or friend, never a name), or leave '" +
+                          f.path + "' out");
+          std::string msg = "'" + d.path + "[" + std::to_string(k + 1) + "]." + f.path + "' names a " + target.key +
+                            " that no entry of '" + target.path + "' has";
+          private_problem(*fv, "findings.reference", msg, std::move(notes));
         });
       }
     }

@@ -435,8 +435,9 @@ int serve(service& svc, const http_options& o, std::ostream& err,
       std::string why = o.cds->check(req.get_header_value("Authorization"), req.path,
                                      static_cast<std::int64_t>(std::time(nullptr)));
       if (!why.empty()) {
-        spdlog::warn("{} refused: {}", printable(req.path), printable(why));
         send(res, error_response(401, "api.jwt", why));
+        spdlog::warn("request {}: {} refused: {}", res.get_header_value("X-Request-Id"), printable(req.path.substr(0, 200)),
+                     printable(why));
         res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         return httplib::Server::HandlerResponse::Handled;
       }
@@ -505,8 +506,8 @@ int serve(service& svc, const http_options& o, std::ostream& err,
       what = e.what();
     } catch (...) {
     }
-    spdlog::error("internal error: {}", printable(what));
     send(res, error_response(500, "api.internal", "internal error (see the server's log)"));
+    spdlog::error("request {}: internal error: {}", res.get_header_value("X-Request-Id"), printable(what));
   });
   // One line a request: its id, method, path, status, time. Never the
   // query, the body or a header: they may hold findings or names.

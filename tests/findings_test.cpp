@@ -917,21 +917,24 @@ TEST_CASE("findings.reference: a field that refers to a list names one of its ke
   auto d = only_error(bad, "findings.reference");
   CHECK(d.line == 7);
   CHECK(d.column == 10);
-  CHECK(d.message == "'events[2].person' names 'husbnd', but no entry of 'relationships' has that label");
+  CHECK(d.message == "'events[2].person' names a label that no entry of 'relationships' has");
+  CHECK(d.source_line.empty());  // never the line with the value
   REQUIRE(d.notes.size() == 2);
   CHECK(d.notes[0] == "did you mean 'husband'?");
-  CHECK(d.notes[1] == "add the person to 'relationships' with label = \"husband\", or leave 'person' out");
-  // Nobody near: the note says to add the person under the label written.
+  CHECK(d.notes[1] == "add the person to 'relationships' under their label (a word for the relationship, such as sister or friend, never a name), or leave 'person' out");
+  // Nobody near: the note says to add the person, never repeating the value
+  // (a name written in lower case looks like any word).
   auto far = read(people + "[[events]]\nperson = \"grandmother\"\n");
   auto f = only_error(far, "findings.reference");
   REQUIRE(f.notes.size() == 1);
-  CHECK(f.notes[0] == "add the person to 'relationships' with label = \"grandmother\", or leave 'person' out");
+  CHECK(f.notes[0] == "add the person to 'relationships' under their label (a word for the relationship, such as sister or friend, never a name), or leave 'person' out");
+  CHECK(all_diags(far.diags).find("grandmother") == std::string::npos);
   // A value that is not a role word is not repeated.
   auto named = read(people + "[[events]]\nperson = \"Mary Smith\"\n");
   auto n = only_error(named, "findings.reference");
-  CHECK(n.message == "'events[1].person' names a label, but no entry of 'relationships' has that label");
+  CHECK(n.message == "'events[1].person' names a label that no entry of 'relationships' has");
   REQUIRE(n.notes.size() == 1);
-  CHECK(n.notes[0] == "add the person to 'relationships' under their label, or leave 'person' out");
+  CHECK(n.notes[0] == "add the person to 'relationships' under their label (a word for the relationship, such as sister or friend, never a name), or leave 'person' out");
   CHECK(all_diags(named.diags).find("Mary") == std::string::npos);
   // The list not recorded at all: nothing to check yet.
   auto alone = read("[[events]]\nperson = \"husband\"\n");
@@ -945,7 +948,7 @@ TEST_CASE("findings.reference: a field that refers to a list names one of its ke
   CHECK_FALSE(j.has_value());
   REQUIRE(diags.size() == 1);
   CHECK(diags[0].code == "findings.reference");
-  CHECK(diags[0].message == "'events[1].person' names 'husbnd', but no entry of 'relationships' has that label");
+  CHECK(diags[0].message == "'events[1].person' names a label that no entry of 'relationships' has");
 }
 
 TEST_CASE("findings.syntax: a bare word for a value says how to write yes/no answers and choices, without the word") {
