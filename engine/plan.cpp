@@ -333,14 +333,25 @@ class builder {
     // say, are not asked next).
     std::set<std::string> removed_for_good;
     for (const auto& rm : sel.excluded) removed_for_good.insert(rm.item.full_id());
+    // Likewise an item a rule that fired already proposes, and a yes/no
+    // fact one already concludes: another rule's answer adds a reason, but
+    // decides nothing (a death among the life events that already links a
+    // person's death to the onset leaves the same question on the
+    // inventory row with nothing to decide).
+    std::set<std::string> proposed_for_good;
+    std::set<std::int32_t> concluded_for_good;
     for (const auto& o : ev_.outcomes) {
       if (o.result != truth::yes) continue;
       const compiled_rule& r = p_.rules[o.rule];
       std::string key = key_of(r, o.element);
       for (const auto& a : r.actions) {
-        if (a.kind == ast::action_kind::exclude) removed_for_good.insert(key.empty() ? a.id : a.id + "[" + key + "]");
+        std::string id = key.empty() ? a.id : a.id + "[" + key + "]";
+        if (a.kind == ast::action_kind::exclude) removed_for_good.insert(id);
+        else if (a.kind == ast::action_kind::conclude && a.value_node < 0) concluded_for_good.insert(a.fact);
+        else if (a.kind != ast::action_kind::conclude) proposed_for_good.insert(id);
       }
     }
+    for (const auto& id : removed_for_good) proposed_for_good.erase(id);
     // Undecided rules and what to assess.
     std::map<std::string, assess_item> assess;
     // What each answer decides, listed by the weight of the strongest rule
@@ -396,6 +407,11 @@ class builder {
       std::size_t n_items = 0;
       for (const auto& a : r.actions) {
         if (a.kind != ast::action_kind::conclude && removed_for_good.count(keyed(a.id))) continue;
+        if (a.kind == ast::action_kind::conclude ? a.value_node < 0 && concluded_for_good.count(a.fact) > 0
+                                                 : a.kind != ast::action_kind::exclude &&
+                                                       proposed_for_good.count(keyed(a.id)) > 0) {
+          continue;
+        }
         if (a.kind == ast::action_kind::exclude) {
           // An item the rule would remove is decided by the answer too.
           std::int8_t k = a.item >= 0 ? p_.item_kinds[static_cast<std::size_t>(a.item)] : -1;

@@ -872,7 +872,7 @@ TEST_CASE("provisional: why and why-not explain a provisional item") {
   std::string why = render_why(*ch);
   CHECK(why.rfind("dispute[mother] is not yet in the plan: it is proposed provisionally, as a challenge to confirm: ", 0) == 0);
   CHECK(why.find("people[mother].mismatch") != std::string::npos);
-  CHECK(why.find("its support holds: p.conflict == true or p.mismatch == true") != std::string::npos);
+  CHECK(why.find("what is on file supports it: p.conflict == true or p.mismatch == true") != std::string::npos);
   std::string why_not = render_why_not(*x.rs, *x.client, x.ev, x.pl, "dispute[mother]");
   CHECK(why_not.find("proposed provisionally") != std::string::npos);
 }
@@ -917,6 +917,46 @@ end
   CHECK(x.pl.to_assess[1].items == std::vector<std::string>{"four", "three", "two"});
   CHECK(x.pl.to_assess[2].finding == "a");
   CHECK(x.pl.to_assess[2].score == 50);
+}
+
+TEST_CASE("ask next: an answer that could only add a reason to what is already proposed or concluded is not asked") {
+  const std::string rules = R"(
+rule first "Established by a"
+when
+  a == true
+then
+  conclude p
+  flag info one "One"
+end
+
+rule second "The same, from b"
+when
+  b == true
+then
+  conclude p
+  flag info one "One"
+end
+
+rule more "The same, and one more item, from c"
+when
+  c == true
+then
+  flag info one "One"
+  flag info two "Two"
+end
+)";
+  // 'one' and p are settled by a: b decides nothing; c still decides 'two'.
+  auto x = run(rules, "a = true\n");
+  std::vector<std::string> asked;
+  for (const auto& t : x.pl.to_assess) asked.push_back(t.finding);
+  CHECK(asked == std::vector<std::string>{"c"});
+  REQUIRE(x.pl.to_assess.size() == 1);
+  CHECK(x.pl.to_assess[0].items == std::vector<std::string>{"two"});
+  // Until a is answered, b may be what proposes them: asked.
+  auto y = run(rules, "");
+  asked.clear();
+  for (const auto& t : y.pl.to_assess) asked.push_back(t.finding);
+  CHECK(std::find(asked.begin(), asked.end(), "b") != asked.end());
 }
 
 TEST_CASE("ask next: an answer that decides a rule of priority 90 or more comes before higher scores") {

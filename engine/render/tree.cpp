@@ -16,8 +16,14 @@ const char* mark(const std::string& result) {
   return result == "true" ? "[yes]" : result == "false" ? "[no] " : "[?]  ";
 }
 
+// "risk.level = low (provisional)", or "risk.elevated: not yet decided".
+std::string fact_state(const fact_explanation& f) {
+  if (f.undecided) return f.fact + ": not yet decided";
+  return f.fact + " = " + f.value + (f.provisional ? " (provisional)" : "");
+}
+
 void append_fact(std::string& out, const fact_explanation& f, int indent) {
-  out += pad(indent) + "derived fact " + f.fact + " = " + f.value + (f.provisional ? " (provisional)" : "");
+  out += pad(indent) + "derived fact " + fact_state(f);
   if (f.repeated) {
     out += " (explained above)\n";
     return;
@@ -49,7 +55,7 @@ void append_reason_tree(std::string& out, const reason& r, int indent, bool bloc
   out += '\n';
   if (!r.rule.source.empty()) out += pad(indent + 2) + "source: " + hang(r.rule.source, indent + 10) + '\n';
   if (r.provisional) {
-    out += pad(indent + 2) + "provisional: the condition is unknown, and its support holds: " + r.support + '\n';
+    out += pad(indent + 2) + "provisional: not all the condition needs is on file, and what is on file supports it: " + r.support + '\n';
     out += pad(indent + 2) + "to confirm:";
     for (const auto& m : r.to_confirm) out += " " + m;
     out += '\n';
@@ -87,8 +93,7 @@ void append_reason_tree(std::string& out, const reason& r, int indent, bool bloc
     if (blocking) {
       append_fact(out, *f, indent + 2);
     } else {
-      out += pad(indent + 2) + "derived fact " + f->fact + " = " + f->value + (f->provisional ? " (provisional)" : "") +
-             " (not what stopped the rule; 'iptplan why " + f->fact + "' explains it)\n";
+      out += pad(indent + 2) + "derived fact " + fact_state(*f) + " (not what stopped the rule; 'iptplan why " + f->fact + "' explains it)\n";
     }
   }
 }

@@ -289,7 +289,7 @@ std::string render_why_fact(const fact_explanation& f) {
     return printable(out, true);
   } else {
     out = f.fact + " = " + f.value +
-          (f.provisional ? " (provisional: the rules concluding it are still unknown, and their supports hold)"
+          (f.provisional ? " (provisional: not all its rules need is on file yet, and what is on file supports it)"
                          : "") +
           "\n";
   }
