@@ -480,9 +480,10 @@ class reader {
         if (std::find(d.values.begin(), d.values.end(), s) == d.values.end()) {
           // The value is never quoted back, nor its line: a choice typed
           // wrongly may be a name. The suggestion is one of the choices.
-          std::string near = nearest_name(std::string(s), d.values);
+          const std::string* synonym = d.synonym_of(s);
+          std::string near = synonym ? *synonym : nearest_name(std::string(s), d.values);
           if (near.empty()) near = choice_by_meaning(s, d);
-          if (!near.empty() && !fair_suggestion(s, near)) near.clear();
+          if (!near.empty() && !synonym && !fair_suggestion(s, near)) near.clear();
           if (near.empty()) near = choice_by_number(s, d);
           std::string wording;
           if (const std::string* label = near.empty() ? nullptr : d.label_of(near)) wording = " (" + *label + ")";

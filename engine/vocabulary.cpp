@@ -98,7 +98,7 @@ class reader {
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
                                                    "at_most_unless_values", "skipped_value", "asked_of",
                                                    "asked_after", "asked_unless", "until_answered", "not_empty",
-                                                   "refers_to"};
+                                                   "refers_to", "synonyms"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -108,7 +108,7 @@ class reader {
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
                                           "at_most_unless_values, skipped_value, asked_of, asked_after, asked_unless, "
-                                          "until_answered, not_empty and refers_to"
+                                          "until_answered, not_empty, refers_to and synonyms"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -326,6 +326,38 @@ class reader {
             error(&v, "the label of '" + value + "' in '" + path + "' must be a quoted text of 1 to 120 characters");
           } else {
             d.labels.emplace_back(value, *text);
+          }
+        }
+      }
+    }
+    if (auto* n = t.get("synonyms")) {
+      // `synonyms = { spouse = "partner" }`: words a clinician may type for
+      // a choice, suggested when they do (never accepted as the choice).
+      auto* table = n->as_table();
+      if (!wants_values) {
+        error(n, "'" + path + "' is not a choice (enum), so it takes no 'synonyms'");
+      } else if (!table) {
+        error(n, "'synonyms' of '" + path + "' must be a table of words and the choice each means, e.g. "
+                 "synonyms = { word = \"" + d.values.front() + "\" }");
+      } else {
+        for (auto&& [k, v] : *table) {
+          std::string word(k.str());
+          auto meant = v.value<std::string>();
+          if (!meant || std::find(d.values.begin(), d.values.end(), *meant) == d.values.end()) {
+            std::string near = meant ? nearest_name(*meant, d.values) : std::string();
+            auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
+                                        "the synonym '" + word + "' of '" + path +
+                                            "' must name one of its values, in quotes");
+            if (!near.empty()) diag.notes.push_back("did you mean '" + near + "'?");
+            diags_.push_back(std::move(diag));
+          } else if (std::find(d.values.begin(), d.values.end(), word) != d.values.end()) {
+            error(&v, "'" + word + "' is a value of '" + path + "' itself, so it cannot be a synonym");
+          } else if (word.empty() || word.size() > 40) {
+            error(&v, "a synonym of '" + path + "' must be a word of 1 to 40 characters");
+          } else {
+            std::string lower = word;
+            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            d.synonyms.emplace_back(std::move(lower), *meant);
           }
         }
       }

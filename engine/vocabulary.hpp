@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <optional>
 #include <memory>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,18 @@ struct finding_decl {
   const std::string* label_of(std::string_view v) const {
     for (const auto& [value, label] : labels) {
       if (value == v) return &label;
+    }
+    return nullptr;
+  }
+  // Words a clinician may type for a choice (`spouse` for `partner`), in
+  // lower case: suggested when typed, never taken as the choice.
+  std::vector<std::pair<std::string, std::string>> synonyms;
+  const std::string* synonym_of(std::string_view typed) const {
+    if (typed.size() > 40) return nullptr;
+    std::string lower(typed);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& [word, value] : synonyms) {
+      if (word == lower) return &value;
     }
     return nullptr;
   }

@@ -277,6 +277,21 @@ TEST_CASE("risk first: the suicide-risk tier leads the warnings, before open saf
   }
 }
 
+TEST_CASE("a word typed for a role or a kind of change gets the choice it means, in any case, never taken as it") {
+  scratch s;
+  auto f = s.write("typed.toml",
+                   "[[relationships]]\nlabel = \"husband\"\nrole = \"Spouse\"\n"
+                   "[[life_events]]\ntype = \"divorce\"\n");
+  auto r = run({"plan", f});
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("typed.toml:3:8: error: 'relationships[1].role' is not one of its choices: expected one of partner, "
+                   "former_partner, parent, child, infant, sibling, friend, coworker, other [findings.value]\n"
+                   "    note: did you mean \"partner\"?\n") != std::string::npos);
+  CHECK(r.err.find("note: did you mean \"relationship_end\" (end of a relationship)?\n") != std::string::npos);
+  CHECK(r.err.find("Spouse") == std::string::npos);
+}
+
 TEST_CASE("a death whose person is a misspelt label exits 1 with did-you-mean, never parts the event from the person") {
   scratch s;
   auto f = s.write("widow.toml",

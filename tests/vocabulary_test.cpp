@@ -218,6 +218,28 @@ TEST_CASE("items: one id names one kind of item, proposed once per rule, metadat
   }
 }
 
+TEST_CASE("vocabulary: synonyms suggest a choice for a word typed, must name its values, and are never taken") {
+  SECTION("a synonym naming no value, one that is a value, one on a number") {
+    auto l = load(kA + "[role]\ntype = \"enum\"\nvalues = [\"partner\", \"parent\"]\n"
+                       "synonyms = { spouse = \"partnr\" }\n");
+    CHECK_FALSE(l.rs);
+    const auto* d = first(l, "vocabulary.invalid");
+    REQUIRE(d);
+    CHECK(d->line == 6);
+    CHECK(d->message == "the synonym 'spouse' of 'role' must name one of its values, in quotes");
+    REQUIRE(d->notes.size() == 1);
+    CHECK(d->notes[0] == "did you mean 'partner'?");
+    auto self = load(kA + "[role]\ntype = \"enum\"\nvalues = [\"partner\", \"parent\"]\n"
+                          "synonyms = { parent = \"partner\" }\n");
+    REQUIRE(first(self, "vocabulary.invalid"));
+    CHECK(first(self, "vocabulary.invalid")->message ==
+          "'parent' is a value of 'role' itself, so it cannot be a synonym");
+    auto n = load(kA + "[score]\ntype = \"int\"\nsynonyms = { x = \"y\" }\n");
+    REQUIRE(first(n, "vocabulary.invalid"));
+    CHECK(first(n, "vocabulary.invalid")->message == "'score' is not a choice (enum), so it takes no 'synonyms'");
+  }
+}
+
 TEST_CASE("vocabulary: labels word enum values in plan texts, and must name its values") {
   SECTION("a label of a value that is not one") {
     auto l = load(kA + "[stage]\ntype = \"enum\"\nvalues = [\"renegotiation\", \"impasse\"]\n"
