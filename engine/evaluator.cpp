@@ -1070,7 +1070,15 @@ gate_state gate_of(const program& p, const client_data& c, std::size_t f) {
 
 std::string asked_first(const program& p, const client_data& c, const std::string& m) {
   auto open = m.find('['), close = m.find("].");
-  if (open == std::string::npos || close == std::string::npos || close < open) return m;
+  if (open == std::string::npos || close == std::string::npos || close < open) {
+    // A finding asked after another (the PHQ-9 at intake after today's
+    // total): while that one is missing, it is asked instead.
+    const finding_decl* d = open == std::string::npos ? p.vocab->find(m) : nullptr;
+    if (!d || d->asked_after.empty()) return m;
+    int first = p.vocab->index_of(d->asked_after);
+    if (first < 0 || !c.slots[static_cast<std::size_t>(first)].is_unknown()) return m;
+    return d->asked_after;
+  }
   int list = p.vocab->index_of(m.substr(0, open));
   if (list < 0) return m;
   const finding_decl& d = p.vocab->findings()[static_cast<std::size_t>(list)];

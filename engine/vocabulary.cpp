@@ -163,9 +163,14 @@ class reader {
       auto* n = t.get(key);
       if (!n) continue;
       auto s = n->value<std::string>();
-      if (!s || !nested) {
+      if (s && !nested && std::string(key) == "asked_after") {
+        // On a finding: another finding asked first (checked once all are
+        // read, in check_links).
+        d.asked_after = *s;
+        afters_.push_back({path, *s, n});
+      } else if (!s || !nested) {
         error(n, "'" + std::string(key) + "' of '" + path + "' must name another field of the same entry, in quotes" +
-                     std::string(nested ? "" : ", on a field of a table_list (a finding has asked_if)"));
+                     std::string(nested ? "" : std::string(key) == "asked_after" ? "" : ", on a field of a table_list (a finding has asked_if)"));
       } else {
         (std::string(key) == "asked_after" ? d.asked_after : d.asked_unless) = *s;
       }
@@ -455,6 +460,28 @@ class reader {
         diags_.push_back(std::move(diag));
       }
     }
+    for (const auto& a : afters_) {
+      auto it = index.find(a.key);
+      const finding_decl* t = it == index.end() ? nullptr : &all[static_cast<std::size_t>(it->second)];
+      std::string problem;
+      if (a.key == a.path) {
+        problem = "'asked_after' of '" + a.path + "' cannot name itself";
+      } else if (!t) {
+        problem = "'asked_after' of '" + a.path + "' names '" + a.key + "', which is not a finding of the vocabulary";
+      } else if (t->type == finding_type::table_list) {
+        problem = "'asked_after' of '" + a.path + "' names '" + a.key + "', a list of records: name one finding";
+      } else if (t->asked_after == a.path && a.path < a.key) {  // said once
+        problem = "'asked_after' of '" + a.path + "' and of '" + a.key +
+                  "' name each other: neither could be asked first";
+      }
+      if (problem.empty()) continue;
+      auto diag = toml_diagnostic(src_, a.node, severity::error, "vocabulary.invalid", problem);
+      if (!t && a.key != a.path) {
+        std::string near = suggest.nearest(a.key, names);
+        if (!near.empty()) diag.notes.push_back("did you mean '" + near + "'?");
+      }
+      diags_.push_back(std::move(diag));
+    }
     for (const auto& g : gates_) {
       const finding_decl& d = all[static_cast<std::size_t>(index.at(g.path))];
       // A gate: asked_if, or at_most_unless (both name a yes/no or enum
@@ -545,6 +572,7 @@ class reader {
   std::vector<diagnostic>& diags_;
   std::vector<link> gates_;
   std::vector<link> refs_;  // refers_to: the field's name, and the list it names as `key`
+  std::vector<link> afters_;  // asked_after on a finding: its path, and the finding asked first as `key`
 };
 
 }  // namespace

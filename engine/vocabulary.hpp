@@ -84,7 +84,9 @@ struct finding_decl {
   // the gate opens: recorded empty while the gate holds, it contradicts
   // the gate's answer (who harms the client, after a yes to harm).
   bool not_empty = false;
-  // A field of a table_list: `asked_after = "conflict"`, another field of
+  // On a finding: `asked_after = "phq9.total"`, another finding asked
+  // first (while it is missing, it is asked instead). On a field of a
+  // table_list: `asked_after = "conflict"`, another field of
   // the same entry that is asked first. While that one is missing, this one
   // is not put to the clinician ("what stage is the dispute at" before
   // "is there conflict"); it is an order of asking, not a gate.

@@ -959,6 +959,27 @@ end
   CHECK(std::find(asked.begin(), asked.end(), "b") != asked.end());
 }
 
+TEST_CASE("ask next: a finding asked after another is asked as that one while it is missing") {
+  const std::string vocab = std::string(VOCAB) + "\n[later]\ntype = \"int\"\nasked_after = \"total\"\n";
+  const std::string rules = "rule r \"Reads the later one\"\nwhen\n  later >= 1\nthen\n  flag info f \"F\"\nend\n";
+  auto plan_of = [&](const std::string& findings) {
+    std::vector<diagnostic> diags;
+    auto rs = load_rule_set(in_memory_rule_set(vocab, {{"a.rules", rules}}), "test", diags);
+    INFO(all_diags(diags));
+    REQUIRE(rs.has_value());
+    auto c = read_findings(*rs->prog, "f.toml", findings, {}, diags);
+    REQUIRE(c.has_value());
+    auto ev = evaluate(*rs->prog, *c, true);
+    return build_plan(*rs, *c, ev, "sha");
+  };
+  auto before = plan_of("");
+  REQUIRE(before.to_assess.size() == 1);
+  CHECK(before.to_assess[0].finding == "total");
+  auto after = plan_of("total = 3\n");
+  REQUIRE(after.to_assess.size() == 1);
+  CHECK(after.to_assess[0].finding == "later");
+}
+
 TEST_CASE("ask next: an answer that decides a rule of priority 90 or more comes before higher scores") {
   auto x = run(R"(
 rule fit "Whether the treatment fits"
@@ -1358,7 +1379,12 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
       {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_after = \"g\"\n[t.fields.g]\n"
        "type = \"bool\"\nasked_after = \"f\"\n",
        "name each other"},
-      {"[q]\ntype = \"bool\"\nasked_after = \"x\"\n", "on a field of a table_list"},
+      {"[q]\ntype = \"bool\"\nasked_after = \"x\"\n", "'asked_after' of 'q' names 'x', which is not a finding of the vocabulary"},
+      {"[q]\ntype = \"bool\"\nasked_after = \"q\"\n", "'asked_after' of 'q' cannot name itself"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\n[q]\ntype = \"bool\"\nasked_after = \"t\"\n",
+       "'asked_after' of 'q' names 't', a list of records: name one finding"},
+      {"[p]\ntype = \"bool\"\nasked_after = \"q\"\n[q]\ntype = \"bool\"\nasked_after = \"p\"\n", "name each other"},
+      {"[q]\ntype = \"bool\"\nasked_unless = \"x\"\n", "on a field of a table_list"},
       {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_unless = \"f\"\n",
        "'asked_unless' of 't.f' names 'f', which is not another field of 't'"},
       {"[q]\ntype = \"bool\"\nuntil_answered = 3\n", "'until_answered' of 'q' must be a text in quotes"},
