@@ -209,16 +209,26 @@ function buildForm() {
 }
 
 // C-SSRS and the other gated questions: shown only when their gate holds.
+// A gate may itself be gated, and may come after the question it opens
+// (the perinatal status, gated on the age band, opens the question on
+// thoughts of harming the baby): passes are made until nothing changes, so
+// what is shown never lags one change behind the gates.
 function applySkipLogic() {
-  for (const w of document.querySelectorAll('.field[data-gate]')) {
-    const gate = document.querySelector('.field[data-path="' + CSS.escape(w.dataset.gate) + '"]:not([data-field])');
-    let open = false;
-    if (gate && !gate.classList.contains('skipped')) {
-      const v = read(gate, state.byPath.get(w.dataset.gate));
-      open = v !== undefined && JSON.parse(w.dataset.gateValues).includes(String(v));
+  const gated = [...document.querySelectorAll('.field[data-gate]')];
+  for (let pass = 0; pass <= gated.length; ++pass) {
+    let changedAny = false;
+    for (const w of gated) {
+      const gate = document.querySelector('.field[data-path="' + CSS.escape(w.dataset.gate) + '"]:not([data-field])');
+      let open = false;
+      if (gate && !gate.classList.contains('skipped')) {
+        const v = read(gate, state.byPath.get(w.dataset.gate));
+        open = v !== undefined && JSON.parse(w.dataset.gateValues).includes(String(v));
+      }
+      if (w.classList.contains('skipped') === open) changedAny = true;
+      w.classList.toggle('skipped', !open);
+      w.querySelectorAll('input, select').forEach((c) => { c.disabled = !open; });
     }
-    w.classList.toggle('skipped', !open);
-    w.querySelectorAll('input, select').forEach((c) => { c.disabled = !open; });
+    if (!changedAny) break;
   }
 }
 

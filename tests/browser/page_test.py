@@ -112,6 +112,25 @@ try:
     q3 = driver.find_element(By.CSS_SELECTOR, '.field[data-path="risk.cssrs.q3"]')
     check(not q3.is_displayed(), "C-SSRS Q3 is not asked before Q2")
 
+    # A gate that is itself gated, placed after the question it opens: the
+    # age band opens the perinatal status, which opens the question on
+    # thoughts of harming the baby. What is shown follows every change at
+    # once (from a trial: it lagged one change behind, and a yes was lost).
+    def choose(path, value):
+        Select(driver.find_element(By.CSS_SELECTOR, '.field[data-path="%s"] select' % path)).select_by_value(value)
+    harm = driver.find_element(By.CSS_SELECTOR, '.field[data-path="perinatal.harm_infant_thoughts"]')
+    choose("client.age_band", "18_64")
+    choose("perinatal.status", "postpartum")
+    check(harm.is_displayed(), "the question on harming the baby is asked once the client is postpartum")
+    choose("perinatal.harm_infant_thoughts", "true")
+    choose("client.age_band", "65_89")
+    check(not harm.is_displayed(), "an age band that closes the perinatal status closes the question it opens too")
+    choose("client.age_band", "18_64")
+    check(harm.is_displayed() and Select(harm.find_element(By.TAG_NAME, "select")).first_selected_option.get_attribute("value") == "true",
+          "reopened, the question shows again with its answer, which is sent")
+    for path in ("perinatal.harm_infant_thoughts", "perinatal.status", "client.age_band"):
+        choose(path, "")
+
     def fill(scope, decl_path, value):
         ctl = scope.find_element(By.CSS_SELECTOR, '.field[data-path="%s"] input, .field[data-path="%s"] select'
                                  % (decl_path, decl_path))
