@@ -236,8 +236,12 @@ int replay(const std::string& what, const rule_set& rs, const std::string& findi
 std::string plan_summary(const st::record& r) {
   auto f = st::read_plan_heading(r.body);
   if (!f) return "(unreadable)";
+  std::string status = f->status == "approved" ? "approved by " + f->approved_by + " on " + f->approved_on
+                       : f->status.empty()     ? std::string()
+                                               : f->status;
   return "client " + (f->client_id.empty() ? std::string("(no id)") : f->client_id) + ", " + f->rule_set_name + " " +
-         f->rule_set_version + " (" + short_hash(f->rule_set_sha256) + "), " + std::to_string(f->items) + " items";
+         f->rule_set_version + " (" + short_hash(f->rule_set_sha256) + (status.empty() ? "" : ", " + status) + "), " +
+         std::to_string(f->items) + " items";
 }
 
 std::string review_summary(const st::record& r) {

@@ -102,9 +102,15 @@ namespace {
 // parsed the two at some 1.5 ms a record (16 s for 10,000).
 class plan_checker {
  public:
-  // "" when the body agrees with itself; `snapshot` is the snapshot it names.
+  // "" when the body agrees with itself; `snapshot` is the snapshot it
+  // names, `rule_set` the rule set's own hash (the one plans show).
   std::string problem(const std::string& body, std::string& snapshot) {
+    std::string rule_set;
+    return problem(body, snapshot, rule_set);
+  }
+  std::string problem(const std::string& body, std::string& snapshot, std::string& rule_set_sha) {
     snapshot.clear();
+    rule_set_sha.clear();
     simdjson::dom::element b;
     if (body_.parse(body).get(b) || !b.is_object()) return "its body is not a plan record";
     auto text = [](simdjson::dom::element e, std::string_view pointer) -> std::optional<std::string_view> {
@@ -114,6 +120,7 @@ class plan_checker {
     };
     if (auto snap = text(b, "/rule_set/snapshot")) snapshot = *snap;
     auto rule_set = text(b, "/rule_set/sha256");
+    if (rule_set) rule_set_sha = *rule_set;
     auto plan_json = text(b, "/plan/json");
     if (!rule_set || rule_set->empty() || !plan_json || plan_json->empty()) return "its body is not a plan record";
     std::string_view findings_sha = text(b, "/findings/sha256").value_or("");
@@ -176,7 +183,23 @@ std::string review_body_problem(plan_store& s, const std::map<std::int64_t, std:
   return "";
 }
 
+// A plan's snapshot that is not there, or whose files changed: said with
+// the rule set's hash that plans and `audit show` print, beside the
+// snapshot's own (which covers the approval file too).
+std::string snapshot_problem(const std::string& snapshot, const std::string& rule_set, bool present) {
+  std::string which = "the rule set it was planned with (rule set sha256 " + rule_set.substr(0, 12) +
+                      ", snapshot " + snapshot.substr(0, 12) + ")";
+  return present ? which + " no longer matches its snapshot's hash: a file of it was changed after it was stored"
+                 : which + " is not in the store";
+}
+
 }  // namespace
+
+std::string changed_before(std::int64_t next) {
+  return "record " + std::to_string(next) + ", written after it, names another hash for it: it was changed after " +
+         "record " + std::to_string(next) + " was written (its own hash recomputed), or another record was put in "
+         "its place";
+}
 
 std::string tail_problem(const record& last, const std::optional<record>& before, std::int64_t count) {
   std::string why;
@@ -209,22 +232,23 @@ std::string record_problem(plan_store& s, const record& r) {
       return bad(before->id, "its contents do not match its hash (it was changed after it was written)");
     }
     if (before->hash != r.prev_hash) {
-      return bad(r.id, "it does not name the hash of record " + std::to_string(before->id) +
-                           " (that record was changed after it was written, or records were removed or inserted)");
+      // This record's hash holds, so the hash it names is the one the
+      // record before had when this one was written: that one changed.
+      return bad(before->id, changed_before(r.id));
     }
   }
   if (auto after = s.get(r.id + 1); after && after->prev_hash != r.hash) {
-    return bad(after->id, "it does not name the hash of record " + std::to_string(r.id) +
-                              " (that record was changed after it was written, or records were removed or inserted)");
+    return bad(record_hash(*after) == after->hash ? r.id : after->id,
+               record_hash(*after) == after->hash ? changed_before(after->id)
+                                                  : "its contents do not match its hash (it was changed after it was "
+                                                    "written)");
   }
   if (r.kind == "plan") {
     plan_checker checker;
-    std::string sha;
-    auto why = checker.problem(r.body, sha);
+    std::string sha, rule_set;
+    auto why = checker.problem(r.body, sha, rule_set);
     auto files = sha.empty() ? std::nullopt : s.snapshot(sha);
-    if (!files || snapshot_hash(*files) != sha) {
-      why = "the rule set it was planned with (" + sha.substr(0, 12) + ") is missing or damaged";
-    }
+    if (!files || snapshot_hash(*files) != sha) why = snapshot_problem(sha, rule_set, files.has_value());
     return why.empty() ? "" : bad(r.id, why);
   }
   if (r.kind == "review") {
@@ -268,9 +292,10 @@ verification verify(plan_store& s, const std::string& expect_hash) {
   verification v;
   std::map<std::int64_t, std::string> plans;  // plan records so far: id -> hash
   // Snapshots first: a plan's replay rests on them.
-  std::set<std::string> good_snapshots;
+  std::set<std::string> good_snapshots, all_snapshots;
   for (const auto& sha : s.snapshot_hashes()) {
     ++v.snapshots;
+    all_snapshots.insert(sha);
     auto files = s.snapshot(sha);
     if (files && snapshot_hash(*files) == sha) {
       good_snapshots.insert(sha);
@@ -296,6 +321,13 @@ verification verify(plan_store& s, const std::string& expect_hash) {
         return v;
       }
       if (r.prev_hash != prev) {
+        if (r.id > 1 && record_hash(r) == r.hash) {
+          // This record is as it was written, and names the hash the one
+          // before had then: that one was rewritten, its hash recomputed.
+          v.first_bad = r.id - 1;
+          v.problem = "record " + std::to_string(r.id - 1) + " does not verify: " + changed_before(r.id);
+          return v;
+        }
         fail(r, r.id == 1 ? std::string("the first record does not start the chain (records were removed or "
                                         "inserted)")
                           : "it does not name the hash of record " + std::to_string(r.id - 1) +
@@ -308,12 +340,10 @@ verification verify(plan_store& s, const std::string& expect_hash) {
         return v;
       }
       if (r.kind == "plan") {
-        std::string sha;
-        auto why = checker.problem(r.body, sha);
+        std::string sha, rule_set;
+        auto why = checker.problem(r.body, sha, rule_set);
         used.insert(sha);
-        if (!good_snapshots.count(sha)) {
-          why = "the rule set it was planned with (" + sha.substr(0, 12) + ") is missing or damaged";
-        }
+        if (!good_snapshots.count(sha)) why = snapshot_problem(sha, rule_set, all_snapshots.count(sha) > 0);
         if (!why.empty()) {
           fail(r, why);
           return v;

@@ -96,6 +96,12 @@ std::optional<plan_heading> read_plan_heading(const std::string& body) {
     }
   }
   h.items = ids.size();
+  // The rule set's status as the plan recorded it.
+  h.status = text(p, "/provenance/rule_set/status");
+  if (h.status == "approved") {
+    h.approved_by = text(p, "/provenance/rule_set/approved/by");
+    h.approved_on = text(p, "/provenance/rule_set/approved/date");
+  }
   return h;
 }
 

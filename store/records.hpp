@@ -42,6 +42,9 @@ plan_facts read_plan_body(const nlohmann::json& body);
 struct plan_heading {
   std::string client_id, rule_set_name, rule_set_version, rule_set_sha256;
   std::size_t items = 0;  // distinct item ids, provisional ones included
+  // The rule set's status when the plan was made: approved (by whom, on
+  // which day), draft or retired; "" when the plan does not say.
+  std::string status, approved_by, approved_on;
 };
 std::optional<plan_heading> read_plan_heading(const std::string& body);
 

@@ -203,6 +203,8 @@ TEST_CASE("a recorded plan replays as of the day it was made, whatever the machi
   // An auditor reads the approval under which the plan was made.
   auto shown = run({"audit", "show", "1", "--store", db});
   CHECK(shown.out.find("\n  rule set status when planned: approved by Dr Lead on 2026-11-28\n") != std::string::npos);
+  auto listed = run({"audit", "list", "--store", db}).out;
+  CHECK(listed.find(", approved by Dr Lead on 2026-11-28), ") != std::string::npos);
   if (before) ::setenv("IPTPLAN_TODAY", saved.c_str(), 1);
   else ::unsetenv("IPTPLAN_TODAY");
 }
@@ -433,7 +435,7 @@ TEST_CASE("where the store is: --store, IPTPLAN_STORE, or [store] path in the co
   // Two rule sets of the same name and version are told apart by their hash.
   auto listed = run({"audit", "list", "--store", db}).out;
   auto built_in = nlohmann::json::parse(run({"plan", kJane, "--format", "json"}).out)["provenance"]["rule_set"]["sha256"];
-  CHECK(listed.find("iptplan-default 0.2.0 (" + built_in.get<std::string>().substr(0, 12) + "), ") !=
+  CHECK(listed.find("iptplan-default 0.2.0 (" + built_in.get<std::string>().substr(0, 12) + ", draft), ") !=
         std::string::npos);
 
   std::string cfg_db = (s.dir / "cfg.db").string();
@@ -957,8 +959,21 @@ TEST_CASE("audit verify finds a last record rewritten with its hash recomputed w
   // hold, or a review of a plan that is not there.
   fresh();
   rewrite_record(db, 2, replace("acute", "other"));
-  fails("record 3 does not verify: it does not name the hash of record 2");
+  // From an auditor's trial: the record rewritten is named, not the next
+  // one (whose own hash still holds), and audit list marks it.
+  fails("record 2 does not verify: record 3, written after it, names another hash for it: it was changed after "
+        "record 3 was written (its own hash recomputed), or another record was put in its place");
   CHECK(run({"audit", "show", "1", "--store", db}).out.find("other") == std::string::npos);
+  {
+    auto listed = run({"audit", "list", "--store", db});
+    CHECK(listed.code == 1);
+    CHECK(listed.out.find("\n! 2 ") != std::string::npos);
+    CHECK(listed.out.rfind("1 ", 0) == 0);  // the record before it is not marked
+    auto shown = run({"audit", "show", "2", "--store", db});
+    CHECK(shown.code == 1);
+    CHECK(shown.err.find("record 2 does not verify: record 3, written after it, names another hash for it") !=
+          std::string::npos);
+  }
   // A plan and a review of it, the review the last record, rewritten.
   auto review_rewritten = [&](const std::string& from, const std::string& to, const std::string& why) {
     fs::remove(db);
