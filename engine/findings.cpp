@@ -559,9 +559,11 @@ class reader {
           ok = false;
           return;
         }
-        if (D::is_null(fv)) return;  // not recorded
+        // A null is "not recorded" only for a field the vocabulary has: an
+        // unknown or identifying key is refused whatever its value.
         if (identifying(key, fv, label + "." + key)) { ok = false; return; }
         int fi = d.field_index(key);
+        if (fi >= 0 && D::is_null(fv)) return;  // not recorded
         if (fi < 0) {
           unknown(fv, label + "." + key, key, [&] {
             std::vector<std::string> names;
@@ -671,8 +673,12 @@ class reader {
       path += key;
       int fi = p_.vocab->index_of(path);
       if (fi >= 0 ? given_before(static_cast<std::size_t>(fi), v, path) : repeated(seen, key, v, path)) return;
-      if (D::is_null(v)) return;  // not recorded
+      // A null is "not recorded" only for a finding, or a group of them,
+      // the vocabulary has: an unknown or identifying key is refused
+      // whatever its value (a null key kept in the findings would be
+      // stored with them).
       if (identifying(key, v, path, fi)) return;
+      if (D::is_null(v) && (fi >= 0 || is_group(path))) return;  // not recorded
       if (fi >= 0) {
         const auto& d = p_.vocab->findings()[static_cast<std::size_t>(fi)];
         auto slot = static_cast<std::size_t>(fi);

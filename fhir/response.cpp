@@ -157,6 +157,18 @@ class reader {
       bool has_answer = it.contains("answer");
       bool has_items = it.contains("item");
       if (link.rfind("component:", 0) == 0) {  // a section of the form
+        // A section holds questions, never an answer, and is one the
+        // Questionnaire has: anything else would be free text kept with the
+        // response's bytes (its linkId is not repeated: it may hold a name).
+        if (!texts_.empty() && !texts_.count(link)) {
+          problem("a section item's linkId names no component of the vocabulary (the linkId is not shown); use the "
+                  "sections of 'iptplan export questionnaire'");
+          return;
+        }
+        if (has_answer) {
+          problem("a section item (linkId component:...) has an answer; a section holds questions, not answers");
+          return;
+        }
         if (has_items) items(it["item"], out, record, depth + 1);
         continue;
       }

@@ -170,6 +170,13 @@ TEST_CASE("fhir: an id, tags, a source or a coding system that could name the cl
          r["item"][0]["item"][0]["answer"][0]["valueCoding"]["version"] = "Mary Smith";
        },
        "is not a short version word"},
+      // From a hostile trial: a section (group) item was not checked, so a
+      // linkId or an answer on it could carry free text into the store.
+      {"section", [](json& r) { r["item"][0]["linkId"] = "component:Mary Smith, 4 Elm St"; },
+       "a section item's linkId names no component of the vocabulary (the linkId is not shown)"},
+      {"section answer",
+       [](json& r) { r["item"][0]["answer"] = json::array({{{"valueString", "Mary Smith lives at 4 Elm St"}}}); },
+       "a section item (linkId component:...) has an answer; a section holds questions, not answers"},
   };
   for (auto& c : cases) {
     INFO(c.what);

@@ -563,6 +563,29 @@ TEST_CASE("findings.identifying: a name key is refused") {
   CHECK(d.message.find("identifying data") != std::string::npos);
 }
 
+TEST_CASE("JSON findings: null is 'not recorded' only for a finding the vocabulary has, never a way past the key checks") {
+  // From a hostile trial: an unknown or identifying key with the value null
+  // was skipped as "not recorded", and its name kept in the findings (and
+  // so in the plan store).
+  std::vector<diagnostic> diags;
+  auto ok = read_findings_json(*rules().prog, "f.json", R"({"score": null, "relationships": [{"label": "partner", "conflict": null}]})",
+                               {}, diags);
+  INFO(all_diags(diags));
+  CHECK(ok.has_value());
+  CHECK(diags.empty());
+  for (const char* text : {R"({"name": null})", R"({"Mary Smith, 12 Elm St": null})", R"({"levle": null})",
+                           R"({"relationships": [{"label": "partner", "nickname": null}]})",
+                           R"({"relationships": [{"label": "partner", "name": null}]})"}) {
+    std::vector<diagnostic> d;
+    auto c = read_findings_json(*rules().prog, "f.json", text, {}, d);
+    INFO(text);
+    CHECK_FALSE(c.has_value());
+    REQUIRE_FALSE(d.empty());
+    CHECK((d[0].code == "findings.unknown" || d[0].code == "findings.identifying"));
+    CHECK(all_diags(d).find("Mary") == std::string::npos);
+  }
+}
+
 TEST_CASE("findings.identifying: a dotted key in JSON (the flat form) is checked part by part") {
   findings_options opts;
   opts.allow_unknown = true;
