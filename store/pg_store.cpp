@@ -3,6 +3,8 @@
 // record into one database: each append is one transaction that locks the
 // records table against other appends, reads the last hash and writes the
 // new record, so the chain never forks.
+#include <algorithm>
+#include <cctype>
 #include <libpq-fe.h>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +31,58 @@ class result {
   PGresult* r_;
 };
 
+// The password a connection string holds, in each form a libpq message
+// could quote it (as written, and percent-decoded): from a URI's user
+// information (postgresql://user:PASSWORD@host) or a `password=` keyword.
+std::vector<std::string> passwords_in(const std::string& url) {
+  std::vector<std::string> out;
+  auto scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    auto at = url.find('@', scheme + 3);
+    if (at != std::string::npos) {
+      std::string userinfo = url.substr(scheme + 3, at - scheme - 3);
+      auto colon = userinfo.find(':');
+      if (colon != std::string::npos) out.push_back(userinfo.substr(colon + 1));
+    }
+  }
+  for (auto k = url.find("password="); k != std::string::npos; k = url.find("password=", k + 1)) {
+    std::size_t from = k + 9, to = from;
+    if (from < url.size() && url[from] == '\'') {
+      to = url.find('\'', from + 1);
+      out.push_back(url.substr(from + 1, to == std::string::npos ? std::string::npos : to - from - 1));
+    } else {
+      while (to < url.size() && url[to] != ' ' && url[to] != '&') ++to;
+      out.push_back(url.substr(from, to - from));
+    }
+  }
+  std::vector<std::string> all;
+  for (const auto& p : out) {
+    if (p.empty()) continue;
+    all.push_back(p);
+    std::string decoded;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+      if (p[i] == '%' && i + 2 < p.size() && hex(p[i + 1]) && hex(p[i + 2])) {
+        decoded += static_cast<char>(std::stoi(p.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        decoded += p[i];
+      }
+    }
+    if (decoded != p) all.push_back(decoded);
+  }
+  // Longest first: a password that holds another is replaced whole.
+  std::sort(all.begin(), all.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return all;
+}
+
+std::string without_passwords(std::string text, const std::string& url) {
+  for (const auto& p : passwords_in(url)) {
+    for (auto at = text.find(p); at != std::string::npos; at = text.find(p, at + 3)) text.replace(at, p.size(), "***");
+  }
+  return text;
+}
+
 class pg_store final : public plan_store {
  public:
   explicit pg_store(const std::string& url) {
@@ -39,7 +93,7 @@ class pg_store final : public plan_store {
       PQfinish(c_);
       c_ = nullptr;
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      throw store_error("the PostgreSQL store cannot be reached: " + why);
+      throw store_error("the PostgreSQL store cannot be reached: " + without_passwords(why, url));
     }
     try {
       exec("SET client_min_messages = warning");

@@ -231,6 +231,16 @@ TEST_CASE("postgresql: plan --record, audit verify, replay and review through th
   auto bad = run({"audit", "verify", "--store", "postgresql://iptplan:hunter2@/nodb?host=" + pg().dir});
   CHECK(bad.code != 0);
   CHECK(bad.err.find("hunter2") == std::string::npos);
+  // Nor where libpq quotes the URL or a part of it back (from a hostile
+  // trial: a malformed URI, a bad percent-encoding).
+  for (const std::string u : {"postgresql://u:hunter2@[bad/db", "postgresql://u:hunter%2@127.0.0.1:1/db",
+                              "postgresql://u:hunter%32@[bad/db"}) {
+    auto r = run({"audit", "list", "--store", u});
+    INFO(r.err);
+    CHECK(r.code != 0);
+    CHECK(r.err.find("the PostgreSQL store cannot be reached") != std::string::npos);
+    CHECK(r.err.find("hunter") == std::string::npos);
+  }
 }
 
 namespace {
