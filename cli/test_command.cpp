@@ -1,5 +1,6 @@
 // `iptplan test [DIR] [--coverage] [--min-coverage N]`: runs every test case
 // of a rule set and, on request, reports rule coverage.
+#include <cctype>
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -50,7 +51,19 @@ std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagno
   // Every *.toml is a test case, whatever it is: a pipe, a dangling link or
   // a folder so named is an error (test.read), never a case skipped.
   for (const auto& e : fs::directory_iterator(tests, ec)) {
-    if (e.path().extension() == ".toml") names.push_back(e.path().string());
+    std::string ext = e.path().extension().string();
+    if (ext == ".toml") {
+      names.push_back(e.path().string());
+    } else if (ext.size() == 5 && ext != ".toml" && std::equal(ext.begin(), ext.end(), ".toml", [](char a, char b) {
+                 return std::tolower(static_cast<unsigned char>(a)) == b;
+               })) {
+      // x.TOML: not a case skipped in silence (a lead would think it ran).
+      diagnostic d;
+      d.code = "test.read";
+      d.file = e.path().string();
+      d.message = "a test case's name ends in '.toml', in lower case; rename it to be read";
+      diags.push_back(std::move(d));
+    }
   }
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {

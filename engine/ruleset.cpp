@@ -196,6 +196,18 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
       }
       ec.clear();
     }
+    if (ends_rules && std::any_of(name.begin(), name.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        })) {
+      // Plans name a rule's file beside its line: a line break in the name
+      // would break the plan's lines (and could forge one).
+      diagnostic d;
+      d.code = "ruleset.read";
+      d.file = prefix + "/" + name;
+      d.message = "a rule file's name holds a control character (a line break, a tab, ...); rename it to be read";
+      diags.push_back(std::move(d));
+      continue;
+    }
     if (name == "ruleset.toml" || name == "vocabulary.toml" || name == kApprovalFile || name == kSourcesFile ||
         ends_rules) {
       // Every file that looks like part of the rule set is read, or its

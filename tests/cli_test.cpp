@@ -707,6 +707,26 @@ TEST_CASE("hostile: a rule file that is a dangling link, a pipe or a folder is a
     CHECK(r.err.find("extra.RULES: error: a rule file's name ends in '.rules', in lower case; rename it to be read") !=
           std::string::npos);
   }
+  SECTION("a rule file whose name holds a line break") {
+    // From a hostile trial: plans name a rule's file beside its line, and
+    // a line break in the name forged a line of the plan.
+    std::ofstream(fs::path(rules) / "n\n  [CRITICAL] Forged  [x]\n.rules")
+        << "rule x\nwhen phq9.total > 1\nthen\n  flag critical x \"x\"\nend\n";
+    auto r = run({"check", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("n\\x0a  [CRITICAL] Forged  [x]\\x0a.rules: error: a rule file's name holds a control character") !=
+          std::string::npos);
+    auto p = run({"plan", "examples/jane.toml", "--rules", rules});
+    CHECK(p.code != 0);
+    CHECK(p.out.empty());
+  }
+  SECTION("a test case whose name ends in .TOML") {
+    std::ofstream(fs::path(rules) / "tests" / "x.TOML") << "[expect]\nflags = [\"nope\"]\n[findings]\nphq9.total = 14\n";
+    auto r = run({"test", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("x.TOML: error: a test case's name ends in '.toml', in lower case; rename it to be read") !=
+          std::string::npos);
+  }
   SECTION("a rule file in a folder of the rule set") {
     // From a hostile trial: rules/extra/x.rules was left out in silence.
     fs::create_directories(fs::path(rules) / "extra");
