@@ -50,10 +50,16 @@ std::string unsafe_character(const std::string& s, bool allow_lines) {
 bool blank(const std::string& s) {
   for (std::size_t i = 0; i < s.size();) {
     std::uint32_t cp = next_code_point(s, i);
+    // Spaces, format characters and the fillers that show nothing (Hangul
+    // fillers, the blank Braille pattern, variation selectors, tag
+    // characters, which can carry hidden text).
     bool invisible = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xa0 || cp == 0xad ||
-                     cp == 0x1680 || cp == 0x180e || (cp >= 0x2000 && cp <= 0x200f) || cp == 0x2028 ||
-                     cp == 0x2029 || cp == 0x202f || (cp >= 0x205f && cp <= 0x2064) || cp == 0x3000 ||
-                     cp == 0xfeff;
+                     cp == 0x034f || cp == 0x115f || cp == 0x1160 || cp == 0x1680 || cp == 0x180e ||
+                     (cp >= 0x180b && cp <= 0x180d) || (cp >= 0x2000 && cp <= 0x200f) || cp == 0x2028 ||
+                     cp == 0x2029 || cp == 0x202f || (cp >= 0x205f && cp <= 0x206f) || cp == 0x2800 ||
+                     cp == 0x3000 || cp == 0x3164 || (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0xfeff ||
+                     cp == 0xffa0 || (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0x1d173 && cp <= 0x1d17a) ||
+                     (cp >= 0xe0000 && cp <= 0xe0fff);
     if (!invisible) return false;
   }
   return true;

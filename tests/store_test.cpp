@@ -520,6 +520,11 @@ TEST_CASE("store commands check their arguments before opening the store") {
            {"plan", kJane, "--record", "--by", "\xef\xbb\xbf \xc2\xa0", "--store", db},
            {"review", "1", "--edit", "weak_relationship", "   ", "--by", "dr_a", "--store", db},
            {"review", "1", "--reject", "weak_relationship", "--reason", "\xe2\x80\x8b\n", "--by", "dr_a", "--store", db},
+           // Fillers that show nothing: Hangul filler U+3164, the blank
+           // Braille pattern U+2800, a tag character U+E0020.
+           {"review", "1", "--accept", "weak_relationship", "--by", "\xe3\x85\xa4", "--store", db},
+           {"review", "1", "--reject", "weak_relationship", "--reason", "\xe3\x85\xa4\xe2\xa0\x80\xf3\xa0\x80\xa0",
+            "--by", "dr_a", "--store", db},
            {"plan", kJane, "--record", "--by", "a\nb", "--store", db}}) {
     INFO(args[0] << " " << args[1] << " " << args[2]);
     auto r = run(args);
