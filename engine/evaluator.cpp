@@ -37,12 +37,7 @@ std::string show_value(const program& p, const client_data& c, const value& v) {
     case vkind::unknown: return "missing";
     case vkind::none: return "none";
     case vkind::boolean: return v.b ? "true" : "false";
-    case vkind::number: {
-      std::ostringstream os;
-      if (v.n == std::floor(v.n) && std::fabs(v.n) < 1e15) os << static_cast<long long>(v.n);
-      else os << v.n;
-      return os.str();
-    }
+    case vkind::number: return number_text(v.n);
     case vkind::symbol: return c.symbol_text(p, v.sym);
     case vkind::list: {
       std::string out = "[";

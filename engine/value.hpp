@@ -36,6 +36,12 @@ struct value {
 };
 
 // Inline: the fast path compares values in its innermost loops.
+// A number as plans and messages show it: whole numbers without a point
+// (14, not 14.0), others in the shortest form that reads back as the same
+// number (2.9999999 stays 2.9999999, never rounded to 3 beside a rule that
+// found it under 3).
+std::string number_text(double n);
+
 inline bool same_value(const value& a, const value& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {

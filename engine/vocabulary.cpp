@@ -1,4 +1,5 @@
 #include "engine/vocabulary.hpp"
+#include "engine/value.hpp"
 
 #include <re2/re2.h>
 
@@ -37,12 +38,6 @@ int finding_decl::field_index(const std::string& name) const {
 }
 
 namespace {
-
-std::string number_text(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
 
 std::string join(const std::vector<std::string>& xs) {
   std::string out;

@@ -13,11 +13,7 @@ namespace iptplan {
 namespace {
 
 // A number as a rule author wrote it: 8, -5, 2.5.
-std::string shown(double n) {
-  std::ostringstream os;
-  os << n;
-  return os.str();
-}
+std::string shown(double n) { return number_text(n); }
 
 }  // namespace
 
