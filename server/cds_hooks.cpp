@@ -104,6 +104,16 @@ bool is_instant(const std::string& s) {
       !digits(17, 2)) {
     return false;
   }
+  // A real moment of the calendar: month 1-12, a day the month has, an hour
+  // 0-23, minutes 0-59, seconds 0-60 (a leap second).
+  auto num = [&](std::size_t at, std::size_t n) { return std::stoi(s.substr(at, n)); };
+  int year = num(0, 4), month = num(5, 2), day = num(8, 2);
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > days[month - 1] + (month == 2 && leap ? 1 : 0) ||
+      num(11, 2) > 23 || num(14, 2) > 59 || num(17, 2) > 60) {
+    return false;
+  }
   std::size_t at = 19;
   if (at < s.size() && s[at] == '.') {
     std::size_t n = 0;
@@ -113,7 +123,7 @@ bool is_instant(const std::string& s) {
   }
   if (at < s.size() && s[at] == 'Z') return at + 1 == s.size();
   return at + 6 == s.size() && (s[at] == '+' || s[at] == '-') && digits(at + 1, 2) && s[at + 3] == ':' &&
-         digits(at + 4, 2);
+         digits(at + 4, 2) && num(at + 1, 2) <= 23 && num(at + 4, 2) <= 59;
 }
 
 // The record id a version-8 card uuid carries (0 for any other text).

@@ -537,7 +537,12 @@ response service::review(std::int64_t id, const request& r) {
   };
   for (const auto& [k, v] : body.items()) {
     if (k != "by" && k != "accept" && k != "reject" && k != "edit" && k != "reason") {
-      problem = "unknown key '" + printable(k) + "'; expected by, accept, reject, edit, reason";
+      // A key that does not look like one of these names is not repeated:
+      // it may be free text (a name).
+      static const std::vector<std::string> keys = {"by", "accept", "reject", "edit", "reason"};
+      std::string near = nearest_name(k, keys);
+      problem = "unknown key " + quoted_if_name(k, "(not shown: it does not look like a key's name)") +
+                "; expected by, accept, reject, edit, reason" + (near.empty() ? "" : " (did you mean '" + near + "'?)");
     }
   }
   if (body.contains("by")) {

@@ -463,6 +463,19 @@ TEST_CASE("api: record a plan, read it back, review it, and the store's chain ve
     bad({{"by", "x"}, {"accept", {"weak_relationship"}}, {"extra", 1}}, 400, "api.review");
     bad({{"by", "x"}, {"accept", {"weak_relationship", "weak_relationship"}}}, 400, "api.review");
     bad({{"by", "x"}, {"edit", {{{"item", "weak_relationship"}, {"text", "t"}, {"extra", 1}}}}}, 400, "api.review");
+    // An unknown key that may be free text is not repeated (a hostile
+    // trial: a name and an escape sequence came back in the message).
+    {
+      auto named = call(s, "POST", "/api/plans/1/review",
+                        json({{"by", "x"}, {"Mary Smith \x1b[2J lives at 4 Elm St", 1}}).dump(), "application/json");
+      CHECK(named.status == 400);
+      CHECK(named.body.find("Mary") == std::string::npos);
+      CHECK(named.body.find("unknown key (not shown: it does not look like a key's name)") != std::string::npos);
+      auto typo = call(s, "POST", "/api/plans/1/review", json({{"by", "x"}, {"acept", {"weak_relationship"}}}).dump(),
+                       "application/json");
+      CHECK(typo.body.find("unknown key 'acept'; expected by, accept, reject, edit, reason (did you mean 'accept'?)") !=
+            std::string::npos);
+    }
     // Many unknown items: the first 50, the rest counted; an id that does
     // not look like one is not repeated.
     std::vector<std::string> many{"Mary Smith"};
@@ -1317,7 +1330,8 @@ TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decision
                            {"acceptedSuggestions", {{{"id", "nope"}}}}}}}}, 404);
   // outcomeTimestamp is required (CDS Hooks 2.0), as an ISO 8601 instant.
   for (const json& t : {json(), json("yesterday"), json("2026-11-26"), json("2026-11-26T10:00:00"), json(3),
-                        json("2026-11-26T10:00:00+0100")}) {
+                        json("2026-11-26T10:00:00+0100"), json("2026-13-45T99:00:00Z"), json("2026-02-29T10:00:00Z"),
+                        json("2026-11-26T24:00:00Z"), json("2026-11-26T10:60:00Z"), json("2026-11-26T10:00:00+25:00")}) {
     json entry = {{"card", overridden["uuid"]}, {"outcome", "accepted"}};
     if (!t.is_null()) entry["outcomeTimestamp"] = t;
     refused({{"feedback", {entry}}}, 400);
