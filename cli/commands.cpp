@@ -1319,7 +1319,18 @@ int run_main(int argc, const char* const* argv, std::istream& in, std::ostream& 
     // everything was written. Anything else (a full disk) is an error.
     struct stat st {};
     bool pipe = &out == &std::cout && ::fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-    if (!pipe) err << "iptplan: error: the output could not be written (a full disk?)\n";
+    if (!pipe) {
+      err << "iptplan: error: the output could not be written (a full disk?)";
+      // A command that changed something did so before its output failed:
+      // said, so that nobody runs it again and records it twice.
+      std::string cmd = argc > 1 ? argv[1] : "";
+      if (code == kOk && cmd == "review") {
+        err << "; the review was recorded all the same: see 'iptplan audit list' before running it again";
+      } else if (code == kOk && cmd == "approve") {
+        err << "; the approval was written all the same: 'iptplan check' shows the rule set's status";
+      }
+      err << "\n";
+    }
     return kInputError;
   }
   return code;

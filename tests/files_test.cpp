@@ -169,6 +169,13 @@ TEST_CASE("a full disk and a closed pipe, as a process: exit 1, with a message f
   CHECK(slurp(err).find("recorded as plan 1") != std::string::npos);
   CHECK(slurp(err).find("the plan is on record all the same (above): show it with 'iptplan audit show ID' "
                         "rather than recording again") != std::string::npos);
+  // A review and an approval, made before their output failed, say so.
+  CHECK(shell(bin + " review 1 --store " + db + " --accept weak_relationship --by dr_a > /dev/full 2> " + err) == 1);
+  CHECK(slurp(err).find("the review was recorded all the same: see 'iptplan audit list' before running it again") !=
+        std::string::npos);
+  std::string rules = s.rules_copy();
+  CHECK(shell(bin + " approve " + rules + " --by lead > /dev/full 2> " + err) == 1);
+  CHECK(slurp(err).find("the approval was written all the same") != std::string::npos);
   // batch, in one chunk and across several (read, planned, written in turn).
   CHECK(shell(bin + " batch " + kJane + " > /dev/full 2> " + err) == 1);
   CHECK(slurp(err).find("the output could not be written") != std::string::npos);
