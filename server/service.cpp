@@ -1,6 +1,7 @@
 #include "server/service.hpp"
 #include "server/internal.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -189,6 +190,24 @@ response service::handle(const request& r) {
   if (plans_now) {
     if (auto refused = review_overdue()) return *refused;
   }
+  // A query parameter the endpoint does not take is refused, never
+  // ignored: a misspelt `recrod=1` would otherwise plan without recording.
+  if (!is_public_asset(r.method, p)) {
+    std::vector<std::string> takes;
+    if (p == "/api/plan") takes = {"record", "by", "format"};
+    else if (p == "/api/why") takes = {"item", "plan"};
+    for (const auto& [k, v] : r.query) {
+      if (std::find(takes.begin(), takes.end(), k) != takes.end()) continue;
+      std::string near = nearest_name(k, takes);
+      std::string list;
+      for (std::size_t i = 0; i < takes.size(); ++i) list += (i ? ", " : "") + takes[i];
+      return error_response(400, "api.request",
+                            "this endpoint takes no query parameter " +
+                                quoted_if_name(k, "(not shown: it does not look like a parameter's name)") +
+                                (takes.empty() ? std::string(": it takes none") : "; it takes " + list) +
+                                (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+    }
+  }
   auto only = [&](const char* method) -> std::optional<response> {
     if (r.method == method) return std::nullopt;
     response res = error_response(405, "api.method", r.method + " is not allowed on " + p + "; use " + method);
@@ -264,8 +283,11 @@ response service::plan(const request& r) {
   if (record != r.query.end()) {
     if (record->second == "1" || record->second == "true") recording = true;
     else if (record->second != "0" && record->second != "false") {
-      return error_response(400, "api.record", "record is 1 (record the plan) or 0");
+      return error_response(400, "api.record", "record is 1 or true (record the plan), or 0 or false");
     }
+  }
+  if (record == r.query.end() && r.query.count("by")) {
+    return error_response(400, "api.by", "'by' names who records a plan: it goes with record=1");
   }
   std::string by;
   if (recording) {

@@ -505,6 +505,32 @@ TEST_CASE("api: without a store, recording and reading plans are refused") {
   CHECK(call(s, "POST", "/api/plan", example("jane.toml"), "", {{"record", "0"}}).status == 200);
 }
 
+TEST_CASE("api: a query parameter the endpoint does not take is refused, never ignored") {
+  // From a trial: POST /api/plan?recrod=1 planned without recording, and
+  // answered 200 as if all were well.
+  auto s = make_service();
+  auto typo = call(s, "POST", "/api/plan", example("jane.toml"), "", {{"recrod", "1"}});
+  CHECK(typo.status == 400);
+  CHECK(first_error_code(typo) == "api.request");
+  CHECK(typo.body.find("this endpoint takes no query parameter 'recrod'; it takes record, by, format (did you mean "
+                       "'record'?)") != std::string::npos);
+  CHECK(call(s, "POST", "/api/plan", example("jane.toml"), "", {{"fromat", "markdown"}}).status == 400);
+  CHECK(call(s, "POST", "/api/plan", example("jane.toml"), "", {{"format", "markdown"}}).status == 200);
+  // 'by' without record=1 records nothing: said.
+  auto by = call(s, "POST", "/api/plan", example("jane.toml"), "", {{"by", "x"}});
+  CHECK(by.status == 400);
+  CHECK(first_error_code(by) == "api.by");
+  CHECK(call(s, "GET", "/api/vocabulary", "", "", {{"x", "1"}}).status == 400);
+  auto named = call(s, "GET", "/api/vocabulary", "", "", {{"Mary Smith", "1"}});
+  CHECK(named.status == 400);
+  CHECK(named.body.find("Mary") == std::string::npos);
+  auto why = call(s, "POST", "/api/why", example("jane.toml"), "", {{"item", "weak_relationship"}, {"format", "x"}});
+  CHECK(why.status == 400);
+  CHECK(why.body.find("it takes item, plan") != std::string::npos);
+  // The page's files take any (a cache-busting ?v=2 does no harm).
+  CHECK(call(s, "GET", "/", "", "", {{"v", "2"}}).status == 200);
+}
+
 TEST_CASE("api: the page's files are served with a policy that allows only their own script and style") {
   auto s = make_service();
   for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
