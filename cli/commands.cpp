@@ -923,8 +923,24 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
       err << "iptplan: error: " << printable(dir) << " has no test cases (tests/*.toml): a rule set is approved only when "
           << "its test cases pass\n";
     } else {
+      // Which ones, by name (a lead should not need a second command to
+      // find out).
+      std::string failing;
+      std::size_t n_failing = 0;
+      auto j = nlohmann::json::parse(quiet_out.str(), nullptr, false);
+      if (!j.is_discarded() && j.contains("cases") && j["cases"].is_array()) {
+        for (const auto& c : j["cases"]) {
+          if (!c.is_object() || c.value("passed", true)) continue;
+          if (++n_failing <= 10) failing += "\n  " + printable(c.value("file", c.value("name", std::string())));
+        }
+      }
       err << "iptplan: error: the test cases of " << printable(dir) << " do not all pass; run 'iptplan test " << printable(dir)
-          << "': a rule set is approved only when they do\n";
+          << "': a rule set is approved only when they do";
+      if (n_failing) {
+        err << ". Failing:" << failing;
+        if (n_failing > 10) err << "\n  ... and " << with_thousands(n_failing - 10) << " more";
+      }
+      err << "\n";
     }
     return kInputError;
   }
@@ -965,14 +981,19 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
       const auto& by_rule = j["coverage"]["by_rule"];
       for (std::size_t i = 0; i < rs->prog->rules.size() && i < by_rule.size(); ++i) {
         const auto& r = rs->prog->rules[i];
-        if (is_safety_rule(r) && by_rule[i].value("fired", 0) == 0) {
+        // A rule allowed to remove a safety item too: the exclusion a lead
+        // allowed must be seen at work, on a case, before it is approved.
+        bool allowed_exclusion = lint_allow_reason(*rs->prog, r, "lint.safety-exclude").has_value();
+        if ((is_safety_rule(r) || allowed_exclusion) && by_rule[i].value("fired", 0) == 0) {
           untried.push_back(rs->prog->base_of(r) + ":" + std::to_string(r.line) + ": " + r.id);
         }
       }
     }
     if (!untried.empty()) {
       err << "iptplan: error: " << printable(dir) << " is not approved: "
-          << (untried.size() == 1 ? "a safety rule fires" : std::to_string(untried.size()) + " safety rules fire")
+          << (untried.size() == 1 ? "a safety rule (or a rule allowed to remove a safety item) fires"
+                                  : std::to_string(untried.size()) +
+                                        " safety rules (or rules allowed to remove a safety item) fire")
           << " in no test case; add a case that shows each working (or, if it can never fire, correct "
              "its condition: 'iptplan lint' says why):\n";
       for (const auto& u : untried) err << "  " << u << "\n";

@@ -252,7 +252,7 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
   // Every test case still passes: only lint sees it.
   std::ofstream(fs::path(rules) / "alliance.rules", std::ios::app)
       << "\nrule long_course_no_plan \"Long course\"\n  source \"domain I2\"\nwhen\n"
-         "  alliance.strength == \"strong\" and therapy.sessions_planned >= 40\nthen\n  exclude safety_plan\nend\n";
+         "  alliance.strength == \"strong\" and therapy.sessions_planned == 23\nthen\n  exclude safety_plan\nend\n";
   REQUIRE(run({"test", rules}).code == 0);
   auto r = run({"approve", rules, "--by", "Dr Lead"});
   CHECK(r.code == 1);
@@ -272,7 +272,20 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
   auto at = text.find("rule long_course_no_plan");
   text.insert(at, "# lint: allow lint.safety-exclude because the test of approval needs one\n");
   std::ofstream(fs::path(rules) / "alliance.rules") << text;
+  // Allowed, but seen at work in no test case (from a lead's trial: "ok"
+  // and a rule no case fires were approved): refused, naming the rule.
+  auto untried = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(untried.code == 1);
+  CHECK(untried.err.find("a safety rule (or a rule allowed to remove a safety item) fires in no test case") !=
+        std::string::npos);
+  CHECK(untried.err.find(": long_course_no_plan\n") != std::string::npos);
+  CHECK_FALSE(fs::exists(rules + "/approval.toml"));
+  s.write("rules/tests/zz_long_course.toml",
+          "description = \"a long course with a strong alliance: the allowed exclusion at work\"\n"
+          "[expect]\nexcluded = [\"safety_plan\"]\n"
+          "[findings]\nalliance.strength = \"strong\"\ntherapy.sessions_planned = 23\nrisk.cssrs.q1 = true\n");
   auto approved = run({"approve", rules, "--by", "Dr Lead"});
+  INFO(approved.err);
   CHECK(approved.code == 0);
   // The approver is shown each allowed exception and its reason.
   CHECK(approved.err.find("alliance.rules:" ) != std::string::npos);
@@ -420,7 +433,8 @@ TEST_CASE("approve refuses a safety rule that no test case fires, naming it") {
   REQUIRE(run({"test", rules}).code == 0);
   auto r = run({"approve", rules, "--by", "Dr Lead"});
   CHECK(r.code == 1);
-  CHECK(r.err.find("is not approved: a safety rule fires in no test case") != std::string::npos);
+  CHECK(r.err.find("is not approved: a safety rule (or a rule allowed to remove a safety item) fires in no test case") !=
+        std::string::npos);
   CHECK(r.err.find("  safety.rules:") != std::string::npos);
   CHECK(r.err.find(": extreme_tier\n") != std::string::npos);
   CHECK_FALSE(fs::exists(rules + "/approval.toml"));
@@ -434,6 +448,8 @@ TEST_CASE("approve refuses a rule set whose test cases fail, and a malformed app
   auto r = run({"approve", rules, "--by", "Dr Lead"});
   CHECK(r.code == 1);
   CHECK(r.err.find("do not all pass") != std::string::npos);
+  CHECK(r.err.find(". Failing:\n  ") != std::string::npos);  // by name
+  CHECK(r.err.find("zz_wrong.toml\n") != std::string::npos);
   CHECK_FALSE(fs::exists(rules + "/approval.toml"));
   CHECK(run({"approve", rules}).code == 2);  // --by is required
   fs::remove(rules + "/tests/zz_wrong.toml");
