@@ -404,6 +404,8 @@ function itemView(it, n) {
   const text = el('input', {type: 'text', 'aria-label': 'New text for ' + it.id, value: d.text || it.text});
   const sync = () => {
     const action = choice.value;
+    reason.removeAttribute('aria-invalid');
+    text.removeAttribute('aria-invalid');
     if (!action) delete state.decisions[it.id];
     else state.decisions[it.id] = {action, reason: reason.value, text: text.value};
     reason.hidden = !(action === 'reject' || action === 'edit');
@@ -466,7 +468,8 @@ function renderPlan() {
   $('plan-status').textContent = 'Draft plan: ' + count + ' items' +
     (p.provisional.length ? ', ' + p.provisional.length + ' to confirm' : '') +
     (ask.length ? ', ' + Math.min(ask.length, 10) + (ask.length > 10 ? ' of ' + ask.length : '') +
-                  ' questions to ask next shown' : '') + '.';
+                  (Math.min(ask.length, 10) === 1 && ask.length <= 10 ? ' question' : ' questions') +
+                  ' to ask next shown' : '') + '.';
 }
 
 // The fields marked invalid (their values would be left out of the
@@ -523,9 +526,31 @@ async function recordOnce() {
       ' dropped. Check the plan, then record again.';
     return;
   }
+  // Every decision is checked before the plan is recorded, as the server
+  // will check it: a plan on record whose decisions were then refused
+  // would stay in the audit trail without them.
+  const bytes = (t) => new TextEncoder().encode(t).length;
+  const focusOn = (id, field) => {
+    const li = document.querySelector('#plan-body li[data-item="' + CSS.escape(id) + '"]');
+    const c = li && li.querySelector('input[aria-label^="' + field + '"]');
+    if (c) { c.setAttribute('aria-invalid', 'true'); c.focus(); }
+  };
   for (const [id, d] of Object.entries(state.decisions)) {
-    if (d.action === 'reject' && !d.reason.trim()) { status.textContent = 'Give a reason for rejecting ' + id + '.'; return; }
-    if (d.action === 'edit' && !d.text.trim()) { status.textContent = 'Give the new text for ' + id + '.'; return; }
+    if (d.action === 'reject' && !d.reason.trim()) {
+      status.textContent = 'Give a reason for rejecting ' + id + '.';
+      focusOn(id, 'Reason');
+      return;
+    }
+    if (d.action === 'edit' && !d.text.trim()) {
+      status.textContent = 'Give the new text for ' + id + '.';
+      focusOn(id, 'New text');
+      return;
+    }
+    if (bytes(d.reason.trim()) > 2000 || (d.action === 'edit' && bytes(d.text.trim()) > 2000)) {
+      status.textContent = 'The reason or new text for ' + id + ' is longer than 2000 bytes: shorten it, then record.';
+      focusOn(id, bytes(d.reason.trim()) > 2000 ? 'Reason' : 'New text');
+      return;
+    }
   }
   const r = await api('POST', '/api/plan?record=1&by=' + encodeURIComponent(by), JSON.stringify(collect()));
   if (r.status !== 201) { status.textContent = 'Not recorded: ' + errorText(r); return; }
@@ -543,7 +568,8 @@ async function recordOnce() {
     const x = await api('POST', '/api/plans/' + id + '/review', JSON.stringify(rv));
     if (x.status !== 201) { status.textContent = 'Plan ' + id + ' recorded, but a decision was not: ' + errorText(x); return; }
   }
-  status.textContent = 'Recorded as plan ' + id + (reviews.length ? ' with ' + Object.keys(state.decisions).length + ' decisions' : '') + '.';
+  const n = Object.keys(state.decisions).length;
+  status.textContent = 'Recorded as plan ' + id + (reviews.length ? ' with ' + n + (n === 1 ? ' decision' : ' decisions') : '') + '.';
 }
 
 // ---------------------------------------------------------------------------
