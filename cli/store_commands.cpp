@@ -284,6 +284,28 @@ std::optional<std::string> store_location(const std::string& given, std::ostream
     err << "iptplan: the configuration file " << cfg << " could not be read\n";
     return std::nullopt;
   }
+  // Every key means something: a misspelt one (`[store] paht`) would leave
+  // the store unset, and plans unrecorded, in silence.
+  for (auto&& [k, v] : *t) {
+    std::string key(k.str());
+    const toml::table* section = v.as_table();
+    bool bad = key != "store" || !section;
+    if (!bad) {
+      for (auto&& [k2, v2] : *section) {
+        if (k2.str() == "path") continue;
+        err << cfg << ":" << k2.source().begin.line << ":" << k2.source().begin.column << ": error: '"
+            << printable(std::string(k2.str()).substr(0, 40)) << "' is not a setting of [store]; it takes path"
+            << (nearest_name(std::string(k2.str()), {"path"}).empty() ? "" : " (did you mean 'path'?)")
+            << " [config.unknown]\n";
+        return std::nullopt;
+      }
+      continue;
+    }
+    err << cfg << ":" << k.source().begin.line << ":" << k.source().begin.column << ": error: '"
+        << printable(key.substr(0, 40)) << "' is not a section of the configuration file; it has [store] with path"
+        << (nearest_name(key, {"store"}).empty() ? "" : " (did you mean 'store'?)") << " [config.unknown]\n";
+    return std::nullopt;
+  }
   auto* node = (*t)["store"]["path"].node();
   if (!node) return none();
   auto p = node->value<std::string>();

@@ -455,6 +455,22 @@ TEST_CASE("where the store is: --store, IPTPLAN_STORE, or [store] path in the co
   ::unsetenv("IPTPLAN_CONFIG");
   CHECK(fs::exists(s.dir / "rel.db"));
 
+  // A misspelt setting or section is an error at its place, never a store
+  // left unset in silence.
+  for (const auto& [text, want] : std::vector<std::pair<std::string, std::string>>{
+           {"[store]\npaht = \"x.db\"\n", ":2:1: error: 'paht' is not a setting of [store]; it takes path (did you "
+                                          "mean 'path'?) [config.unknown]"},
+           {"[stor]\npath = \"x.db\"\n", ":1:2: error: 'stor' is not a section of the configuration file; it has "
+                                         "[store] with path (did you mean 'store'?) [config.unknown]"}}) {
+    std::string bad_cfg = s.write("bad.toml", text);
+    ::setenv("IPTPLAN_CONFIG", bad_cfg.c_str(), 1);
+    auto bad = run({"plan", kJane, "--record"});
+    ::unsetenv("IPTPLAN_CONFIG");
+    CHECK(bad.code != 0);
+    CHECK(bad.out.empty());
+    CHECK(bad.err.find(bad_cfg + want) != std::string::npos);
+  }
+
   // No store anywhere: a usage error naming the file to set, and no plan
   // shown or recorded silently.
   std::string empty_cfg = s.write("empty.toml", "# nothing\n");
