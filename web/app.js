@@ -153,6 +153,28 @@ function check(wrap, decl) {
   if (c.tagName === 'INPUT' || c.tagName === 'SELECT') c.setAttribute('aria-invalid', msg ? 'true' : 'false');
 }
 
+// The form field a finding names: "phq9.total", or a row's field by the
+// row's key ("relationships[partner].conflict": the row labelled partner)
+// or by its place ("life_events[1].months_before_onset").
+function fieldFor(finding) {
+  const m = /^([^\[]+)\[([^\]]*)\]\.(.+)$/.exec(finding);
+  if (!m) return document.querySelector('.field[data-path="' + CSS.escape(finding) + '"]:not([data-field])');
+  const [, list, key, name] = m;
+  const decl = state.byPath.get(list);
+  const rows = [...document.querySelectorAll('.rows[data-table="' + CSS.escape(list) + '"] .row')];
+  let row = null;
+  if (decl && decl.key) {
+    row = rows.find((r) => {
+      const k = r.querySelector('.field[data-field="' + CSS.escape(decl.key) + '"] input, ' +
+                                '.field[data-field="' + CSS.escape(decl.key) + '"] select');
+      return k && k.value.trim() === key;
+    }) || null;
+  }
+  if (!row && /^\d+$/.test(key)) row = rows[Number(key) - 1] || null;
+  if (row) return row.querySelector('.field[data-field="' + CSS.escape(name) + '"]');
+  return document.querySelector('.field[data-path="' + CSS.escape(list) + '"]');
+}
+
 function tableRow(decl, rowsBox) {
   const n = ++state.rows;
   const row = el('div', {class: 'row', role: 'group'});
@@ -164,7 +186,15 @@ function tableRow(decl, rowsBox) {
     w.dataset.field = f.path;
     row.append(w);
   }
-  row.append(el('button', {type: 'button', text: 'Remove this row', onclick: () => { row.remove(); changed(); }}));
+  row.append(el('button', {type: 'button', text: 'Remove this row', 'aria-label': 'Remove ' + title.textContent + ' ' + n,
+                           onclick: () => {
+                             // Focus goes to the next row's first field, or to the add button, never lost.
+                             const next = row.nextElementSibling || row.parentElement.parentElement.querySelector(':scope > button');
+                             row.remove();
+                             changed();
+                             const f = next && (next.matches('button') ? next : next.querySelector('input, select'));
+                             if (f) f.focus();
+                           }}));
   rowsBox.append(row);
   return row;
 }
@@ -389,13 +419,17 @@ function itemView(it, n) {
   }
   const why = el('div', {class: 'why', id: whyId, hidden: true});
   for (const ref of it.because || []) why.append(explanation(ref));
+  // Each control named by its item, so that a screen reader's list of
+  // buttons is not ten times "Why?" (the visible text stays short).
+  const about = (it.text.length > 70 ? it.text.slice(0, 70) + '...' : it.text);
   const whyButton = el('button', {type: 'button', 'aria-expanded': 'false', 'aria-controls': whyId, text: 'Why?',
+    'aria-label': 'Why? ' + about,
     onclick: () => {
       const open = why.hidden;
       why.hidden = !open;
       whyButton.setAttribute('aria-expanded', String(open));
     }});
-  const choice = el('select', {'aria-label': 'Decision on ' + it.id},
+  const choice = el('select', {'aria-label': 'Decision on: ' + about},
                     el('option', {value: '', text: 'No decision yet'}), el('option', {value: 'accept', text: 'Accept'}),
                     el('option', {value: 'edit', text: 'Edit'}), el('option', {value: 'reject', text: 'Reject'}));
   choice.value = d.action || '';
@@ -452,13 +486,16 @@ function renderPlan() {
     if (!list.length) return;
     const ol = el('ol', {class: 'ask'});
     for (const a of list.slice(0, limit)) {
-      const base = a.finding.replace(/\[[^\]]*\]/g, '');
-      const w = document.querySelector('.field[data-path="' + CSS.escape(a.finding) + '"]') ||
-                document.querySelector('.field[data-path="' + CSS.escape(base.split('.')[0]) + '"]');
+      const w = fieldFor(a.finding);
       if (w) w.classList.add('ask-next');
       const target = w && w.querySelector('input, select, button');
-      ol.append(el('li', {}, document.createTextNode((a.safety ? 'Safety: ' : '') + (a.question || a.finding) + ' '),
-                   target ? el('button', {type: 'button', text: 'Go to the question', onclick: () => target.focus()}) : null));
+      // A question about one person or event says which (its row's key).
+      const row = /^[^\[]+\[([^\]]*)\]\./.exec(a.finding);
+      const who = row ? ' (' + (/^\d+$/.test(row[1]) ? 'entry ' + row[1] : row[1]) + ')' : '';
+      const q = (a.question || a.finding) + who;
+      ol.append(el('li', {}, document.createTextNode((a.safety ? 'Safety: ' : '') + q + ' '),
+                   target ? el('button', {type: 'button', text: 'Go to the question', 'aria-label': 'Go to the question: ' + q,
+                                          onclick: () => target.focus()}) : null));
     }
     body.append(el('h3', {text: title}), ol);
   };

@@ -236,6 +236,25 @@ try:
         wait.until(lambda d: page_items() == want)
     except Exception:
         pass
+    names = driver.execute_script("""
+      return [...document.querySelectorAll('#plan-body button, #plan-body select')]
+        .map((b) => b.getAttribute('aria-label') || b.textContent);""")
+    check(len(names) > 10 and len(set(names)) == len(names),
+          "every button and menu of the plan has its own accessible name (%d, %d distinct)" % (len(names), len(set(names))))
+    # "Go to the question" of a row's field finds that row's field, by the
+    # row's label or its place (from a trial: every row question went to
+    # the first row's first field).
+    where = driver.execute_script("""
+      const f = fieldFor('relationships[mother].conflict');
+      const row = f && f.closest('.row');
+      const label = row && row.querySelector('.field[data-field="label"] input');
+      const second = fieldFor('relationships[2].conflict');
+      return [f ? f.dataset.field : null, label ? label.value : null, second === f];""")
+    check(where == ["conflict", "mother", True], "a row's question is found in that row: %r" % (where,))
+    # The plan redrawn after the corrected item 9 has settled (the form
+    # waits for a pause in typing, then asks the server).
+    time.sleep(1.5)
+    wait.until(lambda d: "Updating" not in d.find_element(By.ID, "plan-status").text)
     def reason_field():
         return driver.find_element(By.CSS_SELECTOR, 'li[data-item="emotion_expression"] input[aria-label^="Reason"]')
     driver.execute_script("arguments[0].value = 'x'.repeat(2001); arguments[0].dispatchEvent(new Event('input'));",
