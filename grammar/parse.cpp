@@ -150,7 +150,7 @@ std::vector<std::string> hints(const source_file& src, const std::string& expect
     static const std::vector<std::string> keywords = {
         "rule", "when", "then", "because", "end", "priority", "tags", "source", "for",
         "each", "challenge", "solution", "goal", "flag", "conclude", "exclude", "provisional", "and", "or",
-        "not", "contains", "known", "missing", "by", "session"};
+        "not", "contains", "known", "missing", "by", "session", "info", "warning", "critical"};
     std::string near = nearest_name(word, keywords);
     // 'provisional when' may stand where 'then' is expected, and so may
     // 'and' or 'or', which go on with the condition.

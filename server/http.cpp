@@ -491,6 +491,14 @@ int serve(service& svc, const http_options& o, std::ostream& err,
   // Statuses httplib answers by itself (413 for a body over the limit, 400
   // for a malformed request): the same JSON errors as every other.
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    // A request too malformed to reach the pre-routing handler still gets
+    // its id (in the answer and the log line) and the security headers.
+    if (!res.has_header("X-Request-Id")) {
+      res.set_header("X-Request-Id", request_id());
+      for (const auto& [k, v] : kSecurityHeaders) {
+        if (!res.has_header(k)) res.set_header(k, v);
+      }
+    }
     if (!res.body.empty()) return;
     std::string code = res.status == 413 ? "api.too-large" : res.status == 404 ? "api.not-found" : "api.request";
     std::string message = res.status == 413   ? "the request body is larger than this server accepts"

@@ -556,6 +556,11 @@ TEST_CASE("a bad flag severity") {
   CHECK(d.message == "expected info, warning or critical but found 'urgent'");
   CHECK(d.line == 4);
   CHECK(d.column == 8);
+  // A misspelt severity: the one meant (from a lead's trial).
+  auto typo = one_error("rule r1\nwhen a\nthen\n  flag warnng f \"x\"\nend\n");
+  CHECK(typo.message == "expected info, warning or critical but found 'warnng'");
+  REQUIRE(typo.notes.size() == 1);
+  CHECK(typo.notes[0] == "did you mean 'warning'?");
 }
 
 TEST_CASE("a solution without 'for'") {

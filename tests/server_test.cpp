@@ -861,6 +861,12 @@ TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serv
                                        "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}xyz");
   CHECK(two_lengths.rfind("HTTP/1.1 400", 0) == 0);
   answered += 2;
+  // A request line too malformed to be routed: still a request id and the
+  // security headers (a hostile trial: neither, and an empty id logged).
+  auto malformed = raw(srv.port, "GET /x\r\n\r\n");
+  CHECK(malformed.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(malformed.find("\r\nX-Request-Id: ") != std::string::npos);
+  CHECK(malformed.find("\r\nContent-Security-Policy: ") != std::string::npos);
   std::thread slow([&] {
     raw(srv.port, "POST /api/plan HTTP/1.1\r\n" + host + "Content-Type: application/toml\r\nContent-Length: 100\r\n\r\nabc", 5000);
   });
