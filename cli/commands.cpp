@@ -1590,7 +1590,14 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     return kOk;
   } catch (const CLI::ParseError& e) {
     // --help on a subcommand arrives here as CallForHelp too (handled above).
-    err << "iptplan: " << printable(e.what()) << "\nRun 'iptplan --help' for usage.\n";
+    std::string what = e.what();
+    if (what.rfind("--edit:", 0) == 0) {
+      // CLI11's "--edit: 2 required [TEXT,TEXT] missing" says it in its own terms.
+      err << "iptplan: --edit takes the item, then its new text in quotes: --edit ITEM \"new text\"\n"
+          << "Run 'iptplan review --help' for usage.\n";
+      return kUsage;
+    }
+    err << "iptplan: " << printable(what) << "\nRun 'iptplan --help' for usage.\n";
     return kUsage;
   }
 

@@ -411,6 +411,13 @@ TEST_CASE("review refuses what it cannot record faithfully") {
   auto swallowed = run({"review", "1", "--store", db, "--edit", "weak_relationship", "--reason"});
   CHECK(swallowed.code == 2);
   CHECK(swallowed.err.find("--edit takes the item, then its new text in quotes") != std::string::npos);
+  // --edit with no text at all, as the last option: said in the same words,
+  // not in the option parser's ("--edit: 2 required [TEXT,TEXT] missing").
+  auto no_text = run({"review", "1", "--store", db, "--edit", "weak_relationship"});
+  CHECK(no_text.code == 2);
+  CHECK(no_text.err.find("--edit takes the item, then its new text in quotes: --edit ITEM \"new text\"") !=
+        std::string::npos);
+  CHECK(no_text.err.find("required") == std::string::npos);
   CHECK(run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "--accept"}).code == 2);
   auto list_after = run({"audit", "list", "--store", db, "--format", "json"});
   CHECK(nlohmann::json::parse(list_after.out).size() == 2);  // the two plans
