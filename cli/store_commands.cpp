@@ -67,6 +67,7 @@ std::string decided(const std::string& action) {
   if (action == "edit") return "edited";
   return printable(action);
 }
+std::string decided_word(const std::string& action) { return decided(action); }
 
 }  // namespace
 namespace st = iptplan::store;
@@ -705,12 +706,38 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
     if (fmt != "json") {
       header = "Plan " + std::to_string(id) + " as recorded " + r->created + " by " + printable(r->by) + ", with " +
                printable(rs->info.name) + " " + printable(rs->info.version) + " (sha256 " + short_hash(rs->sha256) +
-               "):\n\n";
+               "; " + approval_line(json::parse(f.plan_json, nullptr, false)) + "):\n\n";
     }
-    return explain_item(
+    // The clinicians' decisions on the item, after its why: what an
+    // auditor asks next (from an auditor's trial: a rejection went unsaid).
+    std::string decided;
+    if (fmt != "json") {
+      std::string problem;
+      auto reviews = st::reviews_of(s, id, problem);
+      if (!reviews) {
+        not_intact(problem, location, err);
+        return kInputError;
+      }
+      for (const auto& rv : *reviews) {
+        for (const auto& d : rv.facts.decisions) {
+          if (d.item != item) continue;
+          decided += "  " + decided_word(d.action) + " by " + printable(rv.rec.by) + " on " +
+                     printable(rv.rec.created) + " (record " + std::to_string(rv.rec.id) + ")";
+          if (d.action == "edit") decided += ": \"" + printable(d.text) + "\"";
+          if (!d.reason.empty()) decided += "; reason: " + printable(d.reason);
+          decided += "\n";
+        }
+      }
+    }
+    int code = explain_item(
         *rs, item, [&]() -> std::optional<planned> { return std::move(*pl); }, why_not, fmt,
         "iptplan why-not " + shell_quoted(item) + " --record " + std::to_string(id) + " --store " + shell_quoted(location),
         out, err, header);
+    if (code == kOk && fmt != "json" && !why_not) {
+      out << "\nClinicians' decisions on " << printable(item) << " (the last one counts):\n"
+          << (decided.empty() ? std::string("  none recorded\n") : decided);
+    }
+    return code;
   });
 }
 

@@ -765,7 +765,17 @@ TEST_CASE("why and why-not --record explain a recorded plan with the rules it wa
   CHECK(why.code == 0);
   CHECK(why.out.rfind("Plan 1 as recorded ", 0) == 0);
   CHECK(why.out.find(" by dr_a, with iptplan-default 0.2.0 (sha256 ") != std::string::npos);
+  CHECK(why.out.find("; draft (not approved)):\n") != std::string::npos);
   CHECK(why.out.find("because: Alliance as the clinician rates it") != std::string::npos);
+  // The clinicians' decisions on the item come after its why.
+  CHECK(why.out.find("\nClinicians' decisions on weak_relationship (the last one counts):\n  none recorded\n") !=
+        std::string::npos);
+  REQUIRE(run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "the alliance is fine",
+               "--by", "dr_b"})
+              .code == 0);
+  auto decided = run({"why", "weak_relationship", "--record", "1", "--store", db});
+  CHECK(decided.out.find("\n  rejected by dr_b on ") != std::string::npos);
+  CHECK(decided.out.find("; reason: the alliance is fine\n") != std::string::npos);
   CHECK(run({"why", "weak_relationship", kJane, "--rules", rules}).out.find("because: Bond as the clinician") !=
         std::string::npos);
   // A derived fact, why-not, and JSON (no header then).
