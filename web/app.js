@@ -135,7 +135,12 @@ function read(wrap, decl) {
   }
   if (t === 'list') {
     const parts = raw.split(',').map((x) => x.trim()).filter((x) => x);
-    return decl.of === 'int' || decl.of === 'number' ? parts.map(Number) : parts;
+    if (decl.of !== 'int' && decl.of !== 'number') return parts;
+    const ns = parts.map(Number);
+    // A part that is not a number makes the whole list invalid (never a
+    // null sent in its place).
+    if (ns.some((n) => !Number.isFinite(n) || (decl.of === 'int' && !Number.isInteger(n)))) return undefined;
+    return ns;
   }
   return raw;
 }
@@ -146,9 +151,12 @@ function check(wrap, decl) {
   const c = wrap.querySelector('input, select');
   const err = wrap.querySelector('.error');
   let msg = '';
-  if ((decl.type === 'int' || decl.type === 'number') && c.value.trim() !== '') {
-    if (read(wrap, decl) === undefined) msg = 'Expected ' + decl.expected + '.';
-  }
+  const numeric = decl.type === 'int' || decl.type === 'number' ||
+                  (decl.type === 'list' && (decl.of === 'int' || decl.of === 'number'));
+  // A number field holding what the browser cannot read as a number ("1-")
+  // shows an empty value: said, never left out in silence.
+  if (c.validity && c.validity.badInput) msg = 'Expected ' + decl.expected + '.';
+  else if (numeric && c.value.trim() !== '' && read(wrap, decl) === undefined) msg = 'Expected ' + decl.expected + '.';
   err.textContent = msg;
   if (c.tagName === 'INPUT' || c.tagName === 'SELECT') c.setAttribute('aria-invalid', msg ? 'true' : 'false');
 }

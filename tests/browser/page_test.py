@@ -172,6 +172,12 @@ try:
     wait.until(lambda d: err.text != "")
     check("0 to 27" in err.text and total.get_attribute("aria-invalid") == "true",
           "an out-of-range PHQ-9 total is flagged as typed")
+    # Something the browser cannot read as a number ("1-", which a number
+    # field shows as empty) is flagged, never left out in silence.
+    total.clear()
+    total.send_keys("1-")
+    wait.until(lambda d: total.get_attribute("aria-invalid") == "true")
+    check(err.text.startswith("Expected"), "a value that is not a number is flagged as typed: " + err.text)
     total.clear()
     total.send_keys(str(jane["phq9"]["total"]))
 
