@@ -474,6 +474,14 @@ class builder {
         for (std::size_t i = 0; i < all.size(); ++i) {
           const auto& d = all[i];
           if (group_of(d.path) != g || !c_.slots[i].is_unknown() || !asked_now(d.path) || assess.count(d.path)) continue;
+          // A gate whose follow-up is recorded has, in effect, its answer
+          // (the 3-month self-harm question answered says the lifetime one
+          // was yes): not asked only to complete the screen.
+          bool answered_by_follow_up = false;
+          for (std::size_t j = 0; j < all.size() && !answered_by_follow_up; ++j) {
+            answered_by_follow_up = all[j].asked_if == d.path && !c_.slots[j].is_unknown() && !c_.is_implied(j);
+          }
+          if (answered_by_follow_up) continue;
           auto& a = assess[d.path];
           a.finding = d.path;
           a.follow_up = follows_up(d.path);
