@@ -568,6 +568,10 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
         if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
         if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
         out << "\n";
+        // What was decided on, as the plan gave it: its text and the rules
+        // (with their hashes) behind it.
+        if (!d.original_text.empty()) out << "      the item read: " << printable(d.original_text) << "\n";
+        out << "      proposed by: " << rule_list(d.rules) << "\n";
       }
     }
     return kOk;

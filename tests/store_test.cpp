@@ -363,6 +363,11 @@ TEST_CASE("review records decisions on a plan's items, audit overrides sums them
   CHECK(plan1.out.find("\n  rule set status when planned: draft (not approved)\n") != std::string::npos);
   CHECK(plan1.out.find("flag possible_alexithymia [confirmed; accepted]: ") != std::string::npos);
   CHECK(plan1.out.find("\n      proposed by: alexithymia_possible (") != std::string::npos);
+  // A review record shows what each decision was on: the item's text and
+  // the rules behind it, as the plan gave them.
+  auto review3 = run({"audit", "show", "3", "--store", db});
+  CHECK(review3.out.find("\n      the item read: TAS-20 is in the 'possible alexithymia' range") != std::string::npos);
+  CHECK(review3.out.find("\n      proposed by: alexithymia_possible (") != std::string::npos);
 }
 
 TEST_CASE("audit show lists the items the rules excluded, with the rules that proposed and removed them") {
