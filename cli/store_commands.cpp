@@ -67,7 +67,15 @@ std::string decided(const std::string& action) {
   if (action == "edit") return "edited";
   return printable(action);
 }
-std::string decided_word(const std::string& action) { return decided(action); }
+
+// What follows a decision's item in every listing: an edit's new text, the
+// reason.
+std::string decision_detail(const store::decision& d) {
+  std::string out;
+  if (d.action == "edit") out += ": \"" + printable(d.text) + "\"";
+  if (!d.reason.empty()) out += "; reason: " + printable(d.reason);
+  return out;
+}
 
 }  // namespace
 namespace st = iptplan::store;
@@ -149,6 +157,24 @@ bool record_intact(st::plan_store& s, const st::record& r, const std::string& lo
   if (why.empty()) return true;
   not_intact(why, location, err);
   return false;
+}
+
+// The decisions recorded on plan `id`, in the order made, each with its
+// review record; each review read is checked (none when one fails, said).
+std::optional<std::vector<std::pair<st::record, st::decision>>> decisions_on(st::plan_store& s, std::int64_t id,
+                                                                              const std::string& location,
+                                                                              std::ostream& err) {
+  std::string problem;
+  auto reviews = st::reviews_of(s, id, problem);
+  if (!reviews) {
+    not_intact(problem, location, err);
+    return std::nullopt;
+  }
+  std::vector<std::pair<st::record, st::decision>> out;
+  for (const auto& rv : *reviews) {
+    for (const auto& d : rv.facts.decisions) out.push_back({rv.rec, d});
+  }
+  return out;
 }
 
 std::string short_hash(const std::string& h) { return h.substr(0, 12); }
@@ -470,15 +496,9 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
     // The decisions recorded on this plan, later.
     std::vector<std::pair<st::record, st::decision>> decisions;
     if (r->kind == "plan") {
-      std::string problem;
-      auto reviews = st::reviews_of(s, id, problem);
-      if (!reviews) {
-        not_intact(problem, location, err);
-        return kInputError;
-      }
-      for (const auto& rv : *reviews) {
-        for (const auto& d : rv.facts.decisions) decisions.push_back({rv.rec, d});
-      }
+      auto on = decisions_on(s, id, location, err);
+      if (!on) return kInputError;
+      decisions = std::move(*on);
     }
     // The last decision on an item is the one that counts (as audit
     // overrides counts it); an earlier one says which record replaced it.
@@ -554,9 +574,7 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
       if (decisions.empty()) out << "  (none recorded)\n";
       for (const auto& [x, d] : decisions) {
         out << "  " << printable(d.action) << " " << printable(d.item) << " (record " << x.id << ", "
-            << printable(x.by) << ", " << printable(x.created) << ")";
-        if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
-        if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
+            << printable(x.by) << ", " << printable(x.created) << ")" << decision_detail(d);
         if (last_on[d.item] != x.id) out << " [replaced by record " << last_on[d.item] << "]";
         out << "\n";
       }
@@ -564,10 +582,7 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
       auto f = st::read_review_body(r->body);
       out << "  review of plan " << f.plan_id << " (hash " << short_hash(f.plan_hash) << ")\n";
       for (const auto& d : f.decisions) {
-        out << "  " << printable(d.action) << " " << printable(d.item);
-        if (d.action == "edit") out << ": \"" << printable(d.text) << "\"";
-        if (!d.reason.empty()) out << "; reason: " << printable(d.reason);
-        out << "\n";
+        out << "  " << printable(d.action) << " " << printable(d.item) << decision_detail(d) << "\n";
         // What was decided on, as the plan gave it: its text and the rules
         // (with their hashes) behind it.
         if (!d.original_text.empty()) out << "      the item read: " << printable(d.original_text) << "\n";
@@ -714,23 +729,14 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
     }
     // The clinicians' decisions on the item, after its why: what an
     // auditor asks next (from an auditor's trial: a rejection went unsaid).
-    std::string decided;
+    std::string on_item;
     if (fmt != "json") {
-      std::string problem;
-      auto reviews = st::reviews_of(s, id, problem);
-      if (!reviews) {
-        not_intact(problem, location, err);
-        return kInputError;
-      }
-      for (const auto& rv : *reviews) {
-        for (const auto& d : rv.facts.decisions) {
-          if (d.item != item) continue;
-          decided += "  " + decided_word(d.action) + " by " + printable(rv.rec.by) + " on " +
-                     printable(rv.rec.created) + " (record " + std::to_string(rv.rec.id) + ")";
-          if (d.action == "edit") decided += ": \"" + printable(d.text) + "\"";
-          if (!d.reason.empty()) decided += "; reason: " + printable(d.reason);
-          decided += "\n";
-        }
+      auto on = decisions_on(s, id, location, err);
+      if (!on) return kInputError;
+      for (const auto& [x, d] : *on) {
+        if (d.item != item) continue;
+        on_item += "  " + decided(d.action) + " by " + printable(x.by) + " on " + printable(x.created) + " (record " +
+                   std::to_string(x.id) + ")" + decision_detail(d) + "\n";
       }
     }
     int code = explain_item(
@@ -739,7 +745,7 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
         out, err, header);
     if (code == kOk && fmt != "json" && !why_not) {
       out << "\nClinicians' decisions on " << printable(item) << " (the last one counts):\n"
-          << (decided.empty() ? std::string("  none recorded\n") : decided);
+          << (on_item.empty() ? std::string("  none recorded\n") : on_item);
     }
     return code;
   });

@@ -465,6 +465,16 @@ class builder {
     {
       const auto gated = gated_groups();
       const auto& all = p_.vocab->findings();
+      // A gate whose follow-up is recorded has, in effect, its answer (the
+      // 3-month self-harm question answered says the lifetime one was
+      // yes): not asked only to complete the screen. Found in one pass.
+      std::vector<bool> answered_by_follow_up(all.size(), false);
+      for (std::size_t j = 0; j < all.size(); ++j) {
+        if (all[j].asked_if.empty() || c_.slots[j].is_unknown() || c_.is_implied(j)) continue;
+        if (int gate = p_.vocab->index_of(all[j].asked_if); gate >= 0) {
+          answered_by_follow_up[static_cast<std::size_t>(gate)] = true;
+        }
+      }
       for (const auto& g : gated) {
         bool started = false;
         for (std::size_t i = 0; i < all.size(); ++i) {
@@ -474,14 +484,7 @@ class builder {
         for (std::size_t i = 0; i < all.size(); ++i) {
           const auto& d = all[i];
           if (group_of(d.path) != g || !c_.slots[i].is_unknown() || !asked_now(d.path) || assess.count(d.path)) continue;
-          // A gate whose follow-up is recorded has, in effect, its answer
-          // (the 3-month self-harm question answered says the lifetime one
-          // was yes): not asked only to complete the screen.
-          bool answered_by_follow_up = false;
-          for (std::size_t j = 0; j < all.size() && !answered_by_follow_up; ++j) {
-            answered_by_follow_up = all[j].asked_if == d.path && !c_.slots[j].is_unknown() && !c_.is_implied(j);
-          }
-          if (answered_by_follow_up) continue;
+          if (answered_by_follow_up[i]) continue;
           auto& a = assess[d.path];
           a.finding = d.path;
           a.follow_up = follows_up(d.path);

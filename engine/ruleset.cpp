@@ -163,14 +163,18 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
   std::string prefix = dir;
   while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
   std::vector<std::string> names;
+  // A file of the rule set that is not read is said, never left out.
+  auto unread = [&](const std::string& name, const std::string& why) {
+    diagnostic d;
+    d.code = "ruleset.read";
+    d.file = prefix + "/" + name;
+    d.message = why;
+    diags.push_back(std::move(d));
+  };
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
     if (misnamed_rule_file(name)) {
-      diagnostic d;
-      d.code = "ruleset.read";
-      d.file = prefix + "/" + name;
-      d.message = "a rule file's name ends in '.rules', in lower case; rename it to be read";
-      diags.push_back(std::move(d));
+      unread(name, "a rule file's name ends in '.rules', in lower case; rename it to be read");
       continue;
     }
     // A folder of rule files inside the rule set (rules/extra/x.rules) is
@@ -185,12 +189,9 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
            it.increment(sub), ++looked) {
         std::string inner = it->path().filename().string();
         if (inner.size() > 6 && inner.compare(inner.size() - 6, 6, ".rules") == 0) {
-          diagnostic d;
-          d.code = "ruleset.read";
-          d.file = prefix + "/" + name + "/" + inner;
-          d.message = "a rule file in a folder of the rule set is not read: a rule set reads the *.rules files at "
-                      "its top only; move it up beside ruleset.toml, or out of the rule set";
-          diags.push_back(std::move(d));
+          unread(name + "/" + inner,
+                 "a rule file in a folder of the rule set is not read: a rule set reads the *.rules files at its top "
+                 "only; move it up beside ruleset.toml, or out of the rule set");
           break;
         }
       }
@@ -201,11 +202,7 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
         })) {
       // Plans name a rule's file beside its line: a line break in the name
       // would break the plan's lines (and could forge one).
-      diagnostic d;
-      d.code = "ruleset.read";
-      d.file = prefix + "/" + name;
-      d.message = "a rule file's name holds a control character (a line break, a tab, ...); rename it to be read";
-      diags.push_back(std::move(d));
+      unread(name, "a rule file's name holds a control character (a line break, a tab, ...); rename it to be read");
       continue;
     }
     if (name == "ruleset.toml" || name == "vocabulary.toml" || name == kApprovalFile || name == kSourcesFile ||
