@@ -1,6 +1,7 @@
 #include "engine/evaluator.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 #include <stdexcept>
 #include <array>
 #include <cmath>
@@ -199,6 +200,12 @@ class evaluator {
   // Runs stratum s's rules; on the fast path, only those whose guard
   // (program::guarded) is not false.
   void run_stratum(std::size_t s, std::vector<outcome>& outs);
+  // Whether neither of g's guards is false (then g's rule may fire).
+  bool passes_guards(const guarded_rule& g);
+  // Runs the rule at position k of stratum s (as run_stratum would).
+  void run_at(std::size_t s, std::size_t k, std::vector<outcome>& outs);
+  // Stratum s's circle to its least fixpoint (p_.recursive[s]).
+  void run_circle(std::size_t s, std::vector<outcome>& outs);
   // Where each rule's outcomes are in `outs`. Kept by the thread: a rule
   // set of 10,000 rules would otherwise allocate and clear it per client.
   static thread_local std::vector<std::pair<std::size_t, std::size_t>> ranges_;
@@ -813,32 +820,112 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
 
 thread_local std::vector<std::pair<std::size_t, std::size_t>> evaluator::ranges_;
 
-void evaluator::run_stratum(std::size_t s, std::vector<outcome>& outs) {
-  auto& ranges = ranges_;
-  if (explain_ || s >= p_.guarded.size()) {
-    for (auto ri : p_.strata[s]) {
-      ranges[ri].first = outs.size();
-      run_rule(ri, outs);
-      ranges[ri].second = outs.size();
-    }
-    return;
-  }
+bool evaluator::passes_guards(const guarded_rule& g) {
   auto passes = [&](const instr& guard, bool negated) {
     if (guard.op == fop::constant) return true;
     truth t = leaf_of(guard);
     return t == truth::unknown || (t == truth::no) == negated;
   };
-  for (const guarded_rule& g : p_.guarded[s]) {
-    if (!passes(g.guards[0], g.negated[0]) || !passes(g.guards[1], g.negated[1])) {
-      // False: no outcome, as run_rule would keep none.
-      ranges[g.rule] = {0, 0};
-      continue;
-    }
-    ranges[g.rule].first = outs.size();
-    if (g.each) run_rule(g.rule, outs);
-    else run_fast(g.rule, g.code, g.support_code, outs);
-    ranges[g.rule].second = outs.size();
+  return passes(g.guards[0], g.negated[0]) && passes(g.guards[1], g.negated[1]);
+}
+
+void evaluator::run_at(std::size_t s, std::size_t k, std::vector<outcome>& outs) {
+  auto& ranges = ranges_;
+  if (explain_ || s >= p_.guarded.size()) {
+    auto ri = p_.strata[s][k];
+    ranges[ri].first = outs.size();
+    run_rule(ri, outs);
+    ranges[ri].second = outs.size();
+    return;
   }
+  const guarded_rule& g = p_.guarded[s][k];
+  if (!passes_guards(g)) {
+    // False: no outcome, as run_rule would keep none.
+    ranges[g.rule] = {0, 0};
+    return;
+  }
+  ranges[g.rule].first = outs.size();
+  if (g.each) run_rule(g.rule, outs);
+  else run_fast(g.rule, g.code, g.support_code, outs);
+  ranges[g.rule].second = outs.size();
+}
+
+void evaluator::run_stratum(std::size_t s, std::vector<outcome>& outs) {
+  for (std::size_t k = 0; k < p_.strata[s].size(); ++k) run_at(s, k, outs);
+}
+
+// Least fixpoint: start from false and re-run until nothing changes. No
+// `not` inside a circle (stratification), so every rule is monotone in the
+// circle's facts (false < unknown < true, as Kleene's and/or are): each fact
+// changes at most twice. Only the rules that read a fact that changed run
+// again (semi-naive evaluation), so a long chain costs its length, not its
+// length squared: each rule runs at most once plus twice per fact it reads
+// from the circle. A rule's earlier outcomes stay in `outs` until the end,
+// unread (its range points at the newest). Once settled, the stratum runs
+// once more in order over the settled facts, so that its outcomes, their
+// order and their explanations are those of a single pass, whatever order
+// the facts settled in.
+void evaluator::run_circle(std::size_t s, std::vector<outcome>& outs) {
+  const auto& concluded = p_.stratum_facts[s];
+  const auto& rules = p_.strata[s];
+  const std::size_t start = outs.size();
+  // The stratum's facts by local number, and the positions of the rules
+  // of the stratum that read each (sized by the stratum, never by the
+  // program: a rule set of many small circles stays linear).
+  std::unordered_map<std::uint32_t, std::uint32_t> local;
+  for (std::size_t i = 0; i < concluded.size(); ++i) local.emplace(concluded[i].first, static_cast<std::uint32_t>(i));
+  std::vector<std::vector<std::uint32_t>> readers(concluded.size());
+  for (std::size_t k = 0; k < rules.size(); ++k) {
+    for (auto f : p_.rules[rules[k]].facts_read) {
+      auto it = local.find(static_cast<std::uint32_t>(f));
+      if (it == local.end()) continue;
+      auto& rs = readers[it->second];
+      if (rs.empty() || rs.back() != k) rs.push_back(static_cast<std::uint32_t>(k));
+    }
+  }
+  for (auto [f, final] : concluded) facts_[f] = value::boolean(false);
+  std::vector<std::uint32_t> pending(rules.size());
+  for (std::size_t k = 0; k < rules.size(); ++k) pending[k] = static_cast<std::uint32_t>(k);
+  std::vector<char> queued(rules.size(), 0), fact_queued(concluded.size(), 0);
+  std::vector<std::uint32_t> to_decide;
+  std::size_t changes = 0;
+  const std::size_t max_changes = 2 * concluded.size();
+  while (!pending.empty()) {
+    std::sort(pending.begin(), pending.end());
+    to_decide.clear();
+    for (auto k : pending) {
+      queued[k] = 0;
+      run_at(s, k, outs);
+      for (const auto& a : p_.rules[rules[k]].actions) {
+        if (a.fact < 0) continue;
+        auto it = local.find(static_cast<std::uint32_t>(a.fact));
+        if (it != local.end() && !fact_queued[it->second]) {
+          fact_queued[it->second] = 1;
+          to_decide.push_back(it->second);
+        }
+      }
+    }
+    pending.clear();
+    for (auto i : to_decide) {
+      fact_queued[i] = 0;
+      const auto f = concluded[i].first;
+      value before = facts_[f];
+      decide_fact(f, outs, ranges_, nullptr);
+      const value& now = facts_[f];
+      if (same_value(before, now) && before.kind == now.kind) continue;
+      // Each fact changes at most twice; more would be a defect here,
+      // reported, never a plan cut short.
+      if (++changes > max_changes) throw std::logic_error("the derived facts of a circle of rules did not settle");
+      for (auto k : readers[i]) {
+        if (!queued[k]) {
+          queued[k] = 1;
+          pending.push_back(k);
+        }
+      }
+    }
+  }
+  outs.resize(start);
+  run_stratum(s, outs);
 }
 
 evaluation evaluator::run() {
@@ -856,31 +943,8 @@ evaluation evaluator::run() {
   outs.reserve(explain_ ? p_.rules.size() : std::min<std::size_t>(p_.rules.size(), 256));
   for (std::size_t s = 0; s < p_.strata.size(); ++s) {
     const auto& concluded = p_.stratum_facts[s];
-    std::size_t start = outs.size();
     if (p_.recursive[s]) {
-      // Least fixpoint: start from false and re-run until nothing changes.
-      // No `not` inside a circle (stratification), so every rule is monotone
-      // in the circle's facts (false < unknown < true, as Kleene's and/or
-      // are): each fact changes at most twice, and a round that changes
-      // none ends it. 2n + 1 rounds always suffice; one that did not would
-      // be a defect here, reported, never a plan cut short.
-      for (auto [f, final] : concluded) facts_[f] = value::boolean(false);
-      const std::size_t rounds = 2 * concluded.size() + 2;
-      bool settled = false;
-      for (std::size_t round = 0; round < rounds && !settled; ++round) {
-        outs.resize(start);
-        run_stratum(s, outs);
-        std::vector<value> before;
-        for (auto [f, final] : concluded) before.push_back(facts_[f]);
-        for (auto [f, final] : concluded) decide_fact(f, outs, ranges, nullptr);
-        bool same = true;
-        for (std::size_t k = 0; k < concluded.size(); ++k) {
-          const value& now = facts_[concluded[k].first];
-          same = same && same_value(before[k], now) && before[k].kind == now.kind;
-        }
-        settled = same;
-      }
-      if (!settled) throw std::logic_error("the derived facts of a circle of rules did not settle");
+      run_circle(s, outs);
     } else {
       run_stratum(s, outs);
     }
