@@ -50,12 +50,18 @@ class line_reader {
   // was too long ('\0' if none was seen).
   char first_of_long_line() const { return first_; }
 
+  // The last line was too long and held a NUL byte: binary data, not a
+  // caseload (an image, /dev/zero). Its end is not looked for: the stream
+  // ends there.
+  bool binary() const { return binary_; }
+
   // False at the end of the stream.
   bool next(std::string& line, bool& too_long) {
     line.clear();
     too_long = false;
     first_ = '\0';
-    bool any = false;
+    if (binary_) return false;
+    bool any = false, nul = false;
     for (;;) {
       if (pos_ == len_) {
         if (!fill()) return any;
@@ -64,6 +70,11 @@ class line_reader {
       const char* start = buf_.get() + pos_;
       const void* nl = std::memchr(start, '\n', len_ - pos_);
       std::size_t take = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - start) : len_ - pos_;
+      nul = nul || std::memchr(start, '\0', take) != nullptr;
+      if (too_long && nul) {
+        binary_ = true;
+        return true;
+      }
       if (!too_long) {
         if (line.size() + take > kMaxInputBytes) {
           too_long = true;
@@ -97,6 +108,7 @@ class line_reader {
   std::unique_ptr<char[]> buf_{new char[kBuf]};
   std::size_t pos_ = 0, len_ = 0;
   char first_ = '\0';
+  bool binary_ = false;
 
   bool fill() {
     in_.read(buf_.get(), kBuf);
@@ -236,6 +248,7 @@ class input_queue {
           r.line = stream_line_;
           r.format = doc_format::toml;
           skip_document();
+          if (stream_->binary()) return binary(r);
           return fail(r, "batch.limit", "a document with a line longer than the largest findings file");
         }
         if (toml_document(r, std::move(line))) return true;
@@ -260,11 +273,18 @@ class input_queue {
         r.line = stream_line_;
         r.format = doc_format::toml;
         skip_document();
+        if (stream_->binary()) return binary(r);
         return fail(r, "batch.limit", "a document with a line longer than the largest findings file");
       }
       if (toml_document(r, std::move(line))) return true;
     }
     return false;
+  }
+
+  static bool binary(record& r) {
+    return fail(r, "batch.read",
+                "binary data (a NUL byte in a line longer than the largest findings file); the rest of this "
+                "input is not read");
   }
 
   // Reads on past the current TOML document's +++ line (or to the end).
@@ -280,6 +300,7 @@ class input_queue {
   bool json_line(record& r, std::string line, bool too_long) {
     r.line = stream_line_;
     r.format = doc_format::json;
+    if (stream_->binary()) return binary(r);
     if (too_long) return fail(r, "batch.limit", "a line longer than the largest findings file");
     r.text = std::move(line);
     return true;
@@ -308,6 +329,7 @@ class input_queue {
     }
     if (over) {
       skip_document();
+      if (stream_->binary()) return binary(r);
       return fail(r, "batch.limit", "a document larger than the largest findings file");
     }
     if (doc.find_first_not_of(" \t\r\n") == std::string::npos) return false;

@@ -661,7 +661,7 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
     // A store file never takes the place of a findings file or a file of
     // the rule set (an empty findings file would become a database), nor
     // of the plan written with -o.
-    if (!store.empty() && store.rfind("postgresql://", 0) != 0 && store.rfind("postgres://", 0) != 0) {
+    if (!store.empty() && !iptplan::store::is_postgresql_location(store)) {
       std::string path = store.rfind("sqlite:", 0) == 0 ? store.substr(7) : store;
       std::string why = refused_output(path, files, rules);
       // A file with other names (hard links) that is not a store yet: SQLite

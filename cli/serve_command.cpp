@@ -116,7 +116,7 @@ int cmd_serve(const serve_options& o, std::ostream& err) {
   // password).
   if (store.empty()) {
     err << "iptplan: no store: plans cannot be recorded (give --store, or set IPTPLAN_STORE)\n";
-  } else if (store.rfind("postgresql://", 0) == 0 || store.rfind("postgres://", 0) == 0) {
+  } else if (store::is_postgresql_location(store)) {
     err << "iptplan: recording into a PostgreSQL store\n";
   } else {
     err << "iptplan: recording into " << printable(store) << "\n";

@@ -76,16 +76,27 @@ std::vector<std::string> passwords_in(const std::string& url) {
   return all;
 }
 
+// libpq's message on one line (it breaks lines and indents hints with a
+// tab), without the password.
 std::string without_passwords(std::string text, const std::string& url) {
   for (const auto& p : passwords_in(url)) {
     for (auto at = text.find(p); at != std::string::npos; at = text.find(p, at + 3)) text.replace(at, p.size(), "***");
   }
-  return text;
+  std::string one;
+  for (char c : text) {
+    if (c == '\n' || c == '\t' || c == '\r') {
+      if (!one.empty() && one.back() != ' ') one += ' ';
+    } else {
+      one += c;
+    }
+  }
+  while (!one.empty() && one.back() == ' ') one.pop_back();
+  return one;
 }
 
 class pg_store final : public plan_store {
  public:
-  explicit pg_store(const std::string& url) {
+  explicit pg_store(const std::string& url) : url_(url) {
     c_ = PQconnectdb(url.c_str());
     if (PQstatus(c_) != CONNECTION_OK) {
       // The message names the server, never the password.
@@ -203,6 +214,7 @@ class pg_store final : public plan_store {
 
  private:
   PGconn* c_ = nullptr;
+  std::string url_;  // for taking its password out of libpq's messages
 
   PGresult* run(const char* sql, const std::vector<std::string>& params) {
     std::vector<const char*> values;
@@ -217,8 +229,7 @@ class pg_store final : public plan_store {
   void fail(PGresult* r) {
     std::string why = PQresultErrorMessage(r);
     PQclear(r);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    throw store_error("the PostgreSQL store could not be read or written: " + why);
+    throw store_error("the PostgreSQL store could not be read or written: " + without_passwords(why, url_));
   }
   void exec(const char* sql, const std::vector<std::string>& params = {}) {
     PGresult* r = params.empty() ? PQexec(c_, sql) : run(sql, params);

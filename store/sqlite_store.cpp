@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <filesystem>
 
 #include "store/store.hpp"
@@ -253,10 +254,31 @@ class sqlite_store final : public plan_store {
 
 std::unique_ptr<plan_store> open_postgresql_store(const std::string& url);
 
-std::unique_ptr<plan_store> open_store(const std::string& location, bool create) {
-  if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
-    return open_postgresql_store(location);
+bool is_postgresql_location(const std::string& location) {
+  if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) return true;
+  // libpq's keyword form starts with one of its keywords and `=`: a file
+  // with such a name is still reachable as sqlite:NAME.
+  static const char* const keywords[] = {
+      "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "connect_timeout", "sslmode",
+      "sslrootcert", "sslcert", "sslkey", "service", "application_name", "options", "target_session_attrs",
+      "gssencmode", "channel_binding", "client_encoding", "keepalives", "sslpassword", "requiressl"};
+  std::size_t i = location.find_first_not_of(" \t");
+  if (i == std::string::npos) return false;
+  std::size_t end = i;
+  while (end < location.size() && (std::isalnum(static_cast<unsigned char>(location[end])) || location[end] == '_')) {
+    ++end;
   }
+  std::size_t eq = location.find_first_not_of(" \t", end);
+  if (eq == std::string::npos || location[eq] != '=') return false;
+  const std::string word = location.substr(i, end - i);
+  for (const char* k : keywords) {
+    if (word == k) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<plan_store> open_store(const std::string& location, bool create) {
+  if (is_postgresql_location(location)) return open_postgresql_store(location);
   if (location.rfind("sqlite:", 0) == 0) return std::make_unique<sqlite_store>(location.substr(7), create);
   return std::make_unique<sqlite_store>(location, create);
 }

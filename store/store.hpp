@@ -102,10 +102,15 @@ std::string encode_snapshot(const std::vector<snapshot_file>& files);
 std::optional<std::vector<snapshot_file>> decode_snapshot(const std::string& stored);
 
 // Opens (and creates, with `create`) the store at `location`: a path to an
-// SQLite file (or `sqlite:PATH`), or a PostgreSQL connection URL
-// (`postgresql://...`; the tables are created when missing). Throws
-// store_error with a message for people.
+// SQLite file (or `sqlite:PATH`), or a PostgreSQL connection string, as a
+// URL (`postgresql://...`) or in libpq's keyword form (`host=... dbname=...`);
+// the tables are created when missing. Throws store_error with a message
+// for people.
 std::unique_ptr<plan_store> open_store(const std::string& location, bool create);
+
+// Whether `location` names a PostgreSQL store (a URL or libpq keywords:
+// it may hold a password, so it is never shown) rather than a file.
+bool is_postgresql_location(const std::string& location);
 
 struct store_error : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -399,6 +399,34 @@ TEST_CASE("batch: a TOML stream whose very first line is over-long stays TOML (t
   CHECK(jl[1]["errors"].empty());
 }
 
+TEST_CASE("batch: binary data on standard input ends the stream with an error, never read on for a line end") {
+  // /dev/zero, an image: NUL bytes and no line break. Looking for the end
+  // of the line would read forever; a NUL byte in a line too long to hold
+  // ends the input, said on that client's line.
+  std::string in = "{\"phq9\":{\"total\":3}}\n" + std::string(17u << 20, '\0') + "\n{\"phq9\":{\"total\":4}}\n";
+  auto r = run({"batch"}, in);
+  CHECK(r.code == 1);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["errors"].empty());
+  CHECK(lines[1]["errors"][0]["code"] == "batch.read");
+  CHECK(lines[1]["errors"][0]["line"] == 2);
+  CHECK(lines[1]["errors"][0]["message"].get<std::string>().find("binary data") == 0);
+  CHECK(r.err.find("<stdin>:2: error: binary data") != std::string::npos);
+  // The same from the first line: a TOML stream or JSON Lines alike.
+  auto first = run({"batch"}, std::string(17u << 20, '\0'));
+  CHECK(first.code == 1);
+  REQUIRE(lines_of(first.out).size() == 1);
+  CHECK(lines_of(first.out)[0]["errors"][0]["code"] == "batch.read");
+  // A short line holding a NUL byte is one bad client; the next are read.
+  auto shortline = run({"batch"}, std::string("{\"phq9\":\0{}}\n{\"phq9\":{\"total\":4}}\n", 34));
+  CHECK(shortline.code == 1);
+  auto sl = lines_of(shortline.out);
+  REQUIRE(sl.size() == 2);
+  CHECK_FALSE(sl[0]["errors"].empty());
+  CHECK(sl[1]["errors"].empty());
+}
+
 TEST_CASE("batch: a JSON line too long is reported on its line with that line number") {
   std::string big = "{\"a\":\"" + std::string(17 * 1024 * 1024, 'x') + "\"}";
   auto r = run({"batch"}, "{\"phq9\":{\"total\":3}}\n" + big + "\n{\"phq9\":{\"total\":4}}\n");

@@ -241,6 +241,18 @@ TEST_CASE("postgresql: plan --record, audit verify, replay and review through th
     CHECK(r.err.find("the PostgreSQL store cannot be reached") != std::string::npos);
     CHECK(r.err.find("hunter") == std::string::npos);
   }
+  // libpq's keyword form names the same database: a PostgreSQL store, never
+  // an SQLite file of that name, and its password never shown.
+  auto kw = run({"audit", "verify", "--store", "host=" + pg().dir + " dbname=cli user=iptplan"});
+  INFO(kw.err);
+  CHECK(kw.code == 0);
+  CHECK(kw.out.find("3 records") != std::string::npos);
+  auto kw_bad = run({"audit", "list", "--store", "host=" + pg().dir + " dbname=nodb user=iptplan password=hunter2"});
+  CHECK(kw_bad.code != 0);
+  CHECK(kw_bad.err.find("the PostgreSQL store cannot be reached") != std::string::npos);
+  CHECK(kw_bad.err.find("hunter2") == std::string::npos);
+  CHECK(kw_bad.err.find('\\') == std::string::npos);  // one line: no escaped line break
+  CHECK_FALSE(std::filesystem::exists("host=" + pg().dir + " dbname=nodb user=iptplan password=hunter2"));
 }
 
 namespace {
