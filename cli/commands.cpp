@@ -1619,8 +1619,14 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     if (wanted == "trace" || wanted == "debug" || wanted == "info" || wanted == "warn" || wanted == "error" ||
         wanted == "off") {
       log_level = wanted;
-    } else if (*serve_cmd) {
-      log_level = "info";
+    } else {
+      // Said, never ignored in silence: a clinic that set it expects its
+      // level. The value itself is not repeated.
+      if (!wanted.empty()) {
+        err << "iptplan: warning: IPTPLAN_LOG_LEVEL is not a level (trace, debug, info, warn, error, off); "
+               "using the default\n";
+      }
+      if (*serve_cmd) log_level = "info";
     }
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -1672,7 +1678,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
         id = record_id(*verify_cmd ? verify_args[0] : record_arg, err);
         if (!id) return kUsage;
       }
-      if (*audit_overrides && !since.empty() && !valid_date(since)) {
+      if (*audit_overrides && audit_overrides->get_option("--since")->count() > 0 && !valid_date(since)) {
         err << "iptplan: --since takes a date as YYYY-MM-DD (2026-01-31)\n";
         return kUsage;
       }

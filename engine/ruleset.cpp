@@ -258,6 +258,11 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
                                             "breaks or marks that reorder text"));
         return;
       }
+      if (required && s->find_first_not_of(" \t") == std::string::npos) {
+        diags.push_back(toml_diagnostic(src, n, severity::error, "ruleset.manifest",
+                                        std::string("'") + key + "' must not be empty"));
+        return;
+      }
       out = *s;
     } else if (n->is_date()) {
       std::ostringstream os;
@@ -296,14 +301,16 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
   }
   // Compared with today's date as text, so written YYYY-MM-DD (a TOML date,
   // or a text of that form): "2026-5-1" would never come due.
-  if (!m.review_date.empty()) {
+  // Present but empty ("") is no date either: never taken for "no review
+  // date".
+  if (auto* rd = t->get("review_date"); rd && (rd->is_string() || rd->is_date())) {
     if (!is_iso_date(m.review_date)) {
       diags.push_back(toml_diagnostic(src, t->get("review_date"), severity::error, "ruleset.manifest",
                                       "review_date must be a date written YYYY-MM-DD (2027-05-01)"));
       m.review_date.clear();
     }
   }
-  if (!m.status.empty() && m.status != "draft" && m.status != "approved" && m.status != "retired") {
+  if (auto* st = t->get("status"); st && st->is_string() && m.status != "draft" && m.status != "approved" && m.status != "retired") {
     diags.push_back(toml_diagnostic(src, t->get("status"), severity::error, "ruleset.manifest",
                                     "status must be \"draft\", \"approved\" or \"retired\""));
   }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -42,6 +43,23 @@ TEST_CASE("help is available on every subcommand and exits 0") {
     CHECK(r.code == 0);
     CHECK(r.out.find("Usage") != std::string::npos);
   }
+}
+
+TEST_CASE("IPTPLAN_LOG_LEVEL that names no level is said on stderr, not ignored in silence, and never stops a plan") {
+  const char* was = std::getenv("IPTPLAN_LOG_LEVEL");
+  const std::string before = was ? was : "";
+  ::setenv("IPTPLAN_LOG_LEVEL", "verbose-please", 1);
+  auto r = run({"plan", "examples/jane.toml"});
+  ::unsetenv("IPTPLAN_LOG_LEVEL");
+  CHECK(r.code == 0);
+  CHECK(r.err.find("iptplan: warning: IPTPLAN_LOG_LEVEL is not a level (trace, debug, info, warn, error, off); "
+                   "using the default") != std::string::npos);
+  CHECK(r.err.find("verbose-please") == std::string::npos);
+  ::setenv("IPTPLAN_LOG_LEVEL", "warn", 1);
+  auto ok = run({"plan", "examples/jane.toml"});
+  ::unsetenv("IPTPLAN_LOG_LEVEL");
+  CHECK(ok.err.find("IPTPLAN_LOG_LEVEL") == std::string::npos);
+  if (was) ::setenv("IPTPLAN_LOG_LEVEL", before.c_str(), 1);
 }
 
 TEST_CASE("the version flag prints the program's version") {

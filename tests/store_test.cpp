@@ -1150,7 +1150,7 @@ TEST_CASE("verify of a plan file: an id holding control characters reaches the t
 TEST_CASE("audit overrides --since takes only a date of the calendar") {
   scratch s;
   auto db = (s.dir / "s.db").string();
-  for (const char* bad : {"2026-02-30", "2026-04-31", "2025-02-29", "2026-13-01", "2026-00-10"}) {
+  for (const char* bad : {"2026-02-30", "2026-04-31", "2025-02-29", "2026-13-01", "2026-00-10", ""}) {
     auto r = run({"audit", "overrides", "--since", bad, "--store", db});
     CHECK(r.code == 2);
     CHECK(r.err.find("--since takes a date as YYYY-MM-DD") != std::string::npos);

@@ -150,7 +150,8 @@ TEST_CASE("ruleset.toml: a review date is written YYYY-MM-DD, as a date or a tex
     CHECK(l.rs->info.review_date == "2027-05-01");
   }
   for (const std::string bad : {"review_date = \"2026-5-1\"\n", "review_date = \"2026-13-01\"\n",
-                                "review_date = \"soon\"\n", "review_date = \"2026-05-00\"\n"}) {
+                                "review_date = \"soon\"\n", "review_date = \"2026-05-00\"\n",
+                                "review_date = \"\"\n"}) {
     auto l = load(kA, "name = \"t\"\nversion = \"1\"\n" + bad);
     INFO(bad);
     CHECK_FALSE(l.rs);
@@ -158,6 +159,24 @@ TEST_CASE("ruleset.toml: a review date is written YYYY-MM-DD, as a date or a tex
     REQUIRE(ds.size() == 1);
     CHECK(ds[0].message == "review_date must be a date written YYYY-MM-DD (2027-05-01)");
     CHECK(ds[0].line == 3);
+  }
+}
+
+TEST_CASE("ruleset.toml: a name, version or status written as an empty text is an error, never taken as left out") {
+  struct bad_case {
+    std::string manifest, message;
+  };
+  for (const auto& [manifest, message] : std::vector<bad_case>{
+           {"name = \"\"\nversion = \"1\"\n", "'name' must not be empty"},
+           {"name = \"t\"\nversion = \"  \"\n", "'version' must not be empty"},
+           {"name = \"t\"\nversion = \"1\"\nstatus = \"\"\n", "status must be \"draft\", \"approved\" or \"retired\""}}) {
+    auto l = load(kA, manifest);
+    INFO(manifest);
+    CHECK_FALSE(l.rs);
+    auto ds = with_code(l.diags, "ruleset.manifest");
+    REQUIRE(ds.size() == 1);
+    CHECK(ds[0].message == message);
+    CHECK(ds[0].line > 0);
   }
 }
 
