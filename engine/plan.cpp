@@ -571,19 +571,23 @@ class builder {
       return at == spares.end() ? 0 : at->second;
     };
     std::stable_sort(pl.to_assess.begin(), pl.to_assess.end(), [&](const assess_item& a, const assess_item& b) {
+      // The client's questions, then what the clinician records, each
+      // ranked on its own (one order for both keeps the comparison a strict
+      // weak order).
+      if (a.clinician != b.clinician) return !a.clinician;
       if (a.safety != b.safety) return a.safety;
       // A follow-up that only completes a screen (no item waits on it: the
       // rules read its absence the safe way) does not jump ahead of the
       // questions that decide safety items.
       const bool fa = a.follow_up && !a.items.empty(), fb = b.follow_up && !b.items.empty();
       if (fa != fb) return fa;
-      // A question for the client that decides whether IPT fits at all
-      // (priority 90 and above: scope, contraindications) before those that
-      // shape the work, however many items the latter decide. What the
-      // clinician records goes by score alone: the session number and the
-      // phase, which date and settle most of a first plan, are not put
-      // behind a diagnosis the scope flag already asks for.
-      if (!a.safety && !a.clinician && !b.clinician && (a.top_priority >= 90) != (b.top_priority >= 90)) {
+      // A question that decides whether IPT fits at all (priority 90 and
+      // above: scope, contraindications) before those that shape the work,
+      // however many items the latter decide: for the client's questions
+      // and for what the clinician records alike (a clinician's trial found
+      // the diagnoses that the scope flag asks for before the contract
+      // ranked below every communication rating, off the shown list).
+      if (!a.safety && (a.top_priority >= 90) != (b.top_priority >= 90)) {
         return a.top_priority >= 90;
       }
       if (!a.safety && a.score != b.score) return a.score > b.score;

@@ -374,10 +374,10 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
     CHECK(a["safety"].get<bool>() >= b["safety"].get<bool>());
     if (questionnaire(a["finding"]) || questionnaire(b["finding"])) continue;
     if (a["safety"] == b["safety"] && !a["safety"].get<bool>()) {
-      // The client's questions: whether IPT fits (priority 90 and above)
-      // first, then by score. What the clinician records: by score alone.
+      // In each part, whether IPT fits (priority 90 and above: the
+      // diagnoses the scope flag asks for before the contract) first, then
+      // by score.
       bool fit_a = a["top_priority"].get<int>() >= 90, fit_b = b["top_priority"].get<int>() >= 90;
-      if (a["asked_of"] == "clinician") fit_a = fit_b = false;
       CHECK(fit_a >= fit_b);
       if (fit_a == fit_b) CHECK(a["score"].get<double>() >= b["score"].get<double>());
     }
