@@ -22,6 +22,12 @@
 
 namespace iptplan::fhir {
 
+// FHIR JSON has no empty list, and an unanswered group is "not asked": a
+// list of records the clinician has recorded as empty (no life events) is
+// the yes/no item "<path>:none" beside its group, answered yes.
+inline constexpr const char* kNoneSuffix = ":none";
+inline constexpr const char* kNoneText = "None: the list is recorded as empty (answer yes only when asked and there are none)";
+
 // The Questionnaire for a rule set's vocabulary.
 nlohmann::json questionnaire(const rule_set& rs);
 

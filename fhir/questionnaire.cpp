@@ -102,6 +102,10 @@ json questionnaire(const rule_set& rs) {
       groups[comp] = {{"linkId", "component:" + comp}, {"type", "group"}, {"text", comp}, {"item", json::array()}};
     }
     groups[comp]["item"].push_back(item_of(d, d.path, vocab));
+    if (d.type == finding_type::table_list) {
+      groups[comp]["item"].push_back(
+          {{"linkId", d.path + kNoneSuffix}, {"text", kNoneText}, {"type", "boolean"}});
+    }
   }
   json items = json::array();
   for (const auto& c : order) items.push_back(std::move(groups[c]));

@@ -173,8 +173,36 @@ class reader {
         continue;
       }
       if (!record.empty() && link.rfind(record + ".", 0) == 0) link = link.substr(record.size() + 1);
+      const std::string none(kNoneSuffix);
+      if (record.empty() && link.size() > none.size() &&
+          link.compare(link.size() - none.size(), none.size(), none) == 0) {
+        // "<list>:none": the list recorded as empty.
+        const std::string list = link.substr(0, link.size() - none.size());
+        if (has_items || !has_answer || !it["answer"].is_array() || it["answer"].size() != 1 ||
+            !it["answer"][0].is_object() || !it["answer"][0].contains("valueBoolean") ||
+            !it["answer"][0]["valueBoolean"].is_boolean()) {
+          problem("'" + printable(link) + "' takes one answer, valueBoolean (true: the list '" + printable(list) +
+                  "' is recorded as empty)");
+          return;
+        }
+        if (!it["answer"][0]["valueBoolean"].get<bool>()) continue;  // no: the rows say what there is
+        json* at = slot(out, list);
+        if (at->is_array() && !at->empty()) {
+          problem("'" + printable(list) + "' has records and is answered as empty (" + printable(link) +
+                  "); give one or the other");
+          return;
+        }
+        *at = json::array();
+        empty_.insert(list);
+        continue;
+      }
       if (has_items && !has_answer) {
         // A repeating group: one record of a list (relationships).
+        if (empty_.count(link)) {
+          problem("'" + printable(link) + "' has records and is answered as empty (" + printable(link) + none +
+                  "); give one or the other");
+          return;
+        }
         json row = json::object();
         items(it["item"], row, it["linkId"].get<std::string>(), depth + 1);
         json* at = slot(out, link);
@@ -218,6 +246,7 @@ class reader {
   }
 
   void set_repeating(std::vector<std::string> paths) { repeating_ = std::move(paths); }
+  std::set<std::string> empty_;  // lists answered "<list>:none" = yes
   // Each linkId's text as `export questionnaire` gives it.
   void set_texts(std::map<std::string, std::string> texts) { texts_ = std::move(texts); }
 
@@ -352,6 +381,7 @@ std::optional<json> response_findings(const json& response, const vocabulary& vo
       std::string comp = d.component.empty() ? "other" : d.component;
       texts["component:" + comp] = comp;
       texts[d.path] = d.question.empty() ? d.path : d.question;
+      if (d.type == finding_type::table_list) texts[d.path + kNoneSuffix] = kNoneText;
       auto labels = [&](const finding_decl& x, const std::string& link) {
         for (const auto& v : x.values) {
           const std::string* label = x.label_of(v);
@@ -467,6 +497,10 @@ json response_of(const json& findings, const rule_set& rs) {
       if (!d || !v || v->is_null()) continue;
       if (d->type == finding_type::table_list) {
         if (!v->is_array()) continue;
+        if (v->empty()) {
+          items.push_back({{"linkId", link + kNoneSuffix}, {"answer", json::array({{{"valueBoolean", true}}})}});
+          continue;
+        }
         for (const auto& row : *v) {
           json fields = json::array();
           for (const auto& f : d->fields) {

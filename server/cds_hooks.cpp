@@ -315,7 +315,7 @@ response service::cds_call(const request& r) {
   if (!store_.empty()) {
     try {
       std::lock_guard<std::mutex> lock(store_mutex_);
-      auto s = store::open_store(store_, true);
+      auto s = store::open_store(store_, false);  // created at start: never a new chain
       auto rec = store::record_plan(*s, by, rs_, files_, p, findings);
       record = rec.id;
       plan_key = rec.hash;

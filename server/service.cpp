@@ -323,7 +323,9 @@ response service::plan(const request& r) {
   }
   try {
     std::lock_guard<std::mutex> lock(store_mutex_);
-    auto s = store::open_store(store_, true);
+    // Created at start: a store moved or deleted since is an error (503),
+    // never a new chain that starts again at record 1.
+    auto s = store::open_store(store_, false);
     auto rec = store::record_plan(*s, by, rs_, files_, *pr.p, r.body);
     spdlog::info("recorded plan {} (hash {})", rec.id, rec.hash);
     response res = json_response(201, {{"record", rec.id}, {"hash", rec.hash}, {"plan", json::parse(plan_json)}});

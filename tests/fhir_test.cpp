@@ -77,6 +77,9 @@ TEST_CASE("fhir: the Questionnaire has one item per finding, linkId its path, wi
         CHECK(it["type"] == "group");
         CHECK(it["repeats"] == true);
         for (const auto& f : d.fields) CHECK(items.count(d.path + "." + f.path) == 1);
+        // Beside it, the yes/no item that records the list as empty.
+        REQUIRE(items.count(d.path + ":none") == 1);
+        CHECK(items[d.path + ":none"]["type"] == "boolean");
         break;
     }
     if (!d.values.empty()) {
@@ -141,6 +144,45 @@ TEST_CASE("fhir: Jane's inventory both ways: exported as a response, planned bac
   REQUIRE(cds.status == 200);
   CHECK(json::parse(cds.body)["cards"].size() == json::parse(from_toml.out)["flags"].size() +
                                                   json::parse(from_toml.out)["challenges"].size());
+}
+
+TEST_CASE("fhir: every example both ways plans the same, an empty list included (<list>:none)") {
+  // From a hostile trial: an empty list (no life events) was left out of
+  // the response, read back as not asked, and 11 of the examples planned
+  // otherwise after the round trip.
+  scratch sc;
+  int examples = 0, empty_lists = 0;
+  for (const auto& e : std::filesystem::directory_iterator("examples")) {
+    if (e.path().extension() != ".toml") continue;
+    ++examples;
+    const std::string path = e.path().string();
+    INFO(path);
+    auto qr = run({"export", "response", path});
+    REQUIRE(qr.code == 0);
+    empty_lists += qr.out.find(":none\"") != std::string::npos;
+    auto back = run({"plan", sc.write("r.json", qr.out), "--format", "json"});
+    REQUIRE(back.code == 0);
+    auto direct = run({"plan", path, "--format", "json"});
+    json a = json::parse(back.out), b = json::parse(direct.out);
+    a.erase("provenance");
+    b.erase("provenance");
+    CHECK(a == b);
+  }
+  CHECK(examples >= 40);
+  CHECK(empty_lists >= 5);
+  // Records and "none" at once, or a "none" that is not one yes/no answer:
+  // refused, never one of them chosen.
+  auto base = json::parse(run({"export", "response", "examples/jane.toml"}).out);
+  json both = base;
+  both["item"][0]["item"].push_back({{"linkId", "relationships:none"}, {"answer", {{{"valueBoolean", true}}}}});
+  auto r = run({"plan", sc.write("both.json", both.dump())});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("'relationships' has records and is answered as empty") != std::string::npos);
+  json odd = base;
+  odd["item"][0]["item"].push_back({{"linkId", "life_events:none"}, {"answer", {{{"valueInteger", 1}}}}});
+  auto o = run({"plan", sc.write("odd.json", odd.dump())});
+  CHECK(o.code == 1);
+  CHECK(o.err.find("'life_events:none' takes one answer, valueBoolean") != std::string::npos);
 }
 
 TEST_CASE("fhir: an id, tags, a source or a coding system that could name the client are refused, never stored") {

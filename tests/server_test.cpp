@@ -1537,3 +1537,24 @@ TEST_CASE("http: with trusted CDS clients, CDS Hooks calls need a client's signe
   REQUIRE(plan);
   CHECK(plan->status == 200);
 }
+
+TEST_CASE("api: a store moved or deleted while the server runs is an error, never a new chain from record 1") {
+  // From a hostile trial: the file moved away, the next recorded plan made
+  // a new store numbered from 1, ids reused and nothing said.
+  stored st;
+  auto jane = example("jane.toml");
+  REQUIRE(call(st.s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "clinician 7"}}).status == 201);
+  std::filesystem::rename(st.db, st.db + ".moved");
+  auto r = call(st.s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "clinician 7"}});
+  CHECK(r.status == 503);
+  CHECK(first_error_code(r) == "api.store");
+  json cds = {{"hook", "ipt-inventory"}, {"hookInstance", "h-1"}, {"context", {{"findings", jane}}}};
+  auto c = call(st.s, "POST", "/cds-services/iptplan", cds.dump(), "application/json");
+  CHECK(c.status == 503);
+  CHECK_FALSE(std::filesystem::exists(st.db));
+  // Put back, it is recorded into again, the chain unbroken.
+  std::filesystem::rename(st.db + ".moved", st.db);
+  auto again = call(st.s, "POST", "/api/plan", jane, "", {{"record", "1"}, {"by", "clinician 7"}});
+  CHECK(again.status == 201);
+  CHECK(parsed(again)["record"] == 2);
+}
