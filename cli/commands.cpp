@@ -1600,6 +1600,35 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
     err << "iptplan: " << printable(what) << "\nRun 'iptplan --help' for usage.\n";
     return kUsage;
   }
+  // An empty value ('', or an unset shell variable) is never taken as "not
+  // given": `--rules ''` would plan with the built-in rules, `--token-file
+  // ''` would serve without a token, `--store ''` would record into the
+  // default store. Every option and argument that was given needs a value.
+  // (--edit's text, --since, --reason and --by say so in their own words.)
+  {
+    std::vector<const CLI::App*> apps{&app};
+    for (std::size_t i = 0; i < apps.size(); ++i) {
+      for (const auto* sub : apps[i]->get_subcommands()) apps.push_back(sub);
+      for (const auto* opt : apps[i]->get_options()) {
+        if (opt->get_type_size() == 0 || opt->count() == 0) continue;  // a flag, or not given
+        const std::string name = opt->get_name();
+        if (name == "--edit" || name == "--since" || name == "--reason" || name == "--by") continue;
+        for (const auto& v : opt->results()) {
+          if (v.find_first_not_of(" \t") != std::string::npos) continue;
+          const bool positional = opt->get_lnames().empty() && opt->get_snames().empty();
+          std::string command;  // "audit list", "plan"
+          for (const CLI::App* at = apps[i]; at && at != &app; at = at->get_parent()) {
+            command = at->get_name() + (command.empty() ? "" : " " + command);
+          }
+          err << "iptplan: " << (positional ? "an argument of '" + command + "' is empty"
+                                            : name + " is given an empty value")
+              << "; give one, or leave " << (positional ? "it" : "the option") << " out\n"
+              << "Run 'iptplan " << (command.empty() ? std::string() : command + " ") << "--help' for usage.\n";
+          return kUsage;
+        }
+      }
+    }
+  }
 
   if (show_version) {
     out << "iptplan " << program_version() << "\n";

@@ -62,6 +62,34 @@ TEST_CASE("IPTPLAN_LOG_LEVEL that names no level is said on stderr, not ignored 
   if (was) ::setenv("IPTPLAN_LOG_LEVEL", before.c_str(), 1);
 }
 
+TEST_CASE("an empty option value or argument is a usage error, never taken as not given") {
+  // From a hostile trial: --rules '' planned with the built-in rules,
+  // --token-file '' served without a token, --store '' recorded into the
+  // default store, check '' checked the built-in rules and exited 0.
+  struct empty_case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const auto& [args, message] : std::vector<empty_case>{
+           {{"plan", "examples/jane.toml", "--rules", ""}, "iptplan: --rules is given an empty value"},
+           {{"serve", "--token-file", ""}, "iptplan: --token-file is given an empty value"},
+           {{"plan", "examples/jane.toml", "--record", "--store", ""}, "iptplan: --store is given an empty value"},
+           {{"audit", "list", "--store", " "}, "iptplan: --store is given an empty value"},
+           {{"test", "rules", "--coverage", "--annotate", ""}, "iptplan: --annotate is given an empty value"},
+           {{"check", ""}, "iptplan: an argument of 'check' is empty"},
+           {{"batch", ""}, "iptplan: an argument of 'batch' is empty"},
+           {{"fmt", "--check", ""}, "iptplan: an argument of 'fmt' is empty"},
+           {{"why", "", "examples/jane.toml"}, "iptplan: an argument of 'why' is empty"}}) {
+    auto r = run(args);
+    INFO(args.size() << " " << args[0] << ": " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.rfind(message, 0) == 0);
+    CHECK(r.out.empty());
+  }
+  auto listed = run({"audit", "list", "--store", ""});
+  CHECK(listed.err.find("Run 'iptplan audit list --help' for usage.") != std::string::npos);
+}
+
 TEST_CASE("the version flag prints the program's version") {
   auto r = run({"--version"});
   CHECK(r.code == 0);
