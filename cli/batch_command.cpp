@@ -410,31 +410,35 @@ class planner {
   // internal error) is that client's error, not the end of the run: an
   // exception never leaves a helper thread.
   planned_line run_guarded(std::size_t n, const record& r) const noexcept {
-    std::string why, code;
+    // Nothing is allocated in the handlers: out of memory, a string built
+    // there would throw again, out of this noexcept function, and end the
+    // whole run (std::terminate).
+    const char* why = nullptr;
+    const char* code = "batch.internal";
+    char detail[256] = {0};
     try {
       return run(n, r);
     } catch (const std::bad_alloc&) {
       why = "out of memory while planning this client; the other clients are planned";
       code = "batch.out-of-memory";
     } catch (const std::exception& e) {
-      why = std::string("internal error while planning this client: ") + e.what();
-      code = "batch.internal";
+      why = "internal error while planning this client: ";
+      std::strncpy(detail, e.what(), sizeof detail - 1);
     } catch (...) {
       why = "internal error while planning this client";
-      code = "batch.internal";
     }
     try {
       record failed;
       failed.name = r.name;
       failed.line = r.line;
-      failed.error = why;
+      failed.error = std::string(why) + detail;
       failed.error_code = code;
       return run(n, failed);
     } catch (...) {
       planned_line pl;
       pl.failed = true;
       try {
-        pl.line = "{\"n\":" + std::to_string(n) + ",\"errors\":[{\"code\":\"" + code + "\"}]}\n";
+        pl.line = "{\"n\":" + std::to_string(n) + ",\"errors\":[{\"code\":\"" + std::string(code) + "\"}]}\n";
       } catch (...) {
       }
       return pl;
@@ -631,7 +635,10 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
   if (!rule_set_may_plan(*rs, options.require_approved, err)) return kInputError;
   int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   jobs = std::min(jobs, 256);
-  const std::size_t chunk = static_cast<std::size_t>(256 * jobs);
+  // A whole plan object a line (--explain full) can be megabytes for a
+  // client with many people: a chunk then holds a few clients a thread, so
+  // that memory stays that of a few plans, not of 256 a thread.
+  const std::size_t chunk = static_cast<std::size_t>((options.explain == "full" ? 4 : 256) * jobs);
 
   planner pl(*rs, options);
   input_queue queue(inputs, in);
@@ -661,14 +668,13 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
   };
   // Writes chunk b's lines; false when the output fails.
   auto flush = [&](int b) {
-    std::string block;
+    // Line by line (never all of them copied into one text first).
     for (std::size_t i = 0; i < pending[b]; ++i) {
-      block += results[b][i].line;
+      out << results[b][i].line;
       if (results[b][i].failed) ++failed;
       err << results[b][i].stderr_text;
       results[b][i] = planned_line{};
     }
-    out << block;
     out.flush();
     done += pending[b];
     pending[b] = 0;
