@@ -95,8 +95,9 @@ class line_reader {
       }
       pos_ += take;
       if (nl) {
+        // A carriage return stays: a TOML document keeps its bytes (and so
+        // the hash `plan` gives its file); a JSON line drops it.
         ++pos_;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
         return true;
       }
     }
@@ -238,7 +239,9 @@ class input_queue {
       stream_first_ = false;
       while (stream_->next(line, too_long)) {
         ++stream_line_;
-        auto at = line.find_first_not_of(" \t");
+        // A byte-order mark before the first character does not hide it.
+        const std::size_t bom = stream_line_ == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+        auto at = line.find_first_not_of(" \t\r", bom);
         if (at == std::string::npos && !too_long) continue;
         stream_json_ = too_long ? stream_->first_of_long_line() == '{' : line[at] == '{';
         if (stream_json_) return json_line(r, std::move(line), too_long);
@@ -259,7 +262,7 @@ class input_queue {
     if (stream_json_) {
       while (stream_->next(line, too_long)) {
         ++stream_line_;
-        if (!too_long && line.find_first_not_of(" \t") == std::string::npos) continue;
+        if (!too_long && line.find_first_not_of(" \t\r") == std::string::npos) continue;
         return json_line(r, std::move(line), too_long);
       }
       return false;
@@ -302,6 +305,8 @@ class input_queue {
     r.format = doc_format::json;
     if (stream_->binary()) return binary(r);
     if (too_long) return fail(r, "batch.limit", "a line longer than the largest findings file");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (stream_line_ == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     r.text = std::move(line);
     return true;
   }
@@ -338,9 +343,9 @@ class input_queue {
   }
 
   static std::string_view trimmed(std::string_view s) {
-    auto b = s.find_first_not_of(" \t");
+    auto b = s.find_first_not_of(" \t\r");
     if (b == std::string_view::npos) return {};
-    auto e = s.find_last_not_of(" \t");
+    auto e = s.find_last_not_of(" \t\r");
     return s.substr(b, e - b + 1);
   }
 };

@@ -513,3 +513,32 @@ TEST_CASE("batch: a client with thousands of mistakes gets the first 50 and a co
   CHECK(wl[0]["warnings"][49]["code"] == "batch.more-diagnostics");
   CHECK(wl[0]["warnings"][49]["message"] == "... and 71 more for this client");
 }
+
+TEST_CASE("batch: standard input with a byte-order mark or CRLF line ends reads as a file does, with the same hash") {
+  // From a hostile trial: a byte-order mark made JSON Lines one bad TOML
+  // document, and a CRLF findings file on standard input was hashed
+  // without its carriage returns (another hash than `plan` gives it).
+  auto bom = run({"batch"}, "\xEF\xBB\xBF{\"client\":{\"id\":\"C-1\"}}\r\n{\"client\":{\"id\":\"C-2\"}}\r\n");
+  auto lines = lines_of(bom.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["client_id"] == "C-1");
+  CHECK(lines[1]["client_id"] == "C-2");
+  CHECK(lines[0]["errors"].empty());
+  std::ifstream in("examples/jane.toml", std::ios::binary);
+  std::string jane((std::istreambuf_iterator<char>(in)), {}), crlf;
+  for (char c : jane) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  scratch sc;
+  auto file = sc.write("jane_crlf.toml", crlf);
+  auto plan = json::parse(run({"plan", file, "--format", "json"}).out);
+  auto piped = lines_of(run({"batch"}, crlf).out);
+  REQUIRE(piped.size() == 1);
+  CHECK(piped[0]["findings_sha256"] == plan["provenance"]["findings"]["sha256"]);
+  CHECK(piped[0]["errors"].empty());
+  // Two CRLF documents, split by a CRLF +++ line: two clients.
+  auto two = lines_of(run({"batch"}, crlf + "+++\r\n" + crlf).out);
+  REQUIRE(two.size() == 2);
+  CHECK(two[1]["findings_sha256"] == plan["provenance"]["findings"]["sha256"]);
+}
