@@ -6,7 +6,11 @@
 #include "cli/batch_command.hpp"
 
 #include <sys/stat.h>
+#include <poll.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <iostream>
 
 #include <algorithm>
 #include <cctype>
@@ -44,7 +48,18 @@ struct record {
 // skipped to its end and reported, never held whole.
 class line_reader {
  public:
-  explicit line_reader(std::istream& in) : in_(in) {}
+  // `fd` >= 0: read that descriptor directly (standard input from a pipe
+  // or terminal), taking what has arrived rather than waiting for a whole
+  // buffer, so a client's line can be written before the next arrives.
+  explicit line_reader(std::istream& in, int fd = -1) : in_(in), fd_(fd) {}
+
+  // Whether the next line would have to wait for the writer: nothing
+  // buffered and nothing ready to read.
+  bool would_wait() const {
+    if (fd_ < 0 || pos_ < len_ || eof_) return false;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
+  }
 
   // The first character other than a space or tab of the last line that
   // was too long ('\0' if none was seen).
@@ -106,15 +121,26 @@ class line_reader {
  private:
   static constexpr std::size_t kBuf = 1 << 16;
   std::istream& in_;
+  int fd_ = -1;
+  bool eof_ = false;
   std::unique_ptr<char[]> buf_{new char[kBuf]};
   std::size_t pos_ = 0, len_ = 0;
   char first_ = '\0';
   bool binary_ = false;
 
   bool fill() {
+    pos_ = 0;
+    if (fd_ >= 0) {
+      ssize_t n;
+      do {
+        n = ::read(fd_, buf_.get(), kBuf);
+      } while (n < 0 && errno == EINTR);
+      len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
+      eof_ = n <= 0;
+      return len_ > 0;
+    }
     in_.read(buf_.get(), kBuf);
     len_ = static_cast<std::size_t>(in_.gcount());
-    pos_ = 0;
     return len_ > 0;
   }
 };
@@ -122,10 +148,15 @@ class line_reader {
 // The inputs, one record at a time, in order.
 class input_queue {
  public:
-  input_queue(const std::vector<std::string>& inputs, std::istream& in) : in_(in) {
+  // `stdin_fd` >= 0: standard input is read from that descriptor (a pipe).
+  input_queue(const std::vector<std::string>& inputs, std::istream& in, int stdin_fd = -1)
+      : in_(in), stdin_fd_(stdin_fd) {
     for (const auto& i : inputs) pending_.push_back({i, false});
     if (pending_.empty()) pending_.push_back({"-", false});
   }
+
+  // Whether the next record would wait for standard input's writer.
+  bool would_wait() const { return stream_ && stream_->would_wait(); }
 
   // False when every input is read.
   bool next(record& r) {
@@ -145,6 +176,7 @@ class input_queue {
 
  private:
   std::istream& in_;
+  int stdin_fd_ = -1;
   // Each input to read, and whether it was found in a folder given.
   std::vector<std::pair<std::string, bool>> pending_;
   std::size_t pos_ = 0;
@@ -172,7 +204,7 @@ class input_queue {
   bool open(const std::string& input, bool listed, record& r) {
     r.name = input;
     if (input == "-") {
-      stream_ = std::make_unique<line_reader>(in_);
+      stream_ = std::make_unique<line_reader>(in_, stdin_fd_);
       stream_name_ = kStdinName;
       stream_first_ = true;
       stream_json_ = true;
@@ -646,13 +678,14 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
   const std::size_t chunk = static_cast<std::size_t>((options.explain == "full" ? 4 : 256) * jobs);
 
   planner pl(*rs, options);
-  input_queue queue(inputs, in);
+  const bool read_ahead = !reads_stdin(inputs) || stdin_is_regular_file();
+  // Standard input from a pipe or a terminal is read as it arrives.
+  input_queue queue(inputs, in, &in == &std::cin && !read_ahead ? 0 : -1);
   // Two chunks in turn: while the helpers plan one, this thread writes the
   // one before and reads the one after, then helps. Lines still come out
   // in input order, and memory holds two chunks whatever the input's size.
   // From a pipe or a terminal (a stream that may wait for its writer), no
   // reading ahead: each chunk's lines are written as soon as it is planned.
-  const bool read_ahead = !reads_stdin(inputs) || stdin_is_regular_file();
   std::vector<record> records[2] = {std::vector<record>(chunk), std::vector<record>(chunk)};
   std::vector<planned_line> results[2] = {std::vector<planned_line>(chunk), std::vector<planned_line>(chunk)};
   std::size_t counts[2] = {0, 0};   // records read into each, to plan
@@ -668,6 +701,9 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
     while (more && count < chunk && bytes < kChunkBytes && (more = queue.next(records[b][count]))) {
       bytes += records[b][count].text.size();
       ++count;
+      // From a pipe, the clients that have arrived are planned and written
+      // now, not after a whole chunk has.
+      if (!read_ahead && queue.would_wait()) break;
     }
     counts[b] = count;
   };

@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <map>
 #include <set>
 
@@ -541,4 +545,48 @@ TEST_CASE("batch: standard input with a byte-order mark or CRLF line ends reads 
   auto two = lines_of(run({"batch"}, crlf + "+++\r\n" + crlf).out);
   REQUIRE(two.size() == 2);
   CHECK(two[1]["findings_sha256"] == plan["provenance"]["findings"]["sha256"]);
+}
+
+TEST_CASE("batch: reading a pipe, a client's line is written before the writer sends the next or closes") {
+  // From a hostile trial: both lines came out only when the pipe closed.
+  int to_child[2], from_child[2];
+  REQUIRE(::pipe(to_child) == 0);
+  REQUIRE(::pipe(from_child) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(to_child[0], 0);
+    ::dup2(from_child[1], 1);
+    ::close(to_child[1]);
+    ::close(from_child[0]);
+    ::execl(IPTPLAN_BINARY, IPTPLAN_BINARY, "batch", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  const std::string first = "{\"client\":{\"id\":\"C-1\"}}\n";
+  REQUIRE(::write(to_child[1], first.data(), first.size()) == static_cast<ssize_t>(first.size()));
+  // The pipe stays open: the first line must come all the same (waited
+  // for up to a minute, so that a slow machine never fails the test).
+  std::string got;
+  for (int waited = 0; got.find('\n') == std::string::npos && waited < 600; ++waited) {
+    pollfd p{from_child[0], POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(from_child[0], buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  CHECK(got.find("\"client_id\":\"C-1\"") != std::string::npos);
+  const std::string second = "{\"client\":{\"id\":\"C-2\"}}\n";
+  REQUIRE(::write(to_child[1], second.data(), second.size()) == static_cast<ssize_t>(second.size()));
+  ::close(to_child[1]);
+  char buf[4096];
+  for (ssize_t n; (n = ::read(from_child[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  ::close(from_child[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(got.find("\"client_id\":\"C-2\"") != std::string::npos);
 }
