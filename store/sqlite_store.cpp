@@ -85,7 +85,25 @@ class sqlite_store final : public plan_store {
     }
     // A constructor that throws runs no destructor: close on every failure.
     try {
-      prepare(path, create);
+      try {
+        prepare(path, create);
+      } catch (const store_error&) {
+        // A store in a folder this process cannot write (an archive, a
+        // backup on read-only media): SQLite cannot make the shared-memory
+        // file its write-ahead log needs, so a reading command opens it as
+        // a file nobody changes. Never when a log with records not yet in
+        // the file is there: those records would be missed.
+        const int code = sqlite3_extended_errcode(db_) & 0xff;
+        if (create || (code != SQLITE_CANTOPEN && code != SQLITE_READONLY) || has_pending_log(path)) throw;
+        sqlite3_close(db_);
+        db_ = nullptr;
+        std::string uri = "file:" + uri_path(name) + "?immutable=1";
+        if (sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX,
+                            nullptr) != SQLITE_OK) {
+          throw store_error(std::string("the store cannot be opened: ") + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
+        }
+        prepare(path, false);
+      }
     } catch (const store_error& e) {
       sqlite3_close(db_);
       db_ = nullptr;
@@ -102,6 +120,30 @@ class sqlite_store final : public plan_store {
   }
   ~sqlite_store() override { sqlite3_close(db_); }
 
+  // Whether the store's write-ahead log holds anything.
+  static bool has_pending_log(const std::string& path) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path + "-wal", ec);
+    return !ec && size > 0;
+  }
+
+  // A file name as the path of an SQLite URI: everything but letters,
+  // digits and / . - _ percent-encoded.
+  static std::string uri_path(const std::string& name) {
+    std::string out;
+    static const char* hex = "0123456789ABCDEF";
+    for (unsigned char c : name) {
+      if (std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+    return out;
+  }
+
   void prepare(const std::string& path, bool create) {
     sqlite3_busy_timeout(db_, 10000);
     // An existing file that is not a store is refused before anything is
@@ -116,8 +158,14 @@ class sqlite_store final : public plan_store {
     // Reading commands never turn an empty file into a store: there is
     // nothing in it to read, and it is left as it was.
     if (empty && !create) throw store_error(path + ": no such store: the file is empty (record a plan with --record to make it one)");
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=FULL");
+    // A file this process may only read (another user's, mode 644; or
+    // opened as immutable) is read as it is: auditors read archived
+    // stores. Nothing is written, the journal mode included; a command
+    // that records says so when it tries.
+    if (create || sqlite3_db_readonly(db_, "main") != 1) {
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=FULL");
+    }
     exec("PRAGMA foreign_keys=ON");
     if (empty) {
       // A new store (or an empty file made one) is readable by its owner

@@ -1158,3 +1158,85 @@ TEST_CASE("audit overrides --since takes only a date of the calendar") {
   auto leap = run({"audit", "overrides", "--since", "2024-02-29", "--store", db});
   CHECK(leap.err.find("--since takes a date") == std::string::npos);
 }
+
+namespace {
+
+// Runs the program as user and group 65534 (nobody), its output captured:
+// {exit status, stdout + stderr}. Needs root; {-1, ""} otherwise.
+std::pair<int, std::string> run_as_nobody(const std::vector<std::string>& args) {
+  if (::geteuid() != 0) return {-1, ""};
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    ::close(out[0]);
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(126);
+    std::vector<char*> argv;
+    std::string bin = IPTPLAN_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+}  // namespace
+
+TEST_CASE("a store this process may only read (another user's, in a folder it cannot write) is audited, never written") {
+  // From a hostile trial: audit verify of a store readable but not
+  // writable said "attempt to write a readonly database" (auditors read
+  // archived stores).
+  if (::geteuid() != 0) {
+    WARN("not run: needs root to run the program as another user");
+    return;
+  }
+  char tmpl[] = "/tmp/iptplan-ro-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const fs::path dir = tmpl;
+  struct cleanup {
+    fs::path d;
+    ~cleanup() {
+      std::error_code ec;
+      fs::remove_all(d, ec);
+    }
+  } clean{dir};
+  const std::string db = (dir / "s.db").string();
+  REQUIRE(run({"plan", kJane, "--record", "--store", db, "--by", "c1"}).code == 0);
+  REQUIRE(run({"plan", kJane, "--record", "--store", db, "--by", "c1"}).code == 0);
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(db, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  auto [code, text] = run_as_nobody({"audit", "verify", "--store", db});
+  INFO(text);
+  CHECK(code == 0);
+  CHECK(text.find("2 records and 1 rule set snapshot: every record verifies") != std::string::npos);
+  auto list = run_as_nobody({"audit", "list", "--store", db});
+  CHECK(list.first == 0);
+  auto replay = run_as_nobody({"verify", "2", "--store", db});
+  INFO(replay.second);
+  CHECK(replay.first == 0);
+  CHECK(replay.second.find("plan 2: identical") != std::string::npos);
+  // Recording is refused, and nothing is written.
+  auto before = fs::file_size(db);
+  auto review = run_as_nobody({"review", "1", "--accept", "weak_relationship", "--by", "x", "--store", db});
+  CHECK(review.first == 1);
+  CHECK(review.second.find("readonly database") != std::string::npos);
+  CHECK(fs::file_size(db) == before);
+  CHECK_FALSE(fs::exists(db + "-wal"));
+  // Its owner records into it as before.
+  CHECK(run({"plan", kJane, "--record", "--store", db, "--by", "c1"}).code == 0);
+  CHECK(run({"audit", "verify", "--store", db}).code == 0);
+}
