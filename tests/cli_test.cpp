@@ -90,6 +90,22 @@ TEST_CASE("an empty option value or argument is a usage error, never taken as no
   CHECK(listed.err.find("Run 'iptplan audit list --help' for usage.") != std::string::npos);
 }
 
+TEST_CASE("the default vocabulary suggests the choice for words a clinician types (open, every day, postnatal, beginning)") {
+  // From a clinician's trial: the question itself says "overt (open
+  // arguments)", yet "open" got no suggestion.
+  scratch s;
+  auto r = run({"plan", s.write("words.toml", "[[relationships]]\nlabel = \"mum\"\nrole = \"parent\"\n"
+                                              "conflict = \"open\"\ncontact = \"every day\"\n[perinatal]\n"
+                                              "status = \"postnatal\"\n[therapy]\nphase = \"beginning\"\n")});
+  CHECK(r.code == 1);
+  for (const char* meant : {"overt", "daily", "postpartum", "initial"}) {
+    CHECK(r.err.find(std::string("note: did you mean \"") + meant + "\"?") != std::string::npos);
+  }
+  // The word typed is not repeated (a value may be free text about a person).
+  CHECK(r.err.find("postnatal") == std::string::npos);
+  CHECK(r.err.find("every day") == std::string::npos);
+}
+
 TEST_CASE("the version flag prints the program's version") {
   auto r = run({"--version"});
   CHECK(r.code == 0);
