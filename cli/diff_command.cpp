@@ -123,19 +123,26 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   std::string rev = spec.substr(0, colon), path = spec.substr(colon + 1);
   while (!path.empty() && path.back() == '/') path.pop_back();
   const std::string given_path = path;
-  auto tree = capture({"git", "ls-tree", "-r", "-z", "--name-only", "--full-tree", rev + ":" + path});
+  // With each entry's mode: "MODE TYPE OBJECT\tNAME\0".
+  auto tree = capture({"git", "ls-tree", "-r", "-z", "--full-tree", rev + ":" + path});
   if (!tree && path.rfind("./", 0) != 0) {
     // A path relative to the current folder, as from inside a subfolder.
     path = path == "." || path.empty() ? "./" : "./" + path;
-    tree = capture({"git", "ls-tree", "-r", "-z", "--name-only", "--full-tree", rev + ":" + path});
+    tree = capture({"git", "ls-tree", "-r", "-z", "--full-tree", rev + ":" + path});
   }
   if (!tree) {
     // Which half failed: the revision, or the path in it.
     bool rev_ok = capture({"git", "rev-parse", "--verify", "--quiet", rev + "^{commit}"}).has_value();
     err << "iptplan: error: " << printable(spec) << " is not a folder, ";
-    if (rev.empty() || !rev_ok) {
+    if (rev.empty()) {
+      err << "and names no revision before the ':' (git's index is not read: give a branch, a tag or a commit, "
+             "such as HEAD:rules)\n";
+    } else if (!rev_ok) {
       err << "and git knows no revision '" << printable(rev)
           << "' here (a branch, a tag or a commit, such as main or HEAD~1; is this a git repository?)\n";
+    } else if (capture({"git", "cat-file", "-e", rev + ":" + given_path}).has_value()) {
+      err << "and '" << printable(given_path) << "' in the revision '" << printable(rev)
+          << "' is a file; give the rule set's folder (such as " << printable(rev) << ":rules)\n";
     } else {
       err << "and the revision '" << printable(rev) << "' has no folder '" << printable(given_path)
           << "' (the path from the top of the repository, such as main:rules)\n";
@@ -149,7 +156,18 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
   // NUL-separated (-z): git would quote a name holding a non-ASCII byte or
   // a newline, and the quoted name would match no file: a rule file lost.
   std::istringstream names(*tree);
-  for (std::string name; std::getline(names, name, '\0');) {
+  for (std::string entry; std::getline(names, entry, '\0');) {
+    const auto tab = entry.find('\t');
+    if (tab == std::string::npos) continue;
+    const std::string mode = entry.substr(0, entry.find(' ')), name = entry.substr(tab + 1);
+    // As a folder is read: a folder named like a rule file is an error (a
+    // rule set lost in it), and so is a symbolic link, whose text in git is
+    // only the name of what it points to.
+    if (const auto slash = name.find('/'); slash != std::string::npos && is_rule_file(name.substr(0, slash))) {
+      err << "iptplan: error: " << printable(name.substr(0, slash)) << " of " << printable(spec)
+          << ": a folder named like a rule file; a rule file is a file\n";
+      return std::nullopt;
+    }
     bool rule = name.find('/') == std::string::npos && is_rule_file(name);
     if (name.find('/') == std::string::npos && misnamed_rule_file(name)) {  // as in a folder: not a file lost
       err << "iptplan: error: " << printable(name) << " of " << printable(spec)
@@ -159,6 +177,12 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
     bool client = name.rfind("tests/clients/", 0) == 0 && ends_with(name, ".toml");
     bool test_case = name.rfind("tests/", 0) == 0 && name.find('/', 6) == std::string::npos && ends_with(name, ".toml");
     if (!rule && !client && !test_case) continue;
+    if (mode == "120000") {
+      err << "iptplan: error: " << printable(name) << " of " << printable(spec)
+          << ": a symbolic link in the revision; git keeps only the name it points to, not a rule set's text\n";
+      return std::nullopt;
+    }
+    if (mode == "160000") continue;  // a submodule: no file here
     std::string where = path.empty() ? name : path == "./" ? "./" + name : path + "/" + name;
     bool large = false;
     auto text = capture({"git", "show", rev + ":" + where}, kMaxInputBytes, &large);

@@ -780,6 +780,44 @@ TEST_CASE("diff of git revisions reads a rule file whose name holds non-ASCII le
   CHECK(j["summary"]["items_added"] == 1);
 }
 
+TEST_CASE("diff of git revisions: a symbolic link or a folder named like a rule file is an error, as in a folder") {
+  // From a hostile trial: a link's blob (the name it points to) was parsed
+  // as rule text, and a subtree named x.rules was skipped without a word.
+  scratch s;
+  auto rules = s.rules_copy();
+  auto here = fs::current_path();
+  fs::current_path(s.dir);
+  auto git = [](const std::string& args) {
+    return std::system(("git -c user.name=t -c user.email=t@t " + args + " > /dev/null 2>&1").c_str());
+  };
+  REQUIRE(git("init -q .") == 0);
+  REQUIRE(git("add rules") == 0);
+  REQUIRE(git("commit -q -m rules") == 0);
+  fs::create_symlink("/etc/passwd", s.dir / "rules" / "linked.rules");
+  REQUIRE(git("add rules") == 0);
+  REQUIRE(git("commit -q -m link") == 0);
+  auto link = run({"diff", "HEAD:rules", "HEAD~1:rules"});
+  fs::remove(s.dir / "rules" / "linked.rules");
+  fs::create_directories(s.dir / "rules" / "more.rules");
+  std::ofstream(s.dir / "rules" / "more.rules" / "a.rules") << "# nothing\n";
+  REQUIRE(git("add -A rules") == 0);
+  REQUIRE(git("commit -q -m folder") == 0);
+  auto folder = run({"diff", "HEAD:rules", "HEAD~2:rules"});
+  auto index = run({"diff", ":rules", "HEAD:rules"});
+  auto file = run({"diff", "HEAD:rules/safety.rules", "HEAD~2:rules"});
+  fs::current_path(here);
+  CHECK(link.code == 1);
+  CHECK(link.err.find("linked.rules of HEAD:rules: a symbolic link in the revision") != std::string::npos);
+  CHECK(link.err.find("parse") == std::string::npos);
+  CHECK(folder.code == 1);
+  CHECK(folder.err.find("more.rules of HEAD:rules: a folder named like a rule file") != std::string::npos);
+  CHECK(index.code == 1);
+  CHECK(index.err.find(":rules is not a folder, and names no revision before the ':'") != std::string::npos);
+  CHECK(file.code == 1);
+  CHECK(file.err.find("'rules/safety.rules' in the revision 'HEAD' is a file; give the rule set's folder") !=
+        std::string::npos);
+}
+
 TEST_CASE("lint: the default rules have no findings") {
   auto r = run({"lint"});
   CHECK(r.code == 0);
