@@ -189,37 +189,56 @@ nlohmann::json changes_json(const plan_changes& c) {
   return out;
 }
 
+namespace {
+
+// At most `max` bytes of `s` (cut between UTF-8 characters), then how long
+// it was: a recorded plan is a file like any other, and an id or text in
+// it (100,000 characters, or edited by hand) never makes a line of its
+// size.
+std::string clipped(const std::string& s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "... (" + std::to_string(s.size()) + " bytes)";
+}
+
+}  // namespace
+
 std::vector<std::string> change_lines(const plan_changes& c) {
   std::vector<std::string> lines;
+  constexpr std::size_t kId = 120, kText = 400;
   auto names = [](const std::vector<std::pair<std::string, std::string>>& rs) {
     std::string s;
     for (const auto& [id, sha] : rs) s += (s.empty() ? "" : ", ") + id + " " + sha.substr(0, 12);
     return s;
   };
   for (const auto& ch : c.items) {
+    const std::string id = clipped(ch.id, kId), kind = clipped(ch.kind, kId);
     if (ch.change == "removed") {
-      lines.push_back("- " + ch.kind + " " + ch.id + " is no longer proposed: " + text_of(ch.was));
+      lines.push_back("- " + kind + " " + id + " is no longer proposed: " + clipped(text_of(ch.was), kText));
     } else if (ch.change == "added") {
-      lines.push_back("+ " + ch.kind + " " + ch.id + " is newly proposed: " + text_of(ch.now));
+      lines.push_back("+ " + kind + " " + id + " is newly proposed: " + clipped(text_of(ch.now), kText));
     } else {
       for (const auto& f : ch.fields) {
         if (f == "rules") continue;
         if (f == "reasons") {
-          lines.push_back("~ " + ch.id + ": its reason changed; it was: " + ch.why_was + "; it is now: " + ch.why_now);
+          lines.push_back("~ " + id + ": its reason changed; it was: " + clipped(ch.why_was, 2 * kText) +
+                          "; it is now: " + clipped(ch.why_now, 2 * kText));
           continue;
         }
-        lines.push_back("~ " + ch.id + ": " + f + " was " + ch.was.value(f, json()).dump() + ", now " +
-                        ch.now.value(f, json()).dump());
+        lines.push_back("~ " + id + ": " + clipped(f, kId) + " was " +
+                        clipped(ch.was.value(f, json()).dump(), kText) + ", now " +
+                        clipped(ch.now.value(f, json()).dump(), kText));
       }
       if (std::find(ch.fields.begin(), ch.fields.end(), "rules") != ch.fields.end()) {
-        lines.push_back("~ " + ch.id + ": proposed by " + names(ch.rules_was) + "; now by " +
-                        names(ch.rules_now));
+        lines.push_back("~ " + id + ": proposed by " + clipped(names(ch.rules_was), kText) + "; now by " +
+                        clipped(names(ch.rules_now), kText));
       }
     }
   }
   if (!c.other_parts.empty()) {
     std::string others;
-    for (const auto& k : c.other_parts) others += (others.empty() ? "" : ", ") + k;
+    for (const auto& k : c.other_parts) others += (others.empty() ? "" : ", ") + clipped(k, kId);
     lines.push_back("  other parts that differ: " + others);
   }
   // Ids and texts come from a plan file or a store: each line stays one

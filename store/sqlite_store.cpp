@@ -58,6 +58,9 @@ class sqlite_store final : public plan_store {
     // SQLite opens an empty name as a temporary database, deleted on
     // close: a store that would keep nothing.
     if (path.empty()) throw store_error("no store file named (give its path, e.g. sqlite:plans.db)");
+    // "plans.db/" was written as plans.db and then not found by the reading
+    // commands: a store is a file, named without a '/' at its end.
+    if (path.back() == '/') throw store_error(path + ": a store is a file; give its name without the '/' at the end");
     bool exists = fs::exists(path, ec);
     // A new store is never made at the end of a dangling link: the link
     // names a file elsewhere that is not there (a store moved or lost).

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1239,4 +1240,38 @@ TEST_CASE("a store this process may only read (another user's, in a folder it ca
   // Its owner records into it as before.
   CHECK(run({"plan", kJane, "--record", "--store", db, "--by", "c1"}).code == 0);
   CHECK(run({"audit", "verify", "--store", db}).code == 0);
+}
+
+TEST_CASE("a store named with a '/' at its end is refused, never written under another name") {
+  // From a hostile trial: "s.db/" recorded into s.db, and then no reading
+  // command found it.
+  scratch s;
+  auto db = (s.dir / "s.db").string();
+  auto r = run({"plan", kJane, "--record", "--store", db + "/"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("s.db/: a store is a file; give its name without the '/' at the end") != std::string::npos);
+  CHECK_FALSE(fs::exists(db));
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  auto v = run({"audit", "verify", "--store", db + "/"});
+  CHECK(v.code == 1);
+  CHECK(v.err.find("a store is a file") != std::string::npos);
+}
+
+TEST_CASE("verify of a plan file with a huge id or text shows each cut short, never a line of its size") {
+  // From a hostile trial: a flag id of 100,000 characters was printed
+  // whole, and an edited text verbatim.
+  scratch s;
+  auto plan = nlohmann::json::parse(run({"plan", kJane, "--format", "json"}).out);
+  REQUIRE(!plan["challenges"].empty());
+  plan["challenges"][0]["id"] = std::string(100000, 'x');
+  plan["challenges"][1]["text"] = std::string(5000, 'y');
+  auto file = s.write("p.json", plan.dump());
+  auto r = run({"verify", file, kJane});
+  CHECK(r.code == 1);
+  std::istringstream lines(r.out);
+  std::size_t longest = 0;
+  for (std::string line; std::getline(lines, line);) longest = std::max(longest, line.size());
+  CHECK(longest < 2000);
+  CHECK(r.out.find("... (100000 bytes)") != std::string::npos);
+  CHECK(r.out.find("... (5002 bytes)") != std::string::npos);  // the text as JSON, in its quotes
 }
