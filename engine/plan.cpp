@@ -326,6 +326,23 @@ class builder {
       std::set<std::int32_t> path;
       pl.conclusions.push_back(explain_fact(static_cast<std::int32_t>(f), path));
     }
+    // The rule set's summary facts, in words.
+    for (const auto& name : rs_.info.summary) {
+      std::string shown = "not yet known";
+      for (std::size_t f = 0; f < p_.facts.size(); ++f) {
+        if (p_.facts[f].path != name) continue;
+        const bool prov = fact_provisional(f);
+        const value& v = prov ? ev_.provisional[f] : ev_.facts[f];
+        if (v.kind == vkind::none) shown = "none";
+        else if (v.is_false()) shown = "no";
+        else if (!v.is_unknown()) {
+          for (const auto& c : pl.conclusions) {
+            if (c.fact == name) shown = c.value + (prov ? " (provisional)" : "");
+          }
+        }
+      }
+      pl.summary_facts.emplace_back(name, shown);
+    }
 
     // Items a rule that fired has removed: an answer that could only
     // propose one of them decides nothing (the questions about a dispute

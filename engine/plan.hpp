@@ -177,6 +177,10 @@ struct plan {
   std::vector<undecided_rule> undecided;
   std::vector<assess_item> to_assess;  // ask next: highest score first
   std::vector<diagnostic> diagnostics;
+  // The derived facts the rule set's `summary` names, shown first, each
+  // with its value in words: the value (with " (provisional)"), "no" or
+  // "none" when decided without one, "not yet known".
+  std::vector<std::pair<std::string, std::string>> summary_facts;
   // Which session this is (the rule set's session_finding), when recorded.
   std::optional<int> current_session;
 

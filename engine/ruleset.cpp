@@ -274,7 +274,8 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
     }
   };
   static const std::vector<std::string> known = {"name",        "version",     "authors",         "status",
-                                                 "review_date", "description", "session_finding", "parameters"};
+                                                 "review_date", "description", "session_finding", "summary",
+                                                 "parameters"};
   for (auto&& [k, v] : *t) {
     std::string key(k.str());
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -282,7 +283,7 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
     auto d = toml_diagnostic(src, &v, severity::error, "ruleset.manifest",
                              "'" + key + "' is not a key of ruleset.toml");
     d.notes.push_back(near.empty() ? "the keys are name, version, authors, status, review_date, "
-                                     "description, session_finding and the [parameters] table"
+                                     "description, session_finding, summary and the [parameters] table"
                                    : "did you mean '" + near + "'?");
     diags.push_back(std::move(d));
   }
@@ -319,6 +320,28 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
   if (auto* n = t->get("session_finding")) {
     m.session_finding_line = static_cast<int>(n->source().begin.line);
     m.session_finding_column = static_cast<int>(n->source().begin.column);
+  }
+  if (auto* n = t->get("summary")) {
+    m.summary_line = static_cast<int>(n->source().begin.line);
+    m.summary_column = static_cast<int>(n->source().begin.column);
+    const auto* list = n->as_array();
+    bool ok = list != nullptr && list->size() <= 8;
+    if (ok) {
+      for (const auto& x : *list) {
+        auto v = x.value<std::string>();
+        if (!v || v->empty() || v->size() > 200 || !is_plain_text(*v)) {
+          ok = false;
+          break;
+        }
+        m.summary.push_back(*v);
+      }
+    }
+    if (!ok) {
+      m.summary.clear();
+      diags.push_back(toml_diagnostic(src, n, severity::error, "ruleset.manifest",
+                                      "'summary' must be a list of at most 8 derived facts in quotes, e.g. "
+                                      "summary = [\"risk.level\"]"));
+    }
   }
   if (auto* params = (*t)["parameters"].as_table()) {
     for (auto&& [k, v] : *params) {
@@ -614,6 +637,29 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
         if (f.type == finding_type::integer || f.type == finding_type::number) names.push_back(f.path);
       }
       std::string near = nearest_name(rs.info.session_finding, names);
+      if (!near.empty()) d.notes.push_back("did you mean \"" + near + "\"?");
+      diags.push_back(std::move(d));
+    }
+  }
+  if (rs.prog) {
+    // Each fact of the summary is one the rules conclude.
+    for (const auto& f : rs.info.summary) {
+      bool found = std::any_of(rs.prog->facts.begin(), rs.prog->facts.end(),
+                               [&](const fact_decl& d) { return d.path == f; });
+      if (found) continue;
+      diagnostic d;
+      d.code = "ruleset.manifest";
+      d.file = rs.info.file;
+      d.line = rs.info.summary_line;
+      d.column = rs.info.summary_column;
+      d.message = "summary names '" + f + "', which no rule concludes: it lists derived facts";
+      if (manifest_file && d.line > 0) {
+        source_file src(manifest_file->name, manifest_file->text);
+        quote_line(d, std::string(src.line_text(d.line).substr(0, 480)));
+      }
+      std::vector<std::string> names;
+      for (const auto& fd : rs.prog->facts) names.push_back(fd.path);
+      std::string near = nearest_name(f, names);
       if (!near.empty()) d.notes.push_back("did you mean \"" + near + "\"?");
       diags.push_back(std::move(d));
     }

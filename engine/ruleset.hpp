@@ -37,6 +37,11 @@ struct manifest {
   // shown as passed. Empty: no date is ever shown as passed.
   std::string session_finding;
   int session_finding_line = 0, session_finding_column = 0;
+  // `summary = ["risk.level", "problem_area.proposed"]`: the derived facts
+  // a text or markdown plan's SUMMARY shows first, each with its value or
+  // "not yet known". Each must be a fact the rules conclude.
+  std::vector<std::string> summary;
+  int summary_line = 0, summary_column = 0;
 };
 
 // The last approval in approval.toml (written by `iptplan approve`).

@@ -106,6 +106,29 @@ TEST_CASE("the default vocabulary suggests the choice for words a clinician type
   CHECK(r.err.find("every day") == std::string::npos);
 }
 
+TEST_CASE("a text and a markdown plan open with a summary: flags, the rule set's summary facts, counts, what to ask") {
+  scratch s;
+  auto f = s.write("q1.toml", "[client]\nage_band = \"18_64\"\n[risk.cssrs]\nq1 = true\nq2 = false\n");
+  auto text = run({"plan", f});
+  REQUIRE(text.code == 0);
+  auto at = text.out.find("\nSUMMARY\n");
+  REQUIRE(at != std::string::npos);
+  CHECK(at < text.out.find("\nFLAGS\n"));
+  auto summary = text.out.substr(at, text.out.find("\nFLAGS\n") - at);
+  INFO(summary);
+  CHECK(summary.find("  Flags: ") != std::string::npos);
+  CHECK(summary.find("first: A wish to be dead") != std::string::npos);
+  CHECK(summary.find("  risk.level: low (provisional)\n") != std::string::npos);
+  CHECK(summary.find("  problem_area.proposed: not yet known\n") != std::string::npos);
+  CHECK(summary.find("  Plan: ") != std::string::npos);
+  CHECK(summary.find("  Ask next: risk.cssrs.q6, ") != std::string::npos);
+  // One screen: a few lines, whatever the plan.
+  CHECK(std::count(summary.begin(), summary.end(), '\n') <= 12);
+  auto md = run({"plan", f, "--format", "markdown"});
+  CHECK(md.out.find("## Summary\n\n- **Flags**: ") != std::string::npos);
+  CHECK(md.out.find("- **risk.level**: low (provisional)\n") != std::string::npos);
+}
+
 TEST_CASE("the version flag prints the program's version") {
   auto r = run({"--version"});
   CHECK(r.code == 0);

@@ -180,6 +180,31 @@ TEST_CASE("ruleset.toml: a name, version or status written as an empty text is a
   }
 }
 
+TEST_CASE("ruleset.toml: summary lists derived facts the rules conclude, at most 8, in quotes") {
+  const std::string rules = "rule r \"R\"\nwhen a\nthen\n  conclude x.fact\n  challenge c \"C\"\nend\n";
+  auto ok = load(kA, "name = \"t\"\nversion = \"1\"\nsummary = [\"x.fact\"]\n", rules);
+  INFO(all_diags(ok.diags));
+  REQUIRE(ok.rs);
+  CHECK(ok.rs->info.summary == std::vector<std::string>{"x.fact"});
+  auto unknown = load(kA, "name = \"t\"\nversion = \"1\"\nsummary = [\"x.fakt\"]\n", rules);
+  CHECK_FALSE(unknown.rs);
+  auto ds = with_code(unknown.diags, "ruleset.manifest");
+  REQUIRE(ds.size() == 1);
+  CHECK(ds[0].message == "summary names 'x.fakt', which no rule concludes: it lists derived facts");
+  CHECK(ds[0].line == 3);
+  REQUIRE(ds[0].notes.size() == 1);
+  CHECK(ds[0].notes[0] == "did you mean \"x.fact\"?");
+  for (const std::string bad : {"summary = \"x.fact\"\n", "summary = [1]\n", "summary = [\"\"]\n",
+                                "summary = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\"]\n"}) {
+    auto l = load(kA, "name = \"t\"\nversion = \"1\"\n" + bad, rules);
+    INFO(bad);
+    CHECK_FALSE(l.rs);
+    auto b = with_code(l.diags, "ruleset.manifest");
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].message.find("'summary' must be a list of at most 8 derived facts in quotes") == 0);
+  }
+}
+
 TEST_CASE("parameters: read as param.x, checked, and never concluded") {
   const std::string manifest = "name = \"t\"\nversion = \"1\"\n[parameters]\nhigh = 10\nmode = \"individul\"\nspare = 1\n";
   const std::string vocab = kA + "[score]\ntype = \"int\"\n[setting]\ntype = \"enum\"\nvalues = [\"individual\", \"group\"]\n";

@@ -26,6 +26,60 @@ std::string list_summary(std::size_t total, std::size_t limit, const std::string
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto count = [](std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  auto clip = [](const std::string& t, std::size_t max) {
+    if (t.size() <= max) return t;
+    std::size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
+    while (cut > 0 && t[cut - 1] != ' ') --cut;  // at a word's end
+    return t.substr(0, cut > 0 ? cut - 1 : max) + "...";
+  };
+  // Flags by severity, and the first (the most severe).
+  std::size_t critical = 0, warning = 0, info = 0, possible = 0;
+  for (const auto& f : p.flags) {
+    if (f.severity == "critical") ++critical;
+    else if (f.severity == "warning") ++warning;
+    else ++info;
+  }
+  for (const auto& it : p.provisional) possible += it.kind == item_kind::flag;
+  std::string flags;
+  if (p.flags.empty()) {
+    flags = "none";
+  } else {
+    std::vector<std::string> parts;
+    if (critical) parts.push_back(std::to_string(critical) + " critical");
+    if (warning) parts.push_back(count(warning, "warning", "warnings"));
+    if (info) parts.push_back(std::to_string(info) + " info");
+    for (std::size_t i = 0; i < parts.size(); ++i) flags += (i ? ", " : "") + parts[i];
+    flags += "; first: " + clip(p.flags.front().text, 110) + " [" + p.flags.front().full_id() + "]";
+  }
+  if (possible) flags += "; " + count(possible, "possible flag", "possible flags") + " to confirm";
+  out.emplace_back("Flags", flags);
+  for (const auto& [fact, shown] : p.summary_facts) out.emplace_back(fact, shown);
+  std::string items = count(p.challenges.size(), "challenge", "challenges") + ", " +
+                      count(p.solutions.size(), "solution", "solutions") + ", " +
+                      count(p.goals.size(), "goal", "goals");
+  if (!p.provisional.empty()) items += "; " + count(p.provisional.size(), "item", "items") + " to confirm";
+  out.emplace_back("Plan", items);
+  // The first questions for the client, then the first the clinician records.
+  std::string ask, record;
+  std::size_t asked = 0, recorded = 0;
+  for (const auto& a : p.to_assess) {
+    std::string& into = a.clinician ? record : ask;
+    std::size_t& n = a.clinician ? recorded : asked;
+    if (n++ < 3) into += (into.empty() ? "" : ", ") + a.finding;
+  }
+  if (asked) out.emplace_back("Ask next", ask + (asked > 3 ? " (and " + std::to_string(asked - 3) + " more)" : ""));
+  if (recorded) {
+    out.emplace_back("Record next", record + (recorded > 3 ? " (and " + std::to_string(recorded - 3) + " more)" : ""));
+  }
+  return out;
+}
+
 std::string ask_next_summary(std::size_t total) {
   return list_summary(total, kAskNextShown, "missing finding whose answer", "missing findings whose answers",
                       total == 1 ? "" : ", safety first");

@@ -114,6 +114,10 @@ std::string render_markdown(const plan& p) {
   if (auto note = passed_dates_note(p); !note.empty()) out += "- Note: " + md(note) + "\n";
   out += "\n";
 
+  out += "## Summary\n\n";
+  for (const auto& [label, text] : summary_lines(p)) out += "- **" + md(label) + "**: " + md(text) + "\n";
+  out += "\n";
+
   out += "## Flags\n\n";
   if (p.flags.empty()) out += "None raised.\n";
   for (const auto& f : p.flags) {

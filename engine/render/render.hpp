@@ -46,6 +46,12 @@ std::string record_next_summary(std::size_t total);
 // whose answers would decide part of the plan, safety first" (one, all, or
 // the first kAskNextShown of more).
 std::string ask_next_summary(std::size_t total);
+
+// The plan on one screen, for the top of a text or markdown plan: each line
+// a label and what follows it (flags by severity and the first of them;
+// each fact of the rule set's `summary` with its value; how many items the
+// plan and its to-confirm section hold; the first questions to ask).
+std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p);
 // What an answer decides, in words and grouped by kind (flags,
 // challenges, goals, solutions, conclusions), most important first in
 // each: "the flags moderate suicide risk, severe suicide risk and low

@@ -162,6 +162,9 @@ std::string render_text(const plan& p) {
          " (" + status_words(p.prov) + ")\n";
   if (auto note = passed_dates_note(p); !note.empty()) out += "Note: " + note + "\n";
 
+  out += "\nSUMMARY\n";
+  for (const auto& [label, text] : summary_lines(p)) out += "  " + label + ": " + hang(text, 4) + "\n";
+
   out += "\nFLAGS\n";
   if (p.flags.empty()) out += "  (none)\n";
   for (const auto& f : p.flags) item(out, shown, f, "[" + upper(f.severity) + "] ", 2);
