@@ -165,6 +165,11 @@ constexpr std::size_t kMaxHeaderBytes = 32 * 1024;
 // Set on the thread serving a connection whose headers were refused: the
 // request's log line says 431, the answer sent, not httplib's 400.
 thread_local bool t_headers_refused = false;
+// Set on the thread serving a connection when a header line has no colon,
+// holds a NUL or another control character, or continues the line before
+// (obs-fold): httplib drops such a line and reads on, which a proxy in
+// front might not; the request is refused (400), as RFC 9112 allows.
+thread_local bool t_header_malformed = false;
 
 // A connection's stream as httplib reads it, with the request's line and
 // headers counted: past kMaxHeaderBytes before their blank line, reading
@@ -184,6 +189,7 @@ class bounded_stream final : public httplib::Stream {
         deadline_(std::chrono::steady_clock::now() + std::chrono::seconds(kRequestTimeouts * read_timeout)),
         request_seconds_(kRequestTimeouts * read_timeout) {
     t_headers_refused = false;
+    t_header_malformed = false;
   }
 
   bool is_readable() const override {
@@ -211,7 +217,20 @@ class bounded_stream final : public httplib::Stream {
     std::size_t take = std::min(size, len_ - pos_);
     if (in_headers_) {
       for (std::size_t i = 0; i < take; ++i) {
-        tail_ = (tail_ << 8) | static_cast<unsigned char>(buf_[pos_ + i]);
+        const auto c = static_cast<unsigned char>(buf_[pos_ + i]);
+        tail_ = (tail_ << 8) | c;
+        if (c == '\n') {
+          // A header line (not the request line, not the blank line) ends.
+          if (line_index_ > 0 && line_bytes_ > 1 && (!line_colon_ || line_bad_)) t_header_malformed = true;
+          ++line_index_;
+          line_bytes_ = 0;
+          line_colon_ = line_bad_ = false;
+        } else {
+          if (line_bytes_ == 0 && line_index_ > 0 && (c == ' ' || c == '\t')) line_bad_ = true;  // obs-fold
+          if (c == ':') line_colon_ = true;
+          if ((c < 0x20 && c != '\r' && c != '\t') || c == 0x7f) line_bad_ = true;
+          ++line_bytes_;
+        }
         // CRLF CRLF only: httplib (built without
         // CPPHTTPLIB_ALLOW_LF_AS_LINE_TERMINATOR) reads on past a bare LF.
         if ((tail_ & 0xffffffffu) == 0x0d0a0d0au) {
@@ -317,6 +336,10 @@ class bounded_stream final : public httplib::Stream {
   char buf_[4096];
   std::size_t pos_ = 0, len_ = 0;
   bool in_headers_ = true, overflow_ = false, refused_ = false;
+  // The header line being read: its number (0: the request line), length,
+  // and whether it has held a colon or a byte no header may hold.
+  std::size_t line_index_ = 0, line_bytes_ = 0;
+  bool line_colon_ = false, line_bad_ = false;
   std::size_t header_bytes_ = 0;
   std::uint32_t tail_ = 0;
 };
@@ -405,6 +428,13 @@ int serve(service& svc, const http_options& o, std::ostream& err,
     // keeps as another header) is refused as RFC 9112 (5.1) asks: a proxy in
     // front might read it as the header itself. And a query parameter given
     // twice (record=1&record=0): which one counts would depend on who reads.
+    if (t_header_malformed) {
+      send(res, error_response(400, "api.request",
+                               "a header line has no colon, holds a control character, or continues the line "
+                               "before; send each header as Name: value on one line"));
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     for (const auto& [name, value] : req.headers) {
       if (name.find_first_of(" \t") != std::string::npos) {
         send(res, error_response(400, "api.request", "a header name holds a space (a space before the colon?)"));

@@ -861,6 +861,19 @@ TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serv
                                        "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}xyz");
   CHECK(two_lengths.rfind("HTTP/1.1 400", 0) == 0);
   answered += 2;
+  // A header line without a colon, with a NUL, or folded onto the line
+  // before: httplib drops such a line; refused, so a proxy in front and the
+  // service never read different headers (a hostile trial).
+  for (const std::string bad : {std::string("X-Note without a colon\r\n"), std::string("X-A: b\0c\r\n", 10),
+                                std::string("X-A: b\r\n  folded\r\n")}) {
+    auto r = raw(srv.port, "GET /api/vocabulary HTTP/1.1\r\n" + host + bad + "\r\n");
+    INFO(r.substr(0, 200));
+    CHECK(r.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(r.find("a header line has no colon") != std::string::npos);
+    ++answered;
+  }
+  CHECK(raw(srv.port, "GET /api/vocabulary HTTP/1.1\r\n" + host + "X-A: b\r\n\r\n").rfind("HTTP/1.1 200", 0) == 0);
+  ++answered;
   // A request line too malformed to be routed: still a request id and the
   // security headers (a hostile trial: neither, and an empty id logged).
   auto malformed = raw(srv.port, "GET /x\r\n\r\n");
