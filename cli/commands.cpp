@@ -1344,7 +1344,14 @@ int run_main(int argc, const char* const* argv, std::istream& in, std::ostream& 
       err << "iptplan: error: the output could not be written (a full disk?)";
       // A command that changed something did so before its output failed:
       // said, so that nobody runs it again and records it twice.
-      std::string cmd = argc > 1 ? argv[1] : "";
+      // The subcommand: the first word that is not an option before it
+      // (`iptplan --log-level debug review ...`).
+      std::string cmd;
+      for (int i = 1; i < argc && cmd.empty(); ++i) {
+        std::string word = argv[i];
+        if (word == "--log-level") ++i;
+        else if (!word.empty() && word[0] != '-') cmd = word;
+      }
       if (code == kOk && cmd == "review") {
         err << "; the review was recorded all the same: see 'iptplan audit list' before running it again";
       } else if (code == kOk && cmd == "approve") {

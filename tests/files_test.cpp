@@ -173,6 +173,10 @@ TEST_CASE("a full disk and a closed pipe, as a process: exit 1, with a message f
   CHECK(shell(bin + " review 1 --store " + db + " --accept weak_relationship --by dr_a > /dev/full 2> " + err) == 1);
   CHECK(slurp(err).find("the review was recorded all the same: see 'iptplan audit list' before running it again") !=
         std::string::npos);
+  // The same with an option before the subcommand.
+  CHECK(shell(bin + " --log-level warn review 1 --store " + db + " --accept weak_relationship --by dr_a > /dev/full 2> " +
+              err) == 1);
+  CHECK(slurp(err).find("the review was recorded all the same") != std::string::npos);
   std::string rules = s.rules_copy();
   CHECK(shell(bin + " approve " + rules + " --by lead > /dev/full 2> " + err) == 1);
   CHECK(slurp(err).find("the approval was written all the same") != std::string::npos);
