@@ -29,12 +29,22 @@ double ms_since(clk::time_point t) {
   return std::chrono::duration<double, std::milli>(clk::now() - t).count();
 }
 
+// The default ruleset.toml without its `summary` (facts the generated
+// rules do not conclude); any other file as it is.
+rule_set_file without_summary(rule_set_file f) {
+  if (f.base != "ruleset.toml") return f;
+  auto at = f.text.find("\nsummary = ");
+  auto close = at == std::string::npos ? at : f.text.find("]\n", at);
+  if (close != std::string::npos) f.text.erase(at + 1, close + 1 - at);
+  return f;
+}
+
 // A rule set of `n` rules in 20 files, built on the default vocabulary: a
 // mix of comparisons, enum tests, quantifiers, derived facts and templates.
 std::vector<rule_set_file> generated(const std::vector<rule_set_file>& builtin, int n) {
   std::vector<rule_set_file> files;
   for (const auto& f : builtin) {
-    if (f.base == "vocabulary.toml" || f.base == "ruleset.toml") files.push_back(f);
+    if (f.base == "vocabulary.toml" || f.base == "ruleset.toml") files.push_back(without_summary(f));
   }
   const int per_file = n / 20;
   for (int f = 0; f < 20; ++f) {
@@ -63,7 +73,7 @@ std::vector<rule_set_file> generated(const std::vector<rule_set_file>& builtin, 
 std::vector<rule_set_file> circle(const std::vector<rule_set_file>& builtin, int n) {
   std::vector<rule_set_file> files;
   for (const auto& f : builtin) {
-    if (f.base == "vocabulary.toml" || f.base == "ruleset.toml") files.push_back(f);
+    if (f.base == "vocabulary.toml" || f.base == "ruleset.toml") files.push_back(without_summary(f));
   }
   std::string text;
   for (int i = 0; i < n; ++i) {

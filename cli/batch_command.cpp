@@ -56,9 +56,21 @@ class line_reader {
   // Whether the next line would have to wait for the writer: nothing
   // buffered and nothing ready to read.
   bool would_wait() const {
-    if (fd_ < 0 || pos_ < len_ || eof_) return false;
+    if (fd_ < 0 || eof_) return false;
+    // A whole line with something on it is buffered: it is read without
+    // waiting. Only blank lines or part of one: the next may wait.
+    bool content = false;
+    for (std::size_t i = pos_; i < len_; ++i) {
+      const char c = buf_[i];
+      if (c == '\n' && content) return false;
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') content = true;
+    }
     pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, 0) == 0;
+    int r;
+    do {
+      r = ::poll(&p, 1, 0);
+    } while (r < 0 && errno == EINTR);
+    return r == 0;
   }
 
   // The first character other than a space or tab of the last line that

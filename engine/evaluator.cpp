@@ -888,8 +888,13 @@ void evaluator::run_circle(std::size_t s, std::vector<outcome>& outs) {
   for (std::size_t k = 0; k < rules.size(); ++k) pending[k] = static_cast<std::uint32_t>(k);
   std::vector<char> queued(rules.size(), 0), fact_queued(concluded.size(), 0);
   std::vector<std::uint32_t> to_decide;
-  std::size_t changes = 0;
+  std::size_t changes = 0, widened = 0;
   const std::size_t max_changes = 2 * concluded.size();
+  // Explain mode: a fact that stays unknown may still gain findings that
+  // would decide it; its readers then run again so that theirs include
+  // them. Sets only grow, within the findings, but are capped (kMaxMissing)
+  // and so bounded here too: past this many, the last pass in order is all.
+  const std::size_t max_widened = explain_ ? 8 * (rules.size() + concluded.size()) : 0;
   while (!pending.empty()) {
     std::sort(pending.begin(), pending.end());
     to_decide.clear();
@@ -910,9 +915,22 @@ void evaluator::run_circle(std::size_t s, std::vector<outcome>& outs) {
       fact_queued[i] = 0;
       const auto f = concluded[i].first;
       value before = facts_[f];
+      missing_set missing_before;
+      if (explain_) missing_before = fact_missing_[f];
       decide_fact(f, outs, ranges_, nullptr);
       const value& now = facts_[f];
-      if (same_value(before, now) && before.kind == now.kind) continue;
+      if (same_value(before, now) && before.kind == now.kind) {
+        const bool wider = explain_ && (fact_missing_[f].v != missing_before.v ||
+                                        fact_missing_[f].more != missing_before.more);
+        if (!wider || ++widened > max_widened) continue;
+        for (auto k : readers[i]) {
+          if (!queued[k]) {
+            queued[k] = 1;
+            pending.push_back(k);
+          }
+        }
+        continue;
+      }
       // Each fact changes at most twice; more would be a defect here,
       // reported, never a plan cut short.
       if (++changes > max_changes) throw std::logic_error("the derived facts of a circle of rules did not settle");

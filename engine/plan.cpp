@@ -327,7 +327,8 @@ class builder {
       pl.conclusions.push_back(explain_fact(static_cast<std::int32_t>(f), path));
     }
     // The rule set's summary facts, in words.
-    for (const auto& name : rs_.info.summary) {
+    for (std::size_t at = 0; at < rs_.info.summary.size(); ++at) {
+      const std::string& name = rs_.info.summary[at];
       std::string shown = "not yet known";
       for (std::size_t f = 0; f < p_.facts.size(); ++f) {
         if (p_.facts[f].path != name) continue;
@@ -337,11 +338,16 @@ class builder {
         else if (v.is_false()) shown = "no";
         else if (!v.is_unknown()) {
           for (const auto& c : pl.conclusions) {
-            if (c.fact == name) shown = c.value + (prov ? " (provisional)" : "");
+            if (c.fact == name) {
+              // Words, not a symbol: "role transition".
+              shown = c.value;
+              std::replace(shown.begin(), shown.end(), '_', ' ');
+              if (prov) shown += " (provisional: missing answers could change it)";
+            }
           }
         }
       }
-      pl.summary_facts.emplace_back(name, shown);
+      pl.summary_facts.emplace_back(rs_.info.summary_labels[at], shown);
     }
 
     // Items a rule that fired has removed: an answer that could only
@@ -461,6 +467,7 @@ class builder {
         a.score += weight;
         a.top_priority = std::max(a.top_priority, r.priority);
         a.safety = a.safety || safety;
+        a.scope = a.scope || std::find(r.tags.begin(), r.tags.end(), "scope") != r.tags.end();
         if (a.rules.empty() || a.rules.back() != r.id) a.rules.push_back(r.id);
         auto& weights = decided_weight[m];
         for (const auto& [d, rank, kind, removed] : decides) {
@@ -604,9 +611,12 @@ class builder {
       // and for what the clinician records alike (a clinician's trial found
       // the diagnoses that the scope flag asks for before the contract
       // ranked below every communication rating, off the shown list).
-      if (!a.safety && (a.top_priority >= 90) != (b.top_priority >= 90)) {
-        return a.top_priority >= 90;
-      }
+      // (What the clinician records goes by the tag `scope` rather than the
+      // priority: a rating of the alliance, priority 90 too, is no question
+      // of whether IPT fits.)
+      const bool fit_a = a.clinician ? a.scope : a.top_priority >= 90;
+      const bool fit_b = b.clinician ? b.scope : b.top_priority >= 90;
+      if (!a.safety && fit_a != fit_b) return fit_a;
       if (!a.safety && a.score != b.score) return a.score > b.score;
       if (!a.safety) {
         int ca = confirming(a.finding), cb = confirming(b.finding);

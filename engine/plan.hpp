@@ -139,6 +139,7 @@ struct assess_item {
   double score = 0;
   int top_priority = 0;            // the highest priority of the rules it would decide
   bool safety = false;             // it would decide a safety rule
+  bool scope = false;              // it would decide a rule tagged `scope` (whether IPT fits)
   // A follow-up the skip logic has just opened (its `asked_if` gate, a
   // question of the same group, is answered with a value that leads to
   // it): asked before the other

@@ -326,21 +326,38 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
     m.summary_column = static_cast<int>(n->source().begin.column);
     const auto* list = n->as_array();
     bool ok = list != nullptr && list->size() <= 8;
+    auto plain = [](const std::optional<std::string>& v) {
+      return v && !v->empty() && v->size() <= 200 && is_plain_text(*v) &&
+             v->find_first_not_of(" \t") != std::string::npos;
+    };
     if (ok) {
       for (const auto& x : *list) {
-        auto v = x.value<std::string>();
-        if (!v || v->empty() || v->size() > 200 || !is_plain_text(*v)) {
+        // "risk.level", or { fact = "risk.level", label = "Suicide-risk tier" }.
+        std::optional<std::string> fact, label;
+        if (const auto* t = x.as_table()) {
+          fact = (*t)["fact"].value<std::string>();
+          label = (*t)["label"].value<std::string>();
+          bool other = false;
+          for (auto&& [k, v] : *t) other = other || (k.str() != "fact" && k.str() != "label");
+          if (other || !t->contains("label")) label.reset();
+        } else {
+          fact = x.value<std::string>();
+          label = fact;
+        }
+        if (!plain(fact) || !plain(label)) {
           ok = false;
           break;
         }
-        m.summary.push_back(*v);
+        m.summary.push_back(*fact);
+        m.summary_labels.push_back(*label);
       }
     }
     if (!ok) {
       m.summary.clear();
+      m.summary_labels.clear();
       diags.push_back(toml_diagnostic(src, n, severity::error, "ruleset.manifest",
-                                      "'summary' must be a list of at most 8 derived facts in quotes, e.g. "
-                                      "summary = [\"risk.level\"]"));
+                                      "'summary' must be a list of at most 8 derived facts, each in quotes or "
+                                      "as { fact = \"risk.level\", label = \"Suicide-risk tier\" }"));
     }
   }
   if (auto* params = (*t)["parameters"].as_table()) {

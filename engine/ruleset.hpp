@@ -41,6 +41,9 @@ struct manifest {
   // a text or markdown plan's SUMMARY shows first, each with its value or
   // "not yet known". Each must be a fact the rules conclude.
   std::vector<std::string> summary;
+  // Each one's label in the summary ("Suicide-risk tier"); the fact's
+  // path when none is given.
+  std::vector<std::string> summary_labels;
   int summary_line = 0, summary_column = 0;
 };
 

@@ -187,7 +187,7 @@ class reader {
         }
         if (!it["answer"][0]["valueBoolean"].get<bool>()) continue;  // no: the rows say what there is
         json* at = slot(out, list);
-        if (at->is_array() && !at->empty()) {
+        if (!at->is_null() && !(at->is_array() && at->empty())) {
           problem("'" + printable(list) + "' has records and is answered as empty (" + printable(link) +
                   "); give one or the other");
           return;

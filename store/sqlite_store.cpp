@@ -97,10 +97,15 @@ class sqlite_store final : public plan_store {
         // a file nobody changes. Never when a log with records not yet in
         // the file is there: those records would be missed.
         const int code = sqlite3_extended_errcode(db_) & 0xff;
-        if (create || (code != SQLITE_CANTOPEN && code != SQLITE_READONLY) || has_pending_log(path)) throw;
+        if (create || (code != SQLITE_CANTOPEN && code != SQLITE_READONLY) || has_pending_log(path) ||
+            std::filesystem::exists(path + "-shm")) {
+          throw;  // a log, or a connection open on it now: never read without locks
+        }
         sqlite3_close(db_);
         db_ = nullptr;
-        std::string uri = "file:" + uri_path(name) + "?immutable=1";
+        // file:///abs (an authority, even empty, before an absolute path:
+        // "file://host/x" would read host as one).
+        std::string uri = (name[0] == '/' ? "file://" : "file:") + uri_path(name) + "?immutable=1";
         if (sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX,
                             nullptr) != SQLITE_OK) {
           throw store_error(std::string("the store cannot be opened: ") + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
@@ -307,25 +312,18 @@ std::unique_ptr<plan_store> open_postgresql_store(const std::string& url);
 
 bool is_postgresql_location(const std::string& location) {
   if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) return true;
-  // libpq's keyword form starts with one of its keywords and `=`: a file
-  // with such a name is still reachable as sqlite:NAME.
-  static const char* const keywords[] = {
-      "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "connect_timeout", "sslmode",
-      "sslrootcert", "sslcert", "sslkey", "service", "application_name", "options", "target_session_attrs",
-      "gssencmode", "channel_binding", "client_encoding", "keepalives", "sslpassword", "requiressl"};
+  // libpq's keyword form: a word and `=` first (`host=...`, `sslcrl=...`;
+  // libpq has dozens of keywords, and more each release). A file with such
+  // a name is still reachable as sqlite:NAME.
   std::size_t i = location.find_first_not_of(" \t");
   if (i == std::string::npos) return false;
   std::size_t end = i;
   while (end < location.size() && (std::isalnum(static_cast<unsigned char>(location[end])) || location[end] == '_')) {
     ++end;
   }
+  if (end == i) return false;
   std::size_t eq = location.find_first_not_of(" \t", end);
-  if (eq == std::string::npos || location[eq] != '=') return false;
-  const std::string word = location.substr(i, end - i);
-  for (const char* k : keywords) {
-    if (word == k) return true;
-  }
-  return false;
+  return eq != std::string::npos && location[eq] == '=';
 }
 
 std::unique_ptr<plan_store> open_store(const std::string& location, bool create) {

@@ -564,7 +564,8 @@ TEST_CASE("batch: reading a pipe, a client's line is written before the writer s
   }
   ::close(to_child[0]);
   ::close(from_child[1]);
-  const std::string first = "{\"client\":{\"id\":\"C-1\"}}\n";
+  // Blank lines after it (a writer's habit) must not hold its line back.
+  const std::string first = "{\"client\":{\"id\":\"C-1\"}}\n\n\n";
   REQUIRE(::write(to_child[1], first.data(), first.size()) == static_cast<ssize_t>(first.size()));
   // The pipe stays open: the first line must come all the same (waited
   // for up to a minute, so that a slow machine never fails the test).

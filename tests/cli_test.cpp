@@ -118,15 +118,17 @@ TEST_CASE("a text and a markdown plan open with a summary: flags, the rule set's
   INFO(summary);
   CHECK(summary.find("  Flags: ") != std::string::npos);
   CHECK(summary.find("first: A wish to be dead") != std::string::npos);
-  CHECK(summary.find("  risk.level: low (provisional)\n") != std::string::npos);
-  CHECK(summary.find("  problem_area.proposed: not yet known\n") != std::string::npos);
+  CHECK(summary.find("  Suicide-risk tier (lowest the answers imply): low (provisional: missing answers could "
+                     "change it)\n") != std::string::npos);
+  CHECK(summary.find("  Proposed focus: not yet known\n") != std::string::npos);
   CHECK(summary.find("  Plan: ") != std::string::npos);
   CHECK(summary.find("  Ask next: risk.cssrs.q6, ") != std::string::npos);
   // One screen: a few lines, whatever the plan.
   CHECK(std::count(summary.begin(), summary.end(), '\n') <= 12);
   auto md = run({"plan", f, "--format", "markdown"});
   CHECK(md.out.find("## Summary\n\n- **Flags**: ") != std::string::npos);
-  CHECK(md.out.find("- **risk.level**: low (provisional)\n") != std::string::npos);
+  CHECK(md.out.find("- **Suicide-risk tier (lowest the answers imply)**: low (provisional: missing answers could "
+                    "change it)\n") != std::string::npos);
 }
 
 TEST_CASE("the version flag prints the program's version") {
@@ -445,6 +447,12 @@ TEST_CASE("plan of an empty record asks the C-SSRS gate questions first, never Q
       // diagnoses the scope flag asks for before the contract) first, then
       // by score.
       bool fit_a = a["top_priority"].get<int>() >= 90, fit_b = b["top_priority"].get<int>() >= 90;
+      if (a["asked_of"] == "clinician") {
+        // What the clinician records: the rules tagged scope (the diagnoses),
+        // not any rule of priority 90 (an alliance rating).
+        fit_a = a["scope"].get<bool>();
+        fit_b = b["scope"].get<bool>();
+      }
       CHECK(fit_a >= fit_b);
       if (fit_a == fit_b) CHECK(a["score"].get<double>() >= b["score"].get<double>());
     }

@@ -178,6 +178,11 @@ TEST_CASE("fhir: every example both ways plans the same, an empty list included 
   auto r = run({"plan", sc.write("both.json", both.dump())});
   CHECK(r.code == 1);
   CHECK(r.err.find("'relationships' has records and is answered as empty") != std::string::npos);
+  // An answer given first, then ":none": refused too, never overwritten.
+  json answered = base;
+  answered["item"][0]["item"].push_back({{"linkId", "therapy.setting:none"}, {"answer", {{{"valueBoolean", true}}}}});
+  auto a2 = run({"plan", sc.write("answered.json", answered.dump())});
+  CHECK(a2.code == 1);
   json odd = base;
   odd["item"][0]["item"].push_back({{"linkId", "life_events:none"}, {"answer", {{{"valueInteger", 1}}}}});
   auto o = run({"plan", sc.write("odd.json", odd.dump())});

@@ -1275,3 +1275,24 @@ TEST_CASE("verify of a plan file with a huge id or text shows each cut short, ne
   CHECK(r.out.find("... (100000 bytes)") != std::string::npos);
   CHECK(r.out.find("... (5002 bytes)") != std::string::npos);  // the text as JSON, in its quotes
 }
+
+TEST_CASE("a store named in libpq's keyword form is a PostgreSQL store, whatever keyword comes first") {
+  // From a review: only some of libpq's keywords were known, so
+  // "sslcrl=... password=..." was taken for an SQLite file of that name,
+  // created, and its name (with the password) shown.
+  scratch s;
+  auto here = fs::current_path();
+  fs::current_path(s.dir);
+  auto r = run({"audit", "list", "--store", "sslcrl=/x password=s3cret host=/nonexistent dbname=x"});
+  auto rec = run({"plan", kJane, "--record", "--store",
+                  "keepalives_idle=5 password=s3cret host=/nonexistent"});
+  bool made = false;
+  for (const auto& e : fs::directory_iterator(s.dir)) made = made || e.path().filename().string().find("s3cret") != std::string::npos;
+  fs::current_path(here);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("the PostgreSQL store cannot be reached") != std::string::npos);
+  CHECK(r.err.find("s3cret") == std::string::npos);
+  CHECK(rec.code == 1);
+  CHECK(rec.err.find("s3cret") == std::string::npos);
+  CHECK_FALSE(made);
+}

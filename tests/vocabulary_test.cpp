@@ -186,6 +186,10 @@ TEST_CASE("ruleset.toml: summary lists derived facts the rules conclude, at most
   INFO(all_diags(ok.diags));
   REQUIRE(ok.rs);
   CHECK(ok.rs->info.summary == std::vector<std::string>{"x.fact"});
+  CHECK(ok.rs->info.summary_labels == std::vector<std::string>{"x.fact"});
+  auto labelled = load(kA, "name = \"t\"\nversion = \"1\"\nsummary = [{ fact = \"x.fact\", label = \"The X\" }]\n", rules);
+  REQUIRE(labelled.rs);
+  CHECK(labelled.rs->info.summary_labels == std::vector<std::string>{"The X"});
   auto unknown = load(kA, "name = \"t\"\nversion = \"1\"\nsummary = [\"x.fakt\"]\n", rules);
   CHECK_FALSE(unknown.rs);
   auto ds = with_code(unknown.diags, "ruleset.manifest");
@@ -195,13 +199,14 @@ TEST_CASE("ruleset.toml: summary lists derived facts the rules conclude, at most
   REQUIRE(ds[0].notes.size() == 1);
   CHECK(ds[0].notes[0] == "did you mean \"x.fact\"?");
   for (const std::string bad : {"summary = \"x.fact\"\n", "summary = [1]\n", "summary = [\"\"]\n",
+                                "summary = [{ fact = \"x.fact\" }]\n", "summary = [{ fact = \"x.fact\", label = \"L\", x = 1 }]\n",
                                 "summary = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\"]\n"}) {
     auto l = load(kA, "name = \"t\"\nversion = \"1\"\n" + bad, rules);
     INFO(bad);
     CHECK_FALSE(l.rs);
     auto b = with_code(l.diags, "ruleset.manifest");
     REQUIRE(b.size() == 1);
-    CHECK(b[0].message.find("'summary' must be a list of at most 8 derived facts in quotes") == 0);
+    CHECK(b[0].message.find("'summary' must be a list of at most 8 derived facts, each in quotes or as") == 0);
   }
 }
 

@@ -34,9 +34,10 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p) {
   auto clip = [](const std::string& t, std::size_t max) {
     if (t.size() <= max) return t;
     std::size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
-    while (cut > 0 && t[cut - 1] != ' ') --cut;  // at a word's end
-    return t.substr(0, cut > 0 ? cut - 1 : max) + "...";
+    while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;  // a character's start
+    std::size_t word = cut;
+    while (word > 0 && t[word - 1] != ' ') --word;  // at a word's end, if there is one
+    return t.substr(0, word > 1 ? word - 1 : cut) + "...";
   };
   // Flags by severity, and the first (the most severe).
   std::size_t critical = 0, warning = 0, info = 0, possible = 0;
@@ -55,10 +56,10 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p) {
     if (warning) parts.push_back(count(warning, "warning", "warnings"));
     if (info) parts.push_back(std::to_string(info) + " info");
     for (std::size_t i = 0; i < parts.size(); ++i) flags += (i ? ", " : "") + parts[i];
-    flags += "; first: " + clip(p.flags.front().text, 110) + " [" + p.flags.front().full_id() + "]";
+    flags += "; first: " + clip(p.flags.front().text, 180);
   }
-  if (possible) flags += "; " + count(possible, "possible flag", "possible flags") + " to confirm";
   out.emplace_back("Flags", flags);
+  if (possible) out.emplace_back("Possible flags", std::to_string(possible) + " (under TO CONFIRM)");
   for (const auto& [fact, shown] : p.summary_facts) out.emplace_back(fact, shown);
   std::string items = count(p.challenges.size(), "challenge", "challenges") + ", " +
                       count(p.solutions.size(), "solution", "solutions") + ", " +

@@ -195,6 +195,7 @@ jsonout::json jsonout::plan_json(const plan& p) {
                       {"component", a.component},
                       {"score", a.score},
                       {"top_priority", a.top_priority},
+                      {"scope", a.scope},
                       {"safety", a.safety},
                       {"follow_up", a.follow_up},
                       {"asked_of", a.clinician ? "clinician" : "client"},
