@@ -482,23 +482,38 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
     if (!c.changed()) continue;
     out << (markdown ? "\n### " + c.name + "\n\n" : "\n" + c.name + "\n");
     if (!c.error.empty()) out << (markdown ? "- " : "  ") << c.error << "\n";
+    // A reason given for an item of this case already (one rule proposes
+    // a challenge, its solution and its goal) is named, not repeated.
+    std::map<std::string, std::string> said;  // label and text -> the item it was given for
     for (const auto& i : c.changes.items) {
       std::string bullet = markdown ? "- " : "  ";
       std::string sub = markdown ? "  - " : "      ";
+      auto why = [&](const std::string& label, const std::string& text) {
+        std::string shown = printable(text);
+        auto [at, fresh] = said.emplace(label + '\x1f' + shown, i.kind + " " + i.id);
+        out << sub << label << ": " << (fresh ? shown : "as for the " + at->second + " above") << "\n";
+      };
+      // Both sides' reasons given already, for one item: said in one line.
+      auto both_said = [&](const std::string& was, const std::string& now) {
+        auto w = said.find("why (old)\x1f" + printable(was)), n = said.find("why (new)\x1f" + printable(now));
+        if (w == said.end() || n == said.end() || w->second != n->second) return false;
+        out << sub << "why (old and new): as for the " << w->second << " above\n";
+        return true;
+      };
       // Markdown reads "- - x" as a list in a list: words there.
       auto mark = [&](const char* sign, const char* word) {
         return markdown ? std::string("**") + word + "** " : std::string(sign) + " ";
       };
       if (i.change == "added") {
         out << bullet << mark("+", "added") << i.kind << " " << i.id << ": " << printable(text_of(i.now)) << "\n";
-        out << sub << "why (new): " << printable(i.why_now) << "\n";
+        why("why (new)", i.why_now);
       } else if (i.change == "removed") {
         // A safety item (priority 100) gone is said as such, and so is the
         // rule that now removes it.
         bool safety = i.was.value("priority", 0) >= 100;
         out << bullet << mark("-", "removed") << (safety ? "safety " : "") << i.kind << " " << i.id << ": "
             << printable(text_of(i.was)) << "\n";
-        out << sub << "why (old): " << printable(i.why_was) << "\n";
+        why("why (old)", i.why_was);
         if (!i.excluded_by_now.empty()) {
           std::string by;
           for (std::size_t k = 0; k < i.excluded_by_now.size(); ++k) {
@@ -530,16 +545,19 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
           for (const auto& x : v) s += (s.empty() ? "" : "; ") + x;
           return s;
         };
-        if (!only_was.empty()) out << sub << "why (old): " << printable(joined(only_was)) << "\n";
-        if (!only_now.empty()) out << sub << "why (new): " << printable(joined(only_now)) << "\n";
+        if (!only_was.empty() && !only_now.empty() && both_said(joined(only_was), joined(only_now))) {
+          // given above
+        } else {
+          if (!only_was.empty()) why("why (old)", joined(only_was));
+          if (!only_now.empty()) why("why (new)", joined(only_now));
+        }
         if (only_was.empty() && only_now.empty()) {
           // The same reasons on both sides: given once.
           if (!same.empty() || i.why_was == i.why_now) {
-            out << sub << "why (unchanged on both sides): "
-                << printable(same.empty() ? i.why_now : joined(same)) << "\n";
+            why("why (unchanged on both sides)", same.empty() ? i.why_now : joined(same));
           } else {
-            out << sub << "why (old): " << printable(i.why_was) << "\n";
-            out << sub << "why (new): " << printable(i.why_now) << "\n";
+            why("why (old)", i.why_was);
+            why("why (new)", i.why_now);
           }
         } else if (!same.empty()) {
           std::string names;

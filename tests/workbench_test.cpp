@@ -1423,3 +1423,24 @@ TEST_CASE("diff: a client file that is a link to nothing, a pipe, or a link out 
     CHECK(r.err.find("out.toml: error: is a link that leads outside the rule set folder") != std::string::npos);
   }
 }
+
+TEST_CASE("diff gives a reason once per case: items one rule proposes together name it 'as for ... above'") {
+  // From a lead's trial: a threshold change printed the same two long
+  // reasons under a challenge, its solution and its goal, case after case.
+  scratch s;
+  auto rules = s.rules_copy();
+  replace_in(rules + "/ruleset.toml", "mspss_low = { type = \"number\", value = 3.0",
+             "mspss_low = { type = \"number\", value = 4.0");
+  auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("      why (old and new): as for the challenge low_social_support above\n") != std::string::npos);
+  CHECK(r.out.find("      why (new): as for the challenge low_social_support above\n") != std::string::npos);
+  // Within one case, a reason's words appear once.
+  auto at = r.out.find("clients/adolescent_high_risk.toml\n");
+  REQUIRE(at != std::string::npos);
+  auto block = r.out.substr(at, r.out.find("\n\n", at) - at);
+  const std::string reason = "under 4 is the low band";
+  CHECK(block.find(reason) != std::string::npos);
+  CHECK(block.find(reason, block.find(reason) + 1) == std::string::npos);
+}
