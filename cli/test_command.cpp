@@ -407,8 +407,9 @@ int cmd_test(const std::string& given, bool show_coverage, double min_coverage, 
     int held = 0;
     for (std::size_t i = 0; i < p.rules.size(); ++i) held += held_open[i] && cov.rules[i].fired == 0 && covered(i);
     out << "\n\nCoverage: " << fired << " of " << n << " rules fired in some case (" << percent(fired, n)
-        << (held ? "; " + std::to_string(held) + (held == 1 ? " of them is" : " of them are") +
-                       " never true by design and was undecided instead"
+        << (held ? "; " + std::to_string(held) +
+                       (held == 1 ? " of them is never true by design and was" : " of them are never true by design and were") +
+                       " undecided instead"
                  : std::string())
         << "); " << left_false << " of " << n << " were false in some case ("
         << percent(left_false, n) << ").\n";
