@@ -605,15 +605,13 @@ class builder {
       // questions that decide safety items.
       const bool fa = a.follow_up && !a.items.empty(), fb = b.follow_up && !b.items.empty();
       if (fa != fb) return fa;
-      // A question that decides whether IPT fits at all (priority 90 and
-      // above: scope, contraindications) before those that shape the work,
-      // however many items the latter decide: for the client's questions
-      // and for what the clinician records alike (a clinician's trial found
-      // the diagnoses that the scope flag asks for before the contract
-      // ranked below every communication rating, off the shown list).
-      // (What the clinician records goes by the tag `scope` rather than the
-      // priority: a rating of the alliance, priority 90 too, is no question
-      // of whether IPT fits.)
+      // A question that decides whether IPT fits at all before those that
+      // shape the work, however many items the latter decide. For the
+      // client's questions: a rule of priority 90 and above (scope,
+      // contraindications). For what the clinician records: a rule tagged
+      // `scope` (the diagnoses the scope flag asks for, which a clinician's
+      // trial found ranked off the shown list), not priority, since a rating
+      // of the alliance, priority 90 too, is no question of fit.
       const bool fit_a = a.clinician ? a.scope : a.top_priority >= 90;
       const bool fit_b = b.clinician ? b.scope : b.top_priority >= 90;
       if (!a.safety && fit_a != fit_b) return fit_a;
