@@ -177,6 +177,10 @@ class evaluator {
   // Explain mode: the values seen by the condition being evaluated.
   condition_evidence* current_ = nullptr;        // the condition being recorded
   std::vector<condition_evidence>* evidence_out_ = nullptr;  // the rule's evidence
+  // The nesting of and/or groups around the condition being recorded: -1
+  // before the rule's root, and the connective of the innermost group.
+  int ev_level_ = -1;
+  opcode ev_op_ = opcode::op_and;
 
   // Evaluates node `idx`. With `m` (explain mode), unknown results add the
   // findings that would decide them to *m.
@@ -287,10 +291,41 @@ value evaluator::eval(std::uint32_t idx, missing_set* m) {
   const node& n = p_.nodes[idx];
   // Explain mode: a condition directly under the rule's and/or/not (an atom,
   // or a bare fact) is one piece of evidence, with the values it sees.
-  if (m && evidence_out_ && current_ == nullptr &&
-      (n.atom || (n.op != opcode::op_and && n.op != opcode::op_or && n.op != opcode::op_not))) {
+  bool connective = n.op == opcode::op_and || n.op == opcode::op_or;
+  if (m && evidence_out_ && current_ == nullptr && !n.atom && connective) {
+    // The rule's root and/or, and a group of the same connective inside
+    // it, list their parts; a group of the other connective is an entry
+    // of its own, its parts one level deeper.
+    if (ev_level_ < 0 || n.op == ev_op_) {
+      int level = ev_level_;
+      opcode op = ev_op_;
+      ev_level_ = std::max(ev_level_, 0);
+      ev_op_ = n.op;
+      value v = eval_node(n, m);
+      ev_level_ = level;
+      ev_op_ = op;
+      return v;
+    }
+    std::size_t at = evidence_out_->size();
+    condition_evidence g;
+    g.node = idx;
+    g.depth = static_cast<std::uint16_t>(ev_level_);
+    g.group = n.op == opcode::op_or ? condition_evidence::grouping::any : condition_evidence::grouping::all;
+    evidence_out_->push_back(std::move(g));
+    int level = ev_level_;
+    opcode op = ev_op_;
+    ++ev_level_;
+    ev_op_ = n.op;
+    value v = eval_node(n, m);
+    ev_level_ = level;
+    ev_op_ = op;
+    (*evidence_out_)[at].result = truth_of(v);
+    return v;
+  }
+  if (m && evidence_out_ && current_ == nullptr && (n.atom || (!connective && n.op != opcode::op_not))) {
     condition_evidence e;
     e.node = idx;
+    e.depth = static_cast<std::uint16_t>(std::max(ev_level_, 0));
     current_ = &e;
     value v = eval_node(n, m);
     current_ = nullptr;
@@ -689,6 +724,7 @@ void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
       missing_set m;
       std::vector<condition_evidence> ev;
       evidence_out_ = &ev;
+      ev_level_ = -1;
       o.result = truth_of(eval(r.condition, &m));
       evidence_out_ = nullptr;
       o.evidence = std::move(ev);

@@ -28,6 +28,12 @@ struct condition_evidence {
   truth result = truth::unknown;
   std::vector<std::pair<std::string, std::string>> values;  // path, value seen
   std::vector<std::int32_t> facts;                          // derived facts read
+  // Where it sits in the condition: 0 for a part of the rule's top-level
+  // and/or, one more inside each nested group of the other connective. A
+  // group (an `or` inside an `and`, or an `and` inside an `or`) is an entry
+  // of its own, before its parts, with `group` set and no values.
+  std::uint16_t depth = 0;
+  enum class grouping : std::uint8_t { none, any, all } group = grouping::none;
 };
 
 struct outcome {

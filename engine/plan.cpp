@@ -74,6 +74,8 @@ class builder {
       v.condition = std::string(p_.text_of(p_.nodes[e.node]));
       v.result = to_string(e.result);
       v.values = e.values;
+      v.depth = e.depth;
+      if (e.group != condition_evidence::grouping::none) v.group = e.group == condition_evidence::grouping::any ? "any" : "all";
       why.evidence.push_back(std::move(v));
       if (e.result == truth::yes || o.result != truth::yes) used.insert(e.facts.begin(), e.facts.end());
     }

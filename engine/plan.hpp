@@ -30,6 +30,11 @@ struct evidence_view {
   std::string condition;  // source text of the condition
   std::string result;     // true | false | unknown
   std::vector<std::pair<std::string, std::string>> values;  // path, value seen
+  // Nesting: 0 for a part of the rule's top-level and/or; a nested group
+  // of the other connective is an entry of its own ("any" for an `or`,
+  // "all" for an `and`), followed by its parts at depth + 1.
+  int depth = 0;
+  std::string group;
 };
 
 struct fact_explanation;

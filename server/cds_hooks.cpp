@@ -160,12 +160,17 @@ std::string detail_of(const plan_item& it) {
     out += "- Rule `" + r.rule.id + "` (" + markdown_escape(r.rule.file) + ":" + std::to_string(r.rule.line) + ")";
     if (!r.element.empty()) out += " for " + markdown_escape(r.element);
     out += ": " + markdown_escape(printable(r.because.empty() ? r.rule.title : r.because)) + "\n";
-    for (const auto& e : r.evidence) {
-      if (e.result != "true") continue;
+    for (std::size_t i = 0; i < r.evidence.size(); ++i) {
+      // The top level only: a group (an `or` inside the `and`) is shown by
+      // its source text, which holds its parts, with the values they saw.
+      const auto& e = r.evidence[i];
+      if (e.result != "true" || e.depth > 0) continue;
       out += "  - " + markdown_escape(printable(e.condition));
       std::string seen;
-      for (const auto& [path, value] : e.values) {
-        seen += (seen.empty() ? "" : ", ") + markdown_escape(path) + " = " + markdown_escape(printable(value));
+      for (std::size_t j = i; j < r.evidence.size() && (j == i || r.evidence[j].depth > e.depth); ++j) {
+        for (const auto& [path, value] : r.evidence[j].values) {
+          seen += (seen.empty() ? "" : ", ") + markdown_escape(path) + " = " + markdown_escape(printable(value));
+        }
       }
       if (!seen.empty()) out += " (" + seen + ")";
       out += "\n";

@@ -1179,6 +1179,60 @@ TEST_CASE("explanations carry the evidence: conditions and the values seen") {
   CHECK(why.evidence[1].values[0] == std::make_pair(std::string("score"), std::string("7")));
 }
 
+TEST_CASE("evidence keeps the shape of an or inside an and: the group, then its parts one level in") {
+  // a and (b or (c and score > 9)): the `or` is an entry of its own
+  // (group any, depth 0), its parts at depth 1, and the `and` inside it
+  // another group (all, depth 1) with its parts at depth 2. A part of the
+  // same connective as its group is listed among the group's parts.
+  auto r = run("rule r\nwhen a and (b or (c and score > 9)) and score >= 3\nthen\n  challenge x \"X\"\nend\n",
+               "a = true\nb = false\nc = true\nscore = 12\n");
+  const plan_item* x = r.pl.find("x");
+  REQUIRE(x != nullptr);
+  const auto& ev = x->because.at(0).evidence;
+  REQUIRE(ev.size() == 7);
+  CHECK(ev[0].condition == "a");
+  CHECK(ev[0].depth == 0);
+  CHECK(ev[0].group.empty());
+  CHECK(ev[1].group == "any");
+  CHECK(ev[1].condition == "b or (c and score > 9)");
+  CHECK(ev[1].depth == 0);
+  CHECK(ev[1].result == "true");
+  CHECK(ev[1].values.empty());
+  CHECK(ev[2].condition == "b");
+  CHECK(ev[2].depth == 1);
+  CHECK(ev[2].result == "false");
+  CHECK(ev[3].group == "all");
+  CHECK(ev[3].depth == 1);
+  CHECK(ev[3].result == "true");
+  CHECK(ev[4].condition == "c");
+  CHECK(ev[4].depth == 2);
+  CHECK(ev[5].condition == "score > 9");
+  CHECK(ev[5].depth == 2);
+  CHECK(ev[6].condition == "score >= 3");
+  CHECK(ev[6].depth == 0);
+
+  // Rendered as a tree: the group's parts indented under it.
+  std::string out;
+  append_reason_tree(out, x->because.at(0), 0);
+  CHECK(out.find("  [yes] any of these:\n    [no]  b   with b = false\n    [yes] all of these:\n"
+                 "      [yes] c   with c = true\n      [yes] score > 9   with score = 12\n"
+                 "  [yes] score >= 3") != std::string::npos);
+
+  // A root `or` lists its parts at depth 0, as a root `and` does; an `and`
+  // inside it is a group.
+  auto o = run("rule r\nwhen a or (b and c)\nthen\n  challenge x \"X\"\nend\n", "a = false\nb = true\nc = true\n");
+  const plan_item* ox = o.pl.find("x");
+  REQUIRE(ox != nullptr);
+  const auto& oe = ox->because.at(0).evidence;
+  REQUIRE(oe.size() == 4);
+  CHECK(oe[0].condition == "a");
+  CHECK(oe[0].depth == 0);
+  CHECK(oe[1].group == "all");
+  CHECK(oe[1].depth == 0);
+  CHECK(oe[2].depth == 1);
+  CHECK(oe[3].depth == 1);
+}
+
 TEST_CASE("one flag raised by several rules keeps the most severe level") {
   auto r = run("rule mild\nwhen a\nthen\n  flag info risk \"Mild\"\nend\n"
                "rule severe\nwhen b\nthen\n  flag critical risk \"Severe\"\nend\n"

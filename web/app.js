@@ -398,15 +398,18 @@ function explanation(ref) {
                 document.createTextNode(' (' + rule.file + ':' + rule.line + ')' + (e.element ? ' for ' + e.element : '') +
                                         (e.status === 'provisional' ? ', provisionally' : ''))));
   if (e.because) box.append(el('p', {text: e.because}));
-  const held = (e.evidence || []).filter((x) => x.result === 'true' || e.status === 'provisional');
-  if (held.length) {
-    const ul = el('ul');
-    for (const x of held) {
-      const seen = (x.values || []).map((v) => v.path + ' = ' + v.value).join(', ');
-      ul.append(el('li', {text: x.condition + ' (' + x.result + (seen ? '; ' + seen : '') + ')'}));
-    }
-    box.append(ul);
-  }
+  // The top-level conditions; a nested group (an 'or' inside the 'and')
+  // by its text, with the values its parts saw.
+  const all = e.evidence || [];
+  const ul = el('ul');
+  all.forEach((x, i) => {
+    if (x.depth || !(x.result === 'true' || e.status === 'provisional')) return;
+    const values = [...(x.values || [])];
+    for (let j = i + 1; j < all.length && all[j].depth > 0; ++j) values.push(...(all[j].values || []));
+    const seen = values.map((v) => v.path + ' = ' + v.value).join(', ');
+    ul.append(el('li', {text: x.condition + ' (' + x.result + (seen ? '; ' + seen : '') + ')'}));
+  });
+  if (ul.childNodes.length) box.append(ul);
   if (rule.source) box.append(el('p', {class: 'muted', text: 'Source: ' + rule.source}));
   return box;
 }

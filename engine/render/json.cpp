@@ -62,7 +62,9 @@ json writer::full(const reason& r) {
   for (const auto& e : r.evidence) {
     json vals = json::array();
     for (const auto& [path, v] : e.values) vals.push_back({{"path", path}, {"value", v}});
-    ev.push_back({{"condition", e.condition}, {"result", e.result}, {"values", vals}});
+    json entry = {{"condition", e.condition}, {"result", e.result}, {"values", vals}, {"depth", e.depth}};
+    if (!e.group.empty()) entry["group"] = e.group;
+    ev.push_back(std::move(entry));
   }
   json derived = json::array();
   for (const auto& f : r.derived) derived.push_back(fact(*f));

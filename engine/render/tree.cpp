@@ -62,7 +62,13 @@ void append_reason_tree(std::string& out, const reason& r, int indent, bool bloc
   }
   if (!r.because.empty()) out += pad(indent + 2) + "because: " + hang(r.because, indent + 11) + '\n';
   for (const auto& e : r.evidence) {
-    out += pad(indent + 2) + mark(e.result) + " " + e.condition;
+    out += pad(indent + 2 + 2 * e.depth) + mark(e.result) + " ";
+    if (!e.group.empty()) {
+      // A nested group: its parts follow, one level in.
+      out += e.group == "any" ? "any of these:\n" : "all of these:\n";
+      continue;
+    }
+    out += e.condition;
     if (!e.values.empty()) {
       out += "   with ";
       for (std::size_t i = 0; i < e.values.size(); ++i) {
