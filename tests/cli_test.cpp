@@ -117,7 +117,9 @@ TEST_CASE("a text and a markdown plan open with a summary: flags, the rule set's
   auto summary = text.out.substr(at, text.out.find("\nFLAGS\n") - at);
   INFO(summary);
   CHECK(summary.find("  Flags: ") != std::string::npos);
-  CHECK(summary.find("first: A wish to be dead") != std::string::npos);
+  // The first flag by its first sentence only.
+  CHECK(summary.find("first: A wish to be dead or suicidal thoughts on the C-SSRS screener: the low tier at "
+                     "least.\n") != std::string::npos);
   CHECK(summary.find("  Suicide-risk tier (lowest the answers imply): low (provisional: missing answers could "
                      "change it)\n") != std::string::npos);
   CHECK(summary.find("  Proposed focus: not yet known\n") != std::string::npos);

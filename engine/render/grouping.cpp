@@ -56,7 +56,10 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p) {
     if (warning) parts.push_back(count(warning, "warning", "warnings"));
     if (info) parts.push_back(std::to_string(info) + " info");
     for (std::size_t i = 0; i < parts.size(); ++i) flags += (i ? ", " : "") + parts[i];
-    flags += "; first: " + clip(p.flags.front().text, 180);
+    // Its first sentence, when that is short enough for one line.
+    const std::string& first = p.flags.front().text;
+    std::size_t stop = first.find(". ");
+    flags += "; first: " + (stop != std::string::npos && stop < 160 ? first.substr(0, stop + 1) : clip(first, 140));
   }
   out.emplace_back("Flags", flags);
   if (possible) out.emplace_back("Possible flags", std::to_string(possible) + " (under TO CONFIRM)");
