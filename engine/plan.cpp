@@ -71,7 +71,7 @@ class builder {
     std::set<std::int32_t> used;
     for (const auto& e : o.evidence) {
       evidence_view v;
-      v.condition = std::string(p_.text_of(p_.nodes[e.node]));
+      v.condition = p_.condition_text(p_.nodes[e.node]);
       v.result = to_string(e.result);
       v.values = e.values;
       v.depth = e.depth;

@@ -263,6 +263,10 @@ struct program {
   std::string_view text_of(const node& n) const {
     return sources[n.file].slice(n.src_begin, n.src_end);
   }
+  // The source text of a condition without its comments (a `#` outside a
+  // quoted text, to the end of its line), for explanations: the lines keep
+  // their layout, and a line left empty by a comment is dropped.
+  std::string condition_text(const node& n) const;
   const std::string& file_of(const compiled_rule& r) const { return sources[r.file].name(); }
   const std::string& base_of(const compiled_rule& r) const {
     return r.file < source_bases.size() ? source_bases[r.file] : sources[r.file].name();

@@ -1233,6 +1233,17 @@ TEST_CASE("evidence keeps the shape of an or inside an and: the group, then its 
   CHECK(oe[3].depth == 1);
 }
 
+TEST_CASE("a comment inside a condition is not part of its text in the evidence") {
+  auto r = run("rule r\nwhen a and not (b  # never with b\n     # nor this\n     or level == \"high\")\nthen\n"
+               "  challenge x \"X\"\nend\n",
+               "a = true\nb = false\nlevel = \"low\"\n");
+  const plan_item* x = r.pl.find("x");
+  REQUIRE(x != nullptr);
+  const auto& ev = x->because.at(0).evidence;
+  REQUIRE(ev.size() == 2);
+  CHECK(ev[1].condition == "not (b\n     or level == \"high\")");
+}
+
 TEST_CASE("one flag raised by several rules keeps the most severe level") {
   auto r = run("rule mild\nwhen a\nthen\n  flag info risk \"Mild\"\nend\n"
                "rule severe\nwhen b\nthen\n  flag critical risk \"Severe\"\nend\n"

@@ -27,6 +27,38 @@ const char* to_string(item_kind k) {
   return "?";
 }
 
+std::string program::condition_text(const node& n) const {
+  std::string_view raw = text_of(n);
+  std::string out, line;
+  bool quoted = false, escaped = false, comment = false;
+  auto end_line = [&]() {
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.pop_back();
+    if (line.find_first_not_of(" \t") != std::string::npos) out += (out.empty() ? "" : "\n") + line;
+    line.clear();
+  };
+  for (char ch : raw) {
+    if (ch == '\n') {
+      end_line();
+      comment = quoted = escaped = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quoted) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') quoted = false;
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == '#') {
+      comment = true;
+      continue;
+    }
+    line += ch;
+  }
+  end_line();
+  return out;
+}
+
 int program::fact_index(const std::string& path) const {
   auto it = std::lower_bound(facts.begin(), facts.end(), path,
                              [](const fact_decl& f, const std::string& s) { return f.path < s; });
@@ -156,7 +188,7 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     for (std::size_t k = before; k < reads_.size(); ++k) reads_[k].second = true;
     cr.support = static_cast<std::int32_t>(sup.node);
     const auto& e = r.provisional->support;
-    std::string raw = e.end > e.begin ? std::string(p_.sources[file].slice(e.begin, e.end)) : text(sup.node);
+    std::string raw = p_.condition_text(p_.nodes[sup.node]);
     // One line, for plans and explanations: runs of spaces, tabs and line
     // breaks become one space.
     for (char ch : raw) {
