@@ -266,7 +266,8 @@ struct program {
   // The source text of a condition without its comments (a `#` outside a
   // quoted text, to the end of its line), for explanations: the lines keep
   // their layout, and a line left empty by a comment is dropped.
-  std::string condition_text(const node& n) const;
+  std::string condition_text(const node& n) const { return without_comments(text_of(n)); }
+  static std::string without_comments(std::string_view raw);
   const std::string& file_of(const compiled_rule& r) const { return sources[r.file].name(); }
   const std::string& base_of(const compiled_rule& r) const {
     return r.file < source_bases.size() ? source_bases[r.file] : sources[r.file].name();

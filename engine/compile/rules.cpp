@@ -27,8 +27,7 @@ const char* to_string(item_kind k) {
   return "?";
 }
 
-std::string program::condition_text(const node& n) const {
-  std::string_view raw = text_of(n);
+std::string program::without_comments(std::string_view raw) {
   std::string out, line;
   bool quoted = false, escaped = false, comment = false;
   auto end_line = [&]() {
@@ -188,7 +187,8 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
     for (std::size_t k = before; k < reads_.size(); ++k) reads_[k].second = true;
     cr.support = static_cast<std::int32_t>(sup.node);
     const auto& e = r.provisional->support;
-    std::string raw = p_.condition_text(p_.nodes[sup.node]);
+    std::string raw = e.end > e.begin ? program::without_comments(p_.sources[file].slice(e.begin, e.end))
+                                      : p_.condition_text(p_.nodes[sup.node]);
     // One line, for plans and explanations: runs of spaces, tabs and line
     // breaks become one space.
     for (char ch : raw) {
