@@ -1163,7 +1163,16 @@ evaluation evaluate(const program& p, const client_data& c, bool explain) {
 }
 
 std::string implied_note(const program& p, const client_data& c, std::size_t f) {
-  const finding_decl& d = p.vocab->findings()[f];
+  const auto& all = p.vocab->findings();
+  const finding_decl& d = all[f];
+  if (c.implied[f] == 2) {
+    for (std::size_t j = 0; j < all.size(); ++j) {
+      if (all[j].asked_if == d.path && !c.slots[j].is_unknown() && !c.is_implied(j)) {
+        return " (not recorded: read as yes, since " + all[j].path + " is answered)";
+      }
+    }
+    return " (not recorded: read as yes, since a question asked only after a yes is answered)";
+  }
   int g = p.vocab->index_of(d.asked_if);
   if (g < 0) return " (not asked)";
   return " (not asked: " + d.asked_if + " is " + show_value(p, c, c.slots[static_cast<std::size_t>(g)]) + ")";

@@ -863,6 +863,46 @@ void imply_skipped(const program& p, client_data& c) {
   }
 }
 
+// A yes/no gate left out whose follow-up is answered: the follow-up is
+// asked only after a yes, so the record says yes (who harms the client
+// named, the harm question not recorded; Q4 answered, Q2 not). The gate is
+// read as yes, marked implied (2), with a warning at the follow-up's line
+// asking for the gate to be recorded. An empty list says no one, so it
+// implies nothing. Each gate is set at most once: linear in the vocabulary.
+void imply_gates(const program& p, client_data& c, const std::string& name,
+                 const std::function<int(std::size_t)>& line_of, std::vector<diagnostic>& diags) {
+  const auto& all = p.vocab->findings();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (c.slots[i].is_unknown() || c.is_implied(i)) continue;
+    std::size_t j = i;
+    while (true) {
+      const finding_decl& d = all[j];
+      if (d.asked_if.empty() || d.asked_if_values != std::vector<std::string>{"true"}) break;
+      if (c.slots[j].kind == vkind::list && c.lists[c.slots[j].ref].empty()) break;
+      int g = p.vocab->index_of(d.asked_if);
+      if (g < 0 || all[static_cast<std::size_t>(g)].type != finding_type::boolean ||
+          !c.slots[static_cast<std::size_t>(g)].is_unknown()) {
+        break;
+      }
+      auto gate = static_cast<std::size_t>(g);
+      c.slots[gate] = value::boolean(true);
+      if (c.implied.empty()) c.implied.assign(all.size(), 0);
+      c.implied[gate] = 2;
+      diagnostic w;
+      w.level = severity::warning;
+      w.code = "findings.implied-gate";
+      w.file = name;
+      w.line = line_of(i);
+      w.column = 1;
+      w.message = "'" + d.asked_if + "' is not recorded, but '" + d.path +
+                  "' is, which is asked only after a yes to it: the plan reads '" + d.asked_if + "' as yes";
+      w.notes.push_back("record '" + d.asked_if + " = true', or correct '" + d.path + "' if it was not asked");
+      diags.push_back(std::move(w));
+      j = gate;
+    }
+  }
+}
+
 // Reads a parsed findings document against the vocabulary.
 template <typename D>
 std::optional<client_data> read_doc(const program& p, const source_file& src, typename D::node root,
@@ -883,6 +923,7 @@ std::optional<client_data> read_doc(const program& p, const source_file& src, ty
     if (diags[i].level == severity::error) return std::nullopt;
   }
   imply_skipped(p, c);
+  imply_gates(p, c, src.name(), [&](std::size_t i) { return r.line_of(i); }, diags);
   return c;
 }
 

@@ -23,7 +23,8 @@ struct client_data {
   std::vector<int> lines;                 // by finding index: line in the file
   // By finding index (empty when none): 1 for a value the file does not
   // hold but the skip logic gives, a `skipped_value` whose question its gate
-  // leaves out (perinatal status "none" for a client over 64).
+  // leaves out (perinatal status "none" for a client over 64); 2 for a
+  // yes/no gate left out whose follow-up is answered, read as yes.
   std::vector<std::uint8_t> implied;
   bool is_implied(std::size_t i) const { return i < implied.size() && implied[i]; }
   std::vector<std::vector<value>> lists;  // values of `list` findings

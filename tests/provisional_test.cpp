@@ -1281,6 +1281,49 @@ end
   CHECK(recorded.pl.flags[0].because[0].evidence[0].values[0].second == "off");
 }
 
+TEST_CASE("a yes/no gate left out whose follow-up is answered is read as yes, with a warning") {
+  std::vector<diagnostic> diags;
+  auto rs = load_rule_set(
+      in_memory_rule_set(VOCAB, {{"a.rules", "rule r \"R\"\nwhen\n  gate == true\nthen\n  flag info f \"F\"\nend\n"}}),
+      "test", diags);
+  INFO(all_diags(diags));
+  REQUIRE(rs.has_value());
+  const int gate = rs->prog->vocab->index_of("gate");
+  REQUIRE(gate >= 0);
+  // Answered either way, the follow-up was asked, so the gate was yes.
+  for (const char* answer : {"true", "false"}) {
+    std::vector<diagnostic> d;
+    auto c = read_findings(*rs->prog, "f.toml", std::string("a = true\nbehind = ") + answer + "\n", {}, d);
+    REQUIRE(c.has_value());
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].level == severity::warning);
+    CHECK(d[0].code == "findings.implied-gate");
+    CHECK(d[0].line == 2);  // the follow-up's line
+    CHECK(d[0].message ==
+          "'gate' is not recorded, but 'behind' is, which is asked only after a yes to it: the plan reads 'gate' as yes");
+    REQUIRE(d[0].notes.size() == 1);
+    CHECK(d[0].notes[0] == "record 'gate = true', or correct 'behind' if it was not asked");
+    CHECK(c->slots[static_cast<std::size_t>(gate)].kind == vkind::boolean);
+    CHECK(c->is_implied(static_cast<std::size_t>(gate)));
+    // The rule reads it, and its explanation says it was not recorded.
+    auto ev = evaluate(*rs->prog, *c, true);
+    auto pl = build_plan(*rs, *c, ev, "sha");
+    REQUIRE(pl.flags.size() == 1);
+    REQUIRE(pl.flags[0].because.at(0).evidence.size() == 1);
+    CHECK(pl.flags[0].because[0].evidence[0].values.at(0).second ==
+          "true (not recorded: read as yes, since behind is answered)");
+  }
+  // Recorded, the gate is the record's; an enum gate is never guessed.
+  for (const char* text : {"gate = true\nbehind = true\n", "kind = \"y\"\nonly_y = true\n", "only_y = true\n"}) {
+    INFO(text);
+    std::vector<diagnostic> d;
+    auto c = read_findings(*rs->prog, "f.toml", text, {}, d);
+    REQUIRE(c.has_value());
+    CHECK(d.empty());
+    CHECK_FALSE(c->is_implied(static_cast<std::size_t>(gate)));
+  }
+}
+
 TEST_CASE("contradictions: a gated answer against its gate, a part above its whole") {
   std::vector<diagnostic> diags;
   auto rs = load_rule_set(
@@ -1297,7 +1340,6 @@ TEST_CASE("contradictions: a gated answer against its gate, a part above its who
       {"gate = false\nbehind = true\n", "findings.skip-logic", 2},
       {"gate = false\nbehind = false\n", "findings.skip-logic", 2},
       {"gate = true\nbehind = true\n", "", 0},
-      {"behind = true\n", "", 0},
       {"kind = \"x\"\nonly_y = true\n", "findings.skip-logic", 2},
       {"kind = \"y\"\nonly_y = true\n", "", 0},
       // The one answer that holds whatever the gate says may be recorded
