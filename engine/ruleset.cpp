@@ -520,8 +520,9 @@ std::optional<approval> read_approval(const rule_set_file& f, std::vector<diagno
     a.date = buf;
   }
   source_file src(f.name, f.text);
-  auto invalid = [&](const std::string& why) {
-    diags.push_back(toml_diagnostic(src, last, severity::warning, "ruleset.approval",
+  // At the key at fault where it is there, else at the entry.
+  auto invalid = [&](const std::string& why, const toml::node* at = nullptr) {
+    diags.push_back(toml_diagnostic(src, at ? at : last, severity::warning, "ruleset.approval",
                                     "the last approval in approval.toml " + why +
                                         ": the rule set is a draft until a clinical lead approves it again "
                                         "with 'iptplan approve'"));
@@ -530,21 +531,25 @@ std::optional<approval> read_approval(const rule_set_file& f, std::vector<diagno
   auto is_hex = [](const std::string& h) {
     return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string::npos;
   };
-  if (!is_hex(a.sha256)) return invalid("has no valid sha256 (64 hex digits)");
+  if (!is_hex(a.sha256)) return invalid("has no valid sha256 (64 hex digits)", last->get("sha256"));
   if (auto* t = last->get("tests_sha256")) {
     a.tests_sha256 = t->value_or(std::string());
-    if (!is_hex(a.tests_sha256)) return invalid("has no valid tests_sha256 (64 hex digits)");
+    if (!is_hex(a.tests_sha256)) return invalid("has no valid tests_sha256 (64 hex digits)", t);
   }
-  if (a.by.find_first_not_of(" \t") == std::string::npos) return invalid("names no one ('by')");
-  if (!is_plain_text(a.by)) return invalid("names its approver with control characters or marks that reorder text");
-  if (a.date.empty()) return invalid("has no date");
-  if (a.date > today_utc()) return invalid("is dated in the future (" + a.date + ")");
+  if (a.by.find_first_not_of(" \t") == std::string::npos) return invalid("names no one ('by')", last->get("by"));
+  if (!is_plain_text(a.by)) {
+    return invalid("names its approver with control characters or marks that reorder text", last->get("by"));
+  }
+  if (a.date.empty()) return invalid("has no date", last->get("date"));
+  if (a.date > today_utc()) return invalid("is dated in the future (" + a.date + ")", last->get("date"));
   for (auto&& [k, v] : *last) {
     std::string key(k.str());
     if (key != "sha256" && key != "tests_sha256" && key != "by" && key != "date") {
-      return invalid("has a key it does not use ('" + key + "')");
+      return invalid("has a key it does not use ('" + key + "')", &v);
     }
   }
+  a.line = static_cast<int>(last->source().begin.line);
+  a.column = static_cast<int>(last->source().begin.column);
   return a;
 }
 
@@ -573,14 +578,31 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
   };
   if (!manifest_file) missing("ruleset.toml");
   else rs.info = read_manifest(*manifest_file, diags);
+  std::string approval_name;
   for (const auto& f : files) {
-    if (f.base == kApprovalFile) rs.last_approval = read_approval(f, diags);
+    if (f.base == kApprovalFile) {
+      rs.last_approval = read_approval(f, diags);
+      approval_name = f.name;
+    }
     if (f.base == kSourcesFile) rs.sources = read_sources(f, diags);
   }
   rs.status = rs.info.status == "retired" ? "retired" : "draft";
   if (rs.info.status != "retired" && rs.last_approval && rs.last_approval->sha256 == rs.sha256) {
     rs.status = "approved";
     rs.approved = rs.last_approval;
+  } else if (rs.info.status != "retired" && rs.last_approval && rs.info.status != "approved") {
+    // Approved once, changed since: a draft again, said on every use.
+    diagnostic d;
+    d.level = severity::warning;
+    d.code = "ruleset.approval";
+    d.file = approval_name;
+    d.line = rs.last_approval->line;
+    d.column = rs.last_approval->column;
+    d.message = "the rule set changed since it was approved (by " + rs.last_approval->by + " on " +
+                rs.last_approval->date + "): it is a draft until it is approved again";
+    d.notes.push_back("'iptplan diff' against the approved version shows what changed; a clinical lead approves "
+                      "the rule set as it is with 'iptplan approve DIR --by NAME'");
+    diags.push_back(std::move(d));
   } else if (rs.info.status == "approved" && manifest_file) {
     // "approved" typed in ruleset.toml is not an approval.
     diagnostic d;

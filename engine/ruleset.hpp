@@ -53,6 +53,7 @@ struct approval {
   // The hash of the test cases when it was approved (tests_hash); empty in
   // an approval written before approvals covered them.
   std::string tests_sha256;
+  int line = 0, column = 0;  // where the entry is in approval.toml
 };
 
 // The file beside ruleset.toml that records approvals. It is not part of

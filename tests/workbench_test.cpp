@@ -71,6 +71,11 @@ TEST_CASE("approve: the plan says approved while the files are as approved, draf
   replace_in(rules + "/alliance.rules", "Weak therapeutic alliance", "Weak therapeutic alliancE");
   auto changed = run({"plan", kJane, "--rules", rules});
   CHECK(rule_set_line(changed.out) == "Rule set: iptplan-default 0.2.0 (draft)");
+  // Said on every plan, at the approval's entry.
+  CHECK(changed.code == 0);
+  CHECK(changed.err.find("/approval.toml:6:1: warning: the rule set changed since it was approved (by Dr Lead on 20") !=
+        std::string::npos);
+  CHECK(changed.err.find("): it is a draft until it is approved again [ruleset.approval]") != std::string::npos);
   auto check = run({"check", rules});
   CHECK(check.out.find("(draft: changed since approved on ") != std::string::npos);
   auto strict = run({"plan", kJane, "--rules", rules, "--require-approved"});
@@ -150,6 +155,9 @@ TEST_CASE("a rule set's name, version and approver are plain text: control chara
   CHECK(p.code == 0);
   CHECK(rule_set_line(p.out) == "Rule set: iptplan-default 0.2.0 (draft)");
   CHECK(p.err.find("names its approver with control characters or marks that reorder text") != std::string::npos);
+  CHECK(p.err.find("/approval.toml:3:6: warning: the last approval in approval.toml names its approver") !=
+        std::string::npos);  // at the key at fault
+  CHECK(p.err.find("changed since it was approved") == std::string::npos);  // no approval to have changed
   CHECK(p.out.find("fake line") == std::string::npos);
   CHECK(p.err.find("\x1b") == std::string::npos);
   // Letters beyond ASCII are plain text: a name and an approver with accents.
