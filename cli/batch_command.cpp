@@ -689,6 +689,11 @@ int cmd_batch(const std::vector<std::string>& inputs, const batch_options& optio
   // that memory stays that of a few plans, not of 256 a thread.
   const std::size_t chunk = static_cast<std::size_t>((options.explain == "full" ? 4 : 256) * jobs);
 
+  if (reads_stdin(inputs) && stdin_closed(in)) {
+    err << "<stdin>: error: standard input is closed: there are no clients to read (give findings files, or pipe "
+           "them in) [batch.read]\n";
+    return kInputError;
+  }
   planner pl(*rs, options);
   const bool read_ahead = !reads_stdin(inputs) || stdin_is_regular_file();
   // Standard input from a pipe or a terminal is read as it arrives.

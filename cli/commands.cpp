@@ -128,6 +128,10 @@ std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool sty
   return rs;
 }
 
+bool stdin_closed(const std::istream& in) {
+  return &in == &std::cin && ::fcntl(STDIN_FILENO, F_GETFD) == -1 && errno == EBADF;
+}
+
 bool path_inside(const std::string& root, const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -145,6 +149,14 @@ bool path_inside(const std::string& root, const std::string& path) {
 std::optional<std::string> read_findings_text(const std::string& path, std::istream& in,
                                               std::vector<diagnostic>& diags) {
   if (path != "-") return read_text_file(path, "findings.read", diags);
+  if (stdin_closed(in)) {
+    diagnostic d;
+    d.code = "findings.read";
+    d.file = kStdinName;
+    d.message = "standard input is closed: there is nothing to read (give a findings file, or pipe one in)";
+    diags.push_back(std::move(d));
+    return std::nullopt;
+  }
   std::string text = read_bounded(in);
   if (text.size() > kMaxInputBytes) {
     diagnostic d;
@@ -1175,7 +1187,9 @@ int cmd_check(const std::string& dir, const std::string& fmt, std::ostream& out,
     j["diagnostics"] = jsonout::json::array();
     for (const auto& d : diags) j["diagnostics"].push_back(jsonout::to_json(d));
     j["errors"] = std::count_if(diags.begin(), diags.end(), [](auto& d) { return d.level == severity::error; });
-    j["warnings"] = warnings;
+    // Counted from the diagnostics themselves: a failed load reports its
+    // warnings too.
+    j["warnings"] = std::count_if(diags.begin(), diags.end(), [](auto& d) { return d.level == severity::warning; });
     if (rs) {
       const auto& p = *rs->prog;
       j["name"] = rs->info.name;

@@ -21,6 +21,10 @@ constexpr int kOk = 0, kInputError = 1, kUsage = 2;
 // `root` (or is the folder itself).
 bool path_inside(const std::string& root, const std::string& path);
 
+// Whether `in` is the process's standard input and that is closed (run
+// with `<&-`): nothing can be read, which is not an empty input.
+bool stdin_closed(const std::istream& in);
+
 // Sorted, formatted diagnostics, then a count of errors; returns the number
 // of warnings. While a collect_diagnostics is alive, they are collected
 // instead (for a command writing JSON).

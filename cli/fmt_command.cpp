@@ -76,6 +76,10 @@ int cmd_fmt(const std::vector<std::string>& paths, bool check, std::istream& in,
   for (const auto& p : paths) {
     if (!from_stdin && !expand(p, files, err)) failed = true;
   }
+  if (from_stdin && stdin_closed(in)) {
+    err << "<stdin>: error: standard input is closed: there is nothing to format [fmt.read]\n";
+    return kInputError;
+  }
   if (from_stdin) {
     std::string text = read_bounded(in);  // stops just past the limit
     if (text.size() > kMaxInputBytes) {

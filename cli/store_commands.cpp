@@ -788,6 +788,10 @@ int cmd_verify_file(const std::string& plan_file, const std::string& findings, c
   if (!rs) return kInputError;
   std::string text;
   if (findings == "-") {
+    if (stdin_closed(in)) {
+      err << "<stdin>: error: standard input is closed: there are no findings to read [findings.read]\n";
+      return kInputError;
+    }
     text = read_bounded(in);
     if (text.size() > kMaxInputBytes) {
       err << "iptplan: error: standard input holds more than " << kMaxInputBytes / (1024 * 1024)

@@ -156,6 +156,21 @@ TEST_CASE("output (-o) never writes over the file the findings come from on stan
   CHECK(slurp(out).rfind("DRAFT TREATMENT PLAN", 0) == 0);
 }
 
+TEST_CASE("a closed standard input is an error, not an empty input: nothing planned, nothing recorded") {
+  std::string bin = IPTPLAN_BINARY;
+  scratch s;
+  std::string err = (s.dir / "err.txt").string(), db = (s.dir / "closed.db").string();
+  CHECK(shell(bin + " plan - --record --store " + db + " <&- > /dev/null 2> " + err) == 1);
+  CHECK(slurp(err).find("<stdin>: error: standard input is closed: there is nothing to read") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(db));
+  CHECK(shell(bin + " batch <&- > /dev/null 2> " + err) == 1);
+  CHECK(slurp(err).find("standard input is closed: there are no clients to read") != std::string::npos);
+  CHECK(shell(bin + " fmt - <&- > /dev/null 2> " + err) == 1);
+  CHECK(slurp(err).find("standard input is closed: there is nothing to format [fmt.read]") != std::string::npos);
+  // An empty one is still an (empty) input.
+  CHECK(shell(bin + " plan - < /dev/null > /dev/null 2> " + err) == 0);
+}
+
 TEST_CASE("a full disk and a closed pipe, as a process: exit 1, with a message for the full disk") {
   std::string bin = IPTPLAN_BINARY;
   scratch s;
