@@ -1111,6 +1111,9 @@ std::optional<client_data> read_findings_json(const program& p, const std::strin
   simdjson::dom::element root;
   // simdjson checks UTF-8 too; its messages are not used (they may quote).
   auto error = parser.parse(text.data(), text.size(), true).get(root);
+  // No memory for the parse is no fault of the text: said as the out of
+  // memory it is, by whoever reads the findings (a command, batch, the API).
+  if (error == simdjson::MEMALLOC) throw std::bad_alloc();
   if (error) {
     // On the way out only: where the text stops being JSON, by line and
     // column, and what was expected there.

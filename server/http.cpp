@@ -540,6 +540,12 @@ int serve(service& svc, const http_options& o, std::ostream& err,
     std::string what = "unknown";
     try {
       if (ep) std::rethrow_exception(ep);
+    } catch (const std::bad_alloc&) {
+      // Out of memory outside the planning handler (reading the request,
+      // copying its body): the same answer as inside it, a busy server.
+      send(res, error_response(503, "api.busy", "the server has not the memory for this request now; try again"));
+      spdlog::error("request {}: out of memory", res.get_header_value("X-Request-Id"));
+      return;
     } catch (const std::exception& e) {
       what = e.what();
     } catch (...) {
