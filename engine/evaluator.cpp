@@ -785,8 +785,13 @@ void evaluator::decide_fact(std::size_t f, const std::vector<outcome>& outs,
           if (a.kind != ast::action_kind::conclude || a.fact != static_cast<std::int32_t>(f)) continue;
           value v = value::boolean(true);
           if (a.value_node >= 0) {
+            // Computed as the support reads: a fact still unknown by its
+            // provisional value (the value is provisional itself).
             bind(r, o.element);
+            bool was = prov_world_;
+            prov_world_ = true;
             v = eval(static_cast<std::uint32_t>(a.value_node), nullptr);
+            prov_world_ = was;
           }
           if (v.is_unknown()) continue;
           if (!prov_seen) {

@@ -355,6 +355,40 @@ end
   CHECK(s->to_confirm == std::vector<std::string>{"people[mother].mismatch"});
 }
 
+TEST_CASE("provisional: a conclude's value reads provisional values, so a provisional proposal passes on") {
+  const std::string rules = R"(
+rule propose "Propose"
+when
+  a and b
+provisional when
+  a
+then
+  conclude area.kind = "x"
+end
+
+rule shown "Shown"
+when
+  area.kind is known
+provisional when
+  area.kind is provisional
+then
+  conclude area.shown = area.kind
+end
+)";
+  // b missing: area.kind is provisionally "x", and so is area.shown.
+  auto r = run(rules, "a = true\n");
+  const auto* shown = conclusion(r.pl, "area.shown");
+  REQUIRE(shown != nullptr);
+  CHECK(shown->provisional);
+  CHECK(shown->value == "x");
+  // Confirmed once b is on file: the value is the confirmed one.
+  auto c = run(rules, "a = true\nb = true\n");
+  const auto* confirmed = conclusion(c.pl, "area.shown");
+  REQUIRE(confirmed != nullptr);
+  CHECK_FALSE(confirmed->provisional);
+  CHECK(confirmed->value == "x");
+}
+
 TEST_CASE("provisional: an exclusion on partial evidence removes nothing") {
   auto x = run(R"(
 rule keep "Always"

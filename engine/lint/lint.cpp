@@ -215,6 +215,11 @@ class linter {
         if (f >= 0 && static_cast<std::size_t>(f) < read.size()) read[static_cast<std::size_t>(f)] = true;
       }
     }
+    // A fact the plan's SUMMARY shows is read there (ruleset.toml names it).
+    for (const auto& shown : rs_.info.summary) {
+      int f = p_.fact_index(shown);
+      if (f >= 0 && static_cast<std::size_t>(f) < read.size()) read[static_cast<std::size_t>(f)] = true;
+    }
     // The name meant is one the rules read: only those are candidates,
     // listed once (a list per unread fact was quadratic), and compared
     // within a budget (see suggester).
