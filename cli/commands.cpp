@@ -105,7 +105,7 @@ std::optional<rule_set> load_files(std::vector<rule_set_file> files, const std::
 }
 
 std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style, int* warnings,
-                             std::vector<rule_set_file>* files_out) {
+                             std::vector<rule_set_file>* files_out, bool safety_lint) {
   std::vector<diagnostic> diags;
   std::vector<rule_set_file> files;
   std::string origin = dir.empty() ? "built-in" : dir;
@@ -120,6 +120,10 @@ std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool sty
     err << "the rule set " << (dir.empty() ? "built into iptplan" : "in " + printable(dir))
         << " has errors; fix them and run 'iptplan check" << (dir.empty() ? "" : " " + printable(dir)) << "'\n";
     return std::nullopt;
+  }
+  if (safety_lint && !dir.empty()) {
+    auto safety = lint_safety(*rs);
+    diags.insert(diags.end(), safety.begin(), safety.end());
   }
   int n = print(err, diags);  // warnings only, by now
   if (warnings) *warnings = n;
@@ -916,7 +920,7 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   if (!by) return kUsage;
   // With check's style warnings (a rule with no source or no reason), as
   // `iptplan check` shows them: the lead approves what they have seen.
-  auto rs = load(dir, err, true);
+  auto rs = load(dir, err, true, nullptr, nullptr, false);  // safety exclusions: below, as errors
   if (!rs) return kInputError;
   if (rs->info.status == "retired") {
     err << manifest_place(rs->info, rs->info.status_line, rs->info.status_column) << "error: " << printable(dir)
@@ -1137,7 +1141,7 @@ int cmd_lint(const std::string& dir, const std::string& fmt, std::ostream& out, 
     std::optional<collect_diagnostics> collect;
     if (fmt == "json") collect.emplace(load_diags);
     std::ostringstream quiet;
-    rs = load(dir, fmt == "json" ? quiet : err);
+    rs = load(dir, fmt == "json" ? quiet : err, false, nullptr, nullptr, false);
   }
   std::string label = dir.empty() ? "built-in rule set" : dir;
   if (!rs) {

@@ -45,8 +45,12 @@ class collect_diagnostics {
 // prints every problem. `style` adds house-style warnings.
 // `warnings`, when given, receives the number of warnings reported.
 // `files`, when given, receives the rule set's files (for a snapshot).
+// A rule that could remove a safety item outside the safety rules
+// (lint.safety-exclude, not allowed with a reason) is a warning on every
+// use; `safety_lint` false leaves it to the caller (`lint` reports it).
 std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style = false,
-                             int* warnings = nullptr, std::vector<rule_set_file>* files = nullptr);
+                             int* warnings = nullptr, std::vector<rule_set_file>* files = nullptr,
+                             bool safety_lint = true);
 // Loads a rule set from files already read (a stored snapshot).
 std::optional<rule_set> load_files(std::vector<rule_set_file> files, const std::string& origin,
                                    std::ostream& err);

@@ -261,7 +261,17 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
   std::ofstream(fs::path(rules) / "alliance.rules", std::ios::app)
       << "\nrule long_course_no_plan \"Long course\"\n  source \"domain I2\"\nwhen\n"
          "  alliance.strength == \"strong\" and therapy.sessions_planned == 23\nthen\n  exclude safety_plan\nend\n";
-  REQUIRE(run({"test", rules}).code == 0);
+  // Every command that loads it says so (from a lead's trial: check, test
+  // and plan were silent), as a warning.
+  auto tested = run({"test", rules});
+  REQUIRE(tested.code == 0);
+  CHECK(tested.err.find("[lint.safety-exclude]") != std::string::npos);
+  auto checked = run({"check", rules});
+  CHECK(checked.code == 0);
+  CHECK(checked.err.find("warning: rule 'long_course_no_plan' excludes 'safety_plan'") != std::string::npos);
+  auto planned = run({"plan", kJane, "--rules", rules});
+  CHECK(planned.code == 0);
+  CHECK(planned.err.find("[lint.safety-exclude]") != std::string::npos);
   auto r = run({"approve", rules, "--by", "Dr Lead"});
   CHECK(r.code == 1);
   CHECK(r.err.find("alliance.rules:") != std::string::npos);

@@ -147,6 +147,11 @@ class linter {
     markers();
     return std::move(out_);
   }
+  std::vector<diagnostic> run_safety() {
+    safety_excludes();
+    sort_diagnostics(out_);
+    return std::move(out_);
+  }
 
  private:
   const rule_set& rs_;
@@ -857,6 +862,10 @@ class linter {
 };
 
 }  // namespace
+
+std::vector<diagnostic> lint_safety(const rule_set& rs) {
+  return linter(rs).run_safety();
+}
 
 std::vector<diagnostic> lint(const rule_set& rs) {
   auto out = linter(rs).run();
