@@ -592,6 +592,30 @@ class builder {
       const auto* field = list ? list->field(a.finding.substr(close + 2)) : nullptr;
       if (field && !field->asked_unless.empty()) ++spares[a.finding.substr(0, close + 2) + field->asked_unless];
     }
+    // For "relationships[son].conflict": the son's value of the list's
+    // ask_order field; anything else, or an entry without it, after all.
+    auto entry_order = [&](const std::string& f) {
+      constexpr double kLast = 1e300;
+      auto open = f.find('['), close = f.find("].");
+      if (open == std::string::npos || close == std::string::npos) return kLast;
+      int li = p_.vocab->index_of(f.substr(0, open));
+      if (li < 0) return kLast;
+      const finding_decl& list = p_.vocab->findings()[static_cast<std::size_t>(li)];
+      if (list.ask_order.empty() || c_.slots[static_cast<std::size_t>(li)].kind != vkind::table) return kLast;
+      int field = -1;
+      for (std::size_t k = 0; k < list.fields.size(); ++k) {
+        if (list.fields[k].path == list.ask_order) field = static_cast<int>(k);
+      }
+      const std::string key = f.substr(open + 1, close - open - 1);
+      for (const auto& e : c_.tables[c_.slots[static_cast<std::size_t>(li)].ref]) {
+        if (e.key != key || field < 0 || static_cast<std::size_t>(field) >= e.fields.size()) continue;
+        const value& v = e.fields[static_cast<std::size_t>(field)];
+        return v.kind == vkind::number ? v.n : kLast;
+      }
+      return kLast;
+    };
+    std::unordered_map<std::string, double> order;  // once a question, not once a comparison
+    for (const auto& a : pl.to_assess) order.emplace(a.finding, entry_order(a.finding));
     auto sparing = [&](const std::string& f) {
       auto at = spares.find(f);
       return at == spares.end() ? 0 : at->second;
@@ -626,6 +650,9 @@ class builder {
       }
       bool sa = a.safety && in_screen(a.finding), sb = b.safety && in_screen(b.finding);
       if (sa != sb) return sa;
+      // Questions about entries of one list, by the list's `ask_order`
+      // (the innermost ring of people first).
+      if (double oa = order.at(a.finding), ob = order.at(b.finding); oa != ob) return oa < ob;
       return vocab_place(a.finding) < vocab_place(b.finding);
     });
     in_questionnaire_order(pl.to_assess);

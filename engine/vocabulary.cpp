@@ -93,7 +93,7 @@ class reader {
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
                                                    "at_most_unless_values", "skipped_value", "asked_of",
                                                    "asked_after", "asked_unless", "until_answered", "not_empty",
-                                                   "refers_to", "synonyms"};
+                                                   "refers_to", "synonyms", "ask_order"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -103,7 +103,7 @@ class reader {
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
                                           "at_most_unless_values, skipped_value, asked_of, asked_after, asked_unless, "
-                                          "until_answered, not_empty, refers_to and synonyms"
+                                          "until_answered, not_empty, refers_to, synonyms and ask_order"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
     }
@@ -153,6 +153,9 @@ class reader {
       } else {
         d.clinician = *s == "clinician";
       }
+    }
+    if (auto* n = t.get("ask_order"); n && d.type != finding_type::table_list) {
+      error(n, "'ask_order' of '" + path + "' belongs on a table_list (it orders the questions about its entries)");
     }
     for (const char* key : {"asked_after", "asked_unless"}) {
       auto* n = t.get(key);
@@ -376,6 +379,15 @@ class reader {
           continue;
         }
         if (auto f = declaration(std::string(k.str()), *ft, true)) d.fields.push_back(std::move(*f));
+      }
+      if (auto* n = t.get("ask_order")) {
+        auto s = n->value<std::string>();
+        const finding_decl* f = s ? d.field(*s) : nullptr;
+        if (!f || (f->type != finding_type::integer && f->type != finding_type::number)) {
+          error(n, "'ask_order' of '" + path + "' must name a number field of its entries, in quotes");
+        } else {
+          d.ask_order = *s;
+        }
       }
       for (const auto& f : d.fields) {
         if (!f.asked_unless.empty() && (f.asked_unless == f.path || !d.field(f.asked_unless))) {

@@ -96,6 +96,11 @@ struct finding_decl {
   // clinician (a death naming a person of the inventory: whether the client
   // still grieves is asked on that person's row, not twice).
   std::string asked_unless;
+  // A table_list: `ask_order = "closeness"`, a number field of its entries.
+  // Questions about its entries that would decide as much of the plan are
+  // asked in ascending order of it (the innermost ring first), entries
+  // without it last.
+  std::string ask_order;
   // A text field of a table_list: `refers_to = "relationships"`, another
   // table_list with a key. A value recorded here must be the key of one of
   // that list's entries (a death's `person` names someone of the

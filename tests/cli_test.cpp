@@ -106,6 +106,27 @@ TEST_CASE("the default vocabulary suggests the choice for words a clinician type
   CHECK(r.err.find("every day") == std::string::npos);
 }
 
+TEST_CASE("ask next: questions about people deciding as much come innermost ring first, each person's together") {
+  scratch s;
+  auto f = s.write("ring.toml",
+                   "[client]\nage_band = \"18_64\"\n"
+                   "[[relationships]]\nlabel = \"neighbour\"\nrole = \"other\"\ncloseness = 3\n"
+                   "[[relationships]]\nlabel = \"brother\"\nrole = \"sibling\"\n"
+                   "[[relationships]]\nlabel = \"son\"\nrole = \"child\"\ncloseness = 1\n"
+                   "[[relationships]]\nlabel = \"aunt\"\nrole = \"other\"\ncloseness = 2\n");
+  auto r = run({"plan", f, "--format", "json"});
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  std::vector<std::string> people;
+  for (const auto& a : j["ask_next"]) {
+    std::string finding = a["finding"];
+    if (finding.rfind("relationships[", 0) != 0 || finding.find("].conflict") == std::string::npos) continue;
+    people.push_back(finding.substr(14, finding.find(']') - 14));
+  }
+  // Ring 1, 2, 3, then the one with no ring recorded.
+  CHECK(people == std::vector<std::string>{"son", "aunt", "neighbour", "brother"});
+}
+
 TEST_CASE("a text and a markdown plan open with a summary: flags, the rule set's summary facts, counts, what to ask") {
   scratch s;
   auto f = s.write("q1.toml", "[client]\nage_band = \"18_64\"\n[risk.cssrs]\nq1 = true\nq2 = false\n");

@@ -1476,6 +1476,12 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
        "'refers_to' of 'f' must name a list with a key, in quotes, on a text field of a table_list"},
       {"[q]\ntype = \"string\"\nrefers_to = \"t\"\n",
        "'refers_to' of 'q' must name a list with a key, in quotes, on a text field of a table_list"},
+      {"[t]\ntype = \"table_list\"\nask_order = \"f\"\n[t.fields.f]\ntype = \"bool\"\n",
+       "'ask_order' of 't' must name a number field of its entries, in quotes"},
+      {"[t]\ntype = \"table_list\"\nask_order = \"g\"\n[t.fields.f]\ntype = \"int\"\n",
+       "'ask_order' of 't' must name a number field of its entries, in quotes"},
+      {"[q]\ntype = \"int\"\nask_order = \"q\"\n",
+       "'ask_order' of 'q' belongs on a table_list (it orders the questions about its entries)"},
   }));
   INFO(bad.first);
   std::vector<diagnostic> diags;
