@@ -285,6 +285,7 @@ struct rule_change {
   std::string change;  // added | removed | changed
   std::string id, title, was_at, now_at;  // "safety.rules:32"
   std::vector<std::string> safety_excludes;  // safety items the new rule excludes
+  std::vector<std::string> lines;            // a changed rule's text: "- old", "+ new", "..."
 };
 struct parameter_change {
   std::string name, was, now;  // "(none)" when absent on a side
@@ -293,8 +294,70 @@ struct set_changes {
   std::vector<rule_change> rules;
   std::vector<parameter_change> parameters;
   std::vector<std::string> files;  // other files whose text differs, or that one side lacks
+  std::map<std::string, std::vector<std::string>> file_lines;  // a file on both sides: its changed lines
   bool empty() const { return rules.empty() && parameters.empty() && files.empty(); }
 };
+
+// The lines that differ between two texts, as "- old" and "+ new" in
+// order, a run of unchanged lines between two changes as "...". A longest
+// common subsequence of lines: rules and settings files are small, and a
+// text past kMaxLines lines on either side is said to differ, not diffed
+// (the cost is the product of the two lengths). At most kMaxShown lines.
+std::vector<std::string> changed_lines(std::string_view was, std::string_view now) {
+  constexpr std::size_t kMaxLines = 2000, kMaxShown = 40;
+  auto split = [](std::string_view t) {
+    std::vector<std::string_view> out;
+    std::size_t at = 0;
+    while (at < t.size()) {
+      std::size_t nl = t.find('\n', at);
+      if (nl == std::string_view::npos) nl = t.size();
+      out.push_back(t.substr(at, nl - at));
+      at = nl + 1;
+    }
+    return out;
+  };
+  auto a = split(was), b = split(now);
+  if (a.size() > kMaxLines || b.size() > kMaxLines) return {"(too long to show line by line)"};
+  // Common first and last lines are set aside before the table.
+  std::size_t head = 0;
+  while (head < a.size() && head < b.size() && a[head] == b[head]) ++head;
+  std::size_t tail = 0;
+  while (tail < a.size() - head && tail < b.size() - head && a[a.size() - 1 - tail] == b[b.size() - 1 - tail]) ++tail;
+  std::size_t n = a.size() - head - tail, m = b.size() - head - tail;
+  std::vector<std::uint32_t> lcs((n + 1) * (m + 1), 0);
+  auto at = [&](std::size_t i, std::size_t j) -> std::uint32_t& { return lcs[i * (m + 1) + j]; };
+  for (std::size_t i = n; i-- > 0;) {
+    for (std::size_t j = m; j-- > 0;) {
+      at(i, j) = a[head + i] == b[head + j] ? at(i + 1, j + 1) + 1 : std::max(at(i + 1, j), at(i, j + 1));
+    }
+  }
+  std::vector<std::string> out;
+  std::size_t shown = 0, more = 0;
+  bool gap = false;
+  auto emit = [&](const char* sign, std::string_view line) {
+    if (shown == kMaxShown) {
+      ++more;
+      return;
+    }
+    if (gap && !out.empty()) out.push_back("...");
+    gap = false;
+    out.push_back(std::string(sign) + std::string(line));
+    ++shown;
+  };
+  std::size_t i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[head + i] == b[head + j]) {
+      gap = true;
+      ++i, ++j;
+    } else if (i < n && (j == m || at(i + 1, j) >= at(i, j + 1))) {
+      emit("- ", a[head + i++]);  // what went, then what came
+    } else {
+      emit("+ ", b[head + j++]);
+    }
+  }
+  if (more) out.push_back("... and " + std::to_string(more) + " more changed lines");
+  return out;
+}
 
 std::string rule_at(const rule_set& rs, const compiled_rule& r) {
   return rs.prog->source_bases[r.file] + ":" + std::to_string(r.line);
@@ -340,7 +403,9 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
     if (at == old_rules.end()) {
       out.rules.push_back({"added", id, r->title, "", rule_at(b, *r), safety_excludes(*r)});
     } else if (at->second->sha256 != r->sha256) {
-      out.rules.push_back({"changed", id, r->title, rule_at(a, *at->second), rule_at(b, *r), safety_excludes(*r)});
+      out.rules.push_back({"changed", id, r->title, rule_at(a, *at->second), rule_at(b, *r), safety_excludes(*r),
+                           changed_lines(a.prog->sources[at->second->file].slice(at->second->src_begin, at->second->src_end),
+                                         b.prog->sources[r->file].slice(r->src_begin, r->src_end))});
     } else if (a.prog->source_bases[at->second->file] != b.prog->source_bases[r->file]) {
       // The same text in another file: into or out of safety.rules, it
       // changes what lint and approve allow it to exclude.
@@ -375,7 +440,13 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
     auto o = old_files.find(n), w = new_files.find(n);
     if (o == old_files.end()) out.files.push_back(n + " (added)");
     else if (w == new_files.end()) out.files.push_back(n + " (removed)");
-    else if (*o->second != *w->second) out.files.push_back(n);
+    else if (*o->second != *w->second) {
+      out.files.push_back(n);
+      // A rule file's changes are shown rule by rule (above); the others
+      // (ruleset.toml, vocabulary.toml, sources.toml) line by line.
+      bool rules_file = n.size() > 6 && n.compare(n.size() - 6, 6, ".rules") == 0;
+      if (!rules_file) out.file_lines[n] = changed_lines(*o->second, *w->second);
+    }
   }
   return out;
 }
@@ -398,6 +469,11 @@ void set_report(const set_changes& s, bool markdown, std::ostream& out) {
                      : std::string(r.change == "added" ? "+" : r.change == "removed" ? "-" : r.change == "moved" ? ">" : "~") +
                            " rule ")
         << r.id << " (" << printable(where) << ")" << (r.title.empty() ? "" : ": " + printable(r.title)) << "\n";
+    if (!r.lines.empty()) {
+      if (markdown) out << "\n  ```diff\n";
+      for (const auto& l : r.lines) out << (markdown ? "  " : "      ") << printable(l) << "\n";
+      if (markdown) out << "  ```\n\n";
+    }
     if (!r.safety_excludes.empty()) {
       std::string ids;
       for (std::size_t k = 0; k < r.safety_excludes.size(); ++k) ids += (k ? ", " : "") + r.safety_excludes[k];
@@ -413,6 +489,11 @@ void set_report(const set_changes& s, bool markdown, std::ostream& out) {
   for (const auto& f : s.files) {
     bool whole = f.size() > 8 && (f.compare(f.size() - 8, 8, " (added)") == 0 || f.find(" (removed)") != std::string::npos);
     out << bullet << (markdown ? "**file** " : "~ file ") << printable(f) << (whole ? "\n" : " differs\n");
+    auto lines = s.file_lines.find(f);
+    if (lines == s.file_lines.end() || lines->second.empty()) continue;
+    if (markdown) out << "\n  ```diff\n";
+    for (const auto& l : lines->second) out << (markdown ? "  " : "      ") << printable(l) << "\n";
+    if (markdown) out << "  ```\n\n";
   }
 }
 
@@ -659,12 +740,13 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
       if (!r.was_at.empty()) x["was_at"] = r.was_at;
       if (!r.now_at.empty()) x["now_at"] = r.now_at;
       if (!r.safety_excludes.empty()) x["safety_excludes"] = r.safety_excludes;
+      if (!r.lines.empty()) x["lines"] = r.lines;
       rules.push_back(std::move(x));
     }
     for (const auto& p : sets.parameters) params.push_back({{"name", p.name}, {"was", p.was}, {"now", p.now}});
     json j = {{"old", side_json(*a, *ra)},
               {"new", side_json(*b, *rb)},
-              {"rule_set", {{"rules", rules}, {"parameters", params}, {"files", sets.files}}},
+              {"rule_set", {{"rules", rules}, {"parameters", params}, {"files", sets.files}, {"file_lines", sets.file_lines}}},
               {"cases", cs},
               {"summary", [&] {
                  auto t = totals_of(diffs);

@@ -598,11 +598,23 @@ TEST_CASE("diff names what changed in the rule set first: rules added, removed a
   CHECK(text.out.find("  ~ rule social_support_low (support.rules:") != std::string::npos);
   CHECK(text.out.find("  ~ parameter mspss_low: 3 -> 4\n") != std::string::npos);
   CHECK(text.out.find("  ~ file ruleset.toml differs\n") != std::string::npos);
+  // What changed, line by line: in a changed rule, and in a settings file
+  // (from a lead's trial: only "differs" was said).
+  CHECK(text.out.find("\n      -   \"MSPSS mean {support.mspss.mean}: under") != std::string::npos);
+  CHECK(text.out.find("\n      +   \"MSPSS mean score {support.mspss.mean}: under") != std::string::npos);
+  CHECK(text.out.find("type = \"number\", value = 3.0") < text.out.find("type = \"number\", value = 4.0"));
+  CHECK(text.out.find("\n      - ") < text.out.find("\n      + "));
+  CHECK(set["rules"].size() == 3);
+  for (const auto& x : set["rules"]) {
+    if (x["id"] == "social_support_low") CHECK(x["lines"].size() == 2);
+  }
+  CHECK(set["file_lines"]["ruleset.toml"].size() == 2);
   // The rule-set section comes before the cases.
   CHECK(text.out.find("rule set:") < text.out.find(kJane));
   auto md = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane, "--format", "markdown"});
   CHECK(md.out.find("\n### Rule set\n\n- **added** rule risk_wish_dead_plan") != std::string::npos);
   CHECK(md.out.find("- **parameter** mspss_low: 3 -> 4\n") != std::string::npos);
+  CHECK(md.out.find("\n  ```diff\n  -   \"MSPSS mean {support.mspss.mean}: under") != std::string::npos);
   auto same = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", "built-in", kJane});
   CHECK(same.out.find("rule set: no rule, parameter or other file differs") != std::string::npos);
 }
