@@ -122,7 +122,7 @@ std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool sty
     return std::nullopt;
   }
   if (safety_lint && !dir.empty()) {
-    auto safety = lint_safety(*rs);
+    auto safety = lint_on_load(*rs);
     diags.insert(diags.end(), safety.begin(), safety.end());
   }
   int n = print(err, diags);  // warnings only, by now

@@ -46,8 +46,9 @@ class collect_diagnostics {
 // `warnings`, when given, receives the number of warnings reported.
 // `files`, when given, receives the rule set's files (for a snapshot).
 // A rule that could remove a safety item outside the safety rules
-// (lint.safety-exclude, not allowed with a reason) is a warning on every
-// use; `safety_lint` false leaves it to the caller (`lint` reports it).
+// (lint.safety-exclude, not allowed with a reason) and a misspelt
+// `conclude` (lint.fact-unread) are warnings on every use; `safety_lint`
+// false leaves them to the caller (`lint` reports them).
 std::optional<rule_set> load(const std::string& dir, std::ostream& err, bool style = false,
                              int* warnings = nullptr, std::vector<rule_set_file>* files = nullptr,
                              bool safety_lint = true);

@@ -1023,6 +1023,16 @@ end
   CHECK(text.err.find("zz_lint.rules:56:3: warning: rule 'misspelt_fact' concludes 'risk.elevatd', which no rule "
                       "reads; did you mean 'risk.elevated'? [lint.fact-unread]") != std::string::npos);
   CHECK(text.err.find("8 lint findings") != std::string::npos);
+  // Each once: lint loads the folder without the warnings it reports itself.
+  CHECK(text.err.find("[lint.fact-unread]") == text.err.rfind("[lint.fact-unread]"));
+  // check (and every command that loads the folder) warns of the two that
+  // cost a client most: a safety item removable, a misspelt conclude.
+  auto checked = run({"check", rules});
+  CHECK(checked.code == 0);
+  CHECK(checked.err.find("zz_lint.rules:56:3: warning: rule 'misspelt_fact' concludes 'risk.elevatd'") !=
+        std::string::npos);
+  CHECK(checked.err.find("zz_lint.rules:36:3: warning: rule 'hides_safety' excludes") != std::string::npos);
+  CHECK(checked.err.find("never be true") == std::string::npos);  // the rest is lint's
 }
 
 TEST_CASE("lint: rules citing facts with no sources.toml, and parameters checked against their declared range") {

@@ -147,8 +147,9 @@ class linter {
     markers();
     return std::move(out_);
   }
-  std::vector<diagnostic> run_safety() {
+  std::vector<diagnostic> run_on_load() {
     safety_excludes();
+    unread_facts();
     sort_diagnostics(out_);
     return std::move(out_);
   }
@@ -863,8 +864,8 @@ class linter {
 
 }  // namespace
 
-std::vector<diagnostic> lint_safety(const rule_set& rs) {
-  return linter(rs).run_safety();
+std::vector<diagnostic> lint_on_load(const rule_set& rs) {
+  return linter(rs).run_on_load();
 }
 
 std::vector<diagnostic> lint(const rule_set& rs) {

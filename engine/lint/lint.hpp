@@ -26,9 +26,11 @@ namespace iptplan {
 inline constexpr const char* kSafetyFile = "safety.rules";
 
 std::vector<diagnostic> lint(const rule_set& rs);
-// lint.safety-exclude alone (linear in the rules): what every command that
-// loads a rule set warns about.
-std::vector<diagnostic> lint_safety(const rule_set& rs);
+// lint.safety-exclude and lint.fact-unread alone (a safety item a rule
+// could remove; a misspelt `conclude`, which leaves the fact meant
+// unconcluded while every check passes): what every command that loads a
+// rule-set folder warns about.
+std::vector<diagnostic> lint_on_load(const rule_set& rs);
 
 // Whether rule `r` silences `code` with its reason (`# lint: allow CODE
 // because ...`, in the rule or in the comments just above it).
