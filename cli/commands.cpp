@@ -1736,6 +1736,18 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
         err << "iptplan: --since takes a date as YYYY-MM-DD (2026-01-31)\n";
         return kUsage;
       }
+      // `--accept --store s.db`: an option where an item id was due (CLI11
+      // takes the next word for a value still required).
+      for (const auto* items : {&review.accept, &review.reject}) {
+        for (const auto& item : *items) {
+          if (*review_cmd && !item.empty() && item[0] == '-') {
+            err << "iptplan: " << (items == &review.accept ? "--accept" : "--reject")
+                << " takes the ids of plan items (as 'iptplan audit show ID' lists them), but '" << printable(item)
+                << "' is an option: give the items right after it\n";
+            return kUsage;
+          }
+        }
+      }
       std::optional<std::string> who;
       if (*review_cmd && !(who = author(rec.by, err))) return kUsage;
       auto where = store_location(store, err);

@@ -391,6 +391,12 @@ TEST_CASE("review refuses what it cannot record faithfully") {
   std::string db = (s.dir / "s.db").string();
   REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
   CHECK(run({"review", "1", "--store", db}).code == 2);  // no decision
+  // An option where the items were due (from an auditor's trial: "no store").
+  auto option = run({"review", "1", "--accept", "--store", db});
+  CHECK(option.code == 2);
+  CHECK(option.err.find("--accept takes the ids of plan items (as 'iptplan audit show ID' lists them), but '--store' "
+                        "is an option: give the items right after it") != std::string::npos);
+  CHECK(run({"review", "1", "--reject", "--reason", "x", "--store", db}).code == 2);
   auto no_reason = run({"review", "1", "--store", db, "--reject", "weak_relationship"});
   CHECK(no_reason.code == 2);
   CHECK(no_reason.err.find("a rejection needs a reason") != std::string::npos);
