@@ -408,17 +408,20 @@ int cmd_audit_verify(const std::string& location, const std::string& expect, std
       out << shown(location) << ": " << v.problem << "\n";
       return kInputError;
     }
+    // A hash kept elsewhere that the chain no longer holds: the chain is
+    // whole but not the one it was, said first and alone.
+    if (!expect.empty() && !v.expected_found) {
+      out << shown(location) << ": no record has the hash " << expect
+          << ": records were removed or rewritten since it was kept (each of the " << v.records
+          << (v.records == 1 ? " record" : " records") << " left verifies against the ones before it)\n";
+      return kInputError;
+    }
     out << shown(location) << ": " << v.records << (v.records == 1 ? " record" : " records") << " and "
         << v.snapshots << (v.snapshots == 1 ? " rule set snapshot" : " rule set snapshots")
-        << ": every record verifies\n";
+        << ": every record verifies" << (expect.empty() ? "" : ", and the chain still holds the record kept") << "\n";
     if (v.last_id) {
       out << "last record: " << v.last_id << ", hash " << v.last_hash
           << " (keep it elsewhere; 'audit verify --expect HASH' later shows whether it is still in the chain)\n";
-    }
-    if (!expect.empty() && !v.expected_found) {
-      out << shown(location) << ": no record has the hash " << expect
-          << ": records were removed or rewritten since it was kept\n";
-      return kInputError;
     }
     if (v.unused_snapshots) {
       out << "note: " << v.unused_snapshots << (v.unused_snapshots == 1 ? " snapshot is" : " snapshots are")

@@ -1150,10 +1150,14 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
     }
     word_parts[starts.size() - 1] = !conflicted && !prov && !skipped && v.kind == vkind::symbol;
     unknown_parts[starts.size() - 1] = !conflicted && !prov && !skipped && v.is_unknown();
+    // A gate read as yes from its answered follow-up is said so, so that
+    // a reader of the plan never takes it for an answer given.
+    bool inferred = n.op == opcode::finding && n.a < c_.implied.size() && c_.implied[n.a] == 2;
     out += conflicted ? "(undecided: the rules conflict)"
            : prov      ? words(facts_prov_[n.a]) + " (provisional)"
            : skipped   ? "not asked (skipped)"
            : v.is_unknown() ? "not yet known"
+           : inferred       ? words(v) + " (not recorded: implied by the answer to its follow-up question)"
                             : words(v);
   }
   starts.push_back(out.size());

@@ -143,7 +143,7 @@ TEST_CASE("a text and a markdown plan open with a summary: flags, the rule set's
                      "least.\n") != std::string::npos);
   CHECK(summary.find("  Suicide-risk tier (lowest the answers imply): low (provisional: missing answers could "
                      "change it)\n") != std::string::npos);
-  CHECK(summary.find("  Focus (as agreed, or else as proposed): not yet known\n") != std::string::npos);
+  CHECK(summary.find("  Agreed focus: none\n  Proposed focus (while none is agreed): not yet known\n") != std::string::npos);
   CHECK(summary.find("  Plan: ") != std::string::npos);
   CHECK(summary.find("  Ask next: risk.cssrs.q6, ") != std::string::npos);
   // One screen: a few lines, whatever the plan.

@@ -1318,7 +1318,8 @@ end
 TEST_CASE("a yes/no gate left out whose follow-up is answered is read as yes, with a warning") {
   std::vector<diagnostic> diags;
   auto rs = load_rule_set(
-      in_memory_rule_set(VOCAB, {{"a.rules", "rule r \"R\"\nwhen\n  gate == true\nthen\n  flag info f \"F\"\nend\n"}}),
+      in_memory_rule_set(VOCAB, {{"a.rules", "rule r \"R\"\nwhen\n  gate == true\nthen\n  flag info f \"F\"\n"
+                                             "because\n  \"Gate: {gate}.\"\nend\n"}}),
       "test", diags);
   INFO(all_diags(diags));
   REQUIRE(rs.has_value());
@@ -1346,6 +1347,8 @@ TEST_CASE("a yes/no gate left out whose follow-up is answered is read as yes, wi
     REQUIRE(pl.flags[0].because.at(0).evidence.size() == 1);
     CHECK(pl.flags[0].because[0].evidence[0].values.at(0).second ==
           "true (not recorded: read as yes, since behind is answered)");
+    // The reason a plan shows says so too: never taken for an answer given.
+    CHECK(pl.flags[0].because[0].because == "Gate: yes (not recorded: implied by the answer to its follow-up question).");
   }
   // Recorded, the gate is the record's; an enum gate is never guessed.
   for (const char* text : {"gate = true\nbehind = true\n", "kind = \"y\"\nonly_y = true\n", "only_y = true\n"}) {
