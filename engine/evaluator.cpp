@@ -293,10 +293,11 @@ value evaluator::eval(std::uint32_t idx, missing_set* m) {
   // or a bare fact) is one piece of evidence, with the values it sees.
   bool connective = n.op == opcode::op_and || n.op == opcode::op_or;
   if (m && evidence_out_ && current_ == nullptr && !n.atom && connective) {
-    // The rule's root and/or, and a group of the same connective inside
+    // The rule's root `and`, and a group of the same connective inside
     // it, list their parts; a group of the other connective is an entry
-    // of its own, its parts one level deeper.
-    if (ev_level_ < 0 || n.op == ev_op_) {
+    // of its own, its parts one level deeper. A root `or` is a group too:
+    // its parts are alternatives, never conditions that all held.
+    if ((ev_level_ < 0 && n.op == opcode::op_and) || (ev_level_ >= 0 && n.op == ev_op_)) {
       int level = ev_level_;
       opcode op = ev_op_;
       ev_level_ = std::max(ev_level_, 0);
@@ -309,12 +310,12 @@ value evaluator::eval(std::uint32_t idx, missing_set* m) {
     std::size_t at = evidence_out_->size();
     condition_evidence g;
     g.node = idx;
-    g.depth = static_cast<std::uint16_t>(ev_level_);
+    g.depth = static_cast<std::uint16_t>(std::max(ev_level_, 0));
     g.group = n.op == opcode::op_or ? condition_evidence::grouping::any : condition_evidence::grouping::all;
     evidence_out_->push_back(std::move(g));
     int level = ev_level_;
     opcode op = ev_op_;
-    ++ev_level_;
+    ev_level_ = std::max(ev_level_, 0) + 1;
     ev_op_ = n.op;
     value v = eval_node(n, m);
     ev_level_ = level;

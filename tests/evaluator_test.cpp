@@ -1218,19 +1218,23 @@ TEST_CASE("evidence keeps the shape of an or inside an and: the group, then its 
                  "      [yes] c   with c = true\n      [yes] score > 9   with score = 12\n"
                  "  [yes] score >= 3") != std::string::npos);
 
-  // A root `or` lists its parts at depth 0, as a root `and` does; an `and`
-  // inside it is a group.
+  // A root `or` is a group of its own (its parts are alternatives, never
+  // conditions that all held), its parts at depth 1; an `and` inside it a
+  // group again.
   auto o = run("rule r\nwhen a or (b and c)\nthen\n  challenge x \"X\"\nend\n", "a = false\nb = true\nc = true\n");
   const plan_item* ox = o.pl.find("x");
   REQUIRE(ox != nullptr);
   const auto& oe = ox->because.at(0).evidence;
-  REQUIRE(oe.size() == 4);
-  CHECK(oe[0].condition == "a");
+  REQUIRE(oe.size() == 5);
+  CHECK(oe[0].group == "any");
   CHECK(oe[0].depth == 0);
-  CHECK(oe[1].group == "all");
-  CHECK(oe[1].depth == 0);
+  CHECK(oe[0].result == "true");
+  CHECK(oe[1].condition == "a");
+  CHECK(oe[1].depth == 1);
+  CHECK(oe[2].group == "all");
   CHECK(oe[2].depth == 1);
-  CHECK(oe[3].depth == 1);
+  CHECK(oe[3].depth == 2);
+  CHECK(oe[4].depth == 2);
 }
 
 TEST_CASE("a comment inside a condition is not part of its text in the evidence") {
@@ -1242,6 +1246,10 @@ TEST_CASE("a comment inside a condition is not part of its text in the evidence"
   const auto& ev = x->because.at(0).evidence;
   REQUIRE(ev.size() == 2);
   CHECK(ev[1].condition == "not (b\n     or level == \"high\")");
+  // In why and why-not, its later lines stand under its first.
+  std::string out;
+  append_reason_tree(out, x->because.at(0), 0);
+  CHECK(out.find("\n  [yes] not (b\n        or level == \"high\")   with ") != std::string::npos);
 }
 
 TEST_CASE("one flag raised by several rules keeps the most severe level") {

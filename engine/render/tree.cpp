@@ -12,6 +12,32 @@ void append_fact(std::string& out, const fact_explanation& f, int indent);
 
 std::string pad(int n) { return std::string(static_cast<std::size_t>(n), ' '); }
 
+// A condition written over several lines, its later lines moved to
+// `column` (keeping their indentation relative to one another), so that
+// they stand under the first whatever its depth in the tree.
+std::string hang_lines(const std::string& text, int column) {
+  if (text.find('\n') == std::string::npos) return text;
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    std::size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    lines.push_back(text.substr(at, nl - at));
+    at = nl + 1;
+  }
+  std::size_t least = std::string::npos;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    std::size_t lead = lines[i].find_first_not_of(' ');
+    if (lead != std::string::npos) least = std::min(least, lead);
+  }
+  if (least == std::string::npos) least = 0;
+  std::string out = lines[0];
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    out += '\n' + pad(column) + (lines[i].size() > least ? lines[i].substr(least) : std::string());
+  }
+  return out;
+}
+
 const char* mark(const std::string& result) {
   return result == "true" ? "[yes]" : result == "false" ? "[no] " : "[?]  ";
 }
@@ -68,7 +94,7 @@ void append_reason_tree(std::string& out, const reason& r, int indent, bool bloc
       out += e.group == "any" ? "any of these:\n" : "all of these:\n";
       continue;
     }
-    out += e.condition;
+    out += hang_lines(e.condition, indent + 2 + 2 * e.depth + 6);
     if (!e.values.empty()) {
       out += "   with ";
       for (std::size_t i = 0; i < e.values.size(); ++i) {
