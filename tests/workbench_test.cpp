@@ -1035,6 +1035,26 @@ end
   CHECK(checked.err.find("never be true") == std::string::npos);  // the rest is lint's
 }
 
+TEST_CASE("lint: a text finding or field with no pattern could hold a name") {
+  scratch s;
+  auto rules = s.rules_copy();
+  {
+    std::ofstream v(fs::path(rules) / "vocabulary.toml", std::ios::app);
+    v << "\n[people]\ntype = \"table_list\"\nkey = \"label\"\n\n[people.fields.label]\ntype = \"string\"\n"
+         "\n[people.fields.kin]\ntype = \"string\"\npattern = \"[a-z]+\"\n\n[note]\ntype = \"string\"\n";
+  }
+  auto r = run({"lint", rules});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("warning: 'people.label' takes any text (no 'pattern'): it could hold a name or other identifying "
+                   "text [lint.free-text]") != std::string::npos);
+  CHECK(r.err.find("warning: 'note' takes any text") != std::string::npos);
+  CHECK(r.err.find("'people.kin'") == std::string::npos);  // a pattern: not free
+  CHECK(r.err.find("/vocabulary.toml:") != std::string::npos);
+  CHECK(r.err.find("2 lint findings") != std::string::npos);
+  // The default vocabulary has none.
+  CHECK(run({"lint", std::string(IPTPLAN_SOURCE_DIR) + "/rules"}).code == 0);
+}
+
 TEST_CASE("lint: rules citing facts with no sources.toml, and parameters checked against their declared range") {
   scratch s;
   auto rules = s.rules_copy();

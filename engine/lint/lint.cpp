@@ -144,6 +144,7 @@ class linter {
     goal_dates();
     parameters();
     unread_facts();
+    free_text();
     markers();
     return std::move(out_);
   }
@@ -168,7 +169,7 @@ class linter {
     static const std::vector<std::string> kCodes = {
         "lint.allow-marker",   "lint.always-true",     "lint.fact-unread",  "lint.goal-date",
         "lint.never-true",     "lint.no-sources",      "lint.orphan-solution", "lint.parameter-undeclared",
-        "lint.safety-exclude", "lint.shadowed",        "lint.unknown-source"};
+        "lint.safety-exclude", "lint.shadowed",        "lint.unknown-source", "lint.free-text"};
     const std::string marker = "lint: allow";
     for (const auto& src : p_.sources) {
       for (int line = 1, n = src.line_count(); line <= n; ++line) {
@@ -831,6 +832,29 @@ class linter {
                   {std::string("exclude safety items only from a safety rule (priority 100 or the tag 'safety') in ") +
                    kSafetyFile + ", where the safety rules are reviewed together, or not at all"});
       }
+    }
+  }
+
+  // A text finding or field that takes any text (no pattern, no
+  // reference to a list's keys): it could hold a name, which findings never
+  // carry, and every message and plan quoting it would show (domain S5).
+  void free_text() {
+    auto check = [&](const finding_decl& d, const std::string& path) {
+      if (d.type != finding_type::string || !d.pattern.empty() || !d.refers_to.empty()) return;
+      diagnostic w;
+      w.level = severity::warning;
+      w.code = "lint.free-text";
+      w.file = d.file;
+      w.line = d.line;
+      w.column = 1;
+      w.message = "'" + path + "' takes any text (no 'pattern'): it could hold a name or other identifying text";
+      w.notes.push_back("give it a pattern that admits only what it is for (role words: pattern = "
+                        "\"[a-z]+(_[a-z0-9]+)*\"), or make it an enum");
+      out_.push_back(std::move(w));
+    };
+    for (const auto& d : p_.vocab->findings()) {
+      check(d, d.path);
+      for (const auto& f : d.fields) check(f, d.path + "." + f.path);
     }
   }
 

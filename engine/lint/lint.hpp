@@ -10,6 +10,7 @@
 //   lint.no-sources          rules cite facts and there is no sources.toml
 //   lint.parameter-undeclared  a parameter without a declared range and unit
 //   lint.fact-unread         a derived fact no rule reads, named like another (a misspelt conclude)
+//   lint.free-text           a text finding or field with no pattern: it could hold a name
 //
 // A rule silences one with a comment in or just above it, giving the
 // reason: `# lint: allow lint.never-true because ...`.
