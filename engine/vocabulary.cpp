@@ -242,6 +242,15 @@ class reader {
       if (auto v = n->value<double>(); v && std::isfinite(*v)) d.max = *v;
       else error(n, "'max' of '" + path + "' must be a number (not nan or inf)");
     }
+    // A whole-number finding has whole-number bounds: "a whole number from
+    // 1.5 to 2.5" would be no range a clinician could read.
+    for (const char* key : {"min", "max"}) {
+      const auto& bound = std::string(key) == "min" ? d.min : d.max;
+      if (d.type == finding_type::integer && bound && std::floor(*bound) != *bound) {
+        error(t.get(key), "'" + std::string(key) + "' of '" + path + "' must be a whole number, as '" + path +
+                              "' is an int");
+      }
+    }
     if (d.min && d.max && *d.min > *d.max) {
       error(t.get("min"), "'min' of '" + path + "' is greater than its 'max'");
     }

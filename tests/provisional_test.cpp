@@ -1483,6 +1483,8 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
        "'ask_order' of 't' must name a number field of its entries, in quotes"},
       {"[t]\ntype = \"table_list\"\nask_order = \"g\"\n[t.fields.f]\ntype = \"int\"\n",
        "'ask_order' of 't' must name a number field of its entries, in quotes"},
+      {"[q]\ntype = \"int\"\nmin = 1.5\nmax = 3\n", "'min' of 'q' must be a whole number, as 'q' is an int"},
+      {"[q]\ntype = \"int\"\nmin = 1\nmax = 2.5\n", "'max' of 'q' must be a whole number, as 'q' is an int"},
       {"[q]\ntype = \"int\"\nask_order = \"q\"\n",
        "'ask_order' of 'q' belongs on a table_list (it orders the questions about its entries)"},
   }));
