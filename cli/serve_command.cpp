@@ -59,6 +59,18 @@ bool read_token(const std::string& path, std::string& token, std::ostream& err) 
         << " characters (make one with: openssl rand -hex 32 > " << path << ")\n";
     return false;
   }
+  // A token no client could send (a header refuses control characters and
+  // spaces): said now, not found out as every request refused.
+  if (std::any_of(token.begin(), token.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return u < 0x21 || u == 0x7f;
+      })) {
+    err << "iptplan: error: --token-file " << printable(path)
+        << ": the token holds a space or a control character, which no HTTP header can carry (make one with: "
+           "openssl rand -hex 32 > "
+        << path << ")\n";
+    return false;
+  }
   return true;
 }
 

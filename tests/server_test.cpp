@@ -1080,6 +1080,14 @@ TEST_CASE("serve: refuses another machine's address without a token, and tokens 
   r = run({"serve", "--token-file", weak});
   CHECK(r.code == 2);
   CHECK(r.err.find("shorter than 16") != std::string::npos);
+  // A token no header could carry.
+  auto unsendable = sc.write("esc", "0123456789abcdef\x1b[31m0123456789\n");
+  ::chmod(unsendable.c_str(), 0600);
+  r = run({"serve", "--token-file", unsendable});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("the token holds a space or a control character, which no HTTP header can carry") !=
+        std::string::npos);
+  CHECK(r.err.find("\x1b") == std::string::npos);
   CHECK(run({"serve", "--token-file", (sc.dir / "absent").string()}).code == 2);
   // A PostgreSQL store that cannot be reached: said, and the password never.
   r = run({"serve", "--store", "postgresql://clinic:secret@127.0.0.1:1/x?connect_timeout=2"});
