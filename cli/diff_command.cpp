@@ -401,7 +401,7 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
   for (const auto& [id, r] : new_rules) {
     auto at = old_rules.find(id);
     if (at == old_rules.end()) {
-      out.rules.push_back({"added", id, r->title, "", rule_at(b, *r), safety_excludes(*r)});
+      out.rules.push_back({"added", id, r->title, "", rule_at(b, *r), safety_excludes(*r), {}});
     } else if (at->second->sha256 != r->sha256) {
       out.rules.push_back({"changed", id, r->title, rule_at(a, *at->second), rule_at(b, *r), safety_excludes(*r),
                            changed_lines(a.prog->sources[at->second->file].slice(at->second->src_begin, at->second->src_end),
@@ -409,11 +409,11 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
     } else if (a.prog->source_bases[at->second->file] != b.prog->source_bases[r->file]) {
       // The same text in another file: into or out of safety.rules, it
       // changes what lint and approve allow it to exclude.
-      out.rules.push_back({"moved", id, r->title, rule_at(a, *at->second), rule_at(b, *r), safety_excludes(*r)});
+      out.rules.push_back({"moved", id, r->title, rule_at(a, *at->second), rule_at(b, *r), safety_excludes(*r), {}});
     }
   }
   for (const auto& [id, r] : old_rules) {
-    if (!new_rules.count(id)) out.rules.push_back({"removed", id, r->title, rule_at(a, *r), "", {}});
+    if (!new_rules.count(id)) out.rules.push_back({"removed", id, r->title, rule_at(a, *r), "", {}, {}});
   }
   std::map<std::string, std::string> old_params, new_params;
   for (const auto& p : a.info.parameters) old_params[p.name] = parameter_text(p);

@@ -289,52 +289,45 @@ value evaluator::read_path(const node& n, missing_set* m) {
 
 value evaluator::eval(std::uint32_t idx, missing_set* m) {
   const node& n = p_.nodes[idx];
-  // Explain mode: a condition directly under the rule's and/or/not (an atom,
-  // or a bare fact) is one piece of evidence, with the values it sees.
-  bool connective = n.op == opcode::op_and || n.op == opcode::op_or;
-  if (m && evidence_out_ && current_ == nullptr && !n.atom && connective) {
+  // The fast path, and explain mode inside a condition being recorded.
+  if (!m || !evidence_out_ || current_ != nullptr) return eval_node(n, m);
+  const bool connective = !n.atom && (n.op == opcode::op_and || n.op == opcode::op_or);
+  if (connective) {
     // The rule's root `and`, and a group of the same connective inside
     // it, list their parts; a group of the other connective is an entry
     // of its own, its parts one level deeper. A root `or` is a group too:
     // its parts are alternatives, never conditions that all held.
-    if ((ev_level_ < 0 && n.op == opcode::op_and) || (ev_level_ >= 0 && n.op == ev_op_)) {
-      int level = ev_level_;
-      opcode op = ev_op_;
-      ev_level_ = std::max(ev_level_, 0);
-      ev_op_ = n.op;
-      value v = eval_node(n, m);
-      ev_level_ = level;
-      ev_op_ = op;
-      return v;
+    const bool same = ev_level_ < 0 ? n.op == opcode::op_and : n.op == ev_op_;
+    const std::size_t at = evidence_out_->size();
+    if (!same) {
+      condition_evidence g;
+      g.node = idx;
+      g.depth = static_cast<std::uint16_t>(std::max(ev_level_, 0));
+      g.group = n.op == opcode::op_or ? condition_evidence::grouping::any : condition_evidence::grouping::all;
+      evidence_out_->push_back(std::move(g));
     }
-    std::size_t at = evidence_out_->size();
-    condition_evidence g;
-    g.node = idx;
-    g.depth = static_cast<std::uint16_t>(std::max(ev_level_, 0));
-    g.group = n.op == opcode::op_or ? condition_evidence::grouping::any : condition_evidence::grouping::all;
-    evidence_out_->push_back(std::move(g));
-    int level = ev_level_;
-    opcode op = ev_op_;
-    ev_level_ = std::max(ev_level_, 0) + 1;
+    const int level = ev_level_;
+    const opcode op = ev_op_;
+    ev_level_ = std::max(ev_level_, 0) + (same ? 0 : 1);
     ev_op_ = n.op;
     value v = eval_node(n, m);
     ev_level_ = level;
     ev_op_ = op;
-    (*evidence_out_)[at].result = truth_of(v);
+    if (!same) (*evidence_out_)[at].result = truth_of(v);
     return v;
   }
-  if (m && evidence_out_ && current_ == nullptr && (n.atom || (!connective && n.op != opcode::op_not))) {
-    condition_evidence e;
-    e.node = idx;
-    e.depth = static_cast<std::uint16_t>(std::max(ev_level_, 0));
-    current_ = &e;
-    value v = eval_node(n, m);
-    current_ = nullptr;
-    e.result = truth_of(v);
-    evidence_out_->push_back(std::move(e));
-    return v;
-  }
-  return eval_node(n, m);
+  if (n.op == opcode::op_not && !n.atom) return eval_node(n, m);
+  // A condition directly under the rule's and/or (an atom, or a bare fact)
+  // is one piece of evidence, with the values it sees.
+  condition_evidence e;
+  e.node = idx;
+  e.depth = static_cast<std::uint16_t>(std::max(ev_level_, 0));
+  current_ = &e;
+  value v = eval_node(n, m);
+  current_ = nullptr;
+  e.result = truth_of(v);
+  evidence_out_->push_back(std::move(e));
+  return v;
 }
 
 value evaluator::eval_node(const node& n, missing_set* m) {
@@ -1153,7 +1146,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
     unknown_parts[starts.size() - 1] = !conflicted && !prov && !skipped && v.is_unknown();
     // A gate read as yes from its answered follow-up is said so, so that
     // a reader of the plan never takes it for an answer given.
-    bool inferred = n.op == opcode::finding && n.a < c_.implied.size() && c_.implied[n.a] == 2;
+    bool inferred = n.op == opcode::finding && c_.implied_as(n.a) == client_data::implied_gate;
     out += conflicted ? "(undecided: the rules conflict)"
            : prov      ? words(facts_prov_[n.a]) + " (provisional)"
            : skipped   ? "not asked (skipped)"
@@ -1175,7 +1168,7 @@ evaluation evaluate(const program& p, const client_data& c, bool explain) {
 std::string implied_note(const program& p, const client_data& c, std::size_t f) {
   const auto& all = p.vocab->findings();
   const finding_decl& d = all[f];
-  if (c.implied[f] == 2) {
+  if (c.implied_as(f) == client_data::implied_gate) {
     for (std::size_t j = 0; j < all.size(); ++j) {
       if (all[j].asked_if == d.path && !c.slots[j].is_unknown() && !c.is_implied(j)) {
         return " (not recorded: read as yes, since " + all[j].path + " is answered)";

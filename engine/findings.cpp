@@ -859,14 +859,14 @@ void imply_skipped(const program& p, client_data& c) {
     }
     c.slots[i] = value::symbol(s);
     if (c.implied.empty()) c.implied.assign(all.size(), 0);
-    c.implied[i] = 1;
+    c.implied[i] = client_data::implied_skip;
   }
 }
 
 // A yes/no gate left out whose follow-up is answered: the follow-up is
 // asked only after a yes, so the record says yes (who harms the client
 // named, the harm question not recorded; Q4 answered, Q2 not). The gate is
-// read as yes, marked implied (2), with a warning at the follow-up's line
+// read as yes, marked implied (implied_gate), with a warning at the follow-up's line
 // asking for the gate to be recorded. An empty list says no one, so it
 // implies nothing. Each gate is set at most once: linear in the vocabulary.
 void imply_gates(const program& p, client_data& c, const std::string& name,
@@ -887,7 +887,7 @@ void imply_gates(const program& p, client_data& c, const std::string& name,
       auto gate = static_cast<std::size_t>(g);
       c.slots[gate] = value::boolean(true);
       if (c.implied.empty()) c.implied.assign(all.size(), 0);
-      c.implied[gate] = 2;
+      c.implied[gate] = client_data::implied_gate;
       diagnostic w;
       w.level = severity::warning;
       w.code = "findings.implied-gate";

@@ -26,7 +26,9 @@ struct client_data {
   // leaves out (perinatal status "none" for a client over 64); 2 for a
   // yes/no gate left out whose follow-up is answered, read as yes.
   std::vector<std::uint8_t> implied;
-  bool is_implied(std::size_t i) const { return i < implied.size() && implied[i]; }
+  static constexpr std::uint8_t implied_skip = 1, implied_gate = 2;
+  std::uint8_t implied_as(std::size_t i) const { return i < implied.size() ? implied[i] : 0; }
+  bool is_implied(std::size_t i) const { return implied_as(i) != 0; }
   std::vector<std::vector<value>> lists;  // values of `list` findings
   std::vector<std::vector<element>> tables;
   std::vector<std::string> extra_symbols;  // texts not known to the program

@@ -594,28 +594,29 @@ class builder {
     }
     // For "relationships[son].conflict": the son's value of the list's
     // ask_order field; anything else, or an entry without it, after all.
-    auto entry_order = [&](const std::string& f) {
-      constexpr double kLast = 1e300;
-      auto open = f.find('['), close = f.find("].");
-      if (open == std::string::npos || close == std::string::npos) return kLast;
-      int li = p_.vocab->index_of(f.substr(0, open));
-      if (li < 0) return kLast;
-      const finding_decl& list = p_.vocab->findings()[static_cast<std::size_t>(li)];
-      if (list.ask_order.empty() || c_.slots[static_cast<std::size_t>(li)].kind != vkind::table) return kLast;
-      int field = -1;
-      for (std::size_t k = 0; k < list.fields.size(); ++k) {
-        if (list.fields[k].path == list.ask_order) field = static_cast<int>(k);
+    // Each list's entries read once, into a map by key.
+    constexpr double kLast = 1e300;
+    std::map<std::string, std::map<std::string, double>> entry_orders;  // list -> key -> order
+    std::unordered_map<std::string, double> order;  // by question
+    for (const auto& a : pl.to_assess) {
+      double o = kLast;
+      auto open = a.finding.find('['), close = a.finding.find("].");
+      int li = open == std::string::npos || close == std::string::npos ? -1 : p_.vocab->index_of(a.finding.substr(0, open));
+      const finding_decl* list = li < 0 ? nullptr : &p_.vocab->findings()[static_cast<std::size_t>(li)];
+      const value* slot = li < 0 ? nullptr : &c_.slots[static_cast<std::size_t>(li)];
+      if (list && !list->ask_order.empty() && slot->kind == vkind::table) {
+        auto [keys, fresh] = entry_orders.try_emplace(list->path);
+        if (fresh) {
+          auto field = static_cast<std::size_t>(list->field_index(list->ask_order));
+          for (const auto& e : c_.tables[slot->ref]) {
+            if (field < e.fields.size() && e.fields[field].kind == vkind::number) keys->second[e.key] = e.fields[field].n;
+          }
+        }
+        auto at = keys->second.find(a.finding.substr(open + 1, close - open - 1));
+        if (at != keys->second.end()) o = at->second;
       }
-      const std::string key = f.substr(open + 1, close - open - 1);
-      for (const auto& e : c_.tables[c_.slots[static_cast<std::size_t>(li)].ref]) {
-        if (e.key != key || field < 0 || static_cast<std::size_t>(field) >= e.fields.size()) continue;
-        const value& v = e.fields[static_cast<std::size_t>(field)];
-        return v.kind == vkind::number ? v.n : kLast;
-      }
-      return kLast;
-    };
-    std::unordered_map<std::string, double> order;  // once a question, not once a comparison
-    for (const auto& a : pl.to_assess) order.emplace(a.finding, entry_order(a.finding));
+      order.emplace(a.finding, o);
+    }
     auto sparing = [&](const std::string& f) {
       auto at = spares.find(f);
       return at == spares.end() ? 0 : at->second;
