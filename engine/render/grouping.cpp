@@ -59,7 +59,8 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p) {
     // Its first sentence, when that is short enough for one line.
     const std::string& first = p.flags.front().text;
     std::size_t stop = first.find(". ");
-    flags += "; first: " + (stop != std::string::npos && stop < 160 ? first.substr(0, stop + 1) : clip(first, 140));
+    std::size_t end = stop == std::string::npos ? first.size() : stop + 1;
+    flags += "; first: " + (end <= 160 ? first.substr(0, end) : clip(first, 140));
   }
   out.emplace_back("Flags", flags);
   if (possible) out.emplace_back("Possible flags", std::to_string(possible) + " (under TO CONFIRM)");
