@@ -82,16 +82,20 @@ class line_reader {
   // ends there.
   bool binary() const { return binary_; }
 
+  // The error (an errno value) that ended the stream early, 0 if it ended
+  // at its end. A line or document cut short by it is never returned.
+  int error() const { return error_; }
+
   // False at the end of the stream.
   bool next(std::string& line, bool& too_long) {
     line.clear();
     too_long = false;
     first_ = '\0';
-    if (binary_) return false;
+    if (binary_ || error_ != 0) return false;
     bool any = false, nul = false;
     for (;;) {
       if (pos_ == len_) {
-        if (!fill()) return any;
+        if (!fill()) return any && error_ == 0;
       }
       any = true;
       const char* start = buf_.get() + pos_;
@@ -139,20 +143,36 @@ class line_reader {
   std::size_t pos_ = 0, len_ = 0;
   char first_ = '\0';
   bool binary_ = false;
+  int error_ = 0;
 
   bool fill() {
     pos_ = 0;
     if (fd_ >= 0) {
       ssize_t n;
-      do {
+      for (;;) {
         n = ::read(fd_, buf_.get(), kBuf);
-      } while (n < 0 && errno == EINTR);
+        if (n >= 0 || errno == EINTR) {
+          if (n >= 0) break;
+          continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          // A non-blocking descriptor with nothing yet: wait for the
+          // writer, as a blocking read would (not the end of the input).
+          pollfd p{fd_, POLLIN, 0};
+          while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+          }
+          continue;
+        }
+        error_ = errno;  // EIO and the like: the stream ends in error
+        break;
+      }
       len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
       eof_ = n <= 0;
       return len_ > 0;
     }
     in_.read(buf_.get(), kBuf);
     len_ = static_cast<std::size_t>(in_.gcount());
+    if (len_ == 0 && in_.bad()) error_ = EIO;
     return len_ > 0;
   }
 };
@@ -175,7 +195,7 @@ class input_queue {
     r = record{};
     for (;;) {
       if (stream_) {
-        if (next_from_stream(r)) return true;
+        if (next_from_stream(r) || read_failed(r)) return true;
         stream_.reset();
         file_.reset();
         continue;
@@ -198,6 +218,7 @@ class input_queue {
   bool stream_json_ = true;
   bool stream_first_ = true;
   int stream_line_ = 0;
+  bool read_error_told_ = false;
 
   // The extension in lower case: C-1.JSON and C-2.Toml are findings files
   // too (a folder of them was read as empty).
@@ -221,7 +242,8 @@ class input_queue {
       stream_first_ = true;
       stream_json_ = true;
       stream_line_ = 0;
-      return next_from_stream(r) || (stream_.reset(), false);
+      read_error_told_ = false;
+      return next_from_stream(r) || read_failed(r) || (stream_.reset(), false);
     }
     std::error_code ec;
     auto st = fs::status(input, ec);
@@ -256,7 +278,8 @@ class input_queue {
       stream_first_ = false;
       stream_json_ = true;
       stream_line_ = 0;
-      return next_from_stream(r) || (stream_.reset(), file_.reset(), false);
+      read_error_told_ = false;
+      return next_from_stream(r) || read_failed(r) || (stream_.reset(), file_.reset(), false);
     }
     std::vector<diagnostic> diags;
     auto text = read_text_file(input, "batch.read", diags);
@@ -264,6 +287,22 @@ class input_queue {
     r.text = std::move(*text);
     r.format = extension_of(p) == ".json" ? doc_format::json : doc_format::toml;
     return true;
+  }
+
+  // The stream ended in a read error: one record says so (the clients
+  // before it stand; what was cut short is not planned), then the stream
+  // ends.
+  bool read_failed(record& r) {
+    if (!stream_ || stream_->error() == 0 || read_error_told_) return false;
+    read_error_told_ = true;
+    r = record{};
+    r.name = stream_name_;
+    r.line = stream_line_ + 1;
+    const std::string why = std::strerror(stream_->error());
+    if (stream_line_ == 0) return fail(r, "batch.read", "could not be read (" + why + "); nothing in it was planned");
+    return fail(r, "batch.read",
+                "could not be read to its end (" + why + "); nothing after line " + std::to_string(stream_line_) +
+                    " was planned");
   }
 
   static bool fail(record& r, const std::string& code, const std::string& why) {
@@ -381,6 +420,7 @@ class input_queue {
       if (stream_->binary()) return binary(r);
       return fail(r, "batch.limit", "a document larger than the largest findings file");
     }
+    if (stream_->error() != 0) return false;  // cut short: read_failed says so
     if (doc.find_first_not_of(" \t\r\n") == std::string::npos) return false;
     r.text = std::move(doc);
     return true;

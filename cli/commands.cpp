@@ -136,6 +136,19 @@ bool stdin_closed(const std::istream& in) {
   return &in == &std::cin && ::fcntl(STDIN_FILENO, F_GETFD) == -1 && errno == EBADF;
 }
 
+std::optional<std::string> read_input_stream(std::istream& in, std::string& why) {
+  errno = 0;
+  std::string text = read_bounded(in);
+  const int e = errno;
+  // A filebuf's read error sets badbit; standard input (in step with stdio)
+  // shows it with ferror.
+  if (in.bad() || (&in == &std::cin && std::ferror(stdin))) {
+    why = "standard input could not be read (" + std::string(e != 0 ? std::strerror(e) : "a read error") + ")";
+    return std::nullopt;
+  }
+  return text;
+}
+
 bool path_inside(const std::string& root, const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -161,7 +174,17 @@ std::optional<std::string> read_findings_text(const std::string& path, std::istr
     diags.push_back(std::move(d));
     return std::nullopt;
   }
-  std::string text = read_bounded(in);
+  std::string why;
+  auto read = read_input_stream(in, why);
+  if (!read) {
+    diagnostic d;
+    d.code = "findings.read";
+    d.file = kStdinName;
+    d.message = why;
+    diags.push_back(std::move(d));
+    return std::nullopt;
+  }
+  std::string text = std::move(*read);
   if (text.size() > kMaxInputBytes) {
     diagnostic d;
     d.code = "findings.read";

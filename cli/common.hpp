@@ -25,6 +25,12 @@ bool path_inside(const std::string& root, const std::string& path);
 // with `<&-`): nothing can be read, which is not an empty input.
 bool stdin_closed(const std::istream& in);
 
+// Reads standard input (or `in`) to its end or just past kMaxInputBytes;
+// nullopt when the system failed to read it (a folder given as standard
+// input, an I/O error), with the reason in `why`. Never an empty text for
+// an input that failed.
+std::optional<std::string> read_input_stream(std::istream& in, std::string& why);
+
 // Sorted, formatted diagnostics, then a count of errors; returns the number
 // of warnings. While a collect_diagnostics is alive, they are collected
 // instead (for a command writing JSON).

@@ -81,7 +81,13 @@ int cmd_fmt(const std::vector<std::string>& paths, bool check, std::istream& in,
     return kInputError;
   }
   if (from_stdin) {
-    std::string text = read_bounded(in);  // stops just past the limit
+    std::string why;
+    auto read = read_input_stream(in, why);  // stops just past the limit
+    if (!read) {
+      err << kStdinName << ": error: " << why << " [fmt.read]\n";
+      return kInputError;
+    }
+    std::string text = std::move(*read);
     if (text.size() > kMaxInputBytes) {
       err << kStdinName << ": error: larger than " << kMaxInputBytes / (1024 * 1024)
           << " MiB, the largest rule file iptplan reads\n";

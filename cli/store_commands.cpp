@@ -795,7 +795,13 @@ int cmd_verify_file(const std::string& plan_file, const std::string& findings, c
       err << "<stdin>: error: standard input is closed: there are no findings to read [findings.read]\n";
       return kInputError;
     }
-    text = read_bounded(in);
+    std::string why;
+    auto read = read_input_stream(in, why);
+    if (!read) {
+      err << kStdinName << ": error: " << why << " [findings.read]\n";
+      return kInputError;
+    }
+    text = std::move(*read);
     if (text.size() > kMaxInputBytes) {
       err << "iptplan: error: standard input holds more than " << kMaxInputBytes / (1024 * 1024)
           << " MiB, more than any findings file iptplan reads\n";

@@ -171,6 +171,26 @@ TEST_CASE("a closed standard input is an error, not an empty input: nothing plan
   CHECK(shell(bin + " plan - < /dev/null > /dev/null 2> " + err) == 0);
 }
 
+TEST_CASE("standard input that cannot be read (a folder given as it) is an error, not an empty input") {
+  std::string bin = IPTPLAN_BINARY;
+  scratch s;
+  std::string err = (s.dir / "err.txt").string(), db = (s.dir / "unread.db").string();
+  const std::string folder = s.dir.string();
+  CHECK(shell(bin + " plan - --record --store " + db + " < " + folder + " > /dev/null 2> " + err) == 1);
+  CHECK(slurp(err).find("<stdin>: error: standard input could not be read (Is a directory) [findings.read]") !=
+        std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(db));
+  CHECK(shell(bin + " fmt - < " + folder + " > /dev/null 2> " + err) == 1);
+  CHECK(slurp(err).find("standard input could not be read (Is a directory) [fmt.read]") != std::string::npos);
+  // batch: the stream's one line says so, and the exit status is 1 (it
+  // was read as an empty caseload, exit 0).
+  std::string out = (s.dir / "out.jsonl").string();
+  CHECK(shell(bin + " batch < " + folder + " > " + out + " 2> " + err) == 1);
+  CHECK(slurp(err).find("<stdin>:1: error: could not be read (Is a directory); nothing in it was planned "
+                        "[batch.read]") != std::string::npos);
+  CHECK(slurp(out).find("\"code\":\"batch.read\"") != std::string::npos);
+}
+
 TEST_CASE("a full disk and a closed pipe, as a process: exit 1, with a message for the full disk") {
   std::string bin = IPTPLAN_BINARY;
   scratch s;
