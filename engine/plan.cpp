@@ -568,10 +568,13 @@ class builder {
       auto dot = finding.rfind('.');
       return dot != std::string::npos && screens.count(finding.substr(0, dot)) > 0;
     };
-    // On a tie, an answer that would confirm or rule out a challenge to
-    // confirm (the proposed focus, say) before one that decides only what
-    // might be: the interview settles what is on the table first.
-    // (Counted: the answer that settles more of them first.)
+    // An answer that would confirm or rule out a challenge to confirm (the
+    // proposed focus, say) before one that decides only what might be,
+    // whatever their scores: the interview settles what is on the table
+    // first (a clinician's trial found the mother's expectations, which
+    // decide the proposed dispute with her, ranked 11th, off the list shown,
+    // behind the life-event history). Counted: the answer that settles more
+    // of them first.
     std::map<std::string, int> confirms;
     for (const auto& it : pl.provisional) {
       if (it.kind != item_kind::challenge) continue;
@@ -642,10 +645,12 @@ class builder {
       const bool fit_a = a.clinician ? a.scope : a.top_priority >= 90;
       const bool fit_b = b.clinician ? b.scope : b.top_priority >= 90;
       if (!a.safety && fit_a != fit_b) return fit_a;
-      if (!a.safety && a.score != b.score) return a.score > b.score;
       if (!a.safety) {
         int ca = confirming(a.finding), cb = confirming(b.finding);
         if (ca != cb) return ca > cb;
+      }
+      if (!a.safety && a.score != b.score) return a.score > b.score;
+      if (!a.safety) {
         int xa = sparing(a.finding), xb = sparing(b.finding);
         if (xa != xb) return xa > xb;
       }

@@ -310,12 +310,42 @@ std::string nearest_name(const std::string& wanted,
   // Names longer than any real one get no suggestion: the distance costs
   // the product of the two lengths.
   if (wanted.size() > 100) return best;
+  // Letter case costs nothing ('Risk.CSSRS.Q1' is 'risk.cssrs.q1').
+  auto lower = [](std::string_view in, std::string& out) {
+    out.assign(in);
+    for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  };
+  std::string want, cand;
+  lower(wanted, want);
+  // A dotted name is near another with as many parts only when each part
+  // is near its own: 'epds.total' is not 'gad7.total' (another instrument,
+  // though only three letters differ over the whole name).
+  auto parts_near = [](std::string_view a, std::string_view b) {
+    for (;;) {
+      auto ea = a.find('.'), eb = b.find('.');
+      auto pa = a.substr(0, ea), pb = b.substr(0, eb);
+      const std::size_t len = std::max(pa.size(), pb.size());
+      // Two letters swapped ('hihg') cost 2: allowed past three letters.
+      const std::size_t limit = len <= 3 ? 1 : std::max<std::size_t>(2, (len + 1) / 3);
+      if (pa != pb && edit_distance(std::string(pa), std::string(pb)) > limit) {
+        return false;
+      }
+      if (ea == std::string_view::npos || eb == std::string_view::npos) return true;
+      a.remove_prefix(ea + 1);
+      b.remove_prefix(eb + 1);
+    }
+  };
+  const auto dots = std::count(want.begin(), want.end(), '.');
   std::size_t best_d = std::max<std::size_t>(2, wanted.size() / 3) + 1;
   for (const auto& c : candidates) {
     // Lengths further apart than the best distance so far cannot beat it.
     std::size_t gap = c.size() > wanted.size() ? c.size() - wanted.size() : wanted.size() - c.size();
     if (gap > best_d || c.size() > 100) continue;
-    std::size_t d = edit_distance(wanted, c);
+    lower(c, cand);
+    std::size_t d = edit_distance(want, cand);
+    if (d <= best_d && dots > 0 && std::count(cand.begin(), cand.end(), '.') == dots && !parts_near(want, cand)) {
+      continue;
+    }
     if (d < best_d || (d == best_d && c < best)) {
       best_d = d;
       best = c;

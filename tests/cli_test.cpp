@@ -256,6 +256,21 @@ TEST_CASE("bad findings files exit 1 and name the place") {
           std::string::npos);
     CHECK(r.err.find("did you mean 'phq9.item9'?") != std::string::npos);
   }
+  SECTION("keys in capitals get the finding in lower case; another instrument's name is no suggestion") {
+    // A risk answer written [Risk.CSSRS] Q1 was offered --allow-unknown only,
+    // which drops it; epds.total was offered gad7.total, another instrument.
+    auto f = s.write("caps.toml", "[Risk.CSSRS]\nQ1 = true\n[epds]\ntotal = 14\n");
+    auto r = run({"plan", f});
+    CHECK(r.code == 1);
+    CHECK(r.err.find(f + ":2:1: error: a key (not shown: it does not look like a finding's name) is not in the "
+                         "vocabulary [findings.unknown]\n    note: did you mean 'risk.cssrs.q1'?") != std::string::npos);
+    CHECK(r.err.find(f + ":4:1: error: 'epds.total' is not in the vocabulary [findings.unknown]\n    note: "
+                         "--allow-unknown reads the file without it") != std::string::npos);
+    CHECK(r.err.find("gad7") == std::string::npos);
+    // Two letters swapped in one part are still a typo of it.
+    auto t = s.write("swap.toml", "[phq9]\ntoatl = 3\n");
+    CHECK(run({"plan", t}).err.find("did you mean 'phq9.total'?") != std::string::npos);
+  }
   SECTION("answers that contradict each other, with their places") {
     auto f = s.write("skip.toml", "[risk.cssrs]\nq1 = true\nq2 = false\nq3 = true\n");
     auto r = run({"plan", f});
