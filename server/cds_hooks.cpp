@@ -150,6 +150,23 @@ std::string indicator_of(const plan_item& it) {
   return "info";
 }
 
+// A condition's source text on one line: its line breaks and indentation
+// are layout, which a card's markdown would otherwise show as escapes.
+std::string one_line(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
 // The why, in markdown: each proposing rule's reason, the conditions that
 // held with the values seen, and what would confirm a provisional item.
 std::string detail_of(const plan_item& it) {
@@ -165,7 +182,7 @@ std::string detail_of(const plan_item& it) {
       // its source text, which holds its parts, with the values they saw.
       const auto& e = r.evidence[i];
       if (e.result != "true" || e.depth > 0) continue;
-      out += "  - " + markdown_escape(printable(e.condition));
+      out += "  - " + markdown_escape(printable(one_line(e.condition)));
       std::string seen;
       for (std::size_t j = i; j < r.evidence.size() && (j == i || r.evidence[j].depth > e.depth); ++j) {
         for (const auto& [path, value] : r.evidence[j].values) {
@@ -239,8 +256,8 @@ std::optional<service::card_ref> service::find_card(const std::string& given, co
     if (card) {
       const json& it = items.by_id.at(item);
       const json* for_ = it.contains("for") ? &it["for"] : nullptr;
-      bool of_card = for_ && for_->is_array() &&
-                     std::find(for_->begin(), for_->end(), json(card->item)) != for_->end();
+      bool of_card = item == card->item ||  // a goal's card suggests the goal itself
+                     (for_ && for_->is_array() && std::find(for_->begin(), for_->end(), json(card->item)) != for_->end());
       if (!of_card) continue;
     }
     std::string name = card ? rec->hash + "\n" + card->item + "\n" + item : rec->hash + "\n" + item;
@@ -288,6 +305,18 @@ response service::cds_call(const request& r) {
       return bad("'context.userId' cannot name the record's author: " + problem);
     }
   }
+  // The patient, only as the subject of the FHIR Goals the cards propose
+  // (a Goal must have one): never stored or logged.
+  std::string patient;
+  if (ctx.contains("patientId")) {
+    if (!ctx["patientId"].is_string()) return bad("'context.patientId' must be a text");
+    patient = ctx["patientId"].get<std::string>();
+    bool id_like = !patient.empty() && patient.size() <= 64;
+    for (char c : patient) {
+      id_like = id_like && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.');
+    }
+    if (!id_like) return bad("'context.patientId' must be a FHIR id (letters, digits, '-' and '.', at most 64)");
+  }
   std::string findings;
   bool as_json = false;
   if (ctx["findings"].is_object()) {
@@ -331,28 +360,69 @@ response service::cds_call(const request& r) {
     }
   }
 
+  // Flags, then the first steps (the safety plan: a goal for the plan as
+  // a whole, which no flag's suggestions would carry), challenges, then
+  // the other goals and solutions for the plan as a whole (the schedule
+  // among them): every item of the plan reaches the EHR on some card.
   std::vector<const plan_item*> shown;
+  auto plan_wide = [](const plan_item& it) {
+    return (it.kind == item_kind::goal || it.kind == item_kind::solution) && it.for_.empty();
+  };
   for (const auto& it : p.flags) shown.push_back(&it);
   for (const auto& it : p.provisional) {
     if (it.kind == item_kind::flag) shown.push_back(&it);
+  }
+  for (const auto* part : {&p.goals, &p.solutions}) {
+    for (const auto& it : *part) {
+      if (plan_wide(it) && is_first_step(it)) shown.push_back(&it);
+    }
   }
   for (const auto& it : p.challenges) shown.push_back(&it);
   for (const auto& it : p.provisional) {
     if (it.kind == item_kind::challenge) shown.push_back(&it);
   }
+  for (const auto* part : {&p.goals, &p.solutions}) {
+    for (const auto& it : *part) {
+      if (plan_wide(it) && !is_first_step(it)) shown.push_back(&it);
+    }
+  }
+  for (const auto& it : p.provisional) {
+    if (plan_wide(it)) shown.push_back(&it);
+  }
+  auto goal_action = [&](const plan_item& g) {
+    json resource = {{"resourceType", "Goal"},
+                     {"lifecycleStatus", "proposed"},
+                     {"description", {{"text", printable(g.text)}}}};
+    if (!patient.empty()) resource["subject"] = {{"reference", "Patient/" + patient}};
+    return json::array({{{"type", "create"}, {"description", "Propose the goal: " + printable(g.text)}, {"resource", resource}}});
+  };
+  auto prefix_of = [](const plan_item& it) {
+    return std::string(it.kind == item_kind::goal ? "Goal: " : it.kind == item_kind::solution ? "Solution: " : "");
+  };
   json cards = json::array();
   for (const plan_item* it : shown) {
     std::string id = it->full_id();
     std::string uuid = card_uuid(plan_key + "\n" + id, record);
     json card = {{"uuid", uuid},
-                 {"summary", summary_of((it->provisional ? "To confirm: " : "") + printable(it->text))},
+                 {"summary", summary_of((it->provisional ? "To confirm: " : "") + prefix_of(*it) + printable(it->text))},
                  {"indicator", indicator_of(*it)},
                  {"detail", detail_of(*it)},
                  {"source", {{"label", source_label(*it)},
-                             {"topic", {{"system", "urn:iptplan:item"}, {"code", it->id}, {"display", to_string(it->kind)}}}}},
+                             {"topic", {{"system", "urn:iptplan:item"}, {"code", it->id},
+                                        {"display", summary_of(prefix_of(*it) + printable(it->text))}}}}},
                  {"overrideReasons", override_reasons()}};
     if (record) remember_card(uuid, {record, id, by, ""});
     json suggestions = json::array();
+    // A goal's own card (a goal for the plan as a whole) proposes it as a
+    // FHIR Goal: its one suggestion is the goal itself.
+    if (it->kind == item_kind::goal) {
+      std::string suuid = card_uuid(plan_key + "\n" + id + "\n" + id, record);
+      suggestions.push_back({{"label", summary_of("Goal: " + printable(it->text))},
+                             {"uuid", suuid},
+                             {"isRecommended", false},
+                             {"actions", goal_action(*it)}});
+      if (record) remember_card(suuid, {record, id, by, id});
+    }
     for (const auto* part : {&p.solutions, &p.goals, &p.provisional}) {
       for (const auto& s : *part) {
         if (s.kind != item_kind::solution && s.kind != item_kind::goal) continue;
@@ -362,13 +432,7 @@ response service::cds_call(const request& r) {
         json sug = {{"label", summary_of((s.kind == item_kind::goal ? "Goal: " : "Solution: ") + printable(s.text))},
                     {"uuid", suuid},
                     {"isRecommended", false}};
-        if (s.kind == item_kind::goal) {
-          sug["actions"] = json::array({{{"type", "create"},
-                                         {"description", "Propose the goal: " + printable(s.text)},
-                                         {"resource", {{"resourceType", "Goal"},
-                                                       {"lifecycleStatus", "proposed"},
-                                                       {"description", {{"text", printable(s.text)}}}}}}});
-        }
+        if (s.kind == item_kind::goal) sug["actions"] = goal_action(s);
         suggestions.push_back(std::move(sug));
         if (record) remember_card(suuid, {record, sid, by, id});
       }

@@ -1210,9 +1210,21 @@ TEST_CASE("cds-hooks: one card per flag and challenge, risk first, each with its
   REQUIRE(r.status == 200);
   auto cards = parsed(r)["cards"];
   auto plan = parsed(call(s, "POST", "/api/plan", jane));
-  std::size_t provisional_cards = 0;
-  for (const auto& it : plan["provisional"]) provisional_cards += it["kind"] == "flag" || it["kind"] == "challenge";
-  REQUIRE(cards.size() == plan["flags"].size() + plan["challenges"].size() + provisional_cards);
+  // Every item on some card: flags and challenges, and the goals and
+  // solutions for the plan as a whole (the safety plan, the schedule),
+  // which no flag's or challenge's suggestions carry, on cards of their own.
+  std::size_t provisional_cards = 0, plan_wide = 0;
+  auto wide = [](const nlohmann::json& it) {
+    return (it["kind"] == "goal" || it["kind"] == "solution") && it["for"].empty();
+  };
+  for (const auto& it : plan["provisional"]) {
+    provisional_cards += it["kind"] == "flag" || it["kind"] == "challenge" || wide(it);
+  }
+  for (const auto* part : {&plan["goals"], &plan["solutions"]}) {
+    for (const auto& it : *part) plan_wide += wide(it);
+  }
+  REQUIRE(plan_wide > 0);
+  REQUIRE(cards.size() == plan["flags"].size() + plan["challenges"].size() + provisional_cards + plan_wide);
   std::set<std::string> uuids;
   for (std::size_t i = 0; i < cards.size(); ++i) {
     const auto& c = cards[i];
@@ -1228,8 +1240,42 @@ TEST_CASE("cds-hooks: one card per flag and challenge, risk first, each with its
     CHECK(c["source"]["label"].get<std::string>().find("rule ") != std::string::npos);
     CHECK(c["overrideReasons"].size() == 4);
     if (c.contains("suggestions")) CHECK(c["selectionBehavior"] == "any");
-    CHECK(r.body.find("1288992") == std::string::npos);
+    // The patient id only as the subject of a proposed FHIR Goal (which
+    // must have one): never in a summary, detail or label.
+    CHECK(c["summary"].get<std::string>().find("1288992") == std::string::npos);
+    CHECK(c["detail"].get<std::string>().find("1288992") == std::string::npos);
+    // A condition's text is on one line: no line break shown as an escape.
+    CHECK(c["detail"].get<std::string>().find("\\x0a") == std::string::npos);
+    for (const auto& sg : c.value("suggestions", json::array())) {
+      for (const auto& a : sg.value("actions", json::array())) {
+        CHECK(a["resource"]["subject"]["reference"] == "Patient/1288992");
+      }
+    }
   }
+  // The safety plan (a first step, for no flag) is on a card of its own,
+  // right after the flags, which proposes it as a FHIR Goal.
+  auto high = parsed(call(s, "POST", "/cds-services/iptplan", hook_request(example("risk_high.toml")).dump(),
+                          "application/json"))["cards"];
+  std::size_t flags_seen = 0;
+  bool safety_plan_card = false;
+  for (const auto& c : high) {
+    if (c["source"]["topic"]["code"] != "safety_plan") {
+      flags_seen += !safety_plan_card && c["detail"].get<std::string>().find("**Why**") != std::string::npos &&
+                    c["summary"].get<std::string>().rfind("Goal: ", 0) != 0;
+      continue;
+    }
+    safety_plan_card = true;
+    REQUIRE(c["suggestions"].size() == 1);
+    CHECK(c["suggestions"][0]["actions"][0]["resource"]["resourceType"] == "Goal");
+    CHECK(c["suggestions"][0]["actions"][0]["resource"]["subject"]["reference"] == "Patient/1288992");
+    CHECK(c["summary"].get<std::string>().rfind("Goal: ", 0) == 0);
+    // The whole condition of the high-tier rule, its opening parentheses
+    // included, on one line.
+  }
+  CHECK(safety_plan_card);
+  CHECK(flags_seen == parsed(call(s, "POST", "/api/plan", example("risk_high.toml")))["flags"].size());
+  CHECK(high[0]["detail"].get<std::string>().find("((risk.cssrs.q4 == true or risk.cssrs.q5 == true) and not "
+                                                  "(risk.cssrs.q2 == false") != std::string::npos);
   CHECK(uuids.size() == cards.size());
   // Flags come first: the first card is the plan's first flag.
   REQUIRE_FALSE(plan["flags"].empty());
@@ -1340,9 +1386,10 @@ TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decision
   auto cards = parsed(call(s, "POST", "/cds-services/iptplan", hook_request(example("jane.toml")).dump(),
                            "application/json"))["cards"];
   REQUIRE(cards.size() >= 2);
-  json with_suggestion;
+  json with_suggestion;  // a challenge's card (a plan-wide goal's suggests only itself)
   for (const auto& c : cards) {
-    if (c.contains("suggestions")) with_suggestion = c;
+    const std::string summary = c["summary"];
+    if (c.contains("suggestions") && summary.rfind("Goal: ", 0) != 0) with_suggestion = c;
   }
   REQUIRE_FALSE(with_suggestion.is_null());
   json overridden = cards[0];
@@ -1433,9 +1480,10 @@ TEST_CASE("cds-hooks: feedback on a card given before a restart finds its plan i
   stored st_;
   auto cards = parsed(call(st_.s, "POST", "/cds-services/iptplan", hook_request(example("jane.toml")).dump(),
                            "application/json"))["cards"];
-  json with_suggestion;
+  json with_suggestion;  // a challenge's card (a plan-wide goal's suggests only itself)
   for (const auto& c : cards) {
-    if (c.contains("suggestions")) with_suggestion = c;
+    const std::string summary = c["summary"];
+    if (c.contains("suggestions") && summary.rfind("Goal: ", 0) != 0) with_suggestion = c;
   }
   REQUIRE_FALSE(with_suggestion.is_null());
   // The uuid carries the plan's record (version 8, record 1 in its first 48 bits).

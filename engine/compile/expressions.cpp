@@ -146,7 +146,9 @@ cx compiler::expression(const ast::expression& e, bool positive) {
     n.a = static_cast<std::uint32_t>(p_.children.size());
     n.b = static_cast<std::uint32_t>(kids.size());
     p_.children.insert(p_.children.end(), kids.begin(), kids.end());
-    n.src_begin = p_.nodes[kids.front()].src_begin;
+    // From the expression's own start: a first operand in parentheses
+    // starts after its '(' (its text was shown without it).
+    n.src_begin = std::min(e.begin, p_.nodes[kids.front()].src_begin);
     n.src_end = e.rest.back().end;
     return {emit(n), {tk::boolean}};
   }
@@ -170,7 +172,11 @@ cx compiler::expression(const ast::expression& e, bool positive) {
     ~restore() { depth -= by; }
   } undo{calculation_depth_, e.rest.size()};
   cx acc = operand(e.first, positive && e.rest.empty());
-  for (const auto& op : e.rest) acc = binary(op.op, acc, op);
+  for (const auto& op : e.rest) {
+    acc = binary(op.op, acc, op);
+    auto& made = p_.nodes[acc.node];
+    made.src_begin = std::min(e.begin, made.src_begin);
+  }
   return acc;
 }
 
