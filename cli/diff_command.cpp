@@ -168,6 +168,22 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
           << ": a folder named like a rule file; a rule file is a file\n";
       return std::nullopt;
     }
+    // As a folder is read: a rule file one folder down is not read, and a
+    // rule file whose name holds a control character is refused, both said
+    // (a reviewer shown "no change" for a rule the folder loader refuses).
+    if (const auto slash = name.find('/'); slash != std::string::npos && name.find('/', slash + 1) == std::string::npos &&
+                                           name.rfind("tests/", 0) != 0 && ends_with(name, ".rules")) {
+      err << "iptplan: error: " << printable(name) << " of " << printable(spec)
+          << ": a rule file in a folder of the rule set is not read: a rule set reads the *.rules files at its top "
+             "only\n";
+      return std::nullopt;
+    }
+    if (name.find('/') == std::string::npos && ends_with(name, ".rules") &&
+        std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+      err << "iptplan: error: " << printable(name) << " of " << printable(spec)
+          << ": a rule file's name holds a control character (a line break, a tab, ...); rename it to be read\n";
+      return std::nullopt;
+    }
     bool rule = name.find('/') == std::string::npos && is_rule_file(name);
     if (name.find('/') == std::string::npos && misnamed_rule_file(name)) {  // as in a folder: not a file lost
       err << "iptplan: error: " << printable(name) << " of " << printable(spec)
@@ -561,8 +577,10 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
   set_report(sets, markdown, out);
   for (const auto& c : cases) {
     if (!c.changed()) continue;
-    out << (markdown ? "\n### " + c.name + "\n\n" : "\n" + c.name + "\n");
-    if (!c.error.empty()) out << (markdown ? "- " : "  ") << c.error << "\n";
+    // A case's name is its file's name, which may hold anything (an escape
+    // sequence, a line break that would forge a line of this report).
+    out << (markdown ? "\n### " + printable(c.name) + "\n\n" : "\n" + printable(c.name) + "\n");
+    if (!c.error.empty()) out << (markdown ? "- " : "  ") << printable(c.error) << "\n";
     // A reason given for an item of this case already (one rule proposes
     // a challenge, its solution and its goal) is named, not repeated.
     std::map<std::string, std::string> said;  // label and text -> the item it was given for

@@ -110,7 +110,7 @@ std::string config_path() {
 std::unique_ptr<st::plan_store> open(const std::string& location, bool create, std::ostream& err) {
   if (location.empty()) {
     err << "iptplan: error: no store: give --store FILE, set IPTPLAN_STORE, or set [store] path in "
-        << (config_path().empty() ? "the configuration file" : config_path()) << "\n";
+        << (config_path().empty() ? "the configuration file" : printable(config_path())) << "\n";
     return nullptr;
   }
   try {
@@ -296,7 +296,7 @@ std::optional<std::string> store_location(const std::string& given, std::ostream
   auto none = [&]() -> std::optional<std::string> {
     if (!none_is_error) return std::string();
     err << "iptplan: error: no store: give --store FILE, set IPTPLAN_STORE, or set [store] path in "
-        << (cfg.empty() ? std::string("the configuration file") : cfg) << "\n";
+        << (cfg.empty() ? std::string("the configuration file") : printable(cfg)) << "\n";
     return std::nullopt;
   };
   std::error_code ec;
@@ -308,7 +308,7 @@ std::optional<std::string> store_location(const std::string& given, std::ostream
   if (text) t = parse_toml(cfg, *text, "config.syntax", diags);
   if (!t) {
     print(err, diags);
-    err << "iptplan: the configuration file " << cfg << " could not be read\n";
+    err << "iptplan: the configuration file " << printable(cfg) << " could not be read\n";
     return std::nullopt;
   }
   // Every key means something: a misspelt one (`[store] paht`) would leave
@@ -320,7 +320,7 @@ std::optional<std::string> store_location(const std::string& given, std::ostream
     if (!bad) {
       for (auto&& [k2, v2] : *section) {
         if (k2.str() == "path") continue;
-        err << cfg << ":" << k2.source().begin.line << ":" << k2.source().begin.column << ": error: '"
+        err << printable(cfg) << ":" << k2.source().begin.line << ":" << k2.source().begin.column << ": error: '"
             << printable(std::string(k2.str()).substr(0, 40)) << "' is not a setting of [store]; it takes path"
             << (nearest_name(std::string(k2.str()), {"path"}).empty() ? "" : " (did you mean 'path'?)")
             << " [config.unknown]\n";
@@ -328,7 +328,7 @@ std::optional<std::string> store_location(const std::string& given, std::ostream
       }
       continue;
     }
-    err << cfg << ":" << k.source().begin.line << ":" << k.source().begin.column << ": error: '"
+    err << printable(cfg) << ":" << k.source().begin.line << ":" << k.source().begin.column << ": error: '"
         << printable(key.substr(0, 40)) << "' is not a section of the configuration file; it has [store] with path"
         << (nearest_name(key, {"store"}).empty() ? "" : " (did you mean 'store'?)") << " [config.unknown]\n";
     return std::nullopt;
@@ -337,7 +337,7 @@ std::optional<std::string> store_location(const std::string& given, std::ostream
   if (!node) return none();
   auto p = node->value<std::string>();
   if (!p || p->empty()) {
-    err << cfg << ":" << node->source().begin.line << ":" << node->source().begin.column
+    err << printable(cfg) << ":" << node->source().begin.line << ":" << node->source().begin.column
         << ": error: [store] path must be the store file's path, as a text in quotes [config.store]\n";
     return std::nullopt;
   }

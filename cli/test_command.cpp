@@ -63,6 +63,26 @@ std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagno
       d.file = e.path().string();
       d.message = "a test case's name ends in '.toml', in lower case; rename it to be read";
       diags.push_back(std::move(d));
+    } else if (e.is_directory(ec)) {
+      // A case one folder down (tests/sub/x.toml, with its own [expect]) is
+      // not run: said, not skipped in silence. Findings files there (the
+      // clients cases name) are no cases and are left alone.
+      std::error_code sub;
+      std::size_t looked = 0;
+      for (fs::directory_iterator it(e.path(), sub), end; !sub && it != end && looked < 1'000;
+           it.increment(sub), ++looked) {
+        if (it->path().extension() != ".toml" || !it->is_regular_file(sub)) continue;
+        std::vector<diagnostic> ignored;
+        auto text = read_text_file(it->path().string(), "test.read", ignored);
+        if (!text || !(text->rfind("[expect]", 0) == 0 || text->find("\n[expect]") != std::string::npos)) continue;
+        diagnostic d;
+        d.code = "test.read";
+        d.file = it->path().string();
+        d.message = "a test case in a folder of tests/ is not run: test cases are the *.toml files directly in "
+                    "tests/ (the findings they name may be anywhere inside the rule set); move it up";
+        diags.push_back(std::move(d));
+      }
+      ec.clear();
     }
   }
   std::sort(names.begin(), names.end());

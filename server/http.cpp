@@ -442,6 +442,29 @@ int serve(service& svc, const http_options& o, std::ostream& err,
         return httplib::Server::HandlerResponse::Handled;
       }
     }
+    // Each parameter as name=value, joined by '&' only: httplib reads
+    // 'record=0=1' as record=1 (the last piece), splits on ';' as well, and
+    // takes '=1' for a parameter named '1', so the service and a proxy in
+    // front could read different values.
+    if (auto q = req.target.find('?'); q != std::string::npos) {
+      std::string_view query(req.target);
+      query.remove_prefix(q + 1);
+      bool ok = query.find(';') == std::string_view::npos;
+      while (ok && !query.empty()) {
+        auto amp = query.find('&');
+        auto piece = query.substr(0, amp);
+        auto eq = piece.find('=');
+        ok = piece.empty() || (eq != 0 && (eq == std::string_view::npos || piece.find('=', eq + 1) == std::string_view::npos));
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+      }
+      if (!ok) {
+        send(res, error_response(400, "api.request",
+                                 "the query must be name=value pairs joined by '&': a name, at most one '=' in "
+                                 "each (percent-encode one in a value as %3D), no ';'"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     for (auto it = req.params.begin(); it != req.params.end(); it = req.params.upper_bound(it->first)) {
       if (req.params.count(it->first) > 1) {
         std::string name = it->first.size() <= 32 && it->first.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") ==

@@ -858,6 +858,17 @@ TEST_CASE("hostile: a rule file that is a dangling link, a pipe or a folder is a
     CHECK(r.err.find("x.TOML: error: a test case's name ends in '.toml', in lower case; rename it to be read") !=
           std::string::npos);
   }
+  SECTION("a test case in a folder of tests/ is said, not skipped; findings files there are left alone") {
+    // From a hostile trial: tests/sub/case.toml with a failing [expect] was
+    // never run, and `test` said all passed.
+    fs::create_directories(fs::path(rules) / "tests" / "sub");
+    std::ofstream(fs::path(rules) / "tests" / "sub" / "case.toml") << "[expect]\nflags = [\"nope\"]\n[findings]\nphq9.total = 14\n";
+    std::ofstream(fs::path(rules) / "tests" / "sub" / "client.toml") << "[phq9]\ntotal = 14\n";
+    auto r = run({"test", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("case.toml: error: a test case in a folder of tests/ is not run") != std::string::npos);
+    CHECK(r.err.find("client.toml") == std::string::npos);
+  }
   SECTION("a rule file in a folder of the rule set") {
     // From a hostile trial: rules/extra/x.rules was left out in silence.
     fs::create_directories(fs::path(rules) / "extra");

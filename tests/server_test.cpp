@@ -932,6 +932,19 @@ TEST_CASE("http: a header read as one value and given twice is refused, whicheve
     CHECK(r.rfind("HTTP/1.1 400", 0) == 0);
     CHECK(r.find("more than once") != std::string::npos);
   }
+  // A raw '=' in a value, a ';' or a piece with no name: httplib read
+  // record=0=1 as record=1 (recorded), by=alice=bob as bob, and
+  // format=text;format=json as json. Refused whole; percent-encoded, fine.
+  for (const std::string& q : {std::string("record=0=1&by=x"), std::string("record=1&by=alice=bob"),
+                               std::string("format=text;format=json"), std::string("=mary_smith")}) {
+    INFO(q);
+    auto r = raw(srv.port, "POST /api/plan?" + q + " HTTP/1.1\r\n" + good + "Content-Type: application/json\r\n" + body);
+    CHECK(r.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(r.find("the query must be name=value pairs joined by '&'") != std::string::npos);
+    CHECK(r.find("mary") == std::string::npos);
+  }
+  auto ok = raw(srv.port, "POST /api/plan?format=json&x=a%3Db HTTP/1.1\r\n" + good + "Content-Type: application/json\r\n" + body);
+  CHECK(ok.find("the query must be") == std::string::npos);
 }
 
 TEST_CASE("http: a client that trickles its request a byte at a time is cut off, and others are answered") {

@@ -490,6 +490,17 @@ TEST_CASE("where the store is: --store, IPTPLAN_STORE, or [store] path in the co
     CHECK(bad.err.find(bad_cfg + want) != std::string::npos);
   }
 
+  // A configuration path with an escape sequence in it (from the
+  // environment) is shown escaped on every line that names it.
+  {
+    ::setenv("IPTPLAN_CONFIG", "c\x1b]0;T\x07", 1);
+    auto bad = run({"audit", "list"});
+    ::unsetenv("IPTPLAN_CONFIG");
+    CHECK(bad.code != 0);
+    CHECK(bad.err.find('\x1b') == std::string::npos);
+    CHECK(bad.err.find("the configuration file c\\x1b]0;T\\x07 could not be read") != std::string::npos);
+  }
+
   // No store anywhere: a usage error naming the file to set, and no plan
   // shown or recorded silently.
   std::string empty_cfg = s.write("empty.toml", "# nothing\n");

@@ -511,6 +511,24 @@ std::map<std::string, std::string> item_view(const json& plan) {
 }
 }  // namespace
 
+TEST_CASE("diff: a case file's name with an escape sequence or a line break is shown escaped, in text and markdown") {
+  // From a hostile trial: the name reached the terminal raw (a line break
+  // forged "0 of 220 cases change").
+  scratch s;
+  auto rules = s.rules_copy();
+  fs::copy_file(rules + "/tests/clients/couple.toml", rules + "/tests/clients/x\x1b]0;T\x07\nno rule differs.toml");
+  replace_in(rules + "/ruleset.toml", "type = \"number\", value = 3.0", "type = \"number\", value = 4.0");
+  for (const char* format : {"text", "markdown"}) {
+    INFO(format);
+    auto r = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, "--format", format});
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.out.find('\x07') == std::string::npos);
+    CHECK(r.out.find("\nno rule differs") == std::string::npos);
+    CHECK(r.out.find("x\\x1b]0;T\\x07\\x0ano rule differs.toml") != std::string::npos);
+  }
+}
+
 TEST_CASE("diff lists exactly the cases whose plans a threshold change changes, with each item") {
   scratch s;
   auto rules = s.rules_copy();
@@ -846,6 +864,41 @@ TEST_CASE("diff of git revisions: a symbolic link or a folder named like a rule 
   CHECK(file.code == 1);
   CHECK(file.err.find("'rules/safety.rules' in the revision 'HEAD' is a file; give the rule set's folder") !=
         std::string::npos);
+}
+
+TEST_CASE("diff of git revisions: a rule file in a subfolder, or with a control character in its name, is an error") {
+  // From a hostile trial: both were read (or skipped) without a word, so a
+  // reviewer saw a rule set the folder loader refuses.
+  scratch s;
+  auto rules = s.rules_copy();
+  auto here = fs::current_path();
+  fs::current_path(s.dir);
+  auto git = [](const std::string& args) {
+    return std::system(("git -c user.name=t -c user.email=t@t " + args + " > /dev/null 2>&1").c_str());
+  };
+  const std::string rule = "rule xs \"x\"\n  source \"domain M9\"\nwhen\n  phq9.total > 1\nthen\n"
+                           "  flag critical zz \"Z\"\nbecause\n  \"x\"\nend\n";
+  REQUIRE(git("init -q .") == 0);
+  REQUIRE(git("add rules") == 0);
+  REQUIRE(git("commit -q -m rules") == 0);
+  fs::create_directories(s.dir / "rules" / "sub");
+  std::ofstream(s.dir / "rules" / "sub" / "s.rules") << rule;
+  REQUIRE(git("add -A rules") == 0);
+  REQUIRE(git("commit -q -m sub") == 0);
+  auto sub = run({"diff", "HEAD~1:rules", "HEAD:rules", kJane});
+  fs::remove_all(s.dir / "rules" / "sub");
+  std::ofstream(s.dir / "rules" / "n\x1b[31m.rules") << rule;
+  REQUIRE(git("add -A rules") == 0);
+  REQUIRE(git("commit -q -m control") == 0);
+  auto control = run({"diff", "HEAD~2:rules", "HEAD:rules", kJane});
+  fs::current_path(here);
+  CHECK(sub.code == 1);
+  CHECK(sub.err.find("sub/s.rules of HEAD:rules: a rule file in a folder of the rule set is not read") !=
+        std::string::npos);
+  CHECK(control.code == 1);
+  CHECK(control.err.find("n\\x1b[31m.rules of HEAD:rules: a rule file's name holds a control character") !=
+        std::string::npos);
+  CHECK(control.err.find('\x1b') == std::string::npos);
 }
 
 TEST_CASE("lint: the default rules have no findings") {
