@@ -467,8 +467,8 @@ class reader {
         }
         if (d.pattern_re && !RE2::FullMatch(s, *d.pattern_re)) {
           private_problem(v, "findings.value",
-                  "'" + what + "' does not have the form the vocabulary asks for (pattern " + d.pattern +
-                      ")",
+                  "'" + what + "' does not have the form the vocabulary asks for" +
+                      (d.pattern_words.empty() ? " (pattern " + d.pattern + ")" : ": " + d.pattern_words),
                   {d.question.empty() ? "see the vocabulary" : d.question});
           return std::nullopt;
         }

@@ -89,7 +89,7 @@ class reader {
     // Every key must mean something: a misspelt `maxx` would silently drop
     // a range check.
     static const std::vector<std::string> known = {"type", "values", "labels", "min", "max", "of", "key",
-                                                   "fields", "pattern", "component", "question",
+                                                   "fields", "pattern", "pattern_words", "component", "question",
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
                                                    "at_most_unless_values", "skipped_value", "asked_of",
                                                    "asked_after", "asked_unless", "until_answered", "not_empty",
@@ -101,6 +101,7 @@ class reader {
       auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
                                   "'" + key + "' is not a key of a finding declaration ('" + path + "')");
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
+                                          "pattern_words, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
                                           "at_most_unless_values, skipped_value, asked_of, asked_after, asked_unless, "
                                           "until_answered, not_empty, refers_to, synonyms and ask_order"
@@ -143,6 +144,17 @@ class reader {
           d.pattern = *text;
           d.pattern_re = std::move(re);
         }
+      }
+    }
+    if (auto* n = t.get("pattern_words")) {
+      // The form in words, for the message a clinician reads (a regular
+      // expression means nothing to most).
+      auto text = n->value<std::string>();
+      if (!text || !t.get("pattern") || text->empty() || text->size() > 200) {
+        error(n, "'pattern_words' of '" + path + "' must be a quoted text of at most 200 characters, beside a "
+                 "'pattern' it puts in words");
+      } else {
+        d.pattern_words = *text;
       }
     }
     if (auto* n = t.get("asked_of")) {

@@ -58,6 +58,7 @@ struct finding_decl {
     return nullptr;
   }
   std::string pattern;              // string findings: the form a value must have
+  std::string pattern_words;        // that form in words, for messages (else the pattern)
   // Matched with RE2, in time linear in the text whatever the pattern (no
   // backtracking: a pattern such as (a*)*b cannot stall a plan).
   std::shared_ptr<const re2::RE2> pattern_re;

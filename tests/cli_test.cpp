@@ -267,6 +267,13 @@ TEST_CASE("bad findings files exit 1 and name the place") {
     CHECK(r.err.find(f + ":4:1: error: 'epds.total' is not in the vocabulary [findings.unknown]\n    note: "
                          "--allow-unknown reads the file without it") != std::string::npos);
     CHECK(r.err.find("gad7") == std::string::npos);
+    // A label in capitals: the form in words, not a regular expression.
+    auto d = s.write("daughter.toml", "[[relationships]]\nlabel = \"Daughter\"\nrole = \"child\"\n");
+    auto dr = run({"plan", d});
+    CHECK(dr.code == 1);
+    CHECK(dr.err.find("'relationships[1].label' does not have the form the vocabulary asks for: lower-case role "
+                      "words joined by underscores, such as mother or friend_school (never a name)") != std::string::npos);
+    CHECK(dr.err.find("Daughter") == std::string::npos);
     // Two letters swapped in one part are still a typo of it.
     auto t = s.write("swap.toml", "[phq9]\ntoatl = 3\n");
     CHECK(run({"plan", t}).err.find("did you mean 'phq9.total'?") != std::string::npos);
@@ -531,7 +538,10 @@ TEST_CASE("a reason is given once: a later item with the same reason refers to t
   auto md = run({"plan", "examples/jane.toml", "--format", "markdown"});
   REQUIRE(md.code == 0);
   CHECK(count(md.out, reason) == 1);
-  CHECK(md.out.find("Why: as for `possible_alexithymia` above") != std::string::npos);
+  // By its kind and first words: the markdown plan shows no item ids.
+  CHECK(md.out.find("Why: as for the flag *TAS-20 is in the 'possible alexithymia' range: keep it in\u2026* above") !=
+        std::string::npos);
+  CHECK(md.out.find("as for `") == std::string::npos);
   // The JSON plan keeps every item's own reasons.
   auto js = run({"plan", "examples/jane.toml", "--format", "json"});
   CHECK(js.out.find("as for") == std::string::npos);

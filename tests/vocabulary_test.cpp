@@ -87,6 +87,17 @@ TEST_CASE("vocabulary: min above max, values on a number, a value listed twice, 
     auto back = load(kA + "[id]\ntype = \"string\"\npattern = \"(a)\\\\1\"\n");
     REQUIRE(first(back, "vocabulary.invalid"));
   }
+  SECTION("pattern_words without a pattern, or not a text") {
+    for (const std::string& decl : {std::string("pattern_words = \"letters\"\n"),
+                                    std::string("pattern = \"[a-z]+\"\npattern_words = 3\n")}) {
+      INFO(decl);
+      auto l = load(kA + "[id]\ntype = \"string\"\n" + decl);
+      REQUIRE(first(l, "vocabulary.invalid"));
+      CHECK(first(l, "vocabulary.invalid")->message ==
+            "'pattern_words' of 'id' must be a quoted text of at most 200 characters, beside a 'pattern' it puts in "
+            "words");
+    }
+  }
 }
 
 TEST_CASE("vocabulary: a pattern that backtracks without end elsewhere is matched in linear time") {

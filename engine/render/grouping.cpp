@@ -454,6 +454,12 @@ std::string removable_note(const plan_item& it, bool code) {
       continue;
     }
     const bool said = i > 0 && !it.removable_by[i - 1].replaced_with.empty();
+    if (r.replaced_with.size() == 1 && r.replaced_with[0] == r.rule.id) {
+      // 'rule ipt_a_not_indicated would replace it with
+      // ipt_a_not_indicated' read as a slip.
+      out += said ? " with its own item of that name" : " would replace it with its own item of that name";
+      continue;
+    }
     out += said ? " with " : " would replace it with ";
     for (std::size_t j = 0; j < r.replaced_with.size(); ++j) {
       out += (j == 0 ? "" : j + 1 == r.replaced_with.size() ? " and " : ", ") + name(r.replaced_with[j]);

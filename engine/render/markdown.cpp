@@ -91,7 +91,17 @@ std::string render_markdown(const plan& p) {
   };
   auto why = [&shown, &not_settled](const plan_item& it, const std::string* note = nullptr) {
     std::string key = reason_key(it);
-    auto [at, first] = shown.emplace(key, it.full_id());
+    // The earlier item by its kind and first words: the markdown plan shows
+    // no item ids, so "as for `ipt_a_format`" pointed at nothing on the page.
+    auto label = [](const plan_item& first_item) {
+      std::string t = first_item.text;
+      if (t.size() > 60) {
+        auto cut = t.rfind(' ', 60);
+        t = t.substr(0, cut == std::string::npos || cut < 20 ? 60 : cut) + "\u2026";
+      }
+      return std::string("the ") + to_string(first_item.kind) + " *" + markdown_escape(t) + "*";
+    };
+    auto [at, first] = shown.emplace(key, label(it));
     std::string unsettled = it.removable_by.empty() ? "" : " " + (note ? *note : not_settled(it));
     if (first || key.empty()) return why_line(it) + unsettled;
     std::string rules;
@@ -100,7 +110,7 @@ std::string render_markdown(const plan& p) {
       rules += (i ? "; " : "") + std::string("rule `") + r.rule.id + "`, " + r.rule.file + ":" +
                std::to_string(r.rule.line);
     }
-    return "as for `" + at->second + "` above *(" + rules + ")*" + unsettled;
+    return "as for " + at->second + " above *(" + rules + ")*" + unsettled;
   };
   out += "# Draft treatment plan";
   if (!p.prov.client_id.empty()) out += " - client " + p.prov.client_id;
