@@ -1294,6 +1294,14 @@ int explain_item(const rule_set& rs_ref, const std::string& item,
     err << "iptplan: error: " << q.message << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n";
     return kUsage;
   };
+  // A finding (the plan says its work "waits on" one): what is on file and
+  // what the plan waits on it for, exit 0 (`why` and `why-not` alike).
+  if (!fact && is_finding_query(*rs->prog, item) && rs->prog->rules_proposing(item).empty()) {
+    auto pl = make_plan();
+    if (!pl) return kInputError;
+    out << header << render_why_finding(*rs->prog, pl->client, pl->p, item, json);
+    return kOk;
+  }
   if (auto unknown = unknown_item(*rs, item)) return refuse(*unknown);
   auto pl = make_plan();
   if (!pl) return kInputError;

@@ -716,6 +716,44 @@ TEST_CASE("an unknown escape in a text names the escapes there are") {
         std::string::npos);
 }
 
+TEST_CASE("why on a finding: what is on file, its question, and what the plan waits on it for") {
+  // From a clinician's trial: a plan said the work "waits on"
+  // perinatal.status, and `why perinatal.status` was a usage error.
+  const std::string partial = "examples/first_interview_partial_dispute.toml";
+  auto open = run({"why", "relationships[partner].expectations_reciprocal", partial});
+  CHECK(open.code == 0);
+  CHECK(open.out.rfind("relationships[partner].expectations_reciprocal is a finding of the inventory, not an item of "
+                       "the plan: not recorded yet.\n  Question: Do the client and this person broadly agree on what "
+                       "each expects of the other?\n  The plan waits on it: ask next ",
+                       0) == 0);
+  CHECK(open.out.find("the challenges role dispute (partner)") != std::string::npos);
+  // Its place is the plan's own.
+  auto plan = nlohmann::json::parse(run({"plan", partial, "--format", "json"}).out);
+  std::size_t place = 0;
+  for (std::size_t i = 0; i < plan["to_assess"].size(); ++i) {
+    if (plan["to_assess"][i]["finding"] == "relationships[partner].expectations_reciprocal") place = i + 1;
+  }
+  REQUIRE(place > 0);
+  CHECK(open.out.find("ask next " + std::to_string(place) + " of ") != std::string::npos);
+  auto js = nlohmann::json::parse(run({"why-not", "relationships[partner].expectations_reciprocal", partial, "--format", "json"}).out);
+  CHECK(js["finding"]["recorded"] == false);
+  CHECK(js["finding"]["waited_on"]["list"] == "ask_next");
+  CHECK(js["finding"]["waited_on"]["place"] == place);
+  // Recorded: the value and where the file holds it; nothing waits on it.
+  auto rec = run({"why", "phq9.total", "examples/jane.toml"});
+  CHECK(rec.code == 0);
+  CHECK(rec.out.rfind("phq9.total is a finding of the inventory, not an item of the plan: recorded, 14 "
+                      "(examples/jane.toml:67).\n",
+                      0) == 0);
+  CHECK(rec.out.find("waits on it") == std::string::npos);
+  // An entry the inventory does not have.
+  auto none = run({"why", "relationships[uncle].conflict", "examples/jane.toml"});
+  CHECK(none.code == 0);
+  CHECK(none.out.find("the inventory has no entry 'uncle'") != std::string::npos);
+  // A name that is neither a finding nor an item is still a usage error.
+  CHECK(run({"why", "phq9.totl", "examples/jane.toml"}).code == 2);
+}
+
 TEST_CASE("why lists every item an id names, one per key") {
   scratch s;
   std::ifstream in("examples/jane.toml");

@@ -191,6 +191,13 @@ std::string render_why_fact(const fact_explanation& f);
 // Whether the fact has a value (confirmed or provisional) for this client.
 bool fact_holds(const fact_explanation& f);
 
+// `why` for a finding of the inventory (`why perinatal.status`,
+// `why relationships[mother].conflict`): what is on file, its question,
+// and what the plan waits on it for; as JSON with `json`.
+bool is_finding_query(const program& p, const std::string& query);
+std::string render_why_finding(const program& p, const client_data& c, const plan& pl, const std::string& query,
+                               bool json);
+
 // The same answers as data (docs/json.md, "why and why-not").
 std::string render_why_json(const std::string& query, const std::vector<const plan_item*>& items);
 std::string render_why_fact_json(const std::string& query, const fact_explanation& f);
