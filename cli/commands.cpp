@@ -986,11 +986,17 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   // What lint finds is shown; a safety item that a rule outside the safety
   // rules can remove is never approved (it can take a safety plan out of
   // a high-risk client's plan), unless the rule says why it may.
-  std::size_t unsafe = 0;
+  std::size_t unsafe = 0, uncited = 0;
   for (auto& d : lint(*rs)) {
     if (d.code == "lint.safety-exclude") {
       d.level = severity::error;
       ++unsafe;
+    }
+    // A citation an auditor cannot resolve (a fact id sources.toml does
+    // not list, or a misspelt "domain") is no ground for an approved rule.
+    if (d.code == "lint.unknown-source") {
+      d.level = severity::error;
+      ++uncited;
     }
     err << format(d);
   }
@@ -1003,6 +1009,13 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
         << "' may remove a safety item (outside the safety rules, or with nothing in its place), allowed ('# lint: "
            "allow lint.safety-exclude') because: "
         << printable(*reason) << "\n";
+  }
+  if (uncited) {
+    err << "iptplan: error: " << printable(dir) << " is not approved: " << uncited
+        << (uncited == 1 ? " citation names" : " citations name")
+        << " a clinical fact that sources.toml does not list (above); correct the id, or add the fact to "
+           "sources.toml\n";
+    return kInputError;
   }
   if (unsafe) {
     err << "iptplan: error: " << printable(dir) << " is not approved: " << unsafe

@@ -254,6 +254,33 @@ TEST_CASE("the review date is checked against today, which IPTPLAN_TODAY fixes f
   else ::unsetenv("IPTPLAN_TODAY");
 }
 
+TEST_CASE("lint: a mistyped citation is named at the id, with a suggestion, and approve refuses it") {
+  // From a lead's trial: "M1O", "m99", "M10a" and "domian M99" passed lint
+  // and approval; an auditor could not resolve them.
+  scratch s;
+  auto rules = s.rules_copy();
+  replace_in(rules + "/support.rules", "  source \"domain M10, I14\"", "  source \"domain M1O, i14\"");
+  replace_in(rules + "/support.rules", "  source \"domain I11, I14, M10\"", "  source \"domian M10\"");
+  auto r = run({"lint", rules});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("support.rules:11:18: warning: rule 'social_support_low' cites the fact 'M1O', which sources.toml "
+                   "does not list [lint.unknown-source]") != std::string::npos);
+  CHECK(r.err.find("support.rules:11:23: warning: rule 'social_support_low' cites the fact 'i14', which sources.toml "
+                   "does not list [lint.unknown-source]\n      source \"domain M1O, i14\"\n                          ^\n"
+                   "    note: did you mean 'I14'?") != std::string::npos);
+  CHECK(r.err.find("support.rules:38:11: warning: rule 'support_no_confidant' cites 'domian', which is not the word "
+                   "'domain' that clinical facts are cited after [lint.unknown-source]") != std::string::npos);
+  CHECK(r.err.find("did you mean 'domain'?") != std::string::npos);
+  auto a = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(a.code == 1);
+  CHECK(a.err.find("error: rule 'social_support_low' cites the fact 'M1O'") != std::string::npos);
+  CHECK(a.err.find("is not approved: 3 citations name a clinical fact that sources.toml does not list (above)") !=
+        std::string::npos);
+  CHECK_FALSE(fs::exists(rules + "/approval.toml"));
+  // The default rules cite only listed facts.
+  CHECK(run({"lint", std::string(IPTPLAN_SOURCE_DIR) + "/rules"}).code == 0);
+}
+
 TEST_CASE("approve refuses a rule set where a rule outside the safety rules can remove a safety item") {
   scratch s;
   auto rules = s.rules_copy();

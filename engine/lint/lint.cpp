@@ -509,42 +509,72 @@ class linter {
   }
 
   // `source "...; domain M9, S3"`: every id cited is in sources.toml.
+  // After the word "domain", to the next ';', every word is an id: a
+  // mistyped one ("M1O", "m99", "M10a") is reported, not skipped as no id,
+  // and a misspelt "domian" before ids is named too. Each at the id itself.
   void sources(const compiled_rule& r) {
-    auto at = r.source.find("domain");
-    if (at == std::string::npos) return;
-    std::vector<std::string> ids;
-    std::string token;
-    auto flush = [&] {
-      bool letters = !token.empty() && std::isupper(static_cast<unsigned char>(token[0]));
-      auto digit = token.find_first_of("0123456789");
-      if (letters && digit != std::string::npos && digit <= 3 &&
-          token.find_first_not_of("0123456789", digit) == std::string::npos) {
-        ids.push_back(token);
-      }
-      token.clear();
-    };
-    for (std::size_t i = at + 6; i < r.source.size(); ++i) {
-      char c = r.source[i];
-      if (std::isalnum(static_cast<unsigned char>(c))) token += c;
-      else flush();
+    // Where the source text starts in the file: just past its opening
+    // quote (escapes in a citation are rare; a caret off by one is harmless).
+    std::uint32_t text_at = 0;
+    if (r.source_at > 0) {
+      auto file = p_.sources[r.file].slice(r.source_at, static_cast<std::uint32_t>(r.source_at + 4096));
+      auto q = file.find('"');
+      if (q != std::string_view::npos) text_at = static_cast<std::uint32_t>(r.source_at + q + 1);
     }
-    flush();
+    auto at_offset = [&](std::size_t i) { return text_at ? static_cast<std::uint32_t>(text_at + i) : r.source_at; };
+    struct cited {
+      std::string id;
+      std::size_t at;
+    };
+    std::vector<cited> ids;
+    const std::string& src = r.source;
+    std::size_t at = src.find("domain");
+    if (at == std::string::npos) {
+      // "domian M9": the word misspelt, so nothing after it was checked.
+      for (std::size_t i = 0; i < src.size();) {
+        while (i < src.size() && !std::isalpha(static_cast<unsigned char>(src[i]))) ++i;
+        std::size_t b = i;
+        while (i < src.size() && std::isalpha(static_cast<unsigned char>(src[i]))) ++i;
+        std::string word = src.substr(b, i - b);
+        if (word.size() >= 5 && word.size() <= 7 && edit_distance(word, "domain") <= 2 && word != "domain") {
+          report_at(r, at_offset(b), "lint.unknown-source",
+                    "rule '" + r.id + "' cites '" + word + "', which is not the word 'domain' that clinical facts "
+                    "are cited after",
+                    {"did you mean 'domain'?"});
+          return;
+        }
+      }
+      return;
+    }
+    std::size_t end = src.find(';', at);
+    if (end == std::string::npos) end = src.size();
+    for (std::size_t i = at + 6; i < end;) {
+      while (i < end && (src[i] == ' ' || src[i] == ',' || src[i] == '\t')) ++i;
+      std::size_t b = i;
+      while (i < end && src[i] != ' ' && src[i] != ',' && src[i] != '\t') ++i;
+      if (i > b) ids.push_back({src.substr(b, i - b), b});
+    }
     if (ids.empty()) return;
     if (!rs_.sources) {
       if (!no_sources_reported_ && !allowed(r, "lint.no-sources")) {
         no_sources_reported_ = true;
         report_at(r, r.source_at, "lint.no-sources",
-               "rules cite clinical facts (domain " + ids.front() + ", ...) but the rule set has no sources.toml "
+               "rules cite clinical facts (domain " + ids.front().id + ", ...) but the rule set has no sources.toml "
                "listing them",
-               {"add sources.toml with [facts] " + ids.front() + " = \"what the fact says\""});
+               {"add sources.toml with [facts] " + ids.front().id + " = \"what the fact says\""});
       }
       return;
     }
+    std::vector<std::string> known;
     for (const auto& id : ids) {
-      if (!rs_.sources->count(id)) {
-        report_at(r, r.source_at, "lint.unknown-source",
-               "rule '" + r.id + "' cites the fact '" + id + "', which sources.toml does not list");
+      if (rs_.sources->count(id.id)) continue;
+      if (known.empty()) {
+        for (const auto& [k, v] : *rs_.sources) known.push_back(k);
       }
+      std::string near = nearest_name(id.id, known);
+      report_at(r, at_offset(id.at), "lint.unknown-source",
+                "rule '" + r.id + "' cites the fact '" + printable(id.id) + "', which sources.toml does not list",
+                near.empty() ? std::vector<std::string>{} : std::vector<std::string>{"did you mean '" + near + "'?"});
     }
   }
 
