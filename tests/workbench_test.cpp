@@ -1095,7 +1095,7 @@ end
                       "'phq9.total > 30' as it is ") != std::string::npos);
   CHECK(text.err.find("rule 'hides_safety' excludes 'safety_plan', which the safety rule") != std::string::npos);
   CHECK(text.err.find("zz_lint.rules:36:3: warning: rule 'hides_safety' excludes") != std::string::npos);
-  CHECK(text.err.find("zz_lint.rules:40:3: warning: rule 'cites_unknown' cites") != std::string::npos);
+  CHECK(text.err.find("zz_lint.rules:40:18: warning: rule 'cites_unknown' cites") != std::string::npos);
   // A contradiction names the comparison it contradicts, with its line.
   CHECK(text.err.find("zz_lint.rules:10:26: warning: the condition can never be true: 'phq9.total' cannot satisfy "
                       "'phq9.total < 10' together with 'phq9.total > 20' (line 10)") != std::string::npos);
