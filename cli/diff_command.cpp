@@ -417,7 +417,9 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
   for (const auto& [id, r] : new_rules) {
     auto at = old_rules.find(id);
     if (at == old_rules.end()) {
-      out.rules.push_back({"added", id, r->title, "", rule_at(b, *r), safety_excludes(*r), {}});
+      // Its whole text: a reviewer reads what it does, not only its title.
+      out.rules.push_back({"added", id, r->title, "", rule_at(b, *r), safety_excludes(*r),
+                           changed_lines("", b.prog->sources[r->file].slice(r->src_begin, r->src_end))});
     } else if (at->second->sha256 != r->sha256) {
       out.rules.push_back({"changed", id, r->title, rule_at(a, *at->second), rule_at(b, *r), safety_excludes(*r),
                            changed_lines(a.prog->sources[at->second->file].slice(at->second->src_begin, at->second->src_end),
@@ -429,7 +431,10 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
     }
   }
   for (const auto& [id, r] : old_rules) {
-    if (!new_rules.count(id)) out.rules.push_back({"removed", id, r->title, rule_at(a, *r), "", {}, {}});
+    if (!new_rules.count(id)) {
+      out.rules.push_back({"removed", id, r->title, rule_at(a, *r), "", {},
+                           changed_lines(a.prog->sources[r->file].slice(r->src_begin, r->src_end), "")});
+    }
   }
   std::map<std::string, std::string> old_params, new_params;
   for (const auto& p : a.info.parameters) old_params[p.name] = parameter_text(p);
@@ -460,8 +465,21 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
       out.files.push_back(n);
       // A rule file's changes are shown rule by rule (above); the others
       // (ruleset.toml, vocabulary.toml, sources.toml) line by line.
+      // Of a rule file, the comment lines that changed are shown too: a
+      // '# lint: allow ... because' marker, and its reason, is no part of
+      // any rule's text.
       bool rules_file = n.size() > 6 && n.compare(n.size() - 6, 6, ".rules") == 0;
-      if (!rules_file) out.file_lines[n] = changed_lines(*o->second, *w->second);
+      auto lines = changed_lines(*o->second, *w->second);
+      if (rules_file) {
+        std::vector<std::string> comments;
+        for (const auto& l : lines) {
+          auto text = l.size() > 2 ? std::string_view(l).substr(2) : std::string_view();
+          auto first = text.find_first_not_of(" \t");
+          if ((l[0] == '-' || l[0] == '+') && first != std::string_view::npos && text[first] == '#') comments.push_back(l);
+        }
+        lines = std::move(comments);
+      }
+      if (!lines.empty()) out.file_lines[n] = std::move(lines);
     }
   }
   return out;

@@ -648,10 +648,19 @@ TEST_CASE("diff names what changed in the rule set first: rules added, removed a
   CHECK(text.out.find("\n      -   \"MSPSS mean {support.mspss.mean}: under") != std::string::npos);
   CHECK(text.out.find("\n      +   \"MSPSS mean score {support.mspss.mean}: under") != std::string::npos);
   CHECK(text.out.find("type = \"number\", value = 3.0") < text.out.find("type = \"number\", value = 4.0"));
-  CHECK(text.out.find("\n      - ") < text.out.find("\n      + "));
+  // An added rule's whole text, and a removed one's (from a lead's trial:
+  // only its title was shown).
+  CHECK(text.out.find("  + rule risk_wish_dead_plan (safety.rules:") <
+        text.out.find("\n      + rule risk_wish_dead_plan \""));
+  CHECK(text.out.find("\n      - rule risk_wish_dead_safety_plan \"") != std::string::npos);
   CHECK(set["rules"].size() == 3);
   for (const auto& x : set["rules"]) {
     if (x["id"] == "social_support_low") CHECK(x["lines"].size() == 2);
+    if (x["id"] == "risk_wish_dead_plan") {
+      REQUIRE(x["lines"].size() > 5);
+      CHECK(x["lines"][0].get<std::string>().rfind("+ rule risk_wish_dead_plan \"", 0) == 0);
+      CHECK(x["lines"].back() == "+ end");
+    }
   }
   CHECK(set["file_lines"]["ruleset.toml"].size() == 2);
   // The rule-set section comes before the cases.
@@ -720,6 +729,11 @@ TEST_CASE("diff: a rule moved to another file, and a rule file whose comments ch
   CHECK(j["rule_set"]["files"] == json::array({"alliance.rules", "moved.rules (added)", "support.rules"}));
   auto text = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane});
   CHECK(text.out.find("  > rule weak_alliance (moved.rules:") != std::string::npos);
+  // The comment itself is shown (a '# lint: allow ... because' marker is
+  // no part of a rule's text), and only comments of a rule file.
+  CHECK(text.out.find("  ~ file support.rules differs\n      + # a comment\n") != std::string::npos);
+  CHECK(j["rule_set"]["file_lines"]["support.rules"] == json::array({"+ # a comment"}));
+  CHECK_FALSE(j["rule_set"]["file_lines"].contains("alliance.rules"));
 }
 
 TEST_CASE("diff: a changed item shows only the reasons that differ, and names those both sides give") {
