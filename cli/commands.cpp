@@ -1548,6 +1548,10 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
   diff_cmd->add_option("FINDINGS", diff_findings, "Findings files (default: NEW's tests/clients/*.toml)");
   diff_cmd->add_option("--format", fmt, "Output format: markdown for a review request")
       ->check(CLI::IsMember({"text", "markdown", "json"}));
+  bool diff_summary = false;
+  diff_cmd->add_flag("--summary", diff_summary,
+                     "The rule change and its effects item by item, each with the number of cases, without each "
+                     "case's items (a short review request)");
 
   std::string approve_dir, approve_by;
   auto* approve_cmd = app.add_subcommand(
@@ -1823,7 +1827,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       return kOk;
     }
     if (*export_cmd) return cmd_export(export_q->parsed(), export_rules, export_findings, in, out, err);
-    if (*diff_cmd) return cmd_diff(diff_old, diff_new, diff_findings, fmt, out, err);
+    if (*diff_cmd) return cmd_diff(diff_old, diff_new, diff_findings, fmt, diff_summary, out, err);
     if (*test_cmd && std::isnan(min_coverage)) {
       err << "iptplan: --min-coverage takes a percentage from 0 to 100\n";
       return kUsage;

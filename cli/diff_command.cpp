@@ -572,8 +572,49 @@ diff_totals totals_of(const std::vector<case_diff>& cases) {
   return t;
 }
 
+// The item changes across cases, one row per change of an item (by its id
+// without a key, and the fields changed): the same change in 97 cases is
+// one row with its count, for a review request that must stay short.
+struct item_row {
+  std::string change, kind, id, fields;
+  std::vector<std::string> cases;
+};
+
+std::vector<item_row> rows_by_item(const std::vector<case_diff>& cases) {
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, item_row> rows;
+  for (const auto& c : cases) {
+    for (const auto& i : c.changes.items) {
+      std::string fields;
+      for (const auto& f : i.fields) fields += (fields.empty() ? "" : ", ") + f;
+      std::string base = i.id.substr(0, i.id.find('['));
+      auto& row = rows[{base, i.change, i.kind, fields}];
+      row.change = i.change, row.kind = i.kind, row.id = base, row.fields = fields;
+      if (row.cases.empty() || row.cases.back() != c.name) row.cases.push_back(c.name);
+    }
+  }
+  std::vector<item_row> out;
+  for (auto& [k, r] : rows) out.push_back(std::move(r));
+  std::stable_sort(out.begin(), out.end(), [](const item_row& x, const item_row& y) { return x.cases.size() > y.cases.size(); });
+  return out;
+}
+
+void by_item_report(const std::vector<case_diff>& cases, bool markdown, std::ostream& out) {
+  auto rows = rows_by_item(cases);
+  out << (markdown ? "\n### Changes by item\n\n" : "\nchanges by item:\n");
+  if (rows.empty()) out << (markdown ? "- " : "  ") << "no item changes\n";
+  for (const auto& r : rows) {
+    const char* sign = r.change == "added" ? "+" : r.change == "removed" ? "-" : "~";
+    out << (markdown ? "- " : "  ") << (markdown ? "**" + r.change + "** " : std::string(sign) + " ") << r.kind << " "
+        << r.id << (r.fields.empty() ? "" : " (" + r.fields + " changed)") << ": " << r.cases.size()
+        << (r.cases.size() == 1 ? " case (" : " cases (");
+    for (std::size_t k = 0; k < r.cases.size() && k < 3; ++k) out << (k ? ", " : "") << printable(r.cases[k]);
+    if (r.cases.size() > 3) out << " and " << r.cases.size() - 3 << " more";
+    out << ")\n";
+  }
+}
+
 void text_report(const side& a, const side& b, const rule_set& ra, const rule_set& rb, const set_changes& sets,
-                 const std::vector<case_diff>& cases, bool markdown, std::ostream& out) {
+                 const std::vector<case_diff>& cases, bool markdown, bool summary_only, std::ostream& out) {
   auto [changed, added, removed, modified, unreadable] = totals_of(cases);
   auto describe = [](const side& s, const rule_set& r) {
     return printable(s.label) + " (" + r.info.name + " " + r.info.version + ", sha256 " + r.sha256.substr(0, 12) + ")";
@@ -593,6 +634,17 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
     out << "old: " << describe(a, ra) << "\nnew: " << describe(b, rb) << "\n";
   }
   set_report(sets, markdown, out);
+  if (summary_only) {
+    // The rule change and its effects item by item, without each case's
+    // items and reasons (for a review request: the full report runs to
+    // thousands of lines when a change reaches every case).
+    by_item_report(cases, markdown, out);
+    for (const auto& c : cases) {
+      if (!c.error.empty()) out << (markdown ? "- " : "  ") << printable(c.name) << ": " << printable(c.error) << "\n";
+    }
+    if (!markdown) out << "\n" << summary << "\n";
+    return;
+  }
   for (const auto& c : cases) {
     if (!c.changed()) continue;
     // A case's name is its file's name, which may hold anything (an escape
@@ -696,7 +748,7 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
 }  // namespace
 
 int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std::vector<std::string>& findings,
-             const std::string& fmt, std::ostream& out, std::ostream& err) {
+             const std::string& fmt, bool summary_only, std::ostream& out, std::ostream& err) {
   auto a = read_side(old_spec, err);
   auto b = read_side(new_spec, err);
   if (!a || !b) return kInputError;
@@ -784,6 +836,14 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
               {"new", side_json(*b, *rb)},
               {"rule_set", {{"rules", rules}, {"parameters", params}, {"files", sets.files}, {"file_lines", sets.file_lines}}},
               {"cases", cs},
+              {"by_item", [&] {
+                 json rows = json::array();
+                 for (const auto& r : rows_by_item(diffs)) {
+                   rows.push_back({{"change", r.change}, {"kind", r.kind}, {"id", r.id},
+                                   {"fields", r.fields}, {"cases", r.cases}});
+                 }
+                 return rows;
+               }()},
               {"summary", [&] {
                  auto t = totals_of(diffs);
                  return json{{"cases", diffs.size()},      {"changed", t.changed},       {"unplannable", t.unreadable},
@@ -792,7 +852,7 @@ int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std
     out << jsonout::dump(j);
     return kOk;
   }
-  text_report(*a, *b, *ra, *rb, sets, diffs, fmt == "markdown", out);
+  text_report(*a, *b, *ra, *rb, sets, diffs, fmt == "markdown", summary_only, out);
   return kOk;
 }
 

@@ -10,6 +10,6 @@
 namespace iptplan::cli {
 
 int cmd_diff(const std::string& old_spec, const std::string& new_spec, const std::vector<std::string>& findings,
-             const std::string& fmt, std::ostream& out, std::ostream& err);
+             const std::string& fmt, bool summary_only, std::ostream& out, std::ostream& err);
 
 }  // namespace iptplan::cli
