@@ -637,6 +637,16 @@ vocabulary vocabulary::parse(const std::string& name, const std::string& text,
   return v;
 }
 
+std::vector<const finding_decl*> vocabulary::in_file_order(const std::vector<finding_decl>& decls) {
+  std::vector<const finding_decl*> out;
+  out.reserve(decls.size());
+  for (const auto& d : decls) out.push_back(&d);
+  std::stable_sort(out.begin(), out.end(), [](const finding_decl* a, const finding_decl* b) { return a->line < b->line; });
+  return out;
+}
+
+std::vector<const finding_decl*> vocabulary::in_file_order() const { return in_file_order(findings_); }
+
 const std::string* vocabulary::group_label(std::string_view fact, std::string_view value) const {
   auto dot = fact.rfind('.');
   if (dot == std::string_view::npos) return nullptr;

@@ -137,6 +137,11 @@ class vocabulary {
 
   const finding_decl* find(const std::string& path) const;
   const std::vector<finding_decl>& findings() const { return findings_; }
+  // The findings (or a table_list's fields) in the order vocabulary.toml
+  // declares them: the interview's order, for forms and questionnaires
+  // (findings() is by name, for lookups).
+  std::vector<const finding_decl*> in_file_order() const;
+  static std::vector<const finding_decl*> in_file_order(const std::vector<finding_decl>& decls);
   // Index of a finding in findings(), or -1.
   int index_of(const std::string& path) const;
   std::vector<std::string> paths() const;

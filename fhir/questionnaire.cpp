@@ -70,7 +70,7 @@ json item_of(const finding_decl& d, const std::string& link_id, const vocabulary
   if (d.type == finding_type::table_list) {
     it["repeats"] = true;
     json fields = json::array();
-    for (const auto& f : d.fields) fields.push_back(item_of(f, link_id + "." + f.path, vocab));
+    for (const auto* f : vocabulary::in_file_order(d.fields)) fields.push_back(item_of(*f, link_id + "." + f->path, vocab));
     it["item"] = std::move(fields);
   }
   if (!d.asked_if.empty()) {
@@ -95,7 +95,8 @@ json questionnaire(const rule_set& rs) {
   const vocabulary& vocab = *rs.prog->vocab;
   std::map<std::string, json> groups;  // by component
   std::vector<std::string> order;
-  for (const auto& d : vocab.findings()) {
+  for (const auto* decl : vocab.in_file_order()) {
+    const finding_decl& d = *decl;
     std::string comp = d.component.empty() ? "other" : d.component;
     if (!groups.count(comp)) {
       order.push_back(comp);

@@ -58,7 +58,7 @@ json finding_json(const finding_decl& d) {
   j["expected"] = d.expectation();
   if (d.type == finding_type::table_list) {
     json fields = json::array();
-    for (const auto& f : d.fields) fields.push_back(finding_json(f));
+    for (const auto* f : vocabulary::in_file_order(d.fields)) fields.push_back(finding_json(*f));
     j["fields"] = std::move(fields);
   }
   return j;
@@ -154,7 +154,7 @@ service::service(rule_set rs, std::vector<rule_set_file> files, std::string stor
   // (throws store_error when it cannot be).
   if (!store_.empty()) store::open_store(store_, true);
   json findings = json::array();
-  for (const auto& d : rs_.prog->vocab->findings()) findings.push_back(finding_json(d));
+  for (const auto* d : rs_.prog->vocab->in_file_order()) findings.push_back(finding_json(*d));
   vocabulary_json_ = jsonout::dump({{"rule_set",
                                      {{"name", rs_.info.name},
                                       {"version", rs_.info.version},

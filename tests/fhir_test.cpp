@@ -206,6 +206,16 @@ TEST_CASE("fhir: an id, tags, a source or a coding system that could name the cl
     std::function<void(json&)> make;
     std::string message;
   };
+  // The first answer that is a coding (the items follow vocabulary.toml's
+  // order: the client's id, a text, comes first).
+  auto first_coding = [](json& r) -> json& {
+    for (auto& g : r["item"]) {
+      for (auto& it : g["item"]) {
+        if (it.contains("answer") && it["answer"][0].contains("valueCoding")) return it["answer"][0]["valueCoding"];
+      }
+    }
+    throw std::runtime_error("no coded answer");
+  };
   std::vector<bad_case> cases = {
       {"id", [](json& r) { r["id"] = "Mary-Smith"; }, "'id' is not read and may identify the client"},
       {"meta", [](json& r) { r["meta"] = {{"source", "John Doe"}, {"tag", {{{"display", "Mary Smith DOB 1980"}}}}}; },
@@ -215,14 +225,10 @@ TEST_CASE("fhir: an id, tags, a source or a coding system that could name the cl
       {"questionnaire", [](json& r) { r["questionnaire"] = "urn:iptplan:questionnaire:Mary Smith"; },
        "the questionnaire is not one of 'iptplan export questionnaire'"},
       {"system",
-       [](json& r) {
-         r["item"][0]["item"][0]["answer"][0]["valueCoding"]["system"] = "urn:Mary Smith";
-       },
+       [&](json& r) { first_coding(r)["system"] = "urn:Mary Smith"; },
        "is not the one of 'iptplan export questionnaire'"},
       {"version",
-       [](json& r) {
-         r["item"][0]["item"][0]["answer"][0]["valueCoding"]["version"] = "Mary Smith";
-       },
+       [&](json& r) { first_coding(r)["version"] = "Mary Smith"; },
        "is not a short version word"},
       // From a hostile trial: a section (group) item was not checked, so a
       // linkId or an answer on it could carry free text into the store.

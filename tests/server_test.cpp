@@ -106,6 +106,21 @@ TEST_CASE("api: the vocabulary lists every finding with its question, type, rang
   auto rs = load_rule_set(builtin_rule_files(), "built-in", diags);
   REQUIRE(j["findings"].size() == rs->prog->vocab->findings().size());
   CHECK(j["rule_set"]["sha256"] == rs->sha256);
+  // In vocabulary.toml's order, the interview's, not by name (from a web
+  // trial: the risk section began with the baby, a person's row with
+  // change_wished): the client's id first, Q1 before Q2, a person's label
+  // and role first.
+  CHECK(j["findings"][0]["path"] == "client.id");
+  std::vector<std::string> paths;
+  for (const auto& f : j["findings"]) paths.push_back(f["path"]);
+  auto place = [&](const std::string& p) { return std::find(paths.begin(), paths.end(), p) - paths.begin(); };
+  CHECK(place("risk.cssrs.q1") < place("risk.cssrs.q2"));
+  CHECK(place("risk.cssrs.q6") < place("perinatal.harm_infant_thoughts"));
+  for (const auto& f : j["findings"]) {
+    if (f["path"] != "relationships") continue;
+    CHECK(f["fields"][0]["path"] == "label");
+    CHECK(f["fields"][1]["path"] == "role");
+  }
   bool skip_logic = false, ranged = false, choices = false, rows = false;
   for (const auto& f : j["findings"]) {
     CHECK(f.contains("path"));
