@@ -49,9 +49,13 @@ async function api(method, path, body, type) {
   return {status: res.status, json, text};
 }
 
-function errorText(r) {
+// `fromForm`: the findings came from the form, whose request body's lines
+// mean nothing to a clinician: the messages name the findings instead.
+function errorText(r, fromForm) {
   if (r.json && r.json.errors && r.json.errors.length) {
-    return r.json.errors.map((e) => (e.line ? 'line ' + e.line + ': ' : '') + e.message).join('; ');
+    return r.json.errors.map((e) => (e.line && !fromForm ? 'line ' + e.line + ': ' + e.message
+                                                         : fromForm ? e.message.replace(/ \(line \d+\)/g, '') : e.message))
+      .join('; ');
   }
   return 'the server answered ' + r.status;
 }
@@ -381,12 +385,58 @@ async function refresh() {
   $('plan-status').textContent = 'Updating the draft plan…';
   const r = await api('POST', '/api/plan', JSON.stringify(findings));
   if (seq !== state.seq) return;  // a later change is on its way
+  clearServerMarks();
   if (r.status !== 200) {
-    $('plan-status').textContent = 'The findings have a problem: ' + errorText(r);
+    // The plan on the page is no longer the findings' plan: it is marked
+    // out of date (and cannot be decided on, recorded or downloaded) until
+    // the findings can be planned again, and the fields the errors name
+    // are marked.
+    setPlanStale(true);
+    $('plan-status').textContent = 'The findings have a problem, so the plan below is out of date: ' +
+      errorText(r, true) + ' Correct the marked fields.';
+    markServerErrors(r);
     return;
   }
+  setPlanStale(false);
   state.plan = r.json;
   renderPlan();
+}
+
+function setPlanStale(stale) {
+  const body = $('plan-body');
+  body.classList.toggle('stale', stale);
+  body.setAttribute('aria-disabled', stale ? 'true' : 'false');
+  for (const c of body.querySelectorAll('input, select, textarea, button')) c.disabled = stale;
+  for (const id of ['record', 'download', 'print']) $(id).disabled = stale;
+  state.stale = stale;
+}
+
+// The fields the server's errors name ('phq9.item9' is more than
+// 'phq9.total'): marked invalid, with the message beside them.
+function markServerErrors(r) {
+  const errors = (r.json && r.json.errors) || [];
+  let first = null;
+  for (const e of errors) {
+    for (const m of (e.message || '').matchAll(/'([a-z][a-z0-9_]*(?:\[[^\]']*\])?(?:\.[a-z0-9_]+)*)'/g)) {
+      const w = fieldFor(m[1]);
+      const c = w && w.querySelector('input, select');
+      if (!c) continue;
+      c.setAttribute('aria-invalid', 'true');
+      c.dataset.serverError = '1';
+      const err = w.querySelector('.error');
+      if (err && !err.textContent) { err.textContent = e.message; err.dataset.serverError = '1'; }
+      first = first || c;
+    }
+  }
+  return first;
+}
+
+function clearServerMarks() {
+  for (const c of document.querySelectorAll('#form [data-server-error]')) {
+    if (c.classList.contains('error')) c.textContent = '';
+    else c.setAttribute('aria-invalid', 'false');
+    delete c.dataset.serverError;
+  }
 }
 
 function explanation(ref) {
@@ -557,12 +607,16 @@ async function record() {
   try {
     await recordOnce();
   } finally {
-    button.disabled = false;
+    button.disabled = !!state.stale;
+    // Enter on the button kept the focus nowhere (a disabled button loses
+    // it): back on the button, beside the status that says what happened.
+    if (!button.disabled && document.activeElement === document.body) button.focus();
   }
 }
 
 async function recordOnce() {
   const status = $('record-status');
+  if (state.stale) { status.textContent = 'The plan is out of date (the findings have a problem): correct them first.'; return; }
   const by = $('by').value.trim();
   if (!by) { status.textContent = 'Say who records: your role name or staff id.'; $('by').focus(); return; }
   if (refuseInvalid(status)) return;
@@ -617,7 +671,35 @@ async function recordOnce() {
     if (x.status !== 201) { status.textContent = 'Plan ' + id + ' recorded, but a decision was not: ' + errorText(x); return; }
   }
   const n = Object.keys(state.decisions).length;
+  state.recorded = {id, decisions: JSON.stringify(state.decisions), findings: JSON.stringify(collect())};
   status.textContent = 'Recorded as plan ' + id + (reviews.length ? ' with ' + n + (n === 1 ? ' decision' : ' decisions') : '') + '.';
+}
+
+// The clinician's decisions, after the draft plan's markdown (which stays
+// the server's, byte for byte the CLI's): what goes into the chart is the
+// plan with what was done with it, and whether that is on record.
+function decisionsMarkdown() {
+  const entries = Object.entries(state.decisions);
+  if (!entries.length) return '';
+  const p = state.plan || {};
+  const texts = new Map();
+  for (const part of [p.flags, p.challenges, p.solutions, p.goals, p.provisional]) {
+    for (const it of part || []) texts.set(it.id, it.text);
+  }
+  const esc = (t) => String(t).replace(/[\\`*_{}\[\]<>()#+!|]/g, '\\$&').replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const rec = state.recorded;
+  const onRecord = rec && rec.decisions === JSON.stringify(state.decisions) && rec.findings === JSON.stringify(collect());
+  let out = '\n## Clinician\'s decisions\n\n' +
+    (onRecord ? 'Recorded with plan ' + rec.id + '.\n\n'
+              : 'Not recorded: these decisions are in this document only.\n\n');
+  const words = {accept: 'Accepted', reject: 'Rejected', edit: 'Edited'};
+  for (const [id, d] of entries) {
+    out += '- **' + words[d.action] + ':** ' + esc(texts.get(id) || id) + ' (`' + id.replace(/`/g, '') + '`)';
+    if (d.action === 'edit') out += '\n  - New text: ' + esc(d.text.trim());
+    if (d.reason && d.reason.trim()) out += '\n  - Reason: ' + esc(d.reason.trim());
+    out += '\n';
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -651,7 +733,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('download').addEventListener('click', async () => {
     if (refuseInvalid($('record-status'))) return;
     const r = await api('POST', '/api/plan?format=markdown', JSON.stringify(collect()));
-    if (r.status === 200) download('plan.md', r.text, 'text/markdown');
+    if (r.status === 200) download('plan.md', r.text + decisionsMarkdown(), 'text/markdown');
     else $('record-status').textContent = 'No markdown: ' + errorText(r);
   });
   $('save-file').addEventListener('click', () => {

@@ -302,6 +302,17 @@ try:
     recorded_ids = sorted(it["id"] for part in ("flags", "challenges", "solutions", "goals", "provisional")
                           for it in rec["plan"][part])
     check(recorded_ids == want, "the recorded plan is Jane's plan")
+    # The markdown to download carries the decisions after the draft plan,
+    # and says they are on record (from a trial: a rejected item went into
+    # the chart file as if accepted).
+    md = driver.execute_script("return decisionsMarkdown();")
+    check("## Clinician's decisions" in md and "Recorded with plan 1." in md and "**Rejected:**" in md and
+          "Reason: worked on in the previous course of therapy" in md,
+          "the downloaded markdown carries the decisions and the record: " + md[:120].replace("\n", " "))
+    # After recording, the focus is back on the button (it was on nothing).
+    check(driver.switch_to.active_element == record_button or
+          driver.execute_script("return document.activeElement === document.body;") is False,
+          "after recording, the focus is not lost")
     status, body = http("GET", base + "/app.js")
     check(status == 200 and "script-src 'self'" in urllib.request.urlopen(base + "/").headers.get("Content-Security-Policy", ""),
           "the page's policy allows only its own script")
@@ -318,6 +329,33 @@ try:
     check(collected.get("life_events") == [], "the none choice gives an empty list: %r" % collected.get("life_events"))
     check("life_events = []" in driver.execute_script("return toToml(collect());"),
           "an empty list is saved in the findings file")
+    # Findings the server refuses: the plan is marked out of date and cannot
+    # be recorded, and the fields the error names are marked (from a trial:
+    # the old plan stayed, unmarked, with no field marked).
+    item9 = driver.find_element(By.ID, "f-phq9_item9")
+    kept9 = item9.get_attribute("value")
+    total = driver.find_element(By.ID, "f-phq9_total")
+    kept_total = total.get_attribute("value")
+    total.clear()
+    total.send_keys("2")
+    item9.clear()
+    item9.send_keys("3")
+    body_el = driver.find_element(By.ID, "plan-body")
+    wait.until(lambda d: "stale" in body_el.get_attribute("class"))
+    plan_status = driver.find_element(By.ID, "plan-status").text
+    check("out of date" in plan_status and "line 1" not in plan_status,
+          "the plan is said to be out of date, without the request's line numbers: " + plan_status)
+    check(item9.get_attribute("aria-invalid") == "true" and total.get_attribute("aria-invalid") == "true",
+          "the fields the error names are marked")
+    check(driver.find_element(By.ID, "record").get_attribute("disabled") is not None,
+          "an out-of-date plan cannot be recorded")
+    total.clear()
+    total.send_keys(kept_total)
+    item9.clear()
+    item9.send_keys(kept9)
+    wait.until(lambda d: "stale" not in body_el.get_attribute("class"))
+    check(item9.get_attribute("aria-invalid") == "false" and driver.find_element(By.ID, "record").get_attribute("disabled") is None,
+          "corrected, the plan is current again and the marks are gone")
     verify = subprocess.run([binary, "audit", "verify", "--store", store], capture_output=True, text=True)
     check(verify.returncode == 0, "the store verifies: " + verify.stdout.strip())
 finally:
