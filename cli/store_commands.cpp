@@ -271,6 +271,32 @@ std::string plan_summary(const st::record& r) {
          std::to_string(f->items) + " items";
 }
 
+// The summary's parts as data, for `audit list --format json` (a script
+// should not parse the prose): a plan's client, rule set and item count, a
+// review's plan and decisions.
+json record_fields(const st::record& r) {
+  if (r.kind == "plan") {
+    auto f = st::read_plan_heading(r.body);
+    if (!f) return json::object();
+    json rs = {{"name", f->rule_set_name}, {"version", f->rule_set_version}, {"sha256", f->rule_set_sha256},
+               {"status", f->status.empty() ? json() : json(f->status)}};
+    if (f->status == "approved") rs["approved_by"] = f->approved_by, rs["approved_on"] = f->approved_on;
+    return {{"client_id", f->client_id.empty() ? json() : json(f->client_id)}, {"rule_set", rs}, {"items", f->items}};
+  }
+  try {
+    auto f = st::read_review_body(r.body);
+    int acc = 0, ed = 0, rej = 0;
+    for (const auto& d : f.decisions) {
+      acc += d.action == "accept";
+      ed += d.action == "edit";
+      rej += d.action == "reject";
+    }
+    return {{"plan", f.plan_id}, {"accepted", acc}, {"edited", ed}, {"rejected", rej}};
+  } catch (const st::store_error&) {
+    return json::object();
+  }
+}
+
 std::string review_summary(const st::record& r) {
   try {
     auto f = st::read_review_body(r.body);
@@ -442,6 +468,7 @@ int cmd_audit_list(const std::string& location, const std::string& fmt, std::ost
     struct line {
       std::int64_t id;
       std::string created, by, kind, hash, summary;
+      json fields;
     };
     std::vector<line> rs;
     for (std::int64_t from = 1;;) {
@@ -450,8 +477,9 @@ int cmd_audit_list(const std::string& location, const std::string& fmt, std::ost
       from = page.back().id + 1;
       for (auto& r : page) {
         std::string summary = r.kind == "plan" ? plan_summary(r) : review_summary(r);
+        json fields = fmt == "json" ? record_fields(r) : json();
         rs.push_back({r.id, std::move(r.created), std::move(r.by), std::move(r.kind), std::move(r.hash),
-                      std::move(summary)});
+                      std::move(summary), std::move(fields)});
       }
     }
     auto vouched = [&](const line& r) { return v.first_bad == 0 || r.id < v.first_bad; };
@@ -471,6 +499,7 @@ int cmd_audit_list(const std::string& location, const std::string& fmt, std::ost
                      {"hash", r.hash},
                      {"verified", vouched(r)},
                      {"summary", r.summary}});
+        for (const auto& [k, v] : r.fields.items()) a.back()[k] = v;
       }
       out << a.dump(2) << "\n";
       return v.first_bad == 0 ? kOk : kInputError;
@@ -508,6 +537,12 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
     std::map<std::string, std::int64_t> last_on;
     for (const auto& [x, d] : decisions) last_on[d.item] = x.id;
     json body = json::parse(r->body, nullptr, false);
+    // The plan as an object too, beside the exact text its hash covers: an
+    // auditor's script reads it without parsing a string inside JSON.
+    if (body.is_object() && body.contains("plan") && body["plan"].is_object() && body["plan"].contains("json") &&
+        body["plan"]["json"].is_string()) {
+      body["plan"]["object"] = json::parse(body["plan"]["json"].get<std::string>(), nullptr, false);
+    }
     if (fmt == "json") {
       json j = {{"id", r->id},     {"kind", r->kind},           {"created", r->created}, {"by", r->by},
                 {"hash", r->hash}, {"prev_hash", r->prev_hash}, {"body", body}};
@@ -733,19 +768,43 @@ int cmd_why_record(const std::string& location, std::int64_t id, const std::stri
     // The clinicians' decisions on the item, after its why: what an
     // auditor asks next (from an auditor's trial: a rejection went unsaid).
     std::string on_item;
-    if (fmt != "json") {
+    json on_json = json::array();
+    {
       auto on = decisions_on(s, id, location, err);
       if (!on) return kInputError;
       for (const auto& [x, d] : *on) {
         if (d.item != item) continue;
         on_item += "  " + decided(d.action) + " by " + printable(x.by) + " on " + printable(x.created) + " (record " +
                    std::to_string(x.id) + ")" + decision_detail(d) + "\n";
+        on_json.push_back({{"record", x.id}, {"by", x.by}, {"created", x.created}, {"action", d.action},
+                           {"reason", d.reason}, {"text", d.text}});
       }
     }
+    // As JSON, the answer carries the record it explains and the decisions
+    // on the item (from an auditor's trial: the text said them, JSON not).
+    std::ostringstream answer;
     int code = explain_item(
         *rs, item, [&]() -> std::optional<planned> { return std::move(*pl); }, why_not, fmt,
         "iptplan why-not " + shell_quoted(item) + " --record " + std::to_string(id) + " --store " + shell_quoted(location),
-        out, err, header);
+        fmt == "json" ? answer : out, err, header);
+    if (fmt == "json") {
+      json j = json::parse(answer.str(), nullptr, false);
+      if (j.is_object()) {
+        json plan = json::parse(f.plan_json, nullptr, false);
+        j["record"] = {{"id", id},
+                       {"created", r->created},
+                       {"by", r->by},
+                       {"hash", r->hash},
+                       {"rule_set", {{"name", rs->info.name}, {"version", rs->info.version}, {"sha256", rs->sha256},
+                                     {"status_when_planned", approval_line(plan)}}},
+                       {"program", f.program_version},
+                       {"findings_sha256", f.findings_sha256}};
+        j["decisions"] = on_json;
+        out << j.dump(2) << "\n";
+      } else {
+        out << answer.str();
+      }
+    }
     if (code == kOk && fmt != "json" && !why_not) {
       out << "\nClinicians' decisions on " << printable(item) << " (the last one counts):\n"
           << (on_item.empty() ? std::string("  none recorded\n") : on_item);

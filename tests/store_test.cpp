@@ -798,6 +798,28 @@ TEST_CASE("why and why-not --record explain a recorded plan with the rules it wa
               .code == 0);
   auto decided = run({"why", "weak_relationship", "--record", "1", "--store", db});
   CHECK(decided.out.find("\n  rejected by dr_b on ") != std::string::npos);
+  // The same as data: the record explained and the decisions on the item
+  // (from an auditor's trial: JSON had neither).
+  auto dj = nlohmann::json::parse(run({"why", "weak_relationship", "--record", "1", "--store", db, "--format", "json"}).out);
+  CHECK(dj["record"]["id"] == 1);
+  CHECK(dj["record"]["by"] == "dr_a");
+  CHECK(dj["record"]["rule_set"]["name"] == "iptplan-default");
+  CHECK(dj["record"]["rule_set"]["status_when_planned"] == "draft (not approved)");
+  CHECK(dj["record"]["findings_sha256"].get<std::string>().size() == 64);
+  REQUIRE(dj["decisions"].size() == 1);
+  CHECK(dj["decisions"][0]["action"] == "reject");
+  CHECK(dj["decisions"][0]["by"] == "dr_b");
+  CHECK(dj["decisions"][0]["reason"] == "the alliance is fine");
+  CHECK(dj["in_plan"] == true);
+  // audit list and show as data, not prose to parse.
+  auto list = nlohmann::json::parse(run({"audit", "list", "--store", db, "--format", "json"}).out);
+  CHECK(list[0]["client_id"] == "C-0001");
+  CHECK(list[0]["rule_set"]["status"] == "draft");
+  CHECK(list[0]["items"].get<int>() > 10);
+  CHECK(list[1]["plan"] == 1);
+  CHECK(list[1]["rejected"] == 1);
+  auto shown = nlohmann::json::parse(run({"audit", "show", "1", "--store", db, "--format", "json"}).out);
+  CHECK(shown["body"]["plan"]["object"] == nlohmann::json::parse(shown["body"]["plan"]["json"].get<std::string>()));
   CHECK(decided.out.find("; reason: the alliance is fine\n") != std::string::npos);
   CHECK(run({"why", "weak_relationship", kJane, "--rules", rules}).out.find("because: Bond as the clinician") !=
         std::string::npos);
