@@ -298,19 +298,11 @@ json record_fields(const st::record& r) {
 }
 
 std::string review_summary(const st::record& r) {
-  try {
-    auto f = st::read_review_body(r.body);
-    int acc = 0, ed = 0, rej = 0;
-    for (const auto& d : f.decisions) {
-      acc += d.action == "accept";
-      ed += d.action == "edit";
-      rej += d.action == "reject";
-    }
-    return "plan " + std::to_string(f.plan_id) + ": " + std::to_string(acc) + " accepted, " +
-           std::to_string(ed) + " edited, " + std::to_string(rej) + " rejected";
-  } catch (const st::store_error&) {
-    return "(unreadable)";
-  }
+  json f = record_fields(r);
+  if (!f.contains("plan")) return "(unreadable)";
+  return "plan " + std::to_string(f["plan"].get<std::int64_t>()) + ": " + std::to_string(f["accepted"].get<int>()) +
+         " accepted, " + std::to_string(f["edited"].get<int>()) + " edited, " + std::to_string(f["rejected"].get<int>()) +
+         " rejected";
 }
 
 }  // namespace
