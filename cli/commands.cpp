@@ -1090,6 +1090,21 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
   }
   text += "\n[[approvals]]\nsha256 = \"" + rs->sha256 + "\"\ntests_sha256 = \"" + tests + "\"\nby = \"" + name +
           "\"\ndate = " + date + "\n";
+  // Each file's own hash, so that a later change names its files: of the
+  // files as approved (read again, and refused if they changed meanwhile).
+  std::vector<diagnostic> reread;
+  auto files = read_rule_folder(dir, reread);
+  if (rule_set_hash(files) != rs->sha256) {
+    err << "iptplan: error: the files of " << printable(dir) << " changed while it was being approved; approve again\n";
+    return kInputError;
+  }
+  text += "[approvals.files]\n";
+  for (const auto& f : files) {
+    if (f.base == kApprovalFile) continue;
+    std::string key;
+    for (char c : f.base) key += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+    text += "\"" + key + "\" = \"" + sha256_hex(f.text) + "\"\n";
+  }
   // The file as it will be must read back with this approval last: one
   // that is not valid TOML (or ends inside an open string, which would
   // swallow the new lines) is refused, and nothing written.

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -542,9 +543,18 @@ std::optional<approval> read_approval(const rule_set_file& f, std::vector<diagno
   }
   if (a.date.empty()) return invalid("has no date", last->get("date"));
   if (a.date > today_utc()) return invalid("is dated in the future (" + a.date + ")", last->get("date"));
+  if (auto* n = last->get("files")) {
+    auto* files = n->as_table();
+    if (!files) return invalid("has 'files' that is not a table of file names and hashes", n);
+    for (auto&& [k, v] : *files) {
+      std::string h = v.value_or(std::string());
+      if (!is_hex(h)) return invalid("has a file hash that is not 64 hex digits ('" + printable(std::string(k.str())) + "')", &v);
+      a.files[std::string(k.str())] = h;
+    }
+  }
   for (auto&& [k, v] : *last) {
     std::string key(k.str());
-    if (key != "sha256" && key != "tests_sha256" && key != "by" && key != "date") {
+    if (key != "sha256" && key != "tests_sha256" && key != "by" && key != "date" && key != "files") {
       return invalid("has a key it does not use ('" + key + "')", &v);
     }
   }
@@ -600,6 +610,33 @@ std::optional<rule_set> load_rule_set(std::vector<rule_set_file> files, std::str
     d.column = rs.last_approval->column;
     d.message = "the rule set changed since it was approved (by " + rs.last_approval->by + " on " +
                 rs.last_approval->date + "): it is a draft until it is approved again";
+    // Which files, when the approval kept each file's hash.
+    if (!rs.last_approval->files.empty()) {
+      std::vector<std::string> changed, added, removed;
+      std::set<std::string> now;
+      for (const auto& f : files) {
+        if (f.base == kApprovalFile) continue;
+        now.insert(f.base);
+        auto at = rs.last_approval->files.find(f.base);
+        if (at == rs.last_approval->files.end()) added.push_back(f.base);
+        else if (at->second != sha256_hex(f.text)) changed.push_back(f.base);
+      }
+      for (const auto& [name, h] : rs.last_approval->files) {
+        if (!now.count(name)) removed.push_back(name);
+      }
+      auto list = [](const std::vector<std::string>& names) {
+        std::string out;
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + printable(names[i]);
+        }
+        return out;
+      };
+      std::string what;
+      if (!changed.empty()) what += "changed: " + list(changed);
+      if (!added.empty()) what += (what.empty() ? "" : "; ") + std::string("added: ") + list(added);
+      if (!removed.empty()) what += (what.empty() ? "" : "; ") + std::string("removed: ") + list(removed);
+      if (!what.empty()) d.notes.push_back("since the approval, " + what);
+    }
     d.notes.push_back("'iptplan diff' against the approved version shows what changed; a clinical lead approves "
                       "the rule set as it is with 'iptplan approve DIR --by NAME'");
     diags.push_back(std::move(d));

@@ -53,6 +53,9 @@ struct approval {
   // The hash of the test cases when it was approved (tests_hash); empty in
   // an approval written before approvals covered them.
   std::string tests_sha256;
+  // Each file's own hash (sha256 of its text), by name: what changed since
+  // can then be named, file by file. Empty in an earlier approval.
+  std::map<std::string, std::string> files;
   int line = 0, column = 0;  // where the entry is in approval.toml
 };
 

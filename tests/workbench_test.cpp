@@ -76,6 +76,16 @@ TEST_CASE("approve: the plan says approved while the files are as approved, draf
   CHECK(changed.err.find("/approval.toml:6:1: warning: the rule set changed since it was approved (by Dr Lead on 20") !=
         std::string::npos);
   CHECK(changed.err.find("): it is a draft until it is approved again [ruleset.approval]") != std::string::npos);
+  // The files that changed are named (the approval keeps each file's hash):
+  // a lead without git has no approved version to diff against.
+  CHECK(changed.err.find("note: since the approval, changed: alliance.rules\n") != std::string::npos);
+  std::ofstream(rules + "/extra.rules") << "# nothing yet\n";
+  fs::remove(rules + "/sources.toml");
+  auto more = run({"check", rules});
+  CHECK(more.err.find("note: since the approval, changed: alliance.rules; added: extra.rules; removed: sources.toml\n") !=
+        std::string::npos);
+  fs::remove(rules + "/extra.rules");
+  fs::copy_file(std::string(IPTPLAN_SOURCE_DIR) + "/rules/sources.toml", rules + "/sources.toml");
   auto check = run({"check", rules});
   CHECK(check.out.find("(draft: changed since approved on ") != std::string::npos);
   auto strict = run({"plan", kJane, "--rules", rules, "--require-approved"});
@@ -160,6 +170,13 @@ TEST_CASE("a rule set's name, version and approver are plain text: control chara
   CHECK(p.err.find("changed since it was approved") == std::string::npos);  // no approval to have changed
   CHECK(p.out.find("fake line") == std::string::npos);
   CHECK(p.err.find("\x1b") == std::string::npos);
+  // A file hash that is not one is no approval either, said at the hash.
+  s.write("rules2/approval.toml", "[[approvals]]\nsha256 = \"" + sha +
+                                      "\"\nby = \"Dr Lead\"\ndate = 2026-01-01\n[approvals.files]\n\"a.rules\" = \"xyz\"\n");
+  auto h = run({"plan", kJane, "--rules", clean});
+  CHECK(rule_set_line(h.out) == "Rule set: iptplan-default 0.2.0 (draft)");
+  CHECK(h.err.find("/approval.toml:6:13: warning: the last approval in approval.toml has a file hash that is not 64 "
+                   "hex digits ('a.rules')") != std::string::npos);
   // Letters beyond ASCII are plain text: a name and an approver with accents.
   auto accents = s.rules_copy("rules3");
   replace_in(accents + "/ruleset.toml", "name = \"iptplan-default\"", "name = \"iptplan-d\u00e9faut\"");
