@@ -108,7 +108,9 @@ function field(decl, id, path) {
   const head = isGroup ? el('span', {class: 'label', id: id + '-label', text: label})
                        : el('label', {for: id, text: label});
   if (isGroup) c.setAttribute('aria-labelledby', id + '-label');
-  head.append(el('span', {class: 'badge', text: 'ask next'}));
+  // Seen, not read out as part of the question's name (the plan's "Ask
+  // next" list says it to a screen reader).
+  head.append(el('span', {class: 'badge', 'aria-hidden': 'true', text: 'ask next'}));
   const wrap = el('div', {class: 'field', 'data-path': path, 'data-type': decl.type}, head, hint, c, err);
   if (decl.asked_if) {
     wrap.dataset.gate = decl.asked_if.finding;
@@ -238,6 +240,9 @@ function buildForm() {
                                   onchange: () => changed()});
         box.append(el('div', {class: 'none-choice'}, none,
                       el('label', {for: noneId, text: 'None: asked, and there is nothing to record'})));
+        // Each list's own name for a screen reader (two read alike).
+        none.setAttribute('aria-label', 'None: asked, and there is nothing to record in ' +
+                          (TITLES[d.component] || d.path).toLowerCase());
         box.append(el('button', {type: 'button', text: 'Add a row to ' + (TITLES[d.component] || d.path).toLowerCase(),
                                  onclick: () => { const r = tableRow(d, rows); r.querySelector('input, select').focus(); changed(); }}));
         fs.append(box);
@@ -494,9 +499,9 @@ function itemView(it, n) {
                     el('option', {value: '', text: 'No decision yet'}), el('option', {value: 'accept', text: 'Accept'}),
                     el('option', {value: 'edit', text: 'Edit'}), el('option', {value: 'reject', text: 'Reject'}));
   choice.value = d.action || '';
-  const reason = el('input', {type: 'text', 'aria-label': 'Reason for the decision on ' + it.id,
+  const reason = el('input', {type: 'text', 'aria-label': 'Reason for the decision on: ' + about,
                               placeholder: 'reason', value: d.reason || ''});
-  const text = el('input', {type: 'text', 'aria-label': 'New text for ' + it.id, value: d.text || it.text});
+  const text = el('input', {type: 'text', 'aria-label': 'New text for: ' + about, value: d.text || it.text});
   const sync = () => {
     const action = choice.value;
     reason.removeAttribute('aria-invalid');
@@ -708,6 +713,8 @@ async function start() {
   const r = await api('GET', '/api/vocabulary');
   if (r.status === 401) {
     $('token-panel').hidden = false;
+    // A token given and refused is said, not met with the same panel again.
+    $('token-status').textContent = state.token ? 'That token was not accepted: check it and try again.' : '';
     $('token').focus();
     return;
   }
@@ -723,11 +730,14 @@ async function start() {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
-  $('token-save').addEventListener('click', () => {
+  const signIn = () => {
     state.token = $('token').value.trim();
     sessionStorage.setItem('iptplan-token', state.token);
-    start();
-  });
+    start().then(() => { if (!$('app').hidden) $('form').querySelector('input, select')?.focus(); });
+  };
+  $('token-save').addEventListener('click', signIn);
+  // Enter in the token field signs in, as in any sign-in form.
+  $('token').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); signIn(); } });
   $('record').addEventListener('click', record);
   $('print').addEventListener('click', () => window.print());
   $('download').addEventListener('click', async () => {

@@ -108,6 +108,15 @@ try:
     controls = len(driver.find_elements(By.CSS_SELECTOR, "#form input, #form select"))
     check(controls > 20 and unlabelled == [], "every field is labelled (%d fields, %d unlabelled)" % (controls, len(unlabelled)))
 
+    # Names a screen reader tells apart: each list's "None" its own, and no
+    # question's name carries the "ask next" badge (from a trial).
+    nones = driver.execute_script("""
+      return [...document.querySelectorAll('#form input[data-none]')].map((c) => c.getAttribute('aria-label'));""")
+    check(len(nones) >= 2 and len(set(nones)) == len(nones), "each list's None has its own name: %r" % (nones,))
+    badges = driver.execute_script("""
+      return [...document.querySelectorAll('#form .badge')].filter((b) => b.getAttribute('aria-hidden') !== 'true').length;""")
+    check(badges == 0, "the ask-next badge is not read as part of a question's name")
+
     # The C-SSRS skip logic: Q3 is hidden until Q2 is answered yes.
     q3 = driver.find_element(By.CSS_SELECTOR, '.field[data-path="risk.cssrs.q3"]')
     check(not q3.is_displayed(), "C-SSRS Q3 is not asked before Q2")
@@ -356,6 +365,43 @@ try:
     wait.until(lambda d: "stale" not in body_el.get_attribute("class"))
     check(item9.get_attribute("aria-invalid") == "false" and driver.find_element(By.ID, "record").get_attribute("disabled") is None,
           "corrected, the plan is current again and the marks are gone")
+    # Sign-in with a token: Enter in the field signs in, and a wrong token is
+    # said (from a trial: Enter did nothing, and a wrong token brought the
+    # same panel back without a word).
+    token_file = os.path.join(work, "token")
+    with open(token_file, "w") as tf:
+        tf.write("s3cret-token-for-the-browser-test\n")
+    os.chmod(token_file, 0o600)
+    guarded = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--token-file", token_file],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        m2, seen2 = None, ""
+        while m2 is None:
+            line = guarded.stderr.readline()
+            if not line:
+                break
+            seen2 += line
+            m2 = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        check(m2 is not None, "the server with a token starts: " + seen2[-200:])
+        if m2:
+            threading.Thread(target=lambda: [None for _ in guarded.stderr], daemon=True).start()
+            driver.get("http://127.0.0.1:%s/" % m2.group(1))
+            wait.until(lambda d: d.find_element(By.ID, "token-panel").is_displayed())
+            token = driver.find_element(By.ID, "token")
+            token.send_keys("not-the-token-at-all" + Keys.ENTER)
+            wait.until(lambda d: "not accepted" in d.find_element(By.ID, "token-status").text)
+            check(True, "a wrong token is said")
+            token.clear()
+            token.send_keys("s3cret-token-for-the-browser-test" + Keys.ENTER)
+            wait.until(lambda d: d.find_element(By.ID, "app").is_displayed())
+            check(driver.execute_script("return document.activeElement && document.activeElement.closest('#form') !== null;"),
+                  "Enter signs in, and the focus goes to the form")
+    finally:
+        guarded.terminate()
+        try:
+            guarded.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            guarded.kill()
     verify = subprocess.run([binary, "audit", "verify", "--store", store], capture_output=True, text=True)
     check(verify.returncode == 0, "the store verifies: " + verify.stdout.strip())
 finally:
