@@ -220,6 +220,31 @@ std::optional<toml::table> parse_toml(const std::string& name, const std::string
                           "false, a number as digits");
       }
     }
+    // A decimal comma (3,5 for 3.5), as many clinical leads write numbers:
+    // said, at the number, which the parser's message (about a comma or
+    // what should follow the value) does not name.
+    // Each value on the line (an inline table has several), the one nearest
+    // before where the parser stopped.
+    {
+      std::string_view line = src.line_text(d.line);
+      std::size_t found = std::string_view::npos;
+      for (std::size_t eq = line.find('='); eq != std::string_view::npos; eq = line.find('=', eq + 1)) {
+        std::size_t i = eq + 1;
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        std::size_t start = i;
+        if (i < line.size() && (line[i] == '-' || line[i] == '+')) ++i;
+        std::size_t digits = i;
+        while (i < line.size() && std::isdigit(static_cast<unsigned char>(line[i]))) ++i;
+        if (i > digits && i + 1 < line.size() && line[i] == ',' && std::isdigit(static_cast<unsigned char>(line[i + 1])) &&
+            static_cast<int>(i) < d.column) {
+          found = start;
+        }
+      }
+      if (found != std::string_view::npos) {
+        d.column = static_cast<int>(found) + 1;
+        d.notes.push_back("a number with decimals is written with a point (3.5), not a comma");
+      }
+    }
     // A file that may hold findings (a findings file, a test case) never
     // has a line quoted: the line may hold a value.
     if (quote_values) quote_line(d, src);
