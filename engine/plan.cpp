@@ -568,6 +568,18 @@ class builder {
       auto dot = finding.rfind('.');
       return dot != std::string::npos && screens.count(finding.substr(0, dot)) > 0;
     };
+    // The screens the clinician has begun (an answer of the group on file):
+    // finished before anything else is asked.
+    std::set<std::string> started;
+    for (std::size_t i = 0; i < p_.vocab->findings().size() && i < c_.slots.size(); ++i) {
+      const auto& f = p_.vocab->findings()[i];
+      if (c_.slots[i].kind != vkind::unknown && !c_.is_implied(i) && screens.count(group_of(f.path))) {
+        started.insert(group_of(f.path));
+      }
+    }
+    auto in_started_screen = [&](const std::string& finding) {
+      return in_screen(finding) && started.count(group_of(finding)) > 0;
+    };
     // An answer that would confirm or rule out a challenge to confirm (the
     // proposed focus, say) before one that decides only what might be,
     // whatever their scores: the interview settles what is on the table
@@ -630,6 +642,16 @@ class builder {
       // weak order).
       if (a.clinician != b.clinician) return !a.clinician;
       if (a.safety != b.safety) return a.safety;
+      // A screen with skip logic of its own that the clinician has begun
+      // (the C-SSRS with Q1 on file) is finished first, before a follow-up
+      // another answer opened: it sets the risk tier and what follows in
+      // it (from a clinician's trial: the question on harming the baby,
+      // opened by a postpartum status, broke into the C-SSRS between Q1
+      // and Q2).
+      if (a.safety) {
+        const bool sa = in_started_screen(a.finding), sb = in_started_screen(b.finding);
+        if (sa != sb) return sa;
+      }
       // A follow-up that only completes a screen (no item waits on it: the
       // rules read its absence the safe way) does not jump ahead of the
       // questions that decide safety items.

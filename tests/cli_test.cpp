@@ -716,6 +716,28 @@ TEST_CASE("an unknown escape in a text names the escapes there are") {
         std::string::npos);
 }
 
+TEST_CASE("ask next: a begun C-SSRS is finished before a follow-up another answer opened") {
+  // From a clinician's trial: postpartum with Q1 yes, the question on
+  // harming the baby came before Q2, which sets the tier; it now comes
+  // right after the C-SSRS, before the screens not yet begun.
+  scratch s;
+  auto f = s.write("postpartum.toml", "[client]\nage_band = \"18_64\"\n[perinatal]\nstatus = \"postpartum\"\n"
+                                      "[risk.cssrs]\nq1 = true\n");
+  auto j = nlohmann::json::parse(run({"plan", f, "--format", "json"}).out);
+  std::vector<std::string> order;
+  for (const auto& a : j["ask_next"]) order.push_back(a["finding"]);
+  REQUIRE(order.size() > 4);
+  CHECK(order[0] == "risk.cssrs.q2");
+  CHECK(order[1] == "risk.cssrs.q6");
+  CHECK(order[2] == "perinatal.harm_infant_thoughts");
+  CHECK(order[3] == "risk.self_harm.ever");
+  // Nothing of the C-SSRS on file: the opened follow-up comes first, as an
+  // interview follows up an answer at once.
+  auto g = s.write("postpartum_only.toml", "[client]\nage_band = \"18_64\"\n[perinatal]\nstatus = \"postpartum\"\n");
+  auto k = nlohmann::json::parse(run({"plan", g, "--format", "json"}).out);
+  CHECK(k["ask_next"][0]["finding"] == "perinatal.harm_infant_thoughts");
+}
+
 TEST_CASE("why on a finding: what is on file, its question, and what the plan waits on it for") {
   // From a clinician's trial: a plan said the work "waits on"
   // perinatal.status, and `why perinatal.status` was a usage error.

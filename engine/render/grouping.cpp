@@ -56,11 +56,13 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p) {
     if (warning) parts.push_back(count(warning, "warning", "warnings"));
     if (info) parts.push_back(std::to_string(info) + " info");
     for (std::size_t i = 0; i < parts.size(); ++i) flags += (i ? ", " : "") + parts[i];
-    // Its first sentence, when that is short enough for one line.
+    // Its first sentence whole: the action is in it, and a clinician's
+    // trial found it cut mid-instruction ("...arrange an...") at 160.
+    // Only a sentence past any real flag's length is clipped.
     const std::string& first = p.flags.front().text;
     std::size_t stop = first.find(". ");
     std::size_t end = stop == std::string::npos ? first.size() : stop + 1;
-    flags += "; first: " + (end <= 160 ? first.substr(0, end) : clip(first, 140));
+    flags += "; first: " + (end <= 400 ? first.substr(0, end) : clip(first, 380));
   }
   out.emplace_back("Flags", flags);
   if (possible) out.emplace_back("Possible flags", std::to_string(possible) + " (under TO CONFIRM)");
