@@ -14,6 +14,9 @@ struct unary_not_class : annotate {};
 struct comparison_class : annotate {};
 struct comparison_tail_class : annotate {};
 struct operation_class : annotate {};
+// Its position too: an `and` group's text ends where its last operand
+// does (an unannotated one ended at 0, and its condition read empty).
+struct and_operation_class : annotate {};
 struct additive_class : annotate {};
 struct multiplicative_class : annotate {};
 struct unary_expr_class {};
@@ -70,7 +73,7 @@ x3::rule<quantifier_class, ast::quantifier> const quantifier =
 x3::rule<set_literal_class, ast::set_literal> const set_literal =
     "a set of values in braces, like {\"couple\", \"group\"}";
 x3::rule<operation_class, ast::operation> const or_operation = "'or'";
-x3::rule<struct and_operation_class, ast::operation> const and_operation =
+x3::rule<and_operation_class, ast::operation> const and_operation =
     "'and'";
 
 auto const kw_or = keyword("or", "'or'");

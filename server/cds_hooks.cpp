@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include <cctype>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -365,8 +366,18 @@ response service::cds_call(const request& r) {
   // the other goals and solutions for the plan as a whole (the schedule
   // among them): every item of the plan reaches the EHR on some card.
   std::vector<const plan_item*> shown;
-  auto plan_wide = [](const plan_item& it) {
-    return (it.kind == item_kind::goal || it.kind == item_kind::solution) && it.for_.empty();
+  // A goal or solution is on a card of its own when no card carries it: it
+  // is for the plan as a whole, or for challenges not in the plan (a
+  // response target for a depression challenge a severer one replaced).
+  std::set<std::string> carded;
+  for (const auto* part : {&p.flags, &p.challenges, &p.provisional}) {
+    for (const auto& it : *part) {
+      if (it.kind == item_kind::flag || it.kind == item_kind::challenge) carded.insert(it.full_id());
+    }
+  }
+  auto plan_wide = [&](const plan_item& it) {
+    return (it.kind == item_kind::goal || it.kind == item_kind::solution) &&
+           std::none_of(it.for_.begin(), it.for_.end(), [&](const std::string& f) { return carded.count(f) > 0; });
   };
   for (const auto& it : p.flags) shown.push_back(&it);
   for (const auto& it : p.provisional) {

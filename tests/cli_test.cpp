@@ -716,6 +716,47 @@ TEST_CASE("an unknown escape in a text names the escapes there are") {
         std::string::npos);
 }
 
+TEST_CASE("every condition an explanation shows is the whole source text: never empty, its parentheses balanced") {
+  // From a review: an `and` group's text ended at 0 (empty in 12 places of
+  // one example's plan), and a condition whose first operand is in
+  // parentheses lost its '(' (shown "a or b) and c").
+  std::size_t seen = 0;
+  for (const auto& e : fs::directory_iterator("examples")) {
+    if (e.path().extension() != ".toml") continue;
+    auto r = run({"plan", e.path().string(), "--format", "json"});
+    if (r.code != 0) continue;
+    std::vector<const nlohmann::json*> todo{};
+    auto j = nlohmann::json::parse(r.out);
+    todo.push_back(&j);
+    while (!todo.empty()) {
+      const auto* n = todo.back();
+      todo.pop_back();
+      if (n->is_object()) {
+        for (auto it = n->begin(); it != n->end(); ++it) {
+          if (it.key() == "condition" && it->is_string()) {
+            const std::string c = *it;
+            INFO(e.path().string() << ": " << c);
+            ++seen;
+            CHECK_FALSE(c.empty());
+            int depth = 0;
+            bool never_negative = true;
+            for (char ch : c) {
+              depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
+              never_negative = never_negative && depth >= 0;
+            }
+            CHECK(depth == 0);
+            CHECK(never_negative);
+          }
+          todo.push_back(&*it);
+        }
+      } else if (n->is_array()) {
+        for (const auto& x : *n) todo.push_back(&x);
+      }
+    }
+  }
+  CHECK(seen > 1000);
+}
+
 TEST_CASE("ask next: a begun C-SSRS is finished before a follow-up another answer opened") {
   // From a clinician's trial: postpartum with Q1 yes, the question on
   // harming the baby came before Q2, which sets the tier; it now comes

@@ -1242,8 +1242,18 @@ TEST_CASE("cds-hooks: one card per flag and challenge, risk first, each with its
   // solutions for the plan as a whole (the safety plan, the schedule),
   // which no flag's or challenge's suggestions carry, on cards of their own.
   std::size_t provisional_cards = 0, plan_wide = 0;
-  auto wide = [](const nlohmann::json& it) {
-    return (it["kind"] == "goal" || it["kind"] == "solution") && it["for"].empty();
+  std::set<std::string> carded;
+  for (const auto* part : {&plan["flags"], &plan["challenges"], &plan["provisional"]}) {
+    for (const auto& it : *part) {
+      if (it["kind"] == "flag" || it["kind"] == "challenge") carded.insert(it["id"].get<std::string>());
+    }
+  }
+  auto wide = [&](const nlohmann::json& it) {
+    if (it["kind"] != "goal" && it["kind"] != "solution") return false;
+    for (const auto& f : it["for"]) {
+      if (carded.count(f.get<std::string>())) return false;
+    }
+    return true;
   };
   for (const auto& it : plan["provisional"]) {
     provisional_cards += it["kind"] == "flag" || it["kind"] == "challenge" || wide(it);
@@ -1304,6 +1314,25 @@ TEST_CASE("cds-hooks: one card per flag and challenge, risk first, each with its
   CHECK(flags_seen == parsed(call(s, "POST", "/api/plan", example("risk_high.toml")))["flags"].size());
   CHECK(high[0]["detail"].get<std::string>().find("((risk.cssrs.q4 == true or risk.cssrs.q5 == true) and not "
                                                   "(risk.cssrs.q2 == false") != std::string::npos);
+  // A goal for a challenge not in the plan (a response target for the
+  // depression challenge a severer one replaced) is on a card of its own,
+  // not lost (from a review).
+  auto severe_plan = parsed(call(s, "POST", "/api/plan", example("severe_depression.toml")));
+  auto severe = parsed(call(s, "POST", "/cds-services/iptplan", hook_request(example("severe_depression.toml")).dump(),
+                            "application/json"))["cards"];
+  std::set<std::string> on_cards;
+  for (const auto& c : severe) {
+    on_cards.insert(c["source"]["topic"]["code"].get<std::string>());
+    for (const auto& sg : c.value("suggestions", json::array())) on_cards.insert(sg["label"].get<std::string>());
+  }
+  for (const auto* part : {&severe_plan["goals"], &severe_plan["solutions"]}) {
+    for (const auto& it : *part) {
+      bool found = on_cards.count(it["base_id"].get<std::string>()) > 0;
+      for (const auto& l : on_cards) found = found || l.find(it["text"].get<std::string>().substr(0, 40)) != std::string::npos;
+      INFO(it["id"]);
+      CHECK(found);
+    }
+  }
   CHECK(uuids.size() == cards.size());
   // Flags come first: the first card is the plan's first flag.
   REQUIRE_FALSE(plan["flags"].empty());

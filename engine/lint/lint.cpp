@@ -528,15 +528,35 @@ class linter {
     };
     std::vector<cited> ids;
     const std::string& src = r.source;
-    std::size_t at = src.find("domain");
+    auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    // "domain" as a word of its own ("domains" is another word).
+    std::size_t at = std::string::npos;
+    for (std::size_t f = src.find("domain"); f != std::string::npos; f = src.find("domain", f + 1)) {
+      if ((f == 0 || !is_word(src[f - 1])) && (f + 6 == src.size() || !is_word(src[f + 6]))) {
+        at = f;
+        break;
+      }
+    }
+    // Shaped like a fact id: capital letters, then a digit (M9, I13, M1O).
+    auto id_shaped = [](std::string_view w) {
+      std::size_t i = 0;
+      while (i < w.size() && std::isalpha(static_cast<unsigned char>(w[i]))) ++i;
+      return i > 0 && i <= 3 && i < w.size() && std::isdigit(static_cast<unsigned char>(w[i]));
+    };
     if (at == std::string::npos) {
-      // "domian M9": the word misspelt, so nothing after it was checked.
+      // "domian M9": the word misspelt before an id, so nothing after it was
+      // checked (a word such as "woman" before other text is no misspelling).
       for (std::size_t i = 0; i < src.size();) {
         while (i < src.size() && !std::isalpha(static_cast<unsigned char>(src[i]))) ++i;
         std::size_t b = i;
         while (i < src.size() && std::isalpha(static_cast<unsigned char>(src[i]))) ++i;
         std::string word = src.substr(b, i - b);
-        if (word.size() >= 5 && word.size() <= 7 && edit_distance(word, "domain") <= 2 && word != "domain") {
+        std::size_t next = i;
+        while (next < src.size() && src[next] == ' ') ++next;
+        std::size_t next_end = next;
+        while (next_end < src.size() && is_word(src[next_end])) ++next_end;
+        if (word.size() >= 5 && word.size() <= 7 && edit_distance(word, "domain") <= 2 &&
+            id_shaped(std::string_view(src).substr(next, next_end - next))) {
           report_at(r, at_offset(b), "lint.unknown-source",
                     "rule '" + r.id + "' cites '" + word + "', which is not the word 'domain' that clinical facts "
                     "are cited after",
@@ -546,13 +566,21 @@ class linter {
       }
       return;
     }
-    std::size_t end = src.find(';', at);
+    // The ids: words after "domain", separated by commas or spaces, to a
+    // ';' or a '.' that ends the citation, a '(' that starts a remark, or
+    // the word "and" ("domain M6 and I2").
+    std::size_t end = src.find_first_of(";(", at);
     if (end == std::string::npos) end = src.size();
     for (std::size_t i = at + 6; i < end;) {
       while (i < end && (src[i] == ' ' || src[i] == ',' || src[i] == '\t')) ++i;
       std::size_t b = i;
       while (i < end && src[i] != ' ' && src[i] != ',' && src[i] != '\t') ++i;
-      if (i > b) ids.push_back({src.substr(b, i - b), b});
+      std::string word = src.substr(b, i - b);
+      bool last = !word.empty() && word.back() == '.';
+      if (last) word.pop_back();
+      if (word == "and") continue;
+      if (!word.empty()) ids.push_back({word, b});
+      if (last) break;
     }
     if (ids.empty()) return;
     if (!rs_.sources) {
