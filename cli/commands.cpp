@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -137,6 +138,33 @@ bool stdin_closed(const std::istream& in) {
 }
 
 std::optional<std::string> read_input_stream(std::istream& in, std::string& why) {
+  if (&in == &std::cin) {
+    // The descriptor itself: a non-blocking one (a pipe set O_NONBLOCK by
+    // its writer) is waited on, as a blocking read would, never read as an
+    // error or an early end.
+    std::string text;
+    char buf[1 << 16];
+    while (text.size() <= kMaxInputBytes) {
+      ssize_t n = ::read(STDIN_FILENO, buf, std::min(sizeof buf, kMaxInputBytes + 1 - text.size()));
+      if (n > 0) {
+        text.append(buf, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0) return text;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        pollfd p{STDIN_FILENO, POLLIN, 0};
+        int r;
+        do {
+          r = ::poll(&p, 1, -1);
+        } while (r < 0 && errno == EINTR);
+        if (r >= 0) continue;
+      }
+      why = "standard input could not be read (" + std::string(std::strerror(errno)) + ")";
+      return std::nullopt;
+    }
+    return text;
+  }
   errno = 0;
   std::string text = read_bounded(in);
   const int e = errno;

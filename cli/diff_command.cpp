@@ -172,7 +172,7 @@ std::optional<side> from_git(const std::string& spec, std::ostream& err) {
     // rule file whose name holds a control character is refused, both said
     // (a reviewer shown "no change" for a rule the folder loader refuses).
     if (const auto slash = name.find('/'); slash != std::string::npos && name.find('/', slash + 1) == std::string::npos &&
-                                           name.rfind("tests/", 0) != 0 && ends_with(name, ".rules")) {
+                                           ends_with(name, ".rules")) {
       err << "iptplan: error: " << printable(name) << " of " << printable(spec)
           << ": a rule file in a folder of the rule set is not read: a rule set reads the *.rules files at its top "
              "only\n";
@@ -469,16 +469,22 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
       // '# lint: allow ... because' marker, and its reason, is no part of
       // any rule's text.
       bool rules_file = n.size() > 6 && n.compare(n.size() - 6, 6, ".rules") == 0;
-      auto lines = changed_lines(*o->second, *w->second);
-      if (rules_file) {
-        std::vector<std::string> comments;
-        for (const auto& l : lines) {
-          auto text = l.size() > 2 ? std::string_view(l).substr(2) : std::string_view();
-          auto first = text.find_first_not_of(" \t");
-          if ((l[0] == '-' || l[0] == '+') && first != std::string_view::npos && text[first] == '#') comments.push_back(l);
+      // Of a rule file, its comment lines alone are compared (so that a
+      // marker is never lost past the cap on lines shown).
+      auto comments_of = [](std::string_view text) {
+        std::string out;
+        for (std::size_t at = 0; at < text.size();) {
+          std::size_t nl = text.find('\n', at);
+          if (nl == std::string_view::npos) nl = text.size();
+          auto line = text.substr(at, nl - at);
+          auto first = line.find_first_not_of(" \t");
+          if (first != std::string_view::npos && line[first] == '#') out.append(line).push_back('\n');
+          at = nl + 1;
         }
-        lines = std::move(comments);
-      }
+        return out;
+      };
+      auto lines = rules_file ? changed_lines(comments_of(*o->second), comments_of(*w->second))
+                              : changed_lines(*o->second, *w->second);
       if (!lines.empty()) out.file_lines[n] = std::move(lines);
     }
   }

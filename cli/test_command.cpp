@@ -10,6 +10,7 @@
 
 #include "cli/common.hpp"
 #include "engine/render/json_writer.hpp"
+#include "engine/toml_util.hpp"
 #include "engine/lint/lint.hpp"
 #include "engine/testing.hpp"
 
@@ -74,7 +75,11 @@ std::vector<case_source> folder_cases(const std::string& dir, std::vector<diagno
         if (it->path().extension() != ".toml" || !it->is_regular_file(sub)) continue;
         std::vector<diagnostic> ignored;
         auto text = read_text_file(it->path().string(), "test.read", ignored);
-        if (!text || !(text->rfind("[expect]", 0) == 0 || text->find("\n[expect]") != std::string::npos)) continue;
+        if (!text) continue;
+        // A case is a file with an `expect` table, however it is written
+        // ([expect], [ expect ], expect.flags = ...).
+        auto t = parse_toml(it->path().string(), *text, "test.read", ignored);
+        if (!t || !t->contains("expect")) continue;
         diagnostic d;
         d.code = "test.read";
         d.file = it->path().string();

@@ -206,6 +206,11 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
       unread(name, "a rule file's name holds a control character (a line break, a tab, ...); rename it to be read");
       continue;
     }
+    if (ends_rules && find_invalid_utf8(name) != std::string::npos) {
+      // Plans and approval.toml name the file: its name must be text.
+      unread(name, "a rule file's name is not valid UTF-8 text; rename it to be read");
+      continue;
+    }
     if (name == "ruleset.toml" || name == "vocabulary.toml" || name == kApprovalFile || name == kSourcesFile ||
         ends_rules) {
       // Every file that looks like part of the rule set is read, or its

@@ -975,10 +975,22 @@ TEST_CASE("hostile: a rule file that is a dangling link, a pipe or a folder is a
     fs::create_directories(fs::path(rules) / "tests" / "sub");
     std::ofstream(fs::path(rules) / "tests" / "sub" / "case.toml") << "[expect]\nflags = [\"nope\"]\n[findings]\nphq9.total = 14\n";
     std::ofstream(fs::path(rules) / "tests" / "sub" / "client.toml") << "[phq9]\ntotal = 14\n";
+    // However the table is written.
+    std::ofstream(fs::path(rules) / "tests" / "sub" / "spaced.toml") << "[ expect ]\nflags = [\"nope\"]\n";
+    std::ofstream(fs::path(rules) / "tests" / "sub" / "dotted.toml") << "expect.flags = [\"nope\"]\n";
     auto r = run({"test", rules});
     CHECK(r.code == 1);
     CHECK(r.err.find("case.toml: error: a test case in a folder of tests/ is not run") != std::string::npos);
+    CHECK(r.err.find("spaced.toml: error: a test case in a folder of tests/ is not run") != std::string::npos);
+    CHECK(r.err.find("dotted.toml: error: a test case in a folder of tests/ is not run") != std::string::npos);
     CHECK(r.err.find("client.toml") == std::string::npos);
+  }
+  SECTION("a rule file whose name is not valid UTF-8 is refused, not approved into an unreadable approval.toml") {
+    std::ofstream(fs::path(rules) / "caf\xe9.rules") << "# nothing\n";
+    auto r = run({"check", rules});
+    CHECK(r.code == 1);
+    CHECK(r.err.find(".rules: error: a rule file's name is not valid UTF-8 text; rename it to be read") !=
+          std::string::npos);
   }
   SECTION("a rule file in a folder of the rule set") {
     // From a hostile trial: rules/extra/x.rules was left out in silence.

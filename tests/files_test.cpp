@@ -191,6 +191,22 @@ TEST_CASE("standard input that cannot be read (a folder given as it) is an error
   CHECK(slurp(out).find("\"code\":\"batch.read\"") != std::string::npos);
 }
 
+TEST_CASE("a non-blocking standard input that is slow to arrive is waited on, as a blocking one is") {
+  // From a review: plan - read EAGAIN from a pipe set O_NONBLOCK (by a
+  // writer sharing it) as "could not be read"; batch waited.
+  std::string bin = IPTPLAN_BINARY;
+  scratch s;
+  std::string out = (s.dir / "out.txt").string(), err = (s.dir / "err.txt").string();
+  const std::string nonblocking =
+      "/usr/bin/python3 -c 'import os, fcntl, sys; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | "
+      "os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])' ";
+  CHECK(shell("(sleep 0.5; cat " + kJane + ") | " + nonblocking + bin + " plan - > " + out + " 2> " + err) == 0);
+  CHECK(slurp(out).rfind("DRAFT TREATMENT PLAN", 0) == 0);
+  CHECK(slurp(err).find("could not be read") == std::string::npos);
+  CHECK(shell("(sleep 0.5; cat " + kJane + ") | " + nonblocking + bin + " batch > " + out + " 2> " + err) == 0);
+  CHECK(slurp(out).find("\"client_id\":\"C-0001\"") != std::string::npos);
+}
+
 TEST_CASE("a full disk and a closed pipe, as a process: exit 1, with a message for the full disk") {
   std::string bin = IPTPLAN_BINARY;
   scratch s;

@@ -795,6 +795,17 @@ TEST_CASE("diff: a rule moved to another file, and a rule file whose comments ch
   CHECK(text.out.find("  ~ file support.rules differs\n      + # a comment\n") != std::string::npos);
   CHECK(j["rule_set"]["file_lines"]["support.rules"] == json::array({"+ # a comment"}));
   CHECK_FALSE(j["rule_set"]["file_lines"].contains("alliance.rules"));
+  // A comment among many changed rule lines is still shown (from a review:
+  // past 40 changed lines, the marker was cut off).
+  std::string safety = slurp(rules + "/safety.rules");
+  for (std::size_t at = 0; (at = safety.find("  priority 100\n", at)) != std::string::npos; at += 14) {
+    safety.replace(at, 15, "  priority 99\n");
+  }
+  safety += "\n# lint: allow lint.safety-exclude because the lead decided so\n";
+  std::ofstream(rules + "/safety.rules", std::ios::binary) << safety;
+  auto many = json::parse(run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane, "--format", "json"}).out);
+  CHECK(many["rule_set"]["file_lines"]["safety.rules"] ==
+        json::array({"+ # lint: allow lint.safety-exclude because the lead decided so"}));
 }
 
 TEST_CASE("diff: a changed item shows only the reasons that differ, and names those both sides give") {

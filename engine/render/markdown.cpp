@@ -97,7 +97,10 @@ std::string render_markdown(const plan& p) {
       std::string t = first_item.text;
       if (t.size() > 60) {
         auto cut = t.rfind(' ', 60);
-        t = t.substr(0, cut == std::string::npos || cut < 20 ? 60 : cut) + "\u2026";
+        std::size_t at = cut == std::string::npos || cut < 20 ? 60 : cut;
+        // Never inside a character: back to the first byte of one.
+        while (at > 0 && (static_cast<unsigned char>(t[at]) & 0xC0) == 0x80) --at;
+        t = t.substr(0, at) + "\u2026";
       }
       return std::string("the ") + to_string(first_item.kind) + " *" + markdown_escape(t) + "*";
     };
