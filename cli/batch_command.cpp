@@ -159,11 +159,15 @@ class line_reader {
           // A non-blocking descriptor with nothing yet: wait for the
           // writer, as a blocking read would (not the end of the input).
           pollfd p{fd_, POLLIN, 0};
-          while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-          }
-          continue;
+          int r;
+          do {
+            r = ::poll(&p, 1, -1);
+          } while (r < 0 && errno == EINTR);
+          if (r >= 0) continue;
+          // poll itself failed: the stream ends in that error, never a loop.
         }
         error_ = errno;  // EIO and the like: the stream ends in error
+        if (error_ == 0) error_ = EIO;
         break;
       }
       len_ = n > 0 ? static_cast<std::size_t>(n) : 0;

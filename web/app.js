@@ -412,7 +412,9 @@ function setPlanStale(stale) {
   body.classList.toggle('stale', stale);
   body.setAttribute('aria-disabled', stale ? 'true' : 'false');
   for (const c of body.querySelectorAll('input, select, textarea, button')) c.disabled = stale;
-  for (const id of ['record', 'download', 'print']) $(id).disabled = stale;
+  for (const id of ['download', 'print']) $(id).disabled = stale;
+  // Record stays disabled while a recording is on its way.
+  $('record').disabled = stale || !!state.recording;
   state.stale = stale;
 }
 
@@ -609,9 +611,11 @@ async function record() {
   const button = $('record');
   if (button.disabled) return;
   button.disabled = true;  // one plan per click, however fast the clicks
+  state.recording = true;
   try {
     await recordOnce();
   } finally {
+    state.recording = false;
     button.disabled = !!state.stale;
     // Enter on the button kept the focus nowhere (a disabled button loses
     // it): back on the button, beside the status that says what happened.
