@@ -463,7 +463,11 @@ response service::explain(const rule_set& rs, const std::string& findings, bool 
   auto did_you_mean = [](const unknown_query& q) {
     return q.message + (q.suggestion.empty() ? "" : "; did you mean '" + q.suggestion + "'?");
   };
-  if (auto unknown = unknown_item(rs, item)) return error_response(404, "api.unknown-item", did_you_mean(*unknown));
+  // A finding of the inventory, as `iptplan why FINDING` answers it.
+  const bool finding = !fact && is_finding_query(*rs.prog, item) && rs.prog->rules_proposing(item).empty();
+  if (!finding) {
+    if (auto unknown = unknown_item(rs, item)) return error_response(404, "api.unknown-item", did_you_mean(*unknown));
+  }
   // A recorded plan's findings read unknown keys as warnings, as `iptplan
   // verify` replays them (one recorded with --allow-unknown is explained
   // too); a request's are read strictly.
@@ -475,8 +479,12 @@ response service::explain(const rule_set& rs, const std::string& findings, bool 
                           "explained here (iptplan verify ID replays it)");
   }
   if (!pr.p) return diagnostics_response(400, pr.diags);
-  if (auto unknown = unknown_key(rs, *pr.client, item)) return error_response(404, "api.unknown-item", did_you_mean(*unknown));
   response res;
+  if (finding) {
+    res.body = render_why_finding(*rs.prog, *pr.client, *pr.p, item, true);
+    return res;
+  }
+  if (auto unknown = unknown_key(rs, *pr.client, item)) return error_response(404, "api.unknown-item", did_you_mean(*unknown));
   if (fact) {
     auto fe = explain_fact(rs, *pr.client, pr.ev, item);
     res.body = fe->holds ? render_why_fact_json(item, *fe)

@@ -757,6 +757,32 @@ TEST_CASE("every condition an explanation shows is the whole source text: never 
   CHECK(seen > 1000);
 }
 
+TEST_CASE("summary: items to confirm that wait only on what the clinician records are said so") {
+  // From clinicians' trials: a grief focus stayed provisional for want of
+  // the session number alone, which read as doubt about the grief.
+  scratch s;
+  const std::string widow =
+      "[client]\nage_band = \"65_89\"\n[phq9]\ntotal = 16\nitem9 = 0\n[risk.cssrs]\nq1 = false\nq2 = false\n"
+      "[[relationships]]\nlabel = \"husband\"\nrole = \"partner\"\ndeceased = true\ngrief_ongoing = true\n"
+      "[[life_events]]\ntype = \"death\"\nmonths_before_onset = 6\nperson = \"husband\"\n";
+  auto f = s.write("widow.toml", widow);
+  auto r = run({"plan", f});
+  REQUIRE(r.code == 0);
+  auto at = r.out.find("  Waiting only on what the clinician records: ");
+  REQUIRE(at != std::string::npos);
+  std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+  CHECK(line.find(" to confirm: record ") != std::string::npos);
+  CHECK(line.find("therapy.session_number") != std::string::npos);
+  // Recorded, the grief focus and its work are confirmed; what still waits
+  // (the course's length, for dated targets) is named instead.
+  auto g = s.write("widow_session1.toml", "[therapy]\nsession_number = 1\nphase = \"initial\"\n" + widow);
+  auto done = run({"plan", g});
+  CHECK(done.out.find("  Proposed focus (while none is agreed): grief\n") != std::string::npos);
+  auto at2 = done.out.find("  Waiting only on what the clinician records: ");
+  REQUIRE(at2 != std::string::npos);
+  CHECK(done.out.substr(at2, done.out.find('\n', at2) - at2).find("therapy.session_number") == std::string::npos);
+}
+
 TEST_CASE("ask next: a begun C-SSRS is finished before a follow-up another answer opened") {
   // From a clinician's trial: postpartum with Q1 yes, the question on
   // harming the baby came before Q2, which sets the tier; it now comes
@@ -813,8 +839,11 @@ TEST_CASE("why on a finding: what is on file, its question, and what the plan wa
   auto none = run({"why", "relationships[uncle].conflict", "examples/jane.toml"});
   CHECK(none.code == 0);
   CHECK(none.out.find("the inventory has no entry 'uncle'") != std::string::npos);
-  // A name that is neither a finding nor an item is still a usage error.
-  CHECK(run({"why", "phq9.totl", "examples/jane.toml"}).code == 2);
+  // A name that is neither a finding nor an item is still a usage error,
+  // with the finding meant.
+  auto typo = run({"why", "perinatl.status", "examples/jane.toml"});
+  CHECK(typo.code == 2);
+  CHECK(typo.err.find("did you mean 'perinatal.status'?") != std::string::npos);
 }
 
 TEST_CASE("why lists every item an id names, one per key") {

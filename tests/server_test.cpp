@@ -311,6 +311,15 @@ TEST_CASE("api: why explains an item, a keyed item and a derived fact, and why-n
   CHECK(key.body.find("no entry of relationships in this findings file is named 'mothr', so nothing is proposed for "
                       "it; did you mean 'role_dispute[mother]'?") != std::string::npos);
   CHECK(call(s, "POST", "/api/why", jane, "", {{"item", "role_dispute[friend]"}}).status == 200);
+  // A finding, as `iptplan why FINDING` answers it; a misspelt one is
+  // offered the finding meant.
+  auto found = call(s, "POST", "/api/why", jane, "", {{"item", "phq9.total"}});
+  REQUIRE(found.status == 200);
+  CHECK(parsed(found)["finding"]["recorded"] == true);
+  CHECK(parsed(found)["finding"]["value"] == "14");
+  auto near = call(s, "POST", "/api/why", jane, "", {{"item", "perinatl.status"}});
+  CHECK(near.status == 404);
+  CHECK(near.body.find("did you mean 'perinatal.status'?") != std::string::npos);
   CHECK(call(s, "POST", "/api/why", "phq9.total = 99\n", "", {{"item", "role_dispute"}}).status == 400);
   auto put = call(s, "PUT", "/api/why", jane, "", {{"item", "role_dispute"}});
   CHECK(put.status == 405);

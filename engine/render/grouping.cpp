@@ -72,6 +72,37 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p) {
                       count(p.goals.size(), "goal", "goals");
   if (!p.provisional.empty()) items += "; " + count(p.provisional.size(), "item", "items") + " to confirm";
   out.emplace_back("Plan", items);
+  // Items to confirm that wait only on what the clinician records (the
+  // session number, the phase): one entry away from the plan, said so
+  // (from clinicians' trials: a grief focus stayed provisional for want of
+  // the session number, which read as doubt about the grief).
+  {
+    std::set<std::string> recorded_by_clinician;
+    for (const auto& a : p.to_assess) {
+      if (a.clinician) recorded_by_clinician.insert(a.finding);
+    }
+    std::size_t waiting = 0;
+    std::vector<std::string> on;
+    for (const auto& it : p.provisional) {
+      if (it.to_confirm.empty()) continue;
+      bool only = std::all_of(it.to_confirm.begin(), it.to_confirm.end(),
+                              [&](const std::string& f) { return recorded_by_clinician.count(f) > 0; });
+      if (!only) continue;
+      ++waiting;
+      for (const auto& f : it.to_confirm) {
+        if (std::find(on.begin(), on.end(), f) == on.end()) on.push_back(f);
+      }
+    }
+    if (waiting) {
+      std::string names;
+      for (std::size_t i = 0; i < on.size() && i < 3; ++i) {
+        names += (i == 0 ? "" : i + 1 == std::min<std::size_t>(on.size(), 3) && on.size() <= 3 ? " and " : ", ") + on[i];
+      }
+      if (on.size() > 3) names += " and " + std::to_string(on.size() - 3) + " more";
+      out.emplace_back("Waiting only on what the clinician records",
+                       count(waiting, "item", "items") + " to confirm: record " + names);
+    }
+  }
   // The first questions for the client, then the first the clinician records.
   std::string ask, record;
   std::size_t asked = 0, recorded = 0;

@@ -183,9 +183,16 @@ std::optional<unknown_query> unknown_item(const rule_set& rs, const std::string&
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   for (const auto& f : rs.prog->facts) names.push_back(f.path);
+  // A finding too (`why` answers for one): 'perinatl.status' is meant as
+  // 'perinatal.status'. A list's fields by their list's path and name.
+  for (const auto& f : rs.prog->vocab->findings()) {
+    names.push_back(f.path);
+    for (const auto& field : f.fields) names.push_back(f.path + "." + field.path);
+  }
   // The name as given, cut when long: a message's size never follows it.
   std::string name = base.size() > 80 ? base.substr(0, 40) + "... (" + std::to_string(base.size()) + " bytes)" : base;
-  return unknown_query{"no rule proposes an item '" + printable(name) + "' or concludes a fact of that name",
+  return unknown_query{"no rule proposes an item '" + printable(name) + "' or concludes a fact of that name, and no "
+                       "finding has that name",
                        nearest_name(base, names)};
 }
 
