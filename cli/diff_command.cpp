@@ -655,7 +655,7 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
     if (!c.changed()) continue;
     // A case's name is its file's name, which may hold anything (an escape
     // sequence, a line break that would forge a line of this report).
-    out << (markdown ? "\n### " + printable(c.name) + "\n\n" : "\n" + printable(c.name) + "\n");
+    out << (markdown ? "\n### " + markdown_escape(printable(c.name)) + "\n\n" : "\n" + printable(c.name) + "\n");
     if (!c.error.empty()) out << (markdown ? "- " : "  ") << printable(c.error) << "\n";
     // A reason given for an item of this case already (one rule proposes
     // a challenge, its solution and its goal) is named, not repeated.

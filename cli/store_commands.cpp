@@ -533,7 +533,8 @@ int cmd_audit_show(const std::string& location, std::int64_t id, const std::stri
     // auditor's script reads it without parsing a string inside JSON.
     if (body.is_object() && body.contains("plan") && body["plan"].is_object() && body["plan"].contains("json") &&
         body["plan"]["json"].is_string()) {
-      body["plan"]["object"] = json::parse(body["plan"]["json"].get<std::string>(), nullptr, false);
+      auto object = json::parse(body["plan"]["json"].get<std::string>(), nullptr, false);
+      if (!object.is_discarded()) body["plan"]["object"] = std::move(object);
     }
     if (fmt == "json") {
       json j = {{"id", r->id},     {"kind", r->kind},           {"created", r->created}, {"by", r->by},
