@@ -148,28 +148,9 @@ class line_reader {
   bool fill() {
     pos_ = 0;
     if (fd_ >= 0) {
-      ssize_t n;
-      for (;;) {
-        n = ::read(fd_, buf_.get(), kBuf);
-        if (n >= 0 || errno == EINTR) {
-          if (n >= 0) break;
-          continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          // A non-blocking descriptor with nothing yet: wait for the
-          // writer, as a blocking read would (not the end of the input).
-          pollfd p{fd_, POLLIN, 0};
-          int r;
-          do {
-            r = ::poll(&p, 1, -1);
-          } while (r < 0 && errno == EINTR);
-          if (r >= 0) continue;
-          // poll itself failed: the stream ends in that error, never a loop.
-        }
-        error_ = errno;  // EIO and the like: the stream ends in error
-        if (error_ == 0) error_ = EIO;
-        break;
-      }
+      // A non-blocking descriptor is waited on, not taken for the end.
+      long n = read_waiting(fd_, buf_.get(), kBuf);
+      if (n < 0) error_ = errno != 0 ? errno : EIO;  // EIO and the like: the stream ends in error
       len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
       eof_ = n <= 0;
       return len_ > 0;

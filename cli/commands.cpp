@@ -137,40 +137,42 @@ bool stdin_closed(const std::istream& in) {
   return &in == &std::cin && ::fcntl(STDIN_FILENO, F_GETFD) == -1 && errno == EBADF;
 }
 
+long read_waiting(int fd, char* buf, std::size_t size) {
+  for (;;) {
+    ssize_t n = ::read(fd, buf, size);
+    if (n >= 0) return static_cast<long>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+    pollfd p{fd, POLLIN, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, -1);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return -1;  // poll itself failed: an error, never a loop
+  }
+}
+
 std::optional<std::string> read_input_stream(std::istream& in, std::string& why) {
   if (&in == &std::cin) {
-    // The descriptor itself: a non-blocking one (a pipe set O_NONBLOCK by
-    // its writer) is waited on, as a blocking read would, never read as an
-    // error or an early end.
+    // The descriptor itself, so that a non-blocking one is waited on.
     std::string text;
     char buf[1 << 16];
     while (text.size() <= kMaxInputBytes) {
-      ssize_t n = ::read(STDIN_FILENO, buf, std::min(sizeof buf, kMaxInputBytes + 1 - text.size()));
-      if (n > 0) {
-        text.append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
+      long n = read_waiting(STDIN_FILENO, buf, std::min(sizeof buf, kMaxInputBytes + 1 - text.size()));
       if (n == 0) return text;
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        pollfd p{STDIN_FILENO, POLLIN, 0};
-        int r;
-        do {
-          r = ::poll(&p, 1, -1);
-        } while (r < 0 && errno == EINTR);
-        if (r >= 0) continue;
+      if (n < 0) {
+        why = "standard input could not be read (" + std::string(std::strerror(errno)) + ")";
+        return std::nullopt;
       }
-      why = "standard input could not be read (" + std::string(std::strerror(errno)) + ")";
-      return std::nullopt;
+      text.append(buf, static_cast<std::size_t>(n));
     }
     return text;
   }
   errno = 0;
   std::string text = read_bounded(in);
   const int e = errno;
-  // A filebuf's read error sets badbit; standard input (in step with stdio)
-  // shows it with ferror.
-  if (in.bad() || (&in == &std::cin && std::ferror(stdin))) {
+  // Another stream (a test's): a filebuf's read error sets badbit.
+  if (in.bad()) {
     why = "standard input could not be read (" + std::string(e != 0 ? std::strerror(e) : "a read error") + ")";
     return std::nullopt;
   }

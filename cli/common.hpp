@@ -25,6 +25,12 @@ bool path_inside(const std::string& root, const std::string& path);
 // with `<&-`): nothing can be read, which is not an empty input.
 bool stdin_closed(const std::istream& in);
 
+// read(2) as a blocking read behaves, whatever the descriptor: EINTR is
+// retried, and a non-blocking descriptor with nothing yet (a pipe set
+// O_NONBLOCK by a writer sharing it) is waited on, never taken for an error
+// or the end. The bytes read, 0 at the end, -1 with errno on an error.
+long read_waiting(int fd, char* buf, std::size_t size);
+
 // Reads standard input (or `in`) to its end or just past kMaxInputBytes;
 // nullopt when the system failed to read it (a folder given as standard
 // input, an I/O error), with the reason in `why`. Never an empty text for
