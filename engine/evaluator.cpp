@@ -177,6 +177,7 @@ class evaluator {
   // Explain mode: the values seen by the condition being evaluated.
   condition_evidence* current_ = nullptr;        // the condition being recorded
   std::vector<condition_evidence>* evidence_out_ = nullptr;  // the rule's evidence
+  std::uint32_t more_evidence_ = 0;  // conditions past kMaxEvidence, not recorded
   // The nesting of and/or groups around the condition being recorded: -1
   // before the rule's root, and the connective of the innermost group.
   int ev_level_ = -1;
@@ -291,6 +292,17 @@ value evaluator::eval(std::uint32_t idx, missing_set* m) {
   const node& n = p_.nodes[idx];
   // The fast path, and explain mode inside a condition being recorded.
   if (!m || !evidence_out_ || current_ != nullptr) return eval_node(n, m);
+  if (evidence_out_->size() >= kMaxEvidence) {
+    // Past the cap: evaluated, not recorded. Each condition left out is
+    // counted once (a group's parts are each counted, not the group).
+    const bool part = n.atom || (n.op != opcode::op_and && n.op != opcode::op_or && n.op != opcode::op_not);
+    if (part) ++more_evidence_;
+    std::vector<condition_evidence>* out = evidence_out_;
+    if (part) evidence_out_ = nullptr;
+    value v = eval_node(n, m);
+    evidence_out_ = out;
+    return v;
+  }
   const bool connective = !n.atom && (n.op == opcode::op_and || n.op == opcode::op_or);
   if (connective) {
     // The rule's root `and`, and a group of the same connective inside
@@ -719,9 +731,11 @@ void evaluator::run_rule(std::uint32_t ri, std::vector<outcome>& out) {
       std::vector<condition_evidence> ev;
       evidence_out_ = &ev;
       ev_level_ = -1;
+      more_evidence_ = 0;
       o.result = truth_of(eval(r.condition, &m));
       evidence_out_ = nullptr;
       o.evidence = std::move(ev);
+      o.more_evidence = more_evidence_;
       if (o.result == truth::unknown) {
         o.missing = std::move(m.v);
         o.more_missing = m.more;

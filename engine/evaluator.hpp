@@ -22,6 +22,11 @@ const char* to_string(truth t);
 
 // The most findings an undecided result lists as what would decide it.
 constexpr std::size_t kMaxMissing = 40;
+// The most conditions one rule outcome keeps as evidence (explain mode): a
+// rule of 100,000 conditions over 200 people would otherwise keep 20
+// million. The default rules have at most 30; past the cap the conditions
+// are still evaluated, only counted (outcome::more_evidence).
+constexpr std::size_t kMaxEvidence = 100;
 
 struct condition_evidence {
   std::uint32_t node = 0;  // the condition's node (its source text)
@@ -43,7 +48,8 @@ struct outcome {
   // Unknown, but the rule's `provisional when` support holds: its items are
   // proposed provisionally and its conclusions are provisional values.
   bool provisional = false;
-  std::vector<condition_evidence> evidence;    // explain mode
+  std::vector<condition_evidence> evidence;    // explain mode, at most kMaxEvidence
+  std::uint32_t more_evidence = 0;             // conditions evaluated past the cap
   // Explain mode, when unknown: the findings that would decide it, sorted,
   // at most kMaxMissing (the first ones), and whether there are more.
   std::vector<std::string> missing;

@@ -79,6 +79,7 @@ class builder {
       why.evidence.push_back(std::move(v));
       if (e.result == truth::yes || o.result != truth::yes) used.insert(e.facts.begin(), e.facts.end());
     }
+    why.more_evidence = o.more_evidence;
     for (auto f : used) why.derived.push_back(shared_fact(f, path));
     return why;
   }

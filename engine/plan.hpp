@@ -61,6 +61,7 @@ struct reason {
   // lower one's), which a plan names: "would replace it with X".
   std::vector<std::string> replaced_with;
   std::vector<evidence_view> evidence;
+  std::uint32_t more_evidence = 0;  // conditions evaluated but not kept (kMaxEvidence)
   // Shared: a fact read by many rules is explained once, however many
   // items rest on it (a plan's size follows the client's, never its square).
   std::vector<std::shared_ptr<const fact_explanation>> derived;

@@ -1416,6 +1416,34 @@ TEST_CASE("an undecided rule lists the first 40 findings that would decide it, a
   CHECK_FALSE(v->more_missing);
 }
 
+TEST_CASE("an explanation keeps the first 100 conditions of a rule and counts the others") {
+  auto rule_of = [](int conditions) {
+    std::string when;
+    for (int i = 0; i < conditions; ++i) when += std::string(i ? "\n  and " : "") + "score >= " + std::to_string(i % 5);
+    return "rule many\nwhen\n  " + when + "\nthen\n  challenge c \"x\"\nend\n";
+  };
+  auto big = run(rule_of(150), "score = 9\n");
+  REQUIRE(big.pl.challenges.size() == 1);
+  const reason& r = big.pl.challenges[0].because.at(0);
+  CHECK(r.evidence.size() == kMaxEvidence);
+  CHECK(r.more_evidence == 50);
+  CHECK(render_why(big.pl.challenges[0]).find("... and 50 more conditions of this rule, not shown") != std::string::npos);
+  CHECK(nlohmann::json::parse(render_json(big.pl))["explanations"]["many"]["more_evidence"] == 50);
+
+  // At the cap, nothing is left out and nothing is said.
+  auto at = run(rule_of(100), "score = 9\n");
+  const reason& a = at.pl.challenges.at(0).because.at(0);
+  CHECK(a.evidence.size() == 100);
+  CHECK(a.more_evidence == 0);
+  CHECK(render_why(at.pl.challenges[0]).find("more conditions") == std::string::npos);
+
+  // Past the cap the conditions are still evaluated: a false one there
+  // stops the rule.
+  std::string rules = rule_of(150);
+  rules.replace(rules.rfind("score >= 4"), 10, "score >= 10");
+  CHECK(run(rules, "score = 9\n").pl.challenges.empty());
+}
+
 // ---------------------------------------------------------------------------
 // Every comparison at its boundary, in every shape the compiler lowers
 // differently (finding against a literal on either side, against a

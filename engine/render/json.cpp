@@ -69,6 +69,7 @@ json writer::full(const reason& r) {
   json derived = json::array();
   for (const auto& f : r.derived) derived.push_back(fact(*f));
   json j = {{"rule", to_json(r.rule)}, {"because", r.because}, {"evidence", ev}, {"derived", derived}};
+  if (r.more_evidence > 0) j["more_evidence"] = r.more_evidence;
   j["element"] = r.element.empty() ? json(nullptr) : json(r.element);
   j["status"] = r.provisional ? "provisional" : r.undecided ? "undecided" : "confirmed";
   if (r.provisional) {

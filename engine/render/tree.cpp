@@ -117,6 +117,11 @@ void append_reason_tree(std::string& out, const reason& r, int indent, bool bloc
     }
     out += '\n';
   }
+  if (r.more_evidence > 0) {
+    out += pad(indent + 2) + "... and " + std::to_string(r.more_evidence) +
+           " more conditions of this rule, not shown (an explanation keeps the first " + std::to_string(kMaxEvidence) +
+           ")\n";
+  }
   for (const auto& f : r.derived) {
     bool blocking = !blocking_only || std::any_of(r.evidence.begin(), r.evidence.end(), [&](const auto& e) {
       return e.result != "true" && std::any_of(e.values.begin(), e.values.end(),
