@@ -1238,6 +1238,14 @@ std::string asked_first(const program& p, const client_data& c, const std::strin
     if (!f->asked_after.empty() && d.field_index(f->asked_after) >= 0 && missing(f->asked_after)) {
       return m.substr(0, close + 2) + f->asked_after;
     }
+    if (!f->asked_after_values.empty()) {
+      // The field asked first is answered: asked on only after the answers
+      // that lead here (no dispute stage after "no conflict").
+      const value& first = fields[static_cast<std::size_t>(d.field_index(f->asked_after))];
+      const std::string shown = show_value(p, c, first);
+      const auto& vs = f->asked_after_values;
+      if (std::find(vs.begin(), vs.end(), shown) == vs.end()) return "";
+    }
     return m;
   }
   return m;

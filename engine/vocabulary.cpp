@@ -92,7 +92,8 @@ class reader {
                                                    "fields", "pattern", "pattern_words", "component", "question",
                                                    "asked_if", "asked_if_values", "at_most", "at_most_unless",
                                                    "at_most_unless_values", "skipped_value", "asked_of",
-                                                   "asked_after", "asked_unless", "until_answered", "not_empty",
+                                                   "asked_after", "asked_after_values", "asked_unless",
+                                                   "until_answered", "not_empty",
                                                    "refers_to", "synonyms", "ask_order"};
     for (auto&& [k, v] : t) {
       std::string key(k.str());
@@ -103,7 +104,7 @@ class reader {
       diag.notes.push_back(near.empty() ? "the keys are type, values, labels, min, max, of, key, fields, pattern, "
                                           "pattern_words, "
                                           "component, question, asked_if, asked_if_values, at_most, at_most_unless, "
-                                          "at_most_unless_values, skipped_value, asked_of, asked_after, asked_unless, "
+                                          "at_most_unless_values, skipped_value, asked_of, asked_after, asked_after_values, asked_unless, "
                                           "until_answered, not_empty, refers_to, synonyms and ask_order"
                                         : "did you mean '" + near + "'?");
       diags_.push_back(std::move(diag));
@@ -183,6 +184,23 @@ class reader {
                      std::string(nested ? "" : std::string(key) == "asked_after" ? "" : ", on a field of a table_list (a finding has asked_if)"));
       } else {
         (std::string(key) == "asked_after" ? d.asked_after : d.asked_unless) = *s;
+      }
+    }
+    if (auto* n = t.get("asked_after_values")) {
+      // Checked against the field named by asked_after once the entry's
+      // fields are all read.
+      const toml::array* a = n->as_array();
+      bool ok = a && nested && !a->empty();
+      if (a) {
+        for (const auto& v : *a) {
+          auto s = v.value<std::string>();
+          if (!s) ok = false; else d.asked_after_values.push_back(*s);
+        }
+      }
+      if (!ok) {
+        error(n, "'asked_after_values' of '" + path + "' must be a list of quoted values of the field named by "
+                 "'asked_after', on a field of a table_list");
+        d.asked_after_values.clear();
       }
     }
     if (auto* n = t.get("refers_to")) {
@@ -417,9 +435,24 @@ class reader {
                                                              f.asked_unless + "', which is not another field of '" +
                                                              path + "'");
         }
-        if (f.asked_after.empty()) continue;
         const auto* ft = fields->get(f.path)->as_table();
+        if (f.asked_after.empty()) {
+          if (!f.asked_after_values.empty()) {
+            error(ft ? ft->get("asked_after_values") : nullptr,
+                  "'asked_after_values' of '" + path + "." + f.path + "' needs 'asked_after'");
+          }
+          continue;
+        }
         const toml::node* at = ft ? ft->get("asked_after") : nullptr;
+        if (const finding_decl* g = d.field(f.asked_after); g && !f.asked_after_values.empty()) {
+          for (const auto& v : f.asked_after_values) {
+            if (g->type == finding_type::enumeration && std::find(g->values.begin(), g->values.end(), v) != g->values.end()) continue;
+            if (g->type == finding_type::boolean && (v == "true" || v == "false")) continue;
+            error(ft->get("asked_after_values"), "'asked_after_values' of '" + path + "." + f.path + "' holds '" + v +
+                                                   "', which '" + path + "." + f.asked_after + "' cannot take");
+            break;
+          }
+        }
         if (f.asked_after == f.path) {
           error(at, "'asked_after' of '" + path + "." + f.path + "' cannot name itself");
         } else if (!d.field(f.asked_after)) {

@@ -92,6 +92,11 @@ struct finding_decl {
   // is not put to the clinician ("what stage is the dispute at" before
   // "is there conflict"); it is an order of asking, not a gate.
   std::string asked_after;
+  // A field with `asked_after`: `asked_after_values = ["covert", "overt"]`,
+  // the answers to that field that lead to this one. Once that field holds
+  // another value, this one is not put to the clinician (no dispute stage
+  // after "no conflict"); the rules still read it as missing.
+  std::vector<std::string> asked_after_values;
   // A field of a table_list: `asked_unless = "person"`, another field of
   // the same entry; while that one is recorded, this one is not put to the
   // clinician (a death naming a person of the inventory: whether the client

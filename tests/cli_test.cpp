@@ -768,17 +768,19 @@ TEST_CASE("summary: items to confirm that wait only on what the clinician record
   auto f = s.write("widow.toml", widow);
   auto r = run({"plan", f});
   REQUIRE(r.code == 0);
-  auto at = r.out.find("  Waiting only on what the clinician records: ");
+  auto at = r.out.find("  Waiting only on the clinician: ");
   REQUIRE(at != std::string::npos);
   std::string line = r.out.substr(at, r.out.find('\n', at) - at);
-  CHECK(line.find(" to confirm: record ") != std::string::npos);
+  CHECK(line.find(": record ") != std::string::npos);
+  CHECK(line.find(" to confirm") != std::string::npos);
+  CHECK(line.find(" to settle ") != std::string::npos);
   CHECK(line.find("therapy.session_number") != std::string::npos);
   // Recorded, the grief focus and its work are confirmed; what still waits
   // (the course's length, for dated targets) is named instead.
   auto g = s.write("widow_session1.toml", "[therapy]\nsession_number = 1\nphase = \"initial\"\n" + widow);
   auto done = run({"plan", g});
   CHECK(done.out.find("  Proposed focus (while none is agreed): grief\n") != std::string::npos);
-  auto at2 = done.out.find("  Waiting only on what the clinician records: ");
+  auto at2 = done.out.find("  Waiting only on the clinician: ");
   REQUIRE(at2 != std::string::npos);
   CHECK(done.out.substr(at2, done.out.find('\n', at2) - at2).find("therapy.session_number") == std::string::npos);
 }

@@ -1104,8 +1104,20 @@ end
   CHECK(a.item_kinds[at] == iptplan::assess_item::decided_as::flag);
   CHECK(a.item_removed[at]);
   CHECK(iptplan::decides_in_words(a) ==
-        "the flags f five, f four, f one and 2 more; the challenge c one; the goals g one and g two; 3 solutions; "
-        "whether to set aside the flag kept flag");
+        "the flags f five, f four, f one and 2 more; the challenge c one; the goals g one and g two; 3 solutions of "
+        "the work plan; and whether to set aside the flag kept flag");
+  // Goals and solutions past two are counted together, once; an item keyed
+  // by position is said as one.
+  iptplan::assess_item many;
+  for (const char* g : {"g1", "g2", "g3"}) many.items.push_back(g);
+  for (const char* s : {"s1", "s2", "s3", "s4"}) many.items.push_back(s);
+  many.items.push_back("steps[2]");
+  many.item_kinds = {iptplan::assess_item::decided_as::goal,     iptplan::assess_item::decided_as::goal,
+                     iptplan::assess_item::decided_as::goal,     iptplan::assess_item::decided_as::solution,
+                     iptplan::assess_item::decided_as::solution, iptplan::assess_item::decided_as::solution,
+                     iptplan::assess_item::decided_as::solution, iptplan::assess_item::decided_as::challenge};
+  many.item_removed.assign(many.items.size(), false);
+  CHECK(iptplan::decides_in_words(many) == "the challenge steps (no. 2); 3 goals and 4 solutions of the work plan");
   // The conclusion is still carried (JSON, why), and named when nothing
   // else is decided.
   CHECK(std::find(a.items.begin(), a.items.end(), "t.level") != a.items.end());
@@ -1464,6 +1476,19 @@ TEST_CASE("vocabulary: asked_if and at_most must name suitable findings") {
        "'asked_after' of 'q' names 't', a list of records: name one finding"},
       {"[p]\ntype = \"bool\"\nasked_after = \"q\"\n[q]\ntype = \"bool\"\nasked_after = \"p\"\n", "name each other"},
       {"[q]\ntype = \"bool\"\nasked_unless = \"x\"\n", "on a field of a table_list"},
+      {"[q]\ntype = \"bool\"\nasked_after_values = [\"a\"]\n",
+       "'asked_after_values' of 'q' must be a list of quoted values of the field named by 'asked_after', on a field "
+       "of a table_list"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_after_values = []\n",
+       "'asked_after_values' of 'f' must be a list of quoted values"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_after_values = [\"true\"]\n",
+       "'asked_after_values' of 't.f' needs 'asked_after'"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_after = \"g\"\nasked_after_values = "
+       "[\"c\"]\n[t.fields.g]\ntype = \"enum\"\nvalues = [\"a\", \"b\"]\n",
+       "'asked_after_values' of 't.f' holds 'c', which 't.g' cannot take"},
+      {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_after = \"g\"\nasked_after_values = "
+       "[\"yes\"]\n[t.fields.g]\ntype = \"bool\"\n",
+       "'asked_after_values' of 't.f' holds 'yes', which 't.g' cannot take"},
       {"[t]\ntype = \"table_list\"\n[t.fields.f]\ntype = \"bool\"\nasked_unless = \"f\"\n",
        "'asked_unless' of 't.f' names 'f', which is not another field of 't'"},
       {"[q]\ntype = \"bool\"\nuntil_answered = 3\n", "'until_answered' of 'q' must be a text in quotes"},

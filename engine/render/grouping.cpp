@@ -99,8 +99,8 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p) {
         names += (i == 0 ? "" : i + 1 == std::min<std::size_t>(on.size(), 3) && on.size() <= 3 ? " and " : ", ") + on[i];
       }
       if (on.size() > 3) names += " and " + std::to_string(on.size() - 3) + " more";
-      out.emplace_back("Waiting only on what the clinician records",
-                       count(waiting, "item", "items") + " to confirm: record " + names);
+      out.emplace_back("Waiting only on the clinician",
+                       "record " + names + " to settle " + count(waiting, "item", "items") + " to confirm");
     }
   }
   // The first questions for the client, then the first the clinician records.
@@ -165,7 +165,9 @@ std::string item_in_words(const std::string& id, bool fact) {
   if (open != std::string::npos && id.back() == ']') {
     std::string key = id.substr(open + 1, id.size() - open - 2);
     std::replace(key.begin(), key.end(), '_', ' ');
-    out += " (" + key + ")";
+    // A position (a list without a key field: life events) is said as one.
+    const bool position = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+    out += " (" + std::string(position ? "no. " : "") + key + ")";
   }
   return out;
 }
@@ -212,11 +214,20 @@ std::string decides_in_words(const assess_item& a, bool markdown) {
   // ", " and a last " and ".
   auto say = [](const std::vector<bucket>& buckets, bool one_phrase) {
     std::vector<std::string> groups;
+    // Goals and solutions past two are counted, together: "14 goals and 23
+    // solutions of the work plan".
+    std::string counted;
+    for (const auto& b : buckets) {
+      const auto n = b.names.size();
+      if (!b.counted || n <= 2) continue;
+      counted += (counted.empty() ? "" : " and ") + std::to_string(n) + " " + b.many;
+    }
     for (const auto& b : buckets) {
       const auto n = b.names.size();
       if (n == 0) continue;
       if (b.counted && n > 2) {
-        groups.push_back(std::to_string(n) + " " + b.many);
+        if (!counted.empty()) groups.push_back(counted + " of the work plan");
+        counted.clear();
         continue;
       }
       std::string g = std::string("the ") + (n == 1 ? b.one : b.many) + " ";
@@ -234,7 +245,7 @@ std::string decides_in_words(const assess_item& a, bool markdown) {
     return out;
   };
   std::string out = say(proposed, false), aside = say(removed, true);
-  if (!aside.empty()) out += (out.empty() ? "" : "; ") + std::string("whether to set aside ") + aside;
+  if (!aside.empty()) out += (out.empty() ? "whether to set aside " : "; and whether to set aside ") + aside;
   return out;
 }
 
