@@ -221,8 +221,28 @@ std::vector<rule_set_file> read_rule_folder(const std::string& dir, std::vector<
   }
   std::sort(names.begin(), names.end());
   std::uintmax_t total = 0;
+  // A rule set is self-contained: a file of it that is a link to a file
+  // kept elsewhere is never read (a rule set from a review request could
+  // otherwise have a file of the machine read and quoted in its errors).
+  const fs::path root = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  auto inside = [&](const std::string& path) {
+    std::error_code e2;
+    const fs::path p = fs::weakly_canonical(fs::absolute(path, e2), e2);
+    if (e2 || root.empty()) return false;
+    auto pi = p.begin();
+    for (auto ri = root.begin(); ri != root.end(); ++ri, ++pi) {
+      if (pi == p.end() || *ri != *pi) return false;
+    }
+    return true;
+  };
   for (const auto& name : names) {
     std::string path = prefix + "/" + name;
+    std::error_code e2;
+    if (fs::is_symlink(fs::symlink_status(path, e2)) && fs::exists(path, e2) && !inside(path)) {
+      unread(name, "is a link that leads outside the rule set folder; a rule set is self-contained: copy the file "
+                   "in instead");
+      continue;
+    }
     if (auto text = read_text_file(path, "ruleset.read", diags)) {
       total += text->size();
       if (total > kMaxRuleSetBytes) {

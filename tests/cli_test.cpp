@@ -1119,14 +1119,25 @@ TEST_CASE("hostile: -o never writes into the rule set, over a device or a pipe")
   // Next to the rule set, not inside it, is fine.
   auto beside = (s.dir / "plan.md").string();
   CHECK(run({"plan", "--rules", rules, "examples/jane.toml", "-o", beside}).code == 0);
-  CHECK(fs::exists(beside));  // A rule-set file that is a link to a file kept outside the folder: the
-  // file it names is the rule set's too.
+  CHECK(fs::exists(beside));
+  // A rule-set file that is a link to a file kept outside the folder is
+  // never read: a rule set is self-contained, and a file of the machine is
+  // never quoted in its errors. A link inside the folder is read.
   auto kept = (s.dir / "vocabulary-kept.toml").string();
   fs::rename(fs::path(rules) / "vocabulary.toml", kept);
+  std::ofstream(kept, std::ios::app) << "secret_line = 1 +\n";
   fs::create_symlink(kept, fs::path(rules) / "vocabulary.toml");
-  auto linked = run({"plan", "--rules", rules, "examples/jane.toml", "-o", kept});
-  CHECK(linked.code == 2);
-  CHECK(linked.err.find("is a file of the rule set") != std::string::npos);
+  auto linked = run({"check", rules});
+  CHECK(linked.code == 1);
+  CHECK(linked.err.find("vocabulary.toml: error: is a link that leads outside the rule set folder; a rule set is "
+                        "self-contained: copy the file in instead [ruleset.read]") != std::string::npos);
+  CHECK(linked.err.find("secret_line") == std::string::npos);
+  CHECK(run({"plan", "--rules", rules, "examples/jane.toml"}).code == 1);
+  fs::remove(fs::path(rules) / "vocabulary.toml");
+  fs::rename(kept, fs::path(rules) / "vocabulary-real.toml");
+  fs::resize_file(fs::path(rules) / "vocabulary-real.toml",
+                  fs::file_size(fs::path(rules) / "vocabulary-real.toml") - std::string("secret_line = 1 +\n").size());
+  fs::create_symlink("vocabulary-real.toml", fs::path(rules) / "vocabulary.toml");
   CHECK(run({"check", rules}).code == 0);
 }
 
