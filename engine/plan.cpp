@@ -268,6 +268,10 @@ class builder {
       }
       for (std::size_t k : s.proposals) it.because.push_back(why(k));
       for (std::size_t k : s.removable_by) {
+        if (it.removable_by.size() == kMaxReasonsKept) {
+          ++it.more_removable_by;
+          continue;
+        }
         it.removable_by.push_back(why(k));
         for (const auto& a : p_.rules[ev_.outcomes[k].rule].actions) {
           if (item_kind_of(a.kind) == it.kind && a.id != it.id) it.removable_by.back().replaced_with.push_back(a.id);
@@ -317,7 +321,13 @@ class builder {
     for (const auto& rm : sel.excluded) {
       excluded_item x;
       x.item = decorate(rm.item);
-      for (std::size_t k : rm.excluded_by) x.excluded_by.push_back(why(k));
+      for (std::size_t k : rm.excluded_by) {
+        if (x.excluded_by.size() == kMaxReasonsKept) {
+          ++x.more_excluded_by;
+        } else {
+          x.excluded_by.push_back(why(k));
+        }
+      }
       x.note = rm.note;
       pl.excluded.push_back(std::move(x));
     }

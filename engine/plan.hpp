@@ -96,7 +96,8 @@ struct plan_item {
   std::vector<std::string> to_confirm;  // findings that would confirm or rule it out
   // Rules not yet decided that would remove it with `exclude` if they
   // fired: what keeps an item proposed outright provisional.
-  std::vector<reason> removable_by;
+  std::vector<reason> removable_by;  // at most kMaxReasonsKept
+  std::size_t more_removable_by = 0;  // undecided excluders past the cap
   // A goal's `by session` date, when its rule gives one and the values it
   // reads are known; passed when the plan's current session is later.
   std::optional<int> due_session;
@@ -110,9 +111,16 @@ struct plan_item {
   }
 };
 
+// The most rule outcomes an item keeps as removing it (excluded_by) or as
+// able to (removable_by): an `exclude` in a rule over 200 life events,
+// removing items proposed for 200 people, would otherwise keep 200 reasons
+// for each of thousands of items. The others are counted.
+constexpr std::size_t kMaxReasonsKept = 10;
+
 struct excluded_item {
   plan_item item;
-  std::vector<reason> excluded_by;
+  std::vector<reason> excluded_by;  // at most kMaxReasonsKept
+  std::size_t more_excluded_by = 0;
   std::string note;  // e.g. "its challenge weak_relationship was excluded"
 };
 

@@ -1416,6 +1416,39 @@ TEST_CASE("an undecided rule lists the first 40 findings that would decide it, a
   CHECK_FALSE(v->more_missing);
 }
 
+TEST_CASE("an item keeps the first 10 rule outcomes that remove it, or could, and counts the others") {
+  const std::string rules =
+      "rule a\nwhen score >= 0\nthen\n  goal g \"x\"\nend\n"
+      "rule b\nfor each p in people\nwhen p.close == true\nthen\n  exclude g\nend\n";
+  auto people = [](int close, int unknown) {
+    std::string f = "score = 1\n";
+    for (int i = 0; i < close; ++i) f += "[[people]]\nrole = \"r\"\nclose = true\n";
+    for (int i = 0; i < unknown; ++i) f += "[[people]]\nrole = \"r\"\n";
+    return f;
+  };
+  auto gone = run(rules, people(12, 0));
+  REQUIRE(gone.pl.excluded.size() == 1);
+  CHECK(gone.pl.excluded[0].excluded_by.size() == kMaxReasonsKept);
+  CHECK(gone.pl.excluded[0].more_excluded_by == 2);
+  CHECK(render_text(gone.pl).find("    and by 2 more rule outcomes, not listed\n") != std::string::npos);
+  CHECK(nlohmann::json::parse(render_json(gone.pl))["excluded"][0]["more_excluded_by"] == 2);
+
+  auto open = run(rules, people(0, 13));
+  REQUIRE(open.pl.provisional.size() + open.pl.goals.size() == 1);
+  const plan_item& g = open.pl.goals.empty() ? open.pl.provisional[0] : open.pl.goals[0];
+  CHECK(g.removable_by.size() == kMaxReasonsKept);
+  CHECK(g.more_removable_by == 3);
+  CHECK(render_text(open.pl).find("and 3 more rule outcomes, not listed would remove it and are not yet decided") !=
+        std::string::npos);
+  CHECK(render_why(g).find("  ... and 3 more rule outcomes, not shown\n") != std::string::npos);
+
+  // At the cap, nothing is counted.
+  auto ten = run(rules, people(10, 0));
+  CHECK(ten.pl.excluded.at(0).excluded_by.size() == 10);
+  CHECK(ten.pl.excluded[0].more_excluded_by == 0);
+  CHECK(render_text(ten.pl).find("more rule outcomes") == std::string::npos);
+}
+
 TEST_CASE("an explanation keeps the first 100 conditions of a rule and counts the others") {
   auto rule_of = [](int conditions) {
     std::string when;

@@ -486,9 +486,10 @@ std::string removable_note(const plan_item& it, bool code) {
   // dropped.
   const bool replacing = std::any_of(it.removable_by.begin(), it.removable_by.end(),
                                      [](const reason& r) { return !r.replaced_with.empty(); });
+  const std::size_t more = it.more_removable_by;
   for (std::size_t i = 0; i < n; ++i) {
     const auto& r = it.removable_by[i];
-    out += i == 0 ? "" : i + 1 == n ? (replacing ? ", and " : " and ") : ", ";
+    out += i == 0 ? "" : i + 1 == n && more == 0 ? (replacing ? ", and " : " and ") : ", ";
     out += "rule " + name(r.rule.id);
     if (!r.element.empty()) out += " for " + r.element;
     out += " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
@@ -509,8 +510,10 @@ std::string removable_note(const plan_item& it, bool code) {
       out += (j == 0 ? "" : j + 1 == r.replaced_with.size() ? " and " : ", ") + name(r.replaced_with[j]);
     }
   }
-  if (replacing) return out + (n == 1 ? "; it is not yet decided" : n == 2 ? "; neither is decided yet" : "; none is decided yet");
-  return out + (n == 1 ? " would remove it and is not yet decided" : " would remove it and are not yet decided");
+  if (more) out += (replacing ? ", and " : " and ") + std::to_string(more) + " more rule outcomes, not listed";
+  const std::size_t all = n + more;
+  if (replacing) return out + (all == 1 ? "; it is not yet decided" : all == 2 ? "; neither is decided yet" : "; none is decided yet");
+  return out + (all == 1 ? " would remove it and is not yet decided" : " would remove it and are not yet decided");
 }
 
 std::size_t critical_first(const plan& p) {

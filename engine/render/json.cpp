@@ -91,6 +91,7 @@ json to_json(writer& w, const plan_item& it) {
   if (it.provisional) {
     j["to_confirm"] = it.to_confirm;
     j["may_be_removed_by"] = w.refs(it.removable_by);
+    if (it.more_removable_by) j["more_may_be_removed_by"] = it.more_removable_by;
     for (std::size_t i = 0; i < it.removable_by.size(); ++i) {
       j["may_be_removed_by"][i]["replaced_with"] = it.removable_by[i].replaced_with;
     }
@@ -175,6 +176,7 @@ jsonout::json jsonout::plan_json(const plan& p) {
   for (const auto& e : p.excluded) {
     json x = to_json(w, e.item);
     x["excluded_by"] = w.refs(e.excluded_by);
+    if (e.more_excluded_by) x["more_excluded_by"] = e.more_excluded_by;
     x["note"] = e.note;
     excluded.push_back(std::move(x));
   }

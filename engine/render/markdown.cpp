@@ -351,6 +351,10 @@ std::string render_markdown(const plan& p) {
         if (r.because.empty()) continue;
         out += explained.insert(r.rule.id + r.because).second ? ": " + md(r.because) : " (as above)";
       }
+      if (e.more_excluded_by) {
+        if (out.back() != '.') out += '.';
+        out += " Also excluded by " + std::to_string(e.more_excluded_by) + " more rule outcomes, not listed.";
+      }
       out += "\n";
     }
     out += "\n";

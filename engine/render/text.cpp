@@ -347,6 +347,7 @@ std::string render_text(const plan& p) {
         if (r.because.empty()) continue;
         out += explained.insert(ref + r.because).second ? ": " + hang(r.because, 4) : ", as above";
       }
+      if (e.more_excluded_by) out += "\n    and by " + std::to_string(e.more_excluded_by) + " more rule outcomes, not listed";
       out += "\n";
     }
   }

@@ -46,6 +46,9 @@ std::string render_why(const plan_item& it) {
   if (!it.removable_by.empty()) {
     out += "These rules would remove it, and are not yet decided:\n";
     for (const auto& r : it.removable_by) append_reason_tree(out, r, 2);
+    if (it.more_removable_by) {
+      out += "  ... and " + std::to_string(it.more_removable_by) + " more rule outcomes, not shown\n";
+    }
   }
   return printable(out, true);
 }
@@ -239,6 +242,9 @@ std::string render_why_not(const rule_set& rs, const client_data& c, const evalu
       out += "  excluded by:\n";
       append_reason_tree(out, r, 4);
     }
+    if (e->more_excluded_by) {
+      out += "  excluded by " + std::to_string(e->more_excluded_by) + " more rule outcomes, not shown\n";
+    }
     for (const auto& r : e->item.because) {
       out += "  proposed by:\n";
       append_reason_tree(out, r, 4);
@@ -336,6 +342,7 @@ std::string render_why_not_json(const rule_set& rs, const client_data& c, const 
   for (const auto* e : d.excluded) {
     jsonout::json x = jsonout::to_json(w, e->item);
     x["excluded_by"] = w.refs(e->excluded_by);
+    if (e->more_excluded_by) x["more_excluded_by"] = e->more_excluded_by;
     x["note"] = e->note;
     excluded.push_back(std::move(x));
   }
