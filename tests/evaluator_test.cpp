@@ -1416,6 +1416,33 @@ TEST_CASE("an undecided rule lists the first 40 findings that would decide it, a
   CHECK_FALSE(v->more_missing);
 }
 
+TEST_CASE("why explains a derived fact once and refers to it after: facts sharing inputs stay linear") {
+  // a_i and b_i each read a_(i-1) and b_(i-1): written out whole, the tree
+  // of a_20 would hold 2^20 copies of a_0.
+  std::string rules = "rule a0\nwhen score >= 1\nthen\n  conclude f.a0\nend\n"
+                      "rule b0\nwhen score >= 1\nthen\n  conclude f.b0\nend\n";
+  for (int i = 1; i <= 20; ++i) {
+    for (const char* x : {"a", "b"}) {
+      rules += "rule " + std::string(x) + std::to_string(i) + "\nwhen f.a" + std::to_string(i - 1) + " and f.b" +
+               std::to_string(i - 1) + "\nthen\n  conclude f." + x + std::to_string(i) + "\nend\n";
+    }
+  }
+  rules += "rule top\nwhen f.a20 and f.b20\nthen\n  challenge c \"x\"\nend\n";
+  auto r = run(rules, "score = 3\n");
+  REQUIRE(r.pl.challenges.size() == 1);
+  const std::string why = render_why(r.pl.challenges[0]);
+  CHECK(why.size() < 40'000);
+  CHECK(why.find("derived fact f.a0 = true\n") != std::string::npos);
+  CHECK(why.find("derived fact f.a0 = true (explained above)") != std::string::npos);
+  // Each fact is explained in full once.
+  std::size_t full = 0;
+  for (auto at = why.find("derived fact f.a3 = true\n"); at != std::string::npos;
+       at = why.find("derived fact f.a3 = true\n", at + 1)) {
+    ++full;
+  }
+  CHECK(full == 1);
+}
+
 TEST_CASE("an item keeps the first 10 rule outcomes that remove it, or could, and counts the others") {
   const std::string rules =
       "rule a\nwhen score >= 0\nthen\n  goal g \"x\"\nend\n"

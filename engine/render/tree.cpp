@@ -1,6 +1,7 @@
 // The indented derivation tree shared by the text renderer, `why` and
 // `why-not`.
 #include <algorithm>
+#include <set>
 
 #include "engine/render/render.hpp"
 
@@ -8,7 +9,13 @@ namespace iptplan {
 
 namespace {
 
-void append_fact(std::string& out, const fact_explanation& f, int indent);
+// Facts already written in this tree: each is explained once, then
+// referred to ("explained above"). Facts that share inputs form a lattice
+// whose tree, written out whole, doubles with each level.
+using written = std::set<const fact_explanation*>;
+
+void append_fact(std::string& out, const fact_explanation& f, int indent, written& seen);
+void append_reason(std::string& out, const reason& r, int indent, bool blocking_only, written& seen);
 
 std::string pad(int n) { return std::string(static_cast<std::size_t>(n), ' '); }
 
@@ -48,9 +55,9 @@ std::string fact_state(const fact_explanation& f) {
   return f.fact + " = " + f.value + (f.provisional ? " (provisional)" : "");
 }
 
-void append_fact(std::string& out, const fact_explanation& f, int indent) {
+void append_fact(std::string& out, const fact_explanation& f, int indent, written& seen) {
   out += pad(indent) + "derived fact " + fact_state(f);
-  if (f.repeated) {
+  if (f.repeated || !seen.insert(&f).second) {
     out += " (explained above)\n";
     return;
   }
@@ -66,14 +73,24 @@ void append_fact(std::string& out, const fact_explanation& f, int indent) {
     if (f.more_missing) out += " and others";
     out += '\n';
   }
-  for (const auto& r : f.reasons) append_reason_tree(out, r, indent + 2);
+  for (const auto& r : f.reasons) append_reason(out, r, indent + 2, false, seen);
 }
 
 }  // namespace
 
-void append_fact_tree(std::string& out, const fact_explanation& f, int indent) { append_fact(out, f, indent); }
+void append_fact_tree(std::string& out, const fact_explanation& f, int indent) {
+  written seen;
+  append_fact(out, f, indent, seen);
+}
 
 void append_reason_tree(std::string& out, const reason& r, int indent, bool blocking_only) {
+  written seen;
+  append_reason(out, r, indent, blocking_only, seen);
+}
+
+namespace {
+
+void append_reason(std::string& out, const reason& r, int indent, bool blocking_only, written& seen) {
   out += pad(indent) + "rule " + r.rule.id;
   if (!r.rule.title.empty()) out += " \"" + hang(r.rule.title, indent + 2) + "\"";
   out += " (" + r.rule.file + ":" + std::to_string(r.rule.line) + ")";
@@ -128,11 +145,13 @@ void append_reason_tree(std::string& out, const reason& r, int indent, bool bloc
                                                [&](const auto& v) { return v.first == f->fact; });
     });
     if (blocking) {
-      append_fact(out, *f, indent + 2);
+      append_fact(out, *f, indent + 2, seen);
     } else {
       out += pad(indent + 2) + "derived fact " + fact_state(*f) + " (not what stopped the rule; 'iptplan why " + f->fact + "' explains it)\n";
     }
   }
 }
+
+}  // namespace
 
 }  // namespace iptplan
