@@ -561,6 +561,18 @@ class planner {
     if (client) {
       ev = evaluate(*rs_.prog, *client, o_.explain == "full");
       sel = select_items(*rs_.prog, *client, *ev);
+      if (sel->items.size() + sel->excluded.size() > kMaxPlanItems) {
+        // As `plan`: past the size a plan may have, an error and no items.
+        diagnostic d;
+        d.code = "plan.too-large";
+        d.file = r.name;
+        d.line = r.line;
+        d.message = "the rules propose " + std::to_string(sel->items.size() + sel->excluded.size()) +
+                    " items for this client; a plan holds at most " + std::to_string(kMaxPlanItems) +
+                    ", so none is listed";
+        diags.push_back(std::move(d));
+        sel.reset();
+      }
       int ci = client_id_;
       if (ci >= 0 && !client->slots[static_cast<std::size_t>(ci)].is_unknown()) {
         append_json_string(out, show_value(*rs_.prog, *client, client->slots[static_cast<std::size_t>(ci)]));
@@ -672,7 +684,7 @@ class planner {
       out += line_json(warnings[i]);
     }
     out += ']';
-    if (o_.explain == "full" && client) {
+    if (o_.explain == "full" && client && sel) {
       plan p = build_plan(rs_, *client, *ev, sha);
       out += ",\"plan\":";
       out += jsonout::plan_json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -878,6 +878,12 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
       return kInputError;
     }
     conflicted = conflicts(*pl) || conflicted;
+    // A plan past the size a plan may have holds no item: nothing to show
+    // (an empty plan would read as "nothing to do").
+    if (std::any_of(pl->p.diagnostics.begin(), pl->p.diagnostics.end(),
+                    [](const diagnostic& d) { return d.code == "plan.too-large"; })) {
+      continue;
+    }
     std::string t = piece(i, render(pl->p));
     if (file) {
       if (!conflicted && !file->write(t)) return kInputError;

@@ -1098,8 +1098,18 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
   starts.reserve(t.parts.size() + 1);
   std::vector<bool> word_parts(t.parts.size(), false);  // a text or enum value on file
   std::vector<bool> unknown_parts(t.parts.size(), false);  // shown as "not yet known"
+  bool cut = false;
+  auto clip = [&] {
+    if (out.size() <= kMaxRenderedText) return;
+    std::size_t at = kMaxRenderedText;
+    while (at > 0 && (static_cast<unsigned char>(out[at]) & 0xC0) == 0x80) --at;  // never inside a character
+    out.resize(at);
+    cut = true;
+  };
   for (const auto& part : t.parts) {
+    clip();
     starts.push_back(out.size());
+    if (cut) continue;
     if (part.node < 0) {
       out += part.text;
       continue;
@@ -1168,8 +1178,11 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
            : inferred       ? words(v) + " (not recorded: implied by the answer to its follow-up question)"
                             : words(v);
   }
+  clip();
   starts.push_back(out.size());
-  return without_echoes(t, out, starts, word_parts, unknown_parts);
+  std::string text = without_echoes(t, out, starts, word_parts, unknown_parts);
+  if (cut) text += " [text cut: longer than " + std::to_string(kMaxRenderedText) + " characters]";
+  return text;
 }
 
 }  // namespace

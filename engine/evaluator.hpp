@@ -27,6 +27,10 @@ constexpr std::size_t kMaxMissing = 40;
 // million. The default rules have at most 30; past the cap the conditions
 // are still evaluated, only counted (outcome::more_evidence).
 constexpr std::size_t kMaxEvidence = 100;
+// The longest text a template renders to, in bytes: a value of a megabyte
+// inserted 2,000 times would otherwise make one item 2 GB. The default
+// rules' longest text is under 1,000. Past it the text is cut, and says so.
+constexpr std::size_t kMaxRenderedText = 8000;
 
 struct condition_evidence {
   std::uint32_t node = 0;  // the condition's node (its source text)

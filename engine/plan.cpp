@@ -189,6 +189,17 @@ class builder {
     // Which items: the selection; then each item's text, reasons and what
     // would confirm it.
     selection sel = select_items(p_, c_, ev_);
+    if (sel.items.size() + sel.excluded.size() > kMaxPlanItems) {
+      diagnostic d;
+      d.code = "plan.too-large";
+      d.message = "the rules propose " + std::to_string(sel.items.size() + sel.excluded.size()) +
+                  " items for this client; a plan holds at most " + std::to_string(kMaxPlanItems) +
+                  ", so none is shown";
+      d.notes.push_back("a rule set whose rules run over lists (for each) with many actions each makes a plan "
+                        "that grows with the lists: give fewer actions, or run fewer rules over each list");
+      pl.diagnostics.push_back(std::move(d));
+      return pl;
+    }
     std::optional<int> session;
     if (p_.session_slot >= 0) {
       const value& now = c_.slots[static_cast<std::size_t>(p_.session_slot)];

@@ -208,6 +208,11 @@ struct plan {
 // How many of the findings' warnings a plan carries; past them, one more
 // says how many were left out.
 inline constexpr std::size_t kMaxPlanDiagnostics = 50;
+// The most items one plan holds (confirmed, to confirm and excluded): no
+// clinician reads more, and a rule set could otherwise make millions (64
+// rules of 100 actions over 200 people). Past it the plan is an error of
+// the rule set (plan.too-large), and none is shown.
+inline constexpr std::size_t kMaxPlanItems = 20'000;
 
 // Adds the findings' warnings to a plan, sorted: named "findings", never by
 // the file's name (often the client's), so a plan reads the same whatever

@@ -1784,3 +1784,45 @@ TEST_CASE("a list behind a gate recorded empty while the gate holds is a contrad
   CHECK(bad.err.find("'not_empty' of 'phq9.total' must be true or false, on a list finding with 'asked_if'") !=
         std::string::npos);
 }
+
+TEST_CASE("a plan past 20000 items is an error of the rule set: nothing shown, exit 1, batch lists none") {
+  scratch s;
+  auto dir = s.rules_copy();
+  // Two rules of 100 goals each, over 101 people: 20,200 items.
+  std::string rules;
+  for (int r = 0; r < 2; ++r) {
+    rules += "rule many_" + std::to_string(r) + " \"Many\"\n  source \"domain I11\"\nfor each p in relationships\nwhen\n"
+             "  p.closeness >= 1\nthen\n";
+    for (int g = 0; g < 100; ++g) rules += "  goal g" + std::to_string(r) + "_" + std::to_string(g) + " \"x\"\n";
+    rules += "because \"b\"\nend\n";
+  }
+  std::ofstream(fs::path(dir) / "many.rules") << rules;
+  std::string findings = "[client]\nage_band = \"18_64\"\n";
+  auto label = [](int i) {
+    std::string l = "friend_";
+    for (int k = 0; k < 2; ++k, i /= 26) l += static_cast<char>('a' + i % 26);
+    return l;
+  };
+  for (int i = 0; i < 101; ++i) findings += "[[relationships]]\nlabel = \"" + label(i) + "\"\ncloseness = 1\n";
+  auto f = s.write("many.toml", findings);
+  for (const char* format : {"text", "markdown", "json"}) {
+    INFO(format);
+    auto r = run({"plan", "--rules", dir, "--format", format, f});
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    // 20,200 and the default rules' own.
+    CHECK(r.err.find("error: the rules propose 2") != std::string::npos);
+    CHECK(r.err.find(" items for this client; a plan holds at most 20000, so none is shown [plan.too-large]") !=
+          std::string::npos);
+  }
+  auto b = run({"batch", "--rules", dir, f});
+  CHECK(b.code == 1);
+  CHECK(b.out.find("\"items\":[]") != std::string::npos);
+  CHECK(b.out.find("\"code\":\"plan.too-large\"") != std::string::npos);
+  // Half as many people: a plan.
+  std::string fewer = findings.substr(0, findings.find("[[relationships]]\nlabel = \"" + label(50) + "\""));
+  auto g = s.write("fewer.toml", fewer);
+  auto ok = run({"plan", "--rules", dir, "--format", "json", g});
+  CHECK(ok.err.find("plan.too-large") == std::string::npos);
+  CHECK_FALSE(ok.out.empty());
+}

@@ -1416,6 +1416,51 @@ TEST_CASE("an undecided rule lists the first 40 findings that would decide it, a
   CHECK_FALSE(v->more_missing);
 }
 
+TEST_CASE("a plan holds at most 20000 items: at the limit a plan, past it an error and no item") {
+  std::string rules = "rule many\nfor each p in people\nwhen p.close == true\nthen\n";
+  for (int g = 0; g < 100; ++g) rules += "  goal g" + std::to_string(g) + " \"x\"\n";
+  rules += "end\nrule one\nwhen score >= 5\nthen\n  goal extra \"x\"\nend\n";
+  std::string people;
+  for (int i = 0; i < 200; ++i) people += "[[people]]\nrole = \"r\"\nclose = true\n";
+  auto at = run(rules, "score = 1\n" + people);  // 100 x 200 = 20,000
+  CHECK(at.pl.goals.size() == kMaxPlanItems);
+  CHECK(at.pl.diagnostics.empty());
+  auto past = run(rules, "score = 5\n" + people);  // and one more
+  CHECK(past.pl.goals.empty());
+  REQUIRE(past.pl.diagnostics.size() == 1);
+  CHECK(past.pl.diagnostics[0].code == "plan.too-large");
+  CHECK(past.pl.diagnostics[0].level == severity::error);
+  CHECK(past.pl.diagnostics[0].message ==
+        "the rules propose 20001 items for this client; a plan holds at most 20000, so none is shown");
+}
+
+TEST_CASE("a rendered text is cut at 8,000 characters, never inside a character, and says so") {
+  // 3,998 letters and a three-byte character (the euro sign): its second
+  // copy takes bytes 7,999 to 8,001, so the cut falls inside it.
+  const std::string long_text = std::string(3998, 'a') + "\xe2\x82\xac";
+  auto r = run("rule s\nwhen score >= 1\nthen\n  conclude f.s = \"" + long_text +
+                   "\"\nend\nrule top\nwhen f.s is known\nthen\n  challenge c \"{f.s}{f.s}{f.s}\"\n"
+                   "  challenge d \"{f.s}{f.s}\"\nend\n",
+               "score = 3\n");
+  REQUIRE(r.pl.challenges.size() == 2);
+  const std::string note = " [text cut: longer than 8000 characters]";
+  for (const auto& c : r.pl.challenges) {
+    INFO(c.id);
+    REQUIRE(c.text.size() > note.size());
+    CHECK(c.text.substr(c.text.size() - note.size()) == note);
+    const std::string kept = c.text.substr(0, c.text.size() - note.size());
+    CHECK(kept.size() <= kMaxRenderedText);
+    CHECK(kept.size() == kMaxRenderedText - 1);
+    CHECK(find_invalid_utf8(kept) == std::string::npos);
+  }
+  // At the limit, nothing is cut.
+  auto at = run("rule s\nwhen score >= 1\nthen\n  conclude f.s = \"" + std::string(4000, 'b') +
+                    "\"\nend\nrule top\nwhen f.s is known\nthen\n  challenge c \"{f.s}{f.s}\"\nend\n",
+                "score = 3\n");
+  REQUIRE(at.pl.challenges.size() == 1);
+  CHECK(at.pl.challenges[0].text == std::string(8000, 'b'));
+}
+
 TEST_CASE("why explains a derived fact once and refers to it after: facts sharing inputs stay linear") {
   // a_i and b_i each read a_(i-1) and b_(i-1): written out whole, the tree
   // of a_20 would hold 2^20 copies of a_0.
