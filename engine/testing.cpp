@@ -53,6 +53,12 @@ const std::vector<plan_item>* group_of(const plan& p, const std::string& kind) {
 
 // Whether `want` holds in the plan for one list kind.
 bool holds(const plan& p, const std::string& kind, const std::string& want) {
+  if (auto eq = want.find(" = "); kind == "flags" && eq != std::string::npos) {
+    // A flag and its severity: "severe_suicide_risk = critical".
+    const std::string id = want.substr(0, eq), severity = want.substr(eq + 3);
+    return std::any_of(p.flags.begin(), p.flags.end(),
+                       [&](const plan_item& it) { return it.named_by(id) && it.severity == severity; });
+  }
   if (const auto* g = group_of(p, kind)) {
     return std::any_of(g->begin(), g->end(), [&](const plan_item& it) { return it.named_by(want); });
   }
@@ -312,10 +318,45 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
     r.report = "  the findings could not be read (see the errors above)\n";
     return r;
   }
+  // The keys the findings give their entries ("partner", or a position):
+  // an id keyed by anything else names an item no plan of this client can
+  // hold, and would pass as absent for ever.
+  std::set<std::string> keys;
+  for (std::size_t f = 0; f < rs.prog->vocab->findings().size(); ++f) {
+    const value& v = client->slots[f];
+    std::size_t n = v.kind == vkind::table ? client->tables[v.ref].size()
+                    : v.kind == vkind::list ? client->lists[v.ref].size()
+                                            : 0;
+    for (std::size_t e = 0; e < n; ++e) {
+      keys.insert(element_key(*rs.prog, *client, static_cast<std::int32_t>(f), static_cast<std::int32_t>(e)));
+    }
+  }
   // Names a test lists must exist: a misspelt id would pass as absent.
   for (const auto* lists : {&tc.expect, &tc.absent}) {
-    for (const auto& [kind, ids] : *lists) {
-      for (const auto& id : ids) {
+    for (const auto& [kind, listed] : *lists) {
+      for (const auto& written : listed) {
+        const char* where = lists == &tc.expect ? "[expect]" : "[absent]";
+        std::string id = written;
+        if (auto eq = written.find(" = "); kind == "flags" && eq != std::string::npos) {
+          // A flag with its severity.
+          const std::string severity = written.substr(eq + 3);
+          id = written.substr(0, eq);
+          if (severity != "info" && severity != "warning" && severity != "critical") {
+            r.report += "  " + std::string(where) + " flags gives '" + shown(id) + "' the severity '" + shown(severity) +
+                        "'; a flag's severity is info, warning or critical\n";
+            continue;
+          }
+        }
+        if (auto open = id.find('['); open != std::string::npos && kind != "conclusions") {
+          auto close = id.find(']', open);
+          const std::string key = id.substr(open + 1, close == std::string::npos ? std::string::npos : close - open - 1);
+          if (!keys.count(key)) {
+            std::string near = nearest_name(key, {keys.begin(), keys.end()});
+            r.report += "  " + std::string(where) + " " + kind + " names '" + shown(id) + "', but no entry of the findings has the key '" +
+                        shown(key) + "'" + (near.empty() ? "" : "; did you mean '" + shown(near) + "'?") + "\n";
+            continue;
+          }
+        }
         std::string base = id.substr(0, id.find('['));
         std::vector<std::string> known;
         bool exists = false;
@@ -376,6 +417,16 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
       for (const auto& want : it->second) {
         if (holds(p, kind, want)) continue;
         r.report += "  expected " + singular(kind) + " " + shown(want) + "; the plan holds " + held(p, kind) + "\n";
+        if (auto eq = want.find(" = "); kind == "flags" && eq != std::string::npos) {
+          // The flag is there, at another severity: said, not explained.
+          bool said = false;
+          for (const auto& f : p.flags) {
+            if (!f.named_by(want.substr(0, eq))) continue;
+            r.report += "      " + shown(f.full_id()) + " is in the plan as " + f.severity + "\n";
+            said = true;
+          }
+          if (said) continue;
+        }
         // Present, but only provisionally: say so rather than leave the
         // reader to search.
         if (kind != "provisional" && holds(p, "provisional", want)) {
@@ -385,10 +436,11 @@ case_result run_test_case(const rule_set& rs, const test_case& tc, std::vector<d
                          (kind == "provisional" && want.find(" = ") == std::string::npos &&
                           rs.prog->fact_index(want) < 0);
         if (item_like) {
-          if (!rs.prog->rules_proposing(want.substr(0, want.find('['))).empty()) {
-            r.report += indent(render_why_not(rs, *client, *r.ev, p, want), 6);
+          const std::string item = kind == "flags" ? want.substr(0, want.find(" = ")) : want;
+          if (!rs.prog->rules_proposing(item.substr(0, item.find('['))).empty()) {
+            r.report += indent(render_why_not(rs, *client, *r.ev, p, item), 6);
           } else {
-            r.report += "      no rule of the rule set proposes '" + shown(want) + "'\n";
+            r.report += "      no rule of the rule set proposes '" + shown(item) + "'\n";
           }
         }
       }

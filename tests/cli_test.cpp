@@ -1826,3 +1826,48 @@ TEST_CASE("a plan past 20000 items is an error of the rule set: nothing shown, e
   CHECK(ok.err.find("plan.too-large") == std::string::npos);
   CHECK_FALSE(ok.out.empty());
 }
+
+TEST_CASE("test: an id keyed by no entry of the findings fails with a suggestion, however it is listed") {
+  // From a lead's trial: [absent] challenges = ["role_dispute[parnter]"]
+  // passed for ever, since no plan can hold it.
+  scratch s;
+  auto dir = s.rules_copy();
+  s.write("rules/tests/zz_keys.toml",
+          "description = \"x\"\nfindings = \"clients/jane.toml\"\n[expect]\nchallenges = [\"role_dispute[partner]\"]\n"
+          "to_assess = [\"relationships[partnr].conflict\"]\n[absent]\nchallenges = [\"role_dispute[parnter]\"]\n");
+  auto r = run({"test", dir});
+  CHECK(r.code == 1);
+  CHECK(r.out.find("FAIL  zz_keys") != std::string::npos);
+  CHECK(r.out.find("  [absent] challenges names 'role_dispute[parnter]', but no entry of the findings has the key "
+                   "'parnter'; did you mean 'partner'?\n") != std::string::npos);
+  CHECK(r.out.find("  [expect] to_assess names 'relationships[partnr].conflict', but no entry of the findings has "
+                   "the key 'partnr'; did you mean 'partner'?\n") != std::string::npos);
+  // The key of an entry on file is accepted, under [absent] too.
+  s.write("rules/tests/zz_keys.toml",
+          "description = \"x\"\nfindings = \"clients/jane.toml\"\n[absent]\nchallenges = [\"grief[partner]\"]\n");
+  CHECK(run({"test", dir}).code == 0);
+}
+
+TEST_CASE("test: a flag can be expected with its severity, and another severity fails and says which") {
+  scratch s;
+  auto dir = s.rules_copy();
+  s.write("rules/tests/zz_severity.toml",
+          "description = \"x\"\nfindings = \"clients/risk_high.toml\"\n[expect]\n"
+          "flags = [\"severe_suicide_risk = critical\"]\n");
+  CHECK(run({"test", dir}).code == 0);
+  s.write("rules/tests/zz_severity.toml",
+          "description = \"x\"\nfindings = \"clients/risk_high.toml\"\n[expect]\n"
+          "flags = [\"severe_suicide_risk = warning\"]\n[absent]\nflags = [\"severe_suicide_risk = critical\"]\n");
+  auto r = run({"test", dir});
+  CHECK(r.code == 1);
+  CHECK(r.out.find("  expected flag severe_suicide_risk = warning; the plan holds severe_suicide_risk\n"
+                   "      severe_suicide_risk is in the plan as critical\n") != std::string::npos);
+  CHECK(r.out.find("  expected no flag severe_suicide_risk = critical, but the plan holds it\n") != std::string::npos);
+  s.write("rules/tests/zz_severity.toml",
+          "description = \"x\"\nfindings = \"clients/risk_high.toml\"\n[expect]\n"
+          "flags = [\"severe_suicide_risk = severe\"]\n");
+  auto bad = run({"test", dir});
+  CHECK(bad.code == 1);
+  CHECK(bad.out.find("  [expect] flags gives 'severe_suicide_risk' the severity 'severe'; a flag's severity is info, "
+                     "warning or critical\n") != std::string::npos);
+}

@@ -439,6 +439,38 @@ TEST_CASE("a safety rule of safety.rules that removes a safety item with nothing
   CHECK(run({"lint", s.rules_copy("clean")}).code == 0);
 }
 
+TEST_CASE("a safety rule replaces a safety item only with one of its kind, and a flag only with one as severe") {
+  // From a lead's trial: the same rule with an info flag in the safety
+  // plan's place passed lint and approve.
+  scratch s;
+  auto rules = s.rules_copy();
+  std::ofstream(fs::path(rules) / "safety.rules", std::ios::app)
+      << "\nrule strong_alliance_skip_plan \"x\"\n  priority 100\n  tags safety\n  source \"domain S3\"\n"
+         "when\n  alliance.strength == \"strong\"\nthen\n  exclude safety_plan\n"
+         "  flag info alliance_holds \"A verbal check-in replaces the written safety plan.\"\nend\n"
+         "\nrule severe_downgraded \"y\"\n  priority 100\n  tags safety\n  source \"domain S3\"\n"
+         "when\n  alliance.strength == \"weak\"\nthen\n  exclude severe_suicide_risk\n"
+         "  flag warning severe_but_watched \"Watch.\"\nend\n"
+         "\nrule warning_for_warning \"z\"\n  priority 100\n  tags safety\n  source \"domain S3\"\n"
+         "when\n  alliance.strength == \"moderate\"\nthen\n  exclude low_suicide_risk\n"
+         "  flag warning low_watched \"Watch.\"\nend\n";
+  auto l = run({"lint", rules});
+  CHECK(l.code == 1);
+  CHECK(l.err.find("rule 'strong_alliance_skip_plan' excludes 'safety_plan', which the safety rule '") !=
+        std::string::npos);
+  CHECK(l.err.find("and proposes no goal in its place: the client is left without that step [lint.safety-exclude]") !=
+        std::string::npos);
+  CHECK(l.err.find("rule 'severe_downgraded' excludes 'severe_suicide_risk', which the safety rule '") !=
+        std::string::npos);
+  CHECK(l.err.find("and proposes no flag as severe in its place: the client's risk would be shown as lower "
+                   "[lint.safety-exclude]") != std::string::npos);
+  // A warning for a warning is a replacement, as a higher tier's is.
+  CHECK(l.err.find("'warning_for_warning'") == std::string::npos);
+  auto r = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(r.code == 1);
+  CHECK_FALSE(fs::exists(rules + "/approval.toml"));
+}
+
 TEST_CASE("only the safety rules of safety.rules may remove a safety item: a tag or priority elsewhere is no licence") {
   scratch s;
   auto rules = s.rules_copy();

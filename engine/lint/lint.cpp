@@ -845,10 +845,15 @@ class linter {
   // An item a safety rule proposes, excluded by a rule that is not one.
   void safety_excludes() {
     std::map<std::string, const compiled_rule*> safety_items;
+    // The kind a safety item has, and a flag's highest severity.
+    std::map<std::string, std::pair<ast::action_kind, std::int8_t>> standing;
     for (const auto& r : p_.rules) {
       if (!is_safety(r)) continue;
       for (const auto& a : r.actions) {
-        if (item_kind_of(a.kind)) safety_items.emplace(a.id, &r);
+        if (!item_kind_of(a.kind)) continue;
+        safety_items.emplace(a.id, &r);
+        auto [at, fresh] = standing.try_emplace(a.id, a.kind, a.severity_rank);
+        if (!fresh) at->second.second = std::max(at->second.second, a.severity_rank);
       }
     }
     // Only a safety rule in the safety file may remove a safety item: a tag
@@ -860,21 +865,35 @@ class linter {
         // item of its own in its place (a higher tier for a lower one, a
         // trusted adult for a parent who may harm): one that only removes
         // (no safety plan when the alliance is strong) leaves the client
-        // with less safety and nothing instead.
-        bool proposes = std::any_of(r.actions.begin(), r.actions.end(), [](const auto& a) {
-          return item_kind_of(a.kind).has_value();
-        });
-        if (proposes) continue;
+        // with less safety and nothing instead. The item in its place is
+        // of the same kind (a goal for a goal: an info flag is no safety
+        // plan), and a flag in a flag's place is as severe at least.
         for (const auto& a : r.actions) {
           if (a.kind != ast::action_kind::exclude) continue;
           auto it = safety_items.find(a.id);
           if (it == safety_items.end()) continue;
+          const auto [kind, severity] = standing[a.id];
+          bool any = false, replaced = false;
+          for (const auto& b : r.actions) {
+            if (!item_kind_of(b.kind)) continue;
+            any = true;
+            if (b.kind == kind && (kind != ast::action_kind::flag || b.severity_rank >= severity)) replaced = true;
+          }
+          if (replaced) continue;
+          const std::string kind_word = to_string(*item_kind_of(kind));
           report_at(r, a.src_begin, "lint.safety-exclude",
                     "rule '" + r.id + "' excludes '" + a.id + "', which the safety rule '" + it->second->id +
-                        "' proposes, and proposes nothing in its place: the client is left with less safety "
-                        "and no step instead",
-                    {"a safety rule removes a safety item only to replace it (a higher tier, another safety "
-                     "step): propose the item that takes its place, or do not exclude it"});
+                        "' proposes, and proposes " +
+                        (!any ? std::string("nothing in its place: the client is left with less safety and no "
+                                            "step instead")
+                              : kind == ast::action_kind::flag
+                                  ? std::string("no flag as severe in its place: the client's risk would be "
+                                                "shown as lower")
+                                  : "no " + kind_word + " in its place: the client is left without that step"),
+                    {"a safety rule removes a safety item only to replace it with one of the same kind (a higher "
+                     "tier's flag for a lower one's, another safety " +
+                     std::string(kind == ast::action_kind::flag ? "flag" : "step") +
+                     "): propose the item that takes its place, or do not exclude it"});
         }
         continue;
       }
