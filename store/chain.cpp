@@ -201,6 +201,15 @@ std::string changed_before(std::int64_t next) {
          "its place";
 }
 
+// A plan record that a later review names by another hash: the review was
+// written when the plan had that hash, so the plan is the one to doubt
+// (every hash from it on recomputed), unless the review was forged.
+std::string reviewed_by_another_hash(std::int64_t review) {
+  return "record " + std::to_string(review) + ", a review written after it, names it by another hash: it was " +
+         "changed after record " + std::to_string(review) + " was written (its hash and those after it recomputed), "
+         "or record " + std::to_string(review) + " names a hash the plan never had";
+}
+
 std::string tail_problem(const record& last, const std::optional<record>& before, std::int64_t count) {
   std::string why;
   if (count != last.id) {
@@ -249,7 +258,24 @@ std::string record_problem(plan_store& s, const record& r) {
     auto why = checker.problem(r.body, sha, rule_set);
     auto files = sha.empty() ? std::nullopt : s.snapshot(sha);
     if (!files || snapshot_hash(*files) != sha) why = snapshot_problem(sha, rule_set, files.has_value());
-    return why.empty() ? "" : bad(r.id, why);
+    if (!why.empty()) return bad(r.id, why);
+    // The reviews of it, each as written (its own hash holding), name the
+    // hash it has.
+    constexpr std::size_t kPage = 512;
+    for (std::int64_t from = r.id + 1;;) {
+      auto page = s.scan_kind("review", from, kPage);
+      for (const auto& x : page) {
+        if (record_hash(x) != x.hash) continue;  // that record's own problem
+        try {
+          auto f = read_review_body(x.body);
+          if (f.plan_id == r.id && f.plan_hash != r.hash) return bad(r.id, reviewed_by_another_hash(x.id));
+        } catch (const store_error&) {
+        }
+      }
+      if (page.size() < kPage) break;
+      from = page.back().id + 1;
+    }
+    return "";
   }
   if (r.kind == "review") {
     // The plan it names, itself unchanged, and before it.
@@ -350,6 +376,17 @@ verification verify(plan_store& s, const std::string& expect_hash) {
         }
         plans.emplace(r.id, r.hash);
       } else if (r.kind == "review") {
+        try {
+          auto f = read_review_body(r.body);
+          if (auto at = plans.find(f.plan_id); at != plans.end() && at->second != f.plan_hash) {
+            // The plan it names is an earlier record, whose hash is no
+            // longer the one the review was given: the plan is named.
+            v.first_bad = f.plan_id;
+            v.problem = "record " + std::to_string(f.plan_id) + " does not verify: " + reviewed_by_another_hash(r.id);
+            return v;
+          }
+        } catch (const store_error&) {
+        }
         if (auto why = review_body_problem(s, plans, r.body); !why.empty()) {
           fail(r, why);
           return v;

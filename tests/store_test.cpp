@@ -1076,6 +1076,50 @@ TEST_CASE("audit verify finds a last record rewritten with its hash recomputed w
                    "it reviews plan 7, which is not an earlier plan record with the hash it names");
 }
 
+TEST_CASE("a plan rewritten with every hash after it recomputed is named by the review that names its old hash") {
+  // From an auditor's trial: plan record 2's author was changed and the
+  // chain recomputed from it on; verify blamed the honest review (record
+  // 4), audit list left record 2 unmarked, and a review of the forged plan
+  // was accepted.
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"plan", kCouple, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"review", "2", "--store", db, "--accept", "clinical_depression"}).code == 0);
+  {
+    auto st = iptplan::store::open_store(db, false);
+    std::vector<iptplan::store::record> rs;
+    for (std::int64_t id = 2; id <= 4; ++id) rs.push_back(*st->get(id));
+    st.reset();
+    rs[0].by = "dr_z";
+    std::string prev = iptplan::store::open_store(db, false)->get(1)->hash;
+    for (auto& r : rs) {
+      r.prev_hash = prev;
+      r.hash = iptplan::store::record_hash(r);
+      prev = r.hash;
+      sql(db, "UPDATE records SET by = '" + r.by + "', prev_hash = '" + r.prev_hash + "', hash = '" + r.hash +
+                  "' WHERE id = " + std::to_string(r.id));
+    }
+  }
+  const std::string why = "record 2 does not verify: record 4, a review written after it, names it by another hash: "
+                          "it was changed after record 4 was written (its hash and those after it recomputed), or "
+                          "record 4 names a hash the plan never had";
+  auto v = run({"audit", "verify", "--store", db});
+  CHECK(v.code == 1);
+  CHECK((v.out + v.err).find(why) != std::string::npos);
+  auto listed = run({"audit", "list", "--store", db});
+  CHECK(listed.out.find("\n! 2 ") != std::string::npos);
+  CHECK(listed.out.rfind("1 ", 0) == 0);
+  // Read on its own, the plan is refused as well: no replay, no review.
+  auto replay = run({"verify", "2", "--store", db});
+  CHECK(replay.code == 1);
+  CHECK(replay.out.find("names it by another hash") != std::string::npos);
+  auto review = run({"review", "2", "--store", db, "--accept", "clinical_depression"});
+  CHECK(review.code == 1);
+  CHECK(iptplan::store::open_store(db, false)->get(5) == std::nullopt);
+}
+
 TEST_CASE("review suggests the items an id without its key, or in other capitals, could mean") {
   scratch s;
   std::string db = (s.dir / "s.db").string();
