@@ -241,6 +241,38 @@ std::vector<std::string> hints(const source_file& src, const std::string& expect
   } else if (found == "'!'") {
     notes.push_back("did you mean 'not'?");
   }
+  // Quotes of other kinds: a single quote, or the curly quotes a word
+  // processor types (pasted from a document).
+  const bool curly = text.compare(at, 3, "\xE2\x80\x9C") == 0 || text.compare(at, 3, "\xE2\x80\x9D") == 0 ||
+                     text.compare(at, 3, "\xE2\x80\x98") == 0 || text.compare(at, 3, "\xE2\x80\x99") == 0;
+  if (found == "'''" || found == "'`'") {
+    notes.push_back("texts and choices are written in straight double quotes: \"weak\", not 'weak'");
+  } else if (curly) {
+    notes.push_back("curly quotes (as a word processor types them) are not quotes here: write straight double "
+                    "quotes, \"weak\"");
+  }
+  // A decimal comma: `< 3,5`.
+  if (found == "','" && at > 0 && at + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[at - 1])) &&
+      std::isdigit(static_cast<unsigned char>(text[at + 1]))) {
+    notes.push_back("a number with decimals is written with a point: 3.5, not 3,5");
+  }
+  // A condition on a line of its own where 'then' was expected: the 'and'
+  // or 'or' joining it to the line before is missing.
+  if (expected.find("'then'") != std::string::npos && found.size() > 2 && found.front() == '\'' &&
+      (std::isalpha(static_cast<unsigned char>(found[1])) || found[1] == '(')) {
+    std::size_t b = at;
+    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
+    const std::string word = found.substr(1, found.size() - 2);
+    static const std::vector<std::string> not_conditions = {"then", "because", "end", "rule", "provisional",
+                                                             "and", "or", "challenge", "solution", "goal",
+                                                             "flag", "conclude", "exclude"};
+    const bool keyword = std::find(not_conditions.begin(), not_conditions.end(), word) != not_conditions.end() ||
+                         (word.size() >= 3 && !nearest_name(word, not_conditions).empty());
+    if ((b == 0 || text[b - 1] == '\n') && !keyword) {
+      notes.push_back("two conditions are joined by 'and' or 'or': is one missing at the end of the line before, "
+                      "or at the start of this one?");
+    }
+  }
   return notes;
 }
 

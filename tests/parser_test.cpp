@@ -1258,3 +1258,42 @@ TEST_CASE("format: control characters are escaped, and the caret still points at
   // Bytes that are not UTF-8 (binary garbage) are escaped too.
   CHECK(printable("a\xff" "b\xc3") == "a\\xff" "b\\xc3");
 }
+
+TEST_CASE("quotes of other kinds, a decimal comma and a missing 'and' between two lines get a hint") {
+  auto has = [](const diagnostic& d, const std::string& note) {
+    INFO(d.message);
+    return std::find(d.notes.begin(), d.notes.end(), note) != d.notes.end();
+  };
+  // From a lead's trial: each of these said only what was expected.
+  auto single = one_error("rule r\nwhen a == 'weak'\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(has(single, "texts and choices are written in straight double quotes: \"weak\", not 'weak'"));
+  auto curly = one_error("rule r\nwhen a == \xE2\x80\x9Cweak\xE2\x80\x9D\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(has(curly, "curly quotes (as a word processor types them) are not quotes here: write straight double "
+                   "quotes, \"weak\""));
+  auto item = one_error("rule r\nwhen a\nthen\n  challenge c \xE2\x80\x9Cx\xE2\x80\x9D\nend\n");
+  CHECK(has(item, "curly quotes (as a word processor types them) are not quotes here: write straight double "
+                  "quotes, \"weak\""));
+  auto comma = one_error("rule r\nwhen score < 3,5\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(comma.message == "expected 'then' but found ','");
+  CHECK(has(comma, "a number with decimals is written with a point: 3.5, not 3,5"));
+  // A comma that is no decimal gets no such note.
+  auto list = one_error("rule r\nwhen score < 3, b\nthen\n  challenge c \"x\"\nend\n");
+  CHECK_FALSE(has(list, "a number with decimals is written with a point: 3.5, not 3,5"));
+  const std::string joined = "two conditions are joined by 'and' or 'or': is one missing at the end of the line "
+                             "before, or at the start of this one?";
+  auto two = one_error("rule r\nwhen\n  a == true\n  b == true\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(two.message == "expected 'then' but found 'b'");
+  CHECK(two.line == 4);
+  CHECK(has(two, joined));
+  auto group = one_error("rule r\nwhen\n  a == true\n  (b == true)\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(has(group, joined));
+  // A misspelt keyword on its own line is that, not a missing 'and'.
+  auto thn = one_error("rule r\nwhen\n  a == true\nthn\n  challenge c \"x\"\nend\n");
+  CHECK(has(thn, "did you mean 'then'?"));
+  CHECK_FALSE(has(thn, joined));
+  auto action = one_error("rule r\nwhen\n  a == true\n  challenge c \"x\"\nend\n");
+  CHECK_FALSE(has(action, joined));
+  // On the same line, a word after a condition is not a line of its own.
+  auto inline_word = one_error("rule r\nwhen a == true b\nthen\n  challenge c \"x\"\nend\n");
+  CHECK_FALSE(has(inline_word, joined));
+}

@@ -241,7 +241,22 @@ TEST_CASE("parameters: read as param.x, checked, and never concluded") {
     const auto* d = first(l, "check.unknown-path");
     REQUIRE(d);
     CHECK(d->message == "unknown parameter 'param.hihg'");
-    CHECK(d->notes.at(0) == "did you mean 'param.high'?");
+    CHECK(d->notes.at(0) ==
+          "did you mean 'param.high'? Or, if the rules have it right, correct 'high' in the [parameters] table of "
+          "ruleset.toml");
+  }
+  SECTION("a parameter misspelt in ruleset.toml: its warning names the one the rules read") {
+    // From a lead's trial: only the rules were told to change.
+    auto l = load(vocab, manifest, "rule r \"R\"\nwhen score >= param.spare_x\nthen\n  challenge c \"x\"\nend\n");
+    const diagnostic* unused = nullptr;
+    for (const auto& d : l.diags) {
+      if (d.message == "parameter 'spare' is set but no rule reads param.spare") unused = &d;
+    }
+    REQUIRE(unused);
+    CHECK(unused->code == "check.unused-parameter");
+    REQUIRE_FALSE(unused->notes.empty());
+    CHECK(unused->notes.back() ==
+          "did you mean 'spare_x'? The rules read param.spare_x, which ruleset.toml does not set");
   }
   SECTION("a rule cannot conclude a parameter") {
     auto l = load(vocab, manifest, "rule r \"R\"\nwhen a\nthen\n  conclude param.high = 3\nend\n");

@@ -81,6 +81,9 @@ class compiler {
   bool style_ = false;
   // "Did you mean" for unknown names, within a budget (see suggester).
   suggester suggest_;
+  // Parameters rules read that ruleset.toml does not set: a parameter set
+  // but never read may be one of them misspelt in ruleset.toml.
+  std::set<std::string> unknown_params_;
 
   // State while compiling one rule.
   std::uint16_t file_ = 0;

@@ -354,8 +354,15 @@ cx compiler::path(const ast::path& ap, bool positive) {
       for (const auto& prm : p_.params) names.push_back("param." + prm.name);
       std::string near = suggest_.nearest(full, names);
       std::vector<std::string> notes;
-      if (!near.empty()) notes.push_back("did you mean '" + near + "'?");
-      notes.push_back("parameters are set in the [parameters] table of ruleset.toml");
+      if (!near.empty()) {
+        // Either name may be the misspelt one: the rules', or the one set
+        // in ruleset.toml (then every rule reading it is reported here).
+        notes.push_back("did you mean '" + near + "'? Or, if the rules have it right, correct '" + near.substr(6) +
+                        "' in the [parameters] table of ruleset.toml");
+      } else {
+        notes.push_back("parameters are set in the [parameters] table of ruleset.toml");
+      }
+      if (ap.tail.size() == 1) unknown_params_.insert(ap.tail[0]);
       error(ap.begin, "check.unknown-path", "unknown parameter '" + full + "'", notes);
       return {emit(n), {tk::error}};
     }

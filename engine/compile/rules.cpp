@@ -498,8 +498,13 @@ void compiler::run() {
   for (const auto& f : files_) read_by_unparsed.insert(f.unparsed.params.begin(), f.unparsed.params.end());
   for (const auto& prm : p_.params) {
     if (prm.used || read_by_unparsed.count(prm.name)) continue;
-    diags_.push_back(parameter_warning(prm, "check.unused-parameter",
-                                       "parameter '" + prm.name + "' is set but no rule reads param." + prm.name));
+    auto d = parameter_warning(prm, "check.unused-parameter",
+                               "parameter '" + prm.name + "' is set but no rule reads param." + prm.name);
+    std::string near = suggest_.nearest(prm.name, {unknown_params_.begin(), unknown_params_.end()});
+    if (!near.empty()) {
+      d.notes.push_back("did you mean '" + near + "'? The rules read param." + near + ", which ruleset.toml does not set");
+    }
+    diags_.push_back(std::move(d));
   }
 }
 
