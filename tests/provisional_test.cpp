@@ -1842,3 +1842,18 @@ end
   REQUIRE(f != nullptr);
   CHECK(f->text == "With the mother in law");
 }
+
+TEST_CASE("what a work plan also waits on: the ranked findings first, five in all, then how many more") {
+  iptplan::plan p;
+  for (const char* f : {"q", "r", "s"}) {
+    iptplan::assess_item a;
+    a.finding = f;
+    p.to_assess.push_back(a);
+  }
+  const std::vector<std::string> fs{"a", "b", "s", "c", "q", "d", "e"};
+  CHECK(iptplan::ranked_few(p, fs, 5) ==
+        std::vector<std::string>{"q (ask next 1)", "s (ask next 3)", "a", "b", "c", "2 more findings"});
+  // Five or fewer: all, nothing counted.
+  CHECK(iptplan::ranked_few(p, {"a", "r"}, 5) == std::vector<std::string>{"r (ask next 2)", "a"});
+  CHECK(iptplan::ranked_few(p, {"a", "b", "c", "d", "e"}, 5).size() == 5);
+}

@@ -553,6 +553,26 @@ std::vector<std::string> with_ask_next_numbers(const plan& p, const std::vector<
   return out;
 }
 
+std::vector<std::string> ranked_few(const plan& p, const std::vector<std::string>& fs, std::size_t keep, bool code) {
+  auto numbered = with_ask_next_numbers(p, fs, code);
+  std::vector<std::size_t> order(fs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto rank = [&](std::size_t i) {
+    for (std::size_t k = 0; k < p.to_assess.size(); ++k) {
+      if (p.to_assess[k].finding == fs[i]) return k;
+    }
+    return p.to_assess.size() + i;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < order.size() && k < keep; ++k) out.push_back(numbered[order[k]]);
+  if (fs.size() > keep) {
+    // The last shown, then the count: "a, b and 6 more findings".
+    out.push_back(std::to_string(fs.size() - keep) + " more findings");
+  }
+  return out;
+}
+
 std::string confirm_verb(const plan& p, const std::vector<std::string>& fs) {
   std::size_t recorded = 0;
   for (const auto& f : fs) {

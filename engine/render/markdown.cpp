@@ -213,9 +213,10 @@ std::string render_markdown(const plan& p) {
       auto extras = work_plan_extras(it, work);
       factor_common(extras);
       auto ask_list = [&](const std::vector<std::string>& fs) {
-        plan_item x;
-        x.to_confirm = fs;
-        return asks(x);
+        std::string s;
+        auto few = ranked_few(p, fs, kWaitsOnShown, true);
+        for (std::size_t i = 0; i < few.size(); ++i) s += (i ? ", " : "") + few[i];
+        return s;
       };
       if (extras.shared && !extras.per_item.front().empty()) {
         out.pop_back();  // the line break after "To confirm, ..."

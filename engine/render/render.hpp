@@ -33,6 +33,8 @@ std::vector<std::vector<const plan_item*>> plan_wide_groups(const plan& p);
 // How many of the ranked "ask next" findings text and markdown show (JSON
 // carries them all).
 inline constexpr std::size_t kAskNextShown = 10;
+// The findings a "work plan also waits on" line names before "N more".
+inline constexpr std::size_t kWaitsOnShown = 5;
 // How many of the clinician's own findings to record the plans show.
 inline constexpr std::size_t kRecordNextShown = 5;
 
@@ -85,6 +87,12 @@ std::string critical_first_note(std::size_t flags);
 // the questions the text and markdown plans show under ASK NEXT, so that a
 // finding to confirm leads to its question. `code` wraps each in backticks.
 std::vector<std::string> with_ask_next_numbers(const plan& p, const std::vector<std::string>& fs, bool code = false);
+// The same, shortened for a line that is not the item's own to-confirm
+// list (what a work plan also waits on): the findings ranked under ask or
+// record next first, in their rank, then the others, `keep` in all, and
+// "N more" for the rest (the JSON plan lists them all).
+std::vector<std::string> ranked_few(const plan& p, const std::vector<std::string>& fs, std::size_t keep,
+                                    bool code = false);
 // "ask", "record" (every one of `fs` is recorded by the clinician: the
 // setting, the number of sessions) or "ask or record": the verb of "to
 // confirm, ...".

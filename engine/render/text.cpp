@@ -227,10 +227,10 @@ std::string render_text(const plan& p) {
       auto extras = work_plan_extras(it, work);
       factor_common(extras);
       if (extras.shared && !extras.per_item.empty() && !extras.per_item.front().empty()) {
-        out += "    its work plan also waits on: " + join_words(with_ask_next_numbers(p, extras.per_item.front())) + "\n";
+        out += "    its work plan also waits on: " + join_words(ranked_few(p, extras.per_item.front(), kWaitsOnShown)) + "\n";
       }
       if (!extras.common.empty()) {
-        out += "    its work plan also waits on: " + join_words(with_ask_next_numbers(p, extras.common)) + "\n";
+        out += "    its work plan also waits on: " + join_words(ranked_few(p, extras.common, kWaitsOnShown)) + "\n";
       }
       local_whys explained(it);
       const std::vector<std::string>* said = nullptr;  // the extras last listed
