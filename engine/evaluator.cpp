@@ -128,9 +128,16 @@ class evaluator {
   // After an evaluation: its facts in place and the rule's element bound,
   // to read values for a rule outcome (a text, a goal's date).
   void read_outcome(const evaluation& ev, const compiled_rule& r, std::int32_t element) {
-    facts_ = ev.facts;
-    facts_prov_ = ev.provisional;
-    if (facts_prov_.size() != facts_.size()) facts_prov_.assign(facts_.size(), value::unknown());
+    // Read in place, never copied: a plan renders a text for each item,
+    // and a copy of every fact each time cost facts x items (a chain of
+    // 40,000 facts took seconds).
+    fv_ = &ev.facts;
+    if (ev.provisional.size() == ev.facts.size()) {
+      fp_ = &ev.provisional;
+    } else {
+      facts_prov_.assign(ev.facts.size(), value::unknown());
+      fp_ = &facts_prov_;
+    }
     new_epoch();
     bind(r, element);
   }
@@ -153,11 +160,15 @@ class evaluator {
   bool explain_;
   std::vector<value> facts_;
   std::vector<value> facts_prov_;  // provisional values of unknown facts
+  // What conditions and texts read: the two above while evaluating, an
+  // evaluation's own once it is done (read_outcome).
+  const std::vector<value>* fv_ = &facts_;
+  const std::vector<value>* fp_ = &facts_prov_;
   bool prov_world_ = false;        // evaluating a `provisional when` support
   // A derived fact's value; in a support, its provisional value when it has
   // no other.
   const value& fact_value(std::uint32_t f) const {
-    return prov_world_ && facts_[f].is_unknown() ? facts_prov_[f] : facts_[f];
+    return prov_world_ && (*fv_)[f].is_unknown() ? (*fp_)[f] : (*fv_)[f];
   }
   std::vector<missing_set> fact_missing_;
   std::array<binding, 9> env_{};
@@ -464,8 +475,8 @@ value evaluator::eval_node(const node& n, missing_set* m) {
     }
     case opcode::is_provisional: {
       const node& target = p_.nodes[n.a];
-      bool prov = facts_[target.a].is_unknown() && !facts_prov_[target.a].is_unknown();
-      if (m) note_seen(target, prov ? facts_prov_[target.a] : facts_[target.a]);
+      bool prov = (*fv_)[target.a].is_unknown() && !(*fp_)[target.a].is_unknown();
+      if (m) note_seen(target, prov ? (*fp_)[target.a] : (*fv_)[target.a]);
       return value::boolean(prov);
     }
     case opcode::any:
@@ -1119,7 +1130,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
     bool conflicted = v.is_unknown() && n.op == opcode::fact && !ev.fact_missing.empty() &&
                       !ev.fact_missing[n.a].empty() &&
                       ev.fact_missing[n.a].front().rfind("a conflict", 0) == 0;
-    bool prov = v.is_unknown() && n.op == opcode::fact && !facts_prov_[n.a].is_unknown();
+    bool prov = v.is_unknown() && n.op == opcode::fact && !(*fp_)[n.a].is_unknown();
     // A question the skip logic leaves out is not "not yet known": it is
     // not asked at all.
     bool skipped = v.is_unknown() && n.op == opcode::finding && gate_of(p_, c_, n.a) == gate_state::closed;
@@ -1172,7 +1183,7 @@ std::string evaluator::render(const evaluation& ev, const compiled_rule& r, std:
     // a reader of the plan never takes it for an answer given.
     bool inferred = n.op == opcode::finding && c_.implied_as(n.a) == client_data::implied_gate;
     out += conflicted ? "(undecided: the rules conflict)"
-           : prov      ? words(facts_prov_[n.a]) + " (provisional)"
+           : prov      ? words((*fp_)[n.a]) + " (provisional)"
            : skipped   ? "not asked (skipped)"
            : v.is_unknown() ? "not yet known"
            : inferred       ? words(v) + " (not recorded: implied by the answer to its follow-up question)"
