@@ -477,7 +477,7 @@ class reader {
       case finding_type::enumeration: {
         if (!D::is_string(v)) return bad();
         std::string_view s = D::string(v);
-        if (std::find(d.values.begin(), d.values.end(), s) == d.values.end()) {
+        if (!d.has_value(s)) {
           // The value is never quoted back, nor its line: a choice typed
           // wrongly may be a name. The suggestion is one of the choices.
           const std::string* synonym = d.synonym_of(s);

@@ -308,6 +308,7 @@ class reader {
         else error(&v, "values of '" + path + "' must be quoted texts");
       }
     }
+    d.value_set = {d.values.begin(), d.values.end()};
     {
       std::vector<std::string> sorted = d.values;
       std::sort(sorted.begin(), sorted.end());
@@ -324,7 +325,7 @@ class reader {
     if (auto* n = t.get("skipped_value")) {
       auto v = n->value<std::string>();
       bool ok = v && n->is_string() && d.type == finding_type::enumeration && !nested &&
-                std::find(d.values.begin(), d.values.end(), *v) != d.values.end();
+                d.has_value(*v);
       if (!ok) {
         error(n, "'skipped_value' of '" + path + "' must be one of its own values, in quotes, on an enum finding "
                  "with 'asked_if'");
@@ -355,7 +356,7 @@ class reader {
         for (auto&& [k, v] : *table) {
           std::string value(k.str());
           auto text = v.value<std::string>();
-          if (std::find(d.values.begin(), d.values.end(), value) == d.values.end()) {
+          if (!d.has_value(value)) {
             auto diag = toml_diagnostic(src_, &v, severity::error, "vocabulary.invalid",
                                         "'labels' of '" + path + "' words '" + value + "', which is not one of its values");
             // The caret under the misspelt value, not its wording.
@@ -446,7 +447,7 @@ class reader {
         const toml::node* at = ft ? ft->get("asked_after") : nullptr;
         if (const finding_decl* g = d.field(f.asked_after); g && !f.asked_after_values.empty()) {
           for (const auto& v : f.asked_after_values) {
-            if (g->type == finding_type::enumeration && std::find(g->values.begin(), g->values.end(), v) != g->values.end()) continue;
+            if (g->type == finding_type::enumeration && g->has_value(v)) continue;
             if (g->type == finding_type::boolean && (v == "true" || v == "false")) continue;
             error(ft->get("asked_after_values"), "'asked_after_values' of '" + path + "." + f.path + "' holds '" + v +
                                                    "', which '" + path + "." + f.asked_after + "' cannot take");

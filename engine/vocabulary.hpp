@@ -13,6 +13,9 @@
 #include <cstdint>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
+#include <string_view>
+#include <algorithm>
 #include <optional>
 #include <memory>
 #include <cctype>
@@ -36,6 +39,13 @@ struct finding_decl {
   finding_type type = finding_type::string;
   std::optional<double> min, max;
   std::vector<std::string> values;  // enum values, or a list's enum values
+  // The same as a set, filled when the vocabulary is read: a rule testing
+  // `x in {...}` with each of 80,000 values looked each up in the list.
+  std::unordered_set<std::string> value_set;
+  bool has_value(std::string_view v) const {
+    if (value_set.size() == values.size() && !values.empty()) return value_set.count(std::string(v)) > 0;
+    return std::find(values.begin(), values.end(), v) != values.end();
+  }
   // How plan texts word an enum value (`relationship_end` -> "the end of a
   // relationship"), by value; a value without one is shown as it is.
   std::vector<std::pair<std::string, std::string>> labels;

@@ -67,7 +67,7 @@ void compiler::check_enum_literal(const typ& t, std::uint32_t lit_node) {
   if (!is_enum) return;
   const std::string& v = p_.symbols.text(v0.sym);
   const auto& vals = t.decl->values;
-  if (std::find(vals.begin(), vals.end(), v) != vals.end()) return;
+  if (t.decl->has_value(v)) return;
   std::vector<std::string> notes;
   std::string near = suggest_.nearest(v, vals);
   if (!near.empty()) notes.push_back("did you mean \"" + near + "\"?");
@@ -407,7 +407,7 @@ cx compiler::path(const ast::path& ap, bool positive) {
   bool choice = false;
   if (full.find('.') == std::string::npos) {
     auto holds = [&](const finding_decl& d) {
-      return std::find(d.values.begin(), d.values.end(), full) != d.values.end();
+      return d.has_value(full);
     };
     for (const auto& d : p_.vocab->findings()) {
       choice = choice || holds(d) || std::any_of(d.fields.begin(), d.fields.end(), holds);
