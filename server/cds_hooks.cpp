@@ -400,11 +400,14 @@ response service::cds_call(const request& r) {
   for (const auto& it : p.provisional) {
     if (plan_wide(it)) shown.push_back(&it);
   }
+  // A FHIR Goal needs its subject: without a patient, a goal is suggested
+  // without a resource to create (one without a subject is not valid R4).
   auto goal_action = [&](const plan_item& g) {
+    if (patient.empty()) return json::array();
     json resource = {{"resourceType", "Goal"},
                      {"lifecycleStatus", "proposed"},
-                     {"description", {{"text", printable(g.text)}}}};
-    if (!patient.empty()) resource["subject"] = {{"reference", "Patient/" + patient}};
+                     {"description", {{"text", printable(g.text)}}},
+                     {"subject", {{"reference", "Patient/" + patient}}}};
     return json::array({{{"type", "create"}, {"description", "Propose the goal: " + printable(g.text)}, {"resource", resource}}});
   };
   auto prefix_of = [](const plan_item& it) {
@@ -428,10 +431,9 @@ response service::cds_call(const request& r) {
     // FHIR Goal: its one suggestion is the goal itself.
     if (it->kind == item_kind::goal) {
       std::string suuid = card_uuid(plan_key + "\n" + id + "\n" + id, record);
-      suggestions.push_back({{"label", summary_of("Goal: " + printable(it->text))},
-                             {"uuid", suuid},
-                             {"isRecommended", false},
-                             {"actions", goal_action(*it)}});
+      json own = {{"label", summary_of("Goal: " + printable(it->text))}, {"uuid", suuid}, {"isRecommended", false}};
+      if (json a = goal_action(*it); !a.empty()) own["actions"] = std::move(a);
+      suggestions.push_back(std::move(own));
       if (record) remember_card(suuid, {record, id, by, id});
     }
     for (const auto* part : {&p.solutions, &p.goals, &p.provisional}) {
@@ -443,7 +445,7 @@ response service::cds_call(const request& r) {
         json sug = {{"label", summary_of((s.kind == item_kind::goal ? "Goal: " : "Solution: ") + printable(s.text))},
                     {"uuid", suuid},
                     {"isRecommended", false}};
-        if (s.kind == item_kind::goal) sug["actions"] = goal_action(s);
+        if (json a = s.kind == item_kind::goal ? goal_action(s) : json::array(); !a.empty()) sug["actions"] = std::move(a);
         suggestions.push_back(std::move(sug));
         if (record) remember_card(suuid, {record, sid, by, id});
       }
@@ -473,7 +475,13 @@ response service::cds_feedback(const request& r) {
     store::review_request req;
   };
   const json& body = *parsed;
+  for (const auto& [key, v] : body.items()) {
+    if (key != "feedback") return bad("the body holds '" + printable(key.substr(0, 40)) + "'; it holds only 'feedback'");
+  }
   std::vector<pending> reviews;
+  // Each card once in one body: accepted and overridden both would record
+  // two decisions that contradict each other.
+  std::set<std::string> cards_seen;
   try {
     for (const auto& f : body["feedback"]) {
       if (!f.is_object() || !f.contains("card") || !f["card"].is_string() || !f.contains("outcome") ||
@@ -490,6 +498,9 @@ response service::cds_feedback(const request& r) {
       auto found = find_card(f["card"].get<std::string>(), nullptr);
       if (!found) {
         return error_response(404, "cds.unknown-card", "no card with that uuid was given by this server");
+      }
+      if (!cards_seen.insert(f["card"].get<std::string>()).second) {
+        return bad("a card has two feedback entries in one body; give one outcome a card");
       }
       card_ref card = *found;
       pending pd{card.record, card.by, {}};
@@ -512,6 +523,9 @@ response service::cds_feedback(const request& r) {
           }
         }
       } else if (outcome == "overridden") {
+        if (f.contains("acceptedSuggestions")) {
+          return bad("an overridden card has no accepted suggestions: its outcome is accepted, or it has none");
+        }
         pd.req.reject.push_back(card.item);
         std::string reason;
         if (f.contains("overrideReason")) {

@@ -1321,6 +1321,19 @@ TEST_CASE("cds-hooks: one card per flag and challenge, risk first, each with its
   }
   CHECK(safety_plan_card);
   CHECK(flags_seen == parsed(call(s, "POST", "/api/plan", example("risk_high.toml")))["flags"].size());
+  // Without a patient, a goal is suggested with no Goal to create: one
+  // without its subject is not valid FHIR R4 (from an integrator's trial).
+  json anonymous = hook_request(example("risk_high.toml"));
+  anonymous["context"].erase("patientId");
+  auto no_patient = parsed(call(s, "POST", "/cds-services/iptplan", anonymous.dump(), "application/json"))["cards"];
+  bool goal_suggested = false;
+  for (const auto& c : no_patient) {
+    for (const auto& sug : c.value("suggestions", json::array())) {
+      goal_suggested = goal_suggested || sug["label"].get<std::string>().rfind("Goal: ", 0) == 0;
+      CHECK_FALSE(sug.contains("actions"));
+    }
+  }
+  CHECK(goal_suggested);
   CHECK(high[0]["detail"].get<std::string>().find("((risk.cssrs.q4 == true or risk.cssrs.q5 == true) and not "
                                                   "(risk.cssrs.q2 == false") != std::string::npos);
   // A goal for a challenge not in the plan (a response target for the
@@ -1494,6 +1507,19 @@ TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decision
   refused({{"feedback", 3}}, 400);
   refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "accepted"}, {"outcomeTimestamp", when},
                            {"acceptedSuggestions", {{{"id", "nope"}}}}}}}}, 404);
+  // From an integrator's trial: one card both accepted and overridden in
+  // one body recorded two contradicting decisions; an overridden card's
+  // accepted suggestions were dropped unsaid; a key beside 'feedback' was
+  // taken.
+  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "accepted"}, {"outcomeTimestamp", when}},
+                         {{"card", overridden["uuid"]}, {"outcome", "overridden"}, {"outcomeTimestamp", when}}}}},
+          400);
+  refused({{"feedback", {{{"card", with_suggestion["uuid"]}, {"outcome", "overridden"}, {"outcomeTimestamp", when},
+                           {"acceptedSuggestions", {{{"id", with_suggestion["suggestions"][0]["uuid"]}}}}}}}},
+          400);
+  refused({{"feedback", {{{"card", overridden["uuid"]}, {"outcome", "accepted"}, {"outcomeTimestamp", when}}}},
+           {"x", 1}},
+          400);
   // outcomeTimestamp is required (CDS Hooks 2.0), as an ISO 8601 instant.
   for (const json& t : {json(), json("yesterday"), json("2026-11-26"), json("2026-11-26T10:00:00"), json(3),
                         json("2026-11-26T10:00:00+0100"), json("2026-13-45T99:00:00Z"), json("2026-02-29T10:00:00Z"),

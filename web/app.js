@@ -266,14 +266,32 @@ function applySkipLogic() {
     let changedAny = false;
     for (const w of gated) {
       const gate = document.querySelector('.field[data-path="' + CSS.escape(w.dataset.gate) + '"]:not([data-field])');
-      let open = false;
+      let open = false, pending = false;
       if (gate && !gate.classList.contains('skipped')) {
         const v = read(gate, state.byPath.get(w.dataset.gate));
         open = v !== undefined && JSON.parse(w.dataset.gateValues).includes(String(v));
+        pending = v === undefined;
       }
-      if (w.classList.contains('skipped') === open) changedAny = true;
-      w.classList.toggle('skipped', !open);
-      w.querySelectorAll('input, select').forEach((c) => { c.disabled = !open; });
+      // An answer whose gate is not answered at all is never hidden: a file
+      // loaded with a follow-up answered and its gate blank (the plan reads
+      // the gate as yes) lost the answer, and a critical flag with it. It
+      // is shown, and said to be answered without its gate. A gate answered
+      // so that it closes the question (the clinician's own choice) still
+      // hides it.
+      const answered = pending && read(w, state.byPath.get(w.dataset.path)) !== undefined;
+      const shown = open || answered;
+      if (w.classList.contains('skipped') === shown) changedAny = true;
+      w.classList.toggle('skipped', !shown);
+      w.querySelectorAll('input, select').forEach((c) => { c.disabled = !shown; });
+      let note = w.querySelector('.ungated-note');
+      if (shown && !open && !note) {
+        note = el('span', {class: 'ungated-note',
+                           text: 'Answered, though the question that leads to it (' + w.dataset.gate +
+                                 ') is not answered so: check both answers.'});
+        w.append(note);
+      } else if (open && note) {
+        note.remove();
+      }
     }
     if (!changedAny) break;
   }

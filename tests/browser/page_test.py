@@ -338,6 +338,23 @@ try:
     check(collected.get("life_events") == [], "the none choice gives an empty list: %r" % collected.get("life_events"))
     check("life_events = []" in driver.execute_script("return toToml(collect());"),
           "an empty list is saved in the findings file")
+    # A file with a follow-up answered and its gate blank (C-SSRS Q3 yes,
+    # Q2 not recorded): the answer is shown, said so, and sent; from a
+    # trial, it was hidden and dropped, and the critical flag with it.
+    driver.execute_script("fill({client: {age_band: '18_64'}, risk: {cssrs: {q3: true}}});")
+    q3 = driver.find_element(By.CSS_SELECTOR, '.field[data-path="risk.cssrs.q3"]')
+    check(q3.is_displayed(), "a follow-up answered without its gate is shown")
+    check("Answered, though the question that leads to it (risk.cssrs.q2)" in q3.text,
+          "a follow-up answered without its gate says so: %r" % q3.text)
+    collected = json.loads(driver.execute_script("return JSON.stringify(collect());"))
+    check(collected.get("risk", {}).get("cssrs", {}).get("q3") is True,
+          "a follow-up answered without its gate is sent: %r" % collected.get("risk"))
+    driver.execute_script("fill({client: {age_band: '18_64'}, risk: {cssrs: {q2: true, q3: true}}});")
+    q3 = driver.find_element(By.CSS_SELECTOR, '.field[data-path="risk.cssrs.q3"]')
+    check(q3.is_displayed() and "Answered, though" not in q3.text, "with its gate yes, the follow-up has no such note")
+    driver.execute_script("fill({client: {age_band: '18_64'}, risk: {cssrs: {q2: false}}});")
+    check(not driver.find_element(By.CSS_SELECTOR, '.field[data-path="risk.cssrs.q3"]').is_displayed(),
+          "an unanswered follow-up behind a no stays hidden")
     # Findings the server refuses: the plan is marked out of date and cannot
     # be recorded, and the fields the error names are marked (from a trial:
     # the old plan stayed, unmarked, with no field marked).
