@@ -138,9 +138,11 @@ TEST_CASE("a text and a markdown plan open with a summary: flags, the rule set's
   auto summary = text.out.substr(at, text.out.find("\nFLAGS\n") - at);
   INFO(summary);
   CHECK(summary.find("  Flags: ") != std::string::npos);
-  // The first flag by its first sentence only.
+  // The first flag by its first sentences, up to the one that says what
+  // to do (a first sentence under 100 characters is followed by the next).
   CHECK(summary.find("first: A wish to be dead or suicidal thoughts on the C-SSRS screener: the low tier at "
-                     "least.\n") != std::string::npos);
+                     "least. Carry out a structured suicide risk assessment now (with any screen question still "
+                     "open, listed under 'ask next'), and monitor at every session.\n") != std::string::npos);
   CHECK(summary.find("  Suicide-risk tier (lowest the answers imply): low (provisional: missing answers could "
                      "change it)\n") != std::string::npos);
   CHECK(summary.find("  Agreed focus: none\n  Proposed focus (while none is agreed): not yet known\n") != std::string::npos);

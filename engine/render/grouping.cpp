@@ -59,9 +59,15 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const plan& p) {
     // Its first sentence whole: the action is in it, and a clinician's
     // trial found it cut mid-instruction ("...arrange an...") at 160.
     // Only a sentence past any real flag's length is clipped.
+    // A short first sentence ("...: the low tier at least.") is followed by
+    // the next, which says what to do (from a clinician's trial: the
+    // summary gave the tier and no action).
     const std::string& first = p.flags.front().text;
-    std::size_t stop = first.find(". ");
-    std::size_t end = stop == std::string::npos ? first.size() : stop + 1;
+    std::size_t end = 0;
+    while (end < first.size() && end < 100) {
+      std::size_t stop = first.find(". ", end);
+      end = stop == std::string::npos ? first.size() : stop + 1;
+    }
     flags += "; first: " + (end <= 400 ? first.substr(0, end) : clip(first, 380));
   }
   out.emplace_back("Flags", flags);
