@@ -244,7 +244,11 @@ function buildForm() {
         none.setAttribute('aria-label', 'None: asked, and there is nothing to record in ' +
                           (TITLES[d.component] || d.path).toLowerCase());
         box.append(el('button', {type: 'button', text: 'Add a row to ' + (TITLES[d.component] || d.path).toLowerCase(),
-                                 onclick: () => { const r = tableRow(d, rows); r.querySelector('input, select').focus(); changed(); }}));
+                                 onclick: () => {
+                                   // A row recorded is no longer "nothing to record".
+                                   none.checked = false;
+                                   const r = tableRow(d, rows); r.querySelector('input, select').focus(); changed();
+                                 }}));
         fs.append(box);
       } else {
         fs.append(field(d, idOf(d.path), d.path));

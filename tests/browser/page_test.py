@@ -338,6 +338,11 @@ try:
     check(collected.get("life_events") == [], "the none choice gives an empty list: %r" % collected.get("life_events"))
     check("life_events = []" in driver.execute_script("return toToml(collect());"),
           "an empty list is saved in the findings file")
+    # Adding a row clears "none" (from a trial: both were kept, and the
+    # rows sent under a ticked "nothing to record").
+    driver.find_element(By.XPATH, "//button[starts-with(text(), 'Add a row to life events')]").click()
+    check(not driver.find_element(By.CSS_SELECTOR, 'input[data-none="life_events"]').is_selected(),
+          "adding a row clears the none choice")
     # A file with a follow-up answered and its gate blank (C-SSRS Q3 yes,
     # Q2 not recorded): the answer is shown, said so, and sent; from a
     # trial, it was hidden and dropped, and the critical flag with it.
