@@ -419,8 +419,9 @@ async function refresh() {
     // the findings can be planned again, and the fields the errors name
     // are marked.
     setPlanStale(true);
+    const said = errorText(r, true);
     $('plan-status').textContent = 'The findings have a problem, so the plan below is out of date: ' +
-      errorText(r, true) + ' Correct the marked fields.';
+      said + (/[.!?]$/.test(said) ? '' : '.') + ' Correct the marked fields.';
     markServerErrors(r);
     return;
   }
@@ -453,7 +454,11 @@ function markServerErrors(r) {
       c.setAttribute('aria-invalid', 'true');
       c.dataset.serverError = '1';
       const err = w.querySelector('.error');
-      if (err && !err.textContent) { err.textContent = e.message; err.dataset.serverError = '1'; }
+      // The request body's lines mean nothing beside a field of the form.
+      if (err && !err.textContent) {
+        err.textContent = (e.message || '').replace(/ \(line \d+\)/g, '');
+        err.dataset.serverError = '1';
+      }
       first = first || c;
     }
   }

@@ -376,6 +376,10 @@ try:
     plan_status = driver.find_element(By.ID, "plan-status").text
     check("out of date" in plan_status and "line 1" not in plan_status,
           "the plan is said to be out of date, without the request's line numbers: " + plan_status)
+    check(". Correct the marked fields." in plan_status, "the status's sentences are apart: " + plan_status)
+    beside = driver.execute_script(
+        "return document.querySelector('.field[data-path=\"phq9.item9\"] .error').textContent;")
+    check(beside and "(line" not in beside, "the message beside a field names no line of the request: %r" % beside)
     check(item9.get_attribute("aria-invalid") == "true" and total.get_attribute("aria-invalid") == "true",
           "the fields the error names are marked")
     check(driver.find_element(By.ID, "record").get_attribute("disabled") is not None,
