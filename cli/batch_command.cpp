@@ -563,13 +563,9 @@ class planner {
       sel = select_items(*rs_.prog, *client, *ev);
       if (sel->items.size() + sel->excluded.size() > kMaxPlanItems) {
         // As `plan`: past the size a plan may have, an error and no items.
-        diagnostic d;
-        d.code = "plan.too-large";
+        diagnostic d = plan_too_large(sel->items.size() + sel->excluded.size());
         d.file = r.name;
         d.line = r.line;
-        d.message = "the rules propose " + std::to_string(sel->items.size() + sel->excluded.size()) +
-                    " items for this client; a plan holds at most " + std::to_string(kMaxPlanItems) +
-                    ", so none is listed";
         diags.push_back(std::move(d));
         sel.reset();
       }

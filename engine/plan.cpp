@@ -190,14 +190,7 @@ class builder {
     // would confirm it.
     selection sel = select_items(p_, c_, ev_);
     if (sel.items.size() + sel.excluded.size() > kMaxPlanItems) {
-      diagnostic d;
-      d.code = "plan.too-large";
-      d.message = "the rules propose " + std::to_string(sel.items.size() + sel.excluded.size()) +
-                  " items for this client; a plan holds at most " + std::to_string(kMaxPlanItems) +
-                  ", so none is shown";
-      d.notes.push_back("a rule set whose rules run over lists (for each) with many actions each makes a plan "
-                        "that grows with the lists: give fewer actions, or run fewer rules over each list");
-      pl.diagnostics.push_back(std::move(d));
+      pl.diagnostics.push_back(plan_too_large(sel.items.size() + sel.excluded.size()));
       return pl;
     }
     std::optional<int> session;
@@ -777,6 +770,16 @@ class builder {
 };
 
 }  // namespace
+
+diagnostic plan_too_large(std::size_t items) {
+  diagnostic d;
+  d.code = "plan.too-large";
+  d.message = "the rules propose " + std::to_string(items) + " items for this client; a plan holds at most " +
+              std::to_string(kMaxPlanItems) + ", so none is shown";
+  d.notes.push_back("a rule set whose rules run over lists (for each) with many actions each makes a plan "
+                    "that grows with the lists: give fewer actions, or run fewer rules over each list");
+  return d;
+}
 
 plan build_plan(const rule_set& rs, const client_data& c, const evaluation& ev,
                 const std::string& findings_sha256) {

@@ -213,6 +213,9 @@ inline constexpr std::size_t kMaxPlanDiagnostics = 50;
 // rules of 100 actions over 200 people). Past it the plan is an error of
 // the rule set (plan.too-large), and none is shown.
 inline constexpr std::size_t kMaxPlanItems = 20'000;
+// The error for a client the rules propose `items` items for, past
+// kMaxPlanItems: `plan` and `batch` say it alike.
+diagnostic plan_too_large(std::size_t items);
 
 // Adds the findings' warnings to a plan, sorted: named "findings", never by
 // the file's name (often the client's), so a plan reads the same whatever
