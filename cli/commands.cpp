@@ -1636,7 +1636,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
       });
   for (auto* c : {audit_verify, audit_list, audit_show, audit_overrides}) {
     c->add_option("--store", store, "The plan store (default: $IPTPLAN_STORE, or the configuration file)");
-    if (c != audit_verify) c->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
+    c->add_option("--format", fmt, "Output format")->check(CLI::IsMember({"text", "json"}));
   }
 
   std::vector<std::string> verify_args;
@@ -1855,7 +1855,7 @@ int run_command(int argc, const char* const* argv, std::istream& in, std::ostrea
         if (*audit_verify) {
           // A hash copied from a log in capitals is the same hash.
           for (auto& c : expect_hash) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          return cmd_audit_verify(*where, expect_hash, o, err);
+          return cmd_audit_verify(*where, expect_hash, fmt, o, err);
         }
         if (*audit_list) return cmd_audit_list(*where, fmt, o, err);
         if (*audit_show) return cmd_audit_show(*where, *id, fmt, o, err);

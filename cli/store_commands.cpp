@@ -418,10 +418,30 @@ bool record_plan(const std::string& location, const std::string& by, const rule_
   }
 }
 
-int cmd_audit_verify(const std::string& location, const std::string& expect, std::ostream& out,
-                     std::ostream& err) {
+int cmd_audit_verify(const std::string& location, const std::string& expect, const std::string& fmt,
+                     std::ostream& out, std::ostream& err) {
   return with_store(location, err, [&](st::plan_store& s) {
     auto v = st::verify(s, expect);
+    if (fmt == "json") {
+      // The same finding as data, for a nightly job that keeps the last hash.
+      bool expected_ok = expect.empty() || v.expected_found;
+      bool ok = v.problem.empty() && expected_ok;
+      json j = {{"store", shown(location)},
+                {"verified", ok},
+                {"records", v.records},
+                {"snapshots", v.snapshots},
+                {"unused_snapshots", v.unused_snapshots},
+                {"first_bad", v.first_bad ? json(v.first_bad) : json(nullptr)},
+                {"problem", v.problem.empty() ? json(nullptr) : json(v.problem)}};
+      if (v.problem.empty() && !expected_ok) {
+        j["problem"] = "no record has the hash " + expect + ": records were removed or rewritten since it was kept";
+      }
+      j["last_record"] = v.problem.empty() && v.last_id ? json({{"id", v.last_id}, {"hash", v.last_hash}})
+                                                         : json(nullptr);
+      if (!expect.empty()) j["expected"] = {{"hash", expect}, {"found", v.expected_found}};
+      out << j.dump(2) << "\n";
+      return ok ? kOk : kInputError;
+    }
     if (!v.problem.empty()) {
       out << shown(location) << ": " << v.problem << "\n";
       return kInputError;
@@ -647,7 +667,9 @@ int cmd_audit_overrides(const std::string& location, const std::string& since, c
                                {"plan", d.plan},
                                {"by", d.by},
                                {"date", d.date},
-                               {"reason", d.reason}});
+                               {"reason", d.reason},
+                               {"record", d.record},
+                               {"rule_sha256", d.rule_sha256}});
         }
         a.push_back({{"rule", o.rule},
                      {"accepted", o.accepted},

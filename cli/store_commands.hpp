@@ -38,7 +38,8 @@ bool record_plan(const std::string& store, const std::string& by, const rule_set
 
 // `expect`: a record hash kept elsewhere, which some record must still have
 // ("" for none).
-int cmd_audit_verify(const std::string& store, const std::string& expect, std::ostream& out, std::ostream& err);
+int cmd_audit_verify(const std::string& store, const std::string& expect, const std::string& fmt,
+                     std::ostream& out, std::ostream& err);
 int cmd_audit_list(const std::string& store, const std::string& fmt, std::ostream& out, std::ostream& err);
 int cmd_audit_show(const std::string& store, std::int64_t id, const std::string& fmt, std::ostream& out,
                    std::ostream& err);

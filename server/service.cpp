@@ -129,7 +129,8 @@ planned_request plan_findings(const rule_set& rs, const std::string& body, bool 
 }
 
 std::optional<std::int64_t> parse_id(const std::string& s) {
-  if (s.empty() || s.size() > 18) return std::nullopt;
+  // One URL a plan: "01" is not plan 1.
+  if (s.empty() || s.size() > 18 || s[0] == '0') return std::nullopt;
   std::int64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;

@@ -65,6 +65,37 @@ bool blank(const std::string& s) {
   return true;
 }
 
+// Whether a reason says something an auditor can read months later: two
+// words or more (each holding a letter) with six letters or more, or, in a
+// script written without spaces, four characters or more beyond ASCII. A
+// letter, a digit or one word ("x", "no", "acute") is not a reason.
+bool says_something(const std::string& s) {
+  std::size_t words = 0, letters = 0, wide = 0;
+  bool in_word = false, word_has_letter = false;
+  auto end_word = [&] {
+    if (in_word && word_has_letter) ++words;
+    in_word = word_has_letter = false;
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    std::uint32_t cp = next_code_point(s, i);
+    bool space = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xa0 || cp == 0x3000 ||
+                 (cp >= 0x2000 && cp <= 0x200b);
+    if (space) {
+      end_word();
+      continue;
+    }
+    in_word = true;
+    bool letter = (cp < 0x80 && std::isalpha(static_cast<int>(cp))) || cp >= 0x80;
+    if (letter) {
+      word_has_letter = true;
+      ++letters;
+    }
+    if (cp >= 0x80) ++wide;
+  }
+  end_word();
+  return (words >= 2 && letters >= 6) || wide >= 4;
+}
+
 }  // namespace
 
 std::string author_problem(const std::string& name) {
@@ -122,6 +153,10 @@ std::string review_request_problem(const review_request& req) {
     return "a rejection needs a reason: say why the item does not fit this client";
   }
   if (auto bad = text_problem(req.reason, 2000); !bad.empty()) return "the reason " + bad;
+  if (!blank(req.reason) && !says_something(req.reason)) {
+    return "the reason is read by auditors long after: say in a few words why (two words or more, such as 'not "
+           "indicated now'), not a letter or a single word";
+  }
   if (req.accept.size() + req.reject.size() + req.edit.size() > 500) {
     return "a review decides at most 500 items at once";
   }

@@ -153,6 +153,7 @@ std::vector<rule_overrides> overrides(const std::vector<record>& records, const 
   struct made {
     decision d;
     std::string by, created;
+    std::int64_t record = 0;
   };
   std::map<std::pair<std::int64_t, std::string>, made> last;
   for (const auto& r : records) {
@@ -165,7 +166,7 @@ std::vector<rule_overrides> overrides(const std::vector<record>& records, const 
     }
     for (auto& d : f.decisions) {
       auto key = std::make_pair(f.plan_id, d.item);  // before d is moved from
-      last[key] = {std::move(d), r.by, r.created};
+      last[key] = {std::move(d), r.by, r.created, r.id};
     }
   }
   std::map<std::string, rule_overrides> by_rule;
@@ -179,9 +180,10 @@ std::vector<rule_overrides> overrides(const std::vector<record>& records, const 
       if (d.action == "reject") ++o.rejected;
       if (!d.reason.empty()) {
         o.reasons.push_back(std::string(d.action == "reject" ? "rejected" : "edited") + " (" + d.item +
-                            ", plan " + std::to_string(key.first) + ", by " + m.by + " on " +
+                            ", plan " + std::to_string(key.first) + ", review record " + std::to_string(m.record) + ", by " + m.by + " on " +
                             m.created.substr(0, 10) + "): " + d.reason);
-        o.reasoned_decisions.push_back({d.action, d.item, key.first, m.by, m.created.substr(0, 10), d.reason});
+        o.reasoned_decisions.push_back(
+            {d.action, d.item, key.first, m.by, m.created.substr(0, 10), d.reason, m.record, sha});
       }
       if (std::find(o.hashes.begin(), o.hashes.end(), sha) == o.hashes.end()) o.hashes.push_back(sha);
     }

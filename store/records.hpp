@@ -85,6 +85,8 @@ struct rule_overrides {
     std::string action, item;  // action: edit | reject
     std::int64_t plan = 0;
     std::string by, date, reason;
+    std::int64_t record = 0;   // the review record that holds the decision
+    std::string rule_sha256;   // the text of the rule it was about
   };
   std::vector<reasoned> reasoned_decisions;
   std::vector<std::string> hashes;   // the rule texts (sha256) the decisions were about

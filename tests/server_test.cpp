@@ -283,7 +283,7 @@ TEST_CASE("api: unknown paths are 404, wrong methods 405 with Allow") {
   CHECK(call(s, "POST", "/api/vocabulary").status == 405);
   CHECK(call(s, "DELETE", "/api/plans/1").status == 405);
   for (const auto& bad : {"/api/plans/0", "/api/plans/-1", "/api/plans/abc", "/api/plans/", "/api/plans/1x",
-                          "/api/plans/99999999999999999999"}) {
+                          "/api/plans/99999999999999999999", "/api/plans/01", "/api/plans/001/review"}) {
     INFO(bad);
     CHECK(call(s, "GET", bad).status == 404);
   }
@@ -888,7 +888,7 @@ TEST_CASE("http: 50 bad requests each get a clear 4xx, and the server keeps serv
   // A header line without a colon, with a NUL, or folded onto the line
   // before: httplib drops such a line; refused, so a proxy in front and the
   // service never read different headers (a hostile trial).
-  for (const std::string bad : {std::string("X-Note without a colon\r\n"), std::string("X-A: b\0c\r\n", 10),
+  for (const std::string& bad : {std::string("X-Note without a colon\r\n"), std::string("X-A: b\0c\r\n", 10),
                                 std::string("X-A: b\r\n  folded\r\n")}) {
     auto r = raw(srv.port, "GET /api/vocabulary HTTP/1.1\r\n" + host + bad + "\r\n");
     INFO(r.substr(0, 200));

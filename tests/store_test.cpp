@@ -110,6 +110,28 @@ TEST_CASE("record a plan, replay it identical, after a rule changes, each record
   auto ok = run({"audit", "verify", "--store", db});
   CHECK(ok.code == 0);
   CHECK(ok.out.rfind(db + ": 2 records and 2 rule set snapshots: every record verifies\nlast record: 2, hash ", 0) == 0);
+  // The same as data, with the last hash to keep elsewhere.
+  auto okj = run({"audit", "verify", "--store", db, "--format", "json"});
+  CHECK(okj.code == 0);
+  auto vj = nlohmann::json::parse(okj.out);
+  CHECK(vj["verified"] == true);
+  CHECK(vj["records"] == 2);
+  CHECK(vj["snapshots"] == 2);
+  CHECK(vj["first_bad"].is_null());
+  CHECK(vj["problem"].is_null());
+  CHECK(vj["last_record"]["id"] == 2);
+  const std::string last_hash = vj["last_record"]["hash"].get<std::string>();
+  CHECK(last_hash.size() == 64);
+  CHECK(ok.out.find(last_hash) != std::string::npos);
+  auto kept = nlohmann::json::parse(
+      run({"audit", "verify", "--store", db, "--format", "json", "--expect", last_hash.substr(0, 12)}).out);
+  CHECK(kept["expected"]["found"] == true);
+  auto gone = run({"audit", "verify", "--store", db, "--format", "json", "--expect", std::string(64, 'a')});
+  CHECK(gone.code == 1);
+  auto gj = nlohmann::json::parse(gone.out);
+  CHECK(gj["verified"] == false);
+  CHECK(gj["expected"]["found"] == false);
+  CHECK(gj["problem"].get<std::string>().rfind("no record has the hash ", 0) == 0);
 
   // The stored record holds the findings (without their comments), the
   // plan, per-rule hashes and who made it.
@@ -223,6 +245,14 @@ TEST_CASE("a record or snapshot changed in the SQLite file makes audit verify fa
     CHECK(r.code == 1);
     CHECK(r.out == db + ": record 3 does not verify: its contents do not match its hash (it was changed after "
                         "it was written)\n");
+    auto rj = run({"audit", "verify", "--store", db, "--format", "json"});
+    CHECK(rj.code == 1);
+    auto bad = nlohmann::json::parse(rj.out);
+    CHECK(bad["verified"] == false);
+    CHECK(bad["first_bad"] == 3);
+    CHECK(bad["problem"] == "record 3 does not verify: its contents do not match its hash (it was changed after "
+                            "it was written)");
+    CHECK(bad["last_record"].is_null());
     // Replaying that record refuses too.
     CHECK(run({"verify", "3", "--store", db}).code == 1);
     // The list marks it, not as a record the chain vouches for (from an
@@ -304,7 +334,7 @@ TEST_CASE("review records decisions on a plan's items, audit overrides sums them
   CHECK(o.code == 0);
   // Each reason says who gave it and when.
   CHECK(o.out.find("alexithymia_possible: 0 accepted, 0 edited, 1 rejected\n"
-                   "    rejected (possible_alexithymia, plan 1, by dr_a on ") != std::string::npos);
+                   "    rejected (possible_alexithymia, plan 1, review record 3, by dr_a on ") != std::string::npos);
   CHECK(o.out.find("): scored during an acute episode\n") != std::string::npos);
   CHECK(o.out.find("role_dispute_detect: 1 accepted, 0 edited, 1 rejected\n") != std::string::npos);
   CHECK(o.out.find("weak_alliance: 1 accepted, 0 edited, 0 rejected\n") != std::string::npos);
@@ -325,6 +355,9 @@ TEST_CASE("review records decisions on a plan's items, audit overrides sums them
     CHECK(d0["by"] == "dr_a");
     CHECK(d0["date"].get<std::string>().size() == 10);
     CHECK(d0["reason"] == "scored during an acute episode");
+    // The review record that holds it, and the rule text it was about.
+    CHECK(d0["record"] == 3);
+    CHECK(d0["rule_sha256"].get<std::string>().size() == 64);
     found = true;
   }
   CHECK(found);
@@ -433,6 +466,14 @@ TEST_CASE("review refuses what it cannot record faithfully") {
   CHECK(run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "--accept"}).code == 2);
   auto list_after = run({"audit", "list", "--store", db, "--format", "json"});
   CHECK(nlohmann::json::parse(list_after.out).size() == 2);  // the two plans
+  // A reason an auditor cannot read: a letter, a single word.
+  for (const char* few : {"x", "acute", "no 1", "ok ok"}) {
+    auto r = run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", few});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("the reason is read by auditors long after: say in a few words why") != std::string::npos);
+    // Not echoed: a reason may be anything typed.
+    CHECK(r.err.find(std::string("'") + few + "'") == std::string::npos);
+  }
   auto blank = run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "  \t "});
   CHECK(blank.code == 2);
   CHECK(blank.err.find("a rejection needs a reason") != std::string::npos);
@@ -619,7 +660,7 @@ TEST_CASE("review and overrides refuse a store that does not verify, show refuse
   scratch s;
   std::string db = (s.dir / "s.db").string();
   REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
-  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
+  REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute episode"}).code == 0);
   sql(db, "UPDATE records SET body = replace(body, 'acute', 'other') WHERE id = 2");
   auto o = run({"audit", "overrides", "--store", db});
   CHECK(o.code == 1);
@@ -998,7 +1039,7 @@ TEST_CASE("audit verify finds a last record rewritten with its hash recomputed w
   auto fresh = [&] {
     fs::remove(db);
     REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
-    REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
+    REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute episode"}).code == 0);
     REQUIRE(run({"plan", kCouple, "--record", "--store", db}).code == 0);
     REQUIRE(run({"audit", "verify", "--store", db}).code == 0);
   };
@@ -1061,7 +1102,7 @@ TEST_CASE("audit verify finds a last record rewritten with its hash recomputed w
   auto review_rewritten = [&](const std::string& from, const std::string& to, const std::string& why) {
     fs::remove(db);
     REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
-    REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute"}).code == 0);
+    REQUIRE(run({"review", "1", "--store", db, "--reject", "possible_alexithymia", "--reason", "acute episode"}).code == 0);
     rewrite_record(db, 2, replace(from, to));
     fails("record 2 does not verify: " + why);
   };
