@@ -169,6 +169,11 @@ class reader {
   // list is not recorded at all, nothing is checked: it may come later.
   void check_references() {
     const auto& all = p_.vocab->findings();
+    for (auto& u : unmatched_references_) {
+      int j = p_.vocab->index_of(u.list);
+      if (j >= 0 && c_.slots[static_cast<std::size_t>(j)].kind == vkind::table) continue;
+      private_problem(u.at, "findings.value", u.message, {u.note});
+    }
     for (std::size_t i = 0; i < all.size(); ++i) {
       const finding_decl& d = all[i];
       if (d.type != finding_type::table_list || !nodes_[i] || c_.slots[i].kind != vkind::table) continue;
@@ -466,10 +471,18 @@ class reader {
           return std::nullopt;
         }
         if (d.pattern_re && !RE2::FullMatch(s, *d.pattern_re)) {
-          private_problem(v, "findings.value",
-                  "'" + what + "' does not have the form the vocabulary asks for" +
-                      (d.pattern_words.empty() ? " (pattern " + d.pattern + ")" : ": " + d.pattern_words),
-                  {d.question.empty() ? "see the vocabulary" : d.question});
+          std::string msg = "'" + what + "' does not have the form the vocabulary asks for" +
+                            (d.pattern_words.empty() ? " (pattern " + d.pattern + ")" : ": " + d.pattern_words);
+          std::string note = d.question.empty() ? "see the vocabulary" : d.question;
+          // A field naming an entry of another list (a death's person): once
+          // that list is on file, the reference check says more (the label
+          // it most likely means); only without it is the form reported.
+          // Either way the file fails.
+          if (!d.refers_to.empty()) {
+            unmatched_references_.push_back({v, std::move(msg), std::move(note), d.refers_to});
+            return value::symbol(intern(s));
+          }
+          private_problem(v, "findings.value", msg, {note});
           return std::nullopt;
         }
         return value::symbol(intern(s));
@@ -737,6 +750,13 @@ class reader {
   std::vector<diagnostic>& diags_;
   client_data& c_;
   std::vector<std::optional<node>> nodes_;  // by vocabulary finding: its value
+  // Values of `refers_to` fields without the form their pattern asks for,
+  // reported after the walk (check_references).
+  struct unmatched_reference {
+    node at;
+    std::string message, note, list;
+  };
+  std::vector<unmatched_reference> unmatched_references_;
   // The first kKept problems of a file are kept; the rest are counted.
   static constexpr std::size_t kKept = 1000;
   std::size_t start_;

@@ -132,8 +132,9 @@ class reader {
       auto text = n->value<std::string>();
       if (!text || d.type != finding_type::string) {
         error(n, "'pattern' of '" + path + "' must be a quoted regular expression, on a string finding");
-      } else if (text->size() > 200) {
-        error(n, "'pattern' of '" + path + "' is longer than 200 characters; keep it short and simple");
+      } else if (text->size() > 2000) {
+        // Room for a list of words (the default relationship labels).
+        error(n, "'pattern' of '" + path + "' is longer than 2000 characters; keep it short and simple");
       } else {
         RE2::Options o;
         o.set_log_errors(false);
@@ -644,7 +645,7 @@ std::string finding_decl::expectation() const {
     case finding_type::integer: return "a whole number" + range_text(*this);
     case finding_type::number: return "a number" + range_text(*this);
     case finding_type::boolean: return "true or false";
-    case finding_type::string: return "a quoted text";
+    case finding_type::string: return pattern_words.empty() ? "a quoted text" : "a quoted text: " + pattern_words;
     case finding_type::enumeration: return "one of " + join(values);
     case finding_type::list:
       if (element == finding_type::enumeration) return "a list of values from " + join(values);

@@ -550,7 +550,9 @@ response service::cds_feedback(const request& r) {
           }
           if (o.contains("userComment") && o["userComment"].is_string()) {
             std::string comment = o["userComment"].get<std::string>();
-            if (!comment.empty()) reason += (reason.empty() ? "" : ": ") + comment;
+            // A comment alone says where the decision came from: "x" typed
+            // in an EHR is recorded as such, never as a reason on its own.
+            if (!comment.empty()) reason += (reason.empty() ? "overridden in the EHR: " : ": ") + comment;
           }
         }
         if (reason.empty()) reason = "overridden in the EHR (no reason given)";

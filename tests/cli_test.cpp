@@ -273,8 +273,9 @@ TEST_CASE("bad findings files exit 1 and name the place") {
     auto d = s.write("daughter.toml", "[[relationships]]\nlabel = \"Daughter\"\nrole = \"child\"\n");
     auto dr = run({"plan", d});
     CHECK(dr.code == 1);
-    CHECK(dr.err.find("'relationships[1].label' does not have the form the vocabulary asks for: lower-case role "
-                      "words joined by underscores, such as mother or friend_school (never a name)") != std::string::npos);
+    CHECK(dr.err.find("'relationships[1].label' does not have the form the vocabulary asks for: lower-case words "
+                      "joined by underscores, one of them a relationship word such as mother, partner, friend, "
+                      "neighbour or manager (friend_school, sister_older); never a name") != std::string::npos);
     CHECK(dr.err.find("Daughter") == std::string::npos);
     // Two letters swapped in one part are still a typo of it.
     auto t = s.write("swap.toml", "[phq9]\ntoatl = 3\n");
@@ -1352,7 +1353,7 @@ TEST_CASE("hostile: thousands of mistakes give the first fifty and a count, long
   CHECK(shown == 50);
   auto people = [&](int n) {
     std::string t;
-    for (int i = 0; i < n; ++i) t += "[[relationships]]\nlabel = \"p_" + std::to_string(i) + "\"\nrole = \"friend\"\n";
+    for (int i = 0; i < n; ++i) t += "[[relationships]]\nlabel = \"friend_" + std::to_string(i) + "\"\nrole = \"friend\"\n";
     return t;
   };
   auto at_limit = run({"plan", s.write("two_hundred.toml", people(200))});
@@ -1872,4 +1873,33 @@ TEST_CASE("test: a flag can be expected with its severity, and another severity 
   CHECK(bad.code == 1);
   CHECK(bad.out.find("  [expect] flags gives 'severe_suicide_risk' the severity 'severe'; a flag's severity is info, "
                      "warning or critical\n") != std::string::npos);
+}
+
+TEST_CASE("a label that is a name in lower case, or holds no word for a relationship, is refused and not echoed") {
+  scratch s;
+  for (const char* label : {"mary_smith", "john", "p_1", "jsmith"}) {
+    INFO(label);
+    auto f = s.write("name.toml", std::string("[[relationships]]\nlabel = \"") + label + "\"\nrole = \"friend\"\n");
+    auto r = run({"plan", f});
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("name.toml:2:9: error: 'relationships[1].label' does not have the form the vocabulary asks "
+                     "for: lower-case words joined by underscores, one of them a relationship word") !=
+          std::string::npos);
+    CHECK(r.err.find(label) == std::string::npos);
+  }
+  // Role words before or after others, as clinicians write them.
+  for (const char* label : {"sister_older", "older_sister", "late_husband", "friend_school", "mother_in_law",
+                            "former_partner", "twin_1", "loved_one", "team_member", "neighbour"}) {
+    INFO(label);
+    auto f = s.write("ok.toml", std::string("[[relationships]]\nlabel = \"") + label + "\"\nrole = \"friend\"\n");
+    CHECK(run({"plan", f}).code == 0);
+  }
+  // A death's person without an inventory: the same form is asked for.
+  auto e = s.write("event.toml", "[[life_events]]\ntype = \"death\"\nperson = \"john\"\n");
+  auto r = run({"plan", e});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("event.toml:3:10: error: 'life_events[1].person' does not have the form the vocabulary asks "
+                   "for") != std::string::npos);
+  CHECK(r.err.find("john") == std::string::npos);
 }

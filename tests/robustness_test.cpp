@@ -134,7 +134,7 @@ TEST_CASE("hostile: 200 people who have died and 200 deaths: each fact explained
   REQUIRE(rs.has_value());
   std::string findings;
   for (int i = 0; i < 200; ++i) {
-    findings += "[[relationships]]\nlabel = \"p_" + std::to_string(i) + "\"\nrole = \"partner\"\ndeceased = true\n";
+    findings += "[[relationships]]\nlabel = \"partner_" + std::to_string(i) + "\"\nrole = \"partner\"\ndeceased = true\n";
   }
   for (int i = 0; i < 200; ++i) findings += "[[life_events]]\ntype = \"death\"\n";
   auto client = read_findings(*rs->prog, "f.toml", findings, {}, diags);

@@ -1488,6 +1488,16 @@ TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decision
   auto first = got["reviews"][0]["decisions"][0];
   CHECK(first["action"] == "reject");
   CHECK(first["reason"] == "Already addressed: seen last week");
+  // A comment alone, however short, is recorded as coming from the EHR.
+  json comment_only = {{"feedback",
+                        {{{"card", overridden["uuid"]},
+                          {"outcome", "overridden"},
+                          {"overrideReason", {{"userComment", "x"}}},
+                          {"outcomeTimestamp", "2026-11-26T10:00:00Z"}}}}};
+  REQUIRE(call(s, "POST", "/cds-services/iptplan/feedback", comment_only.dump(), "application/json").status == 200);
+  auto with_comment = parsed(call(s, "GET", "/api/plans/1"));
+  REQUIRE(with_comment["reviews"].size() == 3);
+  CHECK(with_comment["reviews"][2]["decisions"][0]["reason"] == "overridden in the EHR: x");
   auto second = got["reviews"][1]["decisions"];
   REQUIRE(second.size() == 2);
   CHECK(second[0]["action"] == "accept");
@@ -1558,11 +1568,11 @@ TEST_CASE("cds-hooks: feedback records accepted and overridden cards as decision
                         {"overrideReason", {{"reason", {{"code", "client-declines"}, {"display", "Mary Smith"}}}}}}}}};
   REQUIRE(call(s, "POST", "/cds-services/iptplan/feedback", relabelled.dump(), "application/json").status == 200);
   auto again = parsed(call(s, "GET", "/api/plans/1"));
-  REQUIRE(again["reviews"].size() == 3);
-  CHECK(again["reviews"][2]["decisions"][0]["reason"] == "The client declines");
+  REQUIRE(again["reviews"].size() == 4);
+  CHECK(again["reviews"][3]["decisions"][0]["reason"] == "The client declines");
   CHECK(again.dump().find("Mary") == std::string::npos);
   CHECK(call(s, "POST", "/cds-services/iptplan/feedback", "nope", "application/json").status == 400);
-  CHECK(store::verify(*store::open_store(db, false)).records == 4);
+  CHECK(store::verify(*store::open_store(db, false)).records == 5);
   // Without a store there is nothing to record feedback against.
   auto bare = make_service();
   CHECK(call(bare, "POST", "/cds-services/iptplan/feedback", fb.dump(), "application/json").status == 409);

@@ -148,7 +148,20 @@ function read(wrap, decl) {
     if (ns.some((n) => !Number.isFinite(n) || (decl.of === 'int' && !Number.isInteger(n)))) return undefined;
     return ns;
   }
+  if (t === 'string' && !matches(decl, raw)) return undefined;
   return raw;
+}
+
+// A text with the form its vocabulary pattern asks for (a role word for a
+// person's label, never a name); a pattern this browser cannot read is left
+// to the service, which checks every value.
+function matches(decl, raw) {
+  if (!decl.pattern) return true;
+  try {
+    return new RegExp('^(?:' + decl.pattern + ')$').test(raw);
+  } catch (e) {
+    return true;
+  }
 }
 
 // Ranges checked as typed: a message beside the field, and the value left
@@ -163,6 +176,9 @@ function check(wrap, decl) {
   // shows an empty value: said, never left out in silence.
   if (c.validity && c.validity.badInput) msg = 'Expected ' + decl.expected + '.';
   else if (numeric && c.value.trim() !== '' && read(wrap, decl) === undefined) msg = 'Expected ' + decl.expected + '.';
+  else if (decl.type === 'string' && c.value.trim() !== '' && !matches(decl, c.value.trim())) {
+    msg = 'Expected ' + decl.expected + '.';
+  }
   err.textContent = msg;
   if (c.tagName === 'INPUT' || c.tagName === 'SELECT') c.setAttribute('aria-invalid', msg ? 'true' : 'false');
 }
@@ -409,6 +425,14 @@ function changed() {
 async function refresh() {
   const seq = ++state.seq;
   const findings = collect();
+  // The same findings as the plan shown (a field left, a value typed and
+  // put back): nothing to redraw, so the clinician's place, open panels and
+  // focus, stays as it is.
+  const text = JSON.stringify(findings);
+  if (text === state.planned && !state.stale) {
+    if (state.statusText) $('plan-status').textContent = state.statusText;
+    return;
+  }
   $('plan-status').textContent = 'Updating the draft plan…';
   const r = await api('POST', '/api/plan', JSON.stringify(findings));
   if (seq !== state.seq) return;  // a later change is on its way
@@ -427,6 +451,7 @@ async function refresh() {
   }
   setPlanStale(false);
   state.plan = r.json;
+  state.planned = text;
   renderPlan();
 }
 
@@ -518,19 +543,21 @@ function itemView(it, n) {
   // buttons is not ten times "Why?" (the visible text stays short).
   const about = (it.text.length > 70 ? it.text.slice(0, 70) + '...' : it.text);
   const whyButton = el('button', {type: 'button', 'aria-expanded': 'false', 'aria-controls': whyId, text: 'Why?',
+    'data-role': 'why',
     'aria-label': 'Why? ' + about,
     onclick: () => {
       const open = why.hidden;
       why.hidden = !open;
       whyButton.setAttribute('aria-expanded', String(open));
     }});
-  const choice = el('select', {'aria-label': 'Decision on: ' + about},
+  const choice = el('select', {'aria-label': 'Decision on: ' + about, 'data-role': 'decision'},
                     el('option', {value: '', text: 'No decision yet'}), el('option', {value: 'accept', text: 'Accept'}),
                     el('option', {value: 'edit', text: 'Edit'}), el('option', {value: 'reject', text: 'Reject'}));
   choice.value = d.action || '';
   const reason = el('input', {type: 'text', 'aria-label': 'Reason for the decision on: ' + about,
-                              placeholder: 'reason', value: d.reason || ''});
-  const text = el('input', {type: 'text', 'aria-label': 'New text for: ' + about, value: d.text || it.text});
+                              placeholder: 'reason', value: d.reason || '', 'data-role': 'reason'});
+  const text = el('input', {type: 'text', 'aria-label': 'New text for: ' + about, value: d.text || it.text,
+                            'data-role': 'text'});
   const sync = () => {
     const action = choice.value;
     reason.removeAttribute('aria-invalid');
@@ -554,6 +581,14 @@ function itemView(it, n) {
 function renderPlan() {
   const p = state.plan;
   const body = $('plan-body');
+  // The clinician's place, kept across the redraw by item id: the Why
+  // panels open and the control that has the focus.
+  const open = new Set([...body.querySelectorAll('li[data-item]')]
+    .filter((li) => { const w = li.querySelector('.why'); return w && !w.hidden; })
+    .map((li) => li.dataset.item));
+  const active = document.activeElement;
+  const activeLi = active && body.contains(active) ? active.closest('li[data-item]') : null;
+  const focusAt = activeLi && active.dataset.role ? {item: activeLi.dataset.item, role: active.dataset.role} : null;
   body.textContent = '';
   let n = 0;
   const part = (title, items) => {
@@ -596,12 +631,24 @@ function renderPlan() {
   };
   askList('Ask next', ask, 10);
   askList('Record next (your own ratings and the course\'s arrangements)', recordNext, 5);
+  for (const id of open) {
+    const li = body.querySelector('li[data-item="' + CSS.escape(id) + '"]');
+    if (!li) continue;
+    li.querySelector('.why').hidden = false;
+    li.querySelector('[data-role="why"]').setAttribute('aria-expanded', 'true');
+  }
+  if (focusAt) {
+    const li = body.querySelector('li[data-item="' + CSS.escape(focusAt.item) + '"]');
+    const c = li && li.querySelector('[data-role="' + focusAt.role + '"]');
+    if (c && !c.hidden) c.focus();
+  }
   const count = p.flags.length + p.challenges.length + p.solutions.length + p.goals.length;
   $('plan-status').textContent = 'Draft plan: ' + count + ' items' +
     (p.provisional.length ? ', ' + p.provisional.length + ' to confirm' : '') +
     (ask.length ? ', ' + Math.min(ask.length, 10) + (ask.length > 10 ? ' of ' + ask.length : '') +
                   (Math.min(ask.length, 10) === 1 && ask.length <= 10 ? ' question' : ' questions') +
                   ' to ask next shown' : '') + '.';
+  state.statusText = $('plan-status').textContent;
 }
 
 // The fields marked invalid (their values would be left out of the
@@ -650,6 +697,16 @@ async function record() {
   }
 }
 
+// As the service checks a reason (store/recording.cpp): two words or more
+// holding a letter with six letters or more, or four characters or more
+// beyond ASCII (a script written without spaces).
+function saysSomething(t) {
+  const words = t.split(/[\s\u00a0\u3000\u2000-\u200b]+/).filter((w) => /[A-Za-z\u0080-\uffff]/.test(w));
+  const letters = [...words.join('')].filter((ch) => /[A-Za-z]/.test(ch) || ch.codePointAt(0) >= 0x80).length;
+  const wide = [...t].filter((ch) => ch.codePointAt(0) >= 0x80).length;
+  return (words.length >= 2 && letters >= 6) || wide >= 4;
+}
+
 async function recordOnce() {
   const status = $('record-status');
   if (state.stale) { status.textContent = 'The plan is out of date (the findings have a problem): correct them first.'; return; }
@@ -673,6 +730,13 @@ async function recordOnce() {
     const c = li && li.querySelector('input[aria-label^="' + field + '"]');
     if (c) { c.setAttribute('aria-invalid', 'true'); c.focus(); }
   };
+  // The same plan with the same decisions is on record already: a second
+  // click (or Enter) would add a duplicate to the audit trail.
+  const rec = state.recorded;
+  if (rec && rec.decisions === JSON.stringify(state.decisions) && rec.findings === JSON.stringify(collect())) {
+    status.textContent = 'Already recorded as plan ' + rec.id + ': change a finding or a decision to record again.';
+    return;
+  }
   for (const [id, d] of Object.entries(state.decisions)) {
     if (d.action === 'reject' && !d.reason.trim()) {
       status.textContent = 'Give a reason for rejecting ' + id + '.';
@@ -687,6 +751,12 @@ async function recordOnce() {
     if (bytes(d.reason.trim()) > 2000 || (d.action === 'edit' && bytes(d.text.trim()) > 2000)) {
       status.textContent = 'The reason or new text for ' + id + ' is longer than 2000 bytes: shorten it, then record.';
       focusOn(id, bytes(d.reason.trim()) > 2000 ? 'Reason' : 'New text');
+      return;
+    }
+    if (d.reason.trim() && !saysSomething(d.reason.trim())) {
+      status.textContent = 'The reason for ' + id + ' is read by auditors long after: say in a few words why ' +
+        '(two words or more, such as "not indicated now").';
+      focusOn(id, 'Reason');
       return;
     }
   }
