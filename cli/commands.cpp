@@ -244,16 +244,16 @@ std::optional<client_data> read_any_findings(const program& p, const std::string
 }
 
 std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool allow_unknown,
-                                std::istream& in, std::ostream& err) {
+                                std::istream& in, std::ostream& err, bool keep_too_large) {
   std::vector<diagnostic> diags;
   auto text = read_findings_text(path, in, diags);
   print(err, diags);
   if (!text) return std::nullopt;
-  return plan_text(rs, path == "-" ? kStdinName : path, *text, allow_unknown, err);
+  return plan_text(rs, path == "-" ? kStdinName : path, *text, allow_unknown, err, keep_too_large);
 }
 
 std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
-                                 bool allow_unknown, std::ostream& err) {
+                                 bool allow_unknown, std::ostream& err, bool keep_too_large) {
   std::vector<diagnostic> diags;
   auto client = read_any_findings(*rs.prog, name, text, allow_unknown, diags);
   if (!client) {
@@ -268,6 +268,17 @@ std::optional<planned> plan_text(const rule_set& rs, const std::string& name, co
   // Counted before the plan caps the diagnostics it lists.
   out.unknown_keys = std::any_of(diags.begin(), diags.end(), [](const diagnostic& d) { return d.code == "findings.unknown"; });
   add_findings_diagnostics(out.p, std::move(diags));
+  if (!keep_too_large) {
+    // why, why-not, diff, verify, --record: a plan that holds no item is
+    // no answer (an item "not in the plan" would be false).
+    for (const auto& d : out.p.diagnostics) {
+      if (d.code != "plan.too-large") continue;
+      diagnostic shown_d = d;
+      if (shown_d.file.empty()) shown_d.file = name;
+      print(err, std::vector<diagnostic>{shown_d});
+      return std::nullopt;
+    }
+  }
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - start).count();
   // Never log finding values or client ids at info level or above.
@@ -869,9 +880,9 @@ int cmd_plan(const std::vector<std::string>& files, const std::string& rules, co
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::optional<planned> pl;
     if (files[i] == "-") {
-      pl = plan_text(*rs, kStdinName, *stdin_text, allow_unknown, err);
+      pl = plan_text(*rs, kStdinName, *stdin_text, allow_unknown, err, true);
     } else {
-      pl = plan_for(*rs, files[i], allow_unknown, in, err);
+      pl = plan_for(*rs, files[i], allow_unknown, in, err, true);
     }
     if (!pl) {  // changed since it was checked
       if (file) file->abandon();
@@ -1428,7 +1439,7 @@ int cmd_export(bool questionnaire, const std::string& rules, const std::string& 
     out << jsonout::dump(fhir::questionnaire(*rs));
     return kOk;
   }
-  auto pl = plan_for(*rs, findings, false, in, err);
+  auto pl = plan_for(*rs, findings, false, in, err, true);
   if (!pl) return kInputError;
   out << jsonout::dump(fhir::response_of(fhir::findings_json(*rs->prog, pl->client), *rs));
   return kOk;

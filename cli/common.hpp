@@ -86,12 +86,14 @@ std::optional<client_data> read_any_findings(const program& p, const std::string
                                              bool allow_unknown, std::vector<diagnostic>& diags);
 
 // Reads the findings at `path` ("-": from `in`) and plans them; prints
-// every problem and returns nothing on an error.
+// every problem and returns nothing on an error. A plan past the size a
+// plan may have (plan.too-large) is an error too, printed, unless
+// `keep_too_large` (`plan`, which reports it with the others).
 std::optional<planned> plan_for(const rule_set& rs, const std::string& path, bool allow_unknown,
-                                std::istream& in, std::ostream& err);
+                                std::istream& in, std::ostream& err, bool keep_too_large = false);
 // The same for findings already read, named `name` in messages.
 std::optional<planned> plan_text(const rule_set& rs, const std::string& name, const std::string& text,
-                                 bool allow_unknown, std::ostream& err);
+                                 bool allow_unknown, std::ostream& err, bool keep_too_large = false);
 
 // `a` quoted for a POSIX shell when it needs it, so a suggested command can
 // be pasted as it is, whatever a path or an id holds.

@@ -491,6 +491,28 @@ set_changes compare_sets(const rule_set& a, const rule_set& b, const side& sa, c
   return out;
 }
 
+// A text of a rule set or a plan as the report shows it: printable, and in
+// markdown escaped as the markdown plan escapes it (a rule's title, an
+// item's text or its why may hold <tags>, links or emphasis that a review
+// page would render, and a stray tag could hide the lines after it).
+std::string shown_as(bool markdown, const std::string& text) {
+  return markdown ? markdown_escape(printable(text)) : printable(text);
+}
+
+// A fence for a block of lines in markdown, longer than any run of
+// backticks inside it (a line of ``` would otherwise close the block).
+std::string fence_for(const std::vector<std::string>& lines) {
+  std::size_t longest = 0;
+  for (const auto& l : lines) {
+    std::size_t run = 0;
+    for (char c : l) {
+      run = c == '`' ? run + 1 : 0;
+      longest = std::max(longest, run);
+    }
+  }
+  return std::string(std::max<std::size_t>(3, longest + 1), '`');
+}
+
 void set_report(const set_changes& s, bool markdown, std::ostream& out) {
   if (s.empty()) {
     out << (markdown ? "\n### Rule set\n\n- no rule, parameter or other file differs\n"
@@ -508,32 +530,35 @@ void set_report(const set_changes& s, bool markdown, std::ostream& out) {
         << (markdown ? "**" + r.change + "** rule "
                      : std::string(r.change == "added" ? "+" : r.change == "removed" ? "-" : r.change == "moved" ? ">" : "~") +
                            " rule ")
-        << r.id << " (" << printable(where) << ")" << (r.title.empty() ? "" : ": " + printable(r.title)) << "\n";
+        << printable(r.id) << " (" << shown_as(markdown, where) << ")"
+        << (r.title.empty() ? "" : ": " + shown_as(markdown, r.title)) << "\n";
     if (!r.lines.empty()) {
-      if (markdown) out << "\n  ```diff\n";
+      std::string fence = fence_for(r.lines);
+      if (markdown) out << "\n  " << fence << "diff\n";
       for (const auto& l : r.lines) out << (markdown ? "  " : "      ") << printable(l) << "\n";
-      if (markdown) out << "  ```\n\n";
+      if (markdown) out << "  " << fence << "\n\n";
     }
     if (!r.safety_excludes.empty()) {
       std::string ids;
       for (std::size_t k = 0; k < r.safety_excludes.size(); ++k) ids += (k ? ", " : "") + r.safety_excludes[k];
       out << (markdown ? "  - " : "      ") << (markdown ? "**excludes safety items:** " : "excludes safety items: ")
-          << printable(ids) << "\n";
+          << shown_as(markdown, ids) << "\n";
     }
   }
   for (const auto& p : s.parameters) {
-    out << bullet << (markdown ? "**parameter** " : "~ parameter ") << printable(p.name) << ": " << printable(p.was)
-        << " -> " << printable(p.now) << "\n";
+    out << bullet << (markdown ? "**parameter** " : "~ parameter ") << printable(p.name) << ": "
+        << shown_as(markdown, p.was) << " -> " << shown_as(markdown, p.now) << "\n";
   }
   // "a.rules (added)" is said as such, not "a.rules (added) differs".
   for (const auto& f : s.files) {
     bool whole = f.size() > 8 && (f.compare(f.size() - 8, 8, " (added)") == 0 || f.find(" (removed)") != std::string::npos);
-    out << bullet << (markdown ? "**file** " : "~ file ") << printable(f) << (whole ? "\n" : " differs\n");
+    out << bullet << (markdown ? "**file** " : "~ file ") << shown_as(markdown, f) << (whole ? "\n" : " differs\n");
     auto lines = s.file_lines.find(f);
     if (lines == s.file_lines.end() || lines->second.empty()) continue;
-    if (markdown) out << "\n  ```diff\n";
+    std::string fence = fence_for(lines->second);
+    if (markdown) out << "\n  " << fence << "diff\n";
     for (const auto& l : lines->second) out << (markdown ? "  " : "      ") << printable(l) << "\n";
-    if (markdown) out << "  ```\n\n";
+    if (markdown) out << "  " << fence << "\n\n";
   }
 }
 
@@ -611,9 +636,9 @@ void by_item_report(const std::vector<case_diff>& cases, bool markdown, std::ost
   for (const auto& r : rows) {
     const char* sign = r.change == "added" ? "+" : r.change == "removed" ? "-" : "~";
     out << (markdown ? "- " : "  ") << (markdown ? "**" + r.change + "** " : std::string(sign) + " ") << r.kind << " "
-        << r.id << (r.fields.empty() ? "" : " (" + r.fields + " changed)") << ": " << r.cases.size()
+        << printable(r.id) << (r.fields.empty() ? "" : " (" + r.fields + " changed)") << ": " << r.cases.size()
         << (r.cases.size() == 1 ? " case (" : " cases (");
-    for (std::size_t k = 0; k < r.cases.size() && k < 3; ++k) out << (k ? ", " : "") << printable(r.cases[k]);
+    for (std::size_t k = 0; k < r.cases.size() && k < 3; ++k) out << (k ? ", " : "") << shown_as(markdown, r.cases[k]);
     if (r.cases.size() > 3) out << " and " << r.cases.size() - 3 << " more";
     out << ")\n";
   }
@@ -646,7 +671,9 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
     // thousands of lines when a change reaches every case).
     by_item_report(cases, markdown, out);
     for (const auto& c : cases) {
-      if (!c.error.empty()) out << (markdown ? "- " : "  ") << printable(c.name) << ": " << printable(c.error) << "\n";
+      if (!c.error.empty()) {
+        out << (markdown ? "- " : "  ") << shown_as(markdown, c.name) << ": " << shown_as(markdown, c.error) << "\n";
+      }
     }
     if (!markdown) out << "\n" << summary << "\n";
     return;
@@ -656,7 +683,7 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
     // A case's name is its file's name, which may hold anything (an escape
     // sequence, a line break that would forge a line of this report).
     out << (markdown ? "\n### " + markdown_escape(printable(c.name)) + "\n\n" : "\n" + printable(c.name) + "\n");
-    if (!c.error.empty()) out << (markdown ? "- " : "  ") << printable(c.error) << "\n";
+    if (!c.error.empty()) out << (markdown ? "- " : "  ") << shown_as(markdown, c.error) << "\n";
     // A reason given for an item of this case already (one rule proposes
     // a challenge, its solution and its goal) is named, not repeated.
     std::map<std::string, std::string> said;  // label and text -> the item it was given for
@@ -666,13 +693,14 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
       auto why = [&](const std::string& label, const std::string& text) {
         std::string shown = printable(text);
         auto [at, fresh] = said.emplace(label + '\x1f' + shown, i.kind + " " + i.id);
-        out << sub << label << ": " << (fresh ? shown : "as for the " + at->second + " above") << "\n";
+        out << sub << label << ": "
+            << (fresh ? shown_as(markdown, text) : "as for the " + printable(at->second) + " above") << "\n";
       };
       // Both sides' reasons given already, for one item: said in one line.
       auto both_said = [&](const std::string& was, const std::string& now) {
         auto w = said.find("why (old)\x1f" + printable(was)), n = said.find("why (new)\x1f" + printable(now));
         if (w == said.end() || n == said.end() || w->second != n->second) return false;
-        out << sub << "why (old and new): as for the " << w->second << " above\n";
+        out << sub << "why (old and new): as for the " << printable(w->second) << " above\n";
         return true;
       };
       // Markdown reads "- - x" as a list in a list: words there.
@@ -680,30 +708,32 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
         return markdown ? std::string("**") + word + "** " : std::string(sign) + " ";
       };
       if (i.change == "added") {
-        out << bullet << mark("+", "added") << i.kind << " " << i.id << ": " << printable(text_of(i.now)) << "\n";
+        out << bullet << mark("+", "added") << i.kind << " " << printable(i.id) << ": "
+            << shown_as(markdown, text_of(i.now)) << "\n";
         why("why (new)", i.why_now);
       } else if (i.change == "removed") {
         // A safety item (priority 100) gone is said as such, and so is the
         // rule that now removes it.
         bool safety = i.was.value("priority", 0) >= 100;
-        out << bullet << mark("-", "removed") << (safety ? "safety " : "") << i.kind << " " << i.id << ": "
-            << printable(text_of(i.was)) << "\n";
+        out << bullet << mark("-", "removed") << (safety ? "safety " : "") << i.kind << " "
+            << printable(i.id) << ": " << shown_as(markdown, text_of(i.was)) << "\n";
         why("why (old)", i.why_was);
         if (!i.excluded_by_now.empty()) {
           std::string by;
           for (std::size_t k = 0; k < i.excluded_by_now.size(); ++k) {
             by += (k ? ", " : "") + std::string("rule ") + i.excluded_by_now[k];
           }
-          out << sub << "now: still proposed, but excluded by " << printable(by) << "\n";
+          out << sub << "now: still proposed, but excluded by " << shown_as(markdown, by) << "\n";
         }
       } else {
         std::string fields;
         for (const auto& f : i.fields) fields += (fields.empty() ? "" : ", ") + f;
-        out << bullet << mark("~", "changed") << i.kind << " " << i.id << " (" << fields << " changed)\n";
+        out << bullet << mark("~", "changed") << i.kind << " " << printable(i.id) << " (" << fields
+            << " changed)\n";
         for (const auto& f : i.fields) {
           if (f == "rules" || f == "reasons") continue;  // the why lines show them
-          out << sub << f << ": " << printable(i.was.value(f, json()).dump()) << " -> "
-              << printable(i.now.value(f, json()).dump()) << "\n";
+          out << sub << f << ": " << shown_as(markdown, i.was.value(f, json()).dump()) << " -> "
+              << shown_as(markdown, i.now.value(f, json()).dump()) << "\n";
         }
         // Only the reasons that differ: a reason both sides give word for
         // word (same rule, same place, same words) is named, not repeated.
@@ -740,7 +770,7 @@ void text_report(const side& a, const side& b, const rule_set& ra, const rule_se
             std::string head = x.substr(0, x.find(':', x.find(')')));
             names += (names.empty() ? "" : ", ") + head;
           }
-          out << sub << "unchanged on both sides: " << printable(names) << "\n";
+          out << sub << "unchanged on both sides: " << shown_as(markdown, names) << "\n";
         }
       }
     }

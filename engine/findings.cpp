@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <unordered_set>
 #include <sstream>
@@ -557,7 +558,7 @@ class reader {
     }
     if (too_many(d, v)) return;
     std::vector<client_data::element> elems;
-    std::set<std::string> keys;
+    std::map<std::string, std::size_t> keys;  // an entry's key -> its place (1-based)
     bool ok = true;
     D::elements(v, [&](std::size_t i, node t) {
       client_data::element e;
@@ -598,10 +599,13 @@ class reader {
         if (!key_node) {
           problem(t, severity::warning, "findings.key",
                   label + " has no '" + d.key + "'; its items are keyed by position (" + e.key + ")");
-        } else if (keyed && !keys.insert(e.key).second) {
+        } else if (auto [at, fresh] = keys.emplace(e.key, i + 1); keyed && !fresh) {
+          // Named by place, not by the value, which may be more than a
+          // role word.
           problem(*key_node, severity::error, "findings.duplicate-key",
-                  "two entries of '" + d.path + "' have " + d.key + " \"" + e.key +
-                      "\"; give each a distinct role word, e.g. \"" + e.key + "_2\"");
+                  "entries " + std::to_string(at->second) + " and " + std::to_string(i + 1) + " of '" + d.path +
+                      "' have the same " + d.key + "; give each a distinct one (add a word that tells them apart, "
+                      "such as sister_older and sister_younger, or _2)");
           ok = false;
         }
       }

@@ -1822,6 +1822,31 @@ TEST_CASE("a plan past 20000 items is an error of the rule set: nothing shown, e
   CHECK(b.code == 1);
   CHECK(b.out.find("\"items\":[]") != std::string::npos);
   CHECK(b.out.find("\"code\":\"plan.too-large\"") != std::string::npos);
+  // Every other command that plans says so too (from a hostile trial:
+  // why-not said the flag was not in the plan, diff counted items removed,
+  // a test case's [absent] passed).
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"why-not", "--rules", dir, "severe_suicide_risk", f},
+        std::vector<std::string>{"why", "--rules", dir, "g0_0[friend_aa]", f},
+        std::vector<std::string>{"plan", "--rules", dir, "--record", "--store", (s.dir / "s.db").string(), f}}) {
+    INFO(args[0]);
+    auto r = run(args);
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("so none is shown [plan.too-large]") != std::string::npos);
+  }
+  auto d = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", dir, f});
+  CHECK(d.out.find("so none is shown") != std::string::npos);
+  CHECK(d.out.find("0 of 1 case changes: 0 items added, 0 removed, 0 changed; 1 case cannot be planned") !=
+        std::string::npos);
+  std::string tcase = "description = \"crowd\"\n[absent]\nflags = [\"severe_suicide_risk\"]\n[findings]\n"
+                      "client.id = \"T-0001\"\n";
+  for (int i = 0; i < 101; ++i) tcase += "[[findings.relationships]]\nlabel = \"" + label(i) + "\"\ncloseness = 1\n";
+  std::ofstream(fs::path(dir) / "tests" / "crowd.toml") << tcase;
+  auto t = run({"test", dir});
+  CHECK(t.code == 1);
+  CHECK(t.out.find("FAIL  crowd") != std::string::npos);
+  CHECK(t.out.find("the plan could not be made: the rules propose") != std::string::npos);
   // Half as many people: a plan.
   std::string fewer = findings.substr(0, findings.find("[[relationships]]\nlabel = \"" + label(50) + "\""));
   auto g = s.write("fewer.toml", fewer);

@@ -740,8 +740,9 @@ label = "mother"
   CHECK(d.line == 10);
   CHECK(d.column == 9);
   CHECK(d.message ==
-        "two entries of 'relationships' have label \"mother\"; give each a distinct role word, e.g. "
-        "\"mother_2\"");
+        "entries 1 and 3 of 'relationships' have the same label; give each a distinct one (add a word that tells "
+        "them apart, such as sister_older and sister_younger, or _2)");
+  CHECK(d.message.find("mother") == std::string::npos);
 }
 
 TEST_CASE("findings.duplicate-key: one finding given twice, as a quoted dotted key and under its heading") {

@@ -1707,3 +1707,28 @@ TEST_CASE("diff gives a reason once per case: items one rule proposes together n
   CHECK(block.find(reason) != std::string::npos);
   CHECK(block.find(reason, block.find(reason) + 1) == std::string::npos);
 }
+
+TEST_CASE("diff --format markdown escapes rule and item texts as the markdown plan does") {
+  scratch s;
+  auto rules = s.rules_copy();
+  std::ofstream(fs::path(rules) / "extra.rules")
+      << "rule tagged \"T <script>alert(1)</script>\"\n  source \"[click](javascript:alert(1)) <img src=x>\"\n"
+         "when\n  phq9.total >= 0\nthen\n  flag info tagged_flag \"<b>hi</b> ``` fence\"\n"
+         "because \"</details><script>\"\nend\n";
+  auto md = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane, "--format", "markdown"});
+  CHECK(md.code == 0);
+  // The rule's lines are in a block whose fence no line of it can close
+  // (inside it, nothing is rendered); outside it, every text is escaped.
+  auto open = md.out.find("  ````diff\n");
+  REQUIRE(open != std::string::npos);
+  auto close = md.out.find("\n  ````\n", open + 1);
+  REQUIRE(close != std::string::npos);
+  std::string rendered = md.out.substr(0, open) + md.out.substr(close);
+  CHECK(rendered.find("<script>") == std::string::npos);
+  CHECK(rendered.find("<b>") == std::string::npos);
+  CHECK(rendered.find("</details>") == std::string::npos);
+  CHECK(rendered.find("\\<b\\>hi\\</b\\>") != std::string::npos);
+  // Text output is unchanged: printable, not escaped for markdown.
+  auto text = run({"diff", std::string(IPTPLAN_SOURCE_DIR) + "/rules", rules, kJane});
+  CHECK(text.out.find("<b>hi</b>") != std::string::npos);
+}
