@@ -287,6 +287,18 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
     return result;
   }
 
+  // A file of thousands of mistakes keeps the first kKept, as a findings
+  // file does, and counts the rest on the last one kept: memory stays
+  // bounded whatever the file holds.
+  constexpr std::size_t kKept = 1000;
+  auto add = [&](diagnostic d) {
+    if (result.diagnostics.size() < kKept) {
+      result.diagnostics.push_back(std::move(d));
+    } else {
+      ++result.diagnostics.back().more_errors;
+    }
+  };
+
   parser::parse_state state;
   state.base = text.begin();
   state.max_depth = options.max_depth;
@@ -313,7 +325,7 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
       auto d = make_diagnostic(src, static_cast<std::uint32_t>(at), severity::error,
                                "parse.expected",
                                "expected 'rule' but found " + found_text(text, at));
-      result.diagnostics.push_back(std::move(d));
+      add(std::move(d));
       resume = next_rule_start(text, at, at);
     } catch (const x3::expectation_failure<iterator_type>& e) {
       // Every expectation point of the grammar is a named rule; should one
@@ -325,7 +337,7 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
       if (which.rfind("a closing", 0) != 0) x3::parse(where, end, *parser::skipper);
       auto at = static_cast<std::size_t>(where - text.begin());
       if (which == parser::depth_exceeded) {
-        result.diagnostics.push_back(make_diagnostic(
+        add(make_diagnostic(
             src, static_cast<std::uint32_t>(at), severity::error, "parse.too-deep",
             "the condition is nested more than " + std::to_string(options.max_depth) +
                 " levels deep; split it into simpler rules"));
@@ -356,7 +368,7 @@ parse_result parse_rule_file(const source_file& src, const parse_options& option
                      : make_diagnostic(src, static_cast<std::uint32_t>(at), severity::error, "parse.expected",
                                        "expected " + which + " but found " + found_text(text, at));
         d.notes = hints(src, which, static_cast<std::size_t>(start - text.begin()), at);
-        result.diagnostics.push_back(std::move(d));
+        add(std::move(d));
       }
       resume = next_rule_start(text, at, static_cast<std::size_t>(start - text.begin()));
       scan_unparsed(text, static_cast<std::size_t>(start - text.begin()), resume, result.unparsed);

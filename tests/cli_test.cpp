@@ -1928,3 +1928,35 @@ TEST_CASE("a label that is a name in lower case, or holds no word for a relation
                    "for") != std::string::npos);
   CHECK(r.err.find("john") == std::string::npos);
 }
+
+TEST_CASE("hostile: a rule file of thousands of mistakes keeps the first and counts the rest") {
+  scratch s;
+  auto dir = s.rules_copy();
+  std::string junk;
+  for (int i = 0; i < 20000; ++i) junk += "rule\n";
+  std::ofstream(fs::path(dir) / "junk.rules") << junk;
+  auto r = run({"check", dir});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("junk.rules:2:1: error: expected a name but found 'rule' [parse.expected]") != std::string::npos);
+  CHECK(r.err.find("... and 19,950 more\n20000 errors\n") != std::string::npos);
+}
+
+TEST_CASE("hostile: a rule id or item id of thousands of characters is an error, not repeated") {
+  scratch s;
+  auto dir = s.rules_copy();
+  const std::string id(20000, 'x');
+  std::ofstream(fs::path(dir) / "long.rules")
+      << "rule " << id << " \"Long\"\n  source \"domain I11\"\nwhen\n  phq9.total >= 0\nthen\n  flag info " << id
+      << " \"x\"\nbecause \"b\"\nend\n";
+  auto r = run({"check", dir});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("long.rules:1:1: error: the rule id is 20000 characters long; it has at most 64 "
+                   "[check.name-too-long]") != std::string::npos);
+  CHECK(r.err.find("the item id is 20000 characters long") != std::string::npos);
+  CHECK(r.err.find(id.substr(0, 200)) == std::string::npos);
+  // 64 is accepted.
+  std::ofstream(fs::path(dir) / "long.rules", std::ios::trunc)
+      << "rule " << std::string(64, 'y') << " \"Long\"\n  source \"domain I11\"\nwhen\n  phq9.total >= 0\nthen\n"
+      << "  flag info " << std::string(64, 'z') << " \"x\"\nbecause \"b\"\nend\n";
+  CHECK(run({"check", dir}).err.find("check.name-too-long") == std::string::npos);
+}

@@ -453,6 +453,30 @@ void compiler::check_items() {
 void compiler::run() {
   // 1. ids
   std::map<std::string, std::pair<std::uint16_t, std::uint32_t>> seen;
+  // A name is short by design: an id of megabytes would be copied into
+  // every item and line of every plan (a 2 MB rule file made a 758 MB
+  // plan). The name itself is not repeated in the message.
+  constexpr std::size_t kMaxName = 64;
+  auto too_long = [&](std::uint32_t at, const char* what, std::size_t size, std::size_t max) {
+    error(at, "check.name-too-long",
+          std::string(what) + " is " + std::to_string(size) + " characters long; it has at most " +
+              std::to_string(max),
+          {"use a short name of words joined by '_', such as weak_alliance"});
+  };
+  for (const auto& f : files_) {
+    file_ = f.index;
+    for (const auto& r : f.ast.rules) {
+      if (r.id.size() > kMaxName) too_long(r.begin, "the rule id", r.id.size(), kMaxName);
+      if (r.each && r.each->var.size() > kMaxName) too_long(r.each->begin, "the variable name", r.each->var.size(), kMaxName);
+      for (const auto& a : r.actions) {
+        if (a.id.size() > kMaxName) too_long(a.begin, "the item id", a.id.size(), kMaxName);
+        if (a.target.size() > kMaxName) too_long(a.begin, "the challenge named after 'for'", a.target.size(), kMaxName);
+        std::size_t fact = a.fact.head.size();
+        for (const auto& t : a.fact.tail) fact += 1 + t.size();
+        if (fact > 2 * kMaxName) too_long(a.begin, "the fact name", fact, 2 * kMaxName);
+      }
+    }
+  }
   for (const auto& f : files_) {
     for (const auto& r : f.ast.rules) {
       auto [it, fresh] = seen.emplace(r.id, std::make_pair(f.index, r.begin));
