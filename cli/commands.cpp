@@ -42,6 +42,7 @@
 #include "engine/render/json_writer.hpp"
 #include "engine/render/render.hpp"
 #include "engine/ruleset.hpp"
+#include "engine/testing.hpp"
 #include "engine/toml_util.hpp"
 
 namespace iptplan::cli {
@@ -1096,6 +1097,50 @@ int cmd_approve(const std::string& dir, const std::string& by_arg, std::ostream&
           << " in no test case; add a case that shows each working (or, if it can never fire, correct "
              "its condition: 'iptplan lint' says why):\n";
       for (const auto& u : untried) err << "  " << u << "\n";
+      return kInputError;
+    }
+  }
+  // An allowed exclusion of a safety item is approved only once a case
+  // shows the item removed (it lists it under [expect] excluded, and the
+  // cases pass): a rule that fires only where it removes nothing proves
+  // nothing (from a lead's trial: a safety plan dropped from high-risk
+  // plans by a rule approved on low-risk cases).
+  {
+    std::set<std::string> shown_excluded;
+    std::error_code ec;
+    const fs::path tests = fs::path(dir) / "tests";
+    for (fs::directory_iterator it(tests, ec), end; !ec && it != end; it.increment(ec)) {
+      const fs::path& f = it->path();
+      if (f.extension() != ".toml" || !it->is_regular_file(ec)) continue;
+      std::vector<diagnostic> ignored;
+      auto text = read_text_file(f.string(), "test.read", ignored);
+      if (!text) continue;
+      auto tc = read_test_case(f.filename().string(), *text,
+                               [](const std::string&) -> std::optional<std::pair<std::string, std::string>> {
+                                 return std::make_pair(std::string(), std::string());
+                               },
+                               ignored);
+      if (!tc) continue;
+      if (auto ex = tc->expect.find("excluded"); ex != tc->expect.end()) {
+        for (const auto& id : ex->second) shown_excluded.insert(id.substr(0, id.find('[')));
+      }
+    }
+    std::vector<std::string> unshown;
+    for (const auto& r : rs->prog->rules) {
+      if (!lint_allow_reason(*rs->prog, r, "lint.safety-exclude")) continue;
+      for (const auto& a : r.actions) {
+        if (a.kind != ast::action_kind::exclude || shown_excluded.count(a.id)) continue;
+        bool safety_item = false;
+        for (auto k : rs->prog->rules_proposing(a.id)) safety_item = safety_item || is_safety_rule(rs->prog->rules[k]);
+        if (!safety_item) continue;
+        unshown.push_back(rs->prog->base_of(r) + ":" + std::to_string(r.line) + ": rule " + r.id + " removes " + a.id);
+      }
+    }
+    if (!unshown.empty()) {
+      err << "iptplan: error: " << printable(dir) << " is not approved: a rule allowed to remove a safety item is "
+             "shown removing it by no test case; add a case where it does, listing the item under [expect] "
+             "excluded (for example excluded = [\"safety_plan\"]):\n";
+      for (const auto& u : unshown) err << "  " << printable(u) << "\n";
       return kInputError;
     }
   }

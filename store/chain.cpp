@@ -11,6 +11,7 @@
 #include "engine/ruleset.hpp"
 #include "store/plan_compare.hpp"
 #include "store/records.hpp"
+#include "store/recording.hpp"
 #include "store/store.hpp"
 
 namespace iptplan::store {
@@ -314,8 +315,44 @@ std::optional<std::vector<plan_review>> reviews_of(plan_store& s, std::int64_t p
   return out;
 }
 
+namespace {
+
+// A record's time as the store writes it (now_utc): 2026-11-29T18:02:03Z.
+bool is_record_time(const std::string& t) {
+  if (t.size() != 20) return false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    bool ok = i == 4 || i == 7 ? c == '-' : i == 10 ? c == 'T' : i == 13 || i == 16 ? c == ':' : i == 19 ? c == 'Z'
+                                                                                              : c >= '0' && c <= '9';
+    if (!ok) return false;
+  }
+  int month = std::stoi(t.substr(5, 2)), day = std::stoi(t.substr(8, 2));
+  int hour = std::stoi(t.substr(11, 2)), minute = std::stoi(t.substr(14, 2)), second = std::stoi(t.substr(17, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60;
+}
+
+// Seconds since 1970 of a record time (is_record_time holds).
+std::int64_t epoch_of(const std::string& t) {
+  std::tm tm{};
+  tm.tm_year = std::stoi(t.substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(t.substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(t.substr(8, 2));
+  tm.tm_hour = std::stoi(t.substr(11, 2));
+  tm.tm_min = std::stoi(t.substr(14, 2));
+  tm.tm_sec = std::stoi(t.substr(17, 2));
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+// Machines of one clinic writing to one store may disagree on the time by
+// a little (and a clock may be set back): a record may seem to come a
+// while before the one it follows, but not by more than this.
+constexpr std::int64_t kClockSkew = 3600;
+
+}  // namespace
+
 verification verify(plan_store& s, const std::string& expect_hash) {
   verification v;
+  std::string prev_created;  // records are appended in time order
   std::map<std::int64_t, std::string> plans;  // plan records so far: id -> hash
   // Snapshots first: a plan's replay rests on them.
   std::set<std::string> good_snapshots, all_snapshots;
@@ -365,6 +402,25 @@ verification verify(plan_store& s, const std::string& expect_hash) {
         fail(r, "its contents do not match its hash (it was changed after it was written)");
         return v;
       }
+      // What the store itself writes: a time of now_utc's form, never
+      // before the record it follows, and an author the store accepts. A
+      // record rewritten with its chain recomputed (backdated, say) shows
+      // here, even without a hash kept elsewhere.
+      if (!is_record_time(r.created)) {
+        fail(r, "its time is not one the store writes (YYYY-MM-DDThh:mm:ssZ): it was written by something else, "
+                "or changed");
+        return v;
+      }
+      if (!prev_created.empty() && epoch_of(r.created) + kClockSkew < epoch_of(prev_created)) {
+        fail(r, "it is dated more than an hour before record " + std::to_string(r.id - 1) +
+                    ", which it follows: records are written in time order, so a time was changed");
+        return v;
+      }
+      if (auto bad = author_problem(r.by); !bad.empty()) {
+        fail(r, "its author's name " + bad.substr(18) + ": it was written by something else, or changed");
+        return v;
+      }
+      prev_created = r.created;
       if (r.kind == "plan") {
         std::string sha, rule_set;
         auto why = checker.problem(r.body, sha, rule_set);

@@ -1420,3 +1420,64 @@ TEST_CASE("a store named in libpq's keyword form is a PostgreSQL store, whatever
   CHECK(rec.err.find("s3cret") == std::string::npos);
   CHECK_FALSE(made);
 }
+
+TEST_CASE("audit verify names a record backdated, given a time of another form or an author the store refuses") {
+  // From an auditor's trial: each rewritten with the chain recomputed, all
+  // verified.
+  auto tamper = [](const std::string& db, std::int64_t id, const std::string& column, const std::string& value) {
+    auto st = iptplan::store::open_store(db, false);
+    std::vector<iptplan::store::record> rs;
+    for (std::int64_t k = id; st->get(k); ++k) rs.push_back(*st->get(k));
+    std::string prev = id > 1 ? st->get(id - 1)->hash : std::string(64, '0');
+    st.reset();
+    if (column == "created") rs[0].created = value;
+    if (column == "by") rs[0].by = value;
+    for (auto& r : rs) {
+      r.prev_hash = prev;
+      r.hash = iptplan::store::record_hash(r);
+      prev = r.hash;
+      sqlite3* h = nullptr;
+      REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+      sqlite3_stmt* q = nullptr;
+      REQUIRE(sqlite3_prepare_v2(h, "UPDATE records SET created = ?1, by = ?2, prev_hash = ?3, hash = ?4 WHERE id = ?5",
+                                 -1, &q, nullptr) == SQLITE_OK);
+      sqlite3_bind_text(q, 1, r.created.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(q, 2, r.by.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(q, 3, r.prev_hash.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(q, 4, r.hash.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(q, 5, r.id);
+      CHECK(sqlite3_step(q) == SQLITE_DONE);
+      sqlite3_finalize(q);
+      sqlite3_close(h);
+    }
+  };
+  scratch s;
+  std::string db = (s.dir / "s.db").string();
+  REQUIRE(run({"plan", kJane, "--record", "--store", db}).code == 0);
+  REQUIRE(run({"review", "1", "--store", db, "--accept", "clinical_depression"}).code == 0);
+  REQUIRE(run({"audit", "verify", "--store", db}).code == 0);
+  const std::string copy = (s.dir / "t.db").string();
+  auto fresh = [&] {
+    fs::copy_file(db, copy, fs::copy_options::overwrite_existing);
+    return copy;
+  };
+  SECTION("a review dated a year before the plan it reviews") {
+    tamper(fresh(), 2, "created", "2025-01-01T00:00:00Z");
+    auto v = run({"audit", "verify", "--store", copy});
+    CHECK(v.code == 1);
+    CHECK(v.out.find("record 2 does not verify: it is dated more than an hour before record 1, which it follows") !=
+          std::string::npos);
+  }
+  SECTION("a time that is not one the store writes") {
+    tamper(fresh(), 2, "created", "yesterday");
+    auto v = run({"audit", "verify", "--store", copy});
+    CHECK(v.code == 1);
+    CHECK(v.out.find("record 2 does not verify: its time is not one the store writes") != std::string::npos);
+  }
+  SECTION("an author with a control character") {
+    tamper(fresh(), 1, "by", "dr\x1b[2Ka");
+    auto v = run({"audit", "verify", "--store", copy});
+    CHECK(v.code == 1);
+    CHECK(v.out.find("record 1 does not verify: its author's name holds") != std::string::npos);
+  }
+}

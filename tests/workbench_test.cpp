@@ -342,6 +342,19 @@ TEST_CASE("approve refuses a rule set where a rule outside the safety rules can 
         std::string::npos);
   CHECK(untried.err.find(": long_course_no_plan\n") != std::string::npos);
   CHECK_FALSE(fs::exists(rules + "/approval.toml"));
+  // Fired by a case, but one where it removes nothing (from a lead's trial:
+  // approved on low-risk cases, it then dropped the safety plan from a
+  // high-risk plan): still refused, until a case shows the item removed.
+  s.write("rules/tests/zz_long_course_low.toml",
+          "description = \"a long course with a strong alliance, no risk: the rule fires, removing nothing\"\n"
+          "[absent]\nflags = [\"severe_suicide_risk\"]\n"
+          "[findings]\nalliance.strength = \"strong\"\ntherapy.sessions_planned = 23\n");
+  auto unshown = run({"approve", rules, "--by", "Dr Lead"});
+  CHECK(unshown.code == 1);
+  CHECK(unshown.err.find("a rule allowed to remove a safety item is shown removing it by no test case") !=
+        std::string::npos);
+  CHECK(unshown.err.find(": rule long_course_no_plan removes safety_plan\n") != std::string::npos);
+  CHECK_FALSE(fs::exists(rules + "/approval.toml"));
   s.write("rules/tests/zz_long_course.toml",
           "description = \"a long course with a strong alliance: the allowed exclusion at work\"\n"
           "[expect]\nexcluded = [\"safety_plan\"]\n"
