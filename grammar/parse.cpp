@@ -232,7 +232,12 @@ std::vector<std::string> hints(const source_file& src, const std::string& expect
   }
   // Operators of other languages: `=` for `==`, `&&`, `||` and `!` for
   // `and`, `or` and `not`.
-  if (found == "'='") {
+  if (found == "'='" && (text.compare(at, 2, "=<") == 0 || text.compare(at, 2, "=>") == 0)) {
+    // `=<` and `=>`: 'at most' and 'at least' with the signs swapped.
+    bool less = text[at + 1] == '<';
+    notes.push_back(std::string("did you mean '") + (less ? "<=" : ">=") + "'? '" + (less ? "at most" : "at least") +
+                    "' is written " + (less ? "'<='" : "'>='") + ", the '=' second");
+  } else if (found == "'='") {
     notes.push_back("did you mean '=='? A comparison is written with two equals signs");
   } else if (found == "'&'" && text.compare(at, 2, "&&") == 0) {
     notes.push_back("did you mean 'and'?");

@@ -676,6 +676,13 @@ TEST_CASE("operators of other languages and a misspelt 'and' get a did-you-mean"
   auto eq = one_error("rule r\nwhen phq9.total = 10\nthen\n  challenge c \"x\"\nend\n");
   CHECK(eq.message == "expected 'then' but found '='");
   CHECK(has(eq, "did you mean '=='? A comparison is written with two equals signs"));
+  // The signs of 'at most' and 'at least' swapped (from a lead's trial:
+  // told to write '==').
+  auto le = one_error("rule r\nwhen support.mspss.mean =< 3\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(has(le, "did you mean '<='? 'at most' is written '<=', the '=' second"));
+  CHECK_FALSE(has(le, "did you mean '=='? A comparison is written with two equals signs"));
+  auto ge = one_error("rule r\nwhen support.mspss.mean => 3\nthen\n  challenge c \"x\"\nend\n");
+  CHECK(has(ge, "did you mean '>='? 'at least' is written '>=', the '=' second"));
   auto amp = one_error("rule r\nwhen a && b\nthen\n  challenge c \"x\"\nend\n");
   CHECK(has(amp, "did you mean 'and'?"));
   auto bar = one_error("rule r\nwhen a || b\nthen\n  challenge c \"x\"\nend\n");

@@ -528,7 +528,10 @@ function itemView(it, n) {
   const li = el('li', {class: 'item ' + (it.severity || '') + (d.action === 'reject' ? ' rejected' : ''),
                        'data-item': it.id});
   const whyId = 'why-' + n;
-  li.append(el('span', {class: 'kind', text: it.kind + (it.status === 'provisional' ? ' to confirm' : '')}),
+  // A flag's severity in words, not by its colour alone (a screen reader,
+  // a colour-blind reader and a printout all read it).
+  li.append(el('span', {class: 'kind', text: it.kind + (it.severity ? ' (' + it.severity + ')' : '') +
+                                             (it.status === 'provisional' ? ' to confirm' : '')}),
             el('span', {class: 'text', text: d.action === 'edit' && d.text ? d.text : it.text}));
   if (it.to_confirm && it.to_confirm.length) {
     li.append(el('div', {class: 'muted', text: 'Would confirm or rule it out: ' + it.to_confirm.join(', ')}));
