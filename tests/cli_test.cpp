@@ -1303,17 +1303,18 @@ TEST_CASE("hostile: control characters from a file never reach the terminal, and
   CHECK(b.code == 1);
   CHECK(b.out.find("Mary") == std::string::npos);
   CHECK(b.err.find("Mary") == std::string::npos);
-  // A raw escape byte inside a rule's text reaches the plan escaped.
+  // A raw escape byte inside a rule's text: refused by the checker, and
+  // its message shows no raw byte either.
   auto rules = s.rules_copy();
   std::ofstream(fs::path(rules) / "extra.rules")
       << "rule bell \"Bell\"\n  source \"domain S1\"\nwhen\n  true\nthen\n  flag info bell \"ring\x07 \x1b[2J done\"\n"
          "because \"test\"\nend\n";
   auto p = run({"plan", "--rules", rules, "examples/jane.toml"});
-  CHECK(p.code == 0);
-  CHECK(p.out.find('\x1b') == std::string::npos);
-  CHECK(p.out.find("ring\\x07 \\x1b[2J done") != std::string::npos);
-  auto md = run({"plan", "--rules", rules, "examples/jane.toml", "--format", "markdown"});
-  CHECK(md.out.find('\x07') == std::string::npos);
+  CHECK(p.code == 1);
+  CHECK(p.out.empty());
+  CHECK(p.err.find("[check.text-character]") != std::string::npos);
+  CHECK(p.err.find('\x1b') == std::string::npos);
+  CHECK(p.err.find('\x07') == std::string::npos);
 }
 
 TEST_CASE("hostile: a line break in a rule's text stays inside its item in every rendering") {
@@ -1959,4 +1960,21 @@ TEST_CASE("hostile: a rule id or item id of thousands of characters is an error,
       << "rule " << std::string(64, 'y') << " \"Long\"\n  source \"domain I11\"\nwhen\n  phq9.total >= 0\nthen\n"
       << "  flag info " << std::string(64, 'z') << " \"x\"\nbecause \"b\"\nend\n";
   CHECK(run({"check", dir}).err.find("check.name-too-long") == std::string::npos);
+}
+
+TEST_CASE("hostile: a rule text with an escape sequence or a reordering character is a check error") {
+  scratch s;
+  for (const std::string& bad : {std::string("Weak \x1b[2K bond"), std::string("Weak \xE2\x80\xAE bond"),
+                                 std::string("Weak \xC2\x9B bond")}) {
+    auto dir = s.rules_copy();
+    std::ofstream(fs::path(dir) / "texts.rules")
+        << "rule texts \"" << bad << "\"\n  source \"domain I11\"\nwhen\n  phq9.total >= 0\nthen\n  flag info texts_flag \""
+        << bad << "\"\nbecause \"b\"\nend\n";
+    auto r = run({"check", dir});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("texts.rules:1:12: error: a text holds ") != std::string::npos);
+    CHECK(r.err.find("[check.text-character]") != std::string::npos);
+    CHECK(r.err.find("\x1b") == std::string::npos);
+    fs::remove_all(dir);
+  }
 }

@@ -141,6 +141,10 @@ class compiler {
   void check_comparable(ast::optoken op, const cx& l, const cx& r, std::uint32_t at);
   void check_enum_literal(const typ& t, std::uint32_t lit_node);
   text_template compile_template(const ast::string_literal& s);
+  // A text of a rule (title, source, item text, because) holding a control
+  // character or one that reorders text on screen is an error: it would
+  // reach plans, JSON, FHIR and EHR screens as it is.
+  void check_text_characters(const std::string& text, std::uint32_t at);
   void compile_rule(const ast::rule& r, std::uint16_t file);
   void declare_facts();
   void check_items();

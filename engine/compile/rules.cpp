@@ -110,7 +110,10 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
   cr.line = p_.sources[file].locate(r.begin).line;
   cr.src_begin = r.begin;
   cr.src_end = r.end;
-  if (r.title) cr.title = r.title->value;
+  if (r.title) {
+    cr.title = r.title->value;
+    check_text_characters(r.title->value, r.title->begin);
+  }
   bool seen_priority = false, seen_source = false;
   for (const auto& m : r.meta) {
     bool& seen = m.kind == ast::meta_kind::priority ? seen_priority : seen_source;
@@ -135,6 +138,7 @@ void compiler::compile_rule(const ast::rule& r, std::uint16_t file) {
       case ast::meta_kind::source:
         cr.source = m.text;
         cr.source_at = m.begin;
+        check_text_characters(m.text, m.begin);
         break;
     }
   }
