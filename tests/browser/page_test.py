@@ -191,10 +191,18 @@ try:
     total.send_keys(str(jane["phq9"]["total"]))
 
     def page_items():
-        return sorted(e.get_attribute("data-item") for e in driver.find_elements(By.CSS_SELECTOR, "#plan-body li[data-item]"))
+        # Read in one script: the plan may be redrawn between two element
+        # reads (a stale element, from a CI run).
+        return sorted(driver.execute_script(
+            "return Array.from(document.querySelectorAll('#plan-body li[data-item]'), e => e.dataset.item);"))
 
+    # Past the form's 250 ms pause before it plans, and the plan drawn
+    # from the findings as typed (not a stale one).
+    time.sleep(0.5)
     try:
-        wait.until(lambda d: page_items() == want)
+        wait.until(lambda d: page_items() == want and
+                   "Updating" not in d.find_element(By.ID, "plan-status").text and
+                   "stale" not in d.find_element(By.ID, "plan-body").get_attribute("class"))
     except Exception:
         pass
     got = page_items()
