@@ -170,9 +170,20 @@ class reader {
   // list is not recorded at all, nothing is checked: it may come later.
   void check_references() {
     const auto& all = p_.vocab->findings();
+    std::unordered_map<int, std::unordered_set<std::string_view>> labels;  // a list's entry keys
     for (auto& u : unmatched_references_) {
+      // With the list on file, a value that names none of its entries is
+      // reported below (with the label it most likely means); one that
+      // names an entry whose label has another form (a vocabulary whose
+      // list takes any label) still has the wrong form, and is said so.
       int j = p_.vocab->index_of(u.list);
-      if (j >= 0 && c_.slots[static_cast<std::size_t>(j)].kind == vkind::table) continue;
+      if (j >= 0 && c_.slots[static_cast<std::size_t>(j)].kind == vkind::table) {
+        auto [at, fresh] = labels.try_emplace(j);
+        if (fresh) {
+          for (const auto& e : c_.tables[c_.slots[static_cast<std::size_t>(j)].ref]) at->second.insert(e.key);
+        }
+        if (!at->second.count(D::string(u.at))) continue;
+      }
       private_problem(u.at, "findings.value", u.message, {u.note});
     }
     for (std::size_t i = 0; i < all.size(); ++i) {
@@ -558,7 +569,8 @@ class reader {
     }
     if (too_many(d, v)) return;
     std::vector<client_data::element> elems;
-    std::map<std::string, std::size_t> keys;  // an entry's key -> its place (1-based)
+    // An entry's key -> its place (1-based) and whether it was written.
+    std::map<std::string, std::pair<std::size_t, bool>> keys;
     bool ok = true;
     D::elements(v, [&](std::size_t i, node t) {
       client_data::element e;
@@ -599,13 +611,25 @@ class reader {
         if (!key_node) {
           problem(t, severity::warning, "findings.key",
                   label + " has no '" + d.key + "'; its items are keyed by position (" + e.key + ")");
-        } else if (auto [at, fresh] = keys.emplace(e.key, i + 1); keyed && !fresh) {
-          // Named by place, not by the value, which may be more than a
-          // role word.
-          problem(*key_node, severity::error, "findings.duplicate-key",
-                  "entries " + std::to_string(at->second) + " and " + std::to_string(i + 1) + " of '" + d.path +
-                      "' have the same " + d.key + "; give each a distinct one (add a word that tells them apart, "
-                      "such as sister_older and sister_younger, or _2)");
+        }
+        // Every entry's key names its items (role_dispute[partner]), so no
+        // two may share one, whether written or taken from the place.
+        // Named by place, not by the value, which may be more than a role
+        // word.
+        if (auto [at, fresh] = keys.emplace(e.key, std::pair{i + 1, keyed}); !fresh) {
+          auto [first, first_keyed] = at->second;
+          std::string msg;
+          if (keyed && first_keyed) {
+            msg = "entries " + std::to_string(first) + " and " + std::to_string(i + 1) + " of '" + d.path +
+                  "' have the same " + d.key + "; give each a distinct one (add a word that tells them apart, "
+                  "such as sister_older and sister_younger, or _2)";
+          } else {
+            std::size_t by_place = keyed ? first : i + 1, other = keyed ? i + 1 : first;
+            msg = "entry " + std::to_string(by_place) + " of '" + d.path + "' has no " + d.key +
+                  " and is keyed by its place, which entry " + std::to_string(other) + " has as its " + d.key +
+                  "; give entry " + std::to_string(by_place) + " its own " + d.key;
+          }
+          problem(key_node ? *key_node : t, severity::error, "findings.duplicate-key", msg);
           ok = false;
         }
       }

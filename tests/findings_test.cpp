@@ -81,6 +81,7 @@ type = "table_list"
 [events.fields.person]
 type = "string"
 refers_to = "relationships"
+pattern = "[a-z_]+"
 )";
 
 const char* const RULES = "rule r\nwhen a\nthen\n  challenge c \"x\"\nend\n";
@@ -745,6 +746,40 @@ label = "mother"
   CHECK(d.message.find("mother") == std::string::npos);
 }
 
+TEST_CASE("findings.duplicate-key: an entry keyed by its place and one with that place as its key") {
+  // Their items would share an id (relationships[2]): refused, naming
+  // which entry has no key, in either order.
+  auto r = read("[[relationships]]\nlabel = \"2\"\n\n[[relationships]]\nconflict = \"none\"\n");
+  INFO(all_diags(r.diags));
+  CHECK_FALSE(r.client.has_value());
+  REQUIRE(r.diags.size() == 2);
+  CHECK(r.diags[0].code == "findings.key");
+  CHECK(r.diags[1].code == "findings.duplicate-key");
+  CHECK(r.diags[1].line == 4);
+  CHECK(r.diags[1].message ==
+        "entry 2 of 'relationships' has no label and is keyed by its place, which entry 1 has as its label; "
+        "give entry 2 its own label");
+  findings_options opts;
+  std::vector<diagnostic> diags;
+  auto j = read_findings_json(*rules().prog, "f.json", R"({"relationships": [{"label": null}, {"label": "1"}]})",
+                              opts, diags);
+  CHECK_FALSE(j.has_value());
+  INFO(all_diags(diags));
+  REQUIRE(diags.size() == 2);
+  CHECK(diags[0].code == "findings.key");
+  CHECK(diags[1].code == "findings.duplicate-key");
+  CHECK(diags[1].column == 47);  // at the second entry's label
+  CHECK(diags[1].message ==
+        "entry 1 of 'relationships' has no label and is keyed by its place, which entry 2 has as its label; "
+        "give entry 1 its own label");
+  // A label that differs from every place is no clash: an unlabelled
+  // first entry and a second labelled "2".
+  diags.clear();
+  auto fine = read_findings_json(*rules().prog, "f.json", R"({"relationships": [{"label": null}, {"label": "2"}]})",
+                                 opts, diags);
+  CHECK(fine.has_value());
+}
+
 TEST_CASE("findings.duplicate-key: one finding given twice, as a quoted dotted key and under its heading") {
   auto d = only_error(read("\"client.id\" = \"C-1\"\n\n[client]\nid = \"C-2\"\n"), "findings.duplicate-key");
   CHECK(d.message == "'client.id' is given twice; record each finding once");
@@ -960,6 +995,13 @@ TEST_CASE("findings.reference: a field that refers to a list names one of its ke
   REQUIRE(n.notes.size() == 1);
   CHECK(n.notes[0] == "add the person to 'relationships' under their label (a word for the relationship, such as sister or friend, never a name), or leave 'person' out");
   CHECK(all_diags(named.diags).find("Mary") == std::string::npos);
+  // A value without the field's form (a name) that a list taking any
+  // label has as a key: still the wrong form, said so, never repeated.
+  auto taken = read("[[relationships]]\nlabel = \"Mary Smith\"\n[[events]]\nperson = \"Mary Smith\"\n");
+  auto t = only_error(taken, "findings.value");
+  CHECK(t.line == 4);
+  CHECK(t.message == "'events[1].person' does not have the form the vocabulary asks for (pattern [a-z_]+)");
+  CHECK(all_diags(taken.diags).find("Mary") == std::string::npos);
   // The list not recorded at all: nothing to check yet.
   auto alone = read("[[events]]\nperson = \"husband\"\n");
   CHECK(alone.client.has_value());
