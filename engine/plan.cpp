@@ -347,12 +347,15 @@ class builder {
     for (std::size_t at = 0; at < rs_.info.summary.size(); ++at) {
       const std::string& name = rs_.info.summary[at];
       std::string shown = "not yet known";
+      const std::string& none = rs_.info.summary_none[at];
+      bool holds_none = false;
       for (std::size_t f = 0; f < p_.facts.size(); ++f) {
         if (p_.facts[f].path != name) continue;
         const bool prov = fact_provisional(f);
         const value& v = prov ? ev_.provisional[f] : ev_.facts[f];
-        if (v.kind == vkind::none) shown = "none";
-        else if (v.is_false()) shown = "no";
+        holds_none = v.kind == vkind::none || v.is_false();
+        if (v.kind == vkind::none) shown = none.empty() ? "none" : none;
+        else if (v.is_false()) shown = none.empty() ? "no" : none;
         else if (!v.is_unknown()) {
           for (const auto& c : pl.conclusions) {
             if (c.fact == name) {
@@ -364,6 +367,7 @@ class builder {
           }
         }
       }
+      if (holds_none && rs_.info.summary_hide_none[at]) continue;
       pl.summary_facts.emplace_back(rs_.info.summary_labels[at], shown);
     }
 

@@ -359,13 +359,27 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
     if (ok) {
       for (const auto& x : *list) {
         // "risk.level", or { fact = "risk.level", label = "Suicide-risk tier" }.
-        std::optional<std::string> fact, label;
+        // Optionally `none = "not yet agreed"` (shown when the fact holds
+        // no value) and `hide_none = true` (the line left out then).
+        std::optional<std::string> fact, label, none;
+        bool hide_none = false;
         if (const auto* t = x.as_table()) {
           fact = (*t)["fact"].value<std::string>();
           label = (*t)["label"].value<std::string>();
           bool other = false;
-          for (auto&& [k, v] : *t) other = other || (k.str() != "fact" && k.str() != "label");
+          for (auto&& [k, v] : *t) {
+            other = other || (k.str() != "fact" && k.str() != "label" && k.str() != "none" && k.str() != "hide_none");
+          }
           if (other || !t->contains("label")) label.reset();
+          if (t->contains("none")) {
+            none = (*t)["none"].value<std::string>();
+            if (!plain(none)) label.reset();
+          }
+          if (t->contains("hide_none")) {
+            auto h = (*t)["hide_none"].value<bool>();
+            if (!h || ((*t)["hide_none"].type() != toml::node_type::boolean)) label.reset();
+            else hide_none = *h;
+          }
         } else {
           fact = x.value<std::string>();
           label = fact;
@@ -376,14 +390,19 @@ manifest read_manifest(const rule_set_file& f, std::vector<diagnostic>& diags) {
         }
         m.summary.push_back(*fact);
         m.summary_labels.push_back(*label);
+        m.summary_none.push_back(none.value_or(""));
+        m.summary_hide_none.push_back(hide_none);
       }
     }
     if (!ok) {
       m.summary.clear();
       m.summary_labels.clear();
+      m.summary_none.clear();
+      m.summary_hide_none.clear();
       diags.push_back(toml_diagnostic(src, n, severity::error, "ruleset.manifest",
                                       "'summary' must be a list of at most 8 derived facts, each in quotes or "
-                                      "as { fact = \"risk.level\", label = \"Suicide-risk tier\" }"));
+                                      "as { fact = \"risk.level\", label = \"Suicide-risk tier\" }, optionally "
+                                      "with none = \"text shown when it holds no value\" and hide_none = true"));
     }
   }
   if (auto* params = (*t)["parameters"].as_table()) {

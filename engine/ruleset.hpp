@@ -44,6 +44,12 @@ struct manifest {
   // Each one's label in the summary ("Suicide-risk tier"); the fact's
   // path when none is given.
   std::vector<std::string> summary_labels;
+  // What each one shows when the fact holds no value (none, or no):
+  // "none" and "no" unless `none = "not yet agreed"` says otherwise; with
+  // `hide_none = true` the line is left out then (the person in a
+  // role-dispute focus, when the focus is grief).
+  std::vector<std::string> summary_none;
+  std::vector<bool> summary_hide_none;
   int summary_line = 0, summary_column = 0;
 };
 

@@ -145,7 +145,15 @@ TEST_CASE("a text and a markdown plan open with a summary: flags, the rule set's
                      "open, listed under 'ask next'), and monitor at every session.\n") != std::string::npos);
   CHECK(summary.find("  Suicide-risk tier (lowest the answers imply): low (provisional: missing answers could "
                      "change it)\n") != std::string::npos);
-  CHECK(summary.find("  Agreed focus: none\n  Proposed focus (while none is agreed): not yet known\n") != std::string::npos);
+  // A summary fact's words for "none" as the rule set gives them; the
+  // person in a dispute focus is shown while it may still be one.
+  CHECK(summary.find("  Agreed focus: not yet agreed\n  Proposed focus (while none is agreed): not yet known\n"
+                     "  Person in a role-dispute focus: not yet known\n") != std::string::npos);
+  // With grief the focus, no line for the person in a dispute.
+  auto grief = run({"plan", "examples/grief_recent_loss.toml"});
+  REQUIRE(grief.code == 0);
+  CHECK(grief.out.find("  Proposed focus (while none is agreed): grief\n") != std::string::npos);
+  CHECK(grief.out.find("Person in a role-dispute focus") == std::string::npos);
   CHECK(summary.find("  Plan: ") != std::string::npos);
   CHECK(summary.find("  Ask next: risk.cssrs.q6, ") != std::string::npos);
   // One screen: a few lines, whatever the plan.
@@ -289,6 +297,17 @@ TEST_CASE("bad findings files exit 1 and name the place") {
                          "'risk.cssrs.q2' is true, and the answer to 'risk.cssrs.q2' (line 3) is false "
                          "[findings.skip-logic]") !=
           std::string::npos);
+    // A yes to a risk question is never offered as the answer to drop
+    // (from a trial: a clinician told to "leave Q4 out" to get a plan).
+    CHECK(r.err.find("note: 'risk.cssrs.q3' is a yes to a risk question: do not leave it out to get a plan. Ask "
+                     "both questions again with the client before they leave and record what they say; until then, "
+                     "act on the yes (the assessment and safety steps it calls for)") != std::string::npos);
+    CHECK(r.err.find("leave 'risk.cssrs.q3' out if it was not asked") == std::string::npos);
+    auto no = s.write("skip_no.toml", "[risk.cssrs]\nq1 = true\nq2 = false\nq4 = false\n");
+    auto rn = run({"plan", no});
+    CHECK(rn.code == 1);
+    CHECK(rn.err.find("note: one of the two answers is wrong: correct it, or leave 'risk.cssrs.q4' out if it was not "
+                      "asked") != std::string::npos);
     auto g = s.write("item9.toml", "[phq9]\ntotal = 2\nitem9 = 3\n");
     auto q = run({"plan", g});
     CHECK(q.code == 1);

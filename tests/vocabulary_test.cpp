@@ -201,6 +201,16 @@ TEST_CASE("ruleset.toml: summary lists derived facts the rules conclude, at most
   auto labelled = load(kA, "name = \"t\"\nversion = \"1\"\nsummary = [{ fact = \"x.fact\", label = \"The X\" }]\n", rules);
   REQUIRE(labelled.rs);
   CHECK(labelled.rs->info.summary_labels == std::vector<std::string>{"The X"});
+  CHECK(labelled.rs->info.summary_none == std::vector<std::string>{""});
+  CHECK(labelled.rs->info.summary_hide_none == std::vector<bool>{false});
+  auto worded = load(kA,
+                     "name = \"t\"\nversion = \"1\"\nsummary = [{ fact = \"x.fact\", label = \"The X\", none = "
+                     "\"not yet agreed\", hide_none = true }]\n",
+                     rules);
+  INFO(all_diags(worded.diags));
+  REQUIRE(worded.rs);
+  CHECK(worded.rs->info.summary_none == std::vector<std::string>{"not yet agreed"});
+  CHECK(worded.rs->info.summary_hide_none == std::vector<bool>{true});
   auto unknown = load(kA, "name = \"t\"\nversion = \"1\"\nsummary = [\"x.fakt\"]\n", rules);
   CHECK_FALSE(unknown.rs);
   auto ds = with_code(unknown.diags, "ruleset.manifest");
@@ -211,6 +221,9 @@ TEST_CASE("ruleset.toml: summary lists derived facts the rules conclude, at most
   CHECK(ds[0].notes[0] == "did you mean \"x.fact\"?");
   for (const std::string bad : {"summary = \"x.fact\"\n", "summary = [1]\n", "summary = [\"\"]\n",
                                 "summary = [{ fact = \"x.fact\" }]\n", "summary = [{ fact = \"x.fact\", label = \"L\", x = 1 }]\n",
+                                "summary = [{ fact = \"x.fact\", label = \"L\", none = \"\" }]\n",
+                                "summary = [{ fact = \"x.fact\", label = \"L\", none = 1 }]\n",
+                                "summary = [{ fact = \"x.fact\", label = \"L\", hide_none = \"yes\" }]\n",
                                 "summary = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\"]\n"}) {
     auto l = load(kA, "name = \"t\"\nversion = \"1\"\n" + bad, rules);
     INFO(bad);

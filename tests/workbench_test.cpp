@@ -1349,7 +1349,7 @@ TEST_CASE("a parameter's value is of its declared type") {
              "inventory_min_people = { type = \"integer\", value = 2.5,");
   auto frac = run({"check", rules});
   CHECK(frac.code == 1);
-  CHECK(frac.err.find("ruleset.toml:36:") != std::string::npos);
+  CHECK(frac.err.find("ruleset.toml:37:") != std::string::npos);
   CHECK(frac.err.find("parameter 'inventory_min_people' is declared as an integer (a whole number), and its value "
                       "is not one [ruleset.parameter]") != std::string::npos);
   // 3.0 is a whole number.
