@@ -169,6 +169,12 @@ class reader {
           problem("a section item (linkId component:...) has an answer; a section holds questions, not answers");
           return;
         }
+        // Each section once: the Questionnaire gives each component one.
+        if (!sections_.insert(link).second) {
+          problem("the section '" + printable(link) + "' is given twice; put all its questions in one section item, "
+                  "as the Questionnaire of 'iptplan export questionnaire' does");
+          return;
+        }
         if (has_items) items(it["item"], out, record, depth + 1);
         continue;
       }
@@ -210,9 +216,28 @@ class reader {
         at->push_back(std::move(row));
         continue;
       }
-      if (!has_answer) continue;  // not answered
+      if (!has_answer) {
+        // Not answered: nothing is read, but a linkId that is no question of
+        // the Questionnaire means the response is of another form (or holds
+        // text of its own), and is said so rather than passed over. The
+        // linkId is shown only when it has the form of a finding's path.
+        const auto& full = it["linkId"].get_ref<const std::string&>();
+        if (!texts_.empty() && !texts_.count(full)) {
+          problem(quoted_if_name(full, "an item's linkId") +
+                  " is not a question of the Questionnaire of 'iptplan export questionnaire'; leave the item out, "
+                  "or use that Questionnaire's linkIds");
+          return;
+        }
+        continue;
+      }
       if (!it["answer"].is_array()) {
         problem("the answer to '" + printable(link) + "' is not a list");
+        return;
+      }
+      if (it["answer"].empty()) {
+        // FHIR has no empty lists: an item not answered has no 'answer'.
+        problem("the answer to '" + printable(link) + "' is an empty list; leave 'answer' out of a question that was "
+                "not answered");
         return;
       }
       if (has_items) {
@@ -246,7 +271,8 @@ class reader {
   }
 
   void set_repeating(std::vector<std::string> paths) { repeating_ = std::move(paths); }
-  std::set<std::string> empty_;  // lists answered "<list>:none" = yes
+  std::set<std::string> empty_;     // lists answered "<list>:none" = yes
+  std::set<std::string> sections_;  // the section items read (component:...)
   // Each linkId's text as `export questionnaire` gives it.
   void set_texts(std::map<std::string, std::string> texts) { texts_ = std::move(texts); }
 

@@ -211,6 +211,60 @@ std::string reviewed_by_another_hash(std::int64_t review) {
          "or record " + std::to_string(review) + " names a hash the plan never had";
 }
 
+namespace {
+
+// A record's time as the store writes it (now_utc): 2026-11-29T18:02:03Z.
+bool is_record_time(const std::string& t) {
+  if (t.size() != 20) return false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    bool ok = i == 4 || i == 7 ? c == '-' : i == 10 ? c == 'T' : i == 13 || i == 16 ? c == ':' : i == 19 ? c == 'Z'
+                                                                                              : c >= '0' && c <= '9';
+    if (!ok) return false;
+  }
+  int month = std::stoi(t.substr(5, 2)), day = std::stoi(t.substr(8, 2));
+  int hour = std::stoi(t.substr(11, 2)), minute = std::stoi(t.substr(14, 2)), second = std::stoi(t.substr(17, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60;
+}
+
+// Seconds since 1970 of a record time (is_record_time holds).
+std::int64_t epoch_of(const std::string& t) {
+  std::tm tm{};
+  tm.tm_year = std::stoi(t.substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(t.substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(t.substr(8, 2));
+  tm.tm_hour = std::stoi(t.substr(11, 2));
+  tm.tm_min = std::stoi(t.substr(14, 2));
+  tm.tm_sec = std::stoi(t.substr(17, 2));
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+// Machines of one clinic writing to one store may disagree on the time by
+// a little (and a clock may be set back): a record may seem to come a
+// while before the one it follows, but not by more than this.
+constexpr std::int64_t kClockSkew = 3600;
+
+}  // namespace
+
+// What the store itself writes: a time of now_utc's form, never more than
+// kClockSkew before the record it follows, and an author the store
+// accepts. A record rewritten with its chain recomputed (backdated, say)
+// shows here, even without a hash kept elsewhere. "" when it holds.
+std::string written_form_problem(const record& r, const record* before) {
+  if (!is_record_time(r.created)) {
+    return "its time is not one the store writes (YYYY-MM-DDThh:mm:ssZ): it was written by something else, or "
+           "changed";
+  }
+  if (before && is_record_time(before->created) && epoch_of(r.created) + kClockSkew < epoch_of(before->created)) {
+    return "it is dated more than an hour before record " + std::to_string(before->id) +
+           ", which it follows: records are written in time order, so a time was changed";
+  }
+  if (auto bad = author_problem(r.by); !bad.empty()) {
+    return "its author's name " + bad.substr(18) + ": it was written by something else, or changed";
+  }
+  return "";
+}
+
 std::string tail_problem(const record& last, const std::optional<record>& before, std::int64_t count) {
   std::string why;
   if (count != last.id) {
@@ -222,6 +276,10 @@ std::string tail_problem(const record& last, const std::optional<record>& before
     why = "record " + std::to_string(last.id) + " does not name the hash of the record before it";
   } else if (before && record_hash(*before) != before->hash) {
     why = "record " + std::to_string(before->id) + " was changed after it was written";
+  } else if (auto w = written_form_problem(last, before ? &*before : nullptr); !w.empty()) {
+    why = "record " + std::to_string(last.id) + " does not verify: " + w;
+  } else if (auto b = before ? written_form_problem(*before, nullptr) : std::string(); !b.empty()) {
+    why = "record " + std::to_string(before->id) + " does not verify: " + b;
   }
   if (why.empty()) return why;
   return "the store does not verify: " + why +
@@ -233,10 +291,11 @@ std::string record_problem(plan_store& s, const record& r) {
     return "record " + std::to_string(id) + " does not verify: " + why;
   };
   if (record_hash(r) != r.hash) return bad(r.id, "its contents do not match its hash (it was changed after it was written)");
+  std::optional<record> before;
   if (r.id == 1) {
     if (r.prev_hash != kGenesis) return bad(r.id, "the first record does not start the chain (records were removed or inserted)");
   } else {
-    auto before = s.get(r.id - 1);
+    before = s.get(r.id - 1);
     if (!before) return bad(r.id, "record " + std::to_string(r.id - 1) + " before it is missing");
     if (record_hash(*before) != before->hash) {
       return bad(before->id, "its contents do not match its hash (it was changed after it was written)");
@@ -247,6 +306,7 @@ std::string record_problem(plan_store& s, const record& r) {
       return bad(before->id, changed_before(r.id));
     }
   }
+  if (auto w = written_form_problem(r, before ? &*before : nullptr); !w.empty()) return bad(r.id, w);
   if (auto after = s.get(r.id + 1); after && after->prev_hash != r.hash) {
     return bad(record_hash(*after) == after->hash ? r.id : after->id,
                record_hash(*after) == after->hash ? changed_before(after->id)
@@ -315,44 +375,10 @@ std::optional<std::vector<plan_review>> reviews_of(plan_store& s, std::int64_t p
   return out;
 }
 
-namespace {
-
-// A record's time as the store writes it (now_utc): 2026-11-29T18:02:03Z.
-bool is_record_time(const std::string& t) {
-  if (t.size() != 20) return false;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    char c = t[i];
-    bool ok = i == 4 || i == 7 ? c == '-' : i == 10 ? c == 'T' : i == 13 || i == 16 ? c == ':' : i == 19 ? c == 'Z'
-                                                                                              : c >= '0' && c <= '9';
-    if (!ok) return false;
-  }
-  int month = std::stoi(t.substr(5, 2)), day = std::stoi(t.substr(8, 2));
-  int hour = std::stoi(t.substr(11, 2)), minute = std::stoi(t.substr(14, 2)), second = std::stoi(t.substr(17, 2));
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60;
-}
-
-// Seconds since 1970 of a record time (is_record_time holds).
-std::int64_t epoch_of(const std::string& t) {
-  std::tm tm{};
-  tm.tm_year = std::stoi(t.substr(0, 4)) - 1900;
-  tm.tm_mon = std::stoi(t.substr(5, 2)) - 1;
-  tm.tm_mday = std::stoi(t.substr(8, 2));
-  tm.tm_hour = std::stoi(t.substr(11, 2));
-  tm.tm_min = std::stoi(t.substr(14, 2));
-  tm.tm_sec = std::stoi(t.substr(17, 2));
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
-// Machines of one clinic writing to one store may disagree on the time by
-// a little (and a clock may be set back): a record may seem to come a
-// while before the one it follows, but not by more than this.
-constexpr std::int64_t kClockSkew = 3600;
-
-}  // namespace
 
 verification verify(plan_store& s, const std::string& expect_hash) {
   verification v;
-  std::string prev_created;  // records are appended in time order
+  std::optional<record> prev_record;  // its id and time: records are appended in time order
   std::map<std::int64_t, std::string> plans;  // plan records so far: id -> hash
   // Snapshots first: a plan's replay rests on them.
   std::set<std::string> good_snapshots, all_snapshots;
@@ -402,25 +428,13 @@ verification verify(plan_store& s, const std::string& expect_hash) {
         fail(r, "its contents do not match its hash (it was changed after it was written)");
         return v;
       }
-      // What the store itself writes: a time of now_utc's form, never
-      // before the record it follows, and an author the store accepts. A
-      // record rewritten with its chain recomputed (backdated, say) shows
-      // here, even without a hash kept elsewhere.
-      if (!is_record_time(r.created)) {
-        fail(r, "its time is not one the store writes (YYYY-MM-DDThh:mm:ssZ): it was written by something else, "
-                "or changed");
+      if (auto w = written_form_problem(r, prev_record ? &*prev_record : nullptr); !w.empty()) {
+        fail(r, w);
         return v;
       }
-      if (!prev_created.empty() && epoch_of(r.created) + kClockSkew < epoch_of(prev_created)) {
-        fail(r, "it is dated more than an hour before record " + std::to_string(r.id - 1) +
-                    ", which it follows: records are written in time order, so a time was changed");
-        return v;
-      }
-      if (auto bad = author_problem(r.by); !bad.empty()) {
-        fail(r, "its author's name " + bad.substr(18) + ": it was written by something else, or changed");
-        return v;
-      }
-      prev_created = r.created;
+      prev_record = record{};
+      prev_record->id = r.id;
+      prev_record->created = r.created;
       if (r.kind == "plan") {
         std::string sha, rule_set;
         auto why = checker.problem(r.body, sha, rule_set);

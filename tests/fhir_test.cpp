@@ -367,6 +367,42 @@ TEST_CASE("fhir: a response is checked as a findings file is") {
     CHECK(r.code == 1);
     CHECK(r.err.find("findings.unknown") != std::string::npos);
   }
+  SECTION("a question the Questionnaire does not have, unanswered: refused, not passed over") {
+    // From a hostile trial: 512,000 such items planned with nothing said.
+    auto r = plan({{{"linkId", "phq9.totl"}}});
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("'phq9.totl' is not a question of the Questionnaire of 'iptplan export questionnaire'; leave the "
+                     "item out, or use that Questionnaire's linkIds") != std::string::npos);
+    auto named = plan({{{"linkId", "Mary Smith"}}});
+    CHECK(named.code == 1);
+    CHECK(named.err.find("an item's linkId is not a question of the Questionnaire") != std::string::npos);
+    CHECK(named.err.find("Mary") == std::string::npos);
+    // A question of the Questionnaire left unanswered is fine.
+    CHECK(plan({{{"linkId", "phq9.total"}}}).code == 0);
+  }
+  SECTION("an empty list of answers, and a section given twice") {
+    auto r = plan({{{"linkId", "phq9.total"}, {"answer", json::array()}}});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("the answer to 'phq9.total' is an empty list; leave 'answer' out of a question that was not "
+                     "answered") != std::string::npos);
+    json q = json::parse(run({"export", "questionnaire"}).out);
+    std::string section = q["item"][0]["linkId"];
+    json one = {{"linkId", section}, {"item", json::array({answer("phq9.total", {{"valueInteger", 3}})})}};
+    CHECK(plan({one}).code == 0);
+    auto twice = plan({one, one});
+    CHECK(twice.code == 1);
+    CHECK(twice.err.find("the section '" + section + "' is given twice; put all its questions in one section item") !=
+          std::string::npos);
+  }
+  SECTION("a list of half a million items is read in linear time (no test of time: it finishes)") {
+    // nlohmann's callback parser scanned the parent list at every object's
+    // end: minutes for this. Read now by a builder without that scan.
+    json items = json::array();
+    for (int i = 0; i < 200000; ++i) items.push_back({{"linkId", "phq9.total"}});
+    auto r = plan_raw(items);
+    CHECK(r.code == 0);
+  }
   SECTION("an answer to a question its gate does not open") {
     auto r = plan({answer("risk.cssrs.q2", {{"valueBoolean", false}}), answer("risk.cssrs.q3", {{"valueBoolean", true}})});
     CHECK(r.code == 1);

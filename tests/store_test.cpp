@@ -1480,4 +1480,29 @@ TEST_CASE("audit verify names a record backdated, given a time of another form o
     CHECK(v.code == 1);
     CHECK(v.out.find("record 1 does not verify: its author's name holds") != std::string::npos);
   }
+  SECTION("nothing reads a record or adds to a store that verify refuses (from a trial: each went on)") {
+    tamper(fresh(), 2, "by", "  ");
+    const std::string why = "record 2 does not verify: its author's name is empty";
+    auto review = run({"review", "1", "--store", copy, "--accept", "clinical_depression"});
+    CHECK(review.code == 1);
+    CHECK(review.err.find(why) != std::string::npos);
+    auto plan = run({"plan", kJane, "--record", "--store", copy});
+    CHECK(plan.code == 1);
+    CHECK(plan.err.find(why) != std::string::npos);
+    CHECK(plan.err.find("nothing is added to a store that does not verify") != std::string::npos);
+    auto show = run({"audit", "show", "2", "--store", copy});
+    CHECK(show.code == 1);
+    CHECK(show.err.find(why) != std::string::npos);
+    // The plan it reviews is read with its reviews: refused too.
+    CHECK(run({"audit", "show", "1", "--store", copy}).code == 1);
+    auto st = iptplan::store::open_store(copy, false);
+    CHECK_FALSE(st->get(3).has_value());  // nothing was added
+  }
+  SECTION("a record backdated after the last one: no record is added after it") {
+    tamper(fresh(), 2, "created", "2025-01-01T00:00:00Z");
+    auto plan = run({"plan", kJane, "--record", "--store", copy});
+    CHECK(plan.code == 1);
+    CHECK(plan.err.find("record 2 does not verify: it is dated more than an hour before record 1") !=
+          std::string::npos);
+  }
 }
