@@ -71,6 +71,64 @@ class reader {
     diags_.push_back(toml_diagnostic(src_, n, severity::error, "vocabulary.invalid", msg));
   }
 
+  // Every text of a declaration (its question, labels, words for its
+  // pattern, its values and synonyms, their keys) reaches plans, messages
+  // and other systems' screens: one line, with no control character and
+  // no character that reorders text on screen (from a hostile trial: a
+  // label with line breaks forged a FLAGS line in a text plan). Its fields
+  // are read as declarations of their own. The first such text is
+  // reported, by its place.
+  bool plain_texts(const toml::table& t, const std::string& path) {
+    auto bad = [&](const toml::node& at, std::string_view s) {
+      const char* what = text_character_problem(s, false);
+      if (!what) return false;
+      auto d = toml_diagnostic(src_, &at, severity::error, "vocabulary.text-character",
+                               "a text of '" + path + "' holds " + what +
+                                   ", which would reach plans, messages and other systems' screens as it is");
+      d.notes.push_back("remove it (retype the text if it was pasted); a text here is one line");
+      diags_.push_back(std::move(d));
+      return true;
+    };
+    auto texts_in = [&](const toml::node& v) {
+      if (auto s = v.value<std::string>()) return bad(v, *s);
+      if (const auto* a = v.as_array()) {
+        for (const auto& x : *a) {
+          if (auto s = x.value<std::string>(); s && bad(x, *s)) return true;
+        }
+      } else if (const auto* tt = v.as_table()) {
+        for (auto&& [k, x] : *tt) {
+          if (bad(x, k.str())) return true;
+          if (auto s = x.value<std::string>(); s && bad(x, *s)) return true;
+        }
+      }
+      return false;
+    };
+    for (auto&& [k, v] : t) {
+      if (k.str() == "fields") continue;
+      if (bad(v, k.str()) || texts_in(v)) return false;
+    }
+    return true;
+  }
+
+  // A part of a finding's name (or a field's) is a name as rules write it:
+  // letters, digits and underscores, not starting with a digit. Anything
+  // else could never be read by a rule, and would reach messages and plans
+  // as it is (a quoted key may hold any character); it is not repeated.
+  bool name_ok(std::string_view k, const toml::node& at) {
+    bool ok = !k.empty() && k.size() <= 64 && !(k[0] >= '0' && k[0] <= '9') &&
+              std::all_of(k.begin(), k.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+              });
+    if (!ok) {
+      auto d = toml_diagnostic(src_, &at, severity::error, "vocabulary.name",
+                               "a name in the vocabulary is letters, digits and underscores, at most 64, not starting "
+                               "with a digit, as rules write it (phq9, cssrs_q1); this one is not (it is not "
+                               "repeated here)");
+      diags_.push_back(std::move(d));
+    }
+    return ok;
+  }
+
   // Reads one declaration table; `nested` is true for table_list fields.
   std::optional<finding_decl> declaration(const std::string& path, const toml::table& t,
                                           bool nested) {
@@ -86,6 +144,7 @@ class reader {
       return std::nullopt;
     }
     d.type = *type;
+    plain_texts(t, path);  // reported; the rest is read, for what else it says
     // Every key must mean something: a misspelt `maxx` would silently drop
     // a range check.
     static const std::vector<std::string> known = {"type", "values", "labels", "min", "max", "of", "key",
@@ -414,6 +473,7 @@ class reader {
         return std::nullopt;
       }
       for (auto&& [k, v] : *fields) {
+        if (!name_ok(k.str(), v)) continue;
         auto* ft = v.as_table();
         if (!ft) {
           error(&v, "field '" + std::string(k.str()) + "' of '" + path + "' must be a table");
@@ -486,6 +546,7 @@ class reader {
       return;
     }
     for (auto&& [k, v] : t) {
+      if (!name_ok(k.str(), v)) continue;
       std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
       auto* sub = v.as_table();
       if (!sub) {

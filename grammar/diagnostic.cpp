@@ -296,6 +296,28 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+const char* text_character_problem(std::string_view v, bool line_breaks) {
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    auto c = static_cast<unsigned char>(v[i]);
+    if ((c < 0x20 && !(line_breaks && (c == '\n' || c == '\t'))) || c == 0x7f) {
+      if (line_breaks) return "a control character";
+      return c == '\n' || c == '\r' ? "a line break" : c == '\t' ? "a tab" : "a control character";
+    }
+    // C1 controls (U+0080-U+009F), and the bidirectional controls and line
+    // separators: U+061C, U+200E, U+200F, U+2028-U+202E, U+2066-U+2069.
+    auto next = [&](std::size_t k) { return i + k < v.size() ? static_cast<unsigned char>(v[i + k]) : 0; };
+    if (c == 0xC2 && next(1) >= 0x80 && next(1) <= 0x9F) return "a control character";
+    if (c == 0xD8 && next(1) == 0x9C) return "a character that reorders text on screen";
+    if (c == 0xE2 && next(1) == 0x80 && (next(2) == 0x8E || next(2) == 0x8F || (next(2) >= 0xA8 && next(2) <= 0xAE))) {
+      return "a character that reorders text on screen";
+    }
+    if (c == 0xE2 && next(1) == 0x81 && next(2) >= 0xA6 && next(2) <= 0xA9) {
+      return "a character that reorders text on screen";
+    }
+  }
+  return nullptr;
+}
+
 std::string quoted_if_name(const std::string& name, const std::string& otherwise) {
   bool quotable = !name.empty() && name.size() <= 60 && std::all_of(name.begin(), name.end(), [](char ch) {
     return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '[' ||

@@ -77,6 +77,13 @@ bool has_errors(const std::vector<diagnostic>& ds);
 // case words, digits, dots, underscores, dashes and brackets, at most 60
 // characters), else `otherwise`: a text typed by a person ("Mary Smith")
 // may itself identify someone and is never repeated in a message.
+// What in a text would reach a terminal, a plan or another system's screen
+// as something other than text: a control character (C0 but, when
+// `line_breaks`, line breaks and tabs; DEL; C1) or a character that
+// reorders text on screen (bidirectional controls, line and paragraph
+// separators). nullptr when there is none.
+const char* text_character_problem(std::string_view v, bool line_breaks);
+
 std::string quoted_if_name(const std::string& name, const std::string& otherwise);
 
 // 9990 -> "9,990": counts in messages.

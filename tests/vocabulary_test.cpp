@@ -409,3 +409,57 @@ TEST_CASE("vocabulary: labels word enum values in plan texts, and must name its 
     CHECK(texts == std::vector<std::string>{"Area: low mood; elsewhere: low_mood", "Concerns: worry, low mood"});
   }
 }
+
+TEST_CASE("vocabulary.text-character: a text of the vocabulary is one line of plain characters") {
+  // From a hostile trial: a label with line breaks forged a FLAGS line in a
+  // text plan, and ESC and U+202E reached the JSON plan; rule texts were
+  // already refused such characters (check.text-character).
+  const std::string e = "[e]\ntype = \"enum\"\nvalues = [\"x\", \"y\"]\n";
+  for (const std::string& bad :
+       {e + "labels = { x = \"ex\\u001b[2J\" }\n", e + "labels = { x = \"ex\\n\\nFLAGS\" }\n",
+        e + "question = \"Which one?\\u202e\"\n", e + "synonyms = { \"z\\u0007\" = \"x\" }\n",
+        std::string("[e]\ntype = \"enum\"\nvalues = [\"x\", \"y\\u0085\"]\n"), std::string("[s]\ntype = \"string\"\npattern = \"[a-z]+\"\n"
+                                                          "pattern_words = \"lower case\\tletters\"\n"),
+        std::string("[l]\ntype = \"table_list\"\n[l.fields.f]\ntype = \"bool\"\nquestion = \"ok?\\u2066\"\n")}) {
+    INFO(bad);
+    auto l = load(kA + bad);
+    CHECK_FALSE(l.rs);
+    const auto* d = first(l, "vocabulary.text-character");
+    REQUIRE(d);
+    CHECK(d->message.find("holds a ") != std::string::npos);
+    CHECK(d->message.find("which would reach plans, messages and other systems' screens as it is") !=
+          std::string::npos);
+    CHECK(d->line > 1);
+  }
+  // A line break is named as one, a reordering character as one.
+  auto br = load(kA + e + "labels = { x = \"ex\\nwhy\" }\n");
+  REQUIRE(first(br, "vocabulary.text-character"));
+  CHECK(first(br, "vocabulary.text-character")->message ==
+        "a text of 'e' holds a line break, which would reach plans, messages and other systems' screens as it is");
+  auto bidi = load(kA + e + "question = \"Which one?\\u202e\"\n");
+  REQUIRE(first(bidi, "vocabulary.text-character"));
+  CHECK(first(bidi, "vocabulary.text-character")->message.find("a character that reorders text on screen") !=
+        std::string::npos);
+  // Accented letters, dashes and quotes are text.
+  auto fine = load(kA + e + "question = \"Caf\\u00e9 \\u2014 \\u201cwhich\\u201d one?\"\n");
+  INFO(all_diags(fine.diags));
+  CHECK(fine.rs);
+}
+
+TEST_CASE("vocabulary.name: a finding's name is one rules can write, never repeated when it is not") {
+  for (const std::string& bad : {std::string("[\"x\\u001bq\"]\ntype = \"bool\"\n"),
+                                 std::string("[\"Mary Smith\"]\ntype = \"bool\"\n"),
+                                 std::string("[g.\"9lives\"]\ntype = \"bool\"\n"),
+                                 std::string("[l]\ntype = \"table_list\"\n[l.fields.\"a b\"]\ntype = \"bool\"\n")}) {
+    INFO(bad);
+    auto l = load(kA + bad);
+    CHECK_FALSE(l.rs);
+    const auto* d = first(l, "vocabulary.name");
+    REQUIRE(d);
+    CHECK(d->message.find("this one is not (it is not repeated here)") != std::string::npos);
+    CHECK(d->message.find("Mary") == std::string::npos);
+  }
+  auto ok = load(kA + "[g.Item_2]\ntype = \"bool\"\n");
+  INFO(all_diags(ok.diags));
+  CHECK(ok.rs);
+}

@@ -4,25 +4,10 @@
 namespace iptplan::detail {
 
 void compiler::check_text_characters(const std::string& v, std::uint32_t at) {
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    auto c = static_cast<unsigned char>(v[i]);
-    const char* what = nullptr;
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) what = "a control character";
-    // C1 controls (U+0080-U+009F), and the bidirectional controls and line
-    // separators: U+061C, U+200E, U+200F, U+2028-U+202E, U+2066-U+2069.
-    auto next = [&](std::size_t k) { return i + k < v.size() ? static_cast<unsigned char>(v[i + k]) : 0; };
-    if (c == 0xC2 && next(1) >= 0x80 && next(1) <= 0x9F) what = "a control character";
-    if (c == 0xD8 && next(1) == 0x9C) what = "a character that reorders text on screen";
-    if (c == 0xE2 && next(1) == 0x80 && (next(2) == 0x8E || next(2) == 0x8F || (next(2) >= 0xA8 && next(2) <= 0xAE))) {
-      what = "a character that reorders text on screen";
-    }
-    if (c == 0xE2 && next(1) == 0x81 && next(2) >= 0xA6 && next(2) <= 0xA9) what = "a character that reorders text on screen";
-    if (what) {
-      error(at, "check.text-character",
-            std::string("a text holds ") + what + ", which would reach plans, JSON and other systems' screens as it is",
-            {"remove it (retype the text if it was pasted)"});
-      return;
-    }
+  if (const char* what = text_character_problem(v, true)) {
+    error(at, "check.text-character",
+          std::string("a text holds ") + what + ", which would reach plans, JSON and other systems' screens as it is",
+          {"remove it (retype the text if it was pasted)"});
   }
 }
 
