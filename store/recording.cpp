@@ -96,6 +96,34 @@ bool says_something(const std::string& s) {
   return (words >= 2 && letters >= 6) || wide >= 4;
 }
 
+// Whether a text holds what reads as a calendar date: three runs of
+// digits joined by one separator (- / .), a year of four digits first or
+// last (1980-01-02, 2.1.1980, 02/01/80). A birth date or the date of an
+// event can identify a client, as it can in findings.
+bool holds_date(const std::string& s) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (!digit(s[i]) || (i > 0 && digit(s[i - 1]))) continue;
+    std::size_t runs[3] = {0, 0, 0};
+    std::size_t at = i;
+    char sep = 0;
+    bool ok = true;
+    for (int k = 0; k < 3 && ok; ++k) {
+      while (at < s.size() && digit(s[at])) ++runs[k], ++at;
+      if (runs[k] == 0 || runs[k] > 4) ok = false;
+      if (k < 2 && ok) {
+        if (at >= s.size() || (s[at] != '-' && s[at] != '/' && s[at] != '.') || (sep && s[at] != sep)) ok = false;
+        else sep = s[at++];
+      }
+    }
+    if (!ok || (at < s.size() && digit(s[at]))) continue;
+    bool year_first = runs[0] == 4 && runs[1] <= 2 && runs[2] <= 2;
+    bool year_last = runs[0] <= 2 && runs[1] <= 2 && (runs[2] == 4 || runs[2] == 2);
+    if (year_first || year_last) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string author_problem(const std::string& name) {
@@ -111,6 +139,10 @@ std::string author_problem(const std::string& name) {
 std::string text_problem(const std::string& text, std::size_t max) {
   if (text.size() > max) return "is longer than " + std::to_string(max) + " bytes";
   if (auto bad = unsafe_character(text, true); !bad.empty()) return "holds " + bad;
+  if (holds_date(text)) {
+    return "holds what reads as a date (such as 1980-01-02 or 2/1/80), which can identify a client and stays on "
+           "record for good: say 'last month' or name the session instead";
+  }
   return "";
 }
 

@@ -474,11 +474,26 @@ TEST_CASE("review refuses what it cannot record faithfully") {
     // Not echoed: a reason may be anything typed.
     CHECK(r.err.find(std::string("'") + few + "'") == std::string::npos);
   }
+  // A date in a reason or a new text stays on record for good and can
+  // identify a client (from a trial: "Mary Smith (DOB 1980-01-02)").
+  for (const char* dated : {"client born 1980-01-02 prefers this", "seen on 2/1/80 with her sister",
+                            "moved house 02.01.1980, not now"}) {
+    auto r = run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", dated});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("the reason holds what reads as a date") != std::string::npos);
+    auto e = run({"review", "1", "--store", db, "--edit", "weak_relationship", dated, "--reason", "her own words"});
+    CHECK(e.code == 2);
+    CHECK(e.err.find("holds what reads as a date") != std::string::npos);
+  }
+  // Numbers that are not dates are text: a score, a range, a session.
+  CHECK(run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason",
+             "PHQ-9 went 12-14 over sessions 3/12, version 1.2.3"}).code == 0);
   auto blank = run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "  \t "});
   CHECK(blank.code == 2);
   CHECK(blank.err.find("a rejection needs a reason") != std::string::npos);
-  // Nothing was recorded by any of these: the two plans only.
-  CHECK(run({"audit", "verify", "--store", db}).out.find(": 2 records and") != std::string::npos);
+  // Nothing was recorded by any of these but the one review without a
+  // date: the two plans and it.
+  CHECK(run({"audit", "verify", "--store", db}).out.find(": 3 records and") != std::string::npos);
 }
 
 TEST_CASE("where the store is: --store, IPTPLAN_STORE, or [store] path in the configuration file") {
