@@ -154,6 +154,15 @@ class sqlite_store final : public plan_store {
 
   void prepare(const std::string& path, bool create) {
     sqlite3_busy_timeout(db_, 10000);
+    // A store file may come from anywhere (a copy, a backup): nothing in
+    // it runs as code. No trigger or view is ever made by iptplan, so none
+    // is run (a trigger added by hand ran at each append, copying records
+    // out and rewriting others), SQL functions named in its schema are not
+    // trusted, and the file cannot be made corrupt through this connection.
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_VIEW, 0, nullptr);
     // An existing file that is not a store is refused before anything is
     // written to it, its journal mode included: only reads come first.
     bool empty = false;
@@ -202,6 +211,14 @@ class sqlite_store final : public plan_store {
     if (!ok) {
       throw store_error(path + ": this is not an iptplan store of schema version " +
                         std::to_string(kSchemaVersion));
+    }
+    // And it holds nothing iptplan does not make: a trigger or a view was
+    // added by something else (they are never run, and said so).
+    statement extra(db_, "SELECT count(*) FROM sqlite_master WHERE type IN ('trigger', 'view')");
+    extra.step();
+    if (extra.integer(0) > 0) {
+      throw store_error(path + ": the store does not verify: it holds a trigger or a view, which iptplan never makes "
+                        "(it was changed by something else); nothing is read from or added to it");
     }
   }
 

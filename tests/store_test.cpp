@@ -1254,6 +1254,28 @@ TEST_CASE("an empty file given as the store becomes a private store, an SQLite f
     CHECK(slurp(other) == before);
     CHECK_FALSE(fs::exists(other + "-wal"));
   }
+  // A store with a trigger or a view added by hand (from a hostile trial:
+  // a trigger ran at each append, copying records out and rewriting
+  // others): refused, never run.
+  for (const std::string& added :
+       {std::string("CREATE TABLE pwn (x); CREATE TRIGGER t AFTER INSERT ON records BEGIN INSERT INTO pwn VALUES "
+                    "(new.body); END;"),
+        std::string("CREATE VIEW v AS SELECT * FROM records;")}) {
+    INFO(added);
+    std::string hooked = (s.dir / "hooked.db").string();
+    fs::remove(hooked);
+    REQUIRE(run({"plan", kJane, "--record", "--store", hooked}).code == 0);
+    sql(hooked, added);
+    for (const auto& args : std::vector<std::vector<std::string>>{{"audit", "verify", "--store", hooked},
+                                                                 {"audit", "show", "1", "--store", hooked},
+                                                                 {"plan", kJane, "--record", "--store", hooked}}) {
+      INFO(args[0] << " " << args[1]);
+      auto r = run(args);
+      CHECK(r.code == 1);
+      CHECK(r.err.find("the store does not verify: it holds a trigger or a view, which iptplan never makes") !=
+            std::string::npos);
+    }
+  }
   // A file that is no database at all: refused, named, left as it was.
   std::string text = s.write("notes.db", "these are not records\n");
   for (const auto& args : std::vector<std::vector<std::string>>{{"audit", "verify", "--store", text},
