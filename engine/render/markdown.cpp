@@ -339,7 +339,8 @@ std::string render_markdown(const plan& p) {
     out += "\n";
   }
   if (!p.excluded.empty()) {
-    out += "## Excluded by rule\n\n";
+    out += "## Excluded by rule\n\nSet aside by a rule, with its reason: covered by another item of the plan, or not "
+           "for this client.\n\n";
     // A rule that removes several items gives its reason once.
     std::set<std::string> explained;
     for (const auto& e : p.excluded) {
@@ -348,13 +349,13 @@ std::string render_markdown(const plan& p) {
       for (std::size_t i = 0; i < e.excluded_by.size(); ++i) {
         const auto& r = e.excluded_by[i];
         if (i && out.back() != '.') out += '.';
-        out += std::string(i ? " Also excluded" : "excluded") + " by rule `" + r.rule.id + "`";
+        out += std::string(i ? " Also set aside" : "set aside") + " by rule `" + r.rule.id + "`";
         if (r.because.empty()) continue;
         out += explained.insert(r.rule.id + r.because).second ? ": " + md(r.because) : " (as above)";
       }
       if (e.more_excluded_by) {
         if (out.back() != '.') out += '.';
-        out += " Also excluded by " + std::to_string(e.more_excluded_by) + " more rule outcomes, not listed.";
+        out += " Also set aside by " + std::to_string(e.more_excluded_by) + " more rule outcomes, not listed.";
       }
       out += "\n";
     }

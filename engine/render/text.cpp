@@ -332,11 +332,14 @@ std::string render_text(const plan& p) {
     }
   }
   if (!p.excluded.empty()) {
-    out += "\nEXCLUDED\n";
+    // Set aside, not dropped unseen: most often a rule whose own item
+    // covers this one (a higher risk tier's flag takes in the lower one's),
+    // or one for whom it does not fit; the reason says which.
+    out += "\nEXCLUDED (set aside by a rule, with its reason: covered by another item, or not for this client)\n";
     // A rule that removes several items gives its reason once.
     std::set<std::string> explained;
     for (const auto& e : p.excluded) {
-      out += "  " + e.item.full_id() + ": " + hang(e.item.text, 4) + "\n    removed ";
+      out += "  " + e.item.full_id() + ": " + hang(e.item.text, 4) + "\n    set aside ";
       if (!e.note.empty()) out += "because " + hang(e.note, 4);
       if (!e.excluded_by.empty()) out += "by ";
       for (std::size_t i = 0; i < e.excluded_by.size(); ++i) {
