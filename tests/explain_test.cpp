@@ -42,11 +42,13 @@ TEST_CASE("why on an undecided fact says what would decide it, exit 1, why-not l
   auto r = run({"why", "risk.level", kEmpty});
   CHECK(r.code == 1);
   CHECK(r.out.rfind("risk.level is undecided:", 0) == 0);
-  CHECK(r.out.find("would be decided by: phq9.item9 risk.cssrs.q1") != std::string::npos);
+  CHECK(r.out.find("would be decided by: phq9.item9, risk.cssrs.q1") != std::string::npos);
   auto n = run({"why-not", "risk.level", kEmpty});
   CHECK(n.code == 0);
   CHECK(n.out.rfind("risk.level is undecided for this client.\n\nRules that could conclude risk.level:\n", 0) == 0);
   CHECK(n.out.find("rule risk_level_low \"Suicide risk tier: low\"") != std::string::npos);
+  // Lists of findings read as lists (from a trial: names ran together).
+  CHECK(n.out.find("=> undecided: would be decided by risk.cssrs.q2, risk.cssrs.q6\n") != std::string::npos);
   auto nj = json::parse(run({"why-not", "risk.level", kEmpty, "--format", "json"}).out);
   CHECK(nj["kind"] == "fact");
   bool low = false;
@@ -253,7 +255,7 @@ TEST_CASE("why on a derived fact: the findings as the skip logic asks them, an u
   const std::string root = std::string(IPTPLAN_SOURCE_DIR) + "/examples/";
   auto r = run({"why", "risk.level", root + "risk_not_recorded.toml"});
   INFO(r.out);
-  CHECK(r.out.find("would be decided by: phq9.item9 risk.cssrs.q1 risk.cssrs.q2 risk.cssrs.q6") !=
+  CHECK(r.out.find("would be decided by: phq9.item9, risk.cssrs.q1, risk.cssrs.q2, risk.cssrs.q6") !=
         std::string::npos);
   // Q3-Q5 wait for a yes to Q2, the 3-month question for a yes to Q6.
   CHECK(r.out.find("risk.cssrs.q3") == std::string::npos);

@@ -892,7 +892,7 @@ end
   CHECK(text.find("why: provisional: The work needs B", first + 1) == std::string::npos);
   CHECK(text.find("to confirm, ask: b", text.find("to confirm, ask: b") + 1) == std::string::npos);
   std::string md = render_markdown(x.pl);
-  CHECK(md.find("- *work to confirm for the challenge* The area (`area`, listed above, under Challenges)  \n  To confirm, ask: `b`") != std::string::npos);
+  CHECK(md.find("- *work to confirm for the challenge:* The area (`area`, listed above, under Challenges)  \n  To confirm, ask: `b`") != std::string::npos);
   // In JSON nothing moves: each item keeps its status and findings.
   auto j = nlohmann::json::parse(render_json(x.pl));
   REQUIRE(j["provisional"].size() == 2);

@@ -244,7 +244,7 @@ std::string render_markdown(const plan& p) {
       }
     }
     for (const auto& [c, work] : layout.for_confirmed) {
-      out += "- *work to confirm for the challenge* " + md(c->text) + " (`" + c->full_id() +
+      out += "- *work to confirm for the challenge:* " + md(c->text) + " (`" + c->full_id() +
              "`, listed above, under Challenges)";
       auto extras = work_plan_extras(*c, work);
       if (extras.shared) {

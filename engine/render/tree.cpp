@@ -69,7 +69,7 @@ void append_fact(std::string& out, const fact_explanation& f, int indent, writte
   out += '\n';
   if (!f.missing.empty()) {
     out += pad(indent + 2) + "undecided; would be decided by:";
-    for (const auto& m : f.missing) out += " " + m;
+    for (std::size_t i = 0; i < f.missing.size(); ++i) out += (i ? ", " : " ") + f.missing[i];
     if (f.more_missing) out += " and others";
     out += '\n';
   }

@@ -28,12 +28,12 @@ std::string render_why(const plan_item& it) {
       out += "  It is not confirmed: it is work for challenges that are themselves only provisional.\n";
     }
     out += "  These findings would confirm it or rule it out:";
-    for (const auto& f : it.to_confirm) out += " " + f;
+    for (std::size_t i = 0; i < it.to_confirm.size(); ++i) out += (i ? ", " : " ") + it.to_confirm[i];
     out += "\n";
   }
   if (!it.for_.empty()) {
     out += "  for:";
-    for (const auto& f : it.for_) out += " " + f;
+    for (std::size_t i = 0; i < it.for_.size(); ++i) out += (i ? ", " : " ") + it.for_[i];
     out += "\n";
   }
   if (it.due_session) {
@@ -153,7 +153,7 @@ why_not_data gather(const rule_set& rs, const client_data& c, const evaluation& 
 
 std::string missing_words(const why_not_entry& x) {
   std::string out;
-  for (const auto& m : x.missing) out += " " + m;
+  for (std::size_t i = 0; i < x.missing.size(); ++i) out += (i ? ", " : " ") + x.missing[i];
   if (x.more_missing) out += " and others";
   return out;
 }
