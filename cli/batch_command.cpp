@@ -21,6 +21,7 @@
 #include <memory>
 #include <thread>
 
+#include "fhir/fhir.hpp"
 #include "cli/common.hpp"
 #include "engine/findings_text.hpp"
 #include "engine/render/json_writer.hpp"
@@ -532,7 +533,8 @@ class planner {
       d.message = r.error;
       diags.push_back(std::move(d));
     } else if (r.format == doc_format::json) {
-      client = read_findings_json(*rs_.prog, r.name, r.text, {o_.allow_unknown}, diags);
+      // A FHIR QuestionnaireResponse is read as `plan` reads it.
+      client = fhir::read_json_findings(*rs_.prog, r.name, r.text, {o_.allow_unknown}, diags);
       // A line of a JSON Lines stream: the diagnostics name it (and the
       // column, where the text stops being JSON).
       for (auto& d : diags) {

@@ -139,6 +139,23 @@ TEST_CASE("batch reads a folder's findings files whatever the case of their exte
   for (const auto& l : lines) CHECK(l["errors"].empty());
 }
 
+TEST_CASE("batch reads a FHIR QuestionnaireResponse as plan does (from a trial: refused as unknown keys)") {
+  scratch s;
+  auto response = run({"export", "response", (kSource / "examples/jane.toml").string()});
+  REQUIRE(response.code == 0);
+  auto file = s.dir / "jane_response.json";
+  std::ofstream(file) << response.out;
+  auto fhir = run({"batch", file.string()});
+  INFO(fhir.err);
+  CHECK(fhir.code == 0);
+  auto toml = run({"batch", (kSource / "examples/jane.toml").string()});
+  auto a = lines_of(fhir.out), b = lines_of(toml.out);
+  REQUIRE(a.size() == 1);
+  REQUIRE(b.size() == 1);
+  CHECK(a[0]["errors"].empty());
+  CHECK(a[0]["items"] == b[0]["items"]);
+}
+
 TEST_CASE("batch: a folder or a link to one, named like a findings file inside a folder given, is an error, never a loop") {
   scratch s;
   auto dir = s.dir / "cases";
