@@ -831,12 +831,16 @@ void check_consistency(const program& p, const client_data& c, const std::string
                          "'" + d.path + "' is recorded, but it is asked only when '" + d.asked_if +
                              "' is " + when + ", and the answer to '" + d.asked_if + "' (line " +
                              std::to_string(line_of(static_cast<std::size_t>(g))) + ") is " + gate);
-          if (d.component == "risk" && c.slots[i].kind == vkind::boolean && c.slots[i].b) {
-            // A yes to a risk question is never to be dropped to get a
-            // plan: whichever answer is wrong, the yes may be the true one.
-            diag.notes.push_back("'" + d.path + "' is a yes to a risk question: do not leave it out to get a plan. "
-                                 "Ask both questions again with the client before they leave and record what they "
-                                 "say; until then, act on the yes (the assessment and safety steps it calls for)");
+          const value& v = c.slots[i];
+          if (d.component == "risk" &&
+              (v.is_true() || (v.kind == vkind::list && !c.lists[v.ref].empty()))) {
+            // A positive answer to a risk question (a yes; someone named
+            // as causing harm) is never to be dropped to get a plan:
+            // whichever answer is wrong, it may be the true one.
+            diag.notes.push_back("'" + d.path + "' is a positive answer to a risk question: do not leave it out to "
+                                 "get a plan. Ask both questions again with the client before they leave and record "
+                                 "what they say; until then, act on it (the assessment and safety steps it calls "
+                                 "for)");
           } else {
             diag.notes.push_back("one of the two answers is wrong: correct it, or leave '" + d.path +
                                  "' out if it was not asked");

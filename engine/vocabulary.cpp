@@ -79,12 +79,17 @@ class reader {
   // are read as declarations of their own. The first such text is
   // reported, by its place.
   bool plain_texts(const toml::table& t, const std::string& path) {
-    auto bad = [&](const toml::node& at, std::string_view s) {
+    // `key`: the text is that key (the caret under it, not its value).
+    auto bad = [&](const toml::node& at, std::string_view s, const toml::key* key = nullptr) {
       const char* what = text_character_problem(s, false);
       if (!what) return false;
       auto d = toml_diagnostic(src_, &at, severity::error, "vocabulary.text-character",
                                "a text of '" + path + "' holds " + what +
                                    ", which would reach plans, messages and other systems' screens as it is");
+      if (key && key->source().begin.line > 0) {
+        d.line = static_cast<int>(key->source().begin.line);
+        d.column = static_cast<int>(key->source().begin.column);
+      }
       d.notes.push_back("remove it (retype the text if it was pasted); a text here is one line");
       diags_.push_back(std::move(d));
       return true;
@@ -97,7 +102,7 @@ class reader {
         }
       } else if (const auto* tt = v.as_table()) {
         for (auto&& [k, x] : *tt) {
-          if (bad(x, k.str())) return true;
+          if (bad(x, k.str(), &k)) return true;
           if (auto s = x.value<std::string>(); s && bad(x, *s)) return true;
         }
       }
@@ -105,7 +110,7 @@ class reader {
     };
     for (auto&& [k, v] : t) {
       if (k.str() == "fields") continue;
-      if (bad(v, k.str()) || texts_in(v)) return false;
+      if (bad(v, k.str(), &k) || texts_in(v)) return false;
     }
     return true;
   }

@@ -218,16 +218,14 @@ class reader {
       }
       if (!has_answer) {
         // Not answered: nothing is read, but a linkId that is no question of
-        // the Questionnaire means the response is of another form (or holds
-        // text of its own), and is said so rather than passed over. The
-        // linkId is shown only when it has the form of a finding's path.
+        // the Questionnaire means the response is of another form, and is
+        // not passed over in silence: it goes to the findings reader as a
+        // finding not recorded, which reports a key the vocabulary does not
+        // have as it reports an answered one (an error with did-you-mean, a
+        // warning with --allow-unknown; the key shown only when it has the
+        // form of a finding's path).
         const auto& full = it["linkId"].get_ref<const std::string&>();
-        if (!texts_.empty() && !texts_.count(full)) {
-          problem(quoted_if_name(full, "an item's linkId") +
-                  " is not a question of the Questionnaire of 'iptplan export questionnaire'; leave the item out, "
-                  "or use that Questionnaire's linkIds");
-          return;
-        }
+        if (!texts_.empty() && !texts_.count(full)) slot(out, link);
         continue;
       }
       if (!it["answer"].is_array()) {

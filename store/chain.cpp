@@ -265,6 +265,21 @@ std::string written_form_problem(const record& r, const record* before) {
   return "";
 }
 
+std::string next_record_problem(const record& next, const record& tail) {
+  // What verify would say of the record about to be written, said before
+  // it is: a record it would refuse would lock the store for every later
+  // append (from a review: a machine whose clock ran over an hour slow).
+  if (auto w = written_form_problem(next, &tail); !w.empty()) {
+    if (w.rfind("it is dated", 0) == 0) {
+      return "this machine's clock reads " + next.created + ", more than an hour before the last record of the " +
+             "store (" + std::to_string(tail.id) + ", " + tail.created + "): set the clock right and record " +
+             "again; nothing was recorded";
+    }
+    return "the record would not verify: " + w + "; nothing was recorded";
+  }
+  return "";
+}
+
 std::string tail_problem(const record& last, const std::optional<record>& before, std::int64_t count) {
   std::string why;
   if (count != last.id) {

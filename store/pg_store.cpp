@@ -153,6 +153,7 @@ class pg_store final : public plan_store {
         if (auto why = tail_problem(tail, before, std::stoll(count.text(0, 0))); !why.empty()) {
           throw store_error(why);
         }
+        if (auto why = next_record_problem(r, tail); !why.empty()) throw store_error(why);
         r.id = tail.id + 1;
         r.prev_hash = tail.hash;
       } else {

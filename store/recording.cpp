@@ -117,8 +117,18 @@ bool holds_date(const std::string& s) {
       }
     }
     if (!ok || (at < s.size() && digit(s[at]))) continue;
-    bool year_first = runs[0] == 4 && runs[1] <= 2 && runs[2] <= 2;
-    bool year_last = runs[0] <= 2 && runs[1] <= 2 && (runs[2] == 4 || runs[2] == 2);
+    // The numbers themselves: a month of 1-12 and a day of 1-31, either
+    // way round; a year of two digits only after '/' or '.' (12-14-16 is
+    // a row of scores, 2/1/80 a date).
+    int n[3] = {0, 0, 0};
+    for (int k = 0, from = static_cast<int>(i); k < 3; from += static_cast<int>(runs[k]) + 1, ++k) {
+      n[k] = std::stoi(s.substr(static_cast<std::size_t>(from), runs[k]));
+    }
+    auto day_month = [](int a, int b) { return a >= 1 && b >= 1 && ((a <= 12 && b <= 31) || (a <= 31 && b <= 12)); };
+    bool year_first = runs[0] == 4 && runs[1] <= 2 && runs[2] <= 2 && n[1] >= 1 && n[1] <= 12 && n[2] >= 1 &&
+                      n[2] <= 31;
+    bool year_last = runs[0] <= 2 && runs[1] <= 2 && (runs[2] == 4 || (runs[2] == 2 && sep != '-')) &&
+                     day_month(n[0], n[1]);
     if (year_first || year_last) return true;
   }
   return false;

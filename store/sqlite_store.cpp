@@ -159,10 +159,14 @@ class sqlite_store final : public plan_store {
     // is run (a trigger added by hand ran at each append, copying records
     // out and rewriting others), SQL functions named in its schema are not
     // trusted, and the file cannot be made corrupt through this connection.
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_VIEW, 0, nullptr);
+    for (auto [option, on] : {std::pair{SQLITE_DBCONFIG_DEFENSIVE, 1}, std::pair{SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0},
+                              std::pair{SQLITE_DBCONFIG_ENABLE_TRIGGER, 0}, std::pair{SQLITE_DBCONFIG_ENABLE_VIEW, 0}}) {
+      int set = -1;
+      if (sqlite3_db_config(db_, option, on, &set) != SQLITE_OK || set != on) {
+        throw store_error("this SQLite library cannot open a store safely (triggers, views and the defensive mode "
+                          "cannot be set); use SQLite 3.31 or later");
+      }
+    }
     // An existing file that is not a store is refused before anything is
     // written to it, its journal mode included: only reads come first.
     bool empty = false;
@@ -243,6 +247,7 @@ class sqlite_store final : public plan_store {
         statement count(db_, "SELECT COUNT(*) FROM records");
         count.step();
         if (auto why = tail_problem(tail, before, count.integer(0)); !why.empty()) throw store_error(why);
+        if (auto why = next_record_problem(r, tail); !why.empty()) throw store_error(why);
         r.id = tail.id + 1;
         r.prev_hash = tail.hash;
       } else {

@@ -51,6 +51,9 @@ std::string record_hash(const record& r);
 // that does not name the hash of the record before it: "" when none. The
 // whole chain is checked by verify() ('iptplan audit verify').
 std::string tail_problem(const record& last, const std::optional<record>& before, std::int64_t count);
+// Whether `next`, about to follow `tail`, is a record verify would refuse
+// (dated over an hour before it: this machine's clock); "" when not.
+std::string next_record_problem(const record& next, const record& tail);
 
 // A snapshot's key: the hash over every file stored (the rule set's files
 // and its approval.toml), in the rule-set hash's format.

@@ -299,9 +299,16 @@ TEST_CASE("bad findings files exit 1 and name the place") {
           std::string::npos);
     // A yes to a risk question is never offered as the answer to drop
     // (from a trial: a clinician told to "leave Q4 out" to get a plan).
-    CHECK(r.err.find("note: 'risk.cssrs.q3' is a yes to a risk question: do not leave it out to get a plan. Ask "
-                     "both questions again with the client before they leave and record what they say; until then, "
-                     "act on the yes (the assessment and safety steps it calls for)") != std::string::npos);
+    CHECK(r.err.find("note: 'risk.cssrs.q3' is a positive answer to a risk question: do not leave it out to get a "
+                     "plan. Ask both questions again with the client before they leave and record what they say; "
+                     "until then, act on it (the assessment and safety steps it calls for)") != std::string::npos);
+    // Someone named as causing harm, though the gate says no one does:
+    // the same (from a review).
+    auto harm = s.write("harm.toml", "[risk]\nharmed_by_others = false\nharmed_by = [\"partner\"]\n");
+    auto rh = run({"plan", harm});
+    CHECK(rh.code == 1);
+    CHECK(rh.err.find("note: 'risk.harmed_by' is a positive answer to a risk question: do not leave it out") !=
+          std::string::npos);
     CHECK(r.err.find("leave 'risk.cssrs.q3' out if it was not asked") == std::string::npos);
     auto no = s.write("skip_no.toml", "[risk.cssrs]\nq1 = true\nq2 = false\nq4 = false\n");
     auto rn = run({"plan", no});

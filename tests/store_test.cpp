@@ -486,14 +486,17 @@ TEST_CASE("review refuses what it cannot record faithfully") {
     CHECK(e.err.find("holds what reads as a date") != std::string::npos);
   }
   // Numbers that are not dates are text: a score, a range, a session.
-  CHECK(run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason",
-             "PHQ-9 went 12-14 over sessions 3/12, version 1.2.3"}).code == 0);
+  for (const char* numbers : {"PHQ-9 went 12-14 over sessions 3/12, version 1.2.3",
+                              "PHQ-9 went 12-14-16 over sessions 8-12-16", "version 1.2.3, month 14/20/1980"}) {
+    INFO(numbers);
+    CHECK(run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", numbers}).code == 0);
+  }
   auto blank = run({"review", "1", "--store", db, "--reject", "weak_relationship", "--reason", "  \t "});
   CHECK(blank.code == 2);
   CHECK(blank.err.find("a rejection needs a reason") != std::string::npos);
-  // Nothing was recorded by any of these but the one review without a
-  // date: the two plans and it.
-  CHECK(run({"audit", "verify", "--store", db}).out.find(": 3 records and") != std::string::npos);
+  // Nothing was recorded by any of these but the three reviews without a
+  // date: the two plans and them.
+  CHECK(run({"audit", "verify", "--store", db}).out.find(": 5 records and") != std::string::npos);
 }
 
 TEST_CASE("where the store is: --store, IPTPLAN_STORE, or [store] path in the configuration file") {
@@ -1534,6 +1537,19 @@ TEST_CASE("audit verify names a record backdated, given a time of another form o
     CHECK(run({"audit", "show", "1", "--store", copy}).code == 1);
     auto st = iptplan::store::open_store(copy, false);
     CHECK_FALSE(st->get(3).has_value());  // nothing was added
+  }
+  SECTION("a machine whose clock is over an hour slow records nothing, saying so, and the store still verifies") {
+    // Record 2 dated two hours ahead (another machine's clock): this
+    // machine's record would come over an hour before it, and verify
+    // would refuse it and every later append with it (from a review).
+    tamper(fresh(), 2, "created", "2099-01-01T00:00:00Z");
+    REQUIRE(run({"audit", "verify", "--store", copy}).code == 0);
+    auto plan = run({"plan", kJane, "--record", "--store", copy});
+    CHECK(plan.code == 1);
+    CHECK(plan.err.find("this machine's clock reads ") != std::string::npos);
+    CHECK(plan.err.find(", more than an hour before the last record of the store (2, 2099-01-01T00:00:00Z): set the "
+                        "clock right and record again; nothing was recorded") != std::string::npos);
+    CHECK(run({"audit", "verify", "--store", copy}).code == 0);
   }
   SECTION("a record backdated after the last one: no record is added after it") {
     tamper(fresh(), 2, "created", "2025-01-01T00:00:00Z");
