@@ -244,7 +244,11 @@ std::int64_t epoch_of(const std::string& t) {
 // while before the one it follows, but not by more than this.
 constexpr std::int64_t kClockSkew = 3600;
 
-}  // namespace
+// Whether `later` is dated more than kClockSkew before `earlier`.
+bool dated_before(const record& later, const record& earlier) {
+  return is_record_time(later.created) && is_record_time(earlier.created) &&
+         epoch_of(later.created) + kClockSkew < epoch_of(earlier.created);
+}
 
 // What the store itself writes: a time of now_utc's form, never more than
 // kClockSkew before the record it follows, and an author the store
@@ -255,7 +259,7 @@ std::string written_form_problem(const record& r, const record* before) {
     return "its time is not one the store writes (YYYY-MM-DDThh:mm:ssZ): it was written by something else, or "
            "changed";
   }
-  if (before && is_record_time(before->created) && epoch_of(r.created) + kClockSkew < epoch_of(before->created)) {
+  if (before && dated_before(r, *before)) {
     return "it is dated more than an hour before record " + std::to_string(before->id) +
            ", which it follows: records are written in time order, so a time was changed";
   }
@@ -265,16 +269,18 @@ std::string written_form_problem(const record& r, const record* before) {
   return "";
 }
 
+}  // namespace
+
 std::string next_record_problem(const record& next, const record& tail) {
   // What verify would say of the record about to be written, said before
   // it is: a record it would refuse would lock the store for every later
   // append (from a review: a machine whose clock ran over an hour slow).
-  if (auto w = written_form_problem(next, &tail); !w.empty()) {
-    if (w.rfind("it is dated", 0) == 0) {
-      return "this machine's clock reads " + next.created + ", more than an hour before the last record of the " +
-             "store (" + std::to_string(tail.id) + ", " + tail.created + "): set the clock right and record " +
-             "again; nothing was recorded";
-    }
+  if (dated_before(next, tail)) {
+    return "this machine's clock reads " + next.created + ", more than an hour before the last record of the " +
+           "store (" + std::to_string(tail.id) + ", " + tail.created + "): set the clock right and record " +
+           "again; nothing was recorded";
+  }
+  if (auto w = written_form_problem(next, nullptr); !w.empty()) {
     return "the record would not verify: " + w + "; nothing was recorded";
   }
   return "";
